@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
+import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
+import {ActionTypes} from "../libraries/ActionTypes.sol";
+
+/// @title AgentConstitution
+/// @notice Seed 000's constitutional constraints, per agent, enforced by every module on every agent action.
+/// @dev Daily windows are FIXED UTC DAY BUCKETS (`block.timestamp / 1 days`), not a rolling 24 hours. Why: the
+/// whole usage record (day, volume, gas) fits in one storage slot, so an enforced action costs one read and one
+/// write of a warm-ish slot; an exact rolling window needs a ring of buckets to sum on every action, and an
+/// approximate one (two weighted buckets) gives no hard guarantee. The price: across a bucket boundary an agent
+/// can move up to twice its daily limit within a few minutes. Within any one bucket the limit is exact.
+///
+/// Check order (each with its own error): frozen, action type allowed, human denial, human approval when the
+/// type needs one, daily volume, daily gas. Gas is measured by the calling module for the action itself.
+contract AgentConstitution is IAgentConstitution, AccessControl {
+    /// @notice Modules that enforce actions (the token, the registry, later the marketplace...).
+    bytes32 public constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
+    /// @notice The registry, which enrolls agents.
+    bytes32 public constant REGISTRY_ROLE = keccak256("REGISTRY_ROLE");
+
+    /// @dev Packed per-agent record. Slot 0 holds everything {enforce} reads: one SLOAD per action.
+    struct AgentRecord {
+        // slot 0
+        uint96 maxDailyVolume;
+        uint48 maxGasPerDay;
+        uint48 allowedActions;
+        uint48 humanApprovalActions;
+        bool enrolled;
+        // slot 1
+        uint96 maxStake;
+        address operator;
+    }
+
+    IHumanOverride private immutable _humanOverride;
+
+    Constraints private _bounds;
+    Constraints private _defaults;
+    mapping(address agent => AgentRecord) private _records;
+    mapping(address agent => Usage) private _usage;
+
+    constructor(address admin, IHumanOverride humanOverride_, Constraints memory bounds_, Constraints memory defaults_) {
+        if (admin == address(0) || address(humanOverride_) == address(0)) revert AgentConstitutionZeroAddress();
+        _humanOverride = humanOverride_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setBounds(bounds_);
+        _setDefaults(defaults_);
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function enroll(address agent, address operator) external onlyRole(REGISTRY_ROLE) {
+        if (agent == address(0) || operator == address(0)) revert AgentConstitutionZeroAddress();
+        if (_records[agent].enrolled) revert AgentConstitutionAlreadyEnrolled(agent);
+        _store(agent, _defaults, operator);
+        emit AgentEnrolled(agent, operator);
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function setConstraints(address agent, Constraints calldata constraints) external {
+        if (_humanOverride.isStopped()) revert IHumanOverride.HumanOverrideEmergencyStopped();
+        AgentRecord storage record = _records[agent];
+        if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
+        if (msg.sender != record.operator) revert AgentConstitutionNotOperator(agent, msg.sender, record.operator);
+        _checkWithinBounds(constraints, _bounds);
+        _store(agent, constraints, record.operator);
+        emit ConstraintsSet(agent, msg.sender, constraints);
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function enforce(address agent, uint8 actionType, uint256 value, uint256 gasUsed) external onlyRole(ENFORCER_ROLE) {
+        AgentRecord memory record = _records[agent];
+        if (!record.enrolled) return;
+
+        (bool frozen, IHumanOverride.Decision decision) = _humanOverride.gate(agent, actionType);
+        if (frozen) revert AgentConstitutionAgentFrozen(agent);
+        uint48 bit = actionType < ActionTypes.MAX ? ActionTypes.bit(actionType) : 0;
+        if (record.allowedActions & bit == 0) revert AgentConstitutionActionNotAllowed(agent, actionType);
+        if (decision == IHumanOverride.Decision.Denied) revert AgentConstitutionActionDenied(agent, actionType);
+        if (record.humanApprovalActions & bit != 0 && decision != IHumanOverride.Decision.Granted) {
+            revert AgentConstitutionHumanApprovalRequired(agent, actionType);
+        }
+
+        Usage memory usage = _usage[agent];
+        uint32 today = uint32(block.timestamp / 1 days);
+        if (usage.day != today) usage = Usage(today, 0, 0);
+        uint256 volume = usage.volume + value;
+        if (volume > record.maxDailyVolume) {
+            revert AgentConstitutionDailyVolumeExceeded(agent, usage.volume, value, record.maxDailyVolume);
+        }
+        uint256 gas = usage.gas + gasUsed;
+        if (gas > record.maxGasPerDay) {
+            revert AgentConstitutionDailyGasExceeded(agent, usage.gas, gasUsed, record.maxGasPerDay);
+        }
+        // Both fit: volume <= maxDailyVolume (uint96) and gas <= maxGasPerDay (uint48).
+        _usage[agent] = Usage(today, uint96(volume), uint64(gas));
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function checkStake(address agent, uint256 newStake) external view {
+        AgentRecord storage record = _records[agent];
+        if (record.enrolled && newStake > record.maxStake) {
+            revert AgentConstitutionMaxStakeExceeded(agent, newStake, record.maxStake);
+        }
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function setBounds(Constraints calldata bounds_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setBounds(bounds_);
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function setDefaults(Constraints calldata defaults_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setDefaults(defaults_);
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function isEnrolled(address agent) external view returns (bool) {
+        return _records[agent].enrolled;
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function operatorOf(address agent) external view returns (address) {
+        return _records[agent].operator;
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function constraintsOf(address agent) external view returns (Constraints memory) {
+        AgentRecord storage record = _records[agent];
+        return
+            Constraints({
+                maxStake: record.maxStake,
+                maxDailyVolume: record.maxDailyVolume,
+                maxGasPerDay: record.maxGasPerDay,
+                allowedActions: record.allowedActions,
+                humanApprovalActions: record.humanApprovalActions
+            });
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function usageOf(address agent) external view returns (Usage memory usage) {
+        usage = _usage[agent];
+        if (usage.day != uint32(block.timestamp / 1 days)) usage = Usage(uint32(block.timestamp / 1 days), 0, 0);
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function requiresHumanApproval(address agent) external view returns (bool) {
+        return _records[agent].humanApprovalActions != 0;
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function bounds() external view returns (Constraints memory) {
+        return _bounds;
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function defaults() external view returns (Constraints memory) {
+        return _defaults;
+    }
+
+    function _setBounds(Constraints memory bounds_) private {
+        _checkMasks(bounds_);
+        _bounds = bounds_;
+        emit BoundsSet(bounds_);
+    }
+
+    function _setDefaults(Constraints memory defaults_) private {
+        _checkWithinBounds(defaults_, _bounds);
+        _defaults = defaults_;
+        emit DefaultsSet(defaults_);
+    }
+
+    function _store(address agent, Constraints memory c, address operator) private {
+        _records[agent] = AgentRecord({
+            maxDailyVolume: c.maxDailyVolume,
+            maxGasPerDay: c.maxGasPerDay,
+            allowedActions: c.allowedActions,
+            humanApprovalActions: c.humanApprovalActions,
+            enrolled: true,
+            maxStake: c.maxStake,
+            operator: operator
+        });
+    }
+
+    /// @dev Every limit at most its bound; allowed actions a subset of the allowed bound. Human-approval actions
+    /// are not bounded: an operator may always ask for more human oversight.
+    function _checkWithinBounds(Constraints memory c, Constraints memory b) private pure {
+        _checkMasks(c);
+        if (c.maxStake > b.maxStake) revert AgentConstitutionAboveBound("maxStake", c.maxStake, b.maxStake);
+        if (c.maxDailyVolume > b.maxDailyVolume) {
+            revert AgentConstitutionAboveBound("maxDailyVolume", c.maxDailyVolume, b.maxDailyVolume);
+        }
+        if (c.maxGasPerDay > b.maxGasPerDay) {
+            revert AgentConstitutionAboveBound("maxGasPerDay", c.maxGasPerDay, b.maxGasPerDay);
+        }
+        if (c.allowedActions & ~b.allowedActions != 0) {
+            revert AgentConstitutionAboveBound("allowedActions", c.allowedActions, b.allowedActions);
+        }
+    }
+
+    /// @dev Human-approval actions must be allowed actions (approving a forbidden action means nothing).
+    function _checkMasks(Constraints memory c) private pure {
+        if (c.humanApprovalActions & ~c.allowedActions != 0) {
+            revert AgentConstitutionInvalidActionMask(c.humanApprovalActions);
+        }
+    }
+}

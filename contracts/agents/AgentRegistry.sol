@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
+import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
+import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
+import {ActionTypes} from "../libraries/ActionTypes.sol";
+import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
+
+/// @title AgentRegistry
+/// @notice Agent identity, stake, unbonding, slashing and reputation.
+/// @dev Stake accounting: the registry's token balance always equals {totalStaked} + {totalPending}; slashed
+/// tokens leave for the treasury in the same transaction. Unbonding stake stays slashable until withdrawn, so
+/// requesting an unstake never dodges a slash. Withdrawals are paid to the operator, the human custodian of
+/// the agent, which also lets a frozen agent's stake leave without the agent's own (frozen) transfers.
+contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, SafetyGuarded {
+    using SafeERC20 for IERC20;
+
+    /// @notice Modules allowed to slash (marketplace, disputes, governance...).
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    /// @notice Modules allowed to move reputation.
+    bytes32 public constant REPUTATION_ROLE = keccak256("REPUTATION_ROLE");
+
+    /// @notice At most half of an agent's stake (active plus pending) per slashing event.
+    uint256 public constant MAX_SLASH_BPS = 5_000;
+    uint256 public constant MAX_BOND_BPS = 10_000;
+    uint256 public constant MAX_UNBONDING_DELAY = 90 days;
+    uint16 public constant MAX_REPUTATION = 1_000;
+    uint16 public constant INITIAL_REPUTATION = 500;
+    uint256 public constant MAX_CAPABILITIES = 32;
+    uint256 public constant MAX_STRING_LENGTH = 256;
+
+    struct Agent {
+        address agent;
+        address operator;
+        AgentType agentType;
+        AgentStatus status;
+        uint16 reputation;
+        uint64 registeredAt;
+        uint64 withdrawableAt;
+        uint256 stake;
+        uint256 pendingWithdrawal;
+        uint256 expectedDailyVolume;
+        string metadataURI;
+        string endpoint;
+        string version;
+        bytes32[] capabilities;
+    }
+
+    IERC20 private immutable _token;
+
+    uint256 private _minStake;
+    uint256 private _bondBps;
+    uint256 private _unbondingDelay;
+    address private _treasury;
+    uint256 private _agentCount;
+    uint256 private _totalStaked;
+    uint256 private _totalPending;
+    mapping(address agent => uint256 agentId) private _agentIds;
+    mapping(uint256 agentId => Agent) private _agents;
+
+    constructor(
+        address admin,
+        IERC20 token_,
+        IHumanOverride humanOverride_,
+        IAgentConstitution constitution_,
+        address treasury_,
+        uint256 minStake_,
+        uint256 bondBps_,
+        uint256 unbondingDelay_
+    ) SafetyGuarded(humanOverride_, constitution_) {
+        if (
+            admin == address(0) ||
+            address(token_) == address(0) ||
+            address(humanOverride_) == address(0) ||
+            address(constitution_) == address(0)
+        ) revert AgentRegistryZeroAddress();
+        _token = token_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setTreasury(treasury_);
+        _setMinStake(minStake_);
+        _setBondBps(bondBps_);
+        _setUnbondingDelay(unbondingDelay_);
+    }
+
+    // ---------------------------------------------------------------- identity
+
+    /// @inheritdoc IAgentRegistry
+    function register(Registration calldata registration) external whenNotStopped returns (uint256 agentId) {
+        if (registration.operator == address(0)) revert AgentRegistryZeroAddress();
+        uint256 existing = _agentIds[msg.sender];
+        if (existing != 0) revert AgentRegistryAlreadyRegistered(msg.sender, existing);
+        _checkProfile(registration.metadataURI, registration.endpoint, registration.version, registration.capabilities);
+
+        agentId = ++_agentCount;
+        _agentIds[msg.sender] = agentId;
+        Agent storage a = _agents[agentId];
+        a.agent = msg.sender;
+        a.operator = registration.operator;
+        a.agentType = registration.agentType;
+        a.status = AgentStatus.Active;
+        a.reputation = INITIAL_REPUTATION;
+        a.registeredAt = uint64(block.timestamp);
+        a.expectedDailyVolume = registration.expectedDailyVolume;
+        a.metadataURI = registration.metadataURI;
+        a.endpoint = registration.endpoint;
+        a.version = registration.version;
+        a.capabilities = registration.capabilities;
+        emit AgentRegistered(
+            agentId,
+            msg.sender,
+            registration.operator,
+            registration.agentType,
+            registration.expectedDailyVolume
+        );
+
+        _constitution.enroll(msg.sender, registration.operator);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function updateProfile(
+        string calldata metadataURI,
+        string calldata endpoint,
+        string calldata version,
+        bytes32[] calldata capabilities
+    ) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        (uint256 agentId, Agent storage a) = _callerAgent();
+        _requireStatus(agentId, a, AgentStatus.Active);
+        _checkProfile(metadataURI, endpoint, version, capabilities);
+        a.metadataURI = metadataURI;
+        a.endpoint = endpoint;
+        a.version = version;
+        a.capabilities = capabilities;
+        emit ProfileUpdated(agentId, metadataURI, endpoint, version, capabilities);
+        _enforce(msg.sender, ActionTypes.UPDATE_PROFILE, 0, gasStart);
+    }
+
+    // ---------------------------------------------------------------- stake
+
+    /// @inheritdoc IAgentRegistry
+    function stake(uint256 amount) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        if (amount == 0) revert AgentRegistryZeroAmount();
+        (uint256 agentId, Agent storage a) = _callerAgent();
+        _requireStatus(agentId, a, AgentStatus.Active);
+        uint256 newStake = a.stake + amount;
+        _constitution.checkStake(msg.sender, newStake);
+
+        a.stake = newStake;
+        _totalStaked += amount;
+        emit Staked(agentId, amount, newStake);
+
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        _enforce(msg.sender, ActionTypes.STAKE, amount, gasStart);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function requestUnstake(uint256 agentId, uint256 amount) external whenNotStopped {
+        Agent storage a = _agentOrOperator(agentId);
+        if (amount == 0) revert AgentRegistryZeroAmount();
+        AgentStatus status = _status(a);
+        if (status == AgentStatus.Exiting) revert AgentRegistryNotActive(agentId, status);
+        uint256 current = a.stake;
+        if (amount > current) revert AgentRegistryInsufficientStake(agentId, amount, current);
+        if (amount == current) {
+            a.status = AgentStatus.Exiting; // a full unstake is the exit
+        } else {
+            // A frozen agent may only leave, not trim its stake while staying.
+            if (status == AgentStatus.Frozen) revert AgentRegistryFrozenPartialExit(agentId, amount, current);
+            uint256 required = _requiredStake(a);
+            if (current - amount < required) {
+                revert AgentRegistryStakeBelowRequired(agentId, current - amount, required);
+            }
+        }
+
+        a.stake = current - amount;
+        a.pendingWithdrawal += amount;
+        uint64 withdrawableAt = uint64(block.timestamp + _unbondingDelay);
+        a.withdrawableAt = withdrawableAt;
+        _totalStaked -= amount;
+        _totalPending += amount;
+        emit UnstakeRequested(agentId, amount, a.pendingWithdrawal, withdrawableAt);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function withdraw(uint256 agentId) external whenNotStopped nonReentrant {
+        Agent storage a = _agentOrOperator(agentId);
+        uint256 amount = a.pendingWithdrawal;
+        if (amount == 0) revert AgentRegistryNothingToWithdraw(agentId);
+        if (block.timestamp < a.withdrawableAt) revert AgentRegistryStillUnbonding(agentId, a.withdrawableAt);
+
+        // Effects before the transfer: the pending amount is gone before any token code runs.
+        a.pendingWithdrawal = 0;
+        _totalPending -= amount;
+        address operator = a.operator;
+        emit Withdrawn(agentId, operator, amount);
+
+        _token.safeTransfer(operator, amount);
+    }
+
+    // ---------------------------------------------------------------- slashing and reputation
+
+    /// @inheritdoc IAgentRegistry
+    function slash(
+        uint256 agentId,
+        uint256 amount,
+        string calldata reason
+    ) external onlyRole(SLASHER_ROLE) whenNotStopped nonReentrant {
+        Agent storage a = _existing(agentId);
+        if (amount == 0) revert AgentRegistryZeroAmount();
+        uint256 maxSlash = ((a.stake + a.pendingWithdrawal) * MAX_SLASH_BPS) / 10_000;
+        if (amount > maxSlash) revert AgentRegistrySlashTooLarge(agentId, amount, maxSlash);
+
+        uint256 fromStake = Math.min(amount, a.stake);
+        uint256 fromPending = amount - fromStake;
+        a.stake -= fromStake;
+        a.pendingWithdrawal -= fromPending;
+        _totalStaked -= fromStake;
+        _totalPending -= fromPending;
+        address treasury_ = _treasury;
+        emit Slashed(agentId, msg.sender, fromStake, fromPending, treasury_, reason);
+
+        _token.safeTransfer(treasury_, amount);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function updateReputation(
+        uint256 agentId,
+        int256 delta,
+        string calldata reason
+    ) external onlyRole(REPUTATION_ROLE) whenNotStopped {
+        Agent storage a = _existing(agentId);
+        uint16 oldScore = a.reputation;
+        int256 next = int256(uint256(oldScore)) + delta;
+        uint16 newScore = next <= 0 ? 0 : next >= int256(uint256(MAX_REPUTATION)) ? MAX_REPUTATION : uint16(uint256(next));
+        a.reputation = newScore;
+        emit ReputationUpdated(agentId, msg.sender, oldScore, newScore, reason);
+    }
+
+    // ---------------------------------------------------------------- parameters
+
+    /// @inheritdoc IAgentRegistry
+    function setMinStake(uint256 minStake_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setMinStake(minStake_);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function setBondBps(uint256 bondBps_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setBondBps(bondBps_);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function setUnbondingDelay(uint256 unbondingDelay_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setUnbondingDelay(unbondingDelay_);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTreasury(treasury_);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IAgentRegistry
+    function getAgentId(address agent) external view returns (uint256 agentId) {
+        agentId = _agentIds[agent];
+        if (agentId == 0) revert AgentRegistryNotRegistered(agent);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function getCapabilities(uint256 agentId) external view returns (bytes32[] memory) {
+        return _existing(agentId).capabilities;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function getVersion(uint256 agentId) external view returns (string memory) {
+        return _existing(agentId).version;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function getAgent(uint256 agentId) external view returns (AgentView memory) {
+        Agent storage a = _existing(agentId);
+        return
+            AgentView({
+                agentId: agentId,
+                agent: a.agent,
+                operator: a.operator,
+                agentType: a.agentType,
+                status: _status(a),
+                registeredAt: a.registeredAt,
+                reputation: a.reputation,
+                stake: a.stake,
+                requiredStake: _requiredStake(a),
+                pendingWithdrawal: a.pendingWithdrawal,
+                withdrawableAt: a.withdrawableAt,
+                expectedDailyVolume: a.expectedDailyVolume,
+                metadataURI: a.metadataURI,
+                endpoint: a.endpoint,
+                version: a.version,
+                capabilities: a.capabilities
+            });
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function agentAddress(uint256 agentId) external view returns (address) {
+        return _existing(agentId).agent;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function statusOf(uint256 agentId) external view returns (AgentStatus) {
+        return _status(_existing(agentId));
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function isActive(uint256 agentId) external view returns (bool) {
+        Agent storage a = _agents[agentId];
+        return a.status != AgentStatus.None && _status(a) == AgentStatus.Active && a.stake >= _requiredStake(a);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function stakeOf(uint256 agentId) external view returns (uint256) {
+        return _existing(agentId).stake;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function requiredStake(uint256 agentId) external view returns (uint256) {
+        return _requiredStake(_existing(agentId));
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function reputationOf(uint256 agentId) external view returns (uint16) {
+        return _existing(agentId).reputation;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function agentCount() external view returns (uint256) {
+        return _agentCount;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function totalStaked() external view returns (uint256) {
+        return _totalStaked;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function totalPending() external view returns (uint256) {
+        return _totalPending;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function minStake() external view returns (uint256) {
+        return _minStake;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function bondBps() external view returns (uint256) {
+        return _bondBps;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function unbondingDelay() external view returns (uint256) {
+        return _unbondingDelay;
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @notice The staking token.
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _existing(uint256 agentId) private view returns (Agent storage a) {
+        a = _agents[agentId];
+        if (a.status == AgentStatus.None) revert AgentRegistryUnknownAgent(agentId);
+    }
+
+    function _callerAgent() private view returns (uint256 agentId, Agent storage a) {
+        agentId = _agentIds[msg.sender];
+        if (agentId == 0) revert AgentRegistryNotRegistered(msg.sender);
+        a = _agents[agentId];
+    }
+
+    function _agentOrOperator(uint256 agentId) private view returns (Agent storage a) {
+        a = _existing(agentId);
+        if (msg.sender != a.agent && msg.sender != a.operator) revert AgentRegistryNotAgentOrOperator(agentId, msg.sender);
+    }
+
+    /// @dev Frozen is read from the HumanOverride (its single source); Exiting wins over Frozen.
+    function _status(Agent storage a) private view returns (AgentStatus) {
+        AgentStatus stored = a.status;
+        if (stored == AgentStatus.Active && _humanOverride.isFrozen(a.agent)) return AgentStatus.Frozen;
+        return stored;
+    }
+
+    function _requireStatus(uint256 agentId, Agent storage a, AgentStatus wanted) private view {
+        AgentStatus status = _status(a);
+        if (status != wanted) revert AgentRegistryNotActive(agentId, status);
+    }
+
+    function _requiredStake(Agent storage a) private view returns (uint256) {
+        return _minStake + (a.expectedDailyVolume * _bondBps) / 10_000;
+    }
+
+    function _checkProfile(
+        string calldata metadataURI,
+        string calldata endpoint,
+        string calldata version,
+        bytes32[] calldata capabilities
+    ) private pure {
+        if (bytes(metadataURI).length > MAX_STRING_LENGTH) {
+            revert AgentRegistryStringTooLong("metadataURI", bytes(metadataURI).length, MAX_STRING_LENGTH);
+        }
+        if (bytes(endpoint).length > MAX_STRING_LENGTH) {
+            revert AgentRegistryStringTooLong("endpoint", bytes(endpoint).length, MAX_STRING_LENGTH);
+        }
+        if (bytes(version).length > MAX_STRING_LENGTH) {
+            revert AgentRegistryStringTooLong("version", bytes(version).length, MAX_STRING_LENGTH);
+        }
+        if (capabilities.length > MAX_CAPABILITIES) {
+            revert AgentRegistryTooManyCapabilities(capabilities.length, MAX_CAPABILITIES);
+        }
+    }
+
+    function _setMinStake(uint256 minStake_) private {
+        _minStake = minStake_;
+        emit MinStakeSet(minStake_);
+    }
+
+    function _setBondBps(uint256 bondBps_) private {
+        if (bondBps_ > MAX_BOND_BPS) revert AgentRegistryInvalidParameter("bondBps", bondBps_);
+        _bondBps = bondBps_;
+        emit BondBpsSet(bondBps_);
+    }
+
+    function _setUnbondingDelay(uint256 unbondingDelay_) private {
+        if (unbondingDelay_ > MAX_UNBONDING_DELAY) {
+            revert AgentRegistryInvalidParameter("unbondingDelay", unbondingDelay_);
+        }
+        _unbondingDelay = unbondingDelay_;
+        emit UnbondingDelaySet(unbondingDelay_);
+    }
+
+    function _setTreasury(address treasury_) private {
+        if (treasury_ == address(0)) revert AgentRegistryZeroAddress();
+        _treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IAIToken
+/// @notice AITBC: an ERC-20 with EIP-2612 permit whose new supply is minted only against verified compute
+/// receipts. Two doors lead to {_mintReceipt}: an EIP-712 receipt signed by an attestor ({mintFromReceipt},
+/// {mintFromReceipts}), and a receipt that a coordinator module verified by other means, such as a Groth16
+/// proof ({mintFromVerifiedReceipt}). Both spend a receipt key exactly once.
+interface IAIToken {
+    /// @notice A unit of verified work, signed by an attestor (EIP-712 type `ComputeReceipt`).
+    /// @param receiptId Unique id; each id mints at most once.
+    /// @param provider Who did the work and receives the reward.
+    /// @param client Who the work was for.
+    /// @param units Work units (e.g. GPU-seconds or tokens inferred); reward = units × {rewardRate}.
+    /// @param workHash Commitment to the job specification.
+    /// @param resultHash Commitment to the result.
+    /// @param deadline Last timestamp at which the receipt may be minted.
+    struct ComputeReceipt {
+        bytes32 receiptId;
+        address provider;
+        address client;
+        uint256 units;
+        bytes32 workHash;
+        bytes32 resultHash;
+        uint64 deadline;
+    }
+
+    error AITokenReceiptAlreadyMinted(bytes32 receiptId);
+    error AITokenReceiptExpired(bytes32 receiptId, uint64 deadline, uint256 timestamp);
+    error AITokenInvalidSignature(bytes32 receiptId);
+    error AITokenSignerNotAttestor(bytes32 receiptId, address signer);
+    error AITokenZeroUnits(bytes32 receiptId);
+    error AITokenZeroAddress();
+    error AITokenLengthMismatch(uint256 receipts, uint256 signatures);
+    error AITokenEmptyBatch();
+    error AITokenInvalidRewardRate(uint256 rate, uint256 maxRate);
+
+    event ReceiptMinted(
+        bytes32 indexed receiptId,
+        address indexed provider,
+        address indexed verifier,
+        address client,
+        uint256 units,
+        uint256 amount
+    );
+    event RewardRateSet(uint256 rewardRate);
+
+    /// @notice Mints the reward of one attested receipt to its provider.
+    function mintFromReceipt(ComputeReceipt calldata receipt, bytes calldata signature) external returns (uint256 amount);
+
+    /// @notice Mints many attested receipts in one transaction; reverts as a whole if any is invalid.
+    function mintFromReceipts(
+        ComputeReceipt[] calldata receipts,
+        bytes[] calldata signatures
+    ) external returns (uint256 total);
+
+    /// @notice Mints for a receipt that the calling coordinator module verified itself (e.g. a receipt proof
+    /// whose nullifier is `receiptKey`). Coordinator role only.
+    function mintFromVerifiedReceipt(
+        bytes32 receiptKey,
+        address provider,
+        uint256 units
+    ) external returns (uint256 amount);
+
+    /// @notice Sets the reward per work unit, in token wei (admin now; governance later).
+    function setRewardRate(uint256 rewardRate) external;
+
+    /// @notice EIP-712 digest of `receipt` under this token's domain (chain id and address bound).
+    function hashReceipt(ComputeReceipt calldata receipt) external view returns (bytes32);
+
+    function isReceiptMinted(bytes32 receiptId) external view returns (bool);
+
+    function rewardRate() external view returns (uint256);
+}

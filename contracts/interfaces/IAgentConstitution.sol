@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IAgentConstitution
+/// @notice Per-agent limits (seed 000's constitution), set by the agent's operator within protocol-wide bounds,
+/// and enforced by every module on every action the agent takes.
+interface IAgentConstitution {
+    /// @notice An agent's constraints. Action-type sets are bitmasks over {ActionTypes} (bit i = type i).
+    /// @param maxStake Largest total active stake the agent may hold in the registry (token wei).
+    /// @param maxDailyVolume Largest value the agent may move per UTC day bucket (token wei).
+    /// @param maxGasPerDay Largest gas its actions may use per UTC day bucket, as measured by the modules.
+    /// @param allowedActions Action types the agent may take at all.
+    /// @param humanApprovalActions Action types that need a live human grant ({IHumanOverride-grant}) each time;
+    /// the seed's `requiresHumanApproval` flag, made per action type. See {requiresHumanApproval}.
+    struct Constraints {
+        uint96 maxStake;
+        uint96 maxDailyVolume;
+        uint48 maxGasPerDay;
+        uint48 allowedActions;
+        uint48 humanApprovalActions;
+    }
+
+    /// @notice What an agent has used in its current day bucket.
+    struct Usage {
+        uint32 day;
+        uint96 volume;
+        uint64 gas;
+    }
+
+    error AgentConstitutionNotEnrolled(address agent);
+    error AgentConstitutionAlreadyEnrolled(address agent);
+    error AgentConstitutionNotOperator(address agent, address caller, address operator);
+    error AgentConstitutionZeroAddress();
+    error AgentConstitutionAboveBound(string field, uint256 value, uint256 bound);
+    error AgentConstitutionInvalidActionMask(uint48 mask);
+    error AgentConstitutionAgentFrozen(address agent);
+    error AgentConstitutionActionNotAllowed(address agent, uint8 actionType);
+    error AgentConstitutionActionDenied(address agent, uint8 actionType);
+    error AgentConstitutionHumanApprovalRequired(address agent, uint8 actionType);
+    error AgentConstitutionDailyVolumeExceeded(address agent, uint256 usedToday, uint256 value, uint256 maxDailyVolume);
+    error AgentConstitutionDailyGasExceeded(address agent, uint256 usedToday, uint256 gasUsed, uint256 maxGasPerDay);
+    error AgentConstitutionMaxStakeExceeded(address agent, uint256 newStake, uint256 maxStake);
+
+    event AgentEnrolled(address indexed agent, address indexed operator);
+    event ConstraintsSet(address indexed agent, address indexed setter, Constraints constraints);
+    event BoundsSet(Constraints bounds);
+    event DefaultsSet(Constraints defaults);
+
+    /// @notice Starts enforcing the defaults for a newly registered agent; called by the registry.
+    function enroll(address agent, address operator) external;
+
+    /// @notice Replaces `agent`'s constraints; only its operator, and each field at most the protocol bound.
+    function setConstraints(address agent, Constraints calldata constraints) external;
+
+    /// @notice Checks one action of `agent` against its constitution and the humans' overrides, and charges
+    /// `value` and `gasUsed` to its day bucket. Reverts with the constraint and the figures when blocked.
+    /// Returns at once for addresses that are not enrolled agents. Called by protocol modules only.
+    function enforce(address agent, uint8 actionType, uint256 value, uint256 gasUsed) external;
+
+    /// @notice Reverts if `newStake` exceeds `agent`'s `maxStake`.
+    function checkStake(address agent, uint256 newStake) external view;
+
+    /// @notice Sets the protocol-wide upper bounds of every operator-set field (admin).
+    function setBounds(Constraints calldata bounds) external;
+
+    /// @notice Sets the constraints newly enrolled agents start with (admin).
+    function setDefaults(Constraints calldata defaults) external;
+
+    function isEnrolled(address agent) external view returns (bool);
+
+    function operatorOf(address agent) external view returns (address);
+
+    function constraintsOf(address agent) external view returns (Constraints memory);
+
+    /// @notice Usage in the current day bucket (zero when the stored bucket is an earlier day).
+    function usageOf(address agent) external view returns (Usage memory);
+
+    /// @notice Seed 000's flag: whether any action type of `agent` needs human approval.
+    function requiresHumanApproval(address agent) external view returns (bool);
+
+    function bounds() external view returns (Constraints memory);
+
+    function defaults() external view returns (Constraints memory);
+}

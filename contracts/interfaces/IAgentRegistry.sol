@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IAgentRegistry
+/// @notice Agent identity, stake, slashing and reputation. An agent is an address (the key its runtime signs
+/// with) registered with a human operator; its stake is AIToken, its standing is its reputation.
+interface IAgentRegistry {
+    /// @notice Seed 000's agent families.
+    enum AgentType {
+        ServiceProvider,
+        MarketMaker,
+        Governance,
+        Validator
+    }
+
+    /// @notice Active: may act. Frozen: a guardian froze it (safe mode), it may only exit. Exiting: its whole
+    /// stake is unbonding; it may only withdraw.
+    enum AgentStatus {
+        None,
+        Active,
+        Frozen,
+        Exiting
+    }
+
+    /// @notice What an agent declares when it registers.
+    struct Registration {
+        address operator;
+        AgentType agentType;
+        string metadataURI;
+        string endpoint;
+        string version;
+        bytes32[] capabilities;
+        uint256 expectedDailyVolume;
+    }
+
+    /// @notice An agent as the registry sees it (see {getAgent}).
+    struct AgentView {
+        uint256 agentId;
+        address agent;
+        address operator;
+        AgentType agentType;
+        AgentStatus status;
+        uint64 registeredAt;
+        uint16 reputation;
+        uint256 stake;
+        uint256 requiredStake;
+        uint256 pendingWithdrawal;
+        uint64 withdrawableAt;
+        uint256 expectedDailyVolume;
+        string metadataURI;
+        string endpoint;
+        string version;
+        bytes32[] capabilities;
+    }
+
+    error AgentRegistryZeroAddress();
+    error AgentRegistryZeroAmount();
+    error AgentRegistryAlreadyRegistered(address agent, uint256 agentId);
+    error AgentRegistryNotRegistered(address agent);
+    error AgentRegistryUnknownAgent(uint256 agentId);
+    error AgentRegistryNotAgentOrOperator(uint256 agentId, address caller);
+    error AgentRegistryNotActive(uint256 agentId, AgentStatus status);
+    error AgentRegistryFrozenPartialExit(uint256 agentId, uint256 amount, uint256 stake);
+    error AgentRegistryInsufficientStake(uint256 agentId, uint256 requested, uint256 stake);
+    error AgentRegistryStakeBelowRequired(uint256 agentId, uint256 remaining, uint256 required);
+    error AgentRegistryNothingToWithdraw(uint256 agentId);
+    error AgentRegistryStillUnbonding(uint256 agentId, uint64 withdrawableAt);
+    error AgentRegistrySlashTooLarge(uint256 agentId, uint256 amount, uint256 maxSlash);
+    error AgentRegistryTooManyCapabilities(uint256 count, uint256 max);
+    error AgentRegistryStringTooLong(string field, uint256 length, uint256 max);
+    error AgentRegistryInvalidParameter(string name, uint256 value);
+
+    event AgentRegistered(
+        uint256 indexed agentId,
+        address indexed agent,
+        address indexed operator,
+        AgentType agentType,
+        uint256 expectedDailyVolume
+    );
+    event ProfileUpdated(uint256 indexed agentId, string metadataURI, string endpoint, string version, bytes32[] capabilities);
+    event Staked(uint256 indexed agentId, uint256 amount, uint256 totalStake);
+    event UnstakeRequested(uint256 indexed agentId, uint256 amount, uint256 pendingWithdrawal, uint64 withdrawableAt);
+    event Withdrawn(uint256 indexed agentId, address indexed to, uint256 amount);
+    event Slashed(
+        uint256 indexed agentId,
+        address indexed slasher,
+        uint256 fromStake,
+        uint256 fromPending,
+        address treasury,
+        string reason
+    );
+    event ReputationUpdated(uint256 indexed agentId, address indexed updater, uint16 oldScore, uint16 newScore, string reason);
+    event MinStakeSet(uint256 minStake);
+    event BondBpsSet(uint256 bondBps);
+    event UnbondingDelaySet(uint256 unbondingDelay);
+    event TreasurySet(address treasury);
+
+    /// @notice Registers `msg.sender` as an agent. It starts Active with zero stake; it counts as active for
+    /// other modules ({isActive}) once its stake reaches {requiredStake}.
+    function register(Registration calldata registration) external returns (uint256 agentId);
+
+    /// @notice Replaces the caller's profile (metadata URI, endpoint, version, capabilities).
+    function updateProfile(
+        string calldata metadataURI,
+        string calldata endpoint,
+        string calldata version,
+        bytes32[] calldata capabilities
+    ) external;
+
+    /// @notice Adds `amount` AIToken from the caller (an agent) to its stake. Needs an allowance.
+    function stake(uint256 amount) external;
+
+    /// @notice Moves `amount` of `agentId`'s stake into the unbonding queue (agent or operator). Unstaking the
+    /// whole stake is an exit: the agent becomes Exiting. A partial unstake must leave {requiredStake}.
+    function requestUnstake(uint256 agentId, uint256 amount) external;
+
+    /// @notice Pays the unbonded stake of `agentId` to its operator once the unbonding delay has passed.
+    function withdraw(uint256 agentId) external;
+
+    /// @notice Takes `amount` of `agentId`'s stake to the treasury (slasher modules only), at most
+    /// {MAX_SLASH_BPS} of its stake plus pending withdrawal; active stake goes first.
+    function slash(uint256 agentId, uint256 amount, string calldata reason) external;
+
+    /// @notice Moves `agentId`'s reputation by `delta`, clamped to [0, {MAX_REPUTATION}] (reputation modules).
+    function updateReputation(uint256 agentId, int256 delta, string calldata reason) external;
+
+    function setMinStake(uint256 minStake) external;
+
+    function setBondBps(uint256 bondBps) external;
+
+    function setUnbondingDelay(uint256 unbondingDelay) external;
+
+    function setTreasury(address treasury) external;
+
+    /// @notice Seed 000's IAITBCAgent view: the id of agent address `agent` (reverts if unregistered).
+    function getAgentId(address agent) external view returns (uint256);
+
+    /// @notice Seed 000's IAITBCAgent view.
+    function getCapabilities(uint256 agentId) external view returns (bytes32[] memory);
+
+    /// @notice Seed 000's IAITBCAgent view.
+    function getVersion(uint256 agentId) external view returns (string memory);
+
+    function getAgent(uint256 agentId) external view returns (AgentView memory);
+
+    function agentAddress(uint256 agentId) external view returns (address);
+
+    function statusOf(uint256 agentId) external view returns (AgentStatus);
+
+    /// @notice Registered, not frozen, not exiting, and staked at least {requiredStake}.
+    function isActive(uint256 agentId) external view returns (bool);
+
+    function stakeOf(uint256 agentId) external view returns (uint256);
+
+    /// @notice Minimum stake plus the security bond ({bondBps} of the declared expected daily volume).
+    function requiredStake(uint256 agentId) external view returns (uint256);
+
+    function reputationOf(uint256 agentId) external view returns (uint16);
+
+    function agentCount() external view returns (uint256);
+
+    /// @notice Sum of all active stakes.
+    function totalStaked() external view returns (uint256);
+
+    /// @notice Sum of all pending withdrawals.
+    function totalPending() external view returns (uint256);
+
+    function minStake() external view returns (uint256);
+
+    function bondBps() external view returns (uint256);
+
+    function unbondingDelay() external view returns (uint256);
+
+    function treasury() external view returns (address);
+}

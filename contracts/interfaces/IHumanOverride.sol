@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IHumanOverride
+/// @notice The humans' controls over the protocol: guardians grant or deny an action type to an agent for a
+/// limited time, freeze an agent (safe mode), and stop every module at once. Every call here emits an event;
+/// together they are the audit log of human intervention.
+interface IHumanOverride {
+    /// @notice A guardian's standing decision on one (agent, action type).
+    enum Decision {
+        None,
+        Granted,
+        Denied
+    }
+
+    /// @notice A decision and when it lapses.
+    struct OverrideRecord {
+        Decision decision;
+        uint64 expiresAt;
+    }
+
+    error HumanOverrideEmergencyStopped();
+    error HumanOverrideNotStopped();
+    error HumanOverrideZeroAddress();
+    error HumanOverrideInvalidActionType(uint8 actionType, uint8 max);
+    error HumanOverrideInvalidDuration(uint256 duration, uint256 maxDuration);
+    error HumanOverrideNoOverride(address agent, uint8 actionType);
+    error HumanOverrideAlreadyFrozen(address agent);
+    error HumanOverrideNotFrozen(address agent);
+
+    event OverrideGranted(address indexed agent, uint8 indexed actionType, address indexed guardian, uint64 expiresAt);
+    event OverrideDenied(address indexed agent, uint8 indexed actionType, address indexed guardian, uint64 expiresAt);
+    event OverrideRevoked(address indexed agent, uint8 indexed actionType, address indexed guardian);
+    event AgentFrozen(address indexed agent, address indexed guardian, string reason);
+    event AgentUnfrozen(address indexed agent, address indexed guardian);
+    event EmergencyStopped(address indexed guardian, string reason);
+    event EmergencyResumed(address indexed guardian);
+
+    /// @notice Allows `actionType` for `agent` for `duration` seconds (this is the human approval that a
+    /// constitution may require). Replaces any earlier decision on the same (agent, action type).
+    function grant(address agent, uint8 actionType, uint256 duration) external;
+
+    /// @notice Forbids `actionType` for `agent` for `duration` seconds, whatever its constitution allows.
+    function deny(address agent, uint8 actionType, uint256 duration) external;
+
+    /// @notice Ends the decision on (agent, action type) before it expires.
+    function revoke(address agent, uint8 actionType) external;
+
+    /// @notice Puts `agent` in safe mode: it can do nothing but exit until unfrozen.
+    function freeze(address agent, string calldata reason) external;
+
+    /// @notice Lifts safe mode.
+    function unfreeze(address agent) external;
+
+    /// @notice Stops every state-changing function of every module, until {resume}.
+    function emergencyStop(string calldata reason) external;
+
+    /// @notice Ends the emergency stop.
+    function resume() external;
+
+    /// @notice Whether the emergency stop is on.
+    function isStopped() external view returns (bool);
+
+    /// @notice Whether `agent` is frozen.
+    function isFrozen(address agent) external view returns (bool);
+
+    /// @notice The stored decision on (agent, action type), expired or not.
+    function overrideOf(address agent, uint8 actionType) external view returns (OverrideRecord memory);
+
+    /// @notice What an action of `agent` of type `actionType` faces now: whether the agent is frozen, and the
+    /// live (unexpired) decision on that action type. One call, for the constitution's hot path.
+    function gate(address agent, uint8 actionType) external view returns (bool frozen, Decision decision);
+
+    /// @notice Longest duration of a grant or denial.
+    function MAX_DURATION() external view returns (uint256);
+}
