@@ -69,19 +69,41 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
     }
 
     /// @inheritdoc IAIToken
-    function mintFromReceipt(ComputeReceipt calldata receipt, bytes calldata signature) external returns (uint256) {
-        return _mintAttested(receipt, signature);
+    function mintFromReceipt(
+        ComputeReceipt calldata receipt,
+        bytes calldata signature
+    ) external returns (uint256 amount) {
+        amount = _spendAttested(receipt, signature);
+        _mint(receipt.provider, amount); // reverts past the cap and while stopped (_update)
     }
 
     /// @inheritdoc IAIToken
+    /// @dev Every receipt is spent (and its ReceiptMinted emitted) first; then each distinct provider is minted
+    /// its sum once, so a batch pays one balance update and one Transfer event per provider, not per receipt.
     function mintFromReceipts(
         ComputeReceipt[] calldata receipts,
         bytes[] calldata signatures
     ) external returns (uint256 total) {
-        if (receipts.length == 0) revert AITokenEmptyBatch();
-        if (receipts.length != signatures.length) revert AITokenLengthMismatch(receipts.length, signatures.length);
-        for (uint256 i = 0; i < receipts.length; ++i) {
-            total += _mintAttested(receipts[i], signatures[i]);
+        uint256 count = receipts.length;
+        if (count == 0) revert AITokenEmptyBatch();
+        if (count != signatures.length) revert AITokenLengthMismatch(count, signatures.length);
+        address[] memory payees = new address[](count);
+        uint256[] memory amounts = new uint256[](count);
+        uint256 payeeCount;
+        for (uint256 i = 0; i < count; ++i) {
+            ComputeReceipt calldata receipt = receipts[i];
+            uint256 amount = _spendAttested(receipt, signatures[i]);
+            uint256 j = 0;
+            while (j < payeeCount && payees[j] != receipt.provider) ++j;
+            if (j == payeeCount) {
+                payees[j] = receipt.provider;
+                ++payeeCount;
+            }
+            amounts[j] += amount;
+            total += amount;
+        }
+        for (uint256 j = 0; j < payeeCount; ++j) {
+            _mint(payees[j], amounts[j]); // reverts past the cap and while stopped (_update)
         }
     }
 
@@ -90,8 +112,9 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         bytes32 receiptKey,
         address provider,
         uint256 units
-    ) external onlyRole(COORDINATOR_ROLE) returns (uint256) {
-        return _mintReceipt(receiptKey, provider, address(0), units, msg.sender);
+    ) external onlyRole(COORDINATOR_ROLE) returns (uint256 amount) {
+        amount = _spendReceipt(receiptKey, provider, address(0), units, msg.sender);
+        _mint(provider, amount); // reverts past the cap and while stopped (_update)
     }
 
     /// @inheritdoc IAIToken
@@ -131,34 +154,33 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         return _rewardRate;
     }
 
-    /// @dev Verifies an attested receipt (deadline, signature, attestor), then mints it.
-    function _mintAttested(ComputeReceipt calldata receipt, bytes calldata signature) private returns (uint256) {
+    /// @dev Verifies an attested receipt (deadline, signature, attestor), then spends it.
+    function _spendAttested(ComputeReceipt calldata receipt, bytes calldata signature) private returns (uint256) {
         if (block.timestamp > receipt.deadline) {
             revert AITokenReceiptExpired(receipt.receiptId, receipt.deadline, block.timestamp);
         }
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(hashReceipt(receipt), signature);
         if (err != ECDSA.RecoverError.NoError) revert AITokenInvalidSignature(receipt.receiptId);
         if (!hasRole(ATTESTOR_ROLE, signer)) revert AITokenSignerNotAttestor(receipt.receiptId, signer);
-        return _mintReceipt(receipt.receiptId, receipt.provider, receipt.client, receipt.units, signer);
+        return _spendReceipt(receipt.receiptId, receipt.provider, receipt.client, receipt.units, signer);
     }
 
-    /// @dev The single place where supply is created. Spends `receiptKey` once; amount = units × reward rate.
-    /// `verifier` is who vouched for the receipt: the attestor that signed it, or the coordinator module.
-    function _mintReceipt(
+    /// @dev The single gate of new supply: spends `receiptKey` once and returns the reward (units × rate) that
+    /// the caller then mints to `provider`. `verifier` is who vouched for the receipt: the attestor that
+    /// signed it, or the coordinator module that verified it.
+    function _spendReceipt(
         bytes32 receiptKey,
         address provider,
         address client,
         uint256 units,
         address verifier
-    ) private returns (uint256) {
+    ) private returns (uint256 amount) {
         if (_minted[receiptKey]) revert AITokenReceiptAlreadyMinted(receiptKey);
         if (units == 0) revert AITokenZeroUnits(receiptKey);
         if (provider == address(0)) revert AITokenZeroAddress();
         _minted[receiptKey] = true;
-        uint256 amount = units * _rewardRate;
-        _mint(provider, amount); // reverts past the cap (ERC20Capped) and while stopped (_update)
+        amount = units * _rewardRate;
         emit ReceiptMinted(receiptKey, provider, verifier, client, units, amount);
-        return amount;
     }
 
     function _setRewardRate(uint256 rewardRate_) private {
