@@ -1,1 +1,130 @@
-export const tasks = [];
+/**
+ * Hardhat tasks for every user action of the core. Declarations only: each action lives in its own file and
+ * is imported when the task runs. Every task that sends a transaction takes `--from` (account index or address;
+ * default: the first account) and reads the deployment of the connected chain (see scripts/lib/protocol.ts).
+ *
+ *   npx hardhat agent register --type service-provider --agent-version 1.0.0 --expected-daily-volume 10000
+ *   npx hardhat agent show --agent 1
+ */
+import { emptyTask, task } from "hardhat/config";
+
+const from = { name: "from", description: "Account index or address to send from (default: first account)", defaultValue: "" };
+
+export const tasks = [
+  emptyTask("agent", "Agent registry: register, stake, unstake, withdraw, slash, show").build(),
+  task(["agent", "register"], "Register the --from account as an agent")
+    .addOption(from)
+    .addOption({ name: "operator", description: "Human operator address (default: --from)", defaultValue: "" })
+    .addOption({
+      name: "type",
+      description: "service-provider | market-maker | governance | validator",
+      defaultValue: "service-provider",
+    })
+    .addOption({ name: "metadataUri", description: "Metadata URI", defaultValue: "" })
+    .addOption({ name: "endpoint", description: "Service endpoint URL", defaultValue: "" })
+    .addOption({ name: "agentVersion", description: "Agent software version", defaultValue: "" })
+    .addOption({ name: "capabilities", description: "Comma-separated capability labels (<= 31 bytes each)", defaultValue: "" })
+    .addOption({ name: "expectedDailyVolume", description: "Declared daily volume in AITBC (sets the bond)", defaultValue: "0" })
+    .setAction(() => import("./agent/register.js"))
+    .build(),
+  task(["agent", "stake"], "Stake AITBC as the --from agent (approves the registry if needed)")
+    .addOption(from)
+    .addOption({ name: "amount", description: "Amount in AITBC", defaultValue: "" })
+    .setAction(() => import("./agent/stake.js"))
+    .build(),
+  task(["agent", "unstake"], "Request an unstake (agent or operator); --amount all exits")
+    .addOption(from)
+    .addOption({ name: "agentId", description: "Agent id", defaultValue: "" })
+    .addOption({ name: "amount", description: "Amount in AITBC, or 'all'", defaultValue: "" })
+    .setAction(() => import("./agent/unstake.js"))
+    .build(),
+  task(["agent", "withdraw"], "Withdraw unbonded stake to the operator (agent or operator)")
+    .addOption(from)
+    .addOption({ name: "agentId", description: "Agent id", defaultValue: "" })
+    .setAction(() => import("./agent/withdraw.js"))
+    .build(),
+  task(["agent", "slash"], "Slash an agent's stake to the treasury (SLASHER_ROLE)")
+    .addOption(from)
+    .addOption({ name: "agentId", description: "Agent id", defaultValue: "" })
+    .addOption({ name: "amount", description: "Amount in AITBC", defaultValue: "" })
+    .addOption({ name: "reason", description: "Why (recorded in the event)", defaultValue: "" })
+    .setAction(() => import("./agent/slash.js"))
+    .build(),
+  task(["agent", "show"], "Show an agent: identity, stake, reputation, constitution, today's usage")
+    .addOption({ name: "agent", description: "Agent id or address", defaultValue: "" })
+    .setAction(() => import("./agent/show.js"))
+    .build(),
+
+  emptyTask("constitution", "Agent constitutions").build(),
+  task(["constitution", "set"], "Set an agent's constitution (its operator only); empty flags keep their value")
+    .addOption(from)
+    .addOption({ name: "agent", description: "Agent address", defaultValue: "" })
+    .addOption({ name: "maxStake", description: "Max stake in AITBC", defaultValue: "" })
+    .addOption({ name: "maxDailyVolume", description: "Max volume per UTC day in AITBC", defaultValue: "" })
+    .addOption({ name: "maxGasPerDay", description: "Max gas per UTC day", defaultValue: "" })
+    .addOption({ name: "allowed", description: "Allowed action types: all | none | comma list", defaultValue: "" })
+    .addOption({ name: "humanApproval", description: "Action types needing a human grant: comma list | none", defaultValue: "" })
+    .setAction(() => import("./constitution/set.js"))
+    .build(),
+
+  emptyTask("override", "Human override (GUARDIAN_ROLE): grants, denials, freezes, emergency stop").build(),
+  task(["override", "grant"], "Grant an action type to an agent for a duration")
+    .addOption(from)
+    .addOption({ name: "agent", description: "Agent address", defaultValue: "" })
+    .addOption({ name: "action", description: "Action type name", defaultValue: "" })
+    .addOption({ name: "duration", description: "Duration: seconds or 15m / 2h / 7d", defaultValue: "" })
+    .setAction(() => import("./override/grant.js"))
+    .build(),
+  task(["override", "deny"], "Deny an action type to an agent for a duration")
+    .addOption(from)
+    .addOption({ name: "agent", description: "Agent address", defaultValue: "" })
+    .addOption({ name: "action", description: "Action type name", defaultValue: "" })
+    .addOption({ name: "duration", description: "Duration: seconds or 15m / 2h / 7d", defaultValue: "" })
+    .setAction(() => import("./override/deny.js"))
+    .build(),
+  task(["override", "revoke"], "Revoke a grant or denial early")
+    .addOption(from)
+    .addOption({ name: "agent", description: "Agent address", defaultValue: "" })
+    .addOption({ name: "action", description: "Action type name", defaultValue: "" })
+    .setAction(() => import("./override/revoke.js"))
+    .build(),
+  task(["override", "freeze"], "Freeze an agent (safe mode: it can only exit)")
+    .addOption(from)
+    .addOption({ name: "agent", description: "Agent address", defaultValue: "" })
+    .addOption({ name: "reason", description: "Why", defaultValue: "" })
+    .setAction(() => import("./override/freeze.js"))
+    .build(),
+  task(["override", "unfreeze"], "Unfreeze an agent")
+    .addOption(from)
+    .addOption({ name: "agent", description: "Agent address", defaultValue: "" })
+    .setAction(() => import("./override/unfreeze.js"))
+    .build(),
+  task(["override", "stop"], "Emergency stop: every state-changing protocol function reverts")
+    .addOption(from)
+    .addOption({ name: "reason", description: "Why", defaultValue: "" })
+    .setAction(() => import("./override/stop.js"))
+    .build(),
+  task(["override", "resume"], "End the emergency stop")
+    .addOption(from)
+    .setAction(() => import("./override/resume.js"))
+    .build(),
+
+  emptyTask("receipt", "Compute receipts: sign (attestor) and mint (anyone)").build(),
+  task(["receipt", "sign"], "Sign a compute receipt as an attestor and write it to a JSON file")
+    .addOption(from)
+    .addOption({ name: "provider", description: "Provider address (receives the reward)", defaultValue: "" })
+    .addOption({ name: "client", description: "Client address", defaultValue: "" })
+    .addOption({ name: "units", description: "Work units", defaultValue: "" })
+    .addOption({ name: "work", description: "Job spec: text (hashed) or 0x bytes32", defaultValue: "" })
+    .addOption({ name: "result", description: "Result: text (hashed) or 0x bytes32", defaultValue: "" })
+    .addOption({ name: "receiptId", description: "Receipt id (default: random)", defaultValue: "" })
+    .addOption({ name: "validFor", description: "Validity: seconds or 15m / 2h / 7d", defaultValue: "1d" })
+    .addOption({ name: "out", description: "Output JSON file", defaultValue: "" })
+    .setAction(() => import("./receipt/sign.js"))
+    .build(),
+  task(["receipt", "mint"], "Mint AITBC from signed receipt files (several files: one batch)")
+    .addOption(from)
+    .addOption({ name: "files", description: "Comma-separated signed receipt JSON files", defaultValue: "" })
+    .setAction(() => import("./receipt/mint.js"))
+    .build(),
+];

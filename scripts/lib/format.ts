@@ -1,0 +1,50 @@
+/** Human-readable renderings of protocol state, shared by tasks and the demo. */
+import { decodeBytes32String, formatUnits } from "ethers";
+
+import type { IAgentConstitution, IAgentRegistry } from "../../typechain-types/index.js";
+import { describeMask } from "./actions.js";
+
+export const AGENT_TYPES = ["service-provider", "market-maker", "governance", "validator"] as const;
+export const AGENT_STATUSES = ["none", "active", "frozen", "exiting"] as const;
+
+/** A bytes32 label as text when it is a bytes32 string, else as hex. */
+export function label(value: string): string {
+  try {
+    return decodeBytes32String(value);
+  } catch {
+    return value;
+  }
+}
+
+export const aitbc = (wei: bigint) => `${formatUnits(wei, 18)} AITBC`;
+
+export function formatAgent(a: IAgentRegistry.AgentViewStructOutput, balance: bigint, active: boolean): string {
+  const when = (t: bigint) => (t === 0n ? "-" : new Date(Number(t) * 1000).toISOString());
+  return [
+    `agent #${a.agentId} ${a.agent}`,
+    `  operator        ${a.operator}`,
+    `  type            ${AGENT_TYPES[Number(a.agentType)] ?? a.agentType}`,
+    `  status          ${AGENT_STATUSES[Number(a.status)] ?? a.status}${active ? " (active: staked enough)" : ""}`,
+    `  reputation      ${a.reputation} / 1000`,
+    `  stake           ${aitbc(a.stake)} (required ${aitbc(a.requiredStake)})`,
+    `  pending         ${aitbc(a.pendingWithdrawal)} (withdrawable at ${when(a.withdrawableAt)})`,
+    `  daily volume    ${aitbc(a.expectedDailyVolume)} declared`,
+    `  wallet balance  ${aitbc(balance)}`,
+    `  version         ${a.version}`,
+    `  endpoint        ${a.endpoint}`,
+    `  metadata        ${a.metadataURI}`,
+    `  capabilities    ${a.capabilities.length === 0 ? "-" : a.capabilities.map(label).join(", ")}`,
+    `  registered      ${when(a.registeredAt)}`,
+  ].join("\n");
+}
+
+export function formatConstraints(
+  c: IAgentConstitution.ConstraintsStructOutput,
+  usage: IAgentConstitution.UsageStructOutput,
+): string {
+  return [
+    `  constitution    max stake ${aitbc(c.maxStake)}, max daily volume ${aitbc(c.maxDailyVolume)}, max gas/day ${c.maxGasPerDay}`,
+    `                  allowed: ${describeMask(c.allowedActions)}; human approval: ${describeMask(c.humanApprovalActions)}`,
+    `  today (UTC)     volume ${aitbc(usage.volume)}, gas ${usage.gas}`,
+  ].join("\n");
+}

@@ -1,0 +1,124 @@
+/**
+ * Finds the deployed core on the connected chain and returns typed contracts.
+ *
+ * Addresses come from, in order: the JSON file named by AITBC_ADDRESSES, then Ignition's record for the chain
+ * (deploy/deployments/chain-<chainId>/deployed_addresses.json, written by `hardhat ignition deploy`).
+ * Either file maps Ignition future ids ("AITBCCore#AIToken", ...) to addresses.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { isAddress } from "ethers";
+
+import type { AgentConstitution, AgentRegistry, AIToken, HumanOverride } from "../../typechain-types/index.js";
+
+export interface Protocol {
+  token: AIToken;
+  registry: AgentRegistry;
+  constitution: AgentConstitution;
+  humanOverride: HumanOverride;
+}
+
+export type Addresses = Record<keyof Protocol, string>;
+
+const FUTURE_IDS: Record<keyof Protocol, string> = {
+  token: "AITBCCore#AIToken",
+  registry: "AITBCCore#AgentRegistry",
+  constitution: "AITBCCore#AgentConstitution",
+  humanOverride: "AITBCCore#HumanOverride",
+};
+
+const DEPLOYMENTS_DIR = path.join(import.meta.dirname, "../../deploy/deployments");
+
+export async function loadProtocol(ethers: HardhatEthers, signer?: HardhatEthersSigner): Promise<Protocol> {
+  const chainId = (await ethers.provider.getNetwork()).chainId;
+  const addresses = readAddresses(chainId);
+  for (const [key, address] of Object.entries(addresses)) {
+    if ((await ethers.provider.getCode(address)) === "0x") {
+      throw new Error(`no ${key} contract at ${address} on chain ${chainId}: is the deployment for this chain?`);
+    }
+  }
+  return {
+    token: (await ethers.getContractAt("AIToken", addresses.token, signer)) as AIToken,
+    registry: (await ethers.getContractAt("AgentRegistry", addresses.registry, signer)) as AgentRegistry,
+    constitution: (await ethers.getContractAt("AgentConstitution", addresses.constitution, signer)) as AgentConstitution,
+    humanOverride: (await ethers.getContractAt("HumanOverride", addresses.humanOverride, signer)) as HumanOverride,
+  };
+}
+
+function readAddresses(chainId: bigint): Addresses {
+  const file = process.env.AITBC_ADDRESSES ?? path.join(DEPLOYMENTS_DIR, `chain-${chainId}`, "deployed_addresses.json");
+  if (!existsSync(file)) {
+    throw new Error(
+      `no AITBC deployment found for chain ${chainId} (looked for ${file}). ` +
+        "Deploy with `npx hardhat ignition deploy deploy/modules/Core.ts --network <name>` or set AITBC_ADDRESSES.",
+    );
+  }
+  const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+  const out = {} as Addresses;
+  for (const [key, futureId] of Object.entries(FUTURE_IDS) as [keyof Protocol, string][]) {
+    const address = raw[futureId];
+    if (address === undefined || !isAddress(address)) throw new Error(`${file}: missing or bad address for ${futureId}`);
+    out[key] = address;
+  }
+  return out;
+}
+
+/** Writes an addresses file in Ignition's format (for AITBC_ADDRESSES). */
+export async function writeAddresses(file: string, protocol: Protocol): Promise<void> {
+  const entries = await Promise.all(
+    (Object.keys(FUTURE_IDS) as (keyof Protocol)[]).map(async (k) => [FUTURE_IDS[k], await protocol[k].getAddress()]),
+  );
+  writeFileSync(file, JSON.stringify(Object.fromEntries(entries), null, 2) + "\n");
+}
+
+/**
+ * The signer a task acts as: `--from` is an account index ("0") or an address among the connection's
+ * accounts; empty means the first account.
+ */
+export async function resolveSigner(ethers: HardhatEthers, from: string): Promise<HardhatEthersSigner> {
+  const signers = await ethers.getSigners();
+  const value = from.trim();
+  if (value === "") {
+    const first = signers[0];
+    if (!first) throw new Error("the network has no accounts: configure `accounts` for it");
+    return first;
+  }
+  if (/^\d+$/.test(value)) {
+    const signer = signers[Number(value)];
+    if (!signer) throw new Error(`--from: account index ${value} out of range (${signers.length} accounts)`);
+    return signer;
+  }
+  const signer = signers.find((s) => s.address.toLowerCase() === value.toLowerCase());
+  if (!signer) throw new Error(`--from: ${value} is not one of this network's accounts`);
+  return signer;
+}
+
+/**
+ * Turns a contract revert into "ErrorName(arg=value, ...)" using the core's ABIs; other errors pass through.
+ */
+export function describeError(error: unknown, protocol: Protocol): string {
+  const data = findRevertData(error);
+  if (data !== undefined) {
+    for (const contract of Object.values(protocol)) {
+      const parsed = contract.interface.parseError(data);
+      if (parsed) {
+        const args = parsed.fragment.inputs.map((input, i) => `${input.name}=${String(parsed.args[i])}`);
+        return `${parsed.name}(${args.join(", ")})`;
+      }
+    }
+    return `reverted with unknown data ${data}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function findRevertData(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const record = current as { data?: unknown; error?: unknown; info?: unknown };
+    if (typeof record.data === "string" && record.data.startsWith("0x") && record.data.length >= 10) return record.data;
+    current = record.error ?? (record.info as { error?: unknown } | undefined)?.error;
+  }
+  return undefined;
+}

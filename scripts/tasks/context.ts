@@ -1,0 +1,43 @@
+/** What every task action starts with: a connection, the signer it acts as, and the protocol's contracts. */
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { ContractTransactionResponse } from "ethers";
+import { HardhatPluginError } from "hardhat/plugins";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { describeError, loadProtocol, resolveSigner, type Protocol } from "../lib/protocol.js";
+
+export interface TaskContext {
+  ethers: HardhatEthers;
+  signer: HardhatEthersSigner;
+  protocol: Protocol;
+}
+
+const PLUGIN_ID = "aitbc";
+
+/**
+ * Runs `body` with a task context; any failure (bad argument, revert) becomes one readable line:
+ * reverts are decoded into the contract's custom error and its arguments.
+ */
+export async function runTask<T>(
+  hre: HardhatRuntimeEnvironment,
+  from: string,
+  body: (ctx: TaskContext) => Promise<T>,
+): Promise<T> {
+  const { ethers } = await hre.network.getOrCreate();
+  let protocol: Protocol | undefined;
+  try {
+    const signer = await resolveSigner(ethers, from);
+    protocol = await loadProtocol(ethers, signer);
+    return await body({ ethers, signer, protocol });
+  } catch (error) {
+    const message = protocol ? describeError(error, protocol) : error instanceof Error ? error.message : String(error);
+    throw new HardhatPluginError(PLUGIN_ID, message, error instanceof Error ? error : undefined);
+  }
+}
+
+/** Waits for a transaction and prints its hash, block and gas. */
+export async function confirm(label: string, tx: Promise<ContractTransactionResponse>): Promise<void> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error(`${label}: no receipt`);
+  console.log(`${label}: tx ${receipt.hash} (block ${receipt.blockNumber}, gas ${receipt.gasUsed})`);
+}
