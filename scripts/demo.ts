@@ -18,46 +18,52 @@ import { describeError, writeAddresses, type Protocol } from "./lib/protocol.js"
 const connection = await hre.network.getOrCreate();
 const { ethers, ignition, networkHelpers } = connection;
 const [deployer, guardian, attestor, operator, agent, client, treasury] = await ethers.getSigners();
-if (!deployer || !guardian || !attestor || !operator || !agent || !client || !treasury) throw new Error("need 7 accounts");
+if (!deployer || !guardian || !attestor || !operator || !agent || !client || !treasury)
+  throw new Error("need 7 accounts");
 const signers = await ethers.getSigners();
 const from = (s: { address: string }) => String(signers.findIndex((x) => x.address === s.address));
 
-const step = (title: string) => console.log(`\n=== ${title}`);
+const step = (title: string) => {
+  console.log(`\n=== ${title}`);
+};
 const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
-let protocol: Protocol | undefined;
-async function expectBlocked(what: string, action: () => Promise<unknown>): Promise<void> {
-  try {
-    await action();
-  } catch (error) {
-    const why = protocol ? describeError(error, protocol) : String(error);
-    console.log(`blocked, as it must be: ${what}\n  -> ${why}`);
-    return;
-  }
-  throw new Error(`demo: "${what}" should have been blocked`);
-}
-
 step("1. Deploy the core (Ignition module deploy/modules/Core.ts) to the in-process network");
 const deployed = await ignition.deploy(CoreModule, {
   parameters: {
     AITBCCore: {
-      guardians: [guardian.address],
-      attestors: [attestor.address],
+      guardian: guardian.address,
+      attestor: attestor.address,
       treasury: treasury.address,
       unbondingDelay: 3600n,
     },
   },
 });
-protocol = {
+const protocol: Protocol = {
   token: await ethers.getContractAt("AIToken", await deployed.token.getAddress()),
   registry: await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress()),
   constitution: await ethers.getContractAt("AgentConstitution", await deployed.constitution.getAddress()),
   humanOverride: await ethers.getContractAt("HumanOverride", await deployed.humanOverride.getAddress()),
 };
+async function expectBlocked(what: string, action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    console.log(`blocked, as it must be: ${what}\n  -> ${describeError(error, protocol)}`);
+    return;
+  }
+  throw new Error(`demo: "${what}" should have been blocked`);
+}
+
 const addressesFile = path.join(mkdtempSync(path.join(tmpdir(), "aitbc-demo-")), "deployed_addresses.json");
 await writeAddresses(addressesFile, protocol);
 process.env.AITBC_ADDRESSES = addressesFile; // the tasks below find the deployment here
-for (const [name, contract] of Object.entries(protocol)) console.log(`${name.padEnd(14)} ${await contract.getAddress()}`);
-console.log(`guardian ${guardian.address}, attestor ${attestor.address}, operator ${operator.address}, agent ${agent.address}`);
+console.log(`AIToken           ${await protocol.token.getAddress()}`);
+console.log(`AgentRegistry     ${await protocol.registry.getAddress()}`);
+console.log(`AgentConstitution ${await protocol.constitution.getAddress()}`);
+console.log(`HumanOverride     ${await protocol.humanOverride.getAddress()}`);
+console.log(
+  `guardian ${guardian.address}, attestor ${attestor.address}, operator ${operator.address}, agent ${agent.address}`,
+);
 
 step("2. An AI agent registers (service provider, declares 10,000 AITBC daily volume -> 1,000 bond)");
 await run(["agent", "register"], {
@@ -85,7 +91,9 @@ await run(["receipt", "sign"], {
   out: receiptFile,
 });
 await run(["receipt", "mint"], { from: from(client), files: receiptFile });
-await expectBlocked("the same receipt minted twice", () => run(["receipt", "mint"], { from: from(client), files: receiptFile }));
+await expectBlocked("the same receipt minted twice", () =>
+  run(["receipt", "mint"], { from: from(client), files: receiptFile }),
+);
 
 step("4. The agent stakes 2,000 AITBC (1,000 minimum + 1,000 bond) and becomes active");
 await run(["agent", "stake"], { from: from(agent), amount: "2000" });
@@ -123,7 +131,9 @@ await expectBlocked("staking while frozen", () => run(["agent", "stake"], { from
 await run(["agent", "unstake"], { from: from(operator), agentId: "1", amount: "all" });
 
 step("8. Unstaking does not dodge a slash: pending stake is still slashable");
-await (await protocol.registry.connect(deployer).grantRole(await protocol.registry.SLASHER_ROLE(), guardian.address)).wait();
+await (
+  await protocol.registry.connect(deployer).grantRole(await protocol.registry.SLASHER_ROLE(), guardian.address)
+).wait();
 await run(["agent", "slash"], { from: from(guardian), agentId: "1", amount: "500", reason: "unsafe behaviour (demo)" });
 await expectBlocked("withdrawing before the unbonding delay", () =>
   run(["agent", "withdraw"], { from: from(operator), agentId: "1" }),

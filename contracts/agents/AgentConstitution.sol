@@ -40,10 +40,15 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
 
     Constraints private _bounds;
     Constraints private _defaults;
-    mapping(address agent => AgentRecord) private _records;
-    mapping(address agent => Usage) private _usage;
+    mapping(address agent => AgentRecord record) private _records;
+    mapping(address agent => Usage usage) private _usage;
 
-    constructor(address admin, IHumanOverride humanOverride_, Constraints memory bounds_, Constraints memory defaults_) {
+    constructor(
+        address admin,
+        IHumanOverride humanOverride_,
+        Constraints memory bounds_,
+        Constraints memory defaults_
+    ) {
         if (admin == address(0) || address(humanOverride_) == address(0)) revert AgentConstitutionZeroAddress();
         _humanOverride = humanOverride_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);

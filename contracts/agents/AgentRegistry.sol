@@ -63,7 +63,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     uint256 private _totalStaked;
     uint256 private _totalPending;
     mapping(address agent => uint256 agentId) private _agentIds;
-    mapping(uint256 agentId => Agent) private _agents;
+    mapping(uint256 agentId => Agent agent) private _agents;
 
     constructor(
         address admin,
@@ -239,7 +239,12 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         Agent storage a = _existing(agentId);
         uint16 oldScore = a.reputation;
         int256 next = int256(uint256(oldScore)) + delta;
-        uint16 newScore = next <= 0 ? 0 : next >= int256(uint256(MAX_REPUTATION)) ? MAX_REPUTATION : uint16(uint256(next));
+        uint16 newScore =
+            next <= 0
+                ? 0
+                : next >= int256(uint256(MAX_REPUTATION))
+                    ? MAX_REPUTATION
+                    : uint16(uint256(next));
         a.reputation = newScore;
         emit ReputationUpdated(agentId, msg.sender, oldScore, newScore, reason);
     }
@@ -394,7 +399,8 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
 
     function _agentOrOperator(uint256 agentId) private view returns (Agent storage a) {
         a = _existing(agentId);
-        if (msg.sender != a.agent && msg.sender != a.operator) revert AgentRegistryNotAgentOrOperator(agentId, msg.sender);
+        if (msg.sender != a.agent && msg.sender != a.operator)
+            revert AgentRegistryNotAgentOrOperator(agentId, msg.sender);
     }
 
     /// @dev Frozen is read from the HumanOverride (its single source); Exiting wins over Frozen.

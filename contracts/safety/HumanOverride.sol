@@ -30,8 +30,8 @@ contract HumanOverride is IHumanOverride, AccessControl {
     }
 
     bool private _stopped;
-    mapping(address agent => AgentSafety) private _safety;
-    mapping(address agent => mapping(uint8 actionType => OverrideRecord)) private _overrides;
+    mapping(address agent => AgentSafety safety) private _safety;
+    mapping(address agent => mapping(uint8 actionType => OverrideRecord record)) private _overrides;
 
     constructor(address admin, address[] memory guardians) {
         if (admin == address(0)) revert HumanOverrideZeroAddress();

@@ -36,13 +36,12 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
     /// @notice Upper bound of {rewardRate}: 1,000 AITBC per unit.
     uint256 public constant MAX_REWARD_RATE = 1_000e18;
 
-    bytes32 private constant _RECEIPT_TYPEHASH =
-        keccak256(
-            "ComputeReceipt(bytes32 receiptId,address provider,address client,uint256 units,bytes32 workHash,bytes32 resultHash,uint64 deadline)"
-        );
+    bytes32 private constant _RECEIPT_TYPEHASH = keccak256(
+        "ComputeReceipt(bytes32 receiptId,address provider,address client,uint256 units,bytes32 workHash,bytes32 resultHash,uint64 deadline)"
+    );
 
     uint256 private _rewardRate;
-    mapping(bytes32 receiptId => bool) private _minted;
+    mapping(bytes32 receiptId => bool minted) private _minted;
 
     constructor(
         address admin,
@@ -51,12 +50,7 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         uint256 supplyCap,
         uint256 rewardRate_,
         address[] memory attestors
-    )
-        ERC20("AITBC", "AITBC")
-        ERC20Capped(supplyCap)
-        ERC20Permit("AITBC")
-        SafetyGuarded(humanOverride_, constitution_)
-    {
+    ) ERC20("AITBC", "AITBC") ERC20Capped(supplyCap) ERC20Permit("AITBC") SafetyGuarded(humanOverride_, constitution_) {
         if (admin == address(0) || address(humanOverride_) == address(0) || address(constitution_) == address(0)) {
             revert AITokenZeroAddress();
         }

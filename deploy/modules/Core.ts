@@ -7,8 +7,9 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
  * role to governance afterwards with grantRole / renounceRole.
  *
  * Parameters (all optional; `npx hardhat ignition deploy deploy/modules/Core.ts --parameters file.json`):
- *   guardians      address[]  humans holding GUARDIAN_ROLE            (default: the deployer)
- *   attestors      address[]  receipt signers holding ATTESTOR_ROLE   (default: the deployer)
+ *   guardian       address    first human holding GUARDIAN_ROLE      (default: the deployer)
+ *   attestor       address    first receipt signer (ATTESTOR_ROLE)   (default: the deployer)
+ *   (add more guardians and attestors afterwards with grantRole)
  *   treasury       address    receives slashed stake                  (default: the deployer)
  *   supplyCap      uint256    AIToken cap, wei                        (default: 1e9 AITBC)
  *   rewardRate     uint256    AIToken wei minted per work unit        (default: 1 AITBC)
@@ -39,8 +40,8 @@ export const DEFAULT_CONSTRAINTS = {
 export default buildModule("AITBCCore", (m) => {
   const deployer = m.getAccount(0);
 
-  const guardians = m.getParameter("guardians", [deployer]);
-  const attestors = m.getParameter("attestors", [deployer]);
+  const guardian = m.getParameter("guardian", deployer);
+  const attestor = m.getParameter("attestor", deployer);
   const treasury = m.getParameter("treasury", deployer);
   const supplyCap = m.getParameter("supplyCap", 1_000_000_000n * AITBC);
   const rewardRate = m.getParameter("rewardRate", AITBC);
@@ -50,9 +51,9 @@ export default buildModule("AITBCCore", (m) => {
   const bounds = m.getParameter("constitutionBounds", DEFAULT_BOUNDS);
   const defaults = m.getParameter("constitutionDefaults", DEFAULT_CONSTRAINTS);
 
-  const humanOverride = m.contract("HumanOverride", [deployer, guardians]);
+  const humanOverride = m.contract("HumanOverride", [deployer, [guardian]]);
   const constitution = m.contract("AgentConstitution", [deployer, humanOverride, bounds, defaults]);
-  const token = m.contract("AIToken", [deployer, humanOverride, constitution, supplyCap, rewardRate, attestors]);
+  const token = m.contract("AIToken", [deployer, humanOverride, constitution, supplyCap, rewardRate, [attestor]]);
   const registry = m.contract("AgentRegistry", [
     deployer,
     token,

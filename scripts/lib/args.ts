@@ -23,7 +23,7 @@ export function required(name: string, value: string | undefined): string {
 
 export function parseAddress(name: string, value: string | undefined): string {
   const v = required(name, value);
-  if (!isAddress(v)) throw new ArgumentError(kebab(name), `"${v}" is not an address`);
+  if (!isAddress(v)) throw new ArgumentError(kebab(name), `"${String(value)}" is not an address`);
   return getAddress(v);
 }
 
@@ -37,7 +37,11 @@ export function parseTokenAmount(name: string, value: string | undefined, { allo
 }
 
 /** A non-negative integer (ids, units, seconds, gas). */
-export function parseInteger(name: string, value: string | undefined, { min = 0n, max }: { min?: bigint; max?: bigint } = {}): bigint {
+export function parseInteger(
+  name: string,
+  value: string | undefined,
+  { min = 0n, max }: { min?: bigint; max?: bigint } = {},
+): bigint {
   const v = required(name, value);
   if (!/^\d+$/.test(v)) throw new ArgumentError(kebab(name), `"${v}" is not a whole number`);
   const n = BigInt(v);
@@ -82,7 +86,8 @@ export function parseLabels(name: string, value: string | undefined): string[] {
 export function parseActionType(name: string, value: string | undefined): number {
   const v = required(name, value).toLowerCase();
   const known = Object.keys(ACTION_TYPES);
-  if (!(v in ACTION_TYPES)) throw new ArgumentError(kebab(name), `unknown action type "${v}" (known: ${known.join(", ")})`);
+  if (!(v in ACTION_TYPES))
+    throw new ArgumentError(kebab(name), `unknown action type "${v}" (known: ${known.join(", ")})`);
   return ACTION_TYPES[v as ActionName];
 }
 

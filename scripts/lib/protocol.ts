@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { isAddress } from "ethers";
+import { isAddress, type Interface } from "ethers";
 
 import type { AgentConstitution, AgentRegistry, AIToken, HumanOverride } from "../../typechain-types/index.js";
 
@@ -40,10 +40,10 @@ export async function loadProtocol(ethers: HardhatEthers, signer?: HardhatEthers
     }
   }
   return {
-    token: (await ethers.getContractAt("AIToken", addresses.token, signer)) as AIToken,
-    registry: (await ethers.getContractAt("AgentRegistry", addresses.registry, signer)) as AgentRegistry,
-    constitution: (await ethers.getContractAt("AgentConstitution", addresses.constitution, signer)) as AgentConstitution,
-    humanOverride: (await ethers.getContractAt("HumanOverride", addresses.humanOverride, signer)) as HumanOverride,
+    token: await ethers.getContractAt("AIToken", addresses.token, signer),
+    registry: await ethers.getContractAt("AgentRegistry", addresses.registry, signer),
+    constitution: await ethers.getContractAt("AgentConstitution", addresses.constitution, signer),
+    humanOverride: await ethers.getContractAt("HumanOverride", addresses.humanOverride, signer),
   };
 }
 
@@ -59,7 +59,8 @@ function readAddresses(chainId: bigint): Addresses {
   const out = {} as Addresses;
   for (const [key, futureId] of Object.entries(FUTURE_IDS) as [keyof Protocol, string][]) {
     const address = raw[futureId];
-    if (address === undefined || !isAddress(address)) throw new Error(`${file}: missing or bad address for ${futureId}`);
+    if (address === undefined || !isAddress(address))
+      throw new Error(`${file}: missing or bad address for ${futureId}`);
     out[key] = address;
   }
   return out;
@@ -101,8 +102,14 @@ export async function resolveSigner(ethers: HardhatEthers, from: string): Promis
 export function describeError(error: unknown, protocol: Protocol): string {
   const data = findRevertData(error);
   if (data !== undefined) {
-    for (const contract of Object.values(protocol)) {
-      const parsed = contract.interface.parseError(data);
+    const interfaces: Interface[] = [
+      protocol.token.interface,
+      protocol.registry.interface,
+      protocol.constitution.interface,
+      protocol.humanOverride.interface,
+    ];
+    for (const iface of interfaces) {
+      const parsed = iface.parseError(data);
       if (parsed) {
         const args = parsed.fragment.inputs.map((input, i) => `${input.name}=${String(parsed.args[i])}`);
         return `${parsed.name}(${args.join(", ")})`;

@@ -1,4 +1,4 @@
-import type { Signer, TypedDataDomain } from "ethers";
+import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
 import type { AIToken, IAIToken } from "../../typechain-types/index.js";
 
@@ -14,7 +14,7 @@ export interface ComputeReceipt {
 }
 
 /** The EIP-712 type, field for field as in contracts/token/AIToken.sol. */
-export const COMPUTE_RECEIPT_TYPES = {
+export const COMPUTE_RECEIPT_TYPES: Record<string, TypedDataField[]> = {
   ComputeReceipt: [
     { name: "receiptId", type: "bytes32" },
     { name: "provider", type: "address" },
@@ -24,16 +24,20 @@ export const COMPUTE_RECEIPT_TYPES = {
     { name: "resultHash", type: "bytes32" },
     { name: "deadline", type: "uint64" },
   ],
-} as const;
+};
 
 /** The token's EIP-712 domain, read from the chain (EIP-5267), so it is right for any chain and address. */
 export async function receiptDomain(token: AIToken | IAIToken): Promise<TypedDataDomain> {
   const domain = await (token as AIToken).eip712Domain();
-  return { name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract };
+  return {
+    name: domain.name,
+    version: domain.version,
+    chainId: domain.chainId,
+    verifyingContract: domain.verifyingContract,
+  };
 }
 
 /** An attestor's signature over `receipt` (65 bytes, low-s, as ethers produces). */
 export async function signReceipt(attestor: Signer, domain: TypedDataDomain, receipt: ComputeReceipt): Promise<string> {
   return attestor.signTypedData(domain, COMPUTE_RECEIPT_TYPES, receipt);
 }
-

@@ -8,7 +8,11 @@
  */
 import { emptyTask, task } from "hardhat/config";
 
-const from = { name: "from", description: "Account index or address to send from (default: first account)", defaultValue: "" };
+const from = {
+  name: "from",
+  description: "Account index or address to send from (default: first account)",
+  defaultValue: "",
+} as const;
 
 export const tasks = [
   emptyTask("agent", "Agent registry: register, stake, unstake, withdraw, slash, show").build(),
@@ -23,8 +27,16 @@ export const tasks = [
     .addOption({ name: "metadataUri", description: "Metadata URI", defaultValue: "" })
     .addOption({ name: "endpoint", description: "Service endpoint URL", defaultValue: "" })
     .addOption({ name: "agentVersion", description: "Agent software version", defaultValue: "" })
-    .addOption({ name: "capabilities", description: "Comma-separated capability labels (<= 31 bytes each)", defaultValue: "" })
-    .addOption({ name: "expectedDailyVolume", description: "Declared daily volume in AITBC (sets the bond)", defaultValue: "0" })
+    .addOption({
+      name: "capabilities",
+      description: "Comma-separated capability labels (<= 31 bytes each)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "expectedDailyVolume",
+      description: "Declared daily volume in AITBC (sets the bond)",
+      defaultValue: "0",
+    })
     .setAction(() => import("./agent/register.js"))
     .build(),
   task(["agent", "stake"], "Stake AITBC as the --from agent (approves the registry if needed)")
@@ -63,7 +75,11 @@ export const tasks = [
     .addOption({ name: "maxDailyVolume", description: "Max volume per UTC day in AITBC", defaultValue: "" })
     .addOption({ name: "maxGasPerDay", description: "Max gas per UTC day", defaultValue: "" })
     .addOption({ name: "allowed", description: "Allowed action types: all | none | comma list", defaultValue: "" })
-    .addOption({ name: "humanApproval", description: "Action types needing a human grant: comma list | none", defaultValue: "" })
+    .addOption({
+      name: "humanApproval",
+      description: "Action types needing a human grant: comma list | none",
+      defaultValue: "",
+    })
     .setAction(() => import("./constitution/set.js"))
     .build(),
 

@@ -15,8 +15,8 @@ export async function deployCore(connection: NetworkConnection<"generic">, param
   const deployed = await ignition.deploy(CoreModule, {
     parameters: {
       AITBCCore: {
-        guardians: [guardian.address],
-        attestors: [attestor.address],
+        guardian: guardian.address,
+        attestor: attestor.address,
         treasury: treasury.address,
         unbondingDelay: 3600n,
         ...parameters,

@@ -21,6 +21,8 @@ export default async function stake(args: Args, hre: HardhatRuntimeEnvironment):
     }
     await confirm("stake", registry.stake(amount));
     const total = await registry.stakeOf(agentId);
-    console.log(`agent #${agentId} staked ${aitbc(amount)}; total ${aitbc(total)}; active: ${await registry.isActive(agentId)}`);
+    console.log(
+      `agent #${agentId} staked ${aitbc(amount)}; total ${aitbc(total)}; active: ${await registry.isActive(agentId)}`,
+    );
   });
 }

@@ -18,6 +18,8 @@ export default async function requestUnstake(args: Args, hre: HardhatRuntimeEnvi
     await confirm("requestUnstake", registry.requestUnstake(agentId, amount));
     const a = await registry.getAgent(agentId);
     const at = new Date(Number(a.withdrawableAt) * 1000).toISOString();
-    console.log(`agent #${agentId}: ${aitbc(a.pendingWithdrawal)} unbonding, withdrawable at ${at}; stake left ${aitbc(a.stake)}`);
+    console.log(
+      `agent #${agentId}: ${aitbc(a.pendingWithdrawal)} unbonding, withdrawable at ${at}; stake left ${aitbc(a.stake)}`,
+    );
   });
 }

@@ -21,7 +21,8 @@ export default async function setConstitution(args: Args, hre: HardhatRuntimeEnv
     const { constitution } = protocol;
     const current = await constitution.constraintsOf(agent);
     const next = {
-      maxStake: args.maxStake === "" ? current.maxStake : parseTokenAmount("maxStake", args.maxStake, { allowZero: true }),
+      maxStake:
+        args.maxStake === "" ? current.maxStake : parseTokenAmount("maxStake", args.maxStake, { allowZero: true }),
       maxDailyVolume:
         args.maxDailyVolume === ""
           ? current.maxDailyVolume

@@ -12,7 +12,11 @@ export interface DecideArgs {
 }
 
 /** grant / deny: a guardian's decision on one (agent, action type) for a duration. */
-export async function decide(decision: "grant" | "deny", args: DecideArgs, hre: HardhatRuntimeEnvironment): Promise<void> {
+export async function decide(
+  decision: "grant" | "deny",
+  args: DecideArgs,
+  hre: HardhatRuntimeEnvironment,
+): Promise<void> {
   await runTask(hre, args.from, async ({ protocol }) => {
     const agent = parseAddress("agent", args.agent);
     const actionType = parseActionType("action", args.action);

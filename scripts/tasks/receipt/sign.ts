@@ -38,6 +38,8 @@ export default async function sign(args: Args, hre: HardhatRuntimeEnvironment): 
     }
     const signature = await signReceipt(signer, await receiptDomain(protocol.token), receipt);
     writeSignedReceipt(out, { receipt, signature });
-    console.log(`receipt ${receipt.receiptId} (${receipt.units} units for ${receipt.provider}) signed by ${signer.address} -> ${out}`);
+    console.log(
+      `receipt ${receipt.receiptId} (${receipt.units} units for ${receipt.provider}) signed by ${signer.address} -> ${out}`,
+    );
   });
 }

@@ -1,0 +1,328 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import hre from "hardhat";
+
+import {
+  parseActionSet,
+  parseAddress,
+  parseDuration,
+  parseHash,
+  parseLabels,
+  parseTokenAmount,
+} from "../scripts/lib/args.js";
+import { writeAddresses } from "../scripts/lib/protocol.js";
+import { readSignedReceipt } from "../scripts/lib/receipt-file.js";
+import { AITBC, deployCore } from "./helpers/fixture.js";
+
+const connection = await hre.network.getOrCreate();
+const { ethers, networkHelpers } = connection;
+const dir = mkdtempSync(path.join(tmpdir(), "aitbc-tasks-"));
+
+async function tasksFixture() {
+  const core = await deployCore(connection);
+  const file = path.join(dir, "deployed_addresses.json");
+  await writeAddresses(file, core);
+  const signers = await ethers.getSigners();
+  const index = (s: { address: string }) => String(signers.findIndex((x) => x.address === s.address));
+  return { ...core, file, index };
+}
+
+const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
+
+/** Registers `agent` through the task and funds it with `units` AITBC through a signed receipt. */
+async function registerAndFund(f: Awaited<ReturnType<typeof tasksFixture>>, units: string) {
+  await run(["agent", "register"], {
+    from: f.index(f.agent),
+    operator: f.operator.address,
+    type: "service-provider",
+    metadataUri: "ipfs://a",
+    endpoint: "http://127.0.0.1:9000",
+    agentVersion: "1.0.0",
+    capabilities: "inference",
+    expectedDailyVolume: "10000",
+  });
+  const out = path.join(dir, `fund-${units}.json`);
+  await run(["receipt", "sign"], {
+    from: f.index(f.attestor),
+    provider: f.agent.address,
+    client: f.client.address,
+    units,
+    work: "w",
+    result: "r",
+    receiptId: "",
+    validFor: "1h",
+    out,
+  });
+  await run(["receipt", "mint"], { from: f.index(f.client), files: out });
+}
+
+describe("Hardhat tasks", function () {
+  let f: Awaited<ReturnType<typeof tasksFixture>>;
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(tasksFixture);
+    process.env.AITBC_ADDRESSES = f.file;
+  });
+  after(function () {
+    delete process.env.AITBC_ADDRESSES;
+  });
+
+  describe("agent", function () {
+    it("register, fund by receipt, stake, show", async function () {
+      await registerAndFund(f, "2500");
+      expect(await f.token.balanceOf(f.agent.address)).to.equal(2500n * AITBC);
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      expect(await f.registry.stakeOf(1n)).to.equal(2000n * AITBC);
+      expect(await f.registry.isActive(1n)).to.equal(true);
+      expect(await f.registry.getCapabilities(1n)).to.deep.equal([ethers.encodeBytes32String("inference")]);
+      const text = (await run(["agent", "show"], { agent: f.agent.address })) as string;
+      expect(text).to.contain("agent #1");
+      expect(text).to.contain("stake           2000.0 AITBC (required 2000.0 AITBC)");
+      expect(text).to.contain("capabilities    inference");
+      expect((await run(["agent", "show"], { agent: "1" })) as string).to.equal(text);
+    });
+
+    it("unstake all, then withdraw to the operator after the delay", async function () {
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      await run(["agent", "unstake"], { from: f.index(f.operator), agentId: "1", amount: "all" });
+      expect(await f.registry.statusOf(1n)).to.equal(3n); // Exiting
+      await expect(run(["agent", "withdraw"], { from: f.index(f.operator), agentId: "1" })).to.be.rejectedWith(
+        /AgentRegistryStillUnbonding\(agentId=1/,
+      );
+      await networkHelpers.time.increase(3600);
+      const before = await f.token.balanceOf(f.operator.address);
+      await run(["agent", "withdraw"], { from: f.index(f.agent), agentId: "1" });
+      expect((await f.token.balanceOf(f.operator.address)) - before).to.equal(2000n * AITBC);
+    });
+
+    it("slash by a slasher; a non-slasher is refused with the decoded error", async function () {
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      await expect(
+        run(["agent", "slash"], { from: f.index(f.outsider), agentId: "1", amount: "10", reason: "x" }),
+      ).to.be.rejectedWith(/AccessControlUnauthorizedAccount/);
+      await f.registry.grantRole(await f.registry.SLASHER_ROLE(), f.guardian.address);
+      await run(["agent", "slash"], { from: f.index(f.guardian), agentId: "1", amount: "100", reason: "late" });
+      expect(await f.token.balanceOf(f.treasury.address)).to.equal(100n * AITBC);
+      await expect(
+        run(["agent", "slash"], { from: f.index(f.guardian), agentId: "1", amount: "1000", reason: "too much" }),
+      ).to.be.rejectedWith(/AgentRegistrySlashTooLarge\(agentId=1, amount=1000000000000000000000, maxSlash=950/);
+    });
+
+    it("reports bad arguments by flag", async function () {
+      await expect(run(["agent", "stake"], { from: "", amount: "12x" })).to.be.rejectedWith(
+        '--amount: "12x" is not a number of AITBC',
+      );
+      await expect(run(["agent", "stake"], { from: "", amount: "" })).to.be.rejectedWith("--amount: is required");
+      await expect(run(["agent", "stake"], { from: "99", amount: "1" })).to.be.rejectedWith(
+        "--from: account index 99 out of range",
+      );
+      await expect(
+        run(["agent", "register"], {
+          from: "",
+          operator: "0x123",
+          type: "service-provider",
+          metadataUri: "",
+          endpoint: "",
+          agentVersion: "1",
+          capabilities: "",
+          expectedDailyVolume: "0",
+        }),
+      ).to.be.rejectedWith('--operator: "0x123" is not an address');
+      await expect(
+        run(["agent", "register"], {
+          from: "",
+          operator: "",
+          type: "oracle",
+          metadataUri: "",
+          endpoint: "",
+          agentVersion: "1",
+          capabilities: "",
+          expectedDailyVolume: "0",
+        }),
+      ).to.be.rejectedWith('--type: "oracle" is not one of service-provider, market-maker, governance, validator');
+      await expect(run(["agent", "unstake"], { from: "", agentId: "0", amount: "1" })).to.be.rejectedWith(
+        "--agent-id: must be at least 1",
+      );
+      await expect(run(["agent", "show"], { agent: "1" })).to.be.rejectedWith(/AgentRegistryUnknownAgent\(agentId=1\)/);
+    });
+
+    it("refuses a deployment that is not on this chain", async function () {
+      const bad = path.join(dir, "bad.json");
+      writeFileSync(
+        bad,
+        JSON.stringify({
+          "AITBCCore#AIToken": "0x000000000000000000000000000000000000dEaD",
+          "AITBCCore#AgentRegistry": "0x000000000000000000000000000000000000dEaD",
+          "AITBCCore#AgentConstitution": "0x000000000000000000000000000000000000dEaD",
+          "AITBCCore#HumanOverride": "0x000000000000000000000000000000000000dEaD",
+        }),
+      );
+      process.env.AITBC_ADDRESSES = bad;
+      await expect(run(["agent", "show"], { agent: "1" })).to.be.rejectedWith(/no token contract at 0x0+dEaD/);
+    });
+  });
+
+  describe("constitution and override", function () {
+    it("set keeps empty flags, then grant / deny / revoke gate the agent's transfers", async function () {
+      await registerAndFund(f, "3000");
+      await run(["constitution", "set"], {
+        from: f.index(f.operator),
+        agent: f.agent.address,
+        maxStake: "",
+        maxDailyVolume: "500",
+        maxGasPerDay: "",
+        allowed: "all",
+        humanApproval: "transfer",
+      });
+      const c = await f.constitution.constraintsOf(f.agent.address);
+      expect(c.maxDailyVolume).to.equal(500n * AITBC);
+      expect(c.maxStake).to.equal((await f.constitution.defaults()).maxStake);
+      expect(c.humanApprovalActions).to.equal(1n);
+
+      await expect(f.token.connect(f.agent).transfer(f.client.address, AITBC)).to.be.revertedWithCustomError(
+        f.constitution,
+        "AgentConstitutionHumanApprovalRequired",
+      );
+      const g = f.index(f.guardian);
+      await run(["override", "grant"], { from: g, agent: f.agent.address, action: "transfer", duration: "2h" });
+      await f.token.connect(f.agent).transfer(f.client.address, AITBC);
+      await run(["override", "deny"], { from: g, agent: f.agent.address, action: "transfer", duration: "1d" });
+      await expect(f.token.connect(f.agent).transfer(f.client.address, AITBC)).to.be.revertedWithCustomError(
+        f.constitution,
+        "AgentConstitutionActionDenied",
+      );
+      await run(["override", "revoke"], { from: g, agent: f.agent.address, action: "transfer" });
+      await expect(f.token.connect(f.agent).transfer(f.client.address, AITBC)).to.be.revertedWithCustomError(
+        f.constitution,
+        "AgentConstitutionHumanApprovalRequired",
+      );
+      await expect(
+        run(["constitution", "set"], {
+          from: f.index(f.outsider),
+          agent: f.agent.address,
+          maxStake: "",
+          maxDailyVolume: "1",
+          maxGasPerDay: "",
+          allowed: "",
+          humanApproval: "",
+        }),
+      ).to.be.rejectedWith(/AgentConstitutionNotOperator/);
+      await expect(
+        run(["override", "grant"], { from: g, agent: f.agent.address, action: "teleport", duration: "1h" }),
+      ).to.be.rejectedWith('--action: unknown action type "teleport"');
+      await expect(
+        run(["override", "grant"], { from: g, agent: f.agent.address, action: "transfer", duration: "soon" }),
+      ).to.be.rejectedWith('--duration: "soon" is not a duration');
+    });
+
+    it("freeze / unfreeze and stop / resume", async function () {
+      await registerAndFund(f, "3000");
+      const g = f.index(f.guardian);
+      await run(["override", "freeze"], { from: g, agent: f.agent.address, reason: "anomaly" });
+      expect(await f.humanOverride.isFrozen(f.agent.address)).to.equal(true);
+      await expect(run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" })).to.be.rejectedWith(
+        /AgentRegistryNotActive\(agentId=1, status=2\)/,
+      );
+      await run(["override", "unfreeze"], { from: g, agent: f.agent.address });
+      await run(["override", "stop"], { from: g, reason: "drill" });
+      await expect(run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" })).to.be.rejectedWith(
+        /HumanOverrideEmergencyStopped/,
+      );
+      await expect(run(["override", "stop"], { from: g, reason: "" })).to.be.rejectedWith("--reason: is required");
+      await run(["override", "resume"], { from: g });
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      expect(await f.registry.isActive(1n)).to.equal(true);
+    });
+  });
+
+  describe("receipt", function () {
+    it("signs to a file and mints a batch; a replayed file is refused", async function () {
+      const files = [];
+      for (const units of ["5", "7"]) {
+        const out = path.join(dir, `batch-${units}.json`);
+        await run(["receipt", "sign"], {
+          from: f.index(f.attestor),
+          provider: f.outsider.address,
+          client: f.client.address,
+          units,
+          work: `w${units}`,
+          result: "0x" + "ab".repeat(32),
+          receiptId: `receipt-${units}`,
+          validFor: "10m",
+          out,
+        });
+        files.push(out);
+      }
+      const first = readSignedReceipt(files[0] ?? "");
+      expect(first.receipt.receiptId).to.equal(ethers.id("receipt-5"));
+      expect(first.receipt.resultHash).to.equal("0x" + "ab".repeat(32));
+      await run(["receipt", "mint"], { from: "", files: files.join(",") });
+      expect(await f.token.balanceOf(f.outsider.address)).to.equal(12n * AITBC);
+      await expect(run(["receipt", "mint"], { from: "", files: files[1] })).to.be.rejectedWith(
+        /AITokenReceiptAlreadyMinted/,
+      );
+    });
+
+    it("a receipt signed by a non-attestor is refused", async function () {
+      const out = path.join(dir, "rogue.json");
+      await run(["receipt", "sign"], {
+        from: f.index(f.outsider),
+        provider: f.outsider.address,
+        client: f.client.address,
+        units: "5",
+        work: "w",
+        result: "r",
+        receiptId: "",
+        validFor: "10m",
+        out,
+      });
+      await expect(run(["receipt", "mint"], { from: "", files: out })).to.be.rejectedWith(/AITokenSignerNotAttestor/);
+    });
+
+    it("names the file and field of a malformed receipt", async function () {
+      const bad = path.join(dir, "malformed.json");
+      writeFileSync(bad, JSON.stringify({ receipt: { receiptId: "0x12" }, signature: "0x" }));
+      expect(() => readSignedReceipt(bad)).to.throw(`${bad}: receipt.receiptId is not 32 bytes of hex`);
+      await expect(run(["receipt", "mint"], { from: "", files: path.join(dir, "missing.json") })).to.be.rejectedWith(
+        /missing\.json: cannot read a JSON receipt/,
+      );
+    });
+  });
+});
+
+describe("argument parsers", function () {
+  it("parse valid values", function () {
+    expect(parseTokenAmount("amount", "1.5")).to.equal(1_500_000_000_000_000_000n);
+    expect(parseDuration("duration", "90")).to.equal(90n);
+    expect(parseDuration("duration", "15m")).to.equal(900n);
+    expect(parseDuration("duration", "2h")).to.equal(7200n);
+    expect(parseDuration("duration", "7d")).to.equal(604_800n);
+    expect(parseHash("work", "hello")).to.equal(ethers.id("hello"));
+    expect(parseLabels("capabilities", "a, b")).to.deep.equal([
+      ethers.encodeBytes32String("a"),
+      ethers.encodeBytes32String("b"),
+    ]);
+    expect(parseActionSet("allowed", "transfer,stake")).to.equal(3n);
+    expect(parseActionSet("allowed", "none")).to.equal(0n);
+    expect(parseActionSet("allowed", "all")).to.equal(7n);
+    expect(parseAddress("agent", "0x000000000000000000000000000000000000dead")).to.equal(
+      "0x000000000000000000000000000000000000dEaD",
+    );
+  });
+
+  it("name the flag on bad values", function () {
+    expect(() => parseTokenAmount("maxStake", "-1")).to.throw('--max-stake: "-1" is not a number of AITBC');
+    expect(() => parseTokenAmount("amount", "0")).to.throw("--amount: must be greater than zero");
+    expect(() => parseTokenAmount("amount", "0.0000000000000000001")).to.throw("is not a number of AITBC");
+    expect(() => parseDuration("duration", "0")).to.throw("--duration: must be greater than zero");
+    expect(() => parseHash("result", "0x1234")).to.throw('--result: "0x1234" is not 32 bytes of hex');
+    expect(() => parseLabels("capabilities", "a".repeat(32))).to.throw("must be 1 to 31 bytes");
+    expect(() => parseActionSet("humanApproval", "transfer,fly")).to.throw(
+      '--human-approval: unknown action type "fly"',
+    );
+  });
+});
