@@ -46,7 +46,10 @@ interface IAIToken {
     event RewardRateSet(uint256 rewardRate);
 
     /// @notice Mints the reward of one attested receipt to its provider.
-    function mintFromReceipt(ComputeReceipt calldata receipt, bytes calldata signature) external returns (uint256 amount);
+    function mintFromReceipt(
+        ComputeReceipt calldata receipt,
+        bytes calldata signature
+    ) external returns (uint256 amount);
 
     /// @notice Mints many attested receipts in one transaction; reverts as a whole if any is invalid.
     function mintFromReceipts(

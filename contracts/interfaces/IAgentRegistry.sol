@@ -77,7 +77,13 @@ interface IAgentRegistry {
         AgentType agentType,
         uint256 expectedDailyVolume
     );
-    event ProfileUpdated(uint256 indexed agentId, string metadataURI, string endpoint, string version, bytes32[] capabilities);
+    event ProfileUpdated(
+        uint256 indexed agentId,
+        string metadataURI,
+        string endpoint,
+        string version,
+        bytes32[] capabilities
+    );
     event Staked(uint256 indexed agentId, uint256 amount, uint256 totalStake);
     event UnstakeRequested(uint256 indexed agentId, uint256 amount, uint256 pendingWithdrawal, uint64 withdrawableAt);
     event Withdrawn(uint256 indexed agentId, address indexed to, uint256 amount);
@@ -89,7 +95,13 @@ interface IAgentRegistry {
         address treasury,
         string reason
     );
-    event ReputationUpdated(uint256 indexed agentId, address indexed updater, uint16 oldScore, uint16 newScore, string reason);
+    event ReputationUpdated(
+        uint256 indexed agentId,
+        address indexed updater,
+        uint16 oldScore,
+        uint16 newScore,
+        string reason
+    );
     event MinStakeSet(uint256 minStake);
     event BondBpsSet(uint256 bondBps);
     event UnbondingDelaySet(uint256 unbondingDelay);
