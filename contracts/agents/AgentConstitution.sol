@@ -166,8 +166,10 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         return _defaults;
     }
 
+    /// @dev New bounds must still hold the current defaults (at construction the defaults are still zero).
     function _setBounds(Constraints memory bounds_) private {
         _checkMasks(bounds_);
+        _checkWithinBounds(_defaults, bounds_);
         _bounds = bounds_;
         emit BoundsSet(bounds_);
     }

@@ -238,13 +238,11 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     ) external onlyRole(REPUTATION_ROLE) whenNotStopped {
         Agent storage a = _existing(agentId);
         uint16 oldScore = a.reputation;
-        int256 next = int256(uint256(oldScore)) + delta;
-        uint16 newScore =
-            next <= 0
-                ? 0
-                : next >= int256(uint256(MAX_REPUTATION))
-                    ? MAX_REPUTATION
-                    : uint16(uint256(next));
+        // Clamp the delta to one full scale first, so the sum cannot overflow for any int256.
+        int256 maxDelta = int256(uint256(MAX_REPUTATION));
+        int256 step = delta > maxDelta ? maxDelta : (delta < -maxDelta ? -maxDelta : delta);
+        int256 next = int256(uint256(oldScore)) + step;
+        uint16 newScore = next <= 0 ? 0 : (next >= maxDelta ? MAX_REPUTATION : uint16(uint256(next)));
         a.reputation = newScore;
         emit ReputationUpdated(agentId, msg.sender, oldScore, newScore, reason);
     }

@@ -30,6 +30,7 @@ interface IAIToken {
     error AITokenInvalidSignature(bytes32 receiptId);
     error AITokenSignerNotAttestor(bytes32 receiptId, address signer);
     error AITokenZeroUnits(bytes32 receiptId);
+    error AITokenUnitsTooLarge(bytes32 receiptId, uint256 units, uint256 maxUnits);
     error AITokenZeroAddress();
     error AITokenLengthMismatch(uint256 receipts, uint256 signatures);
     error AITokenEmptyBatch();

@@ -52,7 +52,8 @@ interface IHumanOverride {
     /// @notice Lifts safe mode.
     function unfreeze(address agent) external;
 
-    /// @notice Stops every state-changing function of every module, until {resume}.
+    /// @notice Stops every state-changing function of every module that agents, users and modules call, until
+    /// {resume}. Guardian functions and admins' role and parameter functions stay open (see HumanOverride).
     function emergencyStop(string calldata reason) external;
 
     /// @notice Ends the emergency stop.

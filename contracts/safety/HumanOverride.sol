@@ -13,10 +13,12 @@ import {ActionTypes} from "../libraries/ActionTypes.sol";
 /// every other; here each (agent, action type) has its own record. A per-agent bitmask of action types that
 /// have a record keeps the common case (no decision) to one storage read.
 ///
-/// Emergency stop: while stopped, every state-changing function of every module reverts, exits included
-/// (unstake requests, withdrawals, token transfers). The stop exists for an exploit in progress; any open exit
-/// would be a way out for the attacker's funds. Only this contract's guardian functions stay open, because
-/// they are how humans recover (resume, freeze, grant, deny).
+/// Emergency stop: while stopped, every state-changing function that agents, users and modules call reverts
+/// in every module, exits included (unstake requests, withdrawals, token transfers, approvals, permits, mints).
+/// The stop exists for an exploit in progress; any open exit would be a way out for the attacker's funds.
+/// Two kinds of functions stay open, because they are how humans recover: this contract's guardian functions
+/// (resume, freeze, grant, deny) and the admins' role and parameter functions (e.g. revoking a compromised
+/// attestor's role, fixing a parameter) before resuming.
 contract HumanOverride is IHumanOverride, AccessControl {
     /// @notice Role of the humans who act here.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");

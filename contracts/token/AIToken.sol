@@ -172,8 +172,11 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         if (_minted[receiptKey]) revert AITokenReceiptAlreadyMinted(receiptKey);
         if (units == 0) revert AITokenZeroUnits(receiptKey);
         if (provider == address(0)) revert AITokenZeroAddress();
+        uint256 rate = _rewardRate;
+        uint256 maxUnits = type(uint256).max / rate;
+        if (units > maxUnits) revert AITokenUnitsTooLarge(receiptKey, units, maxUnits);
         _minted[receiptKey] = true;
-        amount = units * _rewardRate;
+        amount = units * rate;
         emit ReceiptMinted(receiptKey, provider, verifier, client, units, amount);
     }
 

@@ -6,7 +6,7 @@ import type { AgentConstitution, AgentRegistry, AIToken, HumanOverride } from ".
 export { AITBC };
 
 /** Deploys the core through the production Ignition module (same path as `hardhat ignition deploy`). */
-export async function deployCore(connection: NetworkConnection<"generic">, parameters: Record<string, unknown> = {}) {
+export async function deployCore(connection: NetworkConnection, parameters: Record<string, unknown> = {}) {
   const { ethers, ignition } = connection;
   const [deployer, guardian, attestor, treasury, operator, agent, agent2, client, outsider] = await ethers.getSigners();
   if (!deployer || !guardian || !attestor || !treasury || !operator || !agent || !agent2 || !client || !outsider) {
@@ -23,16 +23,10 @@ export async function deployCore(connection: NetworkConnection<"generic">, param
       },
     },
   });
-  const token = (await ethers.getContractAt("AIToken", await deployed.token.getAddress())) as AIToken;
-  const registry = (await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress())) as AgentRegistry;
-  const constitution = (await ethers.getContractAt(
-    "AgentConstitution",
-    await deployed.constitution.getAddress(),
-  )) as AgentConstitution;
-  const humanOverride = (await ethers.getContractAt(
-    "HumanOverride",
-    await deployed.humanOverride.getAddress(),
-  )) as HumanOverride;
+  const token = await ethers.getContractAt("AIToken", await deployed.token.getAddress());
+  const registry = await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress());
+  const constitution = await ethers.getContractAt("AgentConstitution", await deployed.constitution.getAddress());
+  const humanOverride = await ethers.getContractAt("HumanOverride", await deployed.humanOverride.getAddress());
   return {
     token,
     registry,

@@ -1,0 +1,131 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { id, MaxUint256 } from "ethers";
+
+import { ALL_ACTIONS, DEFAULT_BOUNDS, DEFAULT_CONSTRAINTS } from "../../deploy/modules/Core.js";
+import { receiptDomain, signReceipt, type ComputeReceipt } from "../../scripts/lib/receipts.js";
+import type { IAgentConstitution, IAgentRegistry } from "../../typechain-types/index.js";
+import { AITBC, type deployCore } from "./fixture.js";
+
+export { AITBC, ALL_ACTIONS, DEFAULT_BOUNDS, DEFAULT_CONSTRAINTS };
+
+/** What {deployCore} returns. */
+export type Core = Awaited<ReturnType<typeof deployCore>>;
+export type Signer = HardhatEthersSigner;
+/** IAgentConstitution.Constraints with bigint fields (so that deep equality against call results works). */
+export interface Constraints extends IAgentConstitution.ConstraintsStruct {
+  maxStake: bigint;
+  maxDailyVolume: bigint;
+  maxGasPerDay: bigint;
+  allowedActions: bigint;
+  humanApprovalActions: bigint;
+}
+
+/** ActionTypes.sol, mirrored. */
+export const ACTION = { TRANSFER: 0, STAKE: 1, UPDATE_PROFILE: 2, MAX: 48 } as const;
+/** IAgentRegistry.AgentType. */
+export const AGENT_TYPE = { ServiceProvider: 0n, MarketMaker: 1n, Governance: 2n, Validator: 3n } as const;
+/** IAgentRegistry.AgentStatus. */
+export const STATUS = { None: 0n, Active: 1n, Frozen: 2n, Exiting: 3n } as const;
+/** IHumanOverride.Decision. */
+export const DECISION = { None: 0n, Granted: 1n, Denied: 2n } as const;
+
+export const HOUR = 3600n;
+export const DAY = 86_400n;
+/** The fixture's unbonding delay (test/helpers/fixture.ts). */
+export const UNBONDING_DELAY = 3600n;
+/** Core.ts defaults: 1,000 AITBC minimum stake, bond of 10% of the expected daily volume. */
+export const MIN_STAKE = 1_000n * AITBC;
+export const BOND_BPS = 1_000n;
+
+/** The bit of `actionType` in an action bitmask. */
+export function bit(actionType: number): bigint {
+  return 1n << BigInt(actionType);
+}
+
+/** A constraints struct with the deployment defaults, some fields replaced. */
+export function constraints(overrides: Partial<Constraints> = {}): Constraints {
+  return { ...DEFAULT_CONSTRAINTS, ...overrides };
+}
+
+/** The fields of a Constraints struct in ABI order, for `withArgs` and deep equality on struct outputs. */
+export function constraintsTuple(c: Constraints): bigint[] {
+  return [c.maxStake, c.maxDailyVolume, c.maxGasPerDay, c.allowedActions, c.humanApprovalActions];
+}
+
+/** A valid registration, some fields replaced. */
+export function registration(
+  operator: string,
+  overrides: Partial<IAgentRegistry.RegistrationStruct> = {},
+): IAgentRegistry.RegistrationStruct {
+  return {
+    operator,
+    agentType: AGENT_TYPE.ServiceProvider,
+    metadataURI: "ipfs://agent-metadata",
+    endpoint: "https://agent.example/api",
+    version: "1.0.0",
+    capabilities: [id("inference"), id("fine-tuning")],
+    expectedDailyVolume: 0n,
+    ...overrides,
+  };
+}
+
+/** The stake an agent declaring `expectedDailyVolume` needs with the deployment defaults. */
+export function requiredStakeFor(expectedDailyVolume: bigint): bigint {
+  return MIN_STAKE + (expectedDailyVolume * BOND_BPS) / 10_000n;
+}
+
+let receiptNonce = 0;
+
+/** Gives `to` `units` whole AITBC by minting an attested compute receipt (reward rate 1 AITBC per unit). */
+export async function mintAitbc(core: Core, to: string, units: bigint): Promise<void> {
+  const { token, attestor, client } = core;
+  const latest = await token.runner?.provider?.getBlock("latest");
+  receiptNonce += 1;
+  const receipt: ComputeReceipt = {
+    receiptId: id(`test-receipt-${receiptNonce}`),
+    provider: to,
+    client: client.address,
+    units,
+    workHash: id(`work-${receiptNonce}`),
+    resultHash: id(`result-${receiptNonce}`),
+    deadline: BigInt(latest?.timestamp ?? 0) + 30n * DAY,
+  };
+  const signature = await signReceipt(attestor, await receiptDomain(token), receipt);
+  await (await token.connect(client).mintFromReceipt(receipt, signature)).wait();
+}
+
+/** Registers `agent` with `operator` and returns its id. */
+export async function registerAgent(
+  core: Core,
+  agent: Signer,
+  operator: Signer,
+  overrides: Partial<IAgentRegistry.RegistrationStruct> = {},
+): Promise<bigint> {
+  const { registry } = core;
+  await (await registry.connect(agent).register(registration(operator.address, overrides))).wait();
+  return registry.getAgentId(agent.address);
+}
+
+/**
+ * Registers `agent`, funds it with `stake` (rounded up to whole AITBC) through a receipt, approves the registry
+ * and stakes `stake`. Returns the agent id.
+ */
+export async function registerAndStake(
+  core: Core,
+  agent: Signer,
+  operator: Signer,
+  stake: bigint,
+  overrides: Partial<IAgentRegistry.RegistrationStruct> = {},
+): Promise<bigint> {
+  const { registry, token } = core;
+  const agentId = await registerAgent(core, agent, operator, overrides);
+  await mintAitbc(core, agent.address, (stake + AITBC - 1n) / AITBC);
+  await (await token.connect(agent).approve(await registry.getAddress(), MaxUint256)).wait();
+  await (await registry.connect(agent).stake(stake)).wait();
+  return agentId;
+}
+
+/** First second of the UTC day after the one containing `timestamp`. */
+export function nextUtcDay(timestamp: number | bigint): bigint {
+  return (BigInt(timestamp) / DAY + 1n) * DAY;
+}
