@@ -1,7 +1,6 @@
 import type { NetworkConnection } from "hardhat/types/network";
 
 import CoreModule, { AITBC } from "../../deploy/modules/Core.js";
-import type { AgentConstitution, AgentRegistry, AIToken, HumanOverride } from "../../typechain-types/index.js";
 
 export { AITBC };
 
