@@ -76,9 +76,13 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     }
 
     /// @inheritdoc IAgentConstitution
-    function enforce(address agent, uint8 actionType, uint256 value, uint256 gasUsed) external onlyRole(ENFORCER_ROLE) {
+    /// @dev The enrolment test comes before the role test on purpose: a transfer from a non-agent (the common
+    /// case, charged by the token on every transfer) then costs one storage read here. The role test still
+    /// guards every path that changes state.
+    function enforce(address agent, uint8 actionType, uint256 value, uint256 gasUsed) external {
         AgentRecord memory record = _records[agent];
         if (!record.enrolled) return;
+        _checkRole(ENFORCER_ROLE);
 
         (bool frozen, IHumanOverride.Decision decision) = _humanOverride.gate(agent, actionType);
         if (frozen) revert AgentConstitutionAgentFrozen(agent);

@@ -102,9 +102,20 @@ await token.connect(agent).transfer(client.address, 1n); // both senders and the
 await token.connect(outsider).transfer(client.address, 1n);
 const plainTransfer = await gasOf(token.connect(outsider).transfer(client.address, AITBC));
 const agentTransfer = await gasOf(token.connect(agent).transfer(client.address, AITBC));
-rows.push({ name: "transfer, plain holder", gas: plainTransfer });
-rows.push({ name: "transfer, enrolled agent", gas: agentTransfer });
-rows.push({ name: "constitution check (agent - plain transfer)", gas: agentTransfer - plainTransfer, target: 15_000n });
+// A plain OpenZeppelin ERC-20 under the same conditions (both parties already hold a balance): the baseline.
+const baseline = await ethers.deployContract("BaselineERC20");
+await baseline.mint(outsider.address, AITBC);
+await baseline.mint(client.address, AITBC);
+const baselineTransfer = await gasOf(baseline.connect(outsider).transfer(client.address, 1n));
+rows.push({ name: "transfer, plain OpenZeppelin ERC-20 (baseline)", gas: baselineTransfer });
+rows.push({ name: "transfer, AIToken from a non-agent", gas: plainTransfer });
+rows.push({ name: "transfer, AIToken from an enrolled agent", gas: agentTransfer });
+rows.push({ name: "  safety hooks on any transfer (non-agent - baseline)", gas: plainTransfer - baselineTransfer });
+rows.push({
+  name: "  constitution check (agent - non-agent transfer)",
+  gas: agentTransfer - plainTransfer,
+  target: 15_000n,
+});
 
 rows.push({
   name: "requestUnstake (partial)",
