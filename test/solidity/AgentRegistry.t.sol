@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+import {IAgentRegistry} from "../../contracts/interfaces/IAgentRegistry.sol";
+import {CoreFixture} from "./utils/CoreFixture.sol";
+
+contract AgentRegistryTest is CoreFixture {
+    address internal agent = address(0xA6E47);
+    address internal operator = address(0x0BE7A7);
+    address internal slasher = address(0x51A5E7);
+    address internal reputer = address(0x7E9D7E);
+    uint256 internal agentId;
+
+    function setUp() public {
+        _deployCore();
+        registry.grantRole(registry.SLASHER_ROLE(), slasher);
+        registry.grantRole(registry.REPUTATION_ROLE(), reputer);
+        agentId = _registerAgent(agent, operator, 0);
+    }
+
+    // ---------------------------------------------------------------- register
+
+    function test_register_startsActiveAndEnrolled() public view {
+        IAgentRegistry.AgentView memory view_ = registry.getAgent(agentId);
+        assertEq(view_.agent, agent, "agent");
+        assertEq(view_.operator, operator, "operator");
+        assertEq(uint256(view_.status), uint256(IAgentRegistry.AgentStatus.Active), "status");
+        assertEq(view_.reputation, registry.INITIAL_REPUTATION(), "reputation");
+        assertEq(view_.requiredStake, MIN_STAKE, "required stake");
+        assertTrue(constitution.isEnrolled(agent), "enrolled");
+        assertEq(constitution.operatorOf(agent), operator, "constitution operator");
+        assertFalse(registry.isActive(agentId), "not active before staking");
+    }
+
+    function test_register_twiceReverts() public {
+        vm.prank(agent);
+        vm.expectRevert(abi.encodeWithSelector(IAgentRegistry.AgentRegistryAlreadyRegistered.selector, agent, agentId));
+        registry.register(_registration(operator, 0));
+    }
+
+    // ---------------------------------------------------------------- slash
+
+    function testFuzz_slash_atMostHalfOfStakeAndPendingToTreasury(
+        uint256 stakeAmount,
+        uint256 unstakeAmount,
+        bool exit,
+        uint256 slashAmount
+    ) public {
+        stakeAmount = bound(stakeAmount, MIN_STAKE, DEFAULT_MAX_DAILY_VOLUME);
+        _fundAndStake(agent, stakeAmount);
+        if (exit) unstakeAmount = stakeAmount;
+        else unstakeAmount = bound(unstakeAmount, 0, stakeAmount - MIN_STAKE);
+        if (unstakeAmount > 0) {
+            vm.prank(operator);
+            registry.requestUnstake(agentId, unstakeAmount);
+        }
+        uint256 stake0 = stakeAmount - unstakeAmount;
+        uint256 pending0 = unstakeAmount;
+        uint256 maxSlash = (stake0 + pending0) / 2; // MAX_SLASH_BPS = 50%
+        assertEq(registry.MAX_SLASH_BPS(), 5_000, "MAX_SLASH_BPS");
+
+        slashAmount = bound(slashAmount, 1, stake0 + pending0);
+        uint256 registryBalance0 = token.balanceOf(address(registry));
+        uint256 treasury0 = token.balanceOf(treasury);
+
+        if (slashAmount > maxSlash) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAgentRegistry.AgentRegistrySlashTooLarge.selector,
+                    agentId,
+                    slashAmount,
+                    maxSlash
+                )
+            );
+            vm.prank(slasher);
+            registry.slash(agentId, slashAmount, "too much");
+            slashAmount = 0; // nothing moved
+        } else {
+            vm.prank(slasher);
+            registry.slash(agentId, slashAmount, "fuzz");
+        }
+
+        IAgentRegistry.AgentView memory a = registry.getAgent(agentId);
+        uint256 fromStake = slashAmount < stake0 ? slashAmount : stake0;
+        assertLe(2 * slashAmount, stake0 + pending0, "slash <= 50% of stake + pending");
+        assertEq(a.stake, stake0 - fromStake, "active stake goes first");
+        assertEq(a.pendingWithdrawal, pending0 - (slashAmount - fromStake), "then pending");
+        assertEq(token.balanceOf(treasury), treasury0 + slashAmount, "slashed funds reach the treasury");
+        assertEq(token.balanceOf(address(registry)), registryBalance0 - slashAmount, "and leave the registry");
+        assertEq(
+            token.balanceOf(address(registry)),
+            registry.totalStaked() + registry.totalPending(),
+            "registry balance == staked + pending"
+        );
+    }
+
+    function testFuzz_slash_repeatedSlashesEachCappedAtHalf(uint256 stakeAmount, uint256[6] memory amounts) public {
+        stakeAmount = bound(stakeAmount, MIN_STAKE, DEFAULT_MAX_DAILY_VOLUME);
+        _fundAndStake(agent, stakeAmount);
+        uint256 slashed;
+        for (uint256 i = 0; i < amounts.length; ++i) {
+            uint256 total = registry.stakeOf(agentId) + registry.getAgent(agentId).pendingWithdrawal;
+            uint256 maxSlash = (total * registry.MAX_SLASH_BPS()) / 10_000;
+            if (maxSlash == 0) break;
+            uint256 amount = bound(amounts[i], 1, maxSlash);
+            vm.prank(slasher);
+            registry.slash(agentId, amount, "again");
+            slashed += amount;
+            assertLe(2 * amount, total, "each slash <= 50%");
+            // One wei past the cap always reverts.
+            uint256 after_ = total - amount;
+            uint256 nextMax = (after_ * registry.MAX_SLASH_BPS()) / 10_000;
+            vm.prank(slasher);
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAgentRegistry.AgentRegistrySlashTooLarge.selector,
+                    agentId,
+                    nextMax + 1,
+                    nextMax
+                )
+            );
+            registry.slash(agentId, nextMax + 1, "over");
+        }
+        assertEq(token.balanceOf(treasury), slashed, "treasury got every slash");
+        assertEq(registry.stakeOf(agentId), stakeAmount - slashed, "stake");
+    }
+
+    function test_slash_nonSlasherReverts() public {
+        _fundAndStake(agent, MIN_STAKE);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                operator,
+                registry.SLASHER_ROLE()
+            )
+        );
+        vm.prank(operator);
+        registry.slash(agentId, 1, "no");
+    }
+
+    function test_slash_unknownAgentReverts() public {
+        vm.expectRevert(abi.encodeWithSelector(IAgentRegistry.AgentRegistryUnknownAgent.selector, 99));
+        vm.prank(slasher);
+        registry.slash(99, 1, "who");
+    }
+
+    // ---------------------------------------------------------------- reputation
+
+    /// @dev Any int256 deltas, extremes included: the score is always clamp(previous + delta) within [0, 1000].
+    function testFuzz_updateReputation_staysWithinBounds(int256[8] memory deltas) public {
+        int256 maxRep = int256(uint256(registry.MAX_REPUTATION()));
+        int256 expected = int256(uint256(registry.INITIAL_REPUTATION()));
+        for (uint256 i = 0; i < deltas.length; ++i) {
+            int256 delta = deltas[i];
+            vm.prank(reputer);
+            registry.updateReputation(agentId, delta, "fuzz");
+            // Model without overflow: a delta beyond one full scale saturates whatever the previous score.
+            if (delta >= maxRep) expected = maxRep;
+            else if (delta <= -maxRep) expected = 0;
+            else {
+                int256 next = expected + delta;
+                expected =
+                    next < 0
+                        ? int256(0)
+                        : next > maxRep
+                            ? maxRep
+                            : next;
+            }
+            uint16 score = registry.reputationOf(agentId);
+            assertLe(score, uint256(maxRep), "reputation <= MAX_REPUTATION");
+            assertEq(int256(uint256(score)), expected, "reputation == clamp(previous + delta)");
+        }
+    }
+
+    function testFuzz_updateReputation_smallDeltasStayWithinBounds(int16[16] memory deltas) public {
+        uint256 maxRep = registry.MAX_REPUTATION();
+        for (uint256 i = 0; i < deltas.length; ++i) {
+            vm.prank(reputer);
+            registry.updateReputation(agentId, deltas[i], "fuzz");
+            assertLe(registry.reputationOf(agentId), maxRep, "reputation <= MAX_REPUTATION");
+        }
+    }
+
+    /// @dev The interface promises that a delta is clamped to [0, MAX_REPUTATION]: a huge positive delta gives
+    /// MAX_REPUTATION, it does not revert on overflow.
+    function test_updateReputation_maxInt256DeltaClampsToMax() public {
+        vm.prank(reputer);
+        registry.updateReputation(agentId, type(int256).max, "max");
+        assertEq(registry.reputationOf(agentId), registry.MAX_REPUTATION(), "clamped to MAX_REPUTATION");
+    }
+
+    function test_updateReputation_minInt256DeltaClampsToZero() public {
+        vm.prank(reputer);
+        registry.updateReputation(agentId, type(int256).min, "min");
+        assertEq(registry.reputationOf(agentId), 0, "clamped to 0");
+    }
+
+    // ---------------------------------------------------------------- unstake and withdraw
+
+    function testFuzz_requestUnstake_partialOrFull(
+        uint256 expectedDailyVolume,
+        uint256 stakeAmount,
+        uint256 amount,
+        bool full,
+        bool byOperator
+    ) public {
+        // A second agent, with a security bond on top of the minimum stake.
+        address bonded = address(0xB0D);
+        expectedDailyVolume = bound(expectedDailyVolume, 0, 100_000 * AITBC);
+        uint256 id = _registerAgent(bonded, operator, expectedDailyVolume);
+        uint256 required = MIN_STAKE + (expectedDailyVolume * BOND_BPS) / 10_000;
+        assertEq(registry.requiredStake(id), required, "required stake");
+
+        stakeAmount = bound(stakeAmount, required, DEFAULT_MAX_DAILY_VOLUME);
+        _fundAndStake(bonded, stakeAmount);
+        amount = full ? stakeAmount : bound(amount, 1, stakeAmount + MIN_STAKE);
+        address caller = byOperator ? operator : bonded;
+
+        if (amount > stakeAmount) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IAgentRegistry.AgentRegistryInsufficientStake.selector, id, amount, stakeAmount)
+            );
+            vm.prank(caller);
+            registry.requestUnstake(id, amount);
+            return;
+        }
+        if (amount < stakeAmount && stakeAmount - amount < required) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAgentRegistry.AgentRegistryStakeBelowRequired.selector,
+                    id,
+                    stakeAmount - amount,
+                    required
+                )
+            );
+            vm.prank(caller);
+            registry.requestUnstake(id, amount);
+            return;
+        }
+
+        vm.prank(caller);
+        registry.requestUnstake(id, amount);
+        IAgentRegistry.AgentView memory a = registry.getAgent(id);
+        assertEq(a.stake, stakeAmount - amount, "stake");
+        assertEq(a.pendingWithdrawal, amount, "pending");
+        assertEq(a.withdrawableAt, block.timestamp + UNBONDING_DELAY, "withdrawableAt");
+        assertEq(registry.totalStaked(), stakeAmount - amount, "totalStaked");
+        assertEq(registry.totalPending(), amount, "totalPending");
+        if (amount == stakeAmount) {
+            assertEq(uint256(a.status), uint256(IAgentRegistry.AgentStatus.Exiting), "full unstake exits");
+            assertFalse(registry.isActive(id), "exiting is not active");
+            // An exiting agent can neither unstake again nor stake.
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAgentRegistry.AgentRegistryNotActive.selector,
+                    id,
+                    IAgentRegistry.AgentStatus.Exiting
+                )
+            );
+            vm.prank(caller);
+            registry.requestUnstake(id, 1);
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAgentRegistry.AgentRegistryNotActive.selector,
+                    id,
+                    IAgentRegistry.AgentStatus.Exiting
+                )
+            );
+            vm.prank(bonded);
+            registry.stake(1);
+        } else {
+            assertEq(uint256(a.status), uint256(IAgentRegistry.AgentStatus.Active), "partial unstake stays active");
+            assertTrue(registry.isActive(id), "still at least the required stake");
+        }
+
+        // Withdrawal: not before the delay, then all of it to the operator.
+        vm.expectRevert(
+            abi.encodeWithSelector(IAgentRegistry.AgentRegistryStillUnbonding.selector, id, a.withdrawableAt)
+        );
+        vm.prank(caller);
+        registry.withdraw(id);
+
+        vm.warp(a.withdrawableAt);
+        uint256 operatorBefore = token.balanceOf(operator);
+        vm.prank(caller);
+        registry.withdraw(id);
+        assertEq(token.balanceOf(operator), operatorBefore + amount, "operator paid");
+        assertEq(registry.totalPending(), 0, "nothing pending");
+        assertEq(token.balanceOf(address(registry)), registry.totalStaked(), "registry balance");
+
+        vm.expectRevert(abi.encodeWithSelector(IAgentRegistry.AgentRegistryNothingToWithdraw.selector, id));
+        vm.prank(caller);
+        registry.withdraw(id);
+    }
+
+    function test_requestUnstake_strangerReverts() public {
+        _fundAndStake(agent, MIN_STAKE);
+        address stranger = address(0x5757);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAgentRegistry.AgentRegistryNotAgentOrOperator.selector, agentId, stranger)
+        );
+        vm.prank(stranger);
+        registry.requestUnstake(agentId, 1);
+    }
+
+    function test_requestUnstake_frozenAgentMayOnlyExit() public {
+        _fundAndStake(agent, 2 * MIN_STAKE);
+        vm.prank(guardian);
+        humanOverride.freeze(agent, "incident");
+        assertEq(uint256(registry.statusOf(agentId)), uint256(IAgentRegistry.AgentStatus.Frozen), "frozen");
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IAgentRegistry.AgentRegistryFrozenPartialExit.selector, agentId, 1, 2 * MIN_STAKE)
+        );
+        vm.prank(operator);
+        registry.requestUnstake(agentId, 1);
+
+        vm.prank(operator);
+        registry.requestUnstake(agentId, 2 * MIN_STAKE);
+        assertEq(uint256(registry.statusOf(agentId)), uint256(IAgentRegistry.AgentStatus.Exiting), "exiting");
+    }
+
+    function test_requestUnstake_zeroReverts() public {
+        vm.expectRevert(IAgentRegistry.AgentRegistryZeroAmount.selector);
+        vm.prank(agent);
+        registry.requestUnstake(agentId, 0);
+    }
+}
