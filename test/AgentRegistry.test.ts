@@ -935,6 +935,39 @@ describe("AgentRegistry", function () {
     });
   });
 
+  describe("sweepExcess", function () {
+    it("sends tokens sent directly to the registry to the treasury, restoring balance = staked + pending", async function () {
+      const { registry, token, agent, agent2, treasury, outsider } = await load();
+      await registry.connect(agent).stake(REQUIRED + 100n);
+      await registry.connect(agent).requestUnstake(AGENT_ID, 100n);
+      await token.connect(agent2).transfer(await registry.getAddress(), 7n * AITBC); // a stray transfer
+      const before = await token.balanceOf(treasury.address);
+      await expect(registry.connect(outsider).sweepExcess())
+        .to.emit(registry, "ExcessSwept")
+        .withArgs(treasury.address, 7n * AITBC);
+      expect((await token.balanceOf(treasury.address)) - before).to.equal(7n * AITBC);
+      expect(await token.balanceOf(await registry.getAddress())).to.equal(
+        (await registry.totalStaked()) + (await registry.totalPending()),
+      );
+    });
+
+    it("reverts AgentRegistryZeroAmount when there is no excess (stake is never swept)", async function () {
+      const { registry, agent } = await load();
+      await registry.connect(agent).stake(REQUIRED);
+      await expect(registry.sweepExcess()).to.be.revertedWithCustomError(registry, "AgentRegistryZeroAmount");
+    });
+
+    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
+      const { registry, token, humanOverride, guardian, agent2 } = await load();
+      await token.connect(agent2).transfer(await registry.getAddress(), AITBC);
+      await humanOverride.connect(guardian).emergencyStop("drill");
+      await expect(registry.sweepExcess()).to.be.revertedWithCustomError(
+        humanOverride,
+        "HumanOverrideEmergencyStopped",
+      );
+    });
+  });
+
   describe("setTreasury", function () {
     it("sets the treasury and emits TreasurySet", async function () {
       const { registry, deployer, outsider } = await load();
@@ -950,6 +983,14 @@ describe("AgentRegistry", function () {
         registry,
         "AgentRegistryZeroAddress",
       );
+    });
+
+    it("reverts AgentRegistryInvalidParameter for the registry itself (slashed stake would never leave)", async function () {
+      const { registry, deployer } = await load();
+      const self = await registry.getAddress();
+      await expect(registry.connect(deployer).setTreasury(self))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryInvalidParameter")
+        .withArgs("treasury", BigInt(self));
     });
 
     it("reverts AccessControlUnauthorizedAccount for a non-admin", async function () {

@@ -15,8 +15,9 @@ import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 
 /// @title AgentRegistry
 /// @notice Agent identity, stake, unbonding, slashing and reputation.
-/// @dev Stake accounting: the registry's token balance always equals {totalStaked} + {totalPending}; slashed
-/// tokens leave for the treasury in the same transaction. Unbonding stake stays slashable until withdrawn, so
+/// @dev Stake accounting: the registry's token balance equals {totalStaked} + {totalPending}; slashed tokens
+/// leave for the treasury in the same transaction. Tokens sent to the registry directly (outside {stake}) are
+/// the only way to break the equality (balance above the totals), and {sweepExcess} restores it. Unbonding stake stays slashable until withdrawn, so
 /// requesting an unstake never dodges a slash. Withdrawals are paid to the operator, the human custodian of
 /// the agent, which also lets a frozen agent's stake leave without the agent's own (frozen) transfers.
 contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, SafetyGuarded {
@@ -247,6 +248,15 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         emit ReputationUpdated(agentId, msg.sender, oldScore, newScore, reason);
     }
 
+    /// @inheritdoc IAgentRegistry
+    function sweepExcess() external whenNotStopped nonReentrant returns (uint256 amount) {
+        amount = _token.balanceOf(address(this)) - _totalStaked - _totalPending;
+        if (amount == 0) revert AgentRegistryZeroAmount();
+        address treasury_ = _treasury;
+        emit ExcessSwept(treasury_, amount);
+        _token.safeTransfer(treasury_, amount);
+    }
+
     // ---------------------------------------------------------------- parameters
 
     /// @inheritdoc IAgentRegistry
@@ -458,6 +468,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
 
     function _setTreasury(address treasury_) private {
         if (treasury_ == address(0)) revert AgentRegistryZeroAddress();
+        if (treasury_ == address(this)) revert AgentRegistryInvalidParameter("treasury", uint160(treasury_));
         _treasury = treasury_;
         emit TreasurySet(treasury_);
     }

@@ -106,6 +106,7 @@ interface IAgentRegistry {
     event BondBpsSet(uint256 bondBps);
     event UnbondingDelaySet(uint256 unbondingDelay);
     event TreasurySet(address treasury);
+    event ExcessSwept(address indexed treasury, uint256 amount);
 
     /// @notice Registers `msg.sender` as an agent. It starts Active with zero stake; it counts as active for
     /// other modules ({isActive}) once its stake reaches {requiredStake}.
@@ -124,6 +125,7 @@ interface IAgentRegistry {
 
     /// @notice Moves `amount` of `agentId`'s stake into the unbonding queue (agent or operator). Unstaking the
     /// whole stake is an exit: the agent becomes Exiting. A partial unstake must leave {requiredStake}.
+    /// Each request restarts the unbonding delay for the whole pending amount (one queue entry per agent).
     function requestUnstake(uint256 agentId, uint256 amount) external;
 
     /// @notice Pays the unbonded stake of `agentId` to its operator once the unbonding delay has passed.
@@ -135,6 +137,10 @@ interface IAgentRegistry {
 
     /// @notice Moves `agentId`'s reputation by `delta`, clamped to [0, {MAX_REPUTATION}] (reputation modules).
     function updateReputation(uint256 agentId, int256 delta, string calldata reason) external;
+
+    /// @notice Sends tokens that reached the registry outside staking (direct transfers) to the treasury, so
+    /// that the balance equals {totalStaked} + {totalPending} again. Anyone may call it.
+    function sweepExcess() external returns (uint256 amount);
 
     function setMinStake(uint256 minStake) external;
 
