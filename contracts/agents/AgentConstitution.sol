@@ -15,8 +15,9 @@ import {ActionTypes} from "../libraries/ActionTypes.sol";
 /// approximate one (two weighted buckets) gives no hard guarantee. The price: across a bucket boundary an agent
 /// can move up to twice its daily limit within a few minutes. Within any one bucket the limit is exact.
 ///
-/// Check order (each with its own error): frozen, action type allowed, human denial, human approval when the
-/// type needs one, daily volume, daily gas. Gas is measured by the calling module for the action itself.
+/// Check order (each with its own error): emergency stop, frozen, action type allowed, human denial, human
+/// approval when the type needs one, daily volume, daily gas. Gas is measured by the calling module for the
+/// action itself. The daily volume limit never exceeds the volume the agent declared and bonded in the registry.
 contract AgentConstitution is IAgentConstitution, AccessControl {
     /// @notice Modules that enforce actions (the token, the registry, later the marketplace...).
     bytes32 public constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
@@ -42,6 +43,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     Constraints private _defaults;
     mapping(address agent => AgentRecord record) private _records;
     mapping(address agent => Usage usage) private _usage;
+    mapping(address agent => uint256 volume) private _declaredVolume;
 
     constructor(
         address admin,
@@ -57,11 +59,26 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     }
 
     /// @inheritdoc IAgentConstitution
-    function enroll(address agent, address operator) external onlyRole(REGISTRY_ROLE) {
+    function enroll(address agent, address operator, uint256 declaredDailyVolume) external onlyRole(REGISTRY_ROLE) {
         if (agent == address(0) || operator == address(0)) revert AgentConstitutionZeroAddress();
         if (_records[agent].enrolled) revert AgentConstitutionAlreadyEnrolled(agent);
-        _store(agent, _defaults, operator);
-        emit AgentEnrolled(agent, operator);
+        _checkDeclaredVolume(declaredDailyVolume);
+        Constraints memory c = _defaults;
+        if (c.maxDailyVolume > declaredDailyVolume) c.maxDailyVolume = uint96(declaredDailyVolume);
+        _declaredVolume[agent] = declaredDailyVolume;
+        _store(agent, c, operator);
+        emit AgentEnrolled(agent, operator, declaredDailyVolume);
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function setDeclaredVolume(address agent, uint256 declaredDailyVolume) external onlyRole(REGISTRY_ROLE) {
+        AgentRecord storage record = _records[agent];
+        if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
+        _checkDeclaredVolume(declaredDailyVolume);
+        _declaredVolume[agent] = declaredDailyVolume;
+        // The bound checked above keeps the declared volume within uint96.
+        if (record.maxDailyVolume > declaredDailyVolume) record.maxDailyVolume = uint96(declaredDailyVolume);
+        emit DeclaredVolumeSet(agent, declaredDailyVolume);
     }
 
     /// @inheritdoc IAgentConstitution
@@ -71,6 +88,10 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
         if (msg.sender != record.operator) revert AgentConstitutionNotOperator(agent, msg.sender, record.operator);
         _checkWithinBounds(constraints, _bounds);
+        uint256 declared = _declaredVolume[agent];
+        if (constraints.maxDailyVolume > declared) {
+            revert AgentConstitutionAboveDeclaredVolume(agent, constraints.maxDailyVolume, declared);
+        }
         _store(agent, constraints, record.operator);
         emit ConstraintsSet(agent, msg.sender, constraints);
     }
@@ -84,7 +105,9 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         if (!record.enrolled) return;
         _checkRole(ENFORCER_ROLE);
 
-        (bool frozen, IHumanOverride.Decision decision) = _humanOverride.gate(agent, actionType);
+        (bool stopped, bool frozen, IHumanOverride.Decision decision) = _humanOverride.gate(agent, actionType);
+        // Modules check the stop themselves; checking it here too means no module can forget it.
+        if (stopped) revert IHumanOverride.HumanOverrideEmergencyStopped();
         if (frozen) revert AgentConstitutionAgentFrozen(agent);
         uint48 bit = actionType < ActionTypes.MAX ? ActionTypes.bit(actionType) : 0;
         if (record.allowedActions & bit == 0) revert AgentConstitutionActionNotAllowed(agent, actionType);
@@ -127,6 +150,25 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     }
 
     /// @inheritdoc IAgentConstitution
+    function clampToBounds(address[] calldata agents) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Constraints memory b = _bounds;
+        for (uint256 i = 0; i < agents.length; ++i) {
+            AgentRecord storage record = _records[agents[i]];
+            if (!record.enrolled) revert AgentConstitutionNotEnrolled(agents[i]);
+            Constraints memory c = Constraints({
+                maxStake: record.maxStake < b.maxStake ? record.maxStake : b.maxStake,
+                maxDailyVolume: record.maxDailyVolume < b.maxDailyVolume ? record.maxDailyVolume : b.maxDailyVolume,
+                maxGasPerDay: record.maxGasPerDay < b.maxGasPerDay ? record.maxGasPerDay : b.maxGasPerDay,
+                allowedActions: record.allowedActions & b.allowedActions,
+                humanApprovalActions: 0
+            });
+            c.humanApprovalActions = (record.humanApprovalActions | b.humanApprovalActions) & c.allowedActions;
+            _store(agents[i], c, record.operator);
+            emit ConstraintsSet(agents[i], msg.sender, c);
+        }
+    }
+
+    /// @inheritdoc IAgentConstitution
     function isEnrolled(address agent) external view returns (bool) {
         return _records[agent].enrolled;
     }
@@ -134,6 +176,11 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     /// @inheritdoc IAgentConstitution
     function operatorOf(address agent) external view returns (address) {
         return _records[agent].operator;
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function declaredVolumeOf(address agent) external view returns (uint256) {
+        return _declaredVolume[agent];
     }
 
     /// @inheritdoc IAgentConstitution
@@ -196,8 +243,8 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         });
     }
 
-    /// @dev Every limit at most its bound; allowed actions a subset of the allowed bound. Human-approval actions
-    /// are not bounded: an operator may always ask for more human oversight.
+    /// @dev Every limit at most its bound; allowed actions a subset of the allowed bound; every allowed action in
+    /// the bounds' approval floor needs approval. Beyond the floor an operator may always ask for more oversight.
     function _checkWithinBounds(Constraints memory c, Constraints memory b) private pure {
         _checkMasks(c);
         if (c.maxStake > b.maxStake) revert AgentConstitutionAboveBound("maxStake", c.maxStake, b.maxStake);
@@ -209,6 +256,18 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         }
         if (c.allowedActions & ~b.allowedActions != 0) {
             revert AgentConstitutionAboveBound("allowedActions", c.allowedActions, b.allowedActions);
+        }
+        uint48 floor = b.humanApprovalActions & c.allowedActions;
+        if (floor & ~c.humanApprovalActions != 0) {
+            revert AgentConstitutionBelowApprovalFloor(c.humanApprovalActions, floor);
+        }
+    }
+
+    /// @dev A declared volume above the protocol's daily volume bound could never be allowed anyway; bounding it
+    /// also keeps the registry's bond arithmetic far from overflow.
+    function _checkDeclaredVolume(uint256 declaredDailyVolume) private view {
+        if (declaredDailyVolume > _bounds.maxDailyVolume) {
+            revert AgentConstitutionAboveBound("declaredDailyVolume", declaredDailyVolume, _bounds.maxDailyVolume);
         }
     }
 

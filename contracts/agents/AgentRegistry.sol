@@ -31,6 +31,8 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     /// @notice At most half of an agent's stake (active plus pending) per slashing event.
     uint256 public constant MAX_SLASH_BPS = 5_000;
     uint256 public constant MAX_BOND_BPS = 10_000;
+    /// @notice Unbonding gives slashers a window: never shorter than this.
+    uint256 public constant MIN_UNBONDING_DELAY = 1 hours;
     uint256 public constant MAX_UNBONDING_DELAY = 90 days;
     uint16 public constant MAX_REPUTATION = 1_000;
     uint16 public constant INITIAL_REPUTATION = 500;
@@ -95,6 +97,8 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     /// @inheritdoc IAgentRegistry
     function register(Registration calldata registration) external whenNotStopped returns (uint256 agentId) {
         if (registration.operator == address(0)) revert AgentRegistryZeroAddress();
+        if (registration.operator == msg.sender) revert AgentRegistryOperatorIsAgent(msg.sender);
+        if (_humanOverride.isFrozen(msg.sender)) revert AgentRegistryCallerFrozen(msg.sender);
         uint256 existing = _agentIds[msg.sender];
         if (existing != 0) revert AgentRegistryAlreadyRegistered(msg.sender, existing);
         _checkProfile(registration.metadataURI, registration.endpoint, registration.version, registration.capabilities);
@@ -121,7 +125,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
             registration.expectedDailyVolume
         );
 
-        _constitution.enroll(msg.sender, registration.operator);
+        _constitution.enroll(msg.sender, registration.operator, registration.expectedDailyVolume);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -143,6 +147,19 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         _enforce(msg.sender, ActionTypes.UPDATE_PROFILE, 0, gasStart);
     }
 
+    /// @inheritdoc IAgentRegistry
+    function declareDailyVolume(uint256 expectedDailyVolume) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        (uint256 agentId, Agent storage a) = _callerAgent();
+        _requireStatus(agentId, a, AgentStatus.Active);
+        a.expectedDailyVolume = expectedDailyVolume;
+        uint256 required = _requiredStake(a);
+        if (a.stake < required) revert AgentRegistryStakeBelowRequired(agentId, a.stake, required);
+        emit DailyVolumeDeclared(agentId, expectedDailyVolume);
+        _constitution.setDeclaredVolume(msg.sender, expectedDailyVolume);
+        _enforce(msg.sender, ActionTypes.UPDATE_PROFILE, 0, gasStart);
+    }
+
     // ---------------------------------------------------------------- stake
 
     /// @inheritdoc IAgentRegistry
@@ -159,11 +176,12 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         emit Staked(agentId, amount, newStake);
 
         _token.safeTransferFrom(msg.sender, address(this), amount);
-        _enforce(msg.sender, ActionTypes.STAKE, amount, gasStart);
+        // Value 0: locking funds in the protocol is not trading volume; maxStake bounds it (checkStake above).
+        _enforce(msg.sender, ActionTypes.STAKE, 0, gasStart);
     }
 
     /// @inheritdoc IAgentRegistry
-    function requestUnstake(uint256 agentId, uint256 amount) external whenNotStopped {
+    function requestUnstake(uint256 agentId, uint256 amount) external whenNotStopped nonReentrant {
         Agent storage a = _agentOrOperator(agentId);
         if (amount == 0) revert AgentRegistryZeroAmount();
         AgentStatus status = _status(a);
@@ -181,6 +199,14 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
             }
         }
 
+        // Matured pending stake leaves first, so a new request cannot hold it back behind a fresh delay.
+        uint256 matured = block.timestamp >= a.withdrawableAt ? a.pendingWithdrawal : 0;
+        if (matured != 0) {
+            a.pendingWithdrawal = 0;
+            _totalPending -= matured;
+            emit Withdrawn(agentId, a.operator, matured);
+        }
+
         a.stake = current - amount;
         a.pendingWithdrawal += amount;
         uint64 withdrawableAt = uint64(block.timestamp + _unbondingDelay);
@@ -188,6 +214,8 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         _totalStaked -= amount;
         _totalPending += amount;
         emit UnstakeRequested(agentId, amount, a.pendingWithdrawal, withdrawableAt);
+
+        if (matured != 0) _token.safeTransfer(a.operator, matured);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -459,7 +487,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     }
 
     function _setUnbondingDelay(uint256 unbondingDelay_) private {
-        if (unbondingDelay_ > MAX_UNBONDING_DELAY) {
+        if (unbondingDelay_ < MIN_UNBONDING_DELAY || unbondingDelay_ > MAX_UNBONDING_DELAY) {
             revert AgentRegistryInvalidParameter("unbondingDelay", unbondingDelay_);
         }
         _unbondingDelay = unbondingDelay_;

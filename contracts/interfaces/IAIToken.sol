@@ -3,9 +3,10 @@ pragma solidity ^0.8.28;
 
 /// @title IAIToken
 /// @notice AITBC: an ERC-20 with EIP-2612 permit whose new supply is minted only against verified compute
-/// receipts. Two doors lead to {_mintReceipt}: an EIP-712 receipt signed by an attestor ({mintFromReceipt},
+/// receipts. Two doors lead to one internal gate: an EIP-712 receipt signed by an attestor ({mintFromReceipt},
 /// {mintFromReceipts}), and a receipt that a coordinator module verified by other means, such as a Groth16
-/// proof ({mintFromVerifiedReceipt}). Both spend a receipt key exactly once.
+/// proof ({mintFromVerifiedReceipt}). Each spends a receipt key exactly once; the keys of the two doors live in
+/// separate namespaces (a coordinator's key is bound to the coordinator), so neither door can block the other.
 interface IAIToken {
     /// @notice A unit of verified work, signed by an attestor (EIP-712 type `ComputeReceipt`).
     /// @param receiptId Unique id; each id mints at most once.
@@ -44,6 +45,7 @@ interface IAIToken {
         uint256 units,
         uint256 amount
     );
+    event ReceiptSkipped(bytes32 indexed receiptId);
     event RewardRateSet(uint256 rewardRate);
 
     /// @notice Mints the reward of one attested receipt to its provider.
@@ -52,14 +54,16 @@ interface IAIToken {
         bytes calldata signature
     ) external returns (uint256 amount);
 
-    /// @notice Mints many attested receipts in one transaction; reverts as a whole if any is invalid.
+    /// @notice Mints many attested receipts in one transaction. A receipt already minted (e.g. submitted alone
+    /// by someone else first) is skipped with {ReceiptSkipped}, so one front-run receipt cannot sink a batch;
+    /// any invalid receipt reverts the whole batch.
     function mintFromReceipts(
         ComputeReceipt[] calldata receipts,
         bytes[] calldata signatures
     ) external returns (uint256 total);
 
     /// @notice Mints for a receipt that the calling coordinator module verified itself (e.g. a receipt proof
-    /// whose nullifier is `receiptKey`). Coordinator role only.
+    /// whose nullifier is `receiptKey`). Coordinator role only. The key is spent as (coordinator, receiptKey).
     function mintFromVerifiedReceipt(
         bytes32 receiptKey,
         address provider,
@@ -72,7 +76,11 @@ interface IAIToken {
     /// @notice EIP-712 digest of `receipt` under this token's domain (chain id and address bound).
     function hashReceipt(ComputeReceipt calldata receipt) external view returns (bytes32);
 
+    /// @notice Whether the attested receipt `receiptId` was minted.
     function isReceiptMinted(bytes32 receiptId) external view returns (bool);
+
+    /// @notice Whether `coordinator` spent `receiptKey` through {mintFromVerifiedReceipt}.
+    function isVerifiedReceiptMinted(address coordinator, bytes32 receiptKey) external view returns (bool);
 
     function rewardRate() external view returns (uint256);
 }

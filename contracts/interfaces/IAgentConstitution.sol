@@ -10,8 +10,10 @@ interface IAgentConstitution {
     /// @param maxDailyVolume Largest value the agent may move per UTC day bucket (token wei).
     /// @param maxGasPerDay Largest gas its actions may use per UTC day bucket, as measured by the modules.
     /// @param allowedActions Action types the agent may take at all.
-    /// @param humanApprovalActions Action types that need a live human grant ({IHumanOverride-grant}) each time;
-    /// the seed's `requiresHumanApproval` flag, made per action type. See {requiresHumanApproval}.
+    /// @param humanApprovalActions Action types that go through only while a human grant
+    /// ({IHumanOverride-grant}) is live; the seed's `requiresHumanApproval` flag, made per action type. A grant
+    /// covers every action of its type until it expires or is revoked. In the protocol bounds this field is a
+    /// floor instead: allowed action types in it always need approval, whatever the operator sets.
     struct Constraints {
         uint96 maxStake;
         uint96 maxDailyVolume;
@@ -40,16 +42,25 @@ interface IAgentConstitution {
     error AgentConstitutionDailyVolumeExceeded(address agent, uint256 usedToday, uint256 value, uint256 maxDailyVolume);
     error AgentConstitutionDailyGasExceeded(address agent, uint256 usedToday, uint256 gasUsed, uint256 maxGasPerDay);
     error AgentConstitutionMaxStakeExceeded(address agent, uint256 newStake, uint256 maxStake);
+    error AgentConstitutionAboveDeclaredVolume(address agent, uint256 maxDailyVolume, uint256 declaredDailyVolume);
+    error AgentConstitutionBelowApprovalFloor(uint48 humanApprovalActions, uint48 required);
 
-    event AgentEnrolled(address indexed agent, address indexed operator);
+    event AgentEnrolled(address indexed agent, address indexed operator, uint256 declaredDailyVolume);
+    event DeclaredVolumeSet(address indexed agent, uint256 declaredDailyVolume);
     event ConstraintsSet(address indexed agent, address indexed setter, Constraints constraints);
     event BoundsSet(Constraints bounds);
     event DefaultsSet(Constraints defaults);
 
     /// @notice Starts enforcing the defaults for a newly registered agent; called by the registry.
-    function enroll(address agent, address operator) external;
+    /// `declaredDailyVolume` is the volume its security bond backs: its maxDailyVolume never exceeds it.
+    function enroll(address agent, address operator, uint256 declaredDailyVolume) external;
 
-    /// @notice Replaces `agent`'s constraints; only its operator, and each field at most the protocol bound.
+    /// @notice Records a new declared daily volume (the registry checked the bond); lowers maxDailyVolume to it
+    /// when above. Called by the registry.
+    function setDeclaredVolume(address agent, uint256 declaredDailyVolume) external;
+
+    /// @notice Replaces `agent`'s constraints; only its operator. Each field at most the protocol bound,
+    /// maxDailyVolume at most the declared (bonded) volume, and the bounds' approval floor kept.
     function setConstraints(address agent, Constraints calldata constraints) external;
 
     /// @notice Checks one action of `agent` against its constitution and the humans' overrides, and charges
@@ -66,9 +77,15 @@ interface IAgentConstitution {
     /// @notice Sets the constraints newly enrolled agents start with (admin).
     function setDefaults(Constraints calldata defaults) external;
 
+    /// @notice Brings enrolled agents within the current bounds (admin): new bounds apply to constraints set
+    /// afterwards, and this is how they reach agents enrolled before them.
+    function clampToBounds(address[] calldata agents) external;
+
     function isEnrolled(address agent) external view returns (bool);
 
     function operatorOf(address agent) external view returns (address);
+
+    function declaredVolumeOf(address agent) external view returns (uint256);
 
     function constraintsOf(address agent) external view returns (Constraints memory);
 

@@ -69,6 +69,8 @@ interface IAgentRegistry {
     error AgentRegistryTooManyCapabilities(uint256 count, uint256 max);
     error AgentRegistryStringTooLong(string field, uint256 length, uint256 max);
     error AgentRegistryInvalidParameter(string name, uint256 value);
+    error AgentRegistryOperatorIsAgent(address agent);
+    error AgentRegistryCallerFrozen(address agent);
 
     event AgentRegistered(
         uint256 indexed agentId,
@@ -84,6 +86,7 @@ interface IAgentRegistry {
         string version,
         bytes32[] capabilities
     );
+    event DailyVolumeDeclared(uint256 indexed agentId, uint256 expectedDailyVolume);
     event Staked(uint256 indexed agentId, uint256 amount, uint256 totalStake);
     event UnstakeRequested(uint256 indexed agentId, uint256 amount, uint256 pendingWithdrawal, uint64 withdrawableAt);
     event Withdrawn(uint256 indexed agentId, address indexed to, uint256 amount);
@@ -109,7 +112,8 @@ interface IAgentRegistry {
     event ExcessSwept(address indexed treasury, uint256 amount);
 
     /// @notice Registers `msg.sender` as an agent. It starts Active with zero stake; it counts as active for
-    /// other modules ({isActive}) once its stake reaches {requiredStake}.
+    /// other modules ({isActive}) once its stake reaches {requiredStake}. The operator must be another address
+    /// (the human custodian), and a frozen address cannot register.
     function register(Registration calldata registration) external returns (uint256 agentId);
 
     /// @notice Replaces the caller's profile (metadata URI, endpoint, version, capabilities).
@@ -120,12 +124,18 @@ interface IAgentRegistry {
         bytes32[] calldata capabilities
     ) external;
 
-    /// @notice Adds `amount` AIToken from the caller (an agent) to its stake. Needs an allowance.
+    /// @notice Declares a new expected daily volume (the caller, an agent). Its bond must already be staked; the
+    /// constitution's daily volume limit never exceeds it.
+    function declareDailyVolume(uint256 expectedDailyVolume) external;
+
+    /// @notice Adds `amount` AIToken from the caller (an agent) to its stake. Needs an allowance. Bounded by the
+    /// constitution's maxStake; staking locks funds in the protocol, so it does not count as daily volume.
     function stake(uint256 amount) external;
 
     /// @notice Moves `amount` of `agentId`'s stake into the unbonding queue (agent or operator). Unstaking the
     /// whole stake is an exit: the agent becomes Exiting. A partial unstake must leave {requiredStake}.
-    /// Each request restarts the unbonding delay for the whole pending amount (one queue entry per agent).
+    /// Pending stake whose delay has already passed is paid to the operator first, then the new amount starts a
+    /// fresh delay (one queue entry per agent, so a new request never holds back matured stake).
     function requestUnstake(uint256 agentId, uint256 amount) external;
 
     /// @notice Pays the unbonded stake of `agentId` to its operator once the unbonding delay has passed.

@@ -68,9 +68,10 @@ interface IHumanOverride {
     /// @notice The stored decision on (agent, action type), expired or not.
     function overrideOf(address agent, uint8 actionType) external view returns (OverrideRecord memory);
 
-    /// @notice What an action of `agent` of type `actionType` faces now: whether the agent is frozen, and the
-    /// live (unexpired) decision on that action type. One call, for the constitution's hot path.
-    function gate(address agent, uint8 actionType) external view returns (bool frozen, Decision decision);
+    /// @notice What an action of `agent` of type `actionType` faces now: whether the protocol is stopped, whether
+    /// the agent is frozen, and the live (unexpired) decision on that action type. One call, for the
+    /// constitution's hot path.
+    function gate(address agent, uint8 actionType) external view returns (bool stopped, bool frozen, Decision decision);
 
     /// @notice Longest duration of a grant or denial.
     function MAX_DURATION() external view returns (uint256);

@@ -114,7 +114,11 @@ contract HumanOverride is IHumanOverride, AccessControl {
     }
 
     /// @inheritdoc IHumanOverride
-    function gate(address agent, uint8 actionType) external view returns (bool frozen, Decision decision) {
+    function gate(
+        address agent,
+        uint8 actionType
+    ) external view returns (bool stopped, bool frozen, Decision decision) {
+        stopped = _stopped;
         AgentSafety memory safety = _safety[agent];
         frozen = safety.frozen;
         if (actionType < ActionTypes.MAX && safety.overrideMask & ActionTypes.bit(actionType) != 0) {

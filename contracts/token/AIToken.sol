@@ -21,10 +21,12 @@ import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 /// Replay protection is by receipt id, never by signature bytes (a signature has several valid encodings);
 /// ECDSA rejects high-s signatures outright.
 ///
-/// Constitution: a transfer out of an enrolled agent's address is the agent's TRANSFER action. A `transferFrom`
-/// by a MODULE_ROLE spender (the registry pulling stake, later the marketplace pulling escrow) is not charged
-/// here, because that module enforces its own action type on the same value; charging both would count the
-/// value twice.
+/// Constitution: a transfer out of an enrolled agent's address is the agent's TRANSFER action. In a
+/// `transferFrom` by someone else, the owner's constitution is charged the value (its funds move) but not the
+/// gas (the spender pays it; charging it would let anyone burn an agent's gas budget with zero-value calls), and
+/// the spender, when it is an agent, is charged value and gas (spending is its action too). A `transferFrom` by a
+/// MODULE_ROLE spender (the registry pulling stake, later the marketplace pulling escrow) is not charged here:
+/// that module enforces its own action type; charging both would count the value twice.
 contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGuarded {
     /// @notice Signers of compute receipts.
     bytes32 public constant ATTESTOR_ROLE = keccak256("ATTESTOR_ROLE");
@@ -86,6 +88,10 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         uint256 payeeCount;
         for (uint256 i = 0; i < count; ++i) {
             ComputeReceipt calldata receipt = receipts[i];
+            if (_minted[receipt.receiptId]) {
+                emit ReceiptSkipped(receipt.receiptId);
+                continue;
+            }
             uint256 amount = _spendAttested(receipt, signatures[i]);
             uint256 j = 0;
             while (j < payeeCount && payees[j] != receipt.provider) ++j;
@@ -107,7 +113,14 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         address provider,
         uint256 units
     ) external onlyRole(COORDINATOR_ROLE) returns (uint256 amount) {
-        amount = _spendReceipt(receiptKey, provider, address(0), units, msg.sender);
+        amount = _spendReceipt(
+            _verifiedKey(msg.sender, receiptKey),
+            receiptKey,
+            provider,
+            address(0),
+            units,
+            msg.sender
+        );
         _mint(provider, amount); // reverts past the cap and while stopped (_update)
     }
 
@@ -124,12 +137,14 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         return true;
     }
 
-    /// @notice A transfer by an approved spender; charged to `from`'s constitution unless the spender is a
-    /// protocol module that enforces the action itself.
+    /// @notice A transfer by an approved spender: the value is charged to `from`'s constitution and value and gas
+    /// to the spender's, unless the spender is a protocol module that enforces the action itself.
     function transferFrom(address from, address to, uint256 value) public override returns (bool) {
         uint256 gasStart = gasleft();
         super.transferFrom(from, to, value);
-        if (!hasRole(MODULE_ROLE, msg.sender)) _enforce(from, ActionTypes.TRANSFER, value, gasStart);
+        if (hasRole(MODULE_ROLE, msg.sender)) return true;
+        if (msg.sender != from) _constitution.enforce(from, ActionTypes.TRANSFER, value, 0);
+        _enforce(msg.sender, ActionTypes.TRANSFER, value, gasStart);
         return true;
     }
 
@@ -141,6 +156,11 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
     /// @inheritdoc IAIToken
     function isReceiptMinted(bytes32 receiptId) external view returns (bool) {
         return _minted[receiptId];
+    }
+
+    /// @inheritdoc IAIToken
+    function isVerifiedReceiptMinted(address coordinator, bytes32 receiptKey) external view returns (bool) {
+        return _minted[_verifiedKey(coordinator, receiptKey)];
     }
 
     /// @inheritdoc IAIToken
@@ -156,28 +176,43 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(hashReceipt(receipt), signature);
         if (err != ECDSA.RecoverError.NoError) revert AITokenInvalidSignature(receipt.receiptId);
         if (!hasRole(ATTESTOR_ROLE, signer)) revert AITokenSignerNotAttestor(receipt.receiptId, signer);
-        return _spendReceipt(receipt.receiptId, receipt.provider, receipt.client, receipt.units, signer);
+        return
+            _spendReceipt(
+                receipt.receiptId,
+                receipt.receiptId,
+                receipt.provider,
+                receipt.client,
+                receipt.units,
+                signer
+            );
     }
 
-    /// @dev The single gate of new supply: spends `receiptKey` once and returns the reward (units × rate) that
-    /// the caller then mints to `provider`. `verifier` is who vouched for the receipt: the attestor that
-    /// signed it, or the coordinator module that verified it.
+    /// @dev The single gate of new supply: spends `spentKey` once and returns the reward (units × rate) that the
+    /// caller then mints to `provider`. `receiptId` is the id the event reports; `verifier` is who vouched for the
+    /// receipt: the attestor that signed it, or the coordinator module that verified it.
     function _spendReceipt(
-        bytes32 receiptKey,
+        bytes32 spentKey,
+        bytes32 receiptId,
         address provider,
         address client,
         uint256 units,
         address verifier
     ) private returns (uint256 amount) {
-        if (_minted[receiptKey]) revert AITokenReceiptAlreadyMinted(receiptKey);
-        if (units == 0) revert AITokenZeroUnits(receiptKey);
+        if (_minted[spentKey]) revert AITokenReceiptAlreadyMinted(receiptId);
+        if (units == 0) revert AITokenZeroUnits(receiptId);
         if (provider == address(0)) revert AITokenZeroAddress();
         uint256 rate = _rewardRate;
         uint256 maxUnits = type(uint256).max / rate;
-        if (units > maxUnits) revert AITokenUnitsTooLarge(receiptKey, units, maxUnits);
-        _minted[receiptKey] = true;
+        if (units > maxUnits) revert AITokenUnitsTooLarge(receiptId, units, maxUnits);
+        _minted[spentKey] = true;
         amount = units * rate;
-        emit ReceiptMinted(receiptKey, provider, verifier, client, units, amount);
+        emit ReceiptMinted(receiptId, provider, verifier, client, units, amount);
+    }
+
+    /// @dev A coordinator's receipt key, bound to the coordinator: attested receipt ids and other coordinators'
+    /// keys can never collide with it.
+    function _verifiedKey(address coordinator, bytes32 receiptKey) private pure returns (bytes32) {
+        return keccak256(abi.encode(coordinator, receiptKey));
     }
 
     function _setRewardRate(uint256 rewardRate_) private {
