@@ -16,6 +16,8 @@ export default defineConfig({
   solidity: {
     version: SOLC_VERSION,
     path: solcPath,
+    // Contracts and Solidity tests compile separately: `hardhat run` (the demo, the bench) never builds tests.
+    splitTestsCompilation: true,
     settings: {
       evmVersion: "prague",
       optimizer: { enabled: true, runs: 10_000 },

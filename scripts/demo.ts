@@ -98,12 +98,12 @@ await expectBlocked("the same receipt minted twice", () =>
 step("4. The agent stakes 2,000 AITBC (1,000 minimum + 1,000 bond) and becomes active");
 await run(["agent", "stake"], { from: from(agent), amount: "2000" });
 
-step("5. Its operator writes a constitution: 2,500 AITBC a day (the 2,000 staked today count), transfers need a human");
+step("5. Its operator writes a constitution: 300 AITBC a day, transfers need a human's approval");
 await run(["constitution", "set"], {
   from: from(operator),
   agent: agent.address,
   maxStake: "5000",
-  maxDailyVolume: "2500",
+  maxDailyVolume: "300",
   maxGasPerDay: "2000000",
   allowed: "transfer,stake,update-profile",
   humanApproval: "transfer",
@@ -121,8 +121,8 @@ step("6. A guardian grants 'transfer' for one hour: the transfer goes through; t
 await run(["override", "grant"], { from: from(guardian), agent: agent.address, action: "transfer", duration: "1h" });
 await (await token.connect(agent).transfer(client.address, 100n * AITBC)).wait();
 console.log(`agent -> client 100 AITBC: ok (client balance ${aitbc(await token.balanceOf(client.address))})`);
-await expectBlocked("450 more AITBC today (2,000 + 100 + 450 > 2,500)", async () =>
-  (await token.connect(agent).transfer(client.address, 450n * AITBC)).wait(),
+await expectBlocked("250 more AITBC today (100 + 250 > 300)", async () =>
+  (await token.connect(agent).transfer(client.address, 250n * AITBC)).wait(),
 );
 
 step("7. Anomaly: a guardian freezes the agent (safe mode); it may only exit");

@@ -84,6 +84,22 @@ describe("Hardhat tasks", function () {
       expect((await run(["agent", "show"], { agent: "1" })) as string).to.equal(text);
     });
 
+    it("declare-volume raises the bond and caps the constitution's daily volume", async function () {
+      await registerAndFund(f, "5000");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      await expect(run(["agent", "declare-volume"], { from: f.index(f.agent), volume: "20000" })).to.be.rejectedWith(
+        /AgentRegistryStakeBelowRequired\(agentId=1, remaining=2000000000000000000000, required=3000000000000000000000\)/,
+      );
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "1000" });
+      await run(["agent", "declare-volume"], { from: f.index(f.agent), volume: "20000" });
+      expect(await f.registry.requiredStake(1n)).to.equal(3000n * AITBC);
+      await run(["agent", "declare-volume"], { from: f.index(f.agent), volume: "50" });
+      expect((await f.constitution.constraintsOf(f.agent.address)).maxDailyVolume).to.equal(50n * AITBC);
+      await expect(run(["agent", "declare-volume"], { from: f.index(f.agent), volume: "lots" })).to.be.rejectedWith(
+        '--volume: "lots" is not a number of AITBC',
+      );
+    });
+
     it("unstake all, then withdraw to the operator after the delay", async function () {
       await registerAndFund(f, "2500");
       await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });

@@ -15,7 +15,7 @@ const from = {
 } as const;
 
 export const tasks = [
-  emptyTask("agent", "Agent registry: register, stake, unstake, withdraw, slash, show").build(),
+  emptyTask("agent", "Agent registry: register, declare-volume, stake, unstake, withdraw, slash, show").build(),
   task(["agent", "register"], "Register the --from account as an agent")
     .addOption(from)
     .addOption({ name: "operator", description: "Human operator address (default: --from)", defaultValue: "" })
@@ -38,6 +38,11 @@ export const tasks = [
       defaultValue: "0",
     })
     .setAction(() => import("./agent/register.js"))
+    .build(),
+  task(["agent", "declare-volume"], "Declare the --from agent's expected daily volume (its bond must be staked)")
+    .addOption(from)
+    .addOption({ name: "volume", description: "Expected daily volume in AITBC", defaultValue: "" })
+    .setAction(() => import("./agent/declare-volume.js"))
     .build(),
   task(["agent", "stake"], "Stake AITBC as the --from agent (approves the registry if needed)")
     .addOption(from)
