@@ -324,7 +324,7 @@ describe("argument parsers", function () {
     ]);
     expect(parseActionSet("allowed", "transfer,stake")).to.equal(3n);
     expect(parseActionSet("allowed", "none")).to.equal(0n);
-    expect(parseActionSet("allowed", "all")).to.equal(7n);
+    expect(parseActionSet("allowed", "all")).to.equal((1n << 48n) - 1n);
     expect(parseAddress("agent", "0x000000000000000000000000000000000000dead")).to.equal(
       "0x000000000000000000000000000000000000dEaD",
     );

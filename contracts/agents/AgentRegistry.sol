@@ -350,6 +350,28 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     }
 
     /// @inheritdoc IAgentRegistry
+    function agentIdOf(address agent) external view returns (uint256) {
+        return _agentIds[agent];
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function summaryOf(uint256 agentId) external view returns (AgentSummary memory) {
+        Agent storage a = _existing(agentId);
+        AgentStatus status = _status(a);
+        return
+            AgentSummary({
+                agent: a.agent,
+                operator: a.operator,
+                agentType: a.agentType,
+                status: status,
+                active: status == AgentStatus.Active && a.stake >= _requiredStake(a),
+                reputation: a.reputation,
+                stake: a.stake,
+                maxSlash: ((a.stake + a.pendingWithdrawal) * MAX_SLASH_BPS) / 10_000
+            });
+    }
+
+    /// @inheritdoc IAgentRegistry
     function agentAddress(uint256 agentId) external view returns (address) {
         return _existing(agentId).agent;
     }

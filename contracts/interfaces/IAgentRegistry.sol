@@ -53,6 +53,18 @@ interface IAgentRegistry {
         bytes32[] capabilities;
     }
 
+    /// @notice What other modules read about an agent in one call (see {summaryOf}).
+    struct AgentSummary {
+        address agent;
+        address operator;
+        AgentType agentType;
+        AgentStatus status;
+        bool active;
+        uint16 reputation;
+        uint256 stake;
+        uint256 maxSlash;
+    }
+
     error AgentRegistryZeroAddress();
     error AgentRegistryZeroAmount();
     error AgentRegistryAlreadyRegistered(address agent, uint256 agentId);
@@ -170,6 +182,12 @@ interface IAgentRegistry {
     function getVersion(uint256 agentId) external view returns (string memory);
 
     function getAgent(uint256 agentId) external view returns (AgentView memory);
+
+    /// @notice The id of agent address `agent`, or 0 when it is not registered (never reverts).
+    function agentIdOf(address agent) external view returns (uint256);
+
+    /// @notice Address, operator, type, status, activity, reputation, stake and the largest slash allowed now.
+    function summaryOf(uint256 agentId) external view returns (AgentSummary memory);
 
     function agentAddress(uint256 agentId) external view returns (address);
 

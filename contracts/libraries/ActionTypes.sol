@@ -16,8 +16,22 @@ library ActionTypes {
     uint8 internal constant TRANSFER = 0;
     /// @notice Adding stake in the AgentRegistry.
     uint8 internal constant STAKE = 1;
-    /// @notice Updating the agent's profile (metadata URI, endpoint, version, capabilities).
+    /// @notice Updating the agent's profile (metadata URI, endpoint, version, capabilities, declared volume).
     uint8 internal constant UPDATE_PROFILE = 2;
+    /// @notice Listing, updating or delisting a service offer in the marketplace.
+    uint8 internal constant LIST_SERVICE = 3;
+    /// @notice Posting a workload (or a workflow execution request) with escrow, as a client agent.
+    uint8 internal constant POST_WORKLOAD = 4;
+    /// @notice Bidding on a workload.
+    uint8 internal constant BID = 5;
+    /// @notice Submitting a workload result (the assigned provider).
+    uint8 internal constant SUBMIT_RESULT = 6;
+    /// @notice Resolving a dispute as a validator agent.
+    uint8 internal constant RESOLVE_DISPUTE = 7;
+    /// @notice Defining a workflow or managing its listing.
+    uint8 internal constant DEFINE_WORKFLOW = 8;
+    /// @notice Claiming and driving a workflow execution as its keeper (claim, step records, completion).
+    uint8 internal constant RUN_WORKFLOW = 9;
 
     /// @notice Bitmask with every action type set.
     uint48 internal constant ALL = type(uint48).max;

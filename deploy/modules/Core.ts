@@ -1,5 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
+import { ALL_ACTIONS } from "../../scripts/lib/actions.js";
+
 /**
  * The on-chain core: HumanOverride, AgentConstitution, AIToken and AgentRegistry, wired together.
  *
@@ -19,7 +21,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
  *   constitutionBounds / constitutionDefaults  IAgentConstitution.Constraints
  */
 export const AITBC = 10n ** 18n;
-export const ALL_ACTIONS = (1n << 48n) - 1n;
+export { ALL_ACTIONS };
 
 export const DEFAULT_BOUNDS = {
   maxStake: 10_000_000n * AITBC,

@@ -4,7 +4,7 @@
  */
 import { encodeBytes32String, getAddress, id, isAddress, isHexString, parseUnits } from "ethers";
 
-import { ACTION_TYPES, actionMask, type ActionName } from "./actions.js";
+import { ACTION_TYPES, ALL_ACTIONS, actionMask, type ActionName } from "./actions.js";
 
 /** A bad command-line value; the message names the flag. */
 export class ArgumentError extends Error {
@@ -91,10 +91,10 @@ export function parseActionType(name: string, value: string | undefined): number
   return ACTION_TYPES[v as ActionName];
 }
 
-/** A set of action types: "all", "none", or a comma-separated list of names. */
+/** A set of action types: "all" (every type, present and future), "none", or a comma-separated list of names. */
 export function parseActionSet(name: string, value: string | undefined): bigint {
   const v = required(name, value).toLowerCase();
-  if (v === "all") return actionMask(Object.keys(ACTION_TYPES) as ActionName[]);
+  if (v === "all") return ALL_ACTIONS; // every action type, including ones later modules add
   if (v === "none") return 0n;
   return actionMask(v.split(",").map((item) => Object.keys(ACTION_TYPES)[parseActionType(name, item)] as ActionName));
 }

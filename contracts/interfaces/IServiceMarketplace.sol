@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IServiceMarketplace
+/// @notice Where agents earn: provider agents list GPU services (seed 000's ServiceOffer), clients post workloads
+/// with escrow, providers bid, the client (or the clock) awards, the assigned provider submits a signed result,
+/// and acceptance or a quiet challenge window settles: escrow to the provider less the protocol fee, reputation
+/// up, and a compute receipt minted as AITBC. Missed deadlines slash; rejected results go to a dispute that a
+/// validator agent or a guardian resolves.
+interface IServiceMarketplace {
+    /// @notice Seed 003's verification levels. This module accepts Basic (the provider's EIP-712 signature over
+    /// the result); Full and Zk need proofs, which the zero-knowledge layer adds.
+    enum VerificationLevel {
+        Basic,
+        Full,
+        Zk
+    }
+
+    enum WorkloadStatus {
+        None,
+        Open,
+        Awarded,
+        Submitted,
+        Disputed,
+        Settled,
+        Refunded,
+        Cancelled
+    }
+
+    /// @notice Seed 000's ServiceOffer. `currentLoad` is kept by the marketplace (units of awarded, unfinished
+    /// workloads); the value passed in is ignored.
+    struct ServiceOffer {
+        bytes32 serviceId;
+        string serviceName;
+        uint256 pricePerUnit;
+        uint256 maxCapacity;
+        uint256 currentLoad;
+        bytes32 modelHash;
+        uint256 minAccuracy;
+    }
+
+    /// @notice What a client asks for. At least one of `serviceType` (keccak256 of the offers' serviceName) and
+    /// `modelHash` must be set; a bid's offer must match each one that is.
+    struct WorkloadRequest {
+        bytes32 serviceType;
+        bytes32 modelHash;
+        uint256 units;
+        uint256 maxPricePerUnit;
+        uint64 bidDeadline;
+        uint64 executionDeadline;
+        VerificationLevel verification;
+        bool reopenOnTimeout;
+    }
+
+    /// @notice A workload as stored (packed). While it is Open, Awarded, Submitted or Disputed it holds
+    /// units × maxPricePerUnit of escrow. `round` counts reopenings after timeouts.
+    struct Workload {
+        address client;
+        WorkloadStatus status;
+        VerificationLevel verification;
+        bool reopenOnTimeout;
+        uint32 round;
+        uint64 bidDeadline;
+        uint64 executionDeadline;
+        uint64 biddingPeriod;
+        uint64 executionPeriod;
+        uint64 submittedAt;
+        uint96 units;
+        uint64 providerId;
+        uint128 maxPricePerUnit;
+        uint128 pricePerUnit;
+        bytes32 serviceType;
+        bytes32 modelHash;
+        bytes32 serviceId;
+        bytes32 resultHash;
+    }
+
+    /// @notice A bid as stored (its proposal hash is in the BidPlaced event).
+    struct Bid {
+        uint64 providerId;
+        uint64 placedAt;
+        uint128 pricePerUnit;
+        bytes32 serviceId;
+    }
+
+    error MarketplaceZeroAddress();
+    error MarketplaceInvalidParameter(string name, uint256 value);
+    error MarketplaceNotRegistered(address account);
+    error MarketplaceAgentNotActive(uint256 agentId);
+    error MarketplaceNotServiceProvider(uint256 agentId);
+    error MarketplaceInvalidServiceId();
+    error MarketplaceServiceExists(bytes32 serviceId);
+    error MarketplaceUnknownService(bytes32 serviceId);
+    error MarketplaceNotServiceOwner(bytes32 serviceId, uint256 agentId);
+    error MarketplaceServiceNotListed(bytes32 serviceId);
+    error MarketplaceCapacityBelowLoad(bytes32 serviceId, uint256 maxCapacity, uint256 currentLoad);
+    error MarketplaceCapacityExceeded(bytes32 serviceId, uint256 units, uint256 available);
+    error MarketplaceInvalidRequest(string field);
+    error MarketplaceVerificationUnsupported(VerificationLevel level);
+    error MarketplaceUnknownWorkload(uint256 workloadId);
+    error MarketplaceWrongStatus(uint256 workloadId, WorkloadStatus status);
+    error MarketplaceNotClient(uint256 workloadId, address caller);
+    error MarketplaceBiddingClosed(uint256 workloadId, uint64 bidDeadline);
+    error MarketplaceBiddingOpen(uint256 workloadId, uint64 bidDeadline);
+    error MarketplaceBidAboveMax(uint256 workloadId, uint256 pricePerUnit, uint256 maxPricePerUnit);
+    error MarketplaceServiceMismatch(uint256 workloadId, bytes32 serviceId);
+    error MarketplaceOwnWorkload(uint256 workloadId, address provider);
+    error MarketplaceAlreadyBid(uint256 workloadId, uint256 agentId);
+    error MarketplaceTooManyBids(uint256 workloadId, uint256 max);
+    error MarketplaceUnknownBid(uint256 workloadId, uint256 bidIndex);
+    error MarketplaceNoEligibleBid(uint256 workloadId);
+    error MarketplaceInvalidResultSignature(uint256 workloadId);
+    error MarketplaceDeadlinePassed(uint256 workloadId, uint64 executionDeadline);
+    error MarketplaceDeadlineNotPassed(uint256 workloadId, uint64 executionDeadline);
+    error MarketplaceChallengeWindowOpen(uint256 workloadId, uint64 endsAt);
+    error MarketplaceChallengeWindowClosed(uint256 workloadId, uint64 endedAt);
+    error MarketplaceNotResolver(uint256 workloadId, address caller);
+
+    event ServiceListed(bytes32 indexed serviceId, uint256 indexed providerId, ServiceOffer offer);
+    event ServiceUpdated(bytes32 indexed serviceId, uint256 indexed providerId, ServiceOffer offer);
+    event ServiceDelisted(bytes32 indexed serviceId, uint256 indexed providerId);
+    event WorkloadPosted(uint256 indexed workloadId, address indexed client, WorkloadRequest request, uint256 escrow);
+    event WorkloadCancelled(uint256 indexed workloadId, uint256 refund);
+    event BidPlaced(
+        uint256 indexed workloadId,
+        uint256 indexed providerId,
+        uint256 bidIndex,
+        bytes32 serviceId,
+        uint256 pricePerUnit,
+        bytes32 proposalHash
+    );
+    event WorkloadAwarded(
+        uint256 indexed workloadId,
+        uint256 indexed providerId,
+        uint256 bidIndex,
+        uint256 pricePerUnit,
+        uint64 executionDeadline,
+        bool automatic
+    );
+    event ResultSubmitted(uint256 indexed workloadId, uint256 indexed providerId, bytes32 resultHash);
+    event WorkloadSettled(
+        uint256 indexed workloadId,
+        uint256 indexed providerId,
+        uint256 payment,
+        uint256 fee,
+        uint256 refund,
+        uint256 reward
+    );
+    event ResultRejected(uint256 indexed workloadId, bytes32 reasonHash);
+    event DisputeResolved(uint256 indexed workloadId, address indexed resolver, bool providerWins);
+    /// @notice An assignment failed (missed deadline, or a dispute lost): the provider was slashed `slashed`.
+    event AssignmentFailed(uint256 indexed workloadId, uint256 indexed providerId, uint256 slashed, bool reopened);
+    event WorkloadRefunded(uint256 indexed workloadId, uint256 refund);
+    event ParametersSet(uint256 protocolFeeBps, uint256 challengeWindow, uint256 timeoutSlashBps);
+
+    // ---------------------------------------------------------------- services (provider agents)
+
+    function listService(ServiceOffer calldata offer) external;
+
+    /// @notice Replaces an offer's terms (the load stays; capacity may not drop below it).
+    function updateService(bytes32 serviceId, ServiceOffer calldata offer) external;
+
+    /// @notice Stops new bids on the offer; awarded work continues.
+    function delistService(bytes32 serviceId) external;
+
+    function getServiceStatus(bytes32 serviceId) external view returns (ServiceOffer memory);
+
+    // ---------------------------------------------------------------- workloads (clients)
+
+    /// @notice Posts a workload and escrows units × maxPricePerUnit AITBC from the caller (needs an allowance).
+    function postWorkload(WorkloadRequest calldata request) external returns (uint256 workloadId);
+
+    /// @notice {postWorkload} with an EIP-2612 permit for the escrow: one transaction.
+    function postWorkloadWithPermit(
+        WorkloadRequest calldata request,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256 workloadId);
+
+    /// @notice Cancels an unawarded workload: the whole escrow goes back to the client.
+    function cancelWorkload(uint256 workloadId) external;
+
+    // ---------------------------------------------------------------- bidding and award
+
+    /// @notice Seed 000's bidOnWorkload: a provider agent bids a price with one of its listed offers, whose free
+    /// capacity must cover the units.
+    function bid(
+        uint256 workloadId,
+        bytes32 serviceId,
+        uint256 pricePerUnit,
+        bytes32 proposalHash
+    ) external returns (uint256 bidIndex);
+
+    /// @notice The client awards a bid while the workload is open.
+    function award(uint256 workloadId, uint256 bidIndex) external;
+
+    /// @notice After the bidding deadline anyone awards the best eligible bid: the lowest
+    /// pricePerUnit × (2000 − reputation) / 1000, i.e. the price weighted from 2× (reputation 0) down to 1×
+    /// (reputation 1000); ties go to the earlier bid. Bidders no longer active or without free capacity are skipped.
+    function autoAward(uint256 workloadId) external;
+
+    // ---------------------------------------------------------------- execution and settlement
+
+    /// @notice Records the result of an awarded workload; anyone may submit it, `signature` is the assigned
+    /// provider agent's EIP-712 signature over WorkResult(workloadId, round, resultHash).
+    function submitResult(uint256 workloadId, bytes32 resultHash, bytes calldata signature) external;
+
+    /// @notice The client accepts a submitted result: settles at once.
+    function accept(uint256 workloadId) external;
+
+    /// @notice Settles a submitted result once the challenge window has passed without a rejection.
+    function finalize(uint256 workloadId) external;
+
+    /// @notice The client rejects a submitted result within the challenge window: a dispute opens.
+    function reject(uint256 workloadId, bytes32 reasonHash) external;
+
+    /// @notice A validator agent (active, neither party) or a guardian decides a dispute: for the provider it
+    /// settles; for the client it refunds the escrow and slashes the provider.
+    function resolveDispute(uint256 workloadId, bool providerWins) external;
+
+    /// @notice After a missed execution deadline anyone may call: the provider is slashed
+    /// (timeoutSlashBps of the payment, capped by the registry's 50% rule), loses reputation, and the workload
+    /// reopens for bids or is refunded, as the client chose when posting.
+    function claimTimeout(uint256 workloadId) external;
+
+    // ---------------------------------------------------------------- admin and views
+
+    function setParameters(uint256 protocolFeeBps, uint256 challengeWindow, uint256 timeoutSlashBps) external;
+
+    function getWorkload(uint256 workloadId) external view returns (Workload memory);
+
+    function getBids(uint256 workloadId) external view returns (Bid[] memory);
+
+    /// @notice EIP-712 digest a provider signs for a result.
+    function hashResult(uint256 workloadId, uint32 round, bytes32 resultHash) external view returns (bytes32);
+
+    /// @notice Sum of all escrows held (equals this contract's token balance).
+    function totalEscrowed() external view returns (uint256);
+
+    function workloadCount() external view returns (uint256);
+
+    function protocolFeeBps() external view returns (uint256);
+
+    function challengeWindow() external view returns (uint256);
+
+    function timeoutSlashBps() external view returns (uint256);
+}

@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
+import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
+import {IAIToken} from "../interfaces/IAIToken.sol";
+import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
+import {IServiceMarketplace} from "../interfaces/IServiceMarketplace.sol";
+import {ActionTypes} from "../libraries/ActionTypes.sol";
+import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
+
+/// @title ServiceMarketplace
+/// @notice Service offers, workloads with escrow, bids, award, signed results, settlement, disputes, timeouts.
+/// @dev Escrow accounting: a workload holds units × maxPricePerUnit from posting until it settles, is refunded or
+/// is cancelled, and nothing else; {totalEscrowed} is their sum and equals this contract's token balance. At
+/// settlement the escrow splits three ways, exactly: payment less fee to the provider agent, fee to the
+/// treasury, units × (maxPrice − price) back to the client. Every status change happens before the transfers
+/// it causes (checks-effects-interactions), and every function that moves tokens is `nonReentrant`.
+contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGuard, EIP712, SafetyGuarded {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice HumanOverride's guardian role: guardians may resolve disputes.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    uint256 public constant MAX_FEE_BPS = 1_000;
+    uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
+    uint256 public constant MAX_TIMEOUT_SLASH_BPS = 10_000;
+    /// @notice Bids per workload round: bounds the loop of {autoAward}.
+    uint256 public constant MAX_BIDS = 32;
+    int256 public constant REPUTATION_REWARD = 10;
+    int256 public constant REPUTATION_PENALTY = -50;
+
+    bytes32 private constant _RESULT_TYPEHASH = keccak256("WorkResult(uint256 workloadId,uint32 round,bytes32 resultHash)");
+
+    struct Service {
+        uint64 providerId;
+        bool listed;
+        bytes32 serviceType;
+        uint256 pricePerUnit;
+        uint256 maxCapacity;
+        uint256 currentLoad;
+        bytes32 modelHash;
+        uint256 minAccuracy;
+        string serviceName;
+    }
+
+    IERC20 private immutable _token;
+    IAgentRegistry private immutable _registry;
+
+    uint256 private _protocolFeeBps;
+    uint256 private _challengeWindow;
+    uint256 private _timeoutSlashBps;
+    uint256 private _workloadCount;
+    uint256 private _totalEscrowed;
+    mapping(bytes32 serviceId => Service service) private _services;
+    mapping(uint256 workloadId => Workload workload) private _workloads;
+    mapping(uint256 workloadId => mapping(uint32 round => Bid[] bids)) private _bids;
+    mapping(uint256 workloadId => mapping(uint32 round => mapping(uint256 agentId => bool placed))) private _hasBid;
+
+    constructor(
+        address admin,
+        IERC20 token_,
+        IAgentRegistry registry_,
+        IHumanOverride humanOverride_,
+        IAgentConstitution constitution_,
+        uint256 protocolFeeBps_,
+        uint256 challengeWindow_,
+        uint256 timeoutSlashBps_
+    ) EIP712("AITBC Marketplace", "1") SafetyGuarded(humanOverride_, constitution_) {
+        if (
+            admin == address(0) ||
+            address(token_) == address(0) ||
+            address(registry_) == address(0) ||
+            address(humanOverride_) == address(0) ||
+            address(constitution_) == address(0)
+        ) revert MarketplaceZeroAddress();
+        _token = token_;
+        _registry = registry_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setParameters(protocolFeeBps_, challengeWindow_, timeoutSlashBps_);
+    }
+
+    // ---------------------------------------------------------------- services
+
+    /// @inheritdoc IServiceMarketplace
+    function listService(ServiceOffer calldata offer) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        uint256 providerId = _activeProvider(msg.sender);
+        if (offer.serviceId == bytes32(0)) revert MarketplaceInvalidServiceId();
+        Service storage service = _services[offer.serviceId];
+        if (service.providerId != 0) revert MarketplaceServiceExists(offer.serviceId);
+        _checkOffer(offer);
+        service.providerId = providerId.toUint64();
+        service.listed = true;
+        _writeOffer(service, offer);
+        emit ServiceListed(offer.serviceId, providerId, _offerOf(offer.serviceId, service));
+        _enforce(msg.sender, ActionTypes.LIST_SERVICE, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function updateService(bytes32 serviceId, ServiceOffer calldata offer) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        (uint256 providerId, Service storage service) = _ownedService(serviceId);
+        _checkOffer(offer);
+        if (offer.maxCapacity < service.currentLoad) {
+            revert MarketplaceCapacityBelowLoad(serviceId, offer.maxCapacity, service.currentLoad);
+        }
+        _writeOffer(service, offer);
+        emit ServiceUpdated(serviceId, providerId, _offerOf(serviceId, service));
+        _enforce(msg.sender, ActionTypes.LIST_SERVICE, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function delistService(bytes32 serviceId) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        (uint256 providerId, Service storage service) = _ownedService(serviceId);
+        if (!service.listed) revert MarketplaceServiceNotListed(serviceId);
+        service.listed = false;
+        emit ServiceDelisted(serviceId, providerId);
+        _enforce(msg.sender, ActionTypes.LIST_SERVICE, 0, gasStart);
+    }
+
+    // ---------------------------------------------------------------- workloads
+
+    /// @inheritdoc IServiceMarketplace
+    function postWorkload(WorkloadRequest calldata request) external whenNotStopped nonReentrant returns (uint256) {
+        return _post(request, gasleft());
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function postWorkloadWithPermit(
+        WorkloadRequest calldata request,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external whenNotStopped nonReentrant returns (uint256) {
+        uint256 gasStart = gasleft();
+        uint256 escrow = _checkRequest(request);
+        // A front-runner may have used the permit already; the allowance is what matters, and the transfer in
+        // _post fails cleanly without it.
+        try
+            IERC20Permit(address(_token)).permit(
+                msg.sender,
+                address(this),
+                escrow,
+                permitDeadline,
+                v,
+                r,
+                s
+            )
+        {} catch {} // solhint-disable-line no-empty-blocks
+        return _post(request, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function cancelWorkload(uint256 workloadId) external whenNotStopped nonReentrant {
+        Workload storage w = _workload(workloadId);
+        if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
+        _requireStatus(workloadId, w, WorkloadStatus.Open);
+        w.status = WorkloadStatus.Cancelled;
+        uint256 refund = _release(w);
+        emit WorkloadCancelled(workloadId, refund);
+        _token.safeTransfer(w.client, refund);
+    }
+
+    // ---------------------------------------------------------------- bidding and award
+
+    /// @inheritdoc IServiceMarketplace
+    function bid(
+        uint256 workloadId,
+        bytes32 serviceId,
+        uint256 pricePerUnit,
+        bytes32 proposalHash
+    ) external whenNotStopped returns (uint256 bidIndex) {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Open);
+        if (block.timestamp > w.bidDeadline) revert MarketplaceBiddingClosed(workloadId, w.bidDeadline);
+        (uint256 providerId, Service storage service) = _ownedService(serviceId);
+        if (!service.listed) revert MarketplaceServiceNotListed(serviceId);
+        if (!_registry.isActive(providerId)) revert MarketplaceAgentNotActive(providerId);
+        if (msg.sender == w.client) revert MarketplaceOwnWorkload(workloadId, msg.sender);
+        if (pricePerUnit > w.maxPricePerUnit) {
+            revert MarketplaceBidAboveMax(workloadId, pricePerUnit, w.maxPricePerUnit);
+        }
+        if (
+            (w.serviceType != bytes32(0) && w.serviceType != service.serviceType) ||
+            (w.modelHash != bytes32(0) && w.modelHash != service.modelHash)
+        ) revert MarketplaceServiceMismatch(workloadId, serviceId);
+        _requireCapacity(serviceId, service, w.units);
+        uint32 round = w.round;
+        if (_hasBid[workloadId][round][providerId]) revert MarketplaceAlreadyBid(workloadId, providerId);
+        Bid[] storage bids = _bids[workloadId][round];
+        if (bids.length == MAX_BIDS) revert MarketplaceTooManyBids(workloadId, MAX_BIDS);
+
+        _hasBid[workloadId][round][providerId] = true;
+        bidIndex = bids.length;
+        // pricePerUnit <= maxPricePerUnit, which _post keeps within uint128.
+        bids.push(Bid(uint64(providerId), uint64(block.timestamp), uint128(pricePerUnit), serviceId));
+        emit BidPlaced(workloadId, providerId, bidIndex, serviceId, pricePerUnit, proposalHash);
+        _enforce(msg.sender, ActionTypes.BID, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function award(uint256 workloadId, uint256 bidIndex) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
+        _requireStatus(workloadId, w, WorkloadStatus.Open);
+        Bid[] storage bids = _bids[workloadId][w.round];
+        if (bidIndex >= bids.length) revert MarketplaceUnknownBid(workloadId, bidIndex);
+        Bid memory chosen = bids[bidIndex];
+        if (!_registry.isActive(chosen.providerId)) revert MarketplaceAgentNotActive(chosen.providerId);
+        _requireCapacity(chosen.serviceId, _services[chosen.serviceId], w.units);
+        _award(workloadId, w, chosen, bidIndex, false);
+        _enforce(msg.sender, ActionTypes.POST_WORKLOAD, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function autoAward(uint256 workloadId) external whenNotStopped {
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Open);
+        if (block.timestamp <= w.bidDeadline) revert MarketplaceBiddingOpen(workloadId, w.bidDeadline);
+        Bid[] storage bids = _bids[workloadId][w.round];
+        uint256 best = type(uint256).max;
+        uint256 bestIndex;
+        for (uint256 i = 0; i < bids.length; ++i) {
+            Bid memory b = bids[i];
+            IAgentRegistry.AgentSummary memory provider = _registry.summaryOf(b.providerId);
+            Service storage service = _services[b.serviceId];
+            if (!provider.active || !service.listed || service.maxCapacity - service.currentLoad < w.units) continue;
+            // Price weighted by reputation: 2x at reputation 0, 1x at 1000. Strict < keeps the earliest on ties.
+            uint256 score = uint256(b.pricePerUnit) * (2_000 - uint256(provider.reputation));
+            if (score < best) {
+                best = score;
+                bestIndex = i;
+            }
+        }
+        if (best == type(uint256).max) revert MarketplaceNoEligibleBid(workloadId);
+        _award(workloadId, w, bids[bestIndex], bestIndex, true);
+    }
+
+    // ---------------------------------------------------------------- execution and settlement
+
+    /// @inheritdoc IServiceMarketplace
+    function submitResult(uint256 workloadId, bytes32 resultHash, bytes calldata signature) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Awarded);
+        if (block.timestamp > w.executionDeadline) revert MarketplaceDeadlinePassed(workloadId, w.executionDeadline);
+        address provider = _registry.agentAddress(w.providerId);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(
+            hashResult(workloadId, w.round, resultHash),
+            signature
+        );
+        if (err != ECDSA.RecoverError.NoError || signer != provider) {
+            revert MarketplaceInvalidResultSignature(workloadId);
+        }
+        w.status = WorkloadStatus.Submitted;
+        w.resultHash = resultHash;
+        w.submittedAt = uint64(block.timestamp);
+        emit ResultSubmitted(workloadId, w.providerId, resultHash);
+        // The provider's action; its gas is charged only when the provider itself sends it.
+        _constitution.enforce(
+            provider,
+            ActionTypes.SUBMIT_RESULT,
+            0,
+            msg.sender == provider ? gasStart - gasleft() : 0
+        );
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function accept(uint256 workloadId) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
+        _requireStatus(workloadId, w, WorkloadStatus.Submitted);
+        _settle(workloadId, w);
+        _enforce(msg.sender, ActionTypes.POST_WORKLOAD, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function finalize(uint256 workloadId) external whenNotStopped nonReentrant {
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Submitted);
+        uint64 endsAt = w.submittedAt + uint64(_challengeWindow);
+        if (block.timestamp <= endsAt) revert MarketplaceChallengeWindowOpen(workloadId, endsAt);
+        _settle(workloadId, w);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function reject(uint256 workloadId, bytes32 reasonHash) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
+        _requireStatus(workloadId, w, WorkloadStatus.Submitted);
+        uint64 endsAt = w.submittedAt + uint64(_challengeWindow);
+        if (block.timestamp > endsAt) revert MarketplaceChallengeWindowClosed(workloadId, endsAt);
+        w.status = WorkloadStatus.Disputed;
+        emit ResultRejected(workloadId, reasonHash);
+        _enforce(msg.sender, ActionTypes.POST_WORKLOAD, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function resolveDispute(uint256 workloadId, bool providerWins) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Disputed);
+        bool validator = _isValidatorFor(w, msg.sender);
+        if (!validator && !IAccessControl(address(_humanOverride)).hasRole(GUARDIAN_ROLE, msg.sender)) {
+            revert MarketplaceNotResolver(workloadId, msg.sender);
+        }
+        emit DisputeResolved(workloadId, msg.sender, providerWins);
+        if (providerWins) {
+            _settle(workloadId, w);
+        } else {
+            _penalise(workloadId, w, false);
+        }
+        if (validator) _enforce(msg.sender, ActionTypes.RESOLVE_DISPUTE, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function claimTimeout(uint256 workloadId) external whenNotStopped nonReentrant {
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Awarded);
+        if (block.timestamp <= w.executionDeadline) {
+            revert MarketplaceDeadlineNotPassed(workloadId, w.executionDeadline);
+        }
+        _penalise(workloadId, w, w.reopenOnTimeout);
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    /// @inheritdoc IServiceMarketplace
+    function setParameters(
+        uint256 protocolFeeBps_,
+        uint256 challengeWindow_,
+        uint256 timeoutSlashBps_
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setParameters(protocolFeeBps_, challengeWindow_, timeoutSlashBps_);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IServiceMarketplace
+    function getServiceStatus(bytes32 serviceId) external view returns (ServiceOffer memory) {
+        Service storage service = _services[serviceId];
+        if (service.providerId == 0) revert MarketplaceUnknownService(serviceId);
+        return _offerOf(serviceId, service);
+    }
+
+    /// @notice The provider agent that owns `serviceId` and whether it is listed.
+    function serviceOwner(bytes32 serviceId) external view returns (uint256 providerId, bool listed) {
+        Service storage service = _services[serviceId];
+        if (service.providerId == 0) revert MarketplaceUnknownService(serviceId);
+        return (service.providerId, service.listed);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function getWorkload(uint256 workloadId) external view returns (Workload memory) {
+        return _workload(workloadId);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function getBids(uint256 workloadId) external view returns (Bid[] memory) {
+        return _bids[workloadId][_workload(workloadId).round];
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function hashResult(uint256 workloadId, uint32 round, bytes32 resultHash) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(_RESULT_TYPEHASH, workloadId, round, resultHash)));
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function totalEscrowed() external view returns (uint256) {
+        return _totalEscrowed;
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function workloadCount() external view returns (uint256) {
+        return _workloadCount;
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function protocolFeeBps() external view returns (uint256) {
+        return _protocolFeeBps;
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function challengeWindow() external view returns (uint256) {
+        return _challengeWindow;
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function timeoutSlashBps() external view returns (uint256) {
+        return _timeoutSlashBps;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev Validates a request and returns its escrow.
+    function _checkRequest(WorkloadRequest calldata request) private view returns (uint256 escrow) {
+        if (request.serviceType == bytes32(0) && request.modelHash == bytes32(0)) {
+            revert MarketplaceInvalidRequest("serviceType/modelHash");
+        }
+        if (request.units == 0 || request.units > type(uint96).max) revert MarketplaceInvalidRequest("units");
+        if (request.maxPricePerUnit == 0 || request.maxPricePerUnit > type(uint128).max) {
+            revert MarketplaceInvalidRequest("maxPricePerUnit");
+        }
+        if (request.bidDeadline <= block.timestamp) revert MarketplaceInvalidRequest("bidDeadline");
+        if (request.executionDeadline <= request.bidDeadline) revert MarketplaceInvalidRequest("executionDeadline");
+        if (request.verification != VerificationLevel.Basic) {
+            revert MarketplaceVerificationUnsupported(request.verification);
+        }
+        escrow = request.units * request.maxPricePerUnit; // < 2^224: both factors bounded above
+    }
+
+    function _post(WorkloadRequest calldata request, uint256 gasStart) private returns (uint256 workloadId) {
+        uint256 escrow = _checkRequest(request);
+        workloadId = ++_workloadCount;
+        Workload storage w = _workloads[workloadId];
+        w.client = msg.sender;
+        w.status = WorkloadStatus.Open;
+        w.verification = request.verification;
+        w.reopenOnTimeout = request.reopenOnTimeout;
+        w.bidDeadline = request.bidDeadline;
+        w.executionDeadline = request.executionDeadline;
+        w.biddingPeriod = request.bidDeadline - uint64(block.timestamp);
+        w.executionPeriod = request.executionDeadline - request.bidDeadline;
+        w.serviceType = request.serviceType;
+        w.modelHash = request.modelHash;
+        w.units = uint96(request.units); // bounded in _checkRequest
+        w.maxPricePerUnit = uint128(request.maxPricePerUnit); // bounded in _checkRequest
+        _totalEscrowed += escrow;
+        emit WorkloadPosted(workloadId, msg.sender, request, escrow);
+
+        _token.safeTransferFrom(msg.sender, address(this), escrow);
+        // A client agent commits `escrow` of value: daily volume.
+        _enforce(msg.sender, ActionTypes.POST_WORKLOAD, escrow, gasStart);
+    }
+
+    function _award(
+        uint256 workloadId,
+        Workload storage w,
+        Bid memory chosen,
+        uint256 bidIndex,
+        bool automatic
+    ) private {
+        w.status = WorkloadStatus.Awarded;
+        w.providerId = chosen.providerId;
+        w.serviceId = chosen.serviceId;
+        w.pricePerUnit = chosen.pricePerUnit;
+        _services[chosen.serviceId].currentLoad += w.units;
+        emit WorkloadAwarded(workloadId, chosen.providerId, bidIndex, chosen.pricePerUnit, w.executionDeadline, automatic);
+    }
+
+    /// @dev Pays out a workload whose result stands.
+    function _settle(uint256 workloadId, Workload storage w) private {
+        w.status = WorkloadStatus.Settled;
+        uint256 escrow = _release(w);
+        uint256 payment = uint256(w.units) * w.pricePerUnit;
+        uint256 fee = (payment * _protocolFeeBps) / 10_000;
+        uint256 refund = escrow - payment;
+        uint256 providerId = w.providerId;
+        _services[w.serviceId].currentLoad -= w.units;
+        address provider = _registry.agentAddress(providerId);
+
+        // Interactions, all with trusted protocol contracts: reputation, the compute receipt, then the money.
+        _registry.updateReputation(providerId, REPUTATION_REWARD, "workload settled");
+        uint256 reward = IAIToken(address(_token)).mintFromVerifiedReceipt(bytes32(workloadId), provider, w.units);
+        emit WorkloadSettled(workloadId, providerId, payment - fee, fee, refund, reward);
+        _token.safeTransfer(provider, payment - fee);
+        if (fee != 0) _token.safeTransfer(_registry.treasury(), fee);
+        if (refund != 0) _token.safeTransfer(w.client, refund);
+    }
+
+    /// @dev A failed assignment (missed deadline or lost dispute): slash, reputation down, then reopen or refund.
+    function _penalise(uint256 workloadId, Workload storage w, bool reopen) private {
+        uint256 providerId = w.providerId;
+        _services[w.serviceId].currentLoad -= w.units;
+        IAgentRegistry.AgentSummary memory provider = _registry.summaryOf(providerId);
+        uint256 slashAmount = (uint256(w.units) * w.pricePerUnit * _timeoutSlashBps) / 10_000;
+        if (slashAmount > provider.maxSlash) slashAmount = provider.maxSlash;
+
+        uint256 refund;
+        if (reopen) {
+            w.status = WorkloadStatus.Open;
+            ++w.round;
+            w.bidDeadline = uint64(block.timestamp) + w.biddingPeriod;
+            w.executionDeadline = w.bidDeadline + w.executionPeriod;
+            w.providerId = 0;
+            w.serviceId = bytes32(0);
+            w.pricePerUnit = 0;
+            w.resultHash = bytes32(0);
+            w.submittedAt = 0;
+        } else {
+            w.status = WorkloadStatus.Refunded;
+            refund = _release(w);
+        }
+        emit AssignmentFailed(workloadId, providerId, slashAmount, reopen);
+
+        if (slashAmount != 0) _registry.slash(providerId, slashAmount, "workload failed");
+        _registry.updateReputation(providerId, REPUTATION_PENALTY, "workload failed");
+        if (refund != 0) {
+            emit WorkloadRefunded(workloadId, refund);
+            _token.safeTransfer(w.client, refund);
+        }
+    }
+
+    /// @dev Removes a workload's escrow from the books and returns it (the caller transfers it).
+    function _release(Workload storage w) private returns (uint256 escrow) {
+        escrow = uint256(w.units) * w.maxPricePerUnit;
+        _totalEscrowed -= escrow;
+    }
+
+    function _activeProvider(address account) private view returns (uint256 agentId) {
+        agentId = _registry.agentIdOf(account);
+        if (agentId == 0) revert MarketplaceNotRegistered(account);
+        IAgentRegistry.AgentSummary memory s = _registry.summaryOf(agentId);
+        if (s.agentType != IAgentRegistry.AgentType.ServiceProvider) revert MarketplaceNotServiceProvider(agentId);
+        if (!s.active) revert MarketplaceAgentNotActive(agentId);
+    }
+
+    function _ownedService(bytes32 serviceId) private view returns (uint256 providerId, Service storage service) {
+        service = _services[serviceId];
+        if (service.providerId == 0) revert MarketplaceUnknownService(serviceId);
+        providerId = _registry.agentIdOf(msg.sender);
+        if (providerId == 0) revert MarketplaceNotRegistered(msg.sender);
+        if (service.providerId != providerId) revert MarketplaceNotServiceOwner(serviceId, providerId);
+    }
+
+    function _isValidatorFor(Workload storage w, address account) private view returns (bool) {
+        uint256 agentId = _registry.agentIdOf(account);
+        if (agentId == 0 || agentId == w.providerId || account == w.client) return false;
+        IAgentRegistry.AgentSummary memory s = _registry.summaryOf(agentId);
+        return s.active && s.agentType == IAgentRegistry.AgentType.Validator;
+    }
+
+    function _requireCapacity(bytes32 serviceId, Service storage service, uint256 units) private view {
+        uint256 available = service.maxCapacity - service.currentLoad;
+        if (units > available) revert MarketplaceCapacityExceeded(serviceId, units, available);
+    }
+
+    function _workload(uint256 workloadId) private view returns (Workload storage w) {
+        w = _workloads[workloadId];
+        if (w.status == WorkloadStatus.None) revert MarketplaceUnknownWorkload(workloadId);
+    }
+
+    function _requireStatus(uint256 workloadId, Workload storage w, WorkloadStatus wanted) private view {
+        if (w.status != wanted) revert MarketplaceWrongStatus(workloadId, w.status);
+    }
+
+    function _checkOffer(ServiceOffer calldata offer) private pure {
+        if (bytes(offer.serviceName).length == 0 || bytes(offer.serviceName).length > 64) {
+            revert MarketplaceInvalidRequest("serviceName");
+        }
+        if (offer.pricePerUnit == 0) revert MarketplaceInvalidRequest("pricePerUnit");
+        if (offer.maxCapacity == 0) revert MarketplaceInvalidRequest("maxCapacity");
+    }
+
+    function _writeOffer(Service storage service, ServiceOffer calldata offer) private {
+        service.serviceName = offer.serviceName;
+        service.serviceType = keccak256(bytes(offer.serviceName));
+        service.pricePerUnit = offer.pricePerUnit;
+        service.maxCapacity = offer.maxCapacity;
+        service.modelHash = offer.modelHash;
+        service.minAccuracy = offer.minAccuracy;
+    }
+
+    function _offerOf(bytes32 serviceId, Service storage service) private view returns (ServiceOffer memory) {
+        return
+            ServiceOffer({
+                serviceId: serviceId,
+                serviceName: service.serviceName,
+                pricePerUnit: service.pricePerUnit,
+                maxCapacity: service.maxCapacity,
+                currentLoad: service.currentLoad,
+                modelHash: service.modelHash,
+                minAccuracy: service.minAccuracy
+            });
+    }
+
+    function _setParameters(uint256 protocolFeeBps_, uint256 challengeWindow_, uint256 timeoutSlashBps_) private {
+        if (protocolFeeBps_ > MAX_FEE_BPS) revert MarketplaceInvalidParameter("protocolFeeBps", protocolFeeBps_);
+        if (challengeWindow_ > MAX_CHALLENGE_WINDOW) {
+            revert MarketplaceInvalidParameter("challengeWindow", challengeWindow_);
+        }
+        if (timeoutSlashBps_ > MAX_TIMEOUT_SLASH_BPS) {
+            revert MarketplaceInvalidParameter("timeoutSlashBps", timeoutSlashBps_);
+        }
+        _protocolFeeBps = protocolFeeBps_;
+        _challengeWindow = challengeWindow_;
+        _timeoutSlashBps = timeoutSlashBps_;
+        emit ParametersSet(protocolFeeBps_, challengeWindow_, timeoutSlashBps_);
+    }
+}
