@@ -40,7 +40,9 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     int256 public constant REPUTATION_REWARD = 10;
     int256 public constant REPUTATION_PENALTY = -50;
 
-    bytes32 private constant _RESULT_TYPEHASH = keccak256("WorkResult(uint256 workloadId,uint32 round,bytes32 resultHash)");
+    bytes32 private constant _RESULT_TYPEHASH = keccak256(
+        "WorkResult(uint256 workloadId,uint32 round,bytes32 resultHash)"
+    );
 
     struct Service {
         uint64 providerId;
@@ -149,17 +151,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         uint256 escrow = _checkRequest(request);
         // A front-runner may have used the permit already; the allowance is what matters, and the transfer in
         // _post fails cleanly without it.
-        try
-            IERC20Permit(address(_token)).permit(
-                msg.sender,
-                address(this),
-                escrow,
-                permitDeadline,
-                v,
-                r,
-                s
-            )
-        {} catch {} // solhint-disable-line no-empty-blocks
+        try IERC20Permit(address(_token)).permit(msg.sender, address(this), escrow, permitDeadline, v, r, s) {} catch {} // solhint-disable-line no-empty-blocks
         return _post(request, gasStart);
     }
 
@@ -462,7 +454,14 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         w.serviceId = chosen.serviceId;
         w.pricePerUnit = chosen.pricePerUnit;
         _services[chosen.serviceId].currentLoad += w.units;
-        emit WorkloadAwarded(workloadId, chosen.providerId, bidIndex, chosen.pricePerUnit, w.executionDeadline, automatic);
+        emit WorkloadAwarded(
+            workloadId,
+            chosen.providerId,
+            bidIndex,
+            chosen.pricePerUnit,
+            w.executionDeadline,
+            automatic
+        );
     }
 
     /// @dev Pays out a workload whose result stands.

@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
+import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
+import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
+import {IWorkflows} from "../interfaces/IWorkflows.sol";
+import {ActionTypes} from "../libraries/ActionTypes.sol";
+import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
+
+/// @title Workflows
+/// @notice Workflow definitions (DAGs of up to {MAX_STEPS} steps), executions with budget escrow, signed step
+/// records and execution receipts, and listings.
+/// @dev Money: an execution holds budget − spent (plus its listing fee) until it completes or fails; each recorded
+/// step moves its cost from the execution to its provider's credits; owners' listing income and subscriptions
+/// are credits too. {totalHeld} is the sum of all of it and equals this contract's token balance. A step is paid
+/// at most once (the execution's done-mask), and only to the provider that signed its record.
+///
+/// Gas: a step record costs one storage read (its dependency mask), one signature recovery, one event and its
+/// calldata; the done-mask, the receipt accumulator, the spent total and each distinct provider's credit are
+/// written once per batch.
+contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
+    using SafeERC20 for IERC20;
+
+    /// @inheritdoc IWorkflows
+    uint256 public constant MAX_STEPS = 256;
+    uint256 public constant SUBSCRIPTION_PERIOD = 30 days;
+    uint256 public constant MAX_STRING_LENGTH = 1024;
+    uint256 public constant MAX_TAGS = 16;
+
+    bytes32 private constant _STEP_TYPEHASH = keccak256(
+        "StepResult(uint256 executionId,uint16 step,bytes32 inputHash,bytes32 outputHash,uint256 cost)"
+    );
+
+    /// @dev The running state of one recordSteps batch (in memory: one storage write per field per batch).
+    struct Batch {
+        uint256 executionId;
+        uint256 workflowId;
+        uint256 stepCount;
+        uint256 done;
+        bytes32 receipt;
+        uint256 spent;
+        address[] providers; // distinct providers of the batch, each checked once
+        uint256[] owed; // what each is credited at the end
+        uint256 providerCount;
+    }
+
+    IERC20 private immutable _token;
+    IAgentRegistry private immutable _registry;
+
+    uint256 private _workflowCount;
+    uint256 private _executionCount;
+    uint256 private _listingCount;
+    uint256 private _totalHeld;
+    mapping(uint256 workflowId => Workflow workflow) private _workflows;
+    mapping(uint256 workflowId => mapping(uint256 step => uint256 mask)) private _dependencies;
+    mapping(uint256 executionId => Execution execution) private _executions;
+    mapping(address account => uint256 amount) private _credits;
+    mapping(uint256 listingId => Listing listing) private _listings;
+    mapping(uint256 listingId => mapping(address user => bool authorized)) private _access;
+    mapping(uint256 listingId => mapping(address user => uint64 until)) private _subscriptions;
+
+    constructor(
+        IERC20 token_,
+        IAgentRegistry registry_,
+        IHumanOverride humanOverride_,
+        IAgentConstitution constitution_
+    ) EIP712("AITBC Workflows", "1") SafetyGuarded(humanOverride_, constitution_) {
+        if (
+            address(token_) == address(0) ||
+            address(registry_) == address(0) ||
+            address(humanOverride_) == address(0) ||
+            address(constitution_) == address(0)
+        ) revert WorkflowsZeroAddress();
+        _token = token_;
+        _registry = registry_;
+    }
+
+    // ---------------------------------------------------------------- definitions
+
+    /// @inheritdoc IWorkflows
+    function defineWorkflow(WorkflowSpec calldata spec) external whenNotStopped returns (uint256 workflowId) {
+        uint256 gasStart = gasleft();
+        uint256 count = spec.steps.length;
+        if (count == 0) revert WorkflowsNoSteps();
+        if (count > MAX_STEPS) revert WorkflowsTooManySteps(count, MAX_STEPS);
+        if (bytes(spec.name).length == 0 || bytes(spec.name).length > MAX_STRING_LENGTH) {
+            revert WorkflowsInvalidSpec("name");
+        }
+        if (spec.maxExecutionTime == 0) revert WorkflowsInvalidSpec("maxExecutionTime");
+        if (spec.maxBudget == 0 || spec.maxBudget > type(uint128).max) revert WorkflowsInvalidSpec("maxBudget");
+
+        workflowId = ++_workflowCount;
+        uint256[] memory deps = new uint256[](count);
+        uint256 proofMask;
+        for (uint256 i = 0; i < count; ++i) {
+            StepSpec calldata step = spec.steps[i];
+            uint256 mask;
+            for (uint256 k = 0; k < step.dependsOn.length; ++k) {
+                uint256 dep = step.dependsOn[k];
+                if (dep >= count) revert WorkflowsUnknownDependency(i, dep);
+                if (dep == i) revert WorkflowsCycle(i);
+                mask |= 1 << dep;
+            }
+            deps[i] = mask;
+            if (mask != 0) _dependencies[workflowId][i] = mask;
+            if (step.requiresProof) proofMask |= 1 << i;
+        }
+        _requireAcyclic(deps);
+
+        _workflows[workflowId] = Workflow({
+            owner: msg.sender,
+            stepCount: uint16(count), // count <= MAX_STEPS
+            verification: spec.verification,
+            maxExecutionTime: spec.maxExecutionTime,
+            maxBudget: spec.maxBudget,
+            specHash: keccak256(abi.encode(spec)),
+            proofMask: proofMask
+        });
+        emit WorkflowDefined(workflowId, msg.sender, _workflows[workflowId].specHash, spec.name, count);
+        _enforce(msg.sender, ActionTypes.DEFINE_WORKFLOW, 0, gasStart);
+    }
+
+    // ---------------------------------------------------------------- executions
+
+    /// @inheritdoc IWorkflows
+    function requestExecution(
+        uint256 workflowId,
+        bytes32 inputsHash,
+        uint256 budget,
+        uint256 listingId
+    ) external whenNotStopped nonReentrant returns (uint256 executionId) {
+        uint256 gasStart = gasleft();
+        Workflow storage wf = _workflow(workflowId);
+        if (wf.verification != VerificationLevel.Basic) revert WorkflowsVerificationUnsupported(wf.verification);
+        if (budget == 0 || budget > wf.maxBudget) revert WorkflowsInvalidBudget(budget, wf.maxBudget);
+        uint256 fee;
+        if (listingId == 0) {
+            if (msg.sender != wf.owner) revert WorkflowsNotWorkflowOwner(workflowId, msg.sender);
+        } else {
+            Listing storage listing = _listing(listingId);
+            if (listing.workflowId != workflowId) revert WorkflowsListingMismatch(listingId, workflowId);
+            if (!listing.active || !_hasAccess(listingId, listing, msg.sender)) {
+                revert WorkflowsAccessDenied(listingId, msg.sender);
+            }
+            if (_subscriptions[listingId][msg.sender] <= block.timestamp) fee = listing.executionPrice;
+        }
+
+        executionId = ++_executionCount;
+        Execution storage e = _executions[executionId];
+        e.client = msg.sender;
+        e.status = ExecutionStatus.Pending;
+        e.requestedAt = uint64(block.timestamp);
+        e.workflowId = uint64(workflowId);
+        e.budget = uint128(budget); // budget <= maxBudget <= uint128 max
+        e.inputsHash = inputsHash;
+        e.listingId = uint64(listingId);
+        e.listingFee = uint128(fee);
+        _totalHeld += budget + fee;
+        emit ExecutionRequested(executionId, workflowId, msg.sender, inputsHash, budget, listingId, fee);
+
+        _token.safeTransferFrom(msg.sender, address(this), budget + fee);
+        _enforce(msg.sender, ActionTypes.POST_WORKLOAD, budget + fee, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function cancelExecution(uint256 executionId) external whenNotStopped nonReentrant {
+        Execution storage e = _execution(executionId);
+        if (msg.sender != e.client) revert WorkflowsNotClient(executionId, msg.sender);
+        _requireStatus(executionId, e, ExecutionStatus.Pending);
+        _fail(executionId, e, keccak256("cancelled by client"));
+    }
+
+    /// @inheritdoc IWorkflows
+    function claimExecution(uint256 executionId) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Execution storage e = _execution(executionId);
+        _requireStatus(executionId, e, ExecutionStatus.Pending);
+        uint256 keeperId = _registry.agentIdOf(msg.sender);
+        if (keeperId == 0 || !_registry.isActive(keeperId)) revert WorkflowsNotActiveAgent(msg.sender);
+        e.status = ExecutionStatus.Running;
+        e.keeperId = uint64(keeperId);
+        e.startedAt = uint64(block.timestamp);
+        emit ExecutionClaimed(executionId, keeperId);
+        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function recordSteps(uint256 executionId, StepRecord[] calldata records) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Execution storage e = _execution(executionId);
+        _requireKeeperRunning(executionId, e);
+        if (records.length == 0) revert WorkflowsEmptyBatch();
+        Batch memory batch = Batch({
+            executionId: executionId,
+            workflowId: e.workflowId,
+            stepCount: _workflows[e.workflowId].stepCount,
+            done: e.doneMask,
+            receipt: e.receipt,
+            spent: e.spent,
+            providers: new address[](records.length),
+            owed: new uint256[](records.length),
+            providerCount: 0
+        });
+        for (uint256 i = 0; i < records.length; ++i) {
+            _record(batch, records[i]);
+        }
+        if (batch.spent > e.budget) revert WorkflowsBudgetExceeded(executionId, batch.spent, e.budget);
+
+        e.doneMask = batch.done;
+        e.receipt = batch.receipt;
+        e.spent = uint128(batch.spent); // spent <= budget <= uint128 max
+        e.stepsDone += uint16(records.length); // every record is a new step: stepsDone <= stepCount <= MAX_STEPS
+        for (uint256 j = 0; j < batch.providerCount; ++j) {
+            _credits[batch.providers[j]] += batch.owed[j];
+        }
+        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function completeExecution(uint256 executionId, bytes32 resultHash) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        Execution storage e = _execution(executionId);
+        _requireKeeperRunning(executionId, e);
+        uint256 all = _allSteps(_workflows[e.workflowId].stepCount);
+        if (e.doneMask != all) revert WorkflowsStepsMissing(executionId, all & ~e.doneMask);
+        uint64 expiresAt = e.startedAt + _workflows[e.workflowId].maxExecutionTime;
+        if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
+
+        e.status = ExecutionStatus.Completed;
+        e.finishedAt = uint64(block.timestamp);
+        e.resultHash = resultHash;
+        uint256 refund = e.budget - e.spent;
+        uint256 fee = e.listingFee;
+        _totalHeld -= refund; // the fee stays held, as the owner's credit
+        if (e.listingId != 0) {
+            ++_listings[e.listingId].totalExecutions;
+            if (fee != 0) _credits[_workflows[e.workflowId].owner] += fee;
+        }
+        emit ExecutionCompleted(executionId, resultHash, e.receipt, e.spent, refund);
+
+        if (refund != 0) _token.safeTransfer(e.client, refund);
+        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function failExecution(uint256 executionId, bytes32 reasonHash) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        Execution storage e = _execution(executionId);
+        _requireKeeperRunning(executionId, e);
+        _fail(executionId, e, reasonHash);
+        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function expireExecution(uint256 executionId) external whenNotStopped nonReentrant {
+        Execution storage e = _execution(executionId);
+        _requireStatus(executionId, e, ExecutionStatus.Running);
+        uint64 expiresAt = e.startedAt + _workflows[e.workflowId].maxExecutionTime;
+        if (block.timestamp <= expiresAt) revert WorkflowsNotExpired(executionId, expiresAt);
+        _fail(executionId, e, keccak256("max execution time exceeded"));
+    }
+
+    /// @inheritdoc IWorkflows
+    function claimCredits() external whenNotStopped nonReentrant returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert WorkflowsNothingToClaim(msg.sender);
+        _credits[msg.sender] = 0;
+        _totalHeld -= amount;
+        emit CreditsClaimed(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- listings
+
+    /// @inheritdoc IWorkflows
+    function createListing(
+        uint256 workflowId,
+        ListingInput calldata input
+    ) external whenNotStopped returns (uint256 listingId) {
+        uint256 gasStart = gasleft();
+        _ownedWorkflow(workflowId);
+        _checkListing(input);
+        listingId = ++_listingCount;
+        Listing storage listing = _listings[listingId];
+        listing.workflowId = uint64(workflowId);
+        listing.active = true;
+        _writeListing(listing, input);
+        emit ListingCreated(listingId, workflowId, input);
+        _enforce(msg.sender, ActionTypes.DEFINE_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function updateListing(uint256 listingId, ListingInput calldata input, bool active) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Listing storage listing = _listing(listingId);
+        _ownedWorkflow(listing.workflowId);
+        _checkListing(input);
+        listing.active = active;
+        _writeListing(listing, input);
+        emit ListingUpdated(listingId, input, active);
+        _enforce(msg.sender, ActionTypes.DEFINE_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function setAccess(uint256 listingId, address user, bool authorized) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Listing storage listing = _listing(listingId);
+        _ownedWorkflow(listing.workflowId);
+        if (user == address(0)) revert WorkflowsZeroAddress();
+        _access[listingId][user] = authorized;
+        emit AccessSet(listingId, user, authorized);
+        _enforce(msg.sender, ActionTypes.DEFINE_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function subscribe(uint256 listingId) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        Listing storage listing = _listing(listingId);
+        if (!listing.active || !_hasAccess(listingId, listing, msg.sender)) {
+            revert WorkflowsAccessDenied(listingId, msg.sender);
+        }
+        uint256 price = listing.subscriptionPrice;
+        uint64 from = _subscriptions[listingId][msg.sender];
+        if (from < block.timestamp) from = uint64(block.timestamp);
+        uint64 until = from + uint64(SUBSCRIPTION_PERIOD);
+        _subscriptions[listingId][msg.sender] = until;
+        _credits[_workflows[listing.workflowId].owner] += price;
+        _totalHeld += price;
+        emit Subscribed(listingId, msg.sender, until, price);
+
+        if (price != 0) _token.safeTransferFrom(msg.sender, address(this), price);
+        _enforce(msg.sender, ActionTypes.POST_WORKLOAD, price, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function rateExecution(uint256 executionId, uint8 rating) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Execution storage e = _execution(executionId);
+        if (msg.sender != e.client) revert WorkflowsNotClient(executionId, msg.sender);
+        _requireStatus(executionId, e, ExecutionStatus.Completed);
+        if (e.listingId == 0) revert WorkflowsUnknownListing(0);
+        if (e.rated) revert WorkflowsAlreadyRated(executionId);
+        if (rating == 0 || rating > 5) revert WorkflowsInvalidRating(rating);
+        e.rated = true;
+        Listing storage listing = _listings[e.listingId];
+        ++listing.ratingCount;
+        listing.ratingSum += rating;
+        emit ExecutionRated(executionId, e.listingId, rating);
+        _enforce(msg.sender, ActionTypes.POST_WORKLOAD, 0, gasStart);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IWorkflows
+    function getWorkflow(uint256 workflowId) external view returns (Workflow memory) {
+        return _workflow(workflowId);
+    }
+
+    /// @inheritdoc IWorkflows
+    function dependenciesOf(uint256 workflowId, uint256 step) external view returns (uint256) {
+        _workflow(workflowId);
+        return _dependencies[workflowId][step];
+    }
+
+    /// @inheritdoc IWorkflows
+    function getExecution(uint256 executionId) external view returns (Execution memory) {
+        return _execution(executionId);
+    }
+
+    /// @inheritdoc IWorkflows
+    function getExecutionStatus(
+        uint256 executionId
+    )
+        external
+        view
+        returns (
+            ExecutionStatus status,
+            uint256 stepsDone,
+            uint256 stepCount,
+            uint64 startedAt,
+            uint64 finishedAt,
+            uint256 spent,
+            uint256 budget
+        )
+    {
+        Execution storage e = _execution(executionId);
+        return (
+            e.status,
+            e.stepsDone,
+            _workflows[e.workflowId].stepCount,
+            e.startedAt,
+            e.finishedAt,
+            e.spent,
+            e.budget
+        );
+    }
+
+    /// @inheritdoc IWorkflows
+    function getListing(uint256 listingId) external view returns (Listing memory) {
+        return _listing(listingId);
+    }
+
+    /// @inheritdoc IWorkflows
+    function ratingOf(uint256 listingId) external view returns (uint256) {
+        Listing storage listing = _listing(listingId);
+        return listing.ratingCount == 0 ? 0 : (uint256(listing.ratingSum) * 100) / listing.ratingCount;
+    }
+
+    /// @inheritdoc IWorkflows
+    function hasAccess(uint256 listingId, address user) external view returns (bool) {
+        return _hasAccess(listingId, _listing(listingId), user);
+    }
+
+    /// @inheritdoc IWorkflows
+    function creditsOf(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IWorkflows
+    function totalHeld() external view returns (uint256) {
+        return _totalHeld;
+    }
+
+    /// @inheritdoc IWorkflows
+    function hashStepResult(
+        uint256 executionId,
+        uint16 step,
+        bytes32 inputHash,
+        bytes32 outputHash,
+        uint256 cost
+    ) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(_STEP_TYPEHASH, executionId, step, inputHash, outputHash, cost)));
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev Checks one step record against the batch so far and adds it.
+    function _record(Batch memory batch, StepRecord calldata r) private {
+        uint256 step = r.step;
+        if (step >= batch.stepCount) revert WorkflowsUnknownStep(batch.executionId, step);
+        uint256 bit = 1 << step;
+        if (batch.done & bit != 0) revert WorkflowsStepAlreadyRecorded(batch.executionId, step);
+        uint256 missing = _dependencies[batch.workflowId][step] & ~batch.done;
+        if (missing != 0) revert WorkflowsDependencyPending(batch.executionId, step, missing);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(
+            hashStepResult(batch.executionId, r.step, r.inputHash, r.outputHash, r.cost),
+            r.signature
+        );
+        if (err != ECDSA.RecoverError.NoError || signer != r.provider) {
+            revert WorkflowsInvalidStepSignature(batch.executionId, step);
+        }
+        uint256 j = 0;
+        while (j < batch.providerCount && batch.providers[j] != r.provider) ++j;
+        if (j == batch.providerCount) {
+            uint256 providerId = _registry.agentIdOf(r.provider);
+            if (providerId == 0 || !_registry.isActive(providerId)) {
+                revert WorkflowsProviderNotActive(batch.executionId, r.provider);
+            }
+            batch.providers[j] = r.provider;
+            ++batch.providerCount;
+        }
+        batch.owed[j] += r.cost;
+        batch.spent += r.cost;
+        batch.done |= bit;
+        batch.receipt = keccak256(abi.encode(batch.receipt, r.step, r.provider, r.inputHash, r.outputHash, r.cost));
+        emit StepRecorded(batch.executionId, step, r.provider, r.inputHash, r.outputHash, r.cost);
+    }
+
+    /// @dev Kahn's algorithm on bitmasks: each pass marks every step whose dependencies are all marked. A graph
+    /// listed in topological order finishes in one pass; a pass that marks nothing means the rest is a cycle.
+    function _requireAcyclic(uint256[] memory deps) private pure {
+        uint256 count = deps.length;
+        uint256 all = _allSteps(count);
+        uint256 done;
+        while (done != all) {
+            uint256 before = done;
+            for (uint256 i = 0; i < count; ++i) {
+                if (done & (1 << i) == 0 && deps[i] & ~done == 0) done |= 1 << i;
+            }
+            if (done == before) {
+                uint256 i = 0;
+                while (done & (1 << i) != 0) ++i;
+                revert WorkflowsCycle(i);
+            }
+        }
+    }
+
+    function _fail(uint256 executionId, Execution storage e, bytes32 reasonHash) private {
+        e.status = ExecutionStatus.Failed;
+        e.finishedAt = uint64(block.timestamp);
+        uint256 refund = e.budget - e.spent + e.listingFee;
+        _totalHeld -= refund;
+        emit ExecutionFailed(executionId, reasonHash, e.spent, refund);
+        if (refund != 0) _token.safeTransfer(e.client, refund);
+    }
+
+    function _requireKeeperRunning(uint256 executionId, Execution storage e) private view {
+        _requireStatus(executionId, e, ExecutionStatus.Running);
+        if (_registry.agentIdOf(msg.sender) != e.keeperId) revert WorkflowsNotKeeper(executionId, msg.sender);
+    }
+
+    function _workflow(uint256 workflowId) private view returns (Workflow storage wf) {
+        wf = _workflows[workflowId];
+        if (wf.owner == address(0)) revert WorkflowsUnknownWorkflow(workflowId);
+    }
+
+    function _ownedWorkflow(uint256 workflowId) private view returns (Workflow storage wf) {
+        wf = _workflow(workflowId);
+        if (wf.owner != msg.sender) revert WorkflowsNotWorkflowOwner(workflowId, msg.sender);
+    }
+
+    function _execution(uint256 executionId) private view returns (Execution storage e) {
+        e = _executions[executionId];
+        if (e.status == ExecutionStatus.None) revert WorkflowsUnknownExecution(executionId);
+    }
+
+    function _listing(uint256 listingId) private view returns (Listing storage listing) {
+        listing = _listings[listingId];
+        if (listing.workflowId == 0) revert WorkflowsUnknownListing(listingId);
+    }
+
+    function _requireStatus(uint256 executionId, Execution storage e, ExecutionStatus wanted) private view {
+        if (e.status != wanted) revert WorkflowsWrongStatus(executionId, e.status);
+    }
+
+    function _hasAccess(uint256 listingId, Listing storage listing, address user) private view returns (bool) {
+        return
+            listing.isPublic ||
+            _access[listingId][user] ||
+            _subscriptions[listingId][user] > block.timestamp ||
+            _workflows[listing.workflowId].owner == user;
+    }
+
+    function _checkListing(ListingInput calldata input) private pure {
+        if (bytes(input.title).length == 0 || bytes(input.title).length > MAX_STRING_LENGTH) {
+            revert WorkflowsInvalidSpec("title");
+        }
+        if (bytes(input.description).length > MAX_STRING_LENGTH) revert WorkflowsInvalidSpec("description");
+        if (input.tags.length > MAX_TAGS) revert WorkflowsInvalidSpec("tags");
+    }
+
+    function _writeListing(Listing storage listing, ListingInput calldata input) private {
+        listing.isPublic = input.isPublic;
+        listing.executionPrice = input.executionPrice;
+        listing.subscriptionPrice = input.subscriptionPrice;
+        listing.title = input.title;
+        listing.description = input.description;
+        delete listing.tags;
+        for (uint256 i = 0; i < input.tags.length; ++i) {
+            listing.tags.push(input.tags[i]);
+        }
+    }
+
+    /// @dev The mask of steps 0..count-1 (count <= 256; all ones for 256).
+    function _allSteps(uint256 count) private pure returns (uint256) {
+        return count == 256 ? type(uint256).max : (uint256(1) << count) - 1;
+    }
+}

@@ -1,0 +1,52 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+
+import CoreModule from "./Core.js";
+
+/**
+ * The whole protocol: the core (Core.ts) plus the ServiceMarketplace and Workflows, wired to it.
+ *
+ *   npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name> --parameters params.json
+ *
+ * Parameters of this module (all optional), besides the core's (under "AITBCCore"):
+ *   protocolFeeBps   uint256  marketplace fee on settled payments, bps   (default: 100 = 1%)
+ *   challengeWindow  uint256  seconds a client has to reject a result    (default: 1 day)
+ *   timeoutSlashBps  uint256  slash on a failed assignment, bps of its payment (default: 1000 = 10%)
+ */
+export default buildModule("AITBCProtocol", (m) => {
+  const core = m.useModule(CoreModule);
+  const { token, registry, constitution, humanOverride } = core;
+  const deployer = m.getAccount(0);
+
+  const protocolFeeBps = m.getParameter("protocolFeeBps", 100n);
+  const challengeWindow = m.getParameter("challengeWindow", 24n * 3600n);
+  const timeoutSlashBps = m.getParameter("timeoutSlashBps", 1_000n);
+
+  const marketplace = m.contract("ServiceMarketplace", [
+    deployer,
+    token,
+    registry,
+    humanOverride,
+    constitution,
+    protocolFeeBps,
+    challengeWindow,
+    timeoutSlashBps,
+  ]);
+  const workflows = m.contract("Workflows", [token, registry, humanOverride, constitution]);
+
+  // Wiring: the marketplace enforces constitutions, pulls escrow, mints receipts, slashes and rates;
+  // Workflows enforces constitutions and pulls escrow.
+  const enforcerRole = m.staticCall(constitution, "ENFORCER_ROLE", [], 0, { id: "protocolEnforcerRole" });
+  const moduleRole = m.staticCall(token, "MODULE_ROLE", [], 0, { id: "protocolModuleRole" });
+  const coordinatorRole = m.staticCall(token, "COORDINATOR_ROLE", [], 0, { id: "protocolCoordinatorRole" });
+  const slasherRole = m.staticCall(registry, "SLASHER_ROLE", [], 0, { id: "protocolSlasherRole" });
+  const reputationRole = m.staticCall(registry, "REPUTATION_ROLE", [], 0, { id: "protocolReputationRole" });
+  m.call(constitution, "grantRole", [enforcerRole, marketplace], { id: "constitution_enforcer_marketplace" });
+  m.call(constitution, "grantRole", [enforcerRole, workflows], { id: "constitution_enforcer_workflows" });
+  m.call(token, "grantRole", [moduleRole, marketplace], { id: "token_module_marketplace" });
+  m.call(token, "grantRole", [moduleRole, workflows], { id: "token_module_workflows" });
+  m.call(token, "grantRole", [coordinatorRole, marketplace], { id: "token_coordinator_marketplace" });
+  m.call(registry, "grantRole", [slasherRole, marketplace], { id: "registry_slasher_marketplace" });
+  m.call(registry, "grantRole", [reputationRole, marketplace], { id: "registry_reputation_marketplace" });
+
+  return { ...core, marketplace, workflows };
+});
