@@ -11,7 +11,7 @@ import path from "node:path";
 
 import hre from "hardhat";
 
-import CoreModule from "../deploy/modules/Core.js";
+import ProtocolModule from "../deploy/modules/Protocol.js";
 import { aitbc } from "./lib/format.js";
 import { describeError, writeAddresses, type Protocol } from "./lib/protocol.js";
 
@@ -27,8 +27,8 @@ const step = (title: string) => {
   console.log(`\n=== ${title}`);
 };
 const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
-step("1. Deploy the core (Ignition module deploy/modules/Core.ts) to the in-process network");
-const deployed = await ignition.deploy(CoreModule, {
+step("1. Deploy the protocol (Ignition module deploy/modules/Protocol.ts) to the in-process network");
+const deployed = await ignition.deploy(ProtocolModule, {
   parameters: {
     AITBCCore: {
       guardian: guardian.address,
@@ -43,6 +43,8 @@ const protocol: Protocol = {
   registry: await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress()),
   constitution: await ethers.getContractAt("AgentConstitution", await deployed.constitution.getAddress()),
   humanOverride: await ethers.getContractAt("HumanOverride", await deployed.humanOverride.getAddress()),
+  marketplace: await ethers.getContractAt("ServiceMarketplace", await deployed.marketplace.getAddress()),
+  workflows: await ethers.getContractAt("Workflows", await deployed.workflows.getAddress()),
 };
 async function expectBlocked(what: string, action: () => Promise<unknown>): Promise<void> {
   try {

@@ -18,6 +18,8 @@ const SMALL_CAP = 10n * AITBC;
 const MAX_REWARD_RATE = 1_000n * AITBC;
 const TRANSFER_ACTION = 0;
 const DAY = 86_400n;
+/** The daily volume the fixture agents declare: the default limit, so they start with DEFAULT_CONSTRAINTS. */
+const DECLARED_VOLUME = DEFAULT_CONSTRAINTS.maxDailyVolume;
 
 const PERMIT_TYPES = {
   Permit: [
@@ -84,7 +86,16 @@ async function signPermit(
   return ethers.Signature.from(signature);
 }
 
-async function enroll(registry: AgentRegistry, agent: Signer, operator: string): Promise<void> {
+/**
+ * Registers `agent` (so enrolls it in the constitution) declaring `expectedDailyVolume`, which caps its daily
+ * volume limit: with 0 it can transfer nothing. Transfers do not need the bond staked (only being active does).
+ */
+async function enroll(
+  registry: AgentRegistry,
+  agent: Signer,
+  operator: string,
+  expectedDailyVolume = DECLARED_VOLUME,
+): Promise<void> {
   await registry.connect(agent).register({
     operator,
     agentType: 0,
@@ -92,7 +103,7 @@ async function enroll(registry: AgentRegistry, agent: Signer, operator: string):
     endpoint: "https://agent.example",
     version: "1.0.0",
     capabilities: [],
-    expectedDailyVolume: 0n,
+    expectedDailyVolume,
   });
 }
 
@@ -503,41 +514,99 @@ describe("AIToken", function () {
       expect(await token.totalSupply()).to.equal(0n);
     });
 
-    it("reverts AITokenReceiptAlreadyMinted when a receipt id repeats inside the batch", async function () {
+    it("skips the second occurrence of a receipt id repeated inside the batch (ReceiptSkipped), minting it once", async function () {
       const { token, attestor, agent, client, domain } = await networkHelpers.loadFixture(coreFixture);
       const receipt = await makeReceipt({ provider: agent.address, client: client.address });
       const signature = await signReceipt(attestor, domain, receipt);
-      await expect(token.mintFromReceipts([receipt, receipt], [signature, signature]))
-        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
-        .withArgs(receipt.receiptId);
-      expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
-      expect(await token.totalSupply()).to.equal(0n);
+      expect(await token.mintFromReceipts.staticCall([receipt, receipt], [signature, signature])).to.equal(10n * AITBC);
+      const events = await eventsOf(token, token.mintFromReceipts([receipt, receipt], [signature, signature]));
+      expect(events.map((e) => e.name)).to.deep.equal(["ReceiptMinted", "ReceiptSkipped", "Transfer"]);
+      expect(events[1]?.args.toArray()).to.deep.equal([receipt.receiptId]);
+      expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(true);
+      expect(await token.balanceOf(agent.address)).to.equal(10n * AITBC);
+      expect(await token.totalSupply()).to.equal(10n * AITBC);
     });
 
-    it("reverts AITokenReceiptAlreadyMinted when two different receipts share an id inside the batch", async function () {
+    it("skips a different receipt that reuses an id minted earlier in the same batch: the first one wins", async function () {
       const { token, attestor, agent, agent2, client, domain } = await networkHelpers.loadFixture(coreFixture);
       const first = await makeReceipt({ provider: agent.address, client: client.address });
       const twin = { ...first, provider: agent2.address, units: 99n };
-      await expect(
-        token.mintFromReceipts(
-          [first, twin],
-          [await signReceipt(attestor, domain, first), await signReceipt(attestor, domain, twin)],
-        ),
-      )
-        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
-        .withArgs(first.receiptId);
+      const tx = token.mintFromReceipts(
+        [first, twin],
+        [await signReceipt(attestor, domain, first), await signReceipt(attestor, domain, twin)],
+      );
+      await expect(tx).to.emit(token, "ReceiptSkipped").withArgs(first.receiptId);
+      await expect(tx)
+        .to.emit(token, "ReceiptMinted")
+        .withArgs(first.receiptId, agent.address, attestor.address, client.address, 10n, 10n * AITBC);
+      expect(await token.balanceOf(agent.address)).to.equal(10n * AITBC);
+      expect(await token.balanceOf(agent2.address)).to.equal(0n);
+      expect(await token.totalSupply()).to.equal(10n * AITBC);
     });
 
-    it("reverts AITokenReceiptAlreadyMinted when a receipt of the batch was minted before", async function () {
+    it("skips a receipt of the batch minted before (ReceiptSkipped) and mints the rest", async function () {
+      const { token, attestor, agent, agent2, client, domain } = await networkHelpers.loadFixture(coreFixture);
+      const old = await makeReceipt({ provider: agent.address, client: client.address, units: 4n });
+      const oldSignature = await signReceipt(attestor, domain, old);
+      await token.mintFromReceipt(old, oldSignature);
+      const fresh = await makeReceipt({ provider: agent.address, client: client.address, units: 3n });
+      const other = await makeReceipt({ provider: agent2.address, client: client.address, units: 2n });
+      const receipts = [fresh, old, other];
+      const signatures = [
+        await signReceipt(attestor, domain, fresh),
+        oldSignature,
+        await signReceipt(attestor, domain, other),
+      ];
+      expect(await token.mintFromReceipts.staticCall(receipts, signatures)).to.equal(5n * AITBC);
+      const events = await eventsOf(token, token.mintFromReceipts(receipts, signatures));
+      expect(events.filter((e) => e.name === "ReceiptSkipped").map((e) => e.args.toArray() as unknown[])).to.deep.equal(
+        [[old.receiptId]],
+      );
+      expect(events.filter((e) => e.name === "ReceiptMinted").map((e) => e.args[0] as string)).to.deep.equal([
+        fresh.receiptId,
+        other.receiptId,
+      ]);
+      expect(events.filter((e) => e.name === "Transfer").map((e) => e.args.toArray() as unknown[])).to.deep.equal([
+        [ethers.ZeroAddress, agent.address, 3n * AITBC],
+        [ethers.ZeroAddress, agent2.address, 2n * AITBC],
+      ]);
+      expect(await token.balanceOf(agent.address)).to.equal(7n * AITBC);
+      expect(await token.balanceOf(agent2.address)).to.equal(2n * AITBC);
+      expect(await token.totalSupply()).to.equal(9n * AITBC);
+    });
+
+    it("mints nothing, returns 0 and does not revert when every receipt of the batch was minted before", async function () {
       const { token, attestor, agent, client, domain } = await networkHelpers.loadFixture(coreFixture);
+      const a = await makeReceipt({ provider: agent.address, client: client.address });
+      const b = await makeReceipt({ provider: agent.address, client: client.address });
+      const signatures = [await signReceipt(attestor, domain, a), await signReceipt(attestor, domain, b)];
+      await token.mintFromReceipts([a, b], signatures);
+      expect(await token.mintFromReceipts.staticCall([a, b], signatures)).to.equal(0n);
+      const events = await eventsOf(token, token.mintFromReceipts([a, b], signatures));
+      expect(events.map((e) => [e.name, ...(e.args.toArray() as unknown[])])).to.deep.equal([
+        ["ReceiptSkipped", a.receiptId],
+        ["ReceiptSkipped", b.receiptId],
+      ]);
+      expect(await token.totalSupply()).to.equal(20n * AITBC);
+    });
+
+    it("still reverts as a whole when an invalid receipt sits next to a skipped one", async function () {
+      const { token, attestor, outsider, agent, client, domain } = await networkHelpers.loadFixture(coreFixture);
       const old = await makeReceipt({ provider: agent.address, client: client.address });
       const oldSignature = await signReceipt(attestor, domain, old);
       await token.mintFromReceipt(old, oldSignature);
-      const fresh = await makeReceipt({ provider: agent.address, client: client.address });
-      await expect(token.mintFromReceipts([fresh, old], [await signReceipt(attestor, domain, fresh), oldSignature]))
-        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
-        .withArgs(old.receiptId);
-      expect(await token.isReceiptMinted(fresh.receiptId)).to.equal(false);
+      const good = await makeReceipt({ provider: agent.address, client: client.address });
+      const forged = await makeReceipt({ provider: outsider.address, client: client.address });
+      await expect(
+        token.mintFromReceipts(
+          [old, good, forged],
+          [oldSignature, await signReceipt(attestor, domain, good), await signReceipt(outsider, domain, forged)],
+        ),
+      )
+        .to.be.revertedWithCustomError(token, "AITokenSignerNotAttestor")
+        .withArgs(forged.receiptId, outsider.address);
+      expect(await token.isReceiptMinted(good.receiptId)).to.equal(false);
+      expect(await token.totalSupply()).to.equal(10n * AITBC);
     });
 
     it("reverts ERC20ExceededCap when the batch total passes the cap", async function () {
@@ -579,7 +648,20 @@ describe("AIToken", function () {
         .to.emit(token, "ReceiptMinted")
         .withArgs(key, agent.address, coordinator.address, ethers.ZeroAddress, 7n, 7n * AITBC);
       expect(await token.balanceOf(agent.address)).to.equal(7n * AITBC);
-      expect(await token.isReceiptMinted(key)).to.equal(true);
+      expect(await token.isVerifiedReceiptMinted(coordinator.address, key)).to.equal(true);
+      // the key is spent in the coordinator's namespace, not as an attested receipt id
+      expect(await token.isReceiptMinted(key)).to.equal(false);
+    });
+
+    it("spends the key as keccak256(abi.encode(coordinator, receiptKey))", async function () {
+      const { token, coordinator, agent } = await networkHelpers.loadFixture(coreFixture);
+      const key = ethers.id("nullifier namespaced");
+      const spentKey = ethers.keccak256(
+        ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [coordinator.address, key]),
+      );
+      expect(await token.isReceiptMinted(spentKey)).to.equal(false);
+      await token.connect(coordinator).mintFromVerifiedReceipt(key, agent.address, 1n);
+      expect(await token.isReceiptMinted(spentKey)).to.equal(true);
     });
 
     it("reverts AccessControlUnauthorizedAccount for callers without COORDINATOR_ROLE", async function () {
@@ -592,32 +674,69 @@ describe("AIToken", function () {
       }
     });
 
-    it("reverts AITokenReceiptAlreadyMinted when the key is spent twice", async function () {
+    it("reverts AITokenReceiptAlreadyMinted (with the coordinator's key) when the same coordinator spends a key twice", async function () {
       const { token, coordinator, agent } = await networkHelpers.loadFixture(coreFixture);
       const key = ethers.id("nullifier 2");
       await token.connect(coordinator).mintFromVerifiedReceipt(key, agent.address, 1n);
       await expect(token.connect(coordinator).mintFromVerifiedReceipt(key, agent.address, 1n))
         .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
         .withArgs(key);
+      expect(await token.balanceOf(agent.address)).to.equal(AITBC);
     });
 
-    it("cannot re-mint an attested receipt id", async function () {
+    it("lets two coordinators spend the same key, each once: keys are namespaced per coordinator", async function () {
+      const {
+        token,
+        deployer,
+        coordinator,
+        module: coordinator2,
+        agent,
+        agent2,
+      } = await networkHelpers.loadFixture(coreFixture);
+      await token.connect(deployer).grantRole(await token.COORDINATOR_ROLE(), coordinator2.address);
+      const key = ethers.id("shared nullifier");
+      await token.connect(coordinator).mintFromVerifiedReceipt(key, agent.address, 2n);
+      expect(await token.isVerifiedReceiptMinted(coordinator2.address, key)).to.equal(false);
+      await expect(token.connect(coordinator2).mintFromVerifiedReceipt(key, agent2.address, 3n))
+        .to.emit(token, "ReceiptMinted")
+        .withArgs(key, agent2.address, coordinator2.address, ethers.ZeroAddress, 3n, 3n * AITBC);
+      expect(await token.balanceOf(agent.address)).to.equal(2n * AITBC);
+      expect(await token.balanceOf(agent2.address)).to.equal(3n * AITBC);
+      for (const c of [coordinator, coordinator2]) {
+        await expect(token.connect(c).mintFromVerifiedReceipt(key, agent.address, 1n))
+          .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
+          .withArgs(key);
+      }
+    });
+
+    it("is not blocked by an attested receipt minted with the same bytes32 id", async function () {
       const { token, coordinator, attestor, agent, client, domain } = await networkHelpers.loadFixture(coreFixture);
       const receipt = await makeReceipt({ provider: agent.address, client: client.address });
       await token.mintFromReceipt(receipt, await signReceipt(attestor, domain, receipt));
-      await expect(token.connect(coordinator).mintFromVerifiedReceipt(receipt.receiptId, agent.address, 10n))
-        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
-        .withArgs(receipt.receiptId);
+      await expect(token.connect(coordinator).mintFromVerifiedReceipt(receipt.receiptId, agent.address, 5n))
+        .to.emit(token, "ReceiptMinted")
+        .withArgs(receipt.receiptId, agent.address, coordinator.address, ethers.ZeroAddress, 5n, 5n * AITBC);
+      expect(await token.balanceOf(agent.address)).to.equal(15n * AITBC);
+      expect(await token.isVerifiedReceiptMinted(coordinator.address, receipt.receiptId)).to.equal(true);
     });
 
-    it("spends the key so an attested receipt with the same id cannot mint after it", async function () {
+    it("does not block an attested receipt with the same bytes32 id minted after it", async function () {
       const { token, coordinator, attestor, agent, client, domain } = await networkHelpers.loadFixture(coreFixture);
       const receipt = await makeReceipt({ provider: agent.address, client: client.address });
-      await token.connect(coordinator).mintFromVerifiedReceipt(receipt.receiptId, agent.address, 10n);
-      await expect(token.mintFromReceipt(receipt, await signReceipt(attestor, domain, receipt)))
+      await token.connect(coordinator).mintFromVerifiedReceipt(receipt.receiptId, agent.address, 5n);
+      expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
+      const signature = await signReceipt(attestor, domain, receipt);
+      await expect(token.mintFromReceipt(receipt, signature))
+        .to.emit(token, "ReceiptMinted")
+        .withArgs(receipt.receiptId, agent.address, attestor.address, client.address, 10n, 10n * AITBC);
+      expect(await token.balanceOf(agent.address)).to.equal(15n * AITBC);
+      // each door still spends its own key once
+      await expect(token.mintFromReceipt(receipt, signature))
         .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
         .withArgs(receipt.receiptId);
-      expect(await token.balanceOf(agent.address)).to.equal(10n * AITBC);
+      await expect(token.connect(coordinator).mintFromVerifiedReceipt(receipt.receiptId, agent.address, 5n))
+        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
+        .withArgs(receipt.receiptId);
     });
 
     it("reverts AITokenZeroUnits for zero units", async function () {
@@ -724,12 +843,40 @@ describe("AIToken", function () {
   });
 
   describe("isReceiptMinted", function () {
-    it("is false for an unspent id and true once spent", async function () {
+    it("is false for an unspent attested receipt id and true once minted", async function () {
+      const { token, attestor, agent, client, domain } = await networkHelpers.loadFixture(coreFixture);
+      const receipt = await makeReceipt({ provider: agent.address, client: client.address });
+      expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
+      await token.mintFromReceipt(receipt, await signReceipt(attestor, domain, receipt));
+      expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(true);
+    });
+
+    it("stays false for a key spent by a coordinator", async function () {
       const { token, coordinator, agent } = await networkHelpers.loadFixture(coreFixture);
       const key = ethers.id("nullifier 7");
-      expect(await token.isReceiptMinted(key)).to.equal(false);
       await token.connect(coordinator).mintFromVerifiedReceipt(key, agent.address, 1n);
-      expect(await token.isReceiptMinted(key)).to.equal(true);
+      expect(await token.isReceiptMinted(key)).to.equal(false);
+    });
+  });
+
+  describe("isVerifiedReceiptMinted", function () {
+    it("is true only for the (coordinator, key) pair that was spent", async function () {
+      const { token, coordinator, module: other, agent } = await networkHelpers.loadFixture(coreFixture);
+      const key = ethers.id("nullifier 8");
+      expect(await token.isVerifiedReceiptMinted(coordinator.address, key)).to.equal(false);
+      await token.connect(coordinator).mintFromVerifiedReceipt(key, agent.address, 1n);
+      expect(await token.isVerifiedReceiptMinted(coordinator.address, key)).to.equal(true);
+      expect(await token.isVerifiedReceiptMinted(other.address, key)).to.equal(false);
+      expect(await token.isVerifiedReceiptMinted(coordinator.address, ethers.id("nullifier 9"))).to.equal(false);
+    });
+
+    it("stays false for an attested receipt id, whoever is asked as coordinator", async function () {
+      const { token, coordinator, attestor, agent, client, domain } = await networkHelpers.loadFixture(coreFixture);
+      const receipt = await makeReceipt({ provider: agent.address, client: client.address });
+      await token.mintFromReceipt(receipt, await signReceipt(attestor, domain, receipt));
+      for (const c of [coordinator.address, attestor.address, ethers.ZeroAddress]) {
+        expect(await token.isVerifiedReceiptMinted(c, receipt.receiptId)).to.equal(false);
+      }
     });
   });
 
@@ -854,6 +1001,28 @@ describe("AIToken", function () {
       expect((await constitution.usageOf(agent.address)).volume).to.equal(0n);
     });
 
+    it("caps the agent's daily volume at the volume it declared: an agent that declared none can transfer nothing", async function () {
+      const { token, registry, constitution, coordinator, operator, agent2, outsider } = await agentFixture();
+      await enroll(registry, agent2, operator.address, 0n);
+      expect((await constitution.constraintsOf(agent2.address)).maxDailyVolume).to.equal(0n);
+      await token.connect(coordinator).mintFromVerifiedReceipt(ethers.id("fund agent2"), agent2.address, 10n);
+      await expect(token.connect(agent2).transfer(outsider.address, 1n))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionDailyVolumeExceeded")
+        .withArgs(agent2.address, 0n, 1n, 0n);
+      await token.connect(agent2).transfer(outsider.address, 0n); // a zero-value transfer still fits
+      expect(await token.balanceOf(agent2.address)).to.equal(10n * AITBC);
+    });
+
+    it("lets an agent that declared a small volume move exactly that much a day", async function () {
+      const { token, registry, constitution, coordinator, operator, agent2, outsider } = await agentFixture();
+      await enroll(registry, agent2, operator.address, 3n * AITBC);
+      await token.connect(coordinator).mintFromVerifiedReceipt(ethers.id("fund agent2"), agent2.address, 10n);
+      await token.connect(agent2).transfer(outsider.address, 3n * AITBC);
+      await expect(token.connect(agent2).transfer(outsider.address, 1n))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionDailyVolumeExceeded")
+        .withArgs(agent2.address, 3n * AITBC, 1n, 3n * AITBC);
+    });
+
     it("reverts AgentConstitutionDailyVolumeExceeded when an agent's transfer passes its daily volume", async function () {
       const { token, constitution, operator, agent, outsider } = await agentFixture();
       await constitution
@@ -911,9 +1080,11 @@ describe("AIToken", function () {
   });
 
   describe("transferFrom", function () {
+    /** `agent` and `agent2` enrolled (operator `operator`), `agent` and `client` funded, a fresh day. */
     async function agentFixture() {
       const core = await networkHelpers.loadFixture(coreFixture);
       await enroll(core.registry, core.agent, core.operator.address);
+      await enroll(core.registry, core.agent2, core.operator.address);
       await core.token
         .connect(core.coordinator)
         .mintFromVerifiedReceipt(ethers.id("fund agent"), core.agent.address, 2_000n);
@@ -924,32 +1095,137 @@ describe("AIToken", function () {
       return core;
     }
 
-    it("charges a pull by a non-module spender to the owning agent's constitution", async function () {
+    it("charges the owning agent the value but none of the gas of a pull by a non-module spender", async function () {
       const { token, constitution, agent, outsider } = await agentFixture();
       await token.connect(agent).approve(outsider.address, 50n * AITBC);
       expect((await constitution.usageOf(agent.address)).volume).to.equal(0n); // approving is not an action
       await token.connect(outsider).transferFrom(agent.address, outsider.address, 15n * AITBC);
-      expect((await constitution.usageOf(agent.address)).volume).to.equal(15n * AITBC);
+      const usage = await constitution.usageOf(agent.address);
+      expect(usage.volume).to.equal(15n * AITBC);
+      expect(usage.gas).to.equal(0n); // the spender paid the gas
       expect((await constitution.usageOf(outsider.address)).volume).to.equal(0n);
       expect(await token.allowance(agent.address, outsider.address)).to.equal(35n * AITBC);
     });
 
-    it("charges an agent spending its own allowance like a transfer", async function () {
+    it("charges an agent spending its own allowance once, value and gas, like a transfer", async function () {
       const { token, constitution, agent, outsider } = await agentFixture();
       await token.connect(agent).approve(agent.address, 10n * AITBC);
       await token.connect(agent).transferFrom(agent.address, outsider.address, 10n * AITBC);
-      expect((await constitution.usageOf(agent.address)).volume).to.equal(10n * AITBC);
+      const usage = await constitution.usageOf(agent.address);
+      expect(usage.volume).to.equal(10n * AITBC); // not twice
+      expect(usage.gas).to.be.greaterThan(0n);
     });
 
-    it("charges registry.stake once: the registry's pull (MODULE_ROLE) is not also charged as TRANSFER", async function () {
+    it("charges an enrolled spender the value and the gas of a pull from a non-agent's allowance", async function () {
+      const { token, constitution, agent2, client, outsider } = await agentFixture();
+      await token.connect(client).approve(agent2.address, 50n * AITBC);
+      await token.connect(agent2).transferFrom(client.address, outsider.address, 10n * AITBC);
+      const first = await constitution.usageOf(agent2.address);
+      expect(first.volume).to.equal(10n * AITBC);
+      expect(first.gas).to.be.greaterThan(0n);
+      await token.connect(agent2).transferFrom(client.address, outsider.address, 5n * AITBC);
+      const second = await constitution.usageOf(agent2.address);
+      expect(second.volume).to.equal(15n * AITBC);
+      expect(second.gas).to.be.greaterThan(first.gas);
+      expect((await constitution.usageOf(client.address)).volume).to.equal(0n);
+      expect(await token.balanceOf(outsider.address)).to.equal(15n * AITBC);
+    });
+
+    it("charges both agents when one pulls from the other: the owner the value, the spender value and gas", async function () {
+      const { token, constitution, agent, agent2, outsider } = await agentFixture();
+      await token.connect(agent).approve(agent2.address, 50n * AITBC);
+      await token.connect(agent2).transferFrom(agent.address, outsider.address, 20n * AITBC);
+      const owner = await constitution.usageOf(agent.address);
+      const spender = await constitution.usageOf(agent2.address);
+      expect(owner.volume).to.equal(20n * AITBC);
+      expect(owner.gas).to.equal(0n);
+      expect(spender.volume).to.equal(20n * AITBC);
+      expect(spender.gas).to.be.greaterThan(0n);
+    });
+
+    it("lets no one burn an agent's gas budget with zero-value pulls (no allowance needed for 0)", async function () {
+      const { token, constitution, operator, agent, outsider } = await agentFixture();
+      const maxGasPerDay = 200_000n; // a few transfers' worth
+      await constitution.connect(operator).setConstraints(agent.address, { ...DEFAULT_CONSTRAINTS, maxGasPerDay });
+      expect(await token.allowance(agent.address, outsider.address)).to.equal(0n);
+      for (let i = 0; i < 25; i++) {
+        await token.connect(outsider).transferFrom(agent.address, outsider.address, 0n);
+      }
+      const usage = await constitution.usageOf(agent.address);
+      expect(usage.gas).to.equal(0n);
+      expect(usage.volume).to.equal(0n);
+      // the agent's own budget is intact: it can still act
+      await token.connect(agent).transfer(outsider.address, AITBC);
+      expect((await constitution.usageOf(agent.address)).gas).to.be.greaterThan(0n);
+    });
+
+    it("reverts AgentConstitutionAgentFrozen when a frozen agent spends from a non-agent's allowance", async function () {
+      const { token, constitution, humanOverride, guardian, agent2, client, outsider } = await agentFixture();
+      await token.connect(client).approve(agent2.address, 10n * AITBC);
+      await humanOverride.connect(guardian).freeze(agent2.address, "compromised key");
+      await expect(token.connect(agent2).transferFrom(client.address, outsider.address, 10n * AITBC))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionAgentFrozen")
+        .withArgs(agent2.address);
+      expect(await token.balanceOf(client.address)).to.equal(100n * AITBC);
+      expect(await token.allowance(client.address, agent2.address)).to.equal(10n * AITBC);
+    });
+
+    it("reverts AgentConstitutionActionDenied when a guardian denied the spending agent's TRANSFER", async function () {
+      const { token, constitution, humanOverride, guardian, agent2, client, outsider } = await agentFixture();
+      await token.connect(client).approve(agent2.address, 10n * AITBC);
+      await humanOverride.connect(guardian).deny(agent2.address, TRANSFER_ACTION, 3_600n);
+      await expect(token.connect(agent2).transferFrom(client.address, outsider.address, AITBC))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionActionDenied")
+        .withArgs(agent2.address, TRANSFER_ACTION);
+    });
+
+    it("reverts AgentConstitutionActionNotAllowed when the spending agent may not TRANSFER", async function () {
+      const { token, constitution, operator, agent2, client, outsider } = await agentFixture();
+      await constitution.connect(operator).setConstraints(agent2.address, {
+        ...DEFAULT_CONSTRAINTS,
+        allowedActions: DEFAULT_CONSTRAINTS.allowedActions - 1n,
+      });
+      await token.connect(client).approve(agent2.address, 10n * AITBC);
+      await expect(token.connect(agent2).transferFrom(client.address, outsider.address, AITBC))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionActionNotAllowed")
+        .withArgs(agent2.address, TRANSFER_ACTION);
+    });
+
+    it("reverts AgentConstitutionDailyVolumeExceeded once the spending agent's daily volume is used up", async function () {
+      const { token, constitution, operator, agent2, client, outsider } = await agentFixture();
+      await constitution
+        .connect(operator)
+        .setConstraints(agent2.address, { ...DEFAULT_CONSTRAINTS, maxDailyVolume: 10n * AITBC });
+      await token.connect(client).approve(agent2.address, 50n * AITBC);
+      await token.connect(agent2).transferFrom(client.address, outsider.address, 10n * AITBC);
+      expect((await constitution.usageOf(agent2.address)).volume).to.equal(10n * AITBC);
+      await expect(token.connect(agent2).transferFrom(client.address, outsider.address, 1n))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionDailyVolumeExceeded")
+        .withArgs(agent2.address, 10n * AITBC, 1n, 10n * AITBC);
+      expect(await token.balanceOf(outsider.address)).to.equal(10n * AITBC);
+    });
+
+    it("blocks an agent that declared no daily volume from spending a non-agent's allowance", async function () {
+      const { token, registry, constitution, operator, client, outsider } = await agentFixture();
+      const [zeroAgent] = (await connection.ethers.getSigners()).slice(11, 12);
+      if (!zeroAgent) throw new Error("the test network needs at least 12 accounts");
+      await enroll(registry, zeroAgent, operator.address, 0n);
+      await token.connect(client).approve(zeroAgent.address, 10n * AITBC);
+      await expect(token.connect(zeroAgent).transferFrom(client.address, outsider.address, 1n))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionDailyVolumeExceeded")
+        .withArgs(zeroAgent.address, 0n, 1n, 0n);
+    });
+
+    it("charges registry.stake once, as a STAKE of value 0: the registry's pull (MODULE_ROLE) is not a TRANSFER", async function () {
       const { token, registry, constitution, agent } = await agentFixture();
       const amount = 1_500n * AITBC;
       await token.connect(agent).approve(await registry.getAddress(), amount);
-      const before = (await constitution.usageOf(agent.address)).volume;
       await expect(registry.connect(agent).stake(amount))
         .to.emit(token, "Transfer")
         .withArgs(agent.address, await registry.getAddress(), amount);
-      expect((await constitution.usageOf(agent.address)).volume - before).to.equal(amount);
+      const usage = await constitution.usageOf(agent.address);
+      expect(usage.volume).to.equal(0n); // staking is not daily volume
+      expect(usage.gas).to.be.greaterThan(0n); // the STAKE action's gas
       expect(await registry.stakeOf(await registry.getAgentId(agent.address))).to.equal(amount);
       expect(await token.balanceOf(await registry.getAddress())).to.equal(amount);
     });
@@ -959,7 +1235,9 @@ describe("AIToken", function () {
       await token.connect(deployer).grantRole(await token.MODULE_ROLE(), module.address);
       await token.connect(agent).approve(module.address, 10n * AITBC);
       await token.connect(module).transferFrom(agent.address, module.address, 10n * AITBC);
-      expect((await constitution.usageOf(agent.address)).volume).to.equal(0n);
+      const usage = await constitution.usageOf(agent.address);
+      expect(usage.volume).to.equal(0n);
+      expect(usage.gas).to.equal(0n);
       expect(await token.balanceOf(module.address)).to.equal(10n * AITBC);
     });
 

@@ -12,9 +12,14 @@ import {
   BOND_BPS,
   constraints,
   constraintsTuple,
+  type Constraints,
   DAY,
+  DEFAULT_BOUNDS,
   DEFAULT_CONSTRAINTS,
+  enrolledConstraints,
+  HOUR,
   MIN_STAKE,
+  MIN_UNBONDING_DELAY,
   mintAitbc,
   registration,
   requiredStakeFor,
@@ -34,6 +39,11 @@ const AGENT_ID = 1n;
 const UNKNOWN_ID = 99n;
 const MAX_STRING = 256;
 const MAX_CAPABILITIES = 32;
+
+/** Constraints the fixture agent's operator may set: the defaults with the daily volume at its declared VOLUME. */
+function agentConstraints(overrides: Partial<Constraints> = {}): Constraints {
+  return constraints({ maxDailyVolume: VOLUME, ...overrides });
+}
 
 /**
  * The core, plus: `agent` registered (id 1, operator `operator`, 10,000 AITBC expected daily volume) with no
@@ -143,6 +153,22 @@ describe("AgentRegistry", function () {
         .withArgs("bondBps", 10_001n);
     });
 
+    it("accepts the shortest unbonding delay (MIN_UNBONDING_DELAY, 1 hour)", async function () {
+      const { args } = await deployArgs();
+      const registry = await ethers.deployContract("AgentRegistry", [...args.slice(0, 7), MIN_UNBONDING_DELAY]);
+      expect(await registry.unbondingDelay()).to.equal(MIN_UNBONDING_DELAY);
+      expect(await registry.MIN_UNBONDING_DELAY()).to.equal(HOUR);
+    });
+
+    for (const delay of [0n, 1n, MIN_UNBONDING_DELAY - 1n]) {
+      it(`reverts AgentRegistryInvalidParameter when the unbonding delay is ${delay} s (below 1 hour)`, async function () {
+        const { f, args } = await deployArgs();
+        await expect(ethers.deployContract("AgentRegistry", [...args.slice(0, 7), delay]))
+          .to.be.revertedWithCustomError(f.registry, "AgentRegistryInvalidParameter")
+          .withArgs("unbondingDelay", delay);
+      });
+    }
+
     it("reverts AgentRegistryInvalidParameter when the unbonding delay is above 90 days", async function () {
       const { f, args } = await deployArgs();
       await expect(ethers.deployContract("AgentRegistry", [...args.slice(0, 6), BOND_BPS, 90n * DAY + 1n]))
@@ -196,17 +222,73 @@ describe("AgentRegistry", function () {
         .withArgs(2n, agent2.address, operator.address, AGENT_TYPE.MarketMaker, 7n);
     });
 
-    it("enrolls the agent in the constitution with the default constraints", async function () {
+    it("enrolls the agent in the constitution with the defaults, its daily volume capped at the declared one", async function () {
       const { registry, constitution, agent2, operator } = await load();
       expect(await constitution.isEnrolled(agent2.address)).to.be.false;
-      await expect(registry.connect(agent2).register(registration(operator.address)))
+      await expect(registry.connect(agent2).register(registration(operator.address, { expectedDailyVolume: VOLUME })))
         .to.emit(constitution, "AgentEnrolled")
-        .withArgs(agent2.address, operator.address);
+        .withArgs(agent2.address, operator.address, VOLUME);
       expect(await constitution.isEnrolled(agent2.address)).to.be.true;
       expect(await constitution.operatorOf(agent2.address)).to.equal(operator.address);
+      expect(await constitution.declaredVolumeOf(agent2.address)).to.equal(VOLUME);
+      expect(constraintsTuple(await constitution.constraintsOf(agent2.address))).to.deep.equal(
+        constraintsTuple(enrolledConstraints(VOLUME)),
+      );
+      expect((await constitution.constraintsOf(agent2.address)).maxDailyVolume).to.equal(VOLUME);
+    });
+
+    it("enrolls an agent declaring more than the default daily volume with the default limit", async function () {
+      const { registry, constitution, agent2, operator } = await load();
+      const declared = DEFAULT_CONSTRAINTS.maxDailyVolume * 3n;
+      await registry.connect(agent2).register(registration(operator.address, { expectedDailyVolume: declared }));
       expect(constraintsTuple(await constitution.constraintsOf(agent2.address))).to.deep.equal(
         constraintsTuple(DEFAULT_CONSTRAINTS),
       );
+      expect(await constitution.declaredVolumeOf(agent2.address)).to.equal(declared);
+    });
+
+    it("enrolls an agent declaring no daily volume with a zero daily volume limit", async function () {
+      const { registry, constitution, agent2, operator } = await load();
+      await registry.connect(agent2).register(registration(operator.address));
+      expect((await constitution.constraintsOf(agent2.address)).maxDailyVolume).to.equal(0n);
+    });
+
+    it("accepts the constitution's maxDailyVolume bound as expected volume and reverts AgentConstitutionAboveBound above it", async function () {
+      const { registry, constitution, agent2, outsider, operator } = await load();
+      const bound = DEFAULT_BOUNDS.maxDailyVolume;
+      await expect(
+        registry.connect(agent2).register(registration(operator.address, { expectedDailyVolume: bound + 1n })),
+      )
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionAboveBound")
+        .withArgs("declaredDailyVolume", bound + 1n, bound);
+      await expect(
+        registry.connect(agent2).register(registration(operator.address, { expectedDailyVolume: MaxUint256 })),
+      )
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionAboveBound")
+        .withArgs("declaredDailyVolume", MaxUint256, bound);
+      expect(await registry.agentCount()).to.equal(1n);
+      await registry.connect(outsider).register(registration(operator.address, { expectedDailyVolume: bound }));
+      expect(await registry.requiredStake(2n)).to.equal(requiredStakeFor(bound));
+    });
+
+    it("reverts AgentRegistryOperatorIsAgent when the caller names itself as operator", async function () {
+      const { registry, agent2 } = await load();
+      await expect(registry.connect(agent2).register(registration(agent2.address)))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryOperatorIsAgent")
+        .withArgs(agent2.address);
+      expect(await registry.agentCount()).to.equal(1n);
+    });
+
+    it("reverts AgentRegistryCallerFrozen for a frozen caller, and registers it once unfrozen", async function () {
+      const { registry, constitution, humanOverride, guardian, agent2, operator } = await load();
+      await humanOverride.connect(guardian).freeze(agent2.address, "known bad key");
+      await expect(registry.connect(agent2).register(registration(operator.address)))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryCallerFrozen")
+        .withArgs(agent2.address);
+      expect(await constitution.isEnrolled(agent2.address)).to.be.false;
+      await humanOverride.connect(guardian).unfreeze(agent2.address);
+      await registry.connect(agent2).register(registration(operator.address));
+      expect(await registry.getAgentId(agent2.address)).to.equal(2n);
     });
 
     it("accepts strings of exactly 256 bytes and exactly 32 capabilities", async function () {
@@ -321,7 +403,7 @@ describe("AgentRegistry", function () {
       const { registry, constitution, agent, operator } = await load();
       await constitution
         .connect(operator)
-        .setConstraints(agent.address, constraints({ allowedActions: ALL_ACTIONS & ~bit(ACTION.UPDATE_PROFILE) }));
+        .setConstraints(agent.address, agentConstraints({ allowedActions: ALL_ACTIONS & ~bit(ACTION.UPDATE_PROFILE) }));
       await expect(registry.connect(agent).updateProfile("u", "e", "v", caps))
         .to.be.revertedWithCustomError(constitution, "AgentConstitutionActionNotAllowed")
         .withArgs(agent.address, ACTION.UPDATE_PROFILE);
@@ -342,6 +424,140 @@ describe("AgentRegistry", function () {
     it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
       const { registry, humanOverride, agent } = await stopped();
       await expect(registry.connect(agent).updateProfile("u", "e", "v", caps)).to.be.revertedWithCustomError(
+        humanOverride,
+        "HumanOverrideEmergencyStopped",
+      );
+    });
+  });
+
+  describe("declareDailyVolume", function () {
+    const LOWER = 5_000n * AITBC;
+    const HIGHER = 20_000n * AITBC;
+
+    async function bonded() {
+      const f = await load();
+      await f.registry.connect(f.agent).stake(REQUIRED);
+      return f;
+    }
+
+    it("records the volume, emits DailyVolumeDeclared, and lowers the constitution's limit to it", async function () {
+      const { registry, constitution, agent } = await bonded();
+      const tx = registry.connect(agent).declareDailyVolume(LOWER);
+      await expect(tx).to.emit(registry, "DailyVolumeDeclared").withArgs(AGENT_ID, LOWER);
+      await expect(tx).to.emit(constitution, "DeclaredVolumeSet").withArgs(agent.address, LOWER);
+      const a = await registry.getAgent(AGENT_ID);
+      expect(a.expectedDailyVolume).to.equal(LOWER);
+      expect(a.requiredStake).to.equal(requiredStakeFor(LOWER));
+      expect(await constitution.declaredVolumeOf(agent.address)).to.equal(LOWER);
+      expect((await constitution.constraintsOf(agent.address)).maxDailyVolume).to.equal(LOWER);
+    });
+
+    it("reverts AgentRegistryStakeBelowRequired when the stake does not cover minStake + 10% of the new volume", async function () {
+      const { registry, constitution, agent } = await bonded();
+      const required = requiredStakeFor(HIGHER);
+      await expect(registry.connect(agent).declareDailyVolume(HIGHER))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryStakeBelowRequired")
+        .withArgs(AGENT_ID, REQUIRED, required);
+      expect((await registry.getAgent(AGENT_ID)).expectedDailyVolume).to.equal(VOLUME);
+      expect(await constitution.declaredVolumeOf(agent.address)).to.equal(VOLUME);
+      await registry.connect(agent).stake(required - REQUIRED - 1n);
+      await expect(registry.connect(agent).declareDailyVolume(HIGHER))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryStakeBelowRequired")
+        .withArgs(AGENT_ID, required - 1n, required);
+    });
+
+    it("accepts a stake exactly at the new required stake; a higher volume leaves the limit for the operator to raise", async function () {
+      const { registry, constitution, agent, operator } = await bonded();
+      const required = requiredStakeFor(HIGHER);
+      await registry.connect(agent).stake(required - REQUIRED);
+      await expect(registry.connect(agent).declareDailyVolume(HIGHER))
+        .to.emit(registry, "DailyVolumeDeclared")
+        .withArgs(AGENT_ID, HIGHER);
+      expect(await registry.isActive(AGENT_ID)).to.be.true;
+      expect(await registry.requiredStake(AGENT_ID)).to.equal(required);
+      expect(await constitution.declaredVolumeOf(agent.address)).to.equal(HIGHER);
+      expect((await constitution.constraintsOf(agent.address)).maxDailyVolume).to.equal(VOLUME); // not raised
+      await constitution.connect(operator).setConstraints(agent.address, agentConstraints({ maxDailyVolume: HIGHER }));
+      expect((await constitution.constraintsOf(agent.address)).maxDailyVolume).to.equal(HIGHER);
+    });
+
+    it("lets an agent lower its volume and then unstake the bond it no longer needs", async function () {
+      const { registry, constitution, agent } = await bonded();
+      await expect(registry.connect(agent).requestUnstake(AGENT_ID, AITBC))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryStakeBelowRequired")
+        .withArgs(AGENT_ID, REQUIRED - AITBC, REQUIRED);
+      await registry.connect(agent).declareDailyVolume(0n);
+      expect(await registry.requiredStake(AGENT_ID)).to.equal(MIN_STAKE);
+      expect((await constitution.constraintsOf(agent.address)).maxDailyVolume).to.equal(0n);
+      await registry.connect(agent).requestUnstake(AGENT_ID, REQUIRED - MIN_STAKE);
+      expect(await registry.isActive(AGENT_ID)).to.be.true;
+    });
+
+    it("reverts AgentRegistryStakeBelowRequired for an agent that never staked, even for volume 0", async function () {
+      const { registry, agent } = await load();
+      await expect(registry.connect(agent).declareDailyVolume(0n))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryStakeBelowRequired")
+        .withArgs(AGENT_ID, 0n, MIN_STAKE);
+    });
+
+    it("reverts AgentConstitutionAboveBound above the constitution's maxDailyVolume bound, even when bonded", async function () {
+      const { registry, constitution, deployer, agent } = await bonded();
+      await registry.connect(deployer).setBondBps(0n); // any volume is now bonded by minStake
+      const bound = DEFAULT_BOUNDS.maxDailyVolume;
+      await expect(registry.connect(agent).declareDailyVolume(bound + 1n))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionAboveBound")
+        .withArgs("declaredDailyVolume", bound + 1n, bound);
+      await registry.connect(agent).declareDailyVolume(bound);
+      expect(await constitution.declaredVolumeOf(agent.address)).to.equal(bound);
+    });
+
+    it("is an UPDATE_PROFILE action charged to the agent's daily gas, with no volume", async function () {
+      const { registry, constitution, agent } = await bonded();
+      const before = await constitution.usageOf(agent.address);
+      await registry.connect(agent).declareDailyVolume(LOWER);
+      const after = await constitution.usageOf(agent.address);
+      expect(after.volume).to.equal(before.volume);
+      expect(after.gas).to.be.greaterThan(before.gas);
+    });
+
+    it("reverts AgentConstitutionActionDenied when a guardian denied UPDATE_PROFILE", async function () {
+      const { registry, constitution, humanOverride, guardian, agent } = await bonded();
+      await humanOverride.connect(guardian).deny(agent.address, ACTION.UPDATE_PROFILE, HOUR);
+      await expect(registry.connect(agent).declareDailyVolume(LOWER))
+        .to.be.revertedWithCustomError(constitution, "AgentConstitutionActionDenied")
+        .withArgs(agent.address, ACTION.UPDATE_PROFILE);
+      expect(await constitution.declaredVolumeOf(agent.address)).to.equal(VOLUME);
+    });
+
+    it("reverts AgentRegistryNotRegistered for a caller that is not an agent, the operator included", async function () {
+      const { registry, operator, outsider } = await bonded();
+      for (const caller of [operator, outsider]) {
+        await expect(registry.connect(caller).declareDailyVolume(LOWER))
+          .to.be.revertedWithCustomError(registry, "AgentRegistryNotRegistered")
+          .withArgs(caller.address);
+      }
+    });
+
+    it("reverts AgentRegistryNotActive (Frozen) for a frozen agent", async function () {
+      const { registry, humanOverride, guardian, agent } = await bonded();
+      await humanOverride.connect(guardian).freeze(agent.address, "suspicious");
+      await expect(registry.connect(agent).declareDailyVolume(LOWER))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
+        .withArgs(AGENT_ID, STATUS.Frozen);
+    });
+
+    it("reverts AgentRegistryNotActive (Exiting) for an exiting agent", async function () {
+      const { registry, agent } = await bonded();
+      await registry.connect(agent).requestUnstake(AGENT_ID, REQUIRED);
+      await expect(registry.connect(agent).declareDailyVolume(0n))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
+        .withArgs(AGENT_ID, STATUS.Exiting);
+    });
+
+    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
+      const { registry, humanOverride, guardian, agent } = await bonded();
+      await humanOverride.connect(guardian).emergencyStop("exploit");
+      await expect(registry.connect(agent).declareDailyVolume(LOWER)).to.be.revertedWithCustomError(
         humanOverride,
         "HumanOverrideEmergencyStopped",
       );
@@ -380,13 +596,32 @@ describe("AgentRegistry", function () {
       expect(await registry.totalStaked()).to.equal(4_000n * AITBC);
     });
 
-    it("is a STAKE action: its value counts in the daily volume, and the pull is not charged as a TRANSFER", async function () {
+    it("is a STAKE action of value 0: it uses daily gas but no daily volume, and the pull is not charged as a TRANSFER", async function () {
       const { registry, constitution, agent, operator } = await load();
       await constitution
         .connect(operator)
-        .setConstraints(agent.address, constraints({ allowedActions: ALL_ACTIONS & ~bit(ACTION.TRANSFER) }));
+        .setConstraints(agent.address, agentConstraints({ allowedActions: ALL_ACTIONS & ~bit(ACTION.TRANSFER) }));
       await registry.connect(agent).stake(2_500n * AITBC);
-      expect((await constitution.usageOf(agent.address)).volume).to.equal(2_500n * AITBC);
+      const usage = await constitution.usageOf(agent.address);
+      expect(usage.volume).to.equal(0n);
+      expect(usage.gas).to.be.greaterThan(0n);
+    });
+
+    it("does not count toward the daily volume: an agent with a tiny daily volume stakes far more than it", async function () {
+      const { registry, constitution, token, agent, operator, client } = await load();
+      await constitution.connect(operator).setConstraints(agent.address, agentConstraints({ maxDailyVolume: AITBC }));
+      await registry.connect(agent).stake(5_000n * AITBC);
+      expect(await registry.stakeOf(AGENT_ID)).to.equal(5_000n * AITBC);
+      expect((await constitution.usageOf(agent.address)).volume).to.equal(0n);
+      await token.connect(agent).transfer(client.address, AITBC); // its whole daily volume is left
+    });
+
+    it("lets an agent that declared no daily volume stake its bond and become active", async function () {
+      const { registry, constitution, agent2, operator } = await load();
+      await registry.connect(agent2).register(registration(operator.address));
+      expect((await constitution.constraintsOf(agent2.address)).maxDailyVolume).to.equal(0n);
+      await registry.connect(agent2).stake(MIN_STAKE);
+      expect(await registry.isActive(2n)).to.be.true;
     });
 
     it("reverts AgentConstitutionActionDenied when a guardian denied STAKE", async function () {
@@ -432,7 +667,7 @@ describe("AgentRegistry", function () {
     it("reverts AgentConstitutionMaxStakeExceeded one wei above the constitution's maxStake", async function () {
       const { registry, constitution, agent, operator } = await load();
       const maxStake = 3_000n * AITBC;
-      await constitution.connect(operator).setConstraints(agent.address, constraints({ maxStake }));
+      await constitution.connect(operator).setConstraints(agent.address, agentConstraints({ maxStake }));
       await registry.connect(agent).stake(maxStake);
       await expect(registry.connect(agent).stake(1n))
         .to.be.revertedWithCustomError(constitution, "AgentConstitutionMaxStakeExceeded")
@@ -474,7 +709,7 @@ describe("AgentRegistry", function () {
       expect(await registry.totalPending()).to.equal(amount);
     });
 
-    it("lets the operator request too; a second request adds to pending and restarts the delay", async function () {
+    it("lets the operator request too; a second request before the first matured adds to pending and restarts the delay", async function () {
       const { registry, operator } = await staked();
       await registry.connect(operator).requestUnstake(AGENT_ID, 1_000n * AITBC);
       await time.increase(1_000);
@@ -483,6 +718,95 @@ describe("AgentRegistry", function () {
         .to.emit(registry, "UnstakeRequested")
         .withArgs(AGENT_ID, 500n * AITBC, 1_500n * AITBC, t + UNBONDING_DELAY);
       expect((await registry.getAgent(AGENT_ID)).withdrawableAt).to.equal(t + UNBONDING_DELAY);
+    });
+
+    it("pays matured pending stake to the operator first (Withdrawn), then queues the new amount with a fresh delay", async function () {
+      const { registry, token, agent, operator } = await staked();
+      await registry.connect(agent).requestUnstake(AGENT_ID, 1_000n * AITBC);
+      await time.increase(UNBONDING_DELAY);
+      const t = await atNextBlock();
+      const tx = registry.connect(agent).requestUnstake(AGENT_ID, 500n * AITBC);
+      await expect(tx)
+        .to.emit(registry, "Withdrawn")
+        .withArgs(AGENT_ID, operator.address, 1_000n * AITBC);
+      await expect(tx)
+        .to.emit(registry, "UnstakeRequested")
+        .withArgs(AGENT_ID, 500n * AITBC, 500n * AITBC, t + UNBONDING_DELAY);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        token,
+        [operator, agent, registry],
+        [1_000n * AITBC, 0n, -1_000n * AITBC],
+      );
+      const receipt = await (await tx).wait();
+      const names = (receipt?.logs ?? [])
+        .map((log) => registry.interface.parseLog(log)?.name)
+        .filter((name) => name !== undefined);
+      expect(names).to.deep.equal(["Withdrawn", "UnstakeRequested"]);
+      const a = await registry.getAgent(AGENT_ID);
+      expect(a.stake).to.equal(STAKE - 1_500n * AITBC);
+      expect(a.pendingWithdrawal).to.equal(500n * AITBC);
+      expect(a.withdrawableAt).to.equal(t + UNBONDING_DELAY);
+      expect(await registry.totalStaked()).to.equal(STAKE - 1_500n * AITBC);
+      expect(await registry.totalPending()).to.equal(500n * AITBC);
+      expect(await token.balanceOf(await registry.getAddress())).to.equal(
+        (await registry.totalStaked()) + (await registry.totalPending()),
+      );
+    });
+
+    it("counts pending stake as matured from withdrawableAt exactly, and not one second before", async function () {
+      const { registry, agent, operator } = await staked();
+      const t0 = await atNextBlock();
+      await registry.connect(agent).requestUnstake(AGENT_ID, 1_000n * AITBC);
+      await time.setNextBlockTimestamp(t0 + UNBONDING_DELAY - 1n);
+      const early = registry.connect(agent).requestUnstake(AGENT_ID, 100n * AITBC);
+      await expect(early)
+        .to.emit(registry, "UnstakeRequested")
+        .withArgs(AGENT_ID, 100n * AITBC, 1_100n * AITBC, t0 + 2n * UNBONDING_DELAY - 1n);
+      await expect(early).to.not.emit(registry, "Withdrawn");
+      await time.setNextBlockTimestamp(t0 + 2n * UNBONDING_DELAY - 1n);
+      await expect(registry.connect(operator).requestUnstake(AGENT_ID, 100n * AITBC))
+        .to.emit(registry, "Withdrawn")
+        .withArgs(AGENT_ID, operator.address, 1_100n * AITBC);
+      expect((await registry.getAgent(AGENT_ID)).pendingWithdrawal).to.equal(100n * AITBC);
+    });
+
+    it("pays matured pending stake on a full exit too, and the rest waits its own delay", async function () {
+      const { registry, token, operator } = await staked();
+      await registry.connect(operator).requestUnstake(AGENT_ID, 1_000n * AITBC);
+      await time.increase(UNBONDING_DELAY);
+      const rest = STAKE - 1_000n * AITBC;
+      await expect(registry.connect(operator).requestUnstake(AGENT_ID, rest)).to.changeTokenBalance(
+        ethers,
+        token,
+        operator,
+        1_000n * AITBC,
+      );
+      const a = await registry.getAgent(AGENT_ID);
+      expect(a.status).to.equal(STATUS.Exiting);
+      expect(a.stake).to.equal(0n);
+      expect(a.pendingWithdrawal).to.equal(rest);
+      await expect(registry.connect(operator).withdraw(AGENT_ID))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryStillUnbonding")
+        .withArgs(AGENT_ID, a.withdrawableAt);
+    });
+
+    it("pays a matured, partly slashed pending amount: only what is left of it", async function () {
+      const { registry, token, agent, operator, slasher } = await staked();
+      await registry.connect(agent).requestUnstake(AGENT_ID, STAKE - REQUIRED); // pending 3,000, stake 2,000
+      await registry.connect(slasher).slash(AGENT_ID, 2_500n * AITBC, "fraud"); // 2,000 from stake, 500 pending
+      await time.increase(UNBONDING_DELAY);
+      await registry.connect(agent).stake(REQUIRED + AITBC);
+      await expect(registry.connect(agent).requestUnstake(AGENT_ID, AITBC)).to.changeTokenBalance(
+        ethers,
+        token,
+        operator,
+        2_500n * AITBC,
+      );
+      expect((await registry.getAgent(AGENT_ID)).pendingWithdrawal).to.equal(AITBC);
+      expect(await token.balanceOf(await registry.getAddress())).to.equal(
+        (await registry.totalStaked()) + (await registry.totalPending()),
+      );
     });
 
     it("makes a full unstake an exit: status Exiting, not active, stake zero", async function () {
@@ -912,12 +1236,32 @@ describe("AgentRegistry", function () {
       expect((await registry.getAgent(AGENT_ID)).withdrawableAt).to.equal(t + 90n * DAY);
     });
 
-    it("accepts zero: withdrawal in the same block's timestamp", async function () {
+    it("accepts the shortest delay, MIN_UNBONDING_DELAY (1 hour)", async function () {
       const { registry, deployer, agent, operator, token } = await load();
-      await registry.connect(deployer).setUnbondingDelay(0n);
+      expect(await registry.MIN_UNBONDING_DELAY()).to.equal(MIN_UNBONDING_DELAY);
+      await registry.connect(deployer).setUnbondingDelay(90n * DAY);
+      await expect(registry.connect(deployer).setUnbondingDelay(MIN_UNBONDING_DELAY))
+        .to.emit(registry, "UnbondingDelaySet")
+        .withArgs(MIN_UNBONDING_DELAY);
       await registry.connect(agent).stake(REQUIRED);
+      const t = await atNextBlock();
       await registry.connect(agent).requestUnstake(AGENT_ID, REQUIRED);
+      await time.setNextBlockTimestamp(t + MIN_UNBONDING_DELAY - 1n);
+      await expect(registry.connect(agent).withdraw(AGENT_ID))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryStillUnbonding")
+        .withArgs(AGENT_ID, t + MIN_UNBONDING_DELAY);
+      await time.setNextBlockTimestamp(t + MIN_UNBONDING_DELAY);
       await expect(registry.connect(agent).withdraw(AGENT_ID)).to.changeTokenBalance(ethers, token, operator, REQUIRED);
+    });
+
+    it("reverts AgentRegistryInvalidParameter below 1 hour: zero would let stake leave before any slasher can act", async function () {
+      const { registry, deployer } = await load();
+      for (const delay of [0n, 1n, MIN_UNBONDING_DELAY - 1n]) {
+        await expect(registry.connect(deployer).setUnbondingDelay(delay))
+          .to.be.revertedWithCustomError(registry, "AgentRegistryInvalidParameter")
+          .withArgs("unbondingDelay", delay);
+      }
+      expect(await registry.unbondingDelay()).to.equal(UNBONDING_DELAY);
     });
 
     it("reverts AgentRegistryInvalidParameter above 90 days", async function () {
@@ -1092,7 +1436,10 @@ describe("AgentRegistry", function () {
       const { registry, deployer, outsider, slasher } = await stopped();
       await expect(registry.connect(deployer).setMinStake(1n)).to.emit(registry, "MinStakeSet");
       await expect(registry.connect(deployer).setBondBps(1n)).to.emit(registry, "BondBpsSet");
-      await expect(registry.connect(deployer).setUnbondingDelay(1n)).to.emit(registry, "UnbondingDelaySet");
+      await expect(registry.connect(deployer).setUnbondingDelay(2n * MIN_UNBONDING_DELAY)).to.emit(
+        registry,
+        "UnbondingDelaySet",
+      );
       await expect(registry.connect(deployer).setTreasury(outsider.address)).to.emit(registry, "TreasurySet");
       await registry.connect(deployer).revokeRole(await registry.SLASHER_ROLE(), slasher.address);
       expect(await registry.hasRole(await registry.SLASHER_ROLE(), slasher.address)).to.be.false;
@@ -1112,6 +1459,10 @@ describe("AgentRegistry", function () {
         stopError,
       );
       await expect(registry.connect(agent).stake(1n)).to.be.revertedWithCustomError(humanOverride, stopError);
+      await expect(registry.connect(agent).declareDailyVolume(VOLUME)).to.be.revertedWithCustomError(
+        humanOverride,
+        stopError,
+      );
       await expect(registry.connect(agent).requestUnstake(AGENT_ID, AITBC)).to.be.revertedWithCustomError(
         humanOverride,
         stopError,
@@ -1130,6 +1481,7 @@ describe("AgentRegistry", function () {
       await registry.connect(agent2).register(registration(operator.address));
       await registry.connect(agent).updateProfile("u", "e", "v", []);
       await registry.connect(agent).stake(1n);
+      await registry.connect(agent).declareDailyVolume(VOLUME);
       await registry.connect(agent).requestUnstake(AGENT_ID, AITBC);
       await registry.connect(slasher).slash(AGENT_ID, 1n, "r");
       await registry.connect(reputer).updateReputation(AGENT_ID, 1n, "r");

@@ -78,7 +78,8 @@ describe("HumanOverride", function () {
         const record = await humanOverride.overrideOf(agent.address, A);
         expect(record.decision).to.equal(decision);
         expect(record.expiresAt).to.equal(t + HOUR);
-        const [frozen, live] = await humanOverride.gate(agent.address, A);
+        const [stopped, frozen, live] = await humanOverride.gate(agent.address, A);
+        expect(stopped).to.be.false;
         expect(frozen).to.be.false;
         expect(live).to.equal(decision);
       });
@@ -88,9 +89,9 @@ describe("HumanOverride", function () {
         const t = await atNextBlock();
         await humanOverride.connect(guardian)[fn](agent.address, A, HOUR);
         await time.increaseTo(t + HOUR - 1n);
-        expect((await humanOverride.gate(agent.address, A))[1]).to.equal(decision);
+        expect((await humanOverride.gate(agent.address, A))[2]).to.equal(decision);
         await time.increaseTo(t + HOUR);
-        expect((await humanOverride.gate(agent.address, A))[1]).to.equal(DECISION.None);
+        expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.None);
         expect((await humanOverride.overrideOf(agent.address, A)).decision).to.equal(decision); // stored, expired
       });
 
@@ -151,13 +152,13 @@ describe("HumanOverride", function () {
       expect((await humanOverride.overrideOf(agent.address, B)).expiresAt).to.equal(t + 60n + 10n * HOUR);
 
       await time.increaseTo(t + HOUR - 1n);
-      expect((await humanOverride.gate(agent.address, A))[1]).to.equal(DECISION.Granted);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.Granted);
       await time.increaseTo(t + HOUR);
-      expect((await humanOverride.gate(agent.address, A))[1]).to.equal(DECISION.None);
-      expect((await humanOverride.gate(agent.address, B))[1]).to.equal(DECISION.Granted);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.Granted);
 
       await time.increaseTo(t + 60n + 10n * HOUR);
-      expect((await humanOverride.gate(agent.address, B))[1]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.None);
     });
 
     it("keeps a longer grant on A when a shorter one is then given on B", async function () {
@@ -165,14 +166,14 @@ describe("HumanOverride", function () {
       await humanOverride.connect(guardian).grant(agent.address, A, 10n * HOUR);
       await humanOverride.connect(guardian).deny(agent.address, B, HOUR);
       await time.increase(2n * HOUR);
-      expect((await humanOverride.gate(agent.address, A))[1]).to.equal(DECISION.Granted);
-      expect((await humanOverride.gate(agent.address, B))[1]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.Granted);
+      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.None);
     });
 
     it("keeps decisions per agent", async function () {
       const { humanOverride, guardian, agent, agent2 } = await load();
       await humanOverride.connect(guardian).grant(agent.address, A, HOUR);
-      expect((await humanOverride.gate(agent2.address, A))[1]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent2.address, A))[2]).to.equal(DECISION.None);
     });
 
     it("replaces the earlier decision on the same (agent, action type), expiry included", async function () {
@@ -184,7 +185,7 @@ describe("HumanOverride", function () {
       expect(record.decision).to.equal(DECISION.Denied);
       expect(record.expiresAt).to.equal(t + HOUR);
       await time.increaseTo(t + HOUR);
-      expect((await humanOverride.gate(agent.address, A))[1]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.None);
     });
   });
 
@@ -199,8 +200,8 @@ describe("HumanOverride", function () {
       const record = await humanOverride.overrideOf(agent.address, A);
       expect(record.decision).to.equal(DECISION.None);
       expect(record.expiresAt).to.equal(0n);
-      expect((await humanOverride.gate(agent.address, A))[1]).to.equal(DECISION.None);
-      expect((await humanOverride.gate(agent.address, B))[1]).to.equal(DECISION.Granted);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.Granted);
     });
 
     it("revokes an expired decision too", async function () {
@@ -245,7 +246,7 @@ describe("HumanOverride", function () {
         .to.emit(humanOverride, "AgentFrozen")
         .withArgs(agent.address, guardian.address, "key leaked");
       expect(await humanOverride.isFrozen(agent.address)).to.be.true;
-      expect((await humanOverride.gate(agent.address, A))[0]).to.be.true;
+      expect((await humanOverride.gate(agent.address, A))[1]).to.be.true;
     });
 
     it("reverts HumanOverrideAlreadyFrozen for a frozen agent", async function () {
@@ -280,16 +281,16 @@ describe("HumanOverride", function () {
         .to.emit(humanOverride, "AgentUnfrozen")
         .withArgs(agent.address, guardian.address);
       expect(await humanOverride.isFrozen(agent.address)).to.be.false;
-      expect((await humanOverride.gate(agent.address, A))[0]).to.be.false;
+      expect((await humanOverride.gate(agent.address, A))[1]).to.be.false;
     });
 
     it("keeps the agent's decisions across a freeze", async function () {
       const { humanOverride, guardian, agent } = await load();
       await humanOverride.connect(guardian).grant(agent.address, A, HOUR);
       await humanOverride.connect(guardian).freeze(agent.address, "r");
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([true, DECISION.Granted]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, true, DECISION.Granted]);
       await humanOverride.connect(guardian).unfreeze(agent.address);
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, DECISION.Granted]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.Granted]);
     });
 
     it("reverts HumanOverrideNotFrozen for an agent that is not frozen", async function () {
@@ -386,13 +387,27 @@ describe("HumanOverride", function () {
       const record = await humanOverride.overrideOf(agent.address, A);
       expect(record.decision).to.equal(DECISION.None);
       expect(record.expiresAt).to.equal(0n);
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, DECISION.None]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.None]);
+    });
+
+    it("gate reports the emergency stop for every agent and action type, with the freeze and the live decision", async function () {
+      const { humanOverride, guardian, agent, agent2 } = await load();
+      await humanOverride.connect(guardian).grant(agent.address, A, HOUR);
+      await humanOverride.connect(guardian).freeze(agent.address, "r");
+      await humanOverride.connect(guardian).emergencyStop("exploit");
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([true, true, DECISION.Granted]);
+      expect(await humanOverride.gate(agent.address, B)).to.deep.equal([true, true, DECISION.None]);
+      expect(await humanOverride.gate(agent2.address, A)).to.deep.equal([true, false, DECISION.None]);
+      expect(await humanOverride.gate(agent2.address, 200)).to.deep.equal([true, false, DECISION.None]);
+      await humanOverride.connect(guardian).resume();
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, true, DECISION.Granted]);
+      expect(await humanOverride.gate(agent2.address, A)).to.deep.equal([false, false, DECISION.None]);
     });
 
     it("gate reads None for action types 48 and up, and still reports the freeze", async function () {
       const { humanOverride, guardian, agent } = await load();
       await humanOverride.connect(guardian).freeze(agent.address, "r");
-      expect(await humanOverride.gate(agent.address, 200)).to.deep.equal([true, DECISION.None]);
+      expect(await humanOverride.gate(agent.address, 200)).to.deep.equal([false, true, DECISION.None]);
     });
 
     it("gate reads an expired denial as None while overrideOf keeps the stored record", async function () {
@@ -400,7 +415,7 @@ describe("HumanOverride", function () {
       const t = await atNextBlock();
       await humanOverride.connect(guardian).deny(agent.address, A, HOUR);
       await time.increase(2n * HOUR);
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, DECISION.None]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.None]);
       const record = await humanOverride.overrideOf(agent.address, A);
       expect(record.decision).to.equal(DECISION.Denied);
       expect(record.expiresAt).to.equal(t + HOUR);

@@ -16,9 +16,15 @@ const { time } = networkHelpers;
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const ECRECOVER_PRECOMPILE = "0x0000000000000000000000000000000000000001";
 
+/** The core, plus two coordinator modules (EOAs holding COORDINATOR_ROLE) and the receipt domain. */
 async function coreFixture() {
   const core = await deployCore(connection);
-  return { ...core, domain: await receiptDomain(core.token) };
+  const [coordinatorA, coordinatorB] = (await connection.ethers.getSigners()).slice(9, 11);
+  if (!coordinatorA || !coordinatorB) throw new Error("the test network needs at least 11 accounts");
+  const role = await core.token.COORDINATOR_ROLE();
+  await core.token.connect(core.deployer).grantRole(role, coordinatorA.address);
+  await core.token.connect(core.deployer).grantRole(role, coordinatorB.address);
+  return { ...core, coordinatorA, coordinatorB, domain: await receiptDomain(core.token) };
 }
 
 /** Two independent cores on the same chain, both trusting the same attestor. */
@@ -75,7 +81,7 @@ async function expectNothingMinted(token: AIToken, receipt: ComputeReceipt, supp
 
 describe("Receipt attacks", function () {
   describe("replay on the same chain", function () {
-    it("rejects a second submission of the same receipt with AITokenReceiptAlreadyMinted", async function () {
+    it("rejects a second submission of the same receipt with AITokenReceiptAlreadyMinted; a batch skips it", async function () {
       const { token, attestor, agent, client, outsider, domain } = await networkHelpers.loadFixture(coreFixture);
       const receipt = await makeReceipt({ provider: agent.address, client: client.address });
       const signature = await signReceipt(attestor, domain, receipt);
@@ -86,9 +92,11 @@ describe("Receipt attacks", function () {
           .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
           .withArgs(receipt.receiptId);
       }
-      await expect(token.mintFromReceipts([receipt], [signature]))
-        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
-        .withArgs(receipt.receiptId);
+      expect(await token.mintFromReceipts.staticCall([receipt], [signature])).to.equal(0n);
+      const tx = token.mintFromReceipts([receipt], [signature]);
+      await expect(tx).to.emit(token, "ReceiptSkipped").withArgs(receipt.receiptId);
+      await expect(tx).to.not.emit(token, "ReceiptMinted");
+      await expect(tx).to.not.emit(token, "Transfer");
       expect(await token.balanceOf(agent.address)).to.equal(10n * AITBC);
       expect(await token.totalSupply()).to.equal(10n * AITBC);
     });
@@ -261,10 +269,108 @@ describe("Receipt attacks", function () {
       await expect(token.mintFromReceipt(receipt, malleate(signature).signature))
         .to.be.revertedWithCustomError(token, "AITokenInvalidSignature")
         .withArgs(receipt.receiptId);
+      // a batch skips a minted id before looking at its signature: the twin is skipped, and mints nothing
       await expect(token.mintFromReceipts([receipt], [malleate(signature).signature]))
-        .to.be.revertedWithCustomError(token, "AITokenInvalidSignature")
+        .to.emit(token, "ReceiptSkipped")
         .withArgs(receipt.receiptId);
       expect(await token.totalSupply()).to.equal(10n * AITBC);
+      expect(await token.balanceOf(agent.address)).to.equal(10n * AITBC);
+    });
+  });
+
+  describe("front-running a batch", function () {
+    it("cannot sink a pending batch by minting one of its receipts alone first: the batch skips it and mints the rest", async function () {
+      const { token, attestor, agent, agent2, client, outsider, domain } =
+        await networkHelpers.loadFixture(coreFixture);
+      const receipts = [
+        await makeReceipt({ provider: agent.address, client: client.address, units: 1n }),
+        await makeReceipt({ provider: agent2.address, client: client.address, units: 2n }),
+        await makeReceipt({ provider: agent.address, client: client.address, units: 3n }),
+      ];
+      const signatures = await Promise.all(receipts.map((r) => signReceipt(attestor, domain, r)));
+      const [, victim] = receipts;
+      const [, victimSignature] = signatures;
+      if (!victim || !victimSignature) throw new Error("unreachable");
+
+      // the attacker copies one receipt out of the pending batch transaction and mints it first
+      await connection.ethers.provider.send("evm_setAutomine", [false]);
+      try {
+        const batchTx = await token.connect(client).mintFromReceipts(receipts, signatures, { gasLimit: 1_000_000n });
+        const frontRunTx = await token.connect(outsider).mintFromReceipt(victim, victimSignature, {
+          gasLimit: 1_000_000n,
+          maxPriorityFeePerGas: batchTx.maxPriorityFeePerGas === null ? null : batchTx.maxPriorityFeePerGas * 10n,
+          maxFeePerGas: batchTx.maxFeePerGas === null ? null : batchTx.maxFeePerGas * 10n,
+        });
+        await connection.ethers.provider.send("evm_mine", []);
+        const frontRun = await frontRunTx.wait();
+        const batch = await batchTx.wait();
+        if (frontRun === null || batch === null) throw new Error("not mined");
+        expect(frontRun.blockNumber).to.equal(batch.blockNumber);
+        expect(frontRun.index).to.be.lessThan(batch.index); // the front-run went first
+        expect(batch.status).to.equal(1);
+        const events = batch.logs
+          .map((log) => token.interface.parseLog(log))
+          .filter((e) => e !== null)
+          .map((e) => [e.name, e.args[0] as string]);
+        expect(events).to.deep.include(["ReceiptSkipped", victim.receiptId]);
+        expect(events.filter(([name]) => name === "ReceiptMinted")).to.have.length(2);
+      } finally {
+        await connection.ethers.provider.send("evm_setAutomine", [true]);
+      }
+
+      // every receipt minted exactly once, each to its own provider
+      expect(await token.balanceOf(agent.address)).to.equal(4n * AITBC);
+      expect(await token.balanceOf(agent2.address)).to.equal(2n * AITBC);
+      expect(await token.balanceOf(outsider.address)).to.equal(0n);
+      expect(await token.totalSupply()).to.equal(6n * AITBC);
+      for (const r of receipts) expect(await token.isReceiptMinted(r.receiptId)).to.equal(true);
+    });
+
+    it("cannot make a batch pay twice by repeating a receipt in it", async function () {
+      const { token, attestor, agent, client, outsider, domain } = await networkHelpers.loadFixture(coreFixture);
+      const receipt = await makeReceipt({ provider: agent.address, client: client.address });
+      const signature = await signReceipt(attestor, domain, receipt);
+      const copies = Array.from({ length: 5 }, () => receipt);
+      const signatures = Array.from({ length: 5 }, () => signature);
+      expect(await token.connect(outsider).mintFromReceipts.staticCall(copies, signatures)).to.equal(10n * AITBC);
+      await token.connect(outsider).mintFromReceipts(copies, signatures);
+      expect(await token.balanceOf(agent.address)).to.equal(10n * AITBC);
+      expect(await token.totalSupply()).to.equal(10n * AITBC);
+    });
+  });
+
+  describe("receipt keys across the two minting doors", function () {
+    it("does not let an attested receipt pre-spend a coordinator's key with the same bytes32", async function () {
+      const { token, attestor, coordinatorA, agent, client, outsider, domain } =
+        await networkHelpers.loadFixture(coreFixture);
+      const nullifier = ethers.id("a proof's nullifier, seen in the mempool");
+      // someone gets a genuine attested receipt whose id is the coordinator's pending nullifier, and mints it first
+      const squat = await makeReceipt({ receiptId: nullifier, provider: outsider.address, client: client.address });
+      await token.connect(outsider).mintFromReceipt(squat, await signReceipt(attestor, domain, squat));
+      await expect(token.connect(coordinatorA).mintFromVerifiedReceipt(nullifier, agent.address, 4n))
+        .to.emit(token, "ReceiptMinted")
+        .withArgs(nullifier, agent.address, coordinatorA.address, ethers.ZeroAddress, 4n, 4n * AITBC);
+      expect(await token.balanceOf(agent.address)).to.equal(4n * AITBC);
+    });
+
+    it("does not let one coordinator pre-spend another coordinator's key", async function () {
+      const { token, coordinatorA, coordinatorB, agent, outsider } = await networkHelpers.loadFixture(coreFixture);
+      const key = ethers.id("coordinator A's nullifier");
+      await token.connect(coordinatorB).mintFromVerifiedReceipt(key, outsider.address, 1n);
+      expect(await token.isVerifiedReceiptMinted(coordinatorA.address, key)).to.equal(false);
+      await token.connect(coordinatorA).mintFromVerifiedReceipt(key, agent.address, 4n);
+      expect(await token.isVerifiedReceiptMinted(coordinatorA.address, key)).to.equal(true);
+      expect(await token.balanceOf(agent.address)).to.equal(4n * AITBC);
+    });
+
+    it("still mints each (coordinator, key) once: a replayed verified receipt reverts AITokenReceiptAlreadyMinted", async function () {
+      const { token, coordinatorA, agent } = await networkHelpers.loadFixture(coreFixture);
+      const key = ethers.id("replayed nullifier");
+      await token.connect(coordinatorA).mintFromVerifiedReceipt(key, agent.address, 4n);
+      await expect(token.connect(coordinatorA).mintFromVerifiedReceipt(key, agent.address, 4n))
+        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
+        .withArgs(key);
+      expect(await token.totalSupply()).to.equal(4n * AITBC);
     });
   });
 

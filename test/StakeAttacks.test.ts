@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { MaxUint256 } from "ethers";
 import { network } from "hardhat";
 
+import type { AgentRegistry } from "../typechain-types/index.js";
 import { AITBC, mintAitbc, registration, STATUS, UNBONDING_DELAY } from "./helpers/agents.js";
 import { deployCore } from "./helpers/fixture.js";
 
@@ -133,6 +134,45 @@ describe("Stake attacks", function () {
     });
   });
 
+  describe("holding back the operator's withdrawal", function () {
+    it("cannot be done by the agent key with repeated small requests once the operator's stake has matured", async function () {
+      const { registry, token, agent, operator } = await load();
+      const exit = 2_000n * AITBC;
+      await registry.connect(operator).requestUnstake(AGENT_ID, exit);
+      await time.increase(UNBONDING_DELAY);
+
+      // a hostile agent key races the operator's withdraw with tiny requests that used to restart the delay
+      const before = await token.balanceOf(operator.address);
+      for (let i = 0; i < 5; i++) {
+        await registry.connect(agent).requestUnstake(AGENT_ID, 1n);
+      }
+      expect((await token.balanceOf(operator.address)) - before).to.equal(exit); // paid by the first request
+      const a = await registry.getAgent(AGENT_ID);
+      expect(a.pendingWithdrawal).to.equal(5n); // only the agent's own requests wait
+      expect(a.stake).to.equal(STAKE - exit - 5n);
+      expect(await token.balanceOf(await registry.getAddress())).to.equal(
+        (await registry.totalStaked()) + (await registry.totalPending()),
+      );
+      await expect(registry.connect(operator).withdraw(AGENT_ID))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryStillUnbonding")
+        .withArgs(AGENT_ID, a.withdrawableAt);
+      await time.increaseTo(a.withdrawableAt);
+      await expect(registry.connect(operator).withdraw(AGENT_ID)).to.changeTokenBalance(ethers, token, operator, 5n);
+    });
+
+    it("pays the matured stake to the operator even when the agent key calls, never to the agent", async function () {
+      const { registry, token, agent, operator } = await load();
+      await registry.connect(operator).requestUnstake(AGENT_ID, 1_000n * AITBC);
+      await time.increase(UNBONDING_DELAY);
+      await expect(registry.connect(agent).requestUnstake(AGENT_ID, AITBC)).to.changeTokenBalances(
+        ethers,
+        token,
+        [operator, agent],
+        [1_000n * AITBC, 0n],
+      );
+    });
+  });
+
   describe("re-entrancy through token hooks", function () {
     async function unbonded() {
       const f = await load();
@@ -221,31 +261,82 @@ describe("Stake attacks", function () {
       expect((await rRegistry.getAgent(AGENT_ID)).pendingWithdrawal).to.equal(R_STAKE);
     });
 
-    it("requestUnstake re-entered from a payout cannot pay twice: the new pending amount waits its own delay", async function () {
+    it("requestUnstake re-entered from a withdraw payout reverts ReentrancyGuardReentrantCall (cross-function)", async function () {
       const { rRegistry, rToken, agent2 } = await load();
       const registryAddress = await rRegistry.getAddress();
       const half = R_STAKE / 2n;
       await rRegistry.connect(agent2).requestUnstake(AGENT_ID, half);
       await time.increase(UNBONDING_DELAY);
-      await rToken.arm(
-        registryAddress,
-        rRegistry.interface.encodeFunctionData("requestUnstake", [AGENT_ID, half]),
-        CATCH,
+      const reenter = rRegistry.interface.encodeFunctionData("requestUnstake", [AGENT_ID, half]);
+
+      await rToken.arm(registryAddress, reenter, BUBBLE);
+      await expect(rRegistry.connect(agent2).withdraw(AGENT_ID)).to.be.revertedWithCustomError(
+        rRegistry,
+        "ReentrancyGuardReentrantCall",
       );
+
+      await rToken.arm(registryAddress, reenter, CATCH);
       await expect(rRegistry.connect(agent2).withdraw(AGENT_ID)).to.changeTokenBalance(
         ethers,
         rToken,
         registryAddress,
         -half,
       );
-      expect(await rToken.reentrySuccesses()).to.equal(1n); // requestUnstake is not an outgoing transfer: no guard
+      expect(await rToken.reentryFailures()).to.equal(1n);
+      expect(await rToken.reentrySuccesses()).to.equal(0n);
+      expect(await rToken.lastRevertData()).to.equal(
+        rRegistry.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []),
+      );
       const a = await rRegistry.getAgent(AGENT_ID);
-      expect(a.stake).to.equal(0n);
-      expect(a.pendingWithdrawal).to.equal(half);
-      expect(a.status).to.equal(STATUS.Exiting);
-      await expect(rRegistry.connect(agent2).withdraw(AGENT_ID))
-        .to.be.revertedWithCustomError(rRegistry, "AgentRegistryStillUnbonding")
-        .withArgs(AGENT_ID, a.withdrawableAt);
+      expect(a.stake).to.equal(half); // the re-entrant unstake did not happen
+      expect(a.pendingWithdrawal).to.equal(0n);
+      expect(a.status).to.equal(STATUS.Active);
+      expect(await rToken.balanceOf(registryAddress)).to.equal(
+        (await rRegistry.totalStaked()) + (await rRegistry.totalPending()),
+      );
+    });
+
+    for (const [label, fn] of [
+      ["withdraw", (registry: AgentRegistry) => registry.interface.encodeFunctionData("withdraw", [AGENT_ID])],
+      [
+        "requestUnstake",
+        (registry: AgentRegistry) => registry.interface.encodeFunctionData("requestUnstake", [AGENT_ID, 1n]),
+      ],
+    ] as const) {
+      it(`${label} re-entered from requestUnstake's payout of matured stake reverts ReentrancyGuardReentrantCall`, async function () {
+        const { rRegistry, rToken, agent2 } = await load();
+        const registryAddress = await rRegistry.getAddress();
+        const matured = 400n * AITBC;
+        await rRegistry.connect(agent2).requestUnstake(AGENT_ID, matured);
+        await time.increase(UNBONDING_DELAY);
+        await rToken.arm(registryAddress, fn(rRegistry), BUBBLE);
+        await expect(rRegistry.connect(agent2).requestUnstake(AGENT_ID, 100n * AITBC)).to.be.revertedWithCustomError(
+          rRegistry,
+          "ReentrancyGuardReentrantCall",
+        );
+        const a = await rRegistry.getAgent(AGENT_ID);
+        expect(a.stake).to.equal(R_STAKE - matured);
+        expect(a.pendingWithdrawal).to.equal(matured);
+        expect(await rToken.balanceOf(registryAddress)).to.equal(R_STAKE);
+      });
+    }
+
+    it("pays matured stake exactly once from requestUnstake when the failed re-entry is swallowed", async function () {
+      const { rRegistry, rToken, agent2 } = await load();
+      const registryAddress = await rRegistry.getAddress();
+      const operatorAddress = await rToken.getAddress(); // the token is the agent's operator
+      const matured = 400n * AITBC;
+      await rRegistry.connect(agent2).requestUnstake(AGENT_ID, matured);
+      await time.increase(UNBONDING_DELAY);
+      await rToken.arm(registryAddress, rRegistry.interface.encodeFunctionData("withdraw", [AGENT_ID]), CATCH);
+      const tx = rRegistry.connect(agent2).requestUnstake(AGENT_ID, 100n * AITBC);
+      await expect(tx).to.emit(rRegistry, "Withdrawn").withArgs(AGENT_ID, operatorAddress, matured);
+      await expect(tx).to.changeTokenBalances(ethers, rToken, [operatorAddress, registryAddress], [matured, -matured]);
+      expect(await rToken.reentryFailures()).to.equal(1n);
+      expect(await rToken.reentrySuccesses()).to.equal(0n);
+      const a = await rRegistry.getAgent(AGENT_ID);
+      expect(a.stake).to.equal(R_STAKE - matured - 100n * AITBC);
+      expect(a.pendingWithdrawal).to.equal(100n * AITBC);
       expect(await rToken.balanceOf(registryAddress)).to.equal(
         (await rRegistry.totalStaked()) + (await rRegistry.totalPending()),
       );

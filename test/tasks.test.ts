@@ -15,14 +15,14 @@ import {
 } from "../scripts/lib/args.js";
 import { writeAddresses } from "../scripts/lib/protocol.js";
 import { readSignedReceipt } from "../scripts/lib/receipt-file.js";
-import { AITBC, deployCore } from "./helpers/fixture.js";
+import { AITBC, deployProtocol } from "./helpers/fixture.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;
 const dir = mkdtempSync(path.join(tmpdir(), "aitbc-tasks-"));
 
 async function tasksFixture() {
-  const core = await deployCore(connection);
+  const core = await deployProtocol(connection);
   const file = path.join(dir, "deployed_addresses.json");
   await writeAddresses(file, core);
   const signers = await ethers.getSigners();
@@ -175,6 +175,8 @@ describe("Hardhat tasks", function () {
           "AITBCCore#AgentRegistry": "0x000000000000000000000000000000000000dEaD",
           "AITBCCore#AgentConstitution": "0x000000000000000000000000000000000000dEaD",
           "AITBCCore#HumanOverride": "0x000000000000000000000000000000000000dEaD",
+          "AITBCProtocol#ServiceMarketplace": "0x000000000000000000000000000000000000dEaD",
+          "AITBCProtocol#Workflows": "0x000000000000000000000000000000000000dEaD",
         }),
       );
       process.env.AITBC_ADDRESSES = bad;

@@ -54,9 +54,9 @@ interface IAIToken {
         bytes calldata signature
     ) external returns (uint256 amount);
 
-    /// @notice Mints many attested receipts in one transaction. A receipt already minted (e.g. submitted alone
-    /// by someone else first) is skipped with {ReceiptSkipped}, so one front-run receipt cannot sink a batch;
-    /// any invalid receipt reverts the whole batch.
+    /// @notice Mints many attested receipts in one transaction. A receipt id already minted (e.g. submitted alone
+    /// by someone else first) is skipped with {ReceiptSkipped} before any other check, so one front-run receipt
+    /// cannot sink a batch; any other invalid receipt reverts the whole batch.
     function mintFromReceipts(
         ComputeReceipt[] calldata receipts,
         bytes[] calldata signatures

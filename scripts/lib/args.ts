@@ -83,6 +83,15 @@ export function parseLabels(name: string, value: string | undefined): string[] {
   });
 }
 
+/** One short label (at most 31 bytes) as a bytes32 string, or 0x-prefixed 32 bytes of hex. */
+export function parseLabel(name: string, value: string | undefined): string {
+  const v = required(name, value);
+  if (v.startsWith("0x")) return parseHash(name, v);
+  const [label] = parseLabels(name, v);
+  if (label === undefined || v.includes(",")) throw new ArgumentError(kebab(name), `"${v}" must be one label`);
+  return label;
+}
+
 export function parseActionType(name: string, value: string | undefined): number {
   const v = required(name, value).toLowerCase();
   const known = Object.keys(ACTION_TYPES);

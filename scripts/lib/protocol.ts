@@ -3,7 +3,7 @@
  *
  * Addresses come from, in order: the JSON file named by AITBC_ADDRESSES, then Ignition's record for the chain
  * (deploy/deployments/chain-<chainId>/deployed_addresses.json, written by `hardhat ignition deploy`).
- * Either file maps Ignition future ids ("AITBCCore#AIToken", ...) to addresses.
+ * Either file maps Ignition future ids ("AITBCCore#AIToken", "AITBCProtocol#Workflows", ...) to addresses.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -11,13 +11,22 @@ import path from "node:path";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { isAddress, type Interface } from "ethers";
 
-import type { AgentConstitution, AgentRegistry, AIToken, HumanOverride } from "../../typechain-types/index.js";
+import type {
+  AgentConstitution,
+  AgentRegistry,
+  AIToken,
+  HumanOverride,
+  ServiceMarketplace,
+  Workflows,
+} from "../../typechain-types/index.js";
 
 export interface Protocol {
   token: AIToken;
   registry: AgentRegistry;
   constitution: AgentConstitution;
   humanOverride: HumanOverride;
+  marketplace: ServiceMarketplace;
+  workflows: Workflows;
 }
 
 export type Addresses = Record<keyof Protocol, string>;
@@ -27,6 +36,8 @@ const FUTURE_IDS: Record<keyof Protocol, string> = {
   registry: "AITBCCore#AgentRegistry",
   constitution: "AITBCCore#AgentConstitution",
   humanOverride: "AITBCCore#HumanOverride",
+  marketplace: "AITBCProtocol#ServiceMarketplace",
+  workflows: "AITBCProtocol#Workflows",
 };
 
 const DEPLOYMENTS_DIR = path.join(import.meta.dirname, "../../deploy/deployments");
@@ -44,6 +55,8 @@ export async function loadProtocol(ethers: HardhatEthers, signer?: HardhatEthers
     registry: await ethers.getContractAt("AgentRegistry", addresses.registry, signer),
     constitution: await ethers.getContractAt("AgentConstitution", addresses.constitution, signer),
     humanOverride: await ethers.getContractAt("HumanOverride", addresses.humanOverride, signer),
+    marketplace: await ethers.getContractAt("ServiceMarketplace", addresses.marketplace, signer),
+    workflows: await ethers.getContractAt("Workflows", addresses.workflows, signer),
   };
 }
 
@@ -52,7 +65,7 @@ function readAddresses(chainId: bigint): Addresses {
   if (!existsSync(file)) {
     throw new Error(
       `no AITBC deployment found for chain ${chainId} (looked for ${file}). ` +
-        "Deploy with `npx hardhat ignition deploy deploy/modules/Core.ts --network <name>` or set AITBC_ADDRESSES.",
+        "Deploy with `npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name>` or set AITBC_ADDRESSES.",
     );
   }
   const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
@@ -107,6 +120,8 @@ export function describeError(error: unknown, protocol: Protocol): string {
       protocol.registry.interface,
       protocol.constitution.interface,
       protocol.humanOverride.interface,
+      protocol.marketplace.interface,
+      protocol.workflows.interface,
     ];
     for (const iface of interfaces) {
       const parsed = iface.parseError(data);

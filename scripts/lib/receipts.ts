@@ -1,6 +1,7 @@
 import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
 import type { AIToken, IAIToken } from "../../typechain-types/index.js";
+import { domainOf } from "./eip712.js";
 
 /** A compute receipt as the AIToken's EIP-712 `ComputeReceipt` type defines it. */
 export interface ComputeReceipt {
@@ -28,13 +29,7 @@ export const COMPUTE_RECEIPT_TYPES: Record<string, TypedDataField[]> = {
 
 /** The token's EIP-712 domain, read from the chain (EIP-5267), so it is right for any chain and address. */
 export async function receiptDomain(token: AIToken | IAIToken): Promise<TypedDataDomain> {
-  const domain = await (token as AIToken).eip712Domain();
-  return {
-    name: domain.name,
-    version: domain.version,
-    chainId: domain.chainId,
-    verifyingContract: domain.verifyingContract,
-  };
+  return domainOf(token as AIToken);
 }
 
 /** An attestor's signature over `receipt` (65 bytes, low-s, as ethers produces). */

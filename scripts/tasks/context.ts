@@ -1,6 +1,6 @@
 /** What every task action starts with: a connection, the signer it acts as, and the protocol's contracts. */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
@@ -35,9 +35,13 @@ export async function runTask<T>(
   }
 }
 
-/** Waits for a transaction and prints its hash, block and gas. */
-export async function confirm(label: string, tx: Promise<ContractTransactionResponse>): Promise<void> {
+/** Waits for a transaction, prints its hash, block and gas, and returns its receipt. */
+export async function confirm(
+  label: string,
+  tx: Promise<ContractTransactionResponse>,
+): Promise<ContractTransactionReceipt> {
   const receipt = await (await tx).wait();
   if (!receipt) throw new Error(`${label}: no receipt`);
   console.log(`${label}: tx ${receipt.hash} (block ${receipt.blockNumber}, gas ${receipt.gasUsed})`);
+  return receipt;
 }

@@ -14,6 +14,8 @@ const from = {
   defaultValue: "",
 } as const;
 
+const workload = { name: "workload", description: "Workload id", defaultValue: "" } as const;
+
 export const tasks = [
   emptyTask("agent", "Agent registry: register, declare-volume, stake, unstake, withdraw, slash, show").build(),
   task(["agent", "register"], "Register the --from account as an agent")
@@ -147,5 +149,104 @@ export const tasks = [
     .addOption(from)
     .addOption({ name: "files", description: "Comma-separated signed receipt JSON files", defaultValue: "" })
     .setAction(() => import("./receipt/mint.js"))
+    .build(),
+
+  emptyTask("market", "Service marketplace: offers, workloads, bids, results, settlement, disputes").build(),
+  task(["market", "list-service"], "List a service offer as the --from provider agent")
+    .addOption(from)
+    .addOption({ name: "serviceId", description: "Offer id: a label (<= 31 bytes) or 0x bytes32", defaultValue: "" })
+    .addOption({ name: "name", description: "Service name (its keccak256 is the service type)", defaultValue: "" })
+    .addOption({ name: "price", description: "Price per unit in AITBC", defaultValue: "" })
+    .addOption({ name: "capacity", description: "Max units in progress at once", defaultValue: "" })
+    .addOption({ name: "model", description: "Model: text (hashed) or 0x bytes32 commitment", defaultValue: "" })
+    .addOption({ name: "minAccuracy", description: "Minimum accuracy (basis points)", defaultValue: "0" })
+    .setAction(() => import("./market/list-service.js"))
+    .build(),
+  task(["market", "post"], "Post a workload with escrow as the --from client")
+    .addOption(from)
+    .addOption({ name: "serviceType", description: "Service name the offers must have", defaultValue: "" })
+    .addOption({ name: "model", description: "Model the offers must serve: text or 0x bytes32", defaultValue: "" })
+    .addOption({ name: "units", description: "Work units", defaultValue: "" })
+    .addOption({ name: "maxPrice", description: "Max price per unit in AITBC", defaultValue: "" })
+    .addOption({ name: "bidWindow", description: "Bidding window: seconds or 15m / 2h / 7d", defaultValue: "1h" })
+    .addOption({ name: "executionWindow", description: "Execution window after bidding", defaultValue: "1h" })
+    .addFlag({ name: "reopen", description: "Reopen for bids (instead of refunding) when the provider times out" })
+    .setAction(() => import("./market/post.js"))
+    .build(),
+  task(["market", "bid"], "Bid on a workload as the --from provider agent")
+    .addOption(from)
+    .addOption(workload)
+    .addOption({ name: "serviceId", description: "Your offer's id", defaultValue: "" })
+    .addOption({ name: "price", description: "Price per unit in AITBC", defaultValue: "" })
+    .addOption({ name: "proposal", description: "Proposal: text (hashed) or 0x bytes32", defaultValue: "" })
+    .setAction(() => import("./market/bid.js"))
+    .build(),
+  task(["market", "award"], "Award a bid (client), or the best bid after the deadline (anyone, no --bid)")
+    .addOption(from)
+    .addOption(workload)
+    .addOption({ name: "bid", description: "Bid index (omit for the automatic award)", defaultValue: "" })
+    .setAction(() => import("./market/award.js"))
+    .build(),
+  task(["market", "submit"], "Sign and submit a result as the assigned --from provider agent")
+    .addOption(from)
+    .addOption(workload)
+    .addOption({ name: "result", description: "Result: text (hashed) or 0x bytes32", defaultValue: "" })
+    .setAction(() => import("./market/submit.js"))
+    .build(),
+  task(["market", "accept"], "Accept a result (client) or finalize it after the challenge window (anyone)")
+    .addOption(from)
+    .addOption(workload)
+    .setAction(() => import("./market/settle.js"))
+    .build(),
+  task(["market", "dispute"], "Reject a submitted result within the challenge window (client)")
+    .addOption(from)
+    .addOption(workload)
+    .addOption({ name: "reason", description: "Reason: text (hashed) or 0x bytes32", defaultValue: "" })
+    .setAction(() => import("./market/dispute.js"))
+    .build(),
+  task(["market", "resolve"], "Resolve a dispute (validator agent or guardian)")
+    .addOption(from)
+    .addOption(workload)
+    .addOption({ name: "winner", description: "provider | client", defaultValue: "" })
+    .setAction(() => import("./market/resolve.js"))
+    .build(),
+  task(["market", "timeout"], "Slash a provider that missed its deadline; reopen or refund (anyone)")
+    .addOption(from)
+    .addOption(workload)
+    .setAction(() => import("./market/timeout.js"))
+    .build(),
+  task(["market", "show"], "Show a workload and its bids")
+    .addOption(workload)
+    .setAction(() => import("./market/show.js"))
+    .build(),
+
+  emptyTask("workflow", "Workflows: define, list, request executions, show status").build(),
+  task(["workflow", "define"], "Define a workflow from a JSON specification file")
+    .addOption(from)
+    .addOption({ name: "file", description: "Workflow JSON (see scripts/lib/workflow-spec.ts)", defaultValue: "" })
+    .setAction(() => import("./workflow/define.js"))
+    .build(),
+  task(["workflow", "list"], "List a workflow you own (price, subscription, access)")
+    .addOption(from)
+    .addOption({ name: "workflow", description: "Workflow id", defaultValue: "" })
+    .addOption({ name: "title", description: "Title", defaultValue: "" })
+    .addOption({ name: "description", description: "Description", defaultValue: "" })
+    .addOption({ name: "tags", description: "Comma-separated tags", defaultValue: "" })
+    .addOption({ name: "price", description: "Price per execution in AITBC", defaultValue: "0" })
+    .addOption({ name: "subscription", description: "Price per 30 days in AITBC", defaultValue: "0" })
+    .addFlag({ name: "restricted", description: "Only authorised users and subscribers may execute it" })
+    .setAction(() => import("./workflow/list.js"))
+    .build(),
+  task(["workflow", "request"], "Request an execution and escrow its budget")
+    .addOption(from)
+    .addOption({ name: "workflow", description: "Workflow id", defaultValue: "" })
+    .addOption({ name: "inputs", description: "Inputs: text (hashed) or 0x bytes32", defaultValue: "" })
+    .addOption({ name: "budget", description: "Budget in AITBC", defaultValue: "" })
+    .addOption({ name: "listing", description: "Listing id (omit: owner's direct execution)", defaultValue: "" })
+    .setAction(() => import("./workflow/request.js"))
+    .build(),
+  task(["workflow", "show"], "Show an execution's status, steps, cost and receipt")
+    .addOption({ name: "execution", description: "Execution id", defaultValue: "" })
+    .setAction(() => import("./workflow/show.js"))
     .build(),
 ];

@@ -31,11 +31,20 @@ export const DECISION = { None: 0n, Granted: 1n, Denied: 2n } as const;
 
 export const HOUR = 3600n;
 export const DAY = 86_400n;
-/** The fixture's unbonding delay (test/helpers/fixture.ts). */
+/** The fixture's unbonding delay (test/helpers/fixture.ts): the shortest the registry accepts. */
 export const UNBONDING_DELAY = 3600n;
+/** AgentRegistry.MIN_UNBONDING_DELAY. */
+export const MIN_UNBONDING_DELAY = 3600n;
 /** Core.ts defaults: 1,000 AITBC minimum stake, bond of 10% of the expected daily volume. */
 export const MIN_STAKE = 1_000n * AITBC;
 export const BOND_BPS = 1_000n;
+
+/**
+ * A daily volume for agents that need to move tokens in a test: the deployment default's maxDailyVolume, so an
+ * agent declaring it starts with exactly DEFAULT_CONSTRAINTS (an agent's daily volume limit never exceeds the
+ * volume it declared; with 0 declared it can transfer nothing).
+ */
+export const DECLARED_VOLUME = DEFAULT_CONSTRAINTS.maxDailyVolume;
 
 /** The bit of `actionType` in an action bitmask. */
 export function bit(actionType: number): bigint {
@@ -52,7 +61,16 @@ export function constraintsTuple(c: Constraints): bigint[] {
   return [c.maxStake, c.maxDailyVolume, c.maxGasPerDay, c.allowedActions, c.humanApprovalActions];
 }
 
-/** A valid registration, some fields replaced. */
+/** The constraints an agent declaring `declaredDailyVolume` is enrolled with: the defaults, volume capped. */
+export function enrolledConstraints(
+  declaredDailyVolume: bigint,
+  defaults: Constraints = DEFAULT_CONSTRAINTS,
+): Constraints {
+  const maxDailyVolume = defaults.maxDailyVolume < declaredDailyVolume ? defaults.maxDailyVolume : declaredDailyVolume;
+  return { ...defaults, maxDailyVolume };
+}
+
+/** A valid registration (0 expected daily volume unless replaced), some fields replaced. */
 export function registration(
   operator: string,
   overrides: Partial<IAgentRegistry.RegistrationStruct> = {},
@@ -108,7 +126,8 @@ export async function registerAgent(
 
 /**
  * Registers `agent`, funds it with `stake` (rounded up to whole AITBC) through a receipt, approves the registry
- * and stakes `stake`. Returns the agent id.
+ * and stakes `stake`. Returns the agent id. To be active, `stake` must cover
+ * `requiredStakeFor(overrides.expectedDailyVolume)`.
  */
 export async function registerAndStake(
   core: Core,

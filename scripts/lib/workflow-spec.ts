@@ -1,0 +1,112 @@
+/**
+ * Workflow specifications as JSON files (what `workflow define` reads and keepers rebuild), converted to the
+ * on-chain `IWorkflows.WorkflowSpec`. Steps name their dependencies by id; errors name the file and the field.
+ *
+ * {
+ *   "name": "iris-pipeline",
+ *   "maxExecutionTime": "1h",            // seconds or 15m / 2h / 7d
+ *   "maxBudget": "100",                  // AITBC
+ *   "verification": "basic",             // basic | full | zk
+ *   "steps": [
+ *     { "id": "normalize", "type": "data-processing", "output": "features" },
+ *     { "id": "classify", "type": "inference", "model": "iris-mlp-v1", "dependsOn": ["normalize"],
+ *       "input": "normalize.features", "timeout": 30, "maxRetries": 2, "retryBackoff": 5, "requiresProof": true }
+ *   ]
+ * }
+ */
+import { readFileSync } from "node:fs";
+
+import { id, parseUnits, ZeroHash } from "ethers";
+
+import type { IWorkflows } from "../../typechain-types/index.js";
+
+export const STEP_TYPES = ["inference", "training", "data-processing"] as const;
+export const VERIFICATION_LEVELS = ["basic", "full", "zk"] as const;
+
+type Json = Record<string, unknown>;
+
+export function readWorkflowSpec(file: string): IWorkflows.WorkflowSpecStruct {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`${file}: cannot read a JSON workflow (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return toWorkflowSpec(raw, file);
+}
+
+export function toWorkflowSpec(raw: unknown, where = "workflow"): IWorkflows.WorkflowSpecStruct {
+  const fail = (field: string, message: string): never => {
+    throw new Error(`${where}: ${field} ${message}`);
+  };
+  if (typeof raw !== "object" || raw === null) fail("(root)", "must be an object");
+  const spec = raw as Json;
+  const name = spec.name;
+  if (typeof name !== "string" || name === "") fail("name", "must be a non-empty string");
+  const steps = spec.steps;
+  if (!Array.isArray(steps) || steps.length === 0) fail("steps", "must be a non-empty array");
+  const list = steps as Json[];
+  const index = new Map<string, number>();
+  list.forEach((step, i) => {
+    const stepId = step.id;
+    if (typeof stepId !== "string" || stepId === "") fail(`steps[${i}].id`, "must be a non-empty string");
+    if (index.has(stepId as string)) fail(`steps[${i}].id`, `"${String(stepId)}" is used twice`);
+    index.set(stepId as string, i);
+  });
+  const str = (v: unknown, field: string): string => {
+    if (v === undefined) return "";
+    if (typeof v !== "string") fail(field, "must be a string");
+    return v as string;
+  };
+  const int = (v: unknown, field: string, max: number): number => {
+    if (v === undefined) return 0;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) fail(field, `must be an integer 0..${max}`);
+    return v as number;
+  };
+  return {
+    name: name as string,
+    maxExecutionTime: seconds(spec.maxExecutionTime, `${where}: maxExecutionTime`),
+    maxBudget: amount(spec.maxBudget, `${where}: maxBudget`),
+    verification: choice(spec.verification ?? "basic", VERIFICATION_LEVELS, `${where}: verification`),
+    steps: list.map((step, i) => {
+      const at = `steps[${i}]`;
+      const deps = step.dependsOn ?? [];
+      if (!Array.isArray(deps)) fail(`${at}.dependsOn`, "must be an array of step ids");
+      const model = str(step.model, `${at}.model`);
+      return {
+        stepType: choice(step.type, STEP_TYPES, `${where}: ${at}.type`),
+        model: model === "" ? ZeroHash : model.startsWith("0x") ? model : id(model),
+        inputMapping: str(step.input, `${at}.input`),
+        outputMapping: str(step.output, `${at}.output`),
+        timeout: int(step.timeout, `${at}.timeout`, 2 ** 32 - 1),
+        maxRetries: int(step.maxRetries, `${at}.maxRetries`, 255),
+        retryBackoff: int(step.retryBackoff, `${at}.retryBackoff`, 2 ** 32 - 1),
+        requiresProof: step.requiresProof === true,
+        dependsOn: (deps as unknown[]).map((d, k) => {
+          const target = typeof d === "string" ? index.get(d) : undefined;
+          if (target === undefined) fail(`${at}.dependsOn[${k}]`, `"${String(d)}" is not a step id`);
+          return target as number;
+        }),
+      };
+    }),
+  };
+}
+
+function seconds(v: unknown, field: string): bigint {
+  if (typeof v === "number" && Number.isInteger(v) && v > 0) return BigInt(v);
+  const m = typeof v === "string" ? /^(\d+)([smhd]?)$/.exec(v) : null;
+  if (!m?.[1]) throw new Error(`${field} must be seconds or 15m / 2h / 7d`);
+  return BigInt(m[1]) * ({ "": 1n, s: 1n, m: 60n, h: 3600n, d: 86_400n }[m[2] ?? ""] ?? 1n);
+}
+
+function amount(v: unknown, field: string): bigint {
+  if (typeof v !== "string" || !/^\d+(\.\d{1,18})?$/.test(v))
+    throw new Error(`${field} must be a number of AITBC as a string`);
+  return parseUnits(v, 18);
+}
+
+function choice(v: unknown, choices: readonly string[], field: string): number {
+  const i = typeof v === "string" ? choices.indexOf(v) : -1;
+  if (i < 0) throw new Error(`${field} must be one of ${choices.join(", ")}`);
+  return i;
+}

@@ -1,0 +1,48 @@
+import { id, ZeroHash } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { parseDuration, parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
+import { aitbc } from "../../lib/format.js";
+import { confirm, runTask } from "../context.js";
+
+interface Args {
+  from: string;
+  serviceType: string;
+  model: string;
+  units: string;
+  maxPrice: string;
+  bidWindow: string;
+  executionWindow: string;
+  reopen: boolean;
+}
+
+/** A client (--from) posts a workload and escrows units × max price (approving the marketplace if needed). */
+export default async function post(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
+  return runTask(hre, args.from, async ({ ethers, signer, protocol }) => {
+    const now = BigInt((await ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+    const bidDeadline = now + parseDuration("bidWindow", args.bidWindow);
+    const request = {
+      serviceType: args.serviceType === "" ? ZeroHash : id(args.serviceType),
+      modelHash: args.model === "" ? ZeroHash : parseHash("model", args.model),
+      units: parseInteger("units", args.units, { min: 1n }),
+      maxPricePerUnit: parseTokenAmount("maxPrice", args.maxPrice),
+      bidDeadline,
+      executionDeadline: bidDeadline + parseDuration("executionWindow", args.executionWindow),
+      verification: 0,
+      reopenOnTimeout: args.reopen,
+    };
+    const { token, marketplace } = protocol;
+    const escrow = request.units * request.maxPricePerUnit;
+    const market = await marketplace.getAddress();
+    if ((await token.allowance(signer.address, market)) < escrow) {
+      await confirm("approve", token.approve(market, escrow));
+    }
+    await confirm("postWorkload", marketplace.postWorkload(request));
+    const workloadId = await marketplace.workloadCount();
+    console.log(
+      `workload #${workloadId}: ${request.units} units at most ${aitbc(request.maxPricePerUnit)} each; ` +
+        `escrowed ${aitbc(escrow)}; bids until ${new Date(Number(bidDeadline) * 1000).toISOString()}`,
+    );
+    return workloadId;
+  });
+}

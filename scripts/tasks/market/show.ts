@@ -1,0 +1,36 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { parseInteger } from "../../lib/args.js";
+import { aitbc, label } from "../../lib/format.js";
+import { runTask } from "../context.js";
+
+interface Args {
+  workload: string;
+}
+
+const STATUSES = ["none", "open", "awarded", "submitted", "disputed", "settled", "refunded", "cancelled"];
+
+/** Shows a workload and its bids. */
+export default async function show(args: Args, hre: HardhatRuntimeEnvironment): Promise<string> {
+  return runTask(hre, "", async ({ protocol }) => {
+    const workloadId = parseInteger("workload", args.workload, { min: 1n });
+    const { marketplace } = protocol;
+    const w = await marketplace.getWorkload(workloadId);
+    const when = (t: bigint) => (t === 0n ? "-" : new Date(Number(t) * 1000).toISOString());
+    const lines = [
+      `workload #${workloadId} (round ${w.round}): ${STATUSES[Number(w.status)] ?? w.status}`,
+      `  client          ${w.client}`,
+      `  units           ${w.units} at most ${aitbc(w.maxPricePerUnit)} each`,
+      `  bids until      ${when(w.bidDeadline)}; result due ${when(w.executionDeadline)}`,
+      `  provider        ${w.providerId === 0n ? "-" : `agent #${w.providerId} (${label(w.serviceId)}) at ${aitbc(w.pricePerUnit)}`}`,
+      `  result          ${w.resultHash}${w.submittedAt === 0n ? "" : ` at ${when(w.submittedAt)}`}`,
+    ];
+    const bids = await marketplace.getBids(workloadId);
+    bids.forEach((b, i) => {
+      lines.push(`  bid #${i}          agent #${b.providerId} via ${label(b.serviceId)} at ${aitbc(b.pricePerUnit)}`);
+    });
+    const text = lines.join("\n");
+    console.log(text);
+    return text;
+  });
+}

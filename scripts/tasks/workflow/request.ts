@@ -1,0 +1,42 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
+import { aitbc } from "../../lib/format.js";
+import { confirm, runTask } from "../context.js";
+
+interface Args {
+  from: string;
+  workflow: string;
+  inputs: string;
+  budget: string;
+  listing: string;
+}
+
+/** Requests an execution of a workflow and escrows its budget (plus the listing's price). */
+export default async function request(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
+  return runTask(hre, args.from, async ({ signer, protocol }) => {
+    const workflowId = parseInteger("workflow", args.workflow, { min: 1n });
+    const inputsHash = parseHash("inputs", args.inputs);
+    const budget = parseTokenAmount("budget", args.budget);
+    const listingId = args.listing === "" ? 0n : parseInteger("listing", args.listing, { min: 1n });
+    const { token, workflows } = protocol;
+    const price = listingId === 0n ? 0n : (await workflows.getListing(listingId)).executionPrice;
+    const address = await workflows.getAddress();
+    if ((await token.allowance(signer.address, address)) < budget + price) {
+      await confirm("approve", token.approve(address, budget + price));
+    }
+    const receipt = await confirm(
+      "requestExecution",
+      workflows.requestExecution(workflowId, inputsHash, budget, listingId),
+    );
+    const event = receipt.logs
+      .map((log) => workflows.interface.parseLog(log))
+      .find((parsed) => parsed?.name === "ExecutionRequested");
+    const executionId = event?.args[0] as bigint | undefined;
+    if (executionId === undefined) throw new Error("no ExecutionRequested event");
+    console.log(
+      `execution #${executionId} of workflow #${workflowId}: budget ${aitbc(budget)} escrowed, waiting for a keeper`,
+    );
+    return executionId;
+  });
+}
