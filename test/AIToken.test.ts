@@ -395,6 +395,19 @@ describe("AIToken", function () {
   });
 
   describe("mintFromReceipts", function () {
+    it("reverts HumanOverrideEmergencyStopped while stopped, even for a batch whose receipts would all be skipped", async function () {
+      const { token, humanOverride, guardian, attestor, agent, client, domain } =
+        await networkHelpers.loadFixture(coreFixture);
+      const receipt = await makeReceipt({ provider: agent.address, client: client.address });
+      const signature = await signReceipt(attestor, domain, receipt);
+      await token.mintFromReceipt(receipt, signature);
+      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
+      await expect(token.mintFromReceipts([receipt], [signature])).to.be.revertedWithCustomError(
+        humanOverride,
+        "HumanOverrideEmergencyStopped",
+      );
+    });
+
     it("mints a batch: total returned, one ReceiptMinted per receipt, one Transfer per distinct provider", async function () {
       const { token, attestor, agent, agent2, operator, client, outsider, domain } =
         await networkHelpers.loadFixture(coreFixture);
@@ -653,15 +666,21 @@ describe("AIToken", function () {
       expect(await token.isReceiptMinted(key)).to.equal(false);
     });
 
-    it("spends the key as keccak256(abi.encode(coordinator, receiptKey))", async function () {
-      const { token, coordinator, agent } = await networkHelpers.loadFixture(coreFixture);
+    it("keeps coordinator keys apart from attested ids, even an id equal to keccak256(abi.encode(coordinator, key))", async function () {
+      const { token, coordinator, agent, attestor, client, domain } = await networkHelpers.loadFixture(coreFixture);
       const key = ethers.id("nullifier namespaced");
-      const spentKey = ethers.keccak256(
+      const collidingId = ethers.keccak256(
         ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [coordinator.address, key]),
       );
-      expect(await token.isReceiptMinted(spentKey)).to.equal(false);
+      // An attested receipt whose id is the coordinator's hashed key does not spend that key...
+      const receipt = await makeReceipt({ receiptId: collidingId, provider: agent.address, client: client.address });
+      await token.mintFromReceipt(receipt, await signReceipt(attestor, domain, receipt));
+      expect(await token.isReceiptMinted(collidingId)).to.equal(true);
+      expect(await token.isVerifiedReceiptMinted(coordinator.address, key)).to.equal(false);
+      // ...so the coordinator still mints with it, and that does not touch the attested set.
       await token.connect(coordinator).mintFromVerifiedReceipt(key, agent.address, 1n);
-      expect(await token.isReceiptMinted(spentKey)).to.equal(true);
+      expect(await token.isVerifiedReceiptMinted(coordinator.address, key)).to.equal(true);
+      expect(await token.isReceiptMinted(key)).to.equal(false);
     });
 
     it("reverts AccessControlUnauthorizedAccount for callers without COORDINATOR_ROLE", async function () {

@@ -493,11 +493,14 @@ describe("AgentRegistry", function () {
       expect(await registry.isActive(AGENT_ID)).to.be.true;
     });
 
-    it("reverts AgentRegistryStakeBelowRequired for an agent that never staked, even for volume 0", async function () {
-      const { registry, agent } = await load();
-      await expect(registry.connect(agent).declareDailyVolume(0n))
+    it("reverts AgentRegistryStakeBelowRequired when raising without the bond, but always lets the volume fall", async function () {
+      const { registry, constitution, agent } = await load();
+      const declared = (await registry.getAgent(AGENT_ID)).expectedDailyVolume;
+      await expect(registry.connect(agent).declareDailyVolume(declared + 1n))
         .to.be.revertedWithCustomError(registry, "AgentRegistryStakeBelowRequired")
-        .withArgs(AGENT_ID, 0n, MIN_STAKE);
+        .withArgs(AGENT_ID, 0n, requiredStakeFor(declared + 1n));
+      await registry.connect(agent).declareDailyVolume(0n); // never staked, yet it may lower
+      expect(await constitution.declaredVolumeOf(agent.address)).to.equal(0n);
     });
 
     it("reverts AgentConstitutionAboveBound above the constitution's maxDailyVolume bound, even when bonded", async function () {

@@ -152,11 +152,14 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         uint256 gasStart = gasleft();
         (uint256 agentId, Agent storage a) = _callerAgent();
         _requireStatus(agentId, a, AgentStatus.Active);
+        // The constitution bounds the volume first (a clear error, and no overflow in the bond below).
+        _constitution.setDeclaredVolume(msg.sender, expectedDailyVolume);
+        bool raising = expectedDailyVolume > a.expectedDailyVolume;
         a.expectedDailyVolume = expectedDailyVolume;
         uint256 required = _requiredStake(a);
-        if (a.stake < required) revert AgentRegistryStakeBelowRequired(agentId, a.stake, required);
+        // Lowering is always allowed (it frees bond, e.g. after a slash); raising needs the bond staked.
+        if (raising && a.stake < required) revert AgentRegistryStakeBelowRequired(agentId, a.stake, required);
         emit DailyVolumeDeclared(agentId, expectedDailyVolume);
-        _constitution.setDeclaredVolume(msg.sender, expectedDailyVolume);
         _enforce(msg.sender, ActionTypes.UPDATE_PROFILE, 0, gasStart);
     }
 

@@ -136,8 +136,8 @@ interface IAgentRegistry {
         bytes32[] calldata capabilities
     ) external;
 
-    /// @notice Declares a new expected daily volume (the caller, an agent). Its bond must already be staked; the
-    /// constitution's daily volume limit never exceeds it.
+    /// @notice Declares a new expected daily volume (the caller, an agent). Raising it needs its bond already
+    /// staked; lowering it is always allowed. The constitution's daily volume limit never exceeds it.
     function declareDailyVolume(uint256 expectedDailyVolume) external;
 
     /// @notice Adds `amount` AIToken from the caller (an agent) to its stake. Needs an allowance. Bounded by the

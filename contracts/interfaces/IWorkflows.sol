@@ -72,8 +72,9 @@ interface IWorkflows {
         bytes signature;
     }
 
-    /// @notice Seed 003's AgentExecution. `receipt` is the running commitment over the step records
-    /// (receipt_k = keccak256(receipt_{k-1}, step, provider, inputHash, outputHash, cost)).
+    /// @notice Seed 003's AgentExecution. `receipt` is the running commitment over the step records:
+    /// receipt_0 = keccak256(abi.encode(executionId, workflowId, inputsHash)), then for each record in order
+    /// receipt_k = keccak256(abi.encode(receipt_{k-1}, step, provider, inputHash, outputHash, cost)).
     struct Execution {
         address client;
         ExecutionStatus status;

@@ -44,6 +44,7 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
 
     uint256 private _rewardRate;
     mapping(bytes32 receiptId => bool minted) private _minted;
+    mapping(bytes32 coordinatorKey => bool minted) private _verifiedMinted;
 
     constructor(
         address admin,
@@ -79,7 +80,7 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
     function mintFromReceipts(
         ComputeReceipt[] calldata receipts,
         bytes[] calldata signatures
-    ) external returns (uint256 total) {
+    ) external whenNotStopped returns (uint256 total) {
         uint256 count = receipts.length;
         if (count == 0) revert AITokenEmptyBatch();
         if (count != signatures.length) revert AITokenLengthMismatch(count, signatures.length);
@@ -114,6 +115,7 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         uint256 units
     ) external onlyRole(COORDINATOR_ROLE) returns (uint256 amount) {
         amount = _spendReceipt(
+            true,
             _verifiedKey(msg.sender, receiptKey),
             receiptKey,
             provider,
@@ -160,7 +162,7 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
 
     /// @inheritdoc IAIToken
     function isVerifiedReceiptMinted(address coordinator, bytes32 receiptKey) external view returns (bool) {
-        return _minted[_verifiedKey(coordinator, receiptKey)];
+        return _verifiedMinted[_verifiedKey(coordinator, receiptKey)];
     }
 
     /// @inheritdoc IAIToken
@@ -178,6 +180,7 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         if (!hasRole(ATTESTOR_ROLE, signer)) revert AITokenSignerNotAttestor(receipt.receiptId, signer);
         return
             _spendReceipt(
+                false,
                 receipt.receiptId,
                 receipt.receiptId,
                 receipt.provider,
@@ -187,10 +190,11 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
             );
     }
 
-    /// @dev The single gate of new supply: spends `spentKey` once and returns the reward (units × rate) that the
+    /// @dev The single gate of new supply: spends `spentKey` (in the attested or the coordinator set) once and returns the reward (units × rate) that the
     /// caller then mints to `provider`. `receiptId` is the id the event reports; `verifier` is who vouched for the
     /// receipt: the attestor that signed it, or the coordinator module that verified it.
     function _spendReceipt(
+        bool verified,
         bytes32 spentKey,
         bytes32 receiptId,
         address provider,
@@ -198,13 +202,15 @@ contract AIToken is IAIToken, ERC20Capped, ERC20Permit, AccessControl, SafetyGua
         uint256 units,
         address verifier
     ) private returns (uint256 amount) {
-        if (_minted[spentKey]) revert AITokenReceiptAlreadyMinted(receiptId);
+        // Attested ids and coordinator keys live in separate sets: neither door can spend the other's keys.
+        mapping(bytes32 => bool) storage spent = verified ? _verifiedMinted : _minted;
+        if (spent[spentKey]) revert AITokenReceiptAlreadyMinted(receiptId);
         if (units == 0) revert AITokenZeroUnits(receiptId);
         if (provider == address(0)) revert AITokenZeroAddress();
         uint256 rate = _rewardRate;
         uint256 maxUnits = type(uint256).max / rate;
         if (units > maxUnits) revert AITokenUnitsTooLarge(receiptId, units, maxUnits);
-        _minted[spentKey] = true;
+        spent[spentKey] = true;
         amount = units * rate;
         emit ReceiptMinted(receiptId, provider, verifier, client, units, amount);
     }

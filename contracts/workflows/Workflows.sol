@@ -160,6 +160,8 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         e.workflowId = uint64(workflowId);
         e.budget = uint128(budget); // budget <= maxBudget <= uint128 max
         e.inputsHash = inputsHash;
+        // The receipt chain starts from the execution itself, so it commits to the workflow and the inputs.
+        e.receipt = keccak256(abi.encode(executionId, workflowId, inputsHash));
         e.listingId = uint64(listingId);
         e.listingFee = uint128(fee);
         _totalHeld += budget + fee;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ERC20Capped} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Capped.sol";
 
 import {IAIToken} from "../../contracts/interfaces/IAIToken.sol";
@@ -157,20 +158,181 @@ contract AITokenTest is CoreFixture {
         assertEq(token.balanceOf(other), expectedOther, "other provider");
         assertEq(token.balanceOf(provider), expectedTotal - expectedOther, "provider");
 
+        // Submitting the same batch again skips every receipt: nothing mints twice, and nothing reverts.
+        for (uint256 i = 0; i < receipts.length; ++i) {
+            vm.expectEmit(address(token));
+            emit IAIToken.ReceiptSkipped(receipts[i].receiptId);
+        }
+        assertEq(token.mintFromReceipts(receipts, signatures), 0, "replayed batch mints nothing");
+        assertEq(token.totalSupply(), expectedTotal, "supply unchanged by the replayed batch");
+
+        // A single receipt of the batch still reverts on its own door.
         vm.expectRevert(abi.encodeWithSelector(IAIToken.AITokenReceiptAlreadyMinted.selector, receipts[0].receiptId));
-        token.mintFromReceipts(receipts, signatures);
+        token.mintFromReceipt(receipts[0], signatures[0]);
     }
 
-    function test_mintFromReceipts_duplicateInBatchReverts() public {
+    function test_mintFromReceipts_duplicateInBatchMintsOnce() public {
         IAIToken.ComputeReceipt[] memory receipts = new IAIToken.ComputeReceipt[](2);
         bytes[] memory signatures = new bytes[](2);
         receipts[0] = _receipt(provider, 5);
         signatures[0] = _sign(ATTESTOR_KEY, receipts[0]);
         receipts[1] = receipts[0];
         signatures[1] = signatures[0];
-        vm.expectRevert(abi.encodeWithSelector(IAIToken.AITokenReceiptAlreadyMinted.selector, receipts[0].receiptId));
+        vm.expectEmit(address(token));
+        emit IAIToken.ReceiptMinted(receipts[0].receiptId, provider, attestor, receipts[0].client, 5, 5 * REWARD_RATE);
+        vm.expectEmit(address(token));
+        emit IAIToken.ReceiptSkipped(receipts[0].receiptId);
+        uint256 total = token.mintFromReceipts(receipts, signatures);
+        assertEq(total, 5 * REWARD_RATE, "minted once");
+        assertEq(token.totalSupply(), 5 * REWARD_RATE, "supply");
+        assertEq(token.balanceOf(provider), 5 * REWARD_RATE, "provider");
+    }
+
+    /// @dev Expects the event of one batch entry (skipped, or minted for units × rate) and returns what it mints.
+    function _expectBatchEntry(IAIToken.ComputeReceipt memory r, bool skipped) internal returns (uint256 amount) {
+        vm.expectEmit(address(token));
+        if (skipped) {
+            emit IAIToken.ReceiptSkipped(r.receiptId);
+            return 0;
+        }
+        amount = r.units * REWARD_RATE;
+        emit IAIToken.ReceiptMinted(r.receiptId, r.provider, attestor, r.client, r.units, amount);
+    }
+
+    struct SkipCase {
+        IAIToken.ComputeReceipt[] distinct;
+        bytes[] distinctSigs;
+        IAIToken.ComputeReceipt[] batch;
+        bytes[] signatures;
+        uint256 supply0;
+        uint256 other0;
+        uint256 expectedTotal;
+        uint256 expectedOther;
+    }
+
+    address internal constant OTHER_PROVIDER = address(0x9802);
+
+    /// @dev A batch mixes fresh receipts, receipts already minted alone (front-run), and repeats of its own
+    /// entries: the supply grows by exactly the fresh receipts, each once, and every other entry is skipped.
+    function testFuzz_mintFromReceipts_skipsMintedReceipts(
+        uint256[6] memory units,
+        uint8 mintedMask,
+        uint8 repeatMask,
+        uint8 providerMask
+    ) public {
+        SkipCase memory c;
+        c.distinct = new IAIToken.ComputeReceipt[](units.length);
+        c.distinctSigs = new bytes[](units.length);
+        uint256 count;
+        for (uint256 i = 0; i < units.length; ++i) {
+            address to = (providerMask >> i) & 1 == 1 ? OTHER_PROVIDER : provider;
+            c.distinct[i] = _receipt(to, bound(units[i], 1, 1_000_000));
+            c.distinctSigs[i] = _sign(ATTESTOR_KEY, c.distinct[i]);
+            if ((mintedMask >> i) & 1 == 1) token.mintFromReceipt(c.distinct[i], c.distinctSigs[i]);
+            count += (repeatMask >> i) & 1 == 1 ? 2 : 1;
+        }
+        c.supply0 = token.totalSupply();
+        c.other0 = token.balanceOf(OTHER_PROVIDER);
+
+        // Each receipt, and right after it its repeat when asked for; the event each entry must emit, in order.
+        c.batch = new IAIToken.ComputeReceipt[](count);
+        c.signatures = new bytes[](count);
+        uint256 k;
+        for (uint256 i = 0; i < units.length; ++i) {
+            uint256 copies = (repeatMask >> i) & 1 == 1 ? 2 : 1;
+            for (uint256 n = 0; n < copies; ++n) {
+                c.batch[k] = c.distinct[i];
+                c.signatures[k] = c.distinctSigs[i];
+                uint256 amount = _expectBatchEntry(c.distinct[i], n == 1 || (mintedMask >> i) & 1 == 1);
+                c.expectedTotal += amount;
+                if (c.distinct[i].provider == OTHER_PROVIDER) c.expectedOther += amount;
+                ++k;
+            }
+        }
+
+        uint256 total = token.mintFromReceipts(c.batch, c.signatures);
+        assertEq(total, c.expectedTotal, "total == the receipts not minted before");
+        assertEq(token.totalSupply(), c.supply0 + c.expectedTotal, "supply grows by exactly the unminted receipts");
+        assertEq(token.balanceOf(OTHER_PROVIDER), c.other0 + c.expectedOther, "other provider");
+        assertEq(
+            token.balanceOf(provider) + token.balanceOf(OTHER_PROVIDER),
+            token.totalSupply(),
+            "providers hold the supply"
+        );
+        for (uint256 i = 0; i < units.length; ++i) {
+            assertTrue(token.isReceiptMinted(c.distinct[i].receiptId), "every receipt spent");
+        }
+    }
+
+    /// @dev Skipping is for receipts already minted only: an invalid fresh receipt still sinks the whole batch.
+    function test_mintFromReceipts_invalidReceiptStillRevertsTheBatch() public {
+        IAIToken.ComputeReceipt[] memory receipts = new IAIToken.ComputeReceipt[](3);
+        bytes[] memory signatures = new bytes[](3);
+        receipts[0] = _receipt(provider, 1);
+        signatures[0] = _sign(ATTESTOR_KEY, receipts[0]);
+        token.mintFromReceipt(receipts[0], signatures[0]);
+        receipts[1] = _receipt(provider, 2);
+        signatures[1] = _sign(ATTESTOR_KEY, receipts[1]);
+        receipts[2] = _receipt(provider, 3);
+        signatures[2] = _sign(0xBAD, receipts[2]);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IAIToken.AITokenSignerNotAttestor.selector, receipts[2].receiptId, vm.addr(0xBAD))
+        );
         token.mintFromReceipts(receipts, signatures);
-        assertEq(token.totalSupply(), 0, "nothing minted");
+        assertFalse(token.isReceiptMinted(receipts[1].receiptId), "valid fresh receipt not spent either");
+        assertEq(token.totalSupply(), REWARD_RATE, "only the earlier single mint");
+    }
+
+    // ---------------------------------------------------------------- verified receipts
+
+    /// @dev A coordinator's key is spent as (coordinator, key): another coordinator's identical key and an
+    /// attested receipt whose id is that key are other receipts, in either order.
+    function testFuzz_mintFromVerifiedReceipt_keysNamespacedPerCoordinator(
+        bytes32 key,
+        uint256 units,
+        bool attestedFirst
+    ) public {
+        units = bound(units, 1, 1_000_000);
+        address coordinatorA = address(0xC00A);
+        address coordinatorB = address(0xC00B);
+        token.grantRole(token.COORDINATOR_ROLE(), coordinatorA);
+        token.grantRole(token.COORDINATOR_ROLE(), coordinatorB);
+        IAIToken.ComputeReceipt memory receipt = _receipt(provider, units);
+        receipt.receiptId = key;
+        bytes memory signature = _sign(ATTESTOR_KEY, receipt);
+
+        if (attestedFirst) token.mintFromReceipt(receipt, signature);
+
+        vm.prank(coordinatorA);
+        assertEq(token.mintFromVerifiedReceipt(key, provider, units), units * REWARD_RATE, "A mints");
+        assertTrue(token.isVerifiedReceiptMinted(coordinatorA, key), "spent for A");
+        assertFalse(token.isVerifiedReceiptMinted(coordinatorB, key), "not for B");
+        assertEq(token.isReceiptMinted(key), attestedFirst, "the attested door is separate");
+
+        vm.expectRevert(abi.encodeWithSelector(IAIToken.AITokenReceiptAlreadyMinted.selector, key));
+        vm.prank(coordinatorA);
+        token.mintFromVerifiedReceipt(key, provider, units);
+
+        vm.prank(coordinatorB);
+        token.mintFromVerifiedReceipt(key, provider, units);
+        assertTrue(token.isVerifiedReceiptMinted(coordinatorB, key), "spent for B");
+
+        if (!attestedFirst) token.mintFromReceipt(receipt, signature);
+        assertTrue(token.isReceiptMinted(key), "attested receipt minted too");
+        assertEq(token.totalSupply(), 3 * units * REWARD_RATE, "three distinct receipts");
+        assertEq(token.balanceOf(provider), token.totalSupply(), "all to the provider");
+    }
+
+    function test_mintFromVerifiedReceipt_onlyCoordinator() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                address(this),
+                token.COORDINATOR_ROLE()
+            )
+        );
+        token.mintFromVerifiedReceipt(bytes32(uint256(1)), provider, 1);
     }
 
     function test_mintFromReceipts_emptyAndMismatchedRevert() public {

@@ -2,8 +2,14 @@
 pragma solidity ^0.8.28;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
+import {AgentRegistry} from "../../contracts/agents/AgentRegistry.sol";
+import {IAgentConstitution} from "../../contracts/interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../../contracts/interfaces/IAgentRegistry.sol";
+import {IHumanOverride} from "../../contracts/interfaces/IHumanOverride.sol";
+import {ReentrantToken} from "../../contracts/test/ReentrantToken.sol";
 import {CoreFixture} from "./utils/CoreFixture.sol";
 
 contract AgentRegistryTest is CoreFixture {
@@ -38,6 +44,165 @@ contract AgentRegistryTest is CoreFixture {
         vm.prank(agent);
         vm.expectRevert(abi.encodeWithSelector(IAgentRegistry.AgentRegistryAlreadyRegistered.selector, agent, agentId));
         registry.register(_registration(operator, 0));
+    }
+
+    function testFuzz_register_operatorCannotBeTheAgent(address who) public {
+        vm.assume(who != address(0) && who != agent);
+        vm.expectRevert(abi.encodeWithSelector(IAgentRegistry.AgentRegistryOperatorIsAgent.selector, who));
+        vm.prank(who);
+        registry.register(_registration(who, 0));
+        assertFalse(constitution.isEnrolled(who), "not enrolled");
+    }
+
+    function test_register_frozenCallerReverts() public {
+        address candidate = address(0xCA4D);
+        vm.prank(guardian);
+        humanOverride.freeze(candidate, "known bad key");
+        vm.expectRevert(abi.encodeWithSelector(IAgentRegistry.AgentRegistryCallerFrozen.selector, candidate));
+        vm.prank(candidate);
+        registry.register(_registration(operator, 0));
+
+        vm.prank(guardian);
+        humanOverride.unfreeze(candidate);
+        vm.prank(candidate);
+        registry.register(_registration(operator, 0));
+        assertTrue(constitution.isEnrolled(candidate), "registers once unfrozen");
+    }
+
+    function testFuzz_register_declaredVolumeReachesTheConstitution(uint256 volume) public {
+        volume = bound(volume, 0, BOUND_MAX_DAILY_VOLUME);
+        address candidate = address(0xCA4D);
+        uint256 id = _registerAgent(candidate, operator, volume);
+        assertEq(registry.getAgent(id).expectedDailyVolume, volume, "registry");
+        assertEq(constitution.declaredVolumeOf(candidate), volume, "constitution");
+        assertEq(registry.requiredStake(id), _requiredStake(volume), "bond");
+        uint256 cap = volume < DEFAULT_MAX_DAILY_VOLUME ? volume : DEFAULT_MAX_DAILY_VOLUME;
+        assertEq(constitution.constraintsOf(candidate).maxDailyVolume, cap, "maxDailyVolume");
+    }
+
+    // ---------------------------------------------------------------- declared volume
+
+    /// @dev A new declared volume needs its bond already staked. When it is, the constitution follows: the
+    /// declared volume is recorded, maxDailyVolume drops to it when above, and the operator may raise the limit
+    /// up to it (never past it).
+    function testFuzz_declareDailyVolume_requiresTheBond(
+        uint256 initialVolume,
+        uint256 stakeAmount,
+        uint256 volume
+    ) public {
+        address bonded = address(0xB0D);
+        initialVolume = bound(initialVolume, 0, 200_000 * AITBC);
+        uint256 id = _registerAgent(bonded, operator, initialVolume);
+        uint256 max0 = constitution.constraintsOf(bonded).maxDailyVolume;
+        stakeAmount = bound(stakeAmount, 1, DEFAULT_MAX_STAKE);
+        _fundAndStake(bonded, stakeAmount);
+        volume = bound(volume, 0, BOUND_MAX_DAILY_VOLUME);
+        uint256 required = _requiredStake(volume);
+
+        // Raising needs the bond; lowering (or keeping) the volume is always accepted.
+        if (volume > initialVolume && stakeAmount < required) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAgentRegistry.AgentRegistryStakeBelowRequired.selector,
+                    id,
+                    stakeAmount,
+                    required
+                )
+            );
+            vm.prank(bonded);
+            registry.declareDailyVolume(volume);
+            assertEq(registry.getAgent(id).expectedDailyVolume, initialVolume, "registry unchanged");
+            assertEq(constitution.declaredVolumeOf(bonded), initialVolume, "constitution unchanged");
+            assertEq(constitution.constraintsOf(bonded).maxDailyVolume, max0, "limit unchanged");
+            return;
+        }
+
+        vm.expectEmit(address(registry));
+        emit IAgentRegistry.DailyVolumeDeclared(id, volume);
+        vm.prank(bonded);
+        registry.declareDailyVolume(volume);
+        assertEq(registry.getAgent(id).expectedDailyVolume, volume, "registry");
+        assertEq(registry.requiredStake(id), required, "required stake");
+        assertEq(registry.isActive(id), stakeAmount >= required, "active exactly when bonded");
+        assertEq(constitution.declaredVolumeOf(bonded), volume, "constitution");
+        assertEq(constitution.constraintsOf(bonded).maxDailyVolume, max0 < volume ? max0 : volume, "min(limit, new)");
+
+        IAgentConstitution.Constraints memory c = _defaultConstraints();
+        c.maxDailyVolume = uint96(volume);
+        _setConstraints(bonded, c);
+        assertEq(constitution.constraintsOf(bonded).maxDailyVolume, volume, "operator raises the limit to it");
+        if (volume < BOUND_MAX_DAILY_VOLUME) {
+            c.maxDailyVolume = uint96(volume + 1);
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAgentConstitution.AgentConstitutionAboveDeclaredVolume.selector,
+                    bonded,
+                    volume + 1,
+                    volume
+                )
+            );
+            vm.prank(operator);
+            constitution.setConstraints(bonded, c);
+        }
+    }
+
+    function test_declareDailyVolume_aboveBoundReverts() public {
+        IAgentConstitution.Constraints memory c = _defaultConstraints();
+        c.maxStake = BOUND_MAX_STAKE;
+        c.maxDailyVolume = 0; // the agent declared nothing yet
+        _setConstraints(agent, c);
+        uint256 volume = uint256(BOUND_MAX_DAILY_VOLUME) + 1;
+        _fundAndStake(agent, _requiredStake(volume));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAgentConstitution.AgentConstitutionAboveBound.selector,
+                "declaredDailyVolume",
+                volume,
+                BOUND_MAX_DAILY_VOLUME
+            )
+        );
+        vm.prank(agent);
+        registry.declareDailyVolume(volume);
+    }
+
+    function test_declareDailyVolume_onlyActiveAgentsWhileRunning() public {
+        vm.expectRevert(abi.encodeWithSelector(IAgentRegistry.AgentRegistryNotRegistered.selector, operator));
+        vm.prank(operator);
+        registry.declareDailyVolume(0);
+
+        _fundAndStake(agent, 2 * MIN_STAKE);
+        vm.prank(guardian);
+        humanOverride.emergencyStop("exploit");
+        vm.expectRevert(IHumanOverride.HumanOverrideEmergencyStopped.selector);
+        vm.prank(agent);
+        registry.declareDailyVolume(0);
+        vm.startPrank(guardian);
+        humanOverride.resume();
+        humanOverride.freeze(agent, "incident");
+        vm.stopPrank();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAgentRegistry.AgentRegistryNotActive.selector,
+                agentId,
+                IAgentRegistry.AgentStatus.Frozen
+            )
+        );
+        vm.prank(agent);
+        registry.declareDailyVolume(0);
+
+        vm.prank(operator);
+        registry.requestUnstake(agentId, 2 * MIN_STAKE);
+        vm.prank(guardian);
+        humanOverride.unfreeze(agent);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAgentRegistry.AgentRegistryNotActive.selector,
+                agentId,
+                IAgentRegistry.AgentStatus.Exiting
+            )
+        );
+        vm.prank(agent);
+        registry.declareDailyVolume(0);
     }
 
     // ---------------------------------------------------------------- slash
@@ -293,6 +458,177 @@ contract AgentRegistryTest is CoreFixture {
         vm.expectRevert(abi.encodeWithSelector(IAgentRegistry.AgentRegistryNothingToWithdraw.selector, id));
         vm.prank(caller);
         registry.withdraw(id);
+    }
+
+    struct MaturedCase {
+        uint256 first;
+        uint256 second;
+        uint64 firstAt;
+        bool matured;
+        uint256 expectedPending;
+        uint256 operator0;
+    }
+
+    /// @dev Pending stake whose delay has passed is paid to the operator before a new request queues its amount
+    /// with a fresh delay; pending stake still unbonding is merged into the new request instead.
+    function testFuzz_requestUnstake_paysMaturedPendingFirst(
+        uint256 stakeAmount,
+        uint256 first,
+        uint256 second,
+        uint256 wait,
+        bool full,
+        bool byOperator
+    ) public {
+        MaturedCase memory t;
+        stakeAmount = bound(stakeAmount, MIN_STAKE + 2, DEFAULT_MAX_STAKE);
+        _fundAndStake(agent, stakeAmount);
+        address caller = byOperator ? operator : agent;
+        t.first = bound(first, 1, stakeAmount - MIN_STAKE - 1);
+        vm.prank(caller);
+        registry.requestUnstake(agentId, t.first);
+        t.firstAt = registry.getAgent(agentId).withdrawableAt;
+
+        vm.warp(block.timestamp + bound(wait, 0, 2 * UNBONDING_DELAY));
+        t.matured = block.timestamp >= t.firstAt;
+        uint256 remaining = stakeAmount - t.first;
+        t.second = full ? remaining : bound(second, 1, remaining - MIN_STAKE);
+        t.expectedPending = t.matured ? t.second : t.first + t.second;
+        t.operator0 = token.balanceOf(operator);
+
+        if (t.matured) {
+            vm.expectEmit(address(registry));
+            emit IAgentRegistry.Withdrawn(agentId, operator, t.first);
+        }
+        vm.expectEmit(address(registry));
+        emit IAgentRegistry.UnstakeRequested(
+            agentId,
+            t.second,
+            t.expectedPending,
+            uint64(block.timestamp + UNBONDING_DELAY)
+        );
+        vm.prank(caller);
+        registry.requestUnstake(agentId, t.second);
+
+        IAgentRegistry.AgentView memory a = registry.getAgent(agentId);
+        assertEq(a.stake, remaining - t.second, "stake");
+        assertEq(a.pendingWithdrawal, t.expectedPending, "pending: matured part paid out, new part queued");
+        assertEq(a.withdrawableAt, block.timestamp + UNBONDING_DELAY, "fresh delay");
+        assertEq(token.balanceOf(operator), t.operator0 + (t.matured ? t.first : 0), "matured stake to the operator");
+        assertEq(registry.totalPending(), t.expectedPending, "totalPending");
+        assertEq(registry.totalStaked(), a.stake, "totalStaked");
+        assertEq(
+            token.balanceOf(address(registry)),
+            registry.totalStaked() + registry.totalPending(),
+            "registry balance == staked + pending"
+        );
+        uint256 expectedStatus = uint256(full ? IAgentRegistry.AgentStatus.Exiting : IAgentRegistry.AgentStatus.Active);
+        assertEq(uint256(a.status), expectedStatus, "status");
+    }
+
+    function test_requestUnstake_maturesAtExactlyTheDelay() public {
+        _fundAndStake(agent, 3 * MIN_STAKE);
+        vm.prank(agent);
+        registry.requestUnstake(agentId, MIN_STAKE);
+        uint256 at = registry.getAgent(agentId).withdrawableAt;
+
+        vm.warp(at - 1); // one second early: merged, nothing paid
+        vm.prank(agent);
+        registry.requestUnstake(agentId, 1);
+        assertEq(registry.getAgent(agentId).pendingWithdrawal, MIN_STAKE + 1, "merged");
+        assertEq(token.balanceOf(operator), 0, "nothing paid early");
+
+        vm.warp(registry.getAgent(agentId).withdrawableAt); // exactly matured: paid
+        vm.prank(agent);
+        registry.requestUnstake(agentId, 2);
+        assertEq(registry.getAgent(agentId).pendingWithdrawal, 2, "only the new amount pending");
+        assertEq(token.balanceOf(operator), MIN_STAKE + 1, "matured stake paid");
+    }
+
+    /// @dev requestUnstake is nonReentrant: a token hook firing during the matured payout cannot re-enter it.
+    function test_requestUnstake_reentryFromMaturedPayoutReverts() public {
+        ReentrantToken rToken = new ReentrantToken();
+        AgentRegistry rRegistry = new AgentRegistry(
+            address(this),
+            IERC20(address(rToken)),
+            humanOverride,
+            constitution,
+            treasury,
+            MIN_STAKE,
+            BOND_BPS,
+            UNBONDING_DELAY
+        );
+        constitution.grantRole(constitution.ENFORCER_ROLE(), address(rRegistry));
+        constitution.grantRole(constitution.REGISTRY_ROLE(), address(rRegistry));
+        address rAgent = address(0xEE47);
+        rToken.mint(rAgent, 3 * MIN_STAKE);
+        vm.startPrank(rAgent);
+        uint256 id = rRegistry.register(_registration(operator, 0));
+        rToken.approve(address(rRegistry), type(uint256).max);
+        rRegistry.stake(3 * MIN_STAKE);
+        rRegistry.requestUnstake(id, MIN_STAKE);
+        vm.stopPrank();
+        vm.warp(block.timestamp + UNBONDING_DELAY);
+
+        bytes memory reenter = abi.encodeCall(IAgentRegistry.requestUnstake, (id, 1));
+        // Bubble: the re-entry's revert sinks the whole request.
+        rToken.arm(address(rRegistry), reenter, ReentrantToken.Mode.Bubble);
+        vm.expectRevert(ReentrancyGuard.ReentrancyGuardReentrantCall.selector);
+        vm.prank(operator);
+        rRegistry.requestUnstake(id, MIN_STAKE);
+
+        // Catch: the re-entry fails on the guard, and the request pays the matured stake exactly once.
+        rToken.arm(address(rRegistry), reenter, ReentrantToken.Mode.Catch);
+        vm.prank(operator);
+        rRegistry.requestUnstake(id, MIN_STAKE);
+        assertEq(rToken.reentryFailures(), 1, "re-entry failed");
+        assertEq(
+            keccak256(rToken.lastRevertData()),
+            keccak256(abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector)),
+            "on the reentrancy guard"
+        );
+        assertEq(rToken.balanceOf(operator), MIN_STAKE, "matured stake paid once");
+        assertEq(rRegistry.getAgent(id).pendingWithdrawal, MIN_STAKE, "new request queued");
+        assertEq(
+            rToken.balanceOf(address(rRegistry)),
+            rRegistry.totalStaked() + rRegistry.totalPending(),
+            "balance == staked + pending"
+        );
+    }
+
+    function testFuzz_setUnbondingDelay_atLeastOneHourAtMost90Days(uint256 delay) public {
+        uint256 minDelay = registry.MIN_UNBONDING_DELAY();
+        uint256 maxDelay = registry.MAX_UNBONDING_DELAY();
+        assertEq(minDelay, 1 hours, "MIN_UNBONDING_DELAY");
+        // Mostly around the edges.
+        uint256 mode = delay % 3;
+        if (mode == 0) delay = bound(delay >> 2, 0, 2 * minDelay);
+        else if (mode == 1) delay = bound(delay >> 2, maxDelay - minDelay, maxDelay + minDelay);
+        if (delay < minDelay || delay > maxDelay) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IAgentRegistry.AgentRegistryInvalidParameter.selector, "unbondingDelay", delay)
+            );
+            registry.setUnbondingDelay(delay);
+            assertEq(registry.unbondingDelay(), UNBONDING_DELAY, "unchanged");
+        } else {
+            registry.setUnbondingDelay(delay);
+            assertEq(registry.unbondingDelay(), delay, "set");
+        }
+    }
+
+    function test_constructor_unbondingDelayBelowMinimumReverts() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAgentRegistry.AgentRegistryInvalidParameter.selector, "unbondingDelay", 1 hours - 1)
+        );
+        new AgentRegistry(
+            address(this),
+            IERC20(address(token)),
+            humanOverride,
+            constitution,
+            treasury,
+            MIN_STAKE,
+            BOND_BPS,
+            1 hours - 1
+        );
     }
 
     function test_requestUnstake_strangerReverts() public {

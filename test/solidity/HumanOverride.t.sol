@@ -26,7 +26,7 @@ contract HumanOverrideTest is CoreFixture {
     }
 
     function _gateDecision(address agent, uint8 actionType) internal view returns (IHumanOverride.Decision decision) {
-        (, decision) = humanOverride.gate(agent, actionType);
+        (, , decision) = humanOverride.gate(agent, actionType);
     }
 
     struct Pair {
@@ -101,6 +101,43 @@ contract HumanOverrideTest is CoreFixture {
             vm.warp(p.expiresB);
         }
         assertEq(uint256(_gateDecision(p.agent, p.typeB)), uint256(IHumanOverride.Decision.None), "B lapsed");
+    }
+
+    /// @dev gate() reports the stop, the agent's freeze and the live decision together, each independently.
+    function testFuzz_gate_reportsStopFreezeAndDecision(
+        address agent,
+        uint8 actionType,
+        bool stop,
+        bool freeze,
+        bool deny
+    ) public {
+        vm.assume(uint160(agent) > 1); // neither it nor its neighbour below is address(0)
+        actionType = uint8(bound(actionType, 0, MAX_ACTION_TYPE));
+        vm.startPrank(guardian);
+        if (stop) humanOverride.emergencyStop("exploit");
+        if (freeze) humanOverride.freeze(agent, "incident");
+        if (deny) humanOverride.deny(agent, actionType, 1 days);
+        else humanOverride.grant(agent, actionType, 1 days);
+        vm.stopPrank();
+
+        (bool stopped, bool frozen, IHumanOverride.Decision decision) = humanOverride.gate(agent, actionType);
+        assertEq(stopped, stop, "stopped");
+        assertEq(frozen, freeze, "frozen");
+        IHumanOverride.Decision expected = deny ? IHumanOverride.Decision.Denied : IHumanOverride.Decision.Granted;
+        assertEq(uint256(decision), uint256(expected), "decision");
+
+        // Another agent shares the stop, not the freeze or the decision.
+        (stopped, frozen, decision) = humanOverride.gate(address(uint160(agent) ^ 1), actionType);
+        assertEq(stopped, stop, "stop is global");
+        assertFalse(frozen, "freeze is per agent");
+        assertEq(uint256(decision), uint256(IHumanOverride.Decision.None), "decision is per agent");
+
+        // The decision lapses; the stop and the freeze do not.
+        vm.warp(block.timestamp + 1 days);
+        (stopped, frozen, decision) = humanOverride.gate(agent, actionType);
+        assertEq(stopped, stop, "stop has no expiry");
+        assertEq(frozen, freeze, "freeze has no expiry");
+        assertEq(uint256(decision), uint256(IHumanOverride.Decision.None), "decision lapsed");
     }
 
     function testFuzz_grant_otherAgentUnaffected(address agent, address other, uint8 actionType, uint256 d) public {

@@ -13,9 +13,10 @@ import {HandlerBase} from "../utils/HandlerBase.sol";
 import {InvariantTargets} from "../utils/InvariantTargets.sol";
 
 /// @notice A guardian randomly stops and resumes the protocol; between toggles the handler attempts every
-/// state-changing action of every module (mints of all three kinds, transfers, approvals, permits, registration,
-/// profile updates, stake, unstake, withdrawal, slash, reputation, constitution changes), each with inputs that
-/// would succeed were the protocol running. Any success while stopped is recorded.
+/// state-changing action of every module (mints of all three kinds, transfers, transferFroms by an ordinary and by
+/// an agent spender, approvals, permits, registration, profile updates, declared volumes, stake, unstake (which may
+/// also pay out matured stake), withdrawal, slash, reputation, constitution changes), each with inputs that would
+/// succeed were the protocol running. Any success while stopped is recorded.
 /// Needs COORDINATOR_ROLE on the token and SLASHER_ROLE and REPUTATION_ROLE on the registry.
 contract EmergencyStopHandler is HandlerBase {
     bytes32 internal constant PERMIT_TYPEHASH = keccak256(
@@ -173,6 +174,26 @@ contract EmergencyStopHandler is HandlerBase {
         }
     }
 
+    /// @notice An agent spends a plain holder's allowance (its own TRANSFER action, and the holder's funds).
+    function agentTransferFrom(
+        uint256 toggleSeed,
+        uint256 agentSeed,
+        uint256 ownerSeed,
+        uint256 amount
+    ) external attempt(toggleSeed) {
+        address agent = _pick(agents, agentSeed);
+        address owner = holders[agents.length + (ownerSeed % (holders.length - agents.length))];
+        uint256 allowance = token.allowance(owner, agent);
+        uint256 spendable = _spendable(owner);
+        amount = bound(amount, 0, allowance < spendable ? allowance : spendable);
+        vm.prank(agent);
+        try token.transferFrom(owner, agent, amount) {
+            _succeeded("agentTransferFrom");
+        } catch {
+            _reverted("agentTransferFrom");
+        }
+    }
+
     function permit(uint256 toggleSeed, uint256 ownerSeed, uint256 value) external attempt(toggleSeed) {
         uint256 index = ownerSeed % _holderKeys.length;
         address owner = holders[index];
@@ -216,6 +237,20 @@ contract EmergencyStopHandler is HandlerBase {
             _succeeded("updateProfile");
         } catch {
             _reverted("updateProfile");
+        }
+    }
+
+    /// @notice A new declared volume the agent's stake covers.
+    function declareDailyVolume(uint256 toggleSeed, uint256 agentSeed, uint256 volume) external attempt(toggleSeed) {
+        address agent = _pick(agents, agentSeed);
+        uint256 staked = registry.stakeOf(registry.getAgentId(agent));
+        uint256 bonded = staked < MIN_STAKE ? 0 : ((staked - MIN_STAKE) * 10_000) / BOND_BPS;
+        volume = _boundVolume(volume, bonded);
+        vm.prank(agent);
+        try registry.declareDailyVolume(volume) {
+            _succeeded("declareDailyVolume");
+        } catch {
+            _reverted("declareDailyVolume");
         }
     }
 
@@ -294,7 +329,7 @@ contract EmergencyStopHandler is HandlerBase {
     ) external attempt(toggleSeed) {
         address agent = _pick(agents, agentSeed);
         IAgentConstitution.Constraints memory c = _defaultConstraints();
-        c.maxDailyVolume = uint96(bound(maxDailyVolume, 10_000 * AITBC, DEFAULT_MAX_DAILY_VOLUME));
+        c.maxDailyVolume = uint96(_boundVolume(maxDailyVolume, constitution.declaredVolumeOf(agent)));
         vm.prank(constitution.operatorOf(agent));
         try constitution.setConstraints(agent, c) {
             _succeeded("setConstraints");
@@ -339,7 +374,15 @@ contract EmergencyStopHandler is HandlerBase {
                     constitution.constraintsOf(agents[i])
                 )
             );
+            h = keccak256(abi.encode(h, a.expectedDailyVolume, constitution.declaredVolumeOf(agents[i])));
         }
+    }
+
+    /// @dev A daily volume of at least 10,000 AITBC (so transfers stay possible) when `cap` allows, at most `cap`
+    /// and the default.
+    function _boundVolume(uint256 seed, uint256 cap) internal pure returns (uint256) {
+        if (cap > DEFAULT_MAX_DAILY_VOLUME) cap = DEFAULT_MAX_DAILY_VOLUME;
+        return bound(seed, cap < 10_000 * AITBC ? cap : 10_000 * AITBC, cap);
     }
 
     function _spendable(address account) internal view returns (uint256) {
@@ -379,7 +422,8 @@ contract EmergencyStopInvariantTest is CoreFixture, InvariantTargets {
 
         for (uint256 i = 0; i < agentKeys.length; ++i) {
             address agent = vm.addr(agentKeys[i]);
-            uint256 id = _registerAgent(agent, address(uint160(0x0BE4700 + i)), 0);
+            // Declares the default daily volume (bond 11,000 AITBC): its transfers are never what the limit stops.
+            uint256 id = _registerAgent(agent, address(uint160(0x0BE4700 + i)), DEFAULT_MAX_DAILY_VOLUME);
             _fundAndStake(agent, 20 * MIN_STAKE);
             _mintTo(agent, 20_000);
             vm.prank(agent);
@@ -390,8 +434,10 @@ contract EmergencyStopInvariantTest is CoreFixture, InvariantTargets {
         for (uint256 i = 0; i < holderKeys.length; ++i) {
             address holder = vm.addr(holderKeys[i]);
             _mintTo(holder, 50_000);
-            vm.prank(holder);
+            vm.startPrank(holder);
             token.approve(address(0x5E4D), type(uint256).max);
+            for (uint256 j = 0; j < agentKeys.length; ++j) token.approve(vm.addr(agentKeys[j]), type(uint256).max);
+            vm.stopPrank();
         }
 
         handler = new EmergencyStopHandler(
@@ -407,7 +453,7 @@ contract EmergencyStopInvariantTest is CoreFixture, InvariantTargets {
         registry.grantRole(registry.SLASHER_ROLE(), address(handler));
         registry.grantRole(registry.REPUTATION_ROLE(), address(handler));
 
-        bytes4[] memory selectors = new bytes4[](18);
+        bytes4[] memory selectors = new bytes4[](20);
         selectors[0] = handler.toggleStop.selector;
         selectors[1] = handler.mintFromReceipt.selector;
         selectors[2] = handler.mintFromReceipts.selector;
@@ -415,17 +461,19 @@ contract EmergencyStopInvariantTest is CoreFixture, InvariantTargets {
         selectors[4] = handler.transfer.selector;
         selectors[5] = handler.approve.selector;
         selectors[6] = handler.transferFrom.selector;
-        selectors[7] = handler.permit.selector;
-        selectors[8] = handler.register.selector;
-        selectors[9] = handler.updateProfile.selector;
-        selectors[10] = handler.stake.selector;
-        selectors[11] = handler.requestUnstake.selector;
-        selectors[12] = handler.withdraw.selector;
-        selectors[13] = handler.slash.selector;
-        selectors[14] = handler.updateReputation.selector;
-        selectors[15] = handler.setConstraints.selector;
-        selectors[16] = handler.warpTime.selector;
-        selectors[17] = handler.toggleStop.selector; // the switch twice as often
+        selectors[7] = handler.agentTransferFrom.selector;
+        selectors[8] = handler.permit.selector;
+        selectors[9] = handler.register.selector;
+        selectors[10] = handler.updateProfile.selector;
+        selectors[11] = handler.declareDailyVolume.selector;
+        selectors[12] = handler.stake.selector;
+        selectors[13] = handler.requestUnstake.selector;
+        selectors[14] = handler.withdraw.selector;
+        selectors[15] = handler.slash.selector;
+        selectors[16] = handler.updateReputation.selector;
+        selectors[17] = handler.setConstraints.selector;
+        selectors[18] = handler.warpTime.selector;
+        selectors[19] = handler.toggleStop.selector; // the switch twice as often
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -447,17 +495,17 @@ contract EmergencyStopInvariantTest is CoreFixture, InvariantTargets {
     /// stopped (toggle seed 1 never toggles; seed 0 always does).
     function test_handlerActions_succeedRunningAndRevertStopped() public {
         _allActions(1, 0);
-        assertEq(handler.ghostSucceededWhileRunning(), 15, "every action succeeds while running");
+        assertEq(handler.ghostSucceededWhileRunning(), 17, "every action succeeds while running");
         handler.requestUnstake(1, 1, 100 * AITBC); // pending again, for the withdrawal below
         handler.toggleStop();
         assertTrue(humanOverride.isStopped(), "stopped");
         _allActions(1, 1);
-        assertEq(handler.ghostRevertedWhileStopped(), 15, "every action reverts while stopped");
+        assertEq(handler.ghostRevertedWhileStopped(), 17, "every action reverts while stopped");
         assertFalse(handler.ghostChangedWhileStopped(), "nothing succeeded while stopped");
         assertEq(handler.fingerprint(), handler.snapshot(), "state frozen");
         handler.mintFromReceipt(0, 0, 1); // seed 0 toggles first: resumed, so it succeeds
         assertFalse(humanOverride.isStopped(), "resumed");
-        assertEq(handler.ghostSucceededWhileRunning(), 17, "running again");
+        assertEq(handler.ghostSucceededWhileRunning(), 19, "running again");
     }
 
     function _allActions(uint256 seed, uint256 candidate) internal {
@@ -467,9 +515,11 @@ contract EmergencyStopInvariantTest is CoreFixture, InvariantTargets {
         handler.transfer(seed, 0, 1, 5 * AITBC);
         handler.approve(seed, 1, 7 * AITBC);
         handler.transferFrom(seed, 2, 3 * AITBC);
+        handler.agentTransferFrom(seed, 0, 1, 2 * AITBC);
         handler.permit(seed, 3, 11 * AITBC);
         handler.register(seed, candidate);
         handler.updateProfile(seed, 0, "v2");
+        handler.declareDailyVolume(seed, 1, 60_000 * AITBC);
         handler.stake(seed, 1, 100 * AITBC);
         handler.requestUnstake(seed, 1, 100 * AITBC);
         handler.withdraw(seed, 1);

@@ -10,9 +10,11 @@ import {CoreFixture} from "../utils/CoreFixture.sol";
 import {HandlerBase} from "../utils/HandlerBase.sol";
 import {InvariantTargets} from "../utils/InvariantTargets.sol";
 
-/// @notice Registers agents, stakes, requests partial and full unstakes (as agent or operator), withdraws after
-/// the unbonding delay, slashes, and freezes/unfreezes, keeping its own model of every agent's stake and pending
-/// withdrawal. Needs SLASHER_ROLE on the registry and GUARDIAN_ROLE on the HumanOverride.
+/// @notice Registers agents, stakes, declares new daily volumes, requests partial and full unstakes (as agent or
+/// operator), withdraws after the unbonding delay, slashes, and freezes/unfreezes, keeping its own model of every
+/// agent's stake, pending withdrawal and unbonding deadline. A request made once the pending stake has matured pays
+/// that stake to the operator first (the model does the same, from its own deadline). Needs SLASHER_ROLE on the
+/// registry and GUARDIAN_ROLE on the HumanOverride.
 contract StakeAccountingHandler is HandlerBase {
     uint256 internal constant FUNDING = 500_000 * AITBC;
     uint256 internal constant MAX_STAKE_PER_CALL = 60_000 * AITBC;
@@ -24,10 +26,13 @@ contract StakeAccountingHandler is HandlerBase {
     // Model of the registry, updated only from this handler's own arithmetic.
     mapping(address agent => uint256 stake) public ghostStake;
     mapping(address agent => uint256 pending) public ghostPending;
+    mapping(address agent => uint256 time) public ghostWithdrawableAt; // when the pending stake matures
     uint256 public ghostSlashed; // everything the treasury must have received
     uint256 public ghostWithdrawn; // everything the operators must have received
     bool public ghostSlashAboveHalf;
-    bool public ghostWrongPayout; // a withdrawal paid the operator other than the pending amount
+    bool public ghostWrongPayout; // a withdrawal or request paid the operator other than the matured pending amount
+    uint256 public ghostPaidByRequests; // matured stake paid out inside requestUnstake
+    bool public ghostUnbondedDeclaration; // a declared volume accepted without its bond staked
 
     constructor(
         HumanOverride humanOverride_,
@@ -95,13 +100,38 @@ contract StakeAccountingHandler is HandlerBase {
         uint256 id = agentIdOf[agent];
         if (id == 0 || ghostStake[agent] == 0) return;
         amount = full ? ghostStake[agent] : bound(amount, 1, ghostStake[agent]);
-        vm.prank(byOperator ? operatorFor[agent] : agent);
+        uint256 matured = currentTime >= ghostWithdrawableAt[agent] ? ghostPending[agent] : 0;
+        address operator = operatorFor[agent];
+        uint256 operatorBefore = token.balanceOf(operator);
+        vm.prank(byOperator ? operator : agent);
         try registry.requestUnstake(id, amount) {
+            uint256 paid = token.balanceOf(operator) - operatorBefore;
+            if (paid != matured) ghostWrongPayout = true;
+            ghostWithdrawn += paid;
+            ghostPaidByRequests += paid;
             ghostStake[agent] -= amount;
-            ghostPending[agent] += amount;
+            ghostPending[agent] = ghostPending[agent] - matured + amount;
+            ghostWithdrawableAt[agent] = currentTime + UNBONDING_DELAY;
             _ok("requestUnstake");
         } catch {
             _failed("requestUnstake");
+        }
+    }
+
+    /// @notice A new declared daily volume: a raise is accepted only with its bond already staked (a cut always
+    /// is); stake never moves.
+    function declareDailyVolume(uint256 seed, uint256 volume) external syncTime {
+        address agent = _pick(candidates, seed);
+        uint256 id = agentIdOf[agent];
+        if (id == 0) return;
+        volume = bound(volume, 0, 200_000 * AITBC);
+        uint256 previous = registry.getAgent(id).expectedDailyVolume;
+        vm.prank(agent);
+        try registry.declareDailyVolume(volume) {
+            if (volume > previous && ghostStake[agent] < _requiredStake(volume)) ghostUnbondedDeclaration = true;
+            _ok("declareDailyVolume");
+        } catch {
+            _failed("declareDailyVolume");
         }
     }
 
@@ -169,7 +199,7 @@ contract StakeAccountingInvariantTest is CoreFixture, InvariantTargets {
         registry.grantRole(registry.SLASHER_ROLE(), address(handler));
         humanOverride.grantRole(humanOverride.GUARDIAN_ROLE(), address(handler));
 
-        bytes4[] memory selectors = new bytes4[](8);
+        bytes4[] memory selectors = new bytes4[](10);
         selectors[0] = handler.register.selector;
         selectors[1] = handler.stake.selector;
         selectors[2] = handler.requestUnstake.selector;
@@ -177,7 +207,9 @@ contract StakeAccountingInvariantTest is CoreFixture, InvariantTargets {
         selectors[4] = handler.slash.selector;
         selectors[5] = handler.toggleFreeze.selector;
         selectors[6] = handler.warpTime.selector;
-        selectors[7] = handler.stake.selector; // stake twice as often: it feeds every other action
+        selectors[7] = handler.declareDailyVolume.selector;
+        selectors[8] = handler.stake.selector; // stake and unstake twice as often: they feed every other action
+        selectors[9] = handler.requestUnstake.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -211,7 +243,8 @@ contract StakeAccountingInvariantTest is CoreFixture, InvariantTargets {
 
     function invariant_slashedFundsGoToTreasury() public view {
         assertFalse(handler.ghostSlashAboveHalf(), "a slash took more than half of stake + pending");
-        assertFalse(handler.ghostWrongPayout(), "a withdrawal paid other than the pending amount");
+        assertFalse(handler.ghostWrongPayout(), "a withdrawal or request paid other than the matured pending amount");
+        assertFalse(handler.ghostUnbondedDeclaration(), "a declared volume was accepted without its bond");
         assertEq(token.balanceOf(treasury), handler.ghostSlashed(), "treasury == sum slashed");
         uint256 operatorSum;
         uint256 count = handler.candidateCount();
@@ -231,8 +264,11 @@ contract StakeAccountingInvariantTest is CoreFixture, InvariantTargets {
         handler.slash(0, type(uint256).max, false); // above half: must revert
         handler.toggleFreeze(1);
         handler.requestUnstake(1, 1, false, false); // frozen partial exit: must revert
+        handler.toggleFreeze(4);
+        handler.register(4, 0); // a frozen address cannot register: must revert
 
         assertEq(handler.succeeded("register"), 1, "register");
+        assertEq(handler.reverted("register"), 1, "frozen caller");
         assertEq(handler.succeeded("stake"), 1, "stake");
         assertEq(handler.succeeded("requestUnstake"), 2, "requestUnstake");
         assertEq(handler.reverted("requestUnstake"), 1, "frozen partial unstake");
@@ -240,6 +276,27 @@ contract StakeAccountingInvariantTest is CoreFixture, InvariantTargets {
         assertEq(handler.reverted("slash"), 1, "oversized slash");
         assertEq(handler.succeeded("withdraw"), 1, "withdraw");
         assertEq(token.balanceOf(treasury), 5_000 * AITBC, "treasury");
+
+        // Candidate 2 (10,000 AITBC staked): a request, the delay, then a second request pays the first out.
+        address operator2 = handler.operatorFor(handler.candidates(2));
+        handler.requestUnstake(2, 1_000 * AITBC, false, false);
+        uint256 first = handler.ghostPending(handler.candidates(2));
+        handler.warpTime(UNBONDING_DELAY - 1);
+        handler.requestUnstake(2, 500 * AITBC, false, true); // one second early: merged
+        assertEq(handler.ghostPending(handler.candidates(2)), first + 500 * AITBC, "merged while unbonding");
+        assertEq(token.balanceOf(operator2), 0, "nothing paid early");
+        handler.warpTime(UNBONDING_DELAY);
+        handler.requestUnstake(2, 700 * AITBC, false, false);
+        assertEq(token.balanceOf(operator2), first + 500 * AITBC, "matured stake paid to the operator");
+        assertEq(handler.ghostPending(handler.candidates(2)), 700 * AITBC, "only the new request pending");
+        assertEq(handler.ghostPaidByRequests(), first + 500 * AITBC, "counted as paid by a request");
+
+        // Declaring a volume needs its bond: the 7,800 AITBC left staked cover 50,000 (6,000), not 90,000 (10,000).
+        handler.declareDailyVolume(2, 50_000 * AITBC);
+        handler.declareDailyVolume(2, 90_000 * AITBC);
+        assertEq(handler.succeeded("declareDailyVolume"), 1, "bonded declaration");
+        assertEq(handler.reverted("declareDailyVolume"), 1, "unbonded declaration");
+
         invariant_registryBalanceEqualsStakedPlusPending();
         invariant_totalsEqualSumOfAgents();
         invariant_slashedFundsGoToTreasury();

@@ -10,9 +10,12 @@ import {CoreFixture} from "../utils/CoreFixture.sol";
 import {HandlerBase} from "../utils/HandlerBase.sol";
 import {InvariantTargets} from "../utils/InvariantTargets.sol";
 
-/// @notice Mints from attested receipts (single and batched), tries replays and forgeries, changes the reward
-/// rate, and moves the minted tokens around (transfers, transferFrom, stake, unstake, withdraw, slash), none of
-/// which may create or destroy supply. Needs DEFAULT_ADMIN_ROLE on the token and SLASHER_ROLE on the registry.
+/// @notice Mints from attested receipts (single, and batched with receipts minted before and repeats inside the
+/// batch, which are skipped) and from coordinator-verified keys (fresh, replayed, and equal to attested receipt
+/// ids), tries replays and forgeries, changes the reward rate, and moves the minted tokens around (transfers,
+/// transferFrom, stake, unstake, withdraw, slash), none of which may create or destroy supply. The handler keeps
+/// its own record of every receipt and key spent. Needs DEFAULT_ADMIN_ROLE and COORDINATOR_ROLE on the token and
+/// SLASHER_ROLE on the registry.
 contract SupplyHandler is HandlerBase {
     uint256 internal constant MAX_UNITS = 100_000;
     uint256 internal constant MAX_TEST_RATE = 10 * AITBC;
@@ -29,9 +32,17 @@ contract SupplyHandler is HandlerBase {
     bool public ghostReplayMinted;
     bool public ghostForgeryMinted;
     bool public ghostWrongAmount;
+    /// @notice Set if a coordinator key not spent before (by this coordinator) was refused.
+    bool public ghostFreshKeyRejected;
 
     IAIToken.ComputeReceipt[] internal _mintedReceipts;
     bytes[] internal _mintedSignatures;
+    mapping(bytes32 receiptId => bool spent) public ghostSpent; // attested receipts
+    mapping(bytes32 key => bool spent) public ghostVerifiedSpent; // this handler's (the coordinator's) keys
+    bytes32[] internal _verifiedKeys;
+    uint256 internal _verifiedNonce;
+    /// @notice Receipts a batch skipped (minted before, or repeated inside it).
+    uint256 public ghostSkipped;
 
     constructor(
         HumanOverride humanOverride_,
@@ -69,29 +80,71 @@ contract SupplyHandler is HandlerBase {
         }
     }
 
+    /// @notice A batch of `count` entries, each a fresh receipt, a receipt minted earlier, or a repeat of an earlier
+    /// entry of the batch: only the fresh receipts mint, each once.
     function mintFromReceipts(uint256 seed, uint256 count) external syncTime {
-        count = bound(count, 1, 4);
+        count = bound(count, 1, 5);
         IAIToken.ComputeReceipt[] memory receipts = new IAIToken.ComputeReceipt[](count);
         bytes[] memory signatures = new bytes[](count);
-        uint256 expected;
         for (uint256 i = 0; i < count; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
-            uint256 units = bound(r >> 8, 1, MAX_UNITS);
-            receipts[i] = _receipt(_pick(actors, r), units);
-            signatures[i] = _sign(ATTESTOR_KEY, receipts[i]);
-            expected += units * ghostRate;
+            uint256 kind = r % 4; // 0, 1: fresh; 2: minted earlier; 3: repeat of an earlier entry
+            if (kind == 2 && _mintedReceipts.length > 0) {
+                uint256 index = (r >> 8) % _mintedReceipts.length;
+                receipts[i] = _mintedReceipts[index];
+                signatures[i] = _mintedSignatures[index];
+            } else if (kind == 3 && i > 0) {
+                uint256 index = (r >> 8) % i;
+                receipts[i] = receipts[index];
+                signatures[i] = signatures[index];
+            } else {
+                receipts[i] = _receipt(_pick(actors, r), bound(r >> 16, 1, MAX_UNITS));
+                signatures[i] = _sign(ATTESTOR_KEY, receipts[i]);
+            }
         }
         try token.mintFromReceipts(receipts, signatures) returns (uint256 total) {
-            ghostMintedSum += total;
-            ghostExpectedRewards += expected;
-            if (total != expected) ghostWrongAmount = true;
+            uint256 expected;
             for (uint256 i = 0; i < count; ++i) {
+                if (ghostSpent[receipts[i].receiptId]) {
+                    ++ghostSkipped;
+                    continue;
+                }
+                ghostSpent[receipts[i].receiptId] = true;
+                expected += receipts[i].units * ghostRate;
                 _mintedReceipts.push(receipts[i]);
                 _mintedSignatures.push(signatures[i]);
             }
+            ghostMintedSum += total;
+            ghostExpectedRewards += expected;
+            if (total != expected) ghostWrongAmount = true;
             _ok("mintFromReceipts");
         } catch {
             _failed("mintFromReceipts");
+        }
+    }
+
+    /// @notice A coordinator mint: a fresh key, a key it spent before (must revert), or the id of an attested
+    /// receipt (another namespace: must mint).
+    function mintFromVerifiedReceipt(uint256 seed, uint256 actorSeed, uint256 units) external syncTime {
+        units = bound(units, 1, MAX_UNITS);
+        bytes32 key;
+        uint256 kind = seed % 3;
+        if (kind == 1 && _verifiedKeys.length > 0) key = _verifiedKeys[(seed >> 8) % _verifiedKeys.length];
+        else if (kind == 2 && _mintedReceipts.length > 0) {
+            key = _mintedReceipts[(seed >> 8) % _mintedReceipts.length].receiptId;
+        } else key = keccak256(abi.encode("verified", ++_verifiedNonce));
+        bool replay = ghostVerifiedSpent[key];
+        try token.mintFromVerifiedReceipt(key, _pick(actors, actorSeed), units) returns (uint256 amount) {
+            ghostMintedSum += amount;
+            if (replay) ghostReplayMinted = true;
+            ghostVerifiedSpent[key] = true;
+            _verifiedKeys.push(key);
+            ghostExpectedRewards += units * ghostRate;
+            if (amount != units * ghostRate) ghostWrongAmount = true;
+            _ok("mintFromVerifiedReceipt");
+        } catch {
+            if (!replay) ghostFreshKeyRejected = true;
+            _failed("mintFromVerifiedReceipt");
         }
     }
 
@@ -218,6 +271,7 @@ contract SupplyHandler is HandlerBase {
         uint256 amount,
         uint256 expected
     ) internal {
+        ghostSpent[receipt.receiptId] = true;
         ghostMintedSum += amount;
         ghostExpectedRewards += expected;
         if (amount != expected) ghostWrongAmount = true;
@@ -235,7 +289,8 @@ contract SupplyInvariantTest is CoreFixture, InvariantTargets {
         address[] memory agents = new address[](2);
         agents[0] = address(0xA6E41);
         agents[1] = address(0xA6E42);
-        _registerAgent(agents[0], address(0x0BE41), 0);
+        // Declared volumes: the agents' transfers and stakes are not stopped by a zero daily limit.
+        _registerAgent(agents[0], address(0x0BE41), DEFAULT_MAX_DAILY_VOLUME);
         _registerAgent(agents[1], address(0x0BE42), 50_000 * AITBC);
         address[] memory others = new address[](3);
         others[0] = address(0x401D1);
@@ -244,9 +299,10 @@ contract SupplyInvariantTest is CoreFixture, InvariantTargets {
 
         handler = new SupplyHandler(humanOverride, constitution, token, registry, agents, others);
         token.grantRole(token.DEFAULT_ADMIN_ROLE(), address(handler));
+        token.grantRole(token.COORDINATOR_ROLE(), address(handler));
         registry.grantRole(registry.SLASHER_ROLE(), address(handler));
 
-        bytes4[] memory selectors = new bytes4[](12);
+        bytes4[] memory selectors = new bytes4[](14);
         selectors[0] = handler.mintFromReceipt.selector;
         selectors[1] = handler.mintFromReceipts.selector;
         selectors[2] = handler.replayReceipt.selector;
@@ -259,6 +315,8 @@ contract SupplyInvariantTest is CoreFixture, InvariantTargets {
         selectors[9] = handler.withdraw.selector;
         selectors[10] = handler.slash.selector;
         selectors[11] = handler.warpTime.selector;
+        selectors[12] = handler.mintFromVerifiedReceipt.selector;
+        selectors[13] = handler.mintFromReceipts.selector; // batches twice as often: they carry the skip rule
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -271,7 +329,8 @@ contract SupplyInvariantTest is CoreFixture, InvariantTargets {
     function invariant_receiptsMintOnlyOnceAndOnlyWhenAttested() public view {
         assertFalse(handler.ghostReplayMinted(), "a receipt minted twice");
         assertFalse(handler.ghostForgeryMinted(), "a non-attestor receipt minted");
-        assertFalse(handler.ghostWrongAmount(), "a mint returned other than units * rate");
+        assertFalse(handler.ghostWrongAmount(), "a mint returned other than units * rate of its unminted receipts");
+        assertFalse(handler.ghostFreshKeyRejected(), "a coordinator key collided with another namespace");
     }
 
     /// @dev Every holder is known, so the balances must add up to the supply (nothing created or lost in moves).
@@ -281,5 +340,26 @@ contract SupplyInvariantTest is CoreFixture, InvariantTargets {
         for (uint256 i = 0; i < count; ++i) sum += token.balanceOf(handler.actors(i));
         assertEq(sum, token.totalSupply(), "sum of balances == totalSupply");
         assertLe(token.totalSupply(), token.cap(), "supply <= cap");
+    }
+
+    /// @dev Guards against a vacuous invariant: batches skip what was minted, coordinator keys live in their own
+    /// namespace, and the model follows.
+    function test_handlerActions_skipMintedAndKeepTheModel() public {
+        handler.mintFromReceipt(0, 10);
+        handler.mintFromReceipts(1, 5);
+        handler.mintFromReceipts(2, 5);
+        handler.mintFromReceipts(3, 5);
+        handler.mintFromVerifiedReceipt(0, 0, 7); // fresh key
+        handler.mintFromVerifiedReceipt(1, 0, 7); // its own key again: must revert
+        handler.mintFromVerifiedReceipt(2, 0, 7); // an attested receipt's id: another namespace, mints
+        handler.replayReceipt(0);
+        assertEq(handler.succeeded("mintFromReceipts"), 3, "batches mint");
+        assertGe(handler.ghostSkipped(), 1, "some batch entries skipped");
+        assertEq(handler.succeeded("mintFromVerifiedReceipt"), 2, "fresh and attested-id keys mint");
+        assertEq(handler.reverted("mintFromVerifiedReceipt"), 1, "replayed key reverts");
+        assertEq(handler.reverted("replayReceipt"), 1, "single replay reverts");
+        invariant_totalSupplyEqualsMintedFromReceipts();
+        invariant_receiptsMintOnlyOnceAndOnlyWhenAttested();
+        invariant_balancesSumToTotalSupply();
     }
 }

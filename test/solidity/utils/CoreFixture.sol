@@ -172,7 +172,14 @@ abstract contract CoreFixture is Assertions {
             });
     }
 
-    /// @dev Registers `agent` (operated by `operator`) and lets the registry pull its tokens.
+    /// @dev The registry's required stake (minimum stake plus the security bond) for a declared daily volume.
+    function _requiredStake(uint256 expectedDailyVolume) internal pure returns (uint256) {
+        return MIN_STAKE + (expectedDailyVolume * BOND_BPS) / 10_000;
+    }
+
+    /// @dev Registers `agent` (operated by `operator`) and lets the registry pull its tokens. The declared
+    /// `expectedDailyVolume` caps the agent's maxDailyVolume (enrolled at min(default, declared), and never set
+    /// above it), so declare at least the daily limit a test needs.
     function _registerAgent(
         address agent,
         address operator,
@@ -182,6 +189,17 @@ abstract contract CoreFixture is Assertions {
         agentId = registry.register(_registration(operator, expectedDailyVolume));
         token.approve(address(registry), type(uint256).max);
         vm.stopPrank();
+    }
+
+    /// @dev Registers `agent` with `expectedDailyVolume` declared and stakes exactly the required bond: the agent
+    /// is active ({IAgentRegistry-isActive}).
+    function _registerBonded(
+        address agent,
+        address operator,
+        uint256 expectedDailyVolume
+    ) internal returns (uint256 agentId) {
+        agentId = _registerAgent(agent, operator, expectedDailyVolume);
+        _fundAndStake(agent, _requiredStake(expectedDailyVolume));
     }
 
     /// @dev Funds `agent` with at least `amount` and stakes exactly `amount`.

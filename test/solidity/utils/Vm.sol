@@ -23,6 +23,9 @@ interface Vm {
     /// @dev Matches the revert's selector only (its arguments may be anything).
     function expectPartialRevert(bytes4 revertData) external;
 
+    /// @dev The next event the test emits must be emitted, in order, by `emitter` (all topics and data checked).
+    function expectEmit(address emitter) external;
+
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
 
     function addr(uint256 privateKey) external pure returns (address keyAddr);
