@@ -1,26 +1,40 @@
 /**
  * The whole protocol, end to end, on the embedded default (an in-process Hardhat network): deploy the core
  * with its Ignition module, then walk an agent through register -> receipt mint -> stake -> constitution ->
- * human override -> freeze and exit -> slash -> emergency stop, using the same Hardhat tasks an operator runs.
+ * human override -> freeze and exit -> slash -> emergency stop; then a marketplace workload (list, post, bid,
+ * award, signed result, settlement) and a workflow execution, using the same Hardhat tasks an operator runs.
  *
  *   ./npmw run demo
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import hre from "hardhat";
 
 import ProtocolModule from "../deploy/modules/Protocol.js";
+import { signStepResult } from "./lib/eip712.js";
 import { aitbc } from "./lib/format.js";
 import { describeError, writeAddresses, type Protocol } from "./lib/protocol.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, ignition, networkHelpers } = connection;
-const [deployer, guardian, attestor, operator, agent, client, treasury] = await ethers.getSigners();
-if (!deployer || !guardian || !attestor || !operator || !agent || !client || !treasury)
-  throw new Error("need 7 accounts");
 const signers = await ethers.getSigners();
+const account = (i: number): HardhatEthersSigner => {
+  const signer = signers[i];
+  if (!signer) throw new Error(`demo: the network needs account #${i}`);
+  return signer;
+};
+const [deployer, guardian, attestor, operator, agent, client, treasury] = [0, 1, 2, 3, 4, 5, 6].map(account) as [
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+  HardhatEthersSigner,
+];
 const from = (s: { address: string }) => String(signers.findIndex((x) => x.address === s.address));
 
 const step = (title: string) => {
@@ -163,6 +177,164 @@ await run(["override", "resume"], { from: from(guardian) });
 
 step("10. Where the agent stands");
 await run(["agent", "show"], { agent: agent.address });
-console.log(`\ntreasury received ${aitbc(await token.balanceOf(treasury.address))} from slashing`);
-console.log(`total supply ${aitbc(await token.totalSupply())}, all of it minted from receipts`);
+
+step("11. The marketplace: two provider agents list Iris inference, a client posts a workload with escrow");
+const [provider1, provider2, keeper] = [account(7), account(8), account(9)];
+/** Registers `who` (operator: the demo's operator), funds it with an attested receipt, stakes its bond. */
+async function onboard(who: HardhatEthersSigner, type: string, units: string): Promise<void> {
+  await run(["agent", "register"], {
+    from: from(who),
+    operator: operator.address,
+    type,
+    metadataUri: "",
+    endpoint: "http://127.0.0.1:9200",
+    agentVersion: "1.0.0",
+    capabilities: "inference",
+    expectedDailyVolume: "10000",
+  });
+  const file = path.join(path.dirname(addressesFile), `fund-${who.address}.json`);
+  await run(["receipt", "sign"], {
+    from: from(attestor),
+    provider: who.address,
+    client: client.address,
+    units,
+    work: "onboarding work",
+    result: "ok",
+    receiptId: "",
+    validFor: "1h",
+    out: file,
+  });
+  await run(["receipt", "mint"], { from: from(client), files: file });
+  await run(["agent", "stake"], { from: from(who), amount: "2000" });
+}
+await onboard(provider1, "service-provider", "2000");
+await onboard(provider2, "service-provider", "2000");
+for (const [who, id] of [
+  [provider1, "p1-iris"],
+  [provider2, "p2-iris"],
+] as const) {
+  await run(["market", "list-service"], {
+    from: from(who),
+    serviceId: id,
+    name: "iris-mlp-inference",
+    price: "0.1",
+    capacity: "10000",
+    model: "iris-mlp-v1",
+    minAccuracy: "9000",
+  });
+}
+const clientFunds = path.join(path.dirname(addressesFile), "client-funds.json");
+await run(["receipt", "sign"], {
+  from: from(attestor),
+  provider: client.address,
+  client: client.address,
+  units: "1000",
+  work: "client's own earlier work",
+  result: "ok",
+  receiptId: "",
+  validFor: "1h",
+  out: clientFunds,
+});
+await run(["receipt", "mint"], { from: from(client), files: clientFunds });
+const workloadId = (await run(["market", "post"], {
+  from: from(client),
+  serviceType: "iris-mlp-inference",
+  model: "iris-mlp-v1",
+  units: "500",
+  maxPrice: "0.2",
+  bidWindow: "1h",
+  executionWindow: "1h",
+  reopen: false,
+})) as bigint;
+
+step("12. Both bid; the client awards the cheaper; the provider signs its result; the client accepts");
+await run(["market", "bid"], {
+  from: from(provider1),
+  workload: String(workloadId),
+  serviceId: "p1-iris",
+  price: "0.12",
+  proposal: "batch of 500 on one GPU",
+});
+await run(["market", "bid"], {
+  from: from(provider2),
+  workload: String(workloadId),
+  serviceId: "p2-iris",
+  price: "0.15",
+  proposal: "",
+});
+await expectBlocked("a bid from an account that is not a registered provider agent (the client)", () =>
+  run(["market", "bid"], {
+    from: from(client),
+    workload: String(workloadId),
+    serviceId: "p1-iris",
+    price: "0.1",
+    proposal: "",
+  }),
+);
+await run(["market", "award"], { from: from(client), workload: String(workloadId), bid: "0" });
+await expectBlocked("a result from a provider that was not assigned", () =>
+  run(["market", "submit"], { from: from(provider2), workload: String(workloadId), result: "forged" }),
+);
+await run(["market", "submit"], { from: from(provider1), workload: String(workloadId), result: "iris predictions v1" });
+await run(["market", "accept"], { from: from(client), workload: String(workloadId) });
+await expectBlocked("settling the same workload twice", () =>
+  run(["market", "accept"], { from: from(client), workload: String(workloadId) }),
+);
+await run(["market", "show"], { workload: String(workloadId) });
+
+step("13. A workflow: a 3-step pipeline defined from JSON, executed by a keeper agent on two providers");
+await onboard(keeper, "validator", "2000");
+const specFile = path.join(path.dirname(addressesFile), "iris-pipeline.json");
+writeFileSync(
+  specFile,
+  JSON.stringify({
+    name: "iris-pipeline",
+    maxExecutionTime: "1h",
+    maxBudget: "50",
+    steps: [
+      { id: "normalize", type: "data-processing", output: "features" },
+      {
+        id: "classify",
+        type: "inference",
+        model: "iris-mlp-v1",
+        dependsOn: ["normalize"],
+        input: "normalize.features",
+      },
+      { id: "report", type: "data-processing", dependsOn: ["classify", "normalize"], input: "classify.output" },
+    ],
+  }),
+);
+const workflowId = (await run(["workflow", "define"], { from: from(client), file: specFile })) as bigint;
+const executionId = (await run(["workflow", "request"], {
+  from: from(client),
+  workflow: String(workflowId),
+  inputs: "iris rows 1-150",
+  budget: "20",
+  listing: "",
+})) as bigint;
+// The keeper daemon (next issue) drives these three calls; here the demo plays the keeper.
+const { workflows } = protocol;
+await (await workflows.connect(keeper).claimExecution(executionId)).wait();
+const plan = [
+  { step: 0, provider: provider1, cost: 2n * AITBC },
+  { step: 1, provider: provider2, cost: 5n * AITBC },
+  { step: 2, provider: provider1, cost: 1n * AITBC },
+];
+const records = [];
+for (const { step, provider, cost } of plan) {
+  const r = { executionId, step, inputHash: ethers.id(`in-${step}`), outputHash: ethers.id(`out-${step}`), cost };
+  records.push({ ...r, provider: provider.address, signature: await signStepResult(provider, workflows, r) });
+}
+const [, , lastStep] = records;
+if (!lastStep) throw new Error("demo: three records expected");
+await expectBlocked("recording step 2 before its dependencies", async () =>
+  (await workflows.connect(keeper).recordSteps(executionId, [lastStep])).wait(),
+);
+await (await workflows.connect(keeper).recordSteps(executionId, records)).wait();
+await (await workflows.connect(keeper).completeExecution(executionId, ethers.id("iris report"))).wait();
+console.log("keeper: claimed, recorded 3 signed step results in one batch, completed");
+await run(["workflow", "show"], { execution: String(executionId) });
+
+console.log(`\ntreasury holds ${aitbc(await token.balanceOf(treasury.address))} (slashing and marketplace fees)`);
+console.log(`total supply ${aitbc(await token.totalSupply())}, all of it minted from compute receipts`);
 console.log("\ndemo complete");

@@ -146,9 +146,13 @@ rows.push({
 // ---------------------------------------------------------------- marketplace
 // Deadlines are fixed constants far ahead, so calldata (and gas) is the same on every run.
 const FAR = 2n ** 40n;
-const [p1, p2, keeper] = signers.slice(15, 18);
-const stepProviders = signers.slice(10, 15); // the batch-mint providers above, now registered as agents
-if (!p1 || !p2 || !keeper || stepProviders.length < 5) throw new Error("bench needs 18 accounts");
+const account = (i: number) => {
+  const signer = signers[i];
+  if (!signer) throw new Error(`bench needs account #${i}`);
+  return signer;
+};
+const [p1, p2, keeper] = [account(15), account(16), account(17)];
+const stepProviders = [10, 11, 12, 13, 14].map(account); // the batch-mint providers above, now agents
 const providerStake = 2_000n * AITBC; // min stake 1,000 + 10% of 10,000 declared
 for (const p of [p1, p2, keeper, ...stepProviders.slice(0, 5)]) {
   await registerAndStake(core, p, operator, providerStake, { expectedDailyVolume: volume });
