@@ -312,6 +312,277 @@ describe("Hardhat tasks", function () {
   });
 });
 
+describe("marketplace and workflow tasks", function () {
+  let f: Awaited<ReturnType<typeof tasksFixture>>;
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(tasksFixture);
+    process.env.AITBC_ADDRESSES = f.file;
+  });
+  after(function () {
+    delete process.env.AITBC_ADDRESSES;
+  });
+
+  /** Registers, funds and stakes `who` as a provider agent (operator: f.operator) through the tasks. */
+  async function provider(who: typeof f.agent, serviceId: string): Promise<void> {
+    await run(["agent", "register"], {
+      from: f.index(who),
+      operator: f.operator.address,
+      type: "service-provider",
+      metadataUri: "",
+      endpoint: "",
+      agentVersion: "1",
+      capabilities: "",
+      expectedDailyVolume: "10000",
+    });
+    const out = path.join(dir, `provider-${who.address}.json`);
+    await run(["receipt", "sign"], {
+      from: f.index(f.attestor),
+      provider: who.address,
+      client: f.client.address,
+      units: "2100",
+      work: "w",
+      result: "r",
+      receiptId: "",
+      validFor: "1h",
+      out,
+    });
+    await run(["receipt", "mint"], { from: "", files: out });
+    await run(["agent", "stake"], { from: f.index(who), amount: "2100" }); // the bond plus room for one slash
+    await run(["market", "list-service"], {
+      from: f.index(who),
+      serviceId,
+      name: "iris-mlp-inference",
+      price: "0.1",
+      capacity: "1000",
+      model: "iris-mlp-v1",
+      minAccuracy: "9000",
+    });
+  }
+
+  async function fundClient(units: string): Promise<void> {
+    const out = path.join(dir, `client-${units}.json`);
+    await run(["receipt", "sign"], {
+      from: f.index(f.attestor),
+      provider: f.client.address,
+      client: f.client.address,
+      units,
+      work: "w",
+      result: "r",
+      receiptId: "",
+      validFor: "1h",
+      out,
+    });
+    await run(["receipt", "mint"], { from: "", files: out });
+  }
+
+  const post = () =>
+    run(["market", "post"], {
+      from: f.index(f.client),
+      serviceType: "iris-mlp-inference",
+      model: "",
+      units: "100",
+      maxPrice: "0.2",
+      bidWindow: "1h",
+      executionWindow: "1h",
+      reopen: false,
+    }) as Promise<bigint>;
+
+  it("list, post, bid, award, submit, accept: the workload settles", async function () {
+    await provider(f.agent, "iris-a");
+    await provider(f.agent2, "iris-b");
+    await fundClient("100");
+    const workloadId = await post();
+    expect(workloadId).to.equal(1n);
+    await run(["market", "bid"], {
+      from: f.index(f.agent),
+      workload: "1",
+      serviceId: "iris-a",
+      price: "0.15",
+      proposal: "",
+    });
+    await run(["market", "bid"], {
+      from: f.index(f.agent2),
+      workload: "1",
+      serviceId: "iris-b",
+      price: "0.1",
+      proposal: "p",
+    });
+    await run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "1" });
+    await expect(
+      run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "stolen" }),
+    ).to.be.rejectedWith(/MarketplaceInvalidResultSignature\(workloadId=1\)/);
+    await run(["market", "submit"], { from: f.index(f.agent2), workload: "1", result: "predictions" });
+    const before = await f.token.balanceOf(f.agent2.address);
+    await run(["market", "accept"], { from: f.index(f.client), workload: "1" });
+    const w = await f.marketplace.getWorkload(1n);
+    expect(w.status).to.equal(5n); // Settled
+    // payment 10 AITBC less the 1% fee, plus the compute receipt reward of 100 units x 1 AITBC
+    expect((await f.token.balanceOf(f.agent2.address)) - before).to.equal((99n * AITBC) / 10n + 100n * AITBC);
+    const text = (await run(["market", "show"], { workload: "1" })) as string;
+    expect(text).to.contain("workload #1 (round 0): settled");
+    expect(text).to.contain("bid #1          agent #2 via iris-b at 0.1 AITBC");
+    await expect(run(["market", "accept"], { from: f.index(f.client), workload: "1" })).to.be.rejectedWith(
+      /MarketplaceWrongStatus\(workloadId=1, status=5\)/,
+    );
+  });
+
+  it("auto award after the window, dispute, guardian resolution for the client, and a timeout", async function () {
+    await provider(f.agent, "iris-a");
+    await fundClient("100");
+    await post();
+    await run(["market", "bid"], {
+      from: f.index(f.agent),
+      workload: "1",
+      serviceId: "iris-a",
+      price: "0.1",
+      proposal: "",
+    });
+    await expect(run(["market", "award"], { from: "", workload: "1", bid: "" })).to.be.rejectedWith(
+      /MarketplaceBiddingOpen/,
+    );
+    await networkHelpers.time.increase(3601);
+    await run(["market", "award"], { from: f.index(f.outsider), workload: "1", bid: "" });
+    await run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "wrong" });
+    await run(["market", "dispute"], { from: f.index(f.client), workload: "1", reason: "accuracy below 90%" });
+    await expect(
+      run(["market", "resolve"], { from: f.index(f.outsider), workload: "1", winner: "client" }),
+    ).to.be.rejectedWith(/MarketplaceNotResolver/);
+    await expect(
+      run(["market", "resolve"], { from: f.index(f.guardian), workload: "1", winner: "nobody" }),
+    ).to.be.rejectedWith('--winner: "nobody" is not one of provider, client');
+    const treasury = await f.token.balanceOf(f.treasury.address);
+    await run(["market", "resolve"], { from: f.index(f.guardian), workload: "1", winner: "client" });
+    expect((await f.marketplace.getWorkload(1n)).status).to.equal(6n); // Refunded
+    expect((await f.token.balanceOf(f.treasury.address)) - treasury).to.equal(AITBC); // 10% of the 10 AITBC payment
+
+    await post();
+    await run(["market", "bid"], {
+      from: f.index(f.agent),
+      workload: "2",
+      serviceId: "iris-a",
+      price: "0.1",
+      proposal: "",
+    });
+    await run(["market", "award"], { from: f.index(f.client), workload: "2", bid: "0" });
+    await expect(run(["market", "timeout"], { from: "", workload: "2" })).to.be.rejectedWith(
+      /MarketplaceDeadlineNotPassed/,
+    );
+    await networkHelpers.time.increase(7300);
+    await run(["market", "timeout"], { from: "", workload: "2" });
+    expect((await f.marketplace.getWorkload(2n)).status).to.equal(6n);
+  });
+
+  it("reports bad market arguments by flag", async function () {
+    await expect(
+      run(["market", "list-service"], {
+        from: "",
+        serviceId: "a-label-that-is-much-longer-than-31-bytes",
+        name: "x",
+        price: "1",
+        capacity: "1",
+        model: "",
+        minAccuracy: "0",
+      }),
+    ).to.be.rejectedWith("--service-id:");
+    await expect(
+      run(["market", "post"], {
+        from: "",
+        serviceType: "x",
+        model: "",
+        units: "ten",
+        maxPrice: "1",
+        bidWindow: "1h",
+        executionWindow: "1h",
+        reopen: false,
+      }),
+    ).to.be.rejectedWith('--units: "ten" is not a whole number');
+    await expect(run(["market", "show"], { workload: "7" })).to.be.rejectedWith(
+      /MarketplaceUnknownWorkload\(workloadId=7\)/,
+    );
+  });
+
+  it("define a workflow from JSON, list it, request an execution, show its status", async function () {
+    const spec = path.join(dir, "pipeline.json");
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        name: "pipeline",
+        maxExecutionTime: "1h",
+        maxBudget: "50",
+        steps: [
+          { id: "a", type: "data-processing" },
+          { id: "b", type: "inference", model: "iris-mlp-v1", dependsOn: ["a"], requiresProof: true },
+          { id: "c", type: "training", dependsOn: ["a", "b"] },
+        ],
+      }),
+    );
+    const workflowId = (await run(["workflow", "define"], { from: f.index(f.client), file: spec })) as bigint;
+    const wf = await f.workflows.getWorkflow(workflowId);
+    expect(wf.stepCount).to.equal(3n);
+    expect(wf.proofMask).to.equal(2n);
+    expect(await f.workflows.dependenciesOf(workflowId, 2n)).to.equal(3n);
+    const listingId = (await run(["workflow", "list"], {
+      from: f.index(f.client),
+      workflow: String(workflowId),
+      title: "Iris pipeline",
+      description: "",
+      tags: "iris,mlp",
+      price: "1",
+      subscription: "0",
+      restricted: false,
+    })) as bigint;
+    await fundClient("30");
+    await f.token.connect(f.client).transfer(f.outsider.address, 5n * AITBC); // a plain (non-agent) client
+    const executionId = (await run(["workflow", "request"], {
+      from: f.index(f.outsider),
+      workflow: String(workflowId),
+      inputs: "rows",
+      budget: "3",
+      listing: String(listingId),
+    })) as bigint;
+    expect(await f.token.balanceOf(await f.workflows.getAddress())).to.equal(4n * AITBC);
+    const text = (await run(["workflow", "show"], { execution: String(executionId) })) as string;
+    expect(text).to.contain("pending");
+    expect(text).to.contain("0 / 3 recorded");
+  });
+
+  it("names the file and field of a bad workflow specification", async function () {
+    const bad = path.join(dir, "cyclic.json");
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: "cyclic",
+        maxExecutionTime: "1h",
+        maxBudget: "5",
+        steps: [
+          { id: "a", type: "inference", dependsOn: ["b"] },
+          { id: "b", type: "inference", dependsOn: ["a"] },
+        ],
+      }),
+    );
+    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(/WorkflowsCycle\(step=0\)/);
+    writeFileSync(
+      bad,
+      JSON.stringify({ name: "x", maxExecutionTime: "1h", maxBudget: "5", steps: [{ id: "a", type: "quantum" }] }),
+    );
+    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(
+      `${bad}: steps[0].type must be one of inference, training, data-processing`,
+    );
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: "x",
+        maxExecutionTime: "1h",
+        maxBudget: "5",
+        steps: [{ id: "a", type: "inference", dependsOn: ["zz"] }],
+      }),
+    );
+    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(
+      `${bad}: steps[0].dependsOn[0] "zz" is not a step id`,
+    );
+  });
+});
+
 describe("argument parsers", function () {
   it("parse valid values", function () {
     expect(parseTokenAmount("amount", "1.5")).to.equal(1_500_000_000_000_000_000n);
