@@ -1,0 +1,150 @@
+import { id, Signature, type Signer } from "ethers";
+
+import { domainOf, signWorkResult } from "../../scripts/lib/eip712.js";
+import type { AIToken, IServiceMarketplace, ServiceMarketplace } from "../../typechain-types/index.js";
+import { AITBC, DAY, HOUR } from "./agents.js";
+
+/** IServiceMarketplace.WorkloadStatus. */
+export const WORKLOAD = {
+  None: 0n,
+  Open: 1n,
+  Awarded: 2n,
+  Submitted: 3n,
+  Disputed: 4n,
+  Settled: 5n,
+  Refunded: 6n,
+  Cancelled: 7n,
+} as const;
+
+/** IServiceMarketplace.VerificationLevel. */
+export const VERIFICATION = { Basic: 0n, Full: 1n, Zk: 2n } as const;
+
+/** The marketplace's action types (ActionTypes.sol). */
+export const MARKET_ACTION = {
+  LIST_SERVICE: 3,
+  POST_WORKLOAD: 4,
+  BID: 5,
+  SUBMIT_RESULT: 6,
+  RESOLVE_DISPUTE: 7,
+} as const;
+
+/** deploy/modules/Protocol.ts defaults. */
+export const PROTOCOL_FEE_BPS = 100n;
+export const CHALLENGE_WINDOW = DAY;
+export const TIMEOUT_SLASH_BPS = 1_000n;
+
+/** ServiceMarketplace constants. */
+export const MAX_FEE_BPS = 1_000n;
+export const MAX_CHALLENGE_WINDOW = 30n * DAY;
+export const MAX_TIMEOUT_SLASH_BPS = 10_000n;
+export const MAX_BIDS = 32n;
+export const REPUTATION_REWARD = 10n;
+export const REPUTATION_PENALTY = -50n;
+/** Core.ts default reward rate: 1 AITBC minted per unit of settled work. */
+export const REWARD_RATE = AITBC;
+
+export const SERVICE_NAME = "gpu-inference";
+export const SERVICE_TYPE = id(SERVICE_NAME);
+export const MODEL_HASH = id("model:llama-3-8b");
+
+/** What a workload request looks like, with bigint fields. */
+export interface Request {
+  serviceType: string;
+  modelHash: string;
+  units: bigint;
+  maxPricePerUnit: bigint;
+  bidDeadline: bigint;
+  executionDeadline: bigint;
+  verification: bigint;
+  reopenOnTimeout: boolean;
+}
+
+/** A valid offer (gpu-inference, MODEL_HASH, 5 AITBC per unit, 1,000 units of capacity), some fields replaced. */
+export function offer(
+  serviceId: string,
+  overrides: Partial<IServiceMarketplace.ServiceOfferStruct> = {},
+): IServiceMarketplace.ServiceOfferStruct {
+  return {
+    serviceId,
+    serviceName: SERVICE_NAME,
+    pricePerUnit: 5n * AITBC,
+    maxCapacity: 1_000n,
+    currentLoad: 0n,
+    modelHash: MODEL_HASH,
+    minAccuracy: 9_500n,
+    ...overrides,
+  };
+}
+
+/**
+ * A valid request posted at `now`: gpu-inference on MODEL_HASH, 10 units at most 10 AITBC each (100 AITBC of
+ * escrow), bids for an hour, then a day to execute; refund on timeout. Some fields replaced.
+ */
+export function workloadRequest(now: bigint, overrides: Partial<Request> = {}): Request {
+  const bidDeadline = overrides.bidDeadline ?? now + HOUR;
+  return {
+    serviceType: SERVICE_TYPE,
+    modelHash: MODEL_HASH,
+    units: 10n,
+    maxPricePerUnit: 10n * AITBC,
+    bidDeadline,
+    executionDeadline: bidDeadline + DAY,
+    verification: VERIFICATION.Basic,
+    reopenOnTimeout: false,
+    ...overrides,
+  };
+}
+
+/** The escrow a request holds. */
+export function escrowOf(request: Pick<Request, "units" | "maxPricePerUnit">): bigint {
+  return request.units * request.maxPricePerUnit;
+}
+
+/** The split of a settled workload: net payment to the provider, fee to the treasury, refund to the client. */
+export function split(units: bigint, maxPricePerUnit: bigint, pricePerUnit: bigint, feeBps = PROTOCOL_FEE_BPS) {
+  const payment = units * pricePerUnit;
+  const fee = (payment * feeBps) / 10_000n;
+  return { payment, fee, net: payment - fee, refund: units * (maxPricePerUnit - pricePerUnit) };
+}
+
+const PERMIT_TYPES = {
+  Permit: [
+    { name: "owner", type: "address" },
+    { name: "spender", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+/** An EIP-2612 permit on the AIToken from `owner` to `spender`, signed by `signer` (the owner unless a forgery). */
+export async function signPermit(
+  token: AIToken,
+  owner: Signer,
+  spender: string,
+  value: bigint,
+  deadline: bigint,
+  signer: Signer = owner,
+): Promise<Signature> {
+  const ownerAddress = await owner.getAddress();
+  const nonce = await token.nonces(ownerAddress);
+  const signature = await signer.signTypedData(await domainOf(token), PERMIT_TYPES, {
+    owner: ownerAddress,
+    spender,
+    value,
+    nonce,
+    deadline,
+  });
+  return Signature.from(signature);
+}
+
+/** `provider`'s EIP-712 signature of a WorkResult. */
+export function signResult(
+  provider: Signer,
+  marketplace: ServiceMarketplace,
+  workloadId: bigint,
+  round: bigint,
+  resultHash: string,
+): Promise<string> {
+  return signWorkResult(provider, marketplace, { workloadId, round, resultHash });
+}
