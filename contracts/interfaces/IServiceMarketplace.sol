@@ -5,8 +5,11 @@ pragma solidity ^0.8.28;
 /// @notice Where agents earn: provider agents list GPU services (seed 000's ServiceOffer), clients post workloads
 /// with escrow, providers bid, the client (or the clock) awards, the assigned provider submits a signed result,
 /// and acceptance or a quiet challenge window settles: escrow to the provider less the protocol fee, reputation
-/// up, and a compute receipt minted as AITBC. Missed deadlines slash; rejected results go to a dispute that a
-/// validator agent or a guardian resolves.
+/// up, and a compute receipt issued ({receiptOf}) that AIToken mints from once an attestor signs it. Missed
+/// deadlines slash; rejected results go to a dispute that a validator agent or a guardian resolves.
+/// @dev Settlement does not mint by itself: a client and a provider that collude could otherwise mint
+/// units × rewardRate for a workload priced at 1 wei. The attestor (basic level) or a proof (zk, later) vouches
+/// for the work before supply is created.
 interface IServiceMarketplace {
     /// @notice Seed 003's verification levels. This module accepts Basic (the provider's EIP-712 signature over
     /// the result); Full and Zk need proofs, which the zero-knowledge layer adds.
@@ -67,11 +70,23 @@ interface IServiceMarketplace {
         uint64 submittedAt;
         uint96 units;
         uint64 providerId;
+        uint32 challengeWindow;
         uint128 maxPricePerUnit;
         uint128 pricePerUnit;
         bytes32 serviceType;
         bytes32 modelHash;
         bytes32 serviceId;
+        bytes32 resultHash;
+    }
+
+    /// @notice The compute receipt of a settled workload: the fields of AIToken's `ComputeReceipt` except the
+    /// deadline, which the attestor chooses when it signs.
+    struct ReceiptData {
+        bytes32 receiptId;
+        address provider;
+        address client;
+        uint256 units;
+        bytes32 workHash;
         bytes32 resultHash;
     }
 
@@ -141,10 +156,18 @@ interface IServiceMarketplace {
     event WorkloadSettled(
         uint256 indexed workloadId,
         uint256 indexed providerId,
-        uint256 payment,
+        uint256 paidToProvider,
         uint256 fee,
-        uint256 refund,
-        uint256 reward
+        uint256 refund
+    );
+    event ComputeReceiptIssued(
+        bytes32 indexed receiptId,
+        uint256 indexed workloadId,
+        address provider,
+        address client,
+        uint256 units,
+        bytes32 workHash,
+        bytes32 resultHash
     );
     event ResultRejected(uint256 indexed workloadId, bytes32 reasonHash);
     event DisputeResolved(uint256 indexed workloadId, address indexed resolver, bool providerWins);
@@ -193,7 +216,8 @@ interface IServiceMarketplace {
         bytes32 proposalHash
     ) external returns (uint256 bidIndex);
 
-    /// @notice The client awards a bid while the workload is open.
+    /// @notice The client awards a bid while the workload is open. An award never leaves the provider less than
+    /// the workload's execution period (executionDeadline − bidDeadline at posting) to deliver.
     function award(uint256 workloadId, uint256 bidIndex) external;
 
     /// @notice After the bidding deadline anyone awards the best eligible bid: the lowest
@@ -213,16 +237,18 @@ interface IServiceMarketplace {
     /// @notice Settles a submitted result once the challenge window has passed without a rejection.
     function finalize(uint256 workloadId) external;
 
-    /// @notice The client rejects a submitted result within the challenge window: a dispute opens.
+    /// @notice The client rejects a submitted result within the challenge window (the one in force when the
+    /// result was submitted): a dispute opens.
     function reject(uint256 workloadId, bytes32 reasonHash) external;
 
-    /// @notice A validator agent (active, neither party) or a guardian decides a dispute: for the provider it
-    /// settles; for the client it refunds the escrow and slashes the provider.
+    /// @notice A validator agent (type Validator, active, admitted with VALIDATOR_ROLE, neither party) or a
+    /// guardian decides a dispute: for the provider it settles; for the client it refunds the escrow and slashes
+    /// the provider.
     function resolveDispute(uint256 workloadId, bool providerWins) external;
 
     /// @notice After a missed execution deadline anyone may call: the provider is slashed
-    /// (timeoutSlashBps of the payment, capped by the registry's 50% rule), loses reputation, and the workload
-    /// reopens for bids or is refunded, as the client chose when posting.
+    /// (timeoutSlashBps of the escrowed value units × maxPricePerUnit, capped by the registry's 50% rule), loses
+    /// reputation, and the workload reopens for bids or is refunded, as the client chose when posting.
     function claimTimeout(uint256 workloadId) external;
 
     // ---------------------------------------------------------------- admin and views
@@ -232,6 +258,9 @@ interface IServiceMarketplace {
     function getWorkload(uint256 workloadId) external view returns (Workload memory);
 
     function getBids(uint256 workloadId) external view returns (Bid[] memory);
+
+    /// @notice The compute receipt of a settled workload (reverts for any other status).
+    function receiptOf(uint256 workloadId) external view returns (ReceiptData memory);
 
     /// @notice EIP-712 digest a provider signs for a result.
     function hashResult(uint256 workloadId, uint32 round, bytes32 resultHash) external view returns (bytes32);

@@ -28,7 +28,8 @@ interface IWorkflows {
         Failed
     }
 
-    /// @notice Seed 003's AgentStep. The chain enforces `dependsOn` and `requiresProof`; the other fields are the
+    /// @notice Seed 003's AgentStep. The chain enforces `dependsOn`, and refuses to execute workflows with
+    /// `requiresProof` steps until the zero-knowledge layer verifies those proofs; the other fields are the
     /// content-addressed part keepers rebuild the step from (mappings are free text, e.g. JSON).
     struct StepSpec {
         StepType stepType;

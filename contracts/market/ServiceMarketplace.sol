@@ -13,7 +13,6 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
-import {IAIToken} from "../interfaces/IAIToken.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {IServiceMarketplace} from "../interfaces/IServiceMarketplace.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
@@ -32,6 +31,10 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     /// @notice HumanOverride's guardian role: guardians may resolve disputes.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice Validator agents admitted (by the admin, later governance) to resolve disputes. Agent type
+    /// Validator alone is not enough: anyone can register one, so either party could bring its own.
+    bytes32 public constant VALIDATOR_ROLE = keccak256("VALIDATOR_ROLE");
+    uint256 public constant MIN_CHALLENGE_WINDOW = 1 hours;
     uint256 public constant MAX_FEE_BPS = 1_000;
     uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
     uint256 public constant MAX_TIMEOUT_SLASH_BPS = 10_000;
@@ -183,6 +186,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         if (!service.listed) revert MarketplaceServiceNotListed(serviceId);
         if (!_registry.isActive(providerId)) revert MarketplaceAgentNotActive(providerId);
         if (msg.sender == w.client) revert MarketplaceOwnWorkload(workloadId, msg.sender);
+        if (pricePerUnit == 0) revert MarketplaceInvalidRequest("pricePerUnit");
         if (pricePerUnit > w.maxPricePerUnit) {
             revert MarketplaceBidAboveMax(workloadId, pricePerUnit, w.maxPricePerUnit);
         }
@@ -213,6 +217,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         Bid[] storage bids = _bids[workloadId][w.round];
         if (bidIndex >= bids.length) revert MarketplaceUnknownBid(workloadId, bidIndex);
         Bid memory chosen = bids[bidIndex];
+        if (!_services[chosen.serviceId].listed) revert MarketplaceServiceNotListed(chosen.serviceId);
         if (!_registry.isActive(chosen.providerId)) revert MarketplaceAgentNotActive(chosen.providerId);
         _requireCapacity(chosen.serviceId, _services[chosen.serviceId], w.units);
         _award(workloadId, w, chosen, bidIndex, false);
@@ -262,6 +267,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         w.status = WorkloadStatus.Submitted;
         w.resultHash = resultHash;
         w.submittedAt = uint64(block.timestamp);
+        w.challengeWindow = uint32(_challengeWindow); // <= MAX_CHALLENGE_WINDOW; later changes do not apply
         emit ResultSubmitted(workloadId, w.providerId, resultHash);
         // The provider's action; its gas is charged only when the provider itself sends it.
         _constitution.enforce(
@@ -286,7 +292,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     function finalize(uint256 workloadId) external whenNotStopped nonReentrant {
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
-        uint64 endsAt = w.submittedAt + uint64(_challengeWindow);
+        uint64 endsAt = w.submittedAt + w.challengeWindow;
         if (block.timestamp <= endsAt) revert MarketplaceChallengeWindowOpen(workloadId, endsAt);
         _settle(workloadId, w);
     }
@@ -297,7 +303,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         Workload storage w = _workload(workloadId);
         if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
-        uint64 endsAt = w.submittedAt + uint64(_challengeWindow);
+        uint64 endsAt = w.submittedAt + w.challengeWindow;
         if (block.timestamp > endsAt) revert MarketplaceChallengeWindowClosed(workloadId, endsAt);
         w.status = WorkloadStatus.Disputed;
         emit ResultRejected(workloadId, reasonHash);
@@ -367,6 +373,13 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     /// @inheritdoc IServiceMarketplace
     function getBids(uint256 workloadId) external view returns (Bid[] memory) {
         return _bids[workloadId][_workload(workloadId).round];
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function receiptOf(uint256 workloadId) external view returns (ReceiptData memory) {
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Settled);
+        return _receiptOf(workloadId, w, _registry.agentAddress(w.providerId));
     }
 
     /// @inheritdoc IServiceMarketplace
@@ -450,6 +463,9 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         bool automatic
     ) private {
         w.status = WorkloadStatus.Awarded;
+        // A late award never shortens the provider's execution period (else it could be slashed at once).
+        uint64 earliestDeadline = uint64(block.timestamp) + w.executionPeriod;
+        if (w.executionDeadline < earliestDeadline) w.executionDeadline = earliestDeadline;
         w.providerId = chosen.providerId;
         w.serviceId = chosen.serviceId;
         w.pricePerUnit = chosen.pricePerUnit;
@@ -475,13 +491,41 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         _services[w.serviceId].currentLoad -= w.units;
         address provider = _registry.agentAddress(providerId);
 
-        // Interactions, all with trusted protocol contracts: reputation, the compute receipt, then the money.
+        ReceiptData memory receipt = _receiptOf(workloadId, w, provider);
+        emit WorkloadSettled(workloadId, providerId, payment - fee, fee, refund);
+        emit ComputeReceiptIssued(
+            receipt.receiptId,
+            workloadId,
+            provider,
+            w.client,
+            w.units,
+            receipt.workHash,
+            receipt.resultHash
+        );
+
+        // Interactions, all with trusted protocol contracts: reputation, then the money.
         _registry.updateReputation(providerId, REPUTATION_REWARD, "workload settled");
-        uint256 reward = IAIToken(address(_token)).mintFromVerifiedReceipt(bytes32(workloadId), provider, w.units);
-        emit WorkloadSettled(workloadId, providerId, payment - fee, fee, refund, reward);
         _token.safeTransfer(provider, payment - fee);
         if (fee != 0) _token.safeTransfer(_registry.treasury(), fee);
         if (refund != 0) _token.safeTransfer(w.client, refund);
+    }
+
+    /// @dev The compute receipt of a settled workload: its id binds this marketplace and the workload; its work
+    /// hash commits to what was asked (service type, model, units) and by whom.
+    function _receiptOf(
+        uint256 workloadId,
+        Workload storage w,
+        address provider
+    ) private view returns (ReceiptData memory) {
+        return
+            ReceiptData({
+                receiptId: keccak256(abi.encode(address(this), workloadId)),
+                provider: provider,
+                client: w.client,
+                units: w.units,
+                workHash: keccak256(abi.encode(workloadId, w.client, w.serviceType, w.modelHash, w.units)),
+                resultHash: w.resultHash
+            });
     }
 
     /// @dev A failed assignment (missed deadline or lost dispute): slash, reputation down, then reopen or refund.
@@ -489,7 +533,8 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         uint256 providerId = w.providerId;
         _services[w.serviceId].currentLoad -= w.units;
         IAgentRegistry.AgentSummary memory provider = _registry.summaryOf(providerId);
-        uint256 slashAmount = (uint256(w.units) * w.pricePerUnit * _timeoutSlashBps) / 10_000;
+        // Based on the escrowed value (units × maxPricePerUnit), so a token bid cannot make failure free.
+        uint256 slashAmount = (uint256(w.units) * w.maxPricePerUnit * _timeoutSlashBps) / 10_000;
         if (slashAmount > provider.maxSlash) slashAmount = provider.maxSlash;
 
         uint256 refund;
@@ -503,6 +548,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
             w.pricePerUnit = 0;
             w.resultHash = bytes32(0);
             w.submittedAt = 0;
+            w.challengeWindow = 0;
         } else {
             w.status = WorkloadStatus.Refunded;
             refund = _release(w);
@@ -540,6 +586,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     }
 
     function _isValidatorFor(Workload storage w, address account) private view returns (bool) {
+        if (!hasRole(VALIDATOR_ROLE, account)) return false;
         uint256 agentId = _registry.agentIdOf(account);
         if (agentId == 0 || agentId == w.providerId || account == w.client) return false;
         IAgentRegistry.AgentSummary memory s = _registry.summaryOf(agentId);
@@ -592,7 +639,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     function _setParameters(uint256 protocolFeeBps_, uint256 challengeWindow_, uint256 timeoutSlashBps_) private {
         if (protocolFeeBps_ > MAX_FEE_BPS) revert MarketplaceInvalidParameter("protocolFeeBps", protocolFeeBps_);
-        if (challengeWindow_ > MAX_CHALLENGE_WINDOW) {
+        if (challengeWindow_ < MIN_CHALLENGE_WINDOW || challengeWindow_ > MAX_CHALLENGE_WINDOW) {
             revert MarketplaceInvalidParameter("challengeWindow", challengeWindow_);
         }
         if (timeoutSlashBps_ > MAX_TIMEOUT_SLASH_BPS) {

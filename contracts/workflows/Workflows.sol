@@ -33,6 +33,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     uint256 public constant SUBSCRIPTION_PERIOD = 30 days;
     uint256 public constant MAX_STRING_LENGTH = 1024;
     uint256 public constant MAX_TAGS = 16;
+    uint256 public constant MAX_EXECUTION_TIME = 30 days;
 
     bytes32 private constant _STEP_TYPEHASH = keccak256(
         "StepResult(uint256 executionId,uint16 step,bytes32 inputHash,bytes32 outputHash,uint256 cost)"
@@ -93,7 +94,9 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         if (bytes(spec.name).length == 0 || bytes(spec.name).length > MAX_STRING_LENGTH) {
             revert WorkflowsInvalidSpec("name");
         }
-        if (spec.maxExecutionTime == 0) revert WorkflowsInvalidSpec("maxExecutionTime");
+        if (spec.maxExecutionTime == 0 || spec.maxExecutionTime > MAX_EXECUTION_TIME) {
+            revert WorkflowsInvalidSpec("maxExecutionTime");
+        }
         if (spec.maxBudget == 0 || spec.maxBudget > type(uint128).max) revert WorkflowsInvalidSpec("maxBudget");
 
         workflowId = ++_workflowCount;
@@ -139,6 +142,8 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         uint256 gasStart = gasleft();
         Workflow storage wf = _workflow(workflowId);
         if (wf.verification != VerificationLevel.Basic) revert WorkflowsVerificationUnsupported(wf.verification);
+        // Steps that require a proof need the zero-knowledge layer; until it lands they cannot run unproven.
+        if (wf.proofMask != 0) revert WorkflowsVerificationUnsupported(VerificationLevel.Zk);
         if (budget == 0 || budget > wf.maxBudget) revert WorkflowsInvalidBudget(budget, wf.maxBudget);
         uint256 fee;
         if (listingId == 0) {

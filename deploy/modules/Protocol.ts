@@ -33,18 +33,17 @@ export default buildModule("AITBCProtocol", (m) => {
   ]);
   const workflows = m.contract("Workflows", [token, registry, humanOverride, constitution]);
 
-  // Wiring: the marketplace enforces constitutions, pulls escrow, mints receipts, slashes and rates;
+  // Wiring: the marketplace enforces constitutions, pulls escrow, slashes and rates (it does not mint: its
+  // compute receipts need an attestor's signature);
   // Workflows enforces constitutions and pulls escrow.
   const enforcerRole = m.staticCall(constitution, "ENFORCER_ROLE", [], 0, { id: "protocolEnforcerRole" });
   const moduleRole = m.staticCall(token, "MODULE_ROLE", [], 0, { id: "protocolModuleRole" });
-  const coordinatorRole = m.staticCall(token, "COORDINATOR_ROLE", [], 0, { id: "protocolCoordinatorRole" });
   const slasherRole = m.staticCall(registry, "SLASHER_ROLE", [], 0, { id: "protocolSlasherRole" });
   const reputationRole = m.staticCall(registry, "REPUTATION_ROLE", [], 0, { id: "protocolReputationRole" });
   m.call(constitution, "grantRole", [enforcerRole, marketplace], { id: "constitution_enforcer_marketplace" });
   m.call(constitution, "grantRole", [enforcerRole, workflows], { id: "constitution_enforcer_workflows" });
   m.call(token, "grantRole", [moduleRole, marketplace], { id: "token_module_marketplace" });
   m.call(token, "grantRole", [moduleRole, workflows], { id: "token_module_workflows" });
-  m.call(token, "grantRole", [coordinatorRole, marketplace], { id: "token_coordinator_marketplace" });
   m.call(registry, "grantRole", [slasherRole, marketplace], { id: "registry_slasher_marketplace" });
   m.call(registry, "grantRole", [reputationRole, marketplace], { id: "registry_reputation_marketplace" });
 
