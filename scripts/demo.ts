@@ -247,7 +247,9 @@ const workloadId = (await run(["market", "post"], {
   reopen: false,
 })) as bigint;
 
-step("12. Both bid; the client awards the cheaper; the provider signs its result; the client accepts");
+step(
+  "12. Both bid; the client awards the cheaper; the provider signs its result; the client accepts; an attestor signs the receipt",
+);
 await run(["market", "bid"], {
   from: from(provider1),
   workload: String(workloadId),
@@ -277,6 +279,15 @@ await expectBlocked("a result from a provider that was not assigned", () =>
 );
 await run(["market", "submit"], { from: from(provider1), workload: String(workloadId), result: "iris predictions v1" });
 await run(["market", "accept"], { from: from(client), workload: String(workloadId) });
+// Settlement issued a compute receipt; it mints AITBC only once an attestor vouches for the work.
+const workloadReceipt = path.join(path.dirname(addressesFile), "workload-receipt.json");
+await run(["receipt", "sign"], {
+  from: from(attestor),
+  workload: String(workloadId),
+  validFor: "1h",
+  out: workloadReceipt,
+});
+await run(["receipt", "mint"], { from: from(provider1), files: workloadReceipt });
 await expectBlocked("settling the same workload twice", () =>
   run(["market", "accept"], { from: from(client), workload: String(workloadId) }),
 );

@@ -416,8 +416,15 @@ describe("marketplace and workflow tasks", function () {
     await run(["market", "accept"], { from: f.index(f.client), workload: "1" });
     const w = await f.marketplace.getWorkload(1n);
     expect(w.status).to.equal(5n); // Settled
-    // payment 10 AITBC less the 1% fee, plus the compute receipt reward of 100 units x 1 AITBC
+    // payment 10 AITBC less the 1% fee; the compute receipt is issued, not minted
+    expect((await f.token.balanceOf(f.agent2.address)) - before).to.equal((99n * AITBC) / 10n);
+    // an attestor signs the marketplace's receipt; it mints 100 units x 1 AITBC to the provider, once
+    const out = path.join(dir, "workload-1.json");
+    await run(["receipt", "sign"], { from: f.index(f.attestor), workload: "1", validFor: "1h", out });
+    expect(readSignedReceipt(out).receipt.receiptId).to.equal((await f.marketplace.receiptOf(1n)).receiptId);
+    await run(["receipt", "mint"], { from: "", files: out });
     expect((await f.token.balanceOf(f.agent2.address)) - before).to.equal((99n * AITBC) / 10n + 100n * AITBC);
+    await expect(run(["receipt", "mint"], { from: "", files: out })).to.be.rejectedWith(/AITokenReceiptAlreadyMinted/);
     const text = (await run(["market", "show"], { workload: "1" })) as string;
     expect(text).to.contain("workload #1 (round 0): settled");
     expect(text).to.contain("bid #1          agent #2 via iris-b at 0.1 AITBC");
@@ -453,7 +460,8 @@ describe("marketplace and workflow tasks", function () {
     const treasury = await f.token.balanceOf(f.treasury.address);
     await run(["market", "resolve"], { from: f.index(f.guardian), workload: "1", winner: "client" });
     expect((await f.marketplace.getWorkload(1n)).status).to.equal(6n); // Refunded
-    expect((await f.token.balanceOf(f.treasury.address)) - treasury).to.equal(AITBC); // 10% of the 10 AITBC payment
+    // 10% of the escrowed value: 100 units x 0.2 AITBC
+    expect((await f.token.balanceOf(f.treasury.address)) - treasury).to.equal(2n * AITBC);
 
     await post();
     await run(["market", "bid"], {
@@ -521,9 +529,32 @@ describe("marketplace and workflow tasks", function () {
     expect(wf.stepCount).to.equal(3n);
     expect(wf.proofMask).to.equal(2n);
     expect(await f.workflows.dependenciesOf(workflowId, 2n)).to.equal(3n);
+    await expect(
+      run(["workflow", "request"], {
+        from: f.index(f.client),
+        workflow: String(workflowId),
+        inputs: "x",
+        budget: "1",
+        listing: "",
+      }),
+    ).to.be.rejectedWith(/WorkflowsVerificationUnsupported\(level=2\)/); // step b needs a proof: not before the ZK layer
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        name: "pipeline",
+        maxExecutionTime: "1h",
+        maxBudget: "50",
+        steps: [
+          { id: "a", type: "data-processing" },
+          { id: "b", type: "inference", model: "iris-mlp-v1", dependsOn: ["a"] },
+          { id: "c", type: "training", dependsOn: ["a", "b"] },
+        ],
+      }),
+    );
+    const runnable = (await run(["workflow", "define"], { from: f.index(f.client), file: spec })) as bigint;
     const listingId = (await run(["workflow", "list"], {
       from: f.index(f.client),
-      workflow: String(workflowId),
+      workflow: String(runnable),
       title: "Iris pipeline",
       description: "",
       tags: "iris,mlp",
@@ -535,7 +566,7 @@ describe("marketplace and workflow tasks", function () {
     await f.token.connect(f.client).transfer(f.outsider.address, 5n * AITBC); // a plain (non-agent) client
     const executionId = (await run(["workflow", "request"], {
       from: f.index(f.outsider),
-      workflow: String(workflowId),
+      workflow: String(runnable),
       inputs: "rows",
       budget: "3",
       listing: String(listingId),

@@ -143,6 +143,7 @@ export const tasks = [
     .addOption({ name: "receiptId", description: "Receipt id (default: random)", defaultValue: "" })
     .addOption({ name: "validFor", description: "Validity: seconds or 15m / 2h / 7d", defaultValue: "1d" })
     .addOption({ name: "out", description: "Output JSON file", defaultValue: "" })
+    .addOption({ name: "workload", description: "Sign the receipt of this settled workload instead", defaultValue: "" })
     .setAction(() => import("./receipt/sign.js"))
     .build(),
   task(["receipt", "mint"], "Mint AITBC from signed receipt files (several files: one batch)")
@@ -209,6 +210,12 @@ export const tasks = [
     .addOption(workload)
     .addOption({ name: "winner", description: "provider | client", defaultValue: "" })
     .setAction(() => import("./market/resolve.js"))
+    .build(),
+  task(["market", "admit-validator"], "Admit a validator agent as a dispute resolver (marketplace admin)")
+    .addOption(from)
+    .addOption({ name: "validator", description: "Validator agent address", defaultValue: "" })
+    .addFlag({ name: "revoke", description: "Remove instead" })
+    .setAction(() => import("./market/admit-validator.js"))
     .build(),
   task(["market", "timeout"], "Slash a provider that missed its deadline; reopen or refund (anyone)")
     .addOption(from)

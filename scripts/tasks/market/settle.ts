@@ -22,10 +22,16 @@ export default async function settle(args: Args, hre: HardhatRuntimeEnvironment)
     for (const log of receipt.logs) {
       const parsed = marketplace.interface.parseLog(log);
       if (parsed?.name === "WorkloadSettled") {
-        const [, providerId, payment, fee, refund, reward] = parsed.args as unknown as bigint[];
+        const [, providerId, paid, fee, refund] = parsed.args as unknown as bigint[];
         console.log(
-          `workload #${workloadId} settled: agent #${providerId} paid ${aitbc(payment ?? 0n)} (fee ${aitbc(fee ?? 0n)}), ` +
-            `client refunded ${aitbc(refund ?? 0n)}, compute receipt minted ${aitbc(reward ?? 0n)}`,
+          `workload #${workloadId} settled: agent #${providerId} paid ${aitbc(paid ?? 0n)} (fee ${aitbc(fee ?? 0n)}), ` +
+            `client refunded ${aitbc(refund ?? 0n)}`,
+        );
+      }
+      if (parsed?.name === "ComputeReceiptIssued") {
+        console.log(
+          `compute receipt ${String(parsed.args[0])} issued: an attestor signs it with ` +
+            `\`receipt sign --workload ${workloadId}\`, then anyone mints it`,
         );
       }
     }

@@ -16,22 +16,41 @@ interface Args {
   receiptId: string;
   validFor: string;
   out: string;
+  workload: string;
 }
 
-/** An attestor (--from) signs a compute receipt and writes it to --out. No transaction. */
+/**
+ * An attestor (--from) signs a compute receipt and writes it to --out. No transaction. With --workload, the
+ * receipt is the one the marketplace issued when that workload settled (the other receipt flags are ignored).
+ */
 export default async function sign(args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runTask(hre, args.from, async ({ ethers, signer, protocol }) => {
     const out = required("out", args.out);
     const now = BigInt((await ethers.provider.getBlock("latest"))?.timestamp ?? 0);
-    const receipt: ComputeReceipt = {
-      receiptId: args.receiptId === "" ? hexlify(randomBytes(32)) : parseHash("receiptId", args.receiptId),
-      provider: parseAddress("provider", args.provider),
-      client: parseAddress("client", args.client),
-      units: parseInteger("units", args.units, { min: 1n }),
-      workHash: parseHash("work", args.work),
-      resultHash: parseHash("result", args.result),
-      deadline: now + parseDuration("validFor", args.validFor),
-    };
+    const deadline = now + parseDuration("validFor", args.validFor);
+    let receipt: ComputeReceipt;
+    if (args.workload !== "") {
+      const r = await protocol.marketplace.receiptOf(parseInteger("workload", args.workload, { min: 1n }));
+      receipt = {
+        receiptId: r.receiptId,
+        provider: r.provider,
+        client: r.client,
+        units: r.units,
+        workHash: r.workHash,
+        resultHash: r.resultHash,
+        deadline,
+      };
+    } else {
+      receipt = {
+        receiptId: args.receiptId === "" ? hexlify(randomBytes(32)) : parseHash("receiptId", args.receiptId),
+        provider: parseAddress("provider", args.provider),
+        client: parseAddress("client", args.client),
+        units: parseInteger("units", args.units, { min: 1n }),
+        workHash: parseHash("work", args.work),
+        resultHash: parseHash("result", args.result),
+        deadline,
+      };
+    }
     const attestorRole = await protocol.token.ATTESTOR_ROLE();
     if (!(await protocol.token.hasRole(attestorRole, signer.address))) {
       console.warn(`warning: ${signer.address} is not an attestor; the token will reject this receipt`);
