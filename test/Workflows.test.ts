@@ -1,0 +1,1678 @@
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+import { expect } from "chai";
+import { id, MaxUint256, ZeroAddress, ZeroHash } from "ethers";
+import { network } from "hardhat";
+
+import { toWorkflowSpec } from "../scripts/lib/workflow-spec.js";
+import type { IWorkflows } from "../typechain-types/index.js";
+import { AITBC, MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "./helpers/agents.js";
+import { deployProtocol } from "./helpers/fixture.js";
+import {
+  allSteps,
+  Books,
+  chainSpec,
+  costsByProvider,
+  EXECUTION,
+  mask,
+  MAX_STEPS,
+  MAX_UINT128,
+  MAX_EXECUTION_TIME,
+  MAX_UINT64,
+  randomDag,
+  receiptChain,
+  receiptSeed,
+  levelBatches,
+  signedRecords,
+  specHash,
+  stepDigest,
+  stepSpec,
+  type StepRecord,
+  SUBSCRIPTION_PERIOD,
+  sum,
+  VERIFICATION,
+  workflowSpec,
+} from "./helpers/workflows.js";
+
+const connection = await network.getOrCreate();
+const { ethers, networkHelpers } = connection;
+const { time } = networkHelpers;
+
+/** Each funded human (owner, clients) holds this much. */
+const FUNDS = 100_000n * AITBC;
+const BUDGET = 100n * AITBC;
+const MAX_BUDGET = 1_000n * AITBC;
+const MAX_TIME = 3_600n;
+const INPUTS = id("inputs: iris.csv");
+const RESULT = id("result: predictions.csv");
+const REASON = id("provider unreachable");
+const UNKNOWN = 99n;
+/** For calls that must land in a block of a chosen timestamp (no gas estimation at another time). */
+const GAS = { gasLimit: 3_000_000n };
+
+/** The diamond every fixture defines as workflow 1: load -> (left | right) -> merge. */
+const DIAMOND = toWorkflowSpec(
+  {
+    name: "iris-diamond",
+    maxExecutionTime: "1h",
+    maxBudget: "1000",
+    verification: "basic",
+    steps: [
+      { id: "load", type: "data-processing", output: "rows" },
+      {
+        id: "left",
+        type: "inference",
+        model: "iris-mlp-v1",
+        dependsOn: ["load"],
+        input: "load.rows",
+        output: "a",
+        timeout: 30,
+        maxRetries: 2,
+        retryBackoff: 5,
+      },
+      {
+        id: "right",
+        type: "inference",
+        model: "iris-tree-v2",
+        dependsOn: ["load"],
+        input: "load.rows",
+        output: "b",
+      },
+      { id: "merge", type: "training", dependsOn: ["left", "right"], input: "left.a,right.b" },
+    ],
+  },
+  "diamond",
+);
+
+const PUBLIC_LISTING: IWorkflows.ListingInputStruct = {
+  title: "Iris classifier",
+  description: "Two models, merged",
+  tags: ["iris", "classification"],
+  executionPrice: 5n * AITBC,
+  subscriptionPrice: 20n * AITBC,
+  isPublic: true,
+};
+const RESTRICTED_LISTING: IWorkflows.ListingInputStruct = {
+  title: "Iris classifier (private beta)",
+  description: "",
+  tags: [],
+  executionPrice: 3n * AITBC,
+  subscriptionPrice: 10n * AITBC,
+  isPublic: false,
+};
+
+/**
+ * The protocol, plus: active agents `keeper` (agent), `keeper2`, and providers `p1` (agent2), `p2`, `p3` (each
+ * staked MIN_STAKE, no declared volume); `idle` registered but unstaked (inactive); `owner`, `client` and
+ * `client2` (humans) funded with FUNDS and approving Workflows; workflow 1 = DIAMOND, defined by `owner`.
+ */
+async function baseFixture() {
+  const core = await deployProtocol(connection);
+  const { token, workflows, registry, operator, agent: keeper, agent2: p1, client, outsider } = core;
+  const [p2, p3, owner, client2, idle, keeper2] = (await ethers.getSigners()).slice(9, 15);
+  if (!p2 || !p3 || !owner || !client2 || !idle || !keeper2) throw new Error("the test network needs 15 accounts");
+  for (const a of [keeper, keeper2, p1, p2, p3]) await registerAndStake(core, a, operator, MIN_STAKE);
+  await registerAgent(core, idle, operator);
+  for (const a of [owner, client, client2]) {
+    await mintAitbc(core, a.address, FUNDS / AITBC);
+    await token.connect(a).approve(await workflows.getAddress(), MaxUint256);
+  }
+  await workflows.connect(owner).defineWorkflow(DIAMOND);
+  const keeperId = await registry.agentIdOf(keeper.address);
+  const accounts = [owner, client, client2, keeper, keeper2, p1, p2, p3, idle, outsider].map((s) => s.address);
+  return { ...core, keeper, keeper2, keeperId, p1, p2, p3, idle, owner, client2, accounts };
+}
+type Base = Awaited<ReturnType<typeof baseFixture>>;
+
+/** Base, plus execution 1 of workflow 1 requested by its owner (BUDGET, no listing). */
+async function pendingFixture() {
+  const f = await baseFixture();
+  await f.workflows.connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+  return f;
+}
+
+/** Pending, plus execution 1 claimed by `keeper`. */
+async function runningFixture() {
+  const f = await pendingFixture();
+  await f.workflows.connect(f.keeper).claimExecution(1n);
+  return f;
+}
+
+/** Base, plus listing 1 (PUBLIC_LISTING) and listing 2 (RESTRICTED_LISTING) of workflow 1. */
+async function listedFixture() {
+  const f = await baseFixture();
+  await f.workflows.connect(f.owner).createListing(1n, PUBLIC_LISTING);
+  await f.workflows.connect(f.owner).createListing(1n, RESTRICTED_LISTING);
+  return f;
+}
+
+const loadBase = () => networkHelpers.loadFixture(baseFixture);
+const loadPending = () => networkHelpers.loadFixture(pendingFixture);
+const loadRunning = () => networkHelpers.loadFixture(runningFixture);
+const loadListed = () => networkHelpers.loadFixture(listedFixture);
+
+/** One step: [step, signing provider, cost]. */
+type Work = [number, Signer, bigint];
+
+/** The diamond's work: p1 runs load and left, p2 right, p3 merge; 70 AITBC in all. */
+function diamondWork(f: Base): Work[][] {
+  return [
+    [[0, f.p1, 10n * AITBC]],
+    [
+      [1, f.p1, 20n * AITBC],
+      [2, f.p2, 15n * AITBC],
+    ],
+    [[3, f.p3, 25n * AITBC]],
+  ];
+}
+
+async function sign(f: Base, executionId: bigint, work: Work[]): Promise<StepRecord[]> {
+  return signedRecords(
+    f.workflows,
+    executionId,
+    work.map(([step, signer, cost]) => ({ step, signer, cost })),
+  );
+}
+
+/** Signs `work` and records it as one batch by `keeper`. */
+async function record(f: Base, executionId: bigint, work: Work[], keeper: Signer = f.keeper) {
+  const records = await sign(f, executionId, work);
+  await f.workflows.connect(keeper).recordSteps(executionId, records);
+  return records;
+}
+
+/** Requests (by `client`, through `listingId`), claims, records the whole diamond and completes. */
+async function runDiamond(f: Base, client: Signer, listingId = 0n, budget = BUDGET) {
+  const executionId = await nextExecutionId(f, client, listingId, budget);
+  await f.workflows.connect(f.keeper).claimExecution(executionId);
+  const records: StepRecord[] = [];
+  for (const batch of diamondWork(f)) records.push(...(await record(f, executionId, batch)));
+  await f.workflows.connect(f.keeper).completeExecution(executionId, RESULT);
+  return { executionId, records };
+}
+
+/** Requests an execution of workflow 1 and returns its id. */
+async function nextExecutionId(f: Base, client: Signer, listingId = 0n, budget = BUDGET): Promise<bigint> {
+  const tx = await f.workflows.connect(client).requestExecution(1n, INPUTS, budget, listingId);
+  const receipt = await tx.wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = f.workflows.interface.parseLog(log);
+    if (parsed?.name === "ExecutionRequested") return parsed.args[0] as bigint;
+  }
+  throw new Error("no ExecutionRequested event");
+}
+
+async function expectHeld(f: Base) {
+  expect(await f.token.balanceOf(await f.workflows.getAddress())).to.equal(await f.workflows.totalHeld());
+}
+
+/**
+ * Checks what moved since `books` opened: each tracked account's balance and credits changed exactly as
+ * expected (0 when not listed); the Workflows balance changed by the new credits plus `open` (the change of
+ * the escrow held for open executions); deposits = provider credits + refunds + owner fees (tokens are conserved); and the
+ * Workflows balance equals totalHeld().
+ */
+async function expectBooks(
+  f: Base,
+  books: Books,
+  expected: { balances?: Record<string, bigint>; credits?: Record<string, bigint>; open?: bigint },
+) {
+  const d = await books.deltas();
+  for (const a of f.accounts) {
+    expect(d.balance.get(a), `balance change of ${a}`).to.equal(expected.balances?.[a] ?? 0n);
+    expect(d.credits.get(a), `credit change of ${a}`).to.equal(expected.credits?.[a] ?? 0n);
+  }
+  const credited = sum(d.credits.values());
+  expect(d.held).to.equal(credited + (expected.open ?? 0n));
+  const paidIn = -sum(d.balance.values());
+  expect(paidIn).to.equal(d.held); // what clients paid = credits + still-open escrow; refunds net out
+  await expectHeld(f);
+}
+
+async function books(f: Base) {
+  return Books.open(f.workflows, f.token, f.accounts);
+}
+
+async function stop(f: Base) {
+  await f.humanOverride.connect(f.guardian).emergencyStop("incident");
+}
+
+describe("Workflows", function () {
+  describe("deployment", function () {
+    it("is wired to the protocol and publishes its EIP-712 domain and MAX_STEPS", async function () {
+      const f = await loadBase();
+      expect(await f.workflows.humanOverride()).to.equal(await f.humanOverride.getAddress());
+      expect(await f.workflows.constitution()).to.equal(await f.constitution.getAddress());
+      expect(await f.workflows.MAX_STEPS()).to.equal(BigInt(MAX_STEPS));
+      const d = await f.workflows.eip712Domain();
+      expect(d.name).to.equal("AITBC Workflows");
+      expect(d.version).to.equal("1");
+      expect(d.verifyingContract).to.equal(await f.workflows.getAddress());
+      const r = { executionId: 7n, step: 3, inputHash: id("in"), outputHash: id("out"), cost: 12n };
+      expect(await f.workflows.hashStepResult(r.executionId, r.step, r.inputHash, r.outputHash, r.cost)).to.equal(
+        await stepDigest(f.workflows, r),
+      );
+    });
+
+    it("reverts WorkflowsZeroAddress when a dependency is the zero address", async function () {
+      const f = await loadBase();
+      const args = [
+        await f.token.getAddress(),
+        await f.registry.getAddress(),
+        await f.humanOverride.getAddress(),
+        await f.constitution.getAddress(),
+      ];
+      for (let i = 0; i < args.length; ++i) {
+        const bad = [...args];
+        bad[i] = ZeroAddress;
+        await expect(ethers.deployContract("Workflows", bad)).to.be.revertedWithCustomError(
+          f.workflows,
+          "WorkflowsZeroAddress",
+        );
+      }
+    });
+  });
+
+  describe("definitions", function () {
+    it("stores owner, step count, verification, limits, spec hash and proof mask, and emits WorkflowDefined", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.client).defineWorkflow(DIAMOND))
+        .to.emit(f.workflows, "WorkflowDefined")
+        .withArgs(2n, f.client.address, specHash(DIAMOND), "iris-diamond", 4n);
+      const wf = await f.workflows.getWorkflow(2n);
+      expect(wf.owner).to.equal(f.client.address);
+      expect(wf.stepCount).to.equal(4n);
+      expect(wf.verification).to.equal(VERIFICATION.Basic);
+      expect(wf.maxExecutionTime).to.equal(MAX_TIME);
+      expect(wf.maxBudget).to.equal(MAX_BUDGET);
+      expect(wf.specHash).to.equal(specHash(DIAMOND));
+      expect(wf.proofMask).to.equal(0n);
+      // the fixture's definition by the owner is workflow 1, with the same content hash
+      const first = await f.workflows.getWorkflow(1n);
+      expect(first.owner).to.equal(f.owner.address);
+      expect(first.specHash).to.equal(specHash(DIAMOND));
+    });
+
+    it("commits the spec hash to every field of the spec", async function () {
+      const f = await loadBase();
+      const first = DIAMOND.steps[0];
+      if (!first) throw new Error("empty diamond");
+      const variants: IWorkflows.WorkflowSpecStruct[] = [
+        { ...DIAMOND, name: "iris-diamond-2" },
+        { ...DIAMOND, maxExecutionTime: 3_601n },
+        { ...DIAMOND, maxBudget: MAX_BUDGET + 1n },
+        { ...DIAMOND, verification: VERIFICATION.Zk },
+        { ...DIAMOND, steps: [{ ...first, model: id("other") }, ...DIAMOND.steps.slice(1)] },
+        { ...DIAMOND, steps: [{ ...first, inputMapping: "x" }, ...DIAMOND.steps.slice(1)] },
+        { ...DIAMOND, steps: [{ ...first, outputMapping: "y" }, ...DIAMOND.steps.slice(1)] },
+        { ...DIAMOND, steps: [{ ...first, timeout: 1n }, ...DIAMOND.steps.slice(1)] },
+        { ...DIAMOND, steps: [{ ...first, maxRetries: 9n }, ...DIAMOND.steps.slice(1)] },
+        { ...DIAMOND, steps: [{ ...first, retryBackoff: 9n }, ...DIAMOND.steps.slice(1)] },
+        { ...DIAMOND, steps: [{ ...first, stepType: 1n }, ...DIAMOND.steps.slice(1)] },
+        { ...DIAMOND, steps: [{ ...first, requiresProof: true }, ...DIAMOND.steps.slice(1)] },
+      ];
+      const hashes = new Set([specHash(DIAMOND)]);
+      let workflowId = 1n;
+      for (const spec of variants) {
+        await f.workflows.connect(f.owner).defineWorkflow(spec);
+        workflowId += 1n;
+        const wf = await f.workflows.getWorkflow(workflowId);
+        expect(wf.specHash).to.equal(specHash(spec));
+        hashes.add(wf.specHash);
+      }
+      expect(hashes.size).to.equal(variants.length + 1);
+      expect((await f.workflows.getWorkflow(workflowId)).proofMask).to.equal(mask(0));
+    });
+
+    it("stores the proof mask of requiresProof steps, and refuses to execute them (WorkflowsVerificationUnsupported Zk)", async function () {
+      const f = await loadBase();
+      const steps = DIAMOND.steps.map((s, i) => (i === 1 || i === 3 ? { ...s, requiresProof: true } : s));
+      const spec = { ...DIAMOND, steps };
+      await expect(f.workflows.connect(f.owner).defineWorkflow(spec))
+        .to.emit(f.workflows, "WorkflowDefined")
+        .withArgs(2n, f.owner.address, specHash(spec), "iris-diamond", 4n);
+      const wf = await f.workflows.getWorkflow(2n);
+      expect(wf.proofMask).to.equal(mask(1, 3));
+      expect(wf.verification).to.equal(VERIFICATION.Basic);
+      await expect(f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
+        .withArgs(VERIFICATION.Zk);
+      await f.workflows.connect(f.owner).createListing(2n, PUBLIC_LISTING);
+      await expect(f.workflows.connect(f.client).requestExecution(2n, INPUTS, BUDGET, 1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
+        .withArgs(VERIFICATION.Zk);
+    });
+
+    it("records each step's dependency mask (dependenciesOf), merging duplicates", async function () {
+      const f = await loadBase();
+      expect(await f.workflows.dependenciesOf(1n, 0n)).to.equal(0n);
+      expect(await f.workflows.dependenciesOf(1n, 1n)).to.equal(mask(0));
+      expect(await f.workflows.dependenciesOf(1n, 2n)).to.equal(mask(0));
+      expect(await f.workflows.dependenciesOf(1n, 3n)).to.equal(mask(1, 2));
+      await f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[], [], [1, 0, 1, 0]]));
+      expect(await f.workflows.dependenciesOf(2n, 2n)).to.equal(mask(0, 1));
+    });
+
+    it("reverts WorkflowsUnknownWorkflow for getWorkflow and dependenciesOf of an unknown workflow", async function () {
+      const f = await loadBase();
+      for (const wid of [0n, 2n, UNKNOWN]) {
+        await expect(f.workflows.getWorkflow(wid))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownWorkflow")
+          .withArgs(wid);
+        await expect(f.workflows.dependenciesOf(wid, 0n))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownWorkflow")
+          .withArgs(wid);
+      }
+    });
+
+    it("defines a 64-step DAG", async function () {
+      const f = await loadBase();
+      const deps = randomDag(64, 3);
+      const spec = workflowSpec(deps, { name: "sixty-four" });
+      await expect(f.workflows.connect(f.owner).defineWorkflow(spec))
+        .to.emit(f.workflows, "WorkflowDefined")
+        .withArgs(2n, f.owner.address, specHash(spec), "sixty-four", 64n);
+      const wf = await f.workflows.getWorkflow(2n);
+      expect(wf.stepCount).to.equal(64n);
+      expect(wf.specHash).to.equal(specHash(spec));
+      for (let i = 0; i < 64; ++i) {
+        expect(await f.workflows.dependenciesOf(2n, BigInt(i))).to.equal(mask(...(deps[i] ?? [])));
+      }
+    });
+
+    it("defines a MAX_STEPS (256) workflow, the last step using bit 255", async function () {
+      const f = await loadBase();
+      const spec = chainSpec(MAX_STEPS, { name: "max" });
+      spec.steps = spec.steps.map((s, i) =>
+        i === MAX_STEPS - 1 ? stepSpec([0, 128, 254], { requiresProof: true, model: ZeroHash }) : s,
+      );
+      await expect(f.workflows.connect(f.owner).defineWorkflow(spec))
+        .to.emit(f.workflows, "WorkflowDefined")
+        .withArgs(2n, f.owner.address, specHash(spec), "max", 256n);
+      const wf = await f.workflows.getWorkflow(2n);
+      expect(wf.stepCount).to.equal(256n);
+      expect(wf.proofMask).to.equal(1n << 255n);
+      expect(await f.workflows.dependenciesOf(2n, 1n)).to.equal(mask(0));
+      expect(await f.workflows.dependenciesOf(2n, 255n)).to.equal(mask(0, 128, 254));
+    });
+
+    it("reverts WorkflowsNoSteps for an empty workflow", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([]))).to.be.revertedWithCustomError(
+        f.workflows,
+        "WorkflowsNoSteps",
+      );
+    });
+
+    it("reverts WorkflowsTooManySteps for 257 steps", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec(Array.from({ length: 257 }, () => []))))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsTooManySteps")
+        .withArgs(257n, 256n);
+    });
+
+    it("reverts WorkflowsUnknownDependency for a dependency at or past the step count", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[], [0], [3]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownDependency")
+        .withArgs(2n, 3n);
+      await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[], [0, 500]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownDependency")
+        .withArgs(1n, 500n);
+    });
+
+    it("reverts WorkflowsCycle for a step depending on itself", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[], [0, 1], []])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsCycle")
+        .withArgs(1n);
+    });
+
+    it("reverts WorkflowsCycle for a 2-cycle", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[1], [0]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsCycle")
+        .withArgs(0n);
+    });
+
+    it("reverts WorkflowsCycle for a 3-cycle listed out of order", async function () {
+      const f = await loadBase();
+      // 1 -> 3 -> 2 -> 1, behind a valid step 0
+      await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[], [0, 3], [1], [2]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsCycle")
+        .withArgs(1n);
+    });
+
+    it("accepts a DAG listed out of topological order, and enforces it when recording", async function () {
+      const f = await loadBase();
+      // valid order: 1, 3, 0, 2
+      const spec = workflowSpec([[3], [], [0, 1], [1]]);
+      await f.workflows.connect(f.owner).defineWorkflow(spec);
+      expect((await f.workflows.getWorkflow(2n)).stepCount).to.equal(4n);
+      expect(await f.workflows.dependenciesOf(2n, 0n)).to.equal(mask(3));
+      expect(await f.workflows.dependenciesOf(2n, 2n)).to.equal(mask(0, 1));
+      await f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      const early = await sign(f, 1n, [[0, f.p1, 1n]]);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, early))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsDependencyPending")
+        .withArgs(1n, 0n, mask(3));
+      await record(f, 1n, [
+        [1, f.p1, 1n],
+        [3, f.p2, 2n],
+        [0, f.p1, 3n],
+        [2, f.p3, 4n],
+      ]);
+      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
+      expect((await f.workflows.getExecution(1n)).status).to.equal(EXECUTION.Completed);
+    });
+
+    it("reverts WorkflowsInvalidSpec for an empty or oversized name", async function () {
+      const f = await loadBase();
+      for (const name of ["", "n".repeat(1025)]) {
+        await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[]], { name })))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
+          .withArgs("name");
+      }
+    });
+
+    it("reverts WorkflowsInvalidSpec for a zero maxExecutionTime or one above MAX_EXECUTION_TIME (30 days)", async function () {
+      const f = await loadBase();
+      expect(await f.workflows.MAX_EXECUTION_TIME()).to.equal(MAX_EXECUTION_TIME);
+      for (const maxExecutionTime of [0n, MAX_EXECUTION_TIME + 1n, MAX_UINT64]) {
+        await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[]], { maxExecutionTime })))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
+          .withArgs("maxExecutionTime");
+      }
+    });
+
+    it("reverts WorkflowsInvalidSpec for a zero maxBudget or one above uint128, and accepts uint128 max", async function () {
+      const f = await loadBase();
+      for (const maxBudget of [0n, MAX_UINT128 + 1n, MaxUint256]) {
+        await expect(f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[]], { maxBudget })))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
+          .withArgs("maxBudget");
+      }
+      await f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[]], { maxBudget: MAX_UINT128 }));
+      expect((await f.workflows.getWorkflow(2n)).maxBudget).to.equal(MAX_UINT128);
+    });
+  });
+
+  describe("requestExecution", function () {
+    it("escrows the budget, stores the request and emits ExecutionRequested", async function () {
+      const f = await loadBase();
+      const b = await books(f);
+      await expect(f.workflows.connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.owner.address, INPUTS, BUDGET, 0n, 0n);
+      const requestedAt = BigInt(await time.latest());
+      const e = await f.workflows.getExecution(1n);
+      expect(e.client).to.equal(f.owner.address);
+      expect(e.status).to.equal(EXECUTION.Pending);
+      expect(e.stepsDone).to.equal(0n);
+      expect(e.requestedAt).to.equal(requestedAt);
+      expect(e.workflowId).to.equal(1n);
+      expect(e.keeperId).to.equal(0n);
+      expect(e.startedAt).to.equal(0n);
+      expect(e.finishedAt).to.equal(0n);
+      expect(e.budget).to.equal(BUDGET);
+      expect(e.spent).to.equal(0n);
+      expect(e.doneMask).to.equal(0n);
+      expect(e.inputsHash).to.equal(INPUTS);
+      expect(e.receipt).to.equal(receiptSeed(1n, 1n, INPUTS)); // receipt_0 commits to the execution
+      expect(e.resultHash).to.equal(ZeroHash);
+      expect(e.listingId).to.equal(0n);
+      expect(e.listingFee).to.equal(0n);
+      expect(e.rated).to.equal(false);
+      expect(await f.workflows.totalHeld()).to.equal(BUDGET);
+      await expectBooks(f, b, { balances: { [f.owner.address]: -BUDGET }, open: BUDGET });
+    });
+
+    it("accepts a budget of exactly maxBudget", async function () {
+      const f = await loadBase();
+      await f.workflows.connect(f.owner).requestExecution(1n, INPUTS, MAX_BUDGET, 0n);
+      expect((await f.workflows.getExecution(1n)).budget).to.equal(MAX_BUDGET);
+      await expectHeld(f);
+    });
+
+    it("reverts WorkflowsInvalidBudget for a zero budget or one above maxBudget", async function () {
+      const f = await loadBase();
+      for (const budget of [0n, MAX_BUDGET + 1n]) {
+        await expect(f.workflows.connect(f.owner).requestExecution(1n, INPUTS, budget, 0n))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidBudget")
+          .withArgs(budget, MAX_BUDGET);
+      }
+    });
+
+    it("reverts WorkflowsVerificationUnsupported for Full and Zk workflows", async function () {
+      const f = await loadBase();
+      await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Full });
+      await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Zk });
+      await expect(f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
+        .withArgs(VERIFICATION.Full);
+      await expect(f.workflows.connect(f.owner).requestExecution(3n, INPUTS, BUDGET, 0n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
+        .withArgs(VERIFICATION.Zk);
+    });
+
+    it("reverts WorkflowsNotWorkflowOwner when a non-owner executes without a listing", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 0n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotWorkflowOwner")
+        .withArgs(1n, f.client.address);
+    });
+
+    it("reverts WorkflowsUnknownWorkflow for an unknown workflow", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.owner).requestExecution(UNKNOWN, INPUTS, BUDGET, 0n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownWorkflow")
+        .withArgs(UNKNOWN);
+    });
+  });
+
+  describe("cancelExecution", function () {
+    it("refunds the whole budget to the client while Pending", async function () {
+      const f = await loadPending();
+      const b = await books(f);
+      await expect(f.workflows.connect(f.owner).cancelExecution(1n))
+        .to.emit(f.workflows, "ExecutionFailed")
+        .withArgs(1n, id("cancelled by client"), 0n, BUDGET);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.status).to.equal(EXECUTION.Failed);
+      expect(e.finishedAt).to.equal(BigInt(await time.latest()));
+      expect(await f.workflows.totalHeld()).to.equal(0n);
+      await expectBooks(f, b, { balances: { [f.owner.address]: BUDGET }, open: -BUDGET });
+      await expect(f.workflows.connect(f.keeper).claimExecution(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Failed);
+      await expect(f.workflows.connect(f.owner).cancelExecution(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Failed);
+    });
+
+    it("reverts WorkflowsNotClient for anyone but the client", async function () {
+      const f = await loadPending();
+      for (const s of [f.client, f.keeper, f.outsider]) {
+        await expect(f.workflows.connect(s).cancelExecution(1n))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotClient")
+          .withArgs(1n, s.address);
+      }
+    });
+
+    it("reverts WorkflowsWrongStatus once a keeper has claimed it", async function () {
+      const f = await loadRunning();
+      await expect(f.workflows.connect(f.owner).cancelExecution(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Running);
+    });
+  });
+
+  describe("claimExecution", function () {
+    it("lets an active agent become the keeper", async function () {
+      const f = await loadPending();
+      await expect(f.workflows.connect(f.keeper).claimExecution(1n))
+        .to.emit(f.workflows, "ExecutionClaimed")
+        .withArgs(1n, f.keeperId);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.status).to.equal(EXECUTION.Running);
+      expect(e.keeperId).to.equal(f.keeperId);
+      expect(e.startedAt).to.equal(BigInt(await time.latest()));
+      await expectHeld(f);
+    });
+
+    it("reverts WorkflowsNotActiveAgent for unregistered and unstaked callers", async function () {
+      const f = await loadPending();
+      for (const s of [f.outsider, f.owner, f.idle]) {
+        await expect(f.workflows.connect(s).claimExecution(1n))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotActiveAgent")
+          .withArgs(s.address);
+      }
+    });
+
+    it("reverts WorkflowsWrongStatus when already claimed", async function () {
+      const f = await loadRunning();
+      await expect(f.workflows.connect(f.keeper2).claimExecution(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Running);
+    });
+  });
+
+  describe("recordSteps", function () {
+    it("records a diamond in batches (parallel branches together), crediting only each signing provider", async function () {
+      const f = await loadRunning();
+      const b = await books(f);
+      const all: StepRecord[] = [];
+      let spent = 0n;
+      for (const batch of diamondWork(f)) {
+        const records = await sign(f, 1n, batch);
+        const tx = f.workflows.connect(f.keeper).recordSteps(1n, records);
+        for (const r of records) {
+          await expect(tx)
+            .to.emit(f.workflows, "StepRecorded")
+            .withArgs(1n, BigInt(r.step), r.provider, r.inputHash, r.outputHash, r.cost);
+        }
+        all.push(...records);
+        spent += sum(records.map((r) => r.cost));
+        const e = await f.workflows.getExecution(1n);
+        expect(e.stepsDone).to.equal(BigInt(all.length));
+        expect(e.doneMask).to.equal(mask(...all.map((r) => r.step)));
+        expect(e.spent).to.equal(spent);
+        expect(e.receipt).to.equal(receiptChain(receiptSeed(1n, 1n, INPUTS), all));
+        await expectHeld(f);
+      }
+      expect(spent).to.equal(70n * AITBC);
+      await expectBooks(f, b, {
+        credits: { [f.p1.address]: 30n * AITBC, [f.p2.address]: 15n * AITBC, [f.p3.address]: 25n * AITBC },
+        open: -spent, // moved from the execution's escrow to the providers' credits
+      });
+    });
+
+    it("counts dependencies recorded earlier in the same batch", async function () {
+      const f = await loadRunning();
+      const records = await record(f, 1n, [
+        [0, f.p1, 1n],
+        [2, f.p2, 2n],
+        [1, f.p3, 3n],
+        [3, f.p1, 4n],
+      ]);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.doneMask).to.equal(allSteps(4));
+      expect(e.stepsDone).to.equal(4n);
+      expect(e.receipt).to.equal(receiptChain(receiptSeed(1n, 1n, INPUTS), records));
+      const [r0, r2, r1, r3] = records;
+      if (!r0 || !r1 || !r2 || !r3) throw new Error("records");
+      // the receipt commits to the submission order
+      expect(receiptChain(receiptSeed(1n, 1n, INPUTS), [r0, r1, r2, r3])).to.not.equal(e.receipt);
+      expect(await f.workflows.creditsOf(f.p1.address)).to.equal(5n);
+      expect(await f.workflows.creditsOf(f.p2.address)).to.equal(2n);
+      expect(await f.workflows.creditsOf(f.p3.address)).to.equal(3n);
+      await expectHeld(f);
+    });
+
+    it("reverts WorkflowsDependencyPending with the mask of the missing dependencies", async function () {
+      const f = await loadRunning();
+      const cases: Array<[Work[], number, bigint]> = [
+        [[[1, f.p1, 1n]], 1, mask(0)],
+        [[[3, f.p1, 1n]], 3, mask(1, 2)],
+        [
+          [
+            [0, f.p1, 1n],
+            [3, f.p1, 1n],
+          ],
+          3,
+          mask(1, 2),
+        ],
+        [
+          [
+            [2, f.p1, 1n],
+            [0, f.p1, 1n],
+          ],
+          2,
+          mask(0),
+        ],
+      ];
+      for (const [work, step, missing] of cases) {
+        await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, work)))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsDependencyPending")
+          .withArgs(1n, BigInt(step), missing);
+      }
+      await record(f, 1n, [
+        [0, f.p1, 1n],
+        [1, f.p1, 1n],
+      ]);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, [[3, f.p1, 1n]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsDependencyPending")
+        .withArgs(1n, 3n, mask(2));
+    });
+
+    it("reverts WorkflowsStepAlreadyRecorded across batches and within one batch, so a step is paid once", async function () {
+      const f = await loadRunning();
+      await record(f, 1n, [[0, f.p1, 10n]]);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, [[0, f.p1, 10n]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepAlreadyRecorded")
+        .withArgs(1n, 0n);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, [[0, f.p2, 1n]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepAlreadyRecorded")
+        .withArgs(1n, 0n);
+      const twice = await sign(f, 1n, [
+        [1, f.p1, 10n],
+        [1, f.p2, 10n],
+      ]);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, twice))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepAlreadyRecorded")
+        .withArgs(1n, 1n);
+      const same = await sign(f, 1n, [[2, f.p1, 10n]]);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, [...same, ...same]))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepAlreadyRecorded")
+        .withArgs(1n, 2n);
+      expect(await f.workflows.creditsOf(f.p1.address)).to.equal(10n);
+      expect(await f.workflows.creditsOf(f.p2.address)).to.equal(0n);
+      expect((await f.workflows.getExecution(1n)).spent).to.equal(10n);
+      await expectHeld(f);
+    });
+
+    it("reverts WorkflowsUnknownStep for a step past the workflow's steps", async function () {
+      const f = await loadRunning();
+      for (const step of [4, 255, 65_535]) {
+        await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, [[step, f.p1, 1n]])))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownStep")
+          .withArgs(1n, BigInt(step));
+      }
+    });
+
+    it("reverts WorkflowsInvalidStepSignature for a wrong signer, tampered fields, another execution or junk", async function () {
+      const f = await loadRunning();
+      const [good] = await sign(f, 1n, [[0, f.p1, 10n]]);
+      if (!good) throw new Error("no record");
+      const [byP2] = await signedRecords(f.workflows, 1n, [
+        { step: 0, signer: f.p2, cost: 10n, provider: f.p1.address },
+      ]);
+      const [otherExecution] = await signedRecords(f.workflows, 2n, [
+        { step: 0, signer: f.p1, cost: 10n, inputHash: good.inputHash, outputHash: good.outputHash },
+      ]);
+      if (!byP2 || !otherExecution) throw new Error("no record");
+      const bad: StepRecord[] = [
+        byP2, // signed by p2, naming p1
+        { ...good, provider: f.p2.address }, // p1's signature, naming p2
+        { ...good, cost: 11n },
+        { ...good, outputHash: id("forged output") },
+        { ...good, inputHash: id("forged input") },
+        otherExecution, // signed for execution 2, same fields
+        { ...good, signature: "0x" },
+        { ...good, signature: "0x" + "00".repeat(65) },
+      ];
+      for (const r of bad) {
+        await expect(f.workflows.connect(f.keeper).recordSteps(1n, [r]))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidStepSignature")
+          .withArgs(1n, 0n);
+      }
+      // the good record still goes through, and only its signer is credited
+      await f.workflows.connect(f.keeper).recordSteps(1n, [good]);
+      expect(await f.workflows.creditsOf(f.p1.address)).to.equal(10n);
+      expect(await f.workflows.creditsOf(f.p2.address)).to.equal(0n);
+      expect(await f.workflows.creditsOf(f.keeper.address)).to.equal(0n);
+    });
+
+    it("reverts WorkflowsProviderNotActive for an unregistered or unstaked provider", async function () {
+      const f = await loadRunning();
+      for (const s of [f.outsider, f.owner, f.idle]) {
+        await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, [[0, s, 1n]])))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsProviderNotActive")
+          .withArgs(1n, s.address);
+      }
+      // also when a later record of the batch names it
+      const batch = await sign(f, 1n, [
+        [0, f.p1, 1n],
+        [1, f.idle, 1n],
+      ]);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, batch))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsProviderNotActive")
+        .withArgs(1n, f.idle.address);
+    });
+
+    it("reverts WorkflowsBudgetExceeded when the steps cost more than the budget, and accepts exactly the budget", async function () {
+      const f = await loadRunning();
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, [[0, f.p1, BUDGET + 1n]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsBudgetExceeded")
+        .withArgs(1n, BUDGET + 1n, BUDGET);
+      await record(f, 1n, [[0, f.p1, 60n * AITBC]]);
+      const over = await sign(f, 1n, [
+        [1, f.p1, 30n * AITBC],
+        [2, f.p2, 20n * AITBC],
+      ]);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, over))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsBudgetExceeded")
+        .withArgs(1n, 110n * AITBC, BUDGET);
+      const b = await books(f);
+      await record(f, 1n, [
+        [1, f.p1, 30n * AITBC],
+        [2, f.p2, 10n * AITBC],
+        [3, f.p3, 0n],
+      ]);
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        .to.emit(f.workflows, "ExecutionCompleted")
+        .withArgs(1n, RESULT, anyValue, BUDGET, 0n);
+      await expectBooks(f, b, {
+        credits: { [f.p1.address]: 30n * AITBC, [f.p2.address]: 10n * AITBC },
+        open: -40n * AITBC, // the execution's remaining escrow, all spent
+      });
+    });
+
+    it("reverts WorkflowsEmptyBatch for no records", async function () {
+      const f = await loadRunning();
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, [])).to.be.revertedWithCustomError(
+        f.workflows,
+        "WorkflowsEmptyBatch",
+      );
+    });
+
+    it("reverts WorkflowsNotKeeper for anyone but the keeper (other agents included)", async function () {
+      const f = await loadRunning();
+      const records = await sign(f, 1n, [[0, f.p1, 1n]]);
+      for (const s of [f.keeper2, f.p1, f.owner, f.outsider]) {
+        await expect(f.workflows.connect(s).recordSteps(1n, records))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
+          .withArgs(1n, s.address);
+      }
+    });
+
+    it("reverts WorkflowsWrongStatus unless Running, and WorkflowsUnknownExecution for an unknown one", async function () {
+      const f = await loadPending();
+      const records = await sign(f, 1n, [[0, f.p1, 1n]]);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, records))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Pending);
+      await expect(f.workflows.connect(f.keeper).recordSteps(UNKNOWN, records))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownExecution")
+        .withArgs(UNKNOWN);
+      const { executionId } = await runDiamond(f, f.owner);
+      await expect(f.workflows.connect(f.keeper).recordSteps(executionId, await sign(f, executionId, [[0, f.p1, 1n]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(executionId, EXECUTION.Completed);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      await f.workflows.connect(f.keeper).failExecution(1n, REASON);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, records))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Failed);
+    });
+  });
+
+  describe("completeExecution", function () {
+    it("runs the full lifecycle: refund, receipt chain, result, credits claimed once each", async function () {
+      const f = await loadBase();
+      const b = await books(f);
+      await f.workflows.connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      const records: StepRecord[] = [];
+      for (const batch of diamondWork(f)) records.push(...(await record(f, 1n, batch)));
+      const spent = sum(records.map((r) => r.cost));
+      const receipt = receiptChain(receiptSeed(1n, 1n, INPUTS), records);
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        .to.emit(f.workflows, "ExecutionCompleted")
+        .withArgs(1n, RESULT, receipt, spent, BUDGET - spent);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.status).to.equal(EXECUTION.Completed);
+      expect(e.finishedAt).to.equal(BigInt(await time.latest()));
+      expect(e.resultHash).to.equal(RESULT);
+      expect(e.receipt).to.equal(receipt);
+      expect(e.spent).to.equal(spent);
+      const owed = costsByProvider(records);
+      await expectBooks(f, b, {
+        balances: { [f.owner.address]: -spent },
+        credits: Object.fromEntries(owed),
+      });
+
+      for (const p of [f.p1, f.p2, f.p3]) {
+        const amount = owed.get(p.address) ?? 0n;
+        const before = await f.token.balanceOf(p.address);
+        await expect(f.workflows.connect(p).claimCredits())
+          .to.emit(f.workflows, "CreditsClaimed")
+          .withArgs(p.address, amount);
+        expect((await f.token.balanceOf(p.address)) - before).to.equal(amount);
+        expect(await f.workflows.creditsOf(p.address)).to.equal(0n);
+        await expect(f.workflows.connect(p).claimCredits())
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNothingToClaim")
+          .withArgs(p.address);
+        await expectHeld(f);
+      }
+      for (const s of [f.keeper, f.owner, f.outsider]) {
+        await expect(f.workflows.connect(s).claimCredits())
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNothingToClaim")
+          .withArgs(s.address);
+      }
+      expect(await f.workflows.totalHeld()).to.equal(0n);
+      // the client paid exactly what the providers were paid
+      await expectBooks(f, b, {
+        balances: {
+          [f.owner.address]: -spent,
+          [f.p1.address]: owed.get(f.p1.address) ?? 0n,
+          [f.p2.address]: owed.get(f.p2.address) ?? 0n,
+          [f.p3.address]: owed.get(f.p3.address) ?? 0n,
+        },
+      });
+    });
+
+    it("reverts WorkflowsStepsMissing with the mask of the unrecorded steps", async function () {
+      const f = await loadRunning();
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepsMissing")
+        .withArgs(1n, allSteps(4));
+      await record(f, 1n, [
+        [0, f.p1, 1n],
+        [1, f.p1, 1n],
+      ]);
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepsMissing")
+        .withArgs(1n, mask(2, 3));
+    });
+
+    it("completes at the last second of maxExecutionTime and reverts WorkflowsExpired one second later", async function () {
+      const f = await loadRunning();
+      for (const batch of diamondWork(f)) await record(f, 1n, batch);
+      const expiresAt = (await f.workflows.getExecution(1n)).startedAt + MAX_TIME;
+      const snapshot = await networkHelpers.takeSnapshot();
+      await time.setNextBlockTimestamp(expiresAt);
+      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT, GAS);
+      expect((await f.workflows.getExecution(1n)).finishedAt).to.equal(expiresAt);
+      await snapshot.restore();
+      await time.setNextBlockTimestamp(expiresAt + 1n);
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, GAS))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsExpired")
+        .withArgs(1n, expiresAt);
+    });
+
+    it("reverts WorkflowsNotKeeper for others and WorkflowsWrongStatus when not Running", async function () {
+      const f = await loadPending();
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Pending);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      for (const batch of diamondWork(f)) await record(f, 1n, batch);
+      for (const s of [f.keeper2, f.owner, f.p1]) {
+        await expect(f.workflows.connect(s).completeExecution(1n, RESULT))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
+          .withArgs(1n, s.address);
+      }
+      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Completed);
+      await expect(f.workflows.connect(f.keeper).failExecution(1n, REASON))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Completed);
+    });
+  });
+
+  describe("failExecution and expireExecution", function () {
+    it("the keeper fails a partly run execution: unspent budget refunded, providers keep their credits", async function () {
+      const f = await loadRunning();
+      const b = await books(f);
+      const done = await record(f, 1n, [
+        [0, f.p1, 10n * AITBC],
+        [2, f.p2, 15n * AITBC],
+      ]);
+      const spent = sum(done.map((r) => r.cost));
+      await expect(f.workflows.connect(f.keeper).failExecution(1n, REASON))
+        .to.emit(f.workflows, "ExecutionFailed")
+        .withArgs(1n, REASON, spent, BUDGET - spent);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.status).to.equal(EXECUTION.Failed);
+      expect(e.finishedAt).to.equal(BigInt(await time.latest()));
+      await expectBooks(f, b, {
+        balances: { [f.owner.address]: BUDGET - spent },
+        credits: { [f.p1.address]: 10n * AITBC, [f.p2.address]: 15n * AITBC },
+        open: -BUDGET,
+      });
+      await f.workflows.connect(f.p1).claimCredits();
+      await f.workflows.connect(f.p2).claimCredits();
+      expect(await f.workflows.totalHeld()).to.equal(0n);
+      await expectHeld(f);
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Failed);
+    });
+
+    it("reverts failExecution for a non-keeper (WorkflowsNotKeeper) and when Pending (WorkflowsWrongStatus)", async function () {
+      const f = await loadPending();
+      await expect(f.workflows.connect(f.keeper).failExecution(1n, REASON))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Pending);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      for (const s of [f.keeper2, f.owner, f.outsider]) {
+        await expect(f.workflows.connect(s).failExecution(1n, REASON))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
+          .withArgs(1n, s.address);
+      }
+      await expect(f.workflows.connect(f.keeper).failExecution(UNKNOWN, REASON))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownExecution")
+        .withArgs(UNKNOWN);
+    });
+
+    it("anyone expires a running execution after maxExecutionTime (WorkflowsNotExpired before), with a refund", async function () {
+      const f = await loadRunning();
+      const b = await books(f);
+      const done = await record(f, 1n, [[0, f.p1, 10n * AITBC]]);
+      const spent = sum(done.map((r) => r.cost));
+      const expiresAt = (await f.workflows.getExecution(1n)).startedAt + MAX_TIME;
+      await expect(f.workflows.connect(f.outsider).expireExecution(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotExpired")
+        .withArgs(1n, expiresAt);
+      await time.setNextBlockTimestamp(expiresAt);
+      await expect(f.workflows.connect(f.outsider).expireExecution(1n, GAS))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotExpired")
+        .withArgs(1n, expiresAt);
+      await time.setNextBlockTimestamp(expiresAt + 1n);
+      await expect(f.workflows.connect(f.outsider).expireExecution(1n, GAS))
+        .to.emit(f.workflows, "ExecutionFailed")
+        .withArgs(1n, id("max execution time exceeded"), spent, BUDGET - spent);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.status).to.equal(EXECUTION.Failed);
+      expect(e.finishedAt).to.equal(expiresAt + 1n);
+      await expectBooks(f, b, {
+        balances: { [f.owner.address]: BUDGET - spent },
+        credits: { [f.p1.address]: spent },
+        open: -BUDGET,
+      });
+      await expect(f.workflows.connect(f.outsider).expireExecution(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Failed);
+    });
+
+    it("reverts expireExecution for Pending and Completed executions", async function () {
+      const f = await loadPending();
+      await time.increase(MAX_TIME * 2n);
+      await expect(f.workflows.connect(f.outsider).expireExecution(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Pending);
+      const { executionId } = await runDiamond(f, f.owner);
+      await time.increase(MAX_TIME * 2n);
+      await expect(f.workflows.connect(f.outsider).expireExecution(executionId))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(executionId, EXECUTION.Completed);
+    });
+
+    it("a workflow with the longest maxExecutionTime (30 days) completes at its limit and expires after it", async function () {
+      const f = await loadBase();
+      await f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[]], { maxExecutionTime: MAX_EXECUTION_TIME }));
+      await f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n);
+      await f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      await f.workflows.connect(f.keeper).claimExecution(2n);
+      await record(f, 1n, [[0, f.p1, 1n]]);
+      const expiresAt = (await f.workflows.getExecution(1n)).startedAt + MAX_EXECUTION_TIME;
+      await time.setNextBlockTimestamp(expiresAt);
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, GAS))
+        .to.emit(f.workflows, "ExecutionCompleted")
+        .withArgs(1n, RESULT, anyValue, 1n, BUDGET - 1n);
+      await time.setNextBlockTimestamp((await f.workflows.getExecution(2n)).startedAt + MAX_EXECUTION_TIME + 1n);
+      await expect(f.workflows.connect(f.outsider).expireExecution(2n, GAS)).to.emit(f.workflows, "ExecutionFailed");
+      await expectHeld(f);
+    });
+  });
+
+  describe("getExecutionStatus", function () {
+    it("reports status, steps done (the current step), step count, timings, spent and budget", async function () {
+      const f = await loadBase();
+      await f.workflows.connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+      expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
+        EXECUTION.Pending,
+        0n,
+        4n,
+        0n,
+        0n,
+        0n,
+        BUDGET,
+      ]);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      const startedAt = BigInt(await time.latest());
+      expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
+        EXECUTION.Running,
+        0n,
+        4n,
+        startedAt,
+        0n,
+        0n,
+        BUDGET,
+      ]);
+      const [first, second, third] = diamondWork(f);
+      if (!first || !second || !third) throw new Error("diamond");
+      await record(f, 1n, first);
+      expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
+        EXECUTION.Running,
+        1n,
+        4n,
+        startedAt,
+        0n,
+        10n * AITBC,
+        BUDGET,
+      ]);
+      await record(f, 1n, second);
+      expect((await f.workflows.getExecutionStatus(1n)).stepsDone).to.equal(3n);
+      await record(f, 1n, third);
+      await time.increase(60);
+      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
+      const finishedAt = BigInt(await time.latest());
+      expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
+        EXECUTION.Completed,
+        4n,
+        4n,
+        startedAt,
+        finishedAt,
+        70n * AITBC,
+        BUDGET,
+      ]);
+    });
+
+    it("reverts WorkflowsUnknownExecution for unknown executions in every execution entry point", async function () {
+      const f = await loadBase();
+      const w = f.workflows;
+      const calls: Array<() => Promise<unknown>> = [
+        () => w.getExecution(UNKNOWN),
+        () => w.getExecutionStatus(UNKNOWN),
+        () => w.connect(f.owner).cancelExecution(UNKNOWN),
+        () => w.connect(f.keeper).claimExecution(UNKNOWN),
+        () => w.connect(f.keeper).completeExecution(UNKNOWN, RESULT),
+        () => w.connect(f.keeper).failExecution(UNKNOWN, REASON),
+        () => w.connect(f.keeper).expireExecution(UNKNOWN),
+        () => w.connect(f.owner).rateExecution(UNKNOWN, 5),
+        () => w.getExecution(0n),
+      ];
+      for (const call of calls) {
+        await expect(call()).to.be.revertedWithCustomError(w, "WorkflowsUnknownExecution");
+      }
+      await expect(w.getExecution(UNKNOWN))
+        .to.be.revertedWithCustomError(w, "WorkflowsUnknownExecution")
+        .withArgs(UNKNOWN);
+    });
+  });
+
+  describe("large executions", function () {
+    for (const [count, seed, batchSize] of [
+      [50, 11, 9],
+      [64, 5, 16],
+    ] as const) {
+      it(`records a ${count}-step DAG in batches with several providers and completes it`, async function () {
+        const f = await loadBase();
+        const deps = randomDag(count, seed);
+        await f.workflows.connect(f.owner).defineWorkflow(workflowSpec(deps, { name: `dag-${count}` }));
+        const budget = 500n * AITBC;
+        const b = await books(f);
+        await f.workflows.connect(f.owner).requestExecution(2n, INPUTS, budget, 0n);
+        await f.workflows.connect(f.keeper).claimExecution(1n);
+        const providers = [f.p1, f.p2, f.p3, f.keeper2];
+        const all: StepRecord[] = [];
+        const batches = levelBatches(deps, batchSize);
+        expect(batches.length).to.be.greaterThan(3);
+        for (const batch of batches) {
+          const work: Work[] = batch.map((s) => [
+            s,
+            providers[s % providers.length] ?? f.p1,
+            AITBC + BigInt(s) * 10n ** 17n,
+          ]);
+          all.push(...(await record(f, 1n, work)));
+          expect((await f.workflows.getExecution(1n)).stepsDone).to.equal(BigInt(all.length));
+        }
+        expect(all.length).to.equal(count);
+        const spent = sum(all.map((r) => r.cost));
+        await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+          .to.emit(f.workflows, "ExecutionCompleted")
+          .withArgs(1n, RESULT, receiptChain(receiptSeed(1n, 2n, INPUTS), all), spent, budget - spent);
+        const e = await f.workflows.getExecution(1n);
+        expect(e.doneMask).to.equal(allSteps(count));
+        expect(e.receipt).to.equal(receiptChain(receiptSeed(1n, 2n, INPUTS), all));
+        const owed = costsByProvider(all);
+        expect(owed.size).to.equal(providers.length);
+        await expectBooks(f, b, { balances: { [f.owner.address]: -spent }, credits: Object.fromEntries(owed) });
+        for (const p of providers) {
+          await expect(f.workflows.connect(p).claimCredits())
+            .to.emit(f.workflows, "CreditsClaimed")
+            .withArgs(p.address, owed.get(p.address) ?? 0n);
+        }
+        expect(await f.workflows.totalHeld()).to.equal(0n);
+        await expectHeld(f);
+      });
+    }
+  });
+
+  describe("listings", function () {
+    it("createListing stores the listing and emits ListingCreated; owner only", async function () {
+      const f = await loadBase();
+      await expect(f.workflows.connect(f.client).createListing(1n, PUBLIC_LISTING))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotWorkflowOwner")
+        .withArgs(1n, f.client.address);
+      await expect(f.workflows.connect(f.owner).createListing(UNKNOWN, PUBLIC_LISTING))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownWorkflow")
+        .withArgs(UNKNOWN);
+      await expect(f.workflows.connect(f.owner).createListing(1n, PUBLIC_LISTING))
+        .to.emit(f.workflows, "ListingCreated")
+        .withArgs(1n, 1n, [
+          PUBLIC_LISTING.title,
+          PUBLIC_LISTING.description,
+          PUBLIC_LISTING.tags,
+          PUBLIC_LISTING.executionPrice,
+          PUBLIC_LISTING.subscriptionPrice,
+          PUBLIC_LISTING.isPublic,
+        ]);
+      const l = await f.workflows.getListing(1n);
+      expect(l.workflowId).to.equal(1n);
+      expect(l.isPublic).to.equal(true);
+      expect(l.active).to.equal(true);
+      expect(l.executionPrice).to.equal(5n * AITBC);
+      expect(l.subscriptionPrice).to.equal(20n * AITBC);
+      expect(l.totalExecutions).to.equal(0n);
+      expect(l.ratingCount).to.equal(0n);
+      expect(l.ratingSum).to.equal(0n);
+      expect(l.title).to.equal(PUBLIC_LISTING.title);
+      expect(l.description).to.equal(PUBLIC_LISTING.description);
+      expect([...l.tags]).to.deep.equal(PUBLIC_LISTING.tags);
+      expect(await f.workflows.ratingOf(1n)).to.equal(0n);
+    });
+
+    it("createListing reverts WorkflowsInvalidSpec for a bad title, description or tag list", async function () {
+      const f = await loadBase();
+      const cases: Array<[Partial<IWorkflows.ListingInputStruct>, string]> = [
+        [{ title: "" }, "title"],
+        [{ title: "t".repeat(1025) }, "title"],
+        [{ description: "d".repeat(1025) }, "description"],
+        [{ tags: Array.from({ length: 17 }, (_, i) => `t${i}`) }, "tags"],
+      ];
+      for (const [override, field] of cases) {
+        await expect(f.workflows.connect(f.owner).createListing(1n, { ...PUBLIC_LISTING, ...override }))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
+          .withArgs(field);
+      }
+    });
+
+    it("updateListing replaces the fields and the active flag; owner only; unknown listing reverts", async function () {
+      const f = await loadListed();
+      const input = { ...PUBLIC_LISTING, title: "v2", tags: ["x"], executionPrice: 7n, isPublic: false };
+      await expect(f.workflows.connect(f.client).updateListing(1n, input, true))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotWorkflowOwner")
+        .withArgs(1n, f.client.address);
+      await expect(f.workflows.connect(f.owner).updateListing(UNKNOWN, input, true))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownListing")
+        .withArgs(UNKNOWN);
+      await expect(f.workflows.connect(f.owner).updateListing(1n, input, false))
+        .to.emit(f.workflows, "ListingUpdated")
+        .withArgs(1n, anyValue, false);
+      const l = await f.workflows.getListing(1n);
+      expect(l.title).to.equal("v2");
+      expect([...l.tags]).to.deep.equal(["x"]);
+      expect(l.executionPrice).to.equal(7n);
+      expect(l.isPublic).to.equal(false);
+      expect(l.active).to.equal(false);
+      // an inactive listing denies everyone, the owner included
+      for (const s of [f.client, f.owner]) {
+        await expect(f.workflows.connect(s).requestExecution(1n, INPUTS, BUDGET, 1n))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+          .withArgs(1n, s.address);
+      }
+      await expect(f.workflows.connect(f.client).subscribe(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+        .withArgs(1n, f.client.address);
+      await f.workflows.connect(f.owner).updateListing(1n, { ...input, isPublic: true }, true);
+      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      expect((await f.workflows.getExecution(1n)).listingFee).to.equal(7n);
+    });
+
+    it("a restricted listing denies others (WorkflowsAccessDenied) until setAccess authorises them", async function () {
+      const f = await loadListed();
+      expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(false);
+      expect(await f.workflows.hasAccess(2n, f.owner.address)).to.equal(true);
+      expect(await f.workflows.hasAccess(1n, f.client.address)).to.equal(true);
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+        .withArgs(2n, f.client.address);
+      await expect(f.workflows.connect(f.client).subscribe(2n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+        .withArgs(2n, f.client.address);
+      await expect(f.workflows.connect(f.client).setAccess(2n, f.client.address, true))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotWorkflowOwner")
+        .withArgs(1n, f.client.address);
+      await expect(f.workflows.connect(f.owner).setAccess(2n, ZeroAddress, true)).to.be.revertedWithCustomError(
+        f.workflows,
+        "WorkflowsZeroAddress",
+      );
+      await expect(f.workflows.connect(f.owner).setAccess(UNKNOWN, f.client.address, true))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownListing")
+        .withArgs(UNKNOWN);
+
+      await expect(f.workflows.connect(f.owner).setAccess(2n, f.client.address, true))
+        .to.emit(f.workflows, "AccessSet")
+        .withArgs(2n, f.client.address, true);
+      expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(true);
+      expect(await f.workflows.hasAccess(2n, f.client2.address)).to.equal(false);
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 2n, 3n * AITBC);
+      await expect(f.workflows.connect(f.client2).requestExecution(1n, INPUTS, BUDGET, 2n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+        .withArgs(2n, f.client2.address);
+
+      await expect(f.workflows.connect(f.owner).setAccess(2n, f.client.address, false))
+        .to.emit(f.workflows, "AccessSet")
+        .withArgs(2n, f.client.address, false);
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+        .withArgs(2n, f.client.address);
+      await expectHeld(f);
+    });
+
+    it("escrows the execution price with the budget and credits it to the owner at completion", async function () {
+      const f = await loadListed();
+      const b = await books(f);
+      const price = 5n * AITBC;
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, price);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.listingId).to.equal(1n);
+      expect(e.listingFee).to.equal(price);
+      expect(await f.workflows.totalHeld()).to.equal(BUDGET + price);
+      await expectBooks(f, b, { balances: { [f.client.address]: -(BUDGET + price) }, open: BUDGET + price });
+
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      const records: StepRecord[] = [];
+      for (const batch of diamondWork(f)) records.push(...(await record(f, 1n, batch)));
+      const spent = sum(records.map((r) => r.cost));
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        .to.emit(f.workflows, "ExecutionCompleted")
+        .withArgs(1n, RESULT, receiptChain(receiptSeed(1n, 1n, INPUTS), records), spent, BUDGET - spent);
+      expect((await f.workflows.getListing(1n)).totalExecutions).to.equal(1n);
+      await expectBooks(f, b, {
+        balances: { [f.client.address]: -(spent + price) },
+        credits: { ...Object.fromEntries(costsByProvider(records)), [f.owner.address]: price },
+      });
+      await expect(f.workflows.connect(f.owner).claimCredits())
+        .to.emit(f.workflows, "CreditsClaimed")
+        .withArgs(f.owner.address, price);
+      await expectHeld(f);
+    });
+
+    it("refunds the execution price with the unspent budget on failure, cancellation and expiry", async function () {
+      const f = await loadListed();
+      const price = 5n * AITBC;
+      const b = await books(f);
+      // failed by the keeper after one step
+      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      await record(f, 1n, [[0, f.p1, 10n * AITBC]]);
+      await expect(f.workflows.connect(f.keeper).failExecution(1n, REASON))
+        .to.emit(f.workflows, "ExecutionFailed")
+        .withArgs(1n, REASON, 10n * AITBC, BUDGET - 10n * AITBC + price);
+      // cancelled while pending
+      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await expect(f.workflows.connect(f.client).cancelExecution(2n))
+        .to.emit(f.workflows, "ExecutionFailed")
+        .withArgs(2n, id("cancelled by client"), 0n, BUDGET + price);
+      // expired after one step
+      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await f.workflows.connect(f.keeper).claimExecution(3n);
+      await record(f, 3n, [[0, f.p2, 4n * AITBC]]);
+      await time.increase(MAX_TIME + 1n);
+      await expect(f.workflows.connect(f.outsider).expireExecution(3n))
+        .to.emit(f.workflows, "ExecutionFailed")
+        .withArgs(3n, anyValue, 4n * AITBC, BUDGET - 4n * AITBC + price);
+      expect((await f.workflows.getListing(1n)).totalExecutions).to.equal(0n);
+      await expectBooks(f, b, {
+        balances: { [f.client.address]: -14n * AITBC },
+        credits: { [f.p1.address]: 10n * AITBC, [f.p2.address]: 4n * AITBC },
+      });
+    });
+
+    it("subscribe pays the owner, waives the execution price for 30 days and extends when renewed", async function () {
+      const f = await loadListed();
+      const b = await books(f);
+      const subscription = 20n * AITBC;
+      const price = 5n * AITBC;
+      const t0 = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(t0);
+      await expect(f.workflows.connect(f.client).subscribe(1n))
+        .to.emit(f.workflows, "Subscribed")
+        .withArgs(1n, f.client.address, t0 + SUBSCRIPTION_PERIOD, subscription);
+      await expectBooks(f, b, {
+        balances: { [f.client.address]: -subscription },
+        credits: { [f.owner.address]: subscription },
+      });
+
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n);
+      // others still pay
+      await expect(f.workflows.connect(f.client2).requestExecution(1n, INPUTS, BUDGET, 1n))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(2n, 1n, f.client2.address, INPUTS, BUDGET, 1n, price);
+
+      // renewed on day 10: the 30 days are added to the current end
+      await time.setNextBlockTimestamp(t0 + 10n * 86_400n);
+      await expect(f.workflows.connect(f.client).subscribe(1n))
+        .to.emit(f.workflows, "Subscribed")
+        .withArgs(1n, f.client.address, t0 + 2n * SUBSCRIPTION_PERIOD, subscription);
+      const until = t0 + 2n * SUBSCRIPTION_PERIOD;
+      await time.setNextBlockTimestamp(until - 1n);
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n, GAS))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(3n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n);
+      // from `until` on, the price is due again
+      await time.setNextBlockTimestamp(until);
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n, GAS))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(4n, 1n, f.client.address, INPUTS, BUDGET, 1n, price);
+
+      // a lapsed subscription restarts from now
+      const t1 = until + 5n * 86_400n;
+      await time.setNextBlockTimestamp(t1);
+      await expect(f.workflows.connect(f.client).subscribe(1n))
+        .to.emit(f.workflows, "Subscribed")
+        .withArgs(1n, f.client.address, t1 + SUBSCRIPTION_PERIOD, subscription);
+
+      await expectBooks(f, b, {
+        balances: {
+          [f.client.address]: -(3n * subscription + 3n * BUDGET + price),
+          [f.client2.address]: -(BUDGET + price),
+        },
+        credits: { [f.owner.address]: 3n * subscription },
+        open: 4n * BUDGET + 2n * price,
+      });
+      await expect(f.workflows.connect(f.owner).claimCredits())
+        .to.emit(f.workflows, "CreditsClaimed")
+        .withArgs(f.owner.address, 3n * subscription);
+      await expectHeld(f);
+    });
+
+    it("a subscription to a restricted listing needs access first, then grants access while it lasts", async function () {
+      const f = await loadListed();
+      await f.workflows.connect(f.owner).setAccess(2n, f.client.address, true);
+      await f.workflows.connect(f.client).subscribe(2n);
+      await f.workflows.connect(f.owner).setAccess(2n, f.client.address, false);
+      expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(true);
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 2n, 0n);
+      await time.increase(SUBSCRIPTION_PERIOD);
+      expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(false);
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+        .withArgs(2n, f.client.address);
+      expect(await f.workflows.creditsOf(f.owner.address)).to.equal(10n * AITBC);
+      await expectHeld(f);
+    });
+
+    it("reverts WorkflowsListingMismatch and WorkflowsUnknownListing", async function () {
+      const f = await loadListed();
+      await f.workflows.connect(f.owner).defineWorkflow(chainSpec(2));
+      await expect(f.workflows.connect(f.client).requestExecution(2n, INPUTS, BUDGET, 1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsListingMismatch")
+        .withArgs(1n, 2n);
+      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, UNKNOWN))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownListing")
+        .withArgs(UNKNOWN);
+      const w = f.workflows;
+      for (const call of [
+        () => w.getListing(UNKNOWN),
+        () => w.ratingOf(UNKNOWN),
+        () => w.hasAccess(UNKNOWN, f.client.address),
+        () => w.connect(f.client).subscribe(UNKNOWN),
+      ]) {
+        await expect(call()).to.be.revertedWithCustomError(w, "WorkflowsUnknownListing").withArgs(UNKNOWN);
+      }
+    });
+
+    it("rateExecution: once per completed listed execution by its client; ratingOf is the average × 100", async function () {
+      const f = await loadListed();
+      const { executionId: first } = await runDiamond(f, f.client, 1n);
+      for (const rating of [0, 6, 255]) {
+        await expect(f.workflows.connect(f.client).rateExecution(first, rating))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidRating")
+          .withArgs(rating);
+      }
+      for (const s of [f.owner, f.keeper, f.client2]) {
+        await expect(f.workflows.connect(s).rateExecution(first, 5))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotClient")
+          .withArgs(first, s.address);
+      }
+      await expect(f.workflows.connect(f.client).rateExecution(first, 4))
+        .to.emit(f.workflows, "ExecutionRated")
+        .withArgs(first, 1n, 4);
+      expect((await f.workflows.getExecution(first)).rated).to.equal(true);
+      await expect(f.workflows.connect(f.client).rateExecution(first, 5))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAlreadyRated")
+        .withArgs(first);
+      expect(await f.workflows.ratingOf(1n)).to.equal(400n);
+
+      const { executionId: second } = await runDiamond(f, f.client2, 1n);
+      await f.workflows.connect(f.client2).rateExecution(second, 5);
+      expect(await f.workflows.ratingOf(1n)).to.equal(450n);
+      const { executionId: third } = await runDiamond(f, f.client, 1n);
+      await f.workflows.connect(f.client).rateExecution(third, 2);
+      expect(await f.workflows.ratingOf(1n)).to.equal(366n); // 1100 / 3
+      const l = await f.workflows.getListing(1n);
+      expect(l.ratingCount).to.equal(3n);
+      expect(l.ratingSum).to.equal(11n);
+      expect(l.totalExecutions).to.equal(3n);
+      expect(await f.workflows.ratingOf(2n)).to.equal(0n);
+      expect(await f.workflows.creditsOf(f.owner.address)).to.equal(15n * AITBC);
+      await expectHeld(f);
+    });
+
+    it("rateExecution reverts for executions not completed, and for direct (unlisted) ones", async function () {
+      const f = await loadListed();
+      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await expect(f.workflows.connect(f.client).rateExecution(1n, 5))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Pending);
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      await expect(f.workflows.connect(f.client).rateExecution(1n, 5))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Running);
+      await f.workflows.connect(f.keeper).failExecution(1n, REASON);
+      await expect(f.workflows.connect(f.client).rateExecution(1n, 5))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(1n, EXECUTION.Failed);
+      const { executionId } = await runDiamond(f, f.owner, 0n);
+      await expect(f.workflows.connect(f.owner).rateExecution(executionId, 5))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownListing")
+        .withArgs(0n);
+      expect((await f.workflows.getListing(1n)).ratingCount).to.equal(0n);
+    });
+  });
+
+  describe("emergency stop", function () {
+    type Setup = (f: Base) => Promise<() => Promise<unknown>>;
+    const w = (f: Base) => f.workflows;
+    const STOPPABLE: Array<[string, Setup]> = [
+      ["defineWorkflow", (f) => Promise.resolve(() => w(f).connect(f.owner).defineWorkflow(DIAMOND))],
+      [
+        "requestExecution",
+        (f) => Promise.resolve(() => w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n)),
+      ],
+      [
+        "cancelExecution",
+        async (f) => {
+          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          return () => w(f).connect(f.owner).cancelExecution(1n);
+        },
+      ],
+      [
+        "claimExecution",
+        async (f) => {
+          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          return () => w(f).connect(f.keeper).claimExecution(1n);
+        },
+      ],
+      [
+        "recordSteps",
+        async (f) => {
+          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f).connect(f.keeper).claimExecution(1n);
+          const records = await sign(f, 1n, [[0, f.p1, 1n]]);
+          return () => w(f).connect(f.keeper).recordSteps(1n, records);
+        },
+      ],
+      [
+        "completeExecution",
+        async (f) => {
+          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f).connect(f.keeper).claimExecution(1n);
+          for (const batch of diamondWork(f)) await record(f, 1n, batch);
+          return () => w(f).connect(f.keeper).completeExecution(1n, RESULT);
+        },
+      ],
+      [
+        "failExecution",
+        async (f) => {
+          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f).connect(f.keeper).claimExecution(1n);
+          return () => w(f).connect(f.keeper).failExecution(1n, REASON);
+        },
+      ],
+      [
+        "expireExecution",
+        async (f) => {
+          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f).connect(f.keeper).claimExecution(1n);
+          await time.increase(MAX_TIME + 1n);
+          return () => w(f).connect(f.outsider).expireExecution(1n);
+        },
+      ],
+      [
+        "claimCredits",
+        async (f) => {
+          await runDiamond(f, f.owner);
+          return () => w(f).connect(f.p1).claimCredits();
+        },
+      ],
+      ["createListing", (f) => Promise.resolve(() => w(f).connect(f.owner).createListing(1n, PUBLIC_LISTING))],
+      [
+        "updateListing",
+        async (f) => {
+          await w(f).connect(f.owner).createListing(1n, PUBLIC_LISTING);
+          return () => w(f).connect(f.owner).updateListing(1n, RESTRICTED_LISTING, true);
+        },
+      ],
+      [
+        "setAccess",
+        async (f) => {
+          await w(f).connect(f.owner).createListing(1n, RESTRICTED_LISTING);
+          return () => w(f).connect(f.owner).setAccess(1n, f.client.address, true);
+        },
+      ],
+      [
+        "subscribe",
+        async (f) => {
+          await w(f).connect(f.owner).createListing(1n, PUBLIC_LISTING);
+          return () => w(f).connect(f.client).subscribe(1n);
+        },
+      ],
+      [
+        "rateExecution",
+        async (f) => {
+          await w(f).connect(f.owner).createListing(1n, PUBLIC_LISTING);
+          const { executionId } = await runDiamond(f, f.client, 1n);
+          return () => w(f).connect(f.client).rateExecution(executionId, 5);
+        },
+      ],
+    ];
+
+    it("covers every state-changing function of Workflows", async function () {
+      const f = await loadBase();
+      const mutating: string[] = [];
+      f.workflows.interface.forEachFunction((fn) => {
+        if (fn.stateMutability !== "view" && fn.stateMutability !== "pure") mutating.push(fn.name);
+      });
+      expect([...mutating].sort()).to.deep.equal(STOPPABLE.map(([name]) => name).sort());
+    });
+
+    for (const [name, setup] of STOPPABLE) {
+      it(`${name} reverts HumanOverrideEmergencyStopped while stopped, and works after resume`, async function () {
+        const f = await loadBase();
+        const call = await setup(f);
+        await stop(f);
+        await expect(call()).to.be.revertedWithCustomError(f.humanOverride, "HumanOverrideEmergencyStopped");
+        await f.humanOverride.connect(f.guardian).resume();
+        await expect(call()).to.not.revert(ethers);
+        await expectHeld(f);
+      });
+    }
+  });
+});
