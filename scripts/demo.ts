@@ -322,6 +322,7 @@ const executionId = (await run(["workflow", "request"], {
   inputs: "iris rows 1-150",
   budget: "20",
   listing: "",
+  keeper: keeper.address, // the client names its keeper: at the basic level it trusts it with the budget
 })) as bigint;
 // The keeper daemon (next issue) drives these three calls; here the demo plays the keeper.
 const { workflows } = protocol;

@@ -73,6 +73,19 @@ interface IWorkflows {
         bytes signature;
     }
 
+    /// @notice What a client asks for. `keeper` is the only agent that may claim the execution (the zero address
+    /// lets any active agent claim it): at the basic verification level the keeper chooses providers and costs,
+    /// so the client must trust it with the budget. `maxListingFee` caps the listing's execution price, which
+    /// its owner may change at any time.
+    struct ExecutionRequest {
+        uint256 workflowId;
+        bytes32 inputsHash;
+        uint256 budget;
+        uint256 listingId;
+        address keeper;
+        uint256 maxListingFee;
+    }
+
     /// @notice Seed 003's AgentExecution. `receipt` is the running commitment over the step records:
     /// receipt_0 = keccak256(abi.encode(executionId, workflowId, inputsHash)), then for each record in order
     /// receipt_k = keccak256(abi.encode(receipt_{k-1}, step, provider, inputHash, outputHash, cost)).
@@ -94,6 +107,7 @@ interface IWorkflows {
         uint64 listingId;
         uint128 listingFee;
         bool rated;
+        address keeper;
     }
 
     /// @notice Seed 003's AgentMarketplace listing.
@@ -151,6 +165,8 @@ interface IWorkflows {
     error WorkflowsInvalidRating(uint8 rating);
     error WorkflowsAlreadyRated(uint256 executionId);
     error WorkflowsNothingToClaim(address account);
+    error WorkflowsListingFeeAboveMax(uint256 listingId, uint256 fee, uint256 maxListingFee);
+    error WorkflowsNoSubscription(uint256 listingId);
 
     event WorkflowDefined(
         uint256 indexed workflowId,
@@ -199,23 +215,19 @@ interface IWorkflows {
 
     // ---------------------------------------------------------------- executions
 
-    /// @notice Requests an execution and escrows `budget` (plus the listing's execution price, unless the
+    /// @notice Requests an execution and escrows its budget (plus the listing's execution price, unless the
     /// caller subscribes). Without a listing (`listingId` 0) only the workflow's owner may execute it.
-    function requestExecution(
-        uint256 workflowId,
-        bytes32 inputsHash,
-        uint256 budget,
-        uint256 listingId
-    ) external returns (uint256 executionId);
+    function requestExecution(ExecutionRequest calldata request) external returns (uint256 executionId);
 
     /// @notice The client withdraws a request no keeper has claimed: full refund.
     function cancelExecution(uint256 executionId) external;
 
-    /// @notice An active agent becomes the execution's keeper.
+    /// @notice An active agent (the one the client named, if it named one) becomes the execution's keeper.
     function claimExecution(uint256 executionId) external;
 
     /// @notice The keeper records a batch of step results, each signed by its provider; a step's dependencies
     /// must be recorded first (earlier in the batch counts). Each step's cost is credited to its provider.
+    /// Nothing can be recorded once the execution's max time has passed.
     function recordSteps(uint256 executionId, StepRecord[] calldata records) external;
 
     /// @notice The keeper completes an execution whose every step is recorded: the unspent budget goes back to
@@ -240,7 +252,8 @@ interface IWorkflows {
     /// @notice The workflow owner grants or removes a user's access to a restricted listing.
     function setAccess(uint256 listingId, address user, bool authorized) external;
 
-    /// @notice Pays the subscription price to the owner: access and no per-execution price for 30 days.
+    /// @notice Pays the subscription price to the owner: access and no per-execution price for 30 days. A
+    /// listing whose subscription price is 0 offers no subscription.
     function subscribe(uint256 listingId) external;
 
     /// @notice The client of a completed execution made through a listing rates it once, 1 to 5.

@@ -134,28 +134,17 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
 
     /// @inheritdoc IWorkflows
     function requestExecution(
-        uint256 workflowId,
-        bytes32 inputsHash,
-        uint256 budget,
-        uint256 listingId
+        ExecutionRequest calldata request
     ) external whenNotStopped nonReentrant returns (uint256 executionId) {
         uint256 gasStart = gasleft();
+        uint256 workflowId = request.workflowId;
+        uint256 budget = request.budget;
         Workflow storage wf = _workflow(workflowId);
         if (wf.verification != VerificationLevel.Basic) revert WorkflowsVerificationUnsupported(wf.verification);
         // Steps that require a proof need the zero-knowledge layer; until it lands they cannot run unproven.
         if (wf.proofMask != 0) revert WorkflowsVerificationUnsupported(VerificationLevel.Zk);
         if (budget == 0 || budget > wf.maxBudget) revert WorkflowsInvalidBudget(budget, wf.maxBudget);
-        uint256 fee;
-        if (listingId == 0) {
-            if (msg.sender != wf.owner) revert WorkflowsNotWorkflowOwner(workflowId, msg.sender);
-        } else {
-            Listing storage listing = _listing(listingId);
-            if (listing.workflowId != workflowId) revert WorkflowsListingMismatch(listingId, workflowId);
-            if (!listing.active || !_hasAccess(listingId, listing, msg.sender)) {
-                revert WorkflowsAccessDenied(listingId, msg.sender);
-            }
-            if (_subscriptions[listingId][msg.sender] <= block.timestamp) fee = listing.executionPrice;
-        }
+        uint256 fee = _listingFee(request, wf);
 
         executionId = ++_executionCount;
         Execution storage e = _executions[executionId];
@@ -164,13 +153,22 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         e.requestedAt = uint64(block.timestamp);
         e.workflowId = uint64(workflowId);
         e.budget = uint128(budget); // budget <= maxBudget <= uint128 max
-        e.inputsHash = inputsHash;
+        e.inputsHash = request.inputsHash;
         // The receipt chain starts from the execution itself, so it commits to the workflow and the inputs.
-        e.receipt = keccak256(abi.encode(executionId, workflowId, inputsHash));
-        e.listingId = uint64(listingId);
-        e.listingFee = uint128(fee);
+        e.receipt = keccak256(abi.encode(executionId, workflowId, request.inputsHash));
+        e.listingId = uint64(request.listingId);
+        e.listingFee = uint128(fee); // a listing's executionPrice is a uint128
+        e.keeper = request.keeper;
         _totalHeld += budget + fee;
-        emit ExecutionRequested(executionId, workflowId, msg.sender, inputsHash, budget, listingId, fee);
+        emit ExecutionRequested(
+            executionId,
+            workflowId,
+            msg.sender,
+            request.inputsHash,
+            budget,
+            request.listingId,
+            fee
+        );
 
         _token.safeTransferFrom(msg.sender, address(this), budget + fee);
         _enforce(msg.sender, ActionTypes.POST_WORKLOAD, budget + fee, gasStart);
@@ -189,6 +187,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
         _requireStatus(executionId, e, ExecutionStatus.Pending);
+        if (e.keeper != address(0) && msg.sender != e.keeper) revert WorkflowsNotKeeper(executionId, msg.sender);
         uint256 keeperId = _registry.agentIdOf(msg.sender);
         if (keeperId == 0 || !_registry.isActive(keeperId)) revert WorkflowsNotActiveAgent(msg.sender);
         e.status = ExecutionStatus.Running;
@@ -204,6 +203,8 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         Execution storage e = _execution(executionId);
         _requireKeeperRunning(executionId, e);
         if (records.length == 0) revert WorkflowsEmptyBatch();
+        uint64 expiresAt = e.startedAt + _workflows[e.workflowId].maxExecutionTime;
+        if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
         Batch memory batch = Batch({
             executionId: executionId,
             workflowId: e.workflowId,
@@ -334,6 +335,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
             revert WorkflowsAccessDenied(listingId, msg.sender);
         }
         uint256 price = listing.subscriptionPrice;
+        if (price == 0) revert WorkflowsNoSubscription(listingId);
         uint64 from = _subscriptions[listingId][msg.sender];
         if (from < block.timestamp) from = uint64(block.timestamp);
         uint64 until = from + uint64(SUBSCRIPTION_PERIOD);
@@ -342,7 +344,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         _totalHeld += price;
         emit Subscribed(listingId, msg.sender, until, price);
 
-        if (price != 0) _token.safeTransferFrom(msg.sender, address(this), price);
+        _token.safeTransferFrom(msg.sender, address(this), price);
         _enforce(msg.sender, ActionTypes.POST_WORKLOAD, price, gasStart);
     }
 
@@ -447,6 +449,23 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     }
 
     // ---------------------------------------------------------------- internal
+
+    /// @dev Access and price of a request: without a listing only the owner executes; with one, the caller needs
+    /// access, and pays the execution price unless subscribed, at most `maxListingFee`.
+    function _listingFee(ExecutionRequest calldata request, Workflow storage wf) private view returns (uint256 fee) {
+        uint256 listingId = request.listingId;
+        if (listingId == 0) {
+            if (msg.sender != wf.owner) revert WorkflowsNotWorkflowOwner(request.workflowId, msg.sender);
+            return 0;
+        }
+        Listing storage listing = _listing(listingId);
+        if (listing.workflowId != request.workflowId) revert WorkflowsListingMismatch(listingId, request.workflowId);
+        if (!listing.active || !_hasAccess(listingId, listing, msg.sender)) {
+            revert WorkflowsAccessDenied(listingId, msg.sender);
+        }
+        if (_subscriptions[listingId][msg.sender] <= block.timestamp) fee = listing.executionPrice;
+        if (fee > request.maxListingFee) revert WorkflowsListingFeeAboveMax(listingId, fee, request.maxListingFee);
+    }
 
     /// @dev Checks one step record against the batch so far and adds it.
     function _record(Batch memory batch, StepRecord calldata r) private {

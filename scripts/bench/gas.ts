@@ -234,7 +234,14 @@ async function workflowRun(steps: number, label = ""): Promise<void> {
   const workflowId = (await workflows.queryFilter(workflows.filters.WorkflowDefined())).length;
 
   const request = await gasOf(
-    workflows.connect(client).requestExecution(workflowId, ethers.id("inputs"), 1_000n * AITBC, 0n),
+    workflows.connect(client).requestExecution({
+      workflowId,
+      inputsHash: ethers.id("inputs"),
+      budget: 1_000n * AITBC,
+      listingId: 0n,
+      keeper: keeper.address,
+      maxListingFee: 0n,
+    }),
   );
   const executionId = (await workflows.queryFilter(workflows.filters.ExecutionRequested())).length;
   const claim = await gasOf(workflows.connect(keeper).claimExecution(executionId));

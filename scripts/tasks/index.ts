@@ -250,6 +250,12 @@ export const tasks = [
     .addOption({ name: "inputs", description: "Inputs: text (hashed) or 0x bytes32", defaultValue: "" })
     .addOption({ name: "budget", description: "Budget in AITBC", defaultValue: "" })
     .addOption({ name: "listing", description: "Listing id (omit: owner's direct execution)", defaultValue: "" })
+    .addOption({
+      name: "keeper",
+      description: "The only agent that may claim it (omit: any active agent)",
+      defaultValue: "",
+    })
+    .addOption({ name: "maxFee", description: "Max listing price in AITBC (default: the price now)", defaultValue: "" })
     .setAction(() => import("./workflow/request.js"))
     .build(),
   task(["workflow", "show"], "Show an execution's status, steps, cost and receipt")

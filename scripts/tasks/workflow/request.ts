@@ -1,6 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
+import { ZeroAddress } from "ethers";
+
+import { parseAddress, parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
 import { aitbc } from "../../lib/format.js";
 import { confirm, runTask } from "../context.js";
 
@@ -10,6 +12,8 @@ interface Args {
   inputs: string;
   budget: string;
   listing: string;
+  keeper: string;
+  maxFee: string;
 }
 
 /** Requests an execution of a workflow and escrows its budget (plus the listing's price). */
@@ -19,23 +23,27 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
     const inputsHash = parseHash("inputs", args.inputs);
     const budget = parseTokenAmount("budget", args.budget);
     const listingId = args.listing === "" ? 0n : parseInteger("listing", args.listing, { min: 1n });
+    const keeper = args.keeper === "" ? ZeroAddress : parseAddress("keeper", args.keeper);
     const { token, workflows } = protocol;
     const price = listingId === 0n ? 0n : (await workflows.getListing(listingId)).executionPrice;
+    // By default accept the price seen now; an owner raising it before this lands makes the request revert.
+    const maxListingFee = args.maxFee === "" ? price : parseTokenAmount("maxFee", args.maxFee, { allowZero: true });
     const address = await workflows.getAddress();
     if ((await token.allowance(signer.address, address)) < budget + price) {
       await confirm("approve", token.approve(address, budget + price));
     }
     const receipt = await confirm(
       "requestExecution",
-      workflows.requestExecution(workflowId, inputsHash, budget, listingId),
+      workflows.requestExecution({ workflowId, inputsHash, budget, listingId, keeper, maxListingFee }),
     );
     const event = receipt.logs
       .map((log) => workflows.interface.parseLog(log))
       .find((parsed) => parsed?.name === "ExecutionRequested");
     const executionId = event?.args[0] as bigint | undefined;
     if (executionId === undefined) throw new Error("no ExecutionRequested event");
+    const who = keeper === ZeroAddress ? "any active keeper agent" : `keeper ${keeper}`;
     console.log(
-      `execution #${executionId} of workflow #${workflowId}: budget ${aitbc(budget)} escrowed, waiting for a keeper`,
+      `execution #${executionId} of workflow #${workflowId}: budget ${aitbc(budget)} escrowed, waiting for ${who}`,
     );
     return executionId;
   });
