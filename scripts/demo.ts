@@ -16,7 +16,7 @@ import hre from "hardhat";
 import ProtocolModule from "../deploy/modules/Protocol.js";
 import { signStepResult } from "./lib/eip712.js";
 import { aitbc } from "./lib/format.js";
-import { describeError, writeAddresses, type Protocol } from "./lib/protocol.js";
+import { describeError, protocolAt, writeAddresses, type Protocol } from "./lib/protocol.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, ignition, networkHelpers } = connection;
@@ -52,14 +52,7 @@ const deployed = await ignition.deploy(ProtocolModule, {
     },
   },
 });
-const protocol: Protocol = {
-  token: await ethers.getContractAt("AIToken", await deployed.token.getAddress()),
-  registry: await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress()),
-  constitution: await ethers.getContractAt("AgentConstitution", await deployed.constitution.getAddress()),
-  humanOverride: await ethers.getContractAt("HumanOverride", await deployed.humanOverride.getAddress()),
-  marketplace: await ethers.getContractAt("ServiceMarketplace", await deployed.marketplace.getAddress()),
-  workflows: await ethers.getContractAt("Workflows", await deployed.workflows.getAddress()),
-};
+const protocol: Protocol = await protocolAt(ethers, deployed);
 async function expectBlocked(what: string, action: () => Promise<unknown>): Promise<void> {
   try {
     await action();
@@ -178,6 +171,23 @@ await run(["override", "resume"], { from: from(guardian) });
 step("10. Where the agent stands");
 await run(["agent", "show"], { agent: agent.address });
 
+/** An attestor signs a compute receipt for `who`'s work, and the client submits it: `units` AITBC minted. */
+async function pay(who: HardhatEthersSigner, units: string, work: string): Promise<void> {
+  const file = path.join(path.dirname(addressesFile), `work-${who.address}-${units}.json`);
+  await run(["receipt", "sign"], {
+    from: from(attestor),
+    provider: who.address,
+    client: client.address,
+    units,
+    work,
+    result: "ok",
+    receiptId: "",
+    validFor: "1h",
+    out: file,
+  });
+  await run(["receipt", "mint"], { from: from(client), files: file });
+}
+
 step("11. The marketplace: two provider agents list Iris inference, a client posts a workload with escrow");
 const [provider1, provider2, keeper] = [account(7), account(8), account(9)];
 /** Registers `who` (operator: the demo's operator), funds it with an attested receipt, stakes its bond. */
@@ -192,19 +202,7 @@ async function onboard(who: HardhatEthersSigner, type: string, units: string): P
     capabilities: "inference",
     expectedDailyVolume: "10000",
   });
-  const file = path.join(path.dirname(addressesFile), `fund-${who.address}.json`);
-  await run(["receipt", "sign"], {
-    from: from(attestor),
-    provider: who.address,
-    client: client.address,
-    units,
-    work: "onboarding work",
-    result: "ok",
-    receiptId: "",
-    validFor: "1h",
-    out: file,
-  });
-  await run(["receipt", "mint"], { from: from(client), files: file });
+  await pay(who, units, "onboarding work");
   await run(["agent", "stake"], { from: from(who), amount: "2000" });
 }
 await onboard(provider1, "service-provider", "2000");
@@ -223,19 +221,7 @@ for (const [who, id] of [
     minAccuracy: "9000",
   });
 }
-const clientFunds = path.join(path.dirname(addressesFile), "client-funds.json");
-await run(["receipt", "sign"], {
-  from: from(attestor),
-  provider: client.address,
-  client: client.address,
-  units: "1000",
-  work: "client's own earlier work",
-  result: "ok",
-  receiptId: "",
-  validFor: "1h",
-  out: clientFunds,
-});
-await run(["receipt", "mint"], { from: from(client), files: clientFunds });
+await pay(client, "1000", "client's own earlier work");
 const workloadId = (await run(["market", "post"], {
   from: from(client),
   serviceType: "iris-mlp-inference",

@@ -32,7 +32,7 @@ const PERMIT_TYPES = {
 };
 
 /** The core, plus a coordinator module (an EOA holding COORDINATOR_ROLE) and the receipt domain. */
-async function setup(parameters: Record<string, unknown>) {
+async function setup(parameters: Parameters<typeof deployCore>[1]) {
   const core = await deployCore(connection, parameters);
   const signers = await connection.ethers.getSigners();
   const coordinator = signers[9];

@@ -19,16 +19,22 @@ import {
 } from "./helpers/agents.js";
 import { deployProtocol } from "./helpers/fixture.js";
 import {
+  attestReceipt,
   CHALLENGE_WINDOW,
   escrowOf,
+  expectedReceipt,
   MARKET_ACTION,
   MAX_BIDS,
   MAX_CHALLENGE_WINDOW,
   MAX_FEE_BPS,
   MAX_TIMEOUT_SLASH_BPS,
+  MIN_CHALLENGE_WINDOW,
   MODEL_HASH,
   offer,
   PROTOCOL_FEE_BPS,
+  type ReceiptData,
+  receiptIdOf,
+  receiptTuple,
   type Request,
   REPUTATION_PENALTY,
   REPUTATION_REWARD,
@@ -37,6 +43,7 @@ import {
   SERVICE_TYPE,
   signPermit,
   signResult,
+  slashOf,
   split,
   TIMEOUT_SLASH_BPS,
   VERIFICATION,
@@ -71,8 +78,8 @@ const PRICE_A = 8n * AITBC;
 const PRICE_B = 6n * AITBC;
 const RESULT = id("result of workload 1");
 const PROPOSAL = id("proposal");
-/** The default slash of a failed assignment at PRICE_B: 10% of 60 AITBC. */
-const SLASH_B = (UNITS * PRICE_B * TIMEOUT_SLASH_BPS) / 10_000n;
+/** The default slash of a failed assignment: 10% of the escrowed value (100 AITBC), whatever the bid price. */
+const SLASH = slashOf(UNITS, MAX_PRICE);
 const CROWD = 33;
 
 type Tx = Promise<ContractTransactionResponse>;
@@ -90,7 +97,8 @@ async function now(): Promise<bigint> {
 /**
  * The protocol, plus: `agent` (id 1) and `agent2` (id 2), service-provider agents staked 1,200 AITBC with
  * `operator`, listing SERVICE_A and SERVICE_B (the default offer); `validator` (id 3), a staked validator agent;
- * `idleValidator` (id 4), a validator agent without stake (inactive); `reputer` holds the registry's
+ * `idleValidator` (id 4), a validator agent without stake (inactive); both validators were admitted by the admin
+ * (the marketplace's VALIDATOR_ROLE, which the deployment grants nobody); `reputer` holds the registry's
  * REPUTATION_ROLE; `client` (a plain account) holds 100,000 AITBC and has approved the marketplace;
  * `permitClient` holds 1,000 AITBC and approved nothing; `clientAgent` is unregistered.
  */
@@ -109,6 +117,9 @@ async function buildMarket() {
     agentType: AGENT_TYPE.Validator,
   });
   await registerAgent(core, idleValidator, operator, { agentType: AGENT_TYPE.Validator });
+  const validatorRole = await marketplace.VALIDATOR_ROLE();
+  await send(marketplace.connect(deployer).grantRole(validatorRole, validator.address));
+  await send(marketplace.connect(deployer).grantRole(validatorRole, idleValidator.address));
   await send(registry.connect(deployer).grantRole(await registry.REPUTATION_ROLE(), reputer.address));
   const market = await marketplace.getAddress();
   await mintAitbc(core, client.address, 100_000n);
@@ -116,7 +127,7 @@ async function buildMarket() {
   await mintAitbc(core, permitClient.address, 1_000n);
   await send(marketplace.connect(agent).listService(offer(SERVICE_A)));
   await send(marketplace.connect(agent2).listService(offer(SERVICE_B)));
-  return { ...core, validator, idleValidator, reputer, permitClient, clientAgent, market };
+  return { ...core, validator, idleValidator, reputer, permitClient, clientAgent, market, validatorRole };
 }
 
 type Market = Awaited<ReturnType<typeof buildMarket>>;
@@ -215,6 +226,17 @@ async function crowdFixture() {
 
 // ---------------------------------------------------------------- helpers
 
+/**
+ * Makes the next block one second past `f`'s bid deadline and returns the execution deadline an award in that
+ * block gets: at least block time + the execution period (executionDeadline − bidDeadline at posting), here
+ * the posted deadline + 1.
+ */
+async function nextBlockAfterBidding(f: Posted): Promise<bigint> {
+  const at = f.request.bidDeadline + 1n;
+  await time.setNextBlockTimestamp(at);
+  return at + (f.request.executionDeadline - f.request.bidDeadline);
+}
+
 async function placeBothBids(f: Market, workloadId: bigint): Promise<void> {
   await send(f.marketplace.connect(f.agent).bid(workloadId, SERVICE_A, PRICE_A, PROPOSAL));
   await send(f.marketplace.connect(f.agent2).bid(workloadId, SERVICE_B, PRICE_B, PROPOSAL));
@@ -256,15 +278,38 @@ interface Settlement {
   units: bigint;
   maxPrice: bigint;
   price: bigint;
+  /** The request's serviceType and modelHash (SERVICE_TYPE and MODEL_HASH unless given). */
+  serviceType?: string;
+  modelHash?: string;
+  /** The submitted result (RESULT unless given). */
+  resultHash?: string;
+}
+
+/** The compute receipt `s` should issue, computed here from the marketplace address and the workload's terms. */
+function receiptFor(f: Market, s: Settlement): ReceiptData {
+  return expectedReceipt(
+    f.market,
+    {
+      workloadId: s.workloadId,
+      client: s.client,
+      serviceType: s.serviceType ?? SERVICE_TYPE,
+      modelHash: s.modelHash ?? MODEL_HASH,
+      units: s.units,
+    },
+    s.provider.address,
+    s.resultHash ?? RESULT,
+  );
 }
 
 /**
- * Runs `action`, which must settle a workload, and checks the settlement: the provider gets payment − fee plus
- * the compute-receipt reward, the treasury the fee, the client units × (maxPrice − price); the escrow leaves
- * the books and the balance, and splits exactly (deposit == payment + fee + refund); reputation +10; the
- * receipt is minted once under the workload id; the service's load drops by the units.
+ * Runs `action`, which must settle a workload, and checks the settlement: the provider gets payment − fee, the
+ * treasury the fee, the client units × (maxPrice − price); the escrow leaves the books and the balance, and
+ * splits exactly (deposit == paid + fee + refund); reputation +10; the service's load drops by the units. No
+ * AITBC is minted (total supply unchanged, no ReceiptMinted, the old coordinator key unspent): instead the
+ * marketplace issues a compute receipt (ComputeReceiptIssued) whose id and work hash match an independent
+ * computation, and receiptOf, which reverted before, returns it.
  */
-async function expectSettles(f: Market, action: () => Tx, s: Settlement): Promise<{ tx: Tx }> {
+async function expectSettles(f: Market, action: () => Tx, s: Settlement): Promise<{ tx: Tx; receipt: ReceiptData }> {
   const { marketplace, registry, token, treasury } = f;
   const accounts = [s.provider.address, treasury.address, s.client, f.market];
   const before = await balancesOf(f, accounts);
@@ -273,21 +318,31 @@ async function expectSettles(f: Market, action: () => Tx, s: Settlement): Promis
   const loadBefore = await loadOf(f, s.serviceId);
   const supplyBefore = await token.totalSupply();
   const { fee, net, refund } = split(s.units, s.maxPrice, s.price, await marketplace.protocolFeeBps());
-  const reward = s.units * REWARD_RATE;
   const escrow = s.units * s.maxPrice;
-  const receiptKey = toBeHex(s.workloadId, 32);
-  expect(await token.isVerifiedReceiptMinted(f.market, receiptKey)).to.equal(false);
+  const receipt = receiptFor(f, s);
+  const oldCoordinatorKey = toBeHex(s.workloadId, 32);
+  const statusBefore = await statusOf(f, s.workloadId);
+  await expect(marketplace.receiptOf(s.workloadId))
+    .to.be.revertedWithCustomError(marketplace, "MarketplaceWrongStatus")
+    .withArgs(s.workloadId, statusBefore);
 
   const tx = action();
+  await expect(tx).to.emit(marketplace, "WorkloadSettled").withArgs(s.workloadId, s.providerId, net, fee, refund);
   await expect(tx)
-    .to.emit(marketplace, "WorkloadSettled")
-    .withArgs(s.workloadId, s.providerId, net, fee, refund, reward);
+    .to.emit(marketplace, "ComputeReceiptIssued")
+    .withArgs(
+      receipt.receiptId,
+      s.workloadId,
+      receipt.provider,
+      receipt.client,
+      receipt.units,
+      receipt.workHash,
+      receipt.resultHash,
+    );
   await expect(tx)
     .to.emit(registry, "ReputationUpdated")
     .withArgs(s.providerId, f.market, reputationBefore, reputationBefore + 10n, "workload settled");
-  await expect(tx)
-    .to.emit(token, "ReceiptMinted")
-    .withArgs(receiptKey, s.provider.address, f.market, ZeroAddress, s.units, reward);
+  await expect(tx).to.not.emit(token, "ReceiptMinted");
   await expect(tx).to.not.emit(marketplace, "AssignmentFailed");
 
   const after = await balancesOf(f, accounts);
@@ -297,20 +352,22 @@ async function expectSettles(f: Market, action: () => Tx, s: Settlement): Promis
     (after[2] ?? 0n) - (before[2] ?? 0n),
     (before[3] ?? 0n) - (after[3] ?? 0n),
   ];
-  expect(provider).to.equal(net + reward);
+  expect(provider).to.equal(net);
   expect(treasuryGot).to.equal(fee);
   expect(clientGot).to.equal(refund);
   expect(marketLost).to.equal(escrow);
   expect(net + fee + refund).to.equal(escrow);
-  expect(provider - reward + treasuryGot + clientGot).to.equal(escrow);
+  expect(provider + treasuryGot + clientGot).to.equal(escrow);
   expect(escrowedBefore - (await marketplace.totalEscrowed())).to.equal(escrow);
-  expect(await token.totalSupply()).to.equal(supplyBefore + reward);
-  expect(await token.isVerifiedReceiptMinted(f.market, receiptKey)).to.equal(true);
+  expect(await token.totalSupply()).to.equal(supplyBefore);
+  expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
+  expect(await token.isVerifiedReceiptMinted(f.market, oldCoordinatorKey)).to.equal(false);
+  expect(await marketplace.receiptOf(s.workloadId)).to.deep.equal(receiptTuple(receipt));
   expect(await registry.reputationOf(s.providerId)).to.equal(reputationBefore + REPUTATION_REWARD);
   expect(await loadOf(f, s.serviceId)).to.equal(loadBefore - s.units);
   expect(await statusOf(f, s.workloadId)).to.equal(WORKLOAD.Settled);
   await expectBooks(f);
-  return { tx };
+  return { tx, receipt };
 }
 
 interface Failure {
@@ -328,7 +385,7 @@ interface Failure {
 /**
  * Runs `action`, which must fail an assignment (timeout or lost dispute), and checks: the provider is slashed
  * `slash` to the treasury and loses 50 reputation; the service's load drops; the client is refunded the whole
- * escrow, or the workload reopens keeping it.
+ * escrow, or the workload reopens keeping it; no compute receipt is issued and nothing is minted.
  */
 async function expectFails(f: Market, action: () => Tx, e: Failure): Promise<{ tx: Tx }> {
   const { marketplace, registry } = f;
@@ -338,6 +395,7 @@ async function expectFails(f: Market, action: () => Tx, e: Failure): Promise<{ t
   const reputationBefore = await registry.reputationOf(e.providerId);
   const loadBefore = await loadOf(f, e.serviceId);
   const escrowedBefore = await marketplace.totalEscrowed();
+  const supplyBefore = await f.token.totalSupply();
   const refund = e.reopened ? 0n : e.escrow;
 
   const tx = action();
@@ -355,6 +413,7 @@ async function expectFails(f: Market, action: () => Tx, e: Failure): Promise<{ t
       .withArgs(e.providerId, f.market, e.slash, 0n, f.treasury.address, "workload failed");
   }
   await expect(tx).to.not.emit(marketplace, "WorkloadSettled");
+  await expect(tx).to.not.emit(marketplace, "ComputeReceiptIssued");
 
   const after = await balancesOf(f, accounts);
   expect((after[0] ?? 0n) - (before[0] ?? 0n)).to.equal(refund);
@@ -365,8 +424,13 @@ async function expectFails(f: Market, action: () => Tx, e: Failure): Promise<{ t
   const expectedReputation = reputationBefore + REPUTATION_PENALTY < 0n ? 0n : reputationBefore + REPUTATION_PENALTY;
   expect(await registry.reputationOf(e.providerId)).to.equal(expectedReputation);
   expect(await loadOf(f, e.serviceId)).to.equal(loadBefore - e.units);
-  expect(await statusOf(f, e.workloadId)).to.equal(e.reopened ? WORKLOAD.Open : WORKLOAD.Refunded);
-  expect(await f.token.isVerifiedReceiptMinted(f.market, toBeHex(e.workloadId, 32))).to.equal(false);
+  const status = e.reopened ? WORKLOAD.Open : WORKLOAD.Refunded;
+  expect(await statusOf(f, e.workloadId)).to.equal(status);
+  await expect(marketplace.receiptOf(e.workloadId))
+    .to.be.revertedWithCustomError(marketplace, "MarketplaceWrongStatus")
+    .withArgs(e.workloadId, status);
+  expect(await f.token.isReceiptMinted(receiptIdOf(f.market, e.workloadId))).to.equal(false);
+  expect(await f.token.totalSupply()).to.equal(supplyBefore);
   await expectBooks(f);
   return { tx };
 }
@@ -385,7 +449,7 @@ function settlementB(f: Market, workloadId = WORKLOAD_ID): Settlement {
   };
 }
 
-function failureB(f: Market, reopened: boolean, slash = SLASH_B): Failure {
+function failureB(f: Market, reopened: boolean, slash = SLASH): Failure {
   return {
     workloadId: WORKLOAD_ID,
     providerId: AGENT2_ID,
@@ -415,7 +479,7 @@ function requestTuple(r: Request): unknown[] {
 
 describe("ServiceMarketplace", function () {
   describe("deployment", function () {
-    it("wires the protocol defaults and the roles it needs", async function () {
+    it("wires the protocol defaults and the roles it needs; the marketplace cannot mint (no COORDINATOR_ROLE)", async function () {
       const { marketplace, token, registry, constitution, humanOverride, deployer, market } = await loadMarket();
       expect(await marketplace.protocolFeeBps()).to.equal(PROTOCOL_FEE_BPS);
       expect(await marketplace.challengeWindow()).to.equal(CHALLENGE_WINDOW);
@@ -424,9 +488,14 @@ describe("ServiceMarketplace", function () {
       expect(await marketplace.constitution()).to.equal(await constitution.getAddress());
       expect(await marketplace.hasRole(ZeroHash, deployer.address)).to.equal(true);
       expect(await marketplace.MAX_BIDS()).to.equal(MAX_BIDS);
+      expect(await marketplace.MIN_CHALLENGE_WINDOW()).to.equal(MIN_CHALLENGE_WINDOW);
+      expect(await marketplace.MAX_CHALLENGE_WINDOW()).to.equal(MAX_CHALLENGE_WINDOW);
+      expect(await marketplace.VALIDATOR_ROLE()).to.equal(id("VALIDATOR_ROLE"));
+      expect(await marketplace.getRoleAdmin(id("VALIDATOR_ROLE"))).to.equal(ZeroHash);
+      expect(await marketplace.hasRole(id("VALIDATOR_ROLE"), deployer.address)).to.equal(false);
       expect(await marketplace.totalEscrowed()).to.equal(0n);
       expect(await marketplace.workloadCount()).to.equal(0n);
-      expect(await token.hasRole(await token.COORDINATOR_ROLE(), market)).to.equal(true);
+      expect(await token.hasRole(await token.COORDINATOR_ROLE(), market)).to.equal(false);
       expect(await token.hasRole(await token.MODULE_ROLE(), market)).to.equal(true);
       expect(await registry.hasRole(await registry.SLASHER_ROLE(), market)).to.equal(true);
       expect(await registry.hasRole(await registry.REPUTATION_ROLE(), market)).to.equal(true);
@@ -475,12 +544,14 @@ describe("ServiceMarketplace", function () {
         });
       }
 
-      for (const [index, name, value] of [
-        [5, "protocolFeeBps", MAX_FEE_BPS + 1n],
-        [6, "challengeWindow", MAX_CHALLENGE_WINDOW + 1n],
-        [7, "timeoutSlashBps", MAX_TIMEOUT_SLASH_BPS + 1n],
+      for (const [index, name, value, label] of [
+        [5, "protocolFeeBps", MAX_FEE_BPS + 1n, "above its maximum"],
+        [6, "challengeWindow", MAX_CHALLENGE_WINDOW + 1n, "above its maximum"],
+        [6, "challengeWindow", MIN_CHALLENGE_WINDOW - 1n, "below its minimum (1 hour)"],
+        [6, "challengeWindow", 0n, "zero"],
+        [7, "timeoutSlashBps", MAX_TIMEOUT_SLASH_BPS + 1n, "above its maximum"],
       ] as const) {
-        it(`reverts MarketplaceInvalidParameter when ${name} is above its maximum`, async function () {
+        it(`reverts MarketplaceInvalidParameter when ${name} is ${label}`, async function () {
           const { f, args } = await deployArgs();
           const bad = [...args];
           bad[index] = value;
@@ -489,6 +560,14 @@ describe("ServiceMarketplace", function () {
             .withArgs(name, value);
         });
       }
+
+      it("accepts a challenge window of exactly MIN_CHALLENGE_WINDOW", async function () {
+        const { args } = await deployArgs();
+        const ok = [...args];
+        ok[6] = MIN_CHALLENGE_WINDOW;
+        const marketplace = await ethers.deployContract("ServiceMarketplace", ok);
+        expect(await marketplace.challengeWindow()).to.equal(MIN_CHALLENGE_WINDOW);
+      });
     });
   });
 
@@ -541,6 +620,7 @@ describe("ServiceMarketplace", function () {
       expect(posted.serviceType).to.equal(SERVICE_TYPE);
       expect(posted.modelHash).to.equal(MODEL_HASH);
       expect(posted.providerId).to.equal(0n);
+      expect(posted.challengeWindow).to.equal(0n);
       await expectBooks(f);
 
       // Two provider agents bid.
@@ -561,7 +641,7 @@ describe("ServiceMarketplace", function () {
       expect(bids[1]?.placedAt).to.equal(BigInt(await time.latest()));
       await expectBooks(f);
 
-      // The client awards agent2's bid: its offer carries the load.
+      // The client awards agent2's bid before the bid deadline: the posted execution deadline stands.
       await expect(marketplace.connect(client).award(WORKLOAD_ID, 1n))
         .to.emit(marketplace, "WorkloadAwarded")
         .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, request.executionDeadline, false);
@@ -570,6 +650,8 @@ describe("ServiceMarketplace", function () {
       expect(awarded.providerId).to.equal(AGENT2_ID);
       expect(awarded.serviceId).to.equal(SERVICE_D);
       expect(awarded.pricePerUnit).to.equal(PRICE_B);
+      expect(awarded.executionDeadline).to.equal(request.executionDeadline);
+      expect(awarded.challengeWindow).to.equal(0n);
       expect(await loadOf(f, SERVICE_D)).to.equal(UNITS);
       expect(await loadOf(f, SERVICE_C)).to.equal(0n);
       await expectBooks(f);
@@ -586,14 +668,18 @@ describe("ServiceMarketplace", function () {
       expect(submitted.status).to.equal(WORKLOAD.Submitted);
       expect(submitted.resultHash).to.equal(RESULT);
       expect(submitted.submittedAt).to.equal(BigInt(await time.latest()));
+      // The challenge window in force at submission is recorded with the result.
+      expect(submitted.challengeWindow).to.equal(CHALLENGE_WINDOW);
       await expectBooks(f);
 
-      // The client accepts: settlement.
+      // The client accepts: settlement, and a compute receipt (nothing minted).
+      const supplyBefore = await token.totalSupply();
       await expectSettles(f, () => marketplace.connect(client).accept(WORKLOAD_ID), {
         ...settlementB(f),
         serviceId: SERVICE_D,
       });
-      // 100 AITBC of escrow: 59.4 to agent2 (plus 10 AITBC of reward), 0.6 to the treasury, 40 back to the client.
+      expect(await token.totalSupply()).to.equal(supplyBefore);
+      // 100 AITBC of escrow: 59.4 to agent2 (no reward at settlement), 0.6 to the treasury, 40 back to the client.
       expect(split(UNITS, MAX_PRICE, PRICE_B)).to.deep.equal({
         payment: 60n * AITBC,
         fee: (6n * AITBC) / 10n,
@@ -695,11 +781,13 @@ describe("ServiceMarketplace", function () {
 
     it("auto-award after the bidding deadline, then settle: anyone may auto-award", async function () {
       const f = await bidded();
-      const { marketplace, outsider, request } = f;
-      await time.increaseTo(request.bidDeadline);
+      const { marketplace, outsider } = f;
+      // One second after the bid deadline: the execution deadline moves one second on (the full period).
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(marketplace.connect(outsider).autoAward(WORKLOAD_ID))
         .to.emit(marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, executionDeadline, true);
+      expect((await marketplace.getWorkload(WORKLOAD_ID)).executionDeadline).to.equal(executionDeadline);
       expect(await loadOf(f, SERVICE_B)).to.equal(UNITS);
       await expectBooks(f);
       const signature = await signResult(f.agent2, marketplace, WORKLOAD_ID, 0n, RESULT);
@@ -757,10 +845,10 @@ describe("ServiceMarketplace", function () {
   describe("autoAward", function () {
     it("picks the lowest price at equal reputation", async function () {
       const f = await bidded();
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, executionDeadline, true);
     });
 
     it("weights price by reputation: a dearer bid from a better-rated provider wins", async function () {
@@ -769,10 +857,10 @@ describe("ServiceMarketplace", function () {
       // agent: 8 × (2000 − 1000) = 8,000; agent2: 6 × (2000 − 0) = 12,000.
       await send(registry.connect(reputer).updateReputation(AGENT_ID, 500n, "test"));
       await send(registry.connect(reputer).updateReputation(AGENT2_ID, -500n, "test"));
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(marketplace.autoAward(WORKLOAD_ID))
         .to.emit(marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, true);
       expect(await loadOf(f, SERVICE_A)).to.equal(UNITS);
     });
 
@@ -781,10 +869,10 @@ describe("ServiceMarketplace", function () {
       const { marketplace, agent, agent2 } = f;
       await send(marketplace.connect(agent2).bid(WORKLOAD_ID, SERVICE_B, PRICE_B, PROPOSAL));
       await send(marketplace.connect(agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_B, PROPOSAL));
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(marketplace.autoAward(WORKLOAD_ID))
         .to.emit(marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT2_ID, 0n, PRICE_B, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT2_ID, 0n, PRICE_B, executionDeadline, true);
     });
 
     it("breaks a tie of weighted scores in favour of the earlier bid, whichever provider that is", async function () {
@@ -802,31 +890,31 @@ describe("ServiceMarketplace", function () {
           await bidB();
           await bidA();
         }
-        await time.increaseTo(f.request.bidDeadline + 1n);
+        const executionDeadline = await nextBlockAfterBidding(f);
         const [winner, price] = agentFirst ? [AGENT_ID, 6n * AITBC] : [AGENT2_ID, 4n * AITBC];
         await expect(marketplace.autoAward(WORKLOAD_ID))
           .to.emit(marketplace, "WorkloadAwarded")
-          .withArgs(WORKLOAD_ID, winner, 0n, price, f.request.executionDeadline, true);
+          .withArgs(WORKLOAD_ID, winner, 0n, price, executionDeadline, true);
       }
     });
 
     it("skips a frozen bidder", async function () {
       const f = await bidded();
       await freeze(f, f.agent2);
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, true);
     });
 
     it("skips a bidder that unstaked (exiting)", async function () {
       const f = await bidded();
       await send(f.registry.connect(f.agent2).requestUnstake(AGENT2_ID, PROVIDER_STAKE));
       expect(await f.registry.isActive(AGENT2_ID)).to.equal(false);
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, true);
     });
 
     it("skips a bidder whose stake was slashed below the requirement", async function () {
@@ -834,10 +922,10 @@ describe("ServiceMarketplace", function () {
       await send(f.registry.connect(f.deployer).grantRole(await f.registry.SLASHER_ROLE(), f.deployer.address));
       await send(f.registry.connect(f.deployer).slash(AGENT2_ID, 101n * AITBC, "test"));
       expect(await f.registry.isActive(AGENT2_ID)).to.equal(false);
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, true);
     });
 
     it("skips a bidder whose offer lost its capacity (taken by another award)", async function () {
@@ -849,28 +937,28 @@ describe("ServiceMarketplace", function () {
       await send(marketplace.connect(agent2).bid(2n, SERVICE_B, PRICE_B, PROPOSAL));
       await send(marketplace.connect(client).award(2n, 0n));
       expect(await loadOf(f, SERVICE_B)).to.equal(10n);
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(marketplace.autoAward(WORKLOAD_ID))
         .to.emit(marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, true);
     });
 
     it("skips a bidder whose offer was cut below the units", async function () {
       const f = await bidded();
       await send(f.marketplace.connect(f.agent2).updateService(SERVICE_B, offer(SERVICE_B, { maxCapacity: 9n })));
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, true);
     });
 
     it("skips a bidder whose offer was delisted", async function () {
       const f = await bidded();
       await send(f.marketplace.connect(f.agent2).delistService(SERVICE_B));
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, true);
     });
 
     it("reverts MarketplaceNoEligibleBid without bids", async function () {
@@ -923,7 +1011,7 @@ describe("ServiceMarketplace", function () {
       expect((await f.constitution.usageOf(f.validator.address)).gas > 0n).to.equal(true);
     });
 
-    it("a validator agent resolves for the client: refund, slash of 10% of the payment to the treasury, −50 reputation", async function () {
+    it("a validator agent resolves for the client: refund, slash of 10% of the escrowed value to the treasury, −50 reputation", async function () {
       const f = await disputed();
       const { tx } = await expectFails(
         f,
@@ -932,7 +1020,9 @@ describe("ServiceMarketplace", function () {
       );
       await expect(tx).to.emit(f.marketplace, "DisputeResolved").withArgs(WORKLOAD_ID, f.validator.address, false);
       expect(await f.registry.reputationOf(AGENT2_ID)).to.equal(450n);
-      expect(await f.registry.stakeOf(AGENT2_ID)).to.equal(PROVIDER_STAKE - 6n * AITBC);
+      // 10% of units × maxPricePerUnit = 10 AITBC (10% of the 60 AITBC bid would be 6).
+      expect(SLASH).to.equal(10n * AITBC);
+      expect(await f.registry.stakeOf(AGENT2_ID)).to.equal(PROVIDER_STAKE - 10n * AITBC);
       expect(await f.marketplace.totalEscrowed()).to.equal(0n);
     });
 
@@ -960,7 +1050,7 @@ describe("ServiceMarketplace", function () {
       const f = await loadMarket();
       const { marketplace, deployer, client, agent2 } = f;
       await send(marketplace.connect(deployer).setParameters(PROTOCOL_FEE_BPS, CHALLENGE_WINDOW, 10_000n));
-      // 500 units at 6 AITBC: payment 3,000 AITBC, 100% of it is far above half of 1,200 AITBC of stake.
+      // 500 units at most 10 AITBC: 5,000 AITBC escrowed, 100% of it is far above half of 1,200 AITBC of stake.
       const request = workloadRequest(await now(), { units: 500n });
       await send(marketplace.connect(client).postWorkload(request));
       await send(marketplace.connect(agent2).bid(WORKLOAD_ID, SERVICE_B, PRICE_B, PROPOSAL));
@@ -1032,6 +1122,7 @@ describe("ServiceMarketplace", function () {
       expect(reopened.serviceId).to.equal(ZeroHash);
       expect(reopened.pricePerUnit).to.equal(0n);
       expect(reopened.submittedAt).to.equal(0n);
+      expect(reopened.challengeWindow).to.equal(0n);
       expect(await marketplace.getBids(WORKLOAD_ID)).to.deep.equal([]);
       expect(await marketplace.totalEscrowed()).to.equal(ESCROW);
       await expectBooks(f);
@@ -1067,7 +1158,7 @@ describe("ServiceMarketplace", function () {
       expect(await marketplace.totalEscrowed()).to.equal(0n);
     });
 
-    it("a reopened workload can time out again and reopen to round 2", async function () {
+    it("a reopened workload can time out again and reopen to round 2 (the slash is on the escrow again)", async function () {
       const f = await reopenAwarded();
       const { marketplace, agent, client, request } = f;
       await time.increaseTo(request.executionDeadline + 1n);
@@ -1075,9 +1166,8 @@ describe("ServiceMarketplace", function () {
       await send(marketplace.connect(agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL));
       await send(marketplace.connect(client).award(WORKLOAD_ID, 0n));
       await time.increaseTo((await marketplace.getWorkload(WORKLOAD_ID)).executionDeadline + 1n);
-      const slash = (UNITS * PRICE_A * TIMEOUT_SLASH_BPS) / 10_000n;
       await expectFails(f, () => marketplace.claimTimeout(WORKLOAD_ID), {
-        ...failureB(f, true, slash),
+        ...failureB(f, true, SLASH),
         providerId: AGENT_ID,
         serviceId: SERVICE_A,
       });
@@ -1089,6 +1179,404 @@ describe("ServiceMarketplace", function () {
       await send(f.marketplace.connect(f.deployer).setParameters(PROTOCOL_FEE_BPS, CHALLENGE_WINDOW, 0n));
       await time.increaseTo(f.request.executionDeadline + 1n);
       await expectFails(f, () => f.marketplace.claimTimeout(WORKLOAD_ID), failureB(f, false, 0n));
+    });
+
+    for (const [label, units, maxPrice, price, slash] of [
+      ["a 1-wei bid still loses 10% of the escrow", UNITS, MAX_PRICE, 1n, 10n * AITBC],
+      ["a bid at the maximum price", UNITS, MAX_PRICE, MAX_PRICE, 10n * AITBC],
+      ["rounded down: 3 units at most 333 wei, 99.9 wei → 99 wei", 3n, 333n, 1n, 99n],
+    ] as const) {
+      it(`slashes timeoutSlashBps × units × maxPricePerUnit / 10000, not the bid price: ${label}`, async function () {
+        const f = await posted({ units, maxPricePerUnit: maxPrice });
+        await send(f.marketplace.connect(f.agent2).bid(WORKLOAD_ID, SERVICE_B, price, PROPOSAL));
+        await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n));
+        await time.increaseTo(f.request.executionDeadline + 1n);
+        expect(slashOf(units, maxPrice)).to.equal(slash);
+        await expectFails(f, () => f.marketplace.claimTimeout(WORKLOAD_ID), {
+          ...failureB(f, false, slash),
+          units,
+          escrow: units * maxPrice,
+        });
+      });
+    }
+
+    it("the escrow-based slash is still capped by the registry's maxSlash (1,000 units at most 10 AITBC, a 1-wei bid)", async function () {
+      const f = await posted({ units: 1_000n });
+      await send(f.marketplace.connect(f.agent2).bid(WORKLOAD_ID, SERVICE_B, 1n, PROPOSAL));
+      await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n));
+      await time.increaseTo(f.request.executionDeadline + 1n);
+      const { maxSlash } = await f.registry.summaryOf(AGENT2_ID);
+      // 10% of 10,000 AITBC escrowed = 1,000 AITBC > 600 AITBC (half the stake).
+      expect(slashOf(1_000n, MAX_PRICE) > maxSlash).to.equal(true);
+      await expectFails(f, () => f.marketplace.claimTimeout(WORKLOAD_ID), {
+        ...failureB(f, false, maxSlash),
+        units: 1_000n,
+        escrow: 1_000n * MAX_PRICE,
+      });
+    });
+  });
+
+  describe("late award", function () {
+    it("a client award after the execution deadline leaves the full execution period: claimTimeout right after reverts MarketplaceDeadlineNotPassed", async function () {
+      const f = await bidded();
+      const { marketplace, client, outsider, request } = f;
+      const awardedAt = request.executionDeadline + 5n * HOUR;
+      // The execution period is executionDeadline − bidDeadline at posting: a day.
+      const deadline = awardedAt + DAY;
+      await time.setNextBlockTimestamp(awardedAt);
+      await expect(marketplace.connect(client).award(WORKLOAD_ID, 1n))
+        .to.emit(marketplace, "WorkloadAwarded")
+        .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, deadline, false);
+      const w = await marketplace.getWorkload(WORKLOAD_ID);
+      expect(w.executionDeadline).to.equal(deadline);
+      expect(w.executionPeriod).to.equal(DAY);
+      expect(w.bidDeadline).to.equal(request.bidDeadline);
+      await expect(marketplace.connect(outsider).claimTimeout(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceDeadlineNotPassed")
+        .withArgs(WORKLOAD_ID, deadline);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(marketplace.connect(outsider).claimTimeout(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceDeadlineNotPassed")
+        .withArgs(WORKLOAD_ID, deadline);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expectFails(f, () => marketplace.connect(outsider).claimTimeout(WORKLOAD_ID), failureB(f, false));
+    });
+
+    it("an auto-award after the execution deadline leaves the full execution period: the result is accepted at the new deadline", async function () {
+      const f = await bidded();
+      const { marketplace, agent2, outsider, request } = f;
+      const awardedAt = request.executionDeadline + 1n;
+      const deadline = awardedAt + DAY;
+      await time.setNextBlockTimestamp(awardedAt);
+      await expect(marketplace.connect(outsider).autoAward(WORKLOAD_ID))
+        .to.emit(marketplace, "WorkloadAwarded")
+        .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, deadline, true);
+      await expect(marketplace.connect(outsider).claimTimeout(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceDeadlineNotPassed")
+        .withArgs(WORKLOAD_ID, deadline);
+      const signature = await signResult(agent2, marketplace, WORKLOAD_ID, 0n, RESULT);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(marketplace.connect(agent2).submitResult(WORKLOAD_ID, RESULT, signature))
+        .to.emit(marketplace, "ResultSubmitted")
+        .withArgs(WORKLOAD_ID, AGENT2_ID, RESULT);
+      await expectSettles(f, () => marketplace.connect(f.client).accept(WORKLOAD_ID), settlementB(f));
+    });
+
+    for (const [label, offset] of [
+      ["at the bid deadline keeps the posted execution deadline", 0n],
+      ["one second after the bid deadline moves it one second on", 1n],
+      ["an hour before the execution deadline moves it to award time + the period", DAY - HOUR],
+    ] as const) {
+      it(`an award ${label}`, async function () {
+        const f = await bidded();
+        const awardedAt = f.request.bidDeadline + offset;
+        const deadline = awardedAt + DAY;
+        expect(deadline >= f.request.executionDeadline).to.equal(true);
+        await time.setNextBlockTimestamp(awardedAt);
+        await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
+          .to.emit(f.marketplace, "WorkloadAwarded")
+          .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, deadline, false);
+        expect((await f.marketplace.getWorkload(WORKLOAD_ID)).executionDeadline).to.equal(deadline);
+      });
+    }
+
+    it("a reopened workload keeps its execution period: a late award in round 1 also gets the full period", async function () {
+      const f = await reopenAwarded();
+      const { marketplace, agent, client, request } = f;
+      await time.increaseTo(request.executionDeadline + 1n);
+      await send(marketplace.claimTimeout(WORKLOAD_ID));
+      await send(marketplace.connect(agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL));
+      const reopened = await marketplace.getWorkload(WORKLOAD_ID);
+      expect(reopened.executionPeriod).to.equal(DAY);
+      const awardedAt = reopened.executionDeadline + 10n;
+      await time.setNextBlockTimestamp(awardedAt);
+      await expect(marketplace.connect(client).award(WORKLOAD_ID, 0n))
+        .to.emit(marketplace, "WorkloadAwarded")
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, awardedAt + DAY, false);
+      await expect(marketplace.claimTimeout(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceDeadlineNotPassed")
+        .withArgs(WORKLOAD_ID, awardedAt + DAY);
+    });
+  });
+
+  describe("compute receipts", function () {
+    it("receiptOf reverts MarketplaceUnknownWorkload for an unknown id", async function () {
+      const f = await posted();
+      for (const workloadId of [0n, UNKNOWN_WORKLOAD]) {
+        await expect(f.marketplace.receiptOf(workloadId))
+          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceUnknownWorkload")
+          .withArgs(workloadId);
+      }
+    });
+
+    it("receiptOf reverts MarketplaceWrongStatus unless settled (open, awarded, submitted, disputed, refunded, cancelled)", async function () {
+      const refunded = async () => {
+        const f = await disputed();
+        await send(f.marketplace.connect(f.guardian).resolveDispute(WORKLOAD_ID, false));
+        return f;
+      };
+      const cancelled = async () => {
+        const f = await posted();
+        await send(f.marketplace.connect(f.client).cancelWorkload(WORKLOAD_ID));
+        return f;
+      };
+      for (const [fixture, status] of [
+        [posted, WORKLOAD.Open],
+        [awarded, WORKLOAD.Awarded],
+        [submitted, WORKLOAD.Submitted],
+        [disputed, WORKLOAD.Disputed],
+        [refunded, WORKLOAD.Refunded],
+        [cancelled, WORKLOAD.Cancelled],
+      ] as const) {
+        const f = await fixture();
+        expect(await statusOf(f, WORKLOAD_ID)).to.equal(status);
+        await expect(f.marketplace.receiptOf(WORKLOAD_ID))
+          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
+          .withArgs(WORKLOAD_ID, status);
+      }
+    });
+
+    it("the attestor signs an AIToken ComputeReceipt built from receiptOf (plus a deadline): it mints once, to the provider", async function () {
+      const f = await submitted();
+      const { marketplace, token, attestor, agent2, client, outsider } = f;
+      const { receipt: issued } = await expectSettles(
+        f,
+        () => marketplace.connect(client).accept(WORKLOAD_ID),
+        settlementB(f),
+      );
+      const view = await marketplace.receiptOf(WORKLOAD_ID);
+      const data: ReceiptData = {
+        receiptId: view.receiptId,
+        provider: view.provider,
+        client: view.client,
+        units: view.units,
+        workHash: view.workHash,
+        resultHash: view.resultHash,
+      };
+      expect(data).to.deep.equal(issued);
+      const deadline = (await now()) + HOUR;
+      const { receipt, signature } = await attestReceipt(attestor, token, data, deadline);
+      expect(ethers.recoverAddress(await token.hashReceipt(receipt), signature)).to.equal(attestor.address);
+
+      const reward = UNITS * REWARD_RATE;
+      const supplyBefore = await token.totalSupply();
+      const providerBefore = await token.balanceOf(agent2.address);
+      // Anyone may submit an attested receipt; the reward goes to the receipt's provider.
+      const tx = token.connect(outsider).mintFromReceipt(receipt, signature);
+      await expect(tx)
+        .to.emit(token, "ReceiptMinted")
+        .withArgs(data.receiptId, agent2.address, attestor.address, client.address, UNITS, reward);
+      await expect(tx).to.emit(token, "Transfer").withArgs(ZeroAddress, agent2.address, reward);
+      expect(await token.totalSupply()).to.equal(supplyBefore + reward);
+      expect((await token.balanceOf(agent2.address)) - providerBefore).to.equal(reward);
+      expect(await token.isReceiptMinted(data.receiptId)).to.equal(true);
+
+      // Exactly once: the same signature, and a fresh one over a later deadline, are the same receipt id.
+      await expect(token.connect(outsider).mintFromReceipt(receipt, signature))
+        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
+        .withArgs(data.receiptId);
+      const again = await attestReceipt(attestor, token, data, deadline + DAY);
+      await expect(token.connect(agent2).mintFromReceipt(again.receipt, again.signature))
+        .to.be.revertedWithCustomError(token, "AITokenReceiptAlreadyMinted")
+        .withArgs(data.receiptId);
+      expect(await token.totalSupply()).to.equal(supplyBefore + reward);
+      // The receipt view is unchanged by minting, and the marketplace's books are untouched.
+      expect(await marketplace.receiptOf(WORKLOAD_ID)).to.deep.equal(receiptTuple(data));
+      await expectBooks(f);
+    });
+
+    it("the parties cannot attest their own receipt: a provider- or client-signed (or tampered) receipt reverts AITokenSignerNotAttestor", async function () {
+      const f = await submitted();
+      const { marketplace, token, attestor, agent2, client } = f;
+      const { receipt: data } = await expectSettles(
+        f,
+        () => marketplace.connect(client).accept(WORKLOAD_ID),
+        settlementB(f),
+      );
+      const deadline = (await now()) + HOUR;
+      for (const signer of [agent2, client]) {
+        const { receipt, signature } = await attestReceipt(signer, token, data, deadline);
+        await expect(token.connect(signer).mintFromReceipt(receipt, signature))
+          .to.be.revertedWithCustomError(token, "AITokenSignerNotAttestor")
+          .withArgs(data.receiptId, signer.address);
+      }
+      // The attestor's signature does not carry over to inflated units.
+      const { receipt, signature } = await attestReceipt(attestor, token, data, deadline);
+      const inflated = { ...receipt, units: receipt.units * 1_000n };
+      const recovered = ethers.recoverAddress(await token.hashReceipt(inflated), signature);
+      expect(recovered).to.not.equal(attestor.address);
+      await expect(token.connect(agent2).mintFromReceipt(inflated, signature))
+        .to.be.revertedWithCustomError(token, "AITokenSignerNotAttestor")
+        .withArgs(data.receiptId, recovered);
+      expect(await token.isReceiptMinted(data.receiptId)).to.equal(false);
+    });
+
+    it("receipt ids bind the marketplace and the workload; the work hash uses the request's serviceType and modelHash (zero when unset)", async function () {
+      const f = await loadMarket();
+      const { marketplace, client, agent, agent2 } = f;
+      const result2 = id("result of workload 2");
+      await send(marketplace.connect(client).postWorkload(workloadRequest(await now(), { modelHash: ZeroHash })));
+      await send(marketplace.connect(client).postWorkload(workloadRequest(await now(), { serviceType: ZeroHash })));
+      await send(marketplace.connect(agent2).bid(1n, SERVICE_B, PRICE_B, PROPOSAL));
+      await send(marketplace.connect(agent).bid(2n, SERVICE_A, PRICE_A, PROPOSAL));
+      await send(marketplace.connect(client).award(1n, 0n));
+      await send(marketplace.connect(client).award(2n, 0n));
+      await send(
+        marketplace.connect(agent2).submitResult(1n, RESULT, await signResult(agent2, marketplace, 1n, 0n, RESULT)),
+      );
+      await send(
+        marketplace.connect(agent).submitResult(2n, result2, await signResult(agent, marketplace, 2n, 0n, result2)),
+      );
+      const { receipt: first } = await expectSettles(f, () => marketplace.connect(client).accept(1n), {
+        ...settlementB(f, 1n),
+        modelHash: ZeroHash,
+      });
+      const { receipt: second } = await expectSettles(f, () => marketplace.connect(client).accept(2n), {
+        workloadId: 2n,
+        provider: agent,
+        providerId: AGENT_ID,
+        serviceId: SERVICE_A,
+        client: client.address,
+        units: UNITS,
+        maxPrice: MAX_PRICE,
+        price: PRICE_A,
+        serviceType: ZeroHash,
+        resultHash: result2,
+      });
+      expect(first.receiptId).to.equal(receiptIdOf(f.market, 1n));
+      expect(second.receiptId).to.equal(receiptIdOf(f.market, 2n));
+      expect(first.receiptId).to.not.equal(second.receiptId);
+      expect(first.workHash).to.not.equal(second.workHash);
+      // Another marketplace's workload 1 would have another receipt id.
+      expect(receiptIdOf(f.outsider.address, 1n)).to.not.equal(first.receiptId);
+    });
+
+    it("self-dealing: a workload at 1 wei per unit with 1e9 units settles without minting anything", async function () {
+      const f = await loadMarket();
+      const { marketplace, token, client, agent2 } = f;
+      const units = 1_000_000_000n;
+      await send(marketplace.connect(agent2).updateService(SERVICE_B, offer(SERVICE_B, { maxCapacity: units })));
+      await send(
+        marketplace.connect(client).postWorkload(workloadRequest(await now(), { units, maxPricePerUnit: 1n })),
+      );
+      await send(marketplace.connect(agent2).bid(WORKLOAD_ID, SERVICE_B, 1n, PROPOSAL));
+      await send(marketplace.connect(client).award(WORKLOAD_ID, 0n));
+      await send(
+        marketplace
+          .connect(agent2)
+          .submitResult(WORKLOAD_ID, RESULT, await signResult(agent2, marketplace, WORKLOAD_ID, 0n, RESULT)),
+      );
+      // Minted at settlement, units × rewardRate would be 1e9 AITBC: the whole supply cap, for 1e9 wei.
+      expect(units * (await token.rewardRate())).to.equal(await token.cap());
+      const supplyBefore = await token.totalSupply();
+      const { receipt } = await expectSettles(f, () => marketplace.connect(client).accept(WORKLOAD_ID), {
+        ...settlementB(f),
+        units,
+        maxPrice: 1n,
+        price: 1n,
+      });
+      expect(await token.totalSupply()).to.equal(supplyBefore);
+      expect(receipt.units).to.equal(units);
+      expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
+      // 1e9 wei paid: 1e7 wei of fee, the rest to the provider, nothing back.
+      expect(split(units, 1n, 1n)).to.deep.equal({
+        payment: units,
+        fee: units / 100n,
+        net: units - units / 100n,
+        refund: 0n,
+      });
+    });
+  });
+
+  describe("challenge window snapshot", function () {
+    it("a longer window set after submission changes nothing for that result: reject closes and finalize settles at the recorded end", async function () {
+      const f = await submitted();
+      const { marketplace, deployer, client } = f;
+      const { submittedAt } = await marketplace.getWorkload(WORKLOAD_ID);
+      await expect(
+        marketplace.connect(deployer).setParameters(PROTOCOL_FEE_BPS, MAX_CHALLENGE_WINDOW, TIMEOUT_SLASH_BPS),
+      )
+        .to.emit(marketplace, "ParametersSet")
+        .withArgs(PROTOCOL_FEE_BPS, MAX_CHALLENGE_WINDOW, TIMEOUT_SLASH_BPS);
+      expect(await marketplace.challengeWindow()).to.equal(MAX_CHALLENGE_WINDOW);
+      expect((await marketplace.getWorkload(WORKLOAD_ID)).challengeWindow).to.equal(CHALLENGE_WINDOW);
+      const endsAt = submittedAt + CHALLENGE_WINDOW;
+      await time.setNextBlockTimestamp(endsAt);
+      await expect(marketplace.finalize(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceChallengeWindowOpen")
+        .withArgs(WORKLOAD_ID, endsAt);
+      await time.setNextBlockTimestamp(endsAt + 1n);
+      await expect(marketplace.connect(client).reject(WORKLOAD_ID, ZeroHash))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceChallengeWindowClosed")
+        .withArgs(WORKLOAD_ID, endsAt);
+      await expectSettles(f, () => marketplace.finalize(WORKLOAD_ID), settlementB(f));
+    });
+
+    it("a shorter window set after submission changes nothing for that result: finalize stays closed and reject stays open until the recorded end", async function () {
+      const f = await submitted();
+      const { marketplace, deployer, client } = f;
+      const { submittedAt } = await marketplace.getWorkload(WORKLOAD_ID);
+      await send(
+        marketplace.connect(deployer).setParameters(PROTOCOL_FEE_BPS, MIN_CHALLENGE_WINDOW, TIMEOUT_SLASH_BPS),
+      );
+      expect((await marketplace.getWorkload(WORKLOAD_ID)).challengeWindow).to.equal(CHALLENGE_WINDOW);
+      const endsAt = submittedAt + CHALLENGE_WINDOW;
+      await time.increaseTo(submittedAt + MIN_CHALLENGE_WINDOW + 1n);
+      await expect(marketplace.finalize(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceChallengeWindowOpen")
+        .withArgs(WORKLOAD_ID, endsAt);
+      await time.setNextBlockTimestamp(endsAt);
+      await expect(marketplace.connect(client).reject(WORKLOAD_ID, id("late but in time")))
+        .to.emit(marketplace, "ResultRejected")
+        .withArgs(WORKLOAD_ID, id("late but in time"));
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.Disputed);
+      await expectBooks(f);
+    });
+
+    it("the window is the one in force at submission (not at award): a later submission gets the new window, an earlier one keeps the old", async function () {
+      const f = await submitted();
+      const { marketplace, deployer, client, agent } = f;
+      const first = await marketplace.getWorkload(WORKLOAD_ID);
+      // Workload 2 is awarded under the old window, then the window shrinks, then its result arrives.
+      await send(marketplace.connect(client).postWorkload(workloadRequest(await now())));
+      await send(marketplace.connect(agent).bid(2n, SERVICE_A, PRICE_A, PROPOSAL));
+      await send(marketplace.connect(client).award(2n, 0n));
+      await send(
+        marketplace.connect(deployer).setParameters(PROTOCOL_FEE_BPS, MIN_CHALLENGE_WINDOW, TIMEOUT_SLASH_BPS),
+      );
+      await send(
+        marketplace.connect(agent).submitResult(2n, RESULT, await signResult(agent, marketplace, 2n, 0n, RESULT)),
+      );
+      const second = await marketplace.getWorkload(2n);
+      expect(second.challengeWindow).to.equal(MIN_CHALLENGE_WINDOW);
+      expect((await marketplace.getWorkload(WORKLOAD_ID)).challengeWindow).to.equal(CHALLENGE_WINDOW);
+
+      const secondEnds = second.submittedAt + MIN_CHALLENGE_WINDOW;
+      await time.setNextBlockTimestamp(secondEnds);
+      await expect(marketplace.finalize(2n))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceChallengeWindowOpen")
+        .withArgs(2n, secondEnds);
+      await time.setNextBlockTimestamp(secondEnds + 1n);
+      await expectSettles(f, () => marketplace.finalize(2n), {
+        workloadId: 2n,
+        provider: agent,
+        providerId: AGENT_ID,
+        serviceId: SERVICE_A,
+        client: client.address,
+        units: UNITS,
+        maxPrice: MAX_PRICE,
+        price: PRICE_A,
+      });
+      await expect(marketplace.connect(client).reject(2n, ZeroHash))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceWrongStatus")
+        .withArgs(2n, WORKLOAD.Settled);
+      // Workload 1 still has its day.
+      await expect(marketplace.finalize(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceChallengeWindowOpen")
+        .withArgs(WORKLOAD_ID, first.submittedAt + CHALLENGE_WINDOW);
+      await expect(marketplace.connect(client).reject(WORKLOAD_ID, ZeroHash))
+        .to.emit(marketplace, "ResultRejected")
+        .withArgs(WORKLOAD_ID, ZeroHash);
     });
   });
 
@@ -1591,6 +2079,17 @@ describe("ServiceMarketplace", function () {
         .withArgs(2n, f.agent.address);
     });
 
+    it('reverts MarketplaceInvalidRequest("pricePerUnit") for a zero price; 1 wei is accepted', async function () {
+      const f = await posted();
+      await expect(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, 0n, PROPOSAL))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidRequest")
+        .withArgs("pricePerUnit");
+      expect(await f.marketplace.getBids(WORKLOAD_ID)).to.deep.equal([]);
+      await expect(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, 1n, PROPOSAL))
+        .to.emit(f.marketplace, "BidPlaced")
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, SERVICE_A, 1n, PROPOSAL);
+    });
+
     it("reverts MarketplaceBidAboveMax above the maximum price", async function () {
       const f = await posted();
       await expect(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, MAX_PRICE + 1n, PROPOSAL))
@@ -1649,12 +2148,12 @@ describe("ServiceMarketplace", function () {
       await expect(f.marketplace.connect(last).bid(WORKLOAD_ID, crowdService(CROWD - 1), AITBC, PROPOSAL))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceTooManyBids")
         .withArgs(WORKLOAD_ID, MAX_BIDS);
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
       const lastBid = MAX_BIDS - 1n;
       const crowdId = await f.registry.agentIdOf((f.crowd[Number(lastBid)] ?? last).address);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, crowdId, lastBid, MAX_PRICE - lastBid, f.request.executionDeadline, true);
+        .withArgs(WORKLOAD_ID, crowdId, lastBid, MAX_PRICE - lastBid, executionDeadline, true);
     });
 
     it("is the provider's BID action: a constitution without it reverts AgentConstitutionActionNotAllowed", async function () {
@@ -1667,12 +2166,36 @@ describe("ServiceMarketplace", function () {
   });
 
   describe("award", function () {
-    it("the client may award after the bid deadline while the workload is open", async function () {
+    it("the client may award after the bid deadline while the workload is open (the provider keeps the full period)", async function () {
       const f = await bidded();
-      await time.increaseTo(f.request.bidDeadline + 1n);
+      const executionDeadline = await nextBlockAfterBidding(f);
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
+        .to.emit(f.marketplace, "WorkloadAwarded")
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, false);
+      expect(executionDeadline).to.equal(f.request.executionDeadline + 1n);
+    });
+
+    it("reverts MarketplaceServiceNotListed when the chosen bid's offer was delisted since; another bid can still win", async function () {
+      const f = await bidded();
+      await send(f.marketplace.connect(f.agent2).delistService(SERVICE_B));
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceServiceNotListed")
+        .withArgs(SERVICE_B);
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.Open);
+      expect(await loadOf(f, SERVICE_B)).to.equal(0n);
       await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
         .to.emit(f.marketplace, "WorkloadAwarded")
         .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, false);
+      await expectBooks(f);
+    });
+
+    it("checks the listing before the bidder's status (a delisted offer of a frozen bidder: MarketplaceServiceNotListed)", async function () {
+      const f = await bidded();
+      await send(f.marketplace.connect(f.agent2).delistService(SERVICE_B));
+      await freeze(f, f.agent2);
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceServiceNotListed")
+        .withArgs(SERVICE_B);
     });
 
     it("reverts MarketplaceUnknownWorkload", async function () {
@@ -2001,13 +2524,68 @@ describe("ServiceMarketplace", function () {
         .withArgs(WORKLOAD_ID, WORKLOAD.Refunded);
     });
 
-    it("reverts MarketplaceNotResolver for the provider, the client, an inactive validator, a non-validator agent and an outsider", async function () {
+    it("reverts MarketplaceNotResolver, even with VALIDATOR_ROLE, for the provider, the client, an inactive validator, a non-validator agent and an outsider", async function () {
       const f = await disputed();
       expect(await f.registry.isActive(IDLE_VALIDATOR_ID)).to.equal(false);
-      for (const who of [f.agent2, f.client, f.idleValidator, f.agent, f.outsider, f.operator]) {
+      const refused = [f.agent2, f.client, f.idleValidator, f.agent, f.outsider, f.operator];
+      for (const who of refused) {
+        if (!(await f.marketplace.hasRole(f.validatorRole, who.address))) {
+          await send(f.marketplace.connect(f.deployer).grantRole(f.validatorRole, who.address));
+        }
+      }
+      for (const who of refused) {
+        expect(await f.marketplace.hasRole(f.validatorRole, who.address)).to.equal(true);
         await expect(f.marketplace.connect(who).resolveDispute(WORKLOAD_ID, who === f.agent2))
           .to.be.revertedWithCustomError(f.marketplace, "MarketplaceNotResolver")
           .withArgs(WORKLOAD_ID, who.address);
+      }
+    });
+
+    it("reverts MarketplaceNotResolver for an active validator agent without VALIDATOR_ROLE; once the admin grants it, it resolves", async function () {
+      const f = await disputed();
+      const { marketplace, registry, deployer, operator, validatorRole } = f;
+      const fresh = f.clientAgent;
+      const freshId = await registerAndStake(f, fresh, operator, PROVIDER_STAKE, {
+        expectedDailyVolume: PROVIDER_VOLUME,
+        agentType: AGENT_TYPE.Validator,
+      });
+      const summary = await registry.summaryOf(freshId);
+      expect(summary.active).to.equal(true);
+      expect(summary.agentType).to.equal(AGENT_TYPE.Validator);
+      expect(await marketplace.hasRole(validatorRole, fresh.address)).to.equal(false);
+      for (const providerWins of [true, false]) {
+        await expect(marketplace.connect(fresh).resolveDispute(WORKLOAD_ID, providerWins))
+          .to.be.revertedWithCustomError(marketplace, "MarketplaceNotResolver")
+          .withArgs(WORKLOAD_ID, fresh.address);
+      }
+      await expect(marketplace.connect(deployer).grantRole(validatorRole, fresh.address))
+        .to.emit(marketplace, "RoleGranted")
+        .withArgs(validatorRole, fresh.address, deployer.address);
+      const { tx } = await expectFails(
+        f,
+        () => marketplace.connect(fresh).resolveDispute(WORKLOAD_ID, false),
+        failureB(f, false),
+      );
+      await expect(tx).to.emit(marketplace, "DisputeResolved").withArgs(WORKLOAD_ID, fresh.address, false);
+    });
+
+    it("reverts MarketplaceNotResolver for a validator whose VALIDATOR_ROLE was revoked; a guardian needs no such role", async function () {
+      const f = await disputed();
+      const { marketplace, deployer, validator, guardian, validatorRole } = f;
+      await send(marketplace.connect(deployer).revokeRole(validatorRole, validator.address));
+      await expect(marketplace.connect(validator).resolveDispute(WORKLOAD_ID, true))
+        .to.be.revertedWithCustomError(marketplace, "MarketplaceNotResolver")
+        .withArgs(WORKLOAD_ID, validator.address);
+      expect(await marketplace.hasRole(validatorRole, guardian.address)).to.equal(false);
+      await expectSettles(f, () => marketplace.connect(guardian).resolveDispute(WORKLOAD_ID, true), settlementB(f));
+    });
+
+    it("only the admin admits validators (AccessControlUnauthorizedAccount for a validator, a guardian, an outsider)", async function () {
+      const f = await loadMarket();
+      for (const who of [f.validator, f.guardian, f.outsider]) {
+        await expect(f.marketplace.connect(who).grantRole(f.validatorRole, f.clientAgent.address))
+          .to.be.revertedWithCustomError(f.marketplace, "AccessControlUnauthorizedAccount")
+          .withArgs(who.address, ZeroHash);
       }
     });
 
@@ -2080,8 +2658,12 @@ describe("ServiceMarketplace", function () {
       expect(await f.marketplace.protocolFeeBps()).to.equal(MAX_FEE_BPS);
       expect(await f.marketplace.challengeWindow()).to.equal(MAX_CHALLENGE_WINDOW);
       expect(await f.marketplace.timeoutSlashBps()).to.equal(MAX_TIMEOUT_SLASH_BPS);
-      await send(f.marketplace.connect(f.deployer).setParameters(0n, 0n, 0n));
+      await expect(f.marketplace.connect(f.deployer).setParameters(0n, MIN_CHALLENGE_WINDOW, 0n))
+        .to.emit(f.marketplace, "ParametersSet")
+        .withArgs(0n, MIN_CHALLENGE_WINDOW, 0n);
       expect(await f.marketplace.protocolFeeBps()).to.equal(0n);
+      expect(await f.marketplace.challengeWindow()).to.equal(MIN_CHALLENGE_WINDOW);
+      expect(await f.marketplace.timeoutSlashBps()).to.equal(0n);
     });
 
     it("the fee in force at settlement applies (10% fee)", async function () {
@@ -2109,10 +2691,20 @@ describe("ServiceMarketplace", function () {
       });
     }
 
+    for (const value of [0n, 1n, MIN_CHALLENGE_WINDOW - 1n]) {
+      it(`reverts MarketplaceInvalidParameter("challengeWindow", ${value}) below MIN_CHALLENGE_WINDOW (1 hour)`, async function () {
+        const f = await loadMarket();
+        await expect(f.marketplace.connect(f.deployer).setParameters(PROTOCOL_FEE_BPS, value, TIMEOUT_SLASH_BPS))
+          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidParameter")
+          .withArgs("challengeWindow", value);
+        expect(await f.marketplace.challengeWindow()).to.equal(CHALLENGE_WINDOW);
+      });
+    }
+
     it("is admin only (AccessControlUnauthorizedAccount)", async function () {
       const f = await loadMarket();
       for (const who of [f.outsider, f.guardian, f.agent]) {
-        await expect(f.marketplace.connect(who).setParameters(0n, 0n, 0n))
+        await expect(f.marketplace.connect(who).setParameters(0n, CHALLENGE_WINDOW, 0n))
           .to.be.revertedWithCustomError(f.marketplace, "AccessControlUnauthorizedAccount")
           .withArgs(who.address, ZeroHash);
       }
@@ -2121,9 +2713,9 @@ describe("ServiceMarketplace", function () {
     it("stays open during an emergency stop (a recovery function)", async function () {
       const f = await loadMarket();
       await send(f.humanOverride.connect(f.guardian).emergencyStop("test"));
-      await expect(f.marketplace.connect(f.deployer).setParameters(1n, 2n, 3n))
+      await expect(f.marketplace.connect(f.deployer).setParameters(1n, MIN_CHALLENGE_WINDOW, 3n))
         .to.emit(f.marketplace, "ParametersSet")
-        .withArgs(1n, 2n, 3n);
+        .withArgs(1n, MIN_CHALLENGE_WINDOW, 3n);
     });
   });
 

@@ -50,13 +50,23 @@ export async function loadProtocol(ethers: HardhatEthers, signer?: HardhatEthers
       throw new Error(`no ${key} contract at ${address} on chain ${chainId}: is the deployment for this chain?`);
     }
   }
+  return protocolAt(ethers, addresses, signer);
+}
+
+/** Typed contracts of the protocol at `addresses` (anything with a getAddress(), e.g. Ignition's results). */
+export async function protocolAt(
+  ethers: HardhatEthers,
+  addresses: Record<keyof Protocol, string | { getAddress(): Promise<string> }>,
+  signer?: HardhatEthersSigner,
+): Promise<Protocol> {
+  const at = async (a: string | { getAddress(): Promise<string> }) => (typeof a === "string" ? a : a.getAddress());
   return {
-    token: await ethers.getContractAt("AIToken", addresses.token, signer),
-    registry: await ethers.getContractAt("AgentRegistry", addresses.registry, signer),
-    constitution: await ethers.getContractAt("AgentConstitution", addresses.constitution, signer),
-    humanOverride: await ethers.getContractAt("HumanOverride", addresses.humanOverride, signer),
-    marketplace: await ethers.getContractAt("ServiceMarketplace", addresses.marketplace, signer),
-    workflows: await ethers.getContractAt("Workflows", addresses.workflows, signer),
+    token: await ethers.getContractAt("AIToken", await at(addresses.token), signer),
+    registry: await ethers.getContractAt("AgentRegistry", await at(addresses.registry), signer),
+    constitution: await ethers.getContractAt("AgentConstitution", await at(addresses.constitution), signer),
+    humanOverride: await ethers.getContractAt("HumanOverride", await at(addresses.humanOverride), signer),
+    marketplace: await ethers.getContractAt("ServiceMarketplace", await at(addresses.marketplace), signer),
+    workflows: await ethers.getContractAt("Workflows", await at(addresses.workflows), signer),
   };
 }
 

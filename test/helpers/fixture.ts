@@ -3,45 +3,41 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import CoreModule, { AITBC } from "../../deploy/modules/Core.js";
 import ProtocolModule from "../../deploy/modules/Protocol.js";
+import { protocolAt } from "../../scripts/lib/protocol.js";
 
 export { AITBC };
 
-/** Deploys the core through the production Ignition module (same path as `hardhat ignition deploy`). */
-export async function deployCore(connection: NetworkConnection, parameters: Record<string, unknown> = {}) {
-  const { ethers, ignition } = connection;
-  const [deployer, guardian, attestor, treasury, operator, agent, agent2, client, outsider] = await ethers.getSigners();
+type Parameters = Record<string, SolidityParameterType>;
+
+/** The test accounts by role, and the core parameters every fixture deploys with. */
+async function roles(connection: NetworkConnection, coreParameters: Parameters) {
+  const signers = await connection.ethers.getSigners();
+  const [deployer, guardian, attestor, treasury, operator, agent, agent2, client, outsider] = signers;
   if (!deployer || !guardian || !attestor || !treasury || !operator || !agent || !agent2 || !client || !outsider) {
     throw new Error("the test network needs at least 9 accounts");
   }
-  const deployed = await ignition.deploy(CoreModule, {
-    parameters: {
-      AITBCCore: {
-        guardian: guardian.address,
-        attestor: attestor.address,
-        treasury: treasury.address,
-        unbondingDelay: 3600n,
-        ...parameters,
-      },
-    },
-  });
-  const token = await ethers.getContractAt("AIToken", await deployed.token.getAddress());
-  const registry = await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress());
-  const constitution = await ethers.getContractAt("AgentConstitution", await deployed.constitution.getAddress());
-  const humanOverride = await ethers.getContractAt("HumanOverride", await deployed.humanOverride.getAddress());
+  const signersByRole = { deployer, guardian, attestor, treasury, operator, agent, agent2, client, outsider };
+  const core = {
+    guardian: guardian.address,
+    attestor: attestor.address,
+    treasury: treasury.address,
+    unbondingDelay: 3600n,
+    ...coreParameters,
+  };
+  return { signersByRole, core };
+}
+
+/** Deploys the core through the production Ignition module (same path as `hardhat ignition deploy`). */
+export async function deployCore(connection: NetworkConnection, parameters: Parameters = {}) {
+  const { ethers, ignition } = connection;
+  const { signersByRole, core } = await roles(connection, parameters);
+  const deployed = await ignition.deploy(CoreModule, { parameters: { AITBCCore: core } });
   return {
-    token,
-    registry,
-    constitution,
-    humanOverride,
-    deployer,
-    guardian,
-    attestor,
-    treasury,
-    operator,
-    agent,
-    agent2,
-    client,
-    outsider,
+    token: await ethers.getContractAt("AIToken", await deployed.token.getAddress()),
+    registry: await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress()),
+    constitution: await ethers.getContractAt("AgentConstitution", await deployed.constitution.getAddress()),
+    humanOverride: await ethers.getContractAt("HumanOverride", await deployed.humanOverride.getAddress()),
+    ...signersByRole,
   };
 }
 
@@ -51,42 +47,13 @@ export async function deployCore(connection: NetworkConnection, parameters: Reco
  */
 export async function deployProtocol(
   connection: NetworkConnection,
-  coreParameters: Record<string, SolidityParameterType> = {},
-  protocolParameters: Record<string, SolidityParameterType> = {},
+  coreParameters: Parameters = {},
+  protocolParameters: Parameters = {},
 ) {
   const { ethers, ignition } = connection;
-  const signers = await ethers.getSigners();
-  const [deployer, guardian, attestor, treasury, operator, agent, agent2, client, outsider] = signers;
-  if (!deployer || !guardian || !attestor || !treasury || !operator || !agent || !agent2 || !client || !outsider) {
-    throw new Error("the test network needs at least 9 accounts");
-  }
+  const { signersByRole, core } = await roles(connection, coreParameters);
   const deployed = await ignition.deploy(ProtocolModule, {
-    parameters: {
-      AITBCCore: {
-        guardian: guardian.address,
-        attestor: attestor.address,
-        treasury: treasury.address,
-        unbondingDelay: 3600n,
-        ...coreParameters,
-      },
-      AITBCProtocol: { ...protocolParameters },
-    },
+    parameters: { AITBCCore: core, AITBCProtocol: protocolParameters },
   });
-  return {
-    token: await ethers.getContractAt("AIToken", await deployed.token.getAddress()),
-    registry: await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress()),
-    constitution: await ethers.getContractAt("AgentConstitution", await deployed.constitution.getAddress()),
-    humanOverride: await ethers.getContractAt("HumanOverride", await deployed.humanOverride.getAddress()),
-    marketplace: await ethers.getContractAt("ServiceMarketplace", await deployed.marketplace.getAddress()),
-    workflows: await ethers.getContractAt("Workflows", await deployed.workflows.getAddress()),
-    deployer,
-    guardian,
-    attestor,
-    treasury,
-    operator,
-    agent,
-    agent2,
-    client,
-    outsider,
-  };
+  return { ...(await protocolAt(ethers, deployed)), ...signersByRole };
 }

@@ -1,6 +1,7 @@
-import { id, Signature, type Signer } from "ethers";
+import { AbiCoder, id, keccak256, Signature, type Signer } from "ethers";
 
 import { domainOf, signWorkResult } from "../../scripts/lib/eip712.js";
+import { receiptDomain, signReceipt, type ComputeReceipt } from "../../scripts/lib/receipts.js";
 import type { AIToken, IServiceMarketplace, ServiceMarketplace } from "../../typechain-types/index.js";
 import { AITBC, DAY, HOUR } from "./agents.js";
 
@@ -34,13 +35,17 @@ export const CHALLENGE_WINDOW = DAY;
 export const TIMEOUT_SLASH_BPS = 1_000n;
 
 /** ServiceMarketplace constants. */
+export const MIN_CHALLENGE_WINDOW = HOUR;
 export const MAX_FEE_BPS = 1_000n;
 export const MAX_CHALLENGE_WINDOW = 30n * DAY;
 export const MAX_TIMEOUT_SLASH_BPS = 10_000n;
 export const MAX_BIDS = 32n;
 export const REPUTATION_REWARD = 10n;
 export const REPUTATION_PENALTY = -50n;
-/** Core.ts default reward rate: 1 AITBC minted per unit of settled work. */
+/**
+ * Core.ts default reward rate: 1 AITBC per unit of work. Settlement itself mints nothing; the reward is minted
+ * when an attestor signs the workload's compute receipt ({attestReceipt}) and someone submits it to the token.
+ */
 export const REWARD_RATE = AITBC;
 
 export const SERVICE_NAME = "gpu-inference";
@@ -100,6 +105,14 @@ export function escrowOf(request: Pick<Request, "units" | "maxPricePerUnit">): b
   return request.units * request.maxPricePerUnit;
 }
 
+/**
+ * The slash of a failed assignment (timeout or lost dispute) before the registry's cap: timeoutSlashBps of the
+ * escrowed value units × maxPricePerUnit (not of the bid price), rounded down.
+ */
+export function slashOf(units: bigint, maxPricePerUnit: bigint, slashBps = TIMEOUT_SLASH_BPS): bigint {
+  return (units * maxPricePerUnit * slashBps) / 10_000n;
+}
+
 /** The split of a settled workload: net payment to the provider, fee to the treasury, refund to the client. */
 export function split(units: bigint, maxPricePerUnit: bigint, pricePerUnit: bigint, feeBps = PROTOCOL_FEE_BPS) {
   const payment = units * pricePerUnit;
@@ -147,4 +160,84 @@ export function signResult(
   resultHash: string,
 ): Promise<string> {
   return signWorkResult(provider, marketplace, { workloadId, round, resultHash });
+}
+
+const abi = AbiCoder.defaultAbiCoder();
+
+/** What the work hash of a compute receipt commits to: the workload as the client posted it. */
+export interface ReceiptWork {
+  workloadId: bigint;
+  client: string;
+  serviceType: string;
+  modelHash: string;
+  units: bigint;
+}
+
+/** A settled workload's receipt id: keccak256(abi.encode(marketplace, workloadId)). */
+export function receiptIdOf(marketplace: string, workloadId: bigint): string {
+  return keccak256(abi.encode(["address", "uint256"], [marketplace, workloadId]));
+}
+
+/** A settled workload's work hash: keccak256(abi.encode(workloadId, client, serviceType, modelHash, units)). */
+export function workHashOf(work: ReceiptWork): string {
+  return keccak256(
+    abi.encode(
+      ["uint256", "address", "bytes32", "bytes32", "uint96"],
+      [work.workloadId, work.client, work.serviceType, work.modelHash, work.units],
+    ),
+  );
+}
+
+/** IServiceMarketplace.ReceiptData, field for field (for deep equality with receiptOf and event arguments). */
+export interface ReceiptData {
+  receiptId: string;
+  provider: string;
+  client: string;
+  units: bigint;
+  workHash: string;
+  resultHash: string;
+}
+
+/** The receipt the marketplace should issue for a settled workload, computed independently of the contract. */
+export function expectedReceipt(
+  marketplace: string,
+  work: ReceiptWork,
+  provider: string,
+  resultHash: string,
+): ReceiptData {
+  return {
+    receiptId: receiptIdOf(marketplace, work.workloadId),
+    provider,
+    client: work.client,
+    units: work.units,
+    workHash: workHashOf(work),
+    resultHash,
+  };
+}
+
+/** The fields of a ReceiptData in ABI order. */
+export function receiptTuple(r: ReceiptData): unknown[] {
+  return [r.receiptId, r.provider, r.client, r.units, r.workHash, r.resultHash];
+}
+
+/**
+ * An AIToken ComputeReceipt built from a marketplace receipt (receiptOf) plus `deadline`, signed by `attestor`
+ * (scripts/lib/receipts.ts).
+ */
+export async function attestReceipt(
+  attestor: Signer,
+  token: AIToken,
+  data: ReceiptData,
+  deadline: bigint,
+): Promise<{ receipt: ComputeReceipt; signature: string }> {
+  const receipt: ComputeReceipt = {
+    receiptId: data.receiptId,
+    provider: data.provider,
+    client: data.client,
+    units: data.units,
+    workHash: data.workHash,
+    resultHash: data.resultHash,
+    deadline,
+  };
+  return { receipt, signature: await signReceipt(attestor, await receiptDomain(token), receipt) };
 }
