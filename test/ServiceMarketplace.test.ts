@@ -1854,6 +1854,34 @@ describe("ServiceMarketplace", function () {
       await send(f.marketplace.connect(f.client).postWorkload(workloadRequest(t, { bidDeadline: t + 1n })));
     });
 
+    it("reverts MarketplaceInvalidRequest for bidding or execution periods over 30 days (MAX_PERIOD)", async function () {
+      const f = await loadMarket();
+      const month = 30n * 24n * HOUR;
+      const t = (await now()) + 10n;
+      await time.setNextBlockTimestamp(t);
+      await expect(
+        f.marketplace
+          .connect(f.client)
+          .postWorkload(workloadRequest(t, { bidDeadline: t + month + 1n, executionDeadline: t + month + 2n })),
+      )
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidRequest")
+        .withArgs("bidDeadline");
+      const huge = 2n ** 64n - 1n; // would overflow the award's deadline arithmetic
+      await expect(
+        f.marketplace
+          .connect(f.client)
+          .postWorkload(workloadRequest(t, { bidDeadline: t + HOUR, executionDeadline: huge })),
+      )
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidRequest")
+        .withArgs("executionDeadline");
+      await time.setNextBlockTimestamp(t + 5n);
+      await send(
+        f.marketplace
+          .connect(f.client)
+          .postWorkload(workloadRequest(t, { bidDeadline: t + 5n + month, executionDeadline: t + 5n + 2n * month })),
+      );
+    });
+
     it('reverts MarketplaceInvalidRequest("executionDeadline") at or before the bid deadline', async function () {
       const f = await loadMarket();
       const t = await now();

@@ -43,7 +43,8 @@ interface IServiceMarketplace {
     }
 
     /// @notice What a client asks for. At least one of `serviceType` (keccak256 of the offers' serviceName) and
-    /// `modelHash` must be set; a bid's offer must match each one that is.
+    /// `modelHash` must be set; a bid's offer must match each one that is. Bidding and execution periods are
+    /// each at most 30 days.
     struct WorkloadRequest {
         bytes32 serviceType;
         bytes32 modelHash;

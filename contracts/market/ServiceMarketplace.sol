@@ -35,6 +35,8 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     /// Validator alone is not enough: anyone can register one, so either party could bring its own.
     bytes32 public constant VALIDATOR_ROLE = keccak256("VALIDATOR_ROLE");
     uint256 public constant MIN_CHALLENGE_WINDOW = 1 hours;
+    /// @notice Longest bidding period and longest execution period a workload may ask for.
+    uint256 public constant MAX_PERIOD = 30 days;
     uint256 public constant MAX_FEE_BPS = 1_000;
     uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
     uint256 public constant MAX_TIMEOUT_SLASH_BPS = 10_000;
@@ -423,8 +425,13 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         if (request.maxPricePerUnit == 0 || request.maxPricePerUnit > type(uint128).max) {
             revert MarketplaceInvalidRequest("maxPricePerUnit");
         }
-        if (request.bidDeadline <= block.timestamp) revert MarketplaceInvalidRequest("bidDeadline");
-        if (request.executionDeadline <= request.bidDeadline) revert MarketplaceInvalidRequest("executionDeadline");
+        if (request.bidDeadline <= block.timestamp || request.bidDeadline - block.timestamp > MAX_PERIOD) {
+            revert MarketplaceInvalidRequest("bidDeadline");
+        }
+        if (
+            request.executionDeadline <= request.bidDeadline ||
+            request.executionDeadline - request.bidDeadline > MAX_PERIOD
+        ) revert MarketplaceInvalidRequest("executionDeadline");
         if (request.verification != VerificationLevel.Basic) {
             revert MarketplaceVerificationUnsupported(request.verification);
         }
