@@ -291,6 +291,14 @@ describe("AgentRegistry", function () {
       expect(await registry.getAgentId(agent2.address)).to.equal(2n);
     });
 
+    it("reverts AgentRegistryOperatorFrozen when the named operator is frozen (a frozen key cannot custody an agent)", async function () {
+      const { registry, humanOverride, guardian, agent2, outsider } = await load();
+      await humanOverride.connect(guardian).freeze(outsider.address, "known bad key");
+      await expect(registry.connect(agent2).register(registration(outsider.address)))
+        .to.be.revertedWithCustomError(registry, "AgentRegistryOperatorFrozen")
+        .withArgs(outsider.address);
+    });
+
     it("accepts strings of exactly 256 bytes and exactly 32 capabilities", async function () {
       const { registry, agent2, operator } = await load();
       const s = "x".repeat(MAX_STRING);

@@ -99,6 +99,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         if (registration.operator == address(0)) revert AgentRegistryZeroAddress();
         if (registration.operator == msg.sender) revert AgentRegistryOperatorIsAgent(msg.sender);
         if (_humanOverride.isFrozen(msg.sender)) revert AgentRegistryCallerFrozen(msg.sender);
+        if (_humanOverride.isFrozen(registration.operator)) revert AgentRegistryOperatorFrozen(registration.operator);
         uint256 existing = _agentIds[msg.sender];
         if (existing != 0) revert AgentRegistryAlreadyRegistered(msg.sender, existing);
         _checkProfile(registration.metadataURI, registration.endpoint, registration.version, registration.capabilities);

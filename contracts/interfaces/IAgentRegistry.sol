@@ -83,6 +83,7 @@ interface IAgentRegistry {
     error AgentRegistryInvalidParameter(string name, uint256 value);
     error AgentRegistryOperatorIsAgent(address agent);
     error AgentRegistryCallerFrozen(address agent);
+    error AgentRegistryOperatorFrozen(address operator);
 
     event AgentRegistered(
         uint256 indexed agentId,
@@ -125,7 +126,7 @@ interface IAgentRegistry {
 
     /// @notice Registers `msg.sender` as an agent. It starts Active with zero stake; it counts as active for
     /// other modules ({isActive}) once its stake reaches {requiredStake}. The operator must be another address
-    /// (the human custodian), and a frozen address cannot register.
+    /// (the human custodian), and neither the caller nor the operator may be frozen.
     function register(Registration calldata registration) external returns (uint256 agentId);
 
     /// @notice Replaces the caller's profile (metadata URI, endpoint, version, capabilities).
