@@ -13,6 +13,7 @@ import {
   chainSpec,
   costsByProvider,
   EXECUTION,
+  executionRequest,
   mask,
   MAX_STEPS,
   MAX_UINT128,
@@ -123,32 +124,33 @@ async function baseFixture() {
 }
 type Base = Awaited<ReturnType<typeof baseFixture>>;
 
-/** Base, plus execution 1 of workflow 1 requested by its owner (BUDGET, no listing). */
-async function pendingFixture() {
-  const f = await baseFixture();
-  await f.workflows.connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+/**
+ * The only fixture loaded through loadFixture (Hardhat 3's snapshots break when fixtures nest); the later states
+ * below are plain helpers on top of it.
+ */
+const loadBase = () => networkHelpers.loadFixture(baseFixture);
+
+/** Base, plus execution 1 of workflow 1 requested by its owner (BUDGET, no listing, any keeper). */
+async function loadPending() {
+  const f = await loadBase();
+  await f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
   return f;
 }
 
 /** Pending, plus execution 1 claimed by `keeper`. */
-async function runningFixture() {
-  const f = await pendingFixture();
+async function loadRunning() {
+  const f = await loadPending();
   await f.workflows.connect(f.keeper).claimExecution(1n);
   return f;
 }
 
 /** Base, plus listing 1 (PUBLIC_LISTING) and listing 2 (RESTRICTED_LISTING) of workflow 1. */
-async function listedFixture() {
-  const f = await baseFixture();
+async function loadListed() {
+  const f = await loadBase();
   await f.workflows.connect(f.owner).createListing(1n, PUBLIC_LISTING);
   await f.workflows.connect(f.owner).createListing(1n, RESTRICTED_LISTING);
   return f;
 }
-
-const loadBase = () => networkHelpers.loadFixture(baseFixture);
-const loadPending = () => networkHelpers.loadFixture(pendingFixture);
-const loadRunning = () => networkHelpers.loadFixture(runningFixture);
-const loadListed = () => networkHelpers.loadFixture(listedFixture);
 
 /** One step: [step, signing provider, cost]. */
 type Work = [number, Signer, bigint];
@@ -182,7 +184,7 @@ async function record(f: Base, executionId: bigint, work: Work[], keeper: Signer
 
 /** Requests (by `client`, through `listingId`), claims, records the whole diamond and completes. */
 async function runDiamond(f: Base, client: Signer, listingId = 0n, budget = BUDGET) {
-  const executionId = await nextExecutionId(f, client, listingId, budget);
+  const executionId = await nextExecutionId(f, client, executionRequest(1n, INPUTS, budget, listingId));
   await f.workflows.connect(f.keeper).claimExecution(executionId);
   const records: StepRecord[] = [];
   for (const batch of diamondWork(f)) records.push(...(await record(f, executionId, batch)));
@@ -190,9 +192,9 @@ async function runDiamond(f: Base, client: Signer, listingId = 0n, budget = BUDG
   return { executionId, records };
 }
 
-/** Requests an execution of workflow 1 and returns its id. */
-async function nextExecutionId(f: Base, client: Signer, listingId = 0n, budget = BUDGET): Promise<bigint> {
-  const tx = await f.workflows.connect(client).requestExecution(1n, INPUTS, budget, listingId);
+/** Sends `request` as `client` and returns the new execution's id. */
+async function nextExecutionId(f: Base, client: Signer, request: IWorkflows.ExecutionRequestStruct): Promise<bigint> {
+  const tx = await f.workflows.connect(client).requestExecution(request);
   const receipt = await tx.wait();
   for (const log of receipt?.logs ?? []) {
     const parsed = f.workflows.interface.parseLog(log);
@@ -333,11 +335,11 @@ describe("Workflows", function () {
       const wf = await f.workflows.getWorkflow(2n);
       expect(wf.proofMask).to.equal(mask(1, 3));
       expect(wf.verification).to.equal(VERIFICATION.Basic);
-      await expect(f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n))
+      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, BUDGET, 0n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
         .withArgs(VERIFICATION.Zk);
       await f.workflows.connect(f.owner).createListing(2n, PUBLIC_LISTING);
-      await expect(f.workflows.connect(f.client).requestExecution(2n, INPUTS, BUDGET, 1n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(2n, INPUTS, BUDGET, 1n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
         .withArgs(VERIFICATION.Zk);
     });
@@ -450,7 +452,7 @@ describe("Workflows", function () {
       expect((await f.workflows.getWorkflow(2n)).stepCount).to.equal(4n);
       expect(await f.workflows.dependenciesOf(2n, 0n)).to.equal(mask(3));
       expect(await f.workflows.dependenciesOf(2n, 2n)).to.equal(mask(0, 1));
-      await f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n);
+      await f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, BUDGET, 0n));
       await f.workflows.connect(f.keeper).claimExecution(1n);
       const early = await sign(f, 1n, [[0, f.p1, 1n]]);
       await expect(f.workflows.connect(f.keeper).recordSteps(1n, early))
@@ -501,7 +503,7 @@ describe("Workflows", function () {
     it("escrows the budget, stores the request and emits ExecutionRequested", async function () {
       const f = await loadBase();
       const b = await books(f);
-      await expect(f.workflows.connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n))
+      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n)))
         .to.emit(f.workflows, "ExecutionRequested")
         .withArgs(1n, 1n, f.owner.address, INPUTS, BUDGET, 0n, 0n);
       const requestedAt = BigInt(await time.latest());
@@ -523,13 +525,14 @@ describe("Workflows", function () {
       expect(e.listingId).to.equal(0n);
       expect(e.listingFee).to.equal(0n);
       expect(e.rated).to.equal(false);
+      expect(e.keeper).to.equal(ZeroAddress); // any active agent may claim it
       expect(await f.workflows.totalHeld()).to.equal(BUDGET);
       await expectBooks(f, b, { balances: { [f.owner.address]: -BUDGET }, open: BUDGET });
     });
 
     it("accepts a budget of exactly maxBudget", async function () {
       const f = await loadBase();
-      await f.workflows.connect(f.owner).requestExecution(1n, INPUTS, MAX_BUDGET, 0n);
+      await f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, MAX_BUDGET, 0n));
       expect((await f.workflows.getExecution(1n)).budget).to.equal(MAX_BUDGET);
       await expectHeld(f);
     });
@@ -537,7 +540,7 @@ describe("Workflows", function () {
     it("reverts WorkflowsInvalidBudget for a zero budget or one above maxBudget", async function () {
       const f = await loadBase();
       for (const budget of [0n, MAX_BUDGET + 1n]) {
-        await expect(f.workflows.connect(f.owner).requestExecution(1n, INPUTS, budget, 0n))
+        await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, budget, 0n)))
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidBudget")
           .withArgs(budget, MAX_BUDGET);
       }
@@ -547,24 +550,24 @@ describe("Workflows", function () {
       const f = await loadBase();
       await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Full });
       await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Zk });
-      await expect(f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n))
+      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, BUDGET, 0n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
         .withArgs(VERIFICATION.Full);
-      await expect(f.workflows.connect(f.owner).requestExecution(3n, INPUTS, BUDGET, 0n))
+      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(3n, INPUTS, BUDGET, 0n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
         .withArgs(VERIFICATION.Zk);
     });
 
     it("reverts WorkflowsNotWorkflowOwner when a non-owner executes without a listing", async function () {
       const f = await loadBase();
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 0n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotWorkflowOwner")
         .withArgs(1n, f.client.address);
     });
 
     it("reverts WorkflowsUnknownWorkflow for an unknown workflow", async function () {
       const f = await loadBase();
-      await expect(f.workflows.connect(f.owner).requestExecution(UNKNOWN, INPUTS, BUDGET, 0n))
+      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(UNKNOWN, INPUTS, BUDGET, 0n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownWorkflow")
         .withArgs(UNKNOWN);
     });
@@ -608,7 +611,7 @@ describe("Workflows", function () {
   });
 
   describe("claimExecution", function () {
-    it("lets an active agent become the keeper", async function () {
+    it("lets any active agent become the keeper when the client named none", async function () {
       const f = await loadPending();
       await expect(f.workflows.connect(f.keeper).claimExecution(1n))
         .to.emit(f.workflows, "ExecutionClaimed")
@@ -616,8 +619,123 @@ describe("Workflows", function () {
       const e = await f.workflows.getExecution(1n);
       expect(e.status).to.equal(EXECUTION.Running);
       expect(e.keeperId).to.equal(f.keeperId);
+      expect(e.keeper).to.equal(ZeroAddress);
       expect(e.startedAt).to.equal(BigInt(await time.latest()));
+      // another agent (here a step provider) may claim the next one just as well
+      await f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
+      await expect(f.workflows.connect(f.p1).claimExecution(2n))
+        .to.emit(f.workflows, "ExecutionClaimed")
+        .withArgs(2n, await f.registry.agentIdOf(f.p1.address));
       await expectHeld(f);
+    });
+
+    it("with a named keeper, only that agent claims: others revert WorkflowsNotKeeper, active agents included", async function () {
+      const f = await loadListed();
+      const request = executionRequest(1n, INPUTS, BUDGET, 1n, { keeper: f.keeper2.address });
+      await expect(f.workflows.connect(f.client).requestExecution(request))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, 5n * AITBC);
+      expect((await f.workflows.getExecution(1n)).keeper).to.equal(f.keeper2.address);
+      // active agents, the client, the workflow owner, an unregistered and an inactive account
+      for (const s of [f.keeper, f.p1, f.p2, f.client, f.owner, f.outsider, f.idle]) {
+        await expect(f.workflows.connect(s).claimExecution(1n))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
+          .withArgs(1n, s.address);
+      }
+      const keeper2Id = await f.registry.agentIdOf(f.keeper2.address);
+      await expect(f.workflows.connect(f.keeper2).claimExecution(1n))
+        .to.emit(f.workflows, "ExecutionClaimed")
+        .withArgs(1n, keeper2Id);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.status).to.equal(EXECUTION.Running);
+      expect(e.keeperId).to.equal(keeper2Id);
+      expect(e.keeper).to.equal(f.keeper2.address);
+      // and it alone runs it
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, [[0, f.p1, 1n]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
+        .withArgs(1n, f.keeper.address);
+      for (const batch of diamondWork(f)) await record(f, 1n, batch, f.keeper2);
+      await expect(f.workflows.connect(f.keeper2).completeExecution(1n, RESULT)).to.emit(
+        f.workflows,
+        "ExecutionCompleted",
+      );
+      expect((await f.workflows.getExecution(1n)).keeper).to.equal(f.keeper2.address);
+      await expectHeld(f);
+    });
+
+    it("a named keeper that is not an active agent cannot claim (WorkflowsNotActiveAgent); the client cancels for a full refund", async function () {
+      const f = await loadListed();
+      const price = 5n * AITBC;
+      const b = await books(f);
+      await f.workflows
+        .connect(f.client)
+        .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { keeper: f.idle.address }));
+      await f.workflows
+        .connect(f.client)
+        .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { keeper: f.outsider.address }));
+      for (const [executionId, named] of [
+        [1n, f.idle],
+        [2n, f.outsider],
+      ] as const) {
+        await expect(f.workflows.connect(named).claimExecution(executionId))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotActiveAgent")
+          .withArgs(named.address);
+        await expect(f.workflows.connect(f.keeper).claimExecution(executionId))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
+          .withArgs(executionId, f.keeper.address);
+        await expect(f.workflows.connect(f.client).cancelExecution(executionId))
+          .to.emit(f.workflows, "ExecutionFailed")
+          .withArgs(executionId, id("cancelled by client"), 0n, BUDGET + price);
+      }
+      await expectBooks(f, b, {});
+    });
+
+    it("a client that names its keeper is safe from a stranger agent claiming and spending its budget", async function () {
+      const f = await loadListed();
+      const price = 5n * AITBC;
+      // The attack, without a named keeper: a stranger agent (keeper2) claims first and records the budget as the
+      // cost of a step it "ran" itself; failing the execution then refunds the client nothing of the budget.
+      let b = await books(f);
+      await f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n));
+      await f.workflows.connect(f.keeper2).claimExecution(1n);
+      await record(f, 1n, [[0, f.keeper2, BUDGET]], f.keeper2);
+      await f.workflows.connect(f.keeper2).failExecution(1n, REASON);
+      await expectBooks(f, b, {
+        balances: { [f.client.address]: -BUDGET },
+        credits: { [f.keeper2.address]: BUDGET },
+      });
+
+      // The same client names its keeper: the stranger can neither claim nor record, and is paid nothing.
+      b = await books(f);
+      await f.workflows
+        .connect(f.client)
+        .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { keeper: f.keeper.address }));
+      await expect(f.workflows.connect(f.keeper2).claimExecution(2n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
+        .withArgs(2n, f.keeper2.address);
+      const theft = await sign(f, 2n, [[0, f.keeper2, BUDGET]]);
+      await expect(f.workflows.connect(f.keeper2).recordSteps(2n, theft))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(2n, EXECUTION.Pending);
+      await expect(f.workflows.connect(f.keeper2).failExecution(2n, REASON))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
+        .withArgs(2n, EXECUTION.Pending);
+      // the named keeper runs it; the stranger still cannot touch it
+      await f.workflows.connect(f.keeper).claimExecution(2n);
+      await expect(f.workflows.connect(f.keeper2).recordSteps(2n, theft))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
+        .withArgs(2n, f.keeper2.address);
+      const records: StepRecord[] = [];
+      for (const batch of diamondWork(f)) records.push(...(await record(f, 2n, batch)));
+      const spent = sum(records.map((r) => r.cost));
+      await expect(f.workflows.connect(f.keeper).completeExecution(2n, RESULT))
+        .to.emit(f.workflows, "ExecutionCompleted")
+        .withArgs(2n, RESULT, anyValue, spent, BUDGET - spent);
+      await expectBooks(f, b, {
+        balances: { [f.client.address]: -(spent + price) },
+        credits: { ...Object.fromEntries(costsByProvider(records)), [f.owner.address]: price },
+      });
+      expect(await f.workflows.creditsOf(f.keeper2.address)).to.equal(BUDGET); // from the first execution only
     });
 
     it("reverts WorkflowsNotActiveAgent for unregistered and unstaked callers", async function () {
@@ -838,6 +956,40 @@ describe("Workflows", function () {
       });
     });
 
+    it("records at the last second of maxExecutionTime and reverts WorkflowsExpired one second later, moving nothing", async function () {
+      const f = await loadRunning();
+      const expiresAt = (await f.workflows.getExecution(1n)).startedAt + MAX_TIME;
+      const records = await sign(f, 1n, [[0, f.p1, 10n * AITBC]]);
+      const snapshot = await networkHelpers.takeSnapshot();
+      await time.setNextBlockTimestamp(expiresAt);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, records, GAS))
+        .to.emit(f.workflows, "StepRecorded")
+        .withArgs(1n, 0n, f.p1.address, anyValue, anyValue, 10n * AITBC);
+      expect((await f.workflows.getExecution(1n)).spent).to.equal(10n * AITBC);
+      await snapshot.restore();
+
+      const b = await books(f);
+      await time.setNextBlockTimestamp(expiresAt + 1n);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, records, GAS))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsExpired")
+        .withArgs(1n, expiresAt);
+      await time.increase(MAX_TIME);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, records))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsExpired")
+        .withArgs(1n, expiresAt);
+      const e = await f.workflows.getExecution(1n);
+      expect(e.doneMask).to.equal(0n);
+      expect(e.stepsDone).to.equal(0n);
+      expect(e.spent).to.equal(0n);
+      expect(e.receipt).to.equal(receiptSeed(1n, 1n, INPUTS));
+      await expectBooks(f, b, {});
+      // what expiry refunds is the whole budget: a late keeper cannot pay its providers out of it first
+      await expect(f.workflows.connect(f.outsider).expireExecution(1n))
+        .to.emit(f.workflows, "ExecutionFailed")
+        .withArgs(1n, id("max execution time exceeded"), 0n, BUDGET);
+      await expectBooks(f, b, { balances: { [f.owner.address]: BUDGET }, open: -BUDGET });
+    });
+
     it("reverts WorkflowsEmptyBatch for no records", async function () {
       const f = await loadRunning();
       await expect(f.workflows.connect(f.keeper).recordSteps(1n, [])).to.be.revertedWithCustomError(
@@ -881,7 +1033,7 @@ describe("Workflows", function () {
     it("runs the full lifecycle: refund, receipt chain, result, credits claimed once each", async function () {
       const f = await loadBase();
       const b = await books(f);
-      await f.workflows.connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+      await f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
       await f.workflows.connect(f.keeper).claimExecution(1n);
       const records: StepRecord[] = [];
       for (const batch of diamondWork(f)) records.push(...(await record(f, 1n, batch)));
@@ -1074,8 +1226,8 @@ describe("Workflows", function () {
     it("a workflow with the longest maxExecutionTime (30 days) completes at its limit and expires after it", async function () {
       const f = await loadBase();
       await f.workflows.connect(f.owner).defineWorkflow(workflowSpec([[]], { maxExecutionTime: MAX_EXECUTION_TIME }));
-      await f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n);
-      await f.workflows.connect(f.owner).requestExecution(2n, INPUTS, BUDGET, 0n);
+      await f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, BUDGET, 0n));
+      await f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, BUDGET, 0n));
       await f.workflows.connect(f.keeper).claimExecution(1n);
       await f.workflows.connect(f.keeper).claimExecution(2n);
       await record(f, 1n, [[0, f.p1, 1n]]);
@@ -1093,7 +1245,7 @@ describe("Workflows", function () {
   describe("getExecutionStatus", function () {
     it("reports status, steps done (the current step), step count, timings, spent and budget", async function () {
       const f = await loadBase();
-      await f.workflows.connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+      await f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
       expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
         EXECUTION.Pending,
         0n,
@@ -1177,7 +1329,7 @@ describe("Workflows", function () {
         await f.workflows.connect(f.owner).defineWorkflow(workflowSpec(deps, { name: `dag-${count}` }));
         const budget = 500n * AITBC;
         const b = await books(f);
-        await f.workflows.connect(f.owner).requestExecution(2n, INPUTS, budget, 0n);
+        await f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, budget, 0n));
         await f.workflows.connect(f.keeper).claimExecution(1n);
         const providers = [f.p1, f.p2, f.p3, f.keeper2];
         const all: StepRecord[] = [];
@@ -1283,7 +1435,7 @@ describe("Workflows", function () {
       expect(l.active).to.equal(false);
       // an inactive listing denies everyone, the owner included
       for (const s of [f.client, f.owner]) {
-        await expect(f.workflows.connect(s).requestExecution(1n, INPUTS, BUDGET, 1n))
+        await expect(f.workflows.connect(s).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
           .withArgs(1n, s.address);
       }
@@ -1291,7 +1443,7 @@ describe("Workflows", function () {
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(1n, f.client.address);
       await f.workflows.connect(f.owner).updateListing(1n, { ...input, isPublic: true }, true);
-      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n));
       expect((await f.workflows.getExecution(1n)).listingFee).to.equal(7n);
     });
 
@@ -1300,7 +1452,7 @@ describe("Workflows", function () {
       expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(false);
       expect(await f.workflows.hasAccess(2n, f.owner.address)).to.equal(true);
       expect(await f.workflows.hasAccess(1n, f.client.address)).to.equal(true);
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(2n, f.client.address);
       await expect(f.workflows.connect(f.client).subscribe(2n))
@@ -1322,17 +1474,17 @@ describe("Workflows", function () {
         .withArgs(2n, f.client.address, true);
       expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(true);
       expect(await f.workflows.hasAccess(2n, f.client2.address)).to.equal(false);
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.emit(f.workflows, "ExecutionRequested")
         .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 2n, 3n * AITBC);
-      await expect(f.workflows.connect(f.client2).requestExecution(1n, INPUTS, BUDGET, 2n))
+      await expect(f.workflows.connect(f.client2).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(2n, f.client2.address);
 
       await expect(f.workflows.connect(f.owner).setAccess(2n, f.client.address, false))
         .to.emit(f.workflows, "AccessSet")
         .withArgs(2n, f.client.address, false);
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(2n, f.client.address);
       await expectHeld(f);
@@ -1342,7 +1494,7 @@ describe("Workflows", function () {
       const f = await loadListed();
       const b = await books(f);
       const price = 5n * AITBC;
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
         .to.emit(f.workflows, "ExecutionRequested")
         .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, price);
       const e = await f.workflows.getExecution(1n);
@@ -1374,19 +1526,19 @@ describe("Workflows", function () {
       const price = 5n * AITBC;
       const b = await books(f);
       // failed by the keeper after one step
-      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n));
       await f.workflows.connect(f.keeper).claimExecution(1n);
       await record(f, 1n, [[0, f.p1, 10n * AITBC]]);
       await expect(f.workflows.connect(f.keeper).failExecution(1n, REASON))
         .to.emit(f.workflows, "ExecutionFailed")
         .withArgs(1n, REASON, 10n * AITBC, BUDGET - 10n * AITBC + price);
       // cancelled while pending
-      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n));
       await expect(f.workflows.connect(f.client).cancelExecution(2n))
         .to.emit(f.workflows, "ExecutionFailed")
         .withArgs(2n, id("cancelled by client"), 0n, BUDGET + price);
       // expired after one step
-      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n));
       await f.workflows.connect(f.keeper).claimExecution(3n);
       await record(f, 3n, [[0, f.p2, 4n * AITBC]]);
       await time.increase(MAX_TIME + 1n);
@@ -1415,11 +1567,11 @@ describe("Workflows", function () {
         credits: { [f.owner.address]: subscription },
       });
 
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
         .to.emit(f.workflows, "ExecutionRequested")
         .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n);
       // others still pay
-      await expect(f.workflows.connect(f.client2).requestExecution(1n, INPUTS, BUDGET, 1n))
+      await expect(f.workflows.connect(f.client2).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
         .to.emit(f.workflows, "ExecutionRequested")
         .withArgs(2n, 1n, f.client2.address, INPUTS, BUDGET, 1n, price);
 
@@ -1430,12 +1582,12 @@ describe("Workflows", function () {
         .withArgs(1n, f.client.address, t0 + 2n * SUBSCRIPTION_PERIOD, subscription);
       const until = t0 + 2n * SUBSCRIPTION_PERIOD;
       await time.setNextBlockTimestamp(until - 1n);
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n, GAS))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n), GAS))
         .to.emit(f.workflows, "ExecutionRequested")
         .withArgs(3n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n);
       // from `until` on, the price is due again
       await time.setNextBlockTimestamp(until);
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n, GAS))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n), GAS))
         .to.emit(f.workflows, "ExecutionRequested")
         .withArgs(4n, 1n, f.client.address, INPUTS, BUDGET, 1n, price);
 
@@ -1460,18 +1612,167 @@ describe("Workflows", function () {
       await expectHeld(f);
     });
 
+    it("reverts WorkflowsListingFeeAboveMax when the owner front-runs a request with a price rise", async function () {
+      const f = await loadListed();
+      const quoted = (await f.workflows.getListing(1n)).executionPrice; // what the client saw: 5 AITBC
+      const raised = 50n * AITBC;
+      const request = executionRequest(1n, INPUTS, BUDGET, 1n, { maxListingFee: quoted });
+      const b = await books(f);
+      // the owner sees the pending request and gets a price rise mined ahead of it, in the same block
+      await ethers.provider.send("evm_setAutomine", [false]);
+      let requestHash: string;
+      let raiseHash: string;
+      try {
+        const requestTx = await f.workflows.connect(f.client).requestExecution(request, GAS);
+        const raiseTx = await f.workflows
+          .connect(f.owner)
+          .updateListing(1n, { ...PUBLIC_LISTING, executionPrice: raised }, true, {
+            ...GAS,
+            maxPriorityFeePerGas: (requestTx.maxPriorityFeePerGas ?? 1n) * 10n,
+            maxFeePerGas: (requestTx.maxFeePerGas ?? 1n) * 10n,
+          });
+        requestHash = requestTx.hash;
+        raiseHash = raiseTx.hash;
+        await ethers.provider.send("evm_mine", []);
+      } finally {
+        await ethers.provider.send("evm_setAutomine", [true]);
+      }
+      const raise = await ethers.provider.getTransactionReceipt(raiseHash);
+      const requested = await ethers.provider.getTransactionReceipt(requestHash);
+      if (raise === null || requested === null) throw new Error("not mined");
+      expect(raise.blockNumber).to.equal(requested.blockNumber);
+      expect(raise.index).to.be.lessThan(requested.index); // the price rise went first
+      expect(raise.status).to.equal(1);
+      expect(requested.status).to.equal(0); // and the request was refused rather than charged 50
+      expect((await f.workflows.getListing(1n)).executionPrice).to.equal(raised);
+      await expect(f.workflows.connect(f.client).requestExecution(request))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsListingFeeAboveMax")
+        .withArgs(1n, raised, quoted);
+      await expectBooks(f, b, {}); // no token moved
+      // without a cap (the default) the same request pays whatever the price has become
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, raised);
+      await expectBooks(f, b, { balances: { [f.client.address]: -(BUDGET + raised) }, open: BUDGET + raised });
+    });
+
+    it("maxListingFee: the exact price passes and the current price is charged; subscribers and direct requests pay 0 whatever the cap", async function () {
+      const f = await loadListed();
+      const price = 5n * AITBC;
+      const cut = 2n * AITBC;
+      const b = await books(f);
+      for (const maxListingFee of [price - 1n, 0n]) {
+        await expect(
+          f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { maxListingFee })),
+        )
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsListingFeeAboveMax")
+          .withArgs(1n, price, maxListingFee);
+      }
+      // access is checked first
+      await expect(
+        f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n, { maxListingFee: 0n })),
+      )
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+        .withArgs(2n, f.client.address);
+      await expect(
+        f.workflows
+          .connect(f.client)
+          .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { maxListingFee: price })),
+      )
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, price);
+      // a price cut is passed on: the fee is the current price, not the cap
+      await f.workflows.connect(f.owner).updateListing(1n, { ...PUBLIC_LISTING, executionPrice: cut }, true);
+      await expect(
+        f.workflows
+          .connect(f.client)
+          .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { maxListingFee: price })),
+      )
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(2n, 1n, f.client.address, INPUTS, BUDGET, 1n, cut);
+      // a subscriber owes no fee, so no cap can refuse it
+      await f.workflows.connect(f.client2).subscribe(1n);
+      await expect(
+        f.workflows
+          .connect(f.client2)
+          .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { maxListingFee: 0n })),
+      )
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(3n, 1n, f.client2.address, INPUTS, BUDGET, 1n, 0n);
+      // nor a direct request by the owner
+      await expect(
+        f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n, { maxListingFee: 0n })),
+      )
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(4n, 1n, f.owner.address, INPUTS, BUDGET, 0n, 0n);
+      expect((await f.workflows.getExecution(1n)).listingFee).to.equal(price);
+      expect((await f.workflows.getExecution(2n)).listingFee).to.equal(cut);
+      expect((await f.workflows.getExecution(3n)).listingFee).to.equal(0n);
+      const subscription = 20n * AITBC;
+      await expectBooks(f, b, {
+        balances: {
+          [f.client.address]: -(2n * BUDGET + price + cut),
+          [f.client2.address]: -(BUDGET + subscription),
+          [f.owner.address]: -BUDGET,
+        },
+        credits: { [f.owner.address]: subscription },
+        open: 4n * BUDGET + price + cut,
+      });
+    });
+
+    it("subscribe reverts WorkflowsNoSubscription for a listing whose subscription price is 0 (after the access check)", async function () {
+      const f = await loadListed();
+      const price = 5n * AITBC;
+      const subscription = 20n * AITBC;
+      await f.workflows.connect(f.owner).createListing(1n, { ...PUBLIC_LISTING, subscriptionPrice: 0n }); // 3
+      await f.workflows.connect(f.owner).createListing(1n, { ...RESTRICTED_LISTING, subscriptionPrice: 0n }); // 4
+      const b = await books(f);
+      for (const s of [f.client, f.owner]) {
+        await expect(f.workflows.connect(s).subscribe(3n))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNoSubscription")
+          .withArgs(3n);
+      }
+      await expect(f.workflows.connect(f.client).subscribe(4n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
+        .withArgs(4n, f.client.address);
+      await f.workflows.connect(f.owner).setAccess(4n, f.client.address, true);
+      await expect(f.workflows.connect(f.client).subscribe(4n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNoSubscription")
+        .withArgs(4n);
+      // no free subscription: the execution price stays due
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 3n)))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 3n, price);
+      // a listing that drops its subscription price stops selling and renewing subscriptions; running ones last
+      await f.workflows.connect(f.client).subscribe(1n);
+      await f.workflows.connect(f.owner).updateListing(1n, { ...PUBLIC_LISTING, subscriptionPrice: 0n }, true);
+      for (const s of [f.client, f.client2]) {
+        await expect(f.workflows.connect(s).subscribe(1n))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNoSubscription")
+          .withArgs(1n);
+      }
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(2n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n);
+      await expectBooks(f, b, {
+        balances: { [f.client.address]: -(subscription + 2n * BUDGET + price) },
+        credits: { [f.owner.address]: subscription },
+        open: 2n * BUDGET + price,
+      });
+    });
+
     it("a subscription to a restricted listing needs access first, then grants access while it lasts", async function () {
       const f = await loadListed();
       await f.workflows.connect(f.owner).setAccess(2n, f.client.address, true);
       await f.workflows.connect(f.client).subscribe(2n);
       await f.workflows.connect(f.owner).setAccess(2n, f.client.address, false);
       expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(true);
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.emit(f.workflows, "ExecutionRequested")
         .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 2n, 0n);
       await time.increase(SUBSCRIPTION_PERIOD);
       expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(false);
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 2n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(2n, f.client.address);
       expect(await f.workflows.creditsOf(f.owner.address)).to.equal(10n * AITBC);
@@ -1481,10 +1782,10 @@ describe("Workflows", function () {
     it("reverts WorkflowsListingMismatch and WorkflowsUnknownListing", async function () {
       const f = await loadListed();
       await f.workflows.connect(f.owner).defineWorkflow(chainSpec(2));
-      await expect(f.workflows.connect(f.client).requestExecution(2n, INPUTS, BUDGET, 1n))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(2n, INPUTS, BUDGET, 1n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsListingMismatch")
         .withArgs(1n, 2n);
-      await expect(f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, UNKNOWN))
+      await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, UNKNOWN)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownListing")
         .withArgs(UNKNOWN);
       const w = f.workflows;
@@ -1537,7 +1838,7 @@ describe("Workflows", function () {
 
     it("rateExecution reverts for executions not completed, and for direct (unlisted) ones", async function () {
       const f = await loadListed();
-      await f.workflows.connect(f.client).requestExecution(1n, INPUTS, BUDGET, 1n);
+      await f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n));
       await expect(f.workflows.connect(f.client).rateExecution(1n, 5))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
         .withArgs(1n, EXECUTION.Pending);
@@ -1564,26 +1865,37 @@ describe("Workflows", function () {
       ["defineWorkflow", (f) => Promise.resolve(() => w(f).connect(f.owner).defineWorkflow(DIAMOND))],
       [
         "requestExecution",
-        (f) => Promise.resolve(() => w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n)),
+        (f) =>
+          Promise.resolve(() =>
+            w(f)
+              .connect(f.owner)
+              .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n)),
+          ),
       ],
       [
         "cancelExecution",
         async (f) => {
-          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f)
+            .connect(f.owner)
+            .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
           return () => w(f).connect(f.owner).cancelExecution(1n);
         },
       ],
       [
         "claimExecution",
         async (f) => {
-          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f)
+            .connect(f.owner)
+            .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
           return () => w(f).connect(f.keeper).claimExecution(1n);
         },
       ],
       [
         "recordSteps",
         async (f) => {
-          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f)
+            .connect(f.owner)
+            .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
           await w(f).connect(f.keeper).claimExecution(1n);
           const records = await sign(f, 1n, [[0, f.p1, 1n]]);
           return () => w(f).connect(f.keeper).recordSteps(1n, records);
@@ -1592,7 +1904,9 @@ describe("Workflows", function () {
       [
         "completeExecution",
         async (f) => {
-          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f)
+            .connect(f.owner)
+            .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
           await w(f).connect(f.keeper).claimExecution(1n);
           for (const batch of diamondWork(f)) await record(f, 1n, batch);
           return () => w(f).connect(f.keeper).completeExecution(1n, RESULT);
@@ -1601,7 +1915,9 @@ describe("Workflows", function () {
       [
         "failExecution",
         async (f) => {
-          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f)
+            .connect(f.owner)
+            .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
           await w(f).connect(f.keeper).claimExecution(1n);
           return () => w(f).connect(f.keeper).failExecution(1n, REASON);
         },
@@ -1609,7 +1925,9 @@ describe("Workflows", function () {
       [
         "expireExecution",
         async (f) => {
-          await w(f).connect(f.owner).requestExecution(1n, INPUTS, BUDGET, 0n);
+          await w(f)
+            .connect(f.owner)
+            .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
           await w(f).connect(f.keeper).claimExecution(1n);
           await time.increase(MAX_TIME + 1n);
           return () => w(f).connect(f.outsider).expireExecution(1n);

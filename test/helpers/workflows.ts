@@ -4,7 +4,7 @@
  * must balance.
  */
 import type { Signer } from "ethers";
-import { AbiCoder, id, keccak256, TypedDataEncoder } from "ethers";
+import { AbiCoder, id, keccak256, MaxUint256, TypedDataEncoder, ZeroAddress } from "ethers";
 
 import { domainOf, STEP_RESULT_TYPES } from "../../scripts/lib/eip712.js";
 import type { AIToken, IWorkflows, Workflows } from "../../typechain-types/index.js";
@@ -74,6 +74,27 @@ export function chainSpec(count: number, overrides: Partial<IWorkflows.WorkflowS
     Array.from({ length: count }, (_, i) => (i === 0 ? [] : [i - 1])),
     overrides,
   );
+}
+
+/**
+ * IWorkflows.ExecutionRequest of `budget` for `workflowId` (through `listingId`, 0 for none). By default any active
+ * agent may claim it (`keeper` = ZeroAddress) and any listing price is accepted (`maxListingFee` = MaxUint256).
+ */
+export function executionRequest(
+  workflowId: bigint,
+  inputsHash: string,
+  budget: bigint,
+  listingId = 0n,
+  overrides: { keeper?: string; maxListingFee?: bigint } = {},
+): IWorkflows.ExecutionRequestStruct {
+  return {
+    workflowId,
+    inputsHash,
+    budget,
+    listingId,
+    keeper: overrides.keeper ?? ZeroAddress,
+    maxListingFee: overrides.maxListingFee ?? MaxUint256,
+  };
 }
 
 /** The dependency bitmask of a list of step indices. */

@@ -12,10 +12,12 @@ import {HandlerBase} from "../utils/HandlerBase.sol";
 import {InvariantTargets} from "../utils/InvariantTargets.sol";
 import {ProtocolActors, ProtocolFixture} from "./ProtocolFixture.sol";
 
-/// @notice Defines small random DAG workflows, lists them with execution and subscription prices, subscribes,
-/// requests executions (directly or through a listing), cancels, claims as a keeper, records signed step batches
-/// (within and beyond the budget), re-records done steps, completes, fails, expires and claims credits. Every token
-/// and credit movement is measured as a delta, independently of the contract's own totals.
+/// @notice Defines small random DAG workflows, lists them with execution and subscription prices (0 included),
+/// subscribes, requests executions (directly or through a listing; naming a keeper or not; with a listing fee cap at,
+/// below or above the price), cancels, claims as the named keeper or as a stranger agent, records signed step batches
+/// (within and beyond the budget, before and after the max execution time), re-records done steps, completes, fails,
+/// expires and claims credits. Every token and credit movement is measured as a delta, independently of the
+/// contract's own totals.
 contract WorkflowsHandler is HandlerBase, ProtocolActors {
     uint256 internal constant CLIENT_FUNDING = 10_000_000 * AITBC;
     uint256 internal constant MAX_STEPS = 5;
@@ -26,6 +28,7 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
     address[] public clients; // clients and workflow owners
     address[] public providers; // step providers (agents with keys)
     address[] public keepers; // agents
+    address[] public strangers; // active agents that are not keepers: the step providers
     address[] public creditors; // everyone who may hold credits
     mapping(address provider => uint256 key) public keyOf;
 
@@ -38,6 +41,8 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
     mapping(uint256 executionId => uint256 mask) public ghostDone;
     mapping(uint256 executionId => uint256 spent) public ghostSpent;
     mapping(uint256 executionId => address keeper) public ghostKeeper;
+    mapping(uint256 executionId => address keeper) public ghostNamedKeeper; // the request's keeper (0: any agent)
+    mapping(uint256 listingId => mapping(address client => uint256 until)) public ghostSubscribedUntil;
     uint256 public ghostDeposits; // budgets + listing fees + subscriptions taken from clients
     uint256 public ghostStepCosts; // sum of the costs of recorded steps (from the records sent)
     uint256 public ghostStepCredits; // credits granted to step providers (measured)
@@ -49,6 +54,11 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
     bool public ghostOverBudget; // a batch beyond the budget was accepted
     bool public ghostWrongCredit; // a credit differed from the records / listing fee / subscription price
     bool public ghostWrongRefund; // a refund or payout differed from the expected amount
+    bool public ghostWrongKeeper; // an execution was claimed by someone other than the keeper its client named
+    bool public ghostFeeAboveMax; // a request was charged a listing fee above its maxListingFee
+    bool public ghostWrongFee; // a listing fee differed from the price (0 while subscribed)
+    bool public ghostLateRecord; // steps were recorded after the execution's max execution time
+    bool public ghostFreeSubscription; // a listing without a subscription price sold one
 
     constructor(
         HumanOverride humanOverride_,
@@ -79,6 +89,7 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
                 0
             );
             providers.push(agent);
+            strangers.push(agent);
             creditors.push(agent);
             keyOf[agent] = key;
         }
@@ -170,46 +181,96 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
             uint256 paid = balanceBefore - token.balanceOf(client);
             uint256 credited = _creditGain(credits, owner);
             if (paid != listing.subscriptionPrice || credited != paid) ghostWrongCredit = true;
+            if (listing.subscriptionPrice == 0) ghostFreeSubscription = true;
+            uint256 from = ghostSubscribedUntil[listingId][client];
+            if (from < block.timestamp) from = block.timestamp;
+            ghostSubscribedUntil[listingId][client] = from + workflows.SUBSCRIPTION_PERIOD();
             ghostDeposits += paid;
             ghostOwnerCredits += credited;
             _ok("subscribe");
         } catch {
-            _failed("subscribe");
+            _failed(listing.subscriptionPrice == 0 ? "subscribeFree" : "subscribe");
         }
     }
 
     // ---------------------------------------------------------------- executions
 
+    /// @dev IWorkflows.ExecutionRequest with the defaults of test/helpers/workflows.ts's executionRequest: any active
+    /// agent may claim it, and any listing price is accepted.
+    function _executionRequest(
+        uint256 workflowId,
+        bytes32 inputsHash,
+        uint256 budget,
+        uint256 listingId
+    ) internal pure returns (IWorkflows.ExecutionRequest memory) {
+        return
+            IWorkflows.ExecutionRequest({
+                workflowId: workflowId,
+                inputsHash: inputsHash,
+                budget: budget,
+                listingId: listingId,
+                keeper: address(0),
+                maxListingFee: type(uint256).max
+            });
+    }
+
     /// @param viaListing request through a listing (paying its fee unless subscribed) instead of as the owner.
-    function request(uint256 seed, uint256 clientSeed, uint256 budget, bool viaListing) external syncTime {
+    /// @param keeperSeed % 4: 0 any agent; 1 a keeper; 2 a provider (an agent); 3 a client (never an agent).
+    /// @param capSeed % 4: 0 no cap; 1 exactly the fee due; 2 one below it (0 if none is due); 3 random.
+    function request(
+        uint256 seed,
+        uint256 clientSeed,
+        uint256 budget,
+        bool viaListing,
+        uint256 keeperSeed,
+        uint256 capSeed
+    ) external syncTime {
         uint256 wf;
         uint256 listingId;
         address client;
+        uint256 fee;
         if (viaListing && listingIds.length != 0) {
             listingId = listingIds[seed % listingIds.length];
-            wf = workflows.getListing(listingId).workflowId;
+            IWorkflows.Listing memory listing = workflows.getListing(listingId);
+            wf = listing.workflowId;
             client = _pick(clients, clientSeed);
+            if (ghostSubscribedUntil[listingId][client] <= block.timestamp) fee = listing.executionPrice;
         } else if (workflowIds.length != 0) {
             wf = workflowIds[seed % workflowIds.length];
             client = workflows.getWorkflow(wf).owner;
         } else {
             return;
         }
-        budget = bound(budget, 1, MAX_BUDGET);
+        IWorkflows.ExecutionRequest memory req = _executionRequest(
+            wf,
+            keccak256(abi.encode("inputs", calls)),
+            bound(budget, 1, MAX_BUDGET),
+            listingId
+        );
+        uint256 mode = keeperSeed % 4;
+        if (mode == 1) req.keeper = _pick(keepers, keeperSeed >> 8);
+        else if (mode == 2) req.keeper = _pick(providers, keeperSeed >> 8);
+        else if (mode == 3) req.keeper = _pick(clients, keeperSeed >> 8);
+        mode = capSeed % 4;
+        if (mode == 1) req.maxListingFee = fee;
+        else if (mode == 2) req.maxListingFee = fee == 0 ? 0 : fee - 1;
+        else if (mode == 3) req.maxListingFee = bound(capSeed >> 8, 0, 60 * AITBC);
         uint256 balanceBefore = token.balanceOf(client);
         vm.prank(client);
-        try workflows.requestExecution(wf, keccak256(abi.encode("inputs", calls)), budget, listingId) returns (
-            uint256 id
-        ) {
+        try workflows.requestExecution(req) returns (uint256 id) {
             ++executionCount;
             if (id != executionCount) ghostWrongRefund = true;
+            uint256 charged = workflows.getExecution(id).listingFee;
+            if (charged > req.maxListingFee) ghostFeeAboveMax = true;
+            if (charged != fee) ghostWrongFee = true;
             uint256 paid = balanceBefore - token.balanceOf(client);
-            if (paid != budget + workflows.getExecution(id).listingFee) ghostWrongRefund = true;
+            if (paid != req.budget + charged) ghostWrongRefund = true;
             ghostDeposits += paid;
             ghostStatus[id] = IWorkflows.ExecutionStatus.Pending;
+            ghostNamedKeeper[id] = req.keeper;
             _ok("request");
         } catch {
-            _failed("request");
+            _failed(fee > req.maxListingFee ? "requestFeeAboveMax" : "request");
         }
     }
 
@@ -228,17 +289,27 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
         }
     }
 
-    function claim(uint256 seed, uint256 keeperSeed) external syncTime {
+    /// @param stranger claim as a step provider (an active agent) rather than as the named keeper (or, when none is
+    /// named, a keeper).
+    function claim(uint256 seed, uint256 keeperSeed, bool stranger) external syncTime {
         uint256 id = _findExecution(seed, IWorkflows.ExecutionStatus.Pending);
         if (id == 0) return;
-        address keeper = _pick(keepers, keeperSeed);
+        address named = ghostNamedKeeper[id];
+        address keeper =
+            stranger
+                ? _pick(strangers, keeperSeed)
+                : named != address(0)
+                    ? named
+                    : _pick(keepers, keeperSeed);
+        bool allowed = named == address(0) || keeper == named;
         vm.prank(keeper);
         try workflows.claimExecution(id) {
+            if (!allowed) ghostWrongKeeper = true;
             ghostStatus[id] = IWorkflows.ExecutionStatus.Running;
             ghostKeeper[id] = keeper;
             _ok("claim");
         } catch {
-            _failed("claim");
+            _failed(allowed ? "claim" : "claimNotKeeper");
         }
     }
 
@@ -269,9 +340,11 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
             mstore(records, n)
         }
         uint256[] memory credits = _creditSnapshot();
+        bool late = block.timestamp > uint256(e.startedAt) + workflows.getWorkflow(e.workflowId).maxExecutionTime;
         vm.prank(ghostKeeper[id]);
         try workflows.recordSteps(id, records) {
             if (total > remaining) ghostOverBudget = true;
+            if (late) ghostLateRecord = true;
             uint256 granted;
             for (uint256 i = 0; i < creditors.length; ++i) {
                 uint256 gain = workflows.creditsOf(creditors[i]) - credits[i];
@@ -286,7 +359,7 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
             ghostDone[id] = done;
             _ok("record");
         } catch {
-            _failed("record");
+            _failed(late ? "recordLate" : "record");
         }
     }
 
@@ -395,7 +468,9 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
 }
 
 /// @notice Workflows money: balance == totalHeld; every recorded step is credited exactly once, at its cost;
-/// deposits == step credits + owner credits + refunds + what open executions still hold.
+/// deposits == step credits + owner credits + refunds + what open executions still hold. Access: only the keeper a
+/// client named claims its execution; no listing fee above the request's cap; nothing recorded after the max
+/// execution time; no free subscription.
 contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
     WorkflowsHandler internal handler;
 
@@ -480,28 +555,57 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         );
     }
 
+    function invariant_onlyTheNamedKeeperClaims() public view {
+        assertFalse(handler.ghostWrongKeeper(), "an execution was claimed by another than its named keeper");
+        uint256 count = handler.executionCount();
+        for (uint256 id = 1; id <= count; ++id) {
+            IWorkflows.Execution memory e = workflows.getExecution(id);
+            assertEq(e.keeper, handler.ghostNamedKeeper(id), "keeper == the request's");
+            if (e.keeperId != 0) {
+                assertEq(uint256(e.keeperId), registry.agentIdOf(handler.ghostKeeper(id)), "keeperId == claimer");
+                if (e.keeper != address(0)) {
+                    assertEq(uint256(e.keeperId), registry.agentIdOf(e.keeper), "keeperId == named keeper");
+                }
+            }
+        }
+    }
+
+    function invariant_listingTermsHold() public view {
+        assertFalse(handler.ghostFeeAboveMax(), "a listing fee above the request's maxListingFee was charged");
+        assertFalse(handler.ghostWrongFee(), "a listing fee differed from the price (0 while subscribed)");
+        assertFalse(handler.ghostFreeSubscription(), "a listing without a subscription price sold one");
+        assertFalse(handler.ghostLateRecord(), "steps were recorded after the max execution time");
+    }
+
     /// @dev Guards against a vacuous invariant: one deterministic pass through every path the handler drives.
     function test_handlerActions_coverEveryPath() public {
         handler.defineWorkflow(0, 3, 0); // workflow 1, owned by client 0
-        handler.createListing(0, 10 * AITBC, 30 * AITBC);
-        handler.subscribe(0, 2);
-        handler.request(0, 1, 500 * AITBC, true); // execution 1: client 1 through the listing (fee 10)
-        handler.request(0, 2, 400 * AITBC, true); // execution 2: client 2, subscribed (no fee)
-        handler.request(0, 0, 300 * AITBC, false); // execution 3: the owner directly
+        handler.createListing(0, 10 * AITBC, 30 * AITBC); // listing 1
+        handler.createListing(0, 10 * AITBC, 0); // listing 2: no subscription
+        handler.subscribe(0, 2); // client 2 subscribes to listing 1
+        handler.subscribe(1, 1); // listing 2 sells none
+        handler.request(0, 1, 100 * AITBC, true, 0, 2); // client 1 caps the fee of 10 at 10 - 1 wei: refused
+        handler.request(0, 1, 500 * AITBC, true, 1, 1); // execution 1: client 1 via listing 1 (fee 10, cap 10), keeper 0
+        handler.request(0, 2, 400 * AITBC, true, 0, 2); // execution 2: client 2, subscribed (no fee, cap 0), any keeper
+        handler.request(0, 0, 300 * AITBC, false, 3, 0); // execution 3: the owner directly, naming a non-agent keeper
+        handler.claim(2, 0, false); // execution 3: its named keeper is no agent
         handler.cancel(2); // execution 3 cancelled
-        handler.claim(0, 0);
+        handler.claim(0, 0, true); // execution 1: a stranger agent (provider 0) is refused
+        handler.claim(0, 0, false); // execution 1: its named keeper
         handler.record(0, 3, 1, true); // overspend: may or may not exceed; then the normal path below
         handler.record(0, 3, 2, false);
         handler.record(0, 3, 3, false);
         handler.record(0, 3, 4, false);
         handler.recordAgain(0, 0, 0, false);
         handler.complete(0);
-        handler.claim(1, 1);
+        handler.claim(1, 1, true); // execution 2 names no keeper: any agent (provider 1) claims it
         handler.record(1, 1, 5, false);
         handler.recordAgain(1, 0, 1, true);
         handler.recordAgain(1, 1, 1, true);
         handler.recordAgain(1, 2, 1, true);
         handler.expire(1, false); // not yet
+        handler.warpTime(4 days); // past execution 2's max execution time (3 days)
+        handler.record(1, 1, 6, false); // too late
         handler.expire(1, true);
         handler.claimCredits(0); // client 0: owner credits
         handler.claimCredits(3); // provider 0
@@ -509,10 +613,18 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         handler.claimCredits(5);
 
         assertEq(handler.succeeded("request"), 3, "request");
+        assertEq(handler.reverted("request"), 0, "request refused");
+        assertEq(handler.reverted("requestFeeAboveMax"), 1, "request above its fee cap");
         assertEq(handler.succeeded("subscribe"), 1, "subscribe");
+        assertEq(handler.reverted("subscribeFree"), 1, "free subscription");
         assertEq(handler.succeeded("cancel"), 1, "cancel");
         assertEq(handler.succeeded("claim"), 2, "claim");
+        assertEq(handler.reverted("claim"), 1, "claim by a named non-agent");
+        assertEq(handler.reverted("claimNotKeeper"), 1, "claim by a stranger");
+        assertEq(handler.ghostKeeper(1), handler.keepers(0), "execution 1's keeper");
+        assertEq(handler.ghostKeeper(2), handler.providers(1), "execution 2's keeper");
         assertTrue(handler.succeeded("record") >= 2, "record");
+        assertEq(handler.reverted("recordLate"), 1, "late record");
         assertEq(handler.succeeded("complete"), 1, "complete");
         assertEq(handler.succeeded("expire"), 1, "expire");
         assertEq(handler.reverted("expire"), 1, "early expire");
@@ -524,5 +636,7 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         invariant_balanceEqualsTotalHeld();
         invariant_stepPaidAtMostOnce();
         invariant_depositsEqualCreditsRefundsAndHeld();
+        invariant_onlyTheNamedKeeperClaims();
+        invariant_listingTermsHold();
     }
 }
