@@ -505,7 +505,7 @@ describe("Workflows", function () {
       const b = await books(f);
       await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.owner.address, INPUTS, BUDGET, 0n, 0n);
+        .withArgs(1n, 1n, f.owner.address, INPUTS, BUDGET, 0n, 0n, ZeroAddress);
       const requestedAt = BigInt(await time.latest());
       const e = await f.workflows.getExecution(1n);
       expect(e.client).to.equal(f.owner.address);
@@ -634,7 +634,7 @@ describe("Workflows", function () {
       const request = executionRequest(1n, INPUTS, BUDGET, 1n, { keeper: f.keeper2.address });
       await expect(f.workflows.connect(f.client).requestExecution(request))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, 5n * AITBC);
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, 5n * AITBC, f.keeper2.address);
       expect((await f.workflows.getExecution(1n)).keeper).to.equal(f.keeper2.address);
       // active agents, the client, the workflow owner, an unregistered and an inactive account
       for (const s of [f.keeper, f.p1, f.p2, f.client, f.owner, f.outsider, f.idle]) {
@@ -1439,7 +1439,7 @@ describe("Workflows", function () {
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
           .withArgs(1n, s.address);
       }
-      await expect(f.workflows.connect(f.client).subscribe(1n))
+      await expect(f.workflows.connect(f.client).subscribe(1n, MaxUint256))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(1n, f.client.address);
       await f.workflows.connect(f.owner).updateListing(1n, { ...input, isPublic: true }, true);
@@ -1455,7 +1455,7 @@ describe("Workflows", function () {
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(2n, f.client.address);
-      await expect(f.workflows.connect(f.client).subscribe(2n))
+      await expect(f.workflows.connect(f.client).subscribe(2n, MaxUint256))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(2n, f.client.address);
       await expect(f.workflows.connect(f.client).setAccess(2n, f.client.address, true))
@@ -1476,7 +1476,7 @@ describe("Workflows", function () {
       expect(await f.workflows.hasAccess(2n, f.client2.address)).to.equal(false);
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 2n, 3n * AITBC);
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 2n, 3n * AITBC, ZeroAddress);
       await expect(f.workflows.connect(f.client2).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(2n, f.client2.address);
@@ -1496,7 +1496,7 @@ describe("Workflows", function () {
       const price = 5n * AITBC;
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, price);
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, price, ZeroAddress);
       const e = await f.workflows.getExecution(1n);
       expect(e.listingId).to.equal(1n);
       expect(e.listingFee).to.equal(price);
@@ -1559,7 +1559,7 @@ describe("Workflows", function () {
       const price = 5n * AITBC;
       const t0 = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(t0);
-      await expect(f.workflows.connect(f.client).subscribe(1n))
+      await expect(f.workflows.connect(f.client).subscribe(1n, MaxUint256))
         .to.emit(f.workflows, "Subscribed")
         .withArgs(1n, f.client.address, t0 + SUBSCRIPTION_PERIOD, subscription);
       await expectBooks(f, b, {
@@ -1569,32 +1569,32 @@ describe("Workflows", function () {
 
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n);
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n, ZeroAddress);
       // others still pay
       await expect(f.workflows.connect(f.client2).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(2n, 1n, f.client2.address, INPUTS, BUDGET, 1n, price);
+        .withArgs(2n, 1n, f.client2.address, INPUTS, BUDGET, 1n, price, ZeroAddress);
 
       // renewed on day 10: the 30 days are added to the current end
       await time.setNextBlockTimestamp(t0 + 10n * 86_400n);
-      await expect(f.workflows.connect(f.client).subscribe(1n))
+      await expect(f.workflows.connect(f.client).subscribe(1n, MaxUint256))
         .to.emit(f.workflows, "Subscribed")
         .withArgs(1n, f.client.address, t0 + 2n * SUBSCRIPTION_PERIOD, subscription);
       const until = t0 + 2n * SUBSCRIPTION_PERIOD;
       await time.setNextBlockTimestamp(until - 1n);
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n), GAS))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(3n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n);
+        .withArgs(3n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n, ZeroAddress);
       // from `until` on, the price is due again
       await time.setNextBlockTimestamp(until);
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n), GAS))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(4n, 1n, f.client.address, INPUTS, BUDGET, 1n, price);
+        .withArgs(4n, 1n, f.client.address, INPUTS, BUDGET, 1n, price, ZeroAddress);
 
       // a lapsed subscription restarts from now
       const t1 = until + 5n * 86_400n;
       await time.setNextBlockTimestamp(t1);
-      await expect(f.workflows.connect(f.client).subscribe(1n))
+      await expect(f.workflows.connect(f.client).subscribe(1n, MaxUint256))
         .to.emit(f.workflows, "Subscribed")
         .withArgs(1n, f.client.address, t1 + SUBSCRIPTION_PERIOD, subscription);
 
@@ -1652,7 +1652,7 @@ describe("Workflows", function () {
       // without a cap (the default) the same request pays whatever the price has become
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, raised);
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, raised, ZeroAddress);
       await expectBooks(f, b, { balances: { [f.client.address]: -(BUDGET + raised) }, open: BUDGET + raised });
     });
 
@@ -1680,7 +1680,7 @@ describe("Workflows", function () {
           .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { maxListingFee: price })),
       )
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, price);
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 1n, price, ZeroAddress);
       // a price cut is passed on: the fee is the current price, not the cap
       await f.workflows.connect(f.owner).updateListing(1n, { ...PUBLIC_LISTING, executionPrice: cut }, true);
       await expect(
@@ -1689,22 +1689,22 @@ describe("Workflows", function () {
           .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { maxListingFee: price })),
       )
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(2n, 1n, f.client.address, INPUTS, BUDGET, 1n, cut);
+        .withArgs(2n, 1n, f.client.address, INPUTS, BUDGET, 1n, cut, ZeroAddress);
       // a subscriber owes no fee, so no cap can refuse it
-      await f.workflows.connect(f.client2).subscribe(1n);
+      await f.workflows.connect(f.client2).subscribe(1n, MaxUint256);
       await expect(
         f.workflows
           .connect(f.client2)
           .requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n, { maxListingFee: 0n })),
       )
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(3n, 1n, f.client2.address, INPUTS, BUDGET, 1n, 0n);
+        .withArgs(3n, 1n, f.client2.address, INPUTS, BUDGET, 1n, 0n, ZeroAddress);
       // nor a direct request by the owner
       await expect(
         f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n, { maxListingFee: 0n })),
       )
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(4n, 1n, f.owner.address, INPUTS, BUDGET, 0n, 0n);
+        .withArgs(4n, 1n, f.owner.address, INPUTS, BUDGET, 0n, 0n, ZeroAddress);
       expect((await f.workflows.getExecution(1n)).listingFee).to.equal(price);
       expect((await f.workflows.getExecution(2n)).listingFee).to.equal(cut);
       expect((await f.workflows.getExecution(3n)).listingFee).to.equal(0n);
@@ -1720,6 +1720,31 @@ describe("Workflows", function () {
       });
     });
 
+    it("subscribe reverts WorkflowsListingFeeAboveMax when the owner raises the subscription price first", async function () {
+      const f = await loadListed();
+      const listing = await f.workflows.getListing(1n);
+      const quoted = listing.subscriptionPrice;
+      // The owner front-runs: the price doubles before the client's subscription lands.
+      await f.workflows.connect(f.owner).updateListing(
+        1n,
+        {
+          title: listing.title,
+          description: listing.description,
+          tags: [...listing.tags],
+          executionPrice: listing.executionPrice,
+          subscriptionPrice: quoted * 2n,
+          isPublic: listing.isPublic,
+        },
+        true,
+      );
+      const b = await books(f);
+      await expect(f.workflows.connect(f.client).subscribe(1n, quoted))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsListingFeeAboveMax")
+        .withArgs(1n, quoted * 2n, quoted);
+      await expectBooks(f, b, {}); // nothing moved
+      await f.workflows.connect(f.client).subscribe(1n, quoted * 2n); // the client accepts the new price
+    });
+
     it("subscribe reverts WorkflowsNoSubscription for a listing whose subscription price is 0 (after the access check)", async function () {
       const f = await loadListed();
       const price = 5n * AITBC;
@@ -1728,32 +1753,32 @@ describe("Workflows", function () {
       await f.workflows.connect(f.owner).createListing(1n, { ...RESTRICTED_LISTING, subscriptionPrice: 0n }); // 4
       const b = await books(f);
       for (const s of [f.client, f.owner]) {
-        await expect(f.workflows.connect(s).subscribe(3n))
+        await expect(f.workflows.connect(s).subscribe(3n, MaxUint256))
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsNoSubscription")
           .withArgs(3n);
       }
-      await expect(f.workflows.connect(f.client).subscribe(4n))
+      await expect(f.workflows.connect(f.client).subscribe(4n, MaxUint256))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsAccessDenied")
         .withArgs(4n, f.client.address);
       await f.workflows.connect(f.owner).setAccess(4n, f.client.address, true);
-      await expect(f.workflows.connect(f.client).subscribe(4n))
+      await expect(f.workflows.connect(f.client).subscribe(4n, MaxUint256))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsNoSubscription")
         .withArgs(4n);
       // no free subscription: the execution price stays due
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 3n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 3n, price);
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 3n, price, ZeroAddress);
       // a listing that drops its subscription price stops selling and renewing subscriptions; running ones last
-      await f.workflows.connect(f.client).subscribe(1n);
+      await f.workflows.connect(f.client).subscribe(1n, MaxUint256);
       await f.workflows.connect(f.owner).updateListing(1n, { ...PUBLIC_LISTING, subscriptionPrice: 0n }, true);
       for (const s of [f.client, f.client2]) {
-        await expect(f.workflows.connect(s).subscribe(1n))
+        await expect(f.workflows.connect(s).subscribe(1n, MaxUint256))
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsNoSubscription")
           .withArgs(1n);
       }
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(2n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n);
+        .withArgs(2n, 1n, f.client.address, INPUTS, BUDGET, 1n, 0n, ZeroAddress);
       await expectBooks(f, b, {
         balances: { [f.client.address]: -(subscription + 2n * BUDGET + price) },
         credits: { [f.owner.address]: subscription },
@@ -1764,12 +1789,12 @@ describe("Workflows", function () {
     it("a subscription to a restricted listing needs access first, then grants access while it lasts", async function () {
       const f = await loadListed();
       await f.workflows.connect(f.owner).setAccess(2n, f.client.address, true);
-      await f.workflows.connect(f.client).subscribe(2n);
+      await f.workflows.connect(f.client).subscribe(2n, MaxUint256);
       await f.workflows.connect(f.owner).setAccess(2n, f.client.address, false);
       expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(true);
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
         .to.emit(f.workflows, "ExecutionRequested")
-        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 2n, 0n);
+        .withArgs(1n, 1n, f.client.address, INPUTS, BUDGET, 2n, 0n, ZeroAddress);
       await time.increase(SUBSCRIPTION_PERIOD);
       expect(await f.workflows.hasAccess(2n, f.client.address)).to.equal(false);
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 2n)))
@@ -1793,7 +1818,7 @@ describe("Workflows", function () {
         () => w.getListing(UNKNOWN),
         () => w.ratingOf(UNKNOWN),
         () => w.hasAccess(UNKNOWN, f.client.address),
-        () => w.connect(f.client).subscribe(UNKNOWN),
+        () => w.connect(f.client).subscribe(UNKNOWN, MaxUint256),
       ]) {
         await expect(call()).to.be.revertedWithCustomError(w, "WorkflowsUnknownListing").withArgs(UNKNOWN);
       }
@@ -1959,7 +1984,7 @@ describe("Workflows", function () {
         "subscribe",
         async (f) => {
           await w(f).connect(f.owner).createListing(1n, PUBLIC_LISTING);
-          return () => w(f).connect(f.client).subscribe(1n);
+          return () => w(f).connect(f.client).subscribe(1n, MaxUint256);
         },
       ],
       [

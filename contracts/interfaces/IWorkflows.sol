@@ -182,7 +182,8 @@ interface IWorkflows {
         bytes32 inputsHash,
         uint256 budget,
         uint256 listingId,
-        uint256 listingFee
+        uint256 listingFee,
+        address keeper
     );
     event ExecutionClaimed(uint256 indexed executionId, uint256 indexed keeperId);
     event StepRecorded(
@@ -252,9 +253,9 @@ interface IWorkflows {
     /// @notice The workflow owner grants or removes a user's access to a restricted listing.
     function setAccess(uint256 listingId, address user, bool authorized) external;
 
-    /// @notice Pays the subscription price to the owner: access and no per-execution price for 30 days. A
-    /// listing whose subscription price is 0 offers no subscription.
-    function subscribe(uint256 listingId) external;
+    /// @notice Pays the subscription price (at most `maxPrice`, against an owner raising it first) to the owner:
+    /// access and no per-execution price for 30 days. A listing whose subscription price is 0 offers none.
+    function subscribe(uint256 listingId, uint256 maxPrice) external;
 
     /// @notice The client of a completed execution made through a listing rates it once, 1 to 5.
     function rateExecution(uint256 executionId, uint8 rating) external;

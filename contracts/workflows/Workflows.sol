@@ -167,7 +167,8 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
             request.inputsHash,
             budget,
             request.listingId,
-            fee
+            fee,
+            request.keeper
         );
 
         _token.safeTransferFrom(msg.sender, address(this), budget + fee);
@@ -328,7 +329,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     }
 
     /// @inheritdoc IWorkflows
-    function subscribe(uint256 listingId) external whenNotStopped nonReentrant {
+    function subscribe(uint256 listingId, uint256 maxPrice) external whenNotStopped nonReentrant {
         uint256 gasStart = gasleft();
         Listing storage listing = _listing(listingId);
         if (!listing.active || !_hasAccess(listingId, listing, msg.sender)) {
@@ -336,6 +337,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         }
         uint256 price = listing.subscriptionPrice;
         if (price == 0) revert WorkflowsNoSubscription(listingId);
+        if (price > maxPrice) revert WorkflowsListingFeeAboveMax(listingId, price, maxPrice);
         uint64 from = _subscriptions[listingId][msg.sender];
         if (from < block.timestamp) from = uint64(block.timestamp);
         uint64 until = from + uint64(SUBSCRIPTION_PERIOD);

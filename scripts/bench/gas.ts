@@ -144,8 +144,8 @@ rows.push({
 });
 
 // ---------------------------------------------------------------- marketplace
-// Deadlines are fixed constants far ahead, so calldata (and gas) is the same on every run.
-const FAR = 2n ** 40n;
+// Each workload is posted at a fixed block time, so its deadlines (calldata, hence gas) are the same on every run.
+const POST_TIMES = [3_000_000_000n, 3_000_100_000n];
 const account = (i: number) => {
   const signer = signers[i];
   if (!signer) throw new Error(`bench needs account #${i}`);
@@ -176,13 +176,18 @@ const request = {
   modelHash: ethers.id("iris-mlp-v1"),
   units: 1_000n,
   maxPricePerUnit: AITBC / 5n,
-  bidDeadline: FAR,
-  executionDeadline: FAR + 3_600n,
+  bidDeadline: 0n,
+  executionDeadline: 0n,
   verification: 0,
   reopenOnTimeout: false,
 };
-async function marketRound(label: string, settle: "accept" | "finalize"): Promise<void> {
-  const post = await gasOf(marketplace.connect(client).postWorkload(request));
+async function marketRound(label: string, settle: "accept" | "finalize", postedAt: bigint): Promise<void> {
+  await connection.networkHelpers.time.setNextBlockTimestamp(postedAt);
+  const post = await gasOf(
+    marketplace
+      .connect(client)
+      .postWorkload({ ...request, bidDeadline: postedAt + 3_600n, executionDeadline: postedAt + 7_200n }),
+  );
   const workloadId = await marketplace.workloadCount();
   const bid = await gasOf(
     marketplace.connect(p1).bid(workloadId, ethers.encodeBytes32String("p1-iris"), AITBC / 8n, ethers.id("plan")),
@@ -206,8 +211,8 @@ async function marketRound(label: string, settle: "accept" | "finalize"): Promis
     });
   }
 }
-await marketRound("a", "accept");
-await marketRound("b", "finalize");
+await marketRound("a", "accept", POST_TIMES[0] ?? 0n);
+await marketRound("b", "finalize", POST_TIMES[1] ?? 0n);
 
 // ---------------------------------------------------------------- workflows
 await token.connect(client).approve(await workflows.getAddress(), ethers.MaxUint256);

@@ -177,7 +177,7 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
         uint256 balanceBefore = token.balanceOf(client);
         uint256[] memory credits = _creditSnapshot();
         vm.prank(client);
-        try workflows.subscribe(listingId) {
+        try workflows.subscribe(listingId, type(uint256).max) {
             uint256 paid = balanceBefore - token.balanceOf(client);
             uint256 credited = _creditGain(credits, owner);
             if (paid != listing.subscriptionPrice || credited != paid) ghostWrongCredit = true;
