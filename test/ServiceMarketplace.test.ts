@@ -2645,6 +2645,38 @@ describe("ServiceMarketplace", function () {
     });
   });
 
+  describe("upkeep by agents", function () {
+    it("charges autoAward, finalize and claimTimeout to a calling agent's constitution (UPKEEP): a frozen agent is refused, a non-agent is not", async function () {
+      const f = await awarded();
+      await time.increaseTo(f.request.executionDeadline + 1n);
+      await send(f.humanOverride.connect(f.guardian).freeze(f.agent.address, "suspicious"));
+      await expect(f.marketplace.connect(f.agent).claimTimeout(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(f.constitution, "AgentConstitutionAgentFrozen")
+        .withArgs(f.agent.address);
+      await send(f.marketplace.connect(f.outsider).claimTimeout(WORKLOAD_ID));
+
+      const g = await submitted();
+      const ends =
+        (await g.marketplace.getWorkload(WORKLOAD_ID)).submittedAt + BigInt(await g.marketplace.challengeWindow());
+      await time.increaseTo(ends + 1n);
+      await send(g.humanOverride.connect(g.guardian).freeze(g.agent.address, "suspicious"));
+      await expect(g.marketplace.connect(g.agent).finalize(WORKLOAD_ID)).to.be.revertedWithCustomError(
+        g.constitution,
+        "AgentConstitutionAgentFrozen",
+      );
+      await send(g.marketplace.connect(g.outsider).finalize(WORKLOAD_ID));
+
+      const h = await bidded();
+      await time.increaseTo(h.request.bidDeadline + 1n);
+      await send(h.humanOverride.connect(h.guardian).freeze(h.agent.address, "suspicious"));
+      await expect(h.marketplace.connect(h.agent).autoAward(WORKLOAD_ID)).to.be.revertedWithCustomError(
+        h.constitution,
+        "AgentConstitutionAgentFrozen",
+      );
+      await send(h.marketplace.connect(h.outsider).autoAward(WORKLOAD_ID));
+    });
+  });
+
   describe("claimTimeout", function () {
     it("reverts MarketplaceUnknownWorkload", async function () {
       const f = await awarded();

@@ -1210,6 +1210,17 @@ describe("Workflows", function () {
         .withArgs(1n, EXECUTION.Failed);
     });
 
+    it("charges expireExecution to a calling agent's constitution (UPKEEP): a frozen agent is refused", async function () {
+      const f = await loadRunning();
+      const expiresAt = (await f.workflows.getExecution(1n)).startedAt + MAX_TIME;
+      await time.increaseTo(expiresAt + 1n);
+      await f.humanOverride.connect(f.guardian).freeze(f.p1.address, "suspicious");
+      await expect(f.workflows.connect(f.p1).expireExecution(1n))
+        .to.be.revertedWithCustomError(f.constitution, "AgentConstitutionAgentFrozen")
+        .withArgs(f.p1.address);
+      await f.workflows.connect(f.outsider).expireExecution(1n);
+    });
+
     it("reverts expireExecution for Pending and Completed executions", async function () {
       const f = await loadPending();
       await time.increase(MAX_TIME * 2n);

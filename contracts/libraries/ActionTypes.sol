@@ -32,6 +32,9 @@ library ActionTypes {
     uint8 internal constant DEFINE_WORKFLOW = 8;
     /// @notice Claiming and driving a workflow execution as its keeper (claim, step records, completion).
     uint8 internal constant RUN_WORKFLOW = 9;
+    /// @notice Permissionless upkeep when an agent calls it: auto-award, finalize, claim a timeout, expire an
+    /// execution (each can move others' funds or slash a competitor, so a frozen agent may not).
+    uint8 internal constant UPKEEP = 10;
 
     /// @notice Bitmask with every action type set.
     uint48 internal constant ALL = type(uint48).max;

@@ -228,6 +228,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     /// @inheritdoc IServiceMarketplace
     function autoAward(uint256 workloadId) external whenNotStopped {
+        uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Open);
         if (block.timestamp <= w.bidDeadline) revert MarketplaceBiddingOpen(workloadId, w.bidDeadline);
@@ -248,6 +249,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         }
         if (best == type(uint256).max) revert MarketplaceNoEligibleBid(workloadId);
         _award(workloadId, w, bids[bestIndex], bestIndex, true);
+        _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
     }
 
     // ---------------------------------------------------------------- execution and settlement
@@ -292,11 +294,13 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     /// @inheritdoc IServiceMarketplace
     function finalize(uint256 workloadId) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
         uint64 endsAt = w.submittedAt + w.challengeWindow;
         if (block.timestamp <= endsAt) revert MarketplaceChallengeWindowOpen(workloadId, endsAt);
         _settle(workloadId, w);
+        _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
     }
 
     /// @inheritdoc IServiceMarketplace
@@ -332,12 +336,14 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     /// @inheritdoc IServiceMarketplace
     function claimTimeout(uint256 workloadId) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
         if (block.timestamp <= w.executionDeadline) {
             revert MarketplaceDeadlineNotPassed(workloadId, w.executionDeadline);
         }
         _penalise(workloadId, w, w.reopenOnTimeout);
+        _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
     }
 
     // ---------------------------------------------------------------- admin

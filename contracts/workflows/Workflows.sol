@@ -269,11 +269,13 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
 
     /// @inheritdoc IWorkflows
     function expireExecution(uint256 executionId) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
         _requireStatus(executionId, e, ExecutionStatus.Running);
         uint64 expiresAt = e.startedAt + _workflows[e.workflowId].maxExecutionTime;
         if (block.timestamp <= expiresAt) revert WorkflowsNotExpired(executionId, expiresAt);
         _fail(executionId, e, keccak256("max execution time exceeded"));
+        _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
     }
 
     /// @inheritdoc IWorkflows

@@ -10,6 +10,7 @@ export const ACTION_TYPES = {
   "resolve-dispute": 7,
   "define-workflow": 8,
   "run-workflow": 9,
+  upkeep: 10,
 } as const;
 
 export type ActionName = keyof typeof ACTION_TYPES;
