@@ -2656,8 +2656,7 @@ describe("ServiceMarketplace", function () {
       await send(f.marketplace.connect(f.outsider).claimTimeout(WORKLOAD_ID));
 
       const g = await submitted();
-      const ends =
-        (await g.marketplace.getWorkload(WORKLOAD_ID)).submittedAt + BigInt(await g.marketplace.challengeWindow());
+      const ends = (await g.marketplace.getWorkload(WORKLOAD_ID)).submittedAt + (await g.marketplace.challengeWindow());
       await time.increaseTo(ends + 1n);
       await send(g.humanOverride.connect(g.guardian).freeze(g.agent.address, "suspicious"));
       await expect(g.marketplace.connect(g.agent).finalize(WORKLOAD_ID)).to.be.revertedWithCustomError(
