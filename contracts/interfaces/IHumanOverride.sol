@@ -62,6 +62,10 @@ interface IHumanOverride {
     /// @notice Whether the emergency stop is on.
     function isStopped() external view returns (bool);
 
+    /// @notice When the last emergency stop ended (0 if none has). Modules give everyone a grace period after it
+    /// before a deadline that ran out during the stop can be held against anyone.
+    function lastResumedAt() external view returns (uint64);
+
     /// @notice Whether `agent` is frozen.
     function isFrozen(address agent) external view returns (bool);
 

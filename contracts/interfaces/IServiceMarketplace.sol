@@ -7,7 +7,9 @@ pragma solidity ^0.8.28;
 /// and acceptance or a quiet challenge window settles: escrow to the provider less the protocol fee, reputation
 /// up, and a compute receipt issued ({receiptOf}) that AIToken mints from once an attestor signs it. Missed
 /// deadlines slash; rejected results go to a dispute that a validator agent or a guardian resolves.
-/// @dev Settlement does not mint by itself: a client and a provider that collude could otherwise mint
+/// @dev Every deadline (execution, challenge window) that falls within a day after the end of an emergency stop
+/// moves to the end of that day (SafetyGuarded.GRACE_AFTER_RESUME): nobody can act while stopped.
+/// Settlement does not mint by itself: a client and a provider that collude could otherwise mint
 /// units × rewardRate for a workload priced at 1 wei. The attestor (basic level) or a proof (zk, later) vouches
 /// for the work before supply is created.
 interface IServiceMarketplace {

@@ -5,6 +5,8 @@ pragma solidity ^0.8.28;
 /// @notice Seed 003's multi-step AI workflows on chain: definitions (a DAG of steps, content-addressed), executions
 /// with budget escrow driven by a keeper agent, per-step records signed by the providers that ran them, an
 /// execution receipt committing to every record, and listings with prices, ratings and access control.
+/// @dev An execution's max time, when it ends within a day after an emergency stop ends, moves to the end of that
+/// day (SafetyGuarded.GRACE_AFTER_RESUME): nobody can act while stopped.
 interface IWorkflows {
     enum StepType {
         Inference,

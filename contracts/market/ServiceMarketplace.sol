@@ -259,7 +259,8 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
-        if (block.timestamp > w.executionDeadline) revert MarketplaceDeadlinePassed(workloadId, w.executionDeadline);
+        uint64 deadline = _graced(w.executionDeadline);
+        if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(workloadId, deadline);
         address provider = _registry.agentAddress(w.providerId);
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(
             hashResult(workloadId, w.round, resultHash),
@@ -297,7 +298,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
-        uint64 endsAt = w.submittedAt + w.challengeWindow;
+        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow);
         if (block.timestamp <= endsAt) revert MarketplaceChallengeWindowOpen(workloadId, endsAt);
         _settle(workloadId, w);
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
@@ -309,7 +310,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         Workload storage w = _workload(workloadId);
         if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
-        uint64 endsAt = w.submittedAt + w.challengeWindow;
+        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow);
         if (block.timestamp > endsAt) revert MarketplaceChallengeWindowClosed(workloadId, endsAt);
         w.status = WorkloadStatus.Disputed;
         emit ResultRejected(workloadId, reasonHash);
@@ -339,9 +340,8 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
-        if (block.timestamp <= w.executionDeadline) {
-            revert MarketplaceDeadlineNotPassed(workloadId, w.executionDeadline);
-        }
+        uint64 deadline = _graced(w.executionDeadline);
+        if (block.timestamp <= deadline) revert MarketplaceDeadlineNotPassed(workloadId, deadline);
         _penalise(workloadId, w, w.reopenOnTimeout);
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
     }

@@ -32,6 +32,7 @@ contract HumanOverride is IHumanOverride, AccessControl {
     }
 
     bool private _stopped;
+    uint64 private _resumedAt;
     mapping(address agent => AgentSafety safety) private _safety;
     mapping(address agent => mapping(uint8 actionType => OverrideRecord record)) private _overrides;
 
@@ -95,12 +96,18 @@ contract HumanOverride is IHumanOverride, AccessControl {
     function resume() external onlyRole(GUARDIAN_ROLE) {
         if (!_stopped) revert HumanOverrideNotStopped();
         _stopped = false;
+        _resumedAt = uint64(block.timestamp);
         emit EmergencyResumed(msg.sender);
     }
 
     /// @inheritdoc IHumanOverride
     function isStopped() external view returns (bool) {
         return _stopped;
+    }
+
+    /// @inheritdoc IHumanOverride
+    function lastResumedAt() external view returns (uint64) {
+        return _resumedAt;
     }
 
     /// @inheritdoc IHumanOverride

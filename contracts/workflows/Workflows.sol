@@ -204,7 +204,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         Execution storage e = _execution(executionId);
         _requireKeeperRunning(executionId, e);
         if (records.length == 0) revert WorkflowsEmptyBatch();
-        uint64 expiresAt = e.startedAt + _workflows[e.workflowId].maxExecutionTime;
+        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
         Batch memory batch = Batch({
             executionId: executionId,
@@ -239,7 +239,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         _requireKeeperRunning(executionId, e);
         uint256 all = _allSteps(_workflows[e.workflowId].stepCount);
         if (e.doneMask != all) revert WorkflowsStepsMissing(executionId, all & ~e.doneMask);
-        uint64 expiresAt = e.startedAt + _workflows[e.workflowId].maxExecutionTime;
+        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
 
         e.status = ExecutionStatus.Completed;
@@ -272,7 +272,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
         _requireStatus(executionId, e, ExecutionStatus.Running);
-        uint64 expiresAt = e.startedAt + _workflows[e.workflowId].maxExecutionTime;
+        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp <= expiresAt) revert WorkflowsNotExpired(executionId, expiresAt);
         _fail(executionId, e, keccak256("max execution time exceeded"));
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
