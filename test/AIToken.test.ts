@@ -9,6 +9,7 @@ import type { ComputeReceipt } from "../scripts/lib/receipts.js";
 import type { AgentRegistry, AIToken } from "../typechain-types/index.js";
 import { DEFAULT_CONSTRAINTS } from "../deploy/modules/Core.js";
 import { AITBC, deployCore } from "./helpers/fixture.js";
+import { receiptMaker } from "./helpers/receipts.js";
 
 const connection = await network.getOrCreate();
 const { networkHelpers } = connection;
@@ -46,22 +47,7 @@ async function setup(parameters: Parameters<typeof deployCore>[1]) {
 const coreFixture = () => setup({});
 const smallCapFixture = () => setup({ supplyCap: SMALL_CAP });
 
-let receiptCount = 0;
-
-/** A fresh receipt (unique id, one hour to live) with the given fields. */
-async function makeReceipt(
-  fields: Pick<ComputeReceipt, "provider" | "client"> & Partial<ComputeReceipt>,
-): Promise<ComputeReceipt> {
-  receiptCount += 1;
-  return {
-    receiptId: ethers.id(`AIToken.test receipt ${receiptCount}`),
-    units: 10n,
-    workHash: ethers.id("job spec"),
-    resultHash: ethers.id("job result"),
-    deadline: BigInt(await time.latest()) + 3_600n,
-    ...fields,
-  };
-}
+const makeReceipt = receiptMaker("AIToken.test", time);
 
 async function eventsOf(token: AIToken, tx: Promise<ContractTransactionResponse>): Promise<LogDescription[]> {
   const receipt = await (await tx).wait();

@@ -7,6 +7,7 @@ import { COMPUTE_RECEIPT_TYPES, receiptDomain, signReceipt } from "../scripts/li
 import type { ComputeReceipt } from "../scripts/lib/receipts.js";
 import type { AIToken } from "../typechain-types/index.js";
 import { AITBC, deployCore } from "./helpers/fixture.js";
+import { receiptMaker } from "./helpers/receipts.js";
 
 const connection = await network.getOrCreate();
 const { networkHelpers } = connection;
@@ -40,21 +41,7 @@ async function twoCoresFixture() {
   };
 }
 
-let receiptCount = 0;
-
-async function makeReceipt(
-  fields: Pick<ComputeReceipt, "provider" | "client"> & Partial<ComputeReceipt>,
-): Promise<ComputeReceipt> {
-  receiptCount += 1;
-  return {
-    receiptId: ethers.id(`ReceiptAttacks.test receipt ${receiptCount}`),
-    units: 10n,
-    workHash: ethers.id("job spec"),
-    resultHash: ethers.id("job result"),
-    deadline: BigInt(await time.latest()) + 3_600n,
-    ...fields,
-  };
-}
+const makeReceipt = receiptMaker("ReceiptAttacks.test", time);
 
 /** The address the token's ECDSA check recovers from `signature` over `receipt` under `domain`. */
 function recoveredSigner(domain: TypedDataDomain, receipt: ComputeReceipt, signature: string): string {

@@ -32,10 +32,12 @@ async function tasksFixture() {
 
 const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
 
-/** Registers `agent` through the task and funds it with `units` AITBC through a signed receipt. */
-async function registerAndFund(f: Awaited<ReturnType<typeof tasksFixture>>, units: string) {
+type Fixture = Awaited<ReturnType<typeof tasksFixture>>;
+
+/** Registers `who` as a service-provider agent (operator: f.operator, 10,000 AITBC a day) through the task. */
+async function register(f: Fixture, who: Fixture["agent"]) {
   await run(["agent", "register"], {
-    from: f.index(f.agent),
+    from: f.index(who),
     operator: f.operator.address,
     type: "service-provider",
     metadataUri: "ipfs://a",
@@ -44,10 +46,14 @@ async function registerAndFund(f: Awaited<ReturnType<typeof tasksFixture>>, unit
     capabilities: "inference",
     expectedDailyVolume: "10000",
   });
-  const out = path.join(dir, `fund-${units}.json`);
+}
+
+/** The attestor signs a receipt for `units` of `who`'s work and the client mints it: `units` AITBC to `who`. */
+async function pay(f: Fixture, who: Fixture["agent"], units: string) {
+  const out = path.join(dir, `pay-${who.address}-${units}.json`);
   await run(["receipt", "sign"], {
     from: f.index(f.attestor),
-    provider: f.agent.address,
+    provider: who.address,
     client: f.client.address,
     units,
     work: "w",
@@ -59,8 +65,14 @@ async function registerAndFund(f: Awaited<ReturnType<typeof tasksFixture>>, unit
   await run(["receipt", "mint"], { from: f.index(f.client), files: out });
 }
 
+/** Registers `agent` through the task and funds it with `units` AITBC through a signed receipt. */
+async function registerAndFund(f: Fixture, units: string) {
+  await register(f, f.agent);
+  await pay(f, f.agent, units);
+}
+
 describe("Hardhat tasks", function () {
-  let f: Awaited<ReturnType<typeof tasksFixture>>;
+  let f: Fixture;
   beforeEach(async function () {
     f = await networkHelpers.loadFixture(tasksFixture);
     process.env.AITBC_ADDRESSES = f.file;
@@ -313,7 +325,7 @@ describe("Hardhat tasks", function () {
 });
 
 describe("marketplace and workflow tasks", function () {
-  let f: Awaited<ReturnType<typeof tasksFixture>>;
+  let f: Fixture;
   beforeEach(async function () {
     f = await networkHelpers.loadFixture(tasksFixture);
     process.env.AITBC_ADDRESSES = f.file;
@@ -324,29 +336,8 @@ describe("marketplace and workflow tasks", function () {
 
   /** Registers, funds and stakes `who` as a provider agent (operator: f.operator) through the tasks. */
   async function provider(who: typeof f.agent, serviceId: string): Promise<void> {
-    await run(["agent", "register"], {
-      from: f.index(who),
-      operator: f.operator.address,
-      type: "service-provider",
-      metadataUri: "",
-      endpoint: "",
-      agentVersion: "1",
-      capabilities: "",
-      expectedDailyVolume: "10000",
-    });
-    const out = path.join(dir, `provider-${who.address}.json`);
-    await run(["receipt", "sign"], {
-      from: f.index(f.attestor),
-      provider: who.address,
-      client: f.client.address,
-      units: "2100",
-      work: "w",
-      result: "r",
-      receiptId: "",
-      validFor: "1h",
-      out,
-    });
-    await run(["receipt", "mint"], { from: "", files: out });
+    await register(f, who);
+    await pay(f, who, "2100");
     await run(["agent", "stake"], { from: f.index(who), amount: "2100" }); // the bond plus room for one slash
     await run(["market", "list-service"], {
       from: f.index(who),
@@ -360,19 +351,7 @@ describe("marketplace and workflow tasks", function () {
   }
 
   async function fundClient(units: string): Promise<void> {
-    const out = path.join(dir, `client-${units}.json`);
-    await run(["receipt", "sign"], {
-      from: f.index(f.attestor),
-      provider: f.client.address,
-      client: f.client.address,
-      units,
-      work: "w",
-      result: "r",
-      receiptId: "",
-      validFor: "1h",
-      out,
-    });
-    await run(["receipt", "mint"], { from: "", files: out });
+    await pay(f, f.client, units);
   }
 
   const post = () =>
