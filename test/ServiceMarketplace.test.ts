@@ -17,6 +17,7 @@ import {
   registration,
   type Signer,
 } from "./helpers/agents.js";
+import { FIELD_MODULUS } from "../circuits/lib/field.js";
 import { deployProtocol } from "./helpers/fixture.js";
 import {
   attestReceipt,
@@ -511,6 +512,7 @@ describe("ServiceMarketplace", function () {
           await f.registry.getAddress(),
           await f.humanOverride.getAddress(),
           await f.constitution.getAddress(),
+          await f.inferenceVerifier.getAddress(),
           PROTOCOL_FEE_BPS,
           CHALLENGE_WINDOW,
           TIMEOUT_SLASH_BPS,
@@ -532,6 +534,7 @@ describe("ServiceMarketplace", function () {
         [2, "registry"],
         [3, "humanOverride"],
         [4, "constitution"],
+        [5, "inferenceVerifier"],
       ] as const) {
         it(`reverts MarketplaceZeroAddress when ${name} is the zero address`, async function () {
           const { f, args } = await deployArgs();
@@ -545,11 +548,11 @@ describe("ServiceMarketplace", function () {
       }
 
       for (const [index, name, value, label] of [
-        [5, "protocolFeeBps", MAX_FEE_BPS + 1n, "above its maximum"],
-        [6, "challengeWindow", MAX_CHALLENGE_WINDOW + 1n, "above its maximum"],
-        [6, "challengeWindow", MIN_CHALLENGE_WINDOW - 1n, "below its minimum (1 hour)"],
-        [6, "challengeWindow", 0n, "zero"],
-        [7, "timeoutSlashBps", MAX_TIMEOUT_SLASH_BPS + 1n, "above its maximum"],
+        [6, "protocolFeeBps", MAX_FEE_BPS + 1n, "above its maximum"],
+        [7, "challengeWindow", MAX_CHALLENGE_WINDOW + 1n, "above its maximum"],
+        [7, "challengeWindow", MIN_CHALLENGE_WINDOW - 1n, "below its minimum (1 hour)"],
+        [7, "challengeWindow", 0n, "zero"],
+        [8, "timeoutSlashBps", MAX_TIMEOUT_SLASH_BPS + 1n, "above its maximum"],
       ] as const) {
         it(`reverts MarketplaceInvalidParameter when ${name} is ${label}`, async function () {
           const { f, args } = await deployArgs();
@@ -564,7 +567,7 @@ describe("ServiceMarketplace", function () {
       it("accepts a challenge window of exactly MIN_CHALLENGE_WINDOW", async function () {
         const { args } = await deployArgs();
         const ok = [...args];
-        ok[6] = MIN_CHALLENGE_WINDOW;
+        ok[7] = MIN_CHALLENGE_WINDOW;
         const marketplace = await ethers.deployContract("ServiceMarketplace", ok);
         expect(await marketplace.challengeWindow()).to.equal(MIN_CHALLENGE_WINDOW);
       });
@@ -1893,23 +1896,52 @@ describe("ServiceMarketplace", function () {
       }
     });
 
-    for (const [name, level] of [
-      ["Full", VERIFICATION.Full],
-      ["Zk", VERIFICATION.Zk],
-    ] as const) {
-      it(`reverts MarketplaceVerificationUnsupported for ${name} verification`, async function () {
-        const f = await loadMarket();
-        const request = workloadRequest(await now(), { verification: level });
+    it("reverts MarketplaceVerificationUnsupported for Full verification", async function () {
+      const f = await loadMarket();
+      const request = workloadRequest(await now(), { verification: VERIFICATION.Full });
+      await expect(f.marketplace.connect(f.client).postWorkload(request))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceVerificationUnsupported")
+        .withArgs(VERIFICATION.Full);
+      const deadline = (await now()) + HOUR;
+      const { v, r, s } = await signPermit(f.token, f.permitClient, f.market, ESCROW, deadline);
+      await expect(f.marketplace.connect(f.permitClient).postWorkloadWithPermit(request, deadline, v, r, s))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceVerificationUnsupported")
+        .withArgs(VERIFICATION.Full);
+    });
+
+    it('reverts MarketplaceInvalidRequest("modelHash") for Zk verification without a model commitment in the field', async function () {
+      const f = await loadMarket();
+      // MODEL_HASH (a keccak hash) is above the field; 0 is no commitment
+      expect(BigInt(MODEL_HASH) >= FIELD_MODULUS).to.be.true;
+      for (const modelHash of [MODEL_HASH, ZeroHash, toBeHex(FIELD_MODULUS, 32)]) {
+        const request = workloadRequest(await now(), { verification: VERIFICATION.Zk, modelHash });
         await expect(f.marketplace.connect(f.client).postWorkload(request))
-          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceVerificationUnsupported")
-          .withArgs(level);
+          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidRequest")
+          .withArgs("modelHash");
         const deadline = (await now()) + HOUR;
         const { v, r, s } = await signPermit(f.token, f.permitClient, f.market, ESCROW, deadline);
         await expect(f.marketplace.connect(f.permitClient).postWorkloadWithPermit(request, deadline, v, r, s))
-          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceVerificationUnsupported")
-          .withArgs(level);
-      });
-    }
+          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidRequest")
+          .withArgs("modelHash");
+      }
+    });
+
+    it("accepts Zk verification with a model commitment in the field; its result then needs a proof (MarketplaceProofRequired)", async function () {
+      const f = await loadMarket();
+      const modelHash = toBeHex(FIELD_MODULUS - 1n, 32);
+      const request = workloadRequest(await now(), { verification: VERIFICATION.Zk, modelHash });
+      await expect(f.marketplace.connect(f.client).postWorkload(request)).to.emit(f.marketplace, "WorkloadPosted");
+      const w = await f.marketplace.getWorkload(WORKLOAD_ID);
+      expect(w.verification).to.equal(VERIFICATION.Zk);
+      expect(w.modelHash).to.equal(modelHash);
+      await send(f.marketplace.connect(f.agent).updateService(SERVICE_A, offer(SERVICE_A, { modelHash })));
+      await send(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL));
+      await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n));
+      const signature = await signResult(f.agent, f.marketplace, WORKLOAD_ID, 0n, RESULT);
+      await expect(f.marketplace.connect(f.agent).submitResult(WORKLOAD_ID, RESULT, signature))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceProofRequired")
+        .withArgs(WORKLOAD_ID);
+    });
 
     it("postWorkloadWithPermit validates the request first (MarketplaceInvalidRequest)", async function () {
       const f = await loadMarket();

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { id, MaxUint256, ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
+import { FIELD_MODULUS, fieldToBytes32 } from "../circuits/lib/field.js";
 import { toWorkflowSpec } from "../scripts/lib/workflow-spec.js";
 import type { IWorkflows } from "../typechain-types/index.js";
 import { AITBC, MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "./helpers/agents.js";
@@ -46,6 +47,8 @@ const MAX_TIME = 3_600n;
 const INPUTS = id("inputs: iris.csv");
 const RESULT = id("result: predictions.csv");
 const REASON = id("provider unreachable");
+/** Inputs a Full or Zk execution can take: a field element (INPUTS, a keccak hash, is above the field). */
+const FIELD_INPUTS = fieldToBytes32(BigInt(INPUTS) % FIELD_MODULUS);
 const UNKNOWN = 99n;
 /** For calls that must land in a block of a chosen timestamp (no gas estimation at another time). */
 const GAS = { gasLimit: 3_000_000n };
@@ -83,6 +86,13 @@ const DIAMOND = toWorkflowSpec(
   },
   "diamond",
 );
+
+/** DIAMOND at the Zk level, its two inference steps on field-element models (what requiresProof needs). */
+const PROOF_MODEL_DIAMOND: IWorkflows.WorkflowSpecStruct = {
+  ...DIAMOND,
+  verification: VERIFICATION.Zk,
+  steps: DIAMOND.steps.map((s, i) => (i === 1 || i === 2 ? { ...s, model: fieldToBytes32(BigInt(i)) } : s)),
+};
 
 const PUBLIC_LISTING: IWorkflows.ListingInputStruct = {
   title: "Iris classifier",
@@ -262,6 +272,8 @@ describe("Workflows", function () {
         await f.registry.getAddress(),
         await f.humanOverride.getAddress(),
         await f.constitution.getAddress(),
+        await f.workflowVerifier.getAddress(),
+        await f.inferenceVerifier.getAddress(),
       ];
       for (let i = 0; i < args.length; ++i) {
         const bad = [...args];
@@ -310,7 +322,12 @@ describe("Workflows", function () {
         { ...DIAMOND, steps: [{ ...first, maxRetries: 9n }, ...DIAMOND.steps.slice(1)] },
         { ...DIAMOND, steps: [{ ...first, retryBackoff: 9n }, ...DIAMOND.steps.slice(1)] },
         { ...DIAMOND, steps: [{ ...first, stepType: 1n }, ...DIAMOND.steps.slice(1)] },
-        { ...DIAMOND, steps: [{ ...first, requiresProof: true }, ...DIAMOND.steps.slice(1)] },
+        // requiresProof (a Zk workflow's Inference step with a field-element model), alone and with the model
+        PROOF_MODEL_DIAMOND,
+        {
+          ...PROOF_MODEL_DIAMOND,
+          steps: PROOF_MODEL_DIAMOND.steps.map((s, i) => (i === 1 ? { ...s, requiresProof: true } : s)),
+        },
       ];
       const hashes = new Set([specHash(DIAMOND)]);
       let workflowId = 1n;
@@ -322,26 +339,42 @@ describe("Workflows", function () {
         hashes.add(wf.specHash);
       }
       expect(hashes.size).to.equal(variants.length + 1);
-      expect((await f.workflows.getWorkflow(workflowId)).proofMask).to.equal(mask(0));
+      expect((await f.workflows.getWorkflow(workflowId)).proofMask).to.equal(mask(1));
     });
 
-    it("stores the proof mask of requiresProof steps, and refuses to execute them (WorkflowsVerificationUnsupported Zk)", async function () {
+    it("stores the proof mask of a Zk workflow's requiresProof steps; executing it needs field inputs and proofs (WorkflowsNotFieldElement, WorkflowsProofRequired)", async function () {
       const f = await loadBase();
-      const steps = DIAMOND.steps.map((s, i) => (i === 1 || i === 3 ? { ...s, requiresProof: true } : s));
-      const spec = { ...DIAMOND, steps };
+      const steps = PROOF_MODEL_DIAMOND.steps.map((s, i) => (i === 1 || i === 2 ? { ...s, requiresProof: true } : s));
+      const spec = { ...PROOF_MODEL_DIAMOND, steps };
       await expect(f.workflows.connect(f.owner).defineWorkflow(spec))
         .to.emit(f.workflows, "WorkflowDefined")
         .withArgs(2n, f.owner.address, specHash(spec), "iris-diamond", 4n);
       const wf = await f.workflows.getWorkflow(2n);
-      expect(wf.proofMask).to.equal(mask(1, 3));
-      expect(wf.verification).to.equal(VERIFICATION.Basic);
+      expect(wf.proofMask).to.equal(mask(1, 2));
+      expect(wf.verification).to.equal(VERIFICATION.Zk);
+      // INPUTS (a keccak hash) is not a field element: the workflow circuit could not take it
       await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, BUDGET, 0n)))
-        .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
-        .withArgs(VERIFICATION.Zk);
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotFieldElement")
+        .withArgs("inputsHash", INPUTS);
       await f.workflows.connect(f.owner).createListing(2n, PUBLIC_LISTING);
       await expect(f.workflows.connect(f.client).requestExecution(executionRequest(2n, INPUTS, BUDGET, 1n)))
-        .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
-        .withArgs(VERIFICATION.Zk);
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotFieldElement")
+        .withArgs("inputsHash", INPUTS);
+      await f.workflows.connect(f.client).requestExecution(executionRequest(2n, FIELD_INPUTS, BUDGET, 1n));
+      await f.workflows.connect(f.keeper).claimExecution(1n);
+      await expect(f.workflows.connect(f.keeper).recordSteps(1n, await sign(f, 1n, [[0, f.p1, 1n]])))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsProofRequired")
+        .withArgs(1n);
+    });
+
+    it('reverts WorkflowsInvalidSpec("requiresProof") for requiresProof on a Basic or Full workflow', async function () {
+      const f = await loadBase();
+      for (const verification of [VERIFICATION.Basic, VERIFICATION.Full]) {
+        const steps = PROOF_MODEL_DIAMOND.steps.map((s, i) => (i === 1 ? { ...s, requiresProof: true } : s));
+        await expect(f.workflows.connect(f.owner).defineWorkflow({ ...PROOF_MODEL_DIAMOND, steps, verification }))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
+          .withArgs("requiresProof");
+      }
     });
 
     it("records each step's dependency mask (dependenciesOf), merging duplicates", async function () {
@@ -381,18 +414,27 @@ describe("Workflows", function () {
       }
     });
 
-    it("defines a MAX_STEPS (256) workflow, the last step using bit 255", async function () {
+    it("defines a MAX_STEPS (256) workflow, the last step depending on steps 0, 128 and 254", async function () {
       const f = await loadBase();
       const spec = chainSpec(MAX_STEPS, { name: "max" });
-      spec.steps = spec.steps.map((s, i) =>
-        i === MAX_STEPS - 1 ? stepSpec([0, 128, 254], { requiresProof: true, model: ZeroHash }) : s,
-      );
+      spec.steps = spec.steps.map((s, i) => (i === MAX_STEPS - 1 ? stepSpec([0, 128, 254]) : s));
+      // requiresProof is for Zk workflows, which have at most 64 steps: a proof mask never reaches bit 255
+      const proven = {
+        ...spec,
+        steps: spec.steps.map((s, i) => (i === MAX_STEPS - 1 ? { ...s, requiresProof: true, model: ZeroHash } : s)),
+      };
+      await expect(f.workflows.connect(f.owner).defineWorkflow(proven))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
+        .withArgs("requiresProof");
+      await expect(f.workflows.connect(f.owner).defineWorkflow({ ...proven, verification: VERIFICATION.Zk }))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsTooManySteps")
+        .withArgs(256n, 64n);
       await expect(f.workflows.connect(f.owner).defineWorkflow(spec))
         .to.emit(f.workflows, "WorkflowDefined")
         .withArgs(2n, f.owner.address, specHash(spec), "max", 256n);
       const wf = await f.workflows.getWorkflow(2n);
       expect(wf.stepCount).to.equal(256n);
-      expect(wf.proofMask).to.equal(1n << 255n);
+      expect(wf.proofMask).to.equal(0n);
       expect(await f.workflows.dependenciesOf(2n, 1n)).to.equal(mask(0));
       expect(await f.workflows.dependenciesOf(2n, 255n)).to.equal(mask(0, 128, 254));
     });
@@ -546,16 +588,29 @@ describe("Workflows", function () {
       }
     });
 
-    it("reverts WorkflowsVerificationUnsupported for Full and Zk workflows", async function () {
+    it("accepts Full and Zk workflows' requests only with inputs in the field (WorkflowsNotFieldElement); they then need proofs (WorkflowsProofRequired)", async function () {
       const f = await loadBase();
       await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Full });
       await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Zk });
-      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, BUDGET, 0n)))
-        .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
-        .withArgs(VERIFICATION.Full);
-      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(3n, INPUTS, BUDGET, 0n)))
-        .to.be.revertedWithCustomError(f.workflows, "WorkflowsVerificationUnsupported")
-        .withArgs(VERIFICATION.Zk);
+      for (const workflowId of [2n, 3n]) {
+        await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(workflowId, INPUTS, BUDGET, 0n)))
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotFieldElement")
+          .withArgs("inputsHash", INPUTS);
+      }
+      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(2n, FIELD_INPUTS, BUDGET, 0n)))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(1n, 2n, f.owner.address, FIELD_INPUTS, BUDGET, 0n, 0n, ZeroAddress);
+      await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(3n, FIELD_INPUTS, BUDGET, 0n)))
+        .to.emit(f.workflows, "ExecutionRequested")
+        .withArgs(2n, 3n, f.owner.address, FIELD_INPUTS, BUDGET, 0n, 0n, ZeroAddress);
+      for (const executionId of [1n, 2n]) {
+        await f.workflows.connect(f.keeper).claimExecution(executionId);
+        await expect(
+          f.workflows.connect(f.keeper).recordSteps(executionId, await sign(f, executionId, [[0, f.p1, 1n]])),
+        )
+          .to.be.revertedWithCustomError(f.workflows, "WorkflowsProofRequired")
+          .withArgs(executionId);
+      }
     });
 
     it("reverts WorkflowsNotWorkflowOwner when a non-owner executes without a listing", async function () {

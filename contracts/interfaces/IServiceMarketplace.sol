@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Groth16Proof} from "./IZkVerifiers.sol";
+
 /// @title IServiceMarketplace
 /// @notice Where agents earn: provider agents list GPU services (seed 000's ServiceOffer), clients post workloads
 /// with escrow, providers bid, the client (or the clock) awards, the assigned provider submits a signed result,
@@ -10,11 +12,13 @@ pragma solidity ^0.8.28;
 /// @dev Every deadline (execution, challenge window) that falls within a day after the end of an emergency stop
 /// moves to the end of that day (SafetyGuarded.GRACE_AFTER_RESUME): nobody can act while stopped.
 /// Settlement does not mint by itself: a client and a provider that collude could otherwise mint
-/// units × rewardRate for a workload priced at 1 wei. The attestor (basic level) or a proof (zk, later) vouches
-/// for the work before supply is created.
+/// units × rewardRate for a workload priced at 1 wei. An attestor vouches for the work before supply is created
+/// (by signing the receipt, or by publishing it in a receipt tree that ReceiptMinter mints from with a proof).
 interface IServiceMarketplace {
-    /// @notice Seed 003's verification levels. This module accepts Basic (the provider's EIP-712 signature over
-    /// the result); Full and Zk need proofs, which the zero-knowledge layer adds.
+    /// @notice Seed 003's verification levels. Basic: the provider's EIP-712 signature over the result. Zk: also an
+    /// inference proof ({submitProvenResult}) that the result is model(input) for the workload's `modelHash` (a
+    /// Poseidon commitment to the weights). Full (a workflow transcript proof) has no meaning for a single
+    /// workload and is refused.
     enum VerificationLevel {
         Basic,
         Full,
@@ -115,6 +119,9 @@ interface IServiceMarketplace {
     error MarketplaceCapacityExceeded(bytes32 serviceId, uint256 units, uint256 available);
     error MarketplaceInvalidRequest(string field);
     error MarketplaceVerificationUnsupported(VerificationLevel level);
+    error MarketplaceProofRequired(uint256 workloadId);
+    error MarketplaceNotProven(uint256 workloadId);
+    error MarketplaceInvalidProof(uint256 workloadId);
     error MarketplaceUnknownWorkload(uint256 workloadId);
     error MarketplaceWrongStatus(uint256 workloadId, WorkloadStatus status);
     error MarketplaceNotClient(uint256 workloadId, address caller);
@@ -156,6 +163,7 @@ interface IServiceMarketplace {
         bool automatic
     );
     event ResultSubmitted(uint256 indexed workloadId, uint256 indexed providerId, bytes32 resultHash);
+    event ResultProven(uint256 indexed workloadId, uint256 inputHash, uint256 outputHash);
     event WorkloadSettled(
         uint256 indexed workloadId,
         uint256 indexed providerId,
@@ -233,6 +241,18 @@ interface IServiceMarketplace {
     /// @notice Records the result of an awarded workload; anyone may submit it, `signature` is the assigned
     /// provider agent's EIP-712 signature over WorkResult(workloadId, round, resultHash).
     function submitResult(uint256 workloadId, bytes32 resultHash, bytes calldata signature) external;
+
+    /// @notice {submitResult} for a Zk workload, with an inference proof: `resultHash` is the proof's leaf
+    /// Poseidon(inputHash, outputHash) and the proof's model is the workload's `modelHash`. `inputHash` is
+    /// announced in {ResultProven}: a client whose input it is not rejects within the challenge window.
+    function submitProvenResult(
+        uint256 workloadId,
+        bytes32 resultHash,
+        bytes calldata signature,
+        uint256 inputHash,
+        uint256 outputHash,
+        Groth16Proof calldata proof
+    ) external;
 
     /// @notice The client accepts a submitted result: settles at once.
     function accept(uint256 workloadId) external;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Groth16Proof} from "./IZkVerifiers.sol";
+
 /// @title IWorkflows
 /// @notice Seed 003's multi-step AI workflows on chain: definitions (a DAG of steps, content-addressed), executions
 /// with budget escrow driven by a keeper agent, per-step records signed by the providers that ran them, an
@@ -14,8 +16,10 @@ interface IWorkflows {
         DataProcessing
     }
 
-    /// @notice Seed 003's verification levels. Basic: the keeper's records, each signed by its provider. Full and
-    /// Zk add proofs, which the zero-knowledge layer brings; until then they cannot be executed.
+    /// @notice Seed 003's verification levels. Basic: the keeper's records, each signed by its provider. Full: the
+    /// records are transcript leaves and arrive with workflow proofs ({recordProvenSteps}) that show every step's
+    /// input is bound to exactly its dependencies' outputs (the client's inputs for a root) and that the last
+    /// step's output is the result. Zk: as Full, plus an inference proof for every `requiresProof` step.
     enum VerificationLevel {
         Basic,
         Full,
@@ -30,9 +34,11 @@ interface IWorkflows {
         Failed
     }
 
-    /// @notice Seed 003's AgentStep. The chain enforces `dependsOn`, and refuses to execute workflows with
-    /// `requiresProof` steps until the zero-knowledge layer verifies those proofs; the other fields are the
-    /// content-addressed part keepers rebuild the step from (mappings are free text, e.g. JSON).
+    /// @notice Seed 003's AgentStep. The chain enforces `dependsOn`; at the Full and Zk levels the list must be
+    /// strictly ascending, below the step's own index, at most {MAX_PROVEN_DEPS} long, and the workflow at most
+    /// {MAX_PROVEN_STEPS} steps (the workflow circuit's bounds). `requiresProof` is for Inference steps of Zk
+    /// workflows: `model` is then the Poseidon commitment to the model's weights that the inference proof opens.
+    /// The other fields are the content-addressed part keepers rebuild the step from (mappings are free text).
     struct StepSpec {
         StepType stepType;
         bytes32 model;
@@ -65,7 +71,9 @@ interface IWorkflows {
         uint256 proofMask;
     }
 
-    /// @notice One step's record, signed by its provider (EIP-712 StepResult).
+    /// @notice One step's record, signed by its provider (EIP-712 StepResult). At the Full and Zk levels the record
+    /// commits to the step through its transcript leaf: `inputHash` is zero and `outputHash` is
+    /// Poseidon(input hash, output hash), a field element; the workflow proof opens it.
     struct StepRecord {
         uint16 step;
         address provider;
@@ -110,6 +118,24 @@ interface IWorkflows {
         uint128 listingFee;
         bool rated;
         address keeper;
+        bytes32 outputsRoot;
+    }
+
+    /// @notice A workflow chunk proof (circuits/src/workflow.circom) with the two public values the chain does not
+    /// hold yet: the commitment to all the execution's output hashes, and the result (the last step's output).
+    /// Every chunk of an execution must carry the same two.
+    struct TranscriptProof {
+        bytes32 outputsRoot;
+        bytes32 resultHash;
+        Groth16Proof proof;
+    }
+
+    /// @notice An inference proof (circuits/src/inference.circom) for a `requiresProof` step: the step's model and
+    /// recorded leaf are taken from the chain; `inputHash` and `outputHash` are what the leaf commits to.
+    struct InferenceProof {
+        uint256 inputHash;
+        uint256 outputHash;
+        Groth16Proof proof;
     }
 
     /// @notice Seed 003's AgentMarketplace listing.
@@ -169,6 +195,15 @@ interface IWorkflows {
     error WorkflowsNothingToClaim(address account);
     error WorkflowsListingFeeAboveMax(uint256 listingId, uint256 fee, uint256 maxListingFee);
     error WorkflowsNoSubscription(uint256 listingId);
+    error WorkflowsProofRequired(uint256 executionId);
+    error WorkflowsNotProven(uint256 executionId);
+    error WorkflowsInvalidChunk(uint256 executionId, uint256 start, uint256 records);
+    error WorkflowsNotFieldElement(string field, bytes32 value);
+    error WorkflowsTranscriptMismatch(uint256 executionId);
+    error WorkflowsInvalidTranscriptProof(uint256 executionId, uint256 start);
+    error WorkflowsInferenceProofCount(uint256 executionId, uint256 expected, uint256 given);
+    error WorkflowsInvalidInferenceProof(uint256 executionId, uint256 step);
+    error WorkflowsResultMismatch(uint256 executionId, bytes32 proven, bytes32 given);
 
     event WorkflowDefined(
         uint256 indexed workflowId,
@@ -210,6 +245,7 @@ interface IWorkflows {
     event AccessSet(uint256 indexed listingId, address indexed user, bool authorized);
     event Subscribed(uint256 indexed listingId, address indexed user, uint64 until, uint256 price);
     event ExecutionRated(uint256 indexed executionId, uint256 indexed listingId, uint8 rating);
+    event TranscriptChunkProven(uint256 indexed executionId, uint256 start, uint256 steps, bytes32 outputsRoot);
 
     // ---------------------------------------------------------------- definitions
 
@@ -230,11 +266,24 @@ interface IWorkflows {
 
     /// @notice The keeper records a batch of step results, each signed by its provider; a step's dependencies
     /// must be recorded first (earlier in the batch counts). Each step's cost is credited to its provider.
-    /// Nothing can be recorded once the execution's max time has passed.
+    /// Nothing can be recorded once the execution's max time has passed. Basic level only (see
+    /// {recordProvenSteps}).
     function recordSteps(uint256 executionId, StepRecord[] calldata records) external;
 
+    /// @notice The keeper of a Full or Zk execution records one chunk of step records (steps start ..
+    /// start + {PROVEN_CHUNK} - 1, in order; fewer for the last chunk) with its workflow proof, and for a Zk
+    /// execution one inference proof per `requiresProof` step of the chunk, in step order. Same checks and
+    /// payments as {recordSteps}; the first chunk fixes the transcript's outputs root and result.
+    function recordProvenSteps(
+        uint256 executionId,
+        StepRecord[] calldata records,
+        TranscriptProof calldata transcript,
+        InferenceProof[] calldata inferences
+    ) external;
+
     /// @notice The keeper completes an execution whose every step is recorded: the unspent budget goes back to
-    /// the client and the listing's price to the workflow's owner.
+    /// the client and the listing's price to the workflow's owner. A proven execution's result must be the
+    /// proven one.
     function completeExecution(uint256 executionId, bytes32 resultHash) external;
 
     /// @notice The keeper gives up: the execution fails and the unspent budget goes back to the client.
@@ -308,4 +357,14 @@ interface IWorkflows {
     ) external view returns (bytes32);
 
     function MAX_STEPS() external view returns (uint256);
+
+    /// @notice The workflow circuit's bounds for Full and Zk workflows.
+    function MAX_PROVEN_STEPS() external view returns (uint256);
+
+    function MAX_PROVEN_DEPS() external view returns (uint256);
+
+    function PROVEN_CHUNK() external view returns (uint256);
+
+    /// @notice The packed dependency words of a proven workflow's chunk `chunk` (the workflow circuit's `deps`).
+    function provenDependencies(uint256 workflowId, uint256 chunk) external view returns (uint256[4] memory);
 }

@@ -15,6 +15,7 @@ import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {IServiceMarketplace} from "../interfaces/IServiceMarketplace.sol";
+import {Groth16Proof, IInferenceVerifier, SNARK_SCALAR_FIELD} from "../interfaces/IZkVerifiers.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 
@@ -63,6 +64,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     IERC20 private immutable _token;
     IAgentRegistry private immutable _registry;
+    IInferenceVerifier private immutable _inferenceVerifier;
 
     uint256 private _protocolFeeBps;
     uint256 private _challengeWindow;
@@ -80,6 +82,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         IAgentRegistry registry_,
         IHumanOverride humanOverride_,
         IAgentConstitution constitution_,
+        IInferenceVerifier inferenceVerifier_,
         uint256 protocolFeeBps_,
         uint256 challengeWindow_,
         uint256 timeoutSlashBps_
@@ -89,10 +92,12 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
             address(token_) == address(0) ||
             address(registry_) == address(0) ||
             address(humanOverride_) == address(0) ||
-            address(constitution_) == address(0)
+            address(constitution_) == address(0) ||
+            address(inferenceVerifier_) == address(0)
         ) revert MarketplaceZeroAddress();
         _token = token_;
         _registry = registry_;
+        _inferenceVerifier = inferenceVerifier_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setParameters(protocolFeeBps_, challengeWindow_, timeoutSlashBps_);
     }
@@ -258,6 +263,37 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     function submitResult(uint256 workloadId, bytes32 resultHash, bytes calldata signature) external whenNotStopped {
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
+        if (w.verification != VerificationLevel.Basic) revert MarketplaceProofRequired(workloadId);
+        _submit(workloadId, w, resultHash, signature, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function submitProvenResult(
+        uint256 workloadId,
+        bytes32 resultHash,
+        bytes calldata signature,
+        uint256 inputHash,
+        uint256 outputHash,
+        Groth16Proof calldata proof
+    ) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        if (w.verification != VerificationLevel.Zk) revert MarketplaceNotProven(workloadId);
+        uint256[4] memory signals = [uint256(w.modelHash), inputHash, outputHash, uint256(resultHash)];
+        if (!_inferenceVerifier.verifyProof(proof.a, proof.b, proof.c, signals)) {
+            revert MarketplaceInvalidProof(workloadId);
+        }
+        emit ResultProven(workloadId, inputHash, outputHash);
+        _submit(workloadId, w, resultHash, signature, gasStart);
+    }
+
+    function _submit(
+        uint256 workloadId,
+        Workload storage w,
+        bytes32 resultHash,
+        bytes calldata signature,
+        uint256 gasStart
+    ) private {
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
         uint64 deadline = _graced(w.executionDeadline);
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(workloadId, deadline);
@@ -438,9 +474,11 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
             request.executionDeadline <= request.bidDeadline ||
             request.executionDeadline - request.bidDeadline > MAX_PERIOD
         ) revert MarketplaceInvalidRequest("executionDeadline");
-        if (request.verification != VerificationLevel.Basic) {
-            revert MarketplaceVerificationUnsupported(request.verification);
-        }
+        if (request.verification == VerificationLevel.Full) revert MarketplaceVerificationUnsupported(request.verification);
+        if (
+            request.verification == VerificationLevel.Zk &&
+            (request.modelHash == 0 || uint256(request.modelHash) >= SNARK_SCALAR_FIELD)
+        ) revert MarketplaceInvalidRequest("modelHash");
         escrow = request.units * request.maxPricePerUnit; // < 2^224: both factors bounded above
     }
 

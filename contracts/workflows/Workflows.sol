@@ -11,6 +11,7 @@ import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {IWorkflows} from "../interfaces/IWorkflows.sol";
+import {Groth16Proof, IInferenceVerifier, IWorkflowVerifier, SNARK_SCALAR_FIELD} from "../interfaces/IZkVerifiers.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 
@@ -34,6 +35,17 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     uint256 public constant MAX_STRING_LENGTH = 1024;
     uint256 public constant MAX_TAGS = 16;
     uint256 public constant MAX_EXECUTION_TIME = 30 days;
+    /// @inheritdoc IWorkflows
+    uint256 public constant MAX_PROVEN_STEPS = 64;
+    /// @inheritdoc IWorkflows
+    uint256 public constant MAX_PROVEN_DEPS = 4;
+    /// @inheritdoc IWorkflows
+    uint256 public constant PROVEN_CHUNK = 32;
+    /// @dev The workflow circuit's dependency packing: per step MAX_PROVEN_DEPS slots of 7 bits (index + 1),
+    /// 9 steps per 252-bit word, 4 words per chunk (circuits/lib/workflow.ts packDeps).
+    uint256 private constant _SLOT_BITS = 7;
+    uint256 private constant _STEPS_PER_WORD = 9;
+    uint256 private constant _DEPS_WORDS = 4;
 
     bytes32 private constant _STEP_TYPEHASH = keccak256(
         "StepResult(uint256 executionId,uint16 step,bytes32 inputHash,bytes32 outputHash,uint256 cost)"
@@ -54,6 +66,8 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
 
     IERC20 private immutable _token;
     IAgentRegistry private immutable _registry;
+    IWorkflowVerifier private immutable _workflowVerifier;
+    IInferenceVerifier private immutable _inferenceVerifier;
 
     uint256 private _workflowCount;
     uint256 private _executionCount;
@@ -61,6 +75,8 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     uint256 private _totalHeld;
     mapping(uint256 workflowId => Workflow workflow) private _workflows;
     mapping(uint256 workflowId => mapping(uint256 step => uint256 mask)) private _dependencies;
+    mapping(uint256 workflowId => mapping(uint256 word => uint256 packed)) private _provenDeps;
+    mapping(uint256 workflowId => mapping(uint256 step => bytes32 model)) private _stepModels;
     mapping(uint256 executionId => Execution execution) private _executions;
     mapping(address account => uint256 amount) private _credits;
     mapping(uint256 listingId => Listing listing) private _listings;
@@ -71,16 +87,22 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         IERC20 token_,
         IAgentRegistry registry_,
         IHumanOverride humanOverride_,
-        IAgentConstitution constitution_
+        IAgentConstitution constitution_,
+        IWorkflowVerifier workflowVerifier_,
+        IInferenceVerifier inferenceVerifier_
     ) EIP712("AITBC Workflows", "1") SafetyGuarded(humanOverride_, constitution_) {
         if (
             address(token_) == address(0) ||
             address(registry_) == address(0) ||
             address(humanOverride_) == address(0) ||
-            address(constitution_) == address(0)
+            address(constitution_) == address(0) ||
+            address(workflowVerifier_) == address(0) ||
+            address(inferenceVerifier_) == address(0)
         ) revert WorkflowsZeroAddress();
         _token = token_;
         _registry = registry_;
+        _workflowVerifier = workflowVerifier_;
+        _inferenceVerifier = inferenceVerifier_;
     }
 
     // ---------------------------------------------------------------- definitions
@@ -98,6 +120,8 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
             revert WorkflowsInvalidSpec("maxExecutionTime");
         }
         if (spec.maxBudget == 0 || spec.maxBudget > type(uint128).max) revert WorkflowsInvalidSpec("maxBudget");
+        bool proven = spec.verification != VerificationLevel.Basic;
+        if (proven && count > MAX_PROVEN_STEPS) revert WorkflowsTooManySteps(count, MAX_PROVEN_STEPS);
 
         workflowId = ++_workflowCount;
         uint256[] memory deps = new uint256[](count);
@@ -113,7 +137,17 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
             }
             deps[i] = mask;
             if (mask != 0) _dependencies[workflowId][i] = mask;
-            if (step.requiresProof) proofMask |= 1 << i;
+            if (proven) _packProvenDependencies(workflowId, i, step.dependsOn);
+            if (step.requiresProof) {
+                if (
+                    spec.verification != VerificationLevel.Zk ||
+                    step.stepType != StepType.Inference ||
+                    step.model == 0 ||
+                    uint256(step.model) >= SNARK_SCALAR_FIELD
+                ) revert WorkflowsInvalidSpec("requiresProof");
+                proofMask |= 1 << i;
+                _stepModels[workflowId][i] = step.model;
+            }
         }
         _requireAcyclic(deps);
 
@@ -140,9 +174,9 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         uint256 workflowId = request.workflowId;
         uint256 budget = request.budget;
         Workflow storage wf = _workflow(workflowId);
-        if (wf.verification != VerificationLevel.Basic) revert WorkflowsVerificationUnsupported(wf.verification);
-        // Steps that require a proof need the zero-knowledge layer; until it lands they cannot run unproven.
-        if (wf.proofMask != 0) revert WorkflowsVerificationUnsupported(VerificationLevel.Zk);
+        if (wf.verification != VerificationLevel.Basic && uint256(request.inputsHash) >= SNARK_SCALAR_FIELD) {
+            revert WorkflowsNotFieldElement("inputsHash", request.inputsHash);
+        }
         if (budget == 0 || budget > wf.maxBudget) revert WorkflowsInvalidBudget(budget, wf.maxBudget);
         uint256 fee = _listingFee(request, wf);
 
@@ -202,6 +236,52 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     function recordSteps(uint256 executionId, StepRecord[] calldata records) external whenNotStopped {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
+        if (_workflows[e.workflowId].verification != VerificationLevel.Basic) revert WorkflowsProofRequired(executionId);
+        _recordBatch(executionId, e, records);
+        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function recordProvenSteps(
+        uint256 executionId,
+        StepRecord[] calldata records,
+        TranscriptProof calldata transcript,
+        InferenceProof[] calldata inferences
+    ) external whenNotStopped {
+        uint256 gasStart = gasleft();
+        Execution storage e = _execution(executionId);
+        Workflow storage wf = _workflows[e.workflowId];
+        if (wf.verification == VerificationLevel.Basic) revert WorkflowsNotProven(executionId);
+        uint256[41] memory signals = _chunkSignals(executionId, e, wf.stepCount, records);
+        _recordBatch(executionId, e, records);
+
+        // The first chunk fixes the transcript (its outputs root and result); the others must prove the same one.
+        if (e.outputsRoot == 0) {
+            _requireField("outputsRoot", transcript.outputsRoot);
+            _requireField("resultHash", transcript.resultHash);
+            if (transcript.outputsRoot == 0) revert WorkflowsNotFieldElement("outputsRoot", 0);
+            e.outputsRoot = transcript.outputsRoot;
+            e.resultHash = transcript.resultHash;
+        } else if (e.outputsRoot != transcript.outputsRoot || e.resultHash != transcript.resultHash) {
+            revert WorkflowsTranscriptMismatch(executionId);
+        }
+        signals[0] = uint256(transcript.outputsRoot);
+        signals[4] = uint256(transcript.resultHash);
+        Groth16Proof calldata p = transcript.proof;
+        if (!_workflowVerifier.verifyProof(p.a, p.b, p.c, signals)) {
+            revert WorkflowsInvalidTranscriptProof(executionId, signals[2]);
+        }
+        if (wf.verification == VerificationLevel.Zk) {
+            _checkInferences(executionId, e.workflowId, wf.proofMask, records, inferences);
+        } else if (inferences.length != 0) {
+            revert WorkflowsInferenceProofCount(executionId, 0, inferences.length);
+        }
+        emit TranscriptChunkProven(executionId, signals[2], records.length, transcript.outputsRoot);
+        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
+    }
+
+    /// @dev Checks the keeper, the clock and every record of a batch; credits providers and extends the receipt.
+    function _recordBatch(uint256 executionId, Execution storage e, StepRecord[] calldata records) private {
         _requireKeeperRunning(executionId, e);
         if (records.length == 0) revert WorkflowsEmptyBatch();
         uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
@@ -229,7 +309,6 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         for (uint256 j = 0; j < batch.providerCount; ++j) {
             _credits[batch.providers[j]] += batch.owed[j];
         }
-        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
 
     /// @inheritdoc IWorkflows
@@ -241,6 +320,9 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         if (e.doneMask != all) revert WorkflowsStepsMissing(executionId, all & ~e.doneMask);
         uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
+        if (_workflows[e.workflowId].verification != VerificationLevel.Basic && resultHash != e.resultHash) {
+            revert WorkflowsResultMismatch(executionId, e.resultHash, resultHash);
+        }
 
         e.status = ExecutionStatus.Completed;
         e.finishedAt = uint64(block.timestamp);
@@ -452,7 +534,93 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         return _hashTypedDataV4(keccak256(abi.encode(_STEP_TYPEHASH, executionId, step, inputHash, outputHash, cost)));
     }
 
+    /// @inheritdoc IWorkflows
+    function provenDependencies(uint256 workflowId, uint256 chunk) external view returns (uint256[4] memory words) {
+        for (uint256 w = 0; w < _DEPS_WORDS; ++w) words[w] = _provenDeps[workflowId][chunk * _DEPS_WORDS + w];
+    }
+
     // ---------------------------------------------------------------- internal
+
+    /// @dev Packs step `step`'s dependencies into the workflow circuit's slots (see _SLOT_BITS), checking the
+    /// proven levels' rules: at most MAX_PROVEN_DEPS, strictly ascending, each an earlier step.
+    function _packProvenDependencies(uint256 workflowId, uint256 step, uint16[] calldata dependsOn) private {
+        uint256 count = dependsOn.length;
+        if (count == 0) return;
+        if (count > MAX_PROVEN_DEPS) revert WorkflowsInvalidSpec("dependsOn");
+        uint256 local = step % PROVEN_CHUNK;
+        uint256 shift = (local % _STEPS_PER_WORD) * MAX_PROVEN_DEPS * _SLOT_BITS;
+        uint256 word;
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 dep = dependsOn[k];
+            if (dep >= step || (k > 0 && dep <= dependsOn[k - 1])) revert WorkflowsInvalidSpec("dependsOn");
+            word |= (dep + 1) << (shift + k * _SLOT_BITS);
+        }
+        _provenDeps[workflowId][(step / PROVEN_CHUNK) * _DEPS_WORDS + local / _STEPS_PER_WORD] |= word;
+    }
+
+    /// @dev The workflow circuit's public signals for a chunk of records, except outputsRoot ([0]) and resultHash
+    /// ([4]). Checks the chunk's shape: steps start .. start + len - 1 in order, start a multiple of PROVEN_CHUNK,
+    /// len = min(PROVEN_CHUNK, stepCount - start); each record a leaf (zero inputHash, outputHash in the field).
+    function _chunkSignals(
+        uint256 executionId,
+        Execution storage e,
+        uint256 stepCount,
+        StepRecord[] calldata records
+    ) private view returns (uint256[41] memory signals) {
+        uint256 len = records.length;
+        uint256 start = len == 0 ? 0 : records[0].step;
+        uint256 left = start < stepCount ? stepCount - start : 0;
+        if (len == 0 || start % PROVEN_CHUNK != 0 || len != (left < PROVEN_CHUNK ? left : PROVEN_CHUNK)) {
+            revert WorkflowsInvalidChunk(executionId, start, len);
+        }
+        signals[1] = uint256(e.inputsHash);
+        signals[2] = start;
+        signals[3] = stepCount;
+        uint256 base = (start / PROVEN_CHUNK) * _DEPS_WORDS;
+        for (uint256 w = 0; w < _DEPS_WORDS; ++w) signals[5 + w] = _provenDeps[e.workflowId][base + w];
+        for (uint256 l = 0; l < len; ++l) {
+            StepRecord calldata r = records[l];
+            if (r.step != start + l) revert WorkflowsInvalidChunk(executionId, start, len);
+            if (r.inputHash != 0) revert WorkflowsNotFieldElement("inputHash", r.inputHash);
+            _requireField("outputHash", r.outputHash);
+            signals[9 + l] = uint256(r.outputHash);
+        }
+    }
+
+    /// @dev One inference proof per `requiresProof` step of the chunk, in order: the step's model and recorded
+    /// leaf are the proof's modelHash and leaf.
+    function _checkInferences(
+        uint256 executionId,
+        uint256 workflowId,
+        uint256 proofMask,
+        StepRecord[] calldata records,
+        InferenceProof[] calldata inferences
+    ) private view {
+        uint256 expected;
+        for (uint256 l = 0; l < records.length; ++l) {
+            if (proofMask & (1 << records[l].step) != 0) ++expected;
+        }
+        if (inferences.length != expected) revert WorkflowsInferenceProofCount(executionId, expected, inferences.length);
+        uint256 j;
+        for (uint256 l = 0; l < records.length; ++l) {
+            uint256 step = records[l].step;
+            if (proofMask & (1 << step) == 0) continue;
+            InferenceProof calldata inf = inferences[j++];
+            uint256[4] memory signals = [
+                uint256(_stepModels[workflowId][step]),
+                inf.inputHash,
+                inf.outputHash,
+                uint256(records[l].outputHash)
+            ];
+            if (!_inferenceVerifier.verifyProof(inf.proof.a, inf.proof.b, inf.proof.c, signals)) {
+                revert WorkflowsInvalidInferenceProof(executionId, step);
+            }
+        }
+    }
+
+    function _requireField(string memory field, bytes32 value) private pure {
+        if (uint256(value) >= SNARK_SCALAR_FIELD) revert WorkflowsNotFieldElement(field, value);
+    }
 
     /// @dev Access and price of a request: without a listing only the owner executes; with one, the caller needs
     /// access, and pays the execution price unless subscribed, at most `maxListingFee`.

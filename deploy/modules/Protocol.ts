@@ -1,20 +1,21 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import CoreModule from "./Core.js";
+import ZkModule from "./Zk.js";
 
 /**
- * The whole protocol: the core (Core.ts) plus the ServiceMarketplace and Workflows, wired to it.
+ * The whole protocol: the core (Core.ts) and the zero-knowledge layer (Zk.ts) plus the ServiceMarketplace and
+ * Workflows, wired to them.
  *
  *   npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name> --parameters params.json
  *
- * Parameters of this module (all optional), besides the core's (under "AITBCCore"):
+ * Parameters of this module (all optional), besides the core's (under "AITBCCore") and Zk.ts's ("AITBCZk"):
  *   protocolFeeBps   uint256  marketplace fee on settled payments, bps   (default: 100 = 1%)
  *   challengeWindow  uint256  seconds a client has to reject a result    (default: 1 day)
  *   timeoutSlashBps  uint256  slash on a failed assignment, bps of its payment (default: 1000 = 10%)
  */
 export default buildModule("AITBCProtocol", (m) => {
-  const core = m.useModule(CoreModule);
-  const { token, registry, constitution, humanOverride } = core;
+  const core = m.useModule(ZkModule);
+  const { token, registry, constitution, humanOverride, workflowVerifier, inferenceVerifier } = core;
   const deployer = m.getAccount(0);
 
   const protocolFeeBps = m.getParameter("protocolFeeBps", 100n);
@@ -27,11 +28,19 @@ export default buildModule("AITBCProtocol", (m) => {
     registry,
     humanOverride,
     constitution,
+    inferenceVerifier,
     protocolFeeBps,
     challengeWindow,
     timeoutSlashBps,
   ]);
-  const workflows = m.contract("Workflows", [token, registry, humanOverride, constitution]);
+  const workflows = m.contract("Workflows", [
+    token,
+    registry,
+    humanOverride,
+    constitution,
+    workflowVerifier,
+    inferenceVerifier,
+  ]);
 
   // Wiring: the marketplace enforces constitutions, pulls escrow, slashes and rates (it does not mint: its
   // compute receipts need an attestor's signature);

@@ -16,7 +16,11 @@ import type {
   AgentRegistry,
   AIToken,
   HumanOverride,
+  InferenceVerifier,
+  ReceiptMinter,
+  ReceiptVerifier,
   ServiceMarketplace,
+  WorkflowVerifier,
   Workflows,
 } from "../../typechain-types/index.js";
 
@@ -27,6 +31,10 @@ export interface Protocol {
   humanOverride: HumanOverride;
   marketplace: ServiceMarketplace;
   workflows: Workflows;
+  receiptMinter: ReceiptMinter;
+  receiptVerifier: ReceiptVerifier;
+  workflowVerifier: WorkflowVerifier;
+  inferenceVerifier: InferenceVerifier;
 }
 
 export type Addresses = Record<keyof Protocol, string>;
@@ -38,6 +46,10 @@ const FUTURE_IDS: Record<keyof Protocol, string> = {
   humanOverride: "AITBCCore#HumanOverride",
   marketplace: "AITBCProtocol#ServiceMarketplace",
   workflows: "AITBCProtocol#Workflows",
+  receiptMinter: "AITBCZk#ReceiptMinter",
+  receiptVerifier: "AITBCZk#ReceiptVerifier",
+  workflowVerifier: "AITBCZk#WorkflowVerifier",
+  inferenceVerifier: "AITBCZk#InferenceVerifier",
 };
 
 const DEPLOYMENTS_DIR = path.join(import.meta.dirname, "../../deploy/deployments");
@@ -67,6 +79,10 @@ export async function protocolAt(
     humanOverride: await ethers.getContractAt("HumanOverride", await at(addresses.humanOverride), signer),
     marketplace: await ethers.getContractAt("ServiceMarketplace", await at(addresses.marketplace), signer),
     workflows: await ethers.getContractAt("Workflows", await at(addresses.workflows), signer),
+    receiptMinter: await ethers.getContractAt("ReceiptMinter", await at(addresses.receiptMinter), signer),
+    receiptVerifier: await ethers.getContractAt("ReceiptVerifier", await at(addresses.receiptVerifier), signer),
+    workflowVerifier: await ethers.getContractAt("WorkflowVerifier", await at(addresses.workflowVerifier), signer),
+    inferenceVerifier: await ethers.getContractAt("InferenceVerifier", await at(addresses.inferenceVerifier), signer),
   };
 }
 
@@ -132,6 +148,7 @@ export function describeError(error: unknown, protocol: Protocol): string {
       protocol.humanOverride.interface,
       protocol.marketplace.interface,
       protocol.workflows.interface,
+      protocol.receiptMinter.interface,
     ];
     for (const iface of interfaces) {
       const parsed = iface.parseError(data);

@@ -262,4 +262,30 @@ export const tasks = [
     .addOption({ name: "execution", description: "Execution id", defaultValue: "" })
     .setAction(() => import("./workflow/show.js"))
     .build(),
+  emptyTask("zk", "Zero-knowledge circuits: build, check, prove, verify").build(),
+  task(["zk", "build"], "Build the circuits whose sources changed (compile, setup, keys, Solidity verifiers)")
+    .addOption({ name: "circuit", description: "Comma-separated circuit names (default: all)", defaultValue: "" })
+    .addOption({
+      name: "ptau",
+      description: "Public ceremony powers-of-tau file (default: a local development file, unsafe for value)",
+      defaultValue: process.env.AITBC_PTAU ?? "",
+    })
+    .addFlag({ name: "force", description: "Rebuild even if nothing changed" })
+    .setAction(() => import("./zk/build.js"))
+    .build(),
+  task(["zk", "check"], "Check that the committed circuit artifacts match the circuit sources")
+    .addOption({ name: "circuit", description: "Comma-separated circuit names (default: all)", defaultValue: "" })
+    .setAction(() => import("./zk/check.js"))
+    .build(),
+  task(["zk", "prove"], "Prove a circuit input file (signal name -> values) and write a proof file")
+    .addOption({ name: "circuit", description: "receipt | workflow | inference", defaultValue: "" })
+    .addOption({ name: "input", description: "Circuit input JSON file", defaultValue: "" })
+    .addOption({ name: "out", description: "Proof file to write", defaultValue: "" })
+    .setAction(() => import("./zk/prove.js"))
+    .build(),
+  task(["zk", "verify"], "Verify a proof file off-chain, and on-chain with --onchain")
+    .addOption({ name: "proof", description: "Proof file (from zk prove)", defaultValue: "" })
+    .addFlag({ name: "onchain", description: "Also call the deployed verifier contract" })
+    .setAction(() => import("./zk/verify.js"))
+    .build(),
 ];

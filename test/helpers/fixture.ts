@@ -53,7 +53,7 @@ export async function deployProtocol(
   const { ethers, ignition } = connection;
   const { signersByRole, core } = await roles(connection, coreParameters);
   const deployed = await ignition.deploy(ProtocolModule, {
-    parameters: { AITBCCore: core, AITBCProtocol: protocolParameters },
+    parameters: { AITBCCore: core, AITBCZk: { attestor: core.attestor }, AITBCProtocol: protocolParameters },
   });
   return { ...(await protocolAt(ethers, deployed)), ...signersByRole };
 }

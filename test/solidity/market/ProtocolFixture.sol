@@ -7,6 +7,9 @@ import {IServiceMarketplace} from "../../../contracts/interfaces/IServiceMarketp
 import {IWorkflows} from "../../../contracts/interfaces/IWorkflows.sol";
 import {ServiceMarketplace} from "../../../contracts/market/ServiceMarketplace.sol";
 import {Workflows} from "../../../contracts/workflows/Workflows.sol";
+import {InferenceVerifier} from "../../../contracts/zk/verifiers/InferenceVerifier.sol";
+import {WorkflowVerifier} from "../../../contracts/zk/verifiers/WorkflowVerifier.sol";
+import {IInferenceVerifier, IWorkflowVerifier} from "../../../contracts/interfaces/IZkVerifiers.sol";
 import {CoreFixture} from "../utils/CoreFixture.sol";
 
 /// @title ProtocolFixture
@@ -24,17 +27,27 @@ abstract contract ProtocolFixture is CoreFixture {
 
     function _deployProtocol() internal {
         _deployCore();
+        IInferenceVerifier inferenceVerifier = IInferenceVerifier(address(new InferenceVerifier()));
+        IWorkflowVerifier workflowVerifier = IWorkflowVerifier(address(new WorkflowVerifier()));
         marketplace = new ServiceMarketplace(
             address(this),
             IERC20(address(token)),
             registry,
             humanOverride,
             constitution,
+            inferenceVerifier,
             FEE_BPS,
             CHALLENGE_WINDOW,
             TIMEOUT_SLASH_BPS
         );
-        workflows = new Workflows(IERC20(address(token)), registry, humanOverride, constitution);
+        workflows = new Workflows(
+            IERC20(address(token)),
+            registry,
+            humanOverride,
+            constitution,
+            workflowVerifier,
+            inferenceVerifier
+        );
 
         // Wiring, as in Protocol.ts.
         constitution.grantRole(constitution.ENFORCER_ROLE(), address(marketplace));

@@ -1,0 +1,159 @@
+/**
+ * Proof generation and verification for the circuits in circuits/circuits.ts, shared by tasks, keepers, tests and
+ * benchmarks. A `Prover` keeps each circuit's wasm and proving key in memory and snarkjs keeps its BN254 curve
+ * (worker threads) alive between proofs: the first proof pays the set-up, the next ones are warm. Call
+ * `close()` when done, or the curve's workers keep the process alive.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as snarkjs from "snarkjs";
+import type { CircuitSignals, Groth16Proof, PublicSignals } from "snarkjs";
+
+import { circuitSpec } from "../circuits.js";
+import { FIELD_MODULUS } from "./field.js";
+
+/** circuits/build: one folder of committed artifacts per circuit. */
+export const BUILD_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "build");
+
+export interface CircuitArtifacts {
+  readonly dir: string;
+  readonly main: string;
+  readonly wasm: string;
+  readonly zkey: string;
+  readonly vkey: string;
+}
+
+export function artifactsOf(name: string): CircuitArtifacts {
+  const dir = path.join(BUILD_DIR, name);
+  return {
+    dir,
+    main: path.join(dir, "main.circom"),
+    wasm: path.join(dir, `${name}.wasm`),
+    zkey: path.join(dir, `${name}.zkey`),
+    vkey: path.join(dir, "verification_key.json"),
+  };
+}
+
+/** A Groth16 proof as the generated Solidity verifiers take it (G2 coordinates already swapped). */
+export interface SolidityProof {
+  readonly a: readonly [bigint, bigint];
+  readonly b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]];
+  readonly c: readonly [bigint, bigint];
+}
+
+export interface ProofResult {
+  readonly proof: Groth16Proof;
+  /** Public signals in the order of the circuit's spec. */
+  readonly publicSignals: readonly bigint[];
+  readonly calldata: SolidityProof;
+  readonly millis: number;
+}
+
+type VerificationKey = Record<string, unknown>;
+
+interface Loaded {
+  readonly wasm: Uint8Array;
+  readonly zkey: Uint8Array;
+  readonly vkey: VerificationKey;
+}
+
+/** Encodes a snarkjs proof for the generated verifiers: `verifyProof(a, b, c, pubSignals)`. */
+export function toSolidityProof(proof: Groth16Proof): SolidityProof {
+  const n = (s: string | undefined): bigint => {
+    if (s === undefined) throw new Error("malformed proof: missing coordinate");
+    return BigInt(s);
+  };
+  const [a0, a1] = proof.pi_a;
+  const [b0, b1] = proof.pi_b;
+  const [c0, c1] = proof.pi_c;
+  if (b0 === undefined || b1 === undefined) throw new Error("malformed proof: pi_b");
+  return {
+    a: [n(a0), n(a1)],
+    b: [
+      [n(b0[1]), n(b0[0])],
+      [n(b1[1]), n(b1[0])],
+    ],
+    c: [n(c0), n(c1)],
+  };
+}
+
+export class Prover {
+  readonly #loaded = new Map<string, Promise<Loaded>>();
+
+  /** Loads a circuit's artifacts into memory (done on first use anyway; call it to keep it off the clock). */
+  async load(name: string): Promise<void> {
+    await this.#artifacts(name);
+  }
+
+  /** Proves `input` (the template's signal names) for circuit `name`. Throws if no valid witness exists. */
+  async prove(name: string, input: CircuitSignals): Promise<ProofResult> {
+    const { wasm, zkey } = await this.#artifacts(name);
+    const started = performance.now();
+    let out: { proof: Groth16Proof; publicSignals: PublicSignals };
+    try {
+      out = await snarkjs.groth16.fullProve(input, wasm, zkey);
+    } catch (error) {
+      throw new Error(`${name}: no valid witness for these inputs (${firstLine(error)})`);
+    }
+    const millis = performance.now() - started;
+    return {
+      proof: out.proof,
+      publicSignals: out.publicSignals.map((s) => BigInt(s)),
+      calldata: toSolidityProof(out.proof),
+      millis,
+    };
+  }
+
+  /** Checks a proof off-chain against the circuit's verification key. Signals at or above the field fail. */
+  async verify(name: string, proof: Groth16Proof, publicSignals: readonly bigint[]): Promise<boolean> {
+    const spec = circuitSpec(name);
+    if (publicSignals.some((s) => s < 0n || s >= FIELD_MODULUS)) return false;
+    const { vkey } = await this.#artifacts(name);
+    if (vkey.nPublic !== undefined && Number(vkey.nPublic) !== publicSignals.length) {
+      throw new Error(`${spec.name}: expected ${String(vkey.nPublic)} public signals, got ${publicSignals.length}`);
+    }
+    return snarkjs.groth16.verify(
+      vkey,
+      publicSignals.map((s) => s.toString()),
+      proof,
+    );
+  }
+
+  /** Releases snarkjs's curve (its worker threads). */
+  async close(): Promise<void> {
+    // ffjavascript keeps the curve in a global (null before the first proof and after terminate).
+    const curve = (globalThis as { curve_bn128?: { terminate: () => Promise<void> } | null }).curve_bn128;
+    if (curve != null) await curve.terminate();
+  }
+
+  #artifacts(name: string): Promise<Loaded> {
+    circuitSpec(name);
+    let loaded = this.#loaded.get(name);
+    if (loaded === undefined) {
+      loaded = loadArtifacts(name);
+      this.#loaded.set(name, loaded);
+      loaded.catch(() => this.#loaded.delete(name));
+    }
+    return loaded;
+  }
+}
+
+async function loadArtifacts(name: string): Promise<Loaded> {
+  const files = artifactsOf(name);
+  try {
+    const [wasm, zkey, vkey] = await Promise.all([
+      readFile(files.wasm),
+      readFile(files.zkey),
+      readFile(files.vkey, "utf8"),
+    ]);
+    return { wasm, zkey, vkey: JSON.parse(vkey) as VerificationKey };
+  } catch (error) {
+    throw new Error(`${name}: circuit artifacts missing in ${files.dir}; run \`npm run zk:build\` (${firstLine(error)})`);
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
+}

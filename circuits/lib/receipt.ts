@@ -1,0 +1,157 @@
+/**
+ * Privacy-preserving compute receipts (circuits/src/receipt.circom): commitments, nullifiers, the attestor's
+ * Poseidon Merkle tree of commitments, and the receipt circuit's input.
+ */
+import { RECEIPT_TREE_DEPTH } from "../circuits.js";
+import { FIELD_MODULUS, fieldElement, poseidonHash, uintBits } from "./field.js";
+
+/** The private receipt behind a commitment. `salt` is the provider's secret: keep it. */
+export interface PrivateReceipt {
+  /** The job, as a field element (see jobFromReceiptId). */
+  readonly job: bigint;
+  readonly provider: bigint;
+  readonly units: bigint;
+  /** Price per unit the client paid, in token wei. */
+  readonly price: bigint;
+  readonly resultHash: bigint;
+  readonly salt: bigint;
+}
+
+/** A marketplace receipt id (bytes32) as the job field element. */
+export function jobFromReceiptId(receiptId: string): bigint {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(receiptId)) throw new Error("receiptId: expected a 0x-prefixed 32-byte hex string");
+  return BigInt(receiptId) % FIELD_MODULUS;
+}
+
+/** Validates every field (range and field bounds) with a message naming it. */
+export function checkReceipt(r: PrivateReceipt): PrivateReceipt {
+  const units = uintBits("units", r.units, 64);
+  if (units === 0n) throw new Error("units: must be at least 1");
+  return {
+    job: fieldElement("job", r.job),
+    provider: uintBits("provider", r.provider, 160),
+    units,
+    price: uintBits("price", r.price, 128),
+    resultHash: fieldElement("resultHash", r.resultHash),
+    salt: fieldElement("salt", r.salt),
+  };
+}
+
+export function receiptCommitment(receipt: PrivateReceipt): bigint {
+  const r = checkReceipt(receipt);
+  return poseidonHash([r.job, r.provider, r.units, r.price, r.resultHash, r.salt]);
+}
+
+export function receiptNullifier(receipt: PrivateReceipt): bigint {
+  const r = checkReceipt(receipt);
+  return poseidonHash([r.job, r.salt]);
+}
+
+export interface MerklePath {
+  readonly pathElements: bigint[];
+  readonly pathIndices: number[];
+}
+
+/** An append-only Poseidon Merkle tree with zero leaves (the attestor's tree of receipt commitments). */
+export class ReceiptTree {
+  readonly depth: number;
+  readonly #levels: bigint[][];
+  readonly #zeros: bigint[];
+
+  constructor(depth = RECEIPT_TREE_DEPTH) {
+    this.depth = depth;
+    this.#zeros = [0n];
+    for (let i = 0; i < depth; i++) {
+      const z = this.#zeros[i] ?? 0n;
+      this.#zeros.push(poseidonHash([z, z]));
+    }
+    this.#levels = Array.from({ length: depth + 1 }, () => []);
+  }
+
+  get size(): number {
+    return this.#levels[0]?.length ?? 0;
+  }
+
+  /** Appends a commitment and returns its index. */
+  insert(commitment: bigint): number {
+    const leaves = this.#level(0);
+    if (leaves.length >= 2 ** this.depth) throw new Error(`receipt tree: full (${leaves.length} leaves)`);
+    if (leaves.includes(commitment)) throw new Error("commitment: already in the tree");
+    let index = leaves.length;
+    leaves.push(fieldElement("commitment", commitment));
+    let node = commitment;
+    for (let level = 0; level < this.depth; level++) {
+      const sibling = this.#node(level, index ^ 1);
+      node = index % 2 === 0 ? poseidonHash([node, sibling]) : poseidonHash([sibling, node]);
+      index = Math.floor(index / 2);
+      const parents = this.#level(level + 1);
+      parents[index] = node;
+    }
+    return leaves.length - 1;
+  }
+
+  get root(): bigint {
+    return this.#node(this.depth, 0);
+  }
+
+  indexOf(commitment: bigint): number {
+    return this.#level(0).indexOf(commitment);
+  }
+
+  path(index: number): MerklePath {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new Error(`index: no leaf ${index}`);
+    const pathElements: bigint[] = [];
+    const pathIndices: number[] = [];
+    let i = index;
+    for (let level = 0; level < this.depth; level++) {
+      pathElements.push(this.#node(level, i ^ 1));
+      pathIndices.push(i % 2);
+      i = Math.floor(i / 2);
+    }
+    return { pathElements, pathIndices };
+  }
+
+  #level(level: number): bigint[] {
+    const nodes = this.#levels[level];
+    if (nodes === undefined) throw new Error(`receipt tree: no level ${level}`);
+    return nodes;
+  }
+
+  #node(level: number, index: number): bigint {
+    return this.#level(level)[index] ?? this.#zeros[level] ?? 0n;
+  }
+}
+
+export interface ReceiptMintStatement {
+  readonly root: bigint;
+  readonly nullifier: bigint;
+  readonly recipient: bigint;
+  readonly rate: bigint;
+  readonly amount: bigint;
+}
+
+/** The receipt circuit's input: the public statement and the private receipt and path. */
+export function receiptProofInput(
+  receipt: PrivateReceipt,
+  tree: ReceiptTree,
+  recipient: bigint,
+  rate: bigint,
+): { statement: ReceiptMintStatement; input: Record<string, bigint | bigint[] | number[]> } {
+  const r = checkReceipt(receipt);
+  const index = tree.indexOf(receiptCommitment(r));
+  if (index < 0) throw new Error("receipt: its commitment is not in the tree");
+  const rateValue = uintBits("rate", rate, 128);
+  if (rateValue === 0n) throw new Error("rate: must be positive");
+  const statement: ReceiptMintStatement = {
+    root: tree.root,
+    nullifier: receiptNullifier(r),
+    recipient: uintBits("recipient", recipient, 160),
+    rate: rateValue,
+    amount: r.units * rateValue,
+  };
+  const { pathElements, pathIndices } = tree.path(index);
+  return {
+    statement,
+    input: { ...statement, ...r, pathElements, pathIndices },
+  };
+}

@@ -1,0 +1,204 @@
+pragma circom 2.1.0;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/poseidon.circom";
+include "lib/hash.circom";
+
+// Verifiable inference of the quantized Iris MLP 4 -> 8 (ReLU) -> 3: the public outputHash commits to
+// model(features) for the model whose weights hash to the public modelHash, and the public leaf binds the
+// step's input and output (a workflow transcript leaf). JS reference, quantization and bounds:
+// circuits/lib/iris.ts (keep the constants below in step with it).
+//
+// All arithmetic is exact integer arithmetic: no rescaling, every intermediate value stays far below the
+// field size. A signed value v enters as the field element v mod p (negative v as p - |v|).
+//
+//   modelHash  = PoseidonMany([4, 8, 3, 10, 8, shift1, shift2, w1 row-major, b1, w2 row-major, b2])  (74 inputs)
+//   inputHash  = Poseidon(features[0..3])
+//   outputHash = Poseidon(predictedClass, scores[0], scores[1], scores[2])
+//   leaf       = Poseidon(inputHash, outputHash)
+
+// `in`, read as a signed integer, lies in [-2^(bits-1), 2^(bits-1)); returns the bits of in + 2^(bits-1).
+// Sound because bits < 253: a field element in + 2^(bits-1) that is a sum of `bits` boolean powers of two is an
+// integer in [0, 2^bits), so `in` cannot wrap around the field (e.g. -1 = p - 1 passes only as -1).
+template SignedRange(bits) {
+    signal input in;
+    signal output out[bits];
+
+    assert(bits < 253);
+    component n2b = Num2Bits(bits);
+    n2b.in <== in + (1 << (bits - 1));
+    for (var i = 0; i < bits; i++) out[i] <== n2b.out[i];
+}
+
+// out = max(in, 0) for `in` in [-2^(bits-1), 2^(bits-1)) (no witness otherwise). With u = in + 2^(bits-1) in
+// [0, 2^bits), the top bit of u is 1 exactly when in >= 0, and it is unique (Num2Bits decomposes u uniquely).
+template ReLU(bits) {
+    signal input in;
+    signal output out;
+
+    component range = SignedRange(bits);
+    range.in <== in;
+    out <== range.out[bits - 1] * in;
+}
+
+template IrisInference() {
+    var INPUTS = 4;
+    var HIDDEN = 8;
+    var CLASSES = 3;
+    var FEATURE_SCALE = 10;
+    var FEATURE_BITS = 8;   // features in [0, 255]
+    var WEIGHT_BITS = 8;    // w1, w2 in [-128, 127]
+    var B1_BITS = 16;       // b1 in [-2^15, 2^15)
+    var B2_BITS = 24;       // b2 in [-2^23, 2^23)
+    var SHIFT_BITS = 5;     // shift1, shift2 in [0, 31]
+    // ReLU inputs: |w1 . x + b1| <= 4 * 128 * 255 + 2^15 < 2^18, so [-2^18, 2^18) always holds for in-range weights.
+    var HIDDEN_BITS = 19;
+    // Scores: |w2 . h + b2| <= 8 * 128 * 2^18 + 2^23 < 2^29, so [-2^29, 2^29) always holds.
+    var SCORE_BITS = 30;
+    assert(CLASSES == 3); // the argmax below is written out for three classes
+
+    // Public inputs (the verifier's order: modelHash, inputHash, outputHash, leaf).
+    signal input modelHash;
+    signal input inputHash;
+    signal input outputHash;
+    signal input leaf;
+
+    // Private inputs.
+    signal input features[INPUTS];          // round(10 * cm)
+    signal input shifts[2];                 // power-of-two scale exponents (committed, not used in arithmetic)
+    signal input w1[HIDDEN][INPUTS];
+    signal input b1[HIDDEN];
+    signal input w2[CLASSES][HIDDEN];
+    signal input b2[CLASSES];
+    signal input scores[CLASSES];
+    signal input predictedClass;
+
+    // --- Range checks on the committed model and the features.
+    component featureBits[INPUTS];
+    for (var i = 0; i < INPUTS; i++) {
+        featureBits[i] = Num2Bits(FEATURE_BITS);
+        featureBits[i].in <== features[i];
+    }
+    component shiftBits[2];
+    for (var s = 0; s < 2; s++) {
+        shiftBits[s] = Num2Bits(SHIFT_BITS);
+        shiftBits[s].in <== shifts[s];
+    }
+    component w1Range[HIDDEN][INPUTS];
+    component b1Range[HIDDEN];
+    for (var j = 0; j < HIDDEN; j++) {
+        for (var i = 0; i < INPUTS; i++) {
+            w1Range[j][i] = SignedRange(WEIGHT_BITS);
+            w1Range[j][i].in <== w1[j][i];
+        }
+        b1Range[j] = SignedRange(B1_BITS);
+        b1Range[j].in <== b1[j];
+    }
+    component w2Range[CLASSES][HIDDEN];
+    component b2Range[CLASSES];
+    for (var k = 0; k < CLASSES; k++) {
+        for (var j = 0; j < HIDDEN; j++) {
+            w2Range[k][j] = SignedRange(WEIGHT_BITS);
+            w2Range[k][j].in <== w2[k][j];
+        }
+        b2Range[k] = SignedRange(B2_BITS);
+        b2Range[k].in <== b2[k];
+    }
+
+    // --- The weights are the committed model.
+    component model = PoseidonMany(7 + HIDDEN * INPUTS + HIDDEN + CLASSES * HIDDEN + CLASSES);
+    model.in[0] <== INPUTS;
+    model.in[1] <== HIDDEN;
+    model.in[2] <== CLASSES;
+    model.in[3] <== FEATURE_SCALE;
+    model.in[4] <== WEIGHT_BITS;
+    model.in[5] <== shifts[0];
+    model.in[6] <== shifts[1];
+    var at = 7;
+    for (var j = 0; j < HIDDEN; j++) {
+        for (var i = 0; i < INPUTS; i++) {
+            model.in[at] <== w1[j][i];
+            at++;
+        }
+    }
+    for (var j = 0; j < HIDDEN; j++) {
+        model.in[at] <== b1[j];
+        at++;
+    }
+    for (var k = 0; k < CLASSES; k++) {
+        for (var j = 0; j < HIDDEN; j++) {
+            model.in[at] <== w2[k][j];
+            at++;
+        }
+    }
+    for (var k = 0; k < CLASSES; k++) {
+        model.in[at] <== b2[k];
+        at++;
+    }
+    modelHash === model.out;
+
+    // --- Hidden layer: hidden[j] = ReLU(w1[j] . features + b1[j]).
+    signal prod1[HIDDEN][INPUTS];
+    component relu[HIDDEN];
+    signal hidden[HIDDEN];
+    for (var j = 0; j < HIDDEN; j++) {
+        var acc = b1[j];
+        for (var i = 0; i < INPUTS; i++) {
+            prod1[j][i] <== w1[j][i] * features[i];
+            acc += prod1[j][i];
+        }
+        relu[j] = ReLU(HIDDEN_BITS);
+        relu[j].in <== acc;
+        hidden[j] <== relu[j].out;
+    }
+
+    // --- Output layer: scores[k] = w2[k] . hidden + b2[k], range-checked so the comparisons below are sound.
+    signal prod2[CLASSES][HIDDEN];
+    component scoreRange[CLASSES];
+    for (var k = 0; k < CLASSES; k++) {
+        var acc = b2[k];
+        for (var j = 0; j < HIDDEN; j++) {
+            prod2[k][j] <== w2[k][j] * hidden[j];
+            acc += prod2[k][j];
+        }
+        scores[k] === acc;
+        scoreRange[k] = SignedRange(SCORE_BITS);
+        scoreRange[k].in <== scores[k];
+    }
+
+    // --- predictedClass = argmax(scores), ties to the lowest index. With u = score + 2^29 in [0, 2^30) (checked
+    // above, as LessThan(30) requires), up[a][b] = 1 iff scores[b] > scores[a], for a < b.
+    var OFFSET = 1 << (SCORE_BITS - 1);
+    component up[CLASSES][CLASSES];
+    for (var a = 0; a < CLASSES; a++) {
+        for (var b = a + 1; b < CLASSES; b++) {
+            up[a][b] = LessThan(SCORE_BITS);
+            up[a][b].in[0] <== scores[a] + OFFSET;
+            up[a][b].in[1] <== scores[b] + OFFSET;
+        }
+    }
+    // Class c wins iff it beats every lower index strictly (up[a][c] = 1) and every higher one weakly (up[c][b] = 0).
+    signal isMax[CLASSES];
+    isMax[0] <== (1 - up[0][1].out) * (1 - up[0][2].out);
+    isMax[1] <== up[0][1].out * (1 - up[1][2].out);
+    isMax[2] <== up[0][2].out * up[1][2].out;
+    // The comparisons are a total preorder, so exactly one class wins; the sum check keeps that explicit.
+    isMax[0] + isMax[1] + isMax[2] === 1;
+    predictedClass === isMax[1] + 2 * isMax[2];
+
+    // --- Input, output and transcript-leaf commitments.
+    component inHash = Poseidon(INPUTS);
+    for (var i = 0; i < INPUTS; i++) inHash.inputs[i] <== features[i];
+    inputHash === inHash.out;
+
+    component outHash = Poseidon(1 + CLASSES);
+    outHash.inputs[0] <== predictedClass;
+    for (var k = 0; k < CLASSES; k++) outHash.inputs[1 + k] <== scores[k];
+    outputHash === outHash.out;
+
+    component leafHash = Poseidon(2);
+    leafHash.inputs[0] <== inputHash;
+    leafHash.inputs[1] <== outputHash;
+    leaf === leafHash.out;
+}

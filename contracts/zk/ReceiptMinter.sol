@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+import {IAIToken} from "../interfaces/IAIToken.sol";
+import {IReceiptMinter} from "../interfaces/IReceiptMinter.sol";
+import {Groth16Proof, IReceiptVerifier, SNARK_SCALAR_FIELD} from "../interfaces/IZkVerifiers.sol";
+
+/// @title ReceiptMinter
+/// @notice See {IReceiptMinter}. AIToken's coordinator role lets it mint through
+/// {IAIToken-mintFromVerifiedReceipt}, keyed by the nullifier (so the token refuses a second mint too).
+contract ReceiptMinter is IReceiptMinter, AccessControl {
+    bytes32 public constant ATTESTOR_ROLE = keccak256("ATTESTOR_ROLE");
+
+    IAIToken public immutable token;
+    IReceiptVerifier public immutable verifier;
+
+    mapping(uint256 root => bool) private _knownRoots;
+    mapping(uint256 nullifier => bool) private _spent;
+
+    constructor(IAIToken token_, IReceiptVerifier verifier_, address admin, address attestor) {
+        if (
+            address(token_) == address(0) ||
+            address(verifier_) == address(0) ||
+            admin == address(0) ||
+            attestor == address(0)
+        ) revert ReceiptMinterZeroAddress();
+        token = token_;
+        verifier = verifier_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(ATTESTOR_ROLE, attestor);
+    }
+
+    /// @inheritdoc IReceiptMinter
+    function publishRoot(uint256 root) external onlyRole(ATTESTOR_ROLE) {
+        if (root == 0 || root >= SNARK_SCALAR_FIELD) revert ReceiptMinterInvalidRoot(root);
+        if (_knownRoots[root]) revert ReceiptMinterRootExists(root);
+        _knownRoots[root] = true;
+        emit RootPublished(root, msg.sender);
+    }
+
+    /// @inheritdoc IReceiptMinter
+    function mint(
+        Groth16Proof calldata proof,
+        uint256 root,
+        uint256 nullifier,
+        address recipient,
+        uint256 amount
+    ) external returns (uint256 minted) {
+        if (!_knownRoots[root]) revert ReceiptMinterUnknownRoot(root);
+        if (nullifier >= SNARK_SCALAR_FIELD) revert ReceiptMinterInvalidField("nullifier", nullifier);
+        if (_spent[nullifier]) revert ReceiptMinterNullifierSpent(nullifier);
+        uint256 rate = token.rewardRate();
+        if (rate == 0) revert ReceiptMinterZeroRate();
+        if (amount == 0 || amount % rate != 0) revert ReceiptMinterInvalidAmount(amount, rate);
+
+        uint256[5] memory signals = [root, nullifier, uint256(uint160(recipient)), rate, amount];
+        if (!verifier.verifyProof(proof.a, proof.b, proof.c, signals)) revert ReceiptMinterInvalidProof();
+
+        _spent[nullifier] = true;
+        minted = token.mintFromVerifiedReceipt(bytes32(nullifier), recipient, amount / rate);
+        emit ProofMinted(nullifier, root, recipient, minted);
+    }
+
+    /// @inheritdoc IReceiptMinter
+    function isKnownRoot(uint256 root) external view returns (bool) {
+        return _knownRoots[root];
+    }
+
+    /// @inheritdoc IReceiptMinter
+    function isSpent(uint256 nullifier) external view returns (bool) {
+        return _spent[nullifier];
+    }
+}
