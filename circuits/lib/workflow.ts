@@ -49,12 +49,16 @@ export function checkProvenDeps(deps: readonly (readonly number[])[]): void {
   });
 }
 
-/** A step's input hash: Poseidon over its dependencies' output hashes (zero-padded), the client's inputs for a root. */
+/**
+ * A step's input hash: the client's inputs hash for a root, its dependency's output hash for a step with one
+ * dependency, and Poseidon over the dependencies' output hashes (ascending, zero-padded to MAX_DEPS) otherwise.
+ */
 export function stepInputHash(inputsHash: bigint, depOutputs: readonly bigint[]): bigint {
   if (depOutputs.length > WORKFLOW_MAX_DEPS) throw new Error(`deps: at most ${WORKFLOW_MAX_DEPS}`);
-  const xs = Array.from({ length: WORKFLOW_MAX_DEPS }, (_, k) => depOutputs[k] ?? 0n);
-  if (depOutputs.length === 0) xs[0] = inputsHash;
-  return poseidonHash(xs);
+  const [first] = depOutputs;
+  if (first === undefined) return fieldElement("inputsHash", inputsHash);
+  if (depOutputs.length === 1) return fieldElement("dependency output", first);
+  return poseidonHash(Array.from({ length: WORKFLOW_MAX_DEPS }, (_, k) => depOutputs[k] ?? 0n));
 }
 
 /** The transcript leaf of a step: Poseidon(inputHash, outputHash). */

@@ -28,8 +28,10 @@ template TreeMux(bits) {
 //
 // The transcript of an execution of n <= N steps is one output hash per step, outs[0..N) (entries past n unused).
 // Step i's input hash is bound to exactly its dependencies (at most K, listed by the workflow, each < i):
-//   in_i = Poseidon(x_0, .., x_{K-1}),  x_k = the output hash of its k-th dependency (0 past the last one),
-//   except that a root step (no dependency) takes the client's inputsHash as x_0;
+//   a root step (no dependency) reads the client's inputs:      in_i = inputsHash
+//   a step with one dependency d reads its output:              in_i = out_d
+//   a step with dependencies d_0 < .. < d_{m-1}, 2 <= m <= K:   in_i = Poseidon(out_d0, .., out_d(m-1), 0, ..)
+//   (K inputs, zero-padded: the public dependency list fixes m, so the padding is unambiguous);
 // and its record on chain commits to both: leaf_i = Poseidon(in_i, out_i), which the step's provider signs.
 // A chunk proves this for steps start .. start+C-1 against the public commitment outputsRoot = PoseidonMany(outs);
 // the contract requires every chunk of an execution to use the same outputsRoot, so chunks chain into one
@@ -91,6 +93,7 @@ template WorkflowChunk(C, N, K) {
     signal slotValue[C][K];
     signal depOut[C][K];
     signal firstInput[C];
+    signal merged[C];
     signal inputHash[C];
     signal leafHash[C];
 
@@ -116,12 +119,14 @@ template WorkflowChunk(C, N, K) {
             depOut[l][s] <== (1 - slotNone[l][s]) * slotValue[l][s];
         }
 
-        // A root step (first slot empty: the contract fills slots in order) reads the client's inputs.
+        // A root step (first slot empty: the contract fills slots in order) reads the client's inputs; a step with
+        // one input source reads it as is; several are hashed together.
         firstInput[l] <== depOut[l][0] + slotNone[l][0] * inputsHash;
         var xs[K];
         xs[0] = firstInput[l];
         for (var s = 1; s < K; s++) xs[s] = depOut[l][s];
-        inputHash[l] <== Poseidon(K)(xs);
+        merged[l] <== Poseidon(K)(xs);
+        inputHash[l] <== firstInput[l] + (1 - slotNone[l][1]) * (merged[l] - firstInput[l]);
         leafHash[l] <== Poseidon(2)([inputHash[l], out[l]]);
         leaves[l] === active[l] * leafHash[l];
     }
