@@ -61,6 +61,7 @@ export const CIRCUITS: readonly CircuitSpec[] = [
 
 export function circuitSpec(name: string): CircuitSpec {
   const spec = CIRCUITS.find((c) => c.name === name);
-  if (spec === undefined) throw new Error(`unknown circuit "${name}" (known: ${CIRCUITS.map((c) => c.name).join(", ")})`);
+  if (spec === undefined)
+    throw new Error(`unknown circuit "${name}" (known: ${CIRCUITS.map((c) => c.name).join(", ")})`);
   return spec;
 }

@@ -110,8 +110,9 @@ export class Prover {
     const spec = circuitSpec(name);
     if (publicSignals.some((s) => s < 0n || s >= FIELD_MODULUS)) return false;
     const { vkey } = await this.#artifacts(name);
-    if (vkey.nPublic !== undefined && Number(vkey.nPublic) !== publicSignals.length) {
-      throw new Error(`${spec.name}: expected ${String(vkey.nPublic)} public signals, got ${publicSignals.length}`);
+    const expected = Number(vkey.nPublic);
+    if (expected !== publicSignals.length) {
+      throw new Error(`${spec.name}: expected ${expected} public signals, got ${publicSignals.length}`);
     }
     return snarkjs.groth16.verify(
       vkey,
@@ -149,7 +150,9 @@ async function loadArtifacts(name: string): Promise<Loaded> {
     ]);
     return { wasm, zkey, vkey: JSON.parse(vkey) as VerificationKey };
   } catch (error) {
-    throw new Error(`${name}: circuit artifacts missing in ${files.dir}; run \`npm run zk:build\` (${firstLine(error)})`);
+    throw new Error(
+      `${name}: circuit artifacts missing in ${files.dir}; run \`npm run zk:build\` (${firstLine(error)})`,
+    );
   }
 }
 

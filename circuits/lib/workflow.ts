@@ -43,7 +43,8 @@ export function checkProvenDeps(deps: readonly (readonly number[])[]): void {
       throw new Error(`steps[${i}].deps: at most ${WORKFLOW_MAX_DEPS} dependencies (got ${list.length})`);
     }
     list.forEach((d, k) => {
-      if (!Number.isInteger(d) || d < 0 || d >= i) throw new Error(`steps[${i}].deps[${k}]: ${d} is not an earlier step`);
+      if (!Number.isInteger(d) || d < 0 || d >= i)
+        throw new Error(`steps[${i}].deps[${k}]: ${d} is not an earlier step`);
       if (k > 0 && d <= (list[k - 1] ?? -1)) throw new Error(`steps[${i}].deps: must be strictly ascending`);
     });
   });
@@ -70,7 +71,12 @@ export function buildTranscript(inputsHash: bigint, steps: readonly TranscriptSt
   fieldElement("inputsHash", inputsHash);
   checkProvenDeps(steps.map((s) => s.deps));
   const outs = steps.map((s, i) => fieldElement(`steps[${i}].outputHash`, s.outputHash));
-  const inputHashes = steps.map((s) => stepInputHash(inputsHash, s.deps.map((d) => outs[d] ?? 0n)));
+  const inputHashes = steps.map((s) =>
+    stepInputHash(
+      inputsHash,
+      s.deps.map((d) => outs[d] ?? 0n),
+    ),
+  );
   const padded = Array.from({ length: WORKFLOW_MAX_STEPS }, (_, i) => outs[i] ?? 0n);
   return {
     inputsHash,

@@ -474,7 +474,8 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
             request.executionDeadline <= request.bidDeadline ||
             request.executionDeadline - request.bidDeadline > MAX_PERIOD
         ) revert MarketplaceInvalidRequest("executionDeadline");
-        if (request.verification == VerificationLevel.Full) revert MarketplaceVerificationUnsupported(request.verification);
+        if (request.verification == VerificationLevel.Full)
+            revert MarketplaceVerificationUnsupported(request.verification);
         if (
             request.verification == VerificationLevel.Zk &&
             (request.modelHash == 0 || uint256(request.modelHash) >= SNARK_SCALAR_FIELD)

@@ -236,7 +236,8 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     function recordSteps(uint256 executionId, StepRecord[] calldata records) external whenNotStopped {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
-        if (_workflows[e.workflowId].verification != VerificationLevel.Basic) revert WorkflowsProofRequired(executionId);
+        if (_workflows[e.workflowId].verification != VerificationLevel.Basic)
+            revert WorkflowsProofRequired(executionId);
         _recordBatch(executionId, e, records);
         _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
@@ -578,12 +579,12 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         signals[3] = stepCount;
         uint256 base = (start / PROVEN_CHUNK) * _DEPS_WORDS;
         for (uint256 w = 0; w < _DEPS_WORDS; ++w) signals[5 + w] = _provenDeps[e.workflowId][base + w];
-        for (uint256 l = 0; l < len; ++l) {
-            StepRecord calldata r = records[l];
-            if (r.step != start + l) revert WorkflowsInvalidChunk(executionId, start, len);
+        for (uint256 k = 0; k < len; ++k) {
+            StepRecord calldata r = records[k];
+            if (r.step != start + k) revert WorkflowsInvalidChunk(executionId, start, len);
             if (r.inputHash != 0) revert WorkflowsNotFieldElement("inputHash", r.inputHash);
             _requireField("outputHash", r.outputHash);
-            signals[9 + l] = uint256(r.outputHash);
+            signals[9 + k] = uint256(r.outputHash);
         }
     }
 
@@ -597,20 +598,21 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         InferenceProof[] calldata inferences
     ) private view {
         uint256 expected;
-        for (uint256 l = 0; l < records.length; ++l) {
-            if (proofMask & (1 << records[l].step) != 0) ++expected;
+        for (uint256 k = 0; k < records.length; ++k) {
+            if (proofMask & (1 << records[k].step) != 0) ++expected;
         }
-        if (inferences.length != expected) revert WorkflowsInferenceProofCount(executionId, expected, inferences.length);
+        if (inferences.length != expected)
+            revert WorkflowsInferenceProofCount(executionId, expected, inferences.length);
         uint256 j;
-        for (uint256 l = 0; l < records.length; ++l) {
-            uint256 step = records[l].step;
+        for (uint256 k = 0; k < records.length; ++k) {
+            uint256 step = records[k].step;
             if (proofMask & (1 << step) == 0) continue;
             InferenceProof calldata inf = inferences[j++];
             uint256[4] memory signals = [
                 uint256(_stepModels[workflowId][step]),
                 inf.inputHash,
                 inf.outputHash,
-                uint256(records[l].outputHash)
+                uint256(records[k].outputHash)
             ];
             if (!_inferenceVerifier.verifyProof(inf.proof.a, inf.proof.b, inf.proof.c, signals)) {
                 revert WorkflowsInvalidInferenceProof(executionId, step);

@@ -16,8 +16,8 @@ contract ReceiptMinter is IReceiptMinter, AccessControl {
     IAIToken public immutable token;
     IReceiptVerifier public immutable verifier;
 
-    mapping(uint256 root => bool) private _knownRoots;
-    mapping(uint256 nullifier => bool) private _spent;
+    mapping(uint256 root => bool known) private _knownRoots;
+    mapping(uint256 nullifier => bool spent) private _spent;
 
     constructor(IAIToken token_, IReceiptVerifier verifier_, address admin, address attestor) {
         if (

@@ -33,7 +33,11 @@ export function readProofFile(file: string): ProofFile {
   if (!proof || !Array.isArray(proof.pi_a) || !Array.isArray(proof.pi_b) || !Array.isArray(proof.pi_c)) {
     throw new Error(`${file}: proof: expected a snarkjs Groth16 proof (pi_a, pi_b, pi_c)`);
   }
-  return { circuit: r.circuit, publicSignals: (r.publicSignals as string[]).map((s) => BigInt(s)), proof: proof as Groth16Proof };
+  return {
+    circuit: r.circuit,
+    publicSignals: (r.publicSignals as string[]).map((s) => BigInt(s)),
+    proof: proof as Groth16Proof,
+  };
 }
 
 /** Reads a circuit input file: signal name -> value or array of values (decimal or 0x strings, numbers). */

@@ -75,7 +75,11 @@ async function includesOf(file: string, seen = new Set<string>()): Promise<Set<s
   const text = await readFile(file, "utf8");
   for (const match of text.matchAll(/^\s*include\s+"([^"]+)"\s*;/gm)) {
     const target = match[1] ?? "";
-    const candidates = [path.resolve(path.dirname(file), target), path.join(SRC_DIR, target), path.join(NODE_MODULES, target)];
+    const candidates = [
+      path.resolve(path.dirname(file), target),
+      path.join(SRC_DIR, target),
+      path.join(NODE_MODULES, target),
+    ];
     const found = candidates.find((c) => existsSync(c));
     if (found === undefined) throw new Error(`${path.relative(ROOT, file)}: cannot resolve include "${target}"`);
     await includesOf(found, seen);
@@ -108,7 +112,12 @@ async function devPtau(): Promise<string> {
   await mkdir(path.dirname(DEV_PTAU), { recursive: true });
   const base = path.join(path.dirname(DEV_PTAU), "pot_tmp");
   await snarkjs.powersOfTau.newAccumulator(await curve(), DEV_PTAU_POWER, `${base}_0.ptau`);
-  await snarkjs.powersOfTau.contribute(`${base}_0.ptau`, `${base}_1.ptau`, "AITBC local dev", randomBytes(32).toString("hex"));
+  await snarkjs.powersOfTau.contribute(
+    `${base}_0.ptau`,
+    `${base}_1.ptau`,
+    "AITBC local dev",
+    randomBytes(32).toString("hex"),
+  );
   await snarkjs.powersOfTau.preparePhase2(`${base}_1.ptau`, DEV_PTAU);
   await rm(`${base}_0.ptau`);
   await rm(`${base}_1.ptau`);
@@ -166,7 +175,9 @@ async function build(spec: CircuitSpec, ptauFile: string, development: boolean):
   const compiled = await compile(spec);
   try {
     const info = await snarkjs.r1cs.info(compiled.r1cs);
-    console.log(`${spec.name}: ${info.nConstraints} constraints, ${info.nPubInputs} public inputs (compiled in ${seconds(started)})`);
+    console.log(
+      `${spec.name}: ${info.nConstraints} constraints, ${info.nPubInputs} public inputs (compiled in ${seconds(started)})`,
+    );
     const zkey0 = path.join(compiled.tmp, "0.zkey");
     await snarkjs.zKey.newZKey(compiled.r1cs, ptauFile, zkey0);
     await snarkjs.zKey.contribute(zkey0, files.zkey, `AITBC ${spec.name} phase 2`, randomBytes(32).toString("hex"));
@@ -212,7 +223,8 @@ async function check(spec: CircuitSpec, entry: ManifestEntry | undefined): Promi
   if (!existsSync(files.main) || (await readFile(files.main, "utf8")) !== main) {
     problems.push(`${spec.name}: main.circom differs from circuits/circuits.ts`);
   }
-  if ((await sourceHash(spec, main)) !== entry.sourceHash) problems.push(`${spec.name}: circuit sources changed since the build`);
+  if ((await sourceHash(spec, main)) !== entry.sourceHash)
+    problems.push(`${spec.name}: circuit sources changed since the build`);
   for (const [file, hash] of Object.entries(entry.files)) {
     const full = path.join(ROOT, file);
     if (!existsSync(full)) problems.push(`${spec.name}: ${file} is missing`);
@@ -234,7 +246,8 @@ async function check(spec: CircuitSpec, entry: ManifestEntry | undefined): Promi
   if (verifier !== (await readFile(verifierPath(spec), "utf8"))) {
     problems.push(`${spec.name}: ${spec.contract}.sol does not come from the proving key`);
   }
-  if (entry.ptau.development) console.warn(`${spec.name}: keys come from a LOCAL DEVELOPMENT powers of tau (unsafe for value)`);
+  if (entry.ptau.development)
+    console.warn(`${spec.name}: keys come from a LOCAL DEVELOPMENT powers of tau (unsafe for value)`);
   return problems;
 }
 

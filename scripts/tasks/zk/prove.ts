@@ -21,7 +21,9 @@ export default async function prove(args: Args): Promise<void> {
     const out = required("out", args.out);
     const result = await prover.prove(spec.name, input as CircuitSignals);
     writeProofFile(out, { circuit: spec.name, publicSignals: [...result.publicSignals], proof: result.proof });
-    console.log(`${spec.name}: proved in ${result.millis.toFixed(0)} ms; public signals (${spec.publicSignals.join(", ")}):`);
+    console.log(
+      `${spec.name}: proved in ${result.millis.toFixed(0)} ms; public signals (${spec.publicSignals.join(", ")}):`,
+    );
     for (const s of result.publicSignals) console.log(`  ${s}`);
     console.log(`wrote ${out}`);
   } catch (error) {

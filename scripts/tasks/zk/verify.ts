@@ -37,7 +37,9 @@ export default async function verify(args: Args, hre: HardhatRuntimeEnvironment)
       };
       const p = toSolidityProof(file.proof);
       const onchain = await verifier.verifyProof(p.a, p.b, p.c, file.publicSignals);
-      console.log(`${spec.name}: on-chain verification (${await verifier.getAddress()}) ${onchain ? "PASSED" : "FAILED"}`);
+      console.log(
+        `${spec.name}: on-chain verification (${await verifier.getAddress()}) ${onchain ? "PASSED" : "FAILED"}`,
+      );
       ok &&= onchain;
     }
     if (!ok) throw new Error(`${args.proof}: the proof does not verify`);
