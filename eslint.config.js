@@ -3,7 +3,19 @@ import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["node_modules", ".tools", ".cache", "circuits/build", "artifacts", "cache", "typechain-types", "coverage", "deploy/deployments"] },
+  {
+    ignores: [
+      "node_modules",
+      ".tools",
+      ".cache",
+      "circuits/build",
+      "artifacts",
+      "cache",
+      "typechain-types",
+      "coverage",
+      "deploy/deployments",
+    ],
+  },
   tseslint.configs.strictTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: { allowDefaultProject: ["eslint.config.js"] } } },

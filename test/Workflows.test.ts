@@ -4,6 +4,9 @@ import { id, MaxUint256, ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../circuits/lib/field.js";
+import { Prover } from "../circuits/lib/prover.js";
+import { buildTranscript } from "../circuits/lib/workflow.js";
+import { proveChunk } from "../scripts/lib/proofs.js";
 import { toWorkflowSpec } from "../scripts/lib/workflow-spec.js";
 import type { IWorkflows } from "../typechain-types/index.js";
 import { AITBC, MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "./helpers/agents.js";
@@ -1990,6 +1993,38 @@ describe("Workflows", function () {
           await w(f).connect(f.keeper).claimExecution(1n);
           const records = await sign(f, 1n, [[0, f.p1, 1n]]);
           return () => w(f).connect(f.keeper).recordSteps(1n, records);
+        },
+      ],
+      [
+        "recordProvenSteps",
+        async (f) => {
+          // The diamond at the Full level (workflow 2), its whole transcript proven once (one chunk proof).
+          await w(f)
+            .connect(f.owner)
+            .defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Full });
+          await w(f)
+            .connect(f.owner)
+            .requestExecution(executionRequest(2n, FIELD_INPUTS, BUDGET, 0n));
+          await w(f).connect(f.keeper).claimExecution(1n);
+          const deps = DIAMOND.steps.map((step) => [...step.dependsOn].map(Number));
+          const transcript = buildTranscript(
+            BigInt(FIELD_INPUTS),
+            deps.map((d, i) => ({ deps: d, outputHash: BigInt(i + 1) })),
+          );
+          const prover = new Prover();
+          const proof = await proveChunk(prover, transcript, 0).finally(() => prover.close());
+          const records = await signedRecords(
+            w(f),
+            1n,
+            transcript.leaves.map((leaf, step) => ({
+              step,
+              signer: f.p1,
+              cost: 1n,
+              inputHash: ZeroHash,
+              outputHash: fieldToBytes32(leaf),
+            })),
+          );
+          return () => w(f).connect(f.keeper).recordProvenSteps(1n, records, proof.transcript, []);
         },
       ],
       [

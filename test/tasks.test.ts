@@ -189,6 +189,10 @@ describe("Hardhat tasks", function () {
           "AITBCCore#HumanOverride": "0x000000000000000000000000000000000000dEaD",
           "AITBCProtocol#ServiceMarketplace": "0x000000000000000000000000000000000000dEaD",
           "AITBCProtocol#Workflows": "0x000000000000000000000000000000000000dEaD",
+          "AITBCZk#ReceiptMinter": "0x000000000000000000000000000000000000dEaD",
+          "AITBCZk#ReceiptVerifier": "0x000000000000000000000000000000000000dEaD",
+          "AITBCZk#WorkflowVerifier": "0x000000000000000000000000000000000000dEaD",
+          "AITBCZk#InferenceVerifier": "0x000000000000000000000000000000000000dEaD",
         }),
       );
       process.env.AITBC_ADDRESSES = bad;
@@ -503,20 +507,10 @@ describe("marketplace and workflow tasks", function () {
         ],
       }),
     );
-    const workflowId = (await run(["workflow", "define"], { from: f.index(f.client), file: spec })) as bigint;
-    const wf = await f.workflows.getWorkflow(workflowId);
-    expect(wf.stepCount).to.equal(3n);
-    expect(wf.proofMask).to.equal(2n);
-    expect(await f.workflows.dependenciesOf(workflowId, 2n)).to.equal(3n);
-    await expect(
-      run(["workflow", "request"], {
-        from: f.index(f.client),
-        workflow: String(workflowId),
-        inputs: "x",
-        budget: "1",
-        listing: "",
-      }),
-    ).to.be.rejectedWith(/WorkflowsVerificationUnsupported\(level=2\)/); // step b needs a proof: not before the ZK layer
+    // A proof requirement belongs to zk workflows (whose step b would prove its inference against `model`).
+    await expect(run(["workflow", "define"], { from: f.index(f.client), file: spec })).to.be.rejectedWith(
+      /WorkflowsInvalidSpec\(field=requiresProof\)/,
+    );
     writeFileSync(
       spec,
       JSON.stringify({
@@ -531,6 +525,10 @@ describe("marketplace and workflow tasks", function () {
       }),
     );
     const runnable = (await run(["workflow", "define"], { from: f.index(f.client), file: spec })) as bigint;
+    const wf = await f.workflows.getWorkflow(runnable);
+    expect(wf.stepCount).to.equal(3n);
+    expect(wf.proofMask).to.equal(0n);
+    expect(await f.workflows.dependenciesOf(runnable, 2n)).to.equal(3n);
     const listingId = (await run(["workflow", "list"], {
       from: f.index(f.client),
       workflow: String(runnable),

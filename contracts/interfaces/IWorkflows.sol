@@ -170,7 +170,6 @@ interface IWorkflows {
     error WorkflowsInvalidSpec(string field);
     error WorkflowsUnknownWorkflow(uint256 workflowId);
     error WorkflowsNotWorkflowOwner(uint256 workflowId, address caller);
-    error WorkflowsVerificationUnsupported(VerificationLevel level);
     error WorkflowsInvalidBudget(uint256 budget, uint256 maxBudget);
     error WorkflowsUnknownExecution(uint256 executionId);
     error WorkflowsWrongStatus(uint256 executionId, ExecutionStatus status);

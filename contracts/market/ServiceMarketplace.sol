@@ -279,6 +279,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         if (w.verification != VerificationLevel.Zk) revert MarketplaceNotProven(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Awarded);
         uint256[4] memory signals = [uint256(w.modelHash), inputHash, outputHash, uint256(resultHash)];
         if (!_inferenceVerifier.verifyProof(proof.a, proof.b, proof.c, signals)) {
             revert MarketplaceInvalidProof(workloadId);

@@ -236,8 +236,10 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     function recordSteps(uint256 executionId, StepRecord[] calldata records) external whenNotStopped {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
-        if (_workflows[e.workflowId].verification != VerificationLevel.Basic)
+        _requireKeeperRunning(executionId, e);
+        if (_workflows[e.workflowId].verification != VerificationLevel.Basic) {
             revert WorkflowsProofRequired(executionId);
+        }
         _recordBatch(executionId, e, records);
         _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
@@ -251,6 +253,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     ) external whenNotStopped {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
+        _requireKeeperRunning(executionId, e);
         Workflow storage wf = _workflows[e.workflowId];
         if (wf.verification == VerificationLevel.Basic) revert WorkflowsNotProven(executionId);
         uint256[41] memory signals = _chunkSignals(executionId, e, wf.stepCount, records);
@@ -281,9 +284,9 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
 
-    /// @dev Checks the keeper, the clock and every record of a batch; credits providers and extends the receipt.
+    /// @dev Checks the clock and every record of a batch (the caller checked the keeper); credits providers and
+    /// extends the receipt.
     function _recordBatch(uint256 executionId, Execution storage e, StepRecord[] calldata records) private {
-        _requireKeeperRunning(executionId, e);
         if (records.length == 0) revert WorkflowsEmptyBatch();
         uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
