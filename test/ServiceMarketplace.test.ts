@@ -473,6 +473,7 @@ function requestTuple(r: Request): unknown[] {
     r.executionDeadline,
     r.verification,
     r.reopenOnTimeout,
+    r.inputHash,
   ];
 }
 
@@ -1929,11 +1930,13 @@ describe("ServiceMarketplace", function () {
     it("accepts Zk verification with a model commitment in the field; its result then needs a proof (MarketplaceProofRequired)", async function () {
       const f = await loadMarket();
       const modelHash = toBeHex(FIELD_MODULUS - 1n, 32);
-      const request = workloadRequest(await now(), { verification: VERIFICATION.Zk, modelHash });
+      const inputHash = toBeHex(FIELD_MODULUS - 2n, 32);
+      const request = workloadRequest(await now(), { verification: VERIFICATION.Zk, modelHash, inputHash });
       await expect(f.marketplace.connect(f.client).postWorkload(request)).to.emit(f.marketplace, "WorkloadPosted");
       const w = await f.marketplace.getWorkload(WORKLOAD_ID);
       expect(w.verification).to.equal(VERIFICATION.Zk);
       expect(w.modelHash).to.equal(modelHash);
+      expect(w.inputHash).to.equal(inputHash);
       await send(f.marketplace.connect(f.agent).updateService(SERVICE_A, offer(SERVICE_A, { modelHash })));
       await send(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL));
       await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n));

@@ -15,16 +15,25 @@
  * range-checked in the circuit, where they make the sign decomposition and the comparisons sound.
  *
  * Commitments (Poseidon, circomlib parameters; negative integers enter as field elements p - |v|):
- *   modelHash  = poseidonMany([4, 8, 3, 10, 8, shift1, shift2, W1 row-major (w1[j][i], j hidden, i input),
- *                              b1[0..7], W2 row-major (w2[k][j], k class, j hidden), b2[0..2]])     (74 elements)
- *                the constants are inputs, hidden, classes, feature scale (x10), weight bits.
+ *   modelHash  = poseidonHash([4, 8, 3, 10, 8, 16, 24, shift1, shift2, word0, word1, word2])       (12 elements)
+ *                the header is inputs, hidden, classes, feature scale (x10), weight bits, b1 bits, b2 bits and
+ *                the two shifts; the words pack the 73 weights and biases (irisModelPreimage):
+ *                - each value v of a b-bit signed slot is stored as u = v + 2^(b-1) in [0, 2^b), b bits
+ *                  little-endian (the bits the circuit's range check on v produces);
+ *                - the slots, in the order W1 row-major (w1[j][i], j hidden, i input), b1[0..7], W2 row-major
+ *                  (w2[k][j], k class, j hidden), b2[0..2], concatenate into a 648-bit string
+ *                  (32 x 8 + 8 x 16 + 24 x 8 + 3 x 24), first slot at bit 0;
+ *                - bit n of the string is bit n % 252 of word n / 252 (rounded down; a slot may straddle two
+ *                  words): word0 and word1 hold 252 bits, word2 the last 144.
+ *                Every word is below 2^252 < p, so the words are the bit string itself and the packing is
+ *                injective: one model, one preimage.
  *   inputHash  = poseidonHash(features[0..3])
  *   outputHash = poseidonHash([predictedClass, score0, score1, score2])
  *   leaf       = poseidonHash([inputHash, outputHash])  (a workflow step's transcript leaf)
  */
 import { readFileSync } from "node:fs";
 
-import { fieldElement, poseidonHash, poseidonMany, signedToField, uintBits } from "./field.js";
+import { fieldElement, poseidonHash, signedToField, uintBits } from "./field.js";
 
 export const IRIS_INPUTS = 4;
 export const IRIS_HIDDEN = 8;
@@ -265,17 +274,75 @@ export function irisFloatPredict(model: IrisFloatModel, cm: readonly number[]): 
   return argmax(logits);
 }
 
-/** The modelHash preimage (see the header): 74 field elements. */
-export function irisModelPreimage(model: IrisModel): bigint[] {
-  checkIrisModel(model);
-  const header = [IRIS_INPUTS, IRIS_HIDDEN, IRIS_CLASSES, FEATURE_SCALE, WEIGHT_BITS, model.shift1, model.shift2];
-  return [...header.map((v) => BigInt(v)), ...model.w1.flat(), ...model.b1, ...model.w2.flat(), ...model.b2].map(
-    signedToField,
-  );
+/** Bits per packed word of the modelHash preimage: below 253, so every word is an integer below the field size. */
+export const PACKED_WORD_BITS = 252;
+
+/** One signed parameter of the packed model: `value` must lie in [-2^(bits-1), 2^(bits-1)). */
+export interface PackedSlot {
+  readonly field: string;
+  readonly value: bigint;
+  readonly bits: number;
 }
 
+/**
+ * Packs signed slots into words of PACKED_WORD_BITS bits (see the header): slot values offset to u = v + 2^(bits-1),
+ * concatenated little-endian from bit 0, bit n of the string going to bit n % 252 of word floor(n / 252). Throws a
+ * message naming the slot unless its value fits, so no slot can spill into its neighbour.
+ */
+export function packSignedSlots(slots: readonly PackedSlot[]): bigint[] {
+  const bits: number[] = [];
+  for (const { field, value, bits: width } of slots) {
+    if (!Number.isInteger(width) || width < 1 || width > PACKED_WORD_BITS)
+      throw new Error(`${field}: slot width ${width} is not in 1..${PACKED_WORD_BITS}`);
+    const u = signedBits(field, value, width) + (1n << BigInt(width - 1));
+    for (let b = 0; b < width; b++) bits.push(Number((u >> BigInt(b)) & 1n));
+  }
+  const words = new Array<bigint>(Math.ceil(bits.length / PACKED_WORD_BITS)).fill(0n);
+  bits.forEach((bit, n) => {
+    const w = Math.floor(n / PACKED_WORD_BITS);
+    words[w] = (words[w] ?? 0n) | (BigInt(bit) << BigInt(n % PACKED_WORD_BITS));
+  });
+  return words;
+}
+
+/** The model's weights and biases as packed slots, in preimage order: W1 row-major, b1, W2 row-major, b2. */
+export function irisModelSlots(model: IrisModel): PackedSlot[] {
+  const slot = (field: string, value: bigint, bits: number): PackedSlot => ({ field, value, bits });
+  return [
+    ...model.w1.flatMap((row, j) => row.map((v, i) => slot(`w1[${j}][${i}]`, v, WEIGHT_BITS))),
+    ...model.b1.map((v, j) => slot(`b1[${j}]`, v, B1_BITS)),
+    ...model.w2.flatMap((row, k) => row.map((v, j) => slot(`w2[${k}][${j}]`, v, WEIGHT_BITS))),
+    ...model.b2.map((v, k) => slot(`b2[${k}]`, v, B2_BITS)),
+  ];
+}
+
+/** The header fields of the modelHash preimage: architecture, quantization widths and the two shifts. */
+export function irisModelHeader(model: Pick<IrisModel, "shift1" | "shift2">): bigint[] {
+  return [
+    IRIS_INPUTS,
+    IRIS_HIDDEN,
+    IRIS_CLASSES,
+    FEATURE_SCALE,
+    WEIGHT_BITS,
+    B1_BITS,
+    B2_BITS,
+    model.shift1,
+    model.shift2,
+  ].map((v) => BigInt(v));
+}
+
+/**
+ * The modelHash preimage (see the header), the single definition that irisModelHash and irisProofInput use:
+ * [4, 8, 3, 10, 8, 16, 24, shift1, shift2, word0, word1, word2], 12 field elements.
+ */
+export function irisModelPreimage(model: IrisModel): bigint[] {
+  checkIrisModel(model);
+  return [...irisModelHeader(model), ...packSignedSlots(irisModelSlots(model))];
+}
+
+/** Poseidon over irisModelPreimage: one permutation of width 13. */
 export function irisModelHash(model: IrisModel): bigint {
-  return poseidonMany(irisModelPreimage(model));
+  return poseidonHash(irisModelPreimage(model));
 }
 
 export function irisInputHash(features: readonly bigint[]): bigint {

@@ -3,7 +3,6 @@ pragma circom 2.1.0;
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
 include "circomlib/circuits/poseidon.circom";
-include "lib/hash.circom";
 
 // Verifiable inference of the quantized Iris MLP 4 -> 8 (ReLU) -> 3: the public outputHash commits to
 // model(features) for the model whose weights hash to the public modelHash, and the public leaf binds the
@@ -13,10 +12,20 @@ include "lib/hash.circom";
 // All arithmetic is exact integer arithmetic: no rescaling, every intermediate value stays far below the
 // field size. A signed value v enters as the field element v mod p (negative v as p - |v|).
 //
-//   modelHash  = PoseidonMany([4, 8, 3, 10, 8, shift1, shift2, w1 row-major, b1, w2 row-major, b2])  (74 inputs)
+//   modelHash  = Poseidon([4, 8, 3, 10, 8, 16, 24, shift1, shift2, word0, word1, word2])       (12 inputs)
 //   inputHash  = Poseidon(features[0..3])
 //   outputHash = Poseidon(predictedClass, scores[0], scores[1], scores[2])
 //   leaf       = Poseidon(inputHash, outputHash)
+//
+// modelHash preimage (irisModelPreimage in iris.ts): a header [inputs, hidden, classes, feature scale, weight
+// bits, b1 bits, b2 bits, shift1, shift2], then the 73 weights and biases packed. Each parameter v of a b-bit
+// signed slot is stored as u = v + 2^(b-1) in [0, 2^b), little-endian, exactly the bits its SignedRange check
+// decomposes it into. The slots are concatenated in the order w1 row-major (w1[j][i]: j hidden, i input),
+// b1[0..7], w2 row-major (w2[k][j]: k class, j hidden), b2[0..2] into one 648-bit string (256 + 128 + 192 + 72);
+// bit n of that string is bit n % 252 of word n \ 252 (a slot may straddle two words), so word0 and word1 hold
+// 252 bits and word2 the last 144. A word is a sum of at most 252 boolean powers of two, an integer below
+// 2^252 < p, so the words determine the bit string, hence the weights, uniquely (the packing is injective) and
+// need no check of their own: they are linear combinations of the range-check bits, not witness inputs.
 
 // `in`, read as a signed integer, lies in [-2^(bits-1), 2^(bits-1)); returns the bits of in + 2^(bits-1).
 // Sound because bits < 253: a field element in + 2^(bits-1) that is a sum of `bits` boolean powers of two is an
@@ -106,36 +115,56 @@ template IrisInference() {
         b2Range[k].in <== b2[k];
     }
 
-    // --- The weights are the committed model.
-    component model = PoseidonMany(7 + HIDDEN * INPUTS + HIDDEN + CLASSES * HIDDEN + CLASSES);
-    model.in[0] <== INPUTS;
-    model.in[1] <== HIDDEN;
-    model.in[2] <== CLASSES;
-    model.in[3] <== FEATURE_SCALE;
-    model.in[4] <== WEIGHT_BITS;
-    model.in[5] <== shifts[0];
-    model.in[6] <== shifts[1];
-    var at = 7;
+    // --- The weights are the committed model: the range checks' bits, packed (see the header), under one Poseidon.
+    var PARAM_BITS = HIDDEN * INPUTS * WEIGHT_BITS + HIDDEN * B1_BITS + CLASSES * HIDDEN * WEIGHT_BITS + CLASSES * B2_BITS;
+    var WORD_BITS = 252;
+    var WORDS = (PARAM_BITS + WORD_BITS - 1) \ WORD_BITS;
+    assert(PARAM_BITS == 648 && WORDS == 3); // the layout the header above and iris.ts describe
+    var HEADER = 9;
+    // words[w] accumulates bit n of the parameter string, as 2^(n % WORD_BITS), into word n \ WORD_BITS.
+    var words[WORDS];
+    for (var w = 0; w < WORDS; w++) words[w] = 0;
+    var n = 0;
     for (var j = 0; j < HIDDEN; j++) {
         for (var i = 0; i < INPUTS; i++) {
-            model.in[at] <== w1[j][i];
-            at++;
+            for (var b = 0; b < WEIGHT_BITS; b++) {
+                words[n \ WORD_BITS] += w1Range[j][i].out[b] * (1 << (n % WORD_BITS));
+                n++;
+            }
         }
     }
     for (var j = 0; j < HIDDEN; j++) {
-        model.in[at] <== b1[j];
-        at++;
+        for (var b = 0; b < B1_BITS; b++) {
+            words[n \ WORD_BITS] += b1Range[j].out[b] * (1 << (n % WORD_BITS));
+            n++;
+        }
     }
     for (var k = 0; k < CLASSES; k++) {
         for (var j = 0; j < HIDDEN; j++) {
-            model.in[at] <== w2[k][j];
-            at++;
+            for (var b = 0; b < WEIGHT_BITS; b++) {
+                words[n \ WORD_BITS] += w2Range[k][j].out[b] * (1 << (n % WORD_BITS));
+                n++;
+            }
         }
     }
     for (var k = 0; k < CLASSES; k++) {
-        model.in[at] <== b2[k];
-        at++;
+        for (var b = 0; b < B2_BITS; b++) {
+            words[n \ WORD_BITS] += b2Range[k].out[b] * (1 << (n % WORD_BITS));
+            n++;
+        }
     }
+    assert(n == PARAM_BITS);
+    component model = Poseidon(HEADER + WORDS);
+    model.inputs[0] <== INPUTS;
+    model.inputs[1] <== HIDDEN;
+    model.inputs[2] <== CLASSES;
+    model.inputs[3] <== FEATURE_SCALE;
+    model.inputs[4] <== WEIGHT_BITS;
+    model.inputs[5] <== B1_BITS;
+    model.inputs[6] <== B2_BITS;
+    model.inputs[7] <== shifts[0];
+    model.inputs[8] <== shifts[1];
+    for (var w = 0; w < WORDS; w++) model.inputs[HEADER + w] <== words[w];
     modelHash === model.out;
 
     // --- Hidden layer: hidden[j] = ReLU(w1[j] . features + b1[j]).

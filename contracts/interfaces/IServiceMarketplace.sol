@@ -50,7 +50,8 @@ interface IServiceMarketplace {
 
     /// @notice What a client asks for. At least one of `serviceType` (keccak256 of the offers' serviceName) and
     /// `modelHash` must be set; a bid's offer must match each one that is. Bidding and execution periods are
-    /// each at most 30 days.
+    /// each at most 30 days. `inputHash` commits to the client's input (off chain); at the Zk level it is the
+    /// inference proof's input (Poseidon of the features) and, like `modelHash`, must be a non-zero field element.
     struct WorkloadRequest {
         bytes32 serviceType;
         bytes32 modelHash;
@@ -60,6 +61,7 @@ interface IServiceMarketplace {
         uint64 executionDeadline;
         VerificationLevel verification;
         bool reopenOnTimeout;
+        bytes32 inputHash;
     }
 
     /// @notice A workload as stored (packed). While it is Open, Awarded, Submitted or Disputed it holds
@@ -84,6 +86,7 @@ interface IServiceMarketplace {
         bytes32 modelHash;
         bytes32 serviceId;
         bytes32 resultHash;
+        bytes32 inputHash;
     }
 
     /// @notice The compute receipt of a settled workload: the fields of AIToken's `ComputeReceipt` except the
@@ -163,7 +166,7 @@ interface IServiceMarketplace {
         bool automatic
     );
     event ResultSubmitted(uint256 indexed workloadId, uint256 indexed providerId, bytes32 resultHash);
-    event ResultProven(uint256 indexed workloadId, uint256 inputHash, uint256 outputHash);
+    event ResultProven(uint256 indexed workloadId, uint256 outputHash);
     event WorkloadSettled(
         uint256 indexed workloadId,
         uint256 indexed providerId,
@@ -242,14 +245,14 @@ interface IServiceMarketplace {
     /// provider agent's EIP-712 signature over WorkResult(workloadId, round, resultHash).
     function submitResult(uint256 workloadId, bytes32 resultHash, bytes calldata signature) external;
 
-    /// @notice {submitResult} for a Zk workload, with an inference proof: `resultHash` is the proof's leaf
-    /// Poseidon(inputHash, outputHash) and the proof's model is the workload's `modelHash`. `inputHash` is
-    /// announced in {ResultProven}: a client whose input it is not rejects within the challenge window.
+    /// @notice {submitResult} for a Zk workload, with an inference proof that the output whose hash is
+    /// `outputHash` is model(input) for the workload's `modelHash` and `inputHash`: `resultHash` is the proof's
+    /// leaf Poseidon(inputHash, outputHash). The provider hands the output itself to the client off chain; its
+    /// hash is announced in {ResultProven}.
     function submitProvenResult(
         uint256 workloadId,
         bytes32 resultHash,
         bytes calldata signature,
-        uint256 inputHash,
         uint256 outputHash,
         Groth16Proof calldata proof
     ) external;

@@ -272,7 +272,6 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         uint256 workloadId,
         bytes32 resultHash,
         bytes calldata signature,
-        uint256 inputHash,
         uint256 outputHash,
         Groth16Proof calldata proof
     ) external whenNotStopped {
@@ -280,11 +279,11 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         Workload storage w = _workload(workloadId);
         if (w.verification != VerificationLevel.Zk) revert MarketplaceNotProven(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
-        uint256[4] memory signals = [uint256(w.modelHash), inputHash, outputHash, uint256(resultHash)];
+        uint256[4] memory signals = [uint256(w.modelHash), uint256(w.inputHash), outputHash, uint256(resultHash)];
         if (!_inferenceVerifier.verifyProof(proof.a, proof.b, proof.c, signals)) {
             revert MarketplaceInvalidProof(workloadId);
         }
-        emit ResultProven(workloadId, inputHash, outputHash);
+        emit ResultProven(workloadId, outputHash);
         _submit(workloadId, w, resultHash, signature, gasStart);
     }
 
@@ -477,10 +476,14 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         ) revert MarketplaceInvalidRequest("executionDeadline");
         if (request.verification == VerificationLevel.Full)
             revert MarketplaceVerificationUnsupported(request.verification);
-        if (
-            request.verification == VerificationLevel.Zk &&
-            (request.modelHash == 0 || uint256(request.modelHash) >= SNARK_SCALAR_FIELD)
-        ) revert MarketplaceInvalidRequest("modelHash");
+        if (request.verification == VerificationLevel.Zk) {
+            if (request.modelHash == 0 || uint256(request.modelHash) >= SNARK_SCALAR_FIELD) {
+                revert MarketplaceInvalidRequest("modelHash");
+            }
+            if (request.inputHash == 0 || uint256(request.inputHash) >= SNARK_SCALAR_FIELD) {
+                revert MarketplaceInvalidRequest("inputHash");
+            }
+        }
         escrow = request.units * request.maxPricePerUnit; // < 2^224: both factors bounded above
     }
 
@@ -498,6 +501,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         w.executionPeriod = request.executionDeadline - request.bidDeadline;
         w.serviceType = request.serviceType;
         w.modelHash = request.modelHash;
+        if (request.inputHash != 0) w.inputHash = request.inputHash;
         w.units = uint96(request.units); // bounded in _checkRequest
         w.maxPricePerUnit = uint128(request.maxPricePerUnit); // bounded in _checkRequest
         _totalEscrowed += escrow;

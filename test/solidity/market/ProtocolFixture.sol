@@ -119,7 +119,8 @@ abstract contract ProtocolActors is CoreFixture {
                 bidDeadline: bidDeadline,
                 executionDeadline: uint64(bidDeadline + executionPeriod),
                 verification: IServiceMarketplace.VerificationLevel.Basic,
-                reopenOnTimeout: reopenOnTimeout
+                reopenOnTimeout: reopenOnTimeout,
+                inputHash: bytes32(0)
             });
     }
 
