@@ -1,10 +1,11 @@
 /**
  * Proof generation and verification for the circuits in circuits/circuits.ts, shared by tasks, keepers, tests and
- * benchmarks. A `Prover` keeps each circuit's wasm and proving key in memory and snarkjs keeps its BN254 curve
- * (worker threads) alive between proofs: the first proof pays the set-up, the next ones are warm. Call
- * `close()` when done, or the curve's workers keep the process alive.
+ * benchmarks. A `Prover` keeps, per circuit, an instantiated witness calculator (the compiled wasm) and the proving
+ * key in memory, and snarkjs keeps its BN254 curve (worker threads) alive between proofs: the first proof pays the
+ * set-up, the next ones are warm. Call `close()` when done, or the curve's workers keep the process alive.
  */
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
@@ -52,8 +53,16 @@ export interface ProofResult {
 
 type VerificationKey = Record<string, unknown>;
 
+/** circom_runtime's witness calculator (the engine snarkjs's fullProve builds anew for every proof). */
+interface WitnessCalculator {
+  calculateWTNSBin(input: CircuitSignals, sanityCheck: boolean): Promise<Uint8Array>;
+}
+const { WitnessCalculatorBuilder } = createRequire(import.meta.url)("circom_runtime") as {
+  WitnessCalculatorBuilder: (wasm: Uint8Array) => Promise<WitnessCalculator>;
+};
+
 interface Loaded {
-  readonly wasm: Uint8Array;
+  readonly witness: WitnessCalculator;
   readonly zkey: Uint8Array;
   readonly vkey: VerificationKey;
 }
@@ -80,6 +89,8 @@ export function toSolidityProof(proof: Groth16Proof): SolidityProof {
 
 export class Prover {
   readonly #loaded = new Map<string, Promise<Loaded>>();
+  /** Per circuit, the last witness computation: one calculator instance computes one witness at a time. */
+  readonly #witnessQueue = new Map<string, Promise<unknown>>();
 
   /** Loads a circuit's artifacts into memory (done on first use anyway; call it to keep it off the clock). */
   async load(name: string): Promise<void> {
@@ -88,14 +99,18 @@ export class Prover {
 
   /** Proves `input` (the template's signal names) for circuit `name`. Throws if no valid witness exists. */
   async prove(name: string, input: CircuitSignals): Promise<ProofResult> {
-    const { wasm, zkey } = await this.#artifacts(name);
+    const { witness, zkey } = await this.#artifacts(name);
     const started = performance.now();
-    let out: { proof: Groth16Proof; publicSignals: PublicSignals };
+    let wtns: Uint8Array;
     try {
-      out = await snarkjs.groth16.fullProve(input, wasm, zkey);
+      const previous = this.#witnessQueue.get(name) ?? Promise.resolve();
+      const next = previous.catch(() => undefined).then(() => witness.calculateWTNSBin(input, true));
+      this.#witnessQueue.set(name, next);
+      wtns = await next;
     } catch (error) {
       throw new Error(`${name}: no valid witness for these inputs (${firstLine(error)})`);
     }
+    const out: { proof: Groth16Proof; publicSignals: PublicSignals } = await snarkjs.groth16.prove(zkey, wtns);
     const millis = performance.now() - started;
     return {
       proof: out.proof,
@@ -148,7 +163,7 @@ async function loadArtifacts(name: string): Promise<Loaded> {
       readFile(files.zkey),
       readFile(files.vkey, "utf8"),
     ]);
-    return { wasm, zkey, vkey: JSON.parse(vkey) as VerificationKey };
+    return { witness: await WitnessCalculatorBuilder(wasm), zkey, vkey: JSON.parse(vkey) as VerificationKey };
   } catch (error) {
     throw new Error(
       `${name}: circuit artifacts missing in ${files.dir}; run \`npm run zk:build\` (${firstLine(error)})`,

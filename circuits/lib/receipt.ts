@@ -52,11 +52,18 @@ export interface MerklePath {
   readonly pathIndices: number[];
 }
 
-/** An append-only Poseidon Merkle tree with zero leaves (the attestor's tree of receipt commitments). */
+/**
+ * An append-only Poseidon Merkle tree with zero leaves (the attestor's tree of receipt commitments).
+ *
+ * The nullifier Poseidon(job, salt) depends on the provider's salt, so two commitments to one job would mint
+ * twice: an attestor must admit one commitment per job (and must not also sign that job's receipt for the
+ * signature door). {insertReceipt} enforces the first rule for the jobs this tree has seen.
+ */
 export class ReceiptTree {
   readonly depth: number;
   readonly #levels: bigint[][];
   readonly #zeros: bigint[];
+  readonly #jobs = new Set<bigint>();
 
   constructor(depth = RECEIPT_TREE_DEPTH) {
     this.depth = depth;
@@ -72,7 +79,16 @@ export class ReceiptTree {
     return this.#levels[0]?.length ?? 0;
   }
 
-  /** Appends a commitment and returns its index. */
+  /** Appends the commitment of `receipt` (checked) unless its job already has one; returns its index. */
+  insertReceipt(receipt: PrivateReceipt): number {
+    const r = checkReceipt(receipt);
+    if (this.#jobs.has(r.job)) throw new Error(`job: ${r.job} already has a commitment in the tree`);
+    const index = this.insert(receiptCommitment(r));
+    this.#jobs.add(r.job);
+    return index;
+  }
+
+  /** Appends a commitment and returns its index (see {insertReceipt} for the one-per-job rule). */
   insert(commitment: bigint): number {
     const leaves = this.#level(0);
     if (leaves.length >= 2 ** this.depth) throw new Error(`receipt tree: full (${leaves.length} leaves)`);

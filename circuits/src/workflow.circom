@@ -119,7 +119,11 @@ template WorkflowChunk(C, N, K) {
             depOut[l][s] <== (1 - slotNone[l][s]) * slotValue[l][s];
         }
 
-        // A root step (first slot empty: the contract fills slots in order) reads the client's inputs; a step with
+        // Slots fill in order (an empty slot is followed by empty ones), as the contract packs them: so "slot 0
+        // empty" means a root and "slot 1 empty" a single dependency.
+        for (var s = 0; s + 1 < K; s++) slotNone[l][s] * (1 - slotNone[l][s + 1]) === 0;
+
+        // A root step (first slot empty) reads the client's inputs; a step with
         // one input source reads it as is; several are hashed together.
         firstInput[l] <== depOut[l][0] + slotNone[l][0] * inputsHash;
         var xs[K];

@@ -275,6 +275,12 @@ export const tasks = [
     .build(),
   task(["zk", "check"], "Check that the committed circuit artifacts match the circuit sources")
     .addOption({ name: "circuit", description: "Comma-separated circuit names (default: all)", defaultValue: "" })
+    .addFlag({ name: "deep", description: "Also verify the proving keys against the circuits and the powers of tau" })
+    .addOption({
+      name: "ptau",
+      description: "Powers of tau for --deep (default: the cached development file)",
+      defaultValue: process.env.AITBC_PTAU ?? "",
+    })
     .setAction(() => import("./zk/check.js"))
     .build(),
   task(["zk", "prove"], "Prove a circuit input file (signal name -> values) and write a proof file")

@@ -7,7 +7,9 @@
  * added, otherwise snarkjs's output), and record the hashes of sources and artifacts in circuits/build/manifest.json.
  * Artifacts are committed, so a fresh clone needs no trusted setup; `check` proves they still match the sources:
  * it recompiles each circuit and compares the constraint system's hash, and re-derives the verification key and
- * the verifier from the committed proving key.
+ * the verifier from the committed proving key. That binds the artifacts to each other and to the manifest, not the
+ * proving key to the circuit: only `check --deep` does that (snarkjs zkey verify against the recompiled circuit and
+ * the powers of tau, which must then be at hand: the cached development file or --ptau).
  *
  * Powers of tau: `--ptau FILE` (or AITBC_PTAU) names a public ceremony file for production. Without one, a local
  * file is generated once into .cache/ptau (minutes) and reused; it is for development only and the build says so.
@@ -215,7 +217,7 @@ async function artifactHashes(spec: CircuitSpec): Promise<Record<string, string>
   return out;
 }
 
-async function check(spec: CircuitSpec, entry: ManifestEntry | undefined): Promise<string[]> {
+async function check(spec: CircuitSpec, entry: ManifestEntry | undefined, deepPtau?: string): Promise<string[]> {
   if (entry === undefined) return [`${spec.name}: not built (run npm run zk:build)`];
   const problems: string[] = [];
   const files = artifactsOf(spec.name);
@@ -235,6 +237,16 @@ async function check(spec: CircuitSpec, entry: ManifestEntry | undefined): Promi
   try {
     if ((await sha256File(compiled.r1cs)) !== entry.r1csHash) {
       problems.push(`${spec.name}: the compiled constraint system differs from the one the proving key was made for`);
+    } else if (deepPtau !== undefined) {
+      if ((await sha256File(deepPtau)) !== entry.ptau.sha256) {
+        problems.push(
+          `${spec.name}: ${deepPtau} is not the powers of tau the keys were made with (${entry.ptau.file})`,
+        );
+      } else if (!(await snarkjs.zKey.verifyFromR1cs(compiled.r1cs, deepPtau, files.zkey))) {
+        problems.push(`${spec.name}: the proving key was NOT made for this circuit and powers of tau`);
+      } else {
+        console.log(`${spec.name}: proving key verified against the circuit and the powers of tau`);
+      }
     }
   } finally {
     await rm(compiled.tmp, { recursive: true, force: true });
@@ -302,14 +314,28 @@ export async function buildCircuits(options: BuildOptions = {}): Promise<void> {
   }
 }
 
+export interface CheckOptions {
+  readonly names?: readonly string[];
+  /** Also verify each proving key against the recompiled circuit and the powers of tau (minutes). */
+  readonly deep?: boolean;
+  /** The powers of tau for a deep check (default: the cached development file). */
+  readonly ptau?: string;
+}
+
 /** Throws, listing every problem, unless the committed artifacts of the selected circuits match their sources. */
-export async function checkCircuits(names: readonly string[] = []): Promise<void> {
+export async function checkCircuits(options: CheckOptions = {}): Promise<void> {
   const manifest = await readManifest();
   const problems: string[] = [];
+  let deepPtau: string | undefined;
+  if (options.deep === true) {
+    deepPtau = options.ptau === undefined || options.ptau === "" ? DEV_PTAU : path.resolve(options.ptau);
+    if (!existsSync(deepPtau))
+      throw new Error(`--deep needs the powers of tau the keys were made with: ${deepPtau} is missing (--ptau FILE)`);
+  }
   try {
-    for (const spec of select(names)) {
+    for (const spec of select(options.names)) {
       const started = performance.now();
-      const found = await check(spec, manifest[spec.name]);
+      const found = await check(spec, manifest[spec.name], deepPtau);
       problems.push(...found);
       if (found.length === 0) console.log(`${spec.name}: artifacts match the sources (${seconds(started)})`);
     }

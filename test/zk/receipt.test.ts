@@ -190,12 +190,20 @@ describe("zk: receipt mint circuit", function () {
       expect(() => new ReceiptTree().insert(P)).to.throw(/^commitment: \d+ is outside the field/);
     });
 
-    it("ReceiptTree refuses a duplicate commitment, leaving the tree unchanged", function () {
+    it("ReceiptTree refuses a duplicate commitment, leaving the tree unchanged, and insertReceipt a second commitment to a job", function () {
       const t = new ReceiptTree();
       const c = receiptCommitment(at(0));
       expect(t.insert(c)).to.equal(0);
       const root = t.root;
       expect(() => t.insert(c)).to.throw(/^commitment: already in the tree/);
+      // insertReceipt: one commitment per job, whatever the salt (each salt would give another nullifier).
+      const byJob = new ReceiptTree();
+      const first = at(0);
+      expect(byJob.insertReceipt(first)).to.equal(0);
+      expect(() => byJob.insertReceipt({ ...first, salt: first.salt + 1n })).to.throw(
+        /^job: \d+ already has a commitment/,
+      );
+      expect(byJob.size).to.equal(1);
       expect(t.size).to.equal(1);
       expect(t.root).to.equal(root);
       expect(() => t.path(1)).to.throw(/^index: no leaf 1/);

@@ -395,6 +395,16 @@ describe("zk: workflow chunk circuit", function () {
       expect(await witness(self)).to.have.length(PUBLIC_COUNT);
     });
 
+    it("no witness for dependency slots out of order (an empty slot before a filled one): slot 0 or slot 1 emptied", async function () {
+      const { input } = reference(dense, 1);
+      for (const s of [0, 1]) {
+        await expectNoWitness(
+          { ...input, deps: withSlot(input.deps, 31, s, 0) },
+          "slotNone[l][s] * (1 - slotNone[l][s + 1]) === 0",
+        );
+      }
+    });
+
     it("one Groth16 proof (chunk 1 of 64 steps, 4 deps each) verifies with chunkPublicSignals, and not with a tampered leaf, deps word or stepCount, or a leaf + p", async function () {
       if (!existsSync(artifactsOf("workflow").zkey)) this.skip();
       const { statement, input } = chunkProofInput(dense, 1);
