@@ -2,7 +2,9 @@
  * The whole protocol, end to end, on the embedded default (an in-process Hardhat network): deploy the core
  * with its Ignition module, then walk an agent through register -> receipt mint -> stake -> constitution ->
  * human override -> freeze and exit -> slash -> emergency stop; then a marketplace workload (list, post, bid,
- * award, signed result, settlement) and a workflow execution, using the same Hardhat tasks an operator runs.
+ * award, signed result, settlement) and a workflow execution, using the same Hardhat tasks an operator runs; then
+ * the zero-knowledge layer: a Zk workload whose result is an Iris inference proven on chain, private minting of
+ * its receipt with a receipt proof, and a Zk workflow recorded with a workflow proof and an inference proof.
  *
  *   ./npmw run demo
  */
@@ -13,8 +15,22 @@ import path from "node:path";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import hre from "hardhat";
 
+import { contentHash, fieldToBytes32 } from "../circuits/lib/field.js";
+import {
+  irisInfer,
+  irisInputHash,
+  irisModelHash,
+  irisProofInput,
+  loadIrisModel,
+  quantizeFeatures,
+  readIrisWeightsFile,
+} from "../circuits/lib/iris.js";
+import { Prover } from "../circuits/lib/prover.js";
+import { jobFromReceiptId, receiptProofInput, ReceiptTree } from "../circuits/lib/receipt.js";
+import { buildTranscript } from "../circuits/lib/workflow.js";
 import ProtocolModule from "../deploy/modules/Protocol.js";
-import { signStepResult } from "./lib/eip712.js";
+import { signStepResult, signWorkResult, type StepResult } from "./lib/eip712.js";
+import { proofStruct, proveChunk } from "./lib/proofs.js";
 import { aitbc } from "./lib/format.js";
 import { describeError, protocolAt, writeAddresses, type Protocol } from "./lib/protocol.js";
 
@@ -50,6 +66,7 @@ const deployed = await ignition.deploy(ProtocolModule, {
       treasury: treasury.address,
       unbondingDelay: 3600n,
     },
+    AITBCZk: { attestor: attestor.address },
   },
 });
 const protocol: Protocol = await protocolAt(ethers, deployed);
@@ -332,6 +349,185 @@ await (await workflows.connect(keeper).recordSteps(executionId, records)).wait()
 await (await workflows.connect(keeper).completeExecution(executionId, ethers.id("iris report"))).wait();
 console.log("keeper: claimed, recorded 3 signed step results in one batch, completed");
 await run(["workflow", "show"], { execution: String(executionId) });
+
+step("14. Zero knowledge: a Zk workload whose result is a proven Iris inference, then minted privately");
+const prover = new Prover();
+const { marketplace, receiptMinter } = protocol;
+const gasOf = async (tx: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) =>
+  (await (await tx).wait())?.gasUsed ?? 0n;
+const irisModel = loadIrisModel();
+const modelHash = fieldToBytes32(irisModelHash(irisModel));
+const features = quantizeFeatures([6.3, 2.9, 5.6, 1.8]); // one flower, in cm
+const featuresHash = fieldToBytes32(irisInputHash(features));
+console.log(`Iris model commitment (Poseidon of the quantized weights): ${modelHash}`);
+await run(["market", "list-service"], {
+  from: from(provider1),
+  serviceId: "p1-iris-zk",
+  name: "iris-mlp-proven",
+  price: "0.1",
+  capacity: "10000",
+  model: modelHash,
+  minAccuracy: "9000",
+});
+const zkWorkload = (await run(["market", "post"], {
+  from: from(client),
+  serviceType: "iris-mlp-proven",
+  model: modelHash,
+  units: "100",
+  maxPrice: "0.2",
+  bidWindow: "1h",
+  executionWindow: "1h",
+  reopen: false,
+  verification: "zk",
+  inputHash: featuresHash,
+})) as bigint;
+await run(["market", "bid"], {
+  from: from(provider1),
+  workload: String(zkWorkload),
+  serviceId: "p1-iris-zk",
+  price: "0.1",
+  proposal: "",
+});
+await run(["market", "award"], { from: from(client), workload: String(zkWorkload), bid: "0" });
+const inference = await prover.prove("inference", irisProofInput(irisModel, features));
+const [, , outputHash, leaf] = inference.publicSignals;
+if (outputHash === undefined || leaf === undefined) throw new Error("demo: inference public signals");
+const predicted = readIrisWeightsFile().classes[irisInfer(irisModel, features).predictedClass] ?? "?";
+const leafHex = fieldToBytes32(leaf);
+await expectBlocked("a proven result with the proof of another output", async () =>
+  (
+    await marketplace
+      .connect(provider1)
+      .submitProvenResult(
+        zkWorkload,
+        leafHex,
+        await signWorkResult(provider1, marketplace, { workloadId: zkWorkload, round: 0n, resultHash: leafHex }),
+        outputHash + 1n,
+        proofStruct(inference.calldata),
+      )
+  ).wait(),
+);
+const submitGas = await gasOf(
+  marketplace
+    .connect(provider1)
+    .submitProvenResult(
+      zkWorkload,
+      leafHex,
+      await signWorkResult(provider1, marketplace, { workloadId: zkWorkload, round: 0n, resultHash: leafHex }),
+      outputHash,
+      proofStruct(inference.calldata),
+    ),
+);
+console.log(
+  `provider: ${predicted} for the client's flower, proven in ${inference.millis.toFixed(0)} ms; ` +
+    `submitProvenResult verified it on chain (${submitGas} gas)`,
+);
+await run(["market", "accept"], { from: from(client), workload: String(zkWorkload) });
+
+// The attestor puts the receipt's commitment in its tree and publishes the root; the provider mints without
+// revealing which receipt, to an address of its choice.
+const onChainReceipt = await marketplace.receiptOf(zkWorkload);
+const privateReceipt = {
+  job: jobFromReceiptId(onChainReceipt.receiptId),
+  provider: BigInt(onChainReceipt.provider),
+  units: onChainReceipt.units,
+  price: (await marketplace.getWorkload(zkWorkload)).pricePerUnit,
+  resultHash: BigInt(onChainReceipt.resultHash),
+  salt: BigInt(ethers.hexlify(ethers.randomBytes(31))),
+};
+const receiptTree = new ReceiptTree();
+receiptTree.insertReceipt(privateReceipt);
+await (await receiptMinter.connect(attestor).publishRoot(receiptTree.root)).wait();
+const rewardRate = await token.rewardRate();
+const payee = account(10);
+const { statement } = receiptProofInput(privateReceipt, receiptTree, BigInt(payee.address), rewardRate);
+const receiptProof = await prover.prove(
+  "receipt",
+  receiptProofInput(privateReceipt, receiptTree, BigInt(payee.address), rewardRate).input,
+);
+const mintGas = await gasOf(
+  receiptMinter.mint(
+    proofStruct(receiptProof.calldata),
+    statement.root,
+    statement.nullifier,
+    payee.address,
+    statement.amount,
+  ),
+);
+console.log(
+  `minted ${aitbc(statement.amount)} to ${payee.address} from a receipt proof (${receiptProof.millis.toFixed(0)} ms, ` +
+    `${mintGas} gas); the chain saw a root, a nullifier and an amount`,
+);
+await expectBlocked("minting the same receipt twice (its nullifier is spent)", async () =>
+  (
+    await receiptMinter.mint(
+      proofStruct(receiptProof.calldata),
+      statement.root,
+      statement.nullifier,
+      payee.address,
+      statement.amount,
+    )
+  ).wait(),
+);
+
+step("15. A Zk workflow: a proven inference, then two steps, recorded with a workflow proof");
+const zkSpecFile = path.join(path.dirname(addressesFile), "iris-proven.json");
+writeFileSync(
+  zkSpecFile,
+  JSON.stringify({
+    name: "iris-proven",
+    maxExecutionTime: "1h",
+    maxBudget: "50",
+    verification: "zk",
+    steps: [
+      { id: "classify", type: "inference", model: modelHash, requiresProof: true },
+      { id: "explain", type: "data-processing", dependsOn: ["classify"] },
+      { id: "report", type: "data-processing", dependsOn: ["classify", "explain"] },
+    ],
+  }),
+);
+const zkWorkflowId = (await run(["workflow", "define"], { from: from(client), file: zkSpecFile })) as bigint;
+const zkExecutionId = (await run(["workflow", "request"], {
+  from: from(client),
+  workflow: String(zkWorkflowId),
+  inputs: featuresHash, // the flower's features are the workflow's input
+  budget: "10",
+  listing: "",
+  keeper: keeper.address,
+})) as bigint;
+await (await workflows.connect(keeper).claimExecution(zkExecutionId)).wait();
+const transcript = buildTranscript(BigInt(featuresHash), [
+  { deps: [], outputHash },
+  { deps: [0], outputHash: contentHash(`${predicted}: petal length dominates`) },
+  { deps: [0, 1], outputHash: contentHash(`report: ${predicted}`) },
+]);
+const zkPlan = [provider1, provider2, provider1];
+const zkRecords: (StepResult & { provider: string; signature: string })[] = [];
+for (const [i, provider] of zkPlan.entries()) {
+  const r = {
+    executionId: zkExecutionId,
+    step: i,
+    inputHash: ethers.ZeroHash,
+    outputHash: fieldToBytes32(transcript.leaves[i] ?? 0n),
+    cost: AITBC,
+  };
+  zkRecords.push({ ...r, provider: provider.address, signature: await signStepResult(provider, workflows, r) });
+}
+const chunk = await proveChunk(prover, transcript, 0);
+const inferences = [{ inputHash: BigInt(featuresHash), outputHash, proof: proofStruct(inference.calldata) }];
+await expectBlocked("recording the proven steps without the inference proof", async () =>
+  (await workflows.connect(keeper).recordProvenSteps(zkExecutionId, zkRecords, chunk.transcript, [])).wait(),
+);
+const recordGas = await gasOf(
+  workflows.connect(keeper).recordProvenSteps(zkExecutionId, zkRecords, chunk.transcript, inferences),
+);
+await (await workflows.connect(keeper).completeExecution(zkExecutionId, fieldToBytes32(transcript.resultHash))).wait();
+console.log(
+  `keeper: workflow proof in ${chunk.millis.toFixed(0)} ms; 3 records, the workflow proof and the inference proof ` +
+    `verified on chain in one transaction (${recordGas} gas); completed with the proven result`,
+);
+await run(["workflow", "show"], { execution: String(zkExecutionId) });
+await prover.close();
 
 console.log(`\ntreasury holds ${aitbc(await token.balanceOf(treasury.address))} (slashing and marketplace fees)`);
 console.log(`total supply ${aitbc(await token.totalSupply())}, all of it minted from compute receipts`);

@@ -3,6 +3,8 @@
  * poseidon-lite) that the circuits compute. One convention for hashing more than 16 values lives here and in
  * circuits/src/lib/hash.circom (`PoseidonMany`): keep them in step.
  */
+import { createHash } from "node:crypto";
+
 import * as poseidon from "poseidon-lite";
 
 /** The BN254 (alt_bn128) scalar field modulus: every signal, public input and hash lives below it. */
@@ -79,4 +81,9 @@ export function bytes32ToField(field: string, hex: string): bigint {
 /** A field element as a bytes32 hex string. */
 export function fieldToBytes32(value: bigint): `0x${string}` {
   return `0x${fieldElement("value", value).toString(16).padStart(64, "0")}`;
+}
+
+/** A field element committing to arbitrary content (SHA-256 reduced mod p): how step inputs and outputs are hashed. */
+export function contentHash(content: string | Uint8Array): bigint {
+  return BigInt(`0x${createHash("sha256").update(content).digest("hex")}`) % FIELD_MODULUS;
 }

@@ -172,6 +172,16 @@ export const tasks = [
     .addOption({ name: "bidWindow", description: "Bidding window: seconds or 15m / 2h / 7d", defaultValue: "1h" })
     .addOption({ name: "executionWindow", description: "Execution window after bidding", defaultValue: "1h" })
     .addFlag({ name: "reopen", description: "Reopen for bids (instead of refunding) when the provider times out" })
+    .addOption({
+      name: "verification",
+      description: "basic | zk (the result then needs an inference proof for --model on --input-hash)",
+      defaultValue: "basic",
+    })
+    .addOption({
+      name: "inputHash",
+      description: "Commitment to your input (0x bytes32; zk: Poseidon of the features)",
+      defaultValue: "",
+    })
     .setAction(() => import("./market/post.js"))
     .build(),
   task(["market", "bid"], "Bid on a workload as the --from provider agent")

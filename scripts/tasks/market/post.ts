@@ -1,7 +1,7 @@
 import { id, ZeroHash } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { parseDuration, parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
+import { parseChoice, parseDuration, parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
 import { aitbc } from "../../lib/format.js";
 import { confirm, runTask } from "../context.js";
 
@@ -14,7 +14,11 @@ interface Args {
   bidWindow: string;
   executionWindow: string;
   reopen: boolean;
+  verification: string;
+  inputHash: string;
 }
+
+const LEVELS = ["basic", "zk"] as const;
 
 /** A client (--from) posts a workload and escrows units × max price (approving the marketplace if needed). */
 export default async function post(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
@@ -28,9 +32,9 @@ export default async function post(args: Args, hre: HardhatRuntimeEnvironment): 
       maxPricePerUnit: parseTokenAmount("maxPrice", args.maxPrice),
       bidDeadline,
       executionDeadline: bidDeadline + parseDuration("executionWindow", args.executionWindow),
-      verification: 0,
+      verification: parseChoice("verification", args.verification, LEVELS) === "zk" ? 2 : 0,
       reopenOnTimeout: args.reopen,
-      inputHash: ZeroHash,
+      inputHash: args.inputHash === "" ? ZeroHash : parseHash("inputHash", args.inputHash),
     };
     const { token, marketplace } = protocol;
     const escrow = request.units * request.maxPricePerUnit;
