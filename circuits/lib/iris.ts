@@ -29,11 +29,12 @@
  *                injective: one model, one preimage.
  *   inputHash  = poseidonHash(features[0..3])
  *   outputHash = poseidonHash([predictedClass, score0, score1, score2])
- *   leaf       = poseidonHash([inputHash, outputHash])  (a workflow step's transcript leaf)
+ *   leaf       = poseidonHash([inputHash, 0, outputHash])  (the transcript leaf of a step that reads the features)
  */
 import { readFileSync } from "node:fs";
 
 import { fieldElement, poseidonHash, signedToField, uintBits } from "./field.js";
+import { stepLeaf } from "./workflow.js";
 
 export const IRIS_INPUTS = 4;
 export const IRIS_HIDDEN = 8;
@@ -359,9 +360,12 @@ export function irisOutputHash(result: IrisResult): bigint {
   return poseidonHash([BigInt(result.predictedClass), ...result.scores.map(signedToField)]);
 }
 
-/** A workflow step's transcript leaf: it commits to the step's input and output. */
+/**
+ * The transcript leaf of a workflow step that reads one source (its features, hash `inputHash`) and writes
+ * `outputHash`: what the inference proof exposes, so a proven step's record can be checked against it.
+ */
 export function irisLeaf(inputHash: bigint, outputHash: bigint): bigint {
-  return poseidonHash([fieldElement("inputHash", inputHash), fieldElement("outputHash", outputHash)]);
+  return stepLeaf(inputHash, [], outputHash);
 }
 
 /** The complete input of IrisInference() for `model` on `features`, public signals included. */

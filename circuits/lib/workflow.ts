@@ -1,6 +1,5 @@
 /**
- * Workflow execution transcripts (circuits/src/workflow.circom): how a proven step's input hash and transcript
- * leaf are derived, how dependencies are packed into public inputs (Workflows.sol packs them the same way), and
+ * Workflow execution transcripts (circuits/src/workflow.circom): how a proven step's transcript leaf is derived, how dependencies are packed into public inputs (Workflows.sol packs them the same way), and
  * the chunk circuit's inputs.
  */
 import { WORKFLOW_CHUNK, WORKFLOW_MAX_DEPS, WORKFLOW_MAX_STEPS } from "../circuits.js";
@@ -23,9 +22,7 @@ export interface TranscriptStep {
 export interface Transcript {
   readonly inputsHash: bigint;
   readonly steps: readonly TranscriptStep[];
-  /** Per step: the input hash bound to its dependencies (or the client's inputs for a root). */
-  readonly inputHashes: readonly bigint[];
-  /** Per step: Poseidon(inputHash, outputHash), what the provider signs and the chain records. */
+  /** Per step: Poseidon(what it read, its output hash): what the provider signs and the chain records. */
   readonly leaves: readonly bigint[];
   /** PoseidonMany over the output hashes padded with zeros to WORKFLOW_MAX_STEPS. */
   readonly outputsRoot: bigint;
@@ -51,38 +48,33 @@ export function checkProvenDeps(deps: readonly (readonly number[])[]): void {
 }
 
 /**
- * A step's input hash: the client's inputs hash for a root, its dependency's output hash for a step with one
- * dependency, and Poseidon over the dependencies' output hashes (ascending, zero-padded to MAX_DEPS) otherwise.
+ * A step's transcript leaf: Poseidon(x_0, .., x_{MAX_DEPS-1}, outputHash), the x_k being the output hashes of its
+ * dependencies (ascending, zero-padded), or [inputsHash, 0, ..] for a root (no dependency).
  */
-export function stepInputHash(inputsHash: bigint, depOutputs: readonly bigint[]): bigint {
+export function stepLeaf(inputsHash: bigint, depOutputs: readonly bigint[], outputHash: bigint): bigint {
   if (depOutputs.length > WORKFLOW_MAX_DEPS) throw new Error(`deps: at most ${WORKFLOW_MAX_DEPS}`);
-  const [first] = depOutputs;
-  if (first === undefined) return fieldElement("inputsHash", inputsHash);
-  if (depOutputs.length === 1) return fieldElement("dependency output", first);
-  return poseidonHash(Array.from({ length: WORKFLOW_MAX_DEPS }, (_, k) => depOutputs[k] ?? 0n));
-}
-
-/** The transcript leaf of a step: Poseidon(inputHash, outputHash). */
-export function stepLeaf(inputHash: bigint, outputHash: bigint): bigint {
-  return poseidonHash([fieldElement("inputHash", inputHash), fieldElement("outputHash", outputHash)]);
+  const xs = Array.from({ length: WORKFLOW_MAX_DEPS }, (_, k) =>
+    fieldElement(`deps[${k}] output`, depOutputs[k] ?? 0n),
+  );
+  if (depOutputs.length === 0) xs[0] = fieldElement("inputsHash", inputsHash);
+  return poseidonHash([...xs, fieldElement("outputHash", outputHash)]);
 }
 
 export function buildTranscript(inputsHash: bigint, steps: readonly TranscriptStep[]): Transcript {
   fieldElement("inputsHash", inputsHash);
   checkProvenDeps(steps.map((s) => s.deps));
   const outs = steps.map((s, i) => fieldElement(`steps[${i}].outputHash`, s.outputHash));
-  const inputHashes = steps.map((s) =>
-    stepInputHash(
-      inputsHash,
-      s.deps.map((d) => outs[d] ?? 0n),
-    ),
-  );
   const padded = Array.from({ length: WORKFLOW_MAX_STEPS }, (_, i) => outs[i] ?? 0n);
   return {
     inputsHash,
     steps,
-    inputHashes,
-    leaves: inputHashes.map((h, i) => stepLeaf(h, outs[i] ?? 0n)),
+    leaves: steps.map((s, i) =>
+      stepLeaf(
+        inputsHash,
+        s.deps.map((d) => outs[d] ?? 0n),
+        outs[i] ?? 0n,
+      ),
+    ),
     outputsRoot: poseidonMany(padded),
     resultHash: outs[outs.length - 1] ?? 0n,
   };

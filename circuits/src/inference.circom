@@ -15,7 +15,8 @@ include "circomlib/circuits/poseidon.circom";
 //   modelHash  = Poseidon([4, 8, 3, 10, 8, 16, 24, shift1, shift2, word0, word1, word2])       (12 inputs)
 //   inputHash  = Poseidon(features[0..3])
 //   outputHash = Poseidon(predictedClass, scores[0], scores[1], scores[2])
-//   leaf       = Poseidon(inputHash, outputHash)
+//   leaf       = Poseidon(inputHash, 0, outputHash): the transcript leaf of a workflow step that reads one
+//                source whose hash is inputHash (circuits/lib/workflow.ts stepLeaf with 2 dependency slots)
 //
 // modelHash preimage (irisModelPreimage in iris.ts): a header [inputs, hidden, classes, feature scale, weight
 // bits, b1 bits, b2 bits, shift1, shift2], then the 73 weights and biases packed. Each parameter v of a b-bit
@@ -226,8 +227,9 @@ template IrisInference() {
     for (var k = 0; k < CLASSES; k++) outHash.inputs[1 + k] <== scores[k];
     outputHash === outHash.out;
 
-    component leafHash = Poseidon(2);
+    component leafHash = Poseidon(3);
     leafHash.inputs[0] <== inputHash;
-    leafHash.inputs[1] <== outputHash;
+    leafHash.inputs[1] <== 0;
+    leafHash.inputs[2] <== outputHash;
     leaf === leafHash.out;
 }

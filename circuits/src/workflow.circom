@@ -27,19 +27,18 @@ template TreeMux(bits) {
 // One chunk of a workflow execution transcript.
 //
 // The transcript of an execution of n <= N steps is one output hash per step, outs[0..N) (entries past n unused).
-// Step i's input hash is bound to exactly its dependencies (at most K, listed by the workflow, each < i):
-//   a root step (no dependency) reads the client's inputs:      in_i = inputsHash
-//   a step with one dependency d reads its output:              in_i = out_d
-//   a step with dependencies d_0 < .. < d_{m-1}, 2 <= m <= K:   in_i = Poseidon(out_d0, .., out_d(m-1), 0, ..)
-//   (K inputs, zero-padded: the public dependency list fixes m, so the padding is unambiguous);
-// and its record on chain commits to both: leaf_i = Poseidon(in_i, out_i), which the step's provider signs.
+// Step i reads exactly its dependencies (at most K, listed by the workflow, ascending, each < i), or the client's
+// inputs if it has none, and its record on chain (the leaf its provider signs) commits to what it read and wrote:
+//   leaf_i = Poseidon(x_0, .., x_{K-1}, out_i),  x_k = the output hash of its k-th dependency (0 past the last),
+//   except that a root step (no dependency) reads the client's inputsHash as x_0.
+// (The public dependency list fixes how many x_k are real, so the zero padding is unambiguous.)
 // A chunk proves this for steps start .. start+C-1 against the public commitment outputsRoot = PoseidonMany(outs);
 // the contract requires every chunk of an execution to use the same outputsRoot, so chunks chain into one
 // transcript, and resultHash = outs[n-1] (the last step's output is the workflow's result).
 //
 // Public inputs (the contract builds them from chain state and the recorded leaves):
 //   outputsRoot, inputsHash, start (a multiple of C), stepCount (n), resultHash,
-//   deps: per step K slots of 7 bits (dependency index + 1; 0 = none), 9 steps (252 bits) per element,
+//   deps: per step K slots of 7 bits (dependency index + 1; 0 = none), floor(252 / (7 K)) steps per element (18 for K = 2),
 //   leaves: the chunk's recorded leaves (0 past step n - 1).
 template WorkflowChunk(C, N, K) {
     var LOGN = 0;
@@ -93,8 +92,6 @@ template WorkflowChunk(C, N, K) {
     signal slotValue[C][K];
     signal depOut[C][K];
     signal firstInput[C];
-    signal merged[C];
-    signal inputHash[C];
     signal leafHash[C];
 
     for (var l = 0; l < C; l++) {
@@ -120,18 +117,16 @@ template WorkflowChunk(C, N, K) {
         }
 
         // Slots fill in order (an empty slot is followed by empty ones), as the contract packs them: so "slot 0
-        // empty" means a root and "slot 1 empty" a single dependency.
+        // empty" means a root.
         for (var s = 0; s + 1 < K; s++) slotNone[l][s] * (1 - slotNone[l][s + 1]) === 0;
 
-        // A root step (first slot empty) reads the client's inputs; a step with
-        // one input source reads it as is; several are hashed together.
+        // A root step (first slot empty) reads the client's inputs.
         firstInput[l] <== depOut[l][0] + slotNone[l][0] * inputsHash;
-        var xs[K];
+        var xs[K + 1];
         xs[0] = firstInput[l];
         for (var s = 1; s < K; s++) xs[s] = depOut[l][s];
-        merged[l] <== Poseidon(K)(xs);
-        inputHash[l] <== firstInput[l] + (1 - slotNone[l][1]) * (merged[l] - firstInput[l]);
-        leafHash[l] <== Poseidon(2)([inputHash[l], out[l]]);
+        xs[K] = out[l];
+        leafHash[l] <== Poseidon(K + 1)(xs);
         leaves[l] === active[l] * leafHash[l];
     }
 }

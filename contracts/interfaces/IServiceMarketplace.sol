@@ -247,7 +247,7 @@ interface IServiceMarketplace {
 
     /// @notice {submitResult} for a Zk workload, with an inference proof that the output whose hash is
     /// `outputHash` is model(input) for the workload's `modelHash` and `inputHash`: `resultHash` is the proof's
-    /// leaf Poseidon(inputHash, outputHash). The provider hands the output itself to the client off chain; its
+    /// leaf Poseidon(inputHash, 0, outputHash). The provider hands the output itself to the client off chain; its
     /// hash is announced in {ResultProven}.
     function submitProvenResult(
         uint256 workloadId,

@@ -73,7 +73,8 @@ interface IWorkflows {
 
     /// @notice One step's record, signed by its provider (EIP-712 StepResult). At the Full and Zk levels the record
     /// commits to the step through its transcript leaf: `inputHash` is zero and `outputHash` is
-    /// Poseidon(input hash, output hash), a field element; the workflow proof opens it.
+    /// Poseidon(x_0, x_1, output hash), a field element, where x_0, x_1 are the output hashes of the step's
+    /// dependencies (zero-padded; the client's inputsHash for a root); the workflow proof opens it.
     struct StepRecord {
         uint16 step;
         address provider;
@@ -365,5 +366,5 @@ interface IWorkflows {
     function PROVEN_CHUNK() external view returns (uint256);
 
     /// @notice The packed dependency words of a proven workflow's chunk `chunk` (the workflow circuit's `deps`).
-    function provenDependencies(uint256 workflowId, uint256 chunk) external view returns (uint256[4] memory);
+    function provenDependencies(uint256 workflowId, uint256 chunk) external view returns (uint256[2] memory);
 }

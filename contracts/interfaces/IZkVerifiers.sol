@@ -22,13 +22,13 @@ interface IReceiptVerifier {
 }
 
 /// @notice contracts/zk/verifiers/WorkflowVerifier.sol (circuit "workflow"): outputsRoot, inputsHash, start,
-/// stepCount, resultHash, deps[4], leaves[32].
+/// stepCount, resultHash, deps[2], leaves[32].
 interface IWorkflowVerifier {
     function verifyProof(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
-        uint256[41] calldata pubSignals
+        uint256[39] calldata pubSignals
     ) external view returns (bool);
 }
 

@@ -38,14 +38,16 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     /// @inheritdoc IWorkflows
     uint256 public constant MAX_PROVEN_STEPS = 64;
     /// @inheritdoc IWorkflows
-    uint256 public constant MAX_PROVEN_DEPS = 4;
+    uint256 public constant MAX_PROVEN_DEPS = 2;
     /// @inheritdoc IWorkflows
     uint256 public constant PROVEN_CHUNK = 32;
     /// @dev The workflow circuit's dependency packing: per step MAX_PROVEN_DEPS slots of 7 bits (index + 1),
-    /// 9 steps per 252-bit word, 4 words per chunk (circuits/lib/workflow.ts packDeps).
+    /// 18 steps per 252-bit word, 2 words per chunk (circuits/lib/workflow.ts packDeps).
     uint256 private constant _SLOT_BITS = 7;
-    uint256 private constant _STEPS_PER_WORD = 9;
-    uint256 private constant _DEPS_WORDS = 4;
+    uint256 private constant _STEPS_PER_WORD = 18;
+    uint256 private constant _DEPS_WORDS = 2;
+    /// @dev Public signals of a chunk proof: outputsRoot, inputsHash, start, stepCount, resultHash, deps, leaves.
+    uint256 private constant _LEAVES_AT = 5 + _DEPS_WORDS;
 
     bytes32 private constant _STEP_TYPEHASH = keccak256(
         "StepResult(uint256 executionId,uint16 step,bytes32 inputHash,bytes32 outputHash,uint256 cost)"
@@ -256,7 +258,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         _requireKeeperRunning(executionId, e);
         Workflow storage wf = _workflows[e.workflowId];
         if (wf.verification == VerificationLevel.Basic) revert WorkflowsNotProven(executionId);
-        uint256[41] memory signals = _chunkSignals(executionId, e, wf.stepCount, records);
+        uint256[39] memory signals = _chunkSignals(executionId, e, wf.stepCount, records);
         _recordBatch(executionId, e, records);
 
         // The first chunk fixes the transcript (its outputs root and result); the others must prove the same one.
@@ -539,7 +541,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     }
 
     /// @inheritdoc IWorkflows
-    function provenDependencies(uint256 workflowId, uint256 chunk) external view returns (uint256[4] memory words) {
+    function provenDependencies(uint256 workflowId, uint256 chunk) external view returns (uint256[2] memory words) {
         for (uint256 w = 0; w < _DEPS_WORDS; ++w) words[w] = _provenDeps[workflowId][chunk * _DEPS_WORDS + w];
     }
 
@@ -570,7 +572,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         Execution storage e,
         uint256 stepCount,
         StepRecord[] calldata records
-    ) private view returns (uint256[41] memory signals) {
+    ) private view returns (uint256[39] memory signals) {
         uint256 len = records.length;
         uint256 start = len == 0 ? 0 : records[0].step;
         uint256 left = start < stepCount ? stepCount - start : 0;
@@ -587,7 +589,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
             if (r.step != start + k) revert WorkflowsInvalidChunk(executionId, start, len);
             if (r.inputHash != 0) revert WorkflowsNotFieldElement("inputHash", r.inputHash);
             _requireField("outputHash", r.outputHash);
-            signals[9 + k] = uint256(r.outputHash);
+            signals[_LEAVES_AT + k] = uint256(r.outputHash);
         }
     }
 

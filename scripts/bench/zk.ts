@@ -39,11 +39,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 
-/** A deterministic 64-step DAG with parallel branches: step i depends on i-1, every 4th also on i-3 and i-4. */
+/** A deterministic 64-step DAG with parallel branches: step i depends on i-1, every 4th also on i-4 (a join). */
 export function benchDag(steps: number): number[][] {
-  return Array.from({ length: steps }, (_, i) =>
-    i === 0 ? [] : i % 4 === 0 && i >= 4 ? [i - 4, i - 3, i - 1] : [i - 1],
-  );
+  return Array.from({ length: steps }, (_, i) => (i === 0 ? [] : i % 4 === 0 && i >= 4 ? [i - 4, i - 1] : [i - 1]));
 }
 
 const connection = await network.getOrCreate();

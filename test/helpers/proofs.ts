@@ -14,7 +14,10 @@ export interface IrisProof {
   readonly modelHash: bigint;
   readonly inputHash: bigint;
   readonly outputHash: bigint;
-  /** Poseidon(inputHash, outputHash): the transcript leaf / marketplace result it proves. */
+  /**
+   * Poseidon(inputHash, 0, outputHash): the transcript leaf (circuits/lib/workflow.ts stepLeaf of a root on
+   * inputHash, or of a step with one dependency outputting inputHash) / marketplace result it proves.
+   */
   readonly leaf: bigint;
   readonly proof: Groth16ProofStruct;
 }

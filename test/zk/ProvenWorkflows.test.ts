@@ -13,9 +13,10 @@ import { id, MaxUint256, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
 import { WORKFLOW_CHUNK, WORKFLOW_MAX_DEPS, WORKFLOW_MAX_STEPS } from "../../circuits/circuits.js";
-import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
+import { FIELD_MODULUS, fieldToBytes32, poseidonHash } from "../../circuits/lib/field.js";
 import {
   irisInputHash,
+  irisLeaf,
   irisModelHash,
   irisProofInput,
   loadIrisModel,
@@ -27,7 +28,7 @@ import {
   chunkProofInput,
   chunkPublicSignals,
   packDeps,
-  stepInputHash,
+  stepLeaf,
   type Transcript,
 } from "../../circuits/lib/workflow.js";
 import { proveChunk, type TranscriptProofStruct } from "../../scripts/lib/proofs.js";
@@ -80,15 +81,17 @@ function field(label: string): bigint {
 // ---------------------------------------------------------------- the Full workflow: 40 steps, two chunks
 
 /**
- * 40 steps: roots at 0, 5, 18 and 31 (chunk 0) and 32 (chunk 1); the others depend on 1 to 4 earlier steps, in
- * ascending order, some across the chunk boundary (step 39 on 0, 13, 19, 38).
+ * 40 steps: roots at 0, 5, 18 and 31 (chunk 0) and 32 (chunk 1); steps 1, 6, 13, 20, 27 and 34 depend on one
+ * earlier step, the others on two (WORKFLOW_MAX_DEPS), in ascending order, some across the chunk boundary
+ * (step 34 on 17, step 39 on 20 and 38).
  */
 const FULL_DEPS: number[][] = range(0, 40).map((i) => {
   if (i === 0 || i % 13 === 5 || i === 32) return [];
+  if (i % 7 === 6) return [Math.floor(i / 2)];
   return [...new Set([i - 1, Math.floor(i / 2), Math.floor(i / 3), (i * 7) % 23])]
     .filter((d) => d < i)
     .sort((a, b) => a - b)
-    .slice(0, WORKFLOW_MAX_DEPS);
+    .slice(-WORKFLOW_MAX_DEPS);
 });
 const FULL_INPUTS = field("full workflow inputs");
 const FULL = buildTranscript(
@@ -112,9 +115,10 @@ const FLOWER = [5.1, 3.5, 1.4, 0.2];
 const OTHER_FLOWER = [6.3, 3.3, 6.0, 2.5];
 /**
  * The Zk workflow: step 0 (Inference, requiresProof) classifies the client's flower, step 1 (DataProcessing)
- * turns the class into a report, the result. The inference circuit's input hash is Poseidon(features); a root
- * step's transcript input hash is the client's inputsHash (circuits/lib/workflow.ts stepInputHash), so the
- * client's inputsHash is Poseidon(features) and step 0's transcript leaf is then the inference proof's leaf.
+ * turns the class into a report, the result. The inference proof's leaf is Poseidon(inputHash, 0, outputHash),
+ * inputHash = Poseidon(features); a root step's transcript leaf is Poseidon(inputsHash, 0, outputHash)
+ * (circuits/lib/workflow.ts stepLeaf), so the client's inputsHash is Poseidon(features) and step 0's transcript
+ * leaf is then the inference proof's leaf.
  */
 const ZK_DEPS = [[], [0]];
 const ZK_INPUTS = irisInputHash(quantizeFeatures(FLOWER));
@@ -128,6 +132,23 @@ function zkSpec(model: bigint, name = "iris-zk"): IWorkflows.WorkflowSpecStruct 
     stepSpec([0], { stepType: STEP_TYPE.DataProcessing, model: ZeroHash }),
   ];
   return { ...provenSpec(ZK_DEPS, VERIFICATION.Zk, name), steps };
+}
+
+/**
+ * The other shape a proven inference step can take: step 0 (DataProcessing, a root) reads the client's raw record
+ * and outputs the features' hash Poseidon(features); step 1 (Inference, requiresProof) depends on step 0 alone, so
+ * its leaf is Poseidon(Poseidon(features), 0, outputHash), the inference proof's leaf; step 2 writes the report.
+ */
+const LOADED_DEPS = [[], [0], [1]];
+const LOADED_INPUTS = field("raw flower record");
+
+function loadedSpec(model: bigint): IWorkflows.WorkflowSpecStruct {
+  const steps = [
+    stepSpec([], { stepType: STEP_TYPE.DataProcessing, model: ZeroHash }),
+    stepSpec([0], { stepType: STEP_TYPE.Inference, model: fieldToBytes32(model), requiresProof: true }),
+    stepSpec([1], { stepType: STEP_TYPE.DataProcessing, model: ZeroHash }),
+  ];
+  return { ...provenSpec(LOADED_DEPS, VERIFICATION.Zk, "iris-zk-loaded"), steps };
 }
 
 // ---------------------------------------------------------------- fixture
@@ -220,7 +241,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
           packDeps(FULL_DEPS, chunk * WORKFLOW_CHUNK),
         );
       }
-      expect(await f.workflows.provenDependencies(FULL_ID, 2)).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect(await f.workflows.provenDependencies(FULL_ID, 2)).to.deep.equal([0n, 0n]);
       for (let i = 0; i < FULL_DEPS.length; ++i) {
         expect(await f.workflows.dependenciesOf(FULL_ID, i)).to.equal(mask(...at(FULL_DEPS, i)));
       }
@@ -229,15 +250,15 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       expect(zk.proofMask).to.equal(mask(0));
       expect(await f.workflows.provenDependencies(ZK_ID, 0)).to.deep.equal(packDeps(ZK_DEPS, 0));
       // a Basic workflow packs nothing
-      expect(await f.workflows.provenDependencies(BASIC_ID, 0)).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect(await f.workflows.provenDependencies(BASIC_ID, 0)).to.deep.equal([0n, 0n]);
     });
 
-    it("defines a 64-step (MAX_PROVEN_STEPS) Full workflow with 4 dependencies per step; its packing matches packDeps in both chunks", async function () {
+    it("defines a 64-step (MAX_PROVEN_STEPS) Full workflow with 2 (MAX_PROVEN_DEPS) dependencies per step; its packing matches packDeps in both chunks", async function () {
       const f = await loadProven();
       expect(await f.workflows.MAX_PROVEN_STEPS()).to.equal(BigInt(WORKFLOW_MAX_STEPS));
       expect(await f.workflows.MAX_PROVEN_DEPS()).to.equal(BigInt(WORKFLOW_MAX_DEPS));
       expect(await f.workflows.PROVEN_CHUNK()).to.equal(BigInt(WORKFLOW_CHUNK));
-      const deps = range(0, WORKFLOW_MAX_STEPS).map((i) => range(Math.max(0, i - 4), i));
+      const deps = range(0, WORKFLOW_MAX_STEPS).map((i) => range(Math.max(0, i - WORKFLOW_MAX_DEPS), i));
       const spec = provenSpec(deps, VERIFICATION.Full);
       await expect(f.workflows.connect(f.owner).defineWorkflow(spec))
         .to.emit(f.workflows, "WorkflowDefined")
@@ -265,7 +286,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       ["not ascending", [[], [], [1, 0]]],
       ["with a duplicate", [[], [0, 0]]],
       ["naming a later step", [[1], []]],
-      ["longer than 4", [[], [], [], [], [], [0, 1, 2, 3, 4]]],
+      ["longer than 2", [[], [], [], [0, 1, 2]]],
     ] as const) {
       it(`reverts WorkflowsInvalidSpec("dependsOn") for a Full or Zk step's dependencies ${what} (accepted at Basic)`, async function () {
         const f = await loadProven();
@@ -286,14 +307,15 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       });
     }
 
-    it("a self-dependency is still WorkflowsCycle at the proven levels; exactly 4 ascending dependencies are accepted", async function () {
+    it("a self-dependency is still WorkflowsCycle at the proven levels; exactly 2 ascending dependencies are accepted", async function () {
       const f = await loadProven();
       await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec([[], [1]], VERIFICATION.Full)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsCycle")
         .withArgs(1n);
-      await expect(
-        f.workflows.connect(f.owner).defineWorkflow(provenSpec([[], [], [], [], [0, 1, 2, 3]], VERIFICATION.Zk)),
-      ).to.emit(f.workflows, "WorkflowDefined");
+      await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec([[], [], [0, 1]], VERIFICATION.Zk))).to.emit(
+        f.workflows,
+        "WorkflowDefined",
+      );
     });
 
     it('reverts WorkflowsInvalidSpec("requiresProof") on a Basic or Full workflow, on a non-Inference step, and for a model 0 or at/above the field', async function () {
@@ -486,7 +508,8 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
     it('reverts WorkflowsNotFieldElement for a record with an input hash ("inputHash") or a leaf at or above the field ("outputHash")', async function () {
       const f = await loadProven();
       const executionId = await running(f, FULL_ID, FULL_INPUTS);
-      const input = fieldToBytes32(at(FULL.inputHashes, 5));
+      // what root step 5 read: the client's inputs (a record carries its leaf only)
+      const input = fieldToBytes32(FULL_INPUTS);
       const withInput = await leafRecords(f, executionId, FULL, range(0, 32), { inputHashes: { 5: input } });
       await expect(f.workflows.connect(f.keeper).recordProvenSteps(executionId, withInput, chunk0, []))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotFieldElement")
@@ -649,6 +672,9 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
     let iris: IrisProof;
     /** A real proof of the same model on another flower: another input, output and leaf. */
     let otherIris: IrisProof;
+    /** The LOADED_DEPS workflow: step 0 outputs Poseidon(features), step 1 the inference's output hash, step 2 REPORT. */
+    let loaded: Transcript;
+    let loadedTranscript: TranscriptProofStruct;
 
     before(async function () {
       this.timeout(300_000);
@@ -663,6 +689,12 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
         ZK_DEPS.map((deps, i) => ({ deps, outputHash: i === 0 ? iris.outputHash : REPORT })),
       );
       transcript = (await proveChunk(prover, zk, 0)).transcript;
+      const loadedOutputs = [iris.inputHash, iris.outputHash, REPORT];
+      loaded = buildTranscript(
+        LOADED_INPUTS,
+        LOADED_DEPS.map((deps, i) => ({ deps, outputHash: at(loadedOutputs, i) })),
+      );
+      loadedTranscript = (await proveChunk(prover, loaded, 0)).transcript;
     });
 
     /** Defines the Iris workflow on `model` (the Iris model unless given) and returns its id. */
@@ -673,14 +705,26 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       return workflowId;
     }
 
-    it("the inference step's transcript leaf is the inference proof's leaf (the client's inputsHash is Poseidon(features))", function () {
+    it("the inference step's transcript leaf is the inference proof's leaf Poseidon(inputHash, 0, outputHash): as a root (the client's inputsHash is Poseidon(features)) or with one dependency outputting Poseidon(features)", function () {
       expect(iris.modelHash).to.equal(irisHash);
       expect(iris.inputHash).to.equal(irisInputHash(features));
-      expect(at(zk.inputHashes, 0)).to.equal(stepInputHash(ZK_INPUTS, []));
-      expect(at(zk.inputHashes, 0)).to.equal(iris.inputHash);
+      expect(ZK_INPUTS).to.equal(iris.inputHash);
+      expect(iris.leaf).to.equal(poseidonHash([iris.inputHash, 0n, iris.outputHash]));
+      expect(iris.leaf).to.equal(irisLeaf(iris.inputHash, iris.outputHash));
+      // a root reads the client's inputs
+      expect(at(zk.leaves, 0)).to.equal(stepLeaf(ZK_INPUTS, [], iris.outputHash));
       expect(at(zk.leaves, 0)).to.equal(iris.leaf);
-      expect(at(zk.inputHashes, 1)).to.equal(iris.outputHash); // step 1 reads the inference's output
+      // step 1 reads the inference's output
+      expect(at(zk.leaves, 1)).to.equal(poseidonHash([iris.outputHash, 0n, REPORT]));
       expect(zk.resultHash).to.equal(REPORT);
+      // one dependency whose output is Poseidon(features): the same leaf, whatever the client's inputs
+      expect(at(loaded.leaves, 0)).to.equal(poseidonHash([LOADED_INPUTS, 0n, iris.inputHash]));
+      expect(at(loaded.leaves, 1)).to.equal(stepLeaf(LOADED_INPUTS, [iris.inputHash], iris.outputHash));
+      expect(at(loaded.leaves, 1)).to.equal(iris.leaf);
+      expect(loaded.resultHash).to.equal(REPORT);
+      // two dependencies, or a root reading other inputs, give another leaf
+      expect(stepLeaf(ZK_INPUTS, [iris.inputHash, REPORT], iris.outputHash)).to.not.equal(iris.leaf);
+      expect(stepLeaf(LOADED_INPUTS, [], iris.outputHash)).to.not.equal(iris.leaf);
       expect(iris.outputHash).to.equal(BigInt(irisProofInput(loadIrisModel(), features).outputHash));
       expect(otherIris.leaf).to.not.equal(iris.leaf);
     });
@@ -705,6 +749,32 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       expect(sum([await f.workflows.creditsOf(f.p1.address), await f.workflows.creditsOf(f.p2.address)])).to.equal(
         2n * COST,
       );
+    });
+
+    it("accepts a requiresProof step with one dependency that outputs Poseidon(features) (step 1 of 3), and completes", async function () {
+      const f = await loadProven();
+      const spec = loadedSpec(irisHash);
+      const workflowId = await f.workflows.connect(f.owner).defineWorkflow.staticCall(spec);
+      await (await f.workflows.connect(f.owner).defineWorkflow(spec)).wait();
+      expect((await f.workflows.getWorkflow(workflowId)).proofMask).to.equal(mask(1));
+      const executionId = await running(f, workflowId, LOADED_INPUTS);
+      const records = await leafRecords(f, executionId, loaded, range(0, 3));
+      // the proof checked against the inference step's record (step 1): a proof on another flower fails there
+      await expect(
+        f.workflows
+          .connect(f.keeper)
+          .recordProvenSteps(executionId, records, loadedTranscript, [inferenceProof(otherIris)]),
+      )
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidInferenceProof")
+        .withArgs(executionId, 1n);
+      await expect(
+        f.workflows.connect(f.keeper).recordProvenSteps(executionId, records, loadedTranscript, [inferenceProof(iris)]),
+      )
+        .to.emit(f.workflows, "TranscriptChunkProven")
+        .withArgs(executionId, 0n, 3n, fieldToBytes32(loaded.outputsRoot));
+      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, fieldToBytes32(REPORT)))
+        .to.emit(f.workflows, "ExecutionCompleted")
+        .withArgs(executionId, fieldToBytes32(REPORT), anyValue, 3n * COST, BUDGET - 3n * COST);
     });
 
     it("reverts WorkflowsInferenceProofCount(1, n) without the inference proof or with two", async function () {

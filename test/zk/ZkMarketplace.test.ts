@@ -1,7 +1,7 @@
 /**
  * ServiceMarketplace at the Zk verification level, on chain with a real Iris inference proof: Zk workloads name a
  * model commitment (a field element), and their result is submitted with submitProvenResult, the result hash being
- * the proof's leaf Poseidon(inputHash, outputHash). Full workloads are refused. One proof is made in `before`;
+ * the proof's leaf Poseidon(inputHash, 0, outputHash). Full workloads are refused. One proof is made in `before`;
  * the negative cases submit changed copies.
  */
 import { expect } from "chai";

@@ -23,6 +23,7 @@ import {
   irisFloatPredict,
   irisInfer,
   irisInputHash,
+  irisLeaf,
   irisModelHash,
   irisModelPreimage,
   irisOutputHash,
@@ -34,6 +35,7 @@ import {
 } from "../../circuits/lib/iris.js";
 import type { IrisCircuitInput, IrisModel } from "../../circuits/lib/iris.js";
 import { Prover, artifactsOf } from "../../circuits/lib/prover.js";
+import { stepLeaf } from "../../circuits/lib/workflow.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const P = FIELD_MODULUS;
@@ -131,7 +133,7 @@ function forgeInput(
     modelHash: rawModelHash(m).toString(),
     inputHash: inputHash.toString(),
     outputHash: outputHash.toString(),
-    leaf: poseidonHash([inputHash, outputHash]).toString(),
+    leaf: poseidonHash([inputHash, 0n, outputHash]).toString(),
     features: features.map(dec),
     shifts: [m.shift1, m.shift2].map(String),
     w1: m.w1.map((r) => r.map(dec)),
@@ -407,7 +409,7 @@ describe("zk: Iris inference", function () {
       expect(() => irisInfer({ ...model, b1: [...model.b1, 0n] }, [1n, 2n, 3n, 4n])).to.throw(/^b1: expected 8 values/);
     });
 
-    it("irisOutputHash: Poseidon(class, scores as field elements, negative -> p - |s|); leaf = Poseidon(inputHash, outputHash)", function () {
+    it("irisOutputHash: Poseidon(class, scores as field elements, negative -> p - |s|); leaf = Poseidon(inputHash, 0, outputHash), a workflow step's leaf (a root on the features, or one dependency outputting their hash)", function () {
       const result = { scores: [-5n, 7n, 0n], predictedClass: 1 };
       expect(irisOutputHash(result)).to.equal(poseidonHash([1n, P - 5n, 7n, 0n]));
       expect(() => irisOutputHash({ ...result, predictedClass: 3 })).to.throw(
@@ -417,7 +419,16 @@ describe("zk: Iris inference", function () {
         /^scores\[0\]: \d+ is outside the signed 30-bit/,
       );
       const input = irisProofInput(model, [51n, 35n, 14n, 2n]);
-      expect(input.leaf).to.equal(poseidonHash([BigInt(input.inputHash), BigInt(input.outputHash)]).toString());
+      const [inputHash, outputHash, leaf] = [BigInt(input.inputHash), BigInt(input.outputHash), BigInt(input.leaf)];
+      expect(leaf).to.equal(poseidonHash([inputHash, 0n, outputHash]));
+      expect(leaf).to.equal(irisLeaf(inputHash, outputHash));
+      // circuits/lib/workflow.ts: a root step reading inputsHash = inputHash, or a step whose one dependency
+      // output inputHash, both writing outputHash
+      expect(leaf).to.equal(stepLeaf(inputHash, [], outputHash));
+      expect(leaf).to.equal(stepLeaf(P - 1n, [inputHash], outputHash));
+      // not a step with a second dependency, nor the former two-input leaf
+      expect(leaf).to.not.equal(stepLeaf(0n, [inputHash, 1n], outputHash));
+      expect(leaf).to.not.equal(poseidonHash([inputHash, outputHash]));
       expect(input.inputHash).to.equal(poseidonHash([51n, 35n, 14n, 2n]).toString());
     });
 
@@ -568,6 +579,11 @@ describe("zk: Iris inference", function () {
         ["leaf", "leaf === leafHash.out;"],
       ] as const) {
         await expectNoWitness({ ...input, [key]: (BigInt(input[key]) + 1n).toString() }, constraint);
+      }
+      // the leaf's middle input is 0: Poseidon(inputHash, outputHash) or Poseidon(inputHash, 1, outputHash) fail
+      const [inputHash, outputHash] = [BigInt(input.inputHash), BigInt(input.outputHash)];
+      for (const leaf of [poseidonHash([inputHash, outputHash]), poseidonHash([inputHash, 1n, outputHash])]) {
+        await expectNoWitness({ ...input, leaf: leaf.toString() }, "leaf === leafHash.out;");
       }
     });
 

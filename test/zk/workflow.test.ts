@@ -1,5 +1,5 @@
 /**
- * The workflow chunk circuit (circuits/src/workflow.circom, WorkflowChunk(32, 64, 4)) against its JS reference
+ * The workflow chunk circuit (circuits/src/workflow.circom, WorkflowChunk(32, 64, 2)) against its JS reference
  * (circuits/lib/workflow.ts). Witnesses use the pipeline's compiled circuit (or a temporary compile); the one
  * Groth16 proof needs the pipeline's proving key (circuits/build/workflow/workflow.zkey) and is skipped without it.
  */
@@ -20,7 +20,6 @@ import {
   chunkProofInput,
   chunkPublicSignals,
   packDeps,
-  stepInputHash,
   stepLeaf,
 } from "../../circuits/lib/workflow.js";
 import type { ChunkStatement, Transcript } from "../../circuits/lib/workflow.js";
@@ -95,9 +94,9 @@ function withSlot(words: readonly bigint[], l: number, s: number, value: number)
 describe("zk: workflow chunk circuit", function () {
   const rand = prng(4242);
   const out = (t: Transcript, step: number): bigint => t.steps[step]?.outputHash ?? 0n;
-  /** The leaf of `step` with its input hash taken over `depOutputs` (the honest ones give the reference's leaf). */
+  /** The leaf of `step` read from `depOutputs` (the honest ones give the reference's leaf). */
   const leafOf = (t: Transcript, step: number, depOutputs: readonly bigint[], inputsHash = t.inputsHash) =>
-    stepLeaf(stepInputHash(inputsHash, depOutputs), out(t, step));
+    stepLeaf(inputsHash, depOutputs, out(t, step));
 
   /** chunkProofInput, typed (checked equal to the reference's input). */
   const reference = (t: Transcript, chunk: number): Built => {
@@ -115,45 +114,60 @@ describe("zk: workflow chunk circuit", function () {
   // A diamond (0 -> 1, 2 -> 3) with a parallel branch from a second root (4 -> 5), joined by step 6.
   const diamond = randomTranscript(rand, [[], [0], [0], [1, 2], [], [4], [3, 5]]);
   const random = [1, 9, 31, 32, 33, 47, 64].map((n) => randomTranscript(rand, randomDeps(rand, n, anyCount(rand))));
-  /** 64 steps, every step with as many dependencies as it can have (4 from step 4 on). */
+  /** 64 steps, every step with as many dependencies as it can have (2 from step 2 on). */
   const dense = randomTranscript(rand, randomDeps(rand, WORKFLOW_MAX_STEPS, fullCount));
-  /** The negative tests' base: 40 steps; step 10 depends on [2, 5, 9], step 36 on [3, 33] (across chunks). */
+  /**
+   * The negative tests' base: 40 steps; step 10 depends on [5, 9], step 20 on [7] alone, step 36 on [3, 33] (across
+   * chunks).
+   */
   const baseDeps = randomDeps(rand, 40, anyCount(rand));
-  baseDeps[10] = [2, 5, 9];
+  baseDeps[10] = [5, 9];
+  baseDeps[20] = [7];
   baseDeps[36] = [3, 33];
   const base = randomTranscript(rand, baseDeps);
 
   describe("JS reference", function () {
-    it("buildTranscript: in = inputsHash for a root, the output for one dependency, Poseidon(outputs, zero-padded to 4) for several; leaf = Poseidon(in, out), outputsRoot over 64 zero-padded outputs, resultHash the last output", function () {
+    it("buildTranscript: leaf = Poseidon(x_0, x_1, out), x_k the k-th dependency's output (zero-padded), x_0 = inputsHash for a root; outputsRoot over 64 zero-padded outputs, resultHash the last output", function () {
       const t = diamond;
       const o = (i: number) => out(t, i);
-      const expectedIn = [
-        t.inputsHash,
-        o(0),
-        o(0),
-        poseidonHash([o(1), o(2), 0n, 0n]),
-        t.inputsHash,
-        o(4),
-        poseidonHash([o(3), o(5), 0n, 0n]),
+      const h = t.inputsHash;
+      expect(WORKFLOW_MAX_DEPS).to.equal(2);
+      // What each step reads: [x_0, x_1].
+      const reads = [
+        [h, 0n],
+        [o(0), 0n],
+        [o(0), 0n],
+        [o(1), o(2)],
+        [h, 0n],
+        [o(4), 0n],
+        [o(3), o(5)],
       ];
-      expect(t.inputHashes).to.deep.equal(expectedIn);
-      expect(t.leaves).to.deep.equal(expectedIn.map((h, i) => poseidonHash([h, o(i)])));
+      expect(t.leaves).to.deep.equal(reads.map((xs, i) => poseidonHash([...xs, o(i)])));
+      expect(t).not.to.have.property("inputHashes");
       const padded = Array.from({ length: WORKFLOW_MAX_STEPS }, (_, i) => (i < 7 ? o(i) : 0n));
       expect(t.outputsRoot).to.equal(poseidonMany(padded));
       expect(t.resultHash).to.equal(o(6));
       // The tests' leaf helper gives the reference's leaves from the honest dependency outputs.
       expect(leafOf(t, 3, [o(1), o(2)])).to.equal(t.leaves[3]);
+      expect(leafOf(t, 5, [o(4)])).to.equal(t.leaves[5]);
       expect(leafOf(t, 4, [])).to.equal(t.leaves[4]);
+      // A root's leaf and a one-dependency step's differ only in x_0: inputsHash for the root, the output otherwise.
+      expect(stepLeaf(o(0), [], o(1))).to.equal(t.leaves[1]);
+      expect(() => stepLeaf(h, [o(0), o(1), o(2)], o(3))).to.throw(/^deps: at most 2/);
     });
 
-    it("packDeps: step l's k-th dependency d is d + 1 in bits ((l mod 9) * 4 + k) * 7 of word floor(l / 9); chunkProofInput's statement", function () {
-      expect([SLOT_BITS, STEPS_PER_DEPS_WORD, DEPS_WORDS]).to.deep.equal([7, 9, 4]);
-      // Step 3's [1, 2] and step 35's [3, 33] (chunk 1, l = 3): 2 at bit 84 and 3 at bit 91 of word 0.
+    it("packDeps: step l's k-th dependency d is d + 1 in bits ((l mod 18) * 2 + k) * 7 of word floor(l / 18); chunkProofInput's statement", function () {
+      expect([SLOT_BITS, STEPS_PER_DEPS_WORD, DEPS_WORDS]).to.deep.equal([7, 18, 2]);
+      expect(PUBLIC_COUNT).to.equal(39);
+      // Step 3's [1, 2] and step 35's [3, 33] (chunk 1, l = 3): 2 at bit 42 and 3 at bit 49 of word 0; step 17's
+      // [0, 16] in word 0's last slots (bits 238 and 245); step 20's [19] (l = 20) at bit 28 of word 1.
       const deps: number[][] = Array.from({ length: 36 }, () => []);
       deps[3] = [1, 2];
+      deps[17] = [0, 16];
+      deps[20] = [19];
       deps[35] = [3, 33];
-      expect(packDeps(deps, 0)).to.deep.equal([(2n << 84n) | (3n << 91n), 0n, 0n, 0n]);
-      expect(packDeps(deps, 32)).to.deep.equal([(4n << 84n) | (34n << 91n), 0n, 0n, 0n]);
+      expect(packDeps(deps, 0)).to.deep.equal([(2n << 42n) | (3n << 49n) | (1n << 238n) | (17n << 245n), 20n << 28n]);
+      expect(packDeps(deps, 32)).to.deep.equal([(4n << 42n) | (34n << 49n), 0n]);
       for (const t of [...random, dense, base]) {
         const lists = t.steps.map((s) => [...s.deps]);
         for (let chunk = 0; chunk < chunkCount(t.steps.length); chunk++) {
@@ -179,15 +193,12 @@ describe("zk: workflow chunk circuit", function () {
       expect(() => chunkProofInput(base, 2)).to.throw(/^chunk: 2 is not a chunk of a 40-step transcript/);
     });
 
-    it("checkProvenDeps / buildTranscript reject 0 or 65 steps, more than 4 deps, non-ascending or repeated deps, a dependency on itself or a later step, naming the field", function () {
+    it("checkProvenDeps / buildTranscript reject 0 or 65 steps, more than 2 deps, non-ascending or repeated deps, a dependency on itself or a later step, naming the field", function () {
       const steps = (deps: number[][]) => deps.map((d) => ({ deps: d, outputHash: 1n }));
       const cases: [number[][], RegExp][] = [
         [[], /^steps: a proven workflow has 1\.\.64 steps \(got 0\)/],
         [Array.from({ length: 65 }, () => []), /^steps: a proven workflow has 1\.\.64 steps \(got 65\)/],
-        [
-          [[], [0], [0, 1], [0, 1, 2], [0, 1, 2, 3], [0, 1, 2, 3, 4]],
-          /^steps\[5\]\.deps: at most 4 dependencies \(got 5\)/,
-        ],
+        [[[], [0], [0, 1], [0, 1, 2]], /^steps\[3\]\.deps: at most 2 dependencies \(got 3\)/],
         [[[], [0], [0], [2, 1]], /^steps\[3\]\.deps: must be strictly ascending/],
         [[[], [0], [0], [1, 1]], /^steps\[3\]\.deps: must be strictly ascending/],
         [[[], [0], [0], [3]], /^steps\[3\]\.deps\[0\]: 3 is not an earlier step/],
@@ -250,13 +261,14 @@ describe("zk: workflow chunk circuit", function () {
     const witness = (input: ChunkInput) => c().witness(input, PUBLIC_COUNT);
     const expectNoWitness = (input: ChunkInput, constraint: string) => c().expectNoWitness(input, constraint);
 
-    it("every chunk of random DAGs (1, 9, 31, 32, 33, 47, 64 steps; a diamond with a parallel branch; 64 steps with 4 deps each) has a witness whose public signals are chunkPublicSignals", async function () {
+    it("every chunk of random DAGs (1, 9, 31, 32, 33, 47, 64 steps; a diamond with a parallel branch; 64 steps with 2 deps each) has a witness whose public signals are chunkPublicSignals", async function () {
       const all = [...random, diamond, dense];
-      // The shapes the test claims: 4-dependency steps, dependencies across chunks, roots after step 0.
+      // The shapes the test claims: 2-dependency steps, dependencies across chunks, roots after step 0.
       const deps = all.flatMap((t) => t.steps.map((s, i) => ({ i, deps: s.deps })));
       expect(deps.some((s) => s.deps.length === WORKFLOW_MAX_DEPS && s.i < WORKFLOW_CHUNK)).to.equal(true);
       expect(deps.some((s) => s.i >= WORKFLOW_CHUNK && s.deps.some((d) => d < WORKFLOW_CHUNK))).to.equal(true);
       expect(deps.some((s) => s.i > 0 && s.deps.length === 0)).to.equal(true);
+      expect(dense.steps.every((s, i) => s.deps.length === Math.min(i, WORKFLOW_MAX_DEPS))).to.equal(true);
       let chunks = 0;
       for (const t of all) {
         for (let chunk = 0; chunk < chunkCount(t.steps.length); chunk++) {
@@ -269,14 +281,11 @@ describe("zk: workflow chunk circuit", function () {
       expect(chunks).to.equal(13);
     });
 
-    it("no witness when a leaf skips a dependency's output (each of step 10's [2, 5, 9]; step 36's dependency 3 in chunk 0), public deps unchanged", async function () {
+    it("no witness when a leaf skips a dependency's output (either of step 10's [5, 9], or 5 zeroed; step 36's dependency 3 in chunk 0), public deps unchanged", async function () {
       const o = (i: number) => out(base, i);
       const chunk0 = reference(base, 0).input;
-      for (const kept of [
-        [o(5), o(9)],
-        [o(2), o(9)],
-        [o(2), o(5)],
-      ]) {
+      expect(leafOf(base, 10, [o(5), o(9)])).to.equal(chunk0.leaves[10]); // control: the honest leaf
+      for (const kept of [[o(9)], [o(5)], [0n, o(9)]]) {
         await expectNoWitness(withLeaf(chunk0, 10, leafOf(base, 10, kept)), LEAF);
       }
       const chunk1 = reference(base, 1).input;
@@ -284,35 +293,37 @@ describe("zk: workflow chunk circuit", function () {
       await expectNoWitness(withLeaf(chunk1, 4, leafOf(base, 36, [o(33)])), LEAF);
     });
 
-    it("no witness when a leaf's input hash takes the dependencies' outputs in another order", async function () {
+    it("no witness when a leaf reads the dependencies' outputs in the other order (step 10's [9, 5]; step 36's [33, 3])", async function () {
       const o = (i: number) => out(base, i);
-      const { input } = reference(base, 0);
-      expect(leafOf(base, 10, [o(2), o(5), o(9)])).to.equal(input.leaves[10]); // control: the honest order
-      for (const order of [
-        [o(5), o(2), o(9)],
-        [o(2), o(9), o(5)],
-        [o(9), o(5), o(2)],
-      ]) {
-        await expectNoWitness(withLeaf(input, 10, leafOf(base, 10, order)), LEAF);
-      }
+      const chunk0 = reference(base, 0).input;
+      await expectNoWitness(withLeaf(chunk0, 10, leafOf(base, 10, [o(9), o(5)])), LEAF);
+      const chunk1 = reference(base, 1).input;
+      await expectNoWitness(withLeaf(chunk1, 4, leafOf(base, 36, [o(33), o(3)])), LEAF);
     });
 
-    it("no witness when a leaf uses a non-dependency's output (6 for 5, 6 added, a root reading the previous step)", async function () {
+    it("no witness when a leaf reads a non-dependency's output (6 for 5 at step 10, 8 added to step 20's [7], a root reading the previous step, alone or with inputsHash)", async function () {
       const o = (i: number) => out(base, i);
       const { input } = reference(base, 0);
-      await expectNoWitness(withLeaf(input, 10, leafOf(base, 10, [o(2), o(6), o(9)])), LEAF);
-      await expectNoWitness(withLeaf(input, 10, leafOf(base, 10, [o(2), o(5), o(6), o(9)])), LEAF);
+      expect(leafOf(base, 20, [o(7)])).to.equal(input.leaves[20]); // control: the honest leaf
+      await expectNoWitness(withLeaf(input, 10, leafOf(base, 10, [o(6), o(9)])), LEAF);
+      await expectNoWitness(withLeaf(input, 20, leafOf(base, 20, [o(7), o(8)])), LEAF);
       const root = base.steps.findIndex((s, i) => i > 0 && i < WORKFLOW_CHUNK && s.deps.length === 0);
       expect(root).to.be.greaterThan(0);
       await expectNoWitness(withLeaf(input, root, leafOf(base, root, [o(root - 1)])), LEAF);
+      const both = poseidonHash([base.inputsHash, o(root - 1), o(root)]);
+      await expectNoWitness(withLeaf(input, root, both), LEAF);
     });
 
-    it("no witness for a root whose input hash ignores inputsHash (zero), uses another inputsHash, or a changed public inputsHash", async function () {
+    it("no witness for a root whose leaf ignores inputsHash (zero) or uses another one, a changed public inputsHash, or a dependent step reading inputsHash (step 20 as a root, step 10 with it for 5)", async function () {
+      const o = (i: number) => out(base, i);
       const { input } = reference(base, 0);
+      expect(base.steps[0]?.deps).to.deep.equal([]);
       await expectNoWitness(withLeaf(input, 0, leafOf(base, 0, [], 0n)), LEAF);
       await expectNoWitness(withLeaf(input, 0, leafOf(base, 0, [], base.inputsHash + 1n)), LEAF);
       await expectNoWitness({ ...input, inputsHash: base.inputsHash + 1n }, LEAF);
       await expectNoWitness({ ...input, inputsHash: 0n }, LEAF);
+      await expectNoWitness(withLeaf(input, 20, leafOf(base, 20, [])), LEAF);
+      await expectNoWitness(withLeaf(input, 10, leafOf(base, 10, [base.inputsHash, o(9)])), LEAF);
     });
 
     it("no witness for a tampered leaf (+1 at steps 0, 31 and 39, the last one; a neighbour's leaf at step 11)", async function () {
@@ -371,12 +382,12 @@ describe("zk: workflow chunk circuit", function () {
 
     it("no witness for a deps slot holding 65 or 127 (index 64 or 126, past the outputs) or a deps word >= 2^252; slot 64 reads outs[63]", async function () {
       const { input } = reference(dense, 1);
-      // Step 63 (l = 31): its 4th dependency's slot.
+      // Step 63 (l = 31): its 2nd dependency's slot.
       const deps63 = dense.steps[63]?.deps ?? [];
       expect(deps63).to.have.length(WORKFLOW_MAX_DEPS);
       for (const slot of [65, 127]) {
         await expectNoWitness(
-          { ...input, deps: withSlot(input.deps, 31, 3, slot) },
+          { ...input, deps: withSlot(input.deps, 31, 1, slot) },
           "Num2Bits(LOGN)(slot - 1 + slotNone[l][s])",
         );
       }
@@ -386,26 +397,36 @@ describe("zk: workflow chunk circuit", function () {
       }
       // Control: slot 64 is index 63, which the circuit reads (that a dependency is an earlier step is
       // Workflows.sol's check): with the leaf over outs[63], a witness exists.
-      const o = deps63.slice(0, 3).map((d) => out(dense, d));
       const self = withLeaf(
-        { ...input, deps: withSlot(input.deps, 31, 3, 64) },
+        { ...input, deps: withSlot(input.deps, 31, 1, 64) },
         31,
-        leafOf(dense, 63, [...o, out(dense, 63)]),
+        leafOf(dense, 63, [out(dense, deps63[0] ?? 0), out(dense, 63)]),
       );
       expect(await witness(self)).to.have.length(PUBLIC_COUNT);
     });
 
-    it("no witness for dependency slots out of order (an empty slot before a filled one): slot 0 or slot 1 emptied", async function () {
+    it("no witness for dependency slots out of order (slot 0 emptied before a filled slot 1), even with the leaf a root reading inputsHash and slot 1 would have; slot 1 emptied is a single dependency", async function () {
       const { input } = reference(dense, 1);
-      for (const s of [0, 1]) {
-        await expectNoWitness(
-          { ...input, deps: withSlot(input.deps, 31, s, 0) },
-          "slotNone[l][s] * (1 - slotNone[l][s + 1]) === 0",
-        );
-      }
+      const [d0, d1] = dense.steps[63]?.deps ?? [];
+      if (d0 === undefined || d1 === undefined) throw new Error("step 63 has 2 dependencies");
+      const swapped = { ...input, deps: withSlot(input.deps, 31, 0, 0) };
+      const ORDER = "slotNone[l][s] * (1 - slotNone[l][s + 1]) === 0";
+      await expectNoWitness(swapped, ORDER);
+      // The leaf the rest of the circuit computes for [empty, d1]: only the order constraint rejects it.
+      await expectNoWitness(
+        withLeaf(swapped, 31, poseidonHash([dense.inputsHash, out(dense, d1), out(dense, 63)])),
+        ORDER,
+      );
+      // Control: [d0, empty] is a single dependency; with its leaf, a witness exists.
+      const single = withLeaf(
+        { ...input, deps: withSlot(input.deps, 31, 1, 0) },
+        31,
+        leafOf(dense, 63, [out(dense, d0)]),
+      );
+      expect(await witness(single)).to.have.length(PUBLIC_COUNT);
     });
 
-    it("one Groth16 proof (chunk 1 of 64 steps, 4 deps each) verifies with chunkPublicSignals, and not with a tampered leaf, deps word or stepCount, or a leaf + p", async function () {
+    it("one Groth16 proof (chunk 1 of 64 steps, 2 deps each) verifies with chunkPublicSignals, and not with a tampered leaf, deps word or stepCount, or a leaf + p", async function () {
       if (!existsSync(artifactsOf("workflow").zkey)) this.skip();
       const { statement, input } = chunkProofInput(dense, 1);
       proved = true;
