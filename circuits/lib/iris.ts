@@ -33,7 +33,7 @@
  */
 import { readFileSync } from "node:fs";
 
-import { fieldElement, poseidonHash, signedToField, uintBits } from "./field.js";
+import { poseidonHash, signedToField, uintBits } from "./field.js";
 import { stepLeaf } from "./workflow.js";
 
 export const IRIS_INPUTS = 4;
