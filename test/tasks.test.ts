@@ -13,6 +13,8 @@ import {
   parseLabels,
   parseTokenAmount,
 } from "../scripts/lib/args.js";
+import { loadIrisModel, irisProofInput, quantizeFeatures } from "../circuits/lib/iris.js";
+import { readProofFile, writeProofFile } from "../scripts/lib/proof-file.js";
 import { writeAddresses } from "../scripts/lib/protocol.js";
 import { readSignedReceipt } from "../scripts/lib/receipt-file.js";
 import { AITBC, deployProtocol } from "./helpers/fixture.js";
@@ -587,6 +589,46 @@ describe("marketplace and workflow tasks", function () {
     );
     await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(
       `${bad}: steps[0].dependsOn[0] "zz" is not a step id`,
+    );
+  });
+});
+
+describe("zero-knowledge tasks", function () {
+  let f: Fixture;
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(tasksFixture);
+    process.env.AITBC_ADDRESSES = f.file;
+  });
+  after(function () {
+    delete process.env.AITBC_ADDRESSES;
+  });
+
+  it("zk prove writes a proof file that zk verify accepts off-chain and on-chain; a tampered one fails both", async function () {
+    const input = path.join(dir, "iris-input.json");
+    writeFileSync(input, JSON.stringify(irisProofInput(loadIrisModel(), quantizeFeatures([5.1, 3.5, 1.4, 0.2]))));
+    const proof = path.join(dir, "iris-proof.json");
+    await run(["zk", "prove"], { circuit: "inference", input, out: proof });
+    await run(["zk", "verify"], { proof, onchain: true });
+
+    const file = readProofFile(proof);
+    const tampered = path.join(dir, "iris-proof-tampered.json");
+    writeProofFile(tampered, { ...file, publicSignals: file.publicSignals.map((s, i) => (i === 2 ? s + 1n : s)) });
+    await expect(run(["zk", "verify"], { proof: tampered, onchain: true })).to.be.rejectedWith(/does not verify/);
+    expect(await f.inferenceVerifier.getAddress()).to.match(/^0x/);
+  });
+
+  it("names the flag or field of bad zk arguments", async function () {
+    await expect(run(["zk", "prove"], { circuit: "nope", input: "x", out: "y" })).to.be.rejectedWith(
+      /unknown circuit "nope"/,
+    );
+    await expect(run(["zk", "prove"], { circuit: "inference", input: "", out: "y" })).to.be.rejectedWith(/--input/);
+    const bad = path.join(dir, "bad-input.json");
+    writeFileSync(bad, JSON.stringify({ modelHash: "1" }));
+    await expect(run(["zk", "prove"], { circuit: "inference", input: bad, out: "y" })).to.be.rejectedWith(
+      /inference: no valid witness/,
+    );
+    await expect(run(["zk", "verify"], { proof: path.join(dir, "missing.json") })).to.be.rejectedWith(
+      /--proof: cannot read/,
     );
   });
 });
