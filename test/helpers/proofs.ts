@@ -48,16 +48,8 @@ export function inferenceProof(p: IrisProof, overrides: { inputHash?: bigint; ou
   };
 }
 
-function copy(p: Groth16ProofStruct): Groth16ProofStruct {
-  return {
-    a: [p.a[0], p.a[1]],
-    b: [
-      [p.b[0][0], p.b[0][1]],
-      [p.b[1][0], p.b[1][1]],
-    ],
-    c: [p.c[0], p.c[1]],
-  };
-}
+/** A deep copy (proofStruct copies its argument). */
+const copy = (p: Groth16ProofStruct): Groth16ProofStruct => proofStruct(p);
 
 /**
  * Copies of `proof` with one thing changed each: a coordinate of A, B or C moved by one (the point leaves the

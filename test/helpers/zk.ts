@@ -17,6 +17,8 @@ import { circuitSpec } from "../../circuits/circuits.js";
 import type { CircuitSpec } from "../../circuits/circuits.js";
 import { artifactsOf } from "../../circuits/lib/prover.js";
 
+export { prng } from "../../circuits/lib/prng.js";
+
 /**
  * The BN254 scalar field (ffjavascript's bn128 `r`): the prime circom compiles for and Groth16 public signals live
  * below. Written out here, independently of circuits/lib/field.ts, and checked against the compiled circuit's prime.
@@ -25,18 +27,6 @@ export const BN254_PRIME = 21888242871839275222246405745257275088548364400416034
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SRC_DIR = path.join(ROOT, "circuits", "src");
-
-/** mulberry32: a seeded uniform generator on [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A uniform integer in [lo, hi]. */
 export function randomInt(rand: () => number, lo: number, hi: number): number {

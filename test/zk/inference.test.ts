@@ -36,6 +36,7 @@ import {
 import type { IrisCircuitInput, IrisModel } from "../../circuits/lib/iris.js";
 import { Prover, artifactsOf } from "../../circuits/lib/prover.js";
 import { stepLeaf } from "../../circuits/lib/workflow.js";
+import { prng } from "../../circuits/lib/prng.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const P = FIELD_MODULUS;
@@ -142,18 +143,6 @@ function forgeInput(
     b2: m.b2.map(dec),
     scores: scores.map(dec),
     predictedClass: predictedClass.toString(),
-  };
-}
-
-/** mulberry32: seeded uniform [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

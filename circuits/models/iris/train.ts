@@ -32,6 +32,7 @@ import {
   signedBits,
 } from "../../lib/iris.js";
 import type { AccuracyFigure, IrisFloatModel, IrisModel, IrisWeightsFile } from "../../lib/iris.js";
+import { prng } from "../../lib/prng.js";
 
 const SEED = 20_240_917;
 const EPOCHS = 2_000;
@@ -42,18 +43,6 @@ const L2 = 1e-2;
 const HELD_OUT_PER_CLASS = 10;
 
 type Matrix = number[][];
-
-/** mulberry32: a small, well-mixed 32-bit PRNG; uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal samples (Box-Muller). */
 function gaussian(rand: () => number): () => number {
