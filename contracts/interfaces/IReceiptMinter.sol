@@ -10,6 +10,9 @@ import {Groth16Proof} from "./IZkVerifiers.sol";
 /// chose the salt) mints units × rewardRate to a recipient of its choice with a Groth16 proof, revealing neither
 /// the receipt nor which commitment it is. Each receipt's nullifier Poseidon(job, salt) is spent once. The proof
 /// itself is never a key: Groth16 proofs are malleable.
+/// @dev Trust: the nullifier depends on the provider's salt, so the attestor must admit one commitment per job
+/// (circuits/lib/receipt.ts ReceiptTree.insertReceipt) and not also sign that job's receipt for
+/// {IAIToken-mintFromReceipt}; published roots stay valid forever.
 interface IReceiptMinter {
     error ReceiptMinterZeroAddress();
     error ReceiptMinterInvalidRoot(uint256 root);
