@@ -138,9 +138,7 @@ export class Prover {
 
   /** Releases snarkjs's curve (its worker threads). */
   async close(): Promise<void> {
-    // ffjavascript keeps the curve in a global (null before the first proof and after terminate).
-    const curve = (globalThis as { curve_bn128?: { terminate: () => Promise<void> } | null }).curve_bn128;
-    if (curve != null) await curve.terminate();
+    await releaseCurve();
   }
 
   #artifacts(name: string): Promise<Loaded> {
@@ -169,6 +167,15 @@ async function loadArtifacts(name: string): Promise<Loaded> {
       `${name}: circuit artifacts missing in ${files.dir}; run \`npm run zk:build\` (${firstLine(error)})`,
     );
   }
+}
+
+/**
+ * Terminates snarkjs's shared BN254 curve (worker threads that keep the process alive), if one was built: by a
+ * proof, a verification, a setup or a witness check. ffjavascript keeps it in a global, null when there is none.
+ */
+export async function releaseCurve(): Promise<void> {
+  const curve = (globalThis as { curve_bn128?: { terminate: () => Promise<void> } | null }).curve_bn128;
+  if (curve != null) await curve.terminate();
 }
 
 function firstLine(error: unknown): string {

@@ -24,7 +24,7 @@ import { promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 
 import { CIRCUITS, circuitSpec, type CircuitSpec } from "../../circuits/circuits.js";
-import { artifactsOf, BUILD_DIR } from "../../circuits/lib/prover.js";
+import { artifactsOf, BUILD_DIR, releaseCurve } from "../../circuits/lib/prover.js";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(BUILD_DIR, "..", "..");
@@ -343,9 +343,4 @@ export async function checkCircuits(options: CheckOptions = {}): Promise<void> {
     await releaseCurve();
   }
   if (problems.length > 0) throw new Error(`circuit artifacts are stale:\n  ${problems.join("\n  ")}`);
-}
-
-async function releaseCurve(): Promise<void> {
-  const bn128 = (globalThis as { curve_bn128?: { terminate: () => Promise<void> } | null }).curve_bn128;
-  if (bn128) await bn128.terminate();
 }

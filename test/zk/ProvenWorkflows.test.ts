@@ -223,10 +223,9 @@ function chunkSteps(t: Transcript, chunk: number): number[] {
 
 describe("Workflows at the Full and Zk levels (on chain, real proofs)", function () {
   const prover = new Prover();
-  let proved = false;
 
   after(async function () {
-    if (proved) await prover.close();
+    await prover.close();
   });
 
   describe("definitions", function () {
@@ -378,7 +377,6 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
     before(async function () {
       this.timeout(300_000);
       chunk0 = (await proveChunk(prover, FULL, 0)).transcript;
-      proved = true;
       chunk1 = (await proveChunk(prover, FULL, 1)).transcript;
       otherChunk1 = (await proveChunk(prover, OTHER, 1)).transcript;
     });
@@ -682,7 +680,6 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       irisHash = irisModelHash(model);
       features = quantizeFeatures(FLOWER);
       iris = await proveIris(prover, model, features);
-      proved = true;
       otherIris = await proveIris(prover, model, quantizeFeatures(OTHER_FLOWER));
       zk = buildTranscript(
         ZK_INPUTS,

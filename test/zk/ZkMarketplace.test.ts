@@ -122,11 +122,10 @@ async function awarded(f: ZkMarket, request: Request, provider: ZkMarket["agent"
 
 describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)", function () {
   const prover = new Prover();
-  let proved = false;
   let inference: IrisProof;
 
   after(async function () {
-    if (proved) await prover.close();
+    await prover.close();
   });
 
   /** submitProvenResult by the provider, with its signature over `resultHash` (the leaf unless replaced). */
@@ -204,7 +203,6 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
     before(async function () {
       this.timeout(120_000);
       inference = await proveIris(prover, iris().model, quantizeFeatures(FLOWER));
-      proved = true;
     });
 
     it("a Zk workload goes through award, a proven result (ResultProven) and settlement; the receipt's result is the leaf", async function () {

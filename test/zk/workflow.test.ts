@@ -241,8 +241,6 @@ describe("zk: workflow chunk circuit", function () {
   describe("circuit", function () {
     let circuit: CircuitUnderTest | undefined;
     const prover = new Prover();
-    // Close the prover only if a proof test ran (they are skipped without a proving key).
-    let proved = false;
 
     before(function () {
       this.timeout(120_000);
@@ -250,7 +248,7 @@ describe("zk: workflow chunk circuit", function () {
     });
 
     after(async function () {
-      if (proved) await prover.close();
+      await prover.close();
       circuit?.close();
     });
 
@@ -429,7 +427,6 @@ describe("zk: workflow chunk circuit", function () {
     it("one Groth16 proof (chunk 1 of 64 steps, 2 deps each) verifies with chunkPublicSignals, and not with a tampered leaf, deps word or stepCount, or a leaf + p", async function () {
       if (!existsSync(artifactsOf("workflow").zkey)) this.skip();
       const { statement, input } = chunkProofInput(dense, 1);
-      proved = true;
       const { proof, publicSignals } = await prover.prove("workflow", input);
       const expected = chunkPublicSignals(statement);
       expect(publicSignals).to.deep.equal(expected);
