@@ -14,6 +14,7 @@ export default defineConfig(
       "typechain-types",
       "coverage",
       "deploy/deployments",
+      "keepers/common/abi.ts",
     ],
   },
   tseslint.configs.strictTypeChecked,

@@ -1,15 +1,14 @@
 /**
  * Finds the deployed core on the connected chain and returns typed contracts.
  *
- * Addresses come from, in order: the JSON file named by AITBC_ADDRESSES, then Ignition's record for the chain
- * (deploy/deployments/chain-<chainId>/deployed_addresses.json, written by `hardhat ignition deploy`).
- * Either file maps Ignition future ids ("AITBCCore#AIToken", "AITBCProtocol#Workflows", ...) to addresses.
+ * Addresses come from deploy/addresses.ts (AITBC_ADDRESSES, else Ignition's record for the chain).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { writeFileSync } from "node:fs";
 
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { isAddress, type Interface } from "ethers";
+import type { Interface } from "ethers";
+
+import { addressesJson, FUTURE_IDS, readAddresses, type Addresses, type ContractKey } from "../../deploy/addresses.js";
 
 import type {
   AgentConstitution,
@@ -37,22 +36,7 @@ export interface Protocol {
   inferenceVerifier: InferenceVerifier;
 }
 
-export type Addresses = Record<keyof Protocol, string>;
-
-const FUTURE_IDS: Record<keyof Protocol, string> = {
-  token: "AITBCCore#AIToken",
-  registry: "AITBCCore#AgentRegistry",
-  constitution: "AITBCCore#AgentConstitution",
-  humanOverride: "AITBCCore#HumanOverride",
-  marketplace: "AITBCProtocol#ServiceMarketplace",
-  workflows: "AITBCProtocol#Workflows",
-  receiptMinter: "AITBCZk#ReceiptMinter",
-  receiptVerifier: "AITBCZk#ReceiptVerifier",
-  workflowVerifier: "AITBCZk#WorkflowVerifier",
-  inferenceVerifier: "AITBCZk#InferenceVerifier",
-};
-
-const DEPLOYMENTS_DIR = path.join(import.meta.dirname, "../../deploy/deployments");
+export type { Addresses };
 
 export async function loadProtocol(ethers: HardhatEthers, signer?: HardhatEthersSigner): Promise<Protocol> {
   const chainId = (await ethers.provider.getNetwork()).chainId;
@@ -86,31 +70,12 @@ export async function protocolAt(
   };
 }
 
-function readAddresses(chainId: bigint): Addresses {
-  const file = process.env.AITBC_ADDRESSES ?? path.join(DEPLOYMENTS_DIR, `chain-${chainId}`, "deployed_addresses.json");
-  if (!existsSync(file)) {
-    throw new Error(
-      `no AITBC deployment found for chain ${chainId} (looked for ${file}). ` +
-        "Deploy with `npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name>` or set AITBC_ADDRESSES.",
-    );
-  }
-  const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
-  const out = {} as Addresses;
-  for (const [key, futureId] of Object.entries(FUTURE_IDS) as [keyof Protocol, string][]) {
-    const address = raw[futureId];
-    if (address === undefined || !isAddress(address))
-      throw new Error(`${file}: missing or bad address for ${futureId}`);
-    out[key] = address;
-  }
-  return out;
-}
-
 /** Writes an addresses file in Ignition's format (for AITBC_ADDRESSES). */
 export async function writeAddresses(file: string, protocol: Protocol): Promise<void> {
   const entries = await Promise.all(
-    (Object.keys(FUTURE_IDS) as (keyof Protocol)[]).map(async (k) => [FUTURE_IDS[k], await protocol[k].getAddress()]),
+    (Object.keys(FUTURE_IDS) as ContractKey[]).map(async (k) => [k, await protocol[k].getAddress()] as const),
   );
-  writeFileSync(file, JSON.stringify(Object.fromEntries(entries), null, 2) + "\n");
+  writeFileSync(file, addressesJson(Object.fromEntries(entries) as Record<ContractKey, string>));
 }
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * Daemon configuration: a JSON file, then environment variables over it, validated by a zod schema at start.
+ * A bad field stops the start with `ConfigError`, whose message names every bad field (`rpc.urls[1]: ...`) and
+ * where it came from (the file or the variable).
+ */
+import { readFileSync } from "node:fs";
+
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** An environment variable that overrides a config field: its path, and how to read the text. */
+export interface EnvBinding {
+  path: string[];
+  parse?: (text: string) => unknown;
+}
+
+export const list = (text: string): string[] =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+
+export const number = (text: string): unknown => (/^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text);
+
+/**
+ * Reads `file` (when given), applies the environment bindings, and validates against `schema`.
+ * `env` is usually process.env.
+ */
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  options: { file?: string; env?: NodeJS.ProcessEnv; bindings?: Record<string, EnvBinding> },
+): z.output<S> {
+  let raw: Record<string, unknown> = {};
+  if (options.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, "utf8");
+    } catch (error) {
+      throw new ConfigError(`config file ${options.file}: cannot read it (${(error as Error).message})`);
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        throw new Error("the top level must be an object");
+      raw = parsed as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`config file ${options.file}: not valid JSON (${(error as Error).message})`);
+    }
+  }
+  const fromEnv = new Map<string, string>();
+  for (const [name, binding] of Object.entries(options.bindings ?? {})) {
+    const text = options.env?.[name];
+    if (text === undefined || text === "") continue;
+    setPath(raw, binding.path, binding.parse ? binding.parse(text) : text);
+    fromEnv.set(binding.path.join("."), name);
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const source = options.file ?? "configuration";
+  const lines = result.error.issues.map((issue) => {
+    const at = formatPath(issue.path);
+    const envName = fromEnv.get(issue.path.filter((p) => typeof p === "string").join("."));
+    return `  ${at}: ${issue.message}${envName ? ` (from ${envName})` : ""}`;
+  });
+  throw new ConfigError(`invalid ${source}:\n${lines.join("\n")}`);
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  path.slice(0, -1).forEach((key) => {
+    const next = node[key];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  });
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = value;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
+}
+
+// ---------------------------------------------------------------- shared field schemas
+
+export const hexKey = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key (0x + 64 hex digits)")
+  .transform((s) => s as `0x${string}`);
+
+export const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
+  .transform((s) => s as `0x${string}`);
+
+export const rpcUrl = z
+  .string()
+  .refine((s) => /^(https?|wss?):\/\/[^\s]+$/.test(s), "must be an http(s):// or ws(s):// URL");
+
+/** AITBC amounts are written as decimal strings of whole tokens ("12.5"), read as wei. */
+export const tokenAmount = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .refine((s) => /^\d+(\.\d{1,18})?$/.test(s), 'must be a decimal amount of AITBC, e.g. "12.5"')
+  .transform((s) => {
+    const [whole = "0", frac = ""] = s.split(".");
+    return BigInt(whole) * 10n ** 18n + BigInt(frac.padEnd(18, "0"));
+  });
+
+export const port = z.number().int().min(0).max(65_535);

@@ -1,0 +1,109 @@
+/**
+ * The provider node's HTTP API, shared by the provider (server) and the keeper (client): one step execution is
+ * `POST /v1/steps` with a StepRequest; the answer is a StepResponse whose `record` the provider signed (EIP-712
+ * StepResult, keepers/common/eip712.ts) and the keeper submits on chain unchanged.
+ *
+ * What the record commits to (IWorkflows.StepRecord):
+ * - basic level: inputHash = valueHash(input), outputHash = valueHash(output) (keepers/common/values.ts);
+ * - full / zk levels (`transcript` present): inputHash = 0 and outputHash = the step's transcript leaf
+ *   Poseidon(s_0, s_1, valueHash(output)), where s_k are `transcript.sources` zero-padded: the output hashes
+ *   of the step's dependencies in ascending order, or [the execution's inputsHash] for a root
+ *   (circuits/lib/workflow.ts stepLeaf).
+ * With `proof: true` (a requiresProof inference step) the response carries an inference proof whose leaf is
+ * the recorded outputHash.
+ */
+import { z } from "zod";
+
+import { fieldElement, fieldToBytes32 } from "../../circuits/lib/field.js";
+import { stepLeaf } from "../../circuits/lib/workflow.js";
+import type { Json } from "./values.js";
+
+export const STEP_TYPES = ["inference", "training", "data-processing"] as const;
+export type StepTypeName = (typeof STEP_TYPES)[number];
+
+/** IWorkflows.StepType order. */
+export function stepTypeName(index: number): StepTypeName {
+  const name = STEP_TYPES[index];
+  if (name === undefined) throw new Error(`stepType: unknown index ${index}`);
+  return name;
+}
+
+const bytes32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be a bytes32 hex string")
+  .transform((s) => s.toLowerCase() as `0x${string}`);
+const uintString = z.string().regex(/^\d+$/, "must be a decimal integer string");
+const json: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),
+);
+
+export const stepRequestSchema = z.strictObject({
+  executionId: uintString,
+  step: z.number().int().min(0).max(65_535),
+  stepType: z.enum(STEP_TYPES),
+  model: bytes32,
+  input: json,
+  /** Present at the full and zk levels: the field hashes the step reads (see the file header). */
+  transcript: z.strictObject({ sources: z.array(bytes32).min(1).max(2) }).optional(),
+  /** An inference proof is required (zk level, requiresProof step). */
+  proof: z.boolean().default(false),
+  /** The most the keeper pays for the step (wei, decimal). */
+  maxCost: uintString,
+  /** How long the keeper waits (ms); the provider gives up past it. */
+  timeoutMs: z.number().int().min(1).max(3_600_000),
+});
+export type StepRequest = z.input<typeof stepRequestSchema>;
+export type ParsedStepRequest = z.output<typeof stepRequestSchema>;
+
+const g1 = z.tuple([uintString, uintString]);
+export const groth16Schema = z.strictObject({ a: g1, b: z.tuple([g1, g1]), c: g1 });
+
+export const stepResponseSchema = z.strictObject({
+  executionId: uintString,
+  step: z.number().int(),
+  provider: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  output: json,
+  /** What the provider signed, field for field (IWorkflows.StepRecord without step and provider). */
+  record: z.strictObject({ inputHash: bytes32, outputHash: bytes32, cost: uintString }),
+  signature: z.string().regex(/^0x[0-9a-fA-F]+$/),
+  /** The inference proof (IWorkflows.InferenceProof) when the request asked for one. */
+  proof: z
+    .strictObject({ inputHash: uintString, outputHash: uintString, proof: groth16Schema, millis: z.number() })
+    .optional(),
+  /** Time the backend took (ms). */
+  millis: z.number(),
+});
+export type StepResponse = z.input<typeof stepResponseSchema>;
+export type ParsedStepResponse = z.output<typeof stepResponseSchema>;
+
+/** The provider's error body, for every non-2xx answer. `field` names the bad request field, when one is. */
+export const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+});
+export type ErrorBody = z.infer<typeof errorSchema>;
+
+/** `GET /v1/info`: who the provider is and what it runs. */
+export const infoSchema = z.object({
+  provider: z.string(),
+  agentId: z.string(),
+  capacity: z.number(),
+  load: z.number(),
+  services: z.array(
+    z.object({
+      stepType: z.enum(STEP_TYPES),
+      model: bytes32,
+      name: z.string(),
+      backend: z.string(),
+      price: uintString,
+    }),
+  ),
+});
+export type ProviderInfo = z.infer<typeof infoSchema>;
+
+/** The transcript leaf a proven step records: Poseidon(s_0, s_1, outputHash), sources zero-padded. */
+export function transcriptLeaf(sources: readonly `0x${string}`[], outputHash: bigint): `0x${string}` {
+  const xs = sources.map((s, i) => fieldElement(`transcript.sources[${i}]`, BigInt(s)));
+  return fieldToBytes32(stepLeaf(0n, xs, outputHash));
+}
+
+export const ZERO_HASH = `0x${"0".repeat(64)}` as const;

@@ -1,0 +1,100 @@
+/**
+ * Step inputs and outputs are JSON values. Each value has one field hash (a BN254 field element, as bytes32 on
+ * chain) that providers sign, the chain records and the workflow circuit chains:
+ *
+ * - an Iris feature vector `{ "kind": "iris-features", "features": [4 quantized integers] }` hashes to
+ *   Poseidon(features) (circuits/lib/iris.ts irisInputHash), the inference proof's input;
+ * - an Iris prediction `{ "kind": "iris-prediction", "predictedClass": k, "scores": ["..", "..", ".."] }` hashes
+ *   to irisOutputHash, the inference proof's output;
+ * - any other value hashes to SHA-256 of its canonical JSON (keys sorted, no spaces) reduced mod p
+ *   (circuits/lib/field.ts contentHash).
+ *
+ * Typed kinds exist so that a proven inference step's hashes are the ones its circuit opens; everything else is
+ * content-addressed the plain way.
+ */
+import { contentHash, fieldToBytes32 } from "../../circuits/lib/field.js";
+import { irisInputHash, irisOutputHash } from "../../circuits/lib/iris.js";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** JSON with object keys sorted at every level and no whitespace: one text per value. */
+export function canonicalJson(value: Json): string {
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "number" && !Number.isFinite(value)) throw new Error(`value: ${value} is not JSON`);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] ?? null)}`).join(",")}}`;
+}
+
+export interface IrisFeatures {
+  kind: "iris-features";
+  features: number[];
+}
+
+export interface IrisPrediction {
+  kind: "iris-prediction";
+  predictedClass: number;
+  /** Signed integer scores as decimal strings (they exceed 2^53). */
+  scores: string[];
+}
+
+function isObject(value: Json): value is { [key: string]: Json } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function isIrisFeatures(value: Json): boolean {
+  return isObject(value) && value.kind === "iris-features";
+}
+
+export function isIrisPrediction(value: Json): boolean {
+  return isObject(value) && value.kind === "iris-prediction";
+}
+
+/** Reads an `iris-features` value; throws naming the field. */
+export function irisFeaturesOf(value: Json, where = "input"): bigint[] {
+  if (!isObject(value) || value.kind !== "iris-features") throw new Error(`${where}.kind: must be "iris-features"`);
+  const features = value.features;
+  if (!Array.isArray(features) || features.length !== 4)
+    throw new Error(`${where}.features: must be 4 quantized integers`);
+  return features.map((f, i) => {
+    if (typeof f !== "number" || !Number.isSafeInteger(f))
+      throw new Error(`${where}.features[${i}]: must be an integer`);
+    return BigInt(f);
+  });
+}
+
+/** Reads an `iris-prediction` value; throws naming the field. */
+export function irisPredictionOf(value: Json, where = "output"): { predictedClass: number; scores: bigint[] } {
+  if (!isObject(value) || value.kind !== "iris-prediction") throw new Error(`${where}.kind: must be "iris-prediction"`);
+  const { predictedClass, scores } = value;
+  if (typeof predictedClass !== "number" || !Number.isInteger(predictedClass))
+    throw new Error(`${where}.predictedClass: must be an integer`);
+  if (!Array.isArray(scores)) throw new Error(`${where}.scores: must be an array of decimal strings`);
+  return {
+    predictedClass,
+    scores: scores.map((s, i) => {
+      if (typeof s !== "string" || !/^-?\d+$/.test(s))
+        throw new Error(`${where}.scores[${i}]: must be a decimal string`);
+      return BigInt(s);
+    }),
+  };
+}
+
+/** The value's field hash (see the file header). */
+export function valueHash(value: Json): bigint {
+  if (isIrisFeatures(value)) return irisInputHash(irisFeaturesOf(value));
+  if (isIrisPrediction(value)) return irisOutputHash(irisPredictionOf(value));
+  return contentHash(canonicalJson(value));
+}
+
+/** valueHash as bytes32 hex. */
+export function valueHashHex(value: Json): `0x${string}` {
+  return fieldToBytes32(valueHash(value));
+}
+
+/** Size in bytes of the value's canonical JSON. */
+export function valueSize(value: Json): number {
+  return Buffer.byteLength(canonicalJson(value));
+}

@@ -1,0 +1,442 @@
+/**
+ * The keeper's state in SQLite (node:sqlite): follower checkpoints and the block hashes it acted on, client
+ * inputs (content-addressed by their hash), executions and their steps (every provider answer, with the
+ * output, is stored before anything is submitted: a restart never loses a step), the transactions sent (the
+ * signed raw transaction is stored before it is broadcast: a restart re-sends the same nonce, never a second
+ * transaction), slashing reports, alerts and the agent's action log for the safety monitor.
+ *
+ * Writes are synchronous and each statement is atomic; `transaction()` groups several.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+
+import type { Json } from "../common/values.js";
+
+export type Hex = `0x${string}`;
+
+export type ExecutionState = "waiting-inputs" | "claimed" | "running" | "recording" | "completing" | "done" | "failed";
+
+export interface ExecutionRow {
+  executionId: bigint;
+  workflowId: bigint;
+  /** 0 basic, 1 full, 2 zk (IWorkflows.VerificationLevel). */
+  level: number;
+  inputsHash: Hex;
+  state: ExecutionState;
+  /** Why it failed (state "failed"), or the last error while it goes on. */
+  reason: string | null;
+  /** ms since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type StepState = "done" | "failed";
+
+export interface StepRow {
+  executionId: bigint;
+  step: number;
+  state: StepState;
+  attempts: number;
+  provider: Hex | null;
+  /** The provider's full answer (keepers/common/steps.ts StepResponse) when done; the error text when failed. */
+  result: Json;
+  /** Provider time (ms) and keeper-side time (ms) of the successful attempt. */
+  providerMillis: number;
+  totalMillis: number;
+  updatedAt: number;
+}
+
+export type TxState = "signed" | "sent" | "mined" | "reverted" | "dropped";
+
+export interface TxRow {
+  /** Idempotency key: what the transaction does (e.g. "claim:7", "record:7:0-31"). One live transaction per key. */
+  key: string;
+  hash: Hex;
+  nonce: number;
+  raw: Hex;
+  state: TxState;
+  blockNumber: bigint | null;
+  gasUsed: bigint | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ReportRow {
+  id: number;
+  provider: Hex;
+  executionId: bigint;
+  step: number;
+  reason: string;
+  evidence: Json;
+  createdAt: number;
+}
+
+export interface AlertRow {
+  id: number;
+  rule: string;
+  message: string;
+  details: Json;
+  createdAt: number;
+}
+
+export interface ActionRow {
+  actionType: number;
+  value: bigint;
+  at: number;
+}
+
+export class Store {
+  readonly #db: DatabaseSync;
+
+  constructor(file: string) {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.#db = new DatabaseSync(file);
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    this.#db.exec(SCHEMA);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** Runs `fn` in one SQLite transaction (rolled back if it throws). */
+  transaction<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- follower checkpoints and block hashes
+
+  checkpoint(name: string): bigint | undefined {
+    const row = this.#get("SELECT block FROM checkpoints WHERE name = ?", name);
+    return row ? BigInt(row.block as string) : undefined;
+  }
+
+  setCheckpoint(name: string, block: bigint): void {
+    this.#run(
+      "INSERT INTO checkpoints (name, block) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET block = excluded.block",
+      name,
+      block.toString(),
+    );
+  }
+
+  /** Remembers the hash of a block the follower processed (to detect that a reorg orphaned it). */
+  saveBlockHash(block: bigint, hash: Hex): void {
+    this.#run("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)", Number(block), hash);
+  }
+
+  blockHash(block: bigint): Hex | undefined {
+    return this.#get("SELECT hash FROM blocks WHERE number = ?", Number(block))?.hash as Hex | undefined;
+  }
+
+  /** Processed blocks at or above `block`, highest first. */
+  blocksFrom(block: bigint): { number: bigint; hash: Hex }[] {
+    return this.#all("SELECT number, hash FROM blocks WHERE number >= ? ORDER BY number DESC", Number(block)).map(
+      (r) => ({ number: BigInt(r.number as number), hash: r.hash as Hex }),
+    );
+  }
+
+  forgetBlocksFrom(block: bigint): void {
+    this.#run("DELETE FROM blocks WHERE number >= ?", Number(block));
+  }
+
+  pruneBlocksBelow(block: bigint): void {
+    this.#run("DELETE FROM blocks WHERE number < ?", Number(block));
+  }
+
+  // ---------------------------------------------------------------- client inputs
+
+  putInputs(hash: Hex, inputs: Json): void {
+    this.#run("INSERT OR IGNORE INTO inputs (hash, body) VALUES (?, ?)", hash.toLowerCase(), JSON.stringify(inputs));
+  }
+
+  inputs(hash: Hex): Json | undefined {
+    const row = this.#get("SELECT body FROM inputs WHERE hash = ?", hash.toLowerCase());
+    return row ? (JSON.parse(row.body as string) as Json) : undefined;
+  }
+
+  // ---------------------------------------------------------------- executions and steps
+
+  /** Inserts an execution if new; returns the stored row either way. */
+  addExecution(row: Omit<ExecutionRow, "createdAt" | "updatedAt" | "reason">): ExecutionRow {
+    const now = Date.now();
+    this.#run(
+      `INSERT OR IGNORE INTO executions (execution_id, workflow_id, level, inputs_hash, state, reason, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`,
+      row.executionId.toString(),
+      row.workflowId.toString(),
+      row.level,
+      row.inputsHash,
+      row.state,
+      now,
+      now,
+    );
+    const stored = this.execution(row.executionId);
+    if (!stored) throw new Error(`execution ${row.executionId}: not stored`);
+    return stored;
+  }
+
+  execution(executionId: bigint): ExecutionRow | undefined {
+    const row = this.#get("SELECT * FROM executions WHERE execution_id = ?", executionId.toString());
+    return row ? toExecution(row) : undefined;
+  }
+
+  /** Executions not done nor failed, oldest first. */
+  openExecutions(): ExecutionRow[] {
+    return this.#all(
+      "SELECT * FROM executions WHERE state NOT IN ('done', 'failed') ORDER BY created_at, execution_id",
+    ).map(toExecution);
+  }
+
+  executionsIn(state: ExecutionState): ExecutionRow[] {
+    return this.#all("SELECT * FROM executions WHERE state = ? ORDER BY created_at", state).map(toExecution);
+  }
+
+  setExecutionState(executionId: bigint, state: ExecutionState, reason: string | null = null): void {
+    this.#run(
+      "UPDATE executions SET state = ?, reason = ?, updated_at = ? WHERE execution_id = ?",
+      state,
+      reason,
+      Date.now(),
+      executionId.toString(),
+    );
+  }
+
+  saveStep(row: Omit<StepRow, "updatedAt">): void {
+    this.#run(
+      `INSERT INTO steps (execution_id, step, state, attempts, provider, result, provider_ms, total_ms, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(execution_id, step) DO UPDATE SET state = excluded.state, attempts = excluded.attempts,
+         provider = excluded.provider, result = excluded.result, provider_ms = excluded.provider_ms,
+         total_ms = excluded.total_ms, updated_at = excluded.updated_at`,
+      row.executionId.toString(),
+      row.step,
+      row.state,
+      row.attempts,
+      row.provider,
+      JSON.stringify(row.result),
+      row.providerMillis,
+      row.totalMillis,
+      Date.now(),
+    );
+  }
+
+  steps(executionId: bigint): StepRow[] {
+    return this.#all("SELECT * FROM steps WHERE execution_id = ? ORDER BY step", executionId.toString()).map((r) => ({
+      executionId: BigInt(r.execution_id as string),
+      step: r.step as number,
+      state: r.state as StepState,
+      attempts: r.attempts as number,
+      provider: (r.provider as Hex | null) ?? null,
+      result: JSON.parse(r.result as string) as Json,
+      providerMillis: r.provider_ms as number,
+      totalMillis: r.total_ms as number,
+      updatedAt: r.updated_at as number,
+    }));
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** Stores a signed transaction before it is broadcast. Throws if `key` already has a live transaction. */
+  addTx(row: Omit<TxRow, "createdAt" | "updatedAt" | "blockNumber" | "gasUsed">): void {
+    const now = Date.now();
+    this.#run(
+      `INSERT INTO txs (key, hash, nonce, raw, state, block_number, gas_used, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?)`,
+      row.key,
+      row.hash,
+      row.nonce,
+      row.raw,
+      row.state,
+      now,
+      now,
+    );
+  }
+
+  tx(key: string): TxRow | undefined {
+    const row = this.#get("SELECT * FROM txs WHERE key = ? ORDER BY created_at DESC LIMIT 1", key);
+    return row ? toTx(row) : undefined;
+  }
+
+  txsIn(...states: TxState[]): TxRow[] {
+    const marks = states.map(() => "?").join(", ");
+    return this.#all(`SELECT * FROM txs WHERE state IN (${marks}) ORDER BY nonce`, ...states).map(toTx);
+  }
+
+  allTxs(): TxRow[] {
+    return this.#all("SELECT * FROM txs ORDER BY created_at, nonce").map(toTx);
+  }
+
+  updateTx(hash: Hex, state: TxState, mined?: { blockNumber: bigint; gasUsed: bigint }): void {
+    this.#run(
+      "UPDATE txs SET state = ?, block_number = ?, gas_used = ?, updated_at = ? WHERE hash = ?",
+      state,
+      mined ? mined.blockNumber.toString() : null,
+      mined ? mined.gasUsed.toString() : null,
+      Date.now(),
+      hash,
+    );
+  }
+
+  /** Forgets a transaction that never made it (dropped, or orphaned by a reorg), so its key can be sent again. */
+  retireTx(hash: Hex): void {
+    this.#run(
+      "UPDATE txs SET key = key || '#retired:' || hash, state = 'dropped', updated_at = ? WHERE hash = ?",
+      Date.now(),
+      hash,
+    );
+  }
+
+  // ---------------------------------------------------------------- reports, alerts, actions
+
+  addReport(row: Omit<ReportRow, "id" | "createdAt">): void {
+    this.#run(
+      "INSERT INTO reports (provider, execution_id, step, reason, evidence, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      row.provider,
+      row.executionId.toString(),
+      row.step,
+      row.reason,
+      JSON.stringify(row.evidence),
+      Date.now(),
+    );
+  }
+
+  reports(): ReportRow[] {
+    return this.#all("SELECT * FROM reports ORDER BY id").map((r) => ({
+      id: r.id as number,
+      provider: r.provider as Hex,
+      executionId: BigInt(r.execution_id as string),
+      step: r.step as number,
+      reason: r.reason as string,
+      evidence: JSON.parse(r.evidence as string) as Json,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  addAlert(rule: string, message: string, details: Json): void {
+    this.#run(
+      "INSERT INTO alerts (rule, message, details, created_at) VALUES (?, ?, ?, ?)",
+      rule,
+      message,
+      JSON.stringify(details),
+      Date.now(),
+    );
+  }
+
+  alerts(): AlertRow[] {
+    return this.#all("SELECT * FROM alerts ORDER BY id").map((r) => ({
+      id: r.id as number,
+      rule: r.rule as string,
+      message: r.message as string,
+      details: JSON.parse(r.details as string) as Json,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  recordAction(action: ActionRow): void {
+    this.#run(
+      "INSERT INTO actions (action_type, value, at) VALUES (?, ?, ?)",
+      action.actionType,
+      action.value.toString(),
+      action.at,
+    );
+  }
+
+  actionsSince(at: number): ActionRow[] {
+    return this.#all("SELECT * FROM actions WHERE at >= ? ORDER BY at", at).map((r) => ({
+      actionType: r.action_type as number,
+      value: BigInt(r.value as string),
+      at: r.at as number,
+    }));
+  }
+
+  /** Count and total value of every action of `actionType` ever logged (the anomaly rules' averages). */
+  actionStats(actionType: number): { count: number; total: bigint } {
+    const rows = this.#all("SELECT value FROM actions WHERE action_type = ?", actionType);
+    return { count: rows.length, total: rows.reduce((sum, r) => sum + BigInt(r.value as string), 0n) };
+  }
+
+  /** A small key-value table for flags that must survive restarts (e.g. safe mode). */
+  flag(name: string): string | undefined {
+    return this.#get("SELECT value FROM flags WHERE name = ?", name)?.value as string | undefined;
+  }
+
+  setFlag(name: string, value: string | undefined): void {
+    if (value === undefined) this.#run("DELETE FROM flags WHERE name = ?", name);
+    else this.#run("INSERT OR REPLACE INTO flags (name, value) VALUES (?, ?)", name, value);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #run(sql: string, ...params: SQLInputValue[]): void {
+    this.#db.prepare(sql).run(...params);
+  }
+
+  #get(sql: string, ...params: SQLInputValue[]): Record<string, SQLInputValue> | undefined {
+    return this.#db.prepare(sql).get(...params);
+  }
+
+  #all(sql: string, ...params: SQLInputValue[]): Record<string, SQLInputValue>[] {
+    return this.#db.prepare(sql).all(...params);
+  }
+}
+
+function toExecution(r: Record<string, SQLInputValue>): ExecutionRow {
+  return {
+    executionId: BigInt(r.execution_id as string),
+    workflowId: BigInt(r.workflow_id as string),
+    level: r.level as number,
+    inputsHash: r.inputs_hash as Hex,
+    state: r.state as ExecutionState,
+    reason: (r.reason as string | null) ?? null,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+function toTx(r: Record<string, SQLInputValue>): TxRow {
+  return {
+    key: r.key as string,
+    hash: r.hash as Hex,
+    nonce: r.nonce as number,
+    raw: r.raw as Hex,
+    state: r.state as TxState,
+    blockNumber: r.block_number === null ? null : BigInt(r.block_number as string),
+    gasUsed: r.gas_used === null ? null : BigInt(r.gas_used as string),
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, block TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inputs (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS executions (
+  execution_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, level INTEGER NOT NULL, inputs_hash TEXT NOT NULL,
+  state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS steps (
+  execution_id TEXT NOT NULL, step INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+  provider TEXT, result TEXT NOT NULL, provider_ms INTEGER NOT NULL, total_ms INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL, PRIMARY KEY (execution_id, step));
+CREATE TABLE IF NOT EXISTS txs (
+  key TEXT NOT NULL UNIQUE, hash TEXT PRIMARY KEY, nonce INTEGER NOT NULL, raw TEXT NOT NULL, state TEXT NOT NULL,
+  block_number TEXT, gas_used TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS reports (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, provider TEXT NOT NULL, execution_id TEXT NOT NULL, step INTEGER NOT NULL,
+  reason TEXT NOT NULL, evidence TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, rule TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS actions (action_type INTEGER NOT NULL, value TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS actions_at ON actions (at);
+CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
