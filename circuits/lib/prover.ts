@@ -87,6 +87,22 @@ export function toSolidityProof(proof: Groth16Proof): SolidityProof {
   };
 }
 
+/** The inverse of toSolidityProof: a snarkjs proof to verify off-chain what a contract would be given. */
+export function fromSolidityProof(proof: SolidityProof): Groth16Proof {
+  const s = (v: bigint) => v.toString();
+  return {
+    pi_a: [s(proof.a[0]), s(proof.a[1]), "1"],
+    pi_b: [
+      [s(proof.b[0][1]), s(proof.b[0][0])],
+      [s(proof.b[1][1]), s(proof.b[1][0])],
+      ["1", "0"],
+    ],
+    pi_c: [s(proof.c[0]), s(proof.c[1]), "1"],
+    protocol: "groth16",
+    curve: "bn128",
+  };
+}
+
 export class Prover {
   readonly #loaded = new Map<string, Promise<Loaded>>();
   /** Per circuit, the last witness computation: one calculator instance computes one witness at a time. */

@@ -1,0 +1,74 @@
+/**
+ * aitbc keeper   [--config FILE] [--clear-safe-mode]   the keeper daemon (keepers/keeper)
+ * aitbc provider [--config FILE]                       a provider node (keepers/provider)
+ *
+ * Each reads its JSON config (default: none, environment only), validates it (a bad field stops the start with a
+ * message naming it, exit code 2), runs until SIGTERM or SIGINT, then shuts down gracefully (exit code 0).
+ */
+import { parseArgs } from "node:util";
+
+import { ConfigError } from "./common/config.js";
+import { createLogger } from "./common/log.js";
+import { runKeeper } from "./keeper/keeper.js";
+import { SAFE_MODE_FLAG } from "./keeper/safety.js";
+import { loadKeeperConfig } from "./keeper/config.js";
+import { Store } from "./keeper/store.js";
+import { runProvider } from "./provider/node.js";
+
+const USAGE = "usage: aitbc keeper [--config FILE] [--clear-safe-mode] | aitbc provider [--config FILE]";
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { config: { type: "string" }, "clear-safe-mode": { type: "boolean" }, help: { type: "boolean" } },
+  });
+  const [command] = positionals;
+  if (values.help === true || command === undefined) {
+    console.log(USAGE);
+    return;
+  }
+  const logger = createLogger(command);
+  let daemon: { close(): Promise<void> };
+  if (command === "keeper") {
+    if (values["clear-safe-mode"] === true) {
+      const config = loadKeeperConfig(values.config, process.env);
+      const store = new Store(config.database.path);
+      logger.warn({ event: "safe-mode-cleared", was: store.flag(SAFE_MODE_FLAG) ?? null }, "safe mode cleared by the operator");
+      store.setFlag(SAFE_MODE_FLAG, undefined);
+      store.close();
+    }
+    daemon = await runKeeper({ configFile: values.config, env: process.env, logger });
+  } else if (command === "provider") {
+    daemon = await runProvider({ configFile: values.config, env: process.env, logger });
+  } else {
+    throw new ConfigError(`unknown command "${command}"\n${USAGE}`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    daemon.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: (error as Error).message }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => {
+    stop("SIGTERM");
+  });
+  process.on("SIGINT", () => {
+    stop("SIGINT");
+  });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`aitbc: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,133 @@
+/**
+ * The providers a keeper can dispatch to, read from the chain: service offers (ServiceMarketplace events, then
+ * `getServiceStatus` for the live price, capacity and load), each provider agent's status, capabilities,
+ * endpoint and reputation (AgentRegistry), and whether humans froze it (HumanOverride). Refreshed on a schedule
+ * (the keeper's reputation job) and on demand; a provider whose answer did not check out is quarantined locally.
+ */
+import { keccak256, toHex, type PublicClient } from "viem";
+
+import type { Addresses } from "../../deploy/addresses.js";
+import { humanOverrideAbi, marketplaceAbi, registryAbi } from "../common/abi.js";
+import type { Logger } from "../common/log.js";
+import type { StepTypeName } from "../common/steps.js";
+
+type Hex = `0x${string}`;
+
+export interface ProviderOffer {
+  serviceId: Hex;
+  agentId: bigint;
+  address: Hex;
+  endpoint: string;
+  reputation: number;
+  capabilities: Hex[];
+  model: Hex;
+  price: bigint;
+  capacity: bigint;
+  load: bigint;
+}
+
+/** The registry capability tag of a step type: keccak256 of its name. */
+export function capabilityOf(stepType: StepTypeName): Hex {
+  return keccak256(toHex(stepType));
+}
+
+export class ProviderCatalog {
+  #offers = new Map<Hex, ProviderOffer>();
+  #serviceIds = new Map<Hex, bigint>();
+  #scannedTo: bigint;
+  readonly #quarantine = new Map<Hex, { until: number; reason: string }>();
+  readonly #failures = new Map<Hex, number>();
+
+  constructor(
+    private readonly client: PublicClient,
+    private readonly addresses: Pick<Addresses, "marketplace" | "registry" | "humanOverride">,
+    private readonly logger: Logger,
+    fromBlock: bigint,
+  ) {
+    this.#scannedTo = fromBlock - 1n;
+  }
+
+  /** Re-reads every known offer and its provider; picks up offers listed since the last refresh. */
+  async refresh(): Promise<void> {
+    const head = await this.client.getBlockNumber();
+    if (head > this.#scannedTo) {
+      const logs = await this.client.getContractEvents({
+        address: this.addresses.marketplace,
+        abi: marketplaceAbi,
+        eventName: "ServiceListed",
+        fromBlock: this.#scannedTo + 1n,
+        toBlock: head,
+      });
+      for (const log of logs) this.#serviceIds.set(log.args.serviceId as Hex, log.args.providerId as bigint);
+      this.#scannedTo = head;
+    }
+    const offers = new Map<Hex, ProviderOffer>();
+    for (const [serviceId, agentId] of this.#serviceIds) {
+      const offer = await this.#read(serviceId, agentId);
+      if (offer) offers.set(serviceId, offer);
+    }
+    this.#offers = offers;
+  }
+
+  async #read(serviceId: Hex, agentId: bigint): Promise<ProviderOffer | undefined> {
+    const [service, agent, active] = await Promise.all([
+      this.client.readContract({ address: this.addresses.marketplace, abi: marketplaceAbi, functionName: "getServiceStatus", args: [serviceId] }),
+      this.client.readContract({ address: this.addresses.registry, abi: registryAbi, functionName: "getAgent", args: [agentId] }),
+      this.client.readContract({ address: this.addresses.registry, abi: registryAbi, functionName: "isActive", args: [agentId] }),
+    ]);
+    if (!active || service.serviceId === `0x${"0".repeat(64)}`) return undefined;
+    const frozen = await this.client.readContract({
+      address: this.addresses.humanOverride,
+      abi: humanOverrideAbi,
+      functionName: "isFrozen",
+      args: [agent.agent],
+    });
+    if (frozen || agent.endpoint === "") return undefined;
+    return {
+      serviceId,
+      agentId,
+      address: agent.agent,
+      endpoint: agent.endpoint.replace(/\/+$/, ""),
+      reputation: agent.reputation,
+      capabilities: [...agent.capabilities],
+      model: service.modelHash,
+      price: service.pricePerUnit,
+      capacity: service.maxCapacity,
+      load: service.currentLoad,
+    };
+  }
+
+  /**
+   * Offers able to run a step (capability and model match, provider active, not frozen, not quarantined),
+   * best first: lowest price × (2000 − reputation) (the marketplace's award rule), then fewest local failures.
+   */
+  candidates(stepType: StepTypeName, model: Hex, exclude: ReadonlySet<Hex> = new Set()): ProviderOffer[] {
+    const tag = capabilityOf(stepType);
+    const now = Date.now();
+    return [...this.#offers.values()]
+      .filter((o) => o.model.toLowerCase() === model.toLowerCase() && o.capabilities.includes(tag))
+      .filter((o) => !exclude.has(o.address) && (this.#quarantine.get(o.address)?.until ?? 0) <= now)
+      .sort((a, b) => {
+        const score = (o: ProviderOffer) => o.price * BigInt(2000 - o.reputation);
+        const d = score(a) - score(b);
+        if (d !== 0n) return d < 0n ? -1 : 1;
+        return (this.#failures.get(a.address) ?? 0) - (this.#failures.get(b.address) ?? 0);
+      });
+  }
+
+  /** All offers the catalog knows (for logs and the summary). */
+  offers(): ProviderOffer[] {
+    return [...this.#offers.values()];
+  }
+
+  /** A provider that timed out or failed: tried last next time. */
+  noteFailure(address: Hex): void {
+    this.#failures.set(address, (this.#failures.get(address) ?? 0) + 1);
+  }
+
+  /** A provider whose answer did not check out is not used for `millis`. */
+  quarantine(address: Hex, millis: number, reason: string): void {
+    this.#quarantine.set(address, { until: Date.now() + millis, reason });
+    this.logger.warn({ provider: address, reason, millis }, "provider quarantined");
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The keeper's configuration: a JSON file (keepers/keeper/keeper.example.json) plus environment overrides,
+ * validated at start; a bad field stops the start with a message naming it.
+ */
+import { z } from "zod";
+
+import { address, hexKey, list, loadConfig, number, port, rpcUrl, tokenAmount, type EnvBinding } from "../common/config.js";
+
+const ACTION_TYPES = {
+  transfer: 0,
+  stake: 1,
+  "update-profile": 2,
+  "list-service": 3,
+  "post-workload": 4,
+  bid: 5,
+  "submit-result": 6,
+  "resolve-dispute": 7,
+  "define-workflow": 8,
+  "run-workflow": 9,
+  upkeep: 10,
+} as const;
+
+/** Hour-minute-second cron expressions (node-cron, six fields with seconds). */
+const cron = z.string().regex(/^(\S+\s+){5}\S+$/, "must be a six-field cron expression (with seconds)");
+
+export const keeperConfigSchema = z.strictObject({
+  rpc: z.strictObject({
+    urls: z.array(rpcUrl).min(1, "at least one RPC URL"),
+    pollingIntervalMs: z.number().int().min(50).default(500),
+    timeoutMs: z.number().int().min(100).default(10_000),
+  }),
+  addressesFile: z.string().optional(),
+  agent: z.strictObject({
+    privateKey: hexKey,
+    /** When set, the keeper registers itself as an agent (if it is not one) with this operator and stake. */
+    register: z
+      .strictObject({
+        operator: address,
+        stake: tokenAmount.prefault("2000"),
+        expectedDailyVolume: tokenAmount.prefault("10000"),
+        endpoint: z.string().default(""),
+      })
+      .optional(),
+  }),
+  database: z.strictObject({ path: z.string().min(1).default("keeper.db") }).prefault({}),
+  follower: z
+    .strictObject({
+      startBlock: z.number().int().min(0).default(0),
+      confirmations: z.number().int().min(0).max(1000).default(0),
+      batchBlocks: z.number().int().min(1).default(2000),
+      pollIntervalMs: z.number().int().min(50).default(1000),
+    })
+    .prefault({}),
+  orchestrator: z
+    .strictObject({
+      concurrencyPerExecution: z.number().int().min(1).max(64).default(4),
+      defaultStepTimeoutMs: z.number().int().min(100).default(60_000),
+      quarantineMs: z.number().int().min(0).default(600_000),
+      recordBatch: z.number().int().min(1).max(256).default(16),
+      claimOpen: z.boolean().default(true),
+    })
+    .prefault({}),
+  safety: z
+    .strictObject({
+      maxActionsPerHour: z.number().int().min(1).default(100),
+      valueFactor: z.number().min(1).default(10),
+      baselineActions: z.number().int().min(0).default(10),
+      expectedActionTypes: z
+        .array(z.enum(Object.keys(ACTION_TYPES) as [keyof typeof ACTION_TYPES]))
+        .prefault(["run-workflow", "upkeep"])
+        .transform((names) => names.map((n) => ACTION_TYPES[n])),
+    })
+    .prefault({}),
+  server: z
+    .strictObject({ host: z.string().default("127.0.0.1"), port: port.default(0), maxBodyBytes: z.number().int().min(1024).default(1_048_576) })
+    .prefault({}),
+  jobs: z
+    .strictObject({ sweep: cron.default("*/5 * * * * *"), providers: cron.default("*/30 * * * * *") })
+    .prefault({}),
+});
+
+export type KeeperConfig = z.output<typeof keeperConfigSchema>;
+
+export const KEEPER_ENV: Record<string, EnvBinding> = {
+  AITBC_KEEPER_KEY: { path: ["agent", "privateKey"] },
+  AITBC_RPC_URLS: { path: ["rpc", "urls"], parse: list },
+  AITBC_ADDRESSES: { path: ["addressesFile"] },
+  AITBC_KEEPER_DB: { path: ["database", "path"] },
+  AITBC_KEEPER_PORT: { path: ["server", "port"], parse: number },
+  AITBC_CONFIRMATIONS: { path: ["follower", "confirmations"], parse: number },
+};
+
+export function loadKeeperConfig(file: string | undefined, env: NodeJS.ProcessEnv): KeeperConfig {
+  return loadConfig(keeperConfigSchema, { file, env, bindings: KEEPER_ENV });
+}

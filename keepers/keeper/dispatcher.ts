@@ -1,0 +1,177 @@
+/**
+ * One step attempt on one provider: POST the step, then check everything the answer claims before the keeper
+ * accepts it. A provider's answer is accepted only if
+ * - the EIP-712 StepResult signature recovers to the provider agent's address;
+ * - the signed cost is at most the request's maxCost and the provider's on-chain price;
+ * - the signed hashes are the hashes of what was sent and what came back (basic), or the transcript leaf of
+ *   the step's sources and the returned output (full, zk);
+ * - a requested inference proof verifies against the step's model and its leaf is the recorded one;
+ * - for the built-in reference model, the output equals the keeper's own run of it.
+ * An answer failing a check is evidence against the provider (`AttemptError` kind "invalid"): the keeper reports
+ * it for slashing. Transport failures, timeouts and refusals are not.
+ */
+import type { TypedDataDomain } from "viem";
+
+import { fieldToBytes32 } from "../../circuits/lib/field.js";
+import { irisInfer, irisModelHash, loadIrisModel, type IrisModel } from "../../circuits/lib/iris.js";
+import { fromSolidityProof, type Prover } from "../../circuits/lib/prover.js";
+import { stepResultSigner } from "../common/eip712.js";
+import {
+  stepResponseSchema,
+  transcriptLeaf,
+  ZERO_HASH,
+  type ParsedStepResponse,
+  type StepRequest,
+} from "../common/steps.js";
+import { canonicalJson, irisFeaturesOf, valueHash, valueHashHex, type Json } from "../common/values.js";
+import type { ProviderOffer } from "./catalog.js";
+
+type Hex = `0x${string}`;
+
+export type FailureKind = "unavailable" | "busy" | "timeout" | "refused" | "invalid";
+
+export class AttemptError extends Error {
+  override name = "AttemptError";
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly retryAfterMs = 0,
+    readonly evidence: Json = null,
+  ) {
+    super(message);
+  }
+}
+
+export interface DispatcherOptions {
+  domain: TypedDataDomain;
+  prover: Prover;
+}
+
+export class StepDispatcher {
+  readonly #iris: IrisModel;
+  readonly #irisModel: Hex;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.#iris = loadIrisModel();
+    this.#irisModel = fieldToBytes32(irisModelHash(this.#iris));
+  }
+
+  /** Runs `request` on `offer` within `timeoutMs`; resolves with a checked answer or throws AttemptError. */
+  async attempt(offer: ProviderOffer, request: StepRequest, timeoutMs: number, signal?: AbortSignal): Promise<ParsedStepResponse> {
+    const answer = await this.#post(offer, request, timeoutMs, signal);
+    await this.check(offer, request, answer);
+    return answer;
+  }
+
+  async #post(offer: ProviderOffer, request: StepRequest, timeoutMs: number, signal?: AbortSignal): Promise<ParsedStepResponse> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await fetch(`${offer.endpoint}/v1/steps`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(request),
+        signal: combined,
+      });
+    } catch (error) {
+      if (timeout.aborted) throw new AttemptError("timeout", `no answer within ${timeoutMs} ms`);
+      if (signal?.aborted) throw new AttemptError("unavailable", "cancelled");
+      throw new AttemptError("unavailable", `cannot reach ${offer.endpoint} (${causeOf(error)})`);
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      if (timeout.aborted) throw new AttemptError("timeout", `no answer within ${timeoutMs} ms`);
+      throw new AttemptError("unavailable", `${offer.endpoint} answered ${response.status} without JSON (${causeOf(error)})`);
+    }
+    if (response.status === 429) {
+      const after = Number(response.headers.get("retry-after") ?? "1");
+      throw new AttemptError("busy", "provider at capacity", (Number.isFinite(after) ? after : 1) * 1000);
+    }
+    if (response.status === 504) throw new AttemptError("timeout", "the provider timed out");
+    if (!response.ok) {
+      const message = (body as { error?: { message?: string } }).error?.message ?? `status ${response.status}`;
+      throw new AttemptError(response.status >= 500 ? "unavailable" : "refused", `${response.status}: ${message}`);
+    }
+    const parsed = stepResponseSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AttemptError("invalid", `malformed answer: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`, 0, body as Json);
+    }
+    return parsed.data;
+  }
+
+  /** The checks in the file header; throws AttemptError "invalid" with the evidence. */
+  async check(offer: ProviderOffer, request: StepRequest, answer: ParsedStepResponse): Promise<void> {
+    const fail = (message: string): never => {
+      throw new AttemptError("invalid", message, 0, { request: request as unknown as Json, answer: answer as unknown as Json });
+    };
+    const { record } = answer;
+    if (answer.executionId !== request.executionId || answer.step !== request.step) fail("answer is for another step");
+    if (answer.provider.toLowerCase() !== offer.address.toLowerCase()) fail(`answer names provider ${answer.provider}`);
+    const cost = BigInt(record.cost);
+    if (cost > BigInt(request.maxCost) || cost > offer.price) fail(`cost ${cost} above maxCost ${request.maxCost} / price ${offer.price}`);
+    const message = {
+      executionId: BigInt(request.executionId),
+      step: request.step,
+      inputHash: record.inputHash,
+      outputHash: record.outputHash,
+      cost,
+    };
+    const signer = await stepResultSigner(this.options.domain, message, answer.signature as Hex);
+    if (signer?.toLowerCase() !== offer.address.toLowerCase()) fail(`signature recovers to ${signer ?? "nothing"}, not ${offer.address}`);
+
+    let outputHash: bigint;
+    try {
+      outputHash = valueHash(answer.output);
+    } catch (error) {
+      return fail(`output: ${(error as Error).message}`);
+    }
+    if (request.transcript) {
+      if (record.inputHash !== ZERO_HASH) fail("a proven step records inputHash 0");
+      if (record.outputHash !== transcriptLeaf(request.transcript.sources as Hex[], outputHash)) fail("outputHash is not the leaf of the output");
+    } else {
+      if (record.inputHash !== valueHashHex(request.input as Json)) fail("inputHash is not the hash of the input sent");
+      if (record.outputHash !== fieldToBytes32(outputHash)) fail("outputHash is not the hash of the output");
+    }
+    if (request.model.toLowerCase() === this.#irisModel && request.stepType === "inference") this.#checkIris(request.input as Json, answer.output, fail);
+    if (request.proof === true) await this.#checkProof(request, answer, fail);
+  }
+
+  /** The reference model is cheap and deterministic: run it and compare. */
+  #checkIris(input: Json, output: Json, fail: (m: string) => never): void {
+    let expected: Json;
+    try {
+      const result = irisInfer(this.#iris, irisFeaturesOf(input));
+      expected = { kind: "iris-prediction", predictedClass: result.predictedClass, scores: result.scores.map(String) };
+    } catch (error) {
+      return fail(`input: ${(error as Error).message}`);
+    }
+    if (canonicalJson(expected) !== canonicalJson(output)) fail("output differs from the reference model's");
+  }
+
+  async #checkProof(request: StepRequest, answer: ParsedStepResponse, fail: (m: string) => never): Promise<void> {
+    const p = answer.proof;
+    if (p === undefined) return fail("inference proof missing");
+    const leaf = BigInt(answer.record.outputHash);
+    const source = request.transcript?.sources[0];
+    if (source !== undefined && BigInt(source) !== BigInt(p.inputHash)) fail("the proof's input is not the step's source");
+    const signals = [BigInt(request.model), BigInt(p.inputHash), BigInt(p.outputHash), leaf];
+    const proof = fromSolidityProof({
+      a: [BigInt(p.proof.a[0]), BigInt(p.proof.a[1])],
+      b: [
+        [BigInt(p.proof.b[0][0]), BigInt(p.proof.b[0][1])],
+        [BigInt(p.proof.b[1][0]), BigInt(p.proof.b[1][1])],
+      ],
+      c: [BigInt(p.proof.c[0]), BigInt(p.proof.c[1])],
+    });
+    if (!(await this.options.prover.verify("inference", proof, signals))) fail("the inference proof does not verify");
+  }
+}
+
+function causeOf(error: unknown): string {
+  const e = error as { cause?: { code?: string; message?: string }; message?: string };
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(error);
+}

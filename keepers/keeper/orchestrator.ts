@@ -1,0 +1,213 @@
+/**
+ * Runs one execution's steps off chain (seed 003's orchestrator): steps start as soon as their dependencies are
+ * done (parallel branches run side by side, at most `concurrency` at once), each step's input is its mapping over
+ * the execution's inputs and its dependencies' outputs, each attempt has a time limit (the step's timeout, never
+ * past the execution's deadline), failures are retried with exponential backoff, on another provider when there
+ * is one, and the cost of every step is reserved against the budget before it is dispatched. The first step that
+ * cannot be done stops the run: in-flight steps finish, nothing new starts, and the reason is returned.
+ *
+ * Which failures use up a retry: a provider fault (unreachable, busy, too slow, an answer that does not check
+ * out) moves the step to a provider not tried yet for free; a retry is used when every candidate has been tried
+ * or the provider refused the request itself.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+
+import type { Logger } from "../common/log.js";
+import type { ParsedStepResponse, StepRequest } from "../common/steps.js";
+import { valueHashHex, type Json } from "../common/values.js";
+import type { ProviderCatalog, ProviderOffer } from "./catalog.js";
+import { AttemptError, type StepDispatcher } from "./dispatcher.js";
+import type { KeeperMetrics } from "./metrics.js";
+import { applyMapping, type StepPlan, type WorkflowPlan } from "./workflow.js";
+
+type Hex = `0x${string}`;
+
+export interface StepResult {
+  step: number;
+  provider: Hex;
+  answer: ParsedStepResponse;
+  attempts: number;
+  providerMillis: number;
+  totalMillis: number;
+}
+
+export interface ExecutionJob {
+  executionId: bigint;
+  plan: WorkflowPlan;
+  inputs: Json;
+  inputsHash: Hex;
+  budget: bigint;
+  /** ms since the epoch past which nothing may run (the execution's max time). */
+  deadline: number;
+  /** Steps already done (an execution resumed after a restart). */
+  done: ReadonlyMap<number, StepResult>;
+  /** Called once per finished step, before any dependent starts: persist it. */
+  onStepDone(result: StepResult): Promise<void> | void;
+  signal?: AbortSignal;
+}
+
+export type RunOutcome = { ok: true; results: Map<number, StepResult> } | { ok: false; reason: string; results: Map<number, StepResult> };
+
+export interface OrchestratorOptions {
+  catalog: Pick<ProviderCatalog, "candidates" | "noteFailure" | "quarantine">;
+  dispatcher: Pick<StepDispatcher, "attempt">;
+  logger: Logger;
+  metrics?: KeeperMetrics;
+  /** An answer that does not check out: evidence for slashing. */
+  onInvalid(offer: ProviderOffer, executionId: bigint, step: number, error: AttemptError): void;
+  /** Steps of one execution in flight at once. */
+  concurrency: number;
+  /** A step's time limit when its spec says 0. */
+  defaultStepTimeoutMs: number;
+  /** How long a provider whose answer did not check out is left out. */
+  quarantineMs: number;
+}
+
+class StepFailure extends Error {}
+
+export class Orchestrator {
+  constructor(private readonly options: OrchestratorOptions) {}
+
+  async run(job: ExecutionJob): Promise<RunOutcome> {
+    const results = new Map(job.done);
+    const budget = new Budget(job.budget, [...results.values()].reduce((s, r) => s + BigInt(r.answer.record.cost), 0n));
+    const running = new Map<number, Promise<void>>();
+    let failure: string | undefined;
+
+    const ready = () =>
+      job.plan.order.filter((i) => !results.has(i) && !running.has(i) && job.plan.steps[i]?.deps.every((d) => results.has(d)));
+
+    while (results.size < job.plan.steps.length) {
+      if (failure === undefined) {
+        for (const i of ready()) {
+          if (running.size >= this.options.concurrency) break;
+          const step = job.plan.steps[i];
+          if (step === undefined) continue;
+          const task = this.#runStep(job, step, results, budget).then(
+            async (result) => {
+              await job.onStepDone(result);
+              results.set(i, result);
+            },
+            (error: unknown) => {
+              failure ??= error instanceof StepFailure ? error.message : `step ${i}: ${(error as Error).message}`;
+            },
+          );
+          running.set(
+            i,
+            task.finally(() => running.delete(i)),
+          );
+        }
+      }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+    }
+    if (failure !== undefined) return { ok: false, reason: failure, results };
+    if (results.size < job.plan.steps.length) return { ok: false, reason: "steps left that cannot start", results };
+    return { ok: true, results };
+  }
+
+  async #runStep(job: ExecutionJob, step: StepPlan, results: ReadonlyMap<number, StepResult>, budget: Budget): Promise<StepResult> {
+    const started = Date.now();
+    const outputs = new Map([...results].map(([i, r]) => [i, r.answer.output]));
+    let input: Json;
+    try {
+      input = applyMapping(step.mapping, job.inputs, outputs, `steps[${step.index}].inputMapping`);
+    } catch (error) {
+      throw new StepFailure((error as Error).message);
+    }
+    const proven = job.plan.level !== "basic";
+    const sources = step.deps.length === 0 ? [job.inputsHash] : step.deps.map((d) => valueHashHex(outputs.get(d) ?? null));
+    const tried = new Set<Hex>();
+    let retriesLeft = step.maxRetries;
+    let retry = 0;
+    let lastError = "no attempt made";
+    for (;;) {
+      if (job.signal?.aborted) throw new StepFailure(`step ${step.index}: keeper shutting down`);
+      const left = job.deadline - Date.now();
+      if (left <= 0) throw new StepFailure(`step ${step.index}: the execution's max time has passed (${lastError})`);
+      const all = this.options.catalog.candidates(step.stepType, step.model);
+      if (all.length === 0) throw new StepFailure(`step ${step.index}: no active provider offers ${step.stepType} for model ${step.model}`);
+      const fresh = all.filter((o) => !tried.has(o.address));
+      const offer = (fresh.length > 0 ? fresh : all).find((o) => budget.canReserve(o.price));
+      if (offer === undefined) {
+        throw new StepFailure(`step ${step.index}: budget exhausted (cheapest provider asks ${minPrice(all)}, ${budget.left()} left)`);
+      }
+      const firstTry = !tried.has(offer.address);
+      tried.add(offer.address);
+      const request: StepRequest = {
+        executionId: job.executionId.toString(),
+        step: step.index,
+        stepType: step.stepType,
+        model: step.model,
+        input,
+        ...(proven ? { transcript: { sources } } : {}),
+        proof: step.requiresProof && job.plan.level === "zk",
+        maxCost: budget.left().toString(),
+        timeoutMs: Math.max(1, Math.min(step.timeoutMs || this.options.defaultStepTimeoutMs, left)),
+      };
+      budget.reserve(offer.price);
+      const t0 = Date.now();
+      try {
+        const answer = await this.options.dispatcher.attempt(offer, request, request.timeoutMs, job.signal);
+        budget.settle(offer.price, BigInt(answer.record.cost));
+        const providerMillis = Date.now() - t0;
+        this.options.metrics?.step("done");
+        this.options.metrics?.stepDuration("provider", providerMillis / 1000);
+        this.options.metrics?.stepDuration("keeper", (Date.now() - started - providerMillis) / 1000);
+        return { step: step.index, provider: offer.address, answer, attempts: tried.size + retry, providerMillis, totalMillis: Date.now() - started };
+      } catch (error) {
+        budget.release(offer.price);
+        if (!(error instanceof AttemptError)) throw error;
+        lastError = `${offer.endpoint}: ${error.message}`;
+        this.options.catalog.noteFailure(offer.address);
+        this.options.metrics?.providerFailure(error.kind);
+        this.options.metrics?.step(error.kind === "invalid" ? "rejected" : "retried");
+        this.options.logger.warn({ executionId: job.executionId.toString(), step: step.index, provider: offer.address, kind: error.kind }, error.message);
+        if (error.kind === "invalid") {
+          this.options.onInvalid(offer, job.executionId, step.index, error);
+          this.options.catalog.quarantine(offer.address, this.options.quarantineMs, error.message);
+        }
+        const free = firstTry && error.kind !== "refused" && fresh.length > 1;
+        if (!free) {
+          if (retriesLeft === 0) {
+            this.options.metrics?.step("failed");
+            throw new StepFailure(`step ${step.index}: failed after ${retry + 1} tries (${lastError})`);
+          }
+          retriesLeft -= 1;
+          retry += 1;
+          const wait = Math.max(error.retryAfterMs, step.backoffMs * 2 ** (retry - 1));
+          if (wait > 0) await sleep(Math.min(wait, Math.max(0, job.deadline - Date.now())), undefined, { signal: job.signal }).catch(() => undefined);
+        }
+      }
+    }
+  }
+}
+
+/** The execution's budget: spent (answers accepted) plus reserved (attempts in flight) never exceeds it. */
+class Budget {
+  #reserved = 0n;
+  constructor(
+    private readonly total: bigint,
+    private spent: bigint,
+  ) {}
+  left(): bigint {
+    return this.total - this.spent - this.#reserved;
+  }
+  canReserve(price: bigint): boolean {
+    return price <= this.left();
+  }
+  reserve(price: bigint): void {
+    this.#reserved += price;
+  }
+  release(price: bigint): void {
+    this.#reserved -= price;
+  }
+  settle(price: bigint, cost: bigint): void {
+    this.#reserved -= price;
+    this.spent += cost;
+  }
+}
+
+function minPrice(offers: readonly ProviderOffer[]): bigint {
+  return offers.reduce((m, o) => (o.price < m ? o.price : m), offers[0]?.price ?? 0n);
+}

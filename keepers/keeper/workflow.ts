@@ -1,0 +1,241 @@
+/**
+ * A workflow as the keeper runs it: the on-chain definition (its full spec lives in the calldata of the
+ * `defineWorkflow` transaction; the chain keeps only its hash, which is checked here), turned into a plan: the
+ * DAG in topological order, each step's input mapping parsed and checked against its dependencies.
+ *
+ * Input mappings (`StepSpec.inputMapping`, free text on chain) are JSON templates. A string that is a reference
+ * is replaced by the value it names: `$in` (the execution's inputs), `$3` (step 3's output; step 3 must be a
+ * dependency), each optionally followed by a path (`$in.cm`, `$0.scores.1`). Inside longer strings,
+ * `{{$3.label}}` interpolates. An empty mapping means `$in` for a root, `$d` for one dependency, `[$d1, $d2, ..]`
+ * for several.
+ */
+import { decodeFunctionData, encodeAbiParameters, keccak256, type PublicClient } from "viem";
+
+import { workflowsAbi } from "../common/abi.js";
+import { stepTypeName, type StepTypeName } from "../common/steps.js";
+import type { Json } from "../common/values.js";
+
+export type Hex = `0x${string}`;
+
+export const LEVELS = ["basic", "full", "zk"] as const;
+export type LevelName = (typeof LEVELS)[number];
+
+export interface StepPlan {
+  index: number;
+  stepType: StepTypeName;
+  model: Hex;
+  /** The parsed input mapping. */
+  mapping: Json;
+  outputName: string;
+  deps: number[];
+  /** Per-attempt time limit (ms); 0 = the keeper's default. */
+  timeoutMs: number;
+  maxRetries: number;
+  /** Wait before retry k (1-based) is backoffMs × 2^(k-1). */
+  backoffMs: number;
+  requiresProof: boolean;
+}
+
+export interface WorkflowPlan {
+  workflowId: bigint;
+  name: string;
+  level: LevelName;
+  maxExecutionTimeMs: number;
+  maxBudget: bigint;
+  specHash: Hex;
+  steps: StepPlan[];
+  /** Step indices in a topological order (dependencies first). */
+  order: number[];
+}
+
+type DefineArgs = typeof workflowsAbi extends readonly (infer F)[]
+  ? F extends { type: "function"; name: "defineWorkflow" }
+    ? F
+    : never
+  : never;
+const DEFINE = workflowsAbi.find((f): f is DefineArgs => f.type === "function" && f.name === "defineWorkflow");
+if (DEFINE === undefined) throw new Error("abi: Workflows.defineWorkflow is missing");
+
+export interface RawSpec {
+  name: string;
+  steps: readonly {
+    stepType: number;
+    model: Hex;
+    inputMapping: string;
+    outputMapping: string;
+    timeout: number;
+    maxRetries: number;
+    retryBackoff: number;
+    requiresProof: boolean;
+    dependsOn: readonly number[];
+  }[];
+  maxExecutionTime: bigint;
+  maxBudget: bigint;
+  verification: number;
+}
+
+/** keccak256(abi.encode(spec)): what Workflows stores as the spec hash. */
+export function specHashOf(spec: RawSpec): Hex {
+  return keccak256(encodeAbiParameters(DEFINE!.inputs, [spec]));
+}
+
+/**
+ * Reads workflow `workflowId`'s spec from its defining transaction (found through the WorkflowDefined event
+ * from `fromBlock`) and checks it against the hash on chain.
+ */
+export async function fetchWorkflowSpec(
+  client: PublicClient,
+  workflows: Hex,
+  workflowId: bigint,
+  fromBlock: bigint,
+): Promise<RawSpec> {
+  const onChain = await client.readContract({ address: workflows, abi: workflowsAbi, functionName: "getWorkflow", args: [workflowId] });
+  const logs = await client.getContractEvents({
+    address: workflows,
+    abi: workflowsAbi,
+    eventName: "WorkflowDefined",
+    args: { workflowId },
+    fromBlock,
+    toBlock: "latest",
+  });
+  const log = logs.at(-1);
+  if (log === undefined) throw new Error(`workflow ${workflowId}: no WorkflowDefined event since block ${fromBlock}`);
+  const tx = await client.getTransaction({ hash: log.transactionHash });
+  let spec: RawSpec;
+  try {
+    const decoded = decodeFunctionData({ abi: workflowsAbi, data: tx.input });
+    if (decoded.functionName !== "defineWorkflow") throw new Error(`the transaction calls ${decoded.functionName}`);
+    spec = decoded.args[0] as RawSpec;
+  } catch (error) {
+    throw new Error(
+      `workflow ${workflowId}: the spec is not in the calldata of ${log.transactionHash} (${(error as Error).message.split("\n")[0] ?? ""})`,
+    );
+  }
+  const hash = specHashOf(spec);
+  if (hash !== onChain.specHash) throw new Error(`workflow ${workflowId}: spec hash ${hash} does not match the chain's ${onChain.specHash}`);
+  return spec;
+}
+
+/** Builds the plan; throws naming the step and field when a mapping is malformed or the graph has a cycle. */
+export function planWorkflow(workflowId: bigint, spec: RawSpec, specHash: Hex): WorkflowPlan {
+  const steps = spec.steps.map((s, index): StepPlan => {
+    const deps = [...s.dependsOn].map(Number);
+    deps.forEach((d) => {
+      if (d < 0 || d >= spec.steps.length || d === index) throw new Error(`steps[${index}].dependsOn: bad dependency ${d}`);
+    });
+    const mapping = parseMapping(s.inputMapping, index, deps);
+    return {
+      index,
+      stepType: stepTypeName(s.stepType),
+      model: s.model,
+      mapping,
+      outputName: s.outputMapping,
+      deps,
+      timeoutMs: s.timeout * 1000,
+      maxRetries: s.maxRetries,
+      backoffMs: s.retryBackoff * 1000,
+      requiresProof: s.requiresProof,
+    };
+  });
+  const level = LEVELS[spec.verification];
+  if (level === undefined) throw new Error(`workflow ${workflowId}: unknown verification level ${spec.verification}`);
+  return {
+    workflowId,
+    name: spec.name,
+    level,
+    maxExecutionTimeMs: Number(spec.maxExecutionTime) * 1000,
+    maxBudget: spec.maxBudget,
+    specHash,
+    steps,
+    order: topologicalOrder(steps),
+  };
+}
+
+/** Kahn's algorithm, lowest index first among the ready steps; throws on a cycle. */
+export function topologicalOrder(steps: readonly Pick<StepPlan, "index" | "deps">[]): number[] {
+  const remaining = steps.map((s) => new Set(s.deps));
+  const dependents = steps.map(() => [] as number[]);
+  steps.forEach((s) => {
+    s.deps.forEach((d) => dependents[d]?.push(s.index));
+  });
+  const ready = steps.filter((s) => s.deps.length === 0).map((s) => s.index);
+  const order: number[] = [];
+  while (ready.length > 0) {
+    ready.sort((a, b) => a - b);
+    const next = ready.shift() as number;
+    order.push(next);
+    for (const child of dependents[next] ?? []) {
+      const left = remaining[child];
+      left?.delete(next);
+      if (left?.size === 0) ready.push(child);
+    }
+  }
+  if (order.length !== steps.length) {
+    const stuck = steps.find((s) => !order.includes(s.index));
+    throw new Error(`steps[${stuck?.index ?? "?"}]: the workflow has a cycle`);
+  }
+  return order;
+}
+
+// ---------------------------------------------------------------- input mappings
+
+const REF = /^\$(in|\d+)((?:\.[^.\s{}]+)*)$/;
+const INTERPOLATION = /\{\{(\$(?:in|\d+)(?:\.[^.\s{}]+)*)\}\}/g;
+
+function parseMapping(text: string, index: number, deps: readonly number[]): Json {
+  let mapping: Json;
+  if (text.trim() === "") {
+    mapping = deps.length === 0 ? "$in" : deps.length === 1 ? `$${deps[0] ?? 0}` : deps.map((d) => `$${d}`);
+  } else {
+    try {
+      mapping = JSON.parse(text) as Json;
+    } catch (error) {
+      throw new Error(`steps[${index}].inputMapping: not JSON (${(error as Error).message})`);
+    }
+  }
+  forEachRef(mapping, (source) => {
+    if (source !== "in" && !deps.includes(Number(source)))
+      throw new Error(`steps[${index}].inputMapping: $${source} is not a dependency of step ${index}`);
+  });
+  return mapping;
+}
+
+function forEachRef(value: Json, visit: (source: string) => void): void {
+  if (typeof value === "string") {
+    const m = REF.exec(value);
+    if (m?.[1] !== undefined) visit(m[1]);
+    for (const i of value.matchAll(INTERPOLATION)) {
+      const inner = REF.exec(i[1] ?? "");
+      if (inner?.[1] !== undefined) visit(inner[1]);
+    }
+  } else if (Array.isArray(value)) value.forEach((v) => { forEachRef(v, visit); });
+  else if (value !== null && typeof value === "object") Object.values(value).forEach((v) => { forEachRef(v, visit); });
+}
+
+/** Evaluates a step's mapping over the execution's inputs and its dependencies' outputs. */
+export function applyMapping(mapping: Json, inputs: Json, outputs: ReadonlyMap<number, Json>, where = "input"): Json {
+  const resolve = (ref: string): Json => {
+    const m = REF.exec(ref);
+    if (!m?.[1]) throw new Error(`${where}: bad reference ${ref}`);
+    let value: Json | undefined = m[1] === "in" ? inputs : outputs.get(Number(m[1]));
+    if (value === undefined) throw new Error(`${where}: ${ref}: step ${m[1]} has no output yet`);
+    for (const key of (m[2] ?? "").split(".").slice(1)) {
+      value = Array.isArray(value) ? value[Number(key)] : value !== null && typeof value === "object" ? value[key] : undefined;
+      if (value === undefined) throw new Error(`${where}: ${ref}: no field "${key}"`);
+    }
+    return value;
+  };
+  const walk = (value: Json): Json => {
+    if (typeof value === "string") {
+      if (REF.test(value)) return resolve(value);
+      return value.replace(INTERPOLATION, (_, ref: string) => {
+        const v = resolve(ref);
+        return typeof v === "string" ? v : JSON.stringify(v);
+      });
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return walk(mapping);
+}
