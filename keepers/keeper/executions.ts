@@ -303,6 +303,7 @@ export class ExecutionManager {
       if (slice.every((r) => (recorded & (1n << BigInt(r.step))) !== 0n)) continue;
       const { transcript: proof, millis } = await proveChunk(this.o.prover, transcript, chunk);
       this.o.metrics.proofDuration("workflow", millis / 1000);
+      this.o.logger.info({ event: "chunk-proven", executionId: executionId.toString(), chunk, millis }, `workflow chunk ${chunk} proven in ${millis} ms`);
       const inferences = slice
         .filter((r) => plan.steps[r.step]?.requiresProof === true && plan.level === "zk")
         .map((r) => inferenceProofOf(r.answer));

@@ -157,7 +157,13 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
           if (!/^\d+$/.test(id)) throw new HttpError(400, "bad-request", "id must be an execution id", { field: "id" });
           const row = store.execution(BigInt(id));
           if (!row) throw new HttpError(404, "not-found", `execution ${id} is not this keeper's`);
-          sendJson(res, 200, { ...row, steps: store.steps(BigInt(id)).map((s) => ({ step: s.step, state: s.state, provider: s.provider, attempts: s.attempts, providerMillis: s.providerMillis })) });
+          const steps = store.steps(BigInt(id));
+          const last = steps.find((s) => s.step === Math.max(...steps.map((x) => x.step)));
+          sendJson(res, 200, {
+            ...row,
+            steps: steps.map((s) => ({ step: s.step, state: s.state, provider: s.provider, attempts: s.attempts, providerMillis: s.providerMillis })),
+            result: row.state === "done" ? ((last?.result as { output?: Json } | undefined)?.output ?? null) : null,
+          });
         },
         "GET /v1/reports": (_req, res) => {
           sendJson(res, 200, { reports: store.reports() });

@@ -8,15 +8,25 @@
  *   "maxBudget": "100",                  // AITBC
  *   "verification": "basic",             // basic | full | zk
  *   "steps": [
- *     { "id": "normalize", "type": "data-processing", "output": "features" },
- *     { "id": "classify", "type": "inference", "model": "iris-mlp-v1", "dependsOn": ["normalize"],
- *       "input": "normalize.features", "timeout": 30, "maxRetries": 2, "retryBackoff": 5, "requiresProof": true }
+ *     { "id": "features", "type": "data-processing", "model": "aitbc.data.v1",
+ *       "input": { "op": "iris-features", "cm": "$in.cm" }, "output": "features" },
+ *     { "id": "classify", "type": "inference", "model": "iris-mlp", "dependsOn": ["features"],
+ *       "input": "$features", "timeout": 30, "maxRetries": 2, "retryBackoff": 5, "requiresProof": true }
  *   ]
  * }
+ *
+ * `model` is a name (stored as its keccak256, e.g. an OpenAI-compatible model name, or "aitbc.data.v1" for the
+ * provider nodes' data processing), `iris-mlp` (the built-in reference model: its Poseidon weight commitment), or a
+ * 0x bytes32. `input` is the step's input mapping (keepers/keeper/workflow.ts): a JSON template whose strings
+ * `$in[.path]` and `$<step id>[.path]` (or `{{...}}` inside text) name the execution's inputs and a dependency's
+ * output; step ids are stored as step indices.
  */
 import { readFileSync } from "node:fs";
 
 import { id, parseUnits, ZeroHash } from "ethers";
+
+import { fieldToBytes32 } from "../../circuits/lib/field.js";
+import { irisModelHash, loadIrisModel } from "../../circuits/lib/iris.js";
 
 import type { IWorkflows } from "../../typechain-types/index.js";
 
@@ -75,8 +85,8 @@ export function toWorkflowSpec(raw: unknown, where = "workflow"): IWorkflows.Wor
       const model = str(step.model, `${at}.model`);
       return {
         stepType: choice(step.type, STEP_TYPES, `${where}: ${at}.type`),
-        model: model === "" ? ZeroHash : model.startsWith("0x") ? model : id(model),
-        inputMapping: str(step.input, `${at}.input`),
+        model: modelHash(model),
+        inputMapping: mapping(step.input, index, `${where}: ${at}.input`),
         outputMapping: str(step.output, `${at}.output`),
         timeout: int(step.timeout, `${at}.timeout`, 2 ** 32 - 1),
         maxRetries: int(step.maxRetries, `${at}.maxRetries`, 255),
@@ -90,6 +100,34 @@ export function toWorkflowSpec(raw: unknown, where = "workflow"): IWorkflows.Wor
       };
     }),
   };
+}
+
+/** The built-in reference model's name. */
+export const IRIS_MODEL_NAME = "iris-mlp";
+
+function modelHash(model: string): string {
+  if (model === "") return ZeroHash;
+  if (model === IRIS_MODEL_NAME) return fieldToBytes32(irisModelHash(loadIrisModel()));
+  return model.startsWith("0x") ? model : id(model);
+}
+
+/** A step's input mapping as stored on chain: JSON text, with `$<step id>` references turned into `$<index>`. */
+function mapping(input: unknown, ids: ReadonlyMap<string, number>, field: string): string {
+  if (input === undefined || input === "") return "";
+  const rewrite = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      return value.replace(/\$([A-Za-z_][\w-]*)/g, (whole, name: string) => {
+        if (name === "in") return whole;
+        const index = ids.get(name);
+        if (index === undefined) throw new Error(`${field}: "$${name}" is not a step id`);
+        return `$${index}`;
+      });
+    }
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v)]));
+    return value;
+  };
+  return JSON.stringify(rewrite(input));
 }
 
 function seconds(v: unknown, field: string): bigint {

@@ -1,0 +1,367 @@
+/**
+ * A local AITBC network with its daemons as real processes: the embedded chain (an in-process Hardhat network,
+ * served over JSON-RPC on loopback so the daemons reach it like any node), the protocol deployed through its
+ * Ignition module, funded accounts by role, provider nodes and a keeper started with `aitbc provider` /
+ * `aitbc keeper` (keepers/bin/aitbc.mjs) as child processes whose JSON logs are collected. Used by the demo, the
+ * end-to-end tests and the keeper benchmark.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdtempSync, writeFileSync, type WriteStream } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { NetworkConnection } from "hardhat/types/network";
+import { id, MaxUint256 } from "ethers";
+import { mnemonicToAccount } from "viem/accounts";
+import { bytesToHex } from "viem";
+
+import ProtocolModule from "../../deploy/modules/Protocol.js";
+import { closeServer, listen } from "../../keepers/common/http.js";
+import type { Json } from "../../keepers/common/values.js";
+import { followExecution, postInputs, type Progress } from "./executions.js";
+import { protocolAt, writeAddresses, type Protocol } from "./protocol.js";
+import { receiptDomain, signReceipt } from "./receipts.js";
+import { toWorkflowSpec } from "./workflow-spec.js";
+
+const ROOT = path.join(import.meta.dirname, "../..");
+const AITBC_BIN = path.join(ROOT, "keepers/bin/aitbc.mjs");
+/** Hardhat's default accounts. */
+const MNEMONIC = "test test test test test test test test test test test junk";
+
+export interface Account {
+  address: `0x${string}`;
+  privateKey: `0x${string}`;
+}
+
+export function devAccount(index: number): Account {
+  const account = mnemonicToAccount(MNEMONIC, { addressIndex: index });
+  const key = account.getHdKey().privateKey;
+  if (!key) throw new Error(`account ${index}: no private key`);
+  return { address: account.address, privateKey: bytesToHex(key) };
+}
+
+/** Accounts by role (Hardhat's default mnemonic; indices fixed so logs are easy to read). */
+export const ROLES = {
+  deployer: devAccount(0),
+  guardian: devAccount(1),
+  attestor: devAccount(2),
+  treasury: devAccount(3),
+  client: devAccount(4),
+  keeper: devAccount(5),
+  keeperOperator: devAccount(6),
+  providers: [7, 8, 9, 10, 11].map((i) => ({ agent: devAccount(i), operator: devAccount(i + 5) })),
+};
+
+// ---------------------------------------------------------------- the chain
+
+/** Serves an EIP-1193 provider as JSON-RPC over HTTP (single and batch requests). */
+async function serveRpc(connection: NetworkConnection, host = "127.0.0.1"): Promise<{ url: string; server: Server }> {
+  const call = async (req: { id?: unknown; method: string; params?: unknown[] }) => {
+    try {
+      const result: unknown = await connection.provider.request({ method: req.method, params: req.params ?? [] });
+      return { jsonrpc: "2.0", id: req.id ?? null, result };
+    } catch (error) {
+      const e = error as { code?: number; message?: string; data?: unknown };
+      return { jsonrpc: "2.0", id: req.id ?? null, error: { code: e.code ?? -32603, message: e.message ?? String(error), data: e.data } };
+    }
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+        const answer = Array.isArray(body)
+          ? await Promise.all(body.map((r) => call(r as { method: string })))
+          : await call(body as { method: string });
+        const text = JSON.stringify(answer, (_k, v: unknown) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v));
+        res.writeHead(200, { "content-type": "application/json" }).end(text);
+      })();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  return { url: await listen(server, host, 0), server };
+}
+
+export interface DevnetOptions {
+  /** Directory for configs, databases and logs (default: a new temporary directory). */
+  dir?: string;
+  /** Print daemon logs as they come (pretty lines). */
+  echo?: boolean;
+}
+
+/** Starts the chain, deploys the protocol and funds the roles. */
+export async function startDevnet(hre: HardhatRuntimeEnvironment, options: DevnetOptions = {}): Promise<Devnet> {
+  const connection = await hre.network.create();
+  const { url, server } = await serveRpc(connection);
+  const { ignition, ethers } = connection;
+  const deployed = await ignition.deploy(ProtocolModule, {
+    parameters: {
+      AITBCCore: { guardian: ROLES.guardian.address, attestor: ROLES.attestor.address, treasury: ROLES.treasury.address, unbondingDelay: 3600n },
+      AITBCZk: { attestor: ROLES.attestor.address },
+    },
+  });
+  const protocol = await protocolAt(ethers, deployed);
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "aitbc-devnet-"));
+  const addressesFile = path.join(dir, "addresses.json");
+  await writeAddresses(addressesFile, protocol);
+  const devnet = new Devnet(hre, connection, server, url, dir, addressesFile, protocol, options.echo ?? false);
+  return devnet;
+}
+
+// ---------------------------------------------------------------- daemons
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  event?: string;
+  [key: string]: unknown;
+}
+
+/** A daemon child process with its parsed JSON log lines. */
+export class Daemon {
+  readonly lines: LogLine[] = [];
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  readonly #waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  stderr = "";
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    log: WriteStream,
+    echo: boolean,
+  ) {
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => { resolve({ code, signal }); }));
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on("line", (text) => {
+        log.write(`${text}\n`);
+        let line: LogLine;
+        try {
+          line = JSON.parse(text) as LogLine;
+        } catch {
+          return;
+        }
+        this.lines.push(line);
+        if (echo) console.log(`  [${name}] ${line.msg}${line.event ? ` (${line.event})` : ""}`);
+        for (const w of this.#waiters) if (w.test(line)) { this.#waiters.delete(w); w.resolve(line); }
+      });
+    }
+    child.stderr?.on("data", (d: Buffer) => { this.stderr += d.toString(); log.write(d); });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** The first log line (past or future) matching `test`; rejects if the process exits first or on timeout. */
+  async waitFor(test: (l: LogLine) => boolean, timeoutMs = 60_000, what = "log line"): Promise<LogLine> {
+    const seen = this.lines.find(test);
+    if (seen) return seen;
+    return new Promise<LogLine>((resolve, reject) => {
+      const waiter = { test, resolve: (l: LogLine) => { clearTimeout(timer); resolve(l); } };
+      const timer = setTimeout(() => { this.#waiters.delete(waiter); reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms\n${this.stderr}`)); }, timeoutMs);
+      this.#waiters.add(waiter);
+      void this.exited.then(({ code, signal }) => {
+        if (!this.#waiters.has(waiter)) return;
+        this.#waiters.delete(waiter);
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (code ${code}, signal ${signal}) before ${what}\n${this.stderr}`));
+      });
+    });
+  }
+
+  async ready(timeoutMs = 120_000): Promise<LogLine> {
+    return this.waitFor((l) => l.event === `${this.name.split("-")[0] ?? ""}-ready`, timeoutMs, "ready line");
+  }
+
+  /** SIGKILL: no cleanup at all (a crash). */
+  async kill9(): Promise<void> {
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
+  /** SIGTERM and wait for a graceful exit. */
+  async stop(timeoutMs = 30_000): Promise<{ code: number | null; signal: string | null }> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    const result = await this.exited;
+    clearTimeout(timer);
+    return result;
+  }
+}
+
+export class Devnet {
+  readonly daemons: Daemon[] = [];
+  #providerCount = 0;
+
+  constructor(
+    readonly hre: HardhatRuntimeEnvironment,
+    readonly connection: NetworkConnection,
+    private readonly server: Server,
+    readonly url: string,
+    readonly dir: string,
+    readonly addressesFile: string,
+    readonly protocol: Protocol,
+    private readonly echo: boolean,
+  ) {}
+
+  /** Gives `to` whole AITBC through an attested compute receipt (the only way new AITBC exists). */
+  async fund(to: string, units: bigint): Promise<void> {
+    const { token } = this.protocol;
+    const { ethers } = this.connection;
+    const attestor = await ethers.getSigner(ROLES.attestor.address);
+    const latest = await ethers.provider.getBlock("latest");
+    const n = `${to}-${units}-${Date.now()}-${Math.random()}`;
+    const receipt = {
+      receiptId: id(`devnet-funding-${n}`),
+      provider: to,
+      client: ROLES.attestor.address,
+      units,
+      workHash: id(`devnet-work-${n}`),
+      resultHash: id(`devnet-result-${n}`),
+      deadline: BigInt(latest?.timestamp ?? 0) + 86_400n,
+    };
+    const signature = await signReceipt(attestor, await receiptDomain(token), receipt);
+    await (await token.connect(attestor).mintFromReceipt(receipt, signature)).wait();
+  }
+
+  /** The client approves Workflows for `units` AITBC (funding it first). */
+  async fundClient(units: bigint): Promise<void> {
+    await this.fund(ROLES.client.address, units);
+    const client = await this.connection.ethers.getSigner(ROLES.client.address);
+    await (await this.protocol.token.connect(client).approve(await this.protocol.workflows.getAddress(), MaxUint256)).wait();
+  }
+
+  #logStream(name: string): WriteStream {
+    return createWriteStream(path.join(this.dir, `${name}.log`), { flags: "a" });
+  }
+
+  /** Spawns `aitbc <command> --config <file>`. */
+  spawn(name: string, command: "keeper" | "provider", config: unknown, env: Record<string, string> = {}): Daemon {
+    const file = path.join(this.dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    const child = spawn(process.execPath, [AITBC_BIN, command, "--config", file], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_PRETTY: "0", LOG_LEVEL: process.env.AITBC_LOG_LEVEL ?? "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const daemon = new Daemon(name, child, this.#logStream(name), this.echo);
+    this.daemons.push(daemon);
+    return daemon;
+  }
+
+  /** A provider node's config: both built-in backends (Iris reference model, data processing). */
+  providerConfig(index: number, overrides: { chaos?: Record<string, number>; price?: string; capacity?: number } = {}): unknown {
+    const role = ROLES.providers[index];
+    if (!role) throw new Error(`providers: no account for provider ${index}`);
+    return {
+      rpc: { urls: [this.url] },
+      addressesFile: this.addressesFile,
+      agent: { privateKey: role.agent.privateKey, operator: role.operator.address, stake: "2000", expectedDailyVolume: "10000" },
+      server: { host: "127.0.0.1", port: 0, capacity: overrides.capacity ?? 8 },
+      services: [
+        { name: "iris-mlp", stepType: "inference", backend: "iris", price: overrides.price ?? "0.5" },
+        { name: "json-data", stepType: "data-processing", backend: "data", price: overrides.price ?? "0.1" },
+      ],
+      ...(overrides.chaos ? { chaos: overrides.chaos } : {}),
+    };
+  }
+
+  /** Funds provider `index`'s agent and starts its node; resolves once it is registered and serving. */
+  async startProvider(index: number, overrides: Parameters<Devnet["providerConfig"]>[1] = {}): Promise<Daemon> {
+    const role = ROLES.providers[index];
+    if (!role) throw new Error(`providers: no account for provider ${index}`);
+    if ((await this.protocol.token.balanceOf(role.agent.address)) < 2000n * 10n ** 18n) await this.fund(role.agent.address, 2000n);
+    const daemon = this.spawn(`provider-${index}`, "provider", this.providerConfig(index, overrides));
+    this.#providerCount += 1;
+    await daemon.ready();
+    return daemon;
+  }
+
+  keeperConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      rpc: { urls: [this.url], pollingIntervalMs: 100 },
+      addressesFile: this.addressesFile,
+      agent: { privateKey: ROLES.keeper.privateKey, register: { operator: ROLES.keeperOperator.address, stake: "2000", expectedDailyVolume: "10000" } },
+      database: { path: path.join(this.dir, "keeper.db") },
+      follower: { pollIntervalMs: 200 },
+      jobs: { sweep: "*/2 * * * * *", providers: "*/5 * * * * *" },
+      ...overrides,
+    };
+  }
+
+  /** Funds the keeper agent and starts it; raises its constitution's daily gas (it proves and records a lot). */
+  async startKeeper(overrides: Record<string, unknown> = {}, name = "keeper"): Promise<Daemon> {
+    if ((await this.protocol.token.balanceOf(ROLES.keeper.address)) < 2000n * 10n ** 18n) await this.fund(ROLES.keeper.address, 2000n);
+    const daemon = this.spawn(name, "keeper", this.keeperConfig(overrides));
+    await daemon.ready();
+    await this.raiseKeeperLimits();
+    return daemon;
+  }
+
+  /** The keeper's operator sets its constitution to the protocol bounds' daily gas (proofs cost ~1.2M each). */
+  async raiseKeeperLimits(): Promise<void> {
+    const { constitution } = this.protocol;
+    const operator = await this.connection.ethers.getSigner(ROLES.keeperOperator.address);
+    const current = await constitution.constraintsOf(ROLES.keeper.address);
+    const bounds = await constitution.bounds();
+    if (current.maxGasPerDay === bounds.maxGasPerDay) return;
+    await (
+      await constitution.connect(operator).setConstraints(ROLES.keeper.address, {
+        maxStake: current.maxStake,
+        maxDailyVolume: current.maxDailyVolume,
+        maxGasPerDay: bounds.maxGasPerDay,
+        allowedActions: current.allowedActions,
+        humanApprovalActions: current.humanApprovalActions,
+      })
+    ).wait();
+  }
+
+  /** The client defines a workflow from its JSON specification (scripts/lib/workflow-spec.ts). */
+  async defineWorkflow(raw: unknown): Promise<bigint> {
+    const client = await this.connection.ethers.getSigner(ROLES.client.address);
+    const { workflows } = this.protocol;
+    const receipt = await (await workflows.connect(client).defineWorkflow(toWorkflowSpec(raw))).wait();
+    const event = receipt?.logs.map((l) => workflows.interface.parseLog(l)).find((e) => e?.name === "WorkflowDefined");
+    if (!event) throw new Error("defineWorkflow: no WorkflowDefined event");
+    return event.args[0] as bigint;
+  }
+
+  /**
+   * The client posts `inputs` to the keeper and requests an execution naming it (`keeper` address), escrowing
+   * `budget` AITBC (the client is funded and approves on first use). Returns the execution id.
+   */
+  async requestExecution(workflowId: bigint, inputs: Json, keeperUrl: string, budget = 5n * 10n ** 18n, keeper: string = ROLES.keeper.address): Promise<bigint> {
+    const { token, workflows } = this.protocol;
+    if ((await token.balanceOf(ROLES.client.address)) < budget) await this.fundClient(1000n + budget / 10n ** 18n);
+    const inputsHash = await postInputs(keeperUrl, inputs);
+    const client = await this.connection.ethers.getSigner(ROLES.client.address);
+    const receipt = await (await workflows.connect(client).requestExecution({ workflowId, inputsHash, budget, listingId: 0n, keeper, maxListingFee: 0n })).wait();
+    const event = receipt?.logs.map((l) => workflows.interface.parseLog(l)).find((e) => e?.name === "ExecutionRequested");
+    if (!event) throw new Error("requestExecution: no ExecutionRequested event");
+    return event.args[0] as bigint;
+  }
+
+  /** Follows an execution until it completes or fails. */
+  async waitForExecution(executionId: bigint, options: Parameters<typeof followExecution>[2] = {}): Promise<Progress> {
+    return followExecution(this.protocol.workflows, executionId, { intervalMs: 200, timeoutMs: 180_000, ...options });
+  }
+
+  /** Stops every daemon (SIGTERM), then the chain's RPC server. */
+  async stop(): Promise<void> {
+    await Promise.all(this.daemons.map((d) => d.stop()));
+    await closeServer(this.server).catch(() => undefined);
+    this.server.closeAllConnections();
+    await this.connection.close();
+  }
+}

@@ -1,0 +1,53 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { followExecution, postInputs, readInputsFile } from "../../lib/executions.js";
+import { parseInteger, required } from "../../lib/args.js";
+import { runTask } from "../context.js";
+import request from "./request.js";
+
+interface Args {
+  from: string;
+  workflow: string;
+  inputs: string;
+  keeperUrl: string;
+  budget: string;
+  listing: string;
+  keeper: string;
+  maxFee: string;
+  timeout: string;
+}
+
+/**
+ * Runs a workflow end to end as a client: posts the inputs file to the keeper, requests the execution naming
+ * that keeper (escrowing the budget), then follows it live until it completes or fails.
+ */
+export default async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
+  const keeperUrl = required("keeperUrl", args.keeperUrl);
+  const inputs = readInputsFile(required("inputs", args.inputs));
+  const timeout = args.timeout === "" ? 600n : parseInteger("timeout", args.timeout, { min: 1n });
+  const inputsHash = await postInputs(keeperUrl, inputs);
+  console.log(`inputs posted to ${keeperUrl}: ${inputsHash}`);
+  const keeper = args.keeper !== "" ? args.keeper : await keeperAddress(keeperUrl);
+  const executionId = await request({ ...args, inputs: inputsHash, keeper }, hre);
+  await runTask(hre, "", async ({ protocol }) => {
+    const final = await followExecution(protocol.workflows, executionId, {
+      keeperUrl,
+      timeoutMs: Number(timeout) * 1000,
+      onChange: (line) => {
+        console.log(line);
+      },
+    });
+    if (final.status !== "completed") throw new Error(`execution #${executionId} ${final.status}${final.reason ? `: ${final.reason}` : ""}`);
+  });
+  return executionId;
+}
+
+async function keeperAddress(keeperUrl: string): Promise<string> {
+  try {
+    const health = (await (await fetch(`${keeperUrl.replace(/\/+$/, "")}/healthz`)).json()) as { address?: string };
+    if (health.address) return health.address;
+  } catch {
+    // fall through
+  }
+  throw new Error(`keeperUrl: ${keeperUrl} did not say which keeper it is (pass --keeper)`);
+}
