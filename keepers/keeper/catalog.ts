@@ -37,6 +37,7 @@ export class ProviderCatalog {
   #scannedTo: bigint;
   readonly #quarantine = new Map<Hex, { until: number; reason: string }>();
   readonly #failures = new Map<Hex, number>();
+  readonly #inFlight = new Map<Hex, number>();
 
   constructor(
     private readonly client: PublicClient,
@@ -66,6 +67,8 @@ export class ProviderCatalog {
       const offer = await this.#read(serviceId, agentId);
       if (offer) offers.set(serviceId, offer);
     }
+    const summary = (m: Map<Hex, ProviderOffer>) => [...m.values()].map((o) => `${o.serviceId}:${o.price}:${o.endpoint}`).sort().join();
+    if (summary(offers) !== summary(this.#offers)) this.logger.info({ offers: offers.size }, "catalog refreshed");
     this.#offers = offers;
   }
 
@@ -99,7 +102,8 @@ export class ProviderCatalog {
 
   /**
    * Offers able to run a step (capability and model match, provider active, not frozen, not quarantined),
-   * best first: lowest price × (2000 − reputation) (the marketplace's award rule), then fewest local failures.
+   * best first: lowest price × (2000 − reputation) (the marketplace's award rule), then fewest steps in flight
+   * from this keeper (spreads parallel branches), then fewest local failures.
    */
   candidates(stepType: StepTypeName, model: Hex, exclude: ReadonlySet<Hex> = new Set()): ProviderOffer[] {
     const tag = capabilityOf(stepType);
@@ -111,6 +115,8 @@ export class ProviderCatalog {
         const score = (o: ProviderOffer) => o.price * BigInt(2000 - o.reputation);
         const d = score(a) - score(b);
         if (d !== 0n) return d < 0n ? -1 : 1;
+        const busy = (this.#inFlight.get(a.address) ?? 0) - (this.#inFlight.get(b.address) ?? 0);
+        if (busy !== 0) return busy;
         return (this.#failures.get(a.address) ?? 0) - (this.#failures.get(b.address) ?? 0);
       });
   }
@@ -118,6 +124,15 @@ export class ProviderCatalog {
   /** All offers the catalog knows (for logs and the summary). */
   offers(): ProviderOffer[] {
     return [...this.#offers.values()];
+  }
+
+  /** A step is dispatched to `address` (until `release`). */
+  acquire(address: Hex): void {
+    this.#inFlight.set(address, (this.#inFlight.get(address) ?? 0) + 1);
+  }
+
+  release(address: Hex): void {
+    this.#inFlight.set(address, Math.max(0, (this.#inFlight.get(address) ?? 0) - 1));
   }
 
   /** A provider that timed out or failed: tried last next time. */

@@ -323,7 +323,15 @@ export class ExecutionManager {
   /** The safety monitor, then the transaction (idempotent by key), then the action log. */
   async #act(key: string, actionType: number, value: bigint, gasEstimate: bigint, functionName: string, args: readonly unknown[]): Promise<void> {
     if (this.o.store.tx(key)?.state !== "mined") await this.o.safety.check({ actionType, value, gasEstimate, label: key });
-    const outcome = await this.o.txs.send({ key, address: this.o.addresses.workflows, abi: workflowsAbi, functionName, args });
+    let outcome;
+    try {
+      outcome = await this.o.txs.send({ key, address: this.o.addresses.workflows, abi: workflowsAbi, functionName, args });
+    } catch (error) {
+      // A mined transaction that reverted keeps its key: free it, so the next drive decides again from the chain
+      // (simulation refuses without spending a nonce if the action is still not possible).
+      if (error instanceof TxRevertedError && error.hash !== undefined) this.o.txs.retire(key);
+      throw error;
+    }
     if (outcome.fresh) this.o.safety.record({ actionType, value });
   }
 

@@ -121,7 +121,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   });
   follower.onReorg(async (forkBlock) => {
     logger.warn({ forkBlock: forkBlock.toString() }, "reorg: re-checking what was acted on");
-    await txs.reconcile(forkBlock);
+    await txs.reconcile(forkBlock, { rebroadcast: false });
     await executions.onReorg();
   });
 

@@ -49,7 +49,7 @@ export interface ExecutionJob {
 export type RunOutcome = { ok: true; results: Map<number, StepResult> } | { ok: false; reason: string; results: Map<number, StepResult> };
 
 export interface OrchestratorOptions {
-  catalog: Pick<ProviderCatalog, "candidates" | "noteFailure" | "quarantine">;
+  catalog: Pick<ProviderCatalog, "candidates" | "noteFailure" | "quarantine" | "acquire" | "release">;
   dispatcher: Pick<StepDispatcher, "attempt">;
   logger: Logger;
   metrics?: KeeperMetrics;
@@ -146,9 +146,12 @@ export class Orchestrator {
         timeoutMs: Math.max(1, Math.min(step.timeoutMs || this.options.defaultStepTimeoutMs, left)),
       };
       budget.reserve(offer.price);
+      this.options.catalog.acquire(offer.address);
       const t0 = Date.now();
       try {
-        const answer = await this.options.dispatcher.attempt(offer, request, request.timeoutMs, job.signal);
+        const answer = await this.options.dispatcher.attempt(offer, request, request.timeoutMs, job.signal).finally(() => {
+          this.options.catalog.release(offer.address);
+        });
         budget.settle(offer.price, BigInt(answer.record.cost));
         const providerMillis = Date.now() - t0;
         this.options.metrics?.step("done");

@@ -243,6 +243,19 @@ export class Store {
     }));
   }
 
+  /** Forgets steps (e.g. their provider left before they were recorded, so they must run again). */
+  deleteSteps(executionId: bigint, steps: readonly number[]): void {
+    for (const step of steps) this.#run("DELETE FROM steps WHERE execution_id = ? AND step = ?", executionId.toString(), step);
+  }
+
+  /** Forgets an execution and its steps: a reorg orphaned the request it came from. */
+  dropExecution(executionId: bigint): void {
+    this.transaction(() => {
+      this.#run("DELETE FROM steps WHERE execution_id = ?", executionId.toString());
+      this.#run("DELETE FROM executions WHERE execution_id = ?", executionId.toString());
+    });
+  }
+
   // ---------------------------------------------------------------- transactions
 
   /** Stores a signed transaction before it is broadcast. Throws if `key` already has a live transaction. */
@@ -293,6 +306,32 @@ export class Store {
       Date.now(),
       hash,
     );
+  }
+
+  /**
+   * Puts a retired (dropped) transaction back under `key` as "signed": re-signing the same call with the same nonce
+   * and fees yields the same bytes, hence the same hash. Returns false if no retired transaction has that hash.
+   */
+  reviveTx(hash: Hex, key: string): boolean {
+    const result = this.#db
+      .prepare("UPDATE txs SET key = ?, state = 'signed', updated_at = ? WHERE hash = ? AND state = 'dropped'")
+      .run(key, Date.now(), hash);
+    return Number(result.changes) > 0;
+  }
+
+  /** The highest nonce of the stored transactions in these states, if any. */
+  maxTxNonce(...states: TxState[]): number | undefined {
+    const marks = states.map(() => "?").join(", ");
+    const row = this.#get(`SELECT MAX(nonce) AS n FROM txs WHERE state IN (${marks})`, ...states);
+    return row?.n === null || row?.n === undefined ? undefined : (row.n as number);
+  }
+
+  /** Transactions recorded as mined or reverted in block `block` or later (what a reorg from it may orphan), by nonce. */
+  txsMinedFrom(block: bigint): TxRow[] {
+    return this.#all(
+      "SELECT * FROM txs WHERE state IN ('mined', 'reverted') AND CAST(block_number AS INTEGER) >= ? ORDER BY nonce",
+      Number(block),
+    ).map(toTx);
   }
 
   // ---------------------------------------------------------------- reports, alerts, actions
@@ -358,10 +397,32 @@ export class Store {
     }));
   }
 
+  /** How many actions were logged at or after `at` (ms; default: ever), counted in SQL (no rows loaded). */
+  actionCount(at = 0): number {
+    return Number(this.#get("SELECT COUNT(*) AS n FROM actions WHERE at >= ?", at)?.n ?? 0);
+  }
+
   /** Count and total value of every action of `actionType` ever logged (the anomaly rules' averages). */
   actionStats(actionType: number): { count: number; total: bigint } {
     const rows = this.#all("SELECT value FROM actions WHERE action_type = ?", actionType);
     return { count: rows.length, total: rows.reduce((sum, r) => sum + BigInt(r.value as string), 0n) };
+  }
+
+  /** Upkeep the keeper owes the protocol at `dueAt` (ms): expiring an execution, finalizing a workload. */
+  addDuty(kind: string, id: bigint, dueAt: number): void {
+    this.#run("INSERT OR REPLACE INTO duties (kind, id, due_at) VALUES (?, ?, ?)", kind, id.toString(), dueAt);
+  }
+
+  dueDuties(now: number): { kind: string; id: bigint; dueAt: number }[] {
+    return this.#all("SELECT * FROM duties WHERE due_at <= ? ORDER BY due_at", now).map((r) => ({
+      kind: r.kind as string,
+      id: BigInt(r.id as string),
+      dueAt: r.due_at as number,
+    }));
+  }
+
+  removeDuty(kind: string, id: bigint): void {
+    this.#run("DELETE FROM duties WHERE kind = ? AND id = ?", kind, id.toString());
   }
 
   /** A small key-value table for flags that must survive restarts (e.g. safe mode). */
@@ -439,4 +500,5 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE TABLE IF NOT EXISTS actions (action_type INTEGER NOT NULL, value TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS actions_at ON actions (at);
 CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duties (kind TEXT NOT NULL, id TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (kind, id));
 `;

@@ -52,7 +52,8 @@ export const ROLES = {
   client: devAccount(4),
   keeper: devAccount(5),
   keeperOperator: devAccount(6),
-  providers: [7, 8, 9, 10, 11].map((i) => ({ agent: devAccount(i), operator: devAccount(i + 5) })),
+  /** Six provider agents (7..12) with their operators (13..18). */
+  providers: [7, 8, 9, 10, 11, 12].map((i) => ({ agent: devAccount(i), operator: devAccount(i + 6) })),
 };
 
 // ---------------------------------------------------------------- the chain

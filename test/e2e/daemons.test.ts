@@ -87,6 +87,117 @@ describe("daemons end to end (real processes)", function () {
     expect(new Set(steps).size).to.equal(50);
   });
 
+  /** A one-step basic workflow (a data step), with the step's timeout and retries. */
+  function oneStep(timeout = 20, maxRetries = 1): Json {
+    return {
+      name: `one-step-${timeout}-${maxRetries}`,
+      maxExecutionTime: "1h",
+      maxBudget: "10",
+      verification: "basic",
+      steps: [{ id: "stats", type: "data-processing", model: "aitbc.data.v1", input: { op: "stats", data: "$in.values" }, timeout, maxRetries, retryBackoff: 1 }],
+    };
+  }
+
+  it("retries a step elsewhere when its provider is killed mid-step", async function () {
+    const slow = await devnet.startProvider(3, { price: "0.01", chaos: { extraDelayMs: 5000 } });
+    const slowAddress = ROLES.providers[3]?.agent.address;
+    await keeper.waitFor((l) => l.msg === "catalog refreshed" && Number(l.offers) >= 8, 20_000, "catalog with provider 3").catch(() => undefined);
+    const workflowId = await devnet.defineWorkflow(oneStep());
+    const executionId = await devnet.requestExecution(workflowId, { values: [1, 2, 3] }, keeperUrl);
+    await slow.waitFor((l) => l.event === "step-started", 30_000, "the step reaching provider 3");
+    await slow.kill9();
+    expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
+    const [record] = await stepRecords(executionId);
+    expect(record?.provider.toLowerCase()).to.not.equal(slowAddress?.toLowerCase());
+  });
+
+  for (const [index, fault, pattern] of [
+    [4, "tamperOutputRate", /outputHash is not the hash of the output/],
+    [3, "badSignatureRate", /signature recovers to/],
+  ] as const) {
+    it(`rejects and reports a provider whose ${fault === "tamperOutputRate" ? "output is tampered" : "signature is bad"}, and completes elsewhere`, async function () {
+      const faulty = await devnet.startProvider(index, { price: "0.01", chaos: { [fault]: 1 } });
+      const address = ROLES.providers[index]?.agent.address.toLowerCase();
+      await keeper.waitFor((l) => l.msg === "catalog refreshed" && Number(l.offers) >= 8, 20_000, "catalog").catch(() => undefined);
+      const workflowId = await devnet.defineWorkflow(oneStep());
+      const executionId = await devnet.requestExecution(workflowId, { values: [4, 5, index] }, keeperUrl);
+      expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
+      const [record] = await stepRecords(executionId);
+      expect(record?.provider.toLowerCase()).to.not.equal(address);
+      const { reports } = (await (await fetch(`${keeperUrl}/v1/reports`)).json()) as { reports: { provider: string; executionId: string; reason: string }[] };
+      const report = reports.find((r) => r.provider.toLowerCase() === address && r.executionId === executionId.toString());
+      expect(report?.reason).to.match(pattern);
+      await faulty.stop();
+    });
+  }
+
+  it("times a slow provider out and retries elsewhere; fails cleanly when the budget cannot pay a step", async function () {
+    const slow = await devnet.startProvider(5, { price: "0.01", chaos: { extraDelayMs: 8000 } });
+    await keeper.waitFor((l) => l.msg === "catalog refreshed", 20_000, "catalog").catch(() => undefined);
+    const workflowId = await devnet.defineWorkflow(oneStep(1, 0));
+    const executionId = await devnet.requestExecution(workflowId, { values: [9, 9] }, keeperUrl);
+    expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
+    expect(keeper.lines.some((l) => l.kind === "timeout" && l.executionId === executionId.toString())).to.equal(true);
+    await slow.stop();
+
+    const cheap = 10n ** 15n; // below every provider's price
+    const failing = await devnet.requestExecution(workflowId, { values: [1] }, keeperUrl, cheap);
+    const final = await devnet.waitForExecution(failing);
+    expect(final.status).to.equal("failed");
+    const [failed] = await devnet.protocol.workflows.queryFilter(devnet.protocol.workflows.filters.ExecutionFailed(failing));
+    expect(failed?.args.refund).to.equal(cheap);
+    const view = (await (await fetch(`${keeperUrl}/v1/executions?id=${failing}`)).json()) as { reason: string };
+    expect(view.reason).to.match(/budget exhausted/);
+  });
+
+  it("survives a reorg that orphans an execution it handled: the reused id runs with the new inputs", async function () {
+    const { provider } = devnet.connection;
+    const workflowId = await devnet.defineWorkflow(oneStep());
+    const snapshot = await provider.request({ method: "evm_snapshot", params: [] });
+    const orphaned = await devnet.requestExecution(workflowId, { values: [1, 1, 1] }, keeperUrl);
+    expect((await devnet.waitForExecution(orphaned)).status).to.equal("completed");
+    const fromBlock = await devnet.connection.ethers.provider.getBlockNumber();
+    expect(await provider.request({ method: "evm_revert", params: [snapshot] })).to.equal(true);
+    await keeper.waitFor((l) => /reorg/.test(l.msg), 30_000, "the keeper noticing the reorg");
+    const inputs = { values: [2, 3, 5, 7] };
+    const replacement = await devnet.requestExecution(workflowId, inputs, keeperUrl);
+    expect(replacement).to.equal(orphaned);
+    expect((await devnet.waitForExecution(replacement)).status).to.equal("completed");
+    const execution = await devnet.protocol.workflows.getExecution(replacement);
+    expect(execution.inputsHash).to.equal(valueHashHex(inputs));
+    const expected = valueHashHex({ count: 4, max: 7, mean: 4.25, min: 2, spread: 5 });
+    expect(execution.resultHash).to.equal(expected);
+    expect((await keeperTransactions(fromBlock - 20)).filter((t) => t.status !== 1)).to.deep.equal([]);
+  });
+
+  it("completes every execution after kill -9 at random points (10 trials, 20-step workflows): no step lost, nothing sent twice", async function () {
+    const fromBlock = await devnet.connection.ethers.provider.getBlockNumber();
+    const workflowId = await devnet.defineWorkflow(laneWorkflow(20, { name: "crash-20" }));
+    const executions: bigint[] = [];
+    let seed = 12_345;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 10; trial++) {
+      executions.push(await devnet.requestExecution(workflowId, { seed: 100 + trial }, keeperUrl));
+      await new Promise((r) => setTimeout(r, Math.floor(random() * 1500)));
+      await keeper.kill9();
+      keeper = await devnet.startKeeper({}, "keeper");
+      keeperUrl = String((await keeper.ready()).url);
+    }
+    for (const executionId of executions) {
+      expect((await devnet.waitForExecution(executionId)).status, `execution ${executionId}`).to.equal("completed");
+      const steps = (await stepRecords(executionId)).map((r) => r.step);
+      expect(steps, `execution ${executionId} steps`).to.have.length(20);
+      expect(new Set(steps).size).to.equal(20);
+    }
+    const txs = await keeperTransactions(fromBlock + 1);
+    expect(txs.filter((t) => t.status !== 1), "reverted keeper transactions").to.deep.equal([]);
+    for (const method of ["claimExecution", "completeExecution"]) {
+      const ids = txs.filter((t) => t.method === method).map((t) => t.args);
+      expect(ids, method).to.have.length(executions.length);
+      expect(new Set(ids).size, `${method} once per execution`).to.equal(executions.length);
+    }
+  });
+
   it("rejects an invalid keeper config with a message naming the field (exit code 2)", function () {
     const file = path.join(devnet.dir, "bad-keeper.json");
     writeFileSync(file, JSON.stringify({ rpc: { urls: ["not a url"] }, agent: { privateKey: "0x1234" } }));

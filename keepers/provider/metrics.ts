@@ -1,0 +1,41 @@
+/**
+ * The provider node's Prometheus metrics, on a registry of its own (so that two nodes in one process, as in
+ * tests, do not collide): steps by service and outcome, step durations, steps in flight, and the process defaults.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** How a step request ended: `ok`, or the error code of the answer (`bad-request`, `busy`, `timeout`...). */
+export type Outcome = string;
+
+export interface ProviderMetrics {
+  registry: Registry;
+  steps: Counter<"service" | "outcome">;
+  duration: Histogram<"service" | "outcome">;
+  inFlight: Gauge;
+}
+
+export function providerMetrics(): ProviderMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    steps: new Counter({
+      name: "aitbc_provider_steps_total",
+      help: "Step requests answered, by service and outcome",
+      labelNames: ["service", "outcome"],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "aitbc_provider_step_duration_seconds",
+      help: "Time from request to answer, by service and outcome",
+      labelNames: ["service", "outcome"],
+      buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: "aitbc_provider_steps_in_flight",
+      help: "Steps running now",
+      registers: [registry],
+    }),
+  };
+}

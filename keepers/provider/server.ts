@@ -1,0 +1,370 @@
+/**
+ * The provider node's HTTP server (API in keepers/common/steps.ts): `POST /v1/steps` runs one step on the backend
+ * serving its (stepType, model), hashes input and output by the record rules, and signs the record (EIP-712
+ * StepResult) with the agent's key; `GET /v1/info`, `GET /healthz`, `GET /metrics` describe the node.
+ *
+ * Admission, in order: body size (413), schema (400 naming the field), a backend for (stepType, model) (422
+ * `unsupported`), proof support (422), price within maxCost (422), a free capacity slot overall and for the
+ * service (429 with Retry-After). A step gets min(timeoutMs, requestTimeoutMs); past it the backend is aborted and
+ * the answer is a 504. A slot stays taken until the backend has really stopped, so that the load is honest.
+ *
+ * Needs no chain: the composition root (node.ts) passes the account, the Workflows EIP-712 domain and the
+ * backends. `chaos` injects faults (tampered outputs, foreign signatures, delay) through the real code paths.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+
+import type { LocalAccount, TypedDataDomain } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import type { z } from "zod";
+
+import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
+import { signStepResult } from "../common/eip712.js";
+import { HttpError, closeServer, errorMessage, listen, readJsonBody, router, sendJson } from "../common/http.js";
+import type { Logger } from "../common/log.js";
+import {
+  stepRequestSchema,
+  transcriptLeaf,
+  ZERO_HASH,
+  type ParsedStepRequest,
+  type ProviderInfo,
+  type StepResponse,
+} from "../common/steps.js";
+import { valueHash, valueHashHex, type Json } from "../common/values.js";
+import type { Backend, StepProof } from "./backends/index.js";
+import { abortableDelay } from "./backends/types.js";
+import { providerMetrics, type ProviderMetrics } from "./metrics.js";
+
+type Hex = `0x${string}`;
+
+export interface ServerLimits {
+  /** Largest request body (bytes). */
+  maxBodyBytes: number;
+  /** Steps running at once over all services. */
+  capacity: number;
+  /** Upper bound on any step's time (ms), whatever the keeper allows. */
+  requestTimeoutMs: number;
+  /** The Retry-After of a 429 (seconds). */
+  retryAfterSeconds: number;
+}
+
+export interface ChaosOptions {
+  tamperOutputRate: number;
+  badSignatureRate: number;
+  extraDelayMs: number;
+}
+
+export const NO_CHAOS: ChaosOptions = { tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 0 };
+
+export interface ProviderServerOptions {
+  /** The agent's key: signs every record. */
+  account: LocalAccount;
+  /** The Workflows contract's EIP-712 domain (keepers/common/eip712.ts workflowsDomain). */
+  domain: TypedDataDomain;
+  services: readonly Backend[];
+  limits: ServerLimits;
+  host?: string;
+  /** 0 (default): any free port. */
+  port?: number;
+  chaos?: ChaosOptions;
+  logger: Logger;
+  /** Shown by /v1/info; 0 when not registered (tests). */
+  agentId?: bigint;
+  /** Chaos dice; default Math.random. */
+  random?: () => number;
+}
+
+export interface ProviderServer {
+  url: string;
+  /** Steps running now. */
+  load(): number;
+  metrics: ProviderMetrics;
+  /** The agent id /v1/info shows (known once registered). */
+  setAgentId(agentId: bigint): void;
+  /**
+   * Stops accepting requests, waits up to `graceMs` (default 10 s) for running steps, drops what remains, and
+   * closes the backends.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+interface StepResult {
+  output: Json;
+  proof?: StepProof;
+  millis: number;
+}
+
+export async function createProviderServer(options: ProviderServerOptions): Promise<ProviderServer> {
+  const { account, domain, services, limits, logger } = options;
+  const chaos = options.chaos ?? NO_CHAOS;
+  const random = options.random ?? Math.random;
+  const metrics = providerMetrics();
+  const busy = new Map<Backend, number>();
+  let load = 0;
+  let closing = false;
+  let agentId = options.agentId ?? 0n;
+
+  /** Takes a slot for `backend` until `work` settles; 429 when none is free. */
+  const admit = (backend: Backend, work: () => Promise<StepResult>): Promise<StepResult> => {
+    if (load >= limits.capacity || (busy.get(backend) ?? 0) >= backend.capacity) {
+      throw new HttpError(429, "busy", `at capacity (${load} of ${limits.capacity} steps running)`, {
+        headers: { "retry-after": String(limits.retryAfterSeconds) },
+      });
+    }
+    const take = (d: number) => {
+      load += d;
+      busy.set(backend, (busy.get(backend) ?? 0) + d);
+      metrics.inFlight.set(load);
+    };
+    take(1);
+    const running = work();
+    const release = () => {
+      take(-1);
+    };
+    running.then(release, release);
+    return running;
+  };
+
+  /** Runs the backend with the step's time limit and the client's presence as abort conditions. */
+  const execute = async (req: ParsedStepRequest, backend: Backend, res: ServerResponse): Promise<StepResult> => {
+    const limit = Math.min(req.timeoutMs, limits.requestTimeoutMs);
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new HttpError(504, "timeout", `the step did not finish within ${limit} ms`));
+    }, limit);
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort(new HttpError(499, "client-gone", "the client went away"));
+    });
+    const { signal } = controller;
+    const aborted = new Promise<never>((_, reject) => {
+      signal.addEventListener(
+        "abort",
+        () => {
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
+    });
+    aborted.catch(() => undefined); // an abort after the answer is nobody's error
+    try {
+      return await Promise.race([
+        admit(backend, async () => {
+          await abortableDelay(chaos.extraDelayMs, signal);
+          const started = performance.now();
+          const result = await backend.run(req.input, { signal, proof: req.proof });
+          return { ...result, millis: Math.round(performance.now() - started) };
+        }),
+        aborted,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const step = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    let service = "-";
+    let outcome = "ok";
+    try {
+      if (closing) throw new HttpError(503, "shutting-down", "the provider is shutting down");
+      const request = parseStep(await readJsonBody(req, limits.maxBodyBytes));
+      const backend = routeStep(services, request);
+      service = backend.name;
+      const where = { executionId: request.executionId, step: request.step, service };
+      logger.info({ event: "step-started", ...where }, "step started");
+      const result = await execute(request, backend, res);
+      const response = await answer(request, backend, result);
+      sendJson(res, 200, response);
+      logger.info(
+        { event: "step-served", ...where, millis: result.millis, ...(response.proof ? { proofMillis: response.proof.millis } : {}) },
+        "step served",
+      );
+    } catch (error) {
+      const http = error instanceof HttpError ? error : new HttpError(500, "backend-error", errorMessage(error));
+      outcome = http.code;
+      throw http;
+    } finally {
+      metrics.steps.inc({ service, outcome });
+      metrics.duration.observe({ service, outcome }, (performance.now() - started) / 1000);
+    }
+  };
+
+  /** The signed StepResponse of a finished step (chaos applied last, as a faulty node would). */
+  const answer = async (request: ParsedStepRequest, backend: Backend, result: StepResult): Promise<StepResponse> => {
+    const record = recordOf(request, result.output, backend.price);
+    const message = { executionId: BigInt(request.executionId), step: request.step, ...record };
+    const signer = random() < chaos.badSignatureRate ? privateKeyToAccount(generatePrivateKey()) : account;
+    const signature = await signStepResult(signer, domain, message);
+    const output = random() < chaos.tamperOutputRate ? tamper(result.output) : result.output;
+    return {
+      executionId: request.executionId,
+      step: request.step,
+      provider: account.address,
+      output,
+      record: { ...record, cost: record.cost.toString() },
+      signature,
+      ...(request.proof && result.proof ? { proof: result.proof } : {}),
+      millis: result.millis,
+    };
+  };
+
+  const info = (): ProviderInfo => ({
+    provider: account.address,
+    agentId: agentId.toString(),
+    capacity: limits.capacity,
+    load,
+    services: services.map((b) => ({
+      stepType: b.stepType,
+      model: b.model,
+      name: b.name,
+      backend: b.kind,
+      price: b.price.toString(),
+    })),
+  });
+
+  const server = createServer(
+    router(
+      {
+        "POST /v1/steps": step,
+        "GET /v1/info": (_req, res) => {
+          sendJson(res, 200, info());
+        },
+        "GET /healthz": (_req, res) => {
+          const body = { ok: !closing, provider: account.address, load, capacity: limits.capacity };
+          sendJson(res, closing ? 503 : 200, body);
+        },
+        "GET /metrics": async (_req, res) => {
+          const text = await metrics.registry.metrics();
+          res.writeHead(200, { "content-type": metrics.registry.contentType });
+          res.end(text);
+        },
+      },
+      (error) => {
+        logger.warn({ event: "step-error", error: errorMessage(error) }, "request failed");
+      },
+    ),
+  );
+  server.requestTimeout = limits.requestTimeoutMs + 30_000;
+  const url = await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);
+  if (Object.values(chaos).some((v) => v > 0))
+    logger.warn({ event: "chaos-enabled", chaos }, "CHAOS IS ON: this node injects faults on purpose (tests only)");
+
+  return {
+    url,
+    load: () => load,
+    metrics,
+    setAgentId(id) {
+      agentId = id;
+    },
+    async close({ graceMs = 10_000 } = {}) {
+      closing = true;
+      const drained = closeServer(server);
+      const grace = new Promise<"timeout">((resolve) => {
+        setTimeout(() => {
+          resolve("timeout");
+        }, graceMs).unref();
+      });
+      if ((await Promise.race([drained, grace])) === "timeout") {
+        logger.warn({ event: "close-timeout", load, graceMs }, "dropping steps still running");
+        server.closeAllConnections();
+        await drained;
+      }
+      await Promise.all(services.map((b) => b.close()));
+      metrics.registry.clear();
+    },
+  };
+}
+
+/** Validates a request body; a 400 names the first bad field. */
+export function parseStep(body: unknown): ParsedStepRequest {
+  const parsed = stepRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const { field, message } = firstIssue(parsed.error);
+    throw new HttpError(400, "bad-request", field ? `${field}: ${message}` : `body: ${message}`, {
+      ...(field ? { field } : {}),
+    });
+  }
+  parsed.data.transcript?.sources.forEach((s, i) => {
+    if (BigInt(s) >= FIELD_MODULUS) {
+      const field = `transcript.sources[${i}]`;
+      throw new HttpError(400, "bad-request", `${field}: not a field element (>= the BN254 modulus)`, { field });
+    }
+  });
+  return parsed.data;
+}
+
+function firstIssue(error: z.ZodError): { field: string; message: string } {
+  const issue = error.issues[0];
+  if (issue === undefined) return { field: "", message: "invalid" };
+  const path = [...issue.path];
+  if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  const field = path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
+  return { field, message: issue.message };
+}
+
+/** The backend serving the request's (stepType, model), able to prove if asked, within the keeper's maxCost. */
+export function routeStep(services: readonly Backend[], request: ParsedStepRequest): Backend {
+  const backend = services.find((b) => b.stepType === request.stepType && b.model.toLowerCase() === request.model);
+  if (backend === undefined) {
+    const served = services.map((b) => `${b.stepType} ${b.model}`).join(", ");
+    throw new HttpError(
+      422,
+      "unsupported",
+      `model: no service here runs ${request.stepType} ${request.model} (served: ${served})`,
+      {
+        field: "model",
+      },
+    );
+  }
+  if (request.proof && !backend.provable)
+    throw new HttpError(422, "unsupported", `proof: service ${backend.name} cannot prove its output`, {
+      field: "proof",
+    });
+  if (backend.price > BigInt(request.maxCost))
+    throw new HttpError(
+      422,
+      "too-expensive",
+      `maxCost: ${request.maxCost} wei is below the price of service ${backend.name} (${backend.price} wei)`,
+      { field: "maxCost" },
+    );
+  return backend;
+}
+
+/**
+ * What the provider signs (keepers/common/steps.ts header): basic level, the input's and output's value hashes;
+ * with a transcript, inputHash 0 and the transcript leaf over the sources and the output's hash.
+ */
+export function recordOf(
+  request: Pick<ParsedStepRequest, "input" | "transcript">,
+  output: Json,
+  cost: bigint,
+): { inputHash: Hex; outputHash: Hex; cost: bigint } {
+  let out: bigint;
+  try {
+    out = valueHash(output);
+  } catch (error) {
+    // A typed value (an iris-prediction, say) that breaks its type's rules: the request produced it, no retry helps.
+    throw new HttpError(422, "bad-output", `output: cannot hash this output (${errorMessage(error)})`, {
+      field: "output",
+    });
+  }
+  if (request.transcript)
+    return { inputHash: ZERO_HASH, outputHash: transcriptLeaf(request.transcript.sources, out), cost };
+  let inputHash: Hex;
+  try {
+    inputHash = valueHashHex(request.input);
+  } catch (error) {
+    throw new HttpError(400, "bad-input", `input: ${errorMessage(error)}`, { field: "input" });
+  }
+  return { inputHash, outputHash: fieldToBytes32(out), cost };
+}
+
+/** A plausible lie: a different class for a prediction, a changed or added field, an extra element. */
+function tamper(output: Json): Json {
+  if (typeof output === "number") return output + 1;
+  if (typeof output === "string") return `${output} (tampered)`;
+  if (Array.isArray(output)) return [...output, null];
+  if (output === null || typeof output === "boolean") return !output;
+  if (output.kind === "iris-prediction" && typeof output.predictedClass === "number")
+    return { ...output, predictedClass: (output.predictedClass + 1) % 3 };
+  return { ...output, tampered: true };
+}
