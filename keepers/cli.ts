@@ -33,7 +33,10 @@ async function main(): Promise<void> {
     if (values["clear-safe-mode"] === true) {
       const config = loadKeeperConfig(values.config, process.env);
       const store = new Store(config.database.path);
-      logger.warn({ event: "safe-mode-cleared", was: store.flag(SAFE_MODE_FLAG) ?? null }, "safe mode cleared by the operator");
+      logger.warn(
+        { event: "safe-mode-cleared", was: store.flag(SAFE_MODE_FLAG) ?? null },
+        "safe mode cleared by the operator",
+      );
       store.setFlag(SAFE_MODE_FLAG, undefined);
       store.close();
     }

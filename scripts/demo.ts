@@ -31,7 +31,9 @@ const devnet = await startDevnet(hre, { echo: process.env.AITBC_DEMO_LOGS === "1
 const { protocol } = devnet;
 const { ethers } = devnet.connection;
 const firstBlock = await ethers.provider.getBlockNumber();
-console.log(`chain at ${devnet.url} (chain id ${(await ethers.provider.getNetwork()).chainId}); logs and configs in ${devnet.dir}`);
+console.log(
+  `chain at ${devnet.url} (chain id ${(await ethers.provider.getNetwork()).chainId}); logs and configs in ${devnet.dir}`,
+);
 
 try {
   say("2. Start three provider nodes (aitbc provider): each registers, stakes and lists its services");
@@ -40,43 +42,61 @@ try {
     const node = await devnet.startProvider(i);
     const ready = await node.ready();
     providers.push(node);
-    console.log(`provider ${i}: agent #${String(ready.agentId)} ${String(ready.address)} serving ${String(ready.url)} (pid ${node.pid})`);
+    console.log(
+      `provider ${i}: agent #${String(ready.agentId)} ${String(ready.address)} serving ${String(ready.url)} (pid ${node.pid})`,
+    );
   }
 
   say("3. Start the keeper (aitbc keeper): it registers, then follows the chain");
   const keeper = await devnet.startKeeper();
   const keeperReady = await keeper.ready();
   const keeperUrl = String(keeperReady.url);
-  console.log(`keeper: agent #${String(keeperReady.agentId)} ${String(keeperReady.address)}, API ${keeperUrl} (pid ${keeper.pid})`);
+  console.log(
+    `keeper: agent #${String(keeperReady.agentId)} ${String(keeperReady.address)}, API ${keeperUrl} (pid ${keeper.pid})`,
+  );
 
   say("4. A client defines the workflow (examples/iris-report.workflow.json) and posts its inputs to the keeper");
   const specFile = path.join(ROOT, "examples/iris-report.workflow.json");
   const rawSpec = JSON.parse(readFileSync(specFile, "utf8")) as { name: string; steps: { id: string }[] };
   const workflowId = await devnet.defineWorkflow(rawSpec);
   const names = rawSpec.steps.map((s) => s.id);
-  console.log(`workflow #${workflowId} "${rawSpec.name}": ${names.join(" -> ")}, zk verification (species and scores run in parallel)`);
+  console.log(
+    `workflow #${workflowId} "${rawSpec.name}": ${names.join(" -> ")}, zk verification (species and scores run in parallel)`,
+  );
   const inputs = JSON.parse(readFileSync(path.join(ROOT, "examples/iris-report.inputs.json"), "utf8")) as Json;
   console.log(`inputs ${JSON.stringify(inputs)} -> inputsHash ${valueHashHex(inputs)}`);
 
   say("5. The client requests an execution naming the keeper (5 AITBC budget); the keeper runs it on the providers");
   const executionId = await devnet.requestExecution(workflowId, inputs, keeperUrl, 5n * 10n ** 18n);
   const runStart = Date.now();
-  const final = await devnet.waitForExecution(executionId, { keeperUrl, timeoutMs: 300_000, onChange: (line) => { console.log(line); } });
+  const final = await devnet.waitForExecution(executionId, {
+    keeperUrl,
+    timeoutMs: 300_000,
+    onChange: (line) => {
+      console.log(line);
+    },
+  });
   const runMillis = Date.now() - runStart;
   if (final.status !== "completed") throw new Error(`demo: execution ${final.status}: ${final.reason ?? ""}`);
 
   say("6. What the chain holds: every step recorded, the proofs verified in the recording transaction");
   const records = await protocol.workflows.queryFilter(protocol.workflows.filters.StepRecorded(executionId));
-  for (const r of records) console.log(`step ${r.args.step} (${names[Number(r.args.step)]}) by ${r.args.provider}, leaf ${r.args.outputHash}, cost ${aitbc(r.args.cost)}`);
+  for (const r of records)
+    console.log(
+      `step ${r.args.step} (${names[Number(r.args.step)]}) by ${r.args.provider}, leaf ${r.args.outputHash}, cost ${aitbc(r.args.cost)}`,
+    );
   const proven = await protocol.workflows.queryFilter(protocol.workflows.filters.TranscriptChunkProven(executionId));
   for (const p of proven) {
     const receipt = await p.getTransactionReceipt();
-    console.log(`workflow proof (steps ${p.args.start}..${p.args.start + p.args.steps - 1n}) and the Iris inference proof verified on chain in ${receipt.hash} (${receipt.gasUsed} gas)`);
+    console.log(
+      `workflow proof (steps ${p.args.start}..${p.args.start + p.args.steps - 1n}) and the Iris inference proof verified on chain in ${receipt.hash} (${receipt.gasUsed} gas)`,
+    );
   }
   const execution = await protocol.workflows.getExecution(executionId);
   const view = (await (await fetch(`${keeperUrl}/v1/executions?id=${executionId}`)).json()) as { result: Json };
   console.log(`result: ${JSON.stringify(view.result)}`);
-  if (valueHashHex(view.result) !== execution.resultHash) throw new Error("demo: the result does not hash to the proven result");
+  if (valueHashHex(view.result) !== execution.resultHash)
+    throw new Error("demo: the result does not hash to the proven result");
   console.log(`resultHash ${execution.resultHash} = hash of that result (proven), receipt ${execution.receipt}`);
 
   say("7. Settle: the providers claim the step costs the execution paid them");
@@ -95,9 +115,11 @@ try {
   const domain = await receiptDomain(protocol.token);
   const signatures = await Promise.all(receipts.map((r) => signReceipt(attestor, domain, r)));
   const before = await Promise.all(receipts.map((r) => protocol.token.balanceOf(r.provider)));
-  await (await protocol.token.mintFromReceipts(receipts, signatures)).wait();
+  await (await protocol.token.connect(attestor).mintFromReceipts(receipts, signatures)).wait();
   for (const [k, r] of receipts.entries()) {
-    console.log(`${r.provider}: ${r.units} steps -> minted ${aitbc((await protocol.token.balanceOf(r.provider)) - (before[k] ?? 0n))}`);
+    console.log(
+      `${r.provider}: ${r.units} steps -> minted ${aitbc((await protocol.token.balanceOf(r.provider)) - (before[k] ?? 0n))}`,
+    );
   }
 
   say("9. Summary");
@@ -108,32 +130,57 @@ try {
   console.log(`done in ${seconds(Date.now() - started)}`);
 }
 
-async function summary(fromBlock: number, keeper: Daemon, providers: Daemon[], figures: { steps: number; runMillis: number }): Promise<void> {
+async function summary(
+  fromBlock: number,
+  keeper: Daemon,
+  providers: Daemon[],
+  figures: { steps: number; runMillis: number },
+): Promise<void> {
   const actors = new Map<string, string>([
     [ROLES.keeper.address.toLowerCase(), "keeper"],
     [ROLES.client.address.toLowerCase(), "client"],
     [ROLES.attestor.address.toLowerCase(), "attestor"],
+    [ROLES.deployer.address.toLowerCase(), "deployer"],
+    [ROLES.keeperOperator.address.toLowerCase(), "keeper's operator"],
     ...ROLES.providers.slice(0, 3).map((p, i) => [p.agent.address.toLowerCase(), `provider ${i}`] as [string, string]),
   ]);
-  const interfaces = [protocol.workflows.interface, protocol.registry.interface, protocol.marketplace.interface, protocol.token.interface, protocol.constitution.interface] as Interface[];
+  const interfaces = [
+    protocol.workflows.interface,
+    protocol.registry.interface,
+    protocol.marketplace.interface,
+    protocol.token.interface,
+    protocol.constitution.interface,
+  ] as Interface[];
   const rows = new Map<string, { count: number; gas: bigint }>();
   const last = await ethers.provider.getBlockNumber();
   for (let n = fromBlock + 1; n <= last; n++) {
     const block = await ethers.provider.getBlock(n, true);
     for (const tx of block?.prefetchedTransactions ?? []) {
       const receipt = (await ethers.provider.getTransactionReceipt(tx.hash)) as TransactionReceipt;
-      const method = interfaces.map((i) => i.parseTransaction({ data: tx.data })).find((p) => p !== null)?.name ?? tx.data.slice(0, 10);
+      const method =
+        interfaces.map((i) => i.parseTransaction({ data: tx.data })).find((p) => p !== null)?.name ??
+        tx.data.slice(0, 10);
       const key = `${actors.get(tx.from.toLowerCase()) ?? tx.from} ${method}`;
       const row = rows.get(key) ?? { count: 0, gas: 0n };
       rows.set(key, { count: row.count + 1, gas: row.gas + receipt.gasUsed });
     }
   }
-  console.log(`steps: ${figures.steps}, executed and recorded in ${seconds(figures.runMillis)} (request to completion)`);
-  const served = providers.map((p, i) => `provider ${i}: ${p.lines.filter((l) => l.event === "step-served").length} steps`);
+  console.log(
+    `steps: ${figures.steps}, executed and recorded in ${seconds(figures.runMillis)} (request to completion)`,
+  );
+  const served = providers.map(
+    (p, i) => `provider ${i}: ${p.lines.filter((l) => l.event === "step-served").length} steps`,
+  );
   console.log(`providers: ${served.join(", ")}`);
   const proofs = [
-    ...keeper.lines.filter((l) => l.event === "chunk-proven").map((l) => `workflow chunk ${String(l.chunk)} ${String(l.millis)} ms (keeper)`),
-    ...providers.flatMap((p, i) => p.lines.filter((l) => typeof l.proofMillis === "number").map((l) => `inference ${String(l.proofMillis)} ms (provider ${i})`)),
+    ...keeper.lines
+      .filter((l) => l.event === "chunk-proven")
+      .map((l) => `workflow chunk ${String(l.chunk)} ${Math.round(Number(l.millis))} ms (keeper)`),
+    ...providers.flatMap((p, i) =>
+      p.lines
+        .filter((l) => typeof l.proofMillis === "number")
+        .map((l) => `inference ${Math.round(Number(l.proofMillis))} ms (provider ${i})`),
+    ),
   ];
   console.log(`proof times: ${proofs.join(", ")}`);
   console.log("transactions (actor, function: count, gas):");
@@ -142,6 +189,8 @@ async function summary(fromBlock: number, keeper: Daemon, providers: Daemon[], f
     total += row.gas;
     console.log(`  ${key.padEnd(40)} ${String(row.count).padStart(3)}  ${row.gas.toString().padStart(10)}`);
   }
-  console.log(`  ${"total".padEnd(40)} ${String([...rows.values()].reduce((s, r) => s + r.count, 0)).padStart(3)}  ${total.toString().padStart(10)}`);
+  console.log(
+    `  ${"total".padEnd(40)} ${String([...rows.values()].reduce((s, r) => s + r.count, 0)).padStart(3)}  ${total.toString().padStart(10)}`,
+  );
   console.log(`total time so far: ${seconds(Date.now() - started)}`);
 }

@@ -12,14 +12,21 @@
  * With `proof: true` (a requiresProof inference step) the response carries an inference proof whose leaf is
  * the recorded outputHash.
  */
+import { keccak256, toHex } from "viem";
 import { z } from "zod";
 
 import { fieldElement, fieldToBytes32 } from "../../circuits/lib/field.js";
+import type { SolidityProof } from "../../circuits/lib/prover.js";
 import { stepLeaf } from "../../circuits/lib/workflow.js";
 import type { Json } from "./values.js";
 
 export const STEP_TYPES = ["inference", "training", "data-processing"] as const;
 export type StepTypeName = (typeof STEP_TYPES)[number];
+
+/** The registry capability tag of a step type (what a provider declares, what a keeper filters on). */
+export function capabilityOf(stepType: StepTypeName): `0x${string}` {
+  return keccak256(toHex(stepType));
+}
 
 /** IWorkflows.StepType order. */
 export function stepTypeName(index: number): StepTypeName {
@@ -107,3 +114,16 @@ export function transcriptLeaf(sources: readonly `0x${string}`[], outputHash: bi
 }
 
 export const ZERO_HASH = `0x${"0".repeat(64)}` as const;
+
+/** A proof as the API carries it (decimal strings, Solidity coordinate order) as the contracts take it. */
+export function solidityProofOf(p: z.output<typeof groth16Schema>): SolidityProof {
+  const n = (v: string) => BigInt(v);
+  return {
+    a: [n(p.a[0]), n(p.a[1])],
+    b: [
+      [n(p.b[0][0]), n(p.b[0][1])],
+      [n(p.b[1][0]), n(p.b[1][1])],
+    ],
+    c: [n(p.c[0]), n(p.c[1])],
+  };
+}

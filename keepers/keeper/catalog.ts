@@ -4,12 +4,12 @@
  * endpoint and reputation (AgentRegistry), and whether humans froze it (HumanOverride). Refreshed on a schedule
  * (the keeper's reputation job) and on demand; a provider whose answer did not check out is quarantined locally.
  */
-import { keccak256, toHex, type PublicClient } from "viem";
+import type { PublicClient } from "viem";
 
 import type { Addresses } from "../../deploy/addresses.js";
 import { humanOverrideAbi, marketplaceAbi, registryAbi } from "../common/abi.js";
 import type { Logger } from "../common/log.js";
-import type { StepTypeName } from "../common/steps.js";
+import { capabilityOf, type StepTypeName } from "../common/steps.js";
 
 type Hex = `0x${string}`;
 
@@ -24,11 +24,6 @@ export interface ProviderOffer {
   price: bigint;
   capacity: bigint;
   load: bigint;
-}
-
-/** The registry capability tag of a step type: keccak256 of its name. */
-export function capabilityOf(stepType: StepTypeName): Hex {
-  return keccak256(toHex(stepType));
 }
 
 export class ProviderCatalog {
@@ -67,16 +62,35 @@ export class ProviderCatalog {
       const offer = await this.#read(serviceId, agentId);
       if (offer) offers.set(serviceId, offer);
     }
-    const summary = (m: Map<Hex, ProviderOffer>) => [...m.values()].map((o) => `${o.serviceId}:${o.price}:${o.endpoint}`).sort().join();
+    const summary = (m: Map<Hex, ProviderOffer>) =>
+      [...m.values()]
+        .map((o) => `${o.serviceId}:${o.price}:${o.endpoint}`)
+        .sort()
+        .join();
     if (summary(offers) !== summary(this.#offers)) this.logger.info({ offers: offers.size }, "catalog refreshed");
     this.#offers = offers;
   }
 
   async #read(serviceId: Hex, agentId: bigint): Promise<ProviderOffer | undefined> {
     const [service, agent, active] = await Promise.all([
-      this.client.readContract({ address: this.addresses.marketplace, abi: marketplaceAbi, functionName: "getServiceStatus", args: [serviceId] }),
-      this.client.readContract({ address: this.addresses.registry, abi: registryAbi, functionName: "getAgent", args: [agentId] }),
-      this.client.readContract({ address: this.addresses.registry, abi: registryAbi, functionName: "isActive", args: [agentId] }),
+      this.client.readContract({
+        address: this.addresses.marketplace,
+        abi: marketplaceAbi,
+        functionName: "getServiceStatus",
+        args: [serviceId],
+      }),
+      this.client.readContract({
+        address: this.addresses.registry,
+        abi: registryAbi,
+        functionName: "getAgent",
+        args: [agentId],
+      }),
+      this.client.readContract({
+        address: this.addresses.registry,
+        abi: registryAbi,
+        functionName: "isActive",
+        args: [agentId],
+      }),
     ]);
     if (!active || service.serviceId === `0x${"0".repeat(64)}`) return undefined;
     const frozen = await this.client.readContract({

@@ -4,7 +4,17 @@
  */
 import { z } from "zod";
 
-import { address, hexKey, list, loadConfig, number, port, rpcUrl, tokenAmount, type EnvBinding } from "../common/config.js";
+import {
+  address,
+  hexKey,
+  list,
+  loadConfig,
+  number,
+  port,
+  rpcUrl,
+  tokenAmount,
+  type EnvBinding,
+} from "../common/config.js";
 
 const ACTION_TYPES = {
   transfer: 0,
@@ -72,7 +82,11 @@ export const keeperConfigSchema = z.strictObject({
     })
     .prefault({}),
   server: z
-    .strictObject({ host: z.string().default("127.0.0.1"), port: port.default(0), maxBodyBytes: z.number().int().min(1024).default(1_048_576) })
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port: port.default(0),
+      maxBodyBytes: z.number().int().min(1024).default(1_048_576),
+    })
     .prefault({}),
   jobs: z
     .strictObject({ sweep: cron.default("*/5 * * * * *"), providers: cron.default("*/30 * * * * *") })

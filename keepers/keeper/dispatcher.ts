@@ -17,6 +17,7 @@ import { irisInfer, irisModelHash, loadIrisModel, type IrisModel } from "../../c
 import { fromSolidityProof, type Prover } from "../../circuits/lib/prover.js";
 import { stepResultSigner } from "../common/eip712.js";
 import {
+  solidityProofOf,
   stepResponseSchema,
   transcriptLeaf,
   ZERO_HASH,
@@ -57,13 +58,23 @@ export class StepDispatcher {
   }
 
   /** Runs `request` on `offer` within `timeoutMs`; resolves with a checked answer or throws AttemptError. */
-  async attempt(offer: ProviderOffer, request: StepRequest, timeoutMs: number, signal?: AbortSignal): Promise<ParsedStepResponse> {
+  async attempt(
+    offer: ProviderOffer,
+    request: StepRequest,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ParsedStepResponse> {
     const answer = await this.#post(offer, request, timeoutMs, signal);
     await this.check(offer, request, answer);
     return answer;
   }
 
-  async #post(offer: ProviderOffer, request: StepRequest, timeoutMs: number, signal?: AbortSignal): Promise<ParsedStepResponse> {
+  async #post(
+    offer: ProviderOffer,
+    request: StepRequest,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ParsedStepResponse> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let response: Response;
@@ -84,7 +95,10 @@ export class StepDispatcher {
       body = await response.json();
     } catch (error) {
       if (timeout.aborted) throw new AttemptError("timeout", `no answer within ${timeoutMs} ms`);
-      throw new AttemptError("unavailable", `${offer.endpoint} answered ${response.status} without JSON (${causeOf(error)})`);
+      throw new AttemptError(
+        "unavailable",
+        `${offer.endpoint} answered ${response.status} without JSON (${causeOf(error)})`,
+      );
     }
     if (response.status === 429) {
       const after = Number(response.headers.get("retry-after") ?? "1");
@@ -98,7 +112,12 @@ export class StepDispatcher {
     const parsed = stepResponseSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new AttemptError("invalid", `malformed answer: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`, 0, body as Json);
+      throw new AttemptError(
+        "invalid",
+        `malformed answer: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`,
+        0,
+        body as Json,
+      );
     }
     return parsed.data;
   }
@@ -106,13 +125,17 @@ export class StepDispatcher {
   /** The checks in the file header; throws AttemptError "invalid" with the evidence. */
   async check(offer: ProviderOffer, request: StepRequest, answer: ParsedStepResponse): Promise<void> {
     const fail = (message: string): never => {
-      throw new AttemptError("invalid", message, 0, { request: request as unknown as Json, answer: answer as unknown as Json });
+      throw new AttemptError("invalid", message, 0, {
+        request: request as unknown as Json,
+        answer: answer as unknown as Json,
+      });
     };
     const { record } = answer;
     if (answer.executionId !== request.executionId || answer.step !== request.step) fail("answer is for another step");
     if (answer.provider.toLowerCase() !== offer.address.toLowerCase()) fail(`answer names provider ${answer.provider}`);
     const cost = BigInt(record.cost);
-    if (cost > BigInt(request.maxCost) || cost > offer.price) fail(`cost ${cost} above maxCost ${request.maxCost} / price ${offer.price}`);
+    if (cost > BigInt(request.maxCost) || cost > offer.price)
+      fail(`cost ${cost} above maxCost ${request.maxCost} / price ${offer.price}`);
     const message = {
       executionId: BigInt(request.executionId),
       step: request.step,
@@ -121,7 +144,8 @@ export class StepDispatcher {
       cost,
     };
     const signer = await stepResultSigner(this.options.domain, message, answer.signature as Hex);
-    if (signer?.toLowerCase() !== offer.address.toLowerCase()) fail(`signature recovers to ${signer ?? "nothing"}, not ${offer.address}`);
+    if (signer?.toLowerCase() !== offer.address.toLowerCase())
+      fail(`signature recovers to ${signer ?? "nothing"}, not ${offer.address}`);
 
     let outputHash: bigint;
     try {
@@ -131,12 +155,14 @@ export class StepDispatcher {
     }
     if (request.transcript) {
       if (record.inputHash !== ZERO_HASH) fail("a proven step records inputHash 0");
-      if (record.outputHash !== transcriptLeaf(request.transcript.sources as Hex[], outputHash)) fail("outputHash is not the leaf of the output");
+      if (record.outputHash !== transcriptLeaf(request.transcript.sources as Hex[], outputHash))
+        fail("outputHash is not the leaf of the output");
     } else {
       if (record.inputHash !== valueHashHex(request.input as Json)) fail("inputHash is not the hash of the input sent");
       if (record.outputHash !== fieldToBytes32(outputHash)) fail("outputHash is not the hash of the output");
     }
-    if (request.model.toLowerCase() === this.#irisModel && request.stepType === "inference") this.#checkIris(request.input as Json, answer.output, fail);
+    if (request.model.toLowerCase() === this.#irisModel && request.stepType === "inference")
+      this.#checkIris(request.input as Json, answer.output, fail);
     if (request.proof === true) await this.#checkProof(request, answer, fail);
   }
 
@@ -157,16 +183,10 @@ export class StepDispatcher {
     if (p === undefined) return fail("inference proof missing");
     const leaf = BigInt(answer.record.outputHash);
     const source = request.transcript?.sources[0];
-    if (source !== undefined && BigInt(source) !== BigInt(p.inputHash)) fail("the proof's input is not the step's source");
+    if (source !== undefined && BigInt(source) !== BigInt(p.inputHash))
+      fail("the proof's input is not the step's source");
     const signals = [BigInt(request.model), BigInt(p.inputHash), BigInt(p.outputHash), leaf];
-    const proof = fromSolidityProof({
-      a: [BigInt(p.proof.a[0]), BigInt(p.proof.a[1])],
-      b: [
-        [BigInt(p.proof.b[0][0]), BigInt(p.proof.b[0][1])],
-        [BigInt(p.proof.b[1][0]), BigInt(p.proof.b[1][1])],
-      ],
-      c: [BigInt(p.proof.c[0]), BigInt(p.proof.c[1])],
-    });
+    const proof = fromSolidityProof(solidityProofOf(p.proof));
     if (!(await this.options.prover.verify("inference", proof, signals))) fail("the inference proof does not verify");
   }
 }

@@ -21,11 +21,11 @@ import type { Prover } from "../../circuits/lib/prover.js";
 import { buildTranscript, chunkCount } from "../../circuits/lib/workflow.js";
 import { WORKFLOW_CHUNK } from "../../circuits/circuits.js";
 import type { Addresses } from "../../deploy/addresses.js";
-import { proveChunk } from "../../scripts/lib/proofs.js";
+import { proofStruct, proveChunk } from "../../scripts/lib/proofs.js";
 import { workflowsAbi } from "../common/abi.js";
 import type { Logger } from "../common/log.js";
-import type { ParsedStepResponse } from "../common/steps.js";
-import { valueHash, type Json } from "../common/values.js";
+import { solidityProofOf, type ParsedStepResponse } from "../common/steps.js";
+import { valueHash } from "../common/values.js";
 import type { KeeperMetrics } from "./metrics.js";
 import type { Orchestrator, StepResult } from "./orchestrator.js";
 import type { SafetyMonitor } from "./safety.js";
@@ -77,7 +77,10 @@ export class ExecutionManager {
     const known = this.o.store.execution(ev.executionId);
     if (known && (known.inputsHash !== ev.inputsHash || known.workflowId !== ev.workflowId)) {
       // The id now names another request (a reorg replaced the one we knew): start over.
-      this.o.logger.warn({ executionId: ev.executionId.toString() }, "execution id reused after a reorg; forgetting the old one");
+      this.o.logger.warn(
+        { executionId: ev.executionId.toString() },
+        "execution id reused after a reorg; forgetting the old one",
+      );
       this.o.store.dropExecution(ev.executionId);
     }
     const plan = await this.plan(ev.workflowId);
@@ -93,7 +96,8 @@ export class ExecutionManager {
 
   /** New inputs arrived: executions waiting for them can start. */
   onInputs(hash: Hex): void {
-    for (const e of this.o.store.executionsIn("waiting-inputs")) if (e.inputsHash.toLowerCase() === hash.toLowerCase()) this.drive(e.executionId);
+    for (const e of this.o.store.executionsIn("waiting-inputs"))
+      if (e.inputsHash.toLowerCase() === hash.toLowerCase()) this.drive(e.executionId);
   }
 
   /** Resumes every open execution (start-up, the sweep job, after a reorg). */
@@ -103,10 +107,15 @@ export class ExecutionManager {
 
   /** After a reorg from `forkBlock`: drop executions whose request is gone or changed, re-drive the rest. */
   async onReorg(): Promise<void> {
-    for (const e of this.o.store.openExecutions().concat(this.o.store.executionsIn("done"), this.o.store.executionsIn("failed"))) {
+    for (const e of this.o.store
+      .openExecutions()
+      .concat(this.o.store.executionsIn("done"), this.o.store.executionsIn("failed"))) {
       const chain = await this.#chainExecution(e.executionId);
       if (chain.status === STATUS.None || chain.inputsHash !== e.inputsHash || chain.workflowId !== e.workflowId) {
-        this.o.logger.warn({ executionId: e.executionId.toString() }, "reorg orphaned this execution's request; forgetting it");
+        this.o.logger.warn(
+          { executionId: e.executionId.toString() },
+          "reorg orphaned this execution's request; forgetting it",
+        );
         this.o.store.dropExecution(e.executionId);
       } else if (e.state === "done" || e.state === "failed") {
         const finished = chain.status === STATUS.Completed || chain.status === STATUS.Failed;
@@ -138,7 +147,8 @@ export class ExecutionManager {
       .catch((error: unknown) => {
         const message = describe(error);
         this.o.logger.error({ executionId: executionId.toString(), err: message }, "execution stalled; will retry");
-        if (this.o.store.execution(executionId)) this.o.store.setExecutionState(executionId, this.o.store.execution(executionId)?.state ?? "running", message);
+        if (this.o.store.execution(executionId))
+          this.o.store.setExecutionState(executionId, this.o.store.execution(executionId)?.state ?? "running", message);
       })
       .finally(() => {
         this.#driving.delete(executionId);
@@ -170,14 +180,22 @@ export class ExecutionManager {
     if (chain.status === STATUS.None) return; // not mined on this chain (yet): the follower re-delivers
     if (chain.status === STATUS.Pending) {
       if (this.o.store.inputs(row.inputsHash) === undefined) {
-        this.o.store.setExecutionState(executionId, "waiting-inputs", "the client's inputs have not been posted to this keeper");
+        this.o.store.setExecutionState(
+          executionId,
+          "waiting-inputs",
+          "the client's inputs have not been posted to this keeper",
+        );
         return;
       }
       await this.#act(`claim:${executionId}`, RUN_WORKFLOW, 0n, GAS.claim, "claimExecution", [executionId]);
       chain = await this.#chainExecution(executionId);
     }
     if (chain.status === STATUS.Completed || chain.status === STATUS.Failed) {
-      this.#finish(row, chain.status === STATUS.Completed ? "done" : "failed", chain.status === STATUS.Failed ? (row.reason ?? "failed on chain") : null);
+      this.#finish(
+        row,
+        chain.status === STATUS.Completed ? "done" : "failed",
+        chain.status === STATUS.Failed ? (row.reason ?? "failed on chain") : null,
+      );
       return;
     }
     if (chain.status !== STATUS.Running || chain.keeper.toLowerCase() !== this.o.keeper.toLowerCase()) {
@@ -196,33 +214,53 @@ export class ExecutionManager {
       inputs,
       inputsHash: row.inputsHash,
       budget: chain.budget,
-      deadline: (Number(chain.startedAt) * 1000) + plan.maxExecutionTimeMs,
+      deadline: Number(chain.startedAt) * 1000 + plan.maxExecutionTimeMs,
       done: results,
       signal: this.#abort.signal,
       onStepDone: (result) => {
         this.#saveStep(executionId, result);
-        if (plan.level === "basic") this.#flush(executionId, plan);
+        // Records go out while the run goes on; a failed batch is retried by the final flush (or the next drive).
+        if (plan.level === "basic") {
+          this.#flush(executionId, plan).catch((error: unknown) => {
+            this.o.logger.warn(
+              { executionId: executionId.toString(), err: describe(error) },
+              "recording a batch failed; will retry",
+            );
+          });
+        }
       },
     });
     if (this.#abort.signal.aborted) return;
     if (!outcome.ok) {
       this.o.logger.warn({ executionId: executionId.toString(), reason: outcome.reason }, "execution failed");
       if (plan.level === "basic") await this.#flush(executionId, plan); // pay for the work that was done
-      await this.#act(`fail:${executionId}`, RUN_WORKFLOW, 0n, GAS.complete, "failExecution", [executionId, keccak256(toHex(outcome.reason))]);
+      await this.#act(`fail:${executionId}`, RUN_WORKFLOW, 0n, GAS.complete, "failExecution", [
+        executionId,
+        keccak256(toHex(outcome.reason)),
+      ]);
       this.#finish(row, "failed", outcome.reason);
       return;
     }
     this.o.store.setExecutionState(executionId, "recording");
-    const resultHash = plan.level === "basic" ? await this.#recordBasic(executionId, plan, outcome.results) : await this.#recordProven(executionId, plan, row, outcome.results);
+    const resultHash =
+      plan.level === "basic"
+        ? await this.#recordBasic(executionId, plan, outcome.results)
+        : await this.#recordProven(executionId, plan, row, outcome.results);
     this.o.store.setExecutionState(executionId, "completing");
-    await this.#act(`complete:${executionId}`, RUN_WORKFLOW, 0n, GAS.complete, "completeExecution", [executionId, resultHash]);
+    await this.#act(`complete:${executionId}`, RUN_WORKFLOW, 0n, GAS.complete, "completeExecution", [
+      executionId,
+      resultHash,
+    ]);
     this.#finish(row, "done", null);
   }
 
   #finish(row: ExecutionRow, state: "done" | "failed", reason: string | null): void {
     this.o.store.setExecutionState(row.executionId, state, reason);
     this.o.metrics.execution(state === "done" ? "completed" : "failed");
-    this.o.logger.info({ executionId: row.executionId.toString(), state, reason }, `execution ${state === "done" ? "completed" : "failed"}`);
+    this.o.logger.info(
+      { executionId: row.executionId.toString(), state, reason },
+      `execution ${state === "done" ? "completed" : "failed"}`,
+    );
   }
 
   // ---------------------------------------------------------------- basic level: records in batches
@@ -250,7 +288,14 @@ export class ExecutionManager {
       const value = batch.reduce((s, r) => s + BigInt(r.answer.record.cost), 0n);
       const gas = GAS.recordBase + GAS.recordStep * BigInt(batch.length);
       try {
-        await this.#act(`record:${executionId}:${batch.map((r) => r.step).join(",")}`, RUN_WORKFLOW, value, gas, "recordSteps", [executionId, records]);
+        await this.#act(
+          `record:${executionId}:${batch.map((r) => r.step).join(",")}`,
+          RUN_WORKFLOW,
+          value,
+          gas,
+          "recordSteps",
+          [executionId, records],
+        );
       } catch (error) {
         if (error instanceof TxRevertedError && error.errorName === "WorkflowsProviderNotActive") {
           this.#rerunStepsOf(executionId, plan, recorded, error.args?.[1] as Hex);
@@ -275,15 +320,24 @@ export class ExecutionManager {
     for (const i of plan.order) {
       const r = this.#storedStep(executionId, i);
       if (!r || (recorded & (1n << BigInt(i))) !== 0n) continue;
-      if (r.provider.toLowerCase() === provider.toLowerCase() || plan.steps[i]?.deps.some((d) => drop.has(d))) drop.add(i);
+      if (r.provider.toLowerCase() === provider.toLowerCase() || plan.steps[i]?.deps.some((d) => drop.has(d)))
+        drop.add(i);
     }
-    this.o.logger.warn({ executionId: executionId.toString(), provider, steps: [...drop] }, "provider no longer active: re-running its unrecorded steps");
+    this.o.logger.warn(
+      { executionId: executionId.toString(), provider, steps: [...drop] },
+      "provider no longer active: re-running its unrecorded steps",
+    );
     this.o.store.deleteSteps(executionId, [...drop]);
   }
 
   // ---------------------------------------------------------------- full / zk: proven chunks
 
-  async #recordProven(executionId: bigint, plan: WorkflowPlan, row: ExecutionRow, results: ReadonlyMap<number, StepResult>): Promise<Hex> {
+  async #recordProven(
+    executionId: bigint,
+    plan: WorkflowPlan,
+    row: ExecutionRow,
+    results: ReadonlyMap<number, StepResult>,
+  ): Promise<Hex> {
     const ordered = plan.steps.map((s) => {
       const r = results.get(s.index);
       if (!r) throw new Error(`step ${s.index} has no result`);
@@ -294,7 +348,8 @@ export class ExecutionManager {
       plan.steps.map((s, i) => ({ deps: s.deps, outputHash: valueHash(ordered[i]?.answer.output ?? null) })),
     );
     transcript.leaves.forEach((leaf, i) => {
-      if (fieldToBytes32(leaf) !== ordered[i]?.answer.record.outputHash) throw new Error(`step ${i}: the recorded leaf is not the transcript's`);
+      if (fieldToBytes32(leaf) !== ordered[i]?.answer.record.outputHash)
+        throw new Error(`step ${i}: the recorded leaf is not the transcript's`);
     });
     for (let chunk = 0; chunk < chunkCount(plan.steps.length); chunk++) {
       const start = chunk * WORKFLOW_CHUNK;
@@ -303,17 +358,22 @@ export class ExecutionManager {
       if (slice.every((r) => (recorded & (1n << BigInt(r.step))) !== 0n)) continue;
       const { transcript: proof, millis } = await proveChunk(this.o.prover, transcript, chunk);
       this.o.metrics.proofDuration("workflow", millis / 1000);
-      this.o.logger.info({ event: "chunk-proven", executionId: executionId.toString(), chunk, millis }, `workflow chunk ${chunk} proven in ${millis} ms`);
+      this.o.logger.info(
+        { event: "chunk-proven", executionId: executionId.toString(), chunk, millis },
+        `workflow chunk ${chunk} proven in ${millis} ms`,
+      );
       const inferences = slice
         .filter((r) => plan.steps[r.step]?.requiresProof === true && plan.level === "zk")
         .map((r) => inferenceProofOf(r.answer));
       const value = slice.reduce((s, r) => s + BigInt(r.answer.record.cost), 0n);
-      await this.#act(`record:${executionId}:chunk${chunk}`, RUN_WORKFLOW, value, GAS.provenChunk, "recordProvenSteps", [
-        executionId,
-        slice.map(recordOf),
-        proof,
-        inferences,
-      ]);
+      await this.#act(
+        `record:${executionId}:chunk${chunk}`,
+        RUN_WORKFLOW,
+        value,
+        GAS.provenChunk,
+        "recordProvenSteps",
+        [executionId, slice.map(recordOf), proof, inferences],
+      );
     }
     return fieldToBytes32(transcript.resultHash);
   }
@@ -321,11 +381,25 @@ export class ExecutionManager {
   // ---------------------------------------------------------------- helpers
 
   /** The safety monitor, then the transaction (idempotent by key), then the action log. */
-  async #act(key: string, actionType: number, value: bigint, gasEstimate: bigint, functionName: string, args: readonly unknown[]): Promise<void> {
-    if (this.o.store.tx(key)?.state !== "mined") await this.o.safety.check({ actionType, value, gasEstimate, label: key });
+  async #act(
+    key: string,
+    actionType: number,
+    value: bigint,
+    gasEstimate: bigint,
+    functionName: string,
+    args: readonly unknown[],
+  ): Promise<void> {
+    if (this.o.store.tx(key)?.state !== "mined")
+      await this.o.safety.check({ actionType, value, gasEstimate, label: key });
     let outcome;
     try {
-      outcome = await this.o.txs.send({ key, address: this.o.addresses.workflows, abi: workflowsAbi, functionName, args });
+      outcome = await this.o.txs.send({
+        key,
+        address: this.o.addresses.workflows,
+        abi: workflowsAbi,
+        functionName,
+        args,
+      });
     } catch (error) {
       // A mined transaction that reverted keeps its key: free it, so the next drive decides again from the chain
       // (simulation refuses without spending a nonce if the action is still not possible).
@@ -336,7 +410,12 @@ export class ExecutionManager {
   }
 
   async #chainExecution(executionId: bigint) {
-    return this.o.client.readContract({ address: this.o.addresses.workflows, abi: workflowsAbi, functionName: "getExecution", args: [executionId] });
+    return this.o.client.readContract({
+      address: this.o.addresses.workflows,
+      abi: workflowsAbi,
+      functionName: "getExecution",
+      args: [executionId],
+    });
   }
 
   #saveStep(executionId: bigint, r: StepResult): void {
@@ -346,7 +425,7 @@ export class ExecutionManager {
       state: "done",
       attempts: r.attempts,
       provider: r.provider,
-      result: r.answer as unknown as Json,
+      result: r.answer,
       providerMillis: r.providerMillis,
       totalMillis: r.totalMillis,
     });
@@ -356,7 +435,14 @@ export class ExecutionManager {
     const out = new Map<number, StepResult>();
     for (const s of this.o.store.steps(executionId)) {
       if (s.state !== "done" || s.provider === null) continue;
-      out.set(s.step, { step: s.step, provider: s.provider, answer: s.result as unknown as ParsedStepResponse, attempts: s.attempts, providerMillis: s.providerMillis, totalMillis: s.totalMillis });
+      out.set(s.step, {
+        step: s.step,
+        provider: s.provider,
+        answer: s.result as unknown as ParsedStepResponse,
+        attempts: s.attempts,
+        providerMillis: s.providerMillis,
+        totalMillis: s.totalMillis,
+      });
     }
     return out;
   }
@@ -382,18 +468,10 @@ function recordOf(r: StepResult) {
 function inferenceProofOf(answer: ParsedStepResponse) {
   const p = answer.proof;
   if (!p) throw new Error(`step ${answer.step}: the inference proof is missing`);
-  const n = (v: string) => BigInt(v);
   return {
-    inputHash: n(p.inputHash),
-    outputHash: n(p.outputHash),
-    proof: {
-      a: [n(p.proof.a[0]), n(p.proof.a[1])] as const,
-      b: [
-        [n(p.proof.b[0][0]), n(p.proof.b[0][1])],
-        [n(p.proof.b[1][0]), n(p.proof.b[1][1])],
-      ] as const,
-      c: [n(p.proof.c[0]), n(p.proof.c[1])] as const,
-    },
+    inputHash: BigInt(p.inputHash),
+    outputHash: BigInt(p.outputHash),
+    proof: proofStruct(solidityProofOf(p.proof)),
   };
 }
 

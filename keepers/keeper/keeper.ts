@@ -14,7 +14,7 @@ import cron from "node-cron";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { Prover } from "../../circuits/lib/prover.js";
-import { marketplaceAbi, registryAbi, workflowsAbi } from "../common/abi.js";
+import { humanOverrideAbi, marketplaceAbi, registryAbi, workflowsAbi } from "../common/abi.js";
 import { connectChain, walletFor, type ChainContext } from "../common/chain.js";
 import { workflowsDomain } from "../common/eip712.js";
 import { closeServer, HttpError, listen, readJsonBody, router, sendJson } from "../common/http.js";
@@ -45,14 +45,23 @@ export interface RunningKeeper {
   close(): Promise<void>;
 }
 
-export async function runKeeper(options: { configFile?: string; env: NodeJS.ProcessEnv; logger?: Logger }): Promise<RunningKeeper> {
+export async function runKeeper(options: {
+  configFile?: string;
+  env: NodeJS.ProcessEnv;
+  logger?: Logger;
+}): Promise<RunningKeeper> {
   const config = loadKeeperConfig(options.configFile, options.env);
   const logger = options.logger ?? createLogger("keeper");
   return startKeeper(config, logger);
 }
 
 export async function startKeeper(config: KeeperConfig, logger: Logger): Promise<RunningKeeper> {
-  const chain = await connectChain({ urls: config.rpc.urls, pollingInterval: config.rpc.pollingIntervalMs, timeout: config.rpc.timeoutMs, addressesFile: config.addressesFile });
+  const chain = await connectChain({
+    urls: config.rpc.urls,
+    pollingInterval: config.rpc.pollingIntervalMs,
+    timeout: config.rpc.timeoutMs,
+    addressesFile: config.addressesFile,
+  });
   const { publicClient: client, addresses } = chain;
   const account = privateKeyToAccount(config.agent.privateKey);
   const wallet = walletFor(chain, account);
@@ -62,7 +71,15 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   await txs.start();
 
   const agentId = await agentIdOf(chain, account.address, config, wallet, logger);
-  const safety = new SafetyMonitor({ publicClient: client, addresses, agent: account.address, store, logger, metrics, rules: config.safety });
+  const safety = new SafetyMonitor({
+    publicClient: client,
+    addresses,
+    agent: account.address,
+    store,
+    logger,
+    metrics,
+    rules: config.safety,
+  });
   const prover = new Prover();
   const catalog = new ProviderCatalog(client, addresses, logger, BigInt(config.follower.startBlock));
   await catalog.refresh();
@@ -78,7 +95,16 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     onInvalid: (offer, executionId, step, error) => {
       store.addReport({ provider: offer.address, executionId, step, reason: error.message, evidence: error.evidence });
       metrics.slashReport();
-      logger.warn({ event: "slash-report", provider: offer.address, agentId: offer.agentId.toString(), executionId: executionId.toString(), step }, `provider reported for slashing: ${error.message}`);
+      logger.warn(
+        {
+          event: "slash-report",
+          provider: offer.address,
+          agentId: offer.agentId.toString(),
+          executionId: executionId.toString(),
+          step,
+        },
+        `provider reported for slashing: ${error.message}`,
+      );
     },
   });
   const executions = new ExecutionManager({
@@ -111,11 +137,16 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     contracts: [
       { address: addresses.workflows, abi: workflowsAbi },
       { address: addresses.marketplace, abi: marketplaceAbi },
+      { address: addresses.registry, abi: registryAbi },
+      { address: addresses.humanOverride, abi: humanOverrideAbi },
     ],
-    onRpcError: () => metrics.rpcError(),
+    onRpcError: () => {
+      metrics.rpcError();
+    },
   });
   follower.onLogs(async (logs) => {
-    for (const log of logs) await handleLog(log, { executions, upkeep, catalog, client, addresses });
+    for (const log of logs) await handleLog(log, { executions, upkeep, client, addresses });
+    if (logs.some((l) => PROVIDER_EVENTS.has(l.eventName))) await catalog.refresh();
     metrics.chainLag(follower.lag());
     metrics.pendingTransactions(txs.pendingCount());
   });
@@ -130,7 +161,15 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
       {
         "GET /healthz": (_req, res) => {
           const safe = safety.safeMode();
-          sendJson(res, 200, { ok: !safe.on, address: account.address, agentId, lag: follower.lag(), safeMode: safe, running: executions.active(), pendingTransactions: txs.pendingCount() });
+          sendJson(res, 200, {
+            ok: !safe.on,
+            address: account.address,
+            agentId,
+            lag: follower.lag(),
+            safeMode: safe,
+            running: executions.active(),
+            pendingTransactions: txs.pendingCount(),
+          });
         },
         "GET /metrics": async (_req, res) => {
           metrics.pendingTransactions(txs.pendingCount());
@@ -161,7 +200,13 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
           const last = steps.find((s) => s.step === Math.max(...steps.map((x) => x.step)));
           sendJson(res, 200, {
             ...row,
-            steps: steps.map((s) => ({ step: s.step, state: s.state, provider: s.provider, attempts: s.attempts, providerMillis: s.providerMillis })),
+            steps: steps.map((s) => ({
+              step: s.step,
+              state: s.state,
+              provider: s.provider,
+              attempts: s.attempts,
+              providerMillis: s.providerMillis,
+            })),
             result: row.state === "done" ? ((last?.result as { output?: Json } | undefined)?.output ?? null) : null,
           });
         },
@@ -169,7 +214,9 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
           sendJson(res, 200, { reports: store.reports() });
         },
       },
-      (error) => logger.error({ err: (error as Error).message }, "admin request failed"),
+      (error) => {
+        logger.error({ err: (error as Error).message }, "admin request failed");
+      },
     ),
   );
   const url = await listen(server, config.server.host, config.server.port);
@@ -177,15 +224,36 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   executions.resumeAll();
   follower.start();
   const jobs = [
-    cron.schedule(config.jobs.sweep, async () => {
-      executions.resumeAll();
-      await upkeep.run().catch((error: unknown) => logger.warn({ err: (error as Error).message }, "upkeep sweep failed"));
-    }, { noOverlap: true }),
-    cron.schedule(config.jobs.providers, async () => {
-      await catalog.refresh().catch((error: unknown) => logger.warn({ err: (error as Error).message }, "provider refresh failed"));
-    }, { noOverlap: true }),
+    cron.schedule(
+      config.jobs.sweep,
+      async () => {
+        executions.resumeAll();
+        await upkeep.run().catch((error: unknown) => {
+          logger.warn({ err: (error as Error).message }, "upkeep sweep failed");
+        });
+      },
+      { noOverlap: true },
+    ),
+    cron.schedule(
+      config.jobs.providers,
+      async () => {
+        await catalog.refresh().catch((error: unknown) => {
+          logger.warn({ err: (error as Error).message }, "provider refresh failed");
+        });
+      },
+      { noOverlap: true },
+    ),
   ];
-  logger.info({ event: "keeper-ready", url, address: account.address, agentId: agentId.toString(), database: config.database.path }, "keeper ready");
+  logger.info(
+    {
+      event: "keeper-ready",
+      url,
+      address: account.address,
+      agentId: agentId.toString(),
+      database: config.database.path,
+    },
+    "keeper ready",
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -204,20 +272,59 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   return { url, address: account.address, agentId, store, close };
 }
 
-async function agentIdOf(chain: ChainContext, address: Hex, config: KeeperConfig, wallet: ReturnType<typeof walletFor>, logger: Logger): Promise<bigint> {
+async function agentIdOf(
+  chain: ChainContext,
+  address: Hex,
+  config: KeeperConfig,
+  wallet: ReturnType<typeof walletFor>,
+  logger: Logger,
+): Promise<bigint> {
   const reg = config.agent.register;
   if (reg) {
-    return (await ensureAgent({ chain, wallet, logger, operator: reg.operator, agentType: 3, endpoint: reg.endpoint, version: "1.0.0", metadataURI: "", capabilities: [], stake: reg.stake, expectedDailyVolume: reg.expectedDailyVolume })).agentId;
+    return (
+      await ensureAgent({
+        chain,
+        wallet,
+        logger,
+        operator: reg.operator,
+        agentType: 3,
+        endpoint: reg.endpoint,
+        version: "1.0.0",
+        metadataURI: "",
+        capabilities: [],
+        stake: reg.stake,
+        expectedDailyVolume: reg.expectedDailyVolume,
+      })
+    ).agentId;
   }
-  const id = await chain.publicClient.readContract({ address: chain.addresses.registry, abi: registryAbi, functionName: "agentIdOf", args: [address] });
-  if (id === 0n) throw new Error(`agent.privateKey: ${address} is not a registered agent (set agent.register to register it)`);
+  const id = await chain.publicClient.readContract({
+    address: chain.addresses.registry,
+    abi: registryAbi,
+    functionName: "agentIdOf",
+    args: [address],
+  });
+  if (id === 0n)
+    throw new Error(`agent.privateKey: ${address} is not a registered agent (set agent.register to register it)`);
   return id;
 }
+
+/** Events that change which providers the keeper may use, or on what terms: the catalog is refreshed. */
+const PROVIDER_EVENTS = new Set([
+  "ServiceListed",
+  "ServiceUpdated",
+  "ServiceDelisted",
+  "AgentRegistered",
+  "ProfileUpdated",
+  "Slashed",
+  "ReputationUpdated",
+  "UnstakeRequested",
+  "AgentFrozen",
+  "AgentUnfrozen",
+]);
 
 interface LogContext {
   executions: ExecutionManager;
   upkeep: Upkeep;
-  catalog: ProviderCatalog;
   client: ChainContext["publicClient"];
   addresses: ChainContext["addresses"];
 }
@@ -226,7 +333,12 @@ async function handleLog(log: FollowedLog, c: LogContext): Promise<void> {
   const args = log.args as Record<string, unknown>;
   switch (log.eventName) {
     case "ExecutionRequested":
-      await c.executions.onRequested({ executionId: args.executionId as bigint, workflowId: args.workflowId as bigint, inputsHash: args.inputsHash as Hex, keeper: args.keeper as Hex });
+      await c.executions.onRequested({
+        executionId: args.executionId as bigint,
+        workflowId: args.workflowId as bigint,
+        inputsHash: args.inputsHash as Hex,
+        keeper: args.keeper as Hex,
+      });
       break;
     case "ExecutionClaimed":
       await c.upkeep.executionClaimed(args.executionId as bigint);
@@ -243,11 +355,6 @@ async function handleLog(log: FollowedLog, c: LogContext): Promise<void> {
     case "ResultRejected":
     case "WorkloadRefunded":
       c.upkeep.done("finalize", args.workloadId as bigint);
-      break;
-    case "ServiceListed":
-    case "ServiceUpdated":
-    case "ServiceDelisted":
-      await c.catalog.refresh();
       break;
     default:
       break;
@@ -269,13 +376,28 @@ class Upkeep {
   ) {}
 
   async executionClaimed(executionId: bigint): Promise<void> {
-    const e = await this.chain.publicClient.readContract({ address: this.chain.addresses.workflows, abi: workflowsAbi, functionName: "getExecution", args: [executionId] });
-    const wf = await this.chain.publicClient.readContract({ address: this.chain.addresses.workflows, abi: workflowsAbi, functionName: "getWorkflow", args: [e.workflowId] });
+    const e = await this.chain.publicClient.readContract({
+      address: this.chain.addresses.workflows,
+      abi: workflowsAbi,
+      functionName: "getExecution",
+      args: [executionId],
+    });
+    const wf = await this.chain.publicClient.readContract({
+      address: this.chain.addresses.workflows,
+      abi: workflowsAbi,
+      functionName: "getWorkflow",
+      args: [e.workflowId],
+    });
     this.store.addDuty("expire", executionId, Number(e.startedAt + wf.maxExecutionTime) * 1000 + 1000);
   }
 
   async resultSubmitted(workloadId: bigint): Promise<void> {
-    const w = await this.chain.publicClient.readContract({ address: this.chain.addresses.marketplace, abi: marketplaceAbi, functionName: "getWorkload", args: [workloadId] });
+    const w = await this.chain.publicClient.readContract({
+      address: this.chain.addresses.marketplace,
+      abi: marketplaceAbi,
+      functionName: "getWorkload",
+      args: [workloadId],
+    });
     this.store.addDuty("finalize", workloadId, Number(w.submittedAt + BigInt(w.challengeWindow)) * 1000 + 1000);
   }
 
@@ -292,12 +414,20 @@ class Upkeep {
           ? { address: this.chain.addresses.workflows, abi: workflowsAbi, functionName: "expireExecution" }
           : { address: this.chain.addresses.marketplace, abi: marketplaceAbi, functionName: "finalize" };
       try {
-        await this.safety.check({ actionType: UPKEEP, value: 0n, gasEstimate: 200_000n, label: `${duty.kind}:${duty.id}` });
+        await this.safety.check({
+          actionType: UPKEEP,
+          value: 0n,
+          gasEstimate: 200_000n,
+          label: `${duty.kind}:${duty.id}`,
+        });
         await this.txs.send({ key: `${duty.kind}:${duty.id}`, address, abi, functionName, args: [duty.id] });
         this.safety.record({ actionType: UPKEEP, value: 0n });
         this.logger.info({ duty: duty.kind, id: duty.id.toString() }, "upkeep done");
       } catch (error) {
-        this.logger.info({ duty: duty.kind, id: duty.id.toString(), err: (error as Error).message }, "upkeep not possible (already done or not due); dropping it");
+        this.logger.info(
+          { duty: duty.kind, id: duty.id.toString(), err: (error as Error).message },
+          "upkeep not possible (already done or not due); dropping it",
+        );
       }
       this.store.removeDuty(duty.kind, duty.id);
     }

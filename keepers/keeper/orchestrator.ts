@@ -46,7 +46,8 @@ export interface ExecutionJob {
   signal?: AbortSignal;
 }
 
-export type RunOutcome = { ok: true; results: Map<number, StepResult> } | { ok: false; reason: string; results: Map<number, StepResult> };
+export type RunOutcome =
+  { ok: true; results: Map<number, StepResult> } | { ok: false; reason: string; results: Map<number, StepResult> };
 
 export interface OrchestratorOptions {
   catalog: Pick<ProviderCatalog, "candidates" | "noteFailure" | "quarantine" | "acquire" | "release">;
@@ -70,12 +71,17 @@ export class Orchestrator {
 
   async run(job: ExecutionJob): Promise<RunOutcome> {
     const results = new Map(job.done);
-    const budget = new Budget(job.budget, [...results.values()].reduce((s, r) => s + BigInt(r.answer.record.cost), 0n));
+    const budget = new Budget(
+      job.budget,
+      [...results.values()].reduce((s, r) => s + BigInt(r.answer.record.cost), 0n),
+    );
     const running = new Map<number, Promise<void>>();
     let failure: string | undefined;
 
     const ready = () =>
-      job.plan.order.filter((i) => !results.has(i) && !running.has(i) && job.plan.steps[i]?.deps.every((d) => results.has(d)));
+      job.plan.order.filter(
+        (i) => !results.has(i) && !running.has(i) && job.plan.steps[i]?.deps.every((d) => results.has(d)),
+      );
 
     while (results.size < job.plan.steps.length) {
       if (failure === undefined) {
@@ -106,7 +112,12 @@ export class Orchestrator {
     return { ok: true, results };
   }
 
-  async #runStep(job: ExecutionJob, step: StepPlan, results: ReadonlyMap<number, StepResult>, budget: Budget): Promise<StepResult> {
+  async #runStep(
+    job: ExecutionJob,
+    step: StepPlan,
+    results: ReadonlyMap<number, StepResult>,
+    budget: Budget,
+  ): Promise<StepResult> {
     const started = Date.now();
     const outputs = new Map([...results].map(([i, r]) => [i, r.answer.output]));
     let input: Json;
@@ -116,7 +127,8 @@ export class Orchestrator {
       throw new StepFailure((error as Error).message);
     }
     const proven = job.plan.level !== "basic";
-    const sources = step.deps.length === 0 ? [job.inputsHash] : step.deps.map((d) => valueHashHex(outputs.get(d) ?? null));
+    const sources =
+      step.deps.length === 0 ? [job.inputsHash] : step.deps.map((d) => valueHashHex(outputs.get(d) ?? null));
     const tried = new Set<Hex>();
     let retriesLeft = step.maxRetries;
     let retry = 0;
@@ -126,11 +138,14 @@ export class Orchestrator {
       const left = job.deadline - Date.now();
       if (left <= 0) throw new StepFailure(`step ${step.index}: the execution's max time has passed (${lastError})`);
       const all = this.options.catalog.candidates(step.stepType, step.model);
-      if (all.length === 0) throw new StepFailure(`step ${step.index}: no active provider offers ${step.stepType} for model ${step.model}`);
+      if (all.length === 0)
+        throw new StepFailure(`step ${step.index}: no active provider offers ${step.stepType} for model ${step.model}`);
       const fresh = all.filter((o) => !tried.has(o.address));
       const offer = (fresh.length > 0 ? fresh : all).find((o) => budget.canReserve(o.price));
       if (offer === undefined) {
-        throw new StepFailure(`step ${step.index}: budget exhausted (cheapest provider asks ${minPrice(all)}, ${budget.left()} left)`);
+        throw new StepFailure(
+          `step ${step.index}: budget exhausted (cheapest provider asks ${minPrice(all)}, ${budget.left()} left)`,
+        );
       }
       const firstTry = !tried.has(offer.address);
       tried.add(offer.address);
@@ -149,15 +164,24 @@ export class Orchestrator {
       this.options.catalog.acquire(offer.address);
       const t0 = Date.now();
       try {
-        const answer = await this.options.dispatcher.attempt(offer, request, request.timeoutMs, job.signal).finally(() => {
-          this.options.catalog.release(offer.address);
-        });
+        const answer = await this.options.dispatcher
+          .attempt(offer, request, request.timeoutMs, job.signal)
+          .finally(() => {
+            this.options.catalog.release(offer.address);
+          });
         budget.settle(offer.price, BigInt(answer.record.cost));
         const providerMillis = Date.now() - t0;
         this.options.metrics?.step("done");
         this.options.metrics?.stepDuration("provider", providerMillis / 1000);
         this.options.metrics?.stepDuration("keeper", (Date.now() - started - providerMillis) / 1000);
-        return { step: step.index, provider: offer.address, answer, attempts: tried.size + retry, providerMillis, totalMillis: Date.now() - started };
+        return {
+          step: step.index,
+          provider: offer.address,
+          answer,
+          attempts: tried.size + retry,
+          providerMillis,
+          totalMillis: Date.now() - started,
+        };
       } catch (error) {
         budget.release(offer.price);
         if (!(error instanceof AttemptError)) throw error;
@@ -165,7 +189,10 @@ export class Orchestrator {
         this.options.catalog.noteFailure(offer.address);
         this.options.metrics?.providerFailure(error.kind);
         this.options.metrics?.step(error.kind === "invalid" ? "rejected" : "retried");
-        this.options.logger.warn({ executionId: job.executionId.toString(), step: step.index, provider: offer.address, kind: error.kind }, error.message);
+        this.options.logger.warn(
+          { executionId: job.executionId.toString(), step: step.index, provider: offer.address, kind: error.kind },
+          error.message,
+        );
         if (error.kind === "invalid") {
           this.options.onInvalid(offer, job.executionId, step.index, error);
           this.options.catalog.quarantine(offer.address, this.options.quarantineMs, error.message);
@@ -179,7 +206,10 @@ export class Orchestrator {
           retriesLeft -= 1;
           retry += 1;
           const wait = Math.max(error.retryAfterMs, step.backoffMs * 2 ** (retry - 1));
-          if (wait > 0) await sleep(Math.min(wait, Math.max(0, job.deadline - Date.now())), undefined, { signal: job.signal }).catch(() => undefined);
+          if (wait > 0)
+            await sleep(Math.min(wait, Math.max(0, job.deadline - Date.now())), undefined, {
+              signal: job.signal,
+            }).catch(() => undefined);
         }
       }
     }

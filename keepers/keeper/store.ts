@@ -245,7 +245,8 @@ export class Store {
 
   /** Forgets steps (e.g. their provider left before they were recorded, so they must run again). */
   deleteSteps(executionId: bigint, steps: readonly number[]): void {
-    for (const step of steps) this.#run("DELETE FROM steps WHERE execution_id = ? AND step = ?", executionId.toString(), step);
+    for (const step of steps)
+      this.#run("DELETE FROM steps WHERE execution_id = ? AND step = ?", executionId.toString(), step);
   }
 
   /** Forgets an execution and its steps: a reorg orphaned the request it came from. */

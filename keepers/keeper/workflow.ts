@@ -48,13 +48,12 @@ export interface WorkflowPlan {
   order: number[];
 }
 
-type DefineArgs = typeof workflowsAbi extends readonly (infer F)[]
-  ? F extends { type: "function"; name: "defineWorkflow" }
-    ? F
-    : never
-  : never;
-const DEFINE = workflowsAbi.find((f): f is DefineArgs => f.type === "function" && f.name === "defineWorkflow");
-if (DEFINE === undefined) throw new Error("abi: Workflows.defineWorkflow is missing");
+/** The ABI parameters of Workflows.defineWorkflow (one WorkflowSpec tuple). */
+const DEFINE_INPUTS = (() => {
+  const fn = workflowsAbi.find((f) => f.type === "function" && f.name === "defineWorkflow");
+  if (fn?.type !== "function") throw new Error("abi: Workflows.defineWorkflow is missing");
+  return fn.inputs;
+})();
 
 export interface RawSpec {
   name: string;
@@ -76,7 +75,7 @@ export interface RawSpec {
 
 /** keccak256(abi.encode(spec)): what Workflows stores as the spec hash. */
 export function specHashOf(spec: RawSpec): Hex {
-  return keccak256(encodeAbiParameters(DEFINE!.inputs, [spec]));
+  return keccak256(encodeAbiParameters(DEFINE_INPUTS, [spec] as never));
 }
 
 /**
@@ -89,7 +88,12 @@ export async function fetchWorkflowSpec(
   workflowId: bigint,
   fromBlock: bigint,
 ): Promise<RawSpec> {
-  const onChain = await client.readContract({ address: workflows, abi: workflowsAbi, functionName: "getWorkflow", args: [workflowId] });
+  const onChain = await client.readContract({
+    address: workflows,
+    abi: workflowsAbi,
+    functionName: "getWorkflow",
+    args: [workflowId],
+  });
   const logs = await client.getContractEvents({
     address: workflows,
     abi: workflowsAbi,
@@ -105,14 +109,15 @@ export async function fetchWorkflowSpec(
   try {
     const decoded = decodeFunctionData({ abi: workflowsAbi, data: tx.input });
     if (decoded.functionName !== "defineWorkflow") throw new Error(`the transaction calls ${decoded.functionName}`);
-    spec = decoded.args[0] as RawSpec;
+    spec = decoded.args[0];
   } catch (error) {
     throw new Error(
       `workflow ${workflowId}: the spec is not in the calldata of ${log.transactionHash} (${(error as Error).message.split("\n")[0] ?? ""})`,
     );
   }
   const hash = specHashOf(spec);
-  if (hash !== onChain.specHash) throw new Error(`workflow ${workflowId}: spec hash ${hash} does not match the chain's ${onChain.specHash}`);
+  if (hash !== onChain.specHash)
+    throw new Error(`workflow ${workflowId}: spec hash ${hash} does not match the chain's ${onChain.specHash}`);
   return spec;
 }
 
@@ -121,7 +126,8 @@ export function planWorkflow(workflowId: bigint, spec: RawSpec, specHash: Hex): 
   const steps = spec.steps.map((s, index): StepPlan => {
     const deps = [...s.dependsOn].map(Number);
     deps.forEach((d) => {
-      if (d < 0 || d >= spec.steps.length || d === index) throw new Error(`steps[${index}].dependsOn: bad dependency ${d}`);
+      if (d < 0 || d >= spec.steps.length || d === index)
+        throw new Error(`steps[${index}].dependsOn: bad dependency ${d}`);
     });
     const mapping = parseMapping(s.inputMapping, index, deps);
     return {
@@ -208,8 +214,14 @@ function forEachRef(value: Json, visit: (source: string) => void): void {
       const inner = REF.exec(i[1] ?? "");
       if (inner?.[1] !== undefined) visit(inner[1]);
     }
-  } else if (Array.isArray(value)) value.forEach((v) => { forEachRef(v, visit); });
-  else if (value !== null && typeof value === "object") Object.values(value).forEach((v) => { forEachRef(v, visit); });
+  } else if (Array.isArray(value))
+    value.forEach((v) => {
+      forEachRef(v, visit);
+    });
+  else if (value !== null && typeof value === "object")
+    Object.values(value).forEach((v) => {
+      forEachRef(v, visit);
+    });
 }
 
 /** Evaluates a step's mapping over the execution's inputs and its dependencies' outputs. */
@@ -220,7 +232,11 @@ export function applyMapping(mapping: Json, inputs: Json, outputs: ReadonlyMap<n
     let value: Json | undefined = m[1] === "in" ? inputs : outputs.get(Number(m[1]));
     if (value === undefined) throw new Error(`${where}: ${ref}: step ${m[1]} has no output yet`);
     for (const key of (m[2] ?? "").split(".").slice(1)) {
-      value = Array.isArray(value) ? value[Number(key)] : value !== null && typeof value === "object" ? value[key] : undefined;
+      value = Array.isArray(value)
+        ? value[Number(key)]
+        : value !== null && typeof value === "object"
+          ? value[key]
+          : undefined;
       if (value === undefined) throw new Error(`${where}: ${ref}: no field "${key}"`);
     }
     return value;
@@ -234,7 +250,8 @@ export function applyMapping(mapping: Json, inputs: Json, outputs: ReadonlyMap<n
       });
     }
     if (Array.isArray(value)) return value.map(walk);
-    if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    if (value !== null && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
     return value;
   };
   return walk(mapping);

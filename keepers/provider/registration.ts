@@ -18,7 +18,6 @@ import {
   encodeAbiParameters,
   formatUnits,
   keccak256,
-  toHex,
   type Abi,
   type LocalAccount,
 } from "viem";
@@ -26,7 +25,7 @@ import {
 import { constitutionAbi, humanOverrideAbi, marketplaceAbi, registryAbi, tokenAbi } from "../common/abi.js";
 import { shortMessage, walletFor, type ChainContext } from "../common/chain.js";
 import type { Logger } from "../common/log.js";
-import type { StepTypeName } from "../common/steps.js";
+import { capabilityOf, type StepTypeName } from "../common/steps.js";
 
 type Hex = `0x${string}`;
 
@@ -65,11 +64,6 @@ export interface RegistrationPlan extends Omit<AgentPlan, "agentType" | "capabil
 
 export class RegistrationError extends Error {
   override name = "RegistrationError";
-}
-
-/** The registry capability tag of a step type: keccak256 of its name (ethers `id("inference")`). */
-export function capabilityOf(stepType: StepTypeName): Hex {
-  return keccak256(toHex(stepType));
 }
 
 /** The capabilities of a set of services: one tag per distinct step type, in first-seen order. */

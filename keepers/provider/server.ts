@@ -175,7 +175,12 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
       const response = await answer(request, backend, result);
       sendJson(res, 200, response);
       logger.info(
-        { event: "step-served", ...where, millis: result.millis, ...(response.proof ? { proofMillis: response.proof.millis } : {}) },
+        {
+          event: "step-served",
+          ...where,
+          millis: result.millis,
+          ...(response.proof ? { proofMillis: response.proof.millis } : {}),
+        },
         "step served",
       );
     } catch (error) {

@@ -59,14 +59,21 @@ export const ROLES = {
 // ---------------------------------------------------------------- the chain
 
 /** Serves an EIP-1193 provider as JSON-RPC over HTTP (single and batch requests). */
-async function serveRpc(connection: NetworkConnection, host = "127.0.0.1"): Promise<{ url: string; server: Server }> {
+export async function serveRpc(
+  connection: NetworkConnection,
+  host = "127.0.0.1",
+): Promise<{ url: string; server: Server }> {
   const call = async (req: { id?: unknown; method: string; params?: unknown[] }) => {
     try {
       const result: unknown = await connection.provider.request({ method: req.method, params: req.params ?? [] });
       return { jsonrpc: "2.0", id: req.id ?? null, result };
     } catch (error) {
       const e = error as { code?: number; message?: string; data?: unknown };
-      return { jsonrpc: "2.0", id: req.id ?? null, error: { code: e.code ?? -32603, message: e.message ?? String(error), data: e.data } };
+      return {
+        jsonrpc: "2.0",
+        id: req.id ?? null,
+        error: { code: e.code ?? -32603, message: e.message ?? String(error), data: e.data },
+      };
     }
   };
   const server = createServer((req, res) => {
@@ -107,7 +114,12 @@ export async function startDevnet(hre: HardhatRuntimeEnvironment, options: Devne
   const { ignition, ethers } = connection;
   const deployed = await ignition.deploy(ProtocolModule, {
     parameters: {
-      AITBCCore: { guardian: ROLES.guardian.address, attestor: ROLES.attestor.address, treasury: ROLES.treasury.address, unbondingDelay: 3600n },
+      AITBCCore: {
+        guardian: ROLES.guardian.address,
+        attestor: ROLES.attestor.address,
+        treasury: ROLES.treasury.address,
+        unbondingDelay: 3600n,
+      },
       AITBCZk: { attestor: ROLES.attestor.address },
     },
   });
@@ -141,7 +153,11 @@ export class Daemon {
     log: WriteStream,
     echo: boolean,
   ) {
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => { resolve({ code, signal }); }));
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        resolve({ code, signal });
+      }),
+    );
     if (child.stdout) {
       createInterface({ input: child.stdout }).on("line", (text) => {
         log.write(`${text}\n`);
@@ -153,23 +169,42 @@ export class Daemon {
         }
         this.lines.push(line);
         if (echo) console.log(`  [${name}] ${line.msg}${line.event ? ` (${line.event})` : ""}`);
-        for (const w of this.#waiters) if (w.test(line)) { this.#waiters.delete(w); w.resolve(line); }
+        for (const w of this.#waiters)
+          if (w.test(line)) {
+            this.#waiters.delete(w);
+            w.resolve(line);
+          }
       });
     }
-    child.stderr?.on("data", (d: Buffer) => { this.stderr += d.toString(); log.write(d); });
+    child.stderr?.on("data", (d: Buffer) => {
+      this.stderr += d.toString();
+      log.write(d);
+    });
   }
 
   get pid(): number {
     return this.child.pid ?? -1;
   }
 
-  /** The first log line (past or future) matching `test`; rejects if the process exits first or on timeout. */
-  async waitFor(test: (l: LogLine) => boolean, timeoutMs = 60_000, what = "log line"): Promise<LogLine> {
-    const seen = this.lines.find(test);
+  /**
+   * The first log line matching `test` from line `after` on (past or future); rejects if the process exits first or
+   * on timeout.
+   */
+  async waitFor(test: (l: LogLine) => boolean, timeoutMs = 60_000, what = "log line", after = 0): Promise<LogLine> {
+    const seen = this.lines.slice(after).find(test);
     if (seen) return seen;
     return new Promise<LogLine>((resolve, reject) => {
-      const waiter = { test, resolve: (l: LogLine) => { clearTimeout(timer); resolve(l); } };
-      const timer = setTimeout(() => { this.#waiters.delete(waiter); reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms\n${this.stderr}`)); }, timeoutMs);
+      const waiter = {
+        test,
+        resolve: (l: LogLine) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms\n${this.stderr}`));
+      }, timeoutMs);
       this.#waiters.add(waiter);
       void this.exited.then(({ code, signal }) => {
         if (!this.#waiters.has(waiter)) return;
@@ -240,7 +275,9 @@ export class Devnet {
   async fundClient(units: bigint): Promise<void> {
     await this.fund(ROLES.client.address, units);
     const client = await this.connection.ethers.getSigner(ROLES.client.address);
-    await (await this.protocol.token.connect(client).approve(await this.protocol.workflows.getAddress(), MaxUint256)).wait();
+    await (
+      await this.protocol.token.connect(client).approve(await this.protocol.workflows.getAddress(), MaxUint256)
+    ).wait();
   }
 
   #logStream(name: string): WriteStream {
@@ -262,13 +299,21 @@ export class Devnet {
   }
 
   /** A provider node's config: both built-in backends (Iris reference model, data processing). */
-  providerConfig(index: number, overrides: { chaos?: Record<string, number>; price?: string; capacity?: number } = {}): unknown {
+  providerConfig(
+    index: number,
+    overrides: { chaos?: Record<string, number>; price?: string; capacity?: number } = {},
+  ): unknown {
     const role = ROLES.providers[index];
     if (!role) throw new Error(`providers: no account for provider ${index}`);
     return {
       rpc: { urls: [this.url] },
       addressesFile: this.addressesFile,
-      agent: { privateKey: role.agent.privateKey, operator: role.operator.address, stake: "2000", expectedDailyVolume: "10000" },
+      agent: {
+        privateKey: role.agent.privateKey,
+        operator: role.operator.address,
+        stake: "2000",
+        expectedDailyVolume: "10000",
+      },
       server: { host: "127.0.0.1", port: 0, capacity: overrides.capacity ?? 8 },
       services: [
         { name: "iris-mlp", stepType: "inference", backend: "iris", price: overrides.price ?? "0.5" },
@@ -282,7 +327,8 @@ export class Devnet {
   async startProvider(index: number, overrides: Parameters<Devnet["providerConfig"]>[1] = {}): Promise<Daemon> {
     const role = ROLES.providers[index];
     if (!role) throw new Error(`providers: no account for provider ${index}`);
-    if ((await this.protocol.token.balanceOf(role.agent.address)) < 2000n * 10n ** 18n) await this.fund(role.agent.address, 2000n);
+    if ((await this.protocol.token.balanceOf(role.agent.address)) < 2000n * 10n ** 18n)
+      await this.fund(role.agent.address, 2000n);
     const daemon = this.spawn(`provider-${index}`, "provider", this.providerConfig(index, overrides));
     this.#providerCount += 1;
     await daemon.ready();
@@ -293,7 +339,10 @@ export class Devnet {
     return {
       rpc: { urls: [this.url], pollingIntervalMs: 100 },
       addressesFile: this.addressesFile,
-      agent: { privateKey: ROLES.keeper.privateKey, register: { operator: ROLES.keeperOperator.address, stake: "2000", expectedDailyVolume: "10000" } },
+      agent: {
+        privateKey: ROLES.keeper.privateKey,
+        register: { operator: ROLES.keeperOperator.address, stake: "2000", expectedDailyVolume: "10000" },
+      },
       database: { path: path.join(this.dir, "keeper.db") },
       follower: { pollIntervalMs: 200 },
       jobs: { sweep: "*/2 * * * * *", providers: "*/5 * * * * *" },
@@ -303,7 +352,8 @@ export class Devnet {
 
   /** Funds the keeper agent and starts it; raises its constitution's daily gas (it proves and records a lot). */
   async startKeeper(overrides: Record<string, unknown> = {}, name = "keeper"): Promise<Daemon> {
-    if ((await this.protocol.token.balanceOf(ROLES.keeper.address)) < 2000n * 10n ** 18n) await this.fund(ROLES.keeper.address, 2000n);
+    if ((await this.protocol.token.balanceOf(ROLES.keeper.address)) < 2000n * 10n ** 18n)
+      await this.fund(ROLES.keeper.address, 2000n);
     const daemon = this.spawn(name, "keeper", this.keeperConfig(overrides));
     await daemon.ready();
     await this.raiseKeeperLimits();
@@ -342,13 +392,25 @@ export class Devnet {
    * The client posts `inputs` to the keeper and requests an execution naming it (`keeper` address), escrowing
    * `budget` AITBC (the client is funded and approves on first use). Returns the execution id.
    */
-  async requestExecution(workflowId: bigint, inputs: Json, keeperUrl: string, budget = 5n * 10n ** 18n, keeper: string = ROLES.keeper.address): Promise<bigint> {
+  async requestExecution(
+    workflowId: bigint,
+    inputs: Json,
+    keeperUrl: string,
+    budget = 5n * 10n ** 18n,
+    keeper: string = ROLES.keeper.address,
+  ): Promise<bigint> {
     const { token, workflows } = this.protocol;
     if ((await token.balanceOf(ROLES.client.address)) < budget) await this.fundClient(1000n + budget / 10n ** 18n);
     const inputsHash = await postInputs(keeperUrl, inputs);
     const client = await this.connection.ethers.getSigner(ROLES.client.address);
-    const receipt = await (await workflows.connect(client).requestExecution({ workflowId, inputsHash, budget, listingId: 0n, keeper, maxListingFee: 0n })).wait();
-    const event = receipt?.logs.map((l) => workflows.interface.parseLog(l)).find((e) => e?.name === "ExecutionRequested");
+    const receipt = await (
+      await workflows
+        .connect(client)
+        .requestExecution({ workflowId, inputsHash, budget, listingId: 0n, keeper, maxListingFee: 0n })
+    ).wait();
+    const event = receipt?.logs
+      .map((l) => workflows.interface.parseLog(l))
+      .find((e) => e?.name === "ExecutionRequested");
     if (!event) throw new Error("requestExecution: no ExecutionRequested event");
     return event.args[0] as bigint;
   }

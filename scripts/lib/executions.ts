@@ -50,7 +50,10 @@ export interface Progress {
   reason?: string | null;
 }
 
-async function keeperView(keeperUrl: string, executionId: bigint): Promise<{ state: string; reason: string | null; steps: unknown[] } | undefined> {
+async function keeperView(
+  keeperUrl: string,
+  executionId: bigint,
+): Promise<{ state: string; reason: string | null; steps: unknown[] } | undefined> {
   try {
     const response = await fetch(`${keeperUrl.replace(/\/+$/, "")}/v1/executions?id=${executionId}`);
     if (!response.ok) return undefined;
@@ -94,7 +97,12 @@ export function progressLine(executionId: bigint, p: Progress): string {
 export async function followExecution(
   workflows: Workflows,
   executionId: bigint,
-  options: { keeperUrl?: string; intervalMs?: number; timeoutMs?: number; onChange?: (line: string, p: Progress) => void } = {},
+  options: {
+    keeperUrl?: string;
+    intervalMs?: number;
+    timeoutMs?: number;
+    onChange?: (line: string, p: Progress) => void;
+  } = {},
 ): Promise<Progress> {
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let last = "";
@@ -106,7 +114,8 @@ export async function followExecution(
       last = line;
     }
     if (p.status === "completed" || p.status === "failed") return p;
-    if (Date.now() > deadline) throw new Error(`execution #${executionId}: not finished within ${options.timeoutMs ?? 600_000} ms (${line})`);
+    if (Date.now() > deadline)
+      throw new Error(`execution #${executionId}: not finished within ${options.timeoutMs ?? 600_000} ms (${line})`);
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
   }
 }

@@ -53,7 +53,9 @@ export async function executionReceipts(
   const steps = new Map<string, bigint>();
   for (const log of logs) steps.set(log.args.provider, (steps.get(log.args.provider) ?? 0n) + 1n);
   return [...steps].map(([provider, units]) => ({
-    receiptId: keccak256(AbiCoder.defaultAbiCoder().encode(["string", "uint256", "address"], ["workflow", executionId, provider])),
+    receiptId: keccak256(
+      AbiCoder.defaultAbiCoder().encode(["string", "uint256", "address"], ["workflow", executionId, provider]),
+    ),
     provider,
     client: e.client,
     units,

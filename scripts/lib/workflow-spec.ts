@@ -124,7 +124,8 @@ function mapping(input: unknown, ids: ReadonlyMap<string, number>, field: string
       });
     }
     if (Array.isArray(value)) return value.map(rewrite);
-    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v)]));
+    if (typeof value === "object" && value !== null)
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v)]));
     return value;
   };
   return JSON.stringify(rewrite(input));

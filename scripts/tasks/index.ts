@@ -275,14 +275,22 @@ export const tasks = [
     .addOption({ name: "keeperUrl", description: "The keeper's API URL (printed when it starts)", defaultValue: "" })
     .addOption({ name: "budget", description: "Budget in AITBC", defaultValue: "" })
     .addOption({ name: "listing", description: "Listing id (omit: owner's direct execution)", defaultValue: "" })
-    .addOption({ name: "keeper", description: "Keeper agent address (default: asked from the keeper)", defaultValue: "" })
+    .addOption({
+      name: "keeper",
+      description: "Keeper agent address (default: asked from the keeper)",
+      defaultValue: "",
+    })
     .addOption({ name: "maxFee", description: "Max listing price in AITBC (default: the price now)", defaultValue: "" })
     .addOption({ name: "timeout", description: "Seconds to follow before giving up (default 600)", defaultValue: "" })
     .setAction(() => import("./workflow/run.js"))
     .build(),
   task(["workflow", "follow"], "Follow an execution live, step by step, until it completes or fails")
     .addOption({ name: "execution", description: "Execution id", defaultValue: "" })
-    .addOption({ name: "keeperUrl", description: "The keeper's API URL (shows steps done off chain)", defaultValue: "" })
+    .addOption({
+      name: "keeperUrl",
+      description: "The keeper's API URL (shows steps done off chain)",
+      defaultValue: "",
+    })
     .addOption({ name: "timeout", description: "Seconds to follow before giving up (default 600)", defaultValue: "" })
     .setAction(() => import("./workflow/follow.js"))
     .build(),

@@ -13,11 +13,11 @@ import { expect } from "chai";
 import { id } from "ethers";
 import { network } from "hardhat";
 import { pino, type Logger } from "pino";
-import type { Groth16Proof } from "snarkjs";
 import { createPublicClient, custom, keccak256, toHex, type Hex, type TypedDataDomain } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { fieldToBytes32, poseidonHash } from "../../circuits/lib/field.js";
+import { fromSolidityProof } from "../../circuits/lib/prover.js";
 import { irisInfer, irisModelHash, loadIrisModel, quantizeFeatures } from "../../circuits/lib/iris.js";
 import { addressesJson, FUTURE_IDS, type ContractKey } from "../../deploy/addresses.js";
 import { marketplaceAbi, registryAbi } from "../../keepers/common/abi.js";
@@ -26,8 +26,10 @@ import { ConfigError } from "../../keepers/common/config.js";
 import { stepResultSigner } from "../../keepers/common/eip712.js";
 import { closeServer, listen } from "../../keepers/common/http.js";
 import {
+  capabilityOf,
   errorSchema,
   infoSchema,
+  solidityProofOf,
   stepResponseSchema,
   transcriptLeaf,
   ZERO_HASH,
@@ -44,7 +46,8 @@ import {
 import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
 import { loadProviderConfig, providerConfigSchema, type ProviderConfig } from "../../keepers/provider/config.js";
 import { registrationPlan, runProvider } from "../../keepers/provider/node.js";
-import { capabilityOf, registerProvider, serviceIdOf } from "../../keepers/provider/registration.js";
+import { registerProvider, serviceIdOf } from "../../keepers/provider/registration.js";
+import { serveRpc } from "../../scripts/lib/devnet.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../keepers/provider/server.js";
 import { mintAitbc } from "../helpers/agents.js";
 import { deployProtocol } from "../helpers/fixture.js";
@@ -251,24 +254,6 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
-/** The snarkjs proof behind the step API's decimal (Solidity-ordered) proof. */
-function snarkjsProof(p: { a: string[]; b: string[][]; c: string[] }): Groth16Proof {
-  const [a0 = "", a1 = ""] = p.a;
-  const [[b00 = "", b01 = ""] = [], [b10 = "", b11 = ""] = []] = p.b;
-  const [c0 = "", c1 = ""] = p.c;
-  return {
-    pi_a: [a0, a1, "1"],
-    pi_b: [
-      [b01, b00],
-      [b11, b10],
-      ["1", "0"],
-    ],
-    pi_c: [c0, c1, "1"],
-    protocol: "groth16",
-    curve: "bn128",
-  };
-}
-
 const IRIS = serviceModelHash({ backend: "iris", upstream: undefined });
 const CHAT = id(CHAT_MODEL) as Hex;
 const EMBED = id(EMBED_MODEL) as Hex;
@@ -395,9 +380,13 @@ describe("provider node", function () {
       const leaf = BigInt(r.record.outputHash);
       expect(leaf).to.equal(poseidonHash([valueHash(input), 0n, valueHash(r.output)]));
       const signals = [BigInt(IRIS), BigInt(proof.inputHash), BigInt(proof.outputHash), leaf];
-      expect(await shared.prover.verify("inference", snarkjsProof(proof.proof), signals)).to.equal(true);
+      expect(
+        await shared.prover.verify("inference", fromSolidityProof(solidityProofOf(proof.proof)), signals),
+      ).to.equal(true);
       const forged = [signals[0] ?? 0n, signals[1] ?? 0n, signals[2] ?? 0n, leaf + 1n];
-      expect(await shared.prover.verify("inference", snarkjsProof(proof.proof), forged)).to.equal(false);
+      expect(await shared.prover.verify("inference", fromSolidityProof(solidityProofOf(proof.proof)), forged)).to.equal(
+        false,
+      );
       expect(await signerOf(r)).to.equal(account.address);
     });
 
@@ -1009,38 +998,8 @@ describe("provider registration (in-process Hardhat network)", function () {
     writeFileSync(addressesFile, addressesJson(addresses));
     await mintAitbc(protocol, account.address, 3_000n);
     client = createPublicClient({ transport: custom(connection.provider) });
-    // A JSON-RPC bridge, so that the node connects over HTTP exactly as it does in production.
-    rpc = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        const call = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-          id: number;
-          method: string;
-          params?: unknown[];
-        };
-        connection.provider
-          .request({ method: call.method, params: call.params ?? [] })
-          .then(
-            (result: unknown) => ({ jsonrpc: "2.0", id: call.id, result }),
-            (error: unknown) => {
-              const e = error as { code?: number; message?: string; data?: unknown };
-              return {
-                jsonrpc: "2.0",
-                id: call.id,
-                error: { code: e.code ?? -32603, message: e.message ?? "", data: e.data },
-              };
-            },
-          )
-          .then(
-            (reply) => {
-              res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reply));
-            },
-            () => res.destroy(),
-          );
-      });
-    });
-    rpcUrl = await listen(rpc, "127.0.0.1", 0);
+    // Served over JSON-RPC, so that the node connects over HTTP exactly as it does in production.
+    ({ url: rpcUrl, server: rpc } = await serveRpc(connection));
   });
 
   after(async function () {

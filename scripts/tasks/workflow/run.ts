@@ -37,7 +37,8 @@ export default async function run(args: Args, hre: HardhatRuntimeEnvironment): P
         console.log(line);
       },
     });
-    if (final.status !== "completed") throw new Error(`execution #${executionId} ${final.status}${final.reason ? `: ${final.reason}` : ""}`);
+    if (final.status !== "completed")
+      throw new Error(`execution #${executionId} ${final.status}${final.reason ? `: ${final.reason}` : ""}`);
   });
   return executionId;
 }
