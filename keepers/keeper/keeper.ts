@@ -30,12 +30,14 @@ import { KeeperMetrics } from "./metrics.js";
 import { Orchestrator } from "./orchestrator.js";
 import { SafetyMonitor } from "./safety.js";
 import { Store } from "./store.js";
-import { TxSender } from "./txs.js";
+import { TxRevertedError, TxSender } from "./txs.js";
 
 type Hex = `0x${string}`;
 
 /** ActionTypes.UPKEEP. */
 const UPKEEP = 10;
+/** Reverts that mean "not yet" for an upkeep duty. */
+const NOT_YET = new Set(["WorkflowsNotExpired", "MarketplaceChallengeWindowOpen"]);
 
 export interface RunningKeeper {
   url: string;
@@ -424,10 +426,13 @@ class Upkeep {
         this.safety.record({ actionType: UPKEEP, value: 0n });
         this.logger.info({ duty: duty.kind, id: duty.id.toString() }, "upkeep done");
       } catch (error) {
-        this.logger.info(
-          { duty: duty.kind, id: duty.id.toString(), err: (error as Error).message },
-          "upkeep not possible (already done or not due); dropping it",
-        );
+        // Not due yet (a deadline moved after an emergency stop): try again later. Anything else means it is done
+        // already or no longer possible (the simulation said so without spending a nonce).
+        if (error instanceof TxRevertedError && NOT_YET.has(error.errorName ?? "")) {
+          this.store.addDuty(duty.kind, duty.id, Number(block.timestamp) * 1000 + 60_000);
+          continue;
+        }
+        this.logger.info({ duty: duty.kind, id: duty.id.toString(), err: (error as Error).message }, "upkeep dropped");
       }
       this.store.removeDuty(duty.kind, duty.id);
     }
