@@ -2,6 +2,7 @@
  * The keeper's configuration: a JSON file (keepers/keeper/keeper.example.json) plus environment overrides,
  * validated at start; a bad field stops the start with a message naming it.
  */
+import cron from "node-cron";
 import { z } from "zod";
 
 import {
@@ -31,7 +32,11 @@ const ACTION_TYPES = {
 } as const;
 
 /** Hour-minute-second cron expressions (node-cron, six fields with seconds). */
-const cron = z.string().regex(/^(\S+\s+){5}\S+$/, "must be a six-field cron expression (with seconds)");
+const SIX_FIELDS = /^(\S+\s+){5}\S+$/;
+const cronExpression = z
+  .string()
+  .regex(SIX_FIELDS, "must be a six-field cron expression (with seconds)")
+  .refine((text) => !SIX_FIELDS.test(text) || cron.validate(text), "is not a valid cron expression");
 
 export const keeperConfigSchema = z.strictObject({
   rpc: z.strictObject({
@@ -89,7 +94,10 @@ export const keeperConfigSchema = z.strictObject({
     })
     .prefault({}),
   jobs: z
-    .strictObject({ sweep: cron.default("*/5 * * * * *"), providers: cron.default("*/30 * * * * *") })
+    .strictObject({
+      sweep: cronExpression.default("*/5 * * * * *"),
+      providers: cronExpression.default("*/30 * * * * *"),
+    })
     .prefault({}),
 });
 

@@ -89,15 +89,15 @@ export class Orchestrator {
           if (running.size >= this.options.concurrency) break;
           const step = job.plan.steps[i];
           if (step === undefined) continue;
-          const task = this.#runStep(job, step, results, budget).then(
-            async (result) => {
+          const task = (async () => {
+            try {
+              const result = await this.#runStep(job, step, results, budget);
               await job.onStepDone(result);
               results.set(i, result);
-            },
-            (error: unknown) => {
+            } catch (error) {
               failure ??= error instanceof StepFailure ? error.message : `step ${i}: ${(error as Error).message}`;
-            },
-          );
+            }
+          })();
           running.set(
             i,
             task.finally(() => running.delete(i)),
@@ -132,6 +132,7 @@ export class Orchestrator {
     const tried = new Set<Hex>();
     let retriesLeft = step.maxRetries;
     let retry = 0;
+    let attempts = 0;
     let lastError = "no attempt made";
     for (;;) {
       if (job.signal?.aborted) throw new StepFailure(`step ${step.index}: keeper shutting down`);
@@ -141,7 +142,8 @@ export class Orchestrator {
       if (all.length === 0)
         throw new StepFailure(`step ${step.index}: no active provider offers ${step.stepType} for model ${step.model}`);
       const fresh = all.filter((o) => !tried.has(o.address));
-      const offer = (fresh.length > 0 ? fresh : all).find((o) => budget.canReserve(o.price));
+      // An untried provider first; when none of those is affordable, any affordable one (a retry).
+      const offer = fresh.find((o) => budget.canReserve(o.price)) ?? all.find((o) => budget.canReserve(o.price));
       if (offer === undefined) {
         throw new StepFailure(
           `step ${step.index}: budget exhausted (cheapest provider asks ${minPrice(all)}, ${budget.left()} left)`,
@@ -149,6 +151,7 @@ export class Orchestrator {
       }
       const firstTry = !tried.has(offer.address);
       tried.add(offer.address);
+      attempts += 1;
       const request: StepRequest = {
         executionId: job.executionId.toString(),
         step: step.index,
@@ -178,7 +181,7 @@ export class Orchestrator {
           step: step.index,
           provider: offer.address,
           answer,
-          attempts: tried.size + retry,
+          attempts,
           providerMillis,
           totalMillis: Date.now() - started,
         };

@@ -124,7 +124,8 @@ export async function fetchWorkflowSpec(
 /** Builds the plan; throws naming the step and field when a mapping is malformed or the graph has a cycle. */
 export function planWorkflow(workflowId: bigint, spec: RawSpec, specHash: Hex): WorkflowPlan {
   const steps = spec.steps.map((s, index): StepPlan => {
-    const deps = [...s.dependsOn].map(Number);
+    // The chain merges a dependency listed twice into one bit; so does the plan.
+    const deps = [...new Set(s.dependsOn.map(Number))];
     deps.forEach((d) => {
       if (d < 0 || d >= spec.steps.length || d === index)
         throw new Error(`steps[${index}].dependsOn: bad dependency ${d}`);
@@ -232,9 +233,12 @@ export function applyMapping(mapping: Json, inputs: Json, outputs: ReadonlyMap<n
     let value: Json | undefined = m[1] === "in" ? inputs : outputs.get(Number(m[1]));
     if (value === undefined) throw new Error(`${where}: ${ref}: step ${m[1]} has no output yet`);
     for (const key of (m[2] ?? "").split(".").slice(1)) {
+      // Own fields only: "$in.constructor" or "__proto__" must not reach the prototype chain.
       value = Array.isArray(value)
-        ? value[Number(key)]
-        : value !== null && typeof value === "object"
+        ? /^\d+$/.test(key)
+          ? value[Number(key)]
+          : undefined
+        : value !== null && typeof value === "object" && Object.hasOwn(value, key)
           ? value[key]
           : undefined;
       if (value === undefined) throw new Error(`${where}: ${ref}: no field "${key}"`);
