@@ -69,10 +69,11 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   const wallet = walletFor(chain, account);
   const store = new Store(config.database.path);
   const metrics = new KeeperMetrics();
+  // Registration (first start only) sends through the wallet directly, so it goes before the sender reads the nonce.
+  const agentId = await agentIdOf(chain, account.address, config, wallet, logger);
   const txs = new TxSender({ publicClient: client, walletClient: wallet, store, logger, metrics });
   await txs.start();
 
-  const agentId = await agentIdOf(chain, account.address, config, wallet, logger);
   const safety = new SafetyMonitor({
     publicClient: client,
     addresses,

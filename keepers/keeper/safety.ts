@@ -380,12 +380,14 @@ export class SafetyMonitor {
   }
 
   /**
-   * A value above valueFactor × the average of earlier values of the same type. Compared exactly in integers:
+   * A value above valueFactor × the average of earlier non-zero values of the same type. Compared exactly in integers:
    * value × count × scale > factor × scale × total.
    */
   #valueAnomaly(action: ProposedAction): Anomaly | undefined {
     if (action.value === 0n) return undefined;
-    const { count, total } = this.#options.store.actionStats(action.actionType);
+    // Over the earlier actions of the type that moved value: zero-value ones (a claim, a completion) would drag
+    // the average down and make an ordinary payment look like a spike.
+    const { count, total } = this.#options.store.actionStats(action.actionType, true);
     if (count === 0 || total === 0n) return undefined;
     const factor = BigInt(Math.round(this.rules.valueFactor * Number(FACTOR_SCALE)));
     if (action.value * BigInt(count) * FACTOR_SCALE <= factor * total) return undefined;

@@ -404,8 +404,9 @@ export class Store {
   }
 
   /** Count and total value of every action of `actionType` ever logged (the anomaly rules' averages). */
-  actionStats(actionType: number): { count: number; total: bigint } {
-    const rows = this.#all("SELECT value FROM actions WHERE action_type = ?", actionType);
+  actionStats(actionType: number, valuedOnly = false): { count: number; total: bigint } {
+    const where = valuedOnly ? "action_type = ? AND value != '0'" : "action_type = ?";
+    const rows = this.#all(`SELECT value FROM actions WHERE ${where}`, actionType);
     return { count: rows.length, total: rows.reduce((sum, r) => sum + BigInt(r.value as string), 0n) };
   }
 

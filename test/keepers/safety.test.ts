@@ -290,6 +290,8 @@ describe("keepers: SafetyMonitor", function () {
     const f = await load();
     const { safety, store } = monitor(f);
     for (const value of [10n, 20n, 30n]) safety.record({ actionType: TRANSFER, value });
+    // Zero-value actions of the type (a claim, a completion) do not count in the average.
+    for (let i = 0; i < 20; i++) safety.record({ actionType: TRANSFER, value: 0n });
     // Average 20: 200 is 10x (allowed), 201 is above.
     await safety.check(action(TRANSFER, 200n));
     // Another type's history, with a zero average, never fires the rule.
