@@ -5,6 +5,7 @@
 import cron from "node-cron";
 import { z } from "zod";
 
+import { ACTION_TYPES } from "../../scripts/lib/actions.js";
 import {
   address,
   hexKey,
@@ -16,20 +17,6 @@ import {
   tokenAmount,
   type EnvBinding,
 } from "../common/config.js";
-
-const ACTION_TYPES = {
-  transfer: 0,
-  stake: 1,
-  "update-profile": 2,
-  "list-service": 3,
-  "post-workload": 4,
-  bid: 5,
-  "submit-result": 6,
-  "resolve-dispute": 7,
-  "define-workflow": 8,
-  "run-workflow": 9,
-  upkeep: 10,
-} as const;
 
 /** Hour-minute-second cron expressions (node-cron, six fields with seconds). */
 const SIX_FIELDS = /^(\S+\s+){5}\S+$/;

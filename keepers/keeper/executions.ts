@@ -21,6 +21,7 @@ import type { Prover } from "../../circuits/lib/prover.js";
 import { buildTranscript, chunkCount } from "../../circuits/lib/workflow.js";
 import { WORKFLOW_CHUNK } from "../../circuits/circuits.js";
 import type { Addresses } from "../../deploy/addresses.js";
+import { ACTION_TYPES } from "../../scripts/lib/actions.js";
 import { proofStruct, proveChunk } from "../../scripts/lib/proofs.js";
 import { workflowsAbi } from "../common/abi.js";
 import type { Logger } from "../common/log.js";
@@ -37,8 +38,7 @@ type Hex = `0x${string}`;
 
 /** IWorkflows.ExecutionStatus. */
 const STATUS = { None: 0, Pending: 1, Running: 2, Completed: 3, Failed: 4 } as const;
-/** ActionTypes.RUN_WORKFLOW. */
-const RUN_WORKFLOW = 9;
+const RUN_WORKFLOW = ACTION_TYPES["run-workflow"];
 /** Rough gas per action, for the safety monitor's daily gas check (the chain measures the real figure). */
 const GAS = { claim: 150_000n, recordBase: 80_000n, recordStep: 60_000n, provenChunk: 1_500_000n, complete: 150_000n };
 

@@ -14,6 +14,7 @@ import cron from "node-cron";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { Prover } from "../../circuits/lib/prover.js";
+import { ACTION_TYPES } from "../../scripts/lib/actions.js";
 import { humanOverrideAbi, marketplaceAbi, registryAbi, workflowsAbi } from "../common/abi.js";
 import { connectChain, walletFor, type ChainContext } from "../common/chain.js";
 import { workflowsDomain } from "../common/eip712.js";
@@ -34,8 +35,7 @@ import { TxRevertedError, TxSender } from "./txs.js";
 
 type Hex = `0x${string}`;
 
-/** ActionTypes.UPKEEP. */
-const UPKEEP = 10;
+const UPKEEP = ACTION_TYPES.upkeep;
 /** Reverts that mean "not yet" for an upkeep duty. */
 const NOT_YET = new Set(["WorkflowsNotExpired", "MarketplaceChallengeWindowOpen"]);
 

@@ -37,10 +37,10 @@ import { stepResponseSchema, type ProviderInfo, type StepRequest } from "../../k
 import type { Json } from "../../keepers/common/values.js";
 import type { ProviderOffer } from "../../keepers/keeper/catalog.js";
 import { StepDispatcher } from "../../keepers/keeper/dispatcher.js";
-import { applyMapping, planWorkflow, type RawSpec, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
+import { applyMapping, planWorkflow, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
 import { ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../lib/devnet.js";
 import { postInputs } from "../lib/executions.js";
-import { toWorkflowSpec } from "../lib/workflow-spec.js";
+import { rawSpecOf, toWorkflowSpec } from "../lib/workflow-spec.js";
 
 type Hex = `0x${string}`;
 
@@ -126,23 +126,7 @@ function throughputInputs(i: number): Json {
 /** The keeper's plan of a JSON workflow (same parser and mapping checks as the keeper's). */
 function planOf(raw: Json): WorkflowPlan {
   const spec = toWorkflowSpec(raw);
-  const rawSpec: RawSpec = {
-    name: spec.name,
-    maxExecutionTime: BigInt(spec.maxExecutionTime),
-    maxBudget: BigInt(spec.maxBudget),
-    verification: Number(spec.verification),
-    steps: spec.steps.map((s) => ({
-      stepType: Number(s.stepType),
-      model: s.model as Hex,
-      inputMapping: s.inputMapping,
-      outputMapping: s.outputMapping,
-      timeout: Number(s.timeout),
-      maxRetries: Number(s.maxRetries),
-      retryBackoff: Number(s.retryBackoff),
-      requiresProof: s.requiresProof,
-      dependsOn: s.dependsOn.map(Number),
-    })),
-  };
+  const rawSpec = rawSpecOf(spec);
   return planWorkflow(0n, rawSpec, `0x${"0".repeat(64)}`);
 }
 

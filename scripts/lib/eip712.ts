@@ -5,6 +5,8 @@
  */
 import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
+import { STEP_RESULT_TYPES as STEP_RESULT } from "../../keepers/common/eip712.js";
+
 /** A contract that exposes its EIP-712 domain (EIP-5267). */
 export interface Eip712Contract {
   eip712Domain(): Promise<{ name: string; version: string; chainId: bigint; verifyingContract: string }>;
@@ -24,15 +26,9 @@ export const WORK_RESULT_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
-/** Workflows' `StepResult`, signed by the provider agent that ran the step. */
+/** Workflows' `StepResult`, signed by the provider agent that ran the step (one definition: keepers/common). */
 export const STEP_RESULT_TYPES: Record<string, TypedDataField[]> = {
-  StepResult: [
-    { name: "executionId", type: "uint256" },
-    { name: "step", type: "uint16" },
-    { name: "inputHash", type: "bytes32" },
-    { name: "outputHash", type: "bytes32" },
-    { name: "cost", type: "uint256" },
-  ],
+  StepResult: STEP_RESULT.StepResult.map((f) => ({ ...f })),
 };
 
 export async function signWorkResult(

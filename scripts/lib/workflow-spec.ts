@@ -28,6 +28,7 @@ import { id, parseUnits, ZeroHash } from "ethers";
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { irisModelHash, loadIrisModel } from "../../circuits/lib/iris.js";
 
+import type { RawSpec } from "../../keepers/keeper/workflow.js";
 import type { IWorkflows } from "../../typechain-types/index.js";
 
 export const STEP_TYPES = ["inference", "training", "data-processing"] as const;
@@ -148,4 +149,25 @@ function choice(v: unknown, choices: readonly string[], field: string): number {
   const i = typeof v === "string" ? choices.indexOf(v) : -1;
   if (i < 0) throw new Error(`${field} must be one of ${choices.join(", ")}`);
   return i;
+}
+
+/** A spec as the keeper reads it back from calldata (keepers/keeper/workflow.ts RawSpec): numbers and bigints. */
+export function rawSpecOf(spec: IWorkflows.WorkflowSpecStruct): RawSpec {
+  return {
+    name: spec.name,
+    steps: spec.steps.map((s) => ({
+      stepType: Number(s.stepType),
+      model: s.model as `0x${string}`,
+      inputMapping: s.inputMapping,
+      outputMapping: s.outputMapping,
+      timeout: Number(s.timeout),
+      maxRetries: Number(s.maxRetries),
+      retryBackoff: Number(s.retryBackoff),
+      requiresProof: s.requiresProof,
+      dependsOn: s.dependsOn.map(Number),
+    })),
+    maxExecutionTime: BigInt(spec.maxExecutionTime),
+    maxBudget: BigInt(spec.maxBudget),
+    verification: Number(spec.verification),
+  };
 }

@@ -20,8 +20,7 @@ import {
   type RawSpec,
   type WorkflowPlan,
 } from "../../keepers/keeper/workflow.js";
-import { toWorkflowSpec } from "../../scripts/lib/workflow-spec.js";
-import type { IWorkflows } from "../../typechain-types/index.js";
+import { rawSpecOf, toWorkflowSpec } from "../../scripts/lib/workflow-spec.js";
 import { deployProtocol } from "../helpers/fixture.js";
 import { specHash as ethersSpecHash } from "../helpers/workflows.js";
 
@@ -55,27 +54,6 @@ function rawSpec(deps: number[][], mappings: string[] = [], overrides: Partial<R
 
 const plan = (deps: number[][], mappings: string[] = []): WorkflowPlan =>
   planWorkflow(1n, rawSpec(deps, mappings), ZERO);
-
-/** The typechain struct of toWorkflowSpec as viem decodes it (numbers for small ints, bigints for big ones). */
-function asRaw(spec: IWorkflows.WorkflowSpecStruct): RawSpec {
-  return {
-    name: spec.name,
-    steps: spec.steps.map((s) => ({
-      stepType: Number(s.stepType),
-      model: s.model as Hex,
-      inputMapping: s.inputMapping,
-      outputMapping: s.outputMapping,
-      timeout: Number(s.timeout),
-      maxRetries: Number(s.maxRetries),
-      retryBackoff: Number(s.retryBackoff),
-      requiresProof: s.requiresProof,
-      dependsOn: s.dependsOn.map(Number),
-    })),
-    maxExecutionTime: BigInt(spec.maxExecutionTime),
-    maxBudget: BigInt(spec.maxBudget),
-    verification: Number(spec.verification),
-  };
-}
 
 describe("keepers: workflow plans", function () {
   describe("planWorkflow", function () {
@@ -254,7 +232,7 @@ describe("keepers: workflow plans", function () {
 
   describe("scripts/lib/workflow-spec.ts toWorkflowSpec", function () {
     it("turns $<step id> references into $<index>, also inside {{...}}, and keeps $in", function () {
-      const spec = asRaw(toWorkflowSpec(EXAMPLE));
+      const spec = rawSpecOf(toWorkflowSpec(EXAMPLE));
       expect(spec.steps.map((s) => s.inputMapping)).to.deep.equal([
         '{"op":"iris-features","cm":"$in.cm"}',
         '"$0"',
@@ -263,7 +241,7 @@ describe("keepers: workflow plans", function () {
         '{"op":"format","template":"Iris flower {cm}: {species} (class scores from {min} to {max}, spread {spread})",' +
           '"data":{"cm":"{{$in.cm}}","species":"$2","min":"$3.min","max":"$3.max","spread":"$3.spread"}}',
       ]);
-      const inline = asRaw(
+      const inline = rawSpecOf(
         toWorkflowSpec({
           name: "w",
           maxExecutionTime: 60,
@@ -301,7 +279,7 @@ describe("keepers: workflow plans", function () {
       const conn = await network.create();
       const f = await deployProtocol(conn);
       const struct = toWorkflowSpec(EXAMPLE);
-      const spec = asRaw(struct);
+      const spec = rawSpecOf(struct);
       const receipt = await (await f.workflows.connect(f.client).defineWorkflow(struct)).wait();
       const onChain = await f.workflows.getWorkflow(1n);
       expect(onChain.stepCount).to.equal(5n);
