@@ -8,8 +8,7 @@ import { createServer, type Server } from "node:http";
 
 import { expect } from "chai";
 import { pino } from "pino";
-import type { Hex, TypedDataDomain } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
 
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { irisInfer, loadIrisModel, quantizeFeatures } from "../../circuits/lib/iris.js";
@@ -24,25 +23,15 @@ import { createBackend, serviceModelHash, SharedResources } from "../../keepers/
 import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
 import { providerConfigSchema } from "../../keepers/provider/config.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../keepers/provider/server.js";
+import { account, AGENT_KEY, AITBC, DOMAIN, OPERATOR, SETOSA_CM, setosa } from "../helpers/keepers.js";
 
-// Hardhat's default accounts #4 (operator) and #5 (the provider agent).
-const OPERATOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
-const AGENT_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
-const account = privateKeyToAccount(AGENT_KEY);
-const DOMAIN: TypedDataDomain = {
-  name: "AITBC Workflows",
-  version: "1",
-  chainId: 31337,
-  verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-};
-const AITBC = 10n ** 18n;
 const IRIS = serviceModelHash({ backend: "iris", upstream: undefined });
-const SETOSA: Json = { kind: "iris-features", features: quantizeFeatures([5.1, 3.5, 1.4, 0.2]).map(Number) };
+const SETOSA: Json = setosa();
 const STATS_INPUT: Json = { op: "stats", data: [1, 2, 3] };
 const STATS_OUTPUT: Json = { count: 3, min: 1, max: 3, mean: 2, spread: 2 };
 
 function irisExpected(): Json {
-  const result = irisInfer(loadIrisModel(), quantizeFeatures([5.1, 3.5, 1.4, 0.2]));
+  const result = irisInfer(loadIrisModel(), quantizeFeatures(SETOSA_CM));
   return { kind: "iris-prediction", predictedClass: result.predictedClass, scores: result.scores.map(String) };
 }
 

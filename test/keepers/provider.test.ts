@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { id } from "ethers";
 import { network } from "hardhat";
 import { pino, type Logger } from "pino";
-import { createPublicClient, custom, keccak256, toHex, type Hex, type TypedDataDomain } from "viem";
+import { createPublicClient, custom, keccak256, toHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { fieldToBytes32, poseidonHash } from "../../circuits/lib/field.js";
@@ -51,25 +51,21 @@ import { serveRpc } from "../../scripts/lib/devnet.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../keepers/provider/server.js";
 import { mintAitbc } from "../helpers/agents.js";
 import { deployProtocol } from "../helpers/fixture.js";
+import {
+  account,
+  AGENT2_KEY,
+  AGENT_KEY,
+  AITBC,
+  DOMAIN,
+  OPERATOR,
+  OUTSIDER_KEY,
+  SETOSA_CM,
+  setosa,
+} from "../helpers/keepers.js";
 
-// Hardhat's default accounts ("test test ... junk"): #4 operator, #5 agent, #6 agent2, #8 outsider (fixture roles).
-const OPERATOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
-const AGENT_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
-const AGENT2_KEY = "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e";
-const OUTSIDER_KEY = "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97";
-const account = privateKeyToAccount(AGENT_KEY);
-const DOMAIN: TypedDataDomain = {
-  name: "AITBC Workflows",
-  version: "1",
-  chainId: 31337,
-  verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-};
-const AITBC = 10n ** 18n;
 const API_KEY_ENV = "AITBC_TEST_UPSTREAM_KEY";
 const CHAT_MODEL = "llama-3-8b-instruct";
 const EMBED_MODEL = "nomic-embed-text";
-const SETOSA_CM = [5.1, 3.5, 1.4, 0.2];
-const setosa = (): Json => ({ kind: "iris-features", features: quantizeFeatures(SETOSA_CM).map(Number) });
 
 // ---------------------------------------------------------------- an OpenAI-compatible upstream test double
 
