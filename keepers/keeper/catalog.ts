@@ -116,8 +116,9 @@ export class ProviderCatalog {
 
   /**
    * Offers able to run a step (capability and model match, provider active, not frozen, not quarantined),
-   * best first: lowest price × (2000 − reputation) (the marketplace's award rule), then fewest steps in flight
-   * from this keeper (spreads parallel branches), then fewest local failures.
+   * best first: providers below their offer's capacity (counting this keeper's steps in flight), then lowest
+   * price × (2000 − reputation) (the marketplace's award rule), then fewest steps in flight (spreads parallel
+   * branches), then fewest local failures.
    */
   candidates(stepType: StepTypeName, model: Hex, exclude: ReadonlySet<Hex> = new Set()): ProviderOffer[] {
     const tag = capabilityOf(stepType);
@@ -126,6 +127,8 @@ export class ProviderCatalog {
       .filter((o) => o.model.toLowerCase() === model.toLowerCase() && o.capabilities.includes(tag))
       .filter((o) => !exclude.has(o.address) && (this.#quarantine.get(o.address)?.until ?? 0) <= now)
       .sort((a, b) => {
+        const full = Number(this.#full(a)) - Number(this.#full(b));
+        if (full !== 0) return full;
         const score = (o: ProviderOffer) => o.price * BigInt(2000 - o.reputation);
         const d = score(a) - score(b);
         if (d !== 0n) return d < 0n ? -1 : 1;
@@ -138,6 +141,11 @@ export class ProviderCatalog {
   /** All offers the catalog knows (for logs and the summary). */
   offers(): ProviderOffer[] {
     return [...this.#offers.values()];
+  }
+
+  /** This keeper already has as many steps in flight on the offer's provider as the offer's capacity. */
+  #full(o: ProviderOffer): boolean {
+    return o.capacity > 0n && BigInt(this.#inFlight.get(o.address) ?? 0) >= o.capacity;
   }
 
   /** A step is dispatched to `address` (until `release`). */

@@ -3,7 +3,8 @@
  * deployed by its Ignition module, provider nodes and a keeper started as `aitbc provider` / `aitbc keeper` child
  * processes (scripts/lib/devnet.ts). Every assertion is on what the chain holds.
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -14,6 +15,9 @@ import { valueHashHex, type Json } from "../../keepers/common/values.js";
 import { ROLES, startDevnet, type Daemon, type Devnet } from "../../scripts/lib/devnet.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
+const HARDHAT = path.join(ROOT, "node_modules/hardhat/dist/src/cli.js");
+/** Async, so this process keeps serving the chain's JSON-RPC while the child runs. */
+const run = promisify(execFile);
 const IRIS_REPORT = JSON.parse(readFileSync(path.join(ROOT, "examples/iris-report.workflow.json"), "utf8")) as Json;
 const FLOWER: Json = { cm: [6.3, 3.3, 6.0, 2.5] };
 
@@ -244,6 +248,44 @@ describe("daemons end to end (real processes)", function () {
       expect(ids, method).to.have.length(executions.length);
       expect(new Set(ids).size, `${method} once per execution`).to.equal(executions.length);
     }
+  });
+
+  it("runs a workflow with the `workflow run` task (a hardhat process on the `custom` network), progress shown live", async function () {
+    const workflowId = await devnet.defineWorkflow(oneStep());
+    await devnet.fundClient(100n);
+    const inputs = path.join(devnet.dir, "task-inputs.json");
+    writeFileSync(inputs, JSON.stringify({ values: [3, 1, 4, 1, 5] }));
+    const { stdout } = await run(
+      process.execPath,
+      [
+        HARDHAT,
+        "workflow",
+        "run",
+        "--network",
+        "custom",
+        "--workflow",
+        workflowId.toString(),
+        "--inputs",
+        inputs,
+        "--keeper-url",
+        keeperUrl,
+        "--budget",
+        "2",
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          AITBC_RPC_URL: devnet.url,
+          AITBC_PRIVATE_KEY: ROLES.client.privateKey,
+          AITBC_ADDRESSES: devnet.addressesFile,
+        },
+      },
+    );
+    const executionId = /execution #(\d+) of workflow/.exec(stdout)?.[1];
+    expect(executionId, stdout).to.be.a("string");
+    expect(stdout).to.match(new RegExp(`execution #${executionId} \\[#{20}\\] 1/1 recorded.*; completed`));
+    expect((await devnet.protocol.workflows.getExecution(BigInt(executionId ?? "0"))).status).to.equal(3n);
   });
 
   it("rejects an invalid keeper config with a message naming the field (exit code 2)", function () {
