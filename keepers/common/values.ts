@@ -25,6 +25,8 @@ export function canonicalJson(value: Json): string {
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   const keys = Object.keys(value).sort();
+  // JSON.parse keeps "__proto__" as a key but many parsers (and zod) drop it: two parties would hash differently.
+  if (keys.includes("__proto__")) throw new Error('value: the key "__proto__" is not allowed');
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] ?? null)}`).join(",")}}`;
 }
 
@@ -55,6 +57,7 @@ export function isIrisPrediction(value: Json): boolean {
 /** Reads an `iris-features` value; throws naming the field. */
 export function irisFeaturesOf(value: Json, where = "input"): bigint[] {
   if (!isObject(value) || value.kind !== "iris-features") throw new Error(`${where}.kind: must be "iris-features"`);
+  exactKeys(value, ["kind", "features"], where);
   const features = value.features;
   if (!Array.isArray(features) || features.length !== 4)
     throw new Error(`${where}.features: must be 4 quantized integers`);
@@ -68,6 +71,7 @@ export function irisFeaturesOf(value: Json, where = "input"): bigint[] {
 /** Reads an `iris-prediction` value; throws naming the field. */
 export function irisPredictionOf(value: Json, where = "output"): { predictedClass: number; scores: bigint[] } {
   if (!isObject(value) || value.kind !== "iris-prediction") throw new Error(`${where}.kind: must be "iris-prediction"`);
+  exactKeys(value, ["kind", "predictedClass", "scores"], where);
   const { predictedClass, scores } = value;
   if (typeof predictedClass !== "number" || !Number.isInteger(predictedClass))
     throw new Error(`${where}.predictedClass: must be an integer`);
@@ -80,6 +84,13 @@ export function irisPredictionOf(value: Json, where = "output"): { predictedClas
       return BigInt(s);
     }),
   };
+}
+
+/** A typed value's hash covers only its typed fields, so it may have no other (they would go unsigned). */
+function exactKeys(value: { [key: string]: Json }, keys: readonly string[], where: string): void {
+  const extra = Object.keys(value).find((k) => !keys.includes(k));
+  if (extra !== undefined)
+    throw new Error(`${where}.${extra}: not a field of a "${typeof value.kind === "string" ? value.kind : ""}" value`);
 }
 
 /** The value's field hash (see the file header). */

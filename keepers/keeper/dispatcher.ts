@@ -64,11 +64,16 @@ export class StepDispatcher {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<ParsedStepResponse> {
-    const answer = await this.#post(offer, request, timeoutMs, signal);
-    await this.check(offer, request, answer);
-    return answer;
+    try {
+      const answer = await this.#post(offer, request, timeoutMs, signal);
+      await this.check(offer, request, answer);
+      return answer;
+    } catch (error) {
+      if (error instanceof AttemptError) throw error;
+      // Whatever else a provider's answer provokes (absurdly nested JSON, ...) is its fault, not the step's.
+      throw new AttemptError("invalid", `unusable answer (${(error as Error).message})`);
+    }
   }
-
   async #post(
     offer: ProviderOffer,
     request: StepRequest,
@@ -92,7 +97,7 @@ export class StepDispatcher {
     }
     let body: unknown;
     try {
-      body = await response.json();
+      body = JSON.parse(await readCapped(response, MAX_ANSWER_BYTES));
     } catch (error) {
       if (timeout.aborted) throw new AttemptError("timeout", `no answer within ${timeoutMs} ms`);
       throw new AttemptError(
@@ -143,6 +148,7 @@ export class StepDispatcher {
       outputHash: record.outputHash,
       cost,
     };
+    if (!isCanonicalSignature(answer.signature)) fail("the signature is not a canonical 65-byte low-s signature");
     const signer = await stepResultSigner(this.options.domain, message, answer.signature as Hex);
     if (signer?.toLowerCase() !== offer.address.toLowerCase())
       fail(`signature recovers to ${signer ?? "nothing"}, not ${offer.address}`);
@@ -189,6 +195,34 @@ export class StepDispatcher {
     const proof = fromSolidityProof(solidityProofOf(p.proof));
     if (!(await this.options.prover.verify("inference", proof, signals))) fail("the inference proof does not verify");
   }
+}
+
+/** Largest provider answer the keeper reads (outputs are meant to be small; large data goes by reference). */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+/** secp256k1's group order / 2: signatures with a larger s are malleable and the contracts (OpenZeppelin) refuse them. */
+const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+
+/** 65 bytes, v 27 or 28, low s: what OpenZeppelin's ECDSA.recover (the chain) accepts. */
+function isCanonicalSignature(signature: string): boolean {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
+  const s = BigInt(`0x${signature.slice(66, 130)}`);
+  const v = parseInt(signature.slice(130, 132), 16);
+  return (v === 27 || v === 28) && s > 0n && s <= HALF_N;
+}
+
+/** The body as text, refusing more than `max` bytes (a provider cannot exhaust the keeper's memory). */
+async function readCapped(response: Response, max: number): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > max) throw new Error(`answer of ${declared} bytes exceeds ${max}`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (!response.body) return "";
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > max) throw new Error(`answer exceeds ${max} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function causeOf(error: unknown): string {

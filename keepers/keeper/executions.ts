@@ -32,7 +32,7 @@ import type { Orchestrator, StepResult } from "./orchestrator.js";
 import type { SafetyMonitor } from "./safety.js";
 import type { ExecutionRow, Store } from "./store.js";
 import { TxRevertedError, type TxSender } from "./txs.js";
-import { fetchWorkflowSpec, planWorkflow, specHashOf, type WorkflowPlan } from "./workflow.js";
+import { fetchWorkflowSpec, planWorkflow, specHashOf, SpecUnavailableError, type WorkflowPlan } from "./workflow.js";
 
 type Hex = `0x${string}`;
 
@@ -83,7 +83,19 @@ export class ExecutionManager {
       );
       this.o.store.dropExecution(ev.executionId);
     }
-    const plan = await this.plan(ev.workflowId);
+    let plan: WorkflowPlan;
+    try {
+      plan = await this.plan(ev.workflowId);
+    } catch (error) {
+      // A workflow this keeper cannot read (spec not in the defining calldata, defined before startBlock, ...) is
+      // not its job; an RPC failure is thrown again so the follower retries the batch.
+      if (!(error instanceof SpecUnavailableError)) throw error;
+      this.o.logger.warn(
+        { executionId: ev.executionId.toString(), err: error.message },
+        "cannot run this execution; leaving it",
+      );
+      return;
+    }
     this.o.store.addExecution({
       executionId: ev.executionId,
       workflowId: ev.workflowId,
@@ -162,9 +174,13 @@ export class ExecutionManager {
   async plan(workflowId: bigint): Promise<WorkflowPlan> {
     let plan = this.#plans.get(workflowId);
     if (!plan) {
-      plan = fetchWorkflowSpec(this.o.client, this.o.addresses.workflows, workflowId, this.o.fromBlock).then((spec) =>
-        planWorkflow(workflowId, spec, specHashOf(spec)),
-      );
+      plan = fetchWorkflowSpec(this.o.client, this.o.addresses.workflows, workflowId, this.o.fromBlock).then((spec) => {
+        try {
+          return planWorkflow(workflowId, spec, specHashOf(spec));
+        } catch (error) {
+          throw new SpecUnavailableError(`workflow ${workflowId}: ${(error as Error).message}`);
+        }
+      });
       plan.catch(() => this.#plans.delete(workflowId));
       this.#plans.set(workflowId, plan);
     }
@@ -198,7 +214,8 @@ export class ExecutionManager {
       );
       return;
     }
-    if (chain.status !== STATUS.Running || chain.keeper.toLowerCase() !== this.o.keeper.toLowerCase()) {
+    // The claimer is keeperId (`keeper` is whom the client named, zero for an open request).
+    if (chain.status !== STATUS.Running || chain.keeperId !== this.o.agentId) {
       this.o.store.setExecutionState(executionId, "failed", "claimed by another keeper");
       return;
     }
@@ -218,6 +235,8 @@ export class ExecutionManager {
       done: results,
       signal: this.#abort.signal,
       onStepDone: (result) => {
+        const current = this.o.store.execution(executionId);
+        if (current?.inputsHash !== row.inputsHash) throw new Error("the execution was dropped (reorg) while it ran");
         this.#saveStep(executionId, result);
         // Records go out while the run goes on; a failed batch is retried by the final flush (or the next drive).
         if (plan.level === "basic") {
@@ -297,9 +316,17 @@ export class ExecutionManager {
           [executionId, records],
         );
       } catch (error) {
+        // The chain refused one step's record (its provider left, or its signature does not pass the contract's
+        // checks): run that step again (and what read it), instead of sending the same batch forever.
         if (error instanceof TxRevertedError && error.errorName === "WorkflowsProviderNotActive") {
-          this.#rerunStepsOf(executionId, plan, recorded, error.args?.[1] as Hex);
-          throw error;
+          this.#rerunSteps(
+            executionId,
+            plan,
+            recorded,
+            (r) => r.provider.toLowerCase() === String(error.args?.[1]).toLowerCase(),
+          );
+        } else if (error instanceof TxRevertedError && error.errorName === "WorkflowsInvalidStepSignature") {
+          this.#rerunSteps(executionId, plan, recorded, (r) => BigInt(r.step) === BigInt(String(error.args?.[1])));
         }
         throw error;
       }
@@ -313,19 +340,17 @@ export class ExecutionManager {
     return last.answer.record.outputHash;
   }
 
-  /** A provider left before its steps were recorded: run those steps (and what read them) again. */
-  #rerunStepsOf(executionId: bigint, plan: WorkflowPlan, recorded: bigint, provider: Hex | undefined): void {
-    if (provider === undefined) return;
+  /** Unrecorded steps the chain refused: run them (and what read them) again. */
+  #rerunSteps(executionId: bigint, plan: WorkflowPlan, recorded: bigint, refused: (r: StepResult) => boolean): void {
     const drop = new Set<number>();
     for (const i of plan.order) {
       const r = this.#storedStep(executionId, i);
       if (!r || (recorded & (1n << BigInt(i))) !== 0n) continue;
-      if (r.provider.toLowerCase() === provider.toLowerCase() || plan.steps[i]?.deps.some((d) => drop.has(d)))
-        drop.add(i);
+      if (refused(r) || plan.steps[i]?.deps.some((d) => drop.has(d))) drop.add(i);
     }
     this.o.logger.warn(
-      { executionId: executionId.toString(), provider, steps: [...drop] },
-      "provider no longer active: re-running its unrecorded steps",
+      { executionId: executionId.toString(), steps: [...drop] },
+      "the chain refused these records: re-running them",
     );
     this.o.store.deleteSteps(executionId, [...drop]);
   }

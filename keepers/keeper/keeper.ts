@@ -433,7 +433,16 @@ class Upkeep {
           this.store.addDuty(duty.kind, duty.id, Number(block.timestamp) * 1000 + 60_000);
           continue;
         }
-        this.logger.info({ duty: duty.kind, id: duty.id.toString(), err: (error as Error).message }, "upkeep dropped");
+        // Only a definitive answer (the call reverts: done already, or impossible) drops the duty; RPC trouble, a
+        // safety refusal or a timeout leaves it for the next sweep.
+        if (!(error instanceof TxRevertedError)) {
+          this.logger.warn(
+            { duty: duty.kind, id: duty.id.toString(), err: (error as Error).message },
+            "upkeep postponed",
+          );
+          continue;
+        }
+        this.logger.info({ duty: duty.kind, id: duty.id.toString(), err: error.message }, "upkeep dropped");
       }
       this.store.removeDuty(duty.kind, duty.id);
     }

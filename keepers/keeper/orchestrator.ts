@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import type { Logger } from "../common/log.js";
 import type { ParsedStepResponse, StepRequest } from "../common/steps.js";
-import { valueHashHex, type Json } from "../common/values.js";
+import { valueHash, valueHashHex, type Json } from "../common/values.js";
 import type { ProviderCatalog, ProviderOffer } from "./catalog.js";
 import { AttemptError, type StepDispatcher } from "./dispatcher.js";
 import type { KeeperMetrics } from "./metrics.js";
@@ -129,6 +129,21 @@ export class Orchestrator {
     const proven = job.plan.level !== "basic";
     const sources =
       step.deps.length === 0 ? [job.inputsHash] : step.deps.map((d) => valueHashHex(outputs.get(d) ?? null));
+    // Problems of the workflow itself (an input that has no hash, a proven step that does not read exactly its
+    // source) fail the step here: no provider is blamed for them.
+    let inputHash: bigint;
+    try {
+      inputHash = valueHash(input);
+    } catch (error) {
+      throw new StepFailure(`step ${step.index}: input: ${(error as Error).message}`);
+    }
+    const proof = step.requiresProof && job.plan.level === "zk";
+    if (proof && (sources.length !== 1 || BigInt(sources[0] ?? 0) !== inputHash)) {
+      throw new StepFailure(
+        `step ${step.index}: a proven inference must read exactly its one source (input mapping changes it)`,
+      );
+    }
+    step.deps.length === 0 ? [job.inputsHash] : step.deps.map((d) => valueHashHex(outputs.get(d) ?? null));
     const tried = new Set<Hex>();
     let retriesLeft = step.maxRetries;
     let retry = 0;
@@ -159,8 +174,10 @@ export class Orchestrator {
         model: step.model,
         input,
         ...(proven ? { transcript: { sources } } : {}),
-        proof: step.requiresProof && job.plan.level === "zk",
-        maxCost: budget.left().toString(),
+        proof,
+        // The provider's on-chain price caps what it may charge; a provider that raised it since the catalog was
+        // read refuses (422) instead of answering with a cost the keeper would have to call invalid.
+        maxCost: (offer.price < budget.left() ? offer.price : budget.left()).toString(),
         timeoutMs: Math.max(1, Math.min(step.timeoutMs || this.options.defaultStepTimeoutMs, left)),
       };
       budget.reserve(offer.price);

@@ -55,6 +55,11 @@ const DEFINE_INPUTS = (() => {
   return fn.inputs;
 })();
 
+/** The workflow's spec cannot be read (it is not the keeper's fault nor a transient RPC failure). */
+export class SpecUnavailableError extends Error {
+  override name = "SpecUnavailableError";
+}
+
 export interface RawSpec {
   name: string;
   steps: readonly {
@@ -103,7 +108,8 @@ export async function fetchWorkflowSpec(
     toBlock: "latest",
   });
   const log = logs.at(-1);
-  if (log === undefined) throw new Error(`workflow ${workflowId}: no WorkflowDefined event since block ${fromBlock}`);
+  if (log === undefined)
+    throw new SpecUnavailableError(`workflow ${workflowId}: no WorkflowDefined event since block ${fromBlock}`);
   const tx = await client.getTransaction({ hash: log.transactionHash });
   let spec: RawSpec;
   try {
@@ -111,13 +117,15 @@ export async function fetchWorkflowSpec(
     if (decoded.functionName !== "defineWorkflow") throw new Error(`the transaction calls ${decoded.functionName}`);
     spec = decoded.args[0];
   } catch (error) {
-    throw new Error(
+    throw new SpecUnavailableError(
       `workflow ${workflowId}: the spec is not in the calldata of ${log.transactionHash} (${(error as Error).message.split("\n")[0] ?? ""})`,
     );
   }
   const hash = specHashOf(spec);
   if (hash !== onChain.specHash)
-    throw new Error(`workflow ${workflowId}: spec hash ${hash} does not match the chain's ${onChain.specHash}`);
+    throw new SpecUnavailableError(
+      `workflow ${workflowId}: spec hash ${hash} does not match the chain's ${onChain.specHash}`,
+    );
   return spec;
 }
 

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
+import { ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import { valueHashHex, type Json } from "../../keepers/common/values.js";
@@ -286,6 +287,15 @@ describe("daemons end to end (real processes)", function () {
     expect(executionId, stdout).to.be.a("string");
     expect(stdout).to.match(new RegExp(`execution #${executionId} \\[#{20}\\] 1/1 recorded.*; completed`));
     expect((await devnet.protocol.workflows.getExecution(BigInt(executionId ?? "0"))).status).to.equal(3n);
+  });
+
+  it("claims and completes an open request (no keeper named)", async function () {
+    const workflowId = await devnet.defineWorkflow(oneStep());
+    const open = await devnet.requestExecution(workflowId, { values: [8, 6] }, keeperUrl, 10n ** 18n, ZeroAddress);
+    expect((await devnet.waitForExecution(open)).status).to.equal("completed");
+    expect((await devnet.protocol.workflows.getExecution(open)).keeperId).to.equal(
+      BigInt(String((await keeper.ready()).agentId)),
+    );
   });
 
   it("rejects an invalid keeper config with a message naming the field (exit code 2)", function () {

@@ -183,6 +183,16 @@ describe("provider data backend", function () {
     expect(valueHash(features)).to.equal(irisInputHash([63n, 33n, 60n, 25n]));
   });
 
+  it("hashes only exact typed values and refuses keys that parsers disagree on", function () {
+    const features = runDataOp({ op: "iris-features", cm: [6.3, 3.3, 6.0, 2.5] }) as { [k: string]: Json };
+    expect(() => valueHash({ ...features, label: "virginica" })).to.throw(
+      /input\.label: not a field of a "iris-features" value/,
+    );
+    const prediction: Json = { kind: "iris-prediction", predictedClass: 2, scores: ["1", "2", "3"], note: "x" };
+    expect(() => valueHash(prediction)).to.throw(/output\.note: not a field/);
+    expect(() => valueHash(JSON.parse('{"a":1,"__proto__":{"b":2}}') as Json)).to.throw(/"__proto__" is not allowed/);
+  });
+
   for (const [title, input, field] of BAD) {
     it(`refuses ${title}, naming ${field}`, function () {
       let caught: unknown;

@@ -168,6 +168,22 @@ describe("keepers: StepDispatcher", function () {
       expect(evidence.answer.provider).to.equal(account.address);
     });
 
+    it("a valid but non-canonical signature (high s, or v 0/1) that the chain would refuse", async function () {
+      const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+      const sig = basic.signature;
+      const s = BigInt(`0x${sig.slice(66, 130)}`);
+      const v = parseInt(sig.slice(130, 132), 16);
+      const highS = `${sig.slice(0, 66)}${(N - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}`;
+      const lowV = `${sig.slice(0, 130)}${(v - 27).toString(16).padStart(2, "0")}`;
+      for (const signature of [highS, lowV]) {
+        const error = await attemptError(dispatcher.check(offerOf(honest.url), dataRequest(), { ...basic, signature }));
+        expect([error.kind, error.message]).to.deep.equal([
+          "invalid",
+          "the signature is not a canonical 65-byte low-s signature",
+        ]);
+      }
+    });
+
     it("an output changed after signing (chaos tamperOutputRate 1), basic and proven", async function () {
       const liar = await start({ tamperOutputRate: 1 });
       const basicError = await attemptError(dispatcher.attempt(offerOf(liar.url), dataRequest(), 5000));
