@@ -67,7 +67,18 @@ export class ProviderCatalog {
         .map((o) => `${o.serviceId}:${o.price}:${o.endpoint}`)
         .sort()
         .join();
-    if (summary(offers) !== summary(this.#offers)) this.logger.info({ offers: offers.size }, "catalog refreshed");
+    if (summary(offers) !== summary(this.#offers))
+      this.logger.info(
+        {
+          offers: [...offers.values()].map((o) => ({
+            provider: o.address,
+            endpoint: o.endpoint,
+            model: o.model,
+            price: o.price.toString(),
+          })),
+        },
+        "catalog refreshed",
+      );
     this.#offers = offers;
   }
 

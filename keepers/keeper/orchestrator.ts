@@ -143,7 +143,6 @@ export class Orchestrator {
         `step ${step.index}: a proven inference must read exactly its one source (input mapping changes it)`,
       );
     }
-    step.deps.length === 0 ? [job.inputsHash] : step.deps.map((d) => valueHashHex(outputs.get(d) ?? null));
     const tried = new Set<Hex>();
     let retriesLeft = step.maxRetries;
     let retry = 0;
@@ -175,9 +174,9 @@ export class Orchestrator {
         input,
         ...(proven ? { transcript: { sources } } : {}),
         proof,
-        // The provider's on-chain price caps what it may charge; a provider that raised it since the catalog was
-        // read refuses (422) instead of answering with a cost the keeper would have to call invalid.
-        maxCost: (offer.price < budget.left() ? offer.price : budget.left()).toString(),
+        // The provider's on-chain price caps what it may charge (the budget reserved it above); a provider that
+        // raised it since the catalog was read refuses (422) instead of answering with a cost called invalid.
+        maxCost: offer.price.toString(),
         timeoutMs: Math.max(1, Math.min(step.timeoutMs || this.options.defaultStepTimeoutMs, left)),
       };
       budget.reserve(offer.price);

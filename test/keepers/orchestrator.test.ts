@@ -341,10 +341,17 @@ describe("keepers: Orchestrator", function () {
       const outcome = await h.run({ done: new Map([[0, done]]), budget: 10n });
       expect(outcome.ok).to.equal(true);
       expect(calls(h).map((c) => c.request.step)).to.deep.equal([1, 2]);
-      expect(only(h, 1).request).to.deep.include({ input: { prev: "kept" }, maxCost: "5" });
-      expect(only(h, 2).request.maxCost).to.equal("3");
+      expect(only(h, 1).request).to.deep.include({ input: { prev: "kept" }, maxCost: "1" });
       expect(h.log.filter((e) => e.startsWith("done:"))).to.deep.equal(["done:1", "done:2"]);
       expect(outcome.results.get(0)).to.equal(done);
+
+      // The done step's 5 counts: 10 - 5 - 2 leaves 3, short of a provider asking 4 (8 would be left otherwise).
+      const dear = harness(planOf([[], [0], [1]]), () => ({ cost: 2n }), [offer("a", 4n)]);
+      expect(await dear.run({ done: new Map([[0, done]]), budget: 10n })).to.deep.include({
+        ok: false,
+        reason: "step 2: budget exhausted (cheapest provider asks 4, 3 left)",
+      });
+      expect(calls(dear).map((c) => [c.request.step, c.request.maxCost])).to.deep.equal([[1, "4"]]);
     });
   });
 
@@ -364,7 +371,7 @@ describe("keepers: Orchestrator", function () {
     ] as const) {
       it(`sends transcript sources at the ${level} level: [inputsHash] for a root, else the deps' output hashes`, async function () {
         const out: Record<number, Json> = { 0: { a: 1 }, 1: [2, "b"], 2: "c" };
-        const h = harness(planOf([[], [], [0, 1], [2]], { verification, requiresProof: [2] }), (r) => ({
+        const h = harness(planOf([[], [], [0, 1], [2]], { verification, requiresProof: [3] }), (r) => ({
           output: out[r.step] ?? null,
         }));
         expect((await h.run()).ok).to.equal(true);
@@ -375,9 +382,26 @@ describe("keepers: Orchestrator", function () {
           [valueHashHex({ a: 1 }), valueHashHex([2, "b"])],
           [valueHashHex("c")],
         ]);
-        expect([0, 1, 2, 3].map((s) => only(h, s).request.proof)).to.deep.equal([false, false, level === "zk", false]);
+        expect([0, 1, 2, 3].map((s) => only(h, s).request.proof)).to.deep.equal([false, false, false, level === "zk"]);
       });
     }
+
+    it("fails a proven step that does not read exactly its one source, blaming no provider", async function () {
+      const two = harness(planOf([[], [], [0, 1]], { verification: 2, requiresProof: [2] }));
+      expect(await two.run()).to.deep.include({
+        ok: false,
+        reason: "step 2: a proven inference must read exactly its one source (input mapping changes it)",
+      });
+      const mapped = harness(planOf([[], [0]], { verification: 2, requiresProof: [1], mappings: ["", '{"v": "$0"}'] }));
+      expect(await mapped.run()).to.deep.include({
+        ok: false,
+        reason: "step 1: a proven inference must read exactly its one source (input mapping changes it)",
+      });
+      for (const h of [two, mapped]) {
+        expect(calls(h).every((c) => !c.request.proof)).to.equal(true);
+        expect(h.invalid).to.deep.equal([]);
+      }
+    });
 
     it("names the execution, step, type and model; timeoutMs is the step's, else the default, capped by the deadline", async function () {
       const h = harness(planOf([[], [0]]));
@@ -388,7 +412,7 @@ describe("keepers: Orchestrator", function () {
         stepType: "data-processing",
         model: MODEL,
         input: { x: 1 },
-        maxCost: "1000",
+        maxCost: "1",
         timeoutMs: 2000,
       });
       expect(only(h, 0).timeoutMs).to.equal(2000);
@@ -515,15 +539,21 @@ describe("keepers: Orchestrator", function () {
       expect(calls(h)).to.have.length(0);
     });
 
-    it("takes the first affordable provider, and spends what the answers cost (maxCost = what is left)", async function () {
+    it("takes the first affordable provider, and spends what the answers cost (maxCost = its price)", async function () {
       const h = harness(planOf([[], [0], [1]]), () => ({ cost: 2n }), [offer("a", 20n), offer("b", 6n)]);
       const outcome = await h.run({ budget: 10n });
       expect(outcome.ok).to.equal(true);
       expect(calls(h).map((c) => [c.provider, c.request.maxCost])).to.deep.equal([
-        ["b", "10"],
-        ["b", "8"],
+        ["b", "6"],
+        ["b", "6"],
         ["b", "6"],
       ]);
+      // 10 - 2 - 2 = 6 is left for the third step: exactly its price. A fourth at 6 would not fit (4 left).
+      const four = harness(planOf([[], [0], [1], [2]]), () => ({ cost: 2n }), [offer("b", 6n)]);
+      expect(await four.run({ budget: 10n })).to.deep.include({
+        ok: false,
+        reason: "step 3: budget exhausted (cheapest provider asks 6, 4 left)",
+      });
     });
 
     it("counts the price reserved by steps in flight", async function () {
