@@ -9,6 +9,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
+import {IAgentVotes} from "../interfaces/IAgentVotes.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
@@ -65,6 +66,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     uint256 private _agentCount;
     uint256 private _totalStaked;
     uint256 private _totalPending;
+    IAgentVotes private _votes;
     mapping(address agent => uint256 agentId) private _agentIds;
     mapping(uint256 agentId => Agent agent) private _agents;
 
@@ -178,6 +180,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         a.stake = newStake;
         _totalStaked += amount;
         emit Staked(agentId, amount, newStake);
+        _syncVotes(a);
 
         _token.safeTransferFrom(msg.sender, address(this), amount);
         // Value 0: locking funds in the protocol is not trading volume; maxStake bounds it (checkStake above).
@@ -218,6 +221,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         _totalStaked -= amount;
         _totalPending += amount;
         emit UnstakeRequested(agentId, amount, a.pendingWithdrawal, withdrawableAt);
+        _syncVotes(a);
 
         if (matured != 0) _token.safeTransfer(a.operator, matured);
     }
@@ -259,6 +263,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         _totalPending -= fromPending;
         address treasury_ = _treasury;
         emit Slashed(agentId, msg.sender, fromStake, fromPending, treasury_, reason);
+        if (fromStake != 0) _syncVotes(a);
 
         _token.safeTransfer(treasury_, amount);
     }
@@ -278,6 +283,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         uint16 newScore = next <= 0 ? 0 : (next >= maxDelta ? MAX_REPUTATION : uint16(uint256(next)));
         a.reputation = newScore;
         emit ReputationUpdated(agentId, msg.sender, oldScore, newScore, reason);
+        if (newScore != oldScore) _syncVotes(a);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -304,6 +310,12 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     /// @inheritdoc IAgentRegistry
     function setUnbondingDelay(uint256 unbondingDelay_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setUnbondingDelay(unbondingDelay_);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function setVotes(IAgentVotes votes_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _votes = votes_;
+        emit VotesSet(address(votes_));
     }
 
     /// @inheritdoc IAgentRegistry
@@ -437,6 +449,11 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     }
 
     /// @inheritdoc IAgentRegistry
+    function votes() external view returns (IAgentVotes) {
+        return _votes;
+    }
+
+    /// @inheritdoc IAgentRegistry
     function treasury() external view returns (address) {
         return _treasury;
     }
@@ -475,6 +492,16 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     function _requireStatus(uint256 agentId, Agent storage a, AgentStatus wanted) private view {
         AgentStatus status = _status(a);
         if (status != wanted) revert AgentRegistryNotActive(agentId, status);
+    }
+
+    /// @dev Tells the AgentVotes (if any) the agent's new stake, reputation and exit. Not guarded by try/catch on
+    /// purpose: a power update that could be made to fail (e.g. by the caller's gas limit) would let an unstaking
+    /// agent keep its votes.
+    function _syncVotes(Agent storage a) private {
+        IAgentVotes votes_ = _votes;
+        if (address(votes_) != address(0)) {
+            votes_.onAgentChanged(a.agent, a.stake, a.reputation, a.status == AgentStatus.Exiting);
+        }
     }
 
     function _requiredStake(Agent storage a) private view returns (uint256) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IAgentVotes} from "./IAgentVotes.sol";
+
 /// @title IAgentRegistry
 /// @notice Agent identity, stake, slashing and reputation. An agent is an address (the key its runtime signs
 /// with) registered with a human operator; its stake is AIToken, its standing is its reputation.
@@ -123,6 +125,7 @@ interface IAgentRegistry {
     event UnbondingDelaySet(uint256 unbondingDelay);
     event TreasurySet(address treasury);
     event ExcessSwept(address indexed treasury, uint256 amount);
+    event VotesSet(address votes);
 
     /// @notice Registers `msg.sender` as an agent. It starts Active with zero stake; it counts as active for
     /// other modules ({isActive}) once its stake reaches {requiredStake}. The operator must be another address
@@ -173,6 +176,9 @@ interface IAgentRegistry {
 
     function setTreasury(address treasury) external;
 
+    /// @notice The AgentVotes told of every change of an agent's stake, reputation or exit (admin; zero: none).
+    function setVotes(IAgentVotes votes) external;
+
     /// @notice Seed 000's IAITBCAgent view: the id of agent address `agent` (reverts if unregistered).
     function getAgentId(address agent) external view returns (uint256);
 
@@ -219,4 +225,6 @@ interface IAgentRegistry {
     function unbondingDelay() external view returns (uint256);
 
     function treasury() external view returns (address);
+
+    function votes() external view returns (IAgentVotes);
 }

@@ -35,6 +35,8 @@ library ActionTypes {
     /// @notice Permissionless upkeep when an agent calls it: auto-award, finalize, claim a timeout, expire an
     /// execution (each can move others' funds or slash a competitor, so a frozen agent may not).
     uint8 internal constant UPKEEP = 10;
+    /// @notice Governance: proposing, voting, delegating or undelegating votes.
+    uint8 internal constant GOVERN = 11;
 
     /// @notice Bitmask with every action type set.
     uint48 internal constant ALL = type(uint48).max;

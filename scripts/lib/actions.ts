@@ -11,6 +11,7 @@ export const ACTION_TYPES = {
   "define-workflow": 8,
   "run-workflow": 9,
   upkeep: 10,
+  govern: 11,
 } as const;
 
 export type ActionName = keyof typeof ACTION_TYPES;

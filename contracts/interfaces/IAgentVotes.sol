@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IAgentVotes
+/// @notice Agents' voting power (seed 000): power = base × stake multiplier × (100 + reputation bonus)/100 ×
+/// (100 + activity bonus)/100, checkpointed per timestamp (ERC-6372) so that a vote counts the power at the
+/// proposal's snapshot. The multiplier and the bonuses come from tier schedules that governance sets.
+interface IAgentVotes {
+    /// @notice One step of a schedule: from `threshold` on (stake in wei, reputation points, votes cast), the
+    /// schedule's value is `value` (a stake multiplier in bps, or a bonus in percent), until the next tier.
+    struct Tier {
+        uint128 threshold;
+        uint32 value;
+    }
+
+    /// @notice The whole power formula.
+    struct Schedule {
+        uint256 base;
+        Tier[] stakeMultiplierBps;
+        Tier[] reputationBonusPct;
+        Tier[] activityBonusPct;
+    }
+
+    error AgentVotesZeroAddress();
+    error AgentVotesNotRegistry(address caller);
+    error AgentVotesInvalidDelegate(address delegatee);
+    error AgentVotesInvalidSchedule(string field, uint256 index);
+
+    event ScheduleSet(uint256 base, Tier[] stakeMultiplierBps, Tier[] reputationBonusPct, Tier[] activityBonusPct);
+    event PowerUpdated(address indexed agent, uint256 oldPower, uint256 newPower);
+    event ActivityRecorded(address indexed agent, uint256 activity);
+
+    /// @notice The registry reports a change of `agent`'s stake, reputation or status (registry only).
+    function onAgentChanged(address agent, uint256 stake, uint16 reputation, bool exiting) external;
+
+    /// @notice Counts one governance act of `agent` (a vote) towards its activity bonus (ACTIVITY_ROLE: the
+    /// governor). Accounts that are not registered agents are ignored.
+    function recordActivity(address agent) external;
+
+    /// @notice Recomputes the power of `agents` from the registry under the current schedule (anyone; after a
+    /// schedule change, or to bring any agent up to date).
+    function sync(address[] calldata agents) external;
+
+    /// @notice Moves the caller's votes back to itself (delegation to self is the default).
+    function undelegate() external;
+
+    /// @notice Replaces the power formula's parameters (admin: the timelock). Powers change on the agents' next
+    /// update or {sync}.
+    function setSchedule(Schedule calldata schedule) external;
+
+    /// @notice The formula's value for these inputs under the current schedule.
+    function computePower(uint256 stake, uint16 reputation, uint256 activity) external view returns (uint256);
+
+    /// @notice `agent`'s own power as last recorded (what it delegates), whoever holds its votes.
+    function powerOf(address agent) external view returns (uint256);
+
+    /// @notice The number of governance acts counted for `agent`.
+    function activityOf(address agent) external view returns (uint256);
+
+    function schedule() external view returns (Schedule memory);
+}
