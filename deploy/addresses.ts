@@ -19,6 +19,9 @@ export const FUTURE_IDS = {
   receiptVerifier: "AITBCZk#ReceiptVerifier",
   workflowVerifier: "AITBCZk#WorkflowVerifier",
   inferenceVerifier: "AITBCZk#InferenceVerifier",
+  agentVotes: "AITBCGovernance#AgentVotes",
+  timelock: "AITBCGovernance#AITBCTimelock",
+  governor: "AITBCGovernance#AITBCGovernor",
 } as const;
 
 export type ContractKey = keyof typeof FUTURE_IDS;

@@ -1,20 +1,24 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
+import GovernanceModule from "./Governance.js";
 import ZkModule from "./Zk.js";
 
 /**
- * The whole protocol: the core (Core.ts) and the zero-knowledge layer (Zk.ts) plus the ServiceMarketplace and
- * Workflows, wired to them.
+ * The whole protocol: the core (Core.ts), the zero-knowledge layer (Zk.ts) and governance (Governance.ts), plus
+ * the ServiceMarketplace and Workflows, wired to them. Admin roles stay with the deployer; Handover.ts moves them
+ * to the governance timelock.
  *
  *   npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name> --parameters params.json
  *
- * Parameters of this module (all optional), besides the core's (under "AITBCCore") and Zk.ts's ("AITBCZk"):
+ * Parameters of this module (all optional), besides those of Core.ts ("AITBCCore"), Zk.ts ("AITBCZk") and
+ * Governance.ts ("AITBCGovernance"):
  *   protocolFeeBps   uint256  marketplace fee on settled payments, bps   (default: 100 = 1%)
  *   challengeWindow  uint256  seconds a client has to reject a result    (default: 1 day)
  *   timeoutSlashBps  uint256  slash on a failed assignment, bps of its payment (default: 1000 = 10%)
  */
 export default buildModule("AITBCProtocol", (m) => {
   const core = m.useModule(ZkModule);
+  const governance = m.useModule(GovernanceModule);
   const { token, registry, constitution, humanOverride, workflowVerifier, inferenceVerifier } = core;
   const deployer = m.getAccount(0);
 
@@ -56,5 +60,5 @@ export default buildModule("AITBCProtocol", (m) => {
   m.call(registry, "grantRole", [slasherRole, marketplace], { id: "registry_slasher_marketplace" });
   m.call(registry, "grantRole", [reputationRole, marketplace], { id: "registry_reputation_marketplace" });
 
-  return { ...core, marketplace, workflows };
+  return { ...core, ...governance, marketplace, workflows };
 });

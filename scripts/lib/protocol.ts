@@ -12,6 +12,8 @@ import { addressesJson, FUTURE_IDS, readAddresses, type Addresses, type Contract
 
 import type {
   AgentConstitution,
+  AgentVotes,
+  AITBCGovernor,
   AgentRegistry,
   AIToken,
   HumanOverride,
@@ -19,6 +21,7 @@ import type {
   ReceiptMinter,
   ReceiptVerifier,
   ServiceMarketplace,
+  AITBCTimelock,
   WorkflowVerifier,
   Workflows,
 } from "../../typechain-types/index.js";
@@ -34,6 +37,9 @@ export interface Protocol {
   receiptVerifier: ReceiptVerifier;
   workflowVerifier: WorkflowVerifier;
   inferenceVerifier: InferenceVerifier;
+  agentVotes: AgentVotes;
+  timelock: AITBCTimelock;
+  governor: AITBCGovernor;
 }
 
 export type { Addresses };
@@ -67,6 +73,9 @@ export async function protocolAt(
     receiptVerifier: await ethers.getContractAt("ReceiptVerifier", await at(addresses.receiptVerifier), signer),
     workflowVerifier: await ethers.getContractAt("WorkflowVerifier", await at(addresses.workflowVerifier), signer),
     inferenceVerifier: await ethers.getContractAt("InferenceVerifier", await at(addresses.inferenceVerifier), signer),
+    agentVotes: await ethers.getContractAt("AgentVotes", await at(addresses.agentVotes), signer),
+    timelock: await ethers.getContractAt("AITBCTimelock", await at(addresses.timelock), signer),
+    governor: await ethers.getContractAt("AITBCGovernor", await at(addresses.governor), signer),
   };
 }
 
@@ -114,6 +123,9 @@ export function describeError(error: unknown, protocol: Protocol): string {
       protocol.marketplace.interface,
       protocol.workflows.interface,
       protocol.receiptMinter.interface,
+      protocol.agentVotes.interface,
+      protocol.governor.interface,
+      protocol.timelock.interface,
     ];
     for (const iface of interfaces) {
       const parsed = iface.parseError(data);
