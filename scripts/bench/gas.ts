@@ -12,7 +12,7 @@ import path from "node:path";
 import type { ContractTransactionResponse } from "ethers";
 import { network } from "hardhat";
 
-import { registerAndStake } from "../../test/helpers/agents.js";
+import { mintAitbc, registerAgent, registerAndStake } from "../../test/helpers/agents.js";
 import { AITBC, deployProtocol } from "../../test/helpers/fixture.js";
 import { signStepResult, signWorkResult } from "../lib/eip712.js";
 import { receiptDomain, signReceipt, type ComputeReceipt } from "../lib/receipts.js";
@@ -288,6 +288,47 @@ async function workflowRun(steps: number, label = ""): Promise<void> {
 await workflowRun(5);
 await workflowRun(5, "again");
 await workflowRun(50);
+
+// ---------------------------------------------------------------- governance
+// Two fresh agents (accounts 18, 19) and the market's p1 / p2 vote; the registry updates AgentVotes on every stake.
+const { governor, agentVotes } = core;
+const [v1, v2] = [account(18), account(19)];
+for (const v of [v1, v2]) {
+  await registerAgent(core, v, operator, { expectedDailyVolume: volume });
+  await mintAitbc(core, v.address, 3_000n);
+  await (await token.connect(v).approve(await registry.getAddress(), ethers.MaxUint256)).wait();
+}
+await registry.connect(v1).stake(providerStake);
+rows.push({
+  name: "gov: stake (first: creates power, self-delegates)",
+  gas: await gasOf(registry.connect(v2).stake(providerStake)),
+});
+rows.push({
+  name: "gov: stake (top-up that updates power)",
+  gas: await gasOf(registry.connect(v2).stake(100n * AITBC)),
+});
+rows.push({ name: "gov: delegate (to another agent)", gas: await gasOf(agentVotes.connect(v1).delegate(v2.address)) });
+rows.push({ name: "gov: undelegate", gas: await gasOf(agentVotes.connect(v1).undelegate()) });
+await connection.networkHelpers.time.increase(1);
+const proposal = [
+  [await registry.getAddress()],
+  [0n],
+  [registry.interface.encodeFunctionData("setMinStake", [1_000n * AITBC])],
+  "Keep the minimum stake at 1,000 AITBC",
+] as const;
+rows.push({ name: "gov: propose (one action)", gas: await gasOf(governor.connect(v2).propose(...proposal)) });
+const proposalId = await governor.getProposalId(proposal[0], proposal[1], proposal[2], ethers.id(proposal[3]));
+await connection.networkHelpers.time.increase((await governor.votingDelay()) + 1n);
+rows.push({
+  name: "gov: castVote (first vote: activity tier 1)",
+  gas: await gasOf(governor.connect(p1).castVote(proposalId, 1)),
+});
+rows.push({
+  name: "gov: castVoteWithReason (first vote: activity tier 1)",
+  gas: await gasOf(
+    governor.connect(p2).castVoteWithReason(proposalId, 1, "policy min-stake: 1000 AITBC is within [500, 5000]"),
+  ),
+});
 
 // ---------------------------------------------------------------- report
 const pad = (s: string, n: number) => s.padEnd(n);
