@@ -13,6 +13,7 @@ import {
   parseLabels,
   parseTokenAmount,
 } from "../scripts/lib/args.js";
+import { FUTURE_IDS } from "../deploy/addresses.js";
 import { loadIrisModel, irisProofInput, quantizeFeatures } from "../circuits/lib/iris.js";
 import { readProofFile, writeProofFile } from "../scripts/lib/proof-file.js";
 import { writeAddresses } from "../scripts/lib/protocol.js";
@@ -184,18 +185,9 @@ describe("Hardhat tasks", function () {
       const bad = path.join(dir, "bad.json");
       writeFileSync(
         bad,
-        JSON.stringify({
-          "AITBCCore#AIToken": "0x000000000000000000000000000000000000dEaD",
-          "AITBCCore#AgentRegistry": "0x000000000000000000000000000000000000dEaD",
-          "AITBCCore#AgentConstitution": "0x000000000000000000000000000000000000dEaD",
-          "AITBCCore#HumanOverride": "0x000000000000000000000000000000000000dEaD",
-          "AITBCProtocol#ServiceMarketplace": "0x000000000000000000000000000000000000dEaD",
-          "AITBCProtocol#Workflows": "0x000000000000000000000000000000000000dEaD",
-          "AITBCZk#ReceiptMinter": "0x000000000000000000000000000000000000dEaD",
-          "AITBCZk#ReceiptVerifier": "0x000000000000000000000000000000000000dEaD",
-          "AITBCZk#WorkflowVerifier": "0x000000000000000000000000000000000000dEaD",
-          "AITBCZk#InferenceVerifier": "0x000000000000000000000000000000000000dEaD",
-        }),
+        JSON.stringify(
+          Object.fromEntries(Object.values(FUTURE_IDS).map((id) => [id, "0x000000000000000000000000000000000000dEaD"])),
+        ),
       );
       process.env.AITBC_ADDRESSES = bad;
       await expect(run(["agent", "show"], { agent: "1" })).to.be.rejectedWith(/no token contract at 0x0+dEaD/);
