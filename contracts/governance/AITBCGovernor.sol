@@ -24,7 +24,7 @@ import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 /// (for / against / abstain, each vote with an optional reason), stored proposals (queue, execute and veto by id),
 /// quorum as a fraction of the total power at the snapshot, and a TimelockController that holds the protocol's
 /// admin roles and runs what passes.
-/// @dev Agents only: proposing and voting are GOVERN actions, charged to the agent's constitution (a frozen agent,
+/// @dev Agents only (registered, not exiting): proposing and voting are GOVERN actions, charged to the agent's constitution (a frozen agent,
 /// or one whose constitution does not allow GOVERN, is refused), and a vote counts towards the voter's activity
 /// bonus in AgentVotes. Nothing moves during an emergency stop, except a veto. Any guardian of the HumanOverride
 /// may veto (cancel) a proposal that is not final, queued ones included: the timelock operation is cancelled too.
@@ -118,9 +118,14 @@ contract AITBCGovernor is
         _enforce(account, ActionTypes.GOVERN, 0, gasStart);
     }
 
+    /// @dev A registered agent that is not exiting (an exiting agent has no power of its own, and must not vote
+    /// with what others delegated to it).
     function _requireAgent(address account) private view {
         _requireNotStopped();
-        if (_registry.agentIdOf(account) == 0) revert AITBCGovernorNotAgent(account);
+        uint256 agentId = _registry.agentIdOf(account);
+        if (agentId == 0 || _registry.statusOf(agentId) == IAgentRegistry.AgentStatus.Exiting) {
+            revert AITBCGovernorNotAgent(account);
+        }
     }
 
     function _queueOperations(

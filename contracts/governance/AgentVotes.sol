@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Votes} from "@openzeppelin/contracts/governance/utils/Votes.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
@@ -165,14 +166,15 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
         return _compute(_registry.stakeOf(agentId), _registry.reputationOf(agentId), _activity[agent]);
     }
 
-    /// @dev base × multiplier(stake)/10_000 × (100 + bonus(reputation))/100 × (100 + bonus(activity))/100, rounded
-    /// down once at the end.
+    /// @dev base × stake/1e18 × multiplier(stake)/10_000 × (100 + bonus(reputation))/100 × (100 + bonus(activity))/100,
+    /// rounded down once at the end.
     function _compute(uint256 stake, uint16 reputation, uint256 activity) private view returns (uint256) {
         uint256 multiplierBps = _tierValue(_stakeTiers, stake);
         if (multiplierBps == 0) return 0;
         uint256 reputationPct = 100 + _tierValue(_reputationTiers, reputation);
         uint256 activityPct = 100 + _tierValue(_activityTiers, activity);
-        return (_base * multiplierBps * reputationPct * activityPct) / 100_000_000;
+        // At most 1e30 × 1e6 × 1100 × 1100 < 2^141: the product fits; mulDiv keeps stake × product exact.
+        return Math.mulDiv(stake, _base * multiplierBps * reputationPct * activityPct, 1e26);
     }
 
     /// @dev The value of the last tier whose threshold is at most `x` (0 below the first). Thresholds ascend, so
@@ -200,8 +202,10 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
         emit ScheduleSet(s.base, s.stakeMultiplierBps, s.reputationBonusPct, s.activityBonusPct);
     }
 
-    /// @dev At most {MAX_TIERS} tiers, thresholds strictly ascending, values non-decreasing (more stake,
-    /// reputation or activity never lowers power) and at most `maxValue`.
+    /// @dev At most {MAX_TIERS} tiers, thresholds strictly ascending, values non-decreasing and at most
+    /// `maxValue`. Non-decreasing values make power non-decreasing in stake, reputation and activity, and, since
+    /// power is stake × a non-decreasing multiplier, superadditive in stake: splitting stake across agents never
+    /// adds votes (a falling multiplier would pay sybils).
     function _copyTiers(Tier[] storage to, Tier[] memory from, uint32 maxValue, string memory field) private {
         if (from.length > MAX_TIERS) revert AgentVotesInvalidSchedule(field, from.length);
         while (to.length != 0) to.pop();

@@ -2,9 +2,11 @@
 pragma solidity ^0.8.28;
 
 /// @title IAgentVotes
-/// @notice Agents' voting power (seed 000): power = base × stake multiplier × (100 + reputation bonus)/100 ×
-/// (100 + activity bonus)/100, checkpointed per timestamp (ERC-6372) so that a vote counts the power at the
-/// proposal's snapshot. The multiplier and the bonuses come from tier schedules that governance sets.
+/// @notice Agents' voting power (seed 000): power = base × stake × stake multiplier × (100 + reputation bonus)/100
+/// × (100 + activity bonus)/100, checkpointed per timestamp (ERC-6372) so that a vote counts the power at the
+/// proposal's snapshot. `base` is the power of one staked AITBC (wei of votes per token); the multiplier and the
+/// bonuses come from tier schedules that governance sets. The multiplier never falls as stake grows, so power is
+/// superadditive in stake: no agent gains votes by splitting its stake across sybils.
 interface IAgentVotes {
     /// @notice One step of a schedule: from `threshold` on (stake in wei, reputation points, votes cast), the
     /// schedule's value is `value` (a stake multiplier in bps, or a bonus in percent), until the next tier.

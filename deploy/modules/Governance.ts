@@ -13,21 +13,21 @@ import CoreModule, { AITBC } from "./Core.js";
  * Parameters (all optional, under "AITBCGovernance"):
  *   votingDelay        uint48   seconds from proposal to the vote's start (the snapshot)  (default: 1 day)
  *   votingPeriod       uint32   seconds the vote is open                                   (default: 3 days)
- *   proposalThreshold  uint256  power needed to propose, wei of votes                      (default: 1 vote)
+ *   proposalThreshold  uint256  power needed to propose, wei of votes                      (default: 1000 votes)
  *   quorumPercent      uint256  quorum, percent of the total power at the snapshot         (default: 10)
  *   timelockDelay      uint256  seconds between queue and execute                          (default: 2 days)
  *   schedule           IAgentVotes.Schedule  the power formula                             (default: DEFAULT_SCHEDULE)
  */
 
-/** power = base × multiplier(stake) × (100 + bonus(reputation))/100 × (100 + bonus(votes cast))/100. */
+/** power = base × stake × multiplier(stake) × (100 + bonus(reputation))/100 × (100 + bonus(votes cast))/100. */
 export const DEFAULT_SCHEDULE = {
-  base: AITBC, // one vote
-  // Stake multiplier, bps: 1× at the minimum stake, +1× per tenfold stake (diminishing returns on wealth).
+  base: AITBC, // one vote per staked AITBC
+  // Stake multiplier, bps: none below the minimum stake, then 1×, a little more for large stakes. It may never
+  // fall as stake grows (AgentVotes refuses it): splitting stake across agents must not add votes.
   stakeMultiplierBps: [
     { threshold: 1_000n * AITBC, value: 10_000n },
-    { threshold: 10_000n * AITBC, value: 20_000n },
-    { threshold: 100_000n * AITBC, value: 30_000n },
-    { threshold: 1_000_000n * AITBC, value: 40_000n },
+    { threshold: 100_000n * AITBC, value: 11_000n },
+    { threshold: 1_000_000n * AITBC, value: 12_000n },
   ],
   // Reputation bonus, percent (reputation runs 0..1000, agents start at 500).
   reputationBonusPct: [
@@ -46,7 +46,7 @@ export const DEFAULT_SCHEDULE = {
 export const DEFAULT_GOVERNANCE = {
   votingDelay: 24n * 3600n,
   votingPeriod: 3n * 24n * 3600n,
-  proposalThreshold: AITBC,
+  proposalThreshold: 1_000n * AITBC, // an agent at the minimum stake
   quorumPercent: 10n,
   timelockDelay: 2n * 24n * 3600n,
 };
