@@ -20,6 +20,9 @@ const CONTRACTS: Record<string, string> = {
   marketplaceAbi: "market/ServiceMarketplace.sol/ServiceMarketplace",
   workflowsAbi: "workflows/Workflows.sol/Workflows",
   receiptMinterAbi: "zk/ReceiptMinter.sol/ReceiptMinter",
+  agentVotesAbi: "governance/AgentVotes.sol/AgentVotes",
+  timelockAbi: "governance/AITBCTimelock.sol/AITBCTimelock",
+  governorAbi: "governance/AITBCGovernor.sol/AITBCGovernor",
 };
 
 function render(): string {

@@ -6,6 +6,7 @@
  *                                               |-- catalog (providers from the registry and marketplace)
  *                                               |-- safety monitor --> tx sender (nonces, crash-safe keys)
  *   jobs (node-cron): resume + upkeep duties (expire executions, finalize workloads), provider refresh
+ *   governance voter (when governance.enabled): votes on Active proposals by the config's policy
  *   admin server: /healthz, /metrics, POST /v1/inputs, GET /v1/executions?id=, GET /v1/reports
  */
 import { createServer } from "node:http";
@@ -15,7 +16,7 @@ import { privateKeyToAccount } from "viem/accounts";
 
 import { Prover } from "../../circuits/lib/prover.js";
 import { ACTION_TYPES } from "../../scripts/lib/actions.js";
-import { humanOverrideAbi, marketplaceAbi, registryAbi, workflowsAbi } from "../common/abi.js";
+import { governorAbi, humanOverrideAbi, marketplaceAbi, registryAbi, workflowsAbi } from "../common/abi.js";
 import { connectChain, walletFor, type ChainContext } from "../common/chain.js";
 import { workflowsDomain } from "../common/eip712.js";
 import { closeServer, HttpError, listen, readJsonBody, router, sendJson } from "../common/http.js";
@@ -32,6 +33,7 @@ import { Orchestrator } from "./orchestrator.js";
 import { SafetyMonitor } from "./safety.js";
 import { Store } from "./store.js";
 import { TxRevertedError, TxSender } from "./txs.js";
+import { GovernanceVoter } from "./voter.js";
 
 type Hex = `0x${string}`;
 
@@ -71,6 +73,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   const metrics = new KeeperMetrics();
   // Registration (first start only) sends through the wallet directly, so it goes before the sender reads the nonce.
   const agentId = await agentIdOf(chain, account.address, config, wallet, logger);
+  const governance = config.governance?.enabled === true ? config.governance : undefined;
   const txs = new TxSender({ publicClient: client, walletClient: wallet, store, logger, metrics });
   await txs.start();
 
@@ -81,7 +84,9 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     store,
     logger,
     metrics,
-    rules: config.safety,
+    rules: governance
+      ? { ...config.safety, expectedActionTypes: [...config.safety.expectedActionTypes, ACTION_TYPES.govern] }
+      : config.safety,
   });
   const prover = new Prover();
   const catalog = new ProviderCatalog(client, addresses, logger, BigInt(config.follower.startBlock));
@@ -127,6 +132,20 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     claimOpen: config.orchestrator.claimOpen,
   });
   const upkeep = new Upkeep(chain, store, txs, safety, logger);
+  const voter = governance
+    ? new GovernanceVoter({
+        publicClient: client,
+        addresses,
+        account: account.address,
+        policy: governance,
+        txs,
+        safety,
+        store,
+        logger,
+        metrics,
+        gasEstimate: BigInt(governance.gasEstimate),
+      })
+    : undefined;
 
   const follower = new EventFollower({
     name: "protocol",
@@ -142,13 +161,14 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
       { address: addresses.marketplace, abi: marketplaceAbi },
       { address: addresses.registry, abi: registryAbi },
       { address: addresses.humanOverride, abi: humanOverrideAbi },
+      ...(voter ? [{ address: addresses.governor, abi: governorAbi }] : []),
     ],
     onRpcError: () => {
       metrics.rpcError();
     },
   });
   follower.onLogs(async (logs) => {
-    for (const log of logs) await handleLog(log, { executions, upkeep, client, addresses });
+    for (const log of logs) await handleLog(log, { executions, upkeep, voter, client, addresses });
     if (logs.some((l) => PROVIDER_EVENTS.has(l.eventName))) await catalog.refresh();
     metrics.chainLag(follower.lag());
     metrics.pendingTransactions(txs.pendingCount());
@@ -157,6 +177,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     logger.warn({ forkBlock: forkBlock.toString() }, "reorg: re-checking what was acted on");
     await txs.reconcile(forkBlock, { rebroadcast: false });
     await executions.onReorg();
+    voter?.onReorg();
   });
 
   const server = createServer(
@@ -247,6 +268,19 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
       { noOverlap: true },
     ),
   ];
+  if (voter && governance) {
+    jobs.push(
+      cron.schedule(
+        governance.schedule,
+        async () => {
+          await voter.run().catch((error: unknown) => {
+            logger.warn({ err: (error as Error).message }, "governance run failed");
+          });
+        },
+        { noOverlap: true },
+      ),
+    );
+  }
   logger.info(
     {
       event: "keeper-ready",
@@ -254,6 +288,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
       address: account.address,
       agentId: agentId.toString(),
       database: config.database.path,
+      governance: voter ? { rules: governance?.rules.length, default: governance?.default } : false,
     },
     "keeper ready",
   );
@@ -264,6 +299,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
       logger.info("keeper shutting down");
       for (const job of jobs) await job.stop();
       await follower.stop();
+      await voter?.idle();
       await executions.stop();
       await closeServer(server);
       await prover.close();
@@ -328,6 +364,7 @@ const PROVIDER_EVENTS = new Set([
 interface LogContext {
   executions: ExecutionManager;
   upkeep: Upkeep;
+  voter: GovernanceVoter | undefined;
   client: ChainContext["publicClient"];
   addresses: ChainContext["addresses"];
 }
@@ -353,6 +390,18 @@ async function handleLog(log: FollowedLog, c: LogContext): Promise<void> {
     case "ResultSubmitted":
     case "ResultProven":
       await c.upkeep.resultSubmitted(args.workloadId as bigint);
+      break;
+    case "ProposalCreated":
+      c.voter?.onProposalCreated({
+        proposalId: args.proposalId as bigint,
+        proposer: args.proposer as Hex,
+        targets: args.targets as Hex[],
+        values: args.values as bigint[],
+        calldatas: args.calldatas as Hex[],
+        voteStart: args.voteStart as bigint,
+        voteEnd: args.voteEnd as bigint,
+        description: args.description as string,
+      });
       break;
     case "WorkloadSettled":
     case "ResultRejected":

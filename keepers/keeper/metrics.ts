@@ -19,6 +19,9 @@ export const TX_OUTCOMES = ["mined", "reverted", "dropped"] as const;
 export type TxOutcome = (typeof TX_OUTCOMES)[number];
 export const EXECUTION_OUTCOMES = ["completed", "failed"] as const;
 export type ExecutionOutcome = (typeof EXECUTION_OUTCOMES)[number];
+/** GovernorCountingSimple's vote types, as the governance voter casts them. */
+export const VOTE_SUPPORTS = ["for", "against", "abstain"] as const;
+export type VoteSupport = (typeof VOTE_SUPPORTS)[number];
 
 /** Step latency buckets (seconds): from a 5 ms local step to a 2 minute inference call. */
 export const STEP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -48,6 +51,7 @@ export class KeeperMetrics {
   readonly #alerts: Counter<"rule">;
   readonly #slashReports: Counter;
   readonly #providerFailures: Counter<"reason">;
+  readonly #votes: Counter<"support">;
 
   constructor(options: KeeperMetricsOptions = {}) {
     if (options.labels) this.registry.setDefaultLabels(options.labels);
@@ -125,6 +129,12 @@ export class KeeperMetrics {
       labelNames: ["reason"],
       registers,
     });
+    this.#votes = new Counter({
+      name: name("votes_total"),
+      help: "Governance votes cast by the keeper's voter, by support: for, against, abstain",
+      labelNames: ["support"],
+      registers,
+    });
     this.#zeroKnownSeries();
   }
 
@@ -136,6 +146,7 @@ export class KeeperMetrics {
     for (const outcome of STEP_OUTCOMES) this.#steps.inc({ outcome }, 0);
     for (const outcome of TX_OUTCOMES) this.#txs.inc({ outcome }, 0);
     for (const outcome of EXECUTION_OUTCOMES) this.#executions.inc({ outcome }, 0);
+    for (const support of VOTE_SUPPORTS) this.#votes.inc({ support }, 0);
     for (const phase of STEP_PHASES) this.#stepDuration.zero({ phase });
     this.#safeMode.set(0);
     this.#chainLag.set(0);
@@ -201,6 +212,11 @@ export class KeeperMetrics {
 
   providerFailure(reason: string): void {
     this.#providerFailures.inc({ reason });
+  }
+
+  /** Counts one governance vote cast. */
+  vote(support: VoteSupport): void {
+    this.#votes.inc({ support });
   }
 
   /** The Prometheus text exposition of every metric in the registry (serve it at /metrics). */

@@ -310,14 +310,14 @@ rows.push({
 rows.push({ name: "gov: delegate (to another agent)", gas: await gasOf(agentVotes.connect(v1).delegate(v2.address)) });
 rows.push({ name: "gov: undelegate", gas: await gasOf(agentVotes.connect(v1).undelegate()) });
 await connection.networkHelpers.time.increase(1);
-const proposal = [
-  [await registry.getAddress()],
-  [0n],
-  [registry.interface.encodeFunctionData("setMinStake", [1_000n * AITBC])],
-  "Keep the minimum stake at 1,000 AITBC",
-] as const;
-rows.push({ name: "gov: propose (one action)", gas: await gasOf(governor.connect(v2).propose(...proposal)) });
-const proposalId = await governor.getProposalId(proposal[0], proposal[1], proposal[2], ethers.id(proposal[3]));
+const targets = [await registry.getAddress()];
+const calldatas = [registry.interface.encodeFunctionData("setMinStake", [1_000n * AITBC])];
+const description = "Keep the minimum stake at 1,000 AITBC";
+rows.push({
+  name: "gov: propose (one action)",
+  gas: await gasOf(governor.connect(v2).propose(targets, [0n], calldatas, description)),
+});
+const proposalId = await governor.getProposalId(targets, [0n], calldatas, ethers.id(description));
 await connection.networkHelpers.time.increase((await governor.votingDelay()) + 1n);
 rows.push({
   name: "gov: castVote (first vote: activity tier 1)",

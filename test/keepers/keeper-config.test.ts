@@ -200,6 +200,122 @@ describe("keepers: loadKeeperConfig", function () {
     expect(problems(MINIMAL, { AITBC_KEEPER_PORT: "70000" })).to.match(/server\.port: .* \(from AITBC_KEEPER_PORT\)$/);
   });
 
+  describe("governance (the voter's policy)", function () {
+    const RULE = {
+      name: "min-stake-range",
+      target: "registry",
+      function: "setMinStake",
+      params: { minStake: { min: "500 AITBC", max: "5000 AITBC" } },
+      vote: "for",
+      otherwise: "against",
+    };
+
+    it("is absent unless configured; a section gets defaults, rule names and bounds in wei", function () {
+      expect(loadKeeperConfig(file(MINIMAL), {}).governance).to.be.undefined;
+      expect(loadKeeperConfig(file({ ...MINIMAL, governance: {} }), {}).governance).to.deep.equal({
+        enabled: false,
+        rules: [],
+        default: "skip",
+        schedule: "*/10 * * * * *",
+        gasEstimate: 300_000,
+      });
+      const config = loadKeeperConfig(
+        file({
+          ...MINIMAL,
+          governance: {
+            enabled: true,
+            default: "against",
+            rules: [
+              RULE,
+              { target: "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955", function: "0x12345678", vote: "abstain" },
+            ],
+          },
+        }),
+        {},
+      );
+      expect(config.governance?.rules).to.deep.equal([
+        { ...RULE, params: { minStake: { min: 500n * AITBC, max: 5000n * AITBC } } },
+        {
+          name: "rules[1]",
+          target: "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
+          function: "0x12345678",
+          vote: "abstain",
+        },
+      ]);
+      expect(config.governance?.default).to.equal("against");
+    });
+
+    it("reads the example's policy", function () {
+      const governance = loadKeeperConfig("keepers/keeper/keeper.example.json", {}).governance;
+      expect(governance?.enabled).to.be.true;
+      expect(governance?.default).to.equal("abstain");
+      expect(governance?.rules.map((r) => r.name)).to.include.members(["min-stake-range", "no-role-changes"]);
+    });
+
+    it("names every bad field of the policy", function () {
+      const message = problems({
+        ...MINIMAL,
+        governance: {
+          enabled: "yes",
+          default: "for",
+          schedule: "daily",
+          rules: [
+            { target: "registri", function: "setMinStake", vote: "yes" },
+            { target: "registry", function: "setMinStak", vote: "for" },
+            { target: "registry", function: "setMinStake", params: { minStak: { max: 1 } }, vote: "for" },
+            { function: "setMinStake", params: { minStake: { min: "ten", max: 1 } }, vote: "for" },
+            { function: "setMinStake", params: { minStake: { min: 5, max: 1 } }, vote: "for" },
+            { function: "setMinStake", params: { minStake: {} }, vote: "for" },
+            { vote: "for" },
+            { target: "registry", params: { minStake: { max: 1 } }, vote: "for" },
+            { function: "setMinStake", vote: "for", otherwise: "against" },
+            { name: "twice", function: "setMinStake", vote: "for" },
+            { name: "twice", function: "setBondBps", vote: "for" },
+            { function: "set min stake", vote: "for", bogus: 1 },
+          ],
+        },
+      });
+      const fields = message
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim().split(": ")[0]);
+      expect(fields).to.include.members([
+        "governance.enabled",
+        "governance.default",
+        "governance.schedule",
+        "governance.rules[0].target",
+        "governance.rules[0].vote",
+        "governance.rules[1].function",
+        "governance.rules[2].params.minStak",
+        "governance.rules[3].params.minStake.min",
+        "governance.rules[4].params.minStake",
+        "governance.rules[5].params.minStake",
+        "governance.rules[6]",
+        "governance.rules[7].params",
+        "governance.rules[8].otherwise",
+        "governance.rules[11]",
+        "governance.rules[11].function",
+      ]);
+      expect(message).to.include("governance.rules[1].function: no function setMinStak in registry");
+      expect(message).to.include("governance.rules[2].params.minStak: no parameter minStak in setMinStake(minStake_)");
+      expect(message).to.include("governance.rules[4].params.minStake: min is above max");
+      expect(message).to.include("governance.rules[6]: needs a target, a function, or both");
+    });
+
+    it("names a duplicate rule name once the rules are valid", function () {
+      const message = problems({
+        ...MINIMAL,
+        governance: {
+          rules: [
+            { name: "twice", function: "setMinStake", vote: "for" },
+            { name: "twice", function: "setBondBps", vote: "for" },
+          ],
+        },
+      });
+      expect(message).to.include("governance.rules[1].name: duplicate rule name twice");
+    });
+  });
+
   it("rejects a file that is not a JSON object, or that cannot be read", function () {
     const cases: [string, RegExp][] = [
       ["{rpc", /: not valid JSON \(.*JSON/],
