@@ -330,4 +330,72 @@ export const tasks = [
     .addFlag({ name: "onchain", description: "Also call the deployed verifier contract" })
     .setAction(() => import("./zk/verify.js"))
     .build(),
+  emptyTask("gov", "Governance: propose, vote, delegate, queue, execute, veto; power and proposals").build(),
+  task(["gov", "propose"], "Propose a call (--target, --function, --args) or several (--actions) as the --from agent")
+    .addOption(from)
+    .addOption({
+      name: "target",
+      description: "Contract key (token, registry, constitution, marketplace, agentVotes, governor, ...) or address",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "function",
+      description: 'Function signature, e.g. "setMinStake(uint256)" (a name will do for a contract key)',
+      defaultValue: "",
+    })
+    .addOption({
+      name: "args",
+      description: 'Arguments: comma-separated or a JSON array; integers may be "1500 AITBC"',
+      defaultValue: "",
+    })
+    .addOption({ name: "value", description: "Wei sent with the call (default 0)", defaultValue: "" })
+    .addOption({
+      name: "actions",
+      description: "JSON file: an array of { target, function, args, value } (instead of --target...)",
+      defaultValue: "",
+    })
+    .addOption({ name: "description", description: "What the proposal does and why", defaultValue: "" })
+    .setAction(() => import("./governance/propose.js"))
+    .build(),
+  task(["gov", "vote"], "Vote on a proposal as the --from agent, with its power at the snapshot")
+    .addOption(from)
+    .addOption({ name: "proposal", description: "Proposal id, or its number (#N)", defaultValue: "" })
+    .addOption({ name: "support", description: "for | against | abstain", defaultValue: "" })
+    .addOption({ name: "reason", description: "Reason (recorded with the vote)", defaultValue: "" })
+    .setAction(() => import("./governance/vote.js"))
+    .build(),
+  task(["gov", "delegate"], "Delegate the --from agent's votes to an active agent")
+    .addOption(from)
+    .addOption({ name: "to", description: "Agent address or agent id", defaultValue: "" })
+    .setAction(() => import("./governance/delegate.js"))
+    .build(),
+  task(["gov", "undelegate"], "Take the --from agent's votes back from its delegate")
+    .addOption(from)
+    .setAction(() => import("./governance/undelegate.js"))
+    .build(),
+  task(["gov", "queue"], "Queue a succeeded proposal in the timelock (anyone)")
+    .addOption(from)
+    .addOption({ name: "proposal", description: "Proposal id, or its number (#N)", defaultValue: "" })
+    .setAction(() => import("./governance/queue.js"))
+    .build(),
+  task(["gov", "execute"], "Execute a queued proposal after the timelock delay (anyone)")
+    .addOption(from)
+    .addOption({ name: "proposal", description: "Proposal id, or its number (#N)", defaultValue: "" })
+    .setAction(() => import("./governance/execute.js"))
+    .build(),
+  task(["gov", "veto"], "Veto (cancel) a proposal that is not final (HumanOverride guardian)")
+    .addOption(from)
+    .addOption({ name: "proposal", description: "Proposal id, or its number (#N)", defaultValue: "" })
+    .addOption({ name: "reason", description: "Why (recorded in the event)", defaultValue: "" })
+    .setAction(() => import("./governance/veto.js"))
+    .build(),
+  task(["gov", "power"], "Show an account's voting power, delegation and the formula's factors")
+    .addOption({ name: "account", description: "Address or agent id (default: first account)", defaultValue: "" })
+    .addOption({ name: "proposal", description: "Also show the votes at this proposal's snapshot", defaultValue: "" })
+    .setAction(() => import("./governance/power.js"))
+    .build(),
+  task(["gov", "show"], "Show a proposal: state, votes, quorum, snapshot, deadline, eta, actions")
+    .addOption({ name: "proposal", description: "Proposal id, or its number (#N)", defaultValue: "" })
+    .setAction(() => import("./governance/show.js"))
+    .build(),
 ];
