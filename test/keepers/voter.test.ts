@@ -20,7 +20,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import type { Addresses } from "../../deploy/addresses.js";
+import { FUTURE_IDS, type Addresses } from "../../deploy/addresses.js";
 import { ACTION_TYPES } from "../../scripts/lib/actions.js";
 import { constitutionAbi, governorAbi, marketplaceAbi, registryAbi, tokenAbi } from "../../keepers/common/abi.js";
 import { keeperConfigSchema, type GovernanceConfig } from "../../keepers/keeper/config.js";
@@ -45,21 +45,7 @@ import { AGENT_KEY } from "../helpers/keepers.js";
 const KEY: Hex = `0x${"11".repeat(32)}`;
 /** A deployment's addresses for the pure tests: distinct, recognisable. */
 const ADDRESSES = Object.fromEntries(
-  [
-    "token",
-    "registry",
-    "constitution",
-    "humanOverride",
-    "marketplace",
-    "workflows",
-    "receiptMinter",
-    "receiptVerifier",
-    "workflowVerifier",
-    "inferenceVerifier",
-    "agentVotes",
-    "timelock",
-    "governor",
-  ].map((key, i) => [key, `0x${(i + 1).toString(16).padStart(2, "0").repeat(20)}`]),
+  Object.keys(FUTURE_IDS).map((key, i) => [key, `0x${(i + 1).toString(16).padStart(2, "0").repeat(20)}`]),
 ) as Addresses;
 const OUTSIDE: Address = "0x00000000000000000000000000000000000000ee";
 

@@ -11,6 +11,7 @@ import {
   type ParamType,
 } from "ethers";
 
+import { FUTURE_IDS, type ContractKey } from "../../../deploy/addresses.js";
 import { ArgumentError, parseInteger, required } from "../../lib/args.js";
 import type { Protocol } from "../../lib/protocol.js";
 
@@ -85,21 +86,7 @@ export async function agentLabel(protocol: Protocol, account: string): Promise<s
 // ---------------------------------------------------------------- proposal actions
 
 /** The protocol contracts a proposal may name by key. */
-export const TARGET_KEYS = [
-  "token",
-  "registry",
-  "constitution",
-  "humanOverride",
-  "marketplace",
-  "workflows",
-  "receiptMinter",
-  "receiptVerifier",
-  "workflowVerifier",
-  "inferenceVerifier",
-  "agentVotes",
-  "timelock",
-  "governor",
-] as const satisfies readonly (keyof Protocol)[];
+export const TARGET_KEYS = Object.keys(FUTURE_IDS) as ContractKey[];
 
 interface Target {
   address: string;
