@@ -279,7 +279,15 @@ describe("Governance", function () {
         if (row.reputation !== 500) {
           await (await registry.connect(reputer).updateReputation(agentId, row.reputation - 500, "test")).wait();
         }
-        await castVotes(connection, f, agent, row.activity);
+        if (row.power === 0n) {
+          // A vote without weight earns no activity: an ACTIVITY_ROLE account records it here instead.
+          const { deployer } = f;
+          await (await agentVotes.connect(deployer).grantRole(await agentVotes.ACTIVITY_ROLE(), deployer)).wait();
+          for (let i = 0; i < row.activity; i++)
+            await (await agentVotes.connect(deployer).recordActivity(agent)).wait();
+        } else {
+          await castVotes(connection, f, agent, row.activity);
+        }
         expect(await registry.stakeOf(agentId)).to.equal(row.stake);
         expect(await registry.reputationOf(agentId)).to.equal(row.reputation);
         expect(await agentVotes.activityOf(agent.address)).to.equal(row.activity);
@@ -431,8 +439,9 @@ describe("Governance", function () {
         .to.emit(governor, "VoteCast")
         .withArgs(early.address, p.id, SUPPORT.Abstain, votes(1000), "");
       expect(await governor.proposalVotes(p.id)).to.deep.equal([0n, votes(10_000), votes(1000)]);
-      // Now: 1,000 (agent) + 110,000 × 1.05 (agent2, one vote cast) + 1,000 × 1.05 (early, late: one vote each).
-      expect(await expectConserved(f)).to.equal(votes(118_600));
+      // Now: 1,000 (agent) + 110,000 × 1.05 (agent2, one vote cast) + 1,000 × 1.05 (early, one vote) + 1,000 (late:
+      // its vote had no weight, so it earned no activity).
+      expect(await expectConserved(f)).to.equal(votes(118_550));
     });
 
     it("getPastVotes / getPastTotalSupply follow every change, and refuse future timepoints", async function () {
@@ -817,6 +826,19 @@ describe("Governance", function () {
       await expect(vote).to.emit(agentVotes, "PowerUpdated").withArgs(agent.address, votes(1050), votes(1100));
       expect(await agentVotes.getVotes(agent.address)).to.equal(votes(1100));
       expect(await expectConserved(f)).to.equal(votes(11_100));
+    });
+
+    it("a zero-weight vote (an agent that delegated its power away) earns no activity", async function () {
+      const f = await load();
+      const { agentVotes, governor, agent, agent2 } = f;
+      await (await agentVotes.connect(agent2).delegate(agent.address)).wait();
+      const p = await noopProposal(f, "delegated voter");
+      await submit(governor, agent, p);
+      await toVoting(connection, governor, p.id);
+      const vote = governor.connect(agent2).castVote(p.id, SUPPORT.For);
+      await expect(vote).to.emit(governor, "VoteCast").withArgs(agent2.address, p.id, SUPPORT.For, 0n, "");
+      await expect(vote).not.to.emit(agentVotes, "ActivityRecorded");
+      expect(await agentVotes.activityOf(agent2.address)).to.equal(0n);
     });
 
     it("recordActivity ignores accounts that are not agents", async function () {

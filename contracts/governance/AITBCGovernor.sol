@@ -102,8 +102,9 @@ contract AITBCGovernor is
 
     // ---------------------------------------------------------------- hooks
 
-    /// @dev Every vote (castVote, castVoteWithReason, by signature): an agent's, within its constitution; counts
-    /// towards its activity.
+    /// @dev Every vote (castVote, castVoteWithReason, by signature): an agent's, within its constitution; a vote
+    /// with weight counts towards the voter's activity (a zero-weight vote, e.g. of an agent that delegated its
+    /// power away, earns nothing).
     function _castVote(
         uint256 proposalId,
         address account,
@@ -114,7 +115,7 @@ contract AITBCGovernor is
         uint256 gasStart = gasleft();
         _requireAgent(account);
         weight = super._castVote(proposalId, account, support, reason, params);
-        _agentVotes.recordActivity(account);
+        if (weight != 0) _agentVotes.recordActivity(account);
         _enforce(account, ActionTypes.GOVERN, 0, gasStart);
     }
 
