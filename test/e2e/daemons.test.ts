@@ -4,12 +4,13 @@
  * processes (scripts/lib/devnet.ts). Every assertion is on what the chain holds.
  */
 import { execFile, spawnSync } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
-import { parseEther, ZeroAddress } from "ethers";
+import { id as hashText, parseEther, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import { valueHashHex, type Json } from "../../keepers/common/values.js";
@@ -318,6 +319,65 @@ describe("daemons end to end (real processes)", function () {
     expect((await devnet.protocol.workflows.getExecution(open)).keeperId).to.equal(
       BigInt(String((await keeper.ready()).agentId)),
     );
+  });
+
+  // Last: it moves the chain's clock past the voting delay (a day) and replaces the keeper.
+  it("votes on proposals by its governance policy, with the rule as the reason (keeper restarted with governance on)", async function () {
+    const { governor, registry } = devnet.protocol;
+    await keeper.stop();
+    const voter = await devnet.startKeeper(
+      {
+        governance: {
+          enabled: true,
+          default: "skip",
+          schedule: "* * * * * *",
+          rules: [
+            {
+              name: "min-stake-range",
+              target: "registry",
+              function: "setMinStake",
+              params: { minStake: { min: "500 AITBC", max: "5000 AITBC" } },
+              vote: "for",
+              otherwise: "against",
+            },
+          ],
+        },
+      },
+      "keeper-governance",
+    );
+    const proposerAddress = ROLES.providers[0]?.agent.address ?? "";
+    const proposer = await devnet.connection.ethers.getSigner(proposerAddress);
+    const propose = async (minStake: bigint, description: string) => {
+      const targets = [await registry.getAddress()];
+      const calldatas = [registry.interface.encodeFunctionData("setMinStake", [minStake])];
+      await (await governor.connect(proposer).propose(targets, [0n], calldatas, description)).wait();
+      return governor.getProposalId(targets, [0n], calldatas, hashText(description));
+    };
+    const within = await propose(parseEther("1500"), "Minimum stake 1,500 AITBC");
+    const outside = await propose(parseEther("9000"), "Minimum stake 9,000 AITBC");
+    await devnet.connection.networkHelpers.time.increase((await governor.votingDelay()) + 1n);
+
+    for (const id of [within, outside]) {
+      await voter.waitFor(
+        (l) => l.event === "vote" && l.proposalId === id.toString(),
+        30_000,
+        `the keeper's vote on proposal ${id}`,
+      );
+    }
+    const casts = await governor.queryFilter(governor.filters.VoteCast(ROLES.keeper.address));
+    const byProposal = new Map(casts.map((e) => [e.args.proposalId, e.args]));
+    expect(byProposal.get(within)?.support).to.equal(1n);
+    expect(byProposal.get(within)?.reason).to.match(/min-stake-range/);
+    expect(byProposal.get(outside)?.support).to.equal(0n);
+    expect(byProposal.get(outside)?.reason).to.match(/min-stake-range.*above max/);
+    expect(byProposal.get(within)?.weight).to.equal(
+      await devnet.protocol.agentVotes.getPastVotes(ROLES.keeper.address, await governor.proposalSnapshot(within)),
+    );
+    expect(byProposal.get(within)?.weight).to.equal(parseEther("2000")); // its stake, no bonus yet at the snapshot
+    // One vote each, whatever the number of runs since.
+    await sleep(1500);
+    expect(await governor.queryFilter(governor.filters.VoteCast(ROLES.keeper.address))).to.have.length(2);
+    await voter.stop();
   });
 
   it("rejects an invalid keeper config with a message naming the field (exit code 2)", function () {
