@@ -225,7 +225,9 @@ describe("Governance", function () {
       expect(await constitution.hasRole(enforcer, governorAddress)).to.be.true;
       expect(await timelock.hasRole(await timelock.PROPOSER_ROLE(), governorAddress)).to.be.true;
       expect(await timelock.hasRole(await timelock.CANCELLER_ROLE(), governorAddress)).to.be.true;
-      expect(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), ZeroAddress)).to.be.true; // anyone executes
+      // Only the governor executes: nobody reaches the timelock around the emergency stop or a veto.
+      expect(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), governorAddress)).to.be.true;
+      expect(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), ZeroAddress)).to.be.false;
       expect(await timelock.hasRole(ZeroHash, deployer.address)).to.be.false;
       expect(await timelock.hasRole(ZeroHash, await timelock.getAddress())).to.be.true;
       const [, name, version] = await agentVotes.eip712Domain();
@@ -487,13 +489,13 @@ describe("Governance", function () {
       expect(await agentVotes.powerOf(agent.address)).to.equal(votes(1000)); // its own power is unchanged
       expect(await expectConserved(f)).to.equal(votes(11_000));
 
-      // Re-delegating to a third (active, unstaked) agent moves them again.
+      // Re-delegating to a third active agent moves them again.
       const third = voter(f, 0);
-      await addAgent(f, third, 0n);
+      await addAgent(f, third, MIN_STAKE);
       await (await agentVotes.connect(agent).delegate(third.address)).wait();
       expect(await agentVotes.getVotes(agent2.address)).to.equal(votes(10_000));
-      expect(await agentVotes.getVotes(third.address)).to.equal(votes(1000));
-      expect(await expectConserved(f)).to.equal(votes(11_000));
+      expect(await agentVotes.getVotes(third.address)).to.equal(votes(2000));
+      expect(await expectConserved(f)).to.equal(votes(12_000));
     });
 
     it("undelegate returns the votes to the delegator", async function () {
@@ -786,6 +788,90 @@ describe("Governance", function () {
       expect(await timelock.isOperation(operationId)).to.be.false;
     });
 
+    it("nobody but the governor executes: a queued operation cannot be run on the timelock directly, even in a stop", async function () {
+      const f = await loadHandover();
+      const { governor, timelock, registry, humanOverride, guardian, outsider } = f;
+      const p = await setMinStakeProposal(f, 1_500n * AITBC, "Minimum stake of 1,500 AITBC (direct execution)");
+      await passAndQueue(f, p);
+      await time.increaseTo(await governor.proposalEta(p.id));
+      await (await humanOverride.connect(guardian).emergencyStop("incident")).wait();
+      const salt = (BigInt(await governor.getAddress()) << 96n) ^ BigInt(p.descriptionHash);
+      const saltHex = toBeHex(salt & ((1n << 256n) - 1n), 32);
+      await expect(timelock.connect(outsider).executeBatch(p.targets, p.values, p.calldatas, ZeroHash, saltHex))
+        .to.be.revertedWithCustomError(timelock, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, await timelock.EXECUTOR_ROLE());
+      await expect(governor.connect(outsider)["execute(uint256)"](p.id)).to.be.revertedWithCustomError(
+        governor,
+        "HumanOverrideEmergencyStopped",
+      );
+      expect(await registry.minStake()).to.equal(MIN_STAKE);
+    });
+
+    it("vetoOperation: guardians cancel a timelock operation scheduled around the governor; others cannot", async function () {
+      const f = await loadHandover();
+      const { governor, timelock, registry, guardian, agent, outsider } = f;
+      // A proposal the guardians missed makes `outsider` a proposer of the timelock.
+      const grant = await proposal(
+        governor,
+        [await timelock.getAddress()],
+        [timelock.interface.encodeFunctionData("grantRole", [await timelock.PROPOSER_ROLE(), outsider.address])],
+        "Add a proposer",
+      );
+      await passAndQueue(f, grant);
+      await time.increaseTo(await governor.proposalEta(grant.id));
+      await (await governor["execute(uint256)"](grant.id)).wait();
+      // It schedules an operation of its own; it can never execute it (the governor is the only executor)...
+      const call = registry.interface.encodeFunctionData("setMinStake", [1n]);
+      const target = await registry.getAddress();
+      const delay = await timelock.getMinDelay();
+      await (await timelock.connect(outsider).schedule(target, 0n, call, ZeroHash, ZeroHash, delay)).wait();
+      const operationId = await timelock.hashOperation(target, 0n, call, ZeroHash, ZeroHash);
+      expect(await timelock.isOperationPending(operationId)).to.be.true;
+      await time.increase(delay + 1n);
+      await expect(timelock.connect(outsider).execute(target, 0n, call, ZeroHash, ZeroHash))
+        .to.be.revertedWithCustomError(timelock, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, await timelock.EXECUTOR_ROLE());
+      // ...and the guardians cancel it anyway.
+      for (const caller of [outsider, agent]) {
+        await expect(governor.connect(caller).vetoOperation(operationId, "no"))
+          .to.be.revertedWithCustomError(governor, "AITBCGovernorNotGuardian")
+          .withArgs(caller.address);
+      }
+      await expect(governor.connect(guardian).vetoOperation(operationId, "scheduled around the governor"))
+        .to.emit(governor, "OperationVetoed")
+        .withArgs(operationId, guardian.address, "scheduled around the governor");
+      expect(await timelock.isOperation(operationId)).to.be.false;
+      expect(await registry.minStake()).to.equal(MIN_STAKE);
+    });
+
+    it("the timelock delay (the veto window) cannot go below its deployment value: AITBCTimelockDelayBelowFloor", async function () {
+      const f = await loadHandover();
+      const { governor, timelock } = f;
+      const floor = await timelock.delayFloor();
+      expect(floor).to.equal(await timelock.getMinDelay());
+      const shrink = await proposal(
+        governor,
+        [await timelock.getAddress()],
+        [timelock.interface.encodeFunctionData("updateDelay", [floor - 1n])],
+        "Shorten the veto window",
+      );
+      await passAndQueue(f, shrink);
+      await time.increaseTo(await governor.proposalEta(shrink.id));
+      await expect(governor["execute(uint256)"](shrink.id))
+        .to.be.revertedWithCustomError(timelock, "AITBCTimelockDelayBelowFloor")
+        .withArgs(floor - 1n, floor);
+      const longer = await proposal(
+        governor,
+        [await timelock.getAddress()],
+        [timelock.interface.encodeFunctionData("updateDelay", [floor * 2n])],
+        "Lengthen the veto window",
+      );
+      await passAndQueue(f, longer);
+      await time.increaseTo(await governor.proposalEta(longer.id));
+      await (await governor["execute(uint256)"](longer.id)).wait();
+      expect(await timelock.getMinDelay()).to.equal(floor * 2n);
+    });
+
     it("an executed or unknown proposal cannot be vetoed", async function () {
       const f = await loadHandover();
       const { governor, guardian } = f;
@@ -1001,16 +1087,18 @@ describe("Governance", function () {
       });
     });
 
-    it("delegation: AgentVotesInvalidDelegate (zero, unregistered, frozen, exiting delegatee)", async function () {
+    it("delegation: AgentVotesInvalidDelegate (zero, unregistered, unstaked, frozen, exiting delegatee)", async function () {
       const f = await load();
       const { agentVotes, registry, humanOverride, guardian, agent, outsider } = f;
       const frozen = voter(f, 0);
       const exiting = voter(f, 1);
+      const unstaked = voter(f, 2);
       await addAgent(f, frozen, MIN_STAKE);
       const exitingId = await addAgent(f, exiting, MIN_STAKE);
+      await addAgent(f, unstaked, 0n); // registered, but nothing to slash: not active
       await (await humanOverride.connect(guardian).freeze(frozen, "test")).wait();
       await (await registry.connect(exiting).requestUnstake(exitingId, MIN_STAKE)).wait();
-      for (const delegatee of [ZeroAddress, outsider.address, frozen.address, exiting.address]) {
+      for (const delegatee of [ZeroAddress, outsider.address, unstaked.address, frozen.address, exiting.address]) {
         await expect(agentVotes.connect(agent).delegate(delegatee))
           .to.be.revertedWithCustomError(agentVotes, "AgentVotesInvalidDelegate")
           .withArgs(delegatee);
@@ -1121,7 +1209,6 @@ describe("Governance", function () {
         (g: typeof governor) => g.setVotingPeriod(1n),
         (g: typeof governor) => g.setProposalThreshold(0n),
         (g: typeof governor) => g.updateQuorumNumerator(1n),
-        (g: typeof governor) => g.updateTimelock(outsider.address),
         (g: typeof governor) => g.relay(outsider.address, 0n, "0x"),
       ];
       for (const caller of [deployer, agent]) {
@@ -1130,6 +1217,11 @@ describe("Governance", function () {
             .to.be.revertedWithCustomError(governor, "GovernorOnlyExecutor")
             .withArgs(caller.address);
         }
+        // The timelock is fixed for good: not even governance can swap it for one the guardians cannot veto in.
+        await expect(governor.connect(caller).updateTimelock(outsider.address)).to.be.revertedWithCustomError(
+          governor,
+          "AITBCGovernorTimelockFixed",
+        );
       }
     });
 

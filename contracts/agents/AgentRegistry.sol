@@ -314,6 +314,9 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
 
     /// @inheritdoc IAgentRegistry
     function setVotes(IAgentVotes votes_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(votes_) != address(0) && address(votes_.registry()) != address(this)) {
+            revert AgentRegistryInvalidParameter("votes", uint256(uint160(address(votes_))));
+        }
         _votes = votes_;
         emit VotesSet(address(votes_));
     }

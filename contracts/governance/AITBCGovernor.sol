@@ -46,8 +46,10 @@ contract AITBCGovernor is
 
     error AITBCGovernorNotAgent(address account);
     error AITBCGovernorNotGuardian(address caller);
+    error AITBCGovernorTimelockFixed();
 
     event ProposalVetoed(uint256 indexed proposalId, address indexed guardian, string reason);
+    event OperationVetoed(bytes32 indexed operationId, address indexed guardian, string reason);
 
     constructor(
         AgentVotes agentVotes_,
@@ -73,14 +75,26 @@ contract AITBCGovernor is
     /// @notice A human guardian cancels proposal `proposalId` (any state but Canceled, Expired or Executed),
     /// with the timelock operation if it was queued. Works during an emergency stop.
     function veto(uint256 proposalId, string calldata reason) external {
-        if (!IAccessControl(address(_humanOverride)).hasRole(GUARDIAN_ROLE, msg.sender)) {
-            revert AITBCGovernorNotGuardian(msg.sender);
-        }
+        _requireGuardian();
         (address[] memory targets, uint256[] memory values, bytes[] memory calldatas, bytes32 descriptionHash) = (
             proposalDetails(proposalId)
         );
         _cancel(targets, values, calldatas, descriptionHash);
         emit ProposalVetoed(proposalId, msg.sender, reason);
+    }
+
+    /// @notice A human guardian cancels a pending timelock operation that did not come from this governor's
+    /// proposals (e.g. one scheduled by a proposer a passed proposal added): the governor is the timelock's canceller.
+    /// Only the governor executes, so no such operation can run before the guardians see it.
+    function vetoOperation(bytes32 operationId, string calldata reason) external {
+        _requireGuardian();
+        TimelockController(payable(timelock())).cancel(operationId);
+        emit OperationVetoed(operationId, msg.sender, reason);
+    }
+
+    /// @notice Disabled: the timelock whose operations guardians can veto is fixed at deployment.
+    function updateTimelock(TimelockController) public pure override {
+        revert AITBCGovernorTimelockFixed();
     }
 
     /// @notice Proposes as an agent (see {Governor-propose}); charged to its constitution as GOVERN.
@@ -121,6 +135,12 @@ contract AITBCGovernor is
 
     /// @dev A registered agent that is not exiting (an exiting agent has no power of its own, and must not vote
     /// with what others delegated to it).
+    function _requireGuardian() private view {
+        if (!IAccessControl(address(_humanOverride)).hasRole(GUARDIAN_ROLE, msg.sender)) {
+            revert AITBCGovernorNotGuardian(msg.sender);
+        }
+    }
+
     function _requireAgent(address account) private view {
         _requireNotStopped();
         uint256 agentId = _registry.agentIdOf(account);

@@ -88,14 +88,15 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     }
 
     /// @dev Every public path ({delegate}, {delegateBySig}, {undelegate}): a registered agent delegating to itself
-    /// or to an active agent, within its constitution, while the protocol runs.
+    /// or to an active agent (not frozen, not exiting, staked at least its required stake: a delegate has something
+    /// to slash), within its constitution, while the protocol runs.
     function _delegate(address account, address delegatee) internal override {
         uint256 gasStart = gasleft();
         _requireNotStopped();
         if (_registry.agentIdOf(account) == 0) revert IAgentRegistry.AgentRegistryNotRegistered(account);
         if (delegatee != account) {
             uint256 delegateeId = _registry.agentIdOf(delegatee);
-            if (delegateeId == 0 || _registry.statusOf(delegateeId) != IAgentRegistry.AgentStatus.Active) {
+            if (delegateeId == 0 || !_registry.isActive(delegateeId)) {
                 revert AgentVotesInvalidDelegate(delegatee);
             }
         }
@@ -132,6 +133,7 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
         return Schedule(_base, _stakeTiers, _reputationTiers, _activityTiers);
     }
 
+    /// @inheritdoc IAgentVotes
     function registry() external view returns (IAgentRegistry) {
         return _registry;
     }

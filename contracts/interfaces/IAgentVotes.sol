@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IAgentRegistry} from "./IAgentRegistry.sol";
+
 /// @title IAgentVotes
 /// @notice Agents' voting power (seed 000): power = base × stake × stake multiplier × (100 + reputation bonus)/100
 /// × (100 + activity bonus)/100, checkpointed per timestamp (ERC-6372) so that a vote counts the power at the
@@ -60,4 +62,7 @@ interface IAgentVotes {
     function activityOf(address agent) external view returns (uint256);
 
     function schedule() external view returns (Schedule memory);
+
+    /// @notice The AgentRegistry whose agents' power this holds.
+    function registry() external view returns (IAgentRegistry);
 }

@@ -4,8 +4,9 @@ import CoreModule, { AITBC } from "./Core.js";
 
 /**
  * Governance: AgentVotes (agents' checkpointed voting power), a TimelockController and the AITBCGovernor, wired
- * to the core. The registry reports every stake and reputation change to AgentVotes; the governor proposes to
- * and cancels in the timelock; anyone may execute what the timelock has ready.
+ * to the core. The registry reports every stake and reputation change to AgentVotes; the governor proposes to,
+ * cancels in and executes through the timelock (anyone may call the governor's execute once an operation is
+ * ready; nobody can call the timelock directly, so the emergency stop and the guardians' veto cover everything).
  *
  * This module leaves the protocol's admin roles with the deployer (devnets and tests need them); Handover.ts
  * moves them to the timelock.
@@ -64,12 +65,7 @@ export default buildModule("AITBCGovernance", (m) => {
 
   const agentVotes = m.contract("AgentVotes", [deployer, registry, humanOverride, constitution, schedule]);
   // The deployer administers the timelock only until the governor holds its roles (below), then renounces.
-  const timelock = m.contract("AITBCTimelock", [
-    timelockDelay,
-    [],
-    ["0x0000000000000000000000000000000000000000"],
-    deployer,
-  ]);
+  const timelock = m.contract("AITBCTimelock", [timelockDelay, [], [], deployer]);
   const governor = m.contract("AITBCGovernor", [
     agentVotes,
     timelock,
@@ -92,12 +88,14 @@ export default buildModule("AITBCGovernance", (m) => {
   // The timelock takes proposals from the governor only; the governor cancels (guardians veto through it).
   const proposerRole = m.staticCall(timelock, "PROPOSER_ROLE", [], 0, { id: "proposerRole" });
   const cancellerRole = m.staticCall(timelock, "CANCELLER_ROLE", [], 0, { id: "cancellerRole" });
+  const executorRole = m.staticCall(timelock, "EXECUTOR_ROLE", [], 0, { id: "executorRole" });
   const timelockAdminRole = m.staticCall(timelock, "DEFAULT_ADMIN_ROLE", [], 0, { id: "timelockAdminRole" });
   const proposer = m.call(timelock, "grantRole", [proposerRole, governor], { id: "timelock_proposer_governor" });
   const canceller = m.call(timelock, "grantRole", [cancellerRole, governor], { id: "timelock_canceller_governor" });
+  const executor = m.call(timelock, "grantRole", [executorRole, governor], { id: "timelock_executor_governor" });
   m.call(timelock, "renounceRole", [timelockAdminRole, deployer], {
     id: "timelock_admin_renounce",
-    after: [proposer, canceller],
+    after: [proposer, canceller, executor],
   });
 
   return { agentVotes, timelock, governor };

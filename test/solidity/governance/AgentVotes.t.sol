@@ -379,7 +379,7 @@ contract AgentVotesTest is GovernanceFixture {
     function test_delegation_movesVotesNeverTheTotal() public {
         uint256 idA = _registerAgent(agentA, operatorA, 0);
         _registerAgent(agentB, operatorB, 0);
-        _registerAgent(agentC, operatorC, 0); // active, unstaked: a valid delegate
+        _registerAgent(agentC, operatorC, 0);
         _fundAndStake(agentA, 10_000 * AITBC);
         _fundAndStake(agentB, 1_000 * AITBC);
         assertEq(agentVotes.getTotalSupply(), 11_000 * VOTE, "total");
@@ -395,16 +395,22 @@ contract AgentVotesTest is GovernanceFixture {
         assertEq(agentVotes.getVotes(agentB), 12_000 * VOTE, "A's new power reaches its delegate");
         assertEq(agentVotes.getTotalSupply(), 12_000 * VOTE, "total follows the power");
 
+        // C is registered but unstaked: nothing to slash, so not a valid delegate until it stakes.
+        vm.prank(agentA);
+        vm.expectRevert(abi.encodeWithSelector(IAgentVotes.AgentVotesInvalidDelegate.selector, agentC));
+        agentVotes.delegate(agentC);
+        _fundAndStake(agentC, 1_000 * AITBC);
+
         vm.prank(agentA);
         agentVotes.delegate(agentC);
         assertEq(agentVotes.getVotes(agentB), 1_000 * VOTE, "B back to its own");
-        assertEq(agentVotes.getVotes(agentC), 11_000 * VOTE, "C holds A's votes");
+        assertEq(agentVotes.getVotes(agentC), 12_000 * VOTE, "C holds A's votes and its own");
 
         vm.prank(agentA);
         agentVotes.undelegate();
         assertEq(agentVotes.getVotes(agentA), 11_000 * VOTE, "A's votes home");
-        assertEq(agentVotes.getVotes(agentC), 0, "C empty");
-        assertEq(agentVotes.getTotalSupply(), 12_000 * VOTE, "total unchanged");
+        assertEq(agentVotes.getVotes(agentC), 1_000 * VOTE, "C back to its own");
+        assertEq(agentVotes.getTotalSupply(), 13_000 * VOTE, "total unchanged by delegation");
     }
 
     function test_delegate_refusesNonAgentsFrozenAndExiting() public {
