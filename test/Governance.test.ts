@@ -889,7 +889,7 @@ describe("Governance", function () {
   });
 
   describe("activity and schedule changes", function () {
-    it("each vote counts towards activityOf, and power rises at the activity tiers", async function () {
+    it("votes count towards activityOf at most once a voting period, and power rises at the activity tiers", async function () {
       const f = await load();
       const { agentVotes, governor, agent } = f;
       const p = await noopProposal(f, "first vote");
@@ -904,6 +904,15 @@ describe("Governance", function () {
       expect(await agentVotes.activityOf(agent.address)).to.equal(4n);
       expect(await agentVotes.powerOf(agent.address)).to.equal(votes(1050));
 
+      // A second vote within the same voting period earns nothing more...
+      const same = await noopProposal(f, "same period");
+      await submit(governor, agent, same);
+      await toVoting(connection, governor, same.id);
+      await expect(governor.connect(agent).castVote(same.id, SUPPORT.For)).not.to.emit(agentVotes, "ActivityRecorded");
+      expect(await agentVotes.activityOf(agent.address)).to.equal(4n);
+
+      // ...one a period later does.
+      await time.increase(await governor.votingPeriod());
       const fifth = await noopProposal(f, "fifth vote");
       await submit(governor, agent, fifth);
       await toVoting(connection, governor, fifth.id);

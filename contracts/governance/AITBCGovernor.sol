@@ -43,6 +43,8 @@ contract AITBCGovernor is
 
     AgentVotes private immutable _agentVotes;
     IAgentRegistry private immutable _registry;
+    /// @dev When each voter last earned activity: at most once per voting period.
+    mapping(address voter => uint256 at) private _lastActivity;
 
     error AITBCGovernorNotAgent(address account);
     error AITBCGovernorNotGuardian(address caller);
@@ -116,9 +118,10 @@ contract AITBCGovernor is
 
     // ---------------------------------------------------------------- hooks
 
-    /// @dev Every vote (castVote, castVoteWithReason, by signature): an agent's, within its constitution; a vote
-    /// with weight counts towards the voter's activity (a zero-weight vote, e.g. of an agent that delegated its
-    /// power away, earns nothing).
+    /// @dev Every vote (castVote, castVoteWithReason, by signature): an agent's, within its constitution. A vote
+    /// with weight counts towards the voter's activity, at most once per voting period: activity measures taking
+    /// part in governance over time, and a flood of proposals voted in one sitting earns one. A zero-weight vote
+    /// (e.g. of an agent that delegated its power away) earns nothing.
     function _castVote(
         uint256 proposalId,
         address account,
@@ -129,7 +132,13 @@ contract AITBCGovernor is
         uint256 gasStart = gasleft();
         _requireAgent(account);
         weight = super._castVote(proposalId, account, support, reason, params);
-        if (weight != 0) _agentVotes.recordActivity(account);
+        if (weight != 0) {
+            uint256 last = _lastActivity[account];
+            if (last == 0 || clock() >= last + votingPeriod()) {
+                _lastActivity[account] = clock();
+                _agentVotes.recordActivity(account);
+            }
+        }
         _enforce(account, ActionTypes.GOVERN, 0, gasStart);
     }
 

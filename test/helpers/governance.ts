@@ -217,18 +217,17 @@ export async function toVoteEnd(connection: NetworkConnection, governor: AITBCGo
 }
 
 /**
- * Makes `voter` cast `count` votes: the fixture's `agent` proposes `count` harmless proposals, then `voter` votes
- * for each (so its activity grows by `count`).
+ * Makes `voter` cast `count` votes, one voting period apart (activity counts at most once a period): each time the
+ * fixture's `agent` proposes a harmless proposal and `voter` votes for it (so its activity grows by `count` when
+ * it has votes).
  */
 export async function castVotes(connection: NetworkConnection, gov: Gov, voter: Signer, count: number) {
   const { governor, agent } = gov;
-  const proposals: Proposal[] = [];
   for (let i = 0; i < count; i++) {
+    await connection.networkHelpers.time.increase(await governor.votingPeriod());
     const p = await noopProposal(gov, `activity of ${voter.address} #${i}`);
     await submit(governor, agent, p);
-    proposals.push(p);
+    await toVoting(connection, governor, p.id);
+    await (await governor.connect(voter).castVote(p.id, SUPPORT.For)).wait();
   }
-  const last = proposals.at(-1);
-  if (last) await toVoting(connection, governor, last.id);
-  for (const p of proposals) await (await governor.connect(voter).castVote(p.id, SUPPORT.For)).wait();
 }
