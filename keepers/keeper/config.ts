@@ -96,6 +96,9 @@ const rule = z
       ctx.addIssue({ code: "custom", path: ["params"], message: "parameter bounds need a function" });
     if (r.otherwise !== undefined && r.params === undefined)
       ctx.addIssue({ code: "custom", path: ["otherwise"], message: "otherwise applies only to a rule with params" });
+    // A "for" that matches a function on any contract would approve it on contracts the rule's author never meant.
+    if ((r.vote === "for" || r.otherwise === "for") && r.target === undefined)
+      ctx.addIssue({ code: "custom", path: ["target"], message: 'a rule that can vote "for" needs a target' });
     checkAgainstAbis(r, ctx);
   });
 

@@ -224,6 +224,16 @@ export class PolicyEvaluator {
   evaluate(action: ProposalAction, index = 0): ActionVerdict {
     const decoded = this.#decode(action);
     const call = this.#describe(action, decoded);
+    // Rules bound calls, not payments: an action that sends ether is never voted for.
+    if (action.value !== 0n) {
+      return {
+        index,
+        call,
+        vote: "against",
+        rule: undefined,
+        detail: `sends ${action.value} wei, which no rule covers`,
+      };
+    }
     const passed: string[] = [];
     for (const rule of this.policy.rules) {
       if (!this.#matchesCall(rule, action, decoded)) continue;

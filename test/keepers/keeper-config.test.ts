@@ -272,6 +272,7 @@ describe("keepers: loadKeeperConfig", function () {
             { name: "twice", function: "setMinStake", vote: "for" },
             { name: "twice", function: "setBondBps", vote: "for" },
             { function: "set min stake", vote: "for", bogus: 1 },
+            { function: "grantRole", vote: "for" },
           ],
         },
       });
@@ -295,7 +296,9 @@ describe("keepers: loadKeeperConfig", function () {
         "governance.rules[8].otherwise",
         "governance.rules[11]",
         "governance.rules[11].function",
+        "governance.rules[12].target",
       ]);
+      expect(message).to.include('governance.rules[12].target: a rule that can vote "for" needs a target');
       expect(message).to.include("governance.rules[1].function: no function setMinStak in registry");
       expect(message).to.include("governance.rules[2].params.minStak: no parameter minStak in setMinStake(minStake_)");
       expect(message).to.include("governance.rules[4].params.minStake: min is above max");
@@ -307,8 +310,8 @@ describe("keepers: loadKeeperConfig", function () {
         ...MINIMAL,
         governance: {
           rules: [
-            { name: "twice", function: "setMinStake", vote: "for" },
-            { name: "twice", function: "setBondBps", vote: "for" },
+            { name: "twice", target: "registry", function: "setMinStake", vote: "for" },
+            { name: "twice", target: "registry", function: "setBondBps", vote: "for" },
           ],
         },
       });

@@ -245,10 +245,17 @@ describe("keepers: governance voter", function () {
       },
       {
         name: "an unknown contract: the default",
-        actions: [{ target: OUTSIDE, value: 5n, calldata: "0x" }],
+        actions: [{ target: OUTSIDE, value: 0n, calldata: "0x" }],
         support: "abstain",
         rule: "default",
-        reason: /^abstain \(default: no rule matches\): 0x0+ee\{value: 5\}\(\): no rule matches$/i,
+        reason: /^abstain \(default: no rule matches\): 0x0+ee.*: no rule matches$/i,
+      },
+      {
+        name: "an action that sends ether: against",
+        actions: [{ target: OUTSIDE, value: 5n, calldata: "0x" }],
+        support: "against",
+        rule: "default",
+        reason: /^against \(default: no rule matches\): 0x0+ee\{value: 5\}\(\): sends 5 wei, which no rule covers$/i,
       },
       {
         name: "several actions, all allowed: for, naming every rule",
@@ -300,13 +307,20 @@ describe("keepers: governance voter", function () {
         policy({
           rules: [
             { name: "never-grant-on-registry", target: "registry", function: "grantRole", vote: "against" },
-            { name: "grant-anywhere", function: "grantRole", vote: "for" },
+            { name: "grant-anywhere", function: "grantRole", vote: "abstain" },
           ],
         }),
         ADDRESSES,
       );
       expect(first.decide([grantRole(ADDRESSES.registry)]).rule).to.equal("never-grant-on-registry");
       expect(first.decide([grantRole(ADDRESSES.marketplace)]).rule).to.equal("grant-anywhere");
+    });
+
+    it("votes against an action that sends ether, whatever the rules say", function () {
+      const paying = { ...minStake(1000n), value: 1n };
+      const decision = evaluator.decide([paying]);
+      expect(decision.support).to.equal("against");
+      expect(decision.reason).to.match(/sends 1 wei, which no rule covers/);
     });
 
     it("clips the reason to 1000 characters", function () {
