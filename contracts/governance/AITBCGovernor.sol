@@ -24,10 +24,12 @@ import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 /// (for / against / abstain, each vote with an optional reason), stored proposals (queue, execute and veto by id),
 /// quorum as a fraction of the total power at the snapshot, and a TimelockController that holds the protocol's
 /// admin roles and runs what passes.
-/// @dev Agents only (registered, not exiting): proposing and voting are GOVERN actions, charged to the agent's constitution (a frozen agent,
-/// or one whose constitution does not allow GOVERN, is refused), and a vote counts towards the voter's activity
-/// bonus in AgentVotes. Nothing moves during an emergency stop, except a veto. Any guardian of the HumanOverride
-/// may veto (cancel) a proposal that is not final, queued ones included: the timelock operation is cancelled too.
+/// @dev Agents only (registered, not exiting): proposing and voting are GOVERN actions, charged to the agent's
+/// constitution (a frozen agent, or one whose constitution does not allow GOVERN, is refused), and a vote with
+/// weight counts towards the voter's activity bonus in AgentVotes, once per voting period. Nothing moves during an
+/// emergency stop, except a veto. Any guardian of the HumanOverride may veto (cancel) a proposal that is not final,
+/// queued ones included (the timelock operation is cancelled too), or any pending timelock operation. The governor
+/// is the timelock's only proposer, canceller and executor, and the timelock cannot be replaced.
 contract AITBCGovernor is
     Governor,
     GovernorSettings,
