@@ -9,49 +9,31 @@ import path from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
 
-import HandoverModule from "../deploy/modules/Handover.js";
-import { protocolAt, writeAddresses } from "../scripts/lib/protocol.js";
+import { writeAddresses } from "../scripts/lib/protocol.js";
 import { AITBC, registerAndStake, type Core } from "./helpers/agents.js";
+import { deployGovernance, GOVERNANCE } from "./helpers/governance.js";
 
 const connection = await hre.network.getOrCreate();
-const { ethers, ignition, networkHelpers } = connection;
+const { ethers, networkHelpers } = connection;
 const dir = mkdtempSync(path.join(tmpdir(), "aitbc-gov-tasks-"));
 
 /** Seconds: AITBCGovernance parameters of the fixture. */
-const VOTING_DELAY = 60n;
-const VOTING_PERIOD = 600n;
-const TIMELOCK_DELAY = 120n;
+const { votingDelay: VOTING_DELAY, votingPeriod: VOTING_PERIOD, timelockDelay: TIMELOCK_DELAY } = GOVERNANCE;
 const VOTE = AITBC; // wei of votes per vote (DEFAULT_SCHEDULE: one vote per staked AITBC)
 
 async function governanceFixture() {
   const signers = await ethers.getSigners();
-  const [deployer, guardian, attestor, treasury, operator, agent, agent2, client, outsider] = signers;
-  if (!deployer || !guardian || !attestor || !treasury || !operator || !agent || !agent2 || !client || !outsider) {
-    throw new Error("the test network needs at least 9 accounts");
-  }
-  const deployed = await ignition.deploy(HandoverModule, {
-    parameters: {
-      AITBCCore: {
-        guardian: guardian.address,
-        attestor: attestor.address,
-        treasury: treasury.address,
-        unbondingDelay: 3600n,
-      },
-      AITBCZk: { attestor: attestor.address },
-      AITBCGovernance: { votingDelay: VOTING_DELAY, votingPeriod: VOTING_PERIOD, timelockDelay: TIMELOCK_DELAY },
-    },
-  });
-  const protocol = await protocolAt(ethers, deployed);
-  const roles = { deployer, guardian, attestor, treasury, operator, agent, agent2, client, outsider };
-  const core: Core = { ...protocol, ...roles };
+  const gov = await deployGovernance(connection, { handover: true });
+  const { agent, agent2, operator } = gov;
+  const core: Core = gov;
   // agent #1: 2,000 AITBC staked, 2,000 votes; agent #2: 10,000 AITBC staked, 10,000 votes (DEFAULT_SCHEDULE).
   await registerAndStake(core, agent, operator, 2_000n * AITBC);
   await registerAndStake(core, agent2, operator, 10_000n * AITBC);
   await networkHelpers.time.increase(1); // the stakes are checkpointed before any proposal's snapshot
   const file = path.join(dir, "deployed_addresses.json");
-  await writeAddresses(file, protocol);
+  await writeAddresses(file, gov);
   const index = (s: { address: string }) => String(signers.findIndex((x) => x.address === s.address));
-  return { ...protocol, ...roles, file, index };
+  return { ...gov, file, index };
 }
 
 type Fixture = Awaited<ReturnType<typeof governanceFixture>>;
