@@ -379,14 +379,7 @@ export class TxSender {
   /** Runs the call against the latest state: a revert becomes a TxRevertedError before any nonce is used. */
   async #simulate(request: SendRequest): Promise<void> {
     try {
-      await this.#public.simulateContract({
-        account: this.#account,
-        address: request.address,
-        abi: request.abi,
-        functionName: request.functionName,
-        args: request.args ?? [],
-        value: request.value,
-      });
+      await this.#public.simulateContract(this.#call(request));
     } catch (error) {
       throw this.#asRevert(error, request, "simulateContract");
     }
@@ -394,17 +387,22 @@ export class TxSender {
 
   async #estimateGas(request: SendRequest): Promise<bigint> {
     try {
-      return await this.#public.estimateContractGas({
-        account: this.#account,
-        address: request.address,
-        abi: request.abi,
-        functionName: request.functionName,
-        args: request.args ?? [],
-        value: request.value,
-      });
+      return await this.#public.estimateContractGas(this.#call(request));
     } catch (error) {
       throw this.#asRevert(error, request, "estimateGas");
     }
+  }
+
+  /** The request as a contract call from the keeper's account (what simulation and estimation take). */
+  #call(request: SendRequest) {
+    return {
+      account: this.#account,
+      address: request.address,
+      abi: request.abi,
+      functionName: request.functionName,
+      args: request.args ?? [],
+      value: request.value,
+    };
   }
 
   /** A contract revert becomes a TxRevertedError; anything else is an RPC failure, counted and rethrown. */

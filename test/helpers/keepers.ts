@@ -1,6 +1,15 @@
 /** Shared by the daemons' tests: a provider agent with its operator, a fixed Workflows domain, a flower. */
+import { network } from "hardhat";
+import {
+  createPublicClient,
+  createWalletClient,
+  custom,
+  defineChain,
+  type Address,
+  type Hex,
+  type TypedDataDomain,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import type { TypedDataDomain } from "viem";
 
 import { quantizeFeatures } from "../../circuits/lib/iris.js";
 import type { Json } from "../../keepers/common/values.js";
@@ -23,3 +32,47 @@ export const DOMAIN: TypedDataDomain = {
 export const AITBC = 10n ** 18n;
 export const SETOSA_CM = [5.1, 3.5, 1.4, 0.2];
 export const setosa = (): Json => ({ kind: "iris-features", features: quantizeFeatures(SETOSA_CM).map(Number) });
+
+// ---------------------------------------------------------------- an in-process chain for viem clients
+
+/** Hardhat's account #0 (the deployer) and #1 (a recipient). */
+export const DEV_KEY: Hex = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+export const RECIPIENT: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+/** Decides one JSON-RPC request: `forward()` performs the real call; return undefined to let it through. */
+export type Intercept = (
+  method: string,
+  params: unknown[],
+  forward: () => Promise<unknown>,
+) => Promise<unknown> | undefined;
+
+/**
+ * A fresh in-process chain with BaselineERC20 deployed, and viem clients (wallet: DEV_KEY) over a transport whose
+ * requests `intercept` may answer or alter. No retries: reverts come back at once (viem would retry the node's
+ * "internal error" code).
+ */
+export async function tokenChain(intercept: Intercept = () => undefined) {
+  const conn = await network.create();
+  const rpc = (method: string, params: unknown[] = []): Promise<unknown> => conn.provider.request({ method, params });
+  const chain = defineChain({
+    id: Number(await rpc("eth_chainId")),
+    name: "hardhat",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
+  });
+  const transport = custom(
+    {
+      request: ({ method, params }: { method: string; params?: unknown }) => {
+        const args = (params ?? []) as unknown[];
+        const forward = () => conn.provider.request({ method, params: args });
+        return intercept(method, args, forward) ?? forward();
+      },
+    },
+    { retryCount: 0 },
+  );
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 });
+  const walletClient = createWalletClient({ account: privateKeyToAccount(DEV_KEY), chain, transport });
+  const deployed = await conn.ethers.deployContract("BaselineERC20");
+  const token = (await deployed.getAddress()) as Address;
+  return { conn, rpc, chain, transport, publicClient, walletClient, token };
+}

@@ -3,17 +3,13 @@ import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { network } from "hardhat";
 import { pino } from "pino";
-import { createPublicClient, createWalletClient, custom, defineChain, parseAbi, type Address, type Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { parseAbi, type Hex } from "viem";
 
 import { EventFollower, type EventFollowerOptions, type FollowedLog } from "../../keepers/keeper/follower.js";
 import { Store } from "../../keepers/keeper/store.js";
 import { TxSender } from "../../keepers/keeper/txs.js";
-
-const DEV_KEY: Hex = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const RECIPIENT: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+import { RECIPIENT, tokenChain } from "../helpers/keepers.js";
 
 const tokenAbi = parseAbi([
   "function mint(address to, uint256 amount)",
@@ -24,34 +20,15 @@ const tokenAbi = parseAbi([
 /** What the follower decodes: Transfer only (Approval is an event it does not know, to be skipped). */
 const followedAbi = parseAbi(["event Transfer(address indexed from, address indexed to, uint256 value)"]);
 
-type Connection = Awaited<ReturnType<typeof network.create>>;
-
 /** A fresh in-process chain with BaselineERC20 deployed; eth_getLogs can be intercepted. */
 async function chainEnv() {
-  const conn: Connection = await network.create();
-  const rpc = (method: string, params: unknown[] = []): Promise<unknown> => conn.provider.request({ method, params });
-  const chain = defineChain({
-    id: Number(await rpc("eth_chainId")),
-    name: "hardhat",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
-  });
   const hooks = {
     getLogs: undefined as ((params: unknown[], forward: () => Promise<unknown>) => Promise<unknown>) | undefined,
   };
-  const transport = custom(
-    {
-      request: ({ method, params }: { method: string; params?: unknown }) => {
-        const forward = () => conn.provider.request({ method, params: params as unknown[] });
-        return method === "eth_getLogs" && hooks.getLogs ? hooks.getLogs(params as unknown[], forward) : forward();
-      },
-    },
-    { retryCount: 0 },
+  const base = await tokenChain((method, params, forward) =>
+    method === "eth_getLogs" && hooks.getLogs ? hooks.getLogs(params, forward) : undefined,
   );
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 });
-  const walletClient = createWalletClient({ account: privateKeyToAccount(DEV_KEY), chain, transport });
-  const deployed = await conn.ethers.deployContract("BaselineERC20");
-  const token = (await deployed.getAddress()) as Address;
+  const { publicClient, walletClient, token } = base;
 
   /** One Transfer event per call, each in its own block (automine). */
   async function mint(...amounts: bigint[]): Promise<bigint[]> {
@@ -67,7 +44,7 @@ async function chainEnv() {
     }
     return blocks;
   }
-  return { conn, rpc, hooks, publicClient, walletClient, token, mint };
+  return { ...base, hooks, mint };
 }
 type Env = Awaited<ReturnType<typeof chainEnv>>;
 

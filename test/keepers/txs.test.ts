@@ -3,13 +3,9 @@ import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { network } from "hardhat";
 import { pino } from "pino";
 import {
-  createPublicClient,
   createWalletClient,
-  custom,
-  defineChain,
   encodeAbiParameters,
   keccak256,
   parseAbi,
@@ -27,10 +23,7 @@ import {
   type SendRequest,
   type TxSenderOptions,
 } from "../../keepers/keeper/txs.js";
-
-/** Hardhat's account 0 (the well-known "test test ... junk" mnemonic). */
-const DEV_KEY: Hex = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const RECIPIENT: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+import { RECIPIENT, tokenChain } from "../helpers/keepers.js";
 
 const tokenAbi = parseAbi([
   "function mint(address to, uint256 amount)",
@@ -41,40 +34,18 @@ const tokenAbi = parseAbi([
   "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
 ]);
 
-type Connection = Awaited<ReturnType<typeof network.create>>;
 type Forward = () => Promise<unknown>;
 
 /** A fresh in-process chain with BaselineERC20 deployed, and viem clients whose broadcasts a test can intercept. */
 async function chainEnv() {
-  const conn: Connection = await network.create();
-  const rpc = (method: string, params: unknown[] = []): Promise<unknown> => conn.provider.request({ method, params });
-  const chain = defineChain({
-    id: Number(await rpc("eth_chainId")),
-    name: "hardhat",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
-  });
   const env = {
-    conn,
-    rpc,
-    chain,
     /** When set, eth_sendRawTransaction goes through it (forward() performs the real call). */
     onSendRaw: undefined as ((forward: Forward) => Promise<unknown>) | undefined,
   };
-  const transport = custom(
-    {
-      request: ({ method, params }: { method: string; params?: unknown }) => {
-        const forward = () => conn.provider.request({ method, params: params as unknown[] });
-        return method === "eth_sendRawTransaction" && env.onSendRaw ? env.onSendRaw(forward) : forward();
-      },
-    },
-    { retryCount: 0 }, // reverts come back at once (viem would retry the node's "internal error" code)
+  const base = await tokenChain((method, _params, forward) =>
+    method === "eth_sendRawTransaction" && env.onSendRaw ? env.onSendRaw(forward) : undefined,
   );
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 });
-  const walletClient = createWalletClient({ account: privateKeyToAccount(DEV_KEY), chain, transport });
-  const deployed = await conn.ethers.deployContract("BaselineERC20");
-  const token = (await deployed.getAddress()) as Address;
-  return { ...env, env, transport, publicClient, walletClient, token };
+  return { ...base, env };
 }
 type Env = Awaited<ReturnType<typeof chainEnv>>;
 
