@@ -14,7 +14,7 @@ export default defineConfig(
       "typechain-types",
       "coverage",
       "deploy/deployments",
-      "keepers/common/abi.ts",
+      "protocol/abi.ts",
     ],
   },
   tseslint.configs.strictTypeChecked,

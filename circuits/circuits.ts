@@ -68,3 +68,9 @@ export function circuitSpec(name: string): CircuitSpec {
     throw new Error(`unknown circuit "${name}" (known: ${CIRCUITS.map((c) => c.name).join(", ")})`);
   return spec;
 }
+
+/** The circuit's `component main` statement: its template, parameters and public signals (build and tests alike). */
+export function mainComponent(spec: CircuitSpec): string {
+  const publics = [...new Set(spec.publicSignals)].join(", ");
+  return `component main {public [${publics}]} = ${spec.template}(${spec.params.join(", ")});`;
+}

@@ -10,9 +10,9 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "./common/config.js";
 import { createLogger } from "./common/log.js";
 import { runKeeper } from "./keeper/keeper.js";
-import { SAFE_MODE_FLAG } from "./keeper/safety.js";
+import { SAFE_MODE_FLAG } from "./common/safety.js";
 import { loadKeeperConfig } from "./keeper/config.js";
-import { Store } from "./keeper/store.js";
+import { Store } from "./common/store.js";
 import { runProvider } from "./provider/node.js";
 
 const USAGE = "usage: aitbc keeper [--config FILE] [--clear-safe-mode] | aitbc provider [--config FILE]";

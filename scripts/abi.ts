@@ -1,5 +1,5 @@
 /**
- * Writes keepers/common/abi.ts: the ABIs the daemons use, as `as const` literals so viem types every call,
+ * Writes protocol/abi.ts: the ABIs the daemons use, as `as const` literals so viem types every call,
  * event and error. Generated from Hardhat's artifacts (run `hardhat build` first); `--check` fails when the
  * committed file is stale (part of `npm run lint`).
  *
@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.join(import.meta.dirname, "..");
-const OUT = path.join(ROOT, "keepers/common/abi.ts");
+const OUT = path.join(ROOT, "protocol/abi.ts");
 
 /** export name -> artifact (contracts/<file>.sol/<Contract>.json). */
 const CONTRACTS: Record<string, string> = {

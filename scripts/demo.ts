@@ -14,7 +14,7 @@ import path from "node:path";
 import hre from "hardhat";
 import { Interface, type TransactionReceipt } from "ethers";
 
-import { valueHashHex, type Json } from "../keepers/common/values.js";
+import { valueHashHex, type Json } from "../protocol/values.js";
 import { aitbc } from "./lib/format.js";
 import { executionReceipts, receiptDomain, signReceipt } from "./lib/receipts.js";
 import { startDevnet, ROLES, type Daemon } from "./lib/devnet.js";

@@ -30,7 +30,7 @@ import { jobFromReceiptId, receiptProofInput, ReceiptTree } from "../circuits/li
 import { buildTranscript } from "../circuits/lib/workflow.js";
 import ProtocolModule from "../deploy/modules/Protocol.js";
 import { signStepResult, signWorkResult, type StepResult } from "./lib/eip712.js";
-import { proofStruct, proveChunk } from "./lib/proofs.js";
+import { proofStruct, proveChunk } from "../protocol/proofs.js";
 import { aitbc } from "./lib/format.js";
 import { describeError, protocolAt, writeAddresses, type Protocol } from "./lib/protocol.js";
 

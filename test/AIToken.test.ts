@@ -4,7 +4,9 @@ import { ethers } from "ethers";
 import type { ContractTransactionResponse, LogDescription, Signer, TypedDataDomain } from "ethers";
 import { network } from "hardhat";
 
-import { COMPUTE_RECEIPT_TYPES, receiptDomain, signReceipt } from "../scripts/lib/receipts.js";
+import { COMPUTE_RECEIPT_TYPES, PERMIT_TYPES } from "../protocol/eip712.js";
+import { forEthers } from "../scripts/lib/eip712.js";
+import { receiptDomain, signReceipt } from "../scripts/lib/receipts.js";
 import type { ComputeReceipt } from "../scripts/lib/receipts.js";
 import type { AgentRegistry, AIToken } from "../typechain-types/index.js";
 import { DEFAULT_CONSTRAINTS } from "../deploy/modules/Core.js";
@@ -21,16 +23,6 @@ const TRANSFER_ACTION = 0;
 const DAY = 86_400n;
 /** The daily volume the fixture agents declare: the default limit, so they start with DEFAULT_CONSTRAINTS. */
 const DECLARED_VOLUME = DEFAULT_CONSTRAINTS.maxDailyVolume;
-
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 
 /** The core, plus a coordinator module (an EOA holding COORDINATOR_ROLE) and the receipt domain. */
 async function setup(parameters: Parameters<typeof deployCore>[1]) {
@@ -68,7 +60,13 @@ async function signPermit(
   signer: Signer,
 ): Promise<ethers.Signature> {
   const nonce = await token.nonces(owner);
-  const signature = await signer.signTypedData(domain, PERMIT_TYPES, { owner, spender, value, nonce, deadline });
+  const signature = await signer.signTypedData(domain, forEthers(PERMIT_TYPES), {
+    owner,
+    spender,
+    value,
+    nonce,
+    deadline,
+  });
   return ethers.Signature.from(signature);
 }
 
@@ -822,7 +820,7 @@ describe("AIToken", function () {
       const { token, agent, client, domain } = await networkHelpers.loadFixture(coreFixture);
       const receipt = await makeReceipt({ provider: agent.address, client: client.address, units: 123_456n });
       expect(await token.hashReceipt(receipt)).to.equal(
-        ethers.TypedDataEncoder.hash(domain, COMPUTE_RECEIPT_TYPES, receipt),
+        ethers.TypedDataEncoder.hash(domain, forEthers(COMPUTE_RECEIPT_TYPES), receipt),
       );
     });
 
@@ -842,7 +840,7 @@ describe("AIToken", function () {
       for (const variant of variants) {
         const hash = await token.hashReceipt(variant);
         expect(hash).to.not.equal(base);
-        expect(hash).to.equal(ethers.TypedDataEncoder.hash(domain, COMPUTE_RECEIPT_TYPES, variant));
+        expect(hash).to.equal(ethers.TypedDataEncoder.hash(domain, forEthers(COMPUTE_RECEIPT_TYPES), variant));
       }
     });
   });

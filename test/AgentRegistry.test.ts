@@ -182,7 +182,7 @@ describe("AgentRegistry", function () {
       const { registry, agent2, operator } = await load();
       const caps = [id("a"), id("b"), id("c")];
       const reg = registration(operator.address, {
-        agentType: AGENT_TYPE.Validator,
+        agentType: AGENT_TYPE.validator,
         metadataURI: "ipfs://meta-2",
         endpoint: "https://two.example",
         version: "2.3.4",
@@ -198,8 +198,8 @@ describe("AgentRegistry", function () {
       expect(a.agentId).to.equal(2n);
       expect(a.agent).to.equal(agent2.address);
       expect(a.operator).to.equal(operator.address);
-      expect(a.agentType).to.equal(AGENT_TYPE.Validator);
-      expect(a.status).to.equal(STATUS.Active);
+      expect(a.agentType).to.equal(AGENT_TYPE.validator);
+      expect(a.status).to.equal(STATUS.active);
       expect(a.registeredAt).to.equal(registeredAt);
       expect(a.reputation).to.equal(500n);
       expect(a.stake).to.equal(0n);
@@ -216,10 +216,10 @@ describe("AgentRegistry", function () {
 
     it("emits AgentRegistered with the id, agent, operator, type and expected volume", async function () {
       const { registry, agent2, operator } = await load();
-      const reg = registration(operator.address, { agentType: AGENT_TYPE.MarketMaker, expectedDailyVolume: 7n });
+      const reg = registration(operator.address, { agentType: AGENT_TYPE.marketMaker, expectedDailyVolume: 7n });
       await expect(registry.connect(agent2).register(reg))
         .to.emit(registry, "AgentRegistered")
-        .withArgs(2n, agent2.address, operator.address, AGENT_TYPE.MarketMaker, 7n);
+        .withArgs(2n, agent2.address, operator.address, AGENT_TYPE.marketMaker, 7n);
     });
 
     it("enrolls the agent in the constitution with the defaults, its daily volume capped at the declared one", async function () {
@@ -395,7 +395,7 @@ describe("AgentRegistry", function () {
       await humanOverride.connect(guardian).freeze(agent.address, "suspicious");
       await expect(registry.connect(agent).updateProfile("u", "e", "v", caps))
         .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
-        .withArgs(AGENT_ID, STATUS.Frozen);
+        .withArgs(AGENT_ID, STATUS.frozen);
     });
 
     it("reverts AgentRegistryNotActive (Exiting) for an exiting agent", async function () {
@@ -404,7 +404,7 @@ describe("AgentRegistry", function () {
       await registry.connect(agent).requestUnstake(AGENT_ID, REQUIRED);
       await expect(registry.connect(agent).updateProfile("u", "e", "v", caps))
         .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
-        .withArgs(AGENT_ID, STATUS.Exiting);
+        .withArgs(AGENT_ID, STATUS.exiting);
     });
 
     it("reverts AgentConstitutionActionNotAllowed when the constitution does not allow UPDATE_PROFILE", async function () {
@@ -554,7 +554,7 @@ describe("AgentRegistry", function () {
       await humanOverride.connect(guardian).freeze(agent.address, "suspicious");
       await expect(registry.connect(agent).declareDailyVolume(LOWER))
         .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
-        .withArgs(AGENT_ID, STATUS.Frozen);
+        .withArgs(AGENT_ID, STATUS.frozen);
     });
 
     it("reverts AgentRegistryNotActive (Exiting) for an exiting agent", async function () {
@@ -562,7 +562,7 @@ describe("AgentRegistry", function () {
       await registry.connect(agent).requestUnstake(AGENT_ID, REQUIRED);
       await expect(registry.connect(agent).declareDailyVolume(0n))
         .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
-        .withArgs(AGENT_ID, STATUS.Exiting);
+        .withArgs(AGENT_ID, STATUS.exiting);
     });
 
     it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
@@ -663,7 +663,7 @@ describe("AgentRegistry", function () {
       await humanOverride.connect(guardian).freeze(agent.address, "suspicious");
       await expect(registry.connect(agent).stake(AITBC))
         .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
-        .withArgs(AGENT_ID, STATUS.Frozen);
+        .withArgs(AGENT_ID, STATUS.frozen);
     });
 
     it("reverts AgentRegistryNotActive (Exiting) for an exiting agent", async function () {
@@ -672,7 +672,7 @@ describe("AgentRegistry", function () {
       await registry.connect(agent).requestUnstake(AGENT_ID, REQUIRED);
       await expect(registry.connect(agent).stake(AITBC))
         .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
-        .withArgs(AGENT_ID, STATUS.Exiting);
+        .withArgs(AGENT_ID, STATUS.exiting);
     });
 
     it("reverts AgentConstitutionMaxStakeExceeded one wei above the constitution's maxStake", async function () {
@@ -714,7 +714,7 @@ describe("AgentRegistry", function () {
       expect(a.stake).to.equal(REQUIRED);
       expect(a.pendingWithdrawal).to.equal(amount);
       expect(a.withdrawableAt).to.equal(t + UNBONDING_DELAY);
-      expect(a.status).to.equal(STATUS.Active);
+      expect(a.status).to.equal(STATUS.active);
       expect(await registry.isActive(AGENT_ID)).to.be.true;
       expect(await registry.totalStaked()).to.equal(REQUIRED);
       expect(await registry.totalPending()).to.equal(amount);
@@ -794,7 +794,7 @@ describe("AgentRegistry", function () {
         1_000n * AITBC,
       );
       const a = await registry.getAgent(AGENT_ID);
-      expect(a.status).to.equal(STATUS.Exiting);
+      expect(a.status).to.equal(STATUS.exiting);
       expect(a.stake).to.equal(0n);
       expect(a.pendingWithdrawal).to.equal(rest);
       await expect(registry.connect(operator).withdraw(AGENT_ID))
@@ -823,7 +823,7 @@ describe("AgentRegistry", function () {
     it("makes a full unstake an exit: status Exiting, not active, stake zero", async function () {
       const { registry, agent } = await staked();
       await registry.connect(agent).requestUnstake(AGENT_ID, STAKE);
-      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.Exiting);
+      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.exiting);
       expect(await registry.isActive(AGENT_ID)).to.be.false;
       expect(await registry.stakeOf(AGENT_ID)).to.equal(0n);
       expect(await registry.totalStaked()).to.equal(0n);
@@ -833,9 +833,9 @@ describe("AgentRegistry", function () {
     it("lets a frozen agent exit with a full unstake; Exiting then wins over Frozen", async function () {
       const { registry, humanOverride, guardian, agent, operator } = await staked();
       await humanOverride.connect(guardian).freeze(agent.address, "compromised key");
-      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.Frozen);
+      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.frozen);
       await expect(registry.connect(operator).requestUnstake(AGENT_ID, STAKE)).to.emit(registry, "UnstakeRequested");
-      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.Exiting);
+      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.exiting);
       expect(await humanOverride.isFrozen(agent.address)).to.be.true;
     });
 
@@ -891,7 +891,7 @@ describe("AgentRegistry", function () {
       await registry.connect(agent).requestUnstake(AGENT_ID, STAKE);
       await expect(registry.connect(operator).requestUnstake(AGENT_ID, AITBC))
         .to.be.revertedWithCustomError(registry, "AgentRegistryNotActive")
-        .withArgs(AGENT_ID, STATUS.Exiting);
+        .withArgs(AGENT_ID, STATUS.exiting);
     });
 
     it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
@@ -948,7 +948,7 @@ describe("AgentRegistry", function () {
         operator,
         1_000n * AITBC,
       );
-      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.Active);
+      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.active);
       expect(await registry.stakeOf(AGENT_ID)).to.equal(4_000n * AITBC);
     });
 
@@ -1399,12 +1399,12 @@ describe("AgentRegistry", function () {
 
     it("statusOf and getAgent read Frozen from the HumanOverride, and Active again after unfreeze", async function () {
       const { registry, humanOverride, guardian, agent } = await load();
-      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.Active);
+      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.active);
       await humanOverride.connect(guardian).freeze(agent.address, "r");
-      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.Frozen);
-      expect((await registry.getAgent(AGENT_ID)).status).to.equal(STATUS.Frozen);
+      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.frozen);
+      expect((await registry.getAgent(AGENT_ID)).status).to.equal(STATUS.frozen);
       await humanOverride.connect(guardian).unfreeze(agent.address);
-      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.Active);
+      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.active);
     });
 
     it("isActive is false for unknown ids, unstaked, frozen and exiting agents, true otherwise", async function () {

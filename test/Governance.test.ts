@@ -19,12 +19,14 @@ import {
   type Proposal,
   scheduleTuple,
   submit,
-  SUPPORT,
   TEST_SCHEDULE,
   toVoteEnd,
   toVoting,
   votes,
 } from "./helpers/governance.js";
+import { SUPPORT_CODES } from "../protocol/enums.js";
+import { DELEGATION_TYPES } from "../protocol/eip712.js";
+import { forEthers } from "../scripts/lib/eip712.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;
@@ -110,8 +112,8 @@ async function setMinStakeProposal(f: Gov, minStake: bigint, description: string
 async function passAndQueue(f: Gov, p: Proposal): Promise<string> {
   await submit(f.governor, f.agent, p);
   await toVoting(connection, f.governor, p.id);
-  await (await f.governor.connect(f.agent).castVote(p.id, SUPPORT.For)).wait();
-  await (await f.governor.connect(f.agent2).castVote(p.id, SUPPORT.For)).wait();
+  await (await f.governor.connect(f.agent).castVote(p.id, SUPPORT_CODES.for)).wait();
+  await (await f.governor.connect(f.agent2).castVote(p.id, SUPPORT_CODES.for)).wait();
   await toVoteEnd(connection, f.governor, p.id);
   const receipt = await (await f.governor["queue(uint256)"](p.id)).wait();
   for (const log of receipt?.logs ?? []) {
@@ -143,14 +145,7 @@ async function signDelegation(f: Gov, signer: Signer, delegatee: string, nonce: 
     chainId,
     verifyingContract: await f.agentVotes.getAddress(),
   };
-  const types = {
-    Delegation: [
-      { name: "delegatee", type: "address" },
-      { name: "nonce", type: "uint256" },
-      { name: "expiry", type: "uint256" },
-    ],
-  };
-  return Signature.from(await signer.signTypedData(domain, types, { delegatee, nonce, expiry }));
+  return Signature.from(await signer.signTypedData(domain, forEthers(DELEGATION_TYPES), { delegatee, nonce, expiry }));
 }
 
 // ------------------------------------------------------------------------------------------------ power table
@@ -306,7 +301,7 @@ describe("Governance", function () {
       await expect(registry.connect(agent2).requestUnstake(AGENT2_ID, 10_000n * AITBC))
         .to.emit(agentVotes, "PowerUpdated")
         .withArgs(agent2.address, votes(10_000), 0n);
-      expect(await registry.statusOf(AGENT2_ID)).to.equal(STATUS.Exiting);
+      expect(await registry.statusOf(AGENT2_ID)).to.equal(STATUS.exiting);
       expect(await agentVotes.powerOf(agent2.address)).to.equal(0n);
       expect(await agentVotes.getVotes(agent2.address)).to.equal(0n);
       await (await agentVotes.sync([agent2.address])).wait();
@@ -431,15 +426,15 @@ describe("Governance", function () {
       expect(await agentVotes.getPastTotalSupply(snapshot)).to.equal(votes(12_000));
       expect(await governor.quorum(snapshot)).to.equal(votes(1200));
 
-      await expect(governor.connect(agent2).castVote(p.id, SUPPORT.For))
+      await expect(governor.connect(agent2).castVote(p.id, SUPPORT_CODES.for))
         .to.emit(governor, "VoteCast")
-        .withArgs(agent2.address, p.id, SUPPORT.For, votes(10_000), "");
-      await expect(governor.connect(late).castVote(p.id, SUPPORT.Against))
+        .withArgs(agent2.address, p.id, SUPPORT_CODES.for, votes(10_000), "");
+      await expect(governor.connect(late).castVote(p.id, SUPPORT_CODES.against))
         .to.emit(governor, "VoteCast")
-        .withArgs(late.address, p.id, SUPPORT.Against, 0n, "");
-      await expect(governor.connect(early).castVote(p.id, SUPPORT.Abstain))
+        .withArgs(late.address, p.id, SUPPORT_CODES.against, 0n, "");
+      await expect(governor.connect(early).castVote(p.id, SUPPORT_CODES.abstain))
         .to.emit(governor, "VoteCast")
-        .withArgs(early.address, p.id, SUPPORT.Abstain, votes(1000), "");
+        .withArgs(early.address, p.id, SUPPORT_CODES.abstain, votes(1000), "");
       expect(await governor.proposalVotes(p.id)).to.deep.equal([0n, votes(10_000), votes(1000)]);
       // Now: 1,000 (agent) + 110,000 × 1.05 (agent2, one vote cast) + 1,000 × 1.05 (early, one vote) + 1,000 (late:
       // its vote had no weight, so it earned no activity).
@@ -580,12 +575,12 @@ describe("Governance", function () {
       const p = await noopProposal(f, "delegated");
       await submit(governor, agent2, p);
       await toVoting(connection, governor, p.id);
-      await expect(governor.connect(agent2).castVote(p.id, SUPPORT.For))
+      await expect(governor.connect(agent2).castVote(p.id, SUPPORT_CODES.for))
         .to.emit(governor, "VoteCast")
-        .withArgs(agent2.address, p.id, SUPPORT.For, votes(11_000), "");
-      await expect(governor.connect(agent).castVote(p.id, SUPPORT.Against))
+        .withArgs(agent2.address, p.id, SUPPORT_CODES.for, votes(11_000), "");
+      await expect(governor.connect(agent).castVote(p.id, SUPPORT_CODES.against))
         .to.emit(governor, "VoteCast")
-        .withArgs(agent.address, p.id, SUPPORT.Against, 0n, "");
+        .withArgs(agent.address, p.id, SUPPORT_CODES.against, 0n, "");
     });
   });
 
@@ -647,12 +642,12 @@ describe("Governance", function () {
       expect(await governor.state(p.id)).to.equal(PROPOSAL.Active);
 
       const reason = "cheaper entry for new agents";
-      await expect(governor.connect(agent).castVoteWithReason(p.id, SUPPORT.For, reason))
+      await expect(governor.connect(agent).castVoteWithReason(p.id, SUPPORT_CODES.for, reason))
         .to.emit(governor, "VoteCast")
-        .withArgs(agent.address, p.id, SUPPORT.For, votes(1000), reason);
-      await expect(governor.connect(agent2).castVoteWithReason(p.id, SUPPORT.Against, "too cheap"))
+        .withArgs(agent.address, p.id, SUPPORT_CODES.for, votes(1000), reason);
+      await expect(governor.connect(agent2).castVoteWithReason(p.id, SUPPORT_CODES.against, "too cheap"))
         .to.emit(governor, "VoteCast")
-        .withArgs(agent2.address, p.id, SUPPORT.Against, votes(10_000), "too cheap");
+        .withArgs(agent2.address, p.id, SUPPORT_CODES.against, votes(10_000), "too cheap");
       expect(await governor.hasVoted(p.id, agent.address)).to.be.true;
 
       // agent2's 10,000 votes against outweigh agent's 1,000 for: defeated, cannot be queued.
@@ -667,10 +662,10 @@ describe("Governance", function () {
       const p2 = await setMinStakeProposal(f, newMinStake, "Lower the minimum stake to 500 AITBC, again");
       await submit(governor, agent, p2);
       await toVoting(connection, governor, p2.id);
-      await expect(governor.connect(agent).castVoteWithReason(p2.id, SUPPORT.For, reason))
+      await expect(governor.connect(agent).castVoteWithReason(p2.id, SUPPORT_CODES.for, reason))
         .to.emit(governor, "VoteCast")
-        .withArgs(agent.address, p2.id, SUPPORT.For, votes(1050), reason); // one vote cast already: +5%
-      await (await governor.connect(agent2).castVote(p2.id, SUPPORT.For)).wait();
+        .withArgs(agent.address, p2.id, SUPPORT_CODES.for, votes(1050), reason); // one vote cast already: +5%
+      await (await governor.connect(agent2).castVote(p2.id, SUPPORT_CODES.for)).wait();
       await toVoteEnd(connection, governor, p2.id);
       expect(await governor.state(p2.id)).to.equal(PROPOSAL.Succeeded);
 
@@ -714,7 +709,7 @@ describe("Governance", function () {
         .withArgs(deployer.address);
       await submit(governor, agent, p);
       await toVoting(connection, governor, p.id);
-      await (await governor.connect(agent2).castVote(p.id, SUPPORT.For)).wait();
+      await (await governor.connect(agent2).castVote(p.id, SUPPORT_CODES.for)).wait();
       await toVoteEnd(connection, governor, p.id);
       await (await governor["queue(uint256)"](p.id)).wait();
       await time.increaseTo(await governor.proposalEta(p.id));
@@ -895,7 +890,7 @@ describe("Governance", function () {
       const p = await noopProposal(f, "first vote");
       await submit(governor, agent, p);
       await toVoting(connection, governor, p.id);
-      const first = governor.connect(agent).castVote(p.id, SUPPORT.For);
+      const first = governor.connect(agent).castVote(p.id, SUPPORT_CODES.for);
       await expect(first).to.emit(agentVotes, "ActivityRecorded").withArgs(agent.address, 1n);
       await expect(first).to.emit(agentVotes, "PowerUpdated").withArgs(agent.address, votes(1000), votes(1050));
       expect(await agentVotes.activityOf(agent.address)).to.equal(1n);
@@ -908,7 +903,10 @@ describe("Governance", function () {
       const same = await noopProposal(f, "same period");
       await submit(governor, agent, same);
       await toVoting(connection, governor, same.id);
-      await expect(governor.connect(agent).castVote(same.id, SUPPORT.For)).not.to.emit(agentVotes, "ActivityRecorded");
+      await expect(governor.connect(agent).castVote(same.id, SUPPORT_CODES.for)).not.to.emit(
+        agentVotes,
+        "ActivityRecorded",
+      );
       expect(await agentVotes.activityOf(agent.address)).to.equal(4n);
 
       // ...one a period later does.
@@ -916,7 +914,7 @@ describe("Governance", function () {
       const fifth = await noopProposal(f, "fifth vote");
       await submit(governor, agent, fifth);
       await toVoting(connection, governor, fifth.id);
-      const vote = governor.connect(agent).castVote(fifth.id, SUPPORT.Against);
+      const vote = governor.connect(agent).castVote(fifth.id, SUPPORT_CODES.against);
       await expect(vote).to.emit(agentVotes, "ActivityRecorded").withArgs(agent.address, 5n);
       await expect(vote).to.emit(agentVotes, "PowerUpdated").withArgs(agent.address, votes(1050), votes(1100));
       expect(await agentVotes.getVotes(agent.address)).to.equal(votes(1100));
@@ -930,8 +928,8 @@ describe("Governance", function () {
       const p = await noopProposal(f, "delegated voter");
       await submit(governor, agent, p);
       await toVoting(connection, governor, p.id);
-      const vote = governor.connect(agent2).castVote(p.id, SUPPORT.For);
-      await expect(vote).to.emit(governor, "VoteCast").withArgs(agent2.address, p.id, SUPPORT.For, 0n, "");
+      const vote = governor.connect(agent2).castVote(p.id, SUPPORT_CODES.for);
+      await expect(vote).to.emit(governor, "VoteCast").withArgs(agent2.address, p.id, SUPPORT_CODES.for, 0n, "");
       await expect(vote).not.to.emit(agentVotes, "ActivityRecorded");
       expect(await agentVotes.activityOf(agent2.address)).to.equal(0n);
     });
@@ -1148,10 +1146,10 @@ describe("Governance", function () {
         .withArgs(outsider.address);
       await submit(governor, agent, p);
       await toVoting(connection, governor, p.id);
-      await expect(governor.connect(outsider).castVote(p.id, SUPPORT.For))
+      await expect(governor.connect(outsider).castVote(p.id, SUPPORT_CODES.for))
         .to.be.revertedWithCustomError(governor, "AITBCGovernorNotAgent")
         .withArgs(outsider.address);
-      await expect(governor.connect(outsider).castVoteWithReason(p.id, SUPPORT.For, "x"))
+      await expect(governor.connect(outsider).castVoteWithReason(p.id, SUPPORT_CODES.for, "x"))
         .to.be.revertedWithCustomError(governor, "AITBCGovernorNotAgent")
         .withArgs(outsider.address);
     });
@@ -1168,7 +1166,7 @@ describe("Governance", function () {
       expect(await agentVotes.getPastVotes(agent2.address, await governor.proposalSnapshot(p.id))).to.equal(
         votes(1000),
       );
-      await expect(governor.connect(agent2).castVote(p.id, SUPPORT.For))
+      await expect(governor.connect(agent2).castVote(p.id, SUPPORT_CODES.for))
         .to.be.revertedWithCustomError(governor, "AITBCGovernorNotAgent")
         .withArgs(agent2.address);
       const p2 = await noopProposal(f, "exiting proposer");
@@ -1178,9 +1176,9 @@ describe("Governance", function () {
       // The delegator takes its votes back (for later proposals) and votes itself.
       await (await agentVotes.connect(agent).undelegate()).wait();
       expect(await agentVotes.getVotes(agent2.address)).to.equal(0n);
-      await expect(governor.connect(agent).castVote(p.id, SUPPORT.For))
+      await expect(governor.connect(agent).castVote(p.id, SUPPORT_CODES.for))
         .to.emit(governor, "VoteCast")
-        .withArgs(agent.address, p.id, SUPPORT.For, 0n, "");
+        .withArgs(agent.address, p.id, SUPPORT_CODES.for, 0n, "");
     });
 
     it("propose below the threshold: GovernorInsufficientProposerVotes (no power, or votes delegated away)", async function () {
@@ -1205,8 +1203,8 @@ describe("Governance", function () {
       const p = await noopProposal(f, "double vote");
       await submit(governor, agent, p);
       await toVoting(connection, governor, p.id);
-      await (await governor.connect(agent).castVote(p.id, SUPPORT.For)).wait();
-      await expect(governor.connect(agent).castVoteWithReason(p.id, SUPPORT.Against, "changed my mind"))
+      await (await governor.connect(agent).castVote(p.id, SUPPORT_CODES.for)).wait();
+      await expect(governor.connect(agent).castVoteWithReason(p.id, SUPPORT_CODES.against, "changed my mind"))
         .to.be.revertedWithCustomError(governor, "GovernorAlreadyCastVote")
         .withArgs(agent.address);
     });
@@ -1241,7 +1239,7 @@ describe("Governance", function () {
       await submit(governor, agent, p);
       await toVoting(connection, governor, p.id);
       await (await humanOverride.connect(guardian).freeze(agent, "test")).wait();
-      await expect(governor.connect(agent).castVote(p.id, SUPPORT.For))
+      await expect(governor.connect(agent).castVote(p.id, SUPPORT_CODES.for))
         .to.be.revertedWithCustomError(constitution, "AgentConstitutionAgentFrozen")
         .withArgs(agent.address);
       const p2 = await noopProposal(f, "frozen proposer");
@@ -1262,7 +1260,7 @@ describe("Governance", function () {
       await toVoting(connection, governor, p.id);
       const noGovern = constraints({ maxDailyVolume: 0n, allowedActions: ALL_ACTIONS & ~bit(GOVERN) });
       await (await constitution.connect(operator).setConstraints(agent, noGovern)).wait();
-      await expect(governor.connect(agent).castVote(p.id, SUPPORT.For))
+      await expect(governor.connect(agent).castVote(p.id, SUPPORT_CODES.for))
         .to.be.revertedWithCustomError(constitution, "AgentConstitutionActionNotAllowed")
         .withArgs(agent.address, GOVERN);
       const p2 = await noopProposal(f, "no govern proposer");
@@ -1308,16 +1306,15 @@ describe("Governance", function () {
       await submit(governor, agent, p);
       await toVoting(connection, governor, p.id);
       await stop();
-      await expect(governor.connect(agent2).castVote(p.id, SUPPORT.For)).to.be.revertedWithCustomError(
+      await expect(governor.connect(agent2).castVote(p.id, SUPPORT_CODES.for)).to.be.revertedWithCustomError(
         governor,
         stopped,
       );
-      await expect(governor.connect(agent2).castVoteWithReason(p.id, SUPPORT.For, "x")).to.be.revertedWithCustomError(
-        governor,
-        stopped,
-      );
+      await expect(
+        governor.connect(agent2).castVoteWithReason(p.id, SUPPORT_CODES.for, "x"),
+      ).to.be.revertedWithCustomError(governor, stopped);
       await resume();
-      await (await governor.connect(agent2).castVote(p.id, SUPPORT.For)).wait();
+      await (await governor.connect(agent2).castVote(p.id, SUPPORT_CODES.for)).wait();
 
       await toVoteEnd(connection, governor, p.id);
       await stop();

@@ -66,7 +66,7 @@ describe("HumanOverride", function () {
 
   for (const fn of ["grant", "deny"] as const) {
     const event = fn === "grant" ? "OverrideGranted" : "OverrideDenied";
-    const decision = fn === "grant" ? DECISION.Granted : DECISION.Denied;
+    const decision = fn === "grant" ? DECISION.granted : DECISION.denied;
 
     describe(fn, function () {
       it(`stores the decision with its expiry and emits ${event}`, async function () {
@@ -91,7 +91,7 @@ describe("HumanOverride", function () {
         await time.increaseTo(t + HOUR - 1n);
         expect((await humanOverride.gate(agent.address, A))[2]).to.equal(decision);
         await time.increaseTo(t + HOUR);
-        expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.None);
+        expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.none);
         expect((await humanOverride.overrideOf(agent.address, A)).decision).to.equal(decision); // stored, expired
       });
 
@@ -152,13 +152,13 @@ describe("HumanOverride", function () {
       expect((await humanOverride.overrideOf(agent.address, B)).expiresAt).to.equal(t + 60n + 10n * HOUR);
 
       await time.increaseTo(t + HOUR - 1n);
-      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.Granted);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.granted);
       await time.increaseTo(t + HOUR);
-      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.None);
-      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.Granted);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.none);
+      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.granted);
 
       await time.increaseTo(t + 60n + 10n * HOUR);
-      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.none);
     });
 
     it("keeps a longer grant on A when a shorter one is then given on B", async function () {
@@ -166,14 +166,14 @@ describe("HumanOverride", function () {
       await humanOverride.connect(guardian).grant(agent.address, A, 10n * HOUR);
       await humanOverride.connect(guardian).deny(agent.address, B, HOUR);
       await time.increase(2n * HOUR);
-      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.Granted);
-      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.granted);
+      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.none);
     });
 
     it("keeps decisions per agent", async function () {
       const { humanOverride, guardian, agent, agent2 } = await load();
       await humanOverride.connect(guardian).grant(agent.address, A, HOUR);
-      expect((await humanOverride.gate(agent2.address, A))[2]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent2.address, A))[2]).to.equal(DECISION.none);
     });
 
     it("replaces the earlier decision on the same (agent, action type), expiry included", async function () {
@@ -182,10 +182,10 @@ describe("HumanOverride", function () {
       const t = await atNextBlock();
       await humanOverride.connect(guardian).deny(agent.address, A, HOUR);
       const record = await humanOverride.overrideOf(agent.address, A);
-      expect(record.decision).to.equal(DECISION.Denied);
+      expect(record.decision).to.equal(DECISION.denied);
       expect(record.expiresAt).to.equal(t + HOUR);
       await time.increaseTo(t + HOUR);
-      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.None);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.none);
     });
   });
 
@@ -198,10 +198,10 @@ describe("HumanOverride", function () {
         .to.emit(humanOverride, "OverrideRevoked")
         .withArgs(agent.address, A, guardian.address);
       const record = await humanOverride.overrideOf(agent.address, A);
-      expect(record.decision).to.equal(DECISION.None);
+      expect(record.decision).to.equal(DECISION.none);
       expect(record.expiresAt).to.equal(0n);
-      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.None);
-      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.Granted);
+      expect((await humanOverride.gate(agent.address, A))[2]).to.equal(DECISION.none);
+      expect((await humanOverride.gate(agent.address, B))[2]).to.equal(DECISION.granted);
     });
 
     it("revokes an expired decision too", async function () {
@@ -288,9 +288,9 @@ describe("HumanOverride", function () {
       const { humanOverride, guardian, agent } = await load();
       await humanOverride.connect(guardian).grant(agent.address, A, HOUR);
       await humanOverride.connect(guardian).freeze(agent.address, "r");
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, true, DECISION.Granted]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, true, DECISION.granted]);
       await humanOverride.connect(guardian).unfreeze(agent.address);
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.Granted]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.granted]);
     });
 
     it("reverts HumanOverrideNotFrozen for an agent that is not frozen", async function () {
@@ -385,9 +385,9 @@ describe("HumanOverride", function () {
       expect(await humanOverride.isStopped()).to.be.false;
       expect(await humanOverride.isFrozen(agent.address)).to.be.false;
       const record = await humanOverride.overrideOf(agent.address, A);
-      expect(record.decision).to.equal(DECISION.None);
+      expect(record.decision).to.equal(DECISION.none);
       expect(record.expiresAt).to.equal(0n);
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.None]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.none]);
     });
 
     it("gate reports the emergency stop for every agent and action type, with the freeze and the live decision", async function () {
@@ -395,19 +395,19 @@ describe("HumanOverride", function () {
       await humanOverride.connect(guardian).grant(agent.address, A, HOUR);
       await humanOverride.connect(guardian).freeze(agent.address, "r");
       await humanOverride.connect(guardian).emergencyStop("exploit");
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([true, true, DECISION.Granted]);
-      expect(await humanOverride.gate(agent.address, B)).to.deep.equal([true, true, DECISION.None]);
-      expect(await humanOverride.gate(agent2.address, A)).to.deep.equal([true, false, DECISION.None]);
-      expect(await humanOverride.gate(agent2.address, 200)).to.deep.equal([true, false, DECISION.None]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([true, true, DECISION.granted]);
+      expect(await humanOverride.gate(agent.address, B)).to.deep.equal([true, true, DECISION.none]);
+      expect(await humanOverride.gate(agent2.address, A)).to.deep.equal([true, false, DECISION.none]);
+      expect(await humanOverride.gate(agent2.address, 200)).to.deep.equal([true, false, DECISION.none]);
       await humanOverride.connect(guardian).resume();
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, true, DECISION.Granted]);
-      expect(await humanOverride.gate(agent2.address, A)).to.deep.equal([false, false, DECISION.None]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, true, DECISION.granted]);
+      expect(await humanOverride.gate(agent2.address, A)).to.deep.equal([false, false, DECISION.none]);
     });
 
     it("gate reads None for action types 48 and up, and still reports the freeze", async function () {
       const { humanOverride, guardian, agent } = await load();
       await humanOverride.connect(guardian).freeze(agent.address, "r");
-      expect(await humanOverride.gate(agent.address, 200)).to.deep.equal([false, true, DECISION.None]);
+      expect(await humanOverride.gate(agent.address, 200)).to.deep.equal([false, true, DECISION.none]);
     });
 
     it("gate reads an expired denial as None while overrideOf keeps the stored record", async function () {
@@ -415,9 +415,9 @@ describe("HumanOverride", function () {
       const t = await atNextBlock();
       await humanOverride.connect(guardian).deny(agent.address, A, HOUR);
       await time.increase(2n * HOUR);
-      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.None]);
+      expect(await humanOverride.gate(agent.address, A)).to.deep.equal([false, false, DECISION.none]);
       const record = await humanOverride.overrideOf(agent.address, A);
-      expect(record.decision).to.equal(DECISION.Denied);
+      expect(record.decision).to.equal(DECISION.denied);
       expect(record.expiresAt).to.equal(t + HOUR);
     });
   });

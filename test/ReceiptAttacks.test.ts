@@ -3,7 +3,9 @@ import { ethers } from "ethers";
 import type { TypedDataDomain } from "ethers";
 import { network } from "hardhat";
 
-import { COMPUTE_RECEIPT_TYPES, receiptDomain, signReceipt } from "../scripts/lib/receipts.js";
+import { COMPUTE_RECEIPT_TYPES } from "../protocol/eip712.js";
+import { forEthers } from "../scripts/lib/eip712.js";
+import { receiptDomain, signReceipt } from "../scripts/lib/receipts.js";
 import type { ComputeReceipt } from "../scripts/lib/receipts.js";
 import type { AIToken } from "../typechain-types/index.js";
 import { AITBC, deployCore } from "./helpers/fixture.js";
@@ -45,7 +47,10 @@ const makeReceipt = receiptMaker("ReceiptAttacks.test", time);
 
 /** The address the token's ECDSA check recovers from `signature` over `receipt` under `domain`. */
 function recoveredSigner(domain: TypedDataDomain, receipt: ComputeReceipt, signature: string): string {
-  return ethers.recoverAddress(ethers.TypedDataEncoder.hash(domain, COMPUTE_RECEIPT_TYPES, receipt), signature);
+  return ethers.recoverAddress(
+    ethers.TypedDataEncoder.hash(domain, forEthers(COMPUTE_RECEIPT_TYPES), receipt),
+    signature,
+  );
 }
 
 /** The same (r, s) point with s' = n - s and the other parity: a second valid ECDSA signature, high-s. */

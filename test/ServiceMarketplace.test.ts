@@ -115,9 +115,9 @@ async function buildMarket() {
   await registerAndStake(core, agent2, operator, PROVIDER_STAKE, providerRegistration);
   await registerAndStake(core, validator, operator, PROVIDER_STAKE, {
     ...providerRegistration,
-    agentType: AGENT_TYPE.Validator,
+    agentType: AGENT_TYPE.validator,
   });
-  await registerAgent(core, idleValidator, operator, { agentType: AGENT_TYPE.Validator });
+  await registerAgent(core, idleValidator, operator, { agentType: AGENT_TYPE.validator });
   const validatorRole = await marketplace.VALIDATOR_ROLE();
   await send(marketplace.connect(deployer).grantRole(validatorRole, validator.address));
   await send(marketplace.connect(deployer).grantRole(validatorRole, idleValidator.address));
@@ -1899,15 +1899,15 @@ describe("ServiceMarketplace", function () {
 
     it("reverts MarketplaceVerificationUnsupported for Full verification", async function () {
       const f = await loadMarket();
-      const request = workloadRequest(await now(), { verification: VERIFICATION.Full });
+      const request = workloadRequest(await now(), { verification: VERIFICATION.full });
       await expect(f.marketplace.connect(f.client).postWorkload(request))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceVerificationUnsupported")
-        .withArgs(VERIFICATION.Full);
+        .withArgs(VERIFICATION.full);
       const deadline = (await now()) + HOUR;
       const { v, r, s } = await signPermit(f.token, f.permitClient, f.market, ESCROW, deadline);
       await expect(f.marketplace.connect(f.permitClient).postWorkloadWithPermit(request, deadline, v, r, s))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceVerificationUnsupported")
-        .withArgs(VERIFICATION.Full);
+        .withArgs(VERIFICATION.full);
     });
 
     it('reverts MarketplaceInvalidRequest("modelHash") for Zk verification without a model commitment in the field', async function () {
@@ -1915,7 +1915,7 @@ describe("ServiceMarketplace", function () {
       // MODEL_HASH (a keccak hash) is above the field; 0 is no commitment
       expect(BigInt(MODEL_HASH) >= FIELD_MODULUS).to.be.true;
       for (const modelHash of [MODEL_HASH, ZeroHash, toBeHex(FIELD_MODULUS, 32)]) {
-        const request = workloadRequest(await now(), { verification: VERIFICATION.Zk, modelHash });
+        const request = workloadRequest(await now(), { verification: VERIFICATION.zk, modelHash });
         await expect(f.marketplace.connect(f.client).postWorkload(request))
           .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidRequest")
           .withArgs("modelHash");
@@ -1931,10 +1931,10 @@ describe("ServiceMarketplace", function () {
       const f = await loadMarket();
       const modelHash = toBeHex(FIELD_MODULUS - 1n, 32);
       const inputHash = toBeHex(FIELD_MODULUS - 2n, 32);
-      const request = workloadRequest(await now(), { verification: VERIFICATION.Zk, modelHash, inputHash });
+      const request = workloadRequest(await now(), { verification: VERIFICATION.zk, modelHash, inputHash });
       await expect(f.marketplace.connect(f.client).postWorkload(request)).to.emit(f.marketplace, "WorkloadPosted");
       const w = await f.marketplace.getWorkload(WORKLOAD_ID);
-      expect(w.verification).to.equal(VERIFICATION.Zk);
+      expect(w.verification).to.equal(VERIFICATION.zk);
       expect(w.modelHash).to.equal(modelHash);
       expect(w.inputHash).to.equal(inputHash);
       await send(f.marketplace.connect(f.agent).updateService(SERVICE_A, offer(SERVICE_A, { modelHash })));
@@ -2610,11 +2610,11 @@ describe("ServiceMarketplace", function () {
       const fresh = f.clientAgent;
       const freshId = await registerAndStake(f, fresh, operator, PROVIDER_STAKE, {
         expectedDailyVolume: PROVIDER_VOLUME,
-        agentType: AGENT_TYPE.Validator,
+        agentType: AGENT_TYPE.validator,
       });
       const summary = await registry.summaryOf(freshId);
       expect(summary.active).to.equal(true);
-      expect(summary.agentType).to.equal(AGENT_TYPE.Validator);
+      expect(summary.agentType).to.equal(AGENT_TYPE.validator);
       expect(await marketplace.hasRole(validatorRole, fresh.address)).to.equal(false);
       for (const providerWins of [true, false]) {
         await expect(marketplace.connect(fresh).resolveDispute(WORKLOAD_ID, providerWins))

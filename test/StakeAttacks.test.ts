@@ -71,7 +71,7 @@ describe("Stake attacks", function () {
       const reqTime = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(reqTime);
       await registry.connect(agent).requestUnstake(AGENT_ID, STAKE); // the agent sees the slash coming
-      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.Exiting);
+      expect(await registry.statusOf(AGENT_ID)).to.equal(STATUS.exiting);
 
       await time.setNextBlockTimestamp(reqTime + UNBONDING_DELAY / 2n);
       const slashTx = registry.connect(slasher).slash(AGENT_ID, STAKE / 2n, "fraud");
@@ -290,7 +290,7 @@ describe("Stake attacks", function () {
       const a = await rRegistry.getAgent(AGENT_ID);
       expect(a.stake).to.equal(half); // the re-entrant unstake did not happen
       expect(a.pendingWithdrawal).to.equal(0n);
-      expect(a.status).to.equal(STATUS.Active);
+      expect(a.status).to.equal(STATUS.active);
       expect(await rToken.balanceOf(registryAddress)).to.equal(
         (await rRegistry.totalStaked()) + (await rRegistry.totalPending()),
       );

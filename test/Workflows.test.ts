@@ -6,8 +6,8 @@ import { network } from "hardhat";
 import { FIELD_MODULUS, fieldToBytes32 } from "../circuits/lib/field.js";
 import { Prover } from "../circuits/lib/prover.js";
 import { buildTranscript } from "../circuits/lib/workflow.js";
-import { proveChunk } from "../scripts/lib/proofs.js";
-import { toWorkflowSpec } from "../scripts/lib/workflow-spec.js";
+import { proveChunk } from "../protocol/proofs.js";
+import { toWorkflowSpec } from "../protocol/workflow-spec.js";
 import type { IWorkflows } from "../typechain-types/index.js";
 import { AITBC, MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "./helpers/agents.js";
 import { deployProtocol } from "./helpers/fixture.js";
@@ -93,7 +93,7 @@ const DIAMOND = toWorkflowSpec(
 /** DIAMOND at the Zk level, its two inference steps on field-element models (what requiresProof needs). */
 const PROOF_MODEL_DIAMOND: IWorkflows.WorkflowSpecStruct = {
   ...DIAMOND,
-  verification: VERIFICATION.Zk,
+  verification: VERIFICATION.zk,
   steps: DIAMOND.steps.map((s, i) => (i === 1 || i === 2 ? { ...s, model: fieldToBytes32(BigInt(i)) } : s)),
 };
 
@@ -298,7 +298,7 @@ describe("Workflows", function () {
       const wf = await f.workflows.getWorkflow(2n);
       expect(wf.owner).to.equal(f.client.address);
       expect(wf.stepCount).to.equal(4n);
-      expect(wf.verification).to.equal(VERIFICATION.Basic);
+      expect(wf.verification).to.equal(VERIFICATION.basic);
       expect(wf.maxExecutionTime).to.equal(MAX_TIME);
       expect(wf.maxBudget).to.equal(MAX_BUDGET);
       expect(wf.specHash).to.equal(specHash(DIAMOND));
@@ -317,7 +317,7 @@ describe("Workflows", function () {
         { ...DIAMOND, name: "iris-diamond-2" },
         { ...DIAMOND, maxExecutionTime: 3_601n },
         { ...DIAMOND, maxBudget: MAX_BUDGET + 1n },
-        { ...DIAMOND, verification: VERIFICATION.Zk },
+        { ...DIAMOND, verification: VERIFICATION.zk },
         { ...DIAMOND, steps: [{ ...first, model: id("other") }, ...DIAMOND.steps.slice(1)] },
         { ...DIAMOND, steps: [{ ...first, inputMapping: "x" }, ...DIAMOND.steps.slice(1)] },
         { ...DIAMOND, steps: [{ ...first, outputMapping: "y" }, ...DIAMOND.steps.slice(1)] },
@@ -354,7 +354,7 @@ describe("Workflows", function () {
         .withArgs(2n, f.owner.address, specHash(spec), "iris-diamond", 4n);
       const wf = await f.workflows.getWorkflow(2n);
       expect(wf.proofMask).to.equal(mask(1, 2));
-      expect(wf.verification).to.equal(VERIFICATION.Zk);
+      expect(wf.verification).to.equal(VERIFICATION.zk);
       // INPUTS (a keccak hash) is not a field element: the workflow circuit could not take it
       await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(2n, INPUTS, BUDGET, 0n)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotFieldElement")
@@ -372,7 +372,7 @@ describe("Workflows", function () {
 
     it('reverts WorkflowsInvalidSpec("requiresProof") for requiresProof on a Basic or Full workflow', async function () {
       const f = await loadBase();
-      for (const verification of [VERIFICATION.Basic, VERIFICATION.Full]) {
+      for (const verification of [VERIFICATION.basic, VERIFICATION.full]) {
         const steps = PROOF_MODEL_DIAMOND.steps.map((s, i) => (i === 1 ? { ...s, requiresProof: true } : s));
         await expect(f.workflows.connect(f.owner).defineWorkflow({ ...PROOF_MODEL_DIAMOND, steps, verification }))
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
@@ -429,7 +429,7 @@ describe("Workflows", function () {
       await expect(f.workflows.connect(f.owner).defineWorkflow(proven))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
         .withArgs("requiresProof");
-      await expect(f.workflows.connect(f.owner).defineWorkflow({ ...proven, verification: VERIFICATION.Zk }))
+      await expect(f.workflows.connect(f.owner).defineWorkflow({ ...proven, verification: VERIFICATION.zk }))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsTooManySteps")
         .withArgs(256n, 64n);
       await expect(f.workflows.connect(f.owner).defineWorkflow(spec))
@@ -510,7 +510,7 @@ describe("Workflows", function () {
         [2, f.p3, 4n],
       ]);
       await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
-      expect((await f.workflows.getExecution(1n)).status).to.equal(EXECUTION.Completed);
+      expect((await f.workflows.getExecution(1n)).status).to.equal(EXECUTION.completed);
     });
 
     it("reverts WorkflowsInvalidSpec for an empty or oversized name", async function () {
@@ -554,7 +554,7 @@ describe("Workflows", function () {
       const requestedAt = BigInt(await time.latest());
       const e = await f.workflows.getExecution(1n);
       expect(e.client).to.equal(f.owner.address);
-      expect(e.status).to.equal(EXECUTION.Pending);
+      expect(e.status).to.equal(EXECUTION.pending);
       expect(e.stepsDone).to.equal(0n);
       expect(e.requestedAt).to.equal(requestedAt);
       expect(e.workflowId).to.equal(1n);
@@ -593,8 +593,8 @@ describe("Workflows", function () {
 
     it("accepts Full and Zk workflows' requests only with inputs in the field (WorkflowsNotFieldElement); they then need proofs (WorkflowsProofRequired)", async function () {
       const f = await loadBase();
-      await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Full });
-      await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Zk });
+      await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.full });
+      await f.workflows.connect(f.owner).defineWorkflow({ ...DIAMOND, verification: VERIFICATION.zk });
       for (const workflowId of [2n, 3n]) {
         await expect(f.workflows.connect(f.owner).requestExecution(executionRequest(workflowId, INPUTS, BUDGET, 0n)))
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotFieldElement")
@@ -639,16 +639,16 @@ describe("Workflows", function () {
         .to.emit(f.workflows, "ExecutionFailed")
         .withArgs(1n, id("cancelled by client"), 0n, BUDGET);
       const e = await f.workflows.getExecution(1n);
-      expect(e.status).to.equal(EXECUTION.Failed);
+      expect(e.status).to.equal(EXECUTION.failed);
       expect(e.finishedAt).to.equal(BigInt(await time.latest()));
       expect(await f.workflows.totalHeld()).to.equal(0n);
       await expectBooks(f, b, { balances: { [f.owner.address]: BUDGET }, open: -BUDGET });
       await expect(f.workflows.connect(f.keeper).claimExecution(1n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Failed);
+        .withArgs(1n, EXECUTION.failed);
       await expect(f.workflows.connect(f.owner).cancelExecution(1n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Failed);
+        .withArgs(1n, EXECUTION.failed);
     });
 
     it("reverts WorkflowsNotClient for anyone but the client", async function () {
@@ -664,7 +664,7 @@ describe("Workflows", function () {
       const f = await loadRunning();
       await expect(f.workflows.connect(f.owner).cancelExecution(1n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Running);
+        .withArgs(1n, EXECUTION.running);
     });
   });
 
@@ -675,7 +675,7 @@ describe("Workflows", function () {
         .to.emit(f.workflows, "ExecutionClaimed")
         .withArgs(1n, f.keeperId);
       const e = await f.workflows.getExecution(1n);
-      expect(e.status).to.equal(EXECUTION.Running);
+      expect(e.status).to.equal(EXECUTION.running);
       expect(e.keeperId).to.equal(f.keeperId);
       expect(e.keeper).to.equal(ZeroAddress);
       expect(e.startedAt).to.equal(BigInt(await time.latest()));
@@ -705,7 +705,7 @@ describe("Workflows", function () {
         .to.emit(f.workflows, "ExecutionClaimed")
         .withArgs(1n, keeper2Id);
       const e = await f.workflows.getExecution(1n);
-      expect(e.status).to.equal(EXECUTION.Running);
+      expect(e.status).to.equal(EXECUTION.running);
       expect(e.keeperId).to.equal(keeper2Id);
       expect(e.keeper).to.equal(f.keeper2.address);
       // and it alone runs it
@@ -774,10 +774,10 @@ describe("Workflows", function () {
       const theft = await sign(f, 2n, [[0, f.keeper2, BUDGET]]);
       await expect(f.workflows.connect(f.keeper2).recordSteps(2n, theft))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(2n, EXECUTION.Pending);
+        .withArgs(2n, EXECUTION.pending);
       await expect(f.workflows.connect(f.keeper2).failExecution(2n, REASON))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(2n, EXECUTION.Pending);
+        .withArgs(2n, EXECUTION.pending);
       // the named keeper runs it; the stranger still cannot touch it
       await f.workflows.connect(f.keeper).claimExecution(2n);
       await expect(f.workflows.connect(f.keeper2).recordSteps(2n, theft))
@@ -809,7 +809,7 @@ describe("Workflows", function () {
       const f = await loadRunning();
       await expect(f.workflows.connect(f.keeper2).claimExecution(1n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Running);
+        .withArgs(1n, EXECUTION.running);
     });
   });
 
@@ -1071,19 +1071,19 @@ describe("Workflows", function () {
       const records = await sign(f, 1n, [[0, f.p1, 1n]]);
       await expect(f.workflows.connect(f.keeper).recordSteps(1n, records))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Pending);
+        .withArgs(1n, EXECUTION.pending);
       await expect(f.workflows.connect(f.keeper).recordSteps(UNKNOWN, records))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownExecution")
         .withArgs(UNKNOWN);
       const { executionId } = await runDiamond(f, f.owner);
       await expect(f.workflows.connect(f.keeper).recordSteps(executionId, await sign(f, executionId, [[0, f.p1, 1n]])))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(executionId, EXECUTION.Completed);
+        .withArgs(executionId, EXECUTION.completed);
       await f.workflows.connect(f.keeper).claimExecution(1n);
       await f.workflows.connect(f.keeper).failExecution(1n, REASON);
       await expect(f.workflows.connect(f.keeper).recordSteps(1n, records))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Failed);
+        .withArgs(1n, EXECUTION.failed);
     });
   });
 
@@ -1101,7 +1101,7 @@ describe("Workflows", function () {
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(1n, RESULT, receipt, spent, BUDGET - spent);
       const e = await f.workflows.getExecution(1n);
-      expect(e.status).to.equal(EXECUTION.Completed);
+      expect(e.status).to.equal(EXECUTION.completed);
       expect(e.finishedAt).to.equal(BigInt(await time.latest()));
       expect(e.resultHash).to.equal(RESULT);
       expect(e.receipt).to.equal(receipt);
@@ -1175,7 +1175,7 @@ describe("Workflows", function () {
       const f = await loadPending();
       await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Pending);
+        .withArgs(1n, EXECUTION.pending);
       await f.workflows.connect(f.keeper).claimExecution(1n);
       for (const batch of diamondWork(f)) await record(f, 1n, batch);
       for (const s of [f.keeper2, f.owner, f.p1]) {
@@ -1186,10 +1186,10 @@ describe("Workflows", function () {
       await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
       await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Completed);
+        .withArgs(1n, EXECUTION.completed);
       await expect(f.workflows.connect(f.keeper).failExecution(1n, REASON))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Completed);
+        .withArgs(1n, EXECUTION.completed);
     });
   });
 
@@ -1206,7 +1206,7 @@ describe("Workflows", function () {
         .to.emit(f.workflows, "ExecutionFailed")
         .withArgs(1n, REASON, spent, BUDGET - spent);
       const e = await f.workflows.getExecution(1n);
-      expect(e.status).to.equal(EXECUTION.Failed);
+      expect(e.status).to.equal(EXECUTION.failed);
       expect(e.finishedAt).to.equal(BigInt(await time.latest()));
       await expectBooks(f, b, {
         balances: { [f.owner.address]: BUDGET - spent },
@@ -1219,14 +1219,14 @@ describe("Workflows", function () {
       await expectHeld(f);
       await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Failed);
+        .withArgs(1n, EXECUTION.failed);
     });
 
     it("reverts failExecution for a non-keeper (WorkflowsNotKeeper) and when Pending (WorkflowsWrongStatus)", async function () {
       const f = await loadPending();
       await expect(f.workflows.connect(f.keeper).failExecution(1n, REASON))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Pending);
+        .withArgs(1n, EXECUTION.pending);
       await f.workflows.connect(f.keeper).claimExecution(1n);
       for (const s of [f.keeper2, f.owner, f.outsider]) {
         await expect(f.workflows.connect(s).failExecution(1n, REASON))
@@ -1256,7 +1256,7 @@ describe("Workflows", function () {
         .to.emit(f.workflows, "ExecutionFailed")
         .withArgs(1n, id("max execution time exceeded"), spent, BUDGET - spent);
       const e = await f.workflows.getExecution(1n);
-      expect(e.status).to.equal(EXECUTION.Failed);
+      expect(e.status).to.equal(EXECUTION.failed);
       expect(e.finishedAt).to.equal(expiresAt + 1n);
       await expectBooks(f, b, {
         balances: { [f.owner.address]: BUDGET - spent },
@@ -1265,7 +1265,7 @@ describe("Workflows", function () {
       });
       await expect(f.workflows.connect(f.outsider).expireExecution(1n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Failed);
+        .withArgs(1n, EXECUTION.failed);
     });
 
     it("charges expireExecution to a calling agent's constitution (UPKEEP): a frozen agent is refused", async function () {
@@ -1284,12 +1284,12 @@ describe("Workflows", function () {
       await time.increase(MAX_TIME * 2n);
       await expect(f.workflows.connect(f.outsider).expireExecution(1n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Pending);
+        .withArgs(1n, EXECUTION.pending);
       const { executionId } = await runDiamond(f, f.owner);
       await time.increase(MAX_TIME * 2n);
       await expect(f.workflows.connect(f.outsider).expireExecution(executionId))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(executionId, EXECUTION.Completed);
+        .withArgs(executionId, EXECUTION.completed);
     });
 
     it("a workflow with the longest maxExecutionTime (30 days) completes at its limit and expires after it", async function () {
@@ -1316,7 +1316,7 @@ describe("Workflows", function () {
       const f = await loadBase();
       await f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
       expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
-        EXECUTION.Pending,
+        EXECUTION.pending,
         0n,
         4n,
         0n,
@@ -1327,7 +1327,7 @@ describe("Workflows", function () {
       await f.workflows.connect(f.keeper).claimExecution(1n);
       const startedAt = BigInt(await time.latest());
       expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
-        EXECUTION.Running,
+        EXECUTION.running,
         0n,
         4n,
         startedAt,
@@ -1339,7 +1339,7 @@ describe("Workflows", function () {
       if (!first || !second || !third) throw new Error("diamond");
       await record(f, 1n, first);
       expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
-        EXECUTION.Running,
+        EXECUTION.running,
         1n,
         4n,
         startedAt,
@@ -1354,7 +1354,7 @@ describe("Workflows", function () {
       await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
       const finishedAt = BigInt(await time.latest());
       expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
-        EXECUTION.Completed,
+        EXECUTION.completed,
         4n,
         4n,
         startedAt,
@@ -1935,15 +1935,15 @@ describe("Workflows", function () {
       await f.workflows.connect(f.client).requestExecution(executionRequest(1n, INPUTS, BUDGET, 1n));
       await expect(f.workflows.connect(f.client).rateExecution(1n, 5))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Pending);
+        .withArgs(1n, EXECUTION.pending);
       await f.workflows.connect(f.keeper).claimExecution(1n);
       await expect(f.workflows.connect(f.client).rateExecution(1n, 5))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Running);
+        .withArgs(1n, EXECUTION.running);
       await f.workflows.connect(f.keeper).failExecution(1n, REASON);
       await expect(f.workflows.connect(f.client).rateExecution(1n, 5))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.Failed);
+        .withArgs(1n, EXECUTION.failed);
       const { executionId } = await runDiamond(f, f.owner, 0n);
       await expect(f.workflows.connect(f.owner).rateExecution(executionId, 5))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsUnknownListing")
@@ -2001,7 +2001,7 @@ describe("Workflows", function () {
           // The diamond at the Full level (workflow 2), its whole transcript proven once (one chunk proof).
           await w(f)
             .connect(f.owner)
-            .defineWorkflow({ ...DIAMOND, verification: VERIFICATION.Full });
+            .defineWorkflow({ ...DIAMOND, verification: VERIFICATION.full });
           await w(f)
             .connect(f.owner)
             .requestExecution(executionRequest(2n, FIELD_INPUTS, BUDGET, 0n));

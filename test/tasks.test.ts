@@ -13,7 +13,7 @@ import {
   parseLabels,
   parseTokenAmount,
 } from "../scripts/lib/args.js";
-import { FUTURE_IDS } from "../deploy/addresses.js";
+import { FUTURE_IDS } from "../protocol/addresses.js";
 import { loadIrisModel, irisProofInput, quantizeFeatures } from "../circuits/lib/iris.js";
 import { readProofFile, writeProofFile } from "../scripts/lib/proof-file.js";
 import { writeAddresses } from "../scripts/lib/protocol.js";

@@ -1,6 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import { ALL_ACTIONS } from "../../scripts/lib/actions.js";
+import { ALL_ACTIONS } from "../../protocol/actions.js";
 
 /**
  * The on-chain core: HumanOverride, AgentConstitution, AIToken and AgentRegistry, wired together.

@@ -1,6 +1,6 @@
 /**
  * viem clients for the daemons: one transport over several RPC URLs (HTTP and WebSocket) with fallback, the
- * chain id read from the node, and the protocol's addresses for that chain (deploy/addresses.ts).
+ * chain id read from the node, and the protocol's addresses for that chain (protocol/addresses.ts).
  */
 import {
   createPublicClient,
@@ -16,7 +16,7 @@ import {
   type WalletClient,
 } from "viem";
 
-import { readAddresses, type Addresses } from "../../deploy/addresses.js";
+import { readAddresses, type Addresses } from "../../protocol/addresses.js";
 
 export interface ChainOptions {
   /** JSON-RPC URLs, tried in order (http(s):// or ws(s)://). */

@@ -1,13 +1,13 @@
 /**
  * Small node:http helpers shared by the daemons' servers (the provider's step API, the keeper's admin server):
- * a JSON body reader with a byte limit, JSON and error replies in the one error shape of keepers/common/steps.ts
+ * a JSON body reader with a byte limit, JSON and error replies in the one error shape of protocol/steps.ts
  * (`{ error: { code, message, field? } }`), a tiny exact-path route table, and listen / close as promises.
  * Handlers throw `HttpError` to answer with a status; anything else becomes a 500.
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import type { ErrorBody } from "./steps.js";
+import type { ErrorBody } from "../../protocol/steps.js";
 
 /** An error that is an HTTP answer: status, machine-readable code, message and the request field at fault. */
 export class HttpError extends Error {

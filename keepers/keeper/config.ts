@@ -6,8 +6,8 @@ import cron from "node-cron";
 import type { AbiFunction } from "viem";
 import { z } from "zod";
 
-import { FUTURE_IDS, type ContractKey } from "../../deploy/addresses.js";
-import { ACTION_TYPES } from "../../scripts/lib/actions.js";
+import { FUTURE_IDS, type ContractKey } from "../../protocol/addresses.js";
+import { ACTION_TYPES } from "../../protocol/actions.js";
 import {
   address,
   hexKey,

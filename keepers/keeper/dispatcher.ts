@@ -10,12 +10,12 @@
  * An answer failing a check is evidence against the provider (`AttemptError` kind "invalid"): the keeper reports
  * it for slashing. Transport failures, timeouts and refusals are not.
  */
-import type { TypedDataDomain } from "viem";
+import type { TypedDataDomain, Hex } from "viem";
 
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { irisInfer, irisModelHash, loadIrisModel, type IrisModel } from "../../circuits/lib/iris.js";
 import { fromSolidityProof, type Prover } from "../../circuits/lib/prover.js";
-import { stepResultSigner } from "../common/eip712.js";
+import { stepResultSigner } from "../../protocol/eip712.js";
 import {
   solidityProofOf,
   stepResponseSchema,
@@ -23,11 +23,9 @@ import {
   ZERO_HASH,
   type ParsedStepResponse,
   type StepRequest,
-} from "../common/steps.js";
-import { canonicalJson, irisFeaturesOf, valueHash, valueHashHex, type Json } from "../common/values.js";
-import type { ProviderOffer } from "./catalog.js";
-
-type Hex = `0x${string}`;
+} from "../../protocol/steps.js";
+import { canonicalJson, irisFeaturesOf, valueHash, valueHashHex, type Json } from "../../protocol/values.js";
+import type { ProviderOffer } from "../common/catalog.js";
 
 export type FailureKind = "unavailable" | "busy" | "timeout" | "refused" | "invalid";
 

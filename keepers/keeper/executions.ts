@@ -14,27 +14,25 @@
  * - Every transaction goes through the TxSender under a key naming the action, after the safety monitor.
  * What is recorded on chain (`doneMask`) always wins over what the store says.
  */
-import { keccak256, toHex, type PublicClient } from "viem";
+import { keccak256, toHex, type PublicClient, type Hex } from "viem";
 
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import type { Prover } from "../../circuits/lib/prover.js";
 import { buildTranscript, chunkCount } from "../../circuits/lib/workflow.js";
 import { WORKFLOW_CHUNK } from "../../circuits/circuits.js";
-import type { Addresses } from "../../deploy/addresses.js";
-import { ACTION_TYPES } from "../../scripts/lib/actions.js";
-import { proofStruct, proveChunk } from "../../scripts/lib/proofs.js";
-import { workflowsAbi } from "../common/abi.js";
+import type { Addresses } from "../../protocol/addresses.js";
+import { ACTION_TYPES } from "../../protocol/actions.js";
+import { proofStruct, proveChunk } from "../../protocol/proofs.js";
+import { workflowsAbi } from "../../protocol/abi.js";
 import type { Logger } from "../common/log.js";
-import { solidityProofOf, type ParsedStepResponse } from "../common/steps.js";
-import { valueHash } from "../common/values.js";
+import { solidityProofOf, type ParsedStepResponse } from "../../protocol/steps.js";
+import { valueHash } from "../../protocol/values.js";
 import type { KeeperMetrics } from "./metrics.js";
 import type { Orchestrator, StepResult } from "./orchestrator.js";
-import type { SafetyMonitor } from "./safety.js";
-import type { ExecutionRow, Store } from "./store.js";
-import { TxRevertedError, type TxSender } from "./txs.js";
+import type { SafetyMonitor } from "../common/safety.js";
+import type { ExecutionRow, Store } from "../common/store.js";
+import { TxRevertedError, type TxSender } from "../common/txs.js";
 import { fetchWorkflowSpec, planWorkflow, specHashOf, SpecUnavailableError, type WorkflowPlan } from "./workflow.js";
-
-type Hex = `0x${string}`;
 
 /** IWorkflows.ExecutionStatus. */
 const STATUS = { None: 0, Pending: 1, Running: 2, Completed: 3, Failed: 4 } as const;

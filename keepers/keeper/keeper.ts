@@ -9,33 +9,32 @@
  *   governance voter (when governance.enabled): votes on Active proposals by the config's policy
  *   admin server: /healthz, /metrics, POST /v1/inputs, GET /v1/executions?id=, GET /v1/reports
  */
+import type { Hex } from "viem";
 import { createServer } from "node:http";
 
 import cron from "node-cron";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { Prover } from "../../circuits/lib/prover.js";
-import { ACTION_TYPES } from "../../scripts/lib/actions.js";
-import { governorAbi, humanOverrideAbi, marketplaceAbi, registryAbi, workflowsAbi } from "../common/abi.js";
+import { ACTION_TYPES } from "../../protocol/actions.js";
+import { governorAbi, humanOverrideAbi, marketplaceAbi, registryAbi, workflowsAbi } from "../../protocol/abi.js";
 import { connectChain, walletFor, type ChainContext } from "../common/chain.js";
-import { workflowsDomain } from "../common/eip712.js";
+import { workflowsDomain } from "../../protocol/eip712.js";
 import { closeServer, HttpError, listen, readJsonBody, router, sendJson } from "../common/http.js";
 import { createLogger, type Logger } from "../common/log.js";
-import { valueHashHex, valueSize, type Json } from "../common/values.js";
-import { ensureAgent } from "../provider/registration.js";
-import { ProviderCatalog } from "./catalog.js";
+import { valueHashHex, valueSize, type Json } from "../../protocol/values.js";
+import { ensureAgent } from "../common/registration.js";
+import { ProviderCatalog } from "../common/catalog.js";
 import { loadKeeperConfig, type KeeperConfig } from "./config.js";
 import { StepDispatcher } from "./dispatcher.js";
 import { ExecutionManager } from "./executions.js";
-import { EventFollower, type FollowedLog } from "./follower.js";
+import { EventFollower, type FollowedLog } from "../common/follower.js";
 import { KeeperMetrics } from "./metrics.js";
 import { Orchestrator } from "./orchestrator.js";
-import { SafetyMonitor } from "./safety.js";
-import { Store } from "./store.js";
-import { TxRevertedError, TxSender } from "./txs.js";
+import { SafetyMonitor } from "../common/safety.js";
+import { Store } from "../common/store.js";
+import { TxRevertedError, TxSender } from "../common/txs.js";
 import { GovernanceVoter } from "./voter.js";
-
-type Hex = `0x${string}`;
 
 const UPKEEP = ACTION_TYPES.upkeep;
 /** Reverts that mean "not yet" for an upkeep duty. */

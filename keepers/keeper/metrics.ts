@@ -9,6 +9,8 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } from "prom-client";
 
+import { SUPPORT_CODES, type Support } from "../../protocol/enums.js";
+
 export const METRIC_PREFIX = "aitbc_keeper_";
 
 export const STEP_OUTCOMES = ["done", "failed", "retried", "rejected"] as const;
@@ -20,8 +22,6 @@ export type TxOutcome = (typeof TX_OUTCOMES)[number];
 export const EXECUTION_OUTCOMES = ["completed", "failed"] as const;
 export type ExecutionOutcome = (typeof EXECUTION_OUTCOMES)[number];
 /** GovernorCountingSimple's vote types, as the governance voter casts them. */
-export const VOTE_SUPPORTS = ["for", "against", "abstain"] as const;
-export type VoteSupport = (typeof VOTE_SUPPORTS)[number];
 
 /** Step latency buckets (seconds): from a 5 ms local step to a 2 minute inference call. */
 export const STEP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -146,7 +146,7 @@ export class KeeperMetrics {
     for (const outcome of STEP_OUTCOMES) this.#steps.inc({ outcome }, 0);
     for (const outcome of TX_OUTCOMES) this.#txs.inc({ outcome }, 0);
     for (const outcome of EXECUTION_OUTCOMES) this.#executions.inc({ outcome }, 0);
-    for (const support of VOTE_SUPPORTS) this.#votes.inc({ support }, 0);
+    for (const support of Object.keys(SUPPORT_CODES)) this.#votes.inc({ support }, 0);
     for (const phase of STEP_PHASES) this.#stepDuration.zero({ phase });
     this.#safeMode.set(0);
     this.#chainLag.set(0);
@@ -215,7 +215,7 @@ export class KeeperMetrics {
   }
 
   /** Counts one governance vote cast. */
-  vote(support: VoteSupport): void {
+  vote(support: Support): void {
     this.#votes.inc({ support });
   }
 

@@ -10,17 +10,16 @@
  * out) moves the step to a provider not tried yet for free; a retry is used when every candidate has been tried
  * or the provider refused the request itself.
  */
+import type { Hex } from "viem";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { Logger } from "../common/log.js";
-import type { ParsedStepResponse, StepRequest } from "../common/steps.js";
-import { valueHash, valueHashHex, type Json } from "../common/values.js";
-import type { ProviderCatalog, ProviderOffer } from "./catalog.js";
+import type { ParsedStepResponse, StepRequest } from "../../protocol/steps.js";
+import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
+import type { ProviderCatalog, ProviderOffer } from "../common/catalog.js";
 import { AttemptError, type StepDispatcher } from "./dispatcher.js";
 import type { KeeperMetrics } from "./metrics.js";
 import { applyMapping, type StepPlan, type WorkflowPlan } from "./workflow.js";
-
-type Hex = `0x${string}`;
 
 export interface StepResult {
   step: number;

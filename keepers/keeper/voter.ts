@@ -3,7 +3,7 @@
  * AITBCGovernor's proposals by a policy in its config, and says why in the vote's reason.
  *
  * The policy is a list of rules over a proposal's actions (target, value, calldata). Each action is decoded with
- * the ABI of the protocol contract it calls (keepers/common/abi.ts) and given to the rules in order; the first
+ * the ABI of the protocol contract it calls (protocol/abi.ts) and given to the rules in order; the first
  * rule whose target, function and parameter bounds all match decides that action (`vote`). A rule whose target
  * and function match but whose bounds do not decides with `otherwise` when it has one, else the next rule is
  * tried. An action no rule decides gets the policy's `default` (abstain, against, or skip: no vote at all).
@@ -29,10 +29,11 @@ import {
   type AbiFunction,
   type Address,
   type PublicClient,
+  type Hex,
 } from "viem";
 
-import type { Addresses, ContractKey } from "../../deploy/addresses.js";
-import { ACTION_TYPES } from "../../scripts/lib/actions.js";
+import type { Addresses, ContractKey } from "../../protocol/addresses.js";
+import { ACTION_TYPES } from "../../protocol/actions.js";
 import {
   agentVotesAbi,
   constitutionAbi,
@@ -44,34 +45,19 @@ import {
   timelockAbi,
   tokenAbi,
   workflowsAbi,
-} from "../common/abi.js";
+} from "../../protocol/abi.js";
 import { shortMessage } from "../common/chain.js";
 import type { Logger } from "../common/log.js";
 import type { GovernanceConfig, GovernanceRule } from "./config.js";
-import { SafetyError, type SafetyMonitor, type SafetyReason } from "./safety.js";
-import type { Hex, Store } from "./store.js";
-import { TxRevertedError, type TxSender } from "./txs.js";
+import { SafetyError, type SafetyMonitor, type SafetyReason } from "../common/safety.js";
+import type { Store } from "../common/store.js";
+import { TxRevertedError, type TxSender } from "../common/txs.js";
+import { PROPOSAL_STATES, SUPPORT_CODES, type ProposalState, type Support } from "../../protocol/enums.js";
 
-export type Support = "for" | "against" | "abstain";
 export type Verdict = Support | "skip";
 export type GovernancePolicy = Pick<GovernanceConfig, "rules" | "default">;
 
 /** GovernorCountingSimple.VoteType. */
-export const SUPPORT_CODES: Readonly<Record<Support, number>> = { against: 0, for: 1, abstain: 2 };
-export const SUPPORTS = ["for", "against", "abstain"] as const;
-
-/** IGovernor.ProposalState, by value. */
-export const PROPOSAL_STATES = [
-  "Pending",
-  "Active",
-  "Canceled",
-  "Defeated",
-  "Succeeded",
-  "Queued",
-  "Expired",
-  "Executed",
-] as const;
-export type ProposalState = (typeof PROPOSAL_STATES)[number];
 
 const GOVERN = ACTION_TYPES.govern;
 /** The store flag that holds the index of the first proposal not yet settled (final, or voted on). */
@@ -531,7 +517,7 @@ export class GovernanceVoter {
       const settled =
         outcome.kind === "voted" ||
         outcome.kind === "already-voted" ||
-        (outcome.kind === "not-active" && outcome.state !== "Pending");
+        (outcome.kind === "not-active" && outcome.state !== "pending");
       if (advancing && settled) store.setFlag(CURSOR_FLAG, (index + 1n).toString());
       else advancing = false;
     }
@@ -548,8 +534,8 @@ export class GovernanceVoter {
       functionName: "state",
       args: [proposalId],
     });
-    const state = PROPOSAL_STATES[stateCode] ?? "Pending";
-    if (state !== "Active") return { kind: "not-active", proposalId, state };
+    const state = PROPOSAL_STATES[stateCode] ?? "pending";
+    if (state !== "active") return { kind: "not-active", proposalId, state };
     const voted = await client.readContract({
       address: this.governor,
       abi: governorAbi,

@@ -9,16 +9,13 @@
  * `{{$3.label}}` interpolates. An empty mapping means `$in` for a root, `$d` for one dependency, `[$d1, $d2, ..]`
  * for several.
  */
-import { decodeFunctionData, encodeAbiParameters, keccak256, type PublicClient } from "viem";
+import { decodeFunctionData, encodeAbiParameters, keccak256, type PublicClient, type Hex } from "viem";
 
-import { workflowsAbi } from "../common/abi.js";
-import { stepTypeName, type StepTypeName } from "../common/steps.js";
-import type { Json } from "../common/values.js";
-
-export type Hex = `0x${string}`;
-
-export const LEVELS = ["basic", "full", "zk"] as const;
-export type LevelName = (typeof LEVELS)[number];
+import { workflowsAbi } from "../../protocol/abi.js";
+import { stepTypeName } from "../../protocol/steps.js";
+import type { Json } from "../../protocol/values.js";
+import { VERIFICATION_LEVELS, type LevelName, type StepTypeName } from "../../protocol/enums.js";
+import type { WorkflowSpec } from "../../protocol/workflow-spec.js";
 
 export interface StepPlan {
   index: number;
@@ -60,26 +57,8 @@ export class SpecUnavailableError extends Error {
   override name = "SpecUnavailableError";
 }
 
-export interface RawSpec {
-  name: string;
-  steps: readonly {
-    stepType: number;
-    model: Hex;
-    inputMapping: string;
-    outputMapping: string;
-    timeout: number;
-    maxRetries: number;
-    retryBackoff: number;
-    requiresProof: boolean;
-    dependsOn: readonly number[];
-  }[];
-  maxExecutionTime: bigint;
-  maxBudget: bigint;
-  verification: number;
-}
-
 /** keccak256(abi.encode(spec)): what Workflows stores as the spec hash. */
-export function specHashOf(spec: RawSpec): Hex {
+export function specHashOf(spec: WorkflowSpec): Hex {
   return keccak256(encodeAbiParameters(DEFINE_INPUTS, [spec] as never));
 }
 
@@ -92,7 +71,7 @@ export async function fetchWorkflowSpec(
   workflows: Hex,
   workflowId: bigint,
   fromBlock: bigint,
-): Promise<RawSpec> {
+): Promise<WorkflowSpec> {
   const onChain = await client.readContract({
     address: workflows,
     abi: workflowsAbi,
@@ -111,11 +90,12 @@ export async function fetchWorkflowSpec(
   if (log === undefined)
     throw new SpecUnavailableError(`workflow ${workflowId}: no WorkflowDefined event since block ${fromBlock}`);
   const tx = await client.getTransaction({ hash: log.transactionHash });
-  let spec: RawSpec;
+  let spec: WorkflowSpec;
   try {
     const decoded = decodeFunctionData({ abi: workflowsAbi, data: tx.input });
     if (decoded.functionName !== "defineWorkflow") throw new Error(`the transaction calls ${decoded.functionName}`);
-    spec = decoded.args[0];
+    const raw = decoded.args[0];
+    spec = { ...raw, steps: raw.steps.map((step) => ({ ...step, dependsOn: [...step.dependsOn] })) };
   } catch (error) {
     throw new SpecUnavailableError(
       `workflow ${workflowId}: the spec is not in the calldata of ${log.transactionHash} (${(error as Error).message.split("\n")[0] ?? ""})`,
@@ -130,7 +110,7 @@ export async function fetchWorkflowSpec(
 }
 
 /** Builds the plan; throws naming the step and field when a mapping is malformed or the graph has a cycle. */
-export function planWorkflow(workflowId: bigint, spec: RawSpec, specHash: Hex): WorkflowPlan {
+export function planWorkflow(workflowId: bigint, spec: WorkflowSpec, specHash: Hex): WorkflowPlan {
   const steps = spec.steps.map((s, index): StepPlan => {
     // The chain merges a dependency listed twice into one bit; so does the plan.
     const deps = [...new Set(s.dependsOn.map(Number))];
@@ -152,7 +132,7 @@ export function planWorkflow(workflowId: bigint, spec: RawSpec, specHash: Hex): 
       requiresProof: s.requiresProof,
     };
   });
-  const level = LEVELS[spec.verification];
+  const level = VERIFICATION_LEVELS[spec.verification];
   if (level === undefined) throw new Error(`workflow ${workflowId}: unknown verification level ${spec.verification}`);
   return {
     workflowId,

@@ -8,7 +8,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 
 import { address, hexKey, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../common/config.js";
-import { STEP_TYPES } from "../common/steps.js";
+import { STEP_TYPES } from "../../protocol/enums.js";
 import { BACKEND_KINDS } from "./backends/types.js";
 
 const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s]+$/.test(s), "must be an http(s):// URL");

@@ -7,11 +7,11 @@ import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { connectChain } from "../common/chain.js";
-import { workflowsDomain } from "../common/eip712.js";
+import { workflowsDomain } from "../../protocol/eip712.js";
 import { createLogger, type Logger } from "../common/log.js";
 import { createBackend, serviceModelHash, SharedResources } from "./backends/index.js";
 import { loadProviderConfig, type ProviderConfig } from "./config.js";
-import { registerProvider, type RegistrationPlan } from "./registration.js";
+import { registerProvider, type RegistrationPlan } from "../common/registration.js";
 import { createProviderServer } from "./server.js";
 
 export interface ProviderNode {

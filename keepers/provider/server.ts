@@ -1,5 +1,5 @@
 /**
- * The provider node's HTTP server (API in keepers/common/steps.ts): `POST /v1/steps` runs one step on the backend
+ * The provider node's HTTP server (API in protocol/steps.ts): `POST /v1/steps` runs one step on the backend
  * serving its (stepType, model), hashes input and output by the record rules, and signs the record (EIP-712
  * StepResult) with the agent's key; `GET /v1/info`, `GET /healthz`, `GET /metrics` describe the node.
  *
@@ -13,12 +13,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 
-import type { LocalAccount, TypedDataDomain } from "viem";
+import type { LocalAccount, TypedDataDomain, Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { z } from "zod";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
-import { signStepResult } from "../common/eip712.js";
+import { signStepResult } from "../../protocol/eip712.js";
 import { HttpError, closeServer, errorMessage, listen, readJsonBody, router, sendJson } from "../common/http.js";
 import type { Logger } from "../common/log.js";
 import {
@@ -28,13 +28,11 @@ import {
   type ParsedStepRequest,
   type ProviderInfo,
   type StepResponse,
-} from "../common/steps.js";
-import { valueHash, valueHashHex, type Json } from "../common/values.js";
+} from "../../protocol/steps.js";
+import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
 import type { Backend, StepProof } from "./backends/index.js";
 import { abortableDelay } from "./backends/types.js";
 import { providerMetrics, type ProviderMetrics } from "./metrics.js";
-
-type Hex = `0x${string}`;
 
 export interface ServerLimits {
   /** Largest request body (bytes). */
@@ -58,7 +56,7 @@ export const NO_CHAOS: ChaosOptions = { tamperOutputRate: 0, badSignatureRate: 0
 export interface ProviderServerOptions {
   /** The agent's key: signs every record. */
   account: LocalAccount;
-  /** The Workflows contract's EIP-712 domain (keepers/common/eip712.ts workflowsDomain). */
+  /** The Workflows contract's EIP-712 domain (protocol/eip712.ts workflowsDomain). */
   domain: TypedDataDomain;
   services: readonly Backend[];
   limits: ServerLimits;
@@ -335,7 +333,7 @@ export function routeStep(services: readonly Backend[], request: ParsedStepReque
 }
 
 /**
- * What the provider signs (keepers/common/steps.ts header): basic level, the input's and output's value hashes;
+ * What the provider signs (protocol/steps.ts header): basic level, the input's and output's value hashes;
  * with a transcript, inputHash 0 and the transcript leaf over the sources and the output's hash.
  */
 export function recordOf(

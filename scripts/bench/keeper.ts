@@ -30,19 +30,17 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import hre from "hardhat";
-import type { TypedDataDomain } from "viem";
+import type { TypedDataDomain, Hex } from "viem";
 
 import { Prover } from "../../circuits/lib/prover.js";
-import { stepResponseSchema, type ProviderInfo, type StepRequest } from "../../keepers/common/steps.js";
-import type { Json } from "../../keepers/common/values.js";
-import type { ProviderOffer } from "../../keepers/keeper/catalog.js";
+import { stepResponseSchema, type ProviderInfo, type StepRequest } from "../../protocol/steps.js";
+import type { Json } from "../../protocol/values.js";
+import type { ProviderOffer } from "../../keepers/common/catalog.js";
 import { StepDispatcher } from "../../keepers/keeper/dispatcher.js";
 import { applyMapping, planWorkflow, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
 import { ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../lib/devnet.js";
 import { postInputs } from "../lib/executions.js";
-import { rawSpecOf, toWorkflowSpec } from "../lib/workflow-spec.js";
-
-type Hex = `0x${string}`;
+import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const DEMO_RUNS = 3;
@@ -126,7 +124,7 @@ function throughputInputs(i: number): Json {
 /** The keeper's plan of a JSON workflow (same parser and mapping checks as the keeper's). */
 function planOf(raw: Json): WorkflowPlan {
   const spec = toWorkflowSpec(raw);
-  const rawSpec = rawSpecOf(spec);
+  const rawSpec = spec;
   return planWorkflow(0n, rawSpec, `0x${"0".repeat(64)}`);
 }
 

@@ -20,7 +20,7 @@ import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { registerAndStake } from "../../test/helpers/agents.js";
 import { AITBC, deployProtocol } from "../../test/helpers/fixture.js";
 import { signStepResult } from "../lib/eip712.js";
-import { proveChunk } from "../lib/proofs.js";
+import { proveChunk } from "../../protocol/proofs.js";
 import { receiptDomain, signReceipt } from "../lib/receipts.js";
 
 const RUNS = Number(process.env.ZK_BENCH_RUNS ?? 5);

@@ -4,7 +4,7 @@
  */
 import { encodeBytes32String, getAddress, id, isAddress, isHexString, parseUnits } from "ethers";
 
-import { ACTION_TYPES, ALL_ACTIONS, actionMask, type ActionName } from "./actions.js";
+import { ACTION_TYPES, ALL_ACTIONS, actionMask, type ActionName } from "../../protocol/actions.js";
 
 /** A bad command-line value; the message names the flag. */
 export class ArgumentError extends Error {

@@ -20,11 +20,11 @@ import { bytesToHex } from "viem";
 
 import ProtocolModule from "../../deploy/modules/Protocol.js";
 import { closeServer, listen } from "../../keepers/common/http.js";
-import type { Json } from "../../keepers/common/values.js";
+import type { Json } from "../../protocol/values.js";
 import { followExecution, postInputs, type Progress } from "./executions.js";
 import { protocolAt, writeAddresses, type Protocol } from "./protocol.js";
 import { receiptDomain, signReceipt } from "./receipts.js";
-import { toWorkflowSpec } from "./workflow-spec.js";
+import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const AITBC_BIN = path.join(ROOT, "keepers/bin/aitbc.mjs");
@@ -378,7 +378,7 @@ export class Devnet {
     ).wait();
   }
 
-  /** The client defines a workflow from its JSON specification (scripts/lib/workflow-spec.ts). */
+  /** The client defines a workflow from its JSON specification (protocol/workflow-spec.ts). */
   async defineWorkflow(raw: unknown): Promise<bigint> {
     const client = await this.connection.ethers.getSigner(ROLES.client.address);
     const { workflows } = this.protocol;

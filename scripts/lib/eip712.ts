@@ -1,11 +1,11 @@
 /**
- * EIP-712 signing for the protocol's typed messages: compute receipts (AIToken), work results
- * (ServiceMarketplace) and step results (Workflows). Each contract publishes its domain (EIP-5267), so
- * signatures are right for any chain and address.
+ * EIP-712 signing with ethers for tasks and tests: the protocol's type tables (protocol/eip712.ts, the one
+ * definition) in the shape ethers takes, and the contract's domain read from the chain (EIP-5267), so signatures
+ * are right for any chain and address.
  */
 import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
-import { STEP_RESULT_TYPES as STEP_RESULT } from "../../keepers/common/eip712.js";
+import { STEP_RESULT_TYPES, WORK_RESULT_TYPES } from "../../protocol/eip712.js";
 
 /** A contract that exposes its EIP-712 domain (EIP-5267). */
 export interface Eip712Contract {
@@ -17,26 +17,19 @@ export async function domainOf(contract: Eip712Contract): Promise<TypedDataDomai
   return { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract };
 }
 
-/** ServiceMarketplace's `WorkResult`, signed by the assigned provider agent. */
-export const WORK_RESULT_TYPES: Record<string, TypedDataField[]> = {
-  WorkResult: [
-    { name: "workloadId", type: "uint256" },
-    { name: "round", type: "uint32" },
-    { name: "resultHash", type: "bytes32" },
-  ],
-};
-
-/** Workflows' `StepResult`, signed by the provider agent that ran the step (one definition: keepers/common). */
-export const STEP_RESULT_TYPES: Record<string, TypedDataField[]> = {
-  StepResult: STEP_RESULT.StepResult.map((f) => ({ ...f })),
-};
+/** A protocol type table (readonly, as viem wants it) as the mutable record ethers' signTypedData takes. */
+export function forEthers(
+  types: Readonly<Record<string, readonly TypedDataField[]>>,
+): Record<string, TypedDataField[]> {
+  return Object.fromEntries(Object.entries(types).map(([name, fields]) => [name, fields.map((f) => ({ ...f }))]));
+}
 
 export async function signWorkResult(
   provider: Signer,
   marketplace: Eip712Contract,
   result: { workloadId: bigint; round: bigint; resultHash: string },
 ): Promise<string> {
-  return provider.signTypedData(await domainOf(marketplace), WORK_RESULT_TYPES, result);
+  return provider.signTypedData(await domainOf(marketplace), forEthers(WORK_RESULT_TYPES), result);
 }
 
 export interface StepResult {
@@ -48,5 +41,5 @@ export interface StepResult {
 }
 
 export async function signStepResult(provider: Signer, workflows: Eip712Contract, result: StepResult): Promise<string> {
-  return provider.signTypedData(await domainOf(workflows), STEP_RESULT_TYPES, result);
+  return provider.signTypedData(await domainOf(workflows), forEthers(STEP_RESULT_TYPES), result);
 }

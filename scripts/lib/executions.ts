@@ -8,8 +8,7 @@ import { readFileSync } from "node:fs";
 
 import type { Workflows } from "../../typechain-types/index.js";
 import { aitbc } from "./format.js";
-
-export const EXECUTION_STATUSES = ["none", "pending", "running", "completed", "failed"] as const;
+import { EXECUTION_STATUSES } from "../../protocol/enums.js";
 
 /** Posts `inputs` to the keeper's API; returns their hash (bytes32). */
 export async function postInputs(keeperUrl: string, inputs: unknown): Promise<string> {

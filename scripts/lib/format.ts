@@ -2,10 +2,8 @@
 import { decodeBytes32String, formatUnits } from "ethers";
 
 import type { IAgentConstitution, IAgentRegistry } from "../../typechain-types/index.js";
-import { describeMask } from "./actions.js";
-
-export const AGENT_TYPES = ["service-provider", "market-maker", "governance", "validator"] as const;
-export const AGENT_STATUSES = ["none", "active", "frozen", "exiting"] as const;
+import { describeMask } from "../../protocol/actions.js";
+import { AGENT_STATUSES, AGENT_TYPES } from "../../protocol/enums.js";
 
 /** A bytes32 label as text when it is a bytes32 string, else as hex. */
 export function label(value: string): string {

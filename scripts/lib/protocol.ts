@@ -1,14 +1,20 @@
 /**
  * Finds the deployed core on the connected chain and returns typed contracts.
  *
- * Addresses come from deploy/addresses.ts (AITBC_ADDRESSES, else Ignition's record for the chain).
+ * Addresses come from protocol/addresses.ts (AITBC_ADDRESSES, else Ignition's record for the chain).
  */
 import { writeFileSync } from "node:fs";
 
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { Interface } from "ethers";
 
-import { addressesJson, FUTURE_IDS, readAddresses, type Addresses, type ContractKey } from "../../deploy/addresses.js";
+import {
+  addressesJson,
+  FUTURE_IDS,
+  readAddresses,
+  type Addresses,
+  type ContractKey,
+} from "../../protocol/addresses.js";
 
 import type {
   AgentConstitution,

@@ -240,7 +240,7 @@ export const tasks = [
   emptyTask("workflow", "Workflows: define, list, request executions, show status").build(),
   task(["workflow", "define"], "Define a workflow from a JSON specification file")
     .addOption(from)
-    .addOption({ name: "file", description: "Workflow JSON (see scripts/lib/workflow-spec.ts)", defaultValue: "" })
+    .addOption({ name: "file", description: "Workflow JSON (see protocol/workflow-spec.ts)", defaultValue: "" })
     .setAction(() => import("./workflow/define.js"))
     .build(),
   task(["workflow", "list"], "List a workflow you own (price, subscription, access)")

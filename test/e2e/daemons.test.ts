@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { id as hashText, parseEther, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
-import { valueHashHex, type Json } from "../../keepers/common/values.js";
+import { valueHashHex, type Json } from "../../protocol/values.js";
 import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
 import { ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../../scripts/lib/devnet.js";
 

@@ -5,6 +5,8 @@ import { ALL_ACTIONS, DEFAULT_BOUNDS, DEFAULT_CONSTRAINTS } from "../../deploy/m
 import { receiptDomain, signReceipt, type ComputeReceipt } from "../../scripts/lib/receipts.js";
 import type { IAgentConstitution, IAgentRegistry } from "../../typechain-types/index.js";
 import { AITBC, type deployCore } from "./fixture.js";
+import { ACTION_TYPES } from "../../protocol/actions.js";
+import { AGENT_STATUSES, AGENT_TYPES, enumValues, OVERRIDE_DECISIONS } from "../../protocol/enums.js";
 
 export { AITBC, ALL_ACTIONS, DEFAULT_BOUNDS, DEFAULT_CONSTRAINTS };
 
@@ -20,14 +22,19 @@ export interface Constraints extends IAgentConstitution.ConstraintsStruct {
   humanApprovalActions: bigint;
 }
 
-/** ActionTypes.sol, mirrored. */
-export const ACTION = { TRANSFER: 0, STAKE: 1, UPDATE_PROFILE: 2, MAX: 48 } as const;
+/** ActionTypes.sol (protocol/actions.ts) under the names these tests use; MAX = ActionTypes.MAX_ACTION_TYPES. */
+export const ACTION = {
+  TRANSFER: ACTION_TYPES.transfer,
+  STAKE: ACTION_TYPES.stake,
+  UPDATE_PROFILE: ACTION_TYPES["update-profile"],
+  MAX: 48,
+} as const;
 /** IAgentRegistry.AgentType. */
-export const AGENT_TYPE = { ServiceProvider: 0n, MarketMaker: 1n, Governance: 2n, Validator: 3n } as const;
+export const AGENT_TYPE = enumValues(AGENT_TYPES);
 /** IAgentRegistry.AgentStatus. */
-export const STATUS = { None: 0n, Active: 1n, Frozen: 2n, Exiting: 3n } as const;
+export const STATUS = enumValues(AGENT_STATUSES);
 /** IHumanOverride.Decision. */
-export const DECISION = { None: 0n, Granted: 1n, Denied: 2n } as const;
+export const DECISION = enumValues(OVERRIDE_DECISIONS);
 
 export const HOUR = 3600n;
 export const DAY = 86_400n;
@@ -77,7 +84,7 @@ export function registration(
 ): IAgentRegistry.RegistrationStruct {
   return {
     operator,
-    agentType: AGENT_TYPE.ServiceProvider,
+    agentType: AGENT_TYPE.serviceProvider,
     metadataURI: "ipfs://agent-metadata",
     endpoint: "https://agent.example/api",
     version: "1.0.0",

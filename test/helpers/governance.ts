@@ -9,6 +9,7 @@ import { protocolAt, type Protocol } from "../../scripts/lib/protocol.js";
 import type { AITBCGovernor, IAgentVotes } from "../../typechain-types/index.js";
 import { registerAgent, registerAndStake, type Signer } from "./agents.js";
 import { AITBC } from "./fixture.js";
+import { SUPPORT_CODES } from "../../protocol/enums.js";
 
 export { AITBC, DEFAULT_GOVERNANCE, DEFAULT_SCHEDULE };
 
@@ -64,7 +65,6 @@ export const PROPOSAL = {
 } as const;
 
 /** GovernorCountingSimple's vote types. */
-export const SUPPORT = { Against: 0, For: 1, Abstain: 2 } as const;
 
 /** ActionTypes.GOVERN. */
 export const GOVERN = 11;
@@ -228,6 +228,6 @@ export async function castVotes(connection: NetworkConnection, gov: Gov, voter: 
     const p = await noopProposal(gov, `activity of ${voter.address} #${i}`);
     await submit(governor, agent, p);
     await toVoting(connection, governor, p.id);
-    await (await governor.connect(voter).castVote(p.id, SUPPORT.For)).wait();
+    await (await governor.connect(voter).castVote(p.id, SUPPORT_CODES.for)).wait();
   }
 }

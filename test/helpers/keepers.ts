@@ -12,7 +12,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 
 import { quantizeFeatures } from "../../circuits/lib/iris.js";
-import type { Json } from "../../keepers/common/values.js";
+import type { Json } from "../../protocol/values.js";
 
 // Hardhat's default accounts ("test test ... junk"): #4 operator, #5 agent, #6 agent2, #8 outsider (fixture roles).
 export const OPERATOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";

@@ -1,9 +1,11 @@
 import { AbiCoder, id, keccak256, Signature, ZeroHash, type Signer } from "ethers";
 
-import { domainOf, signWorkResult } from "../../scripts/lib/eip712.js";
+import { PERMIT_TYPES } from "../../protocol/eip712.js";
+import { domainOf, forEthers, signWorkResult } from "../../scripts/lib/eip712.js";
 import { receiptDomain, signReceipt, type ComputeReceipt } from "../../scripts/lib/receipts.js";
 import type { AIToken, IServiceMarketplace, ServiceMarketplace } from "../../typechain-types/index.js";
 import { AITBC, DAY, HOUR } from "./agents.js";
+import { enumValues, WORKLOAD_VERIFICATION_LEVELS } from "../../protocol/enums.js";
 
 /** IServiceMarketplace.WorkloadStatus. */
 export const WORKLOAD = {
@@ -18,7 +20,7 @@ export const WORKLOAD = {
 } as const;
 
 /** IServiceMarketplace.VerificationLevel. */
-export const VERIFICATION = { Basic: 0n, Full: 1n, Zk: 2n } as const;
+export const VERIFICATION = enumValues(WORKLOAD_VERIFICATION_LEVELS);
 
 /** The marketplace's action types (ActionTypes.sol). */
 export const MARKET_ACTION = {
@@ -95,7 +97,7 @@ export function workloadRequest(now: bigint, overrides: Partial<Request> = {}): 
     maxPricePerUnit: 10n * AITBC,
     bidDeadline,
     executionDeadline: bidDeadline + DAY,
-    verification: VERIFICATION.Basic,
+    verification: VERIFICATION.basic,
     reopenOnTimeout: false,
     inputHash: ZeroHash,
     ...overrides,
@@ -122,16 +124,6 @@ export function split(units: bigint, maxPricePerUnit: bigint, pricePerUnit: bigi
   return { payment, fee, net: payment - fee, refund: units * (maxPricePerUnit - pricePerUnit) };
 }
 
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
-
 /** An EIP-2612 permit on the AIToken from `owner` to `spender`, signed by `signer` (the owner unless a forgery). */
 export async function signPermit(
   token: AIToken,
@@ -143,7 +135,7 @@ export async function signPermit(
 ): Promise<Signature> {
   const ownerAddress = await owner.getAddress();
   const nonce = await token.nonces(ownerAddress);
-  const signature = await signer.signTypedData(await domainOf(token), PERMIT_TYPES, {
+  const signature = await signer.signTypedData(await domainOf(token), forEthers(PERMIT_TYPES), {
     owner: ownerAddress,
     spender,
     value,

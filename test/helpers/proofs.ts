@@ -4,7 +4,7 @@
  */
 import { irisProofInput, type IrisModel } from "../../circuits/lib/iris.js";
 import type { Prover } from "../../circuits/lib/prover.js";
-import { proofStruct, type Groth16ProofStruct } from "../../scripts/lib/proofs.js";
+import { proofStruct, type Groth16ProofStruct } from "../../protocol/proofs.js";
 
 /** The BN254 base field: the proof points' coordinates live below it. */
 export const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;

@@ -6,15 +6,17 @@
 import type { Signer } from "ethers";
 import { AbiCoder, id, keccak256, MaxUint256, TypedDataEncoder, ZeroAddress } from "ethers";
 
-import { domainOf, STEP_RESULT_TYPES } from "../../scripts/lib/eip712.js";
+import { STEP_RESULT_TYPES } from "../../protocol/eip712.js";
+import { domainOf, forEthers } from "../../scripts/lib/eip712.js";
 import type { AIToken, IWorkflows, Workflows } from "../../typechain-types/index.js";
+import { enumValues, EXECUTION_STATUSES, STEP_TYPES, VERIFICATION_LEVELS } from "../../protocol/enums.js";
 
 /** IWorkflows.StepType. */
-export const STEP_TYPE = { Inference: 0n, Training: 1n, DataProcessing: 2n } as const;
+export const STEP_TYPE = enumValues(STEP_TYPES);
 /** IWorkflows.VerificationLevel. */
-export const VERIFICATION = { Basic: 0n, Full: 1n, Zk: 2n } as const;
+export const VERIFICATION = enumValues(VERIFICATION_LEVELS);
 /** IWorkflows.ExecutionStatus. */
-export const EXECUTION = { None: 0n, Pending: 1n, Running: 2n, Completed: 3n, Failed: 4n } as const;
+export const EXECUTION = enumValues(EXECUTION_STATUSES);
 
 export const MAX_STEPS = 256;
 export const MAX_UINT128 = (1n << 128n) - 1n;
@@ -39,7 +41,7 @@ export function specHash(spec: IWorkflows.WorkflowSpecStruct): string {
 /** A step depending on `dependsOn`, other fields filled with something plausible (or replaced). */
 export function stepSpec(dependsOn: number[] = [], overrides: Partial<IWorkflows.StepSpecStruct> = {}) {
   const spec: IWorkflows.StepSpecStruct = {
-    stepType: STEP_TYPE.Inference,
+    stepType: STEP_TYPE.inference,
     model: id("model"),
     inputMapping: "",
     outputMapping: "",
@@ -63,7 +65,7 @@ export function workflowSpec(
     steps: deps.map((d) => stepSpec(d)),
     maxExecutionTime: 3600n,
     maxBudget: 1_000_000n * 10n ** 18n,
-    verification: VERIFICATION.Basic,
+    verification: VERIFICATION.basic,
     ...overrides,
   };
 }
@@ -151,7 +153,7 @@ export async function signedRecords(
         outputHash: w.outputHash ?? outputHashOf(executionId, w.step),
         cost: w.cost,
       };
-      const signature = await w.signer.signTypedData(domain, STEP_RESULT_TYPES, result);
+      const signature = await w.signer.signTypedData(domain, forEthers(STEP_RESULT_TYPES), result);
       return {
         step: w.step,
         provider: w.provider ?? (await w.signer.getAddress()),
@@ -169,7 +171,7 @@ export async function stepDigest(
   workflows: Workflows,
   r: { executionId: bigint; step: number; inputHash: string; outputHash: string; cost: bigint },
 ): Promise<string> {
-  return TypedDataEncoder.hash(await domainOf(workflows), STEP_RESULT_TYPES, r);
+  return TypedDataEncoder.hash(await domainOf(workflows), forEthers(STEP_RESULT_TYPES), r);
 }
 
 /** receipt_0 of an execution: keccak256(abi.encode(uint256 executionId, uint256 workflowId, bytes32 inputsHash)). */

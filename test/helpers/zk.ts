@@ -13,8 +13,7 @@ import { expect } from "chai";
 import * as snarkjs from "snarkjs";
 import type { CircuitSignals } from "snarkjs";
 
-import { circuitSpec } from "../../circuits/circuits.js";
-import type { CircuitSpec } from "../../circuits/circuits.js";
+import { circuitSpec, mainComponent, type CircuitSpec } from "../../circuits/circuits.js";
 import { artifactsOf } from "../../circuits/lib/prover.js";
 
 export { prng } from "../../circuits/lib/prng.js";
@@ -40,7 +39,7 @@ export function randomBelow(rand: () => number, bound: bigint): bigint {
   return v % bound;
 }
 
-interface MemFile {
+export interface MemFile {
   type: "mem";
   data?: Uint8Array;
 }
@@ -55,37 +54,50 @@ interface Frame {
 export class CircuitUnderTest {
   readonly spec: CircuitSpec;
   readonly wasm: string;
+  /** The constraint system, when there is one at hand (a compile here makes one; the pipeline keeps none). */
+  readonly r1cs: string | undefined;
+  /** The temporary folder of a compile here, if any (the pipeline's proving key does not fit such a wasm). */
+  readonly compiledHere: boolean;
   readonly #tmp: string | undefined;
   readonly #source: readonly string[];
   /** The wasm, read once (snarkjs still instantiates it per witness). */
   readonly #code: MemFile;
 
-  private constructor(spec: CircuitSpec, wasm: string, tmp: string | undefined) {
+  private constructor(spec: CircuitSpec, wasm: string, r1cs: string | undefined, tmp: string | undefined) {
     this.spec = spec;
     this.wasm = wasm;
+    this.r1cs = r1cs;
+    this.compiledHere = tmp !== undefined;
     this.#tmp = tmp;
     this.#source = readFileSync(path.join(SRC_DIR, spec.file), "utf8").split("\n");
     this.#code = { type: "mem", data: readFileSync(wasm) };
   }
 
-  /** The pipeline's wasm if it exists, else a compile (the pipeline's flags) into a temporary folder. */
-  static open(name: string): CircuitUnderTest {
+  /**
+   * The pipeline's wasm if it exists (and `compile` is not set), else a compile (the pipeline's flags, plus an
+   * r1cs) into a temporary folder, which {close} removes.
+   */
+  static open(name: string, { compile = false }: { compile?: boolean } = {}): CircuitUnderTest {
     const spec = circuitSpec(name);
-    const built = artifactsOf(name).wasm;
-    if (existsSync(built)) return new CircuitUnderTest(spec, built, undefined);
+    const built = artifactsOf(name);
+    if (!compile && existsSync(built.wasm)) {
+      const r1cs = path.join(built.dir, `${name}.r1cs`);
+      return new CircuitUnderTest(spec, built.wasm, existsSync(r1cs) ? r1cs : undefined, undefined);
+    }
     const tmp = mkdtempSync(path.join(os.tmpdir(), `aitbc-${name}-test-`));
     const main = path.join(tmp, "main.circom");
-    writeFileSync(
-      main,
-      `pragma circom 2.1.0;\ninclude "${spec.file}";\n` +
-        `component main {public [${spec.publicSignals.join(", ")}]} = ${spec.template}(${spec.params.join(", ")});\n`,
-    );
+    writeFileSync(main, `pragma circom 2.1.0;\ninclude "${spec.file}";\n${mainComponent(spec)}\n`);
     const circom = path.join(ROOT, "node_modules", ".bin", "circom2");
-    execFileSync(circom, [main, "--wasm", "--O2", "-l", "node_modules", "-l", SRC_DIR, "-o", tmp], {
-      cwd: ROOT,
-      stdio: "pipe",
-    });
-    return new CircuitUnderTest(spec, path.join(tmp, "main_js", "main.wasm"), tmp);
+    try {
+      execFileSync(circom, [main, "--r1cs", "--wasm", "--O2", "-l", "node_modules", "-l", SRC_DIR, "-o", tmp], {
+        cwd: ROOT,
+        stdio: "pipe",
+      });
+    } catch (error) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw error;
+    }
+    return new CircuitUnderTest(spec, path.join(tmp, "main_js", "main.wasm"), path.join(tmp, "main.r1cs"), tmp);
   }
 
   /** Removes the temporary compile, if any. */
@@ -173,7 +185,7 @@ export class CircuitUnderTest {
 }
 
 /** Runs `fn` without the witness calculator's console.error dump of failed assertions (the error carries it). */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   const original = console.error;
   console.error = () => undefined;
   try {

@@ -5,8 +5,8 @@
 import { expect } from "chai";
 
 import { HttpError } from "../../keepers/common/http.js";
-import { valueHash } from "../../keepers/common/values.js";
-import type { Json } from "../../keepers/common/values.js";
+import { valueHash } from "../../protocol/values.js";
+import type { Json } from "../../protocol/values.js";
 import { DATA_OPS, runDataOp } from "../../keepers/provider/backends/data.js";
 import { irisInputHash } from "../../circuits/lib/iris.js";
 

@@ -6,9 +6,9 @@ import { expect } from "chai";
 import { pino } from "pino";
 import { parseAbi, type Hex } from "viem";
 
-import { EventFollower, type EventFollowerOptions, type FollowedLog } from "../../keepers/keeper/follower.js";
-import { Store } from "../../keepers/keeper/store.js";
-import { TxSender } from "../../keepers/keeper/txs.js";
+import { EventFollower, type EventFollowerOptions, type FollowedLog } from "../../keepers/common/follower.js";
+import { Store } from "../../keepers/common/store.js";
+import { TxSender } from "../../keepers/common/txs.js";
 import { RECIPIENT, tokenChain } from "../helpers/keepers.js";
 
 const tokenAbi = parseAbi([

@@ -9,9 +9,9 @@ import { expect } from "chai";
 import { pino } from "pino";
 import { keccak256, toHex, type Hex } from "viem";
 
-import type { ParsedStepResponse, StepRequest } from "../../keepers/common/steps.js";
-import { valueHashHex, type Json } from "../../keepers/common/values.js";
-import type { ProviderOffer } from "../../keepers/keeper/catalog.js";
+import type { ParsedStepResponse, StepRequest } from "../../protocol/steps.js";
+import { valueHashHex, type Json } from "../../protocol/values.js";
+import type { ProviderOffer } from "../../keepers/common/catalog.js";
 import { AttemptError } from "../../keepers/keeper/dispatcher.js";
 import {
   Orchestrator,
@@ -20,7 +20,8 @@ import {
   type RunOutcome,
   type StepResult,
 } from "../../keepers/keeper/orchestrator.js";
-import { planWorkflow, type RawSpec, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
+import { planWorkflow, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
+import type { WorkflowSpec } from "../../protocol/workflow-spec.js";
 
 const MODEL: Hex = keccak256(toHex("aitbc.data.v1"));
 const INPUTS_HASH: Hex = `0x${"0".repeat(62)}2a`;
@@ -145,7 +146,7 @@ interface SpecOptions {
 
 /** A plan of data-processing steps, step i depending on deps[i]; backoffMs set directly (ms, kept short). */
 function planOf(deps: number[][], options: SpecOptions = {}, backoffMs = 0): WorkflowPlan {
-  const spec: RawSpec = {
+  const spec: WorkflowSpec = {
     name: "test",
     steps: deps.map((dependsOn, i) => ({
       stepType: 2,

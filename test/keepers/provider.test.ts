@@ -19,11 +19,11 @@ import { privateKeyToAccount } from "viem/accounts";
 import { fieldToBytes32, poseidonHash } from "../../circuits/lib/field.js";
 import { fromSolidityProof } from "../../circuits/lib/prover.js";
 import { irisInfer, irisModelHash, loadIrisModel, quantizeFeatures } from "../../circuits/lib/iris.js";
-import { addressesJson, FUTURE_IDS, type ContractKey } from "../../deploy/addresses.js";
-import { marketplaceAbi, registryAbi } from "../../keepers/common/abi.js";
+import { addressesJson, FUTURE_IDS, type ContractKey } from "../../protocol/addresses.js";
+import { marketplaceAbi, registryAbi } from "../../protocol/abi.js";
 import { connectChain } from "../../keepers/common/chain.js";
 import { ConfigError } from "../../keepers/common/config.js";
-import { stepResultSigner } from "../../keepers/common/eip712.js";
+import { stepResultSigner } from "../../protocol/eip712.js";
 import { closeServer, listen } from "../../keepers/common/http.js";
 import {
   capabilityOf,
@@ -35,8 +35,8 @@ import {
   ZERO_HASH,
   type ParsedStepResponse,
   type StepRequest,
-} from "../../keepers/common/steps.js";
-import { valueHash, valueHashHex, type Json } from "../../keepers/common/values.js";
+} from "../../protocol/steps.js";
+import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
 import {
   createBackend,
   serviceModelHash,
@@ -46,7 +46,7 @@ import {
 import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
 import { loadProviderConfig, providerConfigSchema, type ProviderConfig } from "../../keepers/provider/config.js";
 import { registrationPlan, runProvider } from "../../keepers/provider/node.js";
-import { registerProvider, serviceIdOf } from "../../keepers/provider/registration.js";
+import { registerProvider, serviceIdOf } from "../../keepers/common/registration.js";
 import { serveRpc } from "../../scripts/lib/devnet.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../keepers/provider/server.js";
 import { mintAitbc } from "../helpers/agents.js";

@@ -7,7 +7,7 @@ import { network } from "hardhat";
 import { pino } from "pino";
 import { createPublicClient, custom, type Hex } from "viem";
 
-import { constitutionAbi } from "../../keepers/common/abi.js";
+import { constitutionAbi } from "../../protocol/abi.js";
 import { KeeperMetrics } from "../../keepers/keeper/metrics.js";
 import {
   SafetyError,
@@ -15,8 +15,8 @@ import {
   type ChainReader,
   type SafetyReason,
   type SafetyRules,
-} from "../../keepers/keeper/safety.js";
-import { Store } from "../../keepers/keeper/store.js";
+} from "../../keepers/common/safety.js";
+import { Store } from "../../keepers/common/store.js";
 import {
   AITBC,
   ALL_ACTIONS,

@@ -1,16 +1,17 @@
 /**
- * The keeper's SQLite store (keepers/keeper/store.ts): executions and steps (bigints, JSON), open executions,
+ * The keeper's SQLite store (keepers/common/store.ts): executions and steps (bigints, JSON), open executions,
  * dropping and forgetting steps, transactions (one live transaction per key, retiring frees it), duties, inputs,
  * flags, and a reopened file that keeps everything.
  */
+import type { Hex } from "viem";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
 
-import type { Json } from "../../keepers/common/values.js";
-import { Store, type Hex, type StepRow, type TxRow } from "../../keepers/keeper/store.js";
+import type { Json } from "../../protocol/values.js";
+import { Store, type StepRow, type TxRow } from "../../keepers/common/store.js";
 
 const BIG = 2n ** 200n + 7n; // beyond 2^64: stored as text, read back exactly
 const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;

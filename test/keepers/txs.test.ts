@@ -15,14 +15,14 @@ import {
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-import { Store } from "../../keepers/keeper/store.js";
+import { Store } from "../../keepers/common/store.js";
 import {
   TxDroppedError,
   TxRevertedError,
   TxSender,
   type SendRequest,
   type TxSenderOptions,
-} from "../../keepers/keeper/txs.js";
+} from "../../keepers/common/txs.js";
 import { RECIPIENT, tokenChain } from "../helpers/keepers.js";
 
 const tokenAbi = parseAbi([

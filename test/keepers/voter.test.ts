@@ -20,19 +20,19 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { FUTURE_IDS, type Addresses } from "../../deploy/addresses.js";
-import { ACTION_TYPES } from "../../scripts/lib/actions.js";
-import { constitutionAbi, governorAbi, marketplaceAbi, registryAbi, tokenAbi } from "../../keepers/common/abi.js";
+import { FUTURE_IDS, type Addresses } from "../../protocol/addresses.js";
+import { SUPPORT_CODES } from "../../protocol/enums.js";
+import { ACTION_TYPES } from "../../protocol/actions.js";
+import { constitutionAbi, governorAbi, marketplaceAbi, registryAbi, tokenAbi } from "../../protocol/abi.js";
 import { keeperConfigSchema, type GovernanceConfig } from "../../keepers/keeper/config.js";
 import { KeeperMetrics } from "../../keepers/keeper/metrics.js";
-import { SafetyError, SafetyMonitor } from "../../keepers/keeper/safety.js";
-import { Store } from "../../keepers/keeper/store.js";
-import { TxRevertedError, TxSender, type SendRequest, type TxOutcome } from "../../keepers/keeper/txs.js";
+import { SafetyError, SafetyMonitor } from "../../keepers/common/safety.js";
+import { Store } from "../../keepers/common/store.js";
+import { TxRevertedError, TxSender, type SendRequest, type TxOutcome } from "../../keepers/common/txs.js";
 import {
   CURSOR_FLAG,
   GovernanceVoter,
   PolicyEvaluator,
-  SUPPORT_CODES,
   voteKey,
   type ProposalAction,
   type VoterChain,
@@ -481,11 +481,11 @@ describe("keepers: governance voter", function () {
     it("waits while Pending; leaves final proposals alone; moves the cursor only past settled ones", async function () {
       const h = harness();
       h.script.state = 0; // Pending
-      expect(await h.voter.run()).to.deep.equal([{ kind: "not-active", proposalId: PROPOSAL, state: "Pending" }]);
+      expect(await h.voter.run()).to.deep.equal([{ kind: "not-active", proposalId: PROPOSAL, state: "pending" }]);
       expect(h.store.flag(CURSOR_FLAG)).to.be.undefined;
       expect(h.reads).to.not.include("hasVoted");
       h.script.state = 3; // Defeated
-      expect(await h.voter.run()).to.deep.equal([{ kind: "not-active", proposalId: PROPOSAL, state: "Defeated" }]);
+      expect(await h.voter.run()).to.deep.equal([{ kind: "not-active", proposalId: PROPOSAL, state: "defeated" }]);
       expect(h.store.flag(CURSOR_FLAG)).to.equal("1");
       expect(h.sends).to.deep.equal([]);
       // A reorg rewinds the cursor.

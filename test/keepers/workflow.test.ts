@@ -1,7 +1,7 @@
 /**
  * Workflow plans (keepers/keeper/workflow.ts): topological order, cycle and mapping errors, default mappings,
  * applyMapping's references and interpolation; the spec hash and fetchWorkflowSpec against Workflows on an
- * in-process Hardhat chain; and scripts/lib/workflow-spec.ts's conversion of step ids to indices.
+ * in-process Hardhat chain; and protocol/workflow-spec.ts's conversion of step ids to indices.
  */
 import { readFileSync } from "node:fs";
 
@@ -11,16 +11,15 @@ import { createPublicClient, custom, keccak256, toHex, type Hex } from "viem";
 
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { irisModelHash, loadIrisModel } from "../../circuits/lib/iris.js";
-import type { Json } from "../../keepers/common/values.js";
+import type { Json } from "../../protocol/values.js";
 import {
   applyMapping,
   fetchWorkflowSpec,
   planWorkflow,
   specHashOf,
-  type RawSpec,
   type WorkflowPlan,
 } from "../../keepers/keeper/workflow.js";
-import { rawSpecOf, toWorkflowSpec } from "../../scripts/lib/workflow-spec.js";
+import { toWorkflowSpec, type WorkflowSpec } from "../../protocol/workflow-spec.js";
 import { deployProtocol } from "../helpers/fixture.js";
 import { specHash as ethersSpecHash } from "../helpers/workflows.js";
 
@@ -28,10 +27,10 @@ const MODEL: Hex = keccak256(toHex("aitbc.data.v1"));
 const ZERO: Hex = `0x${"0".repeat(64)}`;
 const EXAMPLE = JSON.parse(readFileSync("examples/iris-report.workflow.json", "utf8")) as Record<string, unknown>;
 
-type RawStep = RawSpec["steps"][number];
+type RawStep = WorkflowSpec["steps"][number];
 
 /** A data-processing workflow whose step i depends on deps[i] (mapping[i] as its input mapping, default ""). */
-function rawSpec(deps: number[][], mappings: string[] = [], overrides: Partial<RawStep> = {}): RawSpec {
+function rawSpec(deps: number[][], mappings: string[] = [], overrides: Partial<RawStep> = {}): WorkflowSpec {
   return {
     name: "test",
     steps: deps.map((dependsOn, i) => ({
@@ -230,9 +229,9 @@ describe("keepers: workflow plans", function () {
     });
   });
 
-  describe("scripts/lib/workflow-spec.ts toWorkflowSpec", function () {
+  describe("protocol/workflow-spec.ts toWorkflowSpec", function () {
     it("turns $<step id> references into $<index>, also inside {{...}}, and keeps $in", function () {
-      const spec = rawSpecOf(toWorkflowSpec(EXAMPLE));
+      const spec = toWorkflowSpec(EXAMPLE);
       expect(spec.steps.map((s) => s.inputMapping)).to.deep.equal([
         '{"op":"iris-features","cm":"$in.cm"}',
         '"$0"',
@@ -241,17 +240,15 @@ describe("keepers: workflow plans", function () {
         '{"op":"format","template":"Iris flower {cm}: {species} (class scores from {min} to {max}, spread {spread})",' +
           '"data":{"cm":"{{$in.cm}}","species":"$2","min":"$3.min","max":"$3.max","spread":"$3.spread"}}',
       ]);
-      const inline = rawSpecOf(
-        toWorkflowSpec({
-          name: "w",
-          maxExecutionTime: 60,
-          maxBudget: "1",
-          steps: [
-            { id: "a-1", type: "data-processing" },
-            { id: "b", type: "data-processing", dependsOn: ["a-1"], input: "x {{$a-1.v}} y" },
-          ],
-        }),
-      );
+      const inline = toWorkflowSpec({
+        name: "w",
+        maxExecutionTime: 60,
+        maxBudget: "1",
+        steps: [
+          { id: "a-1", type: "data-processing" },
+          { id: "b", type: "data-processing", dependsOn: ["a-1"], input: "x {{$a-1.v}} y" },
+        ],
+      });
       expect(inline.steps[1]?.inputMapping).to.equal('"x {{$0.v}} y"');
       expect(inline.steps[1]?.dependsOn).to.deep.equal([0]);
     });
@@ -279,7 +276,7 @@ describe("keepers: workflow plans", function () {
       const conn = await network.create();
       const f = await deployProtocol(conn);
       const struct = toWorkflowSpec(EXAMPLE);
-      const spec = rawSpecOf(struct);
+      const spec = struct;
       const receipt = await (await f.workflows.connect(f.client).defineWorkflow(struct)).wait();
       const onChain = await f.workflows.getWorkflow(1n);
       expect(onChain.stepCount).to.equal(5n);

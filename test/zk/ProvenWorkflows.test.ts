@@ -31,7 +31,7 @@ import {
   stepLeaf,
   type Transcript,
 } from "../../circuits/lib/workflow.js";
-import { proveChunk, type TranscriptProofStruct } from "../../scripts/lib/proofs.js";
+import { proveChunk, type TranscriptProofStruct } from "../../protocol/proofs.js";
 import type { IWorkflows } from "../../typechain-types/index.js";
 import { AITBC, MIN_STAKE, mintAitbc, registerAndStake } from "../helpers/agents.js";
 import { deployProtocol } from "../helpers/fixture.js";
@@ -128,10 +128,10 @@ const SOME_MODEL = field("some model commitment");
 
 function zkSpec(model: bigint, name = "iris-zk"): IWorkflows.WorkflowSpecStruct {
   const steps = [
-    stepSpec([], { stepType: STEP_TYPE.Inference, model: fieldToBytes32(model), requiresProof: true }),
-    stepSpec([0], { stepType: STEP_TYPE.DataProcessing, model: ZeroHash }),
+    stepSpec([], { stepType: STEP_TYPE.inference, model: fieldToBytes32(model), requiresProof: true }),
+    stepSpec([0], { stepType: STEP_TYPE.dataProcessing, model: ZeroHash }),
   ];
-  return { ...provenSpec(ZK_DEPS, VERIFICATION.Zk, name), steps };
+  return { ...provenSpec(ZK_DEPS, VERIFICATION.zk, name), steps };
 }
 
 /**
@@ -144,11 +144,11 @@ const LOADED_INPUTS = field("raw flower record");
 
 function loadedSpec(model: bigint): IWorkflows.WorkflowSpecStruct {
   const steps = [
-    stepSpec([], { stepType: STEP_TYPE.DataProcessing, model: ZeroHash }),
-    stepSpec([0], { stepType: STEP_TYPE.Inference, model: fieldToBytes32(model), requiresProof: true }),
-    stepSpec([1], { stepType: STEP_TYPE.DataProcessing, model: ZeroHash }),
+    stepSpec([], { stepType: STEP_TYPE.dataProcessing, model: ZeroHash }),
+    stepSpec([0], { stepType: STEP_TYPE.inference, model: fieldToBytes32(model), requiresProof: true }),
+    stepSpec([1], { stepType: STEP_TYPE.dataProcessing, model: ZeroHash }),
   ];
-  return { ...provenSpec(LOADED_DEPS, VERIFICATION.Zk, "iris-zk-loaded"), steps };
+  return { ...provenSpec(LOADED_DEPS, VERIFICATION.zk, "iris-zk-loaded"), steps };
 }
 
 // ---------------------------------------------------------------- fixture
@@ -172,7 +172,7 @@ async function provenFixture() {
   await mintAitbc(core, owner.address, FUNDS / AITBC);
   await (await token.connect(owner).approve(await workflows.getAddress(), MaxUint256)).wait();
   for (const spec of [
-    provenSpec(FULL_DEPS, VERIFICATION.Full, "full-40"),
+    provenSpec(FULL_DEPS, VERIFICATION.full, "full-40"),
     chainSpec(3, { maxBudget: 1_000n * AITBC }),
     zkSpec(SOME_MODEL, "zk-some-model"),
   ]) {
@@ -232,7 +232,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
     it("defines Full and Zk workflows: verification, proof mask, dependencies packed as the workflow circuit reads them", async function () {
       const f = await loadProven();
       const full = await f.workflows.getWorkflow(FULL_ID);
-      expect(full.verification).to.equal(VERIFICATION.Full);
+      expect(full.verification).to.equal(VERIFICATION.full);
       expect(full.stepCount).to.equal(40n);
       expect(full.proofMask).to.equal(0n);
       for (const chunk of [0, 1]) {
@@ -245,7 +245,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
         expect(await f.workflows.dependenciesOf(FULL_ID, i)).to.equal(mask(...at(FULL_DEPS, i)));
       }
       const zk = await f.workflows.getWorkflow(ZK_ID);
-      expect(zk.verification).to.equal(VERIFICATION.Zk);
+      expect(zk.verification).to.equal(VERIFICATION.zk);
       expect(zk.proofMask).to.equal(mask(0));
       expect(await f.workflows.provenDependencies(ZK_ID, 0)).to.deep.equal(packDeps(ZK_DEPS, 0));
       // a Basic workflow packs nothing
@@ -258,7 +258,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       expect(await f.workflows.MAX_PROVEN_DEPS()).to.equal(BigInt(WORKFLOW_MAX_DEPS));
       expect(await f.workflows.PROVEN_CHUNK()).to.equal(BigInt(WORKFLOW_CHUNK));
       const deps = range(0, WORKFLOW_MAX_STEPS).map((i) => range(Math.max(0, i - WORKFLOW_MAX_DEPS), i));
-      const spec = provenSpec(deps, VERIFICATION.Full);
+      const spec = provenSpec(deps, VERIFICATION.full);
       await expect(f.workflows.connect(f.owner).defineWorkflow(spec))
         .to.emit(f.workflows, "WorkflowDefined")
         .withArgs(4n, f.owner.address, specHash(spec), "proven", 64n);
@@ -270,12 +270,12 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
     it("reverts WorkflowsTooManySteps(65, 64) for a 65-step Full or Zk workflow (accepted at Basic)", async function () {
       const f = await loadProven();
       const deps = range(0, 65).map((i) => (i === 0 ? [] : [i - 1]));
-      for (const level of [VERIFICATION.Full, VERIFICATION.Zk]) {
+      for (const level of [VERIFICATION.full, VERIFICATION.zk]) {
         await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec(deps, level)))
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsTooManySteps")
           .withArgs(65n, 64n);
       }
-      await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec(deps, VERIFICATION.Basic))).to.emit(
+      await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec(deps, VERIFICATION.basic))).to.emit(
         f.workflows,
         "WorkflowDefined",
       );
@@ -294,12 +294,12 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
             deps.map((d) => [...d]),
             level,
           );
-        for (const level of [VERIFICATION.Full, VERIFICATION.Zk]) {
+        for (const level of [VERIFICATION.full, VERIFICATION.zk]) {
           await expect(f.workflows.connect(f.owner).defineWorkflow(spec(level)))
             .to.be.revertedWithCustomError(f.workflows, "WorkflowsInvalidSpec")
             .withArgs("dependsOn");
         }
-        await expect(f.workflows.connect(f.owner).defineWorkflow(spec(VERIFICATION.Basic))).to.emit(
+        await expect(f.workflows.connect(f.owner).defineWorkflow(spec(VERIFICATION.basic))).to.emit(
           f.workflows,
           "WorkflowDefined",
         );
@@ -308,10 +308,10 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
 
     it("a self-dependency is still WorkflowsCycle at the proven levels; exactly 2 ascending dependencies are accepted", async function () {
       const f = await loadProven();
-      await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec([[], [1]], VERIFICATION.Full)))
+      await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec([[], [1]], VERIFICATION.full)))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsCycle")
         .withArgs(1n);
-      await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec([[], [], [0, 1]], VERIFICATION.Zk))).to.emit(
+      await expect(f.workflows.connect(f.owner).defineWorkflow(provenSpec([[], [], [0, 1]], VERIFICATION.zk))).to.emit(
         f.workflows,
         "WorkflowDefined",
       );
@@ -319,19 +319,19 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
 
     it('reverts WorkflowsInvalidSpec("requiresProof") on a Basic or Full workflow, on a non-Inference step, and for a model 0 or at/above the field', async function () {
       const f = await loadProven();
-      const good = { stepType: STEP_TYPE.Inference, model: fieldToBytes32(SOME_MODEL), requiresProof: true };
+      const good = { stepType: STEP_TYPE.inference, model: fieldToBytes32(SOME_MODEL), requiresProof: true };
       const spec = (level: bigint, overrides: Partial<IWorkflows.StepSpecStruct>) => ({
         ...provenSpec([[], [0]], level),
         steps: [stepSpec([]), stepSpec([0], { ...good, ...overrides })],
       });
       const bad: [string, bigint, Partial<IWorkflows.StepSpecStruct>][] = [
-        ["Basic", VERIFICATION.Basic, {}],
-        ["Full", VERIFICATION.Full, {}],
-        ["Training step", VERIFICATION.Zk, { stepType: STEP_TYPE.Training }],
-        ["DataProcessing step", VERIFICATION.Zk, { stepType: STEP_TYPE.DataProcessing }],
-        ["model 0", VERIFICATION.Zk, { model: ZeroHash }],
-        ["model = p", VERIFICATION.Zk, { model: `0x${P.toString(16)}` }],
-        ["model = 2^256 - 1", VERIFICATION.Zk, { model: `0x${MAX_UINT256.toString(16)}` }],
+        ["Basic", VERIFICATION.basic, {}],
+        ["Full", VERIFICATION.full, {}],
+        ["Training step", VERIFICATION.zk, { stepType: STEP_TYPE.training }],
+        ["DataProcessing step", VERIFICATION.zk, { stepType: STEP_TYPE.dataProcessing }],
+        ["model 0", VERIFICATION.zk, { model: ZeroHash }],
+        ["model = p", VERIFICATION.zk, { model: `0x${P.toString(16)}` }],
+        ["model = 2^256 - 1", VERIFICATION.zk, { model: `0x${MAX_UINT256.toString(16)}` }],
       ];
       for (const [what, level, overrides] of bad) {
         await expect(f.workflows.connect(f.owner).defineWorkflow(spec(level, overrides)), what)
@@ -340,7 +340,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       }
       // the largest field element is a valid model
       await expect(
-        f.workflows.connect(f.owner).defineWorkflow(spec(VERIFICATION.Zk, { model: fieldToBytes32(P - 1n) })),
+        f.workflows.connect(f.owner).defineWorkflow(spec(VERIFICATION.zk, { model: fieldToBytes32(P - 1n) })),
       ).to.emit(f.workflows, "WorkflowDefined");
       expect((await f.workflows.getWorkflow(4n)).proofMask).to.equal(mask(1));
     });
@@ -410,7 +410,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       expect(e.resultHash).to.equal(result);
       expect(e.stepsDone).to.equal(32n);
       expect(e.doneMask).to.equal(allSteps(32));
-      expect(e.status).to.equal(EXECUTION.Running);
+      expect(e.status).to.equal(EXECUTION.running);
       await expect(f.workflows.connect(f.keeper).completeExecution(executionId, result))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepsMissing")
         .withArgs(executionId, allSteps(40) - allSteps(32));
@@ -439,7 +439,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(executionId, result, e.receipt, 40n * COST, BUDGET - 40n * COST);
       e = await f.workflows.getExecution(executionId);
-      expect(e.status).to.equal(EXECUTION.Completed);
+      expect(e.status).to.equal(EXECUTION.completed);
       expect(e.resultHash).to.equal(result);
       expect(e.outputsRoot).to.equal(root);
       expect(await f.token.balanceOf(f.owner.address)).to.equal(ownerBefore + BUDGET - 40n * COST);
@@ -653,7 +653,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
           .recordProvenSteps(pending, await leafRecords(f, pending, FULL, range(0, 32)), chunk0, []),
       )
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(pending, EXECUTION.Pending);
+        .withArgs(pending, EXECUTION.pending);
       await (await f.humanOverride.connect(f.guardian).emergencyStop("incident")).wait();
       await expect(
         f.workflows.connect(f.keeper).recordProvenSteps(executionId, records, chunk0, []),

@@ -19,7 +19,7 @@ import {
   type PrivateReceipt,
   type ReceiptMintStatement,
 } from "../../circuits/lib/receipt.js";
-import { proofStruct, type Groth16ProofStruct } from "../../scripts/lib/proofs.js";
+import { proofStruct, type Groth16ProofStruct } from "../../protocol/proofs.js";
 import { AITBC } from "../helpers/agents.js";
 import { deployProtocol } from "../helpers/fixture.js";
 import { REWARD_RATE } from "../helpers/market.js";

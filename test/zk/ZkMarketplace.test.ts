@@ -105,7 +105,7 @@ async function zkRequest(modelHash: string, overrides: Partial<Request> = {}): P
   return workloadRequest(await now(), {
     serviceType: ZeroHash,
     modelHash,
-    verification: VERIFICATION.Zk,
+    verification: VERIFICATION.zk,
     inputHash: FLOWER_INPUT,
     ...overrides,
   });
@@ -152,10 +152,10 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
     it("reverts MarketplaceVerificationUnsupported(Full) for a Full workload", async function () {
       const f = await loadZkMarket();
       for (const modelHash of [SOME_MODEL, id("model:llama-3-8b")]) {
-        const request = await zkRequest(modelHash, { verification: VERIFICATION.Full });
+        const request = await zkRequest(modelHash, { verification: VERIFICATION.full });
         await expect(f.marketplace.connect(f.client).postWorkload(request))
           .to.be.revertedWithCustomError(f.marketplace, "MarketplaceVerificationUnsupported")
-          .withArgs(VERIFICATION.Full);
+          .withArgs(VERIFICATION.full);
       }
     });
 
@@ -192,7 +192,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
         await expect(f.marketplace.connect(f.client).postWorkload(request)).to.emit(f.marketplace, "WorkloadPosted");
       }
       const w = await f.marketplace.getWorkload(1n);
-      expect(w.verification).to.equal(VERIFICATION.Zk);
+      expect(w.verification).to.equal(VERIFICATION.zk);
       expect(w.modelHash).to.equal(SOME_MODEL);
       expect(w.inputHash).to.equal(FLOWER_INPUT);
       expect(w.status).to.equal(WORKLOAD.Open);
@@ -275,7 +275,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
 
     it("reverts MarketplaceNotProven for submitProvenResult on a Basic workload", async function () {
       const f = await loadListed();
-      const request = await zkRequest(iris().hash, { verification: VERIFICATION.Basic });
+      const request = await zkRequest(iris().hash, { verification: VERIFICATION.basic });
       const workloadId = await awarded(f, request, f.agent, SERVICE_IRIS);
       await expect(submitProven(f, workloadId, f.agent))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceNotProven")

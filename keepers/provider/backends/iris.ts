@@ -9,9 +9,9 @@ import type { Hex } from "viem";
 
 import { fieldToBytes32 } from "../../../circuits/lib/field.js";
 import { irisInfer, irisModelHash, irisProofInput, loadIrisModel, type IrisModel } from "../../../circuits/lib/iris.js";
-import { proofStruct } from "../../../scripts/lib/proofs.js";
+import { proofStruct } from "../../../protocol/proofs.js";
 import { HttpError } from "../../common/http.js";
-import { irisFeaturesOf, type Json } from "../../common/values.js";
+import { irisFeaturesOf, type Json } from "../../../protocol/values.js";
 import { asBadInput, type Backend, type RunContext, type SharedResources, type StepProof } from "./types.js";
 
 let cached: { model: IrisModel; hash: Hex } | undefined;

@@ -12,7 +12,7 @@
 import { keccak256, toHex, type Hex } from "viem";
 
 import { HttpError, errorMessage } from "../../common/http.js";
-import type { Json } from "../../common/values.js";
+import type { Json } from "../../../protocol/values.js";
 import { badInput, type Backend, type RunContext } from "./types.js";
 
 export interface UpstreamConfig {

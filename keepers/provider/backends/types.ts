@@ -7,13 +7,13 @@ import type { Hex } from "viem";
 
 import { Prover } from "../../../circuits/lib/prover.js";
 import { HttpError } from "../../common/http.js";
-import type { StepTypeName } from "../../common/steps.js";
-import type { Json } from "../../common/values.js";
+import type { StepTypeName } from "../../../protocol/enums.js";
+import type { Json } from "../../../protocol/values.js";
 
 export const BACKEND_KINDS = ["iris", "data", "openai"] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
-/** An inference proof as the step API carries it (keepers/common/steps.ts stepResponseSchema.proof). */
+/** An inference proof as the step API carries it (protocol/steps.ts stepResponseSchema.proof). */
 export interface StepProof {
   inputHash: string;
   outputHash: string;

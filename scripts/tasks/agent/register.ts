@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { parseAddress, parseLabels, parseChoice, parseTokenAmount, required } from "../../lib/args.js";
-import { AGENT_TYPES } from "../../lib/format.js";
+import { AGENT_TYPES } from "../../../protocol/enums.js";
 import { confirm, runTask } from "../context.js";
 
 interface Args {

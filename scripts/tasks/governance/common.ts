@@ -11,24 +11,9 @@ import {
   type ParamType,
 } from "ethers";
 
-import { FUTURE_IDS, type ContractKey } from "../../../deploy/addresses.js";
+import { FUTURE_IDS, type ContractKey } from "../../../protocol/addresses.js";
 import { ArgumentError, parseInteger, required } from "../../lib/args.js";
 import type { Protocol } from "../../lib/protocol.js";
-
-/** IGovernor.ProposalState, in order. */
-export const PROPOSAL_STATES = [
-  "pending",
-  "active",
-  "canceled",
-  "defeated",
-  "succeeded",
-  "queued",
-  "expired",
-  "executed",
-] as const;
-
-/** GovernorCountingSimple's support values. */
-export const SUPPORT = { against: 0, for: 1, abstain: 2 } as const;
 
 /** Voting power, in wei of votes (18 decimals; DEFAULT_SCHEDULE gives one vote per staked AITBC). */
 export const votes = (wei: bigint) => `${formatUnits(wei, 18)} votes`;

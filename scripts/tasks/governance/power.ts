@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { AGENT_STATUSES, aitbc } from "../../lib/format.js";
+import { AGENT_STATUSES } from "../../../protocol/enums.js";
+import { aitbc } from "../../lib/format.js";
 import type { IAgentVotes } from "../../../typechain-types/index.js";
 import { runTask } from "../context.js";
 import { agentLabel, proposalName, resolveAccount, resolveProposal, votes, when } from "./common.js";

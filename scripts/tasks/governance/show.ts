@@ -2,7 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { Protocol } from "../../lib/protocol.js";
 import { runTask } from "../context.js";
-import { agentLabel, describeAction, PROPOSAL_STATES, proposalName, resolveProposal, votes, when } from "./common.js";
+import { agentLabel, describeAction, proposalName, resolveProposal, votes, when } from "./common.js";
+import { PROPOSAL_STATES } from "../../../protocol/enums.js";
 
 interface Args {
   proposal: string;

@@ -2,7 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { parseChoice } from "../../lib/args.js";
 import { confirm, runTask } from "../context.js";
-import { proposalName, resolveProposal, SUPPORT, votes } from "./common.js";
+import { SUPPORT_CODES } from "../../../protocol/enums.js";
+import { proposalName, resolveProposal, votes } from "./common.js";
 
 interface Args {
   from: string;
@@ -21,8 +22,8 @@ export default async function vote(args: Args, hre: HardhatRuntimeEnvironment): 
     const receipt = await confirm(
       reason === "" ? "castVote" : "castVoteWithReason",
       reason === ""
-        ? governor.castVote(proposal.id, SUPPORT[support])
-        : governor.castVoteWithReason(proposal.id, SUPPORT[support], reason),
+        ? governor.castVote(proposal.id, SUPPORT_CODES[support])
+        : governor.castVoteWithReason(proposal.id, SUPPORT_CODES[support], reason),
     );
     let weight = 0n;
     for (const log of receipt.logs) {

@@ -4,6 +4,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { parseChoice, parseDuration, parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
 import { aitbc } from "../../lib/format.js";
 import { confirm, runTask } from "../context.js";
+import { WORKLOAD_VERIFICATION_LEVELS } from "../../../protocol/enums.js";
 
 interface Args {
   from: string;
@@ -18,6 +19,7 @@ interface Args {
   inputHash: string;
 }
 
+/** The levels a marketplace workload can ask for (full is reserved for workflows). */
 const LEVELS = ["basic", "zk"] as const;
 
 /** A client (--from) posts a workload and escrows units × max price (approving the marketplace if needed). */
@@ -32,7 +34,7 @@ export default async function post(args: Args, hre: HardhatRuntimeEnvironment): 
       maxPricePerUnit: parseTokenAmount("maxPrice", args.maxPrice),
       bidDeadline,
       executionDeadline: bidDeadline + parseDuration("executionWindow", args.executionWindow),
-      verification: parseChoice("verification", args.verification, LEVELS) === "zk" ? 2 : 0,
+      verification: WORKLOAD_VERIFICATION_LEVELS.indexOf(parseChoice("verification", args.verification, LEVELS)),
       reopenOnTimeout: args.reopen,
       inputHash: args.inputHash === "" ? ZeroHash : parseHash("inputHash", args.inputHash),
     };

@@ -3,12 +3,11 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { parseInteger } from "../../lib/args.js";
 import { aitbc, label } from "../../lib/format.js";
 import { runTask } from "../context.js";
+import { WORKLOAD_STATUSES } from "../../../protocol/enums.js";
 
 interface Args {
   workload: string;
 }
-
-const STATUSES = ["none", "open", "awarded", "submitted", "disputed", "settled", "refunded", "cancelled"];
 
 /** Shows a workload and its bids. */
 export default async function show(args: Args, hre: HardhatRuntimeEnvironment): Promise<string> {
@@ -18,7 +17,7 @@ export default async function show(args: Args, hre: HardhatRuntimeEnvironment): 
     const w = await marketplace.getWorkload(workloadId);
     const when = (t: bigint) => (t === 0n ? "-" : new Date(Number(t) * 1000).toISOString());
     const lines = [
-      `workload #${workloadId} (round ${w.round}): ${STATUSES[Number(w.status)] ?? w.status}`,
+      `workload #${workloadId} (round ${w.round}): ${WORKLOAD_STATUSES[Number(w.status)] ?? w.status}`,
       `  client          ${w.client}`,
       `  units           ${w.units} at most ${aitbc(w.maxPricePerUnit)} each`,
       `  bids until      ${when(w.bidDeadline)}; result due ${when(w.executionDeadline)}`,

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { actionName } from "../../lib/actions.js";
+import { actionName } from "../../../protocol/actions.js";
 import { parseActionType, parseAddress, parseDuration } from "../../lib/args.js";
 import { confirm, runTask } from "../context.js";
 

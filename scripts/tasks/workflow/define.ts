@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { required } from "../../lib/args.js";
-import { readWorkflowSpec } from "../../lib/workflow-spec.js";
+import { readWorkflowSpec } from "../../../protocol/workflow-spec.js";
 import { confirm, runTask } from "../context.js";
 
 interface Args {
@@ -9,7 +9,7 @@ interface Args {
   file: string;
 }
 
-/** Defines a workflow from a JSON specification (see scripts/lib/workflow-spec.ts for the format). */
+/** Defines a workflow from a JSON specification (see protocol/workflow-spec.ts for the format). */
 export default async function define(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
   return runTask(hre, args.from, async ({ protocol }) => {
     const spec = readWorkflowSpec(required("file", args.file));

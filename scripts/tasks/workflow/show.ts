@@ -3,12 +3,11 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { parseInteger } from "../../lib/args.js";
 import { aitbc } from "../../lib/format.js";
 import { runTask } from "../context.js";
+import { EXECUTION_STATUSES } from "../../../protocol/enums.js";
 
 interface Args {
   execution: string;
 }
-
-const STATUSES = ["none", "pending", "running", "completed", "failed"];
 
 /** Seed 003's status query for an execution. */
 export default async function show(args: Args, hre: HardhatRuntimeEnvironment): Promise<string> {
@@ -20,7 +19,7 @@ export default async function show(args: Args, hre: HardhatRuntimeEnvironment): 
       await workflows.getExecutionStatus(executionId);
     const when = (t: bigint) => (t === 0n ? "-" : new Date(Number(t) * 1000).toISOString());
     const text = [
-      `execution #${executionId} of workflow #${e.workflowId}: ${STATUSES[Number(status)] ?? status}`,
+      `execution #${executionId} of workflow #${e.workflowId}: ${EXECUTION_STATUSES[Number(status)] ?? status}`,
       `  client          ${e.client}${e.keeperId === 0n ? "" : `; keeper agent #${e.keeperId}`}`,
       `  steps           ${stepsDone} / ${stepCount} recorded`,
       `  started         ${when(startedAt)}; finished ${when(finishedAt)}`,

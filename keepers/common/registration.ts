@@ -20,18 +20,18 @@ import {
   keccak256,
   type Abi,
   type LocalAccount,
+  type Hex,
 } from "viem";
 
-import { constitutionAbi, humanOverrideAbi, marketplaceAbi, registryAbi, tokenAbi } from "../common/abi.js";
-import { shortMessage, walletFor, type ChainContext } from "../common/chain.js";
-import type { Logger } from "../common/log.js";
-import { capabilityOf, type StepTypeName } from "../common/steps.js";
-
-type Hex = `0x${string}`;
+import { constitutionAbi, humanOverrideAbi, marketplaceAbi, registryAbi, tokenAbi } from "../../protocol/abi.js";
+import { shortMessage, walletFor, type ChainContext } from "./chain.js";
+import type { Logger } from "./log.js";
+import type { StepTypeName } from "../../protocol/enums.js";
+import { capabilityOf } from "../../protocol/steps.js";
+import { AGENT_STATUSES, enumName } from "../../protocol/enums.js";
 
 /** IAgentRegistry.AgentType.ServiceProvider. */
 export const SERVICE_PROVIDER = 0;
-const STATUS_NAMES = ["None", "Active", "Frozen", "Exiting"] as const;
 
 export interface OfferPlan {
   /** serviceName on chain, and (with the agent's address) what the serviceId is derived from. */
@@ -142,7 +142,7 @@ async function ensureIdentity(ctx: Ctx, plan: AgentPlan): Promise<bigint> {
   const agent = await publicClient.readContract({ ...registry, functionName: "getAgent", args: [existing] });
   if (agent.status !== 1)
     throw new RegistrationError(
-      `agent ${self} (#${existing}) is ${STATUS_NAMES[agent.status] ?? agent.status} on chain: it cannot act until a guardian or its operator changes that`,
+      `agent ${self} (#${existing}) is ${enumName(AGENT_STATUSES, agent.status)} on chain: it cannot act until a guardian or its operator changes that`,
     );
   if (agent.agentType !== plan.agentType)
     throw new RegistrationError(

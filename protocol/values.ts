@@ -12,8 +12,8 @@
  * Typed kinds exist so that a proven inference step's hashes are the ones its circuit opens; everything else is
  * content-addressed the plain way.
  */
-import { contentHash, fieldToBytes32 } from "../../circuits/lib/field.js";
-import { irisInputHash, irisOutputHash } from "../../circuits/lib/iris.js";
+import { contentHash, fieldToBytes32 } from "../circuits/lib/field.js";
+import { irisInputHash, irisOutputHash } from "../circuits/lib/iris.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

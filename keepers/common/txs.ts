@@ -46,11 +46,12 @@ import {
   type TransactionReceipt,
   type Transport,
   type WalletClient,
+  type Hex,
 } from "viem";
 
-import { shortMessage } from "../common/chain.js";
-import type { Logger } from "../common/log.js";
-import type { Hex, Store, TxRow, TxState } from "./store.js";
+import { shortMessage } from "./chain.js";
+import type { Logger } from "./log.js";
+import type { Store, TxRow, TxState } from "./store.js";
 
 export interface SendRequest {
   /** Idempotency key naming the action: one live transaction per key, ever. */

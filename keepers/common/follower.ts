@@ -28,11 +28,12 @@ import {
   type Log,
   type PublicClient,
   type Transport,
+  type Hex,
 } from "viem";
 
-import { shortMessage } from "../common/chain.js";
-import type { Logger } from "../common/log.js";
-import type { Hex, Store } from "./store.js";
+import { shortMessage } from "./chain.js";
+import type { Logger } from "./log.js";
+import type { Store } from "./store.js";
 
 export interface FollowedContract {
   address: Address;

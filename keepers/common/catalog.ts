@@ -4,14 +4,13 @@
  * endpoint and reputation (AgentRegistry), and whether humans froze it (HumanOverride). Refreshed on a schedule
  * (the keeper's reputation job) and on demand; a provider whose answer did not check out is quarantined locally.
  */
-import type { PublicClient } from "viem";
+import type { PublicClient, Hex } from "viem";
 
-import type { Addresses } from "../../deploy/addresses.js";
-import { humanOverrideAbi, marketplaceAbi, registryAbi } from "../common/abi.js";
-import type { Logger } from "../common/log.js";
-import { capabilityOf, type StepTypeName } from "../common/steps.js";
-
-type Hex = `0x${string}`;
+import type { Addresses } from "../../protocol/addresses.js";
+import { humanOverrideAbi, marketplaceAbi, registryAbi } from "../../protocol/abi.js";
+import type { Logger } from "./log.js";
+import type { StepTypeName } from "../../protocol/enums.js";
+import { capabilityOf } from "../../protocol/steps.js";
 
 export interface ProviderOffer {
   serviceId: Hex;

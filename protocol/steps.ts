@@ -1,10 +1,10 @@
 /**
  * The provider node's HTTP API, shared by the provider (server) and the keeper (client): one step execution is
  * `POST /v1/steps` with a StepRequest; the answer is a StepResponse whose `record` the provider signed (EIP-712
- * StepResult, keepers/common/eip712.ts) and the keeper submits on chain unchanged.
+ * StepResult, protocol/eip712.ts) and the keeper submits on chain unchanged.
  *
  * What the record commits to (IWorkflows.StepRecord):
- * - basic level: inputHash = valueHash(input), outputHash = valueHash(output) (keepers/common/values.ts);
+ * - basic level: inputHash = valueHash(input), outputHash = valueHash(output) (protocol/values.ts);
  * - full / zk levels (`transcript` present): inputHash = 0 and outputHash = the step's transcript leaf
  *   Poseidon(s_0, s_1, valueHash(output)), where s_k are `transcript.sources` zero-padded: the output hashes
  *   of the step's dependencies in ascending order, or [the execution's inputsHash] for a root
@@ -15,13 +15,12 @@
 import { keccak256, toHex } from "viem";
 import { z } from "zod";
 
-import { fieldElement, fieldToBytes32 } from "../../circuits/lib/field.js";
-import type { SolidityProof } from "../../circuits/lib/prover.js";
-import { stepLeaf } from "../../circuits/lib/workflow.js";
+import { fieldElement, fieldToBytes32 } from "../circuits/lib/field.js";
+import type { SolidityProof } from "../circuits/lib/prover.js";
+import { stepLeaf } from "../circuits/lib/workflow.js";
 import type { Json } from "./values.js";
 
-export const STEP_TYPES = ["inference", "training", "data-processing"] as const;
-export type StepTypeName = (typeof STEP_TYPES)[number];
+import { STEP_TYPES, type StepTypeName } from "./enums.js";
 
 /** The registry capability tag of a step type (what a provider declares, what a keeper filters on). */
 export function capabilityOf(stepType: StepTypeName): `0x${string}` {

@@ -7,13 +7,12 @@
  *
  * Writes are synchronous and each statement is atomic; `transaction()` groups several.
  */
+import type { Hex } from "viem";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 
-import type { Json } from "../common/values.js";
-
-export type Hex = `0x${string}`;
+import type { Json } from "../../protocol/values.js";
 
 export type ExecutionState = "waiting-inputs" | "claimed" | "running" | "recording" | "completing" | "done" | "failed";
 
@@ -39,7 +38,7 @@ export interface StepRow {
   state: StepState;
   attempts: number;
   provider: Hex | null;
-  /** The provider's full answer (keepers/common/steps.ts StepResponse) when done; the error text when failed. */
+  /** The provider's full answer (protocol/steps.ts StepResponse) when done; the error text when failed. */
   result: Json;
   /** Provider time (ms) and keeper-side time (ms) of the successful attempt. */
   providerMillis: number;

@@ -1,11 +1,37 @@
 /**
- * Workflows' EIP-712 `StepResult` for viem: what a provider signs for every step it runs, and how the keeper
- * checks it. The domain comes from the contract (EIP-5267), so it is right on every chain. Same type as
- * scripts/lib/eip712.ts (ethers) and Workflows.sol.
+ * The protocol's EIP-712 typed messages, each defined once, field for field as the contracts hash them:
+ * - `ComputeReceipt` (AIToken.mintFromReceipt), signed by an attestor;
+ * - `WorkResult` (ServiceMarketplace.submitResult), signed by the assigned provider agent;
+ * - `StepResult` (Workflows.recordSteps), signed by the provider agent that ran the step;
+ * - `Permit` (EIP-2612, AIToken.permit) and `Delegation` (OpenZeppelin Votes.delegateBySig, AgentVotes).
+ * Each contract publishes its domain (EIP-5267), so a signature is right on any chain and address. The tables are
+ * `as const` for viem; scripts/lib/eip712.ts hands ethers the same tables.
+ *
+ * Below them, viem helpers for what the daemons sign and check: the StepResult.
  */
 import { recoverTypedDataAddress, type Account, type PublicClient, type TypedDataDomain } from "viem";
 
 import { workflowsAbi } from "./abi.js";
+
+export const COMPUTE_RECEIPT_TYPES = {
+  ComputeReceipt: [
+    { name: "receiptId", type: "bytes32" },
+    { name: "provider", type: "address" },
+    { name: "client", type: "address" },
+    { name: "units", type: "uint256" },
+    { name: "workHash", type: "bytes32" },
+    { name: "resultHash", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+export const WORK_RESULT_TYPES = {
+  WorkResult: [
+    { name: "workloadId", type: "uint256" },
+    { name: "round", type: "uint32" },
+    { name: "resultHash", type: "bytes32" },
+  ],
+} as const;
 
 export const STEP_RESULT_TYPES = {
   StepResult: [
@@ -14,6 +40,24 @@ export const STEP_RESULT_TYPES = {
     { name: "inputHash", type: "bytes32" },
     { name: "outputHash", type: "bytes32" },
     { name: "cost", type: "uint256" },
+  ],
+} as const;
+
+export const PERMIT_TYPES = {
+  Permit: [
+    { name: "owner", type: "address" },
+    { name: "spender", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+export const DELEGATION_TYPES = {
+  Delegation: [
+    { name: "delegatee", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "expiry", type: "uint256" },
   ],
 } as const;
 

@@ -20,14 +20,14 @@
  * Every chain read is at one block (the latest), so the checks see one consistent state; a failed read refuses
  * ("chain-unavailable"): the monitor never lets an action through blind.
  */
-import { isAddress, type PublicClient } from "viem";
+import { isAddress, type PublicClient, type Hex } from "viem";
 
-import { constitutionAbi, humanOverrideAbi } from "../common/abi.js";
-import { shortMessage } from "../common/chain.js";
-import type { Logger } from "../common/log.js";
-import type { Json } from "../common/values.js";
-import type { KeeperMetrics } from "./metrics.js";
-import type { Hex, Store } from "./store.js";
+import { constitutionAbi, humanOverrideAbi } from "../../protocol/abi.js";
+import { shortMessage } from "./chain.js";
+import type { Logger } from "./log.js";
+import type { Json } from "../../protocol/values.js";
+import type { KeeperMetrics } from "../keeper/metrics.js";
+import type { Store } from "./store.js";
 
 /** The store flag that holds safe mode (JSON: reason, since, details). */
 export const SAFE_MODE_FLAG = "safe-mode";

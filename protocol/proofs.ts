@@ -2,9 +2,9 @@
  * Proofs as the contracts take them: Groth16Proof structs, workflow chunk proofs for Workflows.recordProvenSteps,
  * receipt proofs for ReceiptMinter.mint. Shared by tasks, tests, benchmarks and the keeper.
  */
-import { chunkProofInput, type Transcript } from "../../circuits/lib/workflow.js";
-import { fieldToBytes32 } from "../../circuits/lib/field.js";
-import type { Prover, SolidityProof } from "../../circuits/lib/prover.js";
+import { chunkProofInput, type Transcript } from "../circuits/lib/workflow.js";
+import { fieldToBytes32 } from "../circuits/lib/field.js";
+import type { Prover, SolidityProof } from "../circuits/lib/prover.js";
 
 /** IZkVerifiers.sol's Groth16Proof. */
 export interface Groth16ProofStruct {

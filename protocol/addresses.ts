@@ -27,7 +27,7 @@ export const FUTURE_IDS = {
 export type ContractKey = keyof typeof FUTURE_IDS;
 export type Addresses = Record<ContractKey, `0x${string}`>;
 
-export const DEPLOYMENTS_DIR = path.join(import.meta.dirname, "deployments");
+export const DEPLOYMENTS_DIR = path.join(import.meta.dirname, "..", "deploy", "deployments");
 
 /** The addresses file for `chainId`: `file` when given, else AITBC_ADDRESSES, else Ignition's record. */
 export function addressesFile(chainId: bigint | number, file = process.env.AITBC_ADDRESSES): string {

@@ -23,20 +23,40 @@
  */
 import { readFileSync } from "node:fs";
 
-import { id, parseUnits, ZeroHash } from "ethers";
+import { keccak256, parseUnits, toHex, zeroHash, type Hex } from "viem";
 
-import { fieldToBytes32 } from "../../circuits/lib/field.js";
-import { irisModelHash, loadIrisModel } from "../../circuits/lib/iris.js";
+import { fieldToBytes32 } from "../circuits/lib/field.js";
+import { irisModelHash, loadIrisModel } from "../circuits/lib/iris.js";
+import { STEP_TYPES, VERIFICATION_LEVELS } from "./enums.js";
 
-import type { RawSpec } from "../../keepers/keeper/workflow.js";
-import type { IWorkflows } from "../../typechain-types/index.js";
+/** IWorkflows.StepSpec with numbers for its small integers. */
+export interface StepSpec {
+  stepType: number;
+  model: Hex;
+  inputMapping: string;
+  outputMapping: string;
+  timeout: number;
+  maxRetries: number;
+  retryBackoff: number;
+  requiresProof: boolean;
+  dependsOn: number[];
+}
 
-export const STEP_TYPES = ["inference", "training", "data-processing"] as const;
-export const VERIFICATION_LEVELS = ["basic", "full", "zk"] as const;
+/**
+ * IWorkflows.WorkflowSpec: what `defineWorkflow` takes and what a keeper decodes back from its calldata. Its
+ * fields are assignable to the ethers (TypeChain) struct and to viem's argument type alike.
+ */
+export interface WorkflowSpec {
+  name: string;
+  steps: StepSpec[];
+  maxExecutionTime: bigint;
+  maxBudget: bigint;
+  verification: number;
+}
 
 type Json = Record<string, unknown>;
 
-export function readWorkflowSpec(file: string): IWorkflows.WorkflowSpecStruct {
+export function readWorkflowSpec(file: string): WorkflowSpec {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -46,7 +66,7 @@ export function readWorkflowSpec(file: string): IWorkflows.WorkflowSpecStruct {
   return toWorkflowSpec(raw, file);
 }
 
-export function toWorkflowSpec(raw: unknown, where = "workflow"): IWorkflows.WorkflowSpecStruct {
+export function toWorkflowSpec(raw: unknown, where = "workflow"): WorkflowSpec {
   const fail = (field: string, message: string): never => {
     throw new Error(`${where}: ${field} ${message}`);
   };
@@ -86,7 +106,7 @@ export function toWorkflowSpec(raw: unknown, where = "workflow"): IWorkflows.Wor
       const model = str(step.model, `${at}.model`);
       return {
         stepType: choice(step.type, STEP_TYPES, `${where}: ${at}.type`),
-        model: modelHash(model),
+        model: modelHash(model, `${where}: ${at}.model`),
         inputMapping: mapping(step.input, index, `${where}: ${at}.input`),
         outputMapping: str(step.output, `${at}.output`),
         timeout: int(step.timeout, `${at}.timeout`, 2 ** 32 - 1),
@@ -106,10 +126,12 @@ export function toWorkflowSpec(raw: unknown, where = "workflow"): IWorkflows.Wor
 /** The built-in reference model's name. */
 export const IRIS_MODEL_NAME = "iris-mlp";
 
-function modelHash(model: string): string {
-  if (model === "") return ZeroHash;
+function modelHash(model: string, field: string): Hex {
+  if (model === "") return zeroHash;
   if (model === IRIS_MODEL_NAME) return fieldToBytes32(irisModelHash(loadIrisModel()));
-  return model.startsWith("0x") ? model : id(model);
+  if (!model.startsWith("0x")) return keccak256(toHex(model));
+  if (!/^0x[0-9a-fA-F]{64}$/.test(model)) throw new Error(`${field} must be a name or a 0x bytes32`);
+  return model.toLowerCase() as Hex;
 }
 
 /** A step's input mapping as stored on chain: JSON text, with `$<step id>` references turned into `$<index>`. */
@@ -149,25 +171,4 @@ function choice(v: unknown, choices: readonly string[], field: string): number {
   const i = typeof v === "string" ? choices.indexOf(v) : -1;
   if (i < 0) throw new Error(`${field} must be one of ${choices.join(", ")}`);
   return i;
-}
-
-/** A spec as the keeper reads it back from calldata (keepers/keeper/workflow.ts RawSpec): numbers and bigints. */
-export function rawSpecOf(spec: IWorkflows.WorkflowSpecStruct): RawSpec {
-  return {
-    name: spec.name,
-    steps: spec.steps.map((s) => ({
-      stepType: Number(s.stepType),
-      model: s.model as `0x${string}`,
-      inputMapping: s.inputMapping,
-      outputMapping: s.outputMapping,
-      timeout: Number(s.timeout),
-      maxRetries: Number(s.maxRetries),
-      retryBackoff: Number(s.retryBackoff),
-      requiresProof: s.requiresProof,
-      dependsOn: s.dependsOn.map(Number),
-    })),
-    maxExecutionTime: BigInt(spec.maxExecutionTime),
-    maxBudget: BigInt(spec.maxBudget),
-    verification: Number(spec.verification),
-  };
 }
