@@ -10,7 +10,7 @@ import { receiptDomain, signReceipt } from "../scripts/lib/receipts.js";
 import type { ComputeReceipt } from "../scripts/lib/receipts.js";
 import type { AgentRegistry, AIToken } from "../typechain-types/index.js";
 import { DEFAULT_CONSTRAINTS } from "../deploy/modules/Core.js";
-import { AITBC, deployCore } from "./helpers/fixture.js";
+import { AITBC, deployCore } from "../scripts/lib/deploy.js";
 import { receiptMaker } from "./helpers/receipts.js";
 
 const connection = await network.getOrCreate();

@@ -20,7 +20,7 @@ import {
   nextUtcDay,
   registration,
 } from "./helpers/agents.js";
-import { deployCore } from "./helpers/fixture.js";
+import { deployCore } from "../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

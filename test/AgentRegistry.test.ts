@@ -26,7 +26,7 @@ import {
   STATUS,
   UNBONDING_DELAY,
 } from "./helpers/agents.js";
-import { deployCore } from "./helpers/fixture.js";
+import { deployCore } from "../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

@@ -3,7 +3,7 @@ import { ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
 import { ACTION, DAY, DECISION, HOUR } from "./helpers/agents.js";
-import { deployCore } from "./helpers/fixture.js";
+import { deployCore } from "../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

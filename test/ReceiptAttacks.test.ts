@@ -8,7 +8,7 @@ import { forEthers } from "../scripts/lib/eip712.js";
 import { receiptDomain, signReceipt } from "../scripts/lib/receipts.js";
 import type { ComputeReceipt } from "../scripts/lib/receipts.js";
 import type { AIToken } from "../typechain-types/index.js";
-import { AITBC, deployCore } from "./helpers/fixture.js";
+import { AITBC, deployCore } from "../scripts/lib/deploy.js";
 import { receiptMaker } from "./helpers/receipts.js";
 
 const connection = await network.getOrCreate();

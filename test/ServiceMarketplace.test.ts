@@ -18,7 +18,7 @@ import {
   type Signer,
 } from "./helpers/agents.js";
 import { FIELD_MODULUS } from "../circuits/lib/field.js";
-import { deployProtocol } from "./helpers/fixture.js";
+import { deployProtocol } from "../scripts/lib/deploy.js";
 import {
   attestReceipt,
   CHALLENGE_WINDOW,

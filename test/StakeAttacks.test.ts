@@ -4,7 +4,7 @@ import { network } from "hardhat";
 
 import type { AgentRegistry } from "../typechain-types/index.js";
 import { AITBC, mintAitbc, registration, STATUS, UNBONDING_DELAY } from "./helpers/agents.js";
-import { deployCore } from "./helpers/fixture.js";
+import { deployCore } from "../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

@@ -10,7 +10,7 @@ import { proveChunk } from "../protocol/proofs.js";
 import { toWorkflowSpec } from "../protocol/workflow-spec.js";
 import type { IWorkflows } from "../typechain-types/index.js";
 import { AITBC, MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "./helpers/agents.js";
-import { deployProtocol } from "./helpers/fixture.js";
+import { deployProtocol } from "../scripts/lib/deploy.js";
 import {
   allSteps,
   Books,

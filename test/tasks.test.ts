@@ -18,7 +18,7 @@ import { loadIrisModel, irisProofInput, quantizeFeatures } from "../circuits/lib
 import { readProofFile, writeProofFile } from "../scripts/lib/proof-file.js";
 import { writeAddresses } from "../scripts/lib/protocol.js";
 import { readSignedReceipt } from "../scripts/lib/receipt-file.js";
-import { AITBC, deployProtocol } from "./helpers/fixture.js";
+import { AITBC, deployProtocol } from "../scripts/lib/deploy.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;

@@ -26,7 +26,6 @@ import { constitutionAbi, humanOverrideAbi } from "../../protocol/abi.js";
 import { shortMessage } from "./chain.js";
 import type { Logger } from "./log.js";
 import type { Json } from "../../protocol/values.js";
-import type { KeeperMetrics } from "../keeper/metrics.js";
 import type { Store } from "./store.js";
 
 /** The store flag that holds safe mode (JSON: reason, since, details). */
@@ -82,6 +81,13 @@ export const DEFAULT_RULES: SafetyRules = {
 /** The reads the monitor needs from a viem public client. */
 export type ChainReader = Pick<PublicClient, "getBlock" | "readContract">;
 
+/** What the monitor reports to a daemon's metrics (the keeper's KeeperMetrics implements it). */
+export interface SafetyMetrics {
+  safeMode(on: boolean): void;
+  alert(rule: string): void;
+  rpcError(): void;
+}
+
 export interface SafetyMonitorOptions {
   publicClient: ChainReader;
   addresses: { constitution: Hex; humanOverride: Hex };
@@ -89,7 +95,7 @@ export interface SafetyMonitorOptions {
   agent: Hex;
   store: Store;
   logger: Logger;
-  metrics?: KeeperMetrics;
+  metrics?: SafetyMetrics;
   rules?: Partial<SafetyRules>;
   /** Wall clock (ms since the epoch) for the action log; default Date.now. */
   now?: () => number;

@@ -12,8 +12,8 @@ import path from "node:path";
 import type { ContractTransactionResponse } from "ethers";
 import { network } from "hardhat";
 
-import { mintAitbc, registerAgent, registerAndStake } from "../../test/helpers/agents.js";
-import { AITBC, deployProtocol } from "../../test/helpers/fixture.js";
+import { mintAitbc, registerAgent, registerAndStake } from "../lib/onboarding.js";
+import { AITBC, deployProtocol } from "../lib/deploy.js";
 import { signStepResult, signWorkResult } from "../lib/eip712.js";
 import { receiptDomain, signReceipt, type ComputeReceipt } from "../lib/receipts.js";
 

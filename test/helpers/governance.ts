@@ -8,7 +8,7 @@ import ProtocolModule from "../../deploy/modules/Protocol.js";
 import { protocolAt, type Protocol } from "../../scripts/lib/protocol.js";
 import type { AITBCGovernor, IAgentVotes } from "../../typechain-types/index.js";
 import { registerAgent, registerAndStake, type Signer } from "./agents.js";
-import { AITBC } from "./fixture.js";
+import { AITBC } from "../../scripts/lib/deploy.js";
 import { SUPPORT_CODES } from "../../protocol/enums.js";
 
 export { AITBC, DEFAULT_GOVERNANCE, DEFAULT_SCHEDULE };

@@ -50,7 +50,7 @@ import { registerProvider, serviceIdOf } from "../../keepers/common/registration
 import { serveRpc } from "../../scripts/lib/devnet.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../keepers/provider/server.js";
 import { mintAitbc } from "../helpers/agents.js";
-import { deployProtocol } from "../helpers/fixture.js";
+import { deployProtocol } from "../../scripts/lib/deploy.js";
 import {
   account,
   AGENT2_KEY,

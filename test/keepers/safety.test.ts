@@ -29,7 +29,7 @@ import {
   registerAndStake,
   requiredStakeFor,
 } from "../helpers/agents.js";
-import { deployCore } from "../helpers/fixture.js";
+import { deployCore } from "../../scripts/lib/deploy.js";
 
 const conn = await network.create();
 const { networkHelpers } = conn;

@@ -29,17 +29,11 @@ import { KeeperMetrics } from "../../keepers/keeper/metrics.js";
 import { SafetyError, SafetyMonitor } from "../../keepers/common/safety.js";
 import { Store } from "../../keepers/common/store.js";
 import { TxRevertedError, TxSender, type SendRequest, type TxOutcome } from "../../keepers/common/txs.js";
-import {
-  CURSOR_FLAG,
-  GovernanceVoter,
-  PolicyEvaluator,
-  voteKey,
-  type ProposalAction,
-  type VoterChain,
-} from "../../keepers/keeper/voter.js";
+import { CURSOR_FLAG, GovernanceVoter, voteKey, type VoterChain } from "../../keepers/keeper/voter.js";
+import { PolicyEvaluator, type ProposalAction } from "../../keepers/keeper/policy.js";
 import { DEFAULT_GOVERNANCE } from "../../deploy/modules/Governance.js";
 import { registerAndStake, requiredStakeFor } from "../helpers/agents.js";
-import { AITBC, deployProtocol } from "../helpers/fixture.js";
+import { AITBC, deployProtocol } from "../../scripts/lib/deploy.js";
 import { AGENT_KEY } from "../helpers/keepers.js";
 
 const KEY: Hex = `0x${"11".repeat(32)}`;

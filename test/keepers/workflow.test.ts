@@ -20,7 +20,7 @@ import {
   type WorkflowPlan,
 } from "../../keepers/keeper/workflow.js";
 import { toWorkflowSpec, type WorkflowSpec } from "../../protocol/workflow-spec.js";
-import { deployProtocol } from "../helpers/fixture.js";
+import { deployProtocol } from "../../scripts/lib/deploy.js";
 import { specHash as ethersSpecHash } from "../helpers/workflows.js";
 
 const MODEL: Hex = keccak256(toHex("aitbc.data.v1"));

@@ -34,7 +34,7 @@ import {
 import { proveChunk, type TranscriptProofStruct } from "../../protocol/proofs.js";
 import type { IWorkflows } from "../../typechain-types/index.js";
 import { AITBC, MIN_STAKE, mintAitbc, registerAndStake } from "../helpers/agents.js";
-import { deployProtocol } from "../helpers/fixture.js";
+import { deployProtocol } from "../../scripts/lib/deploy.js";
 import { inferenceProof, proveIris, tamperedProofs, type IrisProof } from "../helpers/proofs.js";
 import {
   allSteps,

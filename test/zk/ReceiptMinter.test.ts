@@ -21,7 +21,7 @@ import {
 } from "../../circuits/lib/receipt.js";
 import { proofStruct, type Groth16ProofStruct } from "../../protocol/proofs.js";
 import { AITBC } from "../helpers/agents.js";
-import { deployProtocol } from "../helpers/fixture.js";
+import { deployProtocol } from "../../scripts/lib/deploy.js";
 import { REWARD_RATE } from "../helpers/market.js";
 import { tamperedProofs } from "../helpers/proofs.js";
 

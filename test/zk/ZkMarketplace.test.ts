@@ -18,7 +18,7 @@ import {
 } from "../../circuits/lib/iris.js";
 import { Prover } from "../../circuits/lib/prover.js";
 import { AITBC, HOUR, mintAitbc, registerAndStake } from "../helpers/agents.js";
-import { deployProtocol } from "../helpers/fixture.js";
+import { deployProtocol } from "../../scripts/lib/deploy.js";
 import {
   escrowOf,
   offer,

@@ -3,7 +3,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import CoreModule, { AITBC } from "../../deploy/modules/Core.js";
 import ProtocolModule from "../../deploy/modules/Protocol.js";
-import { protocolAt } from "../../scripts/lib/protocol.js";
+import { protocolAt } from "./protocol.js";
 
 export { AITBC };
 

@@ -1,0 +1,87 @@
+/**
+ * The direction of dependencies, enforced by `npm run lint` (dependency-cruiser):
+ *
+ *   circuits/ -> protocol/ -> keepers/common/ -> keepers/keeper/, keepers/provider/ (-> keepers/cli.ts)
+ *   deploy/ (Ignition modules) -> protocol/
+ *   scripts/lib/ -> scripts/tasks/, scripts/bench/, scripts/zk/, scripts/*.ts      (on top of the product)
+ *   test/                                                                             (on top of everything)
+ *
+ * The product (circuits, protocol, deploy, keepers) never imports scripts/ or test/; nothing outside test/
+ * imports test/; the two daemons never import each other; no import cycles anywhere. test/lint/dependencies.test.ts
+ * shows each rule refusing a wrong import. Paths are relative to the folder depcruise runs in (the repository).
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-cycle",
+      comment: "An import cycle: split the shared part into a module both sides import.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "test-only-from-test",
+      comment: "Only tests import test/ (scripts and the product never do).",
+      severity: "error",
+      from: { pathNot: "^test/" },
+      to: { path: "^test/" },
+    },
+    {
+      name: "scripts-only-from-scripts-and-test",
+      comment: "scripts/ sits on top of the product: only scripts/, tests and hardhat.config.ts import it.",
+      severity: "error",
+      from: { pathNot: "^(scripts/|test/|hardhat\\.config\\.ts$)" },
+      to: { path: "^scripts/" },
+    },
+    {
+      name: "scripts-lib-is-a-library",
+      comment: "scripts/lib/ serves tasks, benches, the demo and the tour; it never imports them.",
+      severity: "error",
+      from: { path: "^scripts/lib/" },
+      to: { path: "^scripts/", pathNot: "^scripts/lib/" },
+    },
+    {
+      name: "circuits-stand-alone",
+      comment: "circuits/ (sources, list, prover, JS references) depends on nothing else in the repository.",
+      severity: "error",
+      from: { path: "^circuits/" },
+      to: { path: "^(protocol|keepers|deploy|scripts|test|typechain-types)/" },
+    },
+    {
+      name: "protocol-is-neutral",
+      comment: "protocol/ is the shared layer: it imports only circuits/ and itself (no daemon, no ethers types).",
+      severity: "error",
+      from: { path: "^protocol/" },
+      to: { path: "^(keepers|deploy|scripts|test|typechain-types)/" },
+    },
+    {
+      name: "deploy-on-protocol",
+      comment: "Ignition modules import only the protocol layer and each other.",
+      severity: "error",
+      from: { path: "^deploy/" },
+      to: { path: "^(keepers|scripts|test|typechain-types)/" },
+    },
+    {
+      name: "keepers-common-below-daemons",
+      comment: "keepers/common/ is shared by every daemon and agent: it never imports one of them.",
+      severity: "error",
+      from: { path: "^keepers/common/" },
+      to: { path: "^(keepers/(?!common/)|deploy/|typechain-types/)" },
+    },
+    {
+      name: "daemons-apart",
+      comment: "A daemon imports keepers/common/ and protocol/, never another daemon (move the shared part down).",
+      severity: "error",
+      from: { path: "^keepers/(keeper|provider)/" },
+      to: { path: "^(keepers/(?!common/|$1/)|deploy/|typechain-types/)" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "^(node_modules|artifacts|cache|typechain-types|circuits/build|coverage|\\.tools|\\.cache)/" },
+    tsConfig: { fileName: "tsconfig.json" },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: [".ts", ".js", ".mjs", ".cjs", ".json"] },
+  },
+};
