@@ -38,7 +38,7 @@ export const DECISION = enumValues(OVERRIDE_DECISIONS);
 
 export const HOUR = 3600n;
 export const DAY = 86_400n;
-/** The fixture's unbonding delay (test/helpers/fixture.ts): the shortest the registry accepts. */
+/** The fixture's unbonding delay (scripts/lib/deploy.ts): the shortest the registry accepts. */
 export const UNBONDING_DELAY = 3600n;
 /** AgentRegistry.MIN_UNBONDING_DELAY. */
 export const MIN_UNBONDING_DELAY = 3600n;

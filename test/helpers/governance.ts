@@ -85,7 +85,7 @@ export function scheduleTuple(s: IAgentVotes.ScheduleStruct): unknown[] {
  * Deploys the whole protocol through deploy/modules/Protocol.ts (or, with `handover`, deploy/modules/Handover.ts)
  * with GOVERNANCE's short voting delay, period and timelock delay and TEST_SCHEDULE (with `defaults`: no
  * "AITBCGovernance" parameters at all, i.e. the module's defaults), and the same named signers as
- * test/helpers/fixture.ts, plus `slasher`, `reputer` (holding SLASHER_ROLE and REPUTATION_ROLE on the registry,
+ * scripts/lib/deploy.ts, plus `slasher`, `reputer` (holding SLASHER_ROLE and REPUTATION_ROLE on the registry,
  * unless handed over) and `voters` (the remaining accounts, unregistered).
  */
 export async function deployGovernance(
