@@ -759,7 +759,7 @@ async function benchBasicVsNone(
   const met = overheadPct <= 5;
   const checksTotal = checkMs * samples.length;
   console.log(
-    `seed 003 target (basic within 5% of none) for these millisecond data steps: ${met ? "MET" : "NOT MET"} (${overheadPct >= 0 ? "+" : ""}${overheadPct.toFixed(0)}% end to end). The checks alone: ${ms(checkMs)} of keeper CPU per step, ${sec(checksTotal)} for ${samples.length} steps on the keeper's one thread = ${((checksTotal / noneMillis) * 100).toFixed(0)}% of the none run; under 5% of a step's latency only for steps of >= ${ms(checkMs / 0.05)}`,
+    `orchestration target (basic within 5% of none) for these millisecond data steps: ${met ? "MET" : "NOT MET"} (${overheadPct >= 0 ? "+" : ""}${overheadPct.toFixed(0)}% end to end). The checks alone: ${ms(checkMs)} of keeper CPU per step, ${sec(checksTotal)} for ${samples.length} steps on the keeper's one thread = ${((checksTotal / noneMillis) * 100).toFixed(0)}% of the none run; under 5% of a step's latency only for steps of >= ${ms(checkMs / 0.05)}`,
   );
   console.log(
     `what dominates: chain transactions, not verification: the keeper's ${overhead.keeperTxs} claims/records/completions go out one at a time in nonce order, one mined every ${ms(overhead.keeperTxEveryMs)} (${sec(overhead.keeperTxs * overhead.keeperTxEveryMs)} of the ${sec(basicMillis)}), plus ${EXECUTIONS} client requests, against data steps of ${ms(mean(samples.map((x) => x.millis)))} round trip and ${ms(checkMs)} of checks per step`,

@@ -15,7 +15,7 @@ interface Args {
   minAccuracy: string;
 }
 
-/** A provider agent (--from) lists a service offer (seed 000's ServiceOffer). */
+/** A provider agent (--from) lists a service offer (price per unit, capacity, model hash, minimum accuracy). */
 export default async function listService(args: Args, hre: HardhatRuntimeEnvironment): Promise<void> {
   await runTask(hre, args.from, async ({ protocol }) => {
     const offer = {

@@ -15,7 +15,7 @@ interface Args {
   restricted: boolean;
 }
 
-/** The workflow's owner (--from) lists it (seed 003's AgentMarketplace). */
+/** The workflow's owner (--from) publishes it in the workflow marketplace (price, rating, access control). */
 export default async function list(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
   return runTask(hre, args.from, async ({ protocol }) => {
     const workflowId = parseInteger("workflow", args.workflow, { min: 1n });

@@ -9,7 +9,7 @@ interface Args {
   execution: string;
 }
 
-/** Seed 003's status query for an execution. */
+/** An execution's status: progress, budget, result hash and receipt. */
 export default async function show(args: Args, hre: HardhatRuntimeEnvironment): Promise<string> {
   return runTask(hre, "", async ({ protocol }) => {
     const executionId = parseInteger("execution", args.execution, { min: 1n });
