@@ -20,7 +20,11 @@ export default defineConfig(
   tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["eslint.config.js", "keepers/bin/aitbc.mjs"] } },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ["eslint.config.js", ".dependency-cruiser.cjs", "keepers/bin/aitbc.mjs"],
+        },
+      },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
