@@ -15,8 +15,9 @@ import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {IServiceMarketplace} from "../interfaces/IServiceMarketplace.sol";
-import {Groth16Proof, IInferenceVerifier, SNARK_SCALAR_FIELD} from "../interfaces/IZkVerifiers.sol";
+import {Groth16Proof, IInferenceVerifier} from "../interfaces/IZkVerifiers.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
+import {FieldChecks} from "../libraries/FieldChecks.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 
 /// @title ServiceMarketplace
@@ -477,10 +478,10 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         if (request.verification == VerificationLevel.Full)
             revert MarketplaceVerificationUnsupported(request.verification);
         if (request.verification == VerificationLevel.Zk) {
-            if (request.modelHash == 0 || uint256(request.modelHash) >= SNARK_SCALAR_FIELD) {
+            if (!FieldChecks.isNonZeroElement(uint256(request.modelHash))) {
                 revert MarketplaceInvalidRequest("modelHash");
             }
-            if (request.inputHash == 0 || uint256(request.inputHash) >= SNARK_SCALAR_FIELD) {
+            if (!FieldChecks.isNonZeroElement(uint256(request.inputHash))) {
                 revert MarketplaceInvalidRequest("inputHash");
             }
         }

@@ -11,8 +11,9 @@ import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {IWorkflows} from "../interfaces/IWorkflows.sol";
-import {Groth16Proof, IInferenceVerifier, IWorkflowVerifier, SNARK_SCALAR_FIELD} from "../interfaces/IZkVerifiers.sol";
+import {Groth16Proof, IInferenceVerifier, IWorkflowVerifier} from "../interfaces/IZkVerifiers.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
+import {FieldChecks} from "../libraries/FieldChecks.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 
 /// @title Workflows
@@ -144,8 +145,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
                 if (
                     spec.verification != VerificationLevel.Zk ||
                     step.stepType != StepType.Inference ||
-                    step.model == 0 ||
-                    uint256(step.model) >= SNARK_SCALAR_FIELD
+                    !FieldChecks.isNonZeroElement(uint256(step.model))
                 ) revert WorkflowsInvalidSpec("requiresProof");
                 proofMask |= 1 << i;
                 _stepModels[workflowId][i] = step.model;
@@ -176,7 +176,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         uint256 workflowId = request.workflowId;
         uint256 budget = request.budget;
         Workflow storage wf = _workflow(workflowId);
-        if (wf.verification != VerificationLevel.Basic && uint256(request.inputsHash) >= SNARK_SCALAR_FIELD) {
+        if (wf.verification != VerificationLevel.Basic && !FieldChecks.isElement(uint256(request.inputsHash))) {
             revert WorkflowsNotFieldElement("inputsHash", request.inputsHash);
         }
         if (budget == 0 || budget > wf.maxBudget) revert WorkflowsInvalidBudget(budget, wf.maxBudget);
@@ -626,7 +626,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     }
 
     function _requireField(string memory field, bytes32 value) private pure {
-        if (uint256(value) >= SNARK_SCALAR_FIELD) revert WorkflowsNotFieldElement(field, value);
+        if (!FieldChecks.isElement(uint256(value))) revert WorkflowsNotFieldElement(field, value);
     }
 
     /// @dev Access and price of a request: without a listing only the owner executes; with one, the caller needs
