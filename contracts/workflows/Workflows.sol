@@ -14,6 +14,7 @@ import {IWorkflows} from "../interfaces/IWorkflows.sol";
 import {Groth16Proof, IInferenceVerifier, IWorkflowVerifier} from "../interfaces/IZkVerifiers.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
 import {FieldChecks} from "../libraries/FieldChecks.sol";
+import {WorkflowGraph} from "../libraries/WorkflowGraph.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 
 /// @title Workflows
@@ -31,22 +32,19 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     using SafeERC20 for IERC20;
 
     /// @inheritdoc IWorkflows
-    uint256 public constant MAX_STEPS = 256;
+    uint256 public constant MAX_STEPS = WorkflowGraph.MAX_STEPS;
     uint256 public constant SUBSCRIPTION_PERIOD = 30 days;
     uint256 public constant MAX_STRING_LENGTH = 1024;
     uint256 public constant MAX_TAGS = 16;
     uint256 public constant MAX_EXECUTION_TIME = 30 days;
     /// @inheritdoc IWorkflows
-    uint256 public constant MAX_PROVEN_STEPS = 64;
+    uint256 public constant MAX_PROVEN_STEPS = WorkflowGraph.MAX_PROVEN_STEPS;
     /// @inheritdoc IWorkflows
-    uint256 public constant MAX_PROVEN_DEPS = 2;
+    uint256 public constant MAX_PROVEN_DEPS = WorkflowGraph.MAX_PROVEN_DEPS;
     /// @inheritdoc IWorkflows
-    uint256 public constant PROVEN_CHUNK = 32;
-    /// @dev The workflow circuit's dependency packing: per step MAX_PROVEN_DEPS slots of 7 bits (index + 1),
-    /// 18 steps per 252-bit word, 2 words per chunk (circuits/lib/workflow.ts packDeps).
-    uint256 private constant _SLOT_BITS = 7;
-    uint256 private constant _STEPS_PER_WORD = 18;
-    uint256 private constant _DEPS_WORDS = 2;
+    uint256 public constant PROVEN_CHUNK = WorkflowGraph.PROVEN_CHUNK;
+    /// @dev Packed dependency words per chunk (WorkflowGraph.packProvenDependencies).
+    uint256 private constant _DEPS_WORDS = WorkflowGraph.DEPS_WORDS;
     /// @dev Public signals of a chunk proof: outputsRoot, inputsHash, start, stepCount, resultHash, deps, leaves.
     uint256 private constant _LEAVES_AT = 5 + _DEPS_WORDS;
 
@@ -114,8 +112,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
     function defineWorkflow(WorkflowSpec calldata spec) external whenNotStopped returns (uint256 workflowId) {
         uint256 gasStart = gasleft();
         uint256 count = spec.steps.length;
-        if (count == 0) revert WorkflowsNoSteps();
-        if (count > MAX_STEPS) revert WorkflowsTooManySteps(count, MAX_STEPS);
+        WorkflowGraph.requireSize(count, MAX_STEPS);
         if (bytes(spec.name).length == 0 || bytes(spec.name).length > MAX_STRING_LENGTH) {
             revert WorkflowsInvalidSpec("name");
         }
@@ -124,20 +121,14 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         }
         if (spec.maxBudget == 0 || spec.maxBudget > type(uint128).max) revert WorkflowsInvalidSpec("maxBudget");
         bool proven = spec.verification != VerificationLevel.Basic;
-        if (proven && count > MAX_PROVEN_STEPS) revert WorkflowsTooManySteps(count, MAX_PROVEN_STEPS);
+        if (proven) WorkflowGraph.requireSize(count, MAX_PROVEN_STEPS);
 
         workflowId = ++_workflowCount;
         uint256[] memory deps = new uint256[](count);
         uint256 proofMask;
         for (uint256 i = 0; i < count; ++i) {
             StepSpec calldata step = spec.steps[i];
-            uint256 mask;
-            for (uint256 k = 0; k < step.dependsOn.length; ++k) {
-                uint256 dep = step.dependsOn[k];
-                if (dep >= count) revert WorkflowsUnknownDependency(i, dep);
-                if (dep == i) revert WorkflowsCycle(i);
-                mask |= 1 << dep;
-            }
+            uint256 mask = WorkflowGraph.dependencyMask(step.dependsOn, i, count);
             deps[i] = mask;
             if (mask != 0) _dependencies[workflowId][i] = mask;
             if (proven) _packProvenDependencies(workflowId, i, step.dependsOn);
@@ -151,7 +142,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
                 _stepModels[workflowId][i] = step.model;
             }
         }
-        _requireAcyclic(deps);
+        WorkflowGraph.requireAcyclic(deps);
 
         _workflows[workflowId] = Workflow({
             owner: msg.sender,
@@ -322,7 +313,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
         _requireKeeperRunning(executionId, e);
-        uint256 all = _allSteps(_workflows[e.workflowId].stepCount);
+        uint256 all = WorkflowGraph.allSteps(_workflows[e.workflowId].stepCount);
         if (e.doneMask != all) revert WorkflowsStepsMissing(executionId, all & ~e.doneMask);
         uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
@@ -542,26 +533,17 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
 
     /// @inheritdoc IWorkflows
     function provenDependencies(uint256 workflowId, uint256 chunk) external view returns (uint256[2] memory words) {
-        for (uint256 w = 0; w < _DEPS_WORDS; ++w) words[w] = _provenDeps[workflowId][chunk * _DEPS_WORDS + w];
+        uint256 base = WorkflowGraph.chunkWordIndex(chunk);
+        for (uint256 w = 0; w < _DEPS_WORDS; ++w) words[w] = _provenDeps[workflowId][base + w];
     }
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev Packs step `step`'s dependencies into the workflow circuit's slots (see _SLOT_BITS), checking the
-    /// proven levels' rules: at most MAX_PROVEN_DEPS, strictly ascending, each an earlier step.
+    /// @dev Stores step `step`'s dependencies in the workflow circuit's packing (WorkflowGraph checks the proven
+    /// levels' rules).
     function _packProvenDependencies(uint256 workflowId, uint256 step, uint16[] calldata dependsOn) private {
-        uint256 count = dependsOn.length;
-        if (count == 0) return;
-        if (count > MAX_PROVEN_DEPS) revert WorkflowsInvalidSpec("dependsOn");
-        uint256 local = step % PROVEN_CHUNK;
-        uint256 shift = (local % _STEPS_PER_WORD) * MAX_PROVEN_DEPS * _SLOT_BITS;
-        uint256 word;
-        for (uint256 k = 0; k < count; ++k) {
-            uint256 dep = dependsOn[k];
-            if (dep >= step || (k > 0 && dep <= dependsOn[k - 1])) revert WorkflowsInvalidSpec("dependsOn");
-            word |= (dep + 1) << (shift + k * _SLOT_BITS);
-        }
-        _provenDeps[workflowId][(step / PROVEN_CHUNK) * _DEPS_WORDS + local / _STEPS_PER_WORD] |= word;
+        (uint256 index, uint256 word) = WorkflowGraph.packProvenDependencies(dependsOn, step);
+        if (word != 0) _provenDeps[workflowId][index] |= word;
     }
 
     /// @dev The workflow circuit's public signals for a chunk of records, except outputsRoot ([0]) and resultHash
@@ -582,7 +564,7 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         signals[1] = uint256(e.inputsHash);
         signals[2] = start;
         signals[3] = stepCount;
-        uint256 base = (start / PROVEN_CHUNK) * _DEPS_WORDS;
+        uint256 base = WorkflowGraph.chunkWordIndex(start / PROVEN_CHUNK);
         for (uint256 w = 0; w < _DEPS_WORDS; ++w) signals[5 + w] = _provenDeps[e.workflowId][base + w];
         for (uint256 k = 0; k < len; ++k) {
             StepRecord calldata r = records[k];
@@ -678,25 +660,6 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         emit StepRecorded(batch.executionId, step, r.provider, r.inputHash, r.outputHash, r.cost);
     }
 
-    /// @dev Kahn's algorithm on bitmasks: each pass marks every step whose dependencies are all marked. A graph
-    /// listed in topological order finishes in one pass; a pass that marks nothing means the rest is a cycle.
-    function _requireAcyclic(uint256[] memory deps) private pure {
-        uint256 count = deps.length;
-        uint256 all = _allSteps(count);
-        uint256 done;
-        while (done != all) {
-            uint256 before = done;
-            for (uint256 i = 0; i < count; ++i) {
-                if (done & (1 << i) == 0 && deps[i] & ~done == 0) done |= 1 << i;
-            }
-            if (done == before) {
-                uint256 i = 0;
-                while (done & (1 << i) != 0) ++i;
-                revert WorkflowsCycle(i);
-            }
-        }
-    }
-
     function _fail(uint256 executionId, Execution storage e, bytes32 reasonHash) private {
         e.status = ExecutionStatus.Failed;
         e.finishedAt = uint64(block.timestamp);
@@ -761,10 +724,5 @@ contract Workflows is IWorkflows, ReentrancyGuard, EIP712, SafetyGuarded {
         for (uint256 i = 0; i < input.tags.length; ++i) {
             listing.tags.push(input.tags[i]);
         }
-    }
-
-    /// @dev The mask of steps 0..count-1 (count <= 256; all ones for 256).
-    function _allSteps(uint256 count) private pure returns (uint256) {
-        return count == 256 ? type(uint256).max : (uint256(1) << count) - 1;
     }
 }
