@@ -18,6 +18,8 @@ import {IServiceMarketplace} from "../interfaces/IServiceMarketplace.sol";
 import {Groth16Proof, IInferenceVerifier} from "../interfaces/IZkVerifiers.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
 import {FieldChecks} from "../libraries/FieldChecks.sol";
+import {Settlement} from "../libraries/Settlement.sol";
+import {Slashing} from "../libraries/Slashing.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 
 /// @title ServiceMarketplace
@@ -485,7 +487,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
                 revert MarketplaceInvalidRequest("inputHash");
             }
         }
-        escrow = request.units * request.maxPricePerUnit; // < 2^224: both factors bounded above
+        escrow = Settlement.cost(request.units, request.maxPricePerUnit); // < 2^224: both factors bounded above
     }
 
     function _post(WorkloadRequest calldata request, uint256 gasStart) private returns (uint256 workloadId) {
@@ -542,15 +544,18 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     function _settle(uint256 workloadId, Workload storage w) private {
         w.status = WorkloadStatus.Settled;
         uint256 escrow = _release(w);
-        uint256 payment = uint256(w.units) * w.pricePerUnit;
-        uint256 fee = (payment * _protocolFeeBps) / 10_000;
-        uint256 refund = escrow - payment;
+        (uint256 toProvider, uint256 fee, uint256 refund) = Settlement.split(
+            escrow,
+            w.units,
+            w.pricePerUnit,
+            _protocolFeeBps
+        );
         uint256 providerId = w.providerId;
         _services[w.serviceId].currentLoad -= w.units;
         address provider = _registry.agentAddress(providerId);
 
         ReceiptData memory receipt = _receiptOf(workloadId, w, provider);
-        emit WorkloadSettled(workloadId, providerId, payment - fee, fee, refund);
+        emit WorkloadSettled(workloadId, providerId, toProvider, fee, refund);
         emit ComputeReceiptIssued(
             receipt.receiptId,
             workloadId,
@@ -563,7 +568,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
         // Interactions, all with trusted protocol contracts: reputation, then the money.
         _registry.updateReputation(providerId, REPUTATION_REWARD, "workload settled");
-        _token.safeTransfer(provider, payment - fee);
+        _token.safeTransfer(provider, toProvider);
         if (fee != 0) _token.safeTransfer(_registry.treasury(), fee);
         if (refund != 0) _token.safeTransfer(w.client, refund);
     }
@@ -592,8 +597,11 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         _services[w.serviceId].currentLoad -= w.units;
         IAgentRegistry.AgentSummary memory provider = _registry.summaryOf(providerId);
         // Based on the escrowed value (units × maxPricePerUnit), so a token bid cannot make failure free.
-        uint256 slashAmount = (uint256(w.units) * w.maxPricePerUnit * _timeoutSlashBps) / 10_000;
-        if (slashAmount > provider.maxSlash) slashAmount = provider.maxSlash;
+        uint256 slashAmount = Slashing.assignmentPenalty(
+            Settlement.cost(w.units, w.maxPricePerUnit),
+            _timeoutSlashBps,
+            provider.maxSlash
+        );
 
         uint256 refund;
         if (reopen) {
@@ -623,7 +631,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     /// @dev Removes a workload's escrow from the books and returns it (the caller transfers it).
     function _release(Workload storage w) private returns (uint256 escrow) {
-        escrow = uint256(w.units) * w.maxPricePerUnit;
+        escrow = Settlement.cost(w.units, w.maxPricePerUnit);
         _totalEscrowed -= escrow;
     }
 
