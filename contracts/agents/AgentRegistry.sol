@@ -4,7 +4,6 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
@@ -12,6 +11,7 @@ import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
 import {IAgentVotes} from "../interfaces/IAgentVotes.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
+import {Slashing} from "../libraries/Slashing.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 
 /// @title AgentRegistry
@@ -252,13 +252,14 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     ) external onlyRole(SLASHER_ROLE) whenNotStopped nonReentrant {
         Agent storage a = _existing(agentId);
         if (amount == 0) revert AgentRegistryZeroAmount();
-        uint256 maxSlash = ((a.stake + a.pendingWithdrawal) * MAX_SLASH_BPS) / 10_000;
+        uint256 staked = a.stake;
+        uint256 pending = a.pendingWithdrawal;
+        uint256 maxSlash = Slashing.maxSlash(staked, pending, MAX_SLASH_BPS);
         if (amount > maxSlash) revert AgentRegistrySlashTooLarge(agentId, amount, maxSlash);
 
-        uint256 fromStake = Math.min(amount, a.stake);
-        uint256 fromPending = amount - fromStake;
-        a.stake -= fromStake;
-        a.pendingWithdrawal -= fromPending;
+        (uint256 fromStake, uint256 fromPending) = Slashing.split(amount, staked);
+        a.stake = staked - fromStake;
+        a.pendingWithdrawal = pending - fromPending;
         _totalStaked -= fromStake;
         _totalPending -= fromPending;
         address treasury_ = _treasury;
@@ -377,16 +378,17 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     function summaryOf(uint256 agentId) external view returns (AgentSummary memory) {
         Agent storage a = _existing(agentId);
         AgentStatus status = _status(a);
+        uint256 staked = a.stake;
         return
             AgentSummary({
                 agent: a.agent,
                 operator: a.operator,
                 agentType: a.agentType,
                 status: status,
-                active: status == AgentStatus.Active && a.stake >= _requiredStake(a),
+                active: status == AgentStatus.Active && staked >= _requiredStake(a),
                 reputation: a.reputation,
-                stake: a.stake,
-                maxSlash: ((a.stake + a.pendingWithdrawal) * MAX_SLASH_BPS) / 10_000
+                stake: staked,
+                maxSlash: Slashing.maxSlash(staked, a.pendingWithdrawal, MAX_SLASH_BPS)
             });
     }
 

@@ -48,11 +48,19 @@ contract AITBCGovernor is
     /// @dev When each voter last earned activity: at most once per voting period.
     mapping(address voter => uint256 at) private _lastActivity;
 
+    /// @notice Only a registered agent that is not exiting may propose or vote.
     error AITBCGovernorNotAgent(address account);
+
+    /// @notice Only a guardian of the HumanOverride may veto.
     error AITBCGovernorNotGuardian(address caller);
+
+    /// @notice The timelock is fixed at deployment ({updateTimelock} is disabled).
     error AITBCGovernorTimelockFixed();
 
+    /// @notice `guardian` vetoed (cancelled) proposal `proposalId`, and its timelock operation if it was queued.
     event ProposalVetoed(uint256 indexed proposalId, address indexed guardian, string reason);
+
+    /// @notice `guardian` cancelled the pending timelock operation `operationId`.
     event OperationVetoed(bytes32 indexed operationId, address indexed guardian, string reason);
 
     constructor(
@@ -144,14 +152,14 @@ contract AITBCGovernor is
         _enforce(account, ActionTypes.GOVERN, 0, gasStart);
     }
 
-    /// @dev A registered agent that is not exiting (an exiting agent has no power of its own, and must not vote
-    /// with what others delegated to it).
     function _requireGuardian() private view {
         if (!IAccessControl(address(_humanOverride)).hasRole(GUARDIAN_ROLE, msg.sender)) {
             revert AITBCGovernorNotGuardian(msg.sender);
         }
     }
 
+    /// @dev A registered agent that is not exiting (an exiting agent has no power of its own, and must not vote
+    /// with what others delegated to it).
     function _requireAgent(address account) private view {
         _requireNotStopped();
         uint256 agentId = _registry.agentIdOf(account);

@@ -11,6 +11,7 @@ contract AITBCTimelock is TimelockController {
     /// @notice The smallest `minDelay` a proposal may set (the deployment's delay).
     uint256 public immutable delayFloor;
 
+    /// @notice A proposal may not set the delay below {delayFloor}.
     error AITBCTimelockDelayBelowFloor(uint256 newDelay, uint256 floor);
 
     constructor(

@@ -26,17 +26,40 @@ interface IAIToken {
         uint64 deadline;
     }
 
+    /// @notice The receipt (or the coordinator's receipt key) was minted already: each mints once.
     error AITokenReceiptAlreadyMinted(bytes32 receiptId);
+
+    /// @notice The receipt's `deadline` is before the block's `timestamp`.
     error AITokenReceiptExpired(bytes32 receiptId, uint64 deadline, uint256 timestamp);
+
+    /// @notice The receipt's signature is malformed (no signer can be recovered from it).
     error AITokenInvalidSignature(bytes32 receiptId);
+
+    /// @notice The receipt was signed by `signer`, which does not hold the attestor role.
     error AITokenSignerNotAttestor(bytes32 receiptId, address signer);
+
+    /// @notice The receipt is for zero work units.
     error AITokenZeroUnits(bytes32 receiptId);
+
+    /// @notice `units` × the reward rate would overflow.
+    /// @param maxUnits The most units a receipt may carry at the current rate.
     error AITokenUnitsTooLarge(bytes32 receiptId, uint256 units, uint256 maxUnits);
+
+    /// @notice A constructor argument, an attestor or a receipt's provider is the zero address.
     error AITokenZeroAddress();
+
+    /// @notice A batch has `receipts` receipts but `signatures` signatures.
     error AITokenLengthMismatch(uint256 receipts, uint256 signatures);
+
+    /// @notice A batch has no receipts.
     error AITokenEmptyBatch();
+
+    /// @notice The reward rate must be above zero and at most `maxRate`.
     error AITokenInvalidRewardRate(uint256 rate, uint256 maxRate);
 
+    /// @notice A receipt minted its reward to its provider.
+    /// @param verifier The attestor that signed the receipt, or the coordinator module that verified it.
+    /// @param amount units × the reward rate, in token wei.
     event ReceiptMinted(
         bytes32 indexed receiptId,
         address indexed provider,
@@ -45,7 +68,11 @@ interface IAIToken {
         uint256 units,
         uint256 amount
     );
+
+    /// @notice A batch skipped a receipt that was minted already (e.g. submitted alone first).
     event ReceiptSkipped(bytes32 indexed receiptId);
+
+    /// @notice The reward per work unit changed (in token wei).
     event RewardRateSet(uint256 rewardRate);
 
     /// @notice Mints the reward of one attested receipt to its provider.

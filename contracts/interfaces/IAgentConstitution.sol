@@ -29,26 +29,69 @@ interface IAgentConstitution {
         uint64 gas;
     }
 
+    /// @notice `agent` was never enrolled (the registry enrolls every agent it registers).
     error AgentConstitutionNotEnrolled(address agent);
+
+    /// @notice `agent` is enrolled already.
     error AgentConstitutionAlreadyEnrolled(address agent);
+
+    /// @notice Only the agent's `operator`, not `caller`, may set its constraints.
     error AgentConstitutionNotOperator(address agent, address caller, address operator);
+
+    /// @notice A constructor argument, an agent or an operator is the zero address.
     error AgentConstitutionZeroAddress();
+
+    /// @notice A value is above the protocol's bound for it.
+    /// @param field Its name: maxStake, maxDailyVolume, maxGasPerDay, allowedActions (not a subset of the allowed
+    /// bound) or declaredDailyVolume.
     error AgentConstitutionAboveBound(string field, uint256 value, uint256 bound);
+
+    /// @notice The human-approval mask names action types that are not allowed (approving a forbidden action means
+    /// nothing).
     error AgentConstitutionInvalidActionMask(uint48 mask);
+
+    /// @notice A guardian froze `agent`: it may not act.
     error AgentConstitutionAgentFrozen(address agent);
+
+    /// @notice The agent's constitution does not allow `actionType`.
     error AgentConstitutionActionNotAllowed(address agent, uint8 actionType);
+
+    /// @notice A guardian denied `actionType` to the agent (a live {IHumanOverride-deny}).
     error AgentConstitutionActionDenied(address agent, uint8 actionType);
+
+    /// @notice `actionType` needs a live human grant for the agent ({IHumanOverride-grant}) and has none.
     error AgentConstitutionHumanApprovalRequired(address agent, uint8 actionType);
+
+    /// @notice The action's `value` on top of `usedToday` would exceed the agent's daily volume.
     error AgentConstitutionDailyVolumeExceeded(address agent, uint256 usedToday, uint256 value, uint256 maxDailyVolume);
+
+    /// @notice The action's `gasUsed` on top of `usedToday` would exceed the agent's daily gas.
     error AgentConstitutionDailyGasExceeded(address agent, uint256 usedToday, uint256 gasUsed, uint256 maxGasPerDay);
+
+    /// @notice Staking would bring the agent's stake to `newStake`, above its `maxStake`.
     error AgentConstitutionMaxStakeExceeded(address agent, uint256 newStake, uint256 maxStake);
+
+    /// @notice The daily volume may not exceed the volume the agent declared (the one its security bond backs).
     error AgentConstitutionAboveDeclaredVolume(address agent, uint256 maxDailyVolume, uint256 declaredDailyVolume);
+
+    /// @notice The constraints drop human approval for allowed action types that the protocol bounds always make need
+    /// it.
+    /// @param required The approval mask the bounds require for the allowed action types.
     error AgentConstitutionBelowApprovalFloor(uint48 humanApprovalActions, uint48 required);
 
+    /// @notice The registry enrolled a new agent under the default constraints.
     event AgentEnrolled(address indexed agent, address indexed operator, uint256 declaredDailyVolume);
+
+    /// @notice The agent declared a new daily volume (the ceiling of its maxDailyVolume).
     event DeclaredVolumeSet(address indexed agent, uint256 declaredDailyVolume);
+
+    /// @notice `setter` (the operator, or the admin clamping constitutions to the bounds) set the agent's constraints.
     event ConstraintsSet(address indexed agent, address indexed setter, Constraints constraints);
+
+    /// @notice The admin set the protocol bounds every constitution must stay within.
     event BoundsSet(Constraints bounds);
+
+    /// @notice The admin set the constraints newly enrolled agents start with.
     event DefaultsSet(Constraints defaults);
 
     /// @notice Starts enforcing the defaults for a newly registered agent; called by the registry.

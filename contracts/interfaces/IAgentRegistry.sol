@@ -67,26 +67,69 @@ interface IAgentRegistry {
         uint256 maxSlash;
     }
 
+    /// @notice A constructor argument, an operator or the treasury is the zero address.
     error AgentRegistryZeroAddress();
+
+    /// @notice An amount to stake, unstake or slash is zero, or there is no excess to sweep.
     error AgentRegistryZeroAmount();
+
+    /// @notice `agent` is registered already, as agent `agentId`.
     error AgentRegistryAlreadyRegistered(address agent, uint256 agentId);
+
+    /// @notice `agent` is not a registered agent.
     error AgentRegistryNotRegistered(address agent);
+
+    /// @notice No agent has id `agentId`.
     error AgentRegistryUnknownAgent(uint256 agentId);
+
+    /// @notice Only the agent or its operator may do this (unstake, withdraw).
     error AgentRegistryNotAgentOrOperator(uint256 agentId, address caller);
+
+    /// @notice The agent is not in the status this call needs: Active (frozen or exiting agents may not update, stake
+    /// or declare), or anything but Exiting for an unstake request.
+    /// @param status Its current status.
     error AgentRegistryNotActive(uint256 agentId, AgentStatus status);
+
+    /// @notice A frozen agent may only unstake everything (leave), not `amount` of its `stake`.
     error AgentRegistryFrozenPartialExit(uint256 agentId, uint256 amount, uint256 stake);
+
+    /// @notice The unstake request is for more than the agent's active `stake`.
     error AgentRegistryInsufficientStake(uint256 agentId, uint256 requested, uint256 stake);
+
+    /// @notice The agent's stake would be `remaining`, below its required stake (minimum stake plus security bond).
     error AgentRegistryStakeBelowRequired(uint256 agentId, uint256 remaining, uint256 required);
+
+    /// @notice The agent has no pending withdrawal.
     error AgentRegistryNothingToWithdraw(uint256 agentId);
+
+    /// @notice The pending withdrawal unbonds until `withdrawableAt`.
     error AgentRegistryStillUnbonding(uint256 agentId, uint64 withdrawableAt);
+
+    /// @notice One slash may take at most `maxSlash`: {MAX_SLASH_BPS} of the agent's stake plus pending withdrawals.
     error AgentRegistrySlashTooLarge(uint256 agentId, uint256 amount, uint256 maxSlash);
+
+    /// @notice A profile lists `count` capabilities, more than `max`.
     error AgentRegistryTooManyCapabilities(uint256 count, uint256 max);
+
+    /// @notice A profile string is `length` bytes, more than `max`.
+    /// @param field Its name: metadataURI, endpoint or version.
     error AgentRegistryStringTooLong(string field, uint256 length, uint256 max);
+
+    /// @notice A registry parameter is out of bounds.
+    /// @param name bondBps, unbondingDelay, treasury (this registry) or votes (an AgentVotes of another registry).
     error AgentRegistryInvalidParameter(string name, uint256 value);
+
+    /// @notice An agent may not be its own operator: the operator is the human custodian apart from it.
     error AgentRegistryOperatorIsAgent(address agent);
+
+    /// @notice A frozen address may not register as an agent.
     error AgentRegistryCallerFrozen(address agent);
+
+    /// @notice A frozen address may not be an agent's operator.
     error AgentRegistryOperatorFrozen(address operator);
 
+    /// @notice `agent` registered as agent `agentId` with `operator` as its human custodian.
+    /// @param expectedDailyVolume The daily volume it declared; its security bond is a share of it.
     event AgentRegistered(
         uint256 indexed agentId,
         address indexed agent,
@@ -94,6 +137,8 @@ interface IAgentRegistry {
         AgentType agentType,
         uint256 expectedDailyVolume
     );
+
+    /// @notice The agent updated its profile.
     event ProfileUpdated(
         uint256 indexed agentId,
         string metadataURI,
@@ -101,10 +146,22 @@ interface IAgentRegistry {
         string version,
         bytes32[] capabilities
     );
+
+    /// @notice The agent declared a new expected daily volume; its required stake follows it.
     event DailyVolumeDeclared(uint256 indexed agentId, uint256 expectedDailyVolume);
+
+    /// @notice The agent staked `amount` more; its active stake is now `totalStake`.
     event Staked(uint256 indexed agentId, uint256 amount, uint256 totalStake);
+
+    /// @notice `amount` left the agent's active stake for its pending withdrawal, now `pendingWithdrawal`, withdrawable
+    /// from `withdrawableAt` (and slashable until withdrawn).
     event UnstakeRequested(uint256 indexed agentId, uint256 amount, uint256 pendingWithdrawal, uint64 withdrawableAt);
+
+    /// @notice Pending stake `amount` was paid to the agent's operator `to`.
     event Withdrawn(uint256 indexed agentId, address indexed to, uint256 amount);
+
+    /// @notice `slasher` slashed the agent: `fromStake` from its active stake, then `fromPending` from its pending
+    /// withdrawal, both sent to `treasury`.
     event Slashed(
         uint256 indexed agentId,
         address indexed slasher,
@@ -113,6 +170,8 @@ interface IAgentRegistry {
         address treasury,
         string reason
     );
+
+    /// @notice `updater` moved the agent's reputation from `oldScore` to `newScore` (0 to {MAX_REPUTATION}).
     event ReputationUpdated(
         uint256 indexed agentId,
         address indexed updater,
@@ -120,11 +179,24 @@ interface IAgentRegistry {
         uint16 newScore,
         string reason
     );
+
+    /// @notice The admin set the minimum stake every agent needs to be active.
     event MinStakeSet(uint256 minStake);
+
+    /// @notice The admin set the security bond: `bondBps` of an agent's declared daily volume, on top of the minimum
+    /// stake.
     event BondBpsSet(uint256 bondBps);
+
+    /// @notice The admin set the delay between an unstake request and the withdrawal.
     event UnbondingDelaySet(uint256 unbondingDelay);
+
+    /// @notice The admin set the treasury that receives slashed stake.
     event TreasurySet(address treasury);
+
+    /// @notice Tokens sent to the registry outside {stake}, `amount`, went to the treasury.
     event ExcessSwept(address indexed treasury, uint256 amount);
+
+    /// @notice The admin set the AgentVotes told of every stake, reputation and exit change (zero: none).
     event VotesSet(address votes);
 
     /// @notice Registers `msg.sender` as an agent. It starts Active with zero stake; it counts as active for

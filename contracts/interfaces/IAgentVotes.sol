@@ -25,13 +25,31 @@ interface IAgentVotes {
         Tier[] activityBonusPct;
     }
 
+    /// @notice A constructor argument is the zero address.
     error AgentVotesZeroAddress();
+
+    /// @notice Only the AgentRegistry reports agent changes.
     error AgentVotesNotRegistry(address caller);
+
+    /// @notice Votes may only be delegated to an active registered agent (staked, not frozen, not exiting).
     error AgentVotesInvalidDelegate(address delegatee);
+
+    /// @notice The power schedule is out of bounds: base zero or too large, no stake tiers, too many tiers, a value
+    /// above its maximum, or thresholds not strictly ascending or values decreasing.
+    /// @param field The schedule field: base, stakeMultiplierBps, reputationBonusPct or activityBonusPct.
+    /// @param index The offending tier (the tier count when there are too many; 0 for base).
     error AgentVotesInvalidSchedule(string field, uint256 index);
 
+    /// @notice The admin set the power formula: base × stake multiplier × (100 + reputation bonus) / 100 × (100 +
+    /// activity bonus) / 100, each factor a step function of its tiers.
     event ScheduleSet(uint256 base, Tier[] stakeMultiplierBps, Tier[] reputationBonusPct, Tier[] activityBonusPct);
+
+    /// @notice `agent`'s voting power changed (stake, reputation, activity or exit); its delegate's votes moved by the
+    /// difference.
     event PowerUpdated(address indexed agent, uint256 oldPower, uint256 newPower);
+
+    /// @notice The governor counted one more vote of `agent` (its activity bonus grows with `activity`).
+    /// @param activity The agent's votes counted so far.
     event ActivityRecorded(address indexed agent, uint256 activity);
 
     /// @notice The registry reports a change of `agent`'s stake, reputation or status (registry only).

@@ -19,21 +19,50 @@ interface IHumanOverride {
         uint64 expiresAt;
     }
 
+    /// @notice The emergency stop is on: every protocol action is blocked (and a second stop is refused).
     error HumanOverrideEmergencyStopped();
+
+    /// @notice The emergency stop is not on, so there is nothing to resume.
     error HumanOverrideNotStopped();
+
+    /// @notice A constructor argument, a guardian or an agent is the zero address.
     error HumanOverrideZeroAddress();
+
+    /// @notice `actionType` is not below `max`, the number of action types ({ActionTypes-MAX}).
     error HumanOverrideInvalidActionType(uint8 actionType, uint8 max);
+
+    /// @notice A decision's duration must be above zero and at most `maxDuration`.
     error HumanOverrideInvalidDuration(uint256 duration, uint256 maxDuration);
+
+    /// @notice There is no decision on (`agent`, `actionType`) to revoke.
     error HumanOverrideNoOverride(address agent, uint8 actionType);
+
+    /// @notice `agent` is frozen already.
     error HumanOverrideAlreadyFrozen(address agent);
+
+    /// @notice `agent` is not frozen.
     error HumanOverrideNotFrozen(address agent);
 
+    /// @notice `guardian` allowed `actionType` for `agent` until `expiresAt` (the human approval a constitution may
+    /// require).
     event OverrideGranted(address indexed agent, uint8 indexed actionType, address indexed guardian, uint64 expiresAt);
+
+    /// @notice `guardian` denied `actionType` to `agent` until `expiresAt`.
     event OverrideDenied(address indexed agent, uint8 indexed actionType, address indexed guardian, uint64 expiresAt);
+
+    /// @notice `guardian` removed the decision on (`agent`, `actionType`) before it lapsed.
     event OverrideRevoked(address indexed agent, uint8 indexed actionType, address indexed guardian);
+
+    /// @notice `guardian` froze `agent` (safe mode): it may not act until unfrozen; it may still exit.
     event AgentFrozen(address indexed agent, address indexed guardian, string reason);
+
+    /// @notice `guardian` unfroze `agent`.
     event AgentUnfrozen(address indexed agent, address indexed guardian);
+
+    /// @notice `guardian` stopped every protocol module.
     event EmergencyStopped(address indexed guardian, string reason);
+
+    /// @notice `guardian` ended the emergency stop; deadlines that ran out during it get a grace period.
     event EmergencyResumed(address indexed guardian);
 
     /// @notice Allows `actionType` for `agent` for `duration` seconds (this is the human approval that a

@@ -14,17 +14,38 @@ import {Groth16Proof} from "./IZkVerifiers.sol";
 /// (circuits/lib/receipt.ts ReceiptTree.insertReceipt) and not also sign that job's receipt for
 /// {IAIToken-mintFromReceipt}; published roots stay valid forever.
 interface IReceiptMinter {
+    /// @notice A constructor argument is the zero address.
     error ReceiptMinterZeroAddress();
+
+    /// @notice A root must be a non-zero BN254 scalar field element.
     error ReceiptMinterInvalidRoot(uint256 root);
+
+    /// @notice The root was published already.
     error ReceiptMinterRootExists(uint256 root);
+
+    /// @notice No attestor published this root.
     error ReceiptMinterUnknownRoot(uint256 root);
+
+    /// @notice The receipt behind this nullifier was minted already.
     error ReceiptMinterNullifierSpent(uint256 nullifier);
+
+    /// @notice A public signal is not a BN254 scalar field element.
+    /// @param field Its name (nullifier).
     error ReceiptMinterInvalidField(string field, uint256 value);
+
+    /// @notice The token's reward rate is zero, so no amount is a whole number of units.
     error ReceiptMinterZeroRate();
+
+    /// @notice `amount` must be a non-zero multiple of the token's reward rate `rate` (units × rate).
     error ReceiptMinterInvalidAmount(uint256 amount, uint256 rate);
+
+    /// @notice The receipt proof does not verify for the root, nullifier, recipient, rate and amount given.
     error ReceiptMinterInvalidProof();
 
+    /// @notice `attestor` published the root of a receipt tree; it stays valid for ever.
     event RootPublished(uint256 indexed root, address indexed attestor);
+
+    /// @notice A receipt proof under `root` minted `amount` to `recipient`, spending `nullifier`.
     event ProofMinted(uint256 indexed nullifier, uint256 indexed root, address indexed recipient, uint256 amount);
 
     /// @notice An attestor publishes the root of its receipt tree (attestor role). Every published root stays valid.

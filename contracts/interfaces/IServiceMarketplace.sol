@@ -108,47 +108,135 @@ interface IServiceMarketplace {
         bytes32 serviceId;
     }
 
+    /// @notice A constructor argument is the zero address.
     error MarketplaceZeroAddress();
+
+    /// @notice A protocol parameter is out of its bounds.
+    /// @param name protocolFeeBps (at most {MAX_FEE_BPS}), challengeWindow ({MIN_CHALLENGE_WINDOW} to
+    /// {MAX_CHALLENGE_WINDOW}) or timeoutSlashBps (at most {MAX_TIMEOUT_SLASH_BPS}).
     error MarketplaceInvalidParameter(string name, uint256 value);
+
+    /// @notice `account` is not a registered agent.
     error MarketplaceNotRegistered(address account);
+
+    /// @notice Agent `agentId` is not active (frozen, exiting, or staked below its requirement).
     error MarketplaceAgentNotActive(uint256 agentId);
+
+    /// @notice Only a ServiceProvider agent may list services.
     error MarketplaceNotServiceProvider(uint256 agentId);
+
+    /// @notice A service id is zero.
     error MarketplaceInvalidServiceId();
+
+    /// @notice A service with this id was listed already (ids are never reused, even after delisting).
     error MarketplaceServiceExists(bytes32 serviceId);
+
+    /// @notice No service has id `serviceId`.
     error MarketplaceUnknownService(bytes32 serviceId);
+
+    /// @notice The caller, agent `agentId`, is not the service's provider.
     error MarketplaceNotServiceOwner(bytes32 serviceId, uint256 agentId);
+
+    /// @notice The service is delisted: it takes no bids or awards.
     error MarketplaceServiceNotListed(bytes32 serviceId);
+
+    /// @notice An update may not set the capacity below the service's current load.
     error MarketplaceCapacityBelowLoad(bytes32 serviceId, uint256 maxCapacity, uint256 currentLoad);
+
+    /// @notice The service's free capacity (`available` units) does not cover the workload's `units`.
     error MarketplaceCapacityExceeded(bytes32 serviceId, uint256 units, uint256 available);
+
+    /// @notice A field of a workload request, a service offer or a bid is out of bounds.
+    /// @param field Its name: serviceType/modelHash, units, maxPricePerUnit, bidDeadline, executionDeadline, modelHash,
+    /// inputHash, serviceName, pricePerUnit or maxCapacity.
     error MarketplaceInvalidRequest(string field);
+
+    /// @notice A workload may not ask for this verification level (Full has no meaning for a single workload).
     error MarketplaceVerificationUnsupported(VerificationLevel level);
+
+    /// @notice A Zk workload's result comes with an inference proof, through {submitProvenResult}.
     error MarketplaceProofRequired(uint256 workloadId);
+
+    /// @notice Only a Zk workload takes a proven result; others use {submitResult}.
     error MarketplaceNotProven(uint256 workloadId);
+
+    /// @notice The inference proof does not verify for the workload's model, input and the submitted result.
     error MarketplaceInvalidProof(uint256 workloadId);
+
+    /// @notice No workload has id `workloadId`.
     error MarketplaceUnknownWorkload(uint256 workloadId);
+
+    /// @notice The workload is not in the status this call needs.
+    /// @param status Its current status.
     error MarketplaceWrongStatus(uint256 workloadId, WorkloadStatus status);
+
+    /// @notice Only the workload's client may do this (cancel, award, accept, reject).
     error MarketplaceNotClient(uint256 workloadId, address caller);
+
+    /// @notice The bidding deadline `bidDeadline` has passed.
     error MarketplaceBiddingClosed(uint256 workloadId, uint64 bidDeadline);
+
+    /// @notice {autoAward} waits until the bidding deadline `bidDeadline` has passed.
     error MarketplaceBiddingOpen(uint256 workloadId, uint64 bidDeadline);
+
+    /// @notice A bid's price per unit is above the workload's maximum.
     error MarketplaceBidAboveMax(uint256 workloadId, uint256 pricePerUnit, uint256 maxPricePerUnit);
+
+    /// @notice The bid's service does not offer the service type or the model the workload asks for.
     error MarketplaceServiceMismatch(uint256 workloadId, bytes32 serviceId);
+
+    /// @notice A provider may not bid on its own workload.
     error MarketplaceOwnWorkload(uint256 workloadId, address provider);
+
+    /// @notice Agent `agentId` has bid in this round of the workload already.
     error MarketplaceAlreadyBid(uint256 workloadId, uint256 agentId);
+
+    /// @notice The workload's round holds `max` bids ({MAX_BIDS}) already.
     error MarketplaceTooManyBids(uint256 workloadId, uint256 max);
+
+    /// @notice The current round of the workload has no bid at `bidIndex`.
     error MarketplaceUnknownBid(uint256 workloadId, uint256 bidIndex);
+
+    /// @notice No bid of the round is eligible for {autoAward}: every bidder is inactive, delisted or without free
+    /// capacity.
     error MarketplaceNoEligibleBid(uint256 workloadId);
+
+    /// @notice The signature is not the assigned provider's EIP-712 signature over the result ({hashResult}).
     error MarketplaceInvalidResultSignature(uint256 workloadId);
+
+    /// @notice The execution deadline (plus the grace after an emergency stop) has passed: no result is taken any more.
     error MarketplaceDeadlinePassed(uint256 workloadId, uint64 executionDeadline);
+
+    /// @notice A timeout may not be claimed before the execution deadline (plus the grace after an emergency stop).
     error MarketplaceDeadlineNotPassed(uint256 workloadId, uint64 executionDeadline);
+
+    /// @notice The result may not be finalized before its challenge window ends at `endsAt`.
     error MarketplaceChallengeWindowOpen(uint256 workloadId, uint64 endsAt);
+
+    /// @notice The challenge window ended at `endedAt`: the result may no longer be rejected.
     error MarketplaceChallengeWindowClosed(uint256 workloadId, uint64 endedAt);
+
+    /// @notice Only an admitted validator agent that is neither party, or a guardian, resolves disputes.
     error MarketplaceNotResolver(uint256 workloadId, address caller);
 
+    /// @notice Provider agent `providerId` listed a service (`offer`, with the marketplace's load).
     event ServiceListed(bytes32 indexed serviceId, uint256 indexed providerId, ServiceOffer offer);
+
+    /// @notice A service's terms changed (`offer`, with the marketplace's load).
     event ServiceUpdated(bytes32 indexed serviceId, uint256 indexed providerId, ServiceOffer offer);
+
+    /// @notice A service was delisted: no new bids or awards; awarded work continues.
     event ServiceDelisted(bytes32 indexed serviceId, uint256 indexed providerId);
+
+    /// @notice A client posted a workload and escrowed `escrow` (units × maxPricePerUnit).
     event WorkloadPosted(uint256 indexed workloadId, address indexed client, WorkloadRequest request, uint256 escrow);
+
+    /// @notice The client cancelled an unawarded workload; its whole escrow, `refund`, went back.
     event WorkloadCancelled(uint256 indexed workloadId, uint256 refund);
+
+    /// @notice Provider agent `providerId` bid `pricePerUnit` with service `serviceId`.
+    /// @param bidIndex The bid's index in the round (see {getBids}).
+    /// @param proposalHash A commitment to the provider's off-chain proposal.
     event BidPlaced(
         uint256 indexed workloadId,
         uint256 indexed providerId,
@@ -157,6 +245,11 @@ interface IServiceMarketplace {
         uint256 pricePerUnit,
         bytes32 proposalHash
     );
+
+    /// @notice A bid won the workload.
+    /// @param executionDeadline The deadline for the result (never less than the workload's execution period after the
+    /// award).
+    /// @param automatic True for {autoAward}, false for the client's {award}.
     event WorkloadAwarded(
         uint256 indexed workloadId,
         uint256 indexed providerId,
@@ -165,8 +258,15 @@ interface IServiceMarketplace {
         uint64 executionDeadline,
         bool automatic
     );
+
+    /// @notice The assigned provider's signed result was recorded; its challenge window starts.
     event ResultSubmitted(uint256 indexed workloadId, uint256 indexed providerId, bytes32 resultHash);
+
+    /// @notice A Zk workload's result came with a valid inference proof.
+    /// @param outputHash The hash of the output the provider hands to the client off chain.
     event ResultProven(uint256 indexed workloadId, uint256 outputHash);
+
+    /// @notice A workload settled: `paidToProvider` + `fee` is the payment, `refund` the client's unused escrow.
     event WorkloadSettled(
         uint256 indexed workloadId,
         uint256 indexed providerId,
@@ -174,6 +274,9 @@ interface IServiceMarketplace {
         uint256 fee,
         uint256 refund
     );
+
+    /// @notice The compute receipt of a settled workload ({receiptOf}), which AIToken mints from once an attestor signs
+    /// it.
     event ComputeReceiptIssued(
         bytes32 indexed receiptId,
         uint256 indexed workloadId,
@@ -183,11 +286,23 @@ interface IServiceMarketplace {
         bytes32 workHash,
         bytes32 resultHash
     );
+
+    /// @notice The client rejected the result within its challenge window: a dispute is open.
+    /// @param reasonHash A commitment to the client's reason.
     event ResultRejected(uint256 indexed workloadId, bytes32 reasonHash);
+
+    /// @notice `resolver` decided a dispute: for the provider (it settles) or for the client (refund and slash).
     event DisputeResolved(uint256 indexed workloadId, address indexed resolver, bool providerWins);
+
     /// @notice An assignment failed (missed deadline, or a dispute lost): the provider was slashed `slashed`.
+    /// @param reopened True when the workload reopened for bids (a timeout with `reopenOnTimeout`), false when it
+    /// was refunded.
     event AssignmentFailed(uint256 indexed workloadId, uint256 indexed providerId, uint256 slashed, bool reopened);
+
+    /// @notice A failed workload's escrow, `refund`, went back to the client.
     event WorkloadRefunded(uint256 indexed workloadId, uint256 refund);
+
+    /// @notice The admin set the protocol fee, the challenge window and the timeout slash.
     event ParametersSet(uint256 protocolFeeBps, uint256 challengeWindow, uint256 timeoutSlashBps);
 
     // ---------------------------------------------------------------- services (provider agents)

@@ -163,48 +163,148 @@ interface IWorkflows {
         string[] tags;
     }
 
+    /// @notice A constructor argument, or the user given to {setAccess}, is the zero address.
     error WorkflowsZeroAddress();
+
+    /// @notice A workflow definition has no steps.
     error WorkflowsNoSteps();
+
+    /// @notice A workflow definition has more steps than allowed.
+    /// @param count The number of steps given.
+    /// @param max The bound that applies: {MAX_STEPS}, or {MAX_PROVEN_STEPS} at the Full and Zk levels.
     error WorkflowsTooManySteps(uint256 count, uint256 max);
+
+    /// @notice Step `step` depends on `dependency`, an index past the workflow's last step.
     error WorkflowsUnknownDependency(uint256 step, uint256 dependency);
+
+    /// @notice The dependencies are not a DAG.
+    /// @param step A step that depends on itself, or the lowest step on or behind a cycle.
     error WorkflowsCycle(uint256 step);
+
+    /// @notice A field of a workflow definition or of a listing is out of bounds.
+    /// @param field Its name: name, maxExecutionTime, maxBudget, dependsOn, requiresProof, title, description or tags.
     error WorkflowsInvalidSpec(string field);
+
+    /// @notice No workflow has id `workflowId`.
     error WorkflowsUnknownWorkflow(uint256 workflowId);
+
+    /// @notice Only the workflow's owner may do this: manage its listings, or execute it without a listing.
     error WorkflowsNotWorkflowOwner(uint256 workflowId, address caller);
+
+    /// @notice An execution's budget is zero or above the workflow's `maxBudget`.
     error WorkflowsInvalidBudget(uint256 budget, uint256 maxBudget);
+
+    /// @notice No execution has id `executionId`.
     error WorkflowsUnknownExecution(uint256 executionId);
+
+    /// @notice The execution is not in the status this call needs.
+    /// @param status Its current status.
     error WorkflowsWrongStatus(uint256 executionId, ExecutionStatus status);
+
+    /// @notice Only the execution's client may do this (cancel it, rate it).
     error WorkflowsNotClient(uint256 executionId, address caller);
+
+    /// @notice The caller is not the execution's keeper, or, when claiming, not the keeper the client named.
     error WorkflowsNotKeeper(uint256 executionId, address caller);
+
+    /// @notice Only an active registered agent may claim an execution as its keeper.
     error WorkflowsNotActiveAgent(address account);
+
+    /// @notice A batch of step records is empty.
     error WorkflowsEmptyBatch();
+
+    /// @notice A record names a step past the workflow's last.
     error WorkflowsUnknownStep(uint256 executionId, uint256 step);
+
+    /// @notice The step was recorded already: each step is recorded, and paid, once.
     error WorkflowsStepAlreadyRecorded(uint256 executionId, uint256 step);
+
+    /// @notice A step is recorded before its dependencies.
+    /// @param missingMask Bit d set for each dependency d not recorded yet.
     error WorkflowsDependencyPending(uint256 executionId, uint256 step, uint256 missingMask);
+
+    /// @notice A record's signature is not its provider's EIP-712 signature over the step result ({hashStepResult}).
     error WorkflowsInvalidStepSignature(uint256 executionId, uint256 step);
+
+    /// @notice A record's provider is not an active registered agent.
     error WorkflowsProviderNotActive(uint256 executionId, address provider);
+
+    /// @notice The batch would raise the execution's spending to `spent`, above its `budget`.
     error WorkflowsBudgetExceeded(uint256 executionId, uint256 spent, uint256 budget);
+
+    /// @notice The execution cannot complete before every step is recorded.
+    /// @param missingMask Bit s set for each step s not recorded yet.
     error WorkflowsStepsMissing(uint256 executionId, uint256 missingMask);
+
+    /// @notice The execution may not be expired before `expiresAt` (its max execution time, plus the grace after an
+    /// emergency stop).
     error WorkflowsNotExpired(uint256 executionId, uint64 expiresAt);
+
+    /// @notice The execution's max execution time ended at `expiresAt`: nothing can be recorded or completed any more,
+    /// only {expireExecution}.
     error WorkflowsExpired(uint256 executionId, uint64 expiresAt);
+
+    /// @notice No listing has id `listingId` (0 when rating an execution made without a listing).
     error WorkflowsUnknownListing(uint256 listingId);
+
+    /// @notice The listing is for another workflow than `workflowId`, the one requested.
     error WorkflowsListingMismatch(uint256 listingId, uint256 workflowId);
+
+    /// @notice The listing is inactive, or restricted and the caller has no access to it.
     error WorkflowsAccessDenied(uint256 listingId, address caller);
+
+    /// @notice A rating outside 1 to 5.
     error WorkflowsInvalidRating(uint8 rating);
+
+    /// @notice The execution was rated already.
     error WorkflowsAlreadyRated(uint256 executionId);
+
+    /// @notice The caller has no credits to claim.
     error WorkflowsNothingToClaim(address account);
+
+    /// @notice The listing's price is above what the caller agreed to pay.
+    /// @param fee The execution or subscription price now in force.
+    /// @param maxListingFee The caller's maximum (`maxListingFee` of the request, or `maxPrice` of {subscribe}).
     error WorkflowsListingFeeAboveMax(uint256 listingId, uint256 fee, uint256 maxListingFee);
+
+    /// @notice The listing offers no subscription (its subscription price is 0).
     error WorkflowsNoSubscription(uint256 listingId);
+
+    /// @notice A Full or Zk execution's steps are recorded with proofs, through {recordProvenSteps}.
     error WorkflowsProofRequired(uint256 executionId);
+
+    /// @notice A Basic execution's steps are recorded without proofs, through {recordSteps}.
     error WorkflowsNotProven(uint256 executionId);
+
+    /// @notice A proven batch is not one whole chunk: steps `start` onwards in order, `start` a multiple of
+    /// {PROVEN_CHUNK}, and min(PROVEN_CHUNK, steps left) records.
+    /// @param records The number of records given.
     error WorkflowsInvalidChunk(uint256 executionId, uint256 start, uint256 records);
+
+    /// @notice A value that a proof takes as a public signal is not a BN254 scalar field element, or breaks a rule of
+    /// the proven levels (a zero outputs root, a record with a non-zero inputHash).
+    /// @param field Its name: inputsHash, outputsRoot, resultHash, inputHash or outputHash.
     error WorkflowsNotFieldElement(string field, bytes32 value);
+
+    /// @notice The chunk proves another outputs root or result than the execution's first chunk fixed.
     error WorkflowsTranscriptMismatch(uint256 executionId);
+
+    /// @notice The workflow proof of the chunk starting at step `start` does not verify.
     error WorkflowsInvalidTranscriptProof(uint256 executionId, uint256 start);
+
+    /// @notice The chunk carries `given` inference proofs for `expected` `requiresProof` steps (none at the Full
+    /// level).
     error WorkflowsInferenceProofCount(uint256 executionId, uint256 expected, uint256 given);
+
+    /// @notice Step `step`'s inference proof does not verify.
     error WorkflowsInvalidInferenceProof(uint256 executionId, uint256 step);
+
+    /// @notice A proven execution completes only with its `proven` result, not `given`.
     error WorkflowsResultMismatch(uint256 executionId, bytes32 proven, bytes32 given);
 
+    /// @notice A workflow was defined.
+    /// @param specHash keccak256 of the ABI-encoded {WorkflowSpec}; the spec itself is in the transaction's calldata.
+    /// @param steps Its number of steps.
     event WorkflowDefined(
         uint256 indexed workflowId,
         address indexed owner,
@@ -212,6 +312,11 @@ interface IWorkflows {
         string name,
         uint256 steps
     );
+
+    /// @notice A client requested an execution and escrowed `budget` + `listingFee`.
+    /// @param listingId The listing it was requested through, 0 for none.
+    /// @param listingFee The listing's execution price paid (0 without a listing, or for a subscriber).
+    /// @param keeper The only agent that may claim it (the zero address: any active agent).
     event ExecutionRequested(
         uint256 indexed executionId,
         uint256 indexed workflowId,
@@ -222,7 +327,11 @@ interface IWorkflows {
         uint256 listingFee,
         address keeper
     );
+
+    /// @notice Agent `keeperId` claimed the execution as its keeper: it is running.
     event ExecutionClaimed(uint256 indexed executionId, uint256 indexed keeperId);
+
+    /// @notice A step's record was accepted and its `cost` credited to its `provider`.
     event StepRecorded(
         uint256 indexed executionId,
         uint256 indexed step,
@@ -231,6 +340,10 @@ interface IWorkflows {
         bytes32 outputHash,
         uint256 cost
     );
+
+    /// @notice An execution completed.
+    /// @param receipt The final commitment over its step records (see {Execution}).
+    /// @param refund The unspent budget, sent back to the client.
     event ExecutionCompleted(
         uint256 indexed executionId,
         bytes32 resultHash,
@@ -238,13 +351,33 @@ interface IWorkflows {
         uint256 spent,
         uint256 refund
     );
+
+    /// @notice An execution failed: cancelled by its client, given up by its keeper, or expired; `refund` (unspent
+    /// budget plus listing fee) went back to the client.
+    /// @param reasonHash The keeper's reason, or keccak256("cancelled by client") or keccak256("max execution time
+    /// exceeded").
     event ExecutionFailed(uint256 indexed executionId, bytes32 reasonHash, uint256 spent, uint256 refund);
+
+    /// @notice `account` was paid its credits.
     event CreditsClaimed(address indexed account, uint256 amount);
+
+    /// @notice A workflow's owner listed it.
     event ListingCreated(uint256 indexed listingId, uint256 indexed workflowId, ListingInput input);
+
+    /// @notice A listing's terms changed; an inactive listing takes no new executions or subscriptions.
     event ListingUpdated(uint256 indexed listingId, ListingInput input, bool active);
+
+    /// @notice The workflow's owner granted (`authorized`) or removed `user`'s access to a restricted listing.
     event AccessSet(uint256 indexed listingId, address indexed user, bool authorized);
+
+    /// @notice `user` paid `price` for a subscription to the listing, which now runs until `until`.
     event Subscribed(uint256 indexed listingId, address indexed user, uint64 until, uint256 price);
+
+    /// @notice The client rated an execution made through listing `listingId`, 1 to 5.
     event ExecutionRated(uint256 indexed executionId, uint256 indexed listingId, uint8 rating);
+
+    /// @notice A chunk of `steps` records from step `start` was recorded with a valid workflow proof of the transcript
+    /// whose outputs root is `outputsRoot`.
     event TranscriptChunkProven(uint256 indexed executionId, uint256 start, uint256 steps, bytes32 outputsRoot);
 
     // ---------------------------------------------------------------- definitions

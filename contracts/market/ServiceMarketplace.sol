@@ -9,26 +9,32 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {IServiceMarketplace} from "../interfaces/IServiceMarketplace.sol";
-import {Groth16Proof, IInferenceVerifier, SNARK_SCALAR_FIELD} from "../interfaces/IZkVerifiers.sol";
+import {Groth16Proof, IInferenceVerifier} from "../interfaces/IZkVerifiers.sol";
 import {ActionTypes} from "../libraries/ActionTypes.sol";
+import {FieldChecks} from "../libraries/FieldChecks.sol";
+import {Settlement} from "../libraries/Settlement.sol";
+import {Slashing} from "../libraries/Slashing.sol";
 import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
+import {ServiceOffers} from "./ServiceOffers.sol";
 
 /// @title ServiceMarketplace
 /// @notice Service offers, workloads with escrow, bids, award, signed results, settlement, disputes, timeouts.
-/// @dev Escrow accounting: a workload holds units × maxPricePerUnit from posting until it settles, is refunded or
+/// @dev This contract is the workload core; the offers (listing, update, delisting, capacity and load) are the
+/// {ServiceOffers} module it builds on, and the settlement and slash arithmetic is in the Settlement and Slashing
+/// libraries.
+///
+/// Escrow accounting: a workload holds units × maxPricePerUnit from posting until it settles, is refunded or
 /// is cancelled, and nothing else; {totalEscrowed} is their sum and equals this contract's token balance. At
 /// settlement the escrow splits three ways, exactly: payment less fee to the provider agent, fee to the
 /// treasury, units × (maxPrice − price) back to the client. Every status change happens before the transfers
 /// it causes (checks-effects-interactions), and every function that moves tokens is `nonReentrant`.
-contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGuard, EIP712, SafetyGuarded {
+contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOffers {
     using SafeERC20 for IERC20;
-    using SafeCast for uint256;
 
     /// @notice HumanOverride's guardian role: guardians may resolve disputes.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
@@ -50,20 +56,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         "WorkResult(uint256 workloadId,uint32 round,bytes32 resultHash)"
     );
 
-    struct Service {
-        uint64 providerId;
-        bool listed;
-        bytes32 serviceType;
-        uint256 pricePerUnit;
-        uint256 maxCapacity;
-        uint256 currentLoad;
-        bytes32 modelHash;
-        uint256 minAccuracy;
-        string serviceName;
-    }
-
     IERC20 private immutable _token;
-    IAgentRegistry private immutable _registry;
     IInferenceVerifier private immutable _inferenceVerifier;
 
     uint256 private _protocolFeeBps;
@@ -71,7 +64,6 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     uint256 private _timeoutSlashBps;
     uint256 private _workloadCount;
     uint256 private _totalEscrowed;
-    mapping(bytes32 serviceId => Service service) private _services;
     mapping(uint256 workloadId => Workload workload) private _workloads;
     mapping(uint256 workloadId => mapping(uint32 round => Bid[] bids)) private _bids;
     mapping(uint256 workloadId => mapping(uint32 round => mapping(uint256 agentId => bool placed))) private _hasBid;
@@ -86,60 +78,18 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         uint256 protocolFeeBps_,
         uint256 challengeWindow_,
         uint256 timeoutSlashBps_
-    ) EIP712("AITBC Marketplace", "1") SafetyGuarded(humanOverride_, constitution_) {
+    ) EIP712("AITBC Marketplace", "1") SafetyGuarded(humanOverride_, constitution_) ServiceOffers(registry_) {
         if (
             admin == address(0) ||
             address(token_) == address(0) ||
-            address(registry_) == address(0) ||
             address(humanOverride_) == address(0) ||
             address(constitution_) == address(0) ||
             address(inferenceVerifier_) == address(0)
         ) revert MarketplaceZeroAddress();
         _token = token_;
-        _registry = registry_;
         _inferenceVerifier = inferenceVerifier_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setParameters(protocolFeeBps_, challengeWindow_, timeoutSlashBps_);
-    }
-
-    // ---------------------------------------------------------------- services
-
-    /// @inheritdoc IServiceMarketplace
-    function listService(ServiceOffer calldata offer) external whenNotStopped {
-        uint256 gasStart = gasleft();
-        uint256 providerId = _activeProvider(msg.sender);
-        if (offer.serviceId == bytes32(0)) revert MarketplaceInvalidServiceId();
-        Service storage service = _services[offer.serviceId];
-        if (service.providerId != 0) revert MarketplaceServiceExists(offer.serviceId);
-        _checkOffer(offer);
-        service.providerId = providerId.toUint64();
-        service.listed = true;
-        _writeOffer(service, offer);
-        emit ServiceListed(offer.serviceId, providerId, _offerOf(offer.serviceId, service));
-        _enforce(msg.sender, ActionTypes.LIST_SERVICE, 0, gasStart);
-    }
-
-    /// @inheritdoc IServiceMarketplace
-    function updateService(bytes32 serviceId, ServiceOffer calldata offer) external whenNotStopped {
-        uint256 gasStart = gasleft();
-        (uint256 providerId, Service storage service) = _ownedService(serviceId);
-        _checkOffer(offer);
-        if (offer.maxCapacity < service.currentLoad) {
-            revert MarketplaceCapacityBelowLoad(serviceId, offer.maxCapacity, service.currentLoad);
-        }
-        _writeOffer(service, offer);
-        emit ServiceUpdated(serviceId, providerId, _offerOf(serviceId, service));
-        _enforce(msg.sender, ActionTypes.LIST_SERVICE, 0, gasStart);
-    }
-
-    /// @inheritdoc IServiceMarketplace
-    function delistService(bytes32 serviceId) external whenNotStopped {
-        uint256 gasStart = gasleft();
-        (uint256 providerId, Service storage service) = _ownedService(serviceId);
-        if (!service.listed) revert MarketplaceServiceNotListed(serviceId);
-        service.listed = false;
-        emit ServiceDelisted(serviceId, providerId);
-        _enforce(msg.sender, ActionTypes.LIST_SERVICE, 0, gasStart);
     }
 
     // ---------------------------------------------------------------- workloads
@@ -224,9 +174,10 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         Bid[] storage bids = _bids[workloadId][w.round];
         if (bidIndex >= bids.length) revert MarketplaceUnknownBid(workloadId, bidIndex);
         Bid memory chosen = bids[bidIndex];
-        if (!_services[chosen.serviceId].listed) revert MarketplaceServiceNotListed(chosen.serviceId);
+        Service storage service = _service(chosen.serviceId);
+        if (!service.listed) revert MarketplaceServiceNotListed(chosen.serviceId);
         if (!_registry.isActive(chosen.providerId)) revert MarketplaceAgentNotActive(chosen.providerId);
-        _requireCapacity(chosen.serviceId, _services[chosen.serviceId], w.units);
+        _requireCapacity(chosen.serviceId, service, w.units);
         _award(workloadId, w, chosen, bidIndex, false);
         _enforce(msg.sender, ActionTypes.POST_WORKLOAD, 0, gasStart);
     }
@@ -243,7 +194,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         for (uint256 i = 0; i < bids.length; ++i) {
             Bid memory b = bids[i];
             IAgentRegistry.AgentSummary memory provider = _registry.summaryOf(b.providerId);
-            Service storage service = _services[b.serviceId];
+            Service storage service = _service(b.serviceId);
             if (!provider.active || !service.listed || service.maxCapacity - service.currentLoad < w.units) continue;
             // Price weighted by reputation: 2x at reputation 0, 1x at 1000. Strict < keeps the earliest on ties.
             uint256 score = uint256(b.pricePerUnit) * (2_000 - uint256(provider.reputation));
@@ -396,20 +347,6 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IServiceMarketplace
-    function getServiceStatus(bytes32 serviceId) external view returns (ServiceOffer memory) {
-        Service storage service = _services[serviceId];
-        if (service.providerId == 0) revert MarketplaceUnknownService(serviceId);
-        return _offerOf(serviceId, service);
-    }
-
-    /// @notice The provider agent that owns `serviceId` and whether it is listed.
-    function serviceOwner(bytes32 serviceId) external view returns (uint256 providerId, bool listed) {
-        Service storage service = _services[serviceId];
-        if (service.providerId == 0) revert MarketplaceUnknownService(serviceId);
-        return (service.providerId, service.listed);
-    }
-
-    /// @inheritdoc IServiceMarketplace
     function getWorkload(uint256 workloadId) external view returns (Workload memory) {
         return _workload(workloadId);
     }
@@ -477,14 +414,14 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         if (request.verification == VerificationLevel.Full)
             revert MarketplaceVerificationUnsupported(request.verification);
         if (request.verification == VerificationLevel.Zk) {
-            if (request.modelHash == 0 || uint256(request.modelHash) >= SNARK_SCALAR_FIELD) {
+            if (!FieldChecks.isNonZeroElement(uint256(request.modelHash))) {
                 revert MarketplaceInvalidRequest("modelHash");
             }
-            if (request.inputHash == 0 || uint256(request.inputHash) >= SNARK_SCALAR_FIELD) {
+            if (!FieldChecks.isNonZeroElement(uint256(request.inputHash))) {
                 revert MarketplaceInvalidRequest("inputHash");
             }
         }
-        escrow = request.units * request.maxPricePerUnit; // < 2^224: both factors bounded above
+        escrow = Settlement.cost(request.units, request.maxPricePerUnit); // < 2^224: both factors bounded above
     }
 
     function _post(WorkloadRequest calldata request, uint256 gasStart) private returns (uint256 workloadId) {
@@ -526,7 +463,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         w.providerId = chosen.providerId;
         w.serviceId = chosen.serviceId;
         w.pricePerUnit = chosen.pricePerUnit;
-        _services[chosen.serviceId].currentLoad += w.units;
+        _addLoad(chosen.serviceId, w.units);
         emit WorkloadAwarded(
             workloadId,
             chosen.providerId,
@@ -541,15 +478,18 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     function _settle(uint256 workloadId, Workload storage w) private {
         w.status = WorkloadStatus.Settled;
         uint256 escrow = _release(w);
-        uint256 payment = uint256(w.units) * w.pricePerUnit;
-        uint256 fee = (payment * _protocolFeeBps) / 10_000;
-        uint256 refund = escrow - payment;
+        (uint256 toProvider, uint256 fee, uint256 refund) = Settlement.split(
+            escrow,
+            w.units,
+            w.pricePerUnit,
+            _protocolFeeBps
+        );
         uint256 providerId = w.providerId;
-        _services[w.serviceId].currentLoad -= w.units;
+        _removeLoad(w.serviceId, w.units);
         address provider = _registry.agentAddress(providerId);
 
         ReceiptData memory receipt = _receiptOf(workloadId, w, provider);
-        emit WorkloadSettled(workloadId, providerId, payment - fee, fee, refund);
+        emit WorkloadSettled(workloadId, providerId, toProvider, fee, refund);
         emit ComputeReceiptIssued(
             receipt.receiptId,
             workloadId,
@@ -562,7 +502,7 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
         // Interactions, all with trusted protocol contracts: reputation, then the money.
         _registry.updateReputation(providerId, REPUTATION_REWARD, "workload settled");
-        _token.safeTransfer(provider, payment - fee);
+        _token.safeTransfer(provider, toProvider);
         if (fee != 0) _token.safeTransfer(_registry.treasury(), fee);
         if (refund != 0) _token.safeTransfer(w.client, refund);
     }
@@ -588,11 +528,14 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
     /// @dev A failed assignment (missed deadline or lost dispute): slash, reputation down, then reopen or refund.
     function _penalise(uint256 workloadId, Workload storage w, bool reopen) private {
         uint256 providerId = w.providerId;
-        _services[w.serviceId].currentLoad -= w.units;
+        _removeLoad(w.serviceId, w.units);
         IAgentRegistry.AgentSummary memory provider = _registry.summaryOf(providerId);
         // Based on the escrowed value (units × maxPricePerUnit), so a token bid cannot make failure free.
-        uint256 slashAmount = (uint256(w.units) * w.maxPricePerUnit * _timeoutSlashBps) / 10_000;
-        if (slashAmount > provider.maxSlash) slashAmount = provider.maxSlash;
+        uint256 slashAmount = Slashing.assignmentPenalty(
+            Settlement.cost(w.units, w.maxPricePerUnit),
+            _timeoutSlashBps,
+            provider.maxSlash
+        );
 
         uint256 refund;
         if (reopen) {
@@ -622,24 +565,8 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     /// @dev Removes a workload's escrow from the books and returns it (the caller transfers it).
     function _release(Workload storage w) private returns (uint256 escrow) {
-        escrow = uint256(w.units) * w.maxPricePerUnit;
+        escrow = Settlement.cost(w.units, w.maxPricePerUnit);
         _totalEscrowed -= escrow;
-    }
-
-    function _activeProvider(address account) private view returns (uint256 agentId) {
-        agentId = _registry.agentIdOf(account);
-        if (agentId == 0) revert MarketplaceNotRegistered(account);
-        IAgentRegistry.AgentSummary memory s = _registry.summaryOf(agentId);
-        if (s.agentType != IAgentRegistry.AgentType.ServiceProvider) revert MarketplaceNotServiceProvider(agentId);
-        if (!s.active) revert MarketplaceAgentNotActive(agentId);
-    }
-
-    function _ownedService(bytes32 serviceId) private view returns (uint256 providerId, Service storage service) {
-        service = _services[serviceId];
-        if (service.providerId == 0) revert MarketplaceUnknownService(serviceId);
-        providerId = _registry.agentIdOf(msg.sender);
-        if (providerId == 0) revert MarketplaceNotRegistered(msg.sender);
-        if (service.providerId != providerId) revert MarketplaceNotServiceOwner(serviceId, providerId);
     }
 
     function _isValidatorFor(Workload storage w, address account) private view returns (bool) {
@@ -650,11 +577,6 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
         return s.active && s.agentType == IAgentRegistry.AgentType.Validator;
     }
 
-    function _requireCapacity(bytes32 serviceId, Service storage service, uint256 units) private view {
-        uint256 available = service.maxCapacity - service.currentLoad;
-        if (units > available) revert MarketplaceCapacityExceeded(serviceId, units, available);
-    }
-
     function _workload(uint256 workloadId) private view returns (Workload storage w) {
         w = _workloads[workloadId];
         if (w.status == WorkloadStatus.None) revert MarketplaceUnknownWorkload(workloadId);
@@ -662,36 +584,6 @@ contract ServiceMarketplace is IServiceMarketplace, AccessControl, ReentrancyGua
 
     function _requireStatus(uint256 workloadId, Workload storage w, WorkloadStatus wanted) private view {
         if (w.status != wanted) revert MarketplaceWrongStatus(workloadId, w.status);
-    }
-
-    function _checkOffer(ServiceOffer calldata offer) private pure {
-        if (bytes(offer.serviceName).length == 0 || bytes(offer.serviceName).length > 64) {
-            revert MarketplaceInvalidRequest("serviceName");
-        }
-        if (offer.pricePerUnit == 0) revert MarketplaceInvalidRequest("pricePerUnit");
-        if (offer.maxCapacity == 0) revert MarketplaceInvalidRequest("maxCapacity");
-    }
-
-    function _writeOffer(Service storage service, ServiceOffer calldata offer) private {
-        service.serviceName = offer.serviceName;
-        service.serviceType = keccak256(bytes(offer.serviceName));
-        service.pricePerUnit = offer.pricePerUnit;
-        service.maxCapacity = offer.maxCapacity;
-        service.modelHash = offer.modelHash;
-        service.minAccuracy = offer.minAccuracy;
-    }
-
-    function _offerOf(bytes32 serviceId, Service storage service) private view returns (ServiceOffer memory) {
-        return
-            ServiceOffer({
-                serviceId: serviceId,
-                serviceName: service.serviceName,
-                pricePerUnit: service.pricePerUnit,
-                maxCapacity: service.maxCapacity,
-                currentLoad: service.currentLoad,
-                modelHash: service.modelHash,
-                minAccuracy: service.minAccuracy
-            });
     }
 
     function _setParameters(uint256 protocolFeeBps_, uint256 challengeWindow_, uint256 timeoutSlashBps_) private {

@@ -5,7 +5,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 import {IAIToken} from "../interfaces/IAIToken.sol";
 import {IReceiptMinter} from "../interfaces/IReceiptMinter.sol";
-import {Groth16Proof, IReceiptVerifier, SNARK_SCALAR_FIELD} from "../interfaces/IZkVerifiers.sol";
+import {Groth16Proof, IReceiptVerifier} from "../interfaces/IZkVerifiers.sol";
+import {FieldChecks} from "../libraries/FieldChecks.sol";
 
 /// @title ReceiptMinter
 /// @notice See {IReceiptMinter}. AIToken's coordinator role lets it mint through
@@ -34,7 +35,7 @@ contract ReceiptMinter is IReceiptMinter, AccessControl {
 
     /// @inheritdoc IReceiptMinter
     function publishRoot(uint256 root) external onlyRole(ATTESTOR_ROLE) {
-        if (root == 0 || root >= SNARK_SCALAR_FIELD) revert ReceiptMinterInvalidRoot(root);
+        if (!FieldChecks.isNonZeroElement(root)) revert ReceiptMinterInvalidRoot(root);
         if (_knownRoots[root]) revert ReceiptMinterRootExists(root);
         _knownRoots[root] = true;
         emit RootPublished(root, msg.sender);
@@ -49,7 +50,7 @@ contract ReceiptMinter is IReceiptMinter, AccessControl {
         uint256 amount
     ) external returns (uint256 minted) {
         if (!_knownRoots[root]) revert ReceiptMinterUnknownRoot(root);
-        if (nullifier >= SNARK_SCALAR_FIELD) revert ReceiptMinterInvalidField("nullifier", nullifier);
+        if (!FieldChecks.isElement(nullifier)) revert ReceiptMinterInvalidField("nullifier", nullifier);
         if (_spent[nullifier]) revert ReceiptMinterNullifierSpent(nullifier);
         uint256 rate = token.rewardRate();
         if (rate == 0) revert ReceiptMinterZeroRate();
