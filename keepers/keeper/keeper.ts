@@ -199,7 +199,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      log.info("keeper shutting down");
+      log.info({ event: "keeper-stopping" }, "keeper shutting down");
       await jobs.stop();
       await follower.stop();
       await voter?.idle();
