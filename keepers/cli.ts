@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const logger = createLogger(command);
+  const root = createLogger(command);
+  const logger = root.child({ module: "cli" });
   let daemon: { close(): Promise<void> };
   if (command === "keeper") {
     if (values["clear-safe-mode"] === true) {
@@ -40,9 +41,9 @@ async function main(): Promise<void> {
       store.setFlag(SAFE_MODE_FLAG, undefined);
       store.close();
     }
-    daemon = await runKeeper({ configFile: values.config, env: process.env, logger });
+    daemon = await runKeeper({ configFile: values.config, env: process.env, logger: root });
   } else if (command === "provider") {
-    daemon = await runProvider({ configFile: values.config, env: process.env, logger });
+    daemon = await runProvider({ configFile: values.config, env: process.env, logger: root });
   } else {
     throw new ConfigError(`unknown command "${command}"\n${USAGE}`);
   }

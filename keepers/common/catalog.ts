@@ -32,13 +32,15 @@ export class ProviderCatalog {
   readonly #quarantine = new Map<Hex, { until: number; reason: string }>();
   readonly #failures = new Map<Hex, number>();
   readonly #inFlight = new Map<Hex, number>();
+  readonly #logger: Logger;
 
   constructor(
     private readonly client: PublicClient,
     private readonly addresses: Pick<Addresses, "marketplace" | "registry" | "humanOverride">,
-    private readonly logger: Logger,
+    logger: Logger,
     fromBlock: bigint,
   ) {
+    this.#logger = logger.child({ module: "catalog" });
     this.#scannedTo = fromBlock - 1n;
   }
 
@@ -67,7 +69,7 @@ export class ProviderCatalog {
         .sort()
         .join();
     if (summary(offers) !== summary(this.#offers))
-      this.logger.info(
+      this.#logger.info(
         {
           offers: [...offers.values()].map((o) => ({
             provider: o.address,
@@ -175,6 +177,6 @@ export class ProviderCatalog {
   /** A provider whose answer did not check out is not used for `millis`. */
   quarantine(address: Hex, millis: number, reason: string): void {
     this.#quarantine.set(address, { until: Date.now() + millis, reason });
-    this.logger.warn({ provider: address, reason, millis }, "provider quarantined");
+    this.#logger.warn({ provider: address, reason, millis }, "provider quarantined");
   }
 }

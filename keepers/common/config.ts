@@ -7,7 +7,10 @@ import { readFileSync } from "node:fs";
 
 import { z } from "zod";
 
-export class ConfigError extends Error {
+import { DefinitiveError } from "./errors.js";
+
+/** A bad configuration: definitive, the operator has to change it. */
+export class ConfigError extends DefinitiveError {
   override name = "ConfigError";
 }
 

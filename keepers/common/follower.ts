@@ -14,7 +14,9 @@
  *   a crash inside it detects the same reorg again on restart. A reorg deeper than the saved hashes (kept for the
  *   last PRUNE_DEPTH blocks) rewinds PRUNE_DEPTH blocks (never before fromBlock).
  * - New blocks are watched (polling over HTTP, a subscription over WebSocket) to poll promptly, with the poll
- *   interval as a fallback. RPC and handler errors are logged, counted and retried with backoff; the loop never dies.
+ *   interval as a fallback. RPC and handler errors are logged with their kind (errors.ts: retryable or definitive),
+ *   counted and retried with backoff, both kinds: delivery is at least once, so a batch is never skipped, and the
+ *   loop never dies (a definitive failure repeats, visible as chain lag, until its cause is fixed).
  *
  * The block hashes table is shared by the store's followers (they are chain facts): run one follower per store.
  */
@@ -32,6 +34,7 @@ import {
 } from "viem";
 
 import { shortMessage } from "./chain.js";
+import { AitbcError, classify, RetryableError, type ErrorKind } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { Store } from "./store.js";
 
@@ -70,21 +73,26 @@ export interface EventFollowerOptions {
   pollIntervalMs?: number;
   /** Called on every failed RPC request (for a metrics counter). */
   onRpcError?: (error: unknown) => void;
-  /** Called on every failed poll, with where it failed. */
-  onError?: (error: unknown, stage: ErrorStage) => void;
+  /** Called on every failed poll, with where it failed and its kind (both kinds are retried). */
+  onError?: (error: unknown, stage: ErrorStage, kind: ErrorKind) => void;
 }
 
 /** Saved block hashes older than this many blocks behind the checkpoint are pruned. */
 export const PRUNE_DEPTH = 1000n;
 const MAX_BACKOFF_MS = 30_000;
 
-/** A handler's failure, told apart from RPC failures in logs and counters. */
-class StageError extends Error {
+/** A handler's failure, told apart from RPC failures in logs and counters; its kind is its cause's. */
+class StageError extends AitbcError {
+  override name = "StageError";
   constructor(
     readonly stage: ErrorStage,
     readonly error: unknown,
   ) {
     super(`${stage} failed: ${shortMessage(error)}`, { cause: error });
+  }
+
+  get retryable(): boolean {
+    return classify(this.error) === "retryable";
   }
 }
 
@@ -111,7 +119,7 @@ export class EventFollower<abi extends Abi = Abi> {
   constructor(options: EventFollowerOptions) {
     if (options.contracts.length === 0) throw new Error(`follower ${options.name}: no contracts to follow`);
     this.#o = options;
-    this.#logger = options.logger.child({ component: "follower", follower: options.name });
+    this.#logger = options.logger.child({ module: "follower", follower: options.name });
     for (const { address, abi } of options.contracts) {
       const known = this.#abis.get(address.toLowerCase());
       this.#abis.set(address.toLowerCase(), known ? [...known, ...abi] : abi);
@@ -211,10 +219,11 @@ export class EventFollower<abi extends Abi = Abi> {
   #failed(error: unknown): void {
     const stage = error instanceof StageError ? error.stage : "rpc";
     const cause = error instanceof StageError ? error.error : error;
+    const kind = classify(cause);
     this.#errors += 1;
     if (stage === "rpc") this.#o.onRpcError?.(cause);
-    this.#o.onError?.(cause, stage);
-    this.#logger.warn({ stage, err: shortMessage(cause) }, "poll failed; retrying with backoff");
+    this.#o.onError?.(cause, stage, kind);
+    this.#logger.warn({ stage, kind, err: shortMessage(cause) }, "poll failed; retrying with backoff");
   }
 
   /** Waits `ms`; a new block ends a wakeable wait early (not a backoff); stop() ends any wait. */
@@ -265,7 +274,7 @@ export class EventFollower<abi extends Abi = Abi> {
   async #processBatch(from: bigint, to: bigint): Promise<number> {
     const { logs, to: end } = await this.#fetch(from, to);
     const endHash = await this.#hashAt(end);
-    if (endHash === undefined) throw new Error(`block ${end} is gone (reorg under way); retrying`);
+    if (endHash === undefined) throw new RetryableError(`block ${end} is gone (reorg under way); retrying`);
     const hashes = blockHashes(logs, end, endHash);
     const decoded = this.#decode(logs);
     if (decoded.length > 0 && this.#onLogs) {
@@ -425,7 +434,9 @@ function blockHashes(logs: readonly Log[], end: bigint, endHash: Hex): Map<bigin
     if (log.blockNumber === null || log.blockHash === null) continue;
     const known = hashes.get(log.blockNumber);
     if (known !== undefined && known !== log.blockHash) {
-      throw new Error(`block ${log.blockNumber} changed while its events were fetched (reorg under way); retrying`);
+      throw new RetryableError(
+        `block ${log.blockNumber} changed while its events were fetched (reorg under way); retrying`,
+      );
     }
     hashes.set(log.blockNumber, log.blockHash);
   }

@@ -8,9 +8,13 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from "n
 import type { AddressInfo } from "node:net";
 
 import type { ErrorBody } from "../../protocol/steps.js";
+import { AitbcError } from "./errors.js";
 
-/** An error that is an HTTP answer: status, machine-readable code, message and the request field at fault. */
-export class HttpError extends Error {
+/**
+ * An error that is an HTTP answer: status, machine-readable code, message and the request field at fault.
+ * Retryable when the status says so (408, 429, 5xx), else definitive (the request itself is refused).
+ */
+export class HttpError extends AitbcError {
   override name = "HttpError";
 
   constructor(
@@ -24,6 +28,10 @@ export class HttpError extends Error {
 
   get field(): string | undefined {
     return this.options.field;
+  }
+
+  get retryable(): boolean {
+    return this.status === 408 || this.status === 429 || this.status >= 500;
   }
 
   body(): ErrorBody {

@@ -25,6 +25,7 @@ import {
 
 import { constitutionAbi, humanOverrideAbi, marketplaceAbi, registryAbi, tokenAbi } from "../../protocol/abi.js";
 import { shortMessage, walletFor, type ChainContext } from "./chain.js";
+import { DefinitiveError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { StepTypeName } from "../../protocol/enums.js";
 import { capabilityOf } from "../../protocol/steps.js";
@@ -62,7 +63,8 @@ export interface RegistrationPlan extends Omit<AgentPlan, "agentType" | "capabil
   services: readonly OfferPlan[];
 }
 
-export class RegistrationError extends Error {
+/** The chain or the configuration stands in the way of registering: definitive, a human has to act. */
+export class RegistrationError extends DefinitiveError {
   override name = "RegistrationError";
 }
 
@@ -86,7 +88,12 @@ export async function registerProvider(
   plan: RegistrationPlan,
   logger: Logger,
 ): Promise<{ agentId: bigint; transactions: number }> {
-  const ctx: Ctx = { chain, logger, wallet: walletFor(chain, account), transactions: 0 };
+  const ctx: Ctx = {
+    chain,
+    logger: logger.child({ module: "registration" }),
+    wallet: walletFor(chain, account),
+    transactions: 0,
+  };
   const agent = { ...plan, agentType: SERVICE_PROVIDER, capabilities: capabilitiesOf(plan.services) };
   const agentId = await ensureIdentity(ctx, agent);
   await ensureStake(ctx, agentId, agent);
@@ -99,7 +106,7 @@ export async function ensureAgent(
   options: AgentPlan & { chain: ChainContext; wallet: Wallet; logger: Logger },
 ): Promise<{ agentId: bigint; transactions: number }> {
   const { chain, wallet, logger, ...plan } = options;
-  const ctx: Ctx = { chain, logger, wallet, transactions: 0 };
+  const ctx: Ctx = { chain, logger: logger.child({ module: "registration" }), wallet, transactions: 0 };
   const agentId = await ensureIdentity(ctx, plan);
   await ensureStake(ctx, agentId, plan);
   return { agentId, transactions: ctx.transactions };

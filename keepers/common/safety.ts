@@ -1,6 +1,6 @@
 /**
- * The safety monitor (seed 000's "Runtime Safety Monitor"): the keeper asks it before every action it takes as
- * an agent, and does not act when it refuses.
+ * The safety monitor (the "runtime safety monitor" of the agent framework's safety layer, docs/design.md): the
+ * keeper asks it before every action it takes as an agent, and does not act when it refuses.
  *
  * The chain enforces the constitution and the humans' overrides anyway (AgentConstitution.enforce reverts), so
  * why check here too? A refused action then costs nothing (no gas burnt on a revert, no nonce spent, no retry
@@ -24,6 +24,7 @@ import { isAddress, type PublicClient, type Hex } from "viem";
 
 import { constitutionAbi, humanOverrideAbi } from "../../protocol/abi.js";
 import { shortMessage } from "./chain.js";
+import { AitbcError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { Json } from "../../protocol/values.js";
 import type { Store } from "./store.js";
@@ -47,8 +48,12 @@ export type SafetyReason =
   | "daily-gas"
   | AnomalyRule;
 
-/** Why the monitor refused an action: `reason` is a stable code, the message says it with the figures. */
-export class SafetyError extends Error {
+/**
+ * Why the monitor refused an action: `reason` is a stable code, the message says it with the figures. Retryable:
+ * the same action may pass later (the humans resume, the day rolls over, the operator clears safe mode), except an
+ * invalid action, which is definitive (a caller's bug).
+ */
+export class SafetyError extends AitbcError {
   override name = "SafetyError";
   readonly reason: SafetyReason;
   readonly details: Json;
@@ -57,6 +62,10 @@ export class SafetyError extends Error {
     super(message);
     this.reason = reason;
     this.details = details;
+  }
+
+  get retryable(): boolean {
+    return this.reason !== "invalid-action";
   }
 }
 
@@ -150,6 +159,7 @@ export class SafetyMonitor {
   readonly rules: SafetyRules;
   readonly agent: Hex;
   readonly #options: SafetyMonitorOptions;
+  readonly #logger: Logger;
   readonly #now: () => number;
 
   constructor(options: SafetyMonitorOptions) {
@@ -161,10 +171,11 @@ export class SafetyMonitor {
     this.rules = validateRules({ ...DEFAULT_RULES, ...options.rules });
     this.agent = options.agent;
     this.#options = options;
+    this.#logger = options.logger.child({ module: "safety" });
     this.#now = options.now ?? Date.now;
     const state = this.safeMode();
     options.metrics?.safeMode(state.on);
-    if (state.on) options.logger.warn({ safeMode: state }, "safety: starting in safe mode; the operator must clear it");
+    if (state.on) this.#logger.warn({ safeMode: state }, "safety: starting in safe mode; the operator must clear it");
   }
 
   /**
@@ -181,7 +192,7 @@ export class SafetyMonitor {
     this.#checkOverrides(action, view);
     this.#checkConstitution(action, view);
     this.#checkAnomalies(action);
-    this.#options.logger.debug({ label: action.label, actionType: action.actionType }, "safety: action allowed");
+    this.#logger.debug({ label: action.label, actionType: action.actionType }, "safety: action allowed");
   }
 
   /** Appends a successful action to the log the anomaly rules read. */
@@ -218,7 +229,8 @@ export class SafetyMonitor {
    * stored, logged at error level with `{ alert: reason }`, counted.
    */
   enterSafeMode(reason: string, details: Json = null, message = `safe mode: ${reason}`): void {
-    const { store, logger, metrics } = this.#options;
+    const { store, metrics } = this.#options;
+    const logger = this.#logger;
     if (!this.safeMode().on) {
       store.setFlag(SAFE_MODE_FLAG, JSON.stringify({ reason, since: this.#now(), details }));
     }
@@ -230,7 +242,8 @@ export class SafetyMonitor {
 
   /** Leaves safe mode (the operator's decision, `by` names who); alerted as "safe-mode-cleared". */
   clearSafeMode(by: string): boolean {
-    const { store, logger, metrics } = this.#options;
+    const { store, metrics } = this.#options;
+    const logger = this.#logger;
     const state = this.safeMode();
     if (!state.on) {
       logger.info({ by }, "safety: clearSafeMode, but not in safe mode");
@@ -421,7 +434,7 @@ export class SafetyMonitor {
   /** Logs a refusal and builds its error (the caller throws it). */
   #refuse(action: ProposedAction, reason: SafetyReason, message: string, details: Json = null): SafetyError {
     const text = `${action.label}: refused (${reason}): ${message}`;
-    this.#options.logger.warn({ label: action.label, actionType: action.actionType, reason, details }, text);
+    this.#logger.warn({ label: action.label, actionType: action.actionType, reason, details }, text);
     return new SafetyError(reason, text, details);
   }
 }

@@ -26,17 +26,11 @@ import {
   decodeErrorResult,
   Eip1559FeesNotSupportedError,
   encodeFunctionData,
-  HttpRequestError,
   keccak256,
-  LimitExceededRpcError,
   parseTransaction,
-  RpcError,
-  SocketClosedError,
-  TimeoutError,
   TransactionNotFoundError,
   TransactionReceiptNotFoundError,
   WaitForTransactionReceiptTimeoutError,
-  WebSocketRequestError,
   type Abi,
   type Account,
   type Address,
@@ -49,7 +43,7 @@ import {
   type Hex,
 } from "viem";
 
-import { shortMessage } from "./chain.js";
+import { DefinitiveError, explain, nodeMessage, RetryableError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { Store, TxRow, TxState } from "./store.js";
 
@@ -124,8 +118,11 @@ interface Revert {
   data?: Hex | undefined;
 }
 
-/** A call that reverts (in simulation, or mined with status 0), with its error decoded when the ABI knows it. */
-export class TxRevertedError extends Error {
+/**
+ * A call that reverts (in simulation, or mined with status 0), with its error decoded when the ABI knows it.
+ * Definitive: the same call reverts again until the chain's state changes.
+ */
+export class TxRevertedError extends DefinitiveError {
   override name = "TxRevertedError";
   readonly key: string;
   /** The custom error's name ("Error" for require(msg), "Panic" for assert), if it could be decoded. */
@@ -155,8 +152,11 @@ export class TxRevertedError extends Error {
   }
 }
 
-/** The transaction can never be mined (its nonce went to another one, or the node rejected it); its key is retired. */
-export class TxDroppedError extends Error {
+/**
+ * The transaction can never be mined (its nonce went to another one, or the node rejected it); its key is retired.
+ * Retryable: nothing happened on chain, and the key is free for a new transaction.
+ */
+export class TxDroppedError extends RetryableError {
   override name = "TxDroppedError";
   constructor(
     readonly key: string,
@@ -167,8 +167,11 @@ export class TxDroppedError extends Error {
   }
 }
 
-/** No receipt in time; the transaction stays live under its key (a later send with the key waits for it again). */
-export class TxTimeoutError extends Error {
+/**
+ * No receipt in time; the transaction stays live under its key (a later send with the key waits for it again).
+ * Retryable: the next send under the key picks the transaction up where this one stopped.
+ */
+export class TxTimeoutError extends RetryableError {
   override name = "TxTimeoutError";
   constructor(
     readonly key: string,
@@ -221,7 +224,7 @@ export class TxSender {
     this.#wallet = options.walletClient;
     this.#account = account;
     this.#store = options.store;
-    this.#logger = options.logger.child({ component: "txs" });
+    this.#logger = options.logger.child({ module: "txs" });
     this.#options = options;
   }
 
@@ -775,41 +778,22 @@ function droppedReport(row: Pending, reason: string): TxReport {
 const KNOWN =
   /already known|known transaction|already imported|alreadyknown|transaction already exists|already in (the )?(mem)?pool/i;
 const NONCE_TOO_LOW = /nonce too low|nonce has already been used|oldnonce|nonce is too low/i;
-/** JSON-RPC codes that say nothing about the transaction: unknown (-1), unavailable, limit exceeded, internal. */
-const TRANSIENT_CODES = new Set<number>([-1, -32002, -32005, -32603]);
-const DEFINITIVE =
-  /insufficient funds|enough funds|intrinsic gas|gas limit|underpriced|fee cap|max fee per gas|base fee|nonce too high|invalid sender|invalid signature|chain ?id|transaction type|not supported|oversized/i;
 
 /**
- * What a failed eth_sendRawTransaction means. The node's message decides (nodes differ in codes, not in words);
- * a JSON-RPC error response not recognised as temporary is a rejection; no response at all is network trouble.
+ * What a failed eth_sendRawTransaction means. The node's message says whether it has the transaction already or its
+ * nonce is taken (nodes differ in codes, not in words); otherwise retry or drop is decided by the shared rules
+ * (errors.ts), with one difference: what they do not recognise is retried here, because dropping a transaction the
+ * node may hold is the risky side (its key would be free for a second one).
  */
 function classifyBroadcastError(error: unknown): "known" | "nonce-too-low" | "definitive" | "transient" {
   const text = nodeMessage(error);
   if (KNOWN.test(text)) return "known";
   if (NONCE_TOO_LOW.test(text)) return "nonce-too-low";
-  if (DEFINITIVE.test(text)) return "definitive";
-  if (!(error instanceof BaseError)) return "transient";
-  const network = error.walk(
-    (e) =>
-      e instanceof HttpRequestError ||
-      e instanceof TimeoutError ||
-      e instanceof WebSocketRequestError ||
-      e instanceof SocketClosedError ||
-      e instanceof LimitExceededRpcError,
-  );
-  if (network) return "transient";
-  const rpc = error.walk((e) => e instanceof RpcError) as RpcError<number> | null;
-  return rpc !== null && !TRANSIENT_CODES.has(rpc.code) ? "definitive" : "transient";
-}
-
-/** The node's own words (viem's `details`), else the one-line message. */
-function nodeMessage(error: unknown): string {
-  for (let e: unknown = error; typeof e === "object" && e !== null; e = (e as { cause?: unknown }).cause) {
-    const details = (e as { details?: unknown }).details;
-    if (typeof details === "string" && details.length > 0) return details;
-  }
-  return shortMessage(error);
+  const { kind, rule } = explain(error, { unrecognised: "retryable" });
+  // Kept from before the shared rules: an HTTP error answer is retried whatever its status (the shared rules call
+  // a 4xx other than 408 and 429 definitive).
+  if (rule === "http-status") return "transient";
+  return kind === "retryable" ? "transient" : "definitive";
 }
 
 /** A simulated call's revert, decoded by viem against the request's ABI; undefined if the error is no revert. */

@@ -26,10 +26,15 @@ import {
 } from "../../protocol/steps.js";
 import { canonicalJson, irisFeaturesOf, valueHash, valueHashHex, type Json } from "../../protocol/values.js";
 import type { ProviderOffer } from "../common/catalog.js";
+import { RetryableError } from "../common/errors.js";
 
 export type FailureKind = "unavailable" | "busy" | "timeout" | "refused" | "invalid";
 
-export class AttemptError extends Error {
+/**
+ * One attempt failed. Retryable (errors.ts): another attempt, on this provider or another, may succeed; `kind` says
+ * how the orchestrator pays for it (a free move to an untried provider, or a retry) and whether it is evidence.
+ */
+export class AttemptError extends RetryableError {
   override name = "AttemptError";
   constructor(
     readonly kind: FailureKind,

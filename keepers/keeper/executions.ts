@@ -65,8 +65,11 @@ export class ExecutionManager {
   readonly #driving = new Map<bigint, Promise<void>>();
   readonly #again = new Set<bigint>();
   readonly #abort = new AbortController();
+  readonly #logger: Logger;
 
-  constructor(private readonly o: ExecutionManagerOptions) {}
+  constructor(private readonly o: ExecutionManagerOptions) {
+    this.#logger = o.logger.child({ module: "executions" });
+  }
 
   /** An ExecutionRequested event (at-least-once). */
   async onRequested(ev: { executionId: bigint; workflowId: bigint; inputsHash: Hex; keeper: Hex }): Promise<void> {
@@ -75,7 +78,7 @@ export class ExecutionManager {
     const known = this.o.store.execution(ev.executionId);
     if (known && (known.inputsHash !== ev.inputsHash || known.workflowId !== ev.workflowId)) {
       // The id now names another request (a reorg replaced the one we knew): start over.
-      this.o.logger.warn(
+      this.#logger.warn(
         { executionId: ev.executionId.toString() },
         "execution id reused after a reorg; forgetting the old one",
       );
@@ -88,7 +91,7 @@ export class ExecutionManager {
       // A workflow this keeper cannot read (spec not in the defining calldata, defined before startBlock, ...) is
       // not its job; an RPC failure is thrown again so the follower retries the batch.
       if (!(error instanceof SpecUnavailableError)) throw error;
-      this.o.logger.warn(
+      this.#logger.warn(
         { executionId: ev.executionId.toString(), err: error.message },
         "cannot run this execution; leaving it",
       );
@@ -122,7 +125,7 @@ export class ExecutionManager {
       .concat(this.o.store.executionsIn("done"), this.o.store.executionsIn("failed"))) {
       const chain = await this.#chainExecution(e.executionId);
       if (chain.status === STATUS.None || chain.inputsHash !== e.inputsHash || chain.workflowId !== e.workflowId) {
-        this.o.logger.warn(
+        this.#logger.warn(
           { executionId: e.executionId.toString() },
           "reorg orphaned this execution's request; forgetting it",
         );
@@ -156,7 +159,7 @@ export class ExecutionManager {
     const run = this.#drive(executionId)
       .catch((error: unknown) => {
         const message = describe(error);
-        this.o.logger.error({ executionId: executionId.toString(), err: message }, "execution stalled; will retry");
+        this.#logger.error({ executionId: executionId.toString(), err: message }, "execution stalled; will retry");
         if (this.o.store.execution(executionId))
           this.o.store.setExecutionState(executionId, this.o.store.execution(executionId)?.state ?? "running", message);
       })
@@ -239,7 +242,7 @@ export class ExecutionManager {
         // Records go out while the run goes on; a failed batch is retried by the final flush (or the next drive).
         if (plan.level === "basic") {
           this.#flush(executionId, plan).catch((error: unknown) => {
-            this.o.logger.warn(
+            this.#logger.warn(
               { executionId: executionId.toString(), err: describe(error) },
               "recording a batch failed; will retry",
             );
@@ -249,7 +252,7 @@ export class ExecutionManager {
     });
     if (this.#abort.signal.aborted) return;
     if (!outcome.ok) {
-      this.o.logger.warn({ executionId: executionId.toString(), reason: outcome.reason }, "execution failed");
+      this.#logger.warn({ executionId: executionId.toString(), reason: outcome.reason }, "execution failed");
       if (plan.level === "basic") await this.#flush(executionId, plan); // pay for the work that was done
       await this.#act(`fail:${executionId}`, RUN_WORKFLOW, 0n, GAS.complete, "failExecution", [
         executionId,
@@ -274,7 +277,7 @@ export class ExecutionManager {
   #finish(row: ExecutionRow, state: "done" | "failed", reason: string | null): void {
     this.o.store.setExecutionState(row.executionId, state, reason);
     this.o.metrics.execution(state === "done" ? "completed" : "failed");
-    this.o.logger.info(
+    this.#logger.info(
       { executionId: row.executionId.toString(), state, reason },
       `execution ${state === "done" ? "completed" : "failed"}`,
     );
@@ -346,7 +349,7 @@ export class ExecutionManager {
       if (!r || (recorded & (1n << BigInt(i))) !== 0n) continue;
       if (refused(r) || plan.steps[i]?.deps.some((d) => drop.has(d))) drop.add(i);
     }
-    this.o.logger.warn(
+    this.#logger.warn(
       { executionId: executionId.toString(), steps: [...drop] },
       "the chain refused these records: re-running them",
     );
@@ -381,7 +384,7 @@ export class ExecutionManager {
       if (slice.every((r) => (recorded & (1n << BigInt(r.step))) !== 0n)) continue;
       const { transcript: proof, millis } = await proveChunk(this.o.prover, transcript, chunk);
       this.o.metrics.proofDuration("workflow", millis / 1000);
-      this.o.logger.info(
+      this.#logger.info(
         { event: "chunk-proven", executionId: executionId.toString(), chunk, millis },
         `workflow chunk ${chunk} proven in ${millis} ms`,
       );

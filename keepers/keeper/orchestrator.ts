@@ -1,18 +1,24 @@
 /**
- * Runs one execution's steps off chain (seed 003's orchestrator): steps start as soon as their dependencies are
- * done (parallel branches run side by side, at most `concurrency` at once), each step's input is its mapping over
- * the execution's inputs and its dependencies' outputs, each attempt has a time limit (the step's timeout, never
- * past the execution's deadline), failures are retried with exponential backoff, on another provider when there
- * is one, and the cost of every step is reserved against the budget before it is dispatched. The first step that
- * cannot be done stops the run: in-flight steps finish, nothing new starts, and the reason is returned.
+ * Runs one execution's steps off chain (the orchestrator the verifiable workflow plan asks for, docs/design.md):
+ * steps start as soon as their dependencies are done (parallel branches run side by side, at most `concurrency` at
+ * once), each step's input is its mapping over the execution's inputs and its dependencies' outputs, each attempt
+ * has a time limit (the step's timeout, never past the execution's deadline), failures are retried with
+ * exponential backoff, on another provider when there is one, and the cost of every step is reserved against the
+ * budget before it is dispatched. The first step that cannot be done stops the run: in-flight steps finish,
+ * nothing new starts, and the reason is returned.
  *
- * Which failures use up a retry: a provider fault (unreachable, busy, too slow, an answer that does not check
- * out) moves the step to a provider not tried yet for free; a retry is used when every candidate has been tried
- * or the provider refused the request itself.
+ * Retry or give up is decided by the shared rules (common/errors.ts): a definitive error fails the step at once
+ * (StepFailure: a problem of the workflow itself, no provider offers the step, the budget or the max time is
+ * spent); a retryable one (a failed attempt, AttemptError) is tried again. Which failures use up a retry: a
+ * provider fault (unreachable, busy, too slow, an answer that does not check out) moves the step to a provider not
+ * tried yet for free; a retry is used when every candidate has been tried or the provider refused the request
+ * itself.
  */
 import type { Hex } from "viem";
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { shortMessage } from "../common/chain.js";
+import { classify, DefinitiveError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import type { ParsedStepResponse, StepRequest } from "../../protocol/steps.js";
 import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
@@ -63,10 +69,17 @@ export interface OrchestratorOptions {
   quarantineMs: number;
 }
 
-class StepFailure extends Error {}
+/** The step cannot be done: the run stops and the execution fails with this reason. */
+class StepFailure extends DefinitiveError {
+  override name = "StepFailure";
+}
 
 export class Orchestrator {
-  constructor(private readonly options: OrchestratorOptions) {}
+  readonly #logger: Logger;
+
+  constructor(private readonly options: OrchestratorOptions) {
+    this.#logger = options.logger.child({ module: "orchestrator" });
+  }
 
   async run(job: ExecutionJob): Promise<RunOutcome> {
     const results = new Map(job.done);
@@ -200,14 +213,16 @@ export class Orchestrator {
           providerMillis,
           totalMillis: Date.now() - started,
         };
-      } catch (error) {
+      } catch (caught) {
         budget.release(offer.price);
-        if (!(error instanceof AttemptError)) throw error;
+        if (classify(caught) === "definitive") throw caught;
+        // Retryable: a failed attempt (the dispatcher throws nothing else); anything retryable counts as unavailable.
+        const error = caught instanceof AttemptError ? caught : new AttemptError("unavailable", shortMessage(caught));
         lastError = `${offer.endpoint}: ${error.message}`;
         this.options.catalog.noteFailure(offer.address);
         this.options.metrics?.providerFailure(error.kind);
         this.options.metrics?.step(error.kind === "invalid" ? "rejected" : "retried");
-        this.options.logger.warn(
+        this.#logger.warn(
           { executionId: job.executionId.toString(), step: step.index, provider: offer.address, kind: error.kind },
           error.message,
         );

@@ -1,6 +1,7 @@
 /**
- * The keeper's governance voter (seed 000's `voteOnProposal(proposalId, support, reasoning)`): it votes on the
- * AITBCGovernor's proposals by a policy in its config, and says why in the vote's reason.
+ * The keeper's governance voter (the agent framework asks for agents that vote on the protocol and give their
+ * reasoning with each vote, docs/design.md): it votes on the AITBCGovernor's proposals by a policy in its config,
+ * and says why in the vote's reason.
  *
  * The policy (policy.ts) is a list of rules over a proposal's actions (target, value, calldata); this file is
  * the loop that applies it to the governor's proposals and casts the votes.
@@ -100,7 +101,7 @@ export class GovernanceVoter {
 
   constructor(options: GovernanceVoterOptions) {
     this.#o = options;
-    this.#logger = options.logger.child({ component: "voter" });
+    this.#logger = options.logger.child({ module: "voter" });
     this.#gas = options.gasEstimate ?? 300_000n;
     this.evaluator = new PolicyEvaluator(options.policy, options.addresses);
   }

@@ -16,6 +16,7 @@ import { stepTypeName } from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
 import { VERIFICATION_LEVELS, type LevelName, type StepTypeName } from "../../protocol/enums.js";
 import type { WorkflowSpec } from "../../protocol/workflow-spec.js";
+import { DefinitiveError } from "../common/errors.js";
 
 export interface StepPlan {
   index: number;
@@ -52,8 +53,8 @@ const DEFINE_INPUTS = (() => {
   return fn.inputs;
 })();
 
-/** The workflow's spec cannot be read (it is not the keeper's fault nor a transient RPC failure). */
-export class SpecUnavailableError extends Error {
+/** The workflow's spec cannot be read (it is not the keeper's fault nor a transient RPC failure): definitive. */
+export class SpecUnavailableError extends DefinitiveError {
   override name = "SpecUnavailableError";
 }
 

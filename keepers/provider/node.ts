@@ -27,7 +27,8 @@ export async function runProvider(options: {
   env: NodeJS.ProcessEnv;
   logger?: Logger;
 }): Promise<ProviderNode> {
-  const logger = options.logger ?? createLogger("aitbc-provider");
+  const root = options.logger ?? createLogger("aitbc-provider");
+  const logger = root.child({ module: "node" });
   const config = loadProviderConfig({ ...(options.configFile ? { file: options.configFile } : {}), env: options.env });
   const account = privateKeyToAccount(config.agent.privateKey);
   const chain = await connectChain({
@@ -48,7 +49,7 @@ export async function runProvider(options: {
     host: config.server.host,
     port: config.server.port,
     chaos: config.chaos,
-    logger,
+    logger: root,
   });
   const close = async (closeOptions?: { graceMs?: number }) => {
     await server.close(closeOptions);
@@ -58,7 +59,7 @@ export async function runProvider(options: {
     logger.warn({ url: server.url }, "agent.endpoint is not set: keepers elsewhere cannot reach a wildcard address");
   let agentId: bigint;
   try {
-    ({ agentId } = await registerProvider(chain, account, registrationPlan(config, server.url), logger));
+    ({ agentId } = await registerProvider(chain, account, registrationPlan(config, server.url), root));
   } catch (error) {
     await close({ graceMs: 0 });
     throw error;

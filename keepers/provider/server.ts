@@ -92,7 +92,8 @@ interface StepResult {
 }
 
 export async function createProviderServer(options: ProviderServerOptions): Promise<ProviderServer> {
-  const { account, domain, services, limits, logger } = options;
+  const { account, domain, services, limits } = options;
+  const logger = options.logger.child({ module: "server" });
   const chaos = options.chaos ?? NO_CHAOS;
   const random = options.random ?? Math.random;
   const metrics = providerMetrics();
