@@ -19,8 +19,8 @@ import {
   mintAitbc,
   nextUtcDay,
   registration,
-} from "./helpers/agents.js";
-import { deployCore } from "../scripts/lib/deploy.js";
+} from "../helpers/agents.js";
+import { deployCore } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

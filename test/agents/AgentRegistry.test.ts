@@ -25,8 +25,8 @@ import {
   requiredStakeFor,
   STATUS,
   UNBONDING_DELAY,
-} from "./helpers/agents.js";
-import { deployCore } from "../scripts/lib/deploy.js";
+} from "../helpers/agents.js";
+import { deployCore } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { MaxUint256 } from "ethers";
 import { network } from "hardhat";
 
-import type { AgentRegistry } from "../typechain-types/index.js";
-import { AITBC, mintAitbc, registration, STATUS, UNBONDING_DELAY } from "./helpers/agents.js";
-import { deployCore } from "../scripts/lib/deploy.js";
+import type { AgentRegistry } from "../../typechain-types/index.js";
+import { AITBC, mintAitbc, registration, STATUS, UNBONDING_DELAY } from "../helpers/agents.js";
+import { deployCore } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

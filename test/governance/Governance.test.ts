@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { Signature, ZeroAddress, ZeroHash, zeroPadValue, toBeHex } from "ethers";
 import { network } from "hardhat";
 
-import { ALL_ACTIONS, bit, constraints, MIN_STAKE, mintAitbc, STATUS, type Signer } from "./helpers/agents.js";
+import { ALL_ACTIONS, bit, constraints, MIN_STAKE, mintAitbc, STATUS, type Signer } from "../helpers/agents.js";
 import {
   addAgent,
   AITBC,
@@ -23,10 +23,10 @@ import {
   toVoteEnd,
   toVoting,
   votes,
-} from "./helpers/governance.js";
-import { SUPPORT_CODES } from "../protocol/enums.js";
-import { DELEGATION_TYPES } from "../protocol/eip712.js";
-import { forEthers } from "../scripts/lib/eip712.js";
+} from "../helpers/governance.js";
+import { SUPPORT_CODES } from "../../protocol/enums.js";
+import { DELEGATION_TYPES } from "../../protocol/eip712.js";
+import { forEthers } from "../../scripts/lib/eip712.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
-import { ACTION, DAY, DECISION, HOUR } from "./helpers/agents.js";
-import { deployCore } from "../scripts/lib/deploy.js";
+import { ACTION, DAY, DECISION, HOUR } from "../helpers/agents.js";
+import { deployCore } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

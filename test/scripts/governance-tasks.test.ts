@@ -9,9 +9,9 @@ import path from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
 
-import { writeAddresses } from "../scripts/lib/protocol.js";
-import { AITBC, registerAndStake, type Core } from "./helpers/agents.js";
-import { deployGovernance, GOVERNANCE } from "./helpers/governance.js";
+import { writeAddresses } from "../../scripts/lib/protocol.js";
+import { AITBC, registerAndStake, type Core } from "../helpers/agents.js";
+import { deployGovernance, GOVERNANCE } from "../helpers/governance.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import { deployCore } from "../scripts/lib/deploy.js";
+import { deployCore } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
 const coreFixture = () => deployCore(connection);

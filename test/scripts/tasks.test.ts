@@ -12,13 +12,13 @@ import {
   parseHash,
   parseLabels,
   parseTokenAmount,
-} from "../scripts/lib/args.js";
-import { FUTURE_IDS } from "../protocol/addresses.js";
-import { loadIrisModel, irisProofInput, quantizeFeatures } from "../circuits/lib/iris.js";
-import { readProofFile, writeProofFile } from "../scripts/lib/proof-file.js";
-import { writeAddresses } from "../scripts/lib/protocol.js";
-import { readSignedReceipt } from "../scripts/lib/receipt-file.js";
-import { AITBC, deployProtocol } from "../scripts/lib/deploy.js";
+} from "../../scripts/lib/args.js";
+import { FUTURE_IDS } from "../../protocol/addresses.js";
+import { loadIrisModel, irisProofInput, quantizeFeatures } from "../../circuits/lib/iris.js";
+import { readProofFile, writeProofFile } from "../../scripts/lib/proof-file.js";
+import { writeAddresses } from "../../scripts/lib/protocol.js";
+import { readSignedReceipt } from "../../scripts/lib/receipt-file.js";
+import { AITBC, deployProtocol } from "../../scripts/lib/deploy.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;

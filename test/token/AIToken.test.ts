@@ -4,14 +4,14 @@ import { ethers } from "ethers";
 import type { ContractTransactionResponse, LogDescription, Signer, TypedDataDomain } from "ethers";
 import { network } from "hardhat";
 
-import { COMPUTE_RECEIPT_TYPES, PERMIT_TYPES } from "../protocol/eip712.js";
-import { forEthers } from "../scripts/lib/eip712.js";
-import { receiptDomain, signReceipt } from "../scripts/lib/receipts.js";
-import type { ComputeReceipt } from "../scripts/lib/receipts.js";
-import type { AgentRegistry, AIToken } from "../typechain-types/index.js";
-import { DEFAULT_CONSTRAINTS } from "../deploy/modules/Core.js";
-import { AITBC, deployCore } from "../scripts/lib/deploy.js";
-import { receiptMaker } from "./helpers/receipts.js";
+import { COMPUTE_RECEIPT_TYPES, PERMIT_TYPES } from "../../protocol/eip712.js";
+import { forEthers } from "../../scripts/lib/eip712.js";
+import { receiptDomain, signReceipt } from "../../scripts/lib/receipts.js";
+import type { ComputeReceipt } from "../../scripts/lib/receipts.js";
+import type { AgentRegistry, AIToken } from "../../typechain-types/index.js";
+import { DEFAULT_CONSTRAINTS } from "../../deploy/modules/Core.js";
+import { AITBC, deployCore } from "../../scripts/lib/deploy.js";
+import { receiptMaker } from "../helpers/receipts.js";
 
 const connection = await network.getOrCreate();
 const { networkHelpers } = connection;

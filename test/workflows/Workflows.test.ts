@@ -3,14 +3,14 @@ import { expect } from "chai";
 import { id, MaxUint256, ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
-import { FIELD_MODULUS, fieldToBytes32 } from "../circuits/lib/field.js";
-import { Prover } from "../circuits/lib/prover.js";
-import { buildTranscript } from "../circuits/lib/workflow.js";
-import { proveChunk } from "../protocol/proofs.js";
-import { toWorkflowSpec } from "../protocol/workflow-spec.js";
-import type { IWorkflows } from "../typechain-types/index.js";
-import { AITBC, MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "./helpers/agents.js";
-import { deployProtocol } from "../scripts/lib/deploy.js";
+import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
+import { Prover } from "../../circuits/lib/prover.js";
+import { buildTranscript } from "../../circuits/lib/workflow.js";
+import { proveChunk } from "../../protocol/proofs.js";
+import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
+import type { IWorkflows } from "../../typechain-types/index.js";
+import { AITBC, MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "../helpers/agents.js";
+import { deployProtocol } from "../../scripts/lib/deploy.js";
 import {
   allSteps,
   Books,
@@ -36,7 +36,7 @@ import {
   sum,
   VERIFICATION,
   workflowSpec,
-} from "./helpers/workflows.js";
+} from "../helpers/workflows.js";
 
 const connection = await network.getOrCreate();
 const { ethers, networkHelpers } = connection;

@@ -6,10 +6,10 @@ import { expect } from "chai";
 import { pino } from "pino";
 import { parseAbi, type Hex } from "viem";
 
-import { EventFollower, type EventFollowerOptions, type FollowedLog } from "../../keepers/common/follower.js";
-import { Store } from "../../keepers/common/store.js";
-import { TxSender } from "../../keepers/common/txs.js";
-import { RECIPIENT, tokenChain } from "../helpers/keepers.js";
+import { EventFollower, type EventFollowerOptions, type FollowedLog } from "../../../keepers/common/follower.js";
+import { Store } from "../../../keepers/common/store.js";
+import { TxSender } from "../../../keepers/common/txs.js";
+import { RECIPIENT, tokenChain } from "../../helpers/keepers.js";
 
 const tokenAbi = parseAbi([
   "function mint(address to, uint256 amount)",

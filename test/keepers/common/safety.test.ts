@@ -7,16 +7,16 @@ import { network } from "hardhat";
 import { pino } from "pino";
 import { createPublicClient, custom, type Hex } from "viem";
 
-import { constitutionAbi } from "../../protocol/abi.js";
-import { KeeperMetrics } from "../../keepers/keeper/metrics.js";
+import { constitutionAbi } from "../../../protocol/abi.js";
+import { KeeperMetrics } from "../../../keepers/keeper/metrics.js";
 import {
   SafetyError,
   SafetyMonitor,
   type ChainReader,
   type SafetyReason,
   type SafetyRules,
-} from "../../keepers/common/safety.js";
-import { Store } from "../../keepers/common/store.js";
+} from "../../../keepers/common/safety.js";
+import { Store } from "../../../keepers/common/store.js";
 import {
   AITBC,
   ALL_ACTIONS,
@@ -28,8 +28,8 @@ import {
   nextUtcDay,
   registerAndStake,
   requiredStakeFor,
-} from "../helpers/agents.js";
-import { deployCore } from "../../scripts/lib/deploy.js";
+} from "../../helpers/agents.js";
+import { deployCore } from "../../../scripts/lib/deploy.js";
 
 const conn = await network.create();
 const { networkHelpers } = conn;

@@ -10,8 +10,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import type { Json } from "../../protocol/values.js";
-import { Store, type StepRow, type TxRow } from "../../keepers/common/store.js";
+import type { Json } from "../../../protocol/values.js";
+import { Store, type StepRow, type TxRow } from "../../../keepers/common/store.js";
 
 const BIG = 2n ** 200n + 7n; // beyond 2^64: stored as text, read back exactly
 const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;

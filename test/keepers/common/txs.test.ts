@@ -15,15 +15,15 @@ import {
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-import { Store } from "../../keepers/common/store.js";
+import { Store } from "../../../keepers/common/store.js";
 import {
   TxDroppedError,
   TxRevertedError,
   TxSender,
   type SendRequest,
   type TxSenderOptions,
-} from "../../keepers/common/txs.js";
-import { RECIPIENT, tokenChain } from "../helpers/keepers.js";
+} from "../../../keepers/common/txs.js";
+import { RECIPIENT, tokenChain } from "../../helpers/keepers.js";
 
 const tokenAbi = parseAbi([
   "function mint(address to, uint256 amount)",

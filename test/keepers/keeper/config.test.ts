@@ -8,8 +8,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { ConfigError } from "../../keepers/common/config.js";
-import { loadKeeperConfig, type KeeperConfig } from "../../keepers/keeper/config.js";
+import { ConfigError } from "../../../keepers/common/config.js";
+import { loadKeeperConfig, type KeeperConfig } from "../../../keepers/keeper/config.js";
 
 const KEY: `0x${string}` = `0x${"11".repeat(32)}`;
 const OTHER_KEY: `0x${string}` = `0x${"22".repeat(32)}`;

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 
 import { expect } from "chai";
 
-import { KeeperMetrics, METRIC_PREFIX } from "../../keepers/keeper/metrics.js";
+import { KeeperMetrics, METRIC_PREFIX } from "../../../keepers/keeper/metrics.js";
 
-const DASHBOARD = new URL("../../keepers/dashboards/keeper.json", import.meta.url);
+const DASHBOARD = new URL("../../../keepers/dashboards/keeper.json", import.meta.url);
 
 /** The value of the sample `series` (name and labels exactly as exposed) in a text exposition. */
 function sample(text: string, series: string): number | undefined {

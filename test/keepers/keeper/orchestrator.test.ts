@@ -9,19 +9,19 @@ import { expect } from "chai";
 import { pino } from "pino";
 import { keccak256, toHex, type Hex } from "viem";
 
-import type { ParsedStepResponse, StepRequest } from "../../protocol/steps.js";
-import { valueHashHex, type Json } from "../../protocol/values.js";
-import type { ProviderOffer } from "../../keepers/common/catalog.js";
-import { AttemptError } from "../../keepers/keeper/dispatcher.js";
+import type { ParsedStepResponse, StepRequest } from "../../../protocol/steps.js";
+import { valueHashHex, type Json } from "../../../protocol/values.js";
+import type { ProviderOffer } from "../../../keepers/common/catalog.js";
+import { AttemptError } from "../../../keepers/keeper/dispatcher.js";
 import {
   Orchestrator,
   type ExecutionJob,
   type OrchestratorOptions,
   type RunOutcome,
   type StepResult,
-} from "../../keepers/keeper/orchestrator.js";
-import { planWorkflow, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
-import type { WorkflowSpec } from "../../protocol/workflow-spec.js";
+} from "../../../keepers/keeper/orchestrator.js";
+import { planWorkflow, type WorkflowPlan } from "../../../keepers/keeper/workflow.js";
+import type { WorkflowSpec } from "../../../protocol/workflow-spec.js";
 
 const MODEL: Hex = keccak256(toHex("aitbc.data.v1"));
 const INPUTS_HASH: Hex = `0x${"0".repeat(62)}2a`;

@@ -20,21 +20,21 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { FUTURE_IDS, type Addresses } from "../../protocol/addresses.js";
-import { SUPPORT_CODES } from "../../protocol/enums.js";
-import { ACTION_TYPES } from "../../protocol/actions.js";
-import { constitutionAbi, governorAbi, marketplaceAbi, registryAbi, tokenAbi } from "../../protocol/abi.js";
-import { keeperConfigSchema, type GovernanceConfig } from "../../keepers/keeper/config.js";
-import { KeeperMetrics } from "../../keepers/keeper/metrics.js";
-import { SafetyError, SafetyMonitor } from "../../keepers/common/safety.js";
-import { Store } from "../../keepers/common/store.js";
-import { TxRevertedError, TxSender, type SendRequest, type TxOutcome } from "../../keepers/common/txs.js";
-import { CURSOR_FLAG, GovernanceVoter, voteKey, type VoterChain } from "../../keepers/keeper/voter.js";
-import { PolicyEvaluator, type ProposalAction } from "../../keepers/keeper/policy.js";
-import { DEFAULT_GOVERNANCE } from "../../deploy/modules/Governance.js";
-import { registerAndStake, requiredStakeFor } from "../helpers/agents.js";
-import { AITBC, deployProtocol } from "../../scripts/lib/deploy.js";
-import { AGENT_KEY } from "../helpers/keepers.js";
+import { FUTURE_IDS, type Addresses } from "../../../protocol/addresses.js";
+import { SUPPORT_CODES } from "../../../protocol/enums.js";
+import { ACTION_TYPES } from "../../../protocol/actions.js";
+import { constitutionAbi, governorAbi, marketplaceAbi, registryAbi, tokenAbi } from "../../../protocol/abi.js";
+import { keeperConfigSchema, type GovernanceConfig } from "../../../keepers/keeper/config.js";
+import { KeeperMetrics } from "../../../keepers/keeper/metrics.js";
+import { SafetyError, SafetyMonitor } from "../../../keepers/common/safety.js";
+import { Store } from "../../../keepers/common/store.js";
+import { TxRevertedError, TxSender, type SendRequest, type TxOutcome } from "../../../keepers/common/txs.js";
+import { CURSOR_FLAG, GovernanceVoter, voteKey, type VoterChain } from "../../../keepers/keeper/voter.js";
+import { PolicyEvaluator, type ProposalAction } from "../../../keepers/keeper/policy.js";
+import { DEFAULT_GOVERNANCE } from "../../../deploy/modules/Governance.js";
+import { registerAndStake, requiredStakeFor } from "../../helpers/agents.js";
+import { AITBC, deployProtocol } from "../../../scripts/lib/deploy.js";
+import { AGENT_KEY } from "../../helpers/keepers.js";
 
 const KEY: Hex = `0x${"11".repeat(32)}`;
 /** A deployment's addresses for the pure tests: distinct, recognisable. */

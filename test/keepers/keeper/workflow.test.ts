@@ -9,19 +9,19 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { createPublicClient, custom, keccak256, toHex, type Hex } from "viem";
 
-import { fieldToBytes32 } from "../../circuits/lib/field.js";
-import { irisModelHash, loadIrisModel } from "../../circuits/lib/iris.js";
-import type { Json } from "../../protocol/values.js";
+import { fieldToBytes32 } from "../../../circuits/lib/field.js";
+import { irisModelHash, loadIrisModel } from "../../../circuits/lib/iris.js";
+import type { Json } from "../../../protocol/values.js";
 import {
   applyMapping,
   fetchWorkflowSpec,
   planWorkflow,
   specHashOf,
   type WorkflowPlan,
-} from "../../keepers/keeper/workflow.js";
-import { toWorkflowSpec, type WorkflowSpec } from "../../protocol/workflow-spec.js";
-import { deployProtocol } from "../../scripts/lib/deploy.js";
-import { specHash as ethersSpecHash } from "../helpers/workflows.js";
+} from "../../../keepers/keeper/workflow.js";
+import { toWorkflowSpec, type WorkflowSpec } from "../../../protocol/workflow-spec.js";
+import { deployProtocol } from "../../../scripts/lib/deploy.js";
+import { specHash as ethersSpecHash } from "../../helpers/workflows.js";
 
 const MODEL: Hex = keccak256(toHex("aitbc.data.v1"));
 const ZERO: Hex = `0x${"0".repeat(64)}`;

@@ -16,15 +16,15 @@ import { pino, type Logger } from "pino";
 import { createPublicClient, custom, keccak256, toHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { fieldToBytes32, poseidonHash } from "../../circuits/lib/field.js";
-import { fromSolidityProof } from "../../circuits/lib/prover.js";
-import { irisInfer, irisModelHash, loadIrisModel, quantizeFeatures } from "../../circuits/lib/iris.js";
-import { addressesJson, FUTURE_IDS, type ContractKey } from "../../protocol/addresses.js";
-import { marketplaceAbi, registryAbi } from "../../protocol/abi.js";
-import { connectChain } from "../../keepers/common/chain.js";
-import { ConfigError } from "../../keepers/common/config.js";
-import { stepResultSigner } from "../../protocol/eip712.js";
-import { closeServer, listen } from "../../keepers/common/http.js";
+import { fieldToBytes32, poseidonHash } from "../../../circuits/lib/field.js";
+import { fromSolidityProof } from "../../../circuits/lib/prover.js";
+import { irisInfer, irisModelHash, loadIrisModel, quantizeFeatures } from "../../../circuits/lib/iris.js";
+import { addressesJson, FUTURE_IDS, type ContractKey } from "../../../protocol/addresses.js";
+import { marketplaceAbi, registryAbi } from "../../../protocol/abi.js";
+import { connectChain } from "../../../keepers/common/chain.js";
+import { ConfigError } from "../../../keepers/common/config.js";
+import { stepResultSigner } from "../../../protocol/eip712.js";
+import { closeServer, listen } from "../../../keepers/common/http.js";
 import {
   capabilityOf,
   errorSchema,
@@ -35,22 +35,22 @@ import {
   ZERO_HASH,
   type ParsedStepResponse,
   type StepRequest,
-} from "../../protocol/steps.js";
-import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
+} from "../../../protocol/steps.js";
+import { valueHash, valueHashHex, type Json } from "../../../protocol/values.js";
 import {
   createBackend,
   serviceModelHash,
   SharedResources,
   type Backend,
-} from "../../keepers/provider/backends/index.js";
-import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
-import { loadProviderConfig, providerConfigSchema, type ProviderConfig } from "../../keepers/provider/config.js";
-import { registrationPlan, runProvider } from "../../keepers/provider/node.js";
-import { registerProvider, serviceIdOf } from "../../keepers/common/registration.js";
-import { serveRpc } from "../../scripts/lib/devnet.js";
-import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../keepers/provider/server.js";
-import { mintAitbc } from "../helpers/agents.js";
-import { deployProtocol } from "../../scripts/lib/deploy.js";
+} from "../../../keepers/provider/backends/index.js";
+import { DATA_MODEL } from "../../../keepers/provider/backends/data.js";
+import { loadProviderConfig, providerConfigSchema, type ProviderConfig } from "../../../keepers/provider/config.js";
+import { registrationPlan, runProvider } from "../../../keepers/provider/node.js";
+import { registerProvider, serviceIdOf } from "../../../keepers/common/registration.js";
+import { serveRpc } from "../../../scripts/lib/devnet.js";
+import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../../keepers/provider/server.js";
+import { mintAitbc } from "../../helpers/agents.js";
+import { deployProtocol } from "../../../scripts/lib/deploy.js";
 import {
   account,
   AGENT2_KEY,
@@ -61,7 +61,7 @@ import {
   OUTSIDER_KEY,
   SETOSA_CM,
   setosa,
-} from "../helpers/keepers.js";
+} from "../../helpers/keepers.js";
 
 const API_KEY_ENV = "AITBC_TEST_UPSTREAM_KEY";
 const CHAT_MODEL = "llama-3-8b-instruct";

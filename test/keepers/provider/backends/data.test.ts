@@ -4,11 +4,11 @@
  */
 import { expect } from "chai";
 
-import { HttpError } from "../../keepers/common/http.js";
-import { valueHash } from "../../protocol/values.js";
-import type { Json } from "../../protocol/values.js";
-import { DATA_OPS, runDataOp } from "../../keepers/provider/backends/data.js";
-import { irisInputHash } from "../../circuits/lib/iris.js";
+import { HttpError } from "../../../../keepers/common/http.js";
+import { valueHash } from "../../../../protocol/values.js";
+import type { Json } from "../../../../protocol/values.js";
+import { DATA_OPS, runDataOp } from "../../../../keepers/provider/backends/data.js";
+import { irisInputHash } from "../../../../circuits/lib/iris.js";
 
 const ada: Json = { name: "ada", age: 36, tags: ["math", "code"] };
 const bob: Json = { name: "bob", age: 25, tags: ["art"] };
