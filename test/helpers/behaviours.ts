@@ -23,7 +23,14 @@ import { ACTION_TYPES, ALL_ACTIONS, type ActionName } from "../../protocol/actio
 import type { AgentConstitution, HumanOverride } from "../../typechain-types/index.js";
 import type { Signer } from "./agents.js";
 
-const { ethers } = await network.getOrCreate();
+/**
+ * The connection's ethers, fetched when a test runs: a module-level `await network.getOrCreate()` here, evaluated
+ * while another helper's top-level await is pending (a test file loaded alone), gave an `ethers` whose
+ * waitForTransaction never settled, and `.to.not.revert(await connectedEthers())` hung.
+ */
+async function connectedEthers() {
+  return (await network.getOrCreate()).ethers;
+}
 
 /** A state with the safety modules (every fixture built on deployCore has them). */
 interface Guarded {
@@ -87,7 +94,7 @@ export function shouldBeRefusedWhileStopped<F extends Guarded>(c: StopCase<F>): 
     await c.whileStopped?.(f);
     await (await f.humanOverride.connect(f.guardian).resume()).wait();
     await c.afterResume?.(f);
-    await expect(c.call(f)).to.not.revert(ethers);
+    await expect(c.call(f)).to.not.revert(await connectedEthers());
     await c.invariant?.(f);
     await c.afterCall?.(f);
   });
@@ -107,7 +114,7 @@ export interface AgentActionCase<F extends Guarded> {
 
 /** Sets `agent`'s allowed actions through its operator, keeping its other constraints. */
 async function allowActions(constitution: AgentConstitution, agent: string, allowedActions: bigint): Promise<void> {
-  const operator = await ethers.getSigner(await constitution.operatorOf(agent));
+  const operator = await (await connectedEthers()).getSigner(await constitution.operatorOf(agent));
   const c = await constitution.constraintsOf(agent);
   const next = {
     maxStake: c.maxStake,
@@ -133,7 +140,7 @@ export function shouldBeChargedAsAgentAction<F extends Guarded>(c: AgentActionCa
       .to.be.revertedWithCustomError(f.constitution, "AgentConstitutionActionNotAllowed")
       .withArgs(agent, actionType);
     await allowActions(f.constitution, agent, ALL_ACTIONS);
-    await expect(c.call(f)).to.not.revert(ethers);
+    await expect(c.call(f)).to.not.revert(await connectedEthers());
   });
 }
 
@@ -157,6 +164,6 @@ export function shouldChargeUpkeepToCallingAgent<F extends Guarded>(c: UpkeepCas
     await expect(c.call(f, agent))
       .to.be.revertedWithCustomError(f.constitution, "AgentConstitutionAgentFrozen")
       .withArgs(agent.address);
-    await expect(c.call(f, c.nonAgent(f))).to.not.revert(ethers);
+    await expect(c.call(f, c.nonAgent(f))).to.not.revert(await connectedEthers());
   });
 }
