@@ -1,15 +1,22 @@
 /**
- * Helpers for the Workflows tests: workflow specs (and their content hash, computed independently of the
- * contract), EIP-712 signed step records, the execution receipt chain, and the token books an execution
- * must balance.
+ * Helpers for the Workflows tests (test/workflows/, and the proven workflows of test/zk/): workflow specs (and their
+ * content hash, computed independently of the contract), EIP-712 signed step records, the execution receipt chain,
+ * and the token books an execution must balance; then the fixture the test/workflows/ files share (one loadFixture
+ * snapshot, {loadBase}), the states built on it ({loadPending}, {loadRunning}, {loadListed}) and the diamond's work.
  */
-import type { Signer } from "ethers";
+import { expect } from "chai";
+import type { Signer as EthersSigner } from "ethers";
 import { AbiCoder, id, keccak256, MaxUint256, TypedDataEncoder, ZeroAddress } from "ethers";
+import { network } from "hardhat";
 
+import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
 import { STEP_RESULT_TYPES } from "../../protocol/eip712.js";
+import { enumValues, EXECUTION_STATUSES, STEP_TYPES, VERIFICATION_LEVELS } from "../../protocol/enums.js";
+import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
+import { deployProtocol } from "../../scripts/lib/deploy.js";
 import { domainOf, forEthers } from "../../scripts/lib/eip712.js";
 import type { AIToken, IWorkflows, Workflows } from "../../typechain-types/index.js";
-import { enumValues, EXECUTION_STATUSES, STEP_TYPES, VERIFICATION_LEVELS } from "../../protocol/enums.js";
+import { AITBC, MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "./agents.js";
 
 /** IWorkflows.StepType. */
 export const STEP_TYPE = enumValues(STEP_TYPES);
@@ -112,7 +119,7 @@ export function allSteps(count: number): bigint {
 /** One step's work, before signing. `signer` signs; `provider` (default: the signer) is what the record names. */
 export interface StepWork {
   step: number;
-  signer: Signer;
+  signer: EthersSigner;
   cost: bigint;
   provider?: string;
   inputHash?: string;
@@ -272,4 +279,218 @@ export class Books {
     }
     return { balance, credits, held: (await this.token.balanceOf(this.workflows)) - this.held };
   }
+}
+
+// ---------------------------------------------------------------- the workflows fixture and its states
+
+const connection = await network.getOrCreate();
+const { ethers, networkHelpers } = connection;
+
+/** Each funded human (owner, clients) holds this much. */
+export const FUNDS = 100_000n * AITBC;
+export const BUDGET = 100n * AITBC;
+export const MAX_BUDGET = 1_000n * AITBC;
+export const MAX_TIME = 3_600n;
+export const INPUTS = id("inputs: iris.csv");
+export const RESULT = id("result: predictions.csv");
+export const REASON = id("provider unreachable");
+/** Inputs a Full or Zk execution can take: a field element (INPUTS, a keccak hash, is above the field). */
+export const FIELD_INPUTS = fieldToBytes32(BigInt(INPUTS) % FIELD_MODULUS);
+export const UNKNOWN = 99n;
+/** For calls that must land in a block of a chosen timestamp (no gas estimation at another time). */
+export const GAS = { gasLimit: 3_000_000n };
+
+/** The diamond every fixture defines as workflow 1: load -> (left | right) -> merge. */
+export const DIAMOND = toWorkflowSpec(
+  {
+    name: "iris-diamond",
+    maxExecutionTime: "1h",
+    maxBudget: "1000",
+    verification: "basic",
+    steps: [
+      { id: "load", type: "data-processing", output: "rows" },
+      {
+        id: "left",
+        type: "inference",
+        model: "iris-mlp-v1",
+        dependsOn: ["load"],
+        input: "load.rows",
+        output: "a",
+        timeout: 30,
+        maxRetries: 2,
+        retryBackoff: 5,
+      },
+      {
+        id: "right",
+        type: "inference",
+        model: "iris-tree-v2",
+        dependsOn: ["load"],
+        input: "load.rows",
+        output: "b",
+      },
+      { id: "merge", type: "training", dependsOn: ["left", "right"], input: "left.a,right.b" },
+    ],
+  },
+  "diamond",
+);
+
+/** DIAMOND at the Zk level, its two inference steps on field-element models (what requiresProof needs). */
+export const PROOF_MODEL_DIAMOND: IWorkflows.WorkflowSpecStruct = {
+  ...DIAMOND,
+  verification: VERIFICATION.zk,
+  steps: DIAMOND.steps.map((s, i) => (i === 1 || i === 2 ? { ...s, model: fieldToBytes32(BigInt(i)) } : s)),
+};
+
+export const PUBLIC_LISTING: IWorkflows.ListingInputStruct = {
+  title: "Iris classifier",
+  description: "Two models, merged",
+  tags: ["iris", "classification"],
+  executionPrice: 5n * AITBC,
+  subscriptionPrice: 20n * AITBC,
+  isPublic: true,
+};
+export const RESTRICTED_LISTING: IWorkflows.ListingInputStruct = {
+  title: "Iris classifier (private beta)",
+  description: "",
+  tags: [],
+  executionPrice: 3n * AITBC,
+  subscriptionPrice: 10n * AITBC,
+  isPublic: false,
+};
+
+/**
+ * The protocol, plus: active agents `keeper` (agent), `keeper2`, and providers `p1` (agent2), `p2`, `p3` (each
+ * staked MIN_STAKE, no declared volume); `idle` registered but unstaked (inactive); `owner`, `client` and
+ * `client2` (humans) funded with FUNDS and approving Workflows; workflow 1 = DIAMOND, defined by `owner`.
+ */
+export async function baseFixture() {
+  const core = await deployProtocol(connection);
+  const { token, workflows, registry, operator, agent: keeper, agent2: p1, client, outsider } = core;
+  const [p2, p3, owner, client2, idle, keeper2] = (await ethers.getSigners()).slice(9, 15);
+  if (!p2 || !p3 || !owner || !client2 || !idle || !keeper2) throw new Error("the test network needs 15 accounts");
+  for (const a of [keeper, keeper2, p1, p2, p3]) await registerAndStake(core, a, operator, MIN_STAKE);
+  await registerAgent(core, idle, operator);
+  for (const a of [owner, client, client2]) {
+    await mintAitbc(core, a.address, FUNDS / AITBC);
+    await token.connect(a).approve(await workflows.getAddress(), MaxUint256);
+  }
+  await workflows.connect(owner).defineWorkflow(DIAMOND);
+  const keeperId = await registry.agentIdOf(keeper.address);
+  const accounts = [owner, client, client2, keeper, keeper2, p1, p2, p3, idle, outsider].map((s) => s.address);
+  return { ...core, keeper, keeper2, keeperId, p1, p2, p3, idle, owner, client2, accounts };
+}
+export type Base = Awaited<ReturnType<typeof baseFixture>>;
+
+/**
+ * The only fixture loaded through loadFixture (Hardhat 3's snapshots break when fixtures nest); the later states
+ * below are plain helpers on top of it.
+ */
+export const loadBase = () => networkHelpers.loadFixture(baseFixture);
+
+/** Base, plus execution 1 of workflow 1 requested by its owner (BUDGET, no listing, any keeper). */
+export async function loadPending() {
+  const f = await loadBase();
+  await f.workflows.connect(f.owner).requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
+  return f;
+}
+
+/** Pending, plus execution 1 claimed by `keeper`. */
+export async function loadRunning() {
+  const f = await loadPending();
+  await f.workflows.connect(f.keeper).claimExecution(1n);
+  return f;
+}
+
+/** Base, plus listing 1 (PUBLIC_LISTING) and listing 2 (RESTRICTED_LISTING) of workflow 1. */
+export async function loadListed() {
+  const f = await loadBase();
+  await f.workflows.connect(f.owner).createListing(1n, PUBLIC_LISTING);
+  await f.workflows.connect(f.owner).createListing(1n, RESTRICTED_LISTING);
+  return f;
+}
+
+/** One step: [step, signing provider, cost]. */
+export type Work = [number, Signer, bigint];
+
+/** The diamond's work: p1 runs load and left, p2 right, p3 merge; 70 AITBC in all. */
+export function diamondWork(f: Base): Work[][] {
+  return [
+    [[0, f.p1, 10n * AITBC]],
+    [
+      [1, f.p1, 20n * AITBC],
+      [2, f.p2, 15n * AITBC],
+    ],
+    [[3, f.p3, 25n * AITBC]],
+  ];
+}
+
+export async function sign(f: Base, executionId: bigint, work: Work[]): Promise<StepRecord[]> {
+  return signedRecords(
+    f.workflows,
+    executionId,
+    work.map(([step, signer, cost]) => ({ step, signer, cost })),
+  );
+}
+
+/** Signs `work` and records it as one batch by `keeper`. */
+export async function record(f: Base, executionId: bigint, work: Work[], keeper: Signer = f.keeper) {
+  const records = await sign(f, executionId, work);
+  await f.workflows.connect(keeper).recordSteps(executionId, records);
+  return records;
+}
+
+/** Requests (by `client`, through `listingId`), claims, records the whole diamond and completes. */
+export async function runDiamond(f: Base, client: Signer, listingId = 0n, budget = BUDGET) {
+  const executionId = await nextExecutionId(f, client, executionRequest(1n, INPUTS, budget, listingId));
+  await f.workflows.connect(f.keeper).claimExecution(executionId);
+  const records: StepRecord[] = [];
+  for (const batch of diamondWork(f)) records.push(...(await record(f, executionId, batch)));
+  await f.workflows.connect(f.keeper).completeExecution(executionId, RESULT);
+  return { executionId, records };
+}
+
+/** Sends `request` as `client` and returns the new execution's id. */
+export async function nextExecutionId(
+  f: Base,
+  client: Signer,
+  request: IWorkflows.ExecutionRequestStruct,
+): Promise<bigint> {
+  const tx = await f.workflows.connect(client).requestExecution(request);
+  const receipt = await tx.wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = f.workflows.interface.parseLog(log);
+    if (parsed?.name === "ExecutionRequested") return parsed.args[0] as bigint;
+  }
+  throw new Error("no ExecutionRequested event");
+}
+
+export async function expectHeld(f: Base) {
+  expect(await f.token.balanceOf(await f.workflows.getAddress())).to.equal(await f.workflows.totalHeld());
+}
+
+/**
+ * Checks what moved since `books` opened: each tracked account's balance and credits changed exactly as
+ * expected (0 when not listed); the Workflows balance changed by the new credits plus `open` (the change of
+ * the escrow held for open executions); deposits = provider credits + refunds + owner fees (tokens are conserved); and the
+ * Workflows balance equals totalHeld().
+ */
+export async function expectBooks(
+  f: Base,
+  books: Books,
+  expected: { balances?: Record<string, bigint>; credits?: Record<string, bigint>; open?: bigint },
+) {
+  const d = await books.deltas();
+  for (const a of f.accounts) {
+    expect(d.balance.get(a), `balance change of ${a}`).to.equal(expected.balances?.[a] ?? 0n);
+    expect(d.credits.get(a), `credit change of ${a}`).to.equal(expected.credits?.[a] ?? 0n);
+  }
+  const credited = sum(d.credits.values());
+  expect(d.held).to.equal(credited + (expected.open ?? 0n));
+  const paidIn = -sum(d.balance.values());
+  expect(paidIn).to.equal(d.held); // what clients paid = credits + still-open escrow; refunds net out
+  await expectHeld(f);
+}
+
+export async function books(f: Base) {
+  return Books.open(f.workflows, f.token, f.accounts);
 }

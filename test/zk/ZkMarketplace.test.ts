@@ -23,6 +23,8 @@ import {
   escrowOf,
   offer,
   type Request,
+  PROVIDER_STAKE,
+  PROVIDER_VOLUME,
   signResult,
   split,
   VERIFICATION,
@@ -37,9 +39,6 @@ const { time } = networkHelpers;
 
 const P = FIELD_MODULUS;
 const MAX_UINT256 = (1n << 256n) - 1n;
-/** As in ServiceMarketplace.test.ts: providers declare 1,000 AITBC a day and stake 1,200. */
-const PROVIDER_VOLUME = 1_000n * AITBC;
-const PROVIDER_STAKE = 1_200n * AITBC;
 const AGENT_ID = 1n;
 
 /** A virginica of the Iris data set (cm). */

@@ -1,0 +1,1145 @@
+/**
+ * The provider node (keepers/provider): its HTTP step API without a chain (every backend, the record and
+ * signature rules, transcript mode, an inference proof, every refusal, chaos), an OpenAI-compatible upstream test
+ * double, its configuration errors, and registration against an in-process Hardhat network (through runProvider,
+ * over a JSON-RPC bridge to the network's provider).
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { id } from "ethers";
+import { network } from "hardhat";
+import { pino, type Logger } from "pino";
+import { createPublicClient, custom, keccak256, toHex, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { fieldToBytes32, poseidonHash } from "../../../circuits/lib/field.js";
+import { fromSolidityProof } from "../../../circuits/lib/prover.js";
+import { irisInfer, irisModelHash, loadIrisModel, quantizeFeatures } from "../../../circuits/lib/iris.js";
+import { addressesJson, FUTURE_IDS, type ContractKey } from "../../../protocol/addresses.js";
+import { marketplaceAbi, registryAbi } from "../../../protocol/abi.js";
+import { connectChain } from "../../../keepers/common/chain.js";
+import { ConfigError } from "../../../keepers/common/config.js";
+import { stepResultSigner } from "../../../protocol/eip712.js";
+import { closeServer, listen } from "../../../keepers/common/http.js";
+import {
+  capabilityOf,
+  errorSchema,
+  infoSchema,
+  solidityProofOf,
+  stepResponseSchema,
+  transcriptLeaf,
+  ZERO_HASH,
+  type ParsedStepResponse,
+  type StepRequest,
+} from "../../../protocol/steps.js";
+import { valueHash, valueHashHex, type Json } from "../../../protocol/values.js";
+import {
+  createBackend,
+  serviceModelHash,
+  SharedResources,
+  type Backend,
+} from "../../../keepers/provider/backends/index.js";
+import { DATA_MODEL } from "../../../keepers/provider/backends/data.js";
+import { loadProviderConfig, providerConfigSchema, type ProviderConfig } from "../../../keepers/provider/config.js";
+import { registrationPlan, runProvider } from "../../../keepers/provider/node.js";
+import { registerProvider, serviceIdOf } from "../../../keepers/common/registration.js";
+import { serveRpc } from "../../../scripts/lib/devnet.js";
+import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../../keepers/provider/server.js";
+import { mintAitbc } from "../../helpers/agents.js";
+import { deployProtocol } from "../../../scripts/lib/deploy.js";
+import {
+  account,
+  AGENT2_KEY,
+  AGENT_KEY,
+  AITBC,
+  DOMAIN,
+  OPERATOR,
+  OUTSIDER_KEY,
+  SETOSA_CM,
+  setosa,
+} from "../../helpers/keepers.js";
+
+const API_KEY_ENV = "AITBC_TEST_UPSTREAM_KEY";
+const CHAT_MODEL = "llama-3-8b-instruct";
+const EMBED_MODEL = "nomic-embed-text";
+
+// ---------------------------------------------------------------- an OpenAI-compatible upstream test double
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: { [key: string]: Json };
+}
+
+/** A small OpenAI-compatible server: parses the request, answers in OpenAI's response shapes, records it all. */
+class Upstream {
+  readonly received: Received[] = [];
+  /** Requests whose client hung up before the answer. */
+  aborted = 0;
+  behavior: { delayMs?: number; status?: number; malformed?: boolean } = {};
+  url = "";
+  readonly #server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { [key: string]: Json };
+      this.received.push({ path: req.url ?? "", headers: req.headers, body });
+      res.on("close", () => {
+        if (!res.writableFinished) this.aborted += 1;
+      });
+      setTimeout(() => {
+        if (res.destroyed) return;
+        const { status = 200, malformed = false } = this.behavior;
+        if (status !== 200) res.writeHead(status).end(JSON.stringify({ error: { message: "model overloaded" } }));
+        else if (malformed) res.writeHead(200).end("{not json");
+        else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer(req.url, body)));
+      }, this.behavior.delayMs ?? 0);
+    });
+  });
+
+  async start(): Promise<this> {
+    this.url = await listen(this.#server, "127.0.0.1", 0);
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await closeServer(this.#server);
+  }
+}
+
+function answer(route: string | undefined, body: { [key: string]: Json }): Json {
+  if (route === "/v1/chat/completions") {
+    const messages = body.messages as { role: string; content: string }[];
+    const last = messages[messages.length - 1]?.content ?? "";
+    return {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 1,
+      model: body.model ?? null,
+      choices: [{ index: 0, message: { role: "assistant", content: `echo: ${last}` }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    };
+  }
+  const inputs = typeof body.input === "string" ? [body.input] : (body.input as string[]);
+  // Out of order on purpose: clients must sort by index.
+  const data = inputs.map((t, i) => ({ object: "embedding", index: i, embedding: [t.length, i, 0.5] })).reverse();
+  return { object: "list", data, model: body.model ?? null, usage: { prompt_tokens: 1, total_tokens: 1 } };
+}
+
+// ---------------------------------------------------------------- helpers
+
+function testConfig(upstreamUrl: string, overrides: Record<string, unknown> = {}): ProviderConfig {
+  return providerConfigSchema.parse({
+    rpc: { urls: ["http://127.0.0.1:8545"] },
+    agent: { privateKey: AGENT_KEY, operator: OPERATOR },
+    services: [
+      { name: "iris", stepType: "inference", backend: "iris", price: "1" },
+      { name: "data", stepType: "data-processing", backend: "data", price: "0.1" },
+      {
+        name: "chat",
+        stepType: "inference",
+        backend: "openai",
+        price: "2",
+        upstream: { url: upstreamUrl, model: CHAT_MODEL, apiKeyEnv: API_KEY_ENV },
+      },
+      {
+        name: "embed",
+        stepType: "inference",
+        backend: "openai",
+        price: "0.5",
+        upstream: { url: `${upstreamUrl}/`, model: EMBED_MODEL, kind: "embeddings", timeoutMs: 300 },
+      },
+    ],
+    ...overrides,
+  });
+}
+
+interface Captured {
+  logger: Logger;
+  lines: { msg?: string; event?: string }[];
+}
+
+function captureLogger(): Captured {
+  const lines: Captured["lines"] = [];
+  const logger = pino(
+    { level: "info" },
+    { write: (line: string) => lines.push(JSON.parse(line) as Captured["lines"][number]) },
+  );
+  return { logger, lines };
+}
+
+async function startProvider(
+  upstream: Upstream,
+  shared: SharedResources,
+  options: { server?: Record<string, unknown>; chaos?: Partial<ChaosOptions>; logger?: Logger } = {},
+): Promise<ProviderServer> {
+  const config = testConfig(upstream.url, { server: options.server ?? {} });
+  return createProviderServer({
+    account,
+    domain: DOMAIN,
+    services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "sk-test-123" })),
+    limits: config.server,
+    chaos: { tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 0, ...options.chaos },
+    logger: options.logger ?? pino({ level: "silent" }),
+    agentId: 42n,
+  });
+}
+
+function stepRequest(overrides: Partial<StepRequest> = {}): StepRequest {
+  return {
+    executionId: "7",
+    step: 3,
+    stepType: "inference",
+    model: serviceModelHash({ backend: "iris", upstream: undefined }),
+    input: setosa(),
+    maxCost: (10n * AITBC).toString(),
+    timeoutMs: 30_000,
+    ...overrides,
+  };
+}
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+async function post(url: string, body: unknown, raw = false): Promise<Reply> {
+  const res = await fetch(`${url}/v1/steps`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
+/** A 200 StepResponse, schema-checked. */
+async function step(url: string, overrides: Partial<StepRequest> = {}): Promise<ParsedStepResponse> {
+  const reply = await post(url, stepRequest(overrides));
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+  return stepResponseSchema.parse(reply.body);
+}
+
+/** A non-2xx answer: its status and error body. */
+async function refusal(url: string, body: unknown, raw = false) {
+  const reply = await post(url, body, raw);
+  return { status: reply.status, headers: reply.headers, ...errorSchema.parse(reply.body).error };
+}
+
+async function signerOf(r: ParsedStepResponse): Promise<Hex | undefined> {
+  const message = {
+    executionId: BigInt(r.executionId),
+    step: r.step,
+    inputHash: r.record.inputHash,
+    outputHash: r.record.outputHash,
+    cost: BigInt(r.record.cost),
+  };
+  return stepResultSigner(DOMAIN, message, r.signature as Hex);
+}
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const IRIS = serviceModelHash({ backend: "iris", upstream: undefined });
+const CHAT = id(CHAT_MODEL) as Hex;
+const EMBED = id(EMBED_MODEL) as Hex;
+
+// ---------------------------------------------------------------- the step API
+
+describe("provider node", function () {
+  const upstream = new Upstream();
+  const shared = new SharedResources();
+  let provider: ProviderServer;
+
+  before(async function () {
+    await upstream.start();
+    provider = await startProvider(upstream, shared);
+  });
+
+  after(async function () {
+    await provider.close();
+    await upstream.close();
+    await shared.close();
+  });
+
+  beforeEach(function () {
+    upstream.behavior = {};
+    upstream.received.length = 0;
+  });
+
+  describe("model hashes", function () {
+    it("are the Iris weight commitment, DATA_MODEL and id(upstream model)", function () {
+      expect(IRIS).to.equal(fieldToBytes32(irisModelHash(loadIrisModel())));
+      expect(serviceModelHash({ backend: "data", upstream: undefined })).to.equal(keccak256(toHex("aitbc.data.v1")));
+      expect(DATA_MODEL).to.equal(id("aitbc.data.v1"));
+      const upstreamConfig = { url: "http://x", model: CHAT_MODEL, kind: "chat" as const, timeoutMs: 1 };
+      expect(serviceModelHash({ backend: "openai", upstream: upstreamConfig })).to.equal(CHAT);
+      expect(capabilityOf("data-processing")).to.equal(id("data-processing"));
+    });
+  });
+
+  describe("POST /v1/steps", function () {
+    it("runs the Iris model: basic record over the typed input and output, signed by the agent", async function () {
+      const r = await step(provider.url);
+      const result = irisInfer(loadIrisModel(), quantizeFeatures(SETOSA_CM));
+      expect(r.output).to.deep.equal({
+        kind: "iris-prediction",
+        predictedClass: result.predictedClass,
+        scores: result.scores.map(String),
+      });
+      expect(result.predictedClass).to.equal(0); // setosa
+      expect(r.record.inputHash).to.equal(valueHashHex(setosa()));
+      expect(r.record.outputHash).to.equal(valueHashHex(r.output));
+      expect(r.record.cost).to.equal(AITBC.toString());
+      expect(r.provider).to.equal(account.address);
+      expect([r.executionId, r.step]).to.deep.equal(["7", 3]);
+      expect(r.proof).to.equal(undefined);
+      expect(await signerOf(r)).to.equal(account.address);
+    });
+
+    it("runs a data operation; with a transcript the record is (0, leaf over the sources and the output)", async function () {
+      const sources: Hex[] = [fieldToBytes32(5n), fieldToBytes32(9n)];
+      const r = await step(provider.url, {
+        stepType: "data-processing",
+        model: DATA_MODEL,
+        input: { op: "iris-features", cm: SETOSA_CM },
+        transcript: { sources },
+      });
+      expect(r.output).to.deep.equal(setosa());
+      expect(r.record.inputHash).to.equal(ZERO_HASH);
+      expect(r.record.outputHash).to.equal(transcriptLeaf(sources, valueHash(r.output)));
+      expect(r.record.outputHash).to.equal(fieldToBytes32(poseidonHash([5n, 9n, valueHash(setosa())])));
+      expect(r.record.cost).to.equal((AITBC / 10n).toString());
+      expect(await signerOf(r)).to.equal(account.address);
+    });
+
+    it("proxies chat to the OpenAI-compatible upstream (prompt, temperature 0, max_tokens, API key)", async function () {
+      const r = await step(provider.url, { model: CHAT, input: { prompt: "hello there", maxTokens: 16 } });
+      expect(r.output).to.deep.equal({ text: "echo: hello there", finishReason: "stop", model: CHAT_MODEL });
+      expect(upstream.received).to.have.length(1);
+      const [got] = upstream.received;
+      expect(got?.path).to.equal("/v1/chat/completions");
+      expect(got?.headers.authorization).to.equal("Bearer sk-test-123");
+      expect(got?.body).to.deep.equal({
+        model: CHAT_MODEL,
+        messages: [{ role: "user", content: "hello there" }],
+        temperature: 0,
+        max_tokens: 16,
+      });
+      expect(r.record.inputHash).to.equal(valueHashHex({ prompt: "hello there", maxTokens: 16 }));
+      expect(r.record.outputHash).to.equal(valueHashHex(r.output));
+      expect(await signerOf(r)).to.equal(account.address);
+    });
+
+    it("passes chat messages and temperature through", async function () {
+      const messages = [
+        { role: "system", content: "be brief" },
+        { role: "user", content: "2+2?" },
+      ];
+      const r = await step(provider.url, { model: CHAT, input: { messages, temperature: 0.7 } });
+      expect((r.output as { text: string }).text).to.equal("echo: 2+2?");
+      expect(upstream.received[0]?.body).to.deep.equal({ model: CHAT_MODEL, messages, temperature: 0.7 });
+    });
+
+    it("proxies embeddings (rows in index order, no API key header when none is configured)", async function () {
+      const r = await step(provider.url, { model: EMBED, input: { input: ["ab", "cde"] } });
+      expect(r.output).to.deep.equal({
+        embeddings: [
+          [2, 0, 0.5],
+          [3, 1, 0.5],
+        ],
+      });
+      expect(upstream.received[0]?.path).to.equal("/v1/embeddings");
+      expect(upstream.received[0]?.body).to.deep.equal({ model: EMBED_MODEL, input: ["ab", "cde"] });
+      expect(upstream.received[0]?.headers.authorization).to.equal(undefined);
+    });
+
+    it("proves an Iris inference whose leaf is the record's transcript leaf", async function () {
+      this.timeout(60_000);
+      const input = setosa();
+      const sources = [valueHashHex(input)];
+      const r = await step(provider.url, { proof: true, transcript: { sources } });
+      const proof = r.proof;
+      if (proof === undefined) throw new Error("no proof");
+      expect(proof.inputHash).to.equal(valueHash(input).toString());
+      expect(proof.outputHash).to.equal(valueHash(r.output).toString());
+      const leaf = BigInt(r.record.outputHash);
+      expect(leaf).to.equal(poseidonHash([valueHash(input), 0n, valueHash(r.output)]));
+      const signals = [BigInt(IRIS), BigInt(proof.inputHash), BigInt(proof.outputHash), leaf];
+      expect(
+        await shared.prover.verify("inference", fromSolidityProof(solidityProofOf(proof.proof)), signals),
+      ).to.equal(true);
+      const forged = [signals[0] ?? 0n, signals[1] ?? 0n, signals[2] ?? 0n, leaf + 1n];
+      expect(await shared.prover.verify("inference", fromSolidityProof(solidityProofOf(proof.proof)), forged)).to.equal(
+        false,
+      );
+      expect(await signerOf(r)).to.equal(account.address);
+    });
+
+    it("refuses bad JSON with 400 bad-json", async function () {
+      const e = await refusal(provider.url, '{"executionId": ', true);
+      expect([e.status, e.code]).to.deep.equal([400, "bad-json"]);
+    });
+
+    const schemaCases: [string, unknown, string | undefined][] = [
+      ["a non-object body", [1], undefined],
+      ["no executionId", { ...stepRequest(), executionId: undefined }, "executionId"],
+      ["a numeric executionId", { ...stepRequest(), executionId: 7 }, "executionId"],
+      ["a negative step", stepRequest({ step: -1 }), "step"],
+      ["an unknown step type", { ...stepRequest(), stepType: "mining" }, "stepType"],
+      ["a short model", stepRequest({ model: "0x1234" }), "model"],
+      [
+        "too many sources",
+        stepRequest({ transcript: { sources: [ZERO_HASH, ZERO_HASH, ZERO_HASH] } }),
+        "transcript.sources",
+      ],
+      ["a bad source", stepRequest({ transcript: { sources: [ZERO_HASH, "0x12"] } }), "transcript.sources[1]"],
+      [
+        "a source above the field",
+        stepRequest({ transcript: { sources: [`0x${"f".repeat(64)}`] } }),
+        "transcript.sources[0]",
+      ],
+      ["a decimal maxCost", stepRequest({ maxCost: "1.5" }), "maxCost"],
+      ["a zero timeout", stepRequest({ timeoutMs: 0 }), "timeoutMs"],
+      ["a non-boolean proof", { ...stepRequest(), proof: "yes" }, "proof"],
+      ["an unknown field", { ...stepRequest(), priority: 1 }, "priority"],
+    ];
+    for (const [title, body, field] of schemaCases) {
+      it(`refuses ${title} with 400 naming ${field ?? "the body"}`, async function () {
+        const e = await refusal(provider.url, body);
+        expect([e.status, e.code]).to.deep.equal([400, "bad-request"]);
+        expect(e.field).to.equal(field);
+        expect(e.message.startsWith(`${field ?? "body"}: `), e.message).to.equal(true);
+      });
+    }
+
+    const inputCases: [string, Partial<StepRequest>, string][] = [
+      [
+        "features that are not integers",
+        { input: { kind: "iris-features", features: [51, 35, 1.5, 2] } },
+        "input.features[2]",
+      ],
+      ["a feature out of range", { input: { kind: "iris-features", features: [300, 35, 14, 2] } }, "input.features[0]"],
+      ["three features", { input: { kind: "iris-features", features: [1, 2, 3] } }, "input.features"],
+      ["an untyped Iris input", { input: { features: [1, 2, 3, 4] } }, "input.kind"],
+      ["chat without prompt or messages", { model: CHAT, input: { temperature: 0 } }, "input.messages"],
+      [
+        "a chat message with a bad role",
+        { model: CHAT, input: { messages: [{ role: "god", content: "x" }] } },
+        "input.messages[0].role",
+      ],
+      ["a bad temperature", { model: CHAT, input: { prompt: "x", temperature: 3 } }, "input.temperature"],
+      ["a bad maxTokens", { model: CHAT, input: { prompt: "x", maxTokens: 0 } }, "input.maxTokens"],
+      ["an unknown chat field", { model: CHAT, input: { prompt: "x", top_p: 1 } }, "input.top_p"],
+      ["embeddings of a number", { model: EMBED, input: { input: 3 } }, "input.input"],
+      [
+        "a data op argument",
+        { stepType: "data-processing", model: DATA_MODEL, input: { op: "sort", data: [1, "a"] } },
+        "input.data",
+      ],
+    ];
+    for (const [title, overrides, field] of inputCases) {
+      it(`refuses ${title} with 400 naming ${field}`, async function () {
+        const e = await refusal(provider.url, stepRequest(overrides));
+        expect([e.status, e.code, e.field]).to.deep.equal([400, "bad-input", field]);
+        expect(e.message.startsWith(`${field}: `), e.message).to.equal(true);
+        expect(upstream.received).to.have.length(0);
+      });
+    }
+
+    it("refuses a model it does not serve with 422 unsupported", async function () {
+      const e = await refusal(provider.url, stepRequest({ model: id("gpt-5") }));
+      expect([e.status, e.code, e.field]).to.deep.equal([422, "unsupported", "model"]);
+      const wrongType = await refusal(provider.url, stepRequest({ stepType: "training" }));
+      expect([wrongType.status, wrongType.code]).to.deep.equal([422, "unsupported"]);
+    });
+
+    it("refuses a proof from a backend that cannot prove with 422", async function () {
+      const e = await refusal(provider.url, stepRequest({ model: CHAT, input: { prompt: "x" }, proof: true }));
+      expect([e.status, e.code, e.field]).to.deep.equal([422, "unsupported", "proof"]);
+    });
+
+    it("refuses a step priced above maxCost with 422 naming maxCost", async function () {
+      const e = await refusal(provider.url, stepRequest({ maxCost: (AITBC - 1n).toString() }));
+      expect([e.status, e.code, e.field]).to.deep.equal([422, "too-expensive", "maxCost"]);
+      expect(e.message).to.match(/^maxCost: .*1000000000000000000 wei/);
+      await step(provider.url, { maxCost: AITBC.toString() }); // exactly the price is fine
+    });
+
+    it("answers 502 for an upstream error, malformed JSON, no answer in time or no upstream", async function () {
+      upstream.behavior = { status: 503 };
+      let e = await refusal(provider.url, stepRequest({ model: CHAT, input: { prompt: "x" } }));
+      expect([e.status, e.code]).to.deep.equal([502, "upstream"]);
+      expect(e.message).to.match(/answered 503.*model overloaded/);
+      upstream.behavior = { malformed: true };
+      e = await refusal(provider.url, stepRequest({ model: CHAT, input: { prompt: "x" } }));
+      expect([e.status, e.message]).to.match(/malformed JSON/);
+      upstream.behavior = { delayMs: 1_000 };
+      e = await refusal(provider.url, stepRequest({ model: EMBED, input: { input: "x" } }));
+      expect([e.status, e.code]).to.deep.equal([502, "upstream"]);
+      expect(e.message).to.match(/no answer within 300 ms/);
+
+      const dead = new Upstream();
+      await dead.start();
+      await dead.close(); // a port nobody listens on
+      const config = testConfig(dead.url);
+      const orphan = await createProviderServer({
+        account,
+        domain: DOMAIN,
+        services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "k" })),
+        limits: config.server,
+        logger: pino({ level: "silent" }),
+      });
+      try {
+        e = await refusal(orphan.url, stepRequest({ model: EMBED, input: { input: "x" } }));
+        expect([e.status, e.code]).to.deep.equal([502, "upstream"]);
+        expect(e.message).to.match(/unreachable/);
+      } finally {
+        await orphan.close();
+      }
+    });
+
+    it("answers 504 past the step's time limit and aborts the upstream call", async function () {
+      upstream.behavior = { delayMs: 2_000 };
+      const started = Date.now();
+      const e = await refusal(provider.url, stepRequest({ model: CHAT, input: { prompt: "slow" }, timeoutMs: 150 }));
+      expect([e.status, e.code]).to.deep.equal([504, "timeout"]);
+      expect(e.message).to.match(/within 150 ms/);
+      expect(Date.now() - started).to.be.below(1_500);
+      await until(() => upstream.aborted > 0 && provider.load() === 0);
+    });
+
+    it("refuses an output that breaks its typed value's rules with 422 bad-output", async function () {
+      const template = { kind: "iris-prediction", predictedClass: 9, scores: ["1", "2", "3"] };
+      const e = await refusal(
+        provider.url,
+        stepRequest({ stepType: "data-processing", model: DATA_MODEL, input: { op: "transform", data: {}, template } }),
+      );
+      expect([e.status, e.code, e.field]).to.deep.equal([422, "bad-output", "output"]);
+      expect(e.message).to.match(/predictedClass: 9 is not a class index/);
+    });
+
+    it("answers 500 with the message when a backend fails", async function () {
+      const broken: Backend = {
+        name: "broken",
+        kind: "data",
+        stepType: "training",
+        model: id("broken") as Hex,
+        price: 1n,
+        capacity: 1,
+        provable: false,
+        run: () => Promise.reject(new Error("GPU on fire")),
+        close: () => Promise.resolve(),
+      };
+      const node = await createProviderServer({
+        account,
+        domain: DOMAIN,
+        services: [broken],
+        limits: testConfig(upstream.url).server,
+        logger: pino({ level: "silent" }),
+      });
+      try {
+        const e = await refusal(node.url, stepRequest({ stepType: "training", model: broken.model }));
+        expect([e.status, e.code, e.message]).to.deep.equal([500, "backend-error", "GPU on fire"]);
+        expect(node.load()).to.equal(0);
+      } finally {
+        await node.close();
+      }
+    });
+
+    it("answers 404 and 405 off the routes", async function () {
+      const missing = await fetch(`${provider.url}/v2/steps`);
+      expect(missing.status).to.equal(404);
+      const wrongMethod = await fetch(`${provider.url}/v1/steps`);
+      expect(wrongMethod.status).to.equal(405);
+      expect(errorSchema.parse(await wrongMethod.json()).error.code).to.equal("method-not-allowed");
+    });
+  });
+
+  describe("limits", function () {
+    it("refuses a body over maxBodyBytes with 413", async function () {
+      const small = await startProvider(upstream, shared, { server: { maxBodyBytes: 2_048 } });
+      try {
+        const big = stepRequest({ input: { op: "sort", data: Array.from({ length: 1_000 }, (_, i) => i) } });
+        const e = await refusal(small.url, { ...big, stepType: "data-processing", model: DATA_MODEL });
+        expect([e.status, e.code]).to.deep.equal([413, "too-large"]);
+        const chunk = new TextEncoder().encode(" ".repeat(1_000));
+        const streamed = await fetch(`${small.url}/v1/steps`, {
+          method: "POST",
+          body: new ReadableStream({
+            start(controller) {
+              for (let i = 0; i < 100; i++) controller.enqueue(chunk);
+              controller.close();
+            },
+          }),
+          duplex: "half",
+        });
+        expect(streamed.status).to.equal(413); // no Content-Length: counted as it streams
+        await step(small.url); // still serving
+      } finally {
+        await small.close();
+      }
+    });
+
+    it("refuses with 429 and Retry-After when every slot (or the service's) is busy", async function () {
+      const busy = await startProvider(upstream, shared, {
+        server: { capacity: 2, retryAfterSeconds: 3 },
+        chaos: { extraDelayMs: 400 },
+      });
+      try {
+        const first = post(busy.url, stepRequest());
+        await until(() => busy.load() === 1);
+        const second = post(busy.url, stepRequest({ model: CHAT, input: { prompt: "x" } }));
+        await until(() => busy.load() === 2);
+        const e = await refusal(
+          busy.url,
+          stepRequest({ stepType: "data-processing", model: DATA_MODEL, input: { op: "sort", data: [] } }),
+        );
+        expect([e.status, e.code]).to.deep.equal([429, "busy"]);
+        expect(e.headers.get("retry-after")).to.equal("3");
+        expect((await first).status).to.equal(200);
+        expect((await second).status).to.equal(200);
+      } finally {
+        await busy.close();
+      }
+      const perService = testConfig(upstream.url, { server: { capacity: 4 } });
+      const [iris] = perService.services;
+      if (iris === undefined) throw new Error("no iris service");
+      const one = await createProviderServer({
+        account,
+        domain: DOMAIN,
+        services: [createBackend({ ...iris, capacity: 1 }, shared)],
+        limits: perService.server,
+        chaos: { tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 300 },
+        logger: pino({ level: "silent" }),
+      });
+      try {
+        const first = post(one.url, stepRequest());
+        await until(() => one.load() === 1);
+        const e = await refusal(one.url, stepRequest());
+        expect([e.status, e.code]).to.deep.equal([429, "busy"]);
+        expect((await first).status).to.equal(200);
+      } finally {
+        await one.close();
+      }
+    });
+
+    it("caps a step's time at requestTimeoutMs (504) and frees its slot", async function () {
+      const slow = await startProvider(upstream, shared, {
+        server: { requestTimeoutMs: 200 },
+        chaos: { extraDelayMs: 5_000 },
+      });
+      try {
+        const e = await refusal(slow.url, stepRequest({ timeoutMs: 60_000 }));
+        expect([e.status, e.code]).to.deep.equal([504, "timeout"]);
+        expect(e.message).to.match(/within 200 ms/);
+        await until(() => slow.load() === 0, 500);
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it("closes gracefully: the running step finishes, new connections are refused", async function () {
+      const node = await startProvider(upstream, shared, { chaos: { extraDelayMs: 300 } });
+      const running = post(node.url, stepRequest());
+      await until(() => node.load() === 1);
+      const closed = node.close();
+      expect((await running).status).to.equal(200);
+      await closed;
+      let refused = false;
+      try {
+        await fetch(`${node.url}/healthz`);
+      } catch {
+        refused = true;
+      }
+      expect(refused).to.equal(true);
+    });
+  });
+
+  describe("chaos", function () {
+    it("tampers outputs after signing, and warns loudly at start", async function () {
+      const { logger, lines } = captureLogger();
+      const liar = await startProvider(upstream, shared, { chaos: { tamperOutputRate: 1 }, logger });
+      try {
+        expect(lines.some((l) => l.event === "chaos-enabled" && /CHAOS/.test(l.msg ?? ""))).to.equal(true);
+        const r = await step(liar.url);
+        expect(r.record.outputHash).to.not.equal(valueHashHex(r.output));
+        expect(await signerOf(r)).to.equal(account.address); // the record is the honest one
+        const d = await step(liar.url, {
+          stepType: "data-processing",
+          model: DATA_MODEL,
+          input: { op: "sort", data: [2, 1] },
+        });
+        expect(d.record.outputHash).to.not.equal(valueHashHex(d.output));
+      } finally {
+        await liar.close();
+      }
+    });
+
+    it("signs with a foreign key", async function () {
+      const forger = await startProvider(upstream, shared, { chaos: { badSignatureRate: 1 } });
+      try {
+        const r = await step(forger.url);
+        expect(r.record.outputHash).to.equal(valueHashHex(r.output));
+        const signer = await signerOf(r);
+        expect(signer).to.match(/^0x[0-9a-fA-F]{40}$/);
+        expect(signer).to.not.equal(account.address);
+      } finally {
+        await forger.close();
+      }
+    });
+  });
+
+  describe("GET endpoints", function () {
+    it("/v1/info describes the provider and its services", async function () {
+      const res = await fetch(`${provider.url}/v1/info`);
+      const info = infoSchema.parse(await res.json());
+      expect(info.provider).to.equal(account.address);
+      expect(info.agentId).to.equal("42");
+      expect([info.capacity, info.load]).to.deep.equal([4, 0]);
+      expect(info.services).to.deep.equal([
+        { stepType: "inference", model: IRIS, name: "iris", backend: "iris", price: AITBC.toString() },
+        {
+          stepType: "data-processing",
+          model: DATA_MODEL,
+          name: "data",
+          backend: "data",
+          price: (AITBC / 10n).toString(),
+        },
+        { stepType: "inference", model: CHAT, name: "chat", backend: "openai", price: (2n * AITBC).toString() },
+        { stepType: "inference", model: EMBED, name: "embed", backend: "openai", price: (AITBC / 2n).toString() },
+      ]);
+    });
+
+    it("/healthz is ok", async function () {
+      const res = await fetch(`${provider.url}/healthz`);
+      expect(res.status).to.equal(200);
+      expect(await res.json()).to.deep.include({ ok: true, provider: account.address, load: 0, capacity: 4 });
+    });
+
+    it("/metrics counts steps by service and outcome, with durations, in-flight and process metrics", async function () {
+      const res = await fetch(`${provider.url}/metrics`);
+      expect(res.headers.get("content-type")).to.match(/^text\/plain/);
+      const text = await res.text();
+      expect(text).to.match(/aitbc_provider_steps_total\{service="iris",outcome="ok"\} [1-9]/);
+      expect(text).to.match(/aitbc_provider_steps_total\{service="-",outcome="bad-request"\} [1-9]/);
+      expect(text).to.match(/aitbc_provider_steps_total\{service="chat",outcome="upstream"\} [1-9]/);
+      expect(text).to.match(/aitbc_provider_steps_total\{service="chat",outcome="timeout"\} 1/);
+      expect(text).to.match(/aitbc_provider_step_duration_seconds_bucket\{le="0\.1",service="data",outcome="ok"\}/);
+      expect(text).to.match(/^aitbc_provider_steps_in_flight 0$/m);
+      expect(text).to.match(/^process_cpu_user_seconds_total /m);
+    });
+  });
+});
+
+// ---------------------------------------------------------------- configuration
+
+describe("provider configuration", function () {
+  const dir = mkdtempSync(path.join(tmpdir(), "aitbc-provider-"));
+  const file = (name: string, content: unknown) => {
+    const at = path.join(dir, name);
+    writeFileSync(at, JSON.stringify(content));
+    return at;
+  };
+  const base = () => ({
+    rpc: { urls: ["http://127.0.0.1:8545"] },
+    agent: { privateKey: AGENT_KEY, operator: OPERATOR },
+    services: [
+      { name: "iris", stepType: "inference", backend: "iris", price: "1" },
+      { name: "data", stepType: "data-processing", backend: "data", price: "0.1" },
+    ],
+  });
+  const errorOf = (config: unknown, env: NodeJS.ProcessEnv = {}): string => {
+    try {
+      loadProviderConfig({ file: file("config.json", config), env });
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error("the configuration was accepted");
+  };
+
+  it("loads the example file with its defaults", function () {
+    const config = loadProviderConfig({ file: "keepers/provider/provider.example.json", env: {} });
+    expect(config.services.map((s) => [s.name, s.backend, s.price, s.capacity])).to.deep.equal([
+      ["iris-inference", "iris", AITBC, 4],
+      ["data-ops", "data", AITBC / 10n, 4],
+    ]);
+    expect(config.agent.stake).to.equal(2_000n * AITBC);
+    expect(config.agent.expectedDailyVolume).to.equal(10_000n * AITBC);
+    expect(config.chaos).to.deep.equal({ tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 0 });
+  });
+
+  it("applies defaults and the environment over the file", function () {
+    const config = loadProviderConfig({
+      file: file("ok.json", { ...base(), agent: { operator: OPERATOR } }),
+      env: {
+        AITBC_PROVIDER_KEY: AGENT_KEY,
+        AITBC_RPC_URLS: "http://a:1, ws://b:2",
+        AITBC_PROVIDER_PORT: "8601",
+        AITBC_ADDRESSES: "/tmp/addresses.json",
+      },
+    });
+    expect(config.agent.privateKey).to.equal(AGENT_KEY);
+    expect(config.rpc.urls).to.deep.equal(["http://a:1", "ws://b:2"]);
+    expect(config.server).to.deep.equal({
+      host: "127.0.0.1",
+      port: 8601,
+      maxBodyBytes: 1_048_576,
+      capacity: 4,
+      requestTimeoutMs: 60_000,
+      retryAfterSeconds: 1,
+    });
+    expect(config.addressesFile).to.equal("/tmp/addresses.json");
+    expect(config.agent).to.include({ metadataURI: "", version: "1.0.0" });
+    expect(config.agent.endpoint).to.equal(undefined);
+  });
+
+  const openai = { name: "llm", stepType: "inference", backend: "openai", price: "1" };
+  const cases: [string, (c: ReturnType<typeof base>) => unknown, NodeJS.ProcessEnv, RegExp][] = [
+    ["a bad RPC URL", (c) => ({ ...c, rpc: { urls: ["localhost:8545"] } }), {}, /rpc\.urls\[0\]: must be an http/],
+    ["no RPC URL", (c) => ({ ...c, rpc: { urls: [] } }), {}, /rpc\.urls: at least one RPC URL/],
+    [
+      "a bad RPC URL from the environment",
+      (c) => c,
+      { AITBC_RPC_URLS: "http://ok:1,nope" },
+      /rpc\.urls\[1\]: .*\(from AITBC_RPC_URLS\)/,
+    ],
+    [
+      "a bad key from the environment",
+      (c) => c,
+      { AITBC_PROVIDER_KEY: "0x1234" },
+      /agent\.privateKey: .*\(from AITBC_PROVIDER_KEY\)/,
+    ],
+    [
+      "a bad port from the environment",
+      (c) => c,
+      { AITBC_PROVIDER_PORT: "70000" },
+      /server\.port: .*\(from AITBC_PROVIDER_PORT\)/,
+    ],
+    [
+      "a non-numeric port from the environment",
+      (c) => c,
+      { AITBC_PROVIDER_PORT: "http" },
+      /server\.port: .*\(from AITBC_PROVIDER_PORT\)/,
+    ],
+    [
+      "the agent as its own operator",
+      (c) => ({ ...c, agent: { ...c.agent, operator: account.address } }),
+      {},
+      /agent\.operator: must differ/,
+    ],
+    [
+      "a bad operator",
+      (c) => ({ ...c, agent: { ...c.agent, operator: "0x12" } }),
+      {},
+      /agent\.operator: must be a 20-byte/,
+    ],
+    [
+      "a bad stake",
+      (c) => ({ ...c, agent: { ...c.agent, stake: "-5" } }),
+      {},
+      /agent\.stake: must be a decimal amount/,
+    ],
+    [
+      "a bad endpoint",
+      (c) => ({ ...c, agent: { ...c.agent, endpoint: "ftp://x" } }),
+      {},
+      /agent\.endpoint: must be an http/,
+    ],
+    ["no service", (c) => ({ ...c, services: [] }), {}, /services: at least one service/],
+    [
+      "a training service",
+      (c) => ({
+        ...c,
+        services: [{ ...openai, stepType: "training", backend: "openai", upstream: { url: "http://u", model: "m" } }],
+      }),
+      {},
+      /services\[0\]\.backend: no backend runs training/,
+    ],
+    [
+      "iris for data processing",
+      (c) => ({ ...c, services: [{ name: "i", stepType: "data-processing", backend: "iris", price: "1" }] }),
+      {},
+      /services\[0\]\.stepType: backend "iris" serves "inference"/,
+    ],
+    [
+      "data for inference",
+      (c) => ({ ...c, services: [{ name: "d", stepType: "inference", backend: "data", price: "1" }] }),
+      {},
+      /services\[0\]\.stepType: backend "data" serves "data-processing"/,
+    ],
+    [
+      "openai without upstream",
+      (c) => ({ ...c, services: [...c.services, openai] }),
+      {},
+      /services\[2\]\.upstream: required by backend "openai"/,
+    ],
+    [
+      "an upstream on iris",
+      (c) => ({ ...c, services: [{ ...c.services[0], upstream: { url: "http://u", model: "m" } }] }),
+      {},
+      /services\[0\]\.upstream: not used/,
+    ],
+    [
+      "a bad upstream URL",
+      (c) => ({ ...c, services: [{ ...openai, upstream: { url: "u", model: "m" } }] }),
+      {},
+      /services\[0\]\.upstream\.url: must be an http/,
+    ],
+    [
+      "a bad upstream kind",
+      (c) => ({ ...c, services: [{ ...openai, upstream: { url: "http://u", model: "m", kind: "audio" } }] }),
+      {},
+      /services\[0\]\.upstream\.kind/,
+    ],
+    [
+      "a bad apiKeyEnv",
+      (c) => ({ ...c, services: [{ ...openai, upstream: { url: "http://u", model: "m", apiKeyEnv: "MY KEY" } }] }),
+      {},
+      /services\[0\]\.upstream\.apiKeyEnv: must be an environment variable name/,
+    ],
+    [
+      "a duplicate service name",
+      (c) => ({ ...c, services: [c.services[0], { ...c.services[1], name: "iris" }] }),
+      {},
+      /services\[1\]\.name: duplicate/,
+    ],
+    [
+      "two services for one model",
+      (c) => ({ ...c, services: [c.services[0], { ...c.services[0], name: "iris2" }] }),
+      {},
+      /services\[1\]\.backend: another service already serves/,
+    ],
+    [
+      "a zero price",
+      (c) => ({ ...c, services: [{ ...c.services[0], price: "0" }] }),
+      {},
+      /services\[0\]\.price: must be above 0/,
+    ],
+    [
+      "a bad price",
+      (c) => ({ ...c, services: [{ ...c.services[0], price: "one" }] }),
+      {},
+      /services\[0\]\.price: must be a decimal amount/,
+    ],
+    [
+      "a long service name",
+      (c) => ({ ...c, services: [{ ...c.services[0], name: "x".repeat(65) }] }),
+      {},
+      /services\[0\]\.name: must be at most 64 bytes/,
+    ],
+    [
+      "a zero capacity",
+      (c) => ({ ...c, services: [{ ...c.services[0], capacity: 0 }] }),
+      {},
+      /services\[0\]\.capacity/,
+    ],
+    ["a chaos rate above 1", (c) => ({ ...c, chaos: { tamperOutputRate: 2 } }), {}, /chaos\.tamperOutputRate/],
+    ["a negative delay", (c) => ({ ...c, chaos: { extraDelayMs: -1 } }), {}, /chaos\.extraDelayMs/],
+    ["a zero server capacity", (c) => ({ ...c, server: { capacity: 0 } }), {}, /server\.capacity/],
+    ["an unknown field", (c) => ({ ...c, server: { threads: 4 } }), {}, /server: Unrecognized key: "threads"/],
+  ];
+  for (const [title, edit, env, expected] of cases) {
+    it(`refuses ${title}`, function () {
+      expect(errorOf(edit(base()), env)).to.match(expected);
+    });
+  }
+
+  it("refuses an upstream API key variable that is not set, at start", function () {
+    const config = providerConfigSchema.parse({
+      ...base(),
+      services: [
+        {
+          name: "llm",
+          stepType: "inference",
+          backend: "openai",
+          price: "1",
+          upstream: { url: "http://u", model: "m", apiKeyEnv: "NOPE_KEY" },
+        },
+      ],
+    });
+    const [service] = config.services;
+    if (service === undefined) throw new Error("no service");
+    expect(() => createBackend(service, new SharedResources(), {})).to.throw(/upstream\.apiKeyEnv names NOPE_KEY/);
+  });
+});
+
+// ---------------------------------------------------------------- registration on an in-process network
+
+describe("provider registration (in-process Hardhat network)", function () {
+  let rpc: Server;
+  let rpcUrl = "";
+  let addressesFile = "";
+  let protocol: Awaited<ReturnType<typeof deployProtocol>>;
+  let client: ReturnType<typeof createPublicClient>;
+  const dir = mkdtempSync(path.join(tmpdir(), "aitbc-provider-chain-"));
+
+  before(async function () {
+    const connection = await network.create();
+    protocol = await deployProtocol(connection);
+    const addresses = {} as Record<ContractKey, string>;
+    for (const key of Object.keys(FUTURE_IDS) as ContractKey[]) addresses[key] = await protocol[key].getAddress();
+    addressesFile = path.join(dir, "addresses.json");
+    writeFileSync(addressesFile, addressesJson(addresses));
+    await mintAitbc(protocol, account.address, 3_000n);
+    client = createPublicClient({ transport: custom(connection.provider) });
+    // Served over JSON-RPC, so that the node connects over HTTP exactly as it does in production.
+    ({ url: rpcUrl, server: rpc } = await serveRpc(connection));
+  });
+
+  after(async function () {
+    rpc.closeAllConnections();
+    await closeServer(rpc);
+  });
+
+  const configFile = (
+    agentKey: Hex,
+    services = [
+      { name: "iris-inference", stepType: "inference", backend: "iris", price: "1" },
+      { name: "data-ops", stepType: "data-processing", backend: "data", price: "0.1", capacity: 2 },
+    ],
+  ) => {
+    const at = path.join(dir, `provider-${agentKey.slice(2, 8)}.json`);
+    writeFileSync(
+      at,
+      JSON.stringify({
+        rpc: { urls: [rpcUrl] },
+        addressesFile,
+        agent: { privateKey: agentKey, operator: OPERATOR, metadataURI: "ipfs://provider", version: "1.2.0" },
+        services,
+      }),
+    );
+    return at;
+  };
+
+  it("registers, stakes, lists its services, serves, and is idempotent on a re-run", async function () {
+    const { logger, lines } = captureLogger();
+    const node = await runProvider({ configFile: configFile(AGENT_KEY), env: {}, logger });
+    try {
+      expect(node.address).to.equal(account.address);
+      expect(lines.some((l) => l.event === "provider-ready")).to.equal(true);
+      const registry = { address: (await protocol.registry.getAddress()) as Hex, abi: registryAbi } as const;
+      const marketplace = { address: (await protocol.marketplace.getAddress()) as Hex, abi: marketplaceAbi } as const;
+      expect(await client.readContract({ ...registry, functionName: "agentIdOf", args: [account.address] })).to.equal(
+        node.agentId,
+      );
+      expect(await client.readContract({ ...registry, functionName: "isActive", args: [node.agentId] })).to.equal(true);
+      const agent = await client.readContract({ ...registry, functionName: "getAgent", args: [node.agentId] });
+      expect(agent).to.deep.include({
+        operator: OPERATOR,
+        agentType: 0,
+        endpoint: node.url,
+        version: "1.2.0",
+        metadataURI: "ipfs://provider",
+        stake: 2_000n * AITBC,
+        expectedDailyVolume: 10_000n * AITBC,
+      });
+      expect(agent.capabilities).to.deep.equal([id("inference"), id("data-processing")]);
+      const offer = await client.readContract({
+        ...marketplace,
+        functionName: "getServiceStatus",
+        args: [serviceIdOf(account.address, "iris-inference")],
+      });
+      expect(offer).to.deep.include({
+        serviceName: "iris-inference",
+        pricePerUnit: AITBC,
+        maxCapacity: 4n,
+        modelHash: IRIS,
+      });
+      const data = await client.readContract({
+        ...marketplace,
+        functionName: "getServiceStatus",
+        args: [serviceIdOf(account.address, "data-ops")],
+      });
+      expect(data).to.deep.include({ pricePerUnit: AITBC / 10n, maxCapacity: 2n, modelHash: DATA_MODEL });
+
+      // It serves, signing over the chain's real Workflows domain.
+      const r = await step(node.url);
+      const domain = await protocol.workflows.eip712Domain();
+      const signer = await stepResultSigner(
+        {
+          name: domain.name,
+          version: domain.version,
+          chainId: Number(domain.chainId),
+          verifyingContract: domain.verifyingContract as Hex,
+        },
+        { executionId: 7n, step: 3, inputHash: r.record.inputHash, outputHash: r.record.outputHash, cost: AITBC },
+        r.signature as Hex,
+      );
+      expect(signer).to.equal(account.address);
+      const info = infoSchema.parse(await (await fetch(`${node.url}/v1/info`)).json());
+      expect(info.agentId).to.equal(node.agentId.toString());
+
+      // Re-running with the same plan sends nothing; a new price updates the one offer.
+      const ctx = await connectChain({ urls: [rpcUrl], addressesFile });
+      const plan = registrationPlan(loadProviderConfig({ file: configFile(AGENT_KEY), env: {} }), node.url);
+      expect((await registerProvider(ctx, account, plan, logger)).transactions).to.equal(0);
+      const repriced = {
+        ...plan,
+        services: plan.services.map((s) => (s.name === "data-ops" ? { ...s, price: AITBC / 5n } : s)),
+      };
+      expect(await registerProvider(ctx, account, repriced, logger)).to.deep.equal({
+        agentId: node.agentId,
+        transactions: 1,
+      });
+      const updated = await client.readContract({
+        ...marketplace,
+        functionName: "getServiceStatus",
+        args: [serviceIdOf(account.address, "data-ops")],
+      });
+      expect(updated.pricePerUnit).to.equal(AITBC / 5n);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("fails naming agent.stake, the balance and the address when the agent cannot afford its stake", async function () {
+    const poor = privateKeyToAccount(AGENT2_KEY);
+    let message = "";
+    try {
+      await runProvider({ configFile: configFile(AGENT2_KEY), env: {}, logger: pino({ level: "silent" }) });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).to.match(/^agent\.stake: staking 2000 AITBC needs 2000 AITBC more/);
+    expect(message).to.include(poor.address);
+    expect(message).to.include("holds 0 AITBC");
+  });
+
+  it("reports decoded reverts, and a stake that does not cover the bond of the declared volume", async function () {
+    const ctx = await connectChain({ urls: [rpcUrl], addressesFile });
+    const outsider = privateKeyToAccount(OUTSIDER_KEY);
+    const base = registrationPlan(loadProviderConfig({ file: configFile(OUTSIDER_KEY), env: {} }), "http://x");
+    const silent = pino({ level: "silent" });
+    const fail = async (plan: typeof base) => {
+      try {
+        await registerProvider(ctx, outsider, plan, silent);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error("registration succeeded");
+    };
+    // A registry error, decoded by name.
+    expect(await fail({ ...base, metadataURI: "x".repeat(300) })).to.match(
+      /^register: reverted with AgentRegistryStringTooLong\("metadataURI", 300, 256\)/,
+    );
+    // An error raised by the constitution inside the registry call, decoded all the same.
+    expect(await fail({ ...base, expectedDailyVolume: 20_000_000n * AITBC })).to.match(
+      /^register: reverted with AgentConstitutionAboveBound\("declaredDailyVolume"/,
+    );
+    expect(await fail({ ...base, stake: 1_500n * AITBC })).to.match(
+      /^agent\.stake: 1500 AITBC is below the stake required to be active, 2000 AITBC .*agent\.expectedDailyVolume 10000 AITBC/,
+    );
+  });
+});

@@ -1,0 +1,659 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import hre from "hardhat";
+
+import {
+  parseActionSet,
+  parseAddress,
+  parseDuration,
+  parseHash,
+  parseLabels,
+  parseTokenAmount,
+} from "../../scripts/lib/args.js";
+import { FUTURE_IDS } from "../../protocol/addresses.js";
+import { loadIrisModel, irisProofInput, quantizeFeatures } from "../../circuits/lib/iris.js";
+import { readProofFile, writeProofFile } from "../../scripts/lib/proof-file.js";
+import { writeAddresses } from "../../scripts/lib/protocol.js";
+import { readSignedReceipt } from "../../scripts/lib/receipt-file.js";
+import { AITBC, deployProtocol } from "../../scripts/lib/deploy.js";
+
+const connection = await hre.network.getOrCreate();
+const { ethers, networkHelpers } = connection;
+const dir = mkdtempSync(path.join(tmpdir(), "aitbc-tasks-"));
+
+async function tasksFixture() {
+  const core = await deployProtocol(connection);
+  const file = path.join(dir, "deployed_addresses.json");
+  await writeAddresses(file, core);
+  const signers = await ethers.getSigners();
+  const index = (s: { address: string }) => String(signers.findIndex((x) => x.address === s.address));
+  return { ...core, file, index };
+}
+
+const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
+
+type Fixture = Awaited<ReturnType<typeof tasksFixture>>;
+
+/** Registers `who` as a service-provider agent (operator: f.operator, 10,000 AITBC a day) through the task. */
+async function register(f: Fixture, who: Fixture["agent"]) {
+  await run(["agent", "register"], {
+    from: f.index(who),
+    operator: f.operator.address,
+    type: "service-provider",
+    metadataUri: "ipfs://a",
+    endpoint: "http://127.0.0.1:9000",
+    agentVersion: "1.0.0",
+    capabilities: "inference",
+    expectedDailyVolume: "10000",
+  });
+}
+
+/** The attestor signs a receipt for `units` of `who`'s work and the client mints it: `units` AITBC to `who`. */
+async function pay(f: Fixture, who: Fixture["agent"], units: string) {
+  const out = path.join(dir, `pay-${who.address}-${units}.json`);
+  await run(["receipt", "sign"], {
+    from: f.index(f.attestor),
+    provider: who.address,
+    client: f.client.address,
+    units,
+    work: "w",
+    result: "r",
+    receiptId: "",
+    validFor: "1h",
+    out,
+  });
+  await run(["receipt", "mint"], { from: f.index(f.client), files: out });
+}
+
+/** Registers `agent` through the task and funds it with `units` AITBC through a signed receipt. */
+async function registerAndFund(f: Fixture, units: string) {
+  await register(f, f.agent);
+  await pay(f, f.agent, units);
+}
+
+describe("Hardhat tasks", function () {
+  let f: Fixture;
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(tasksFixture);
+    process.env.AITBC_ADDRESSES = f.file;
+  });
+  after(function () {
+    delete process.env.AITBC_ADDRESSES;
+  });
+
+  describe("agent", function () {
+    it("register, fund by receipt, stake, show", async function () {
+      await registerAndFund(f, "2500");
+      expect(await f.token.balanceOf(f.agent.address)).to.equal(2500n * AITBC);
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      expect(await f.registry.stakeOf(1n)).to.equal(2000n * AITBC);
+      expect(await f.registry.isActive(1n)).to.equal(true);
+      expect(await f.registry.getCapabilities(1n)).to.deep.equal([ethers.encodeBytes32String("inference")]);
+      const text = (await run(["agent", "show"], { agent: f.agent.address })) as string;
+      expect(text).to.contain("agent #1");
+      expect(text).to.contain("stake           2000.0 AITBC (required 2000.0 AITBC)");
+      expect(text).to.contain("capabilities    inference");
+      expect((await run(["agent", "show"], { agent: "1" })) as string).to.equal(text);
+    });
+
+    it("declare-volume raises the bond and caps the constitution's daily volume", async function () {
+      await registerAndFund(f, "5000");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      await expect(run(["agent", "declare-volume"], { from: f.index(f.agent), volume: "20000" })).to.be.rejectedWith(
+        /AgentRegistryStakeBelowRequired\(agentId=1, remaining=2000000000000000000000, required=3000000000000000000000\)/,
+      );
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "1000" });
+      await run(["agent", "declare-volume"], { from: f.index(f.agent), volume: "20000" });
+      expect(await f.registry.requiredStake(1n)).to.equal(3000n * AITBC);
+      await run(["agent", "declare-volume"], { from: f.index(f.agent), volume: "50" });
+      expect((await f.constitution.constraintsOf(f.agent.address)).maxDailyVolume).to.equal(50n * AITBC);
+      await expect(run(["agent", "declare-volume"], { from: f.index(f.agent), volume: "lots" })).to.be.rejectedWith(
+        '--volume: "lots" is not a number of AITBC',
+      );
+    });
+
+    it("unstake all, then withdraw to the operator after the delay", async function () {
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      await run(["agent", "unstake"], { from: f.index(f.operator), agentId: "1", amount: "all" });
+      expect(await f.registry.statusOf(1n)).to.equal(3n); // Exiting
+      await expect(run(["agent", "withdraw"], { from: f.index(f.operator), agentId: "1" })).to.be.rejectedWith(
+        /AgentRegistryStillUnbonding\(agentId=1/,
+      );
+      await networkHelpers.time.increase(3600);
+      const before = await f.token.balanceOf(f.operator.address);
+      await run(["agent", "withdraw"], { from: f.index(f.agent), agentId: "1" });
+      expect((await f.token.balanceOf(f.operator.address)) - before).to.equal(2000n * AITBC);
+    });
+
+    it("slash by a slasher; a non-slasher is refused with the decoded error", async function () {
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      await expect(
+        run(["agent", "slash"], { from: f.index(f.outsider), agentId: "1", amount: "10", reason: "x" }),
+      ).to.be.rejectedWith(/AccessControlUnauthorizedAccount/);
+      await f.registry.grantRole(await f.registry.SLASHER_ROLE(), f.guardian.address);
+      await run(["agent", "slash"], { from: f.index(f.guardian), agentId: "1", amount: "100", reason: "late" });
+      expect(await f.token.balanceOf(f.treasury.address)).to.equal(100n * AITBC);
+      await expect(
+        run(["agent", "slash"], { from: f.index(f.guardian), agentId: "1", amount: "1000", reason: "too much" }),
+      ).to.be.rejectedWith(/AgentRegistrySlashTooLarge\(agentId=1, amount=1000000000000000000000, maxSlash=950/);
+    });
+
+    it("reports bad arguments by flag", async function () {
+      await expect(run(["agent", "stake"], { from: "", amount: "12x" })).to.be.rejectedWith(
+        '--amount: "12x" is not a number of AITBC',
+      );
+      await expect(run(["agent", "stake"], { from: "", amount: "" })).to.be.rejectedWith("--amount: is required");
+      await expect(run(["agent", "stake"], { from: "99", amount: "1" })).to.be.rejectedWith(
+        "--from: account index 99 out of range",
+      );
+      await expect(
+        run(["agent", "register"], {
+          from: "",
+          operator: "0x123",
+          type: "service-provider",
+          metadataUri: "",
+          endpoint: "",
+          agentVersion: "1",
+          capabilities: "",
+          expectedDailyVolume: "0",
+        }),
+      ).to.be.rejectedWith('--operator: "0x123" is not an address');
+      await expect(
+        run(["agent", "register"], {
+          from: "",
+          operator: "",
+          type: "oracle",
+          metadataUri: "",
+          endpoint: "",
+          agentVersion: "1",
+          capabilities: "",
+          expectedDailyVolume: "0",
+        }),
+      ).to.be.rejectedWith('--type: "oracle" is not one of service-provider, market-maker, governance, validator');
+      await expect(run(["agent", "unstake"], { from: "", agentId: "0", amount: "1" })).to.be.rejectedWith(
+        "--agent-id: must be at least 1",
+      );
+      await expect(run(["agent", "show"], { agent: "1" })).to.be.rejectedWith(/AgentRegistryUnknownAgent\(agentId=1\)/);
+    });
+
+    it("refuses a deployment that is not on this chain", async function () {
+      const bad = path.join(dir, "bad.json");
+      writeFileSync(
+        bad,
+        JSON.stringify(
+          Object.fromEntries(Object.values(FUTURE_IDS).map((id) => [id, "0x000000000000000000000000000000000000dEaD"])),
+        ),
+      );
+      process.env.AITBC_ADDRESSES = bad;
+      await expect(run(["agent", "show"], { agent: "1" })).to.be.rejectedWith(/no token contract at 0x0+dEaD/);
+    });
+  });
+
+  describe("constitution and override", function () {
+    it("set keeps empty flags, then grant / deny / revoke gate the agent's transfers", async function () {
+      await registerAndFund(f, "3000");
+      await run(["constitution", "set"], {
+        from: f.index(f.operator),
+        agent: f.agent.address,
+        maxStake: "",
+        maxDailyVolume: "500",
+        maxGasPerDay: "",
+        allowed: "all",
+        humanApproval: "transfer",
+      });
+      const c = await f.constitution.constraintsOf(f.agent.address);
+      expect(c.maxDailyVolume).to.equal(500n * AITBC);
+      expect(c.maxStake).to.equal((await f.constitution.defaults()).maxStake);
+      expect(c.humanApprovalActions).to.equal(1n);
+
+      await expect(f.token.connect(f.agent).transfer(f.client.address, AITBC)).to.be.revertedWithCustomError(
+        f.constitution,
+        "AgentConstitutionHumanApprovalRequired",
+      );
+      const g = f.index(f.guardian);
+      await run(["override", "grant"], { from: g, agent: f.agent.address, action: "transfer", duration: "2h" });
+      await f.token.connect(f.agent).transfer(f.client.address, AITBC);
+      await run(["override", "deny"], { from: g, agent: f.agent.address, action: "transfer", duration: "1d" });
+      await expect(f.token.connect(f.agent).transfer(f.client.address, AITBC)).to.be.revertedWithCustomError(
+        f.constitution,
+        "AgentConstitutionActionDenied",
+      );
+      await run(["override", "revoke"], { from: g, agent: f.agent.address, action: "transfer" });
+      await expect(f.token.connect(f.agent).transfer(f.client.address, AITBC)).to.be.revertedWithCustomError(
+        f.constitution,
+        "AgentConstitutionHumanApprovalRequired",
+      );
+      await expect(
+        run(["constitution", "set"], {
+          from: f.index(f.outsider),
+          agent: f.agent.address,
+          maxStake: "",
+          maxDailyVolume: "1",
+          maxGasPerDay: "",
+          allowed: "",
+          humanApproval: "",
+        }),
+      ).to.be.rejectedWith(/AgentConstitutionNotOperator/);
+      await expect(
+        run(["override", "grant"], { from: g, agent: f.agent.address, action: "teleport", duration: "1h" }),
+      ).to.be.rejectedWith('--action: unknown action type "teleport"');
+      await expect(
+        run(["override", "grant"], { from: g, agent: f.agent.address, action: "transfer", duration: "soon" }),
+      ).to.be.rejectedWith('--duration: "soon" is not a duration');
+    });
+
+    it("freeze / unfreeze and stop / resume", async function () {
+      await registerAndFund(f, "3000");
+      const g = f.index(f.guardian);
+      await run(["override", "freeze"], { from: g, agent: f.agent.address, reason: "anomaly" });
+      expect(await f.humanOverride.isFrozen(f.agent.address)).to.equal(true);
+      await expect(run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" })).to.be.rejectedWith(
+        /AgentRegistryNotActive\(agentId=1, status=2\)/,
+      );
+      await run(["override", "unfreeze"], { from: g, agent: f.agent.address });
+      await run(["override", "stop"], { from: g, reason: "drill" });
+      await expect(run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" })).to.be.rejectedWith(
+        /HumanOverrideEmergencyStopped/,
+      );
+      await expect(run(["override", "stop"], { from: g, reason: "" })).to.be.rejectedWith("--reason: is required");
+      await run(["override", "resume"], { from: g });
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      expect(await f.registry.isActive(1n)).to.equal(true);
+    });
+  });
+
+  describe("receipt", function () {
+    it("signs to a file and mints a batch; a replayed file is refused", async function () {
+      const files = [];
+      for (const units of ["5", "7"]) {
+        const out = path.join(dir, `batch-${units}.json`);
+        await run(["receipt", "sign"], {
+          from: f.index(f.attestor),
+          provider: f.outsider.address,
+          client: f.client.address,
+          units,
+          work: `w${units}`,
+          result: "0x" + "ab".repeat(32),
+          receiptId: `receipt-${units}`,
+          validFor: "10m",
+          out,
+        });
+        files.push(out);
+      }
+      const first = readSignedReceipt(files[0] ?? "");
+      expect(first.receipt.receiptId).to.equal(ethers.id("receipt-5"));
+      expect(first.receipt.resultHash).to.equal("0x" + "ab".repeat(32));
+      await run(["receipt", "mint"], { from: "", files: files.join(",") });
+      expect(await f.token.balanceOf(f.outsider.address)).to.equal(12n * AITBC);
+      await expect(run(["receipt", "mint"], { from: "", files: files[1] })).to.be.rejectedWith(
+        /AITokenReceiptAlreadyMinted/,
+      );
+    });
+
+    it("a receipt signed by a non-attestor is refused", async function () {
+      const out = path.join(dir, "rogue.json");
+      await run(["receipt", "sign"], {
+        from: f.index(f.outsider),
+        provider: f.outsider.address,
+        client: f.client.address,
+        units: "5",
+        work: "w",
+        result: "r",
+        receiptId: "",
+        validFor: "10m",
+        out,
+      });
+      await expect(run(["receipt", "mint"], { from: "", files: out })).to.be.rejectedWith(/AITokenSignerNotAttestor/);
+    });
+
+    it("names the file and field of a malformed receipt", async function () {
+      const bad = path.join(dir, "malformed.json");
+      writeFileSync(bad, JSON.stringify({ receipt: { receiptId: "0x12" }, signature: "0x" }));
+      expect(() => readSignedReceipt(bad)).to.throw(`${bad}: receipt.receiptId is not 32 bytes of hex`);
+      await expect(run(["receipt", "mint"], { from: "", files: path.join(dir, "missing.json") })).to.be.rejectedWith(
+        /missing\.json: cannot read a JSON receipt/,
+      );
+    });
+  });
+});
+
+describe("marketplace and workflow tasks", function () {
+  let f: Fixture;
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(tasksFixture);
+    process.env.AITBC_ADDRESSES = f.file;
+  });
+  after(function () {
+    delete process.env.AITBC_ADDRESSES;
+  });
+
+  /** Registers, funds and stakes `who` as a provider agent (operator: f.operator) through the tasks. */
+  async function provider(who: typeof f.agent, serviceId: string): Promise<void> {
+    await register(f, who);
+    await pay(f, who, "2100");
+    await run(["agent", "stake"], { from: f.index(who), amount: "2100" }); // the bond plus room for one slash
+    await run(["market", "list-service"], {
+      from: f.index(who),
+      serviceId,
+      name: "iris-mlp-inference",
+      price: "0.1",
+      capacity: "1000",
+      model: "iris-mlp-v1",
+      minAccuracy: "9000",
+    });
+  }
+
+  async function fundClient(units: string): Promise<void> {
+    await pay(f, f.client, units);
+  }
+
+  const post = () =>
+    run(["market", "post"], {
+      from: f.index(f.client),
+      serviceType: "iris-mlp-inference",
+      model: "",
+      units: "100",
+      maxPrice: "0.2",
+      bidWindow: "1h",
+      executionWindow: "1h",
+      reopen: false,
+    }) as Promise<bigint>;
+
+  it("list, post, bid, award, submit, accept: the workload settles", async function () {
+    await provider(f.agent, "iris-a");
+    await provider(f.agent2, "iris-b");
+    await fundClient("100");
+    const workloadId = await post();
+    expect(workloadId).to.equal(1n);
+    await run(["market", "bid"], {
+      from: f.index(f.agent),
+      workload: "1",
+      serviceId: "iris-a",
+      price: "0.15",
+      proposal: "",
+    });
+    await run(["market", "bid"], {
+      from: f.index(f.agent2),
+      workload: "1",
+      serviceId: "iris-b",
+      price: "0.1",
+      proposal: "p",
+    });
+    await run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "1" });
+    await expect(
+      run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "stolen" }),
+    ).to.be.rejectedWith(/MarketplaceInvalidResultSignature\(workloadId=1\)/);
+    await run(["market", "submit"], { from: f.index(f.agent2), workload: "1", result: "predictions" });
+    const before = await f.token.balanceOf(f.agent2.address);
+    await run(["market", "accept"], { from: f.index(f.client), workload: "1" });
+    const w = await f.marketplace.getWorkload(1n);
+    expect(w.status).to.equal(5n); // Settled
+    // payment 10 AITBC less the 1% fee; the compute receipt is issued, not minted
+    expect((await f.token.balanceOf(f.agent2.address)) - before).to.equal((99n * AITBC) / 10n);
+    // an attestor signs the marketplace's receipt; it mints 100 units x 1 AITBC to the provider, once
+    const out = path.join(dir, "workload-1.json");
+    await run(["receipt", "sign"], { from: f.index(f.attestor), workload: "1", validFor: "1h", out });
+    expect(readSignedReceipt(out).receipt.receiptId).to.equal((await f.marketplace.receiptOf(1n)).receiptId);
+    await run(["receipt", "mint"], { from: "", files: out });
+    expect((await f.token.balanceOf(f.agent2.address)) - before).to.equal((99n * AITBC) / 10n + 100n * AITBC);
+    await expect(run(["receipt", "mint"], { from: "", files: out })).to.be.rejectedWith(/AITokenReceiptAlreadyMinted/);
+    const text = (await run(["market", "show"], { workload: "1" })) as string;
+    expect(text).to.contain("workload #1 (round 0): settled");
+    expect(text).to.contain("bid #1          agent #2 via iris-b at 0.1 AITBC");
+    await expect(run(["market", "accept"], { from: f.index(f.client), workload: "1" })).to.be.rejectedWith(
+      /MarketplaceWrongStatus\(workloadId=1, status=5\)/,
+    );
+  });
+
+  it("auto award after the window, dispute, guardian resolution for the client, and a timeout", async function () {
+    await provider(f.agent, "iris-a");
+    await fundClient("100");
+    await post();
+    await run(["market", "bid"], {
+      from: f.index(f.agent),
+      workload: "1",
+      serviceId: "iris-a",
+      price: "0.1",
+      proposal: "",
+    });
+    await expect(run(["market", "award"], { from: "", workload: "1", bid: "" })).to.be.rejectedWith(
+      /MarketplaceBiddingOpen/,
+    );
+    await networkHelpers.time.increase(3601);
+    await run(["market", "award"], { from: f.index(f.outsider), workload: "1", bid: "" });
+    await run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "wrong" });
+    await run(["market", "dispute"], { from: f.index(f.client), workload: "1", reason: "accuracy below 90%" });
+    await expect(
+      run(["market", "resolve"], { from: f.index(f.outsider), workload: "1", winner: "client" }),
+    ).to.be.rejectedWith(/MarketplaceNotResolver/);
+    await expect(
+      run(["market", "resolve"], { from: f.index(f.guardian), workload: "1", winner: "nobody" }),
+    ).to.be.rejectedWith('--winner: "nobody" is not one of provider, client');
+    const treasury = await f.token.balanceOf(f.treasury.address);
+    await run(["market", "resolve"], { from: f.index(f.guardian), workload: "1", winner: "client" });
+    expect((await f.marketplace.getWorkload(1n)).status).to.equal(6n); // Refunded
+    // 10% of the escrowed value: 100 units x 0.2 AITBC
+    expect((await f.token.balanceOf(f.treasury.address)) - treasury).to.equal(2n * AITBC);
+
+    await post();
+    await run(["market", "bid"], {
+      from: f.index(f.agent),
+      workload: "2",
+      serviceId: "iris-a",
+      price: "0.1",
+      proposal: "",
+    });
+    await run(["market", "award"], { from: f.index(f.client), workload: "2", bid: "0" });
+    await expect(run(["market", "timeout"], { from: "", workload: "2" })).to.be.rejectedWith(
+      /MarketplaceDeadlineNotPassed/,
+    );
+    await networkHelpers.time.increase(7300);
+    await run(["market", "timeout"], { from: "", workload: "2" });
+    expect((await f.marketplace.getWorkload(2n)).status).to.equal(6n);
+  });
+
+  it("reports bad market arguments by flag", async function () {
+    await expect(
+      run(["market", "list-service"], {
+        from: "",
+        serviceId: "a-label-that-is-much-longer-than-31-bytes",
+        name: "x",
+        price: "1",
+        capacity: "1",
+        model: "",
+        minAccuracy: "0",
+      }),
+    ).to.be.rejectedWith("--service-id:");
+    await expect(
+      run(["market", "post"], {
+        from: "",
+        serviceType: "x",
+        model: "",
+        units: "ten",
+        maxPrice: "1",
+        bidWindow: "1h",
+        executionWindow: "1h",
+        reopen: false,
+      }),
+    ).to.be.rejectedWith('--units: "ten" is not a whole number');
+    await expect(run(["market", "show"], { workload: "7" })).to.be.rejectedWith(
+      /MarketplaceUnknownWorkload\(workloadId=7\)/,
+    );
+  });
+
+  it("define a workflow from JSON, list it, request an execution, show its status", async function () {
+    const spec = path.join(dir, "pipeline.json");
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        name: "pipeline",
+        maxExecutionTime: "1h",
+        maxBudget: "50",
+        steps: [
+          { id: "a", type: "data-processing" },
+          { id: "b", type: "inference", model: "iris-mlp-v1", dependsOn: ["a"], requiresProof: true },
+          { id: "c", type: "training", dependsOn: ["a", "b"] },
+        ],
+      }),
+    );
+    // A proof requirement belongs to zk workflows (whose step b would prove its inference against `model`).
+    await expect(run(["workflow", "define"], { from: f.index(f.client), file: spec })).to.be.rejectedWith(
+      /WorkflowsInvalidSpec\(field=requiresProof\)/,
+    );
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        name: "pipeline",
+        maxExecutionTime: "1h",
+        maxBudget: "50",
+        steps: [
+          { id: "a", type: "data-processing" },
+          { id: "b", type: "inference", model: "iris-mlp-v1", dependsOn: ["a"] },
+          { id: "c", type: "training", dependsOn: ["a", "b"] },
+        ],
+      }),
+    );
+    const runnable = (await run(["workflow", "define"], { from: f.index(f.client), file: spec })) as bigint;
+    const wf = await f.workflows.getWorkflow(runnable);
+    expect(wf.stepCount).to.equal(3n);
+    expect(wf.proofMask).to.equal(0n);
+    expect(await f.workflows.dependenciesOf(runnable, 2n)).to.equal(3n);
+    const listingId = (await run(["workflow", "list"], {
+      from: f.index(f.client),
+      workflow: String(runnable),
+      title: "Iris pipeline",
+      description: "",
+      tags: "iris,mlp",
+      price: "1",
+      subscription: "0",
+      restricted: false,
+    })) as bigint;
+    await fundClient("30");
+    await f.token.connect(f.client).transfer(f.outsider.address, 5n * AITBC); // a plain (non-agent) client
+    const executionId = (await run(["workflow", "request"], {
+      from: f.index(f.outsider),
+      workflow: String(runnable),
+      inputs: "rows",
+      budget: "3",
+      listing: String(listingId),
+    })) as bigint;
+    expect(await f.token.balanceOf(await f.workflows.getAddress())).to.equal(4n * AITBC);
+    const text = (await run(["workflow", "show"], { execution: String(executionId) })) as string;
+    expect(text).to.contain("pending");
+    expect(text).to.contain("0 / 3 recorded");
+  });
+
+  it("names the file and field of a bad workflow specification", async function () {
+    const bad = path.join(dir, "cyclic.json");
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: "cyclic",
+        maxExecutionTime: "1h",
+        maxBudget: "5",
+        steps: [
+          { id: "a", type: "inference", dependsOn: ["b"] },
+          { id: "b", type: "inference", dependsOn: ["a"] },
+        ],
+      }),
+    );
+    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(/WorkflowsCycle\(step=0\)/);
+    writeFileSync(
+      bad,
+      JSON.stringify({ name: "x", maxExecutionTime: "1h", maxBudget: "5", steps: [{ id: "a", type: "quantum" }] }),
+    );
+    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(
+      `${bad}: steps[0].type must be one of inference, training, data-processing`,
+    );
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: "x",
+        maxExecutionTime: "1h",
+        maxBudget: "5",
+        steps: [{ id: "a", type: "inference", dependsOn: ["zz"] }],
+      }),
+    );
+    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(
+      `${bad}: steps[0].dependsOn[0] "zz" is not a step id`,
+    );
+  });
+});
+
+describe("zero-knowledge tasks", function () {
+  let f: Fixture;
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(tasksFixture);
+    process.env.AITBC_ADDRESSES = f.file;
+  });
+  after(function () {
+    delete process.env.AITBC_ADDRESSES;
+  });
+
+  it("zk prove writes a proof file that zk verify accepts off-chain and on-chain; a tampered one fails both", async function () {
+    const input = path.join(dir, "iris-input.json");
+    writeFileSync(input, JSON.stringify(irisProofInput(loadIrisModel(), quantizeFeatures([5.1, 3.5, 1.4, 0.2]))));
+    const proof = path.join(dir, "iris-proof.json");
+    await run(["zk", "prove"], { circuit: "inference", input, out: proof });
+    await run(["zk", "verify"], { proof, onchain: true });
+
+    const file = readProofFile(proof);
+    const tampered = path.join(dir, "iris-proof-tampered.json");
+    writeProofFile(tampered, { ...file, publicSignals: file.publicSignals.map((s, i) => (i === 2 ? s + 1n : s)) });
+    await expect(run(["zk", "verify"], { proof: tampered, onchain: true })).to.be.rejectedWith(/does not verify/);
+    expect(await f.inferenceVerifier.getAddress()).to.match(/^0x/);
+  });
+
+  it("names the flag or field of bad zk arguments", async function () {
+    await expect(run(["zk", "prove"], { circuit: "nope", input: "x", out: "y" })).to.be.rejectedWith(
+      /unknown circuit "nope"/,
+    );
+    await expect(run(["zk", "prove"], { circuit: "inference", input: "", out: "y" })).to.be.rejectedWith(/--input/);
+    const bad = path.join(dir, "bad-input.json");
+    writeFileSync(bad, JSON.stringify({ modelHash: "1" }));
+    await expect(run(["zk", "prove"], { circuit: "inference", input: bad, out: "y" })).to.be.rejectedWith(
+      /inference: no valid witness/,
+    );
+    await expect(run(["zk", "verify"], { proof: path.join(dir, "missing.json") })).to.be.rejectedWith(
+      /--proof: cannot read/,
+    );
+  });
+});
+
+describe("argument parsers", function () {
+  it("parse valid values", function () {
+    expect(parseTokenAmount("amount", "1.5")).to.equal(1_500_000_000_000_000_000n);
+    expect(parseDuration("duration", "90")).to.equal(90n);
+    expect(parseDuration("duration", "15m")).to.equal(900n);
+    expect(parseDuration("duration", "2h")).to.equal(7200n);
+    expect(parseDuration("duration", "7d")).to.equal(604_800n);
+    expect(parseHash("work", "hello")).to.equal(ethers.id("hello"));
+    expect(parseLabels("capabilities", "a, b")).to.deep.equal([
+      ethers.encodeBytes32String("a"),
+      ethers.encodeBytes32String("b"),
+    ]);
+    expect(parseActionSet("allowed", "transfer,stake")).to.equal(3n);
+    expect(parseActionSet("allowed", "none")).to.equal(0n);
+    expect(parseActionSet("allowed", "all")).to.equal((1n << 48n) - 1n);
+    expect(parseAddress("agent", "0x000000000000000000000000000000000000dead")).to.equal(
+      "0x000000000000000000000000000000000000dEaD",
+    );
+  });
+
+  it("name the flag on bad values", function () {
+    expect(() => parseTokenAmount("maxStake", "-1")).to.throw('--max-stake: "-1" is not a number of AITBC');
+    expect(() => parseTokenAmount("amount", "0")).to.throw("--amount: must be greater than zero");
+    expect(() => parseTokenAmount("amount", "0.0000000000000000001")).to.throw("is not a number of AITBC");
+    expect(() => parseDuration("duration", "0")).to.throw("--duration: must be greater than zero");
+    expect(() => parseHash("result", "0x1234")).to.throw('--result: "0x1234" is not 32 bytes of hex');
+    expect(() => parseLabels("capabilities", "a".repeat(32))).to.throw("must be 1 to 31 bytes");
+    expect(() => parseActionSet("humanApproval", "transfer,fly")).to.throw(
+      '--human-approval: unknown action type "fly"',
+    );
+  });
+});
