@@ -17,7 +17,7 @@ import {
   type Hex,
 } from "viem";
 
-import { ConfigError } from "../../keepers/common/config.js";
+import { ConfigError } from "../../../keepers/common/config.js";
 import {
   classify,
   DefinitiveError,
@@ -25,13 +25,13 @@ import {
   isRetryable,
   nodeMessage,
   RetryableError,
-} from "../../keepers/common/errors.js";
-import { closeServer, HttpError, listen } from "../../keepers/common/http.js";
-import { RegistrationError } from "../../keepers/common/registration.js";
-import { SafetyError } from "../../keepers/common/safety.js";
-import { TxDroppedError, TxRevertedError, TxTimeoutError } from "../../keepers/common/txs.js";
-import { AttemptError } from "../../keepers/keeper/dispatcher.js";
-import { SpecUnavailableError } from "../../keepers/keeper/workflow.js";
+} from "../../../keepers/common/errors.js";
+import { closeServer, HttpError, listen } from "../../../keepers/common/http.js";
+import { RegistrationError } from "../../../keepers/common/registration.js";
+import { SafetyError } from "../../../keepers/common/safety.js";
+import { TxDroppedError, TxRevertedError, TxTimeoutError } from "../../../keepers/common/txs.js";
+import { AttemptError } from "../../../keepers/keeper/dispatcher.js";
+import { SpecUnavailableError } from "../../../keepers/keeper/workflow.js";
 
 const abi = parseAbi([
   "function balanceOf(address account) view returns (uint256)",
