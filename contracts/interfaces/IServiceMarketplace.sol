@@ -128,7 +128,8 @@ interface IServiceMarketplace {
     /// @notice A service id is zero.
     error MarketplaceInvalidServiceId();
 
-    /// @notice A service with this id was listed already (ids are never reused, even after delisting).
+    /// @notice A service with this id exists and is listed, or belongs to another provider (an id never changes
+    /// hands; only its own provider may list a delisted id again).
     error MarketplaceServiceExists(bytes32 serviceId);
 
     /// @notice No service has id `serviceId`.
@@ -307,6 +308,8 @@ interface IServiceMarketplace {
 
     // ---------------------------------------------------------------- services (provider agents)
 
+    /// @notice An active service-provider agent lists `offer` under a new id, or lists its own delisted offer
+    /// again with new terms (whose capacity must cover the offer's current load).
     function listService(ServiceOffer calldata offer) external;
 
     /// @notice Replaces an offer's terms (the load stays; capacity may not drop below it).
