@@ -2066,6 +2066,14 @@ describe("Workflows", function () {
           return () => w(f).connect(f.p1).claimCredits();
         },
       ],
+      [
+        "sweepExcess",
+        async (f) => {
+          await mintAitbc(f, f.outsider.address, 1n);
+          await f.token.connect(f.outsider).transfer(await f.workflows.getAddress(), AITBC);
+          return () => w(f).connect(f.outsider).sweepExcess();
+        },
+      ],
       ["createListing", (f) => Promise.resolve(() => w(f).connect(f.owner).createListing(1n, PUBLIC_LISTING))],
       [
         "updateListing",

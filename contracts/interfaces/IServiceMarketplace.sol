@@ -128,6 +128,9 @@ interface IServiceMarketplace {
     /// @notice A service id is zero.
     error MarketplaceInvalidServiceId();
 
+    /// @notice The marketplace holds no more than its workloads' escrow: there is nothing to sweep.
+    error MarketplaceNothingToSweep();
+
     /// @notice A service with this id exists and is listed, or belongs to another provider (an id never changes
     /// hands; only its own provider may list a delisted id again).
     error MarketplaceServiceExists(bytes32 serviceId);
@@ -303,6 +306,9 @@ interface IServiceMarketplace {
     /// @notice A failed workload's escrow, `refund`, went back to the client.
     event WorkloadRefunded(uint256 indexed workloadId, uint256 refund);
 
+    /// @notice Tokens sent to the marketplace outside {postWorkload}, `amount`, went to the registry's treasury.
+    event ExcessSwept(address indexed treasury, uint256 amount);
+
     /// @notice The admin set the protocol fee, the challenge window and the timeout slash.
     event ParametersSet(uint256 protocolFeeBps, uint256 challengeWindow, uint256 timeoutSlashBps);
 
@@ -398,6 +404,10 @@ interface IServiceMarketplace {
     // ---------------------------------------------------------------- admin and views
 
     function setParameters(uint256 protocolFeeBps, uint256 challengeWindow, uint256 timeoutSlashBps) external;
+
+    /// @notice Sends tokens that reached the marketplace outside {postWorkload} (direct transfers) to the
+    /// registry's treasury, so that the balance equals {totalEscrowed} again; never any escrow. Anyone may call it.
+    function sweepExcess() external returns (uint256 amount);
 
     function getWorkload(uint256 workloadId) external view returns (Workload memory);
 

@@ -259,6 +259,9 @@ interface IWorkflows {
     /// @notice The execution was rated already.
     error WorkflowsAlreadyRated(uint256 executionId);
 
+    /// @notice Workflows holds no more than {totalHeld}: there is nothing to sweep.
+    error WorkflowsNothingToSweep();
+
     /// @notice The caller has no credits to claim.
     error WorkflowsNothingToClaim(address account);
 
@@ -358,6 +361,9 @@ interface IWorkflows {
     /// exceeded").
     event ExecutionFailed(uint256 indexed executionId, bytes32 reasonHash, uint256 spent, uint256 refund);
 
+    /// @notice Tokens sent to Workflows outside its own transfers, `amount`, went to the registry's treasury.
+    event ExcessSwept(address indexed treasury, uint256 amount);
+
     /// @notice `account` was paid its credits.
     event CreditsClaimed(address indexed account, uint256 amount);
 
@@ -427,6 +433,10 @@ interface IWorkflows {
 
     /// @notice Pays the caller's credits (step costs earned as a provider, listing income as an owner).
     function claimCredits() external returns (uint256 amount);
+
+    /// @notice Sends tokens that reached Workflows outside its own transfers (direct transfers) to the registry's
+    /// treasury, so that the balance equals {totalHeld} again; never anything held for users. Anyone may call it.
+    function sweepExcess() external returns (uint256 amount);
 
     // ---------------------------------------------------------------- listings
 

@@ -29,7 +29,8 @@ import {ServiceOffers} from "./ServiceOffers.sol";
 /// libraries.
 ///
 /// Escrow accounting: a workload holds units × maxPricePerUnit from posting until it settles, is refunded or
-/// is cancelled, and nothing else; {totalEscrowed} is their sum and equals this contract's token balance. At
+/// is cancelled, and nothing else; {totalEscrowed} is their sum and equals this contract's token balance (tokens
+/// sent to it directly are the only excess, and {sweepExcess} sends them to the treasury). At
 /// settlement the escrow splits three ways, exactly: payment less fee to the provider agent, fee to the
 /// treasury, units × (maxPrice − price) back to the client. Every status change happens before the transfers
 /// it causes (checks-effects-interactions), and every function that moves tokens is `nonReentrant`.
@@ -342,6 +343,15 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 timeoutSlashBps_
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setParameters(protocolFeeBps_, challengeWindow_, timeoutSlashBps_);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function sweepExcess() external whenNotStopped nonReentrant returns (uint256 amount) {
+        amount = _token.balanceOf(address(this)) - _totalEscrowed;
+        if (amount == 0) revert MarketplaceNothingToSweep();
+        address treasury = _registry.treasury();
+        emit ExcessSwept(treasury, amount);
+        _token.safeTransfer(treasury, amount);
     }
 
     // ---------------------------------------------------------------- views

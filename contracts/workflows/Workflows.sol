@@ -28,7 +28,8 @@ import {WorkflowProofs} from "./WorkflowProofs.sol";
 ///
 /// Money: an execution holds budget − spent (plus its listing fee) until it completes or fails; each recorded
 /// step moves its cost from the execution to its provider's credits; owners' listing income and subscriptions
-/// are credits too. {totalHeld} is the sum of all of it and equals this contract's token balance. A step is paid
+/// are credits too. {totalHeld} is the sum of all of it and equals this contract's token balance (tokens sent to it
+/// directly are the only excess, and {sweepExcess} sends them to the treasury). A step is paid
 /// at most once (the execution's done-mask), and only to the provider that signed its record.
 ///
 /// Gas: a step record costs one storage read (its dependency mask), one signature recovery, one event and its
@@ -305,6 +306,15 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         _totalHeld -= amount;
         emit CreditsClaimed(msg.sender, amount);
         _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IWorkflows
+    function sweepExcess() external whenNotStopped nonReentrant returns (uint256 amount) {
+        amount = _token.balanceOf(address(this)) - _totalHeld;
+        if (amount == 0) revert WorkflowsNothingToSweep();
+        address treasury = _registry.treasury();
+        emit ExcessSwept(treasury, amount);
+        _token.safeTransfer(treasury, amount);
     }
 
     // ---------------------------------------------------------------- views
