@@ -329,6 +329,7 @@ interface IServiceMarketplace {
     // ---------------------------------------------------------------- workloads (clients)
 
     /// @notice Posts a workload and escrows units × maxPricePerUnit AITBC from the caller (needs an allowance).
+    /// At most 2^64 − 1 units: what the receipt circuit can prove, so every settled receipt can be minted.
     function postWorkload(WorkloadRequest calldata request) external returns (uint256 workloadId);
 
     /// @notice {postWorkload} with an EIP-2612 permit for the escrow: one transaction.

@@ -50,6 +50,9 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     uint256 public constant MAX_TIMEOUT_SLASH_BPS = 10_000;
     /// @notice Bids per workload round: bounds the loop of {autoAward}.
     uint256 public constant MAX_BIDS = 32;
+    /// @notice Most units a workload may ask for: the receipt circuit proves units < 2^64
+    /// (circuits/src/receipt.circom), so a larger workload's receipt could never be minted privately.
+    uint256 public constant MAX_UNITS = type(uint64).max;
     int256 public constant REPUTATION_REWARD = 10;
     int256 public constant REPUTATION_PENALTY = -50;
 
@@ -410,7 +413,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         if (request.serviceType == bytes32(0) && request.modelHash == bytes32(0)) {
             revert MarketplaceInvalidRequest("serviceType/modelHash");
         }
-        if (request.units == 0 || request.units > type(uint96).max) revert MarketplaceInvalidRequest("units");
+        if (request.units == 0 || request.units > MAX_UNITS) revert MarketplaceInvalidRequest("units");
         if (request.maxPricePerUnit == 0 || request.maxPricePerUnit > type(uint128).max) {
             revert MarketplaceInvalidRequest("maxPricePerUnit");
         }
@@ -449,7 +452,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         w.serviceType = request.serviceType;
         w.modelHash = request.modelHash;
         if (request.inputHash != 0) w.inputHash = request.inputHash;
-        w.units = uint96(request.units); // bounded in _checkRequest
+        w.units = uint96(request.units); // < 2^64, bounded in _checkRequest
         w.maxPricePerUnit = uint128(request.maxPricePerUnit); // bounded in _checkRequest
         _totalEscrowed += escrow;
         emit WorkloadPosted(workloadId, msg.sender, request, escrow);
