@@ -223,6 +223,10 @@ interface IServiceMarketplace {
     /// @notice Only an admitted validator agent that is neither party, or a guardian, resolves disputes.
     error MarketplaceNotResolver(uint256 workloadId, address caller);
 
+    /// @notice The dispute may still be resolved until `endsAt` (DISPUTE_TIMEOUT after the challenge window):
+    /// it cannot expire yet.
+    error MarketplaceDisputeOpen(uint256 workloadId, uint64 endsAt);
+
     /// @notice Provider agent `providerId` listed a service (`offer`, with the marketplace's load).
     event ServiceListed(bytes32 indexed serviceId, uint256 indexed providerId, ServiceOffer offer);
 
@@ -297,6 +301,10 @@ interface IServiceMarketplace {
 
     /// @notice `resolver` decided a dispute: for the provider (it settles) or for the client (refund and slash).
     event DisputeResolved(uint256 indexed workloadId, address indexed resolver, bool providerWins);
+
+    /// @notice Nobody resolved the dispute in time: the client got its whole escrow, `refund`, back; the provider
+    /// was neither paid nor slashed, and its reputation did not move.
+    event DisputeExpired(uint256 indexed workloadId, uint256 refund);
 
     /// @notice An assignment failed (missed deadline, or a dispute lost): the provider was slashed `slashed`.
     /// @param reopened True when the workload reopened for bids (a timeout with `reopenOnTimeout`), false when it
@@ -396,6 +404,11 @@ interface IServiceMarketplace {
     /// guardian decides a dispute: for the provider it settles; for the client it refunds the escrow and slashes
     /// the provider.
     function resolveDispute(uint256 workloadId, bool providerWins) external;
+
+    /// @notice Ends a dispute nobody resolved within DISPUTE_TIMEOUT after the challenge window (anyone may call):
+    /// nobody judged it, so nobody is punished and nobody is paid. The client gets its whole escrow back, the
+    /// provider keeps its stake and reputation, the offer's load is released and no fee is taken.
+    function expireDispute(uint256 workloadId) external;
 
     /// @notice After a missed execution deadline anyone may call: the provider is slashed
     /// (timeoutSlashBps of the escrowed value units × maxPricePerUnit, capped by the registry's 50% rule), loses

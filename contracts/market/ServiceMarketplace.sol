@@ -50,6 +50,9 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     uint256 public constant MAX_TIMEOUT_SLASH_BPS = 10_000;
     /// @notice Bids per workload round: bounds the loop of {autoAward}.
     uint256 public constant MAX_BIDS = 32;
+    /// @notice How long after the challenge window a dispute may wait for a resolver before anyone can expire it
+    /// ({expireDispute}): long enough for the guardians, who can always resolve, to act.
+    uint256 public constant DISPUTE_TIMEOUT = 7 days;
     /// @notice Most units a workload may ask for: the receipt circuit proves units < 2^64
     /// (circuits/src/receipt.circom), so a larger workload's receipt could never be minted privately.
     uint256 public constant MAX_UNITS = type(uint64).max;
@@ -324,6 +327,21 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
             _penalise(workloadId, w, false);
         }
         if (validator) _enforce(msg.sender, ActionTypes.RESOLVE_DISPUTE, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function expireDispute(uint256 workloadId) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Disputed);
+        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow + uint64(DISPUTE_TIMEOUT));
+        if (block.timestamp <= endsAt) revert MarketplaceDisputeOpen(workloadId, endsAt);
+        w.status = WorkloadStatus.Refunded;
+        _removeLoad(w.serviceId, w.units);
+        uint256 refund = _release(w);
+        emit DisputeExpired(workloadId, refund);
+        _token.safeTransfer(w.client, refund);
+        _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
     }
 
     /// @inheritdoc IServiceMarketplace
