@@ -195,7 +195,8 @@ interface IServiceMarketplace {
     /// @notice Agent `agentId` has bid in this round of the workload already.
     error MarketplaceAlreadyBid(uint256 workloadId, uint256 agentId);
 
-    /// @notice The workload's round holds `max` bids ({MAX_BIDS}) already.
+    /// @notice The workload's round holds `max` bids ({MAX_BIDS}) already, and the new bid is not cheaper than the
+    /// dearest of them (the one it would replace).
     error MarketplaceTooManyBids(uint256 workloadId, uint256 max);
 
     /// @notice The current round of the workload has no bid at `bidIndex`.
@@ -241,6 +242,10 @@ interface IServiceMarketplace {
 
     /// @notice The client cancelled an unawarded workload; its whole escrow, `refund`, went back.
     event WorkloadCancelled(uint256 indexed workloadId, uint256 refund);
+
+    /// @notice A cheaper bid on a full list replaced the bid of provider agent `providerId` at `bidIndex`, the
+    /// dearest; that provider may bid again in the round.
+    event BidEvicted(uint256 indexed workloadId, uint256 indexed providerId, uint256 bidIndex);
 
     /// @notice Provider agent `providerId` bid `pricePerUnit` with service `serviceId`.
     /// @param bidIndex The bid's index in the round (see {getBids}).
@@ -355,7 +360,11 @@ interface IServiceMarketplace {
     // ---------------------------------------------------------------- bidding and award
 
     /// @notice Seed 000's bidOnWorkload: a provider agent bids a price with one of its listed offers, whose free
-    /// capacity must cover the units.
+    /// capacity must cover the units. On a full list ({MAX_BIDS}) a bid cheaper than the dearest one takes its
+    /// place and index (BidEvicted; the last of equally dear bids goes first), so sybils cannot lock bidders
+    /// out: filling the list costs MAX_BIDS bids as cheap as any real bidder's, each of which the client may
+    /// award and each of which is slashed if it then fails. An award names a bid by index: a client awarding
+    /// the dearest bid of a full list should check {getBids} in the same block.
     function bid(
         uint256 workloadId,
         bytes32 serviceId,

@@ -48,7 +48,8 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     uint256 public constant MAX_FEE_BPS = 1_000;
     uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
     uint256 public constant MAX_TIMEOUT_SLASH_BPS = 10_000;
-    /// @notice Bids per workload round: bounds the loop of {autoAward}.
+    /// @notice Bids per workload round: bounds the loop of {autoAward}. A full list takes a cheaper bid in place of
+    /// its dearest one.
     uint256 public constant MAX_BIDS = 32;
     /// @notice How long after the challenge window a dispute may wait for a resolver before anyone can expire it
     /// ({expireDispute}): long enough for the guardians, who can always resolve, to act.
@@ -161,13 +162,13 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         _requireCapacity(serviceId, service, w.units);
         uint32 round = w.round;
         if (_hasBid[workloadId][round][providerId]) revert MarketplaceAlreadyBid(workloadId, providerId);
-        Bid[] storage bids = _bids[workloadId][round];
-        if (bids.length == MAX_BIDS) revert MarketplaceTooManyBids(workloadId, MAX_BIDS);
-
         _hasBid[workloadId][round][providerId] = true;
-        bidIndex = bids.length;
         // pricePerUnit <= maxPricePerUnit, which _post keeps within uint128.
-        bids.push(Bid(uint64(providerId), uint64(block.timestamp), uint128(pricePerUnit), serviceId));
+        bidIndex = _placeBid(
+            workloadId,
+            round,
+            Bid(uint64(providerId), uint64(block.timestamp), uint128(pricePerUnit), serviceId)
+        );
         emit BidPlaced(workloadId, providerId, bidIndex, serviceId, pricePerUnit, proposalHash);
         _enforce(msg.sender, ActionTypes.BID, 0, gasStart);
     }
@@ -591,6 +592,35 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         if (refund != 0) {
             emit WorkloadRefunded(workloadId, refund);
             _token.safeTransfer(w.client, refund);
+        }
+    }
+
+    /// @dev Appends `placed` to the round's bids or, on a full list, puts it in place of the dearest bid if it is
+    /// cheaper (that provider may bid again); returns its index.
+    function _placeBid(uint256 workloadId, uint32 round, Bid memory placed) private returns (uint256 bidIndex) {
+        Bid[] storage bids = _bids[workloadId][round];
+        if (bids.length < MAX_BIDS) {
+            bids.push(placed);
+            return bids.length - 1;
+        }
+        bidIndex = _dearestBid(bids);
+        Bid storage dearest = bids[bidIndex];
+        if (placed.pricePerUnit >= dearest.pricePerUnit) revert MarketplaceTooManyBids(workloadId, MAX_BIDS);
+        uint256 evicted = dearest.providerId;
+        _hasBid[workloadId][round][evicted] = false;
+        bids[bidIndex] = placed;
+        emit BidEvicted(workloadId, evicted, bidIndex);
+    }
+
+    /// @dev The index of the dearest bid (the last of equally dear ones).
+    function _dearestBid(Bid[] storage bids) private view returns (uint256 index) {
+        uint256 dearest;
+        for (uint256 i = 0; i < bids.length; ++i) {
+            uint256 price = bids[i].pricePerUnit;
+            if (price >= dearest) {
+                dearest = price;
+                index = i;
+            }
         }
     }
 
