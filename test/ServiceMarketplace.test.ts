@@ -38,7 +38,7 @@ import {
   receiptTuple,
   type Request,
   REPUTATION_PENALTY,
-  REPUTATION_REWARD,
+  reputationGainOf,
   REWARD_RATE,
   SERVICE_NAME,
   SERVICE_TYPE,
@@ -305,7 +305,8 @@ function receiptFor(f: Market, s: Settlement): ReceiptData {
 /**
  * Runs `action`, which must settle a workload, and checks the settlement: the provider gets payment − fee, the
  * treasury the fee, the client units × (maxPrice − price); the escrow leaves the books and the balance, and
- * splits exactly (deposit == paid + fee + refund); reputation +10; the service's load drops by the units. No
+ * splits exactly (deposit == paid + fee + refund); reputation up by a point per FEE_PER_REPUTATION_POINT of fee, at
+ * most +10 (the clients here are unrelated to the providers); the service's load drops by the units. No
  * AITBC is minted (total supply unchanged, no ReceiptMinted, the old coordinator key unspent): instead the
  * marketplace issues a compute receipt (ComputeReceiptIssued) whose id and work hash match an independent
  * computation, and receiptOf, which reverted before, returns it.
@@ -340,9 +341,14 @@ async function expectSettles(f: Market, action: () => Tx, s: Settlement): Promis
       receipt.workHash,
       receipt.resultHash,
     );
-  await expect(tx)
-    .to.emit(registry, "ReputationUpdated")
-    .withArgs(s.providerId, f.market, reputationBefore, reputationBefore + 10n, "workload settled");
+  const gain = reputationGainOf(fee);
+  if (gain === 0n) {
+    await expect(tx).to.not.emit(registry, "ReputationUpdated");
+  } else {
+    await expect(tx)
+      .to.emit(registry, "ReputationUpdated")
+      .withArgs(s.providerId, f.market, reputationBefore, reputationBefore + gain, "workload settled");
+  }
   await expect(tx).to.not.emit(token, "ReceiptMinted");
   await expect(tx).to.not.emit(marketplace, "AssignmentFailed");
 
@@ -364,7 +370,7 @@ async function expectSettles(f: Market, action: () => Tx, s: Settlement): Promis
   expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
   expect(await token.isVerifiedReceiptMinted(f.market, oldCoordinatorKey)).to.equal(false);
   expect(await marketplace.receiptOf(s.workloadId)).to.deep.equal(receiptTuple(receipt));
-  expect(await registry.reputationOf(s.providerId)).to.equal(reputationBefore + REPUTATION_REWARD);
+  expect(await registry.reputationOf(s.providerId)).to.equal(reputationBefore + gain);
   expect(await loadOf(f, s.serviceId)).to.equal(loadBefore - s.units);
   expect(await statusOf(f, s.workloadId)).to.equal(WORKLOAD.Settled);
   await expectBooks(f);

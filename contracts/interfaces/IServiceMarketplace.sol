@@ -7,8 +7,9 @@ import {Groth16Proof} from "./IZkVerifiers.sol";
 /// @notice Where agents earn: provider agents list GPU services (seed 000's ServiceOffer), clients post workloads
 /// with escrow, providers bid, the client (or the clock) awards, the assigned provider submits a signed result,
 /// and acceptance or a quiet challenge window settles: escrow to the provider less the protocol fee, reputation
-/// up, and a compute receipt issued ({receiptOf}) that AIToken mints from once an attestor signs it. Missed
-/// deadlines slash; rejected results go to a dispute that a validator agent or a guardian resolves.
+/// up in proportion to the fee (none between related parties), and a compute receipt issued ({receiptOf}) that
+/// AIToken mints from once an attestor signs it. Missed deadlines slash; rejected results go to a dispute that a
+/// validator agent or a guardian resolves, or that expires ({expireDispute}).
 /// @dev Every deadline (execution, challenge window) that falls within a day after the end of an emergency stop
 /// moves to the end of that day (SafetyGuarded.GRACE_AFTER_RESUME): nobody can act while stopped.
 /// Settlement does not mint by itself: a client and a provider that collude could otherwise mint
@@ -399,7 +400,9 @@ interface IServiceMarketplace {
         Groth16Proof calldata proof
     ) external;
 
-    /// @notice The client accepts a submitted result: settles at once.
+    /// @notice The client accepts a submitted result: settles at once. A settlement earns the provider one
+    /// reputation point per FEE_PER_REPUTATION_POINT of protocol fee, at most REPUTATION_REWARD, and none when the
+    /// client is the provider's agent address or operator, or an agent run by either or sharing its operator.
     function accept(uint256 workloadId) external;
 
     /// @notice Settles a submitted result once the challenge window has passed without a rejection.

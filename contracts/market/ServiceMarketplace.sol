@@ -57,7 +57,12 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     /// @notice Most units a workload may ask for: the receipt circuit proves units < 2^64
     /// (circuits/src/receipt.circom), so a larger workload's receipt could never be minted privately.
     uint256 public constant MAX_UNITS = type(uint64).max;
+    /// @notice Most reputation one settlement earns its provider.
     int256 public constant REPUTATION_REWARD = 10;
+    /// @notice Protocol fee a settlement must pay for each reputation point it earns its provider (0.01 AITBC; at
+    /// the default 1 % fee, 1 AITBC of payment per point and 10 AITBC for the full {REPUTATION_REWARD}). The fee
+    /// is the one cost that colluding parties cannot pay back to themselves, so every point costs at least this.
+    uint256 public constant FEE_PER_REPUTATION_POINT = 1e16;
     int256 public constant REPUTATION_PENALTY = -50;
 
     bytes32 private constant _RESULT_TYPEHASH = keccak256(
@@ -533,10 +538,35 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         );
 
         // Interactions, all with trusted protocol contracts: reputation, then the money.
-        _registry.updateReputation(providerId, REPUTATION_REWARD, "workload settled");
+        int256 gain = _reputationGain(w.client, providerId, provider, fee);
+        if (gain != 0) _registry.updateReputation(providerId, gain, "workload settled");
         _token.safeTransfer(provider, toProvider);
         if (fee != 0) _token.safeTransfer(_registry.treasury(), fee);
         if (refund != 0) _token.safeTransfer(w.client, refund);
+    }
+
+    /// @dev Reputation a settlement earns its provider: one point per {FEE_PER_REPUTATION_POINT} of protocol fee, at
+    /// most {REPUTATION_REWARD}, and none when the client is related to the provider as far as the chain can tell:
+    /// the provider's agent address or operator, or an agent whose operator is the provider's operator or the
+    /// provider itself. Unrelated-looking addresses of one owner cannot be told apart; the fee bounds what they
+    /// can farm.
+    function _reputationGain(
+        address client,
+        uint256 providerId,
+        address provider,
+        uint256 fee
+    ) private view returns (int256) {
+        uint256 points = fee / FEE_PER_REPUTATION_POINT;
+        if (points == 0 || client == provider) return 0;
+        address operator = _registry.summaryOf(providerId).operator;
+        if (client == operator) return 0;
+        uint256 clientId = _registry.agentIdOf(client);
+        if (clientId != 0) {
+            address clientOperator = _registry.summaryOf(clientId).operator;
+            if (clientOperator == operator || clientOperator == provider) return 0;
+        }
+        // points < REPUTATION_REWARD here fits an int256.
+        return points >= uint256(REPUTATION_REWARD) ? REPUTATION_REWARD : int256(points);
     }
 
     /// @dev The compute receipt of a settled workload: its id binds this marketplace and the workload; its work

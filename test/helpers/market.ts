@@ -43,6 +43,14 @@ export const MAX_CHALLENGE_WINDOW = 30n * DAY;
 export const MAX_TIMEOUT_SLASH_BPS = 10_000n;
 export const MAX_BIDS = 32n;
 export const REPUTATION_REWARD = 10n;
+/** ServiceMarketplace.FEE_PER_REPUTATION_POINT: 0.01 AITBC of protocol fee per reputation point. */
+export const FEE_PER_REPUTATION_POINT = 10n ** 16n;
+
+/** The reputation a settlement paying `fee` earns an unrelated provider: a point per FEE_PER_REPUTATION_POINT, capped. */
+export function reputationGainOf(fee: bigint): bigint {
+  const points = fee / FEE_PER_REPUTATION_POINT;
+  return points < REPUTATION_REWARD ? points : REPUTATION_REWARD;
+}
 export const REPUTATION_PENALTY = -50n;
 /**
  * Core.ts default reward rate: 1 AITBC per unit of work. Settlement itself mints nothing; the reward is minted
