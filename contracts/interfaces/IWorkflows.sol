@@ -119,6 +119,7 @@ interface IWorkflows {
         uint128 listingFee;
         bool rated;
         address keeper;
+        uint64 lastActiveAt;
         bytes32 outputsRoot;
     }
 
@@ -206,6 +207,10 @@ interface IWorkflows {
 
     /// @notice The caller is not the execution's keeper, or, when claiming, not the keeper the client named.
     error WorkflowsNotKeeper(uint256 executionId, address caller);
+
+    /// @notice The keeper claimed or recorded a step within KEEPER_TIMEOUT: it has not stalled before `stallsAt`,
+    /// and the client cannot cancel the running execution yet.
+    error WorkflowsKeeperNotStalled(uint256 executionId, uint64 stallsAt);
 
     /// @notice Only an active registered agent may claim an execution as its keeper.
     error WorkflowsNotActiveAgent(address account);
@@ -397,7 +402,10 @@ interface IWorkflows {
     /// caller subscribes). Without a listing (`listingId` 0) only the workflow's owner may execute it.
     function requestExecution(ExecutionRequest calldata request) external returns (uint256 executionId);
 
-    /// @notice The client withdraws a request no keeper has claimed: full refund.
+    /// @notice The client withdraws a request no keeper has claimed (full refund), or a running execution whose
+    /// keeper has stalled: no claim or step record for KEEPER_TIMEOUT (its `lastActiveAt`). A stalled execution
+    /// fails: the client gets the unspent budget and the listing fee back; providers keep the credits of the steps
+    /// already recorded.
     function cancelExecution(uint256 executionId) external;
 
     /// @notice An active agent (the one the client named, if it named one) becomes the execution's keeper.
