@@ -36,7 +36,8 @@ interface IReceiptMinter {
     /// @notice The token's reward rate is zero, so no amount is a whole number of units.
     error ReceiptMinterZeroRate();
 
-    /// @notice `amount` must be a non-zero multiple of the token's reward rate `rate` (units × rate).
+    /// @notice `amount` must be a non-zero multiple of the token's reward rate `rate` (units × rate), of fewer than
+    /// 2^64 units: the receipt circuit proves units < 2^64.
     error ReceiptMinterInvalidAmount(uint256 amount, uint256 rate);
 
     /// @notice The receipt proof does not verify for the root, nullifier, recipient, rate and amount given.

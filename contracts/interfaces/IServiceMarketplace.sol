@@ -7,8 +7,9 @@ import {Groth16Proof} from "./IZkVerifiers.sol";
 /// @notice Where agents earn: provider agents list GPU services (seed 000's ServiceOffer), clients post workloads
 /// with escrow, providers bid, the client (or the clock) awards, the assigned provider submits a signed result,
 /// and acceptance or a quiet challenge window settles: escrow to the provider less the protocol fee, reputation
-/// up, and a compute receipt issued ({receiptOf}) that AIToken mints from once an attestor signs it. Missed
-/// deadlines slash; rejected results go to a dispute that a validator agent or a guardian resolves.
+/// up in proportion to the fee (none between related parties), and a compute receipt issued ({receiptOf}) that
+/// AIToken mints from once an attestor signs it. Missed deadlines slash; rejected results go to a dispute that a
+/// validator agent or a guardian resolves, or that expires ({expireDispute}).
 /// @dev Every deadline (execution, challenge window) that falls within a day after the end of an emergency stop
 /// moves to the end of that day (SafetyGuarded.GRACE_AFTER_RESUME): nobody can act while stopped.
 /// Settlement does not mint by itself: a client and a provider that collude could otherwise mint
@@ -128,7 +129,11 @@ interface IServiceMarketplace {
     /// @notice A service id is zero.
     error MarketplaceInvalidServiceId();
 
-    /// @notice A service with this id was listed already (ids are never reused, even after delisting).
+    /// @notice The marketplace holds no more than its workloads' escrow: there is nothing to sweep.
+    error MarketplaceNothingToSweep();
+
+    /// @notice A service with this id exists and is listed, or belongs to another provider (an id never changes
+    /// hands; only its own provider may list a delisted id again).
     error MarketplaceServiceExists(bytes32 serviceId);
 
     /// @notice No service has id `serviceId`.
@@ -191,7 +196,8 @@ interface IServiceMarketplace {
     /// @notice Agent `agentId` has bid in this round of the workload already.
     error MarketplaceAlreadyBid(uint256 workloadId, uint256 agentId);
 
-    /// @notice The workload's round holds `max` bids ({MAX_BIDS}) already.
+    /// @notice The workload's round holds `max` bids ({MAX_BIDS}) already, and the new bid is not cheaper than the
+    /// dearest of them (the one it would replace).
     error MarketplaceTooManyBids(uint256 workloadId, uint256 max);
 
     /// @notice The current round of the workload has no bid at `bidIndex`.
@@ -219,6 +225,10 @@ interface IServiceMarketplace {
     /// @notice Only an admitted validator agent that is neither party, or a guardian, resolves disputes.
     error MarketplaceNotResolver(uint256 workloadId, address caller);
 
+    /// @notice The dispute may still be resolved until `endsAt` (DISPUTE_TIMEOUT after the challenge window):
+    /// it cannot expire yet.
+    error MarketplaceDisputeOpen(uint256 workloadId, uint64 endsAt);
+
     /// @notice Provider agent `providerId` listed a service (`offer`, with the marketplace's load).
     event ServiceListed(bytes32 indexed serviceId, uint256 indexed providerId, ServiceOffer offer);
 
@@ -233,6 +243,10 @@ interface IServiceMarketplace {
 
     /// @notice The client cancelled an unawarded workload; its whole escrow, `refund`, went back.
     event WorkloadCancelled(uint256 indexed workloadId, uint256 refund);
+
+    /// @notice A cheaper bid on a full list replaced the bid of provider agent `providerId` at `bidIndex`, the
+    /// dearest; that provider may bid again in the round.
+    event BidEvicted(uint256 indexed workloadId, uint256 indexed providerId, uint256 bidIndex);
 
     /// @notice Provider agent `providerId` bid `pricePerUnit` with service `serviceId`.
     /// @param bidIndex The bid's index in the round (see {getBids}).
@@ -294,6 +308,10 @@ interface IServiceMarketplace {
     /// @notice `resolver` decided a dispute: for the provider (it settles) or for the client (refund and slash).
     event DisputeResolved(uint256 indexed workloadId, address indexed resolver, bool providerWins);
 
+    /// @notice Nobody resolved the dispute in time: the client got its whole escrow, `refund`, back; the provider
+    /// was neither paid nor slashed, and its reputation did not move.
+    event DisputeExpired(uint256 indexed workloadId, uint256 refund);
+
     /// @notice An assignment failed (missed deadline, or a dispute lost): the provider was slashed `slashed`.
     /// @param reopened True when the workload reopened for bids (a timeout with `reopenOnTimeout`), false when it
     /// was refunded.
@@ -302,11 +320,16 @@ interface IServiceMarketplace {
     /// @notice A failed workload's escrow, `refund`, went back to the client.
     event WorkloadRefunded(uint256 indexed workloadId, uint256 refund);
 
+    /// @notice Tokens sent to the marketplace outside {postWorkload}, `amount`, went to the registry's treasury.
+    event ExcessSwept(address indexed treasury, uint256 amount);
+
     /// @notice The admin set the protocol fee, the challenge window and the timeout slash.
     event ParametersSet(uint256 protocolFeeBps, uint256 challengeWindow, uint256 timeoutSlashBps);
 
     // ---------------------------------------------------------------- services (provider agents)
 
+    /// @notice An active service-provider agent lists `offer` under a new id, or lists its own delisted offer
+    /// again with new terms (whose capacity must cover the offer's current load).
     function listService(ServiceOffer calldata offer) external;
 
     /// @notice Replaces an offer's terms (the load stays; capacity may not drop below it).
@@ -320,6 +343,7 @@ interface IServiceMarketplace {
     // ---------------------------------------------------------------- workloads (clients)
 
     /// @notice Posts a workload and escrows units × maxPricePerUnit AITBC from the caller (needs an allowance).
+    /// At most 2^64 − 1 units: what the receipt circuit can prove, so every settled receipt can be minted.
     function postWorkload(WorkloadRequest calldata request) external returns (uint256 workloadId);
 
     /// @notice {postWorkload} with an EIP-2612 permit for the escrow: one transaction.
@@ -337,7 +361,11 @@ interface IServiceMarketplace {
     // ---------------------------------------------------------------- bidding and award
 
     /// @notice Seed 000's bidOnWorkload: a provider agent bids a price with one of its listed offers, whose free
-    /// capacity must cover the units.
+    /// capacity must cover the units. On a full list ({MAX_BIDS}) a bid cheaper than the dearest one takes its
+    /// place and index (BidEvicted; the last of equally dear bids goes first), so sybils cannot lock bidders
+    /// out: filling the list costs MAX_BIDS bids as cheap as any real bidder's, each of which the client may
+    /// award and each of which is slashed if it then fails. An award names a bid by index: a client awarding
+    /// the dearest bid of a full list should check {getBids} in the same block.
     function bid(
         uint256 workloadId,
         bytes32 serviceId,
@@ -372,7 +400,9 @@ interface IServiceMarketplace {
         Groth16Proof calldata proof
     ) external;
 
-    /// @notice The client accepts a submitted result: settles at once.
+    /// @notice The client accepts a submitted result: settles at once. A settlement earns the provider one
+    /// reputation point per FEE_PER_REPUTATION_POINT of protocol fee, at most REPUTATION_REWARD, and none when the
+    /// client is the provider's agent address or operator, or an agent run by either or sharing its operator.
     function accept(uint256 workloadId) external;
 
     /// @notice Settles a submitted result once the challenge window has passed without a rejection.
@@ -387,6 +417,11 @@ interface IServiceMarketplace {
     /// the provider.
     function resolveDispute(uint256 workloadId, bool providerWins) external;
 
+    /// @notice Ends a dispute nobody resolved within DISPUTE_TIMEOUT after the challenge window (anyone may call):
+    /// nobody judged it, so nobody is punished and nobody is paid. The client gets its whole escrow back, the
+    /// provider keeps its stake and reputation, the offer's load is released and no fee is taken.
+    function expireDispute(uint256 workloadId) external;
+
     /// @notice After a missed execution deadline anyone may call: the provider is slashed
     /// (timeoutSlashBps of the escrowed value units × maxPricePerUnit, capped by the registry's 50% rule), loses
     /// reputation, and the workload reopens for bids or is refunded, as the client chose when posting.
@@ -395,6 +430,10 @@ interface IServiceMarketplace {
     // ---------------------------------------------------------------- admin and views
 
     function setParameters(uint256 protocolFeeBps, uint256 challengeWindow, uint256 timeoutSlashBps) external;
+
+    /// @notice Sends tokens that reached the marketplace outside {postWorkload} (direct transfers) to the
+    /// registry's treasury, so that the balance equals {totalEscrowed} again; never any escrow. Anyone may call it.
+    function sweepExcess() external returns (uint256 amount);
 
     function getWorkload(uint256 workloadId) external view returns (Workload memory);
 

@@ -119,6 +119,7 @@ interface IWorkflows {
         uint128 listingFee;
         bool rated;
         address keeper;
+        uint64 lastActiveAt;
         bytes32 outputsRoot;
     }
 
@@ -207,6 +208,10 @@ interface IWorkflows {
     /// @notice The caller is not the execution's keeper, or, when claiming, not the keeper the client named.
     error WorkflowsNotKeeper(uint256 executionId, address caller);
 
+    /// @notice The keeper claimed or recorded a step within KEEPER_TIMEOUT: it has not stalled before `stallsAt`,
+    /// and the client cannot cancel the running execution yet.
+    error WorkflowsKeeperNotStalled(uint256 executionId, uint64 stallsAt);
+
     /// @notice Only an active registered agent may claim an execution as its keeper.
     error WorkflowsNotActiveAgent(address account);
 
@@ -258,6 +263,9 @@ interface IWorkflows {
 
     /// @notice The execution was rated already.
     error WorkflowsAlreadyRated(uint256 executionId);
+
+    /// @notice Workflows holds no more than {totalHeld}: there is nothing to sweep.
+    error WorkflowsNothingToSweep();
 
     /// @notice The caller has no credits to claim.
     error WorkflowsNothingToClaim(address account);
@@ -358,6 +366,9 @@ interface IWorkflows {
     /// exceeded").
     event ExecutionFailed(uint256 indexed executionId, bytes32 reasonHash, uint256 spent, uint256 refund);
 
+    /// @notice Tokens sent to Workflows outside its own transfers, `amount`, went to the registry's treasury.
+    event ExcessSwept(address indexed treasury, uint256 amount);
+
     /// @notice `account` was paid its credits.
     event CreditsClaimed(address indexed account, uint256 amount);
 
@@ -391,7 +402,10 @@ interface IWorkflows {
     /// caller subscribes). Without a listing (`listingId` 0) only the workflow's owner may execute it.
     function requestExecution(ExecutionRequest calldata request) external returns (uint256 executionId);
 
-    /// @notice The client withdraws a request no keeper has claimed: full refund.
+    /// @notice The client withdraws a request no keeper has claimed (full refund), or a running execution whose
+    /// keeper has stalled: no claim or step record for KEEPER_TIMEOUT (its `lastActiveAt`). A stalled execution
+    /// fails: the client gets the unspent budget and the listing fee back; providers keep the credits of the steps
+    /// already recorded.
     function cancelExecution(uint256 executionId) external;
 
     /// @notice An active agent (the one the client named, if it named one) becomes the execution's keeper.
@@ -427,6 +441,10 @@ interface IWorkflows {
 
     /// @notice Pays the caller's credits (step costs earned as a provider, listing income as an owner).
     function claimCredits() external returns (uint256 amount);
+
+    /// @notice Sends tokens that reached Workflows outside its own transfers (direct transfers) to the registry's
+    /// treasury, so that the balance equals {totalHeld} again; never anything held for users. Anyone may call it.
+    function sweepExcess() external returns (uint256 amount);
 
     // ---------------------------------------------------------------- listings
 

@@ -29,7 +29,8 @@ import {ServiceOffers} from "./ServiceOffers.sol";
 /// libraries.
 ///
 /// Escrow accounting: a workload holds units × maxPricePerUnit from posting until it settles, is refunded or
-/// is cancelled, and nothing else; {totalEscrowed} is their sum and equals this contract's token balance. At
+/// is cancelled, and nothing else; {totalEscrowed} is their sum and equals this contract's token balance (tokens
+/// sent to it directly are the only excess, and {sweepExcess} sends them to the treasury). At
 /// settlement the escrow splits three ways, exactly: payment less fee to the provider agent, fee to the
 /// treasury, units × (maxPrice − price) back to the client. Every status change happens before the transfers
 /// it causes (checks-effects-interactions), and every function that moves tokens is `nonReentrant`.
@@ -47,9 +48,21 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     uint256 public constant MAX_FEE_BPS = 1_000;
     uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
     uint256 public constant MAX_TIMEOUT_SLASH_BPS = 10_000;
-    /// @notice Bids per workload round: bounds the loop of {autoAward}.
+    /// @notice Bids per workload round: bounds the loop of {autoAward}. A full list takes a cheaper bid in place of
+    /// its dearest one.
     uint256 public constant MAX_BIDS = 32;
+    /// @notice How long after the challenge window a dispute may wait for a resolver before anyone can expire it
+    /// ({expireDispute}): long enough for the guardians, who can always resolve, to act.
+    uint256 public constant DISPUTE_TIMEOUT = 7 days;
+    /// @notice Most units a workload may ask for: the receipt circuit proves units < 2^64
+    /// (circuits/src/receipt.circom), so a larger workload's receipt could never be minted privately.
+    uint256 public constant MAX_UNITS = type(uint64).max;
+    /// @notice Most reputation one settlement earns its provider.
     int256 public constant REPUTATION_REWARD = 10;
+    /// @notice Protocol fee a settlement must pay for each reputation point it earns its provider (0.01 AITBC; at
+    /// the default 1 % fee, 1 AITBC of payment per point and 10 AITBC for the full {REPUTATION_REWARD}). The fee
+    /// is the one cost that colluding parties cannot pay back to themselves, so every point costs at least this.
+    uint256 public constant FEE_PER_REPUTATION_POINT = 1e16;
     int256 public constant REPUTATION_PENALTY = -50;
 
     bytes32 private constant _RESULT_TYPEHASH = keccak256(
@@ -154,13 +167,13 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         _requireCapacity(serviceId, service, w.units);
         uint32 round = w.round;
         if (_hasBid[workloadId][round][providerId]) revert MarketplaceAlreadyBid(workloadId, providerId);
-        Bid[] storage bids = _bids[workloadId][round];
-        if (bids.length == MAX_BIDS) revert MarketplaceTooManyBids(workloadId, MAX_BIDS);
-
         _hasBid[workloadId][round][providerId] = true;
-        bidIndex = bids.length;
         // pricePerUnit <= maxPricePerUnit, which _post keeps within uint128.
-        bids.push(Bid(uint64(providerId), uint64(block.timestamp), uint128(pricePerUnit), serviceId));
+        bidIndex = _placeBid(
+            workloadId,
+            round,
+            Bid(uint64(providerId), uint64(block.timestamp), uint128(pricePerUnit), serviceId)
+        );
         emit BidPlaced(workloadId, providerId, bidIndex, serviceId, pricePerUnit, proposalHash);
         _enforce(msg.sender, ActionTypes.BID, 0, gasStart);
     }
@@ -323,6 +336,21 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     }
 
     /// @inheritdoc IServiceMarketplace
+    function expireDispute(uint256 workloadId) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        Workload storage w = _workload(workloadId);
+        _requireStatus(workloadId, w, WorkloadStatus.Disputed);
+        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow + uint64(DISPUTE_TIMEOUT));
+        if (block.timestamp <= endsAt) revert MarketplaceDisputeOpen(workloadId, endsAt);
+        w.status = WorkloadStatus.Refunded;
+        _removeLoad(w.serviceId, w.units);
+        uint256 refund = _release(w);
+        emit DisputeExpired(workloadId, refund);
+        _token.safeTransfer(w.client, refund);
+        _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
+    }
+
+    /// @inheritdoc IServiceMarketplace
     function claimTimeout(uint256 workloadId) external whenNotStopped nonReentrant {
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
@@ -342,6 +370,15 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 timeoutSlashBps_
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setParameters(protocolFeeBps_, challengeWindow_, timeoutSlashBps_);
+    }
+
+    /// @inheritdoc IServiceMarketplace
+    function sweepExcess() external whenNotStopped nonReentrant returns (uint256 amount) {
+        amount = _token.balanceOf(address(this)) - _totalEscrowed;
+        if (amount == 0) revert MarketplaceNothingToSweep();
+        address treasury = _registry.treasury();
+        emit ExcessSwept(treasury, amount);
+        _token.safeTransfer(treasury, amount);
     }
 
     // ---------------------------------------------------------------- views
@@ -400,7 +437,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         if (request.serviceType == bytes32(0) && request.modelHash == bytes32(0)) {
             revert MarketplaceInvalidRequest("serviceType/modelHash");
         }
-        if (request.units == 0 || request.units > type(uint96).max) revert MarketplaceInvalidRequest("units");
+        if (request.units == 0 || request.units > MAX_UNITS) revert MarketplaceInvalidRequest("units");
         if (request.maxPricePerUnit == 0 || request.maxPricePerUnit > type(uint128).max) {
             revert MarketplaceInvalidRequest("maxPricePerUnit");
         }
@@ -439,7 +476,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         w.serviceType = request.serviceType;
         w.modelHash = request.modelHash;
         if (request.inputHash != 0) w.inputHash = request.inputHash;
-        w.units = uint96(request.units); // bounded in _checkRequest
+        w.units = uint96(request.units); // < 2^64, bounded in _checkRequest
         w.maxPricePerUnit = uint128(request.maxPricePerUnit); // bounded in _checkRequest
         _totalEscrowed += escrow;
         emit WorkloadPosted(workloadId, msg.sender, request, escrow);
@@ -501,10 +538,35 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         );
 
         // Interactions, all with trusted protocol contracts: reputation, then the money.
-        _registry.updateReputation(providerId, REPUTATION_REWARD, "workload settled");
+        int256 gain = _reputationGain(w.client, providerId, provider, fee);
+        if (gain != 0) _registry.updateReputation(providerId, gain, "workload settled");
         _token.safeTransfer(provider, toProvider);
         if (fee != 0) _token.safeTransfer(_registry.treasury(), fee);
         if (refund != 0) _token.safeTransfer(w.client, refund);
+    }
+
+    /// @dev Reputation a settlement earns its provider: one point per {FEE_PER_REPUTATION_POINT} of protocol fee, at
+    /// most {REPUTATION_REWARD}, and none when the client is related to the provider as far as the chain can tell:
+    /// the provider's agent address or operator, or an agent whose operator is the provider's operator or the
+    /// provider itself. Unrelated-looking addresses of one owner cannot be told apart; the fee bounds what they
+    /// can farm.
+    function _reputationGain(
+        address client,
+        uint256 providerId,
+        address provider,
+        uint256 fee
+    ) private view returns (int256) {
+        uint256 points = fee / FEE_PER_REPUTATION_POINT;
+        if (points == 0 || client == provider) return 0;
+        address operator = _registry.summaryOf(providerId).operator;
+        if (client == operator) return 0;
+        uint256 clientId = _registry.agentIdOf(client);
+        if (clientId != 0) {
+            address clientOperator = _registry.summaryOf(clientId).operator;
+            if (clientOperator == operator || clientOperator == provider) return 0;
+        }
+        // points < REPUTATION_REWARD here fits an int256.
+        return points >= uint256(REPUTATION_REWARD) ? REPUTATION_REWARD : int256(points);
     }
 
     /// @dev The compute receipt of a settled workload: its id binds this marketplace and the workload; its work
@@ -560,6 +622,35 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         if (refund != 0) {
             emit WorkloadRefunded(workloadId, refund);
             _token.safeTransfer(w.client, refund);
+        }
+    }
+
+    /// @dev Appends `placed` to the round's bids or, on a full list, puts it in place of the dearest bid if it is
+    /// cheaper (that provider may bid again); returns its index.
+    function _placeBid(uint256 workloadId, uint32 round, Bid memory placed) private returns (uint256 bidIndex) {
+        Bid[] storage bids = _bids[workloadId][round];
+        if (bids.length < MAX_BIDS) {
+            bids.push(placed);
+            return bids.length - 1;
+        }
+        bidIndex = _dearestBid(bids);
+        Bid storage dearest = bids[bidIndex];
+        if (placed.pricePerUnit >= dearest.pricePerUnit) revert MarketplaceTooManyBids(workloadId, MAX_BIDS);
+        uint256 evicted = dearest.providerId;
+        _hasBid[workloadId][round][evicted] = false;
+        bids[bidIndex] = placed;
+        emit BidEvicted(workloadId, evicted, bidIndex);
+    }
+
+    /// @dev The index of the dearest bid (the last of equally dear ones).
+    function _dearestBid(Bid[] storage bids) private view returns (uint256 index) {
+        uint256 dearest;
+        for (uint256 i = 0; i < bids.length; ++i) {
+            uint256 price = bids[i].pricePerUnit;
+            if (price >= dearest) {
+                dearest = price;
+                index = i;
+            }
         }
     }
 

@@ -47,9 +47,16 @@ abstract contract ServiceOffers is IServiceMarketplace, SafetyGuarded {
         uint256 providerId = _activeProvider(msg.sender);
         if (offer.serviceId == bytes32(0)) revert MarketplaceInvalidServiceId();
         Service storage service = _services[offer.serviceId];
-        if (service.providerId != 0) revert MarketplaceServiceExists(offer.serviceId);
         _checkOffer(offer);
-        service.providerId = providerId.toUint64();
+        if (service.providerId == 0) {
+            service.providerId = providerId.toUint64();
+        } else {
+            // Relisting: only the provider's own delisted offer, and the new offer must carry its load.
+            if (service.providerId != providerId || service.listed) revert MarketplaceServiceExists(offer.serviceId);
+            if (offer.maxCapacity < service.currentLoad) {
+                revert MarketplaceCapacityBelowLoad(offer.serviceId, offer.maxCapacity, service.currentLoad);
+            }
+        }
         service.listed = true;
         _writeOffer(service, offer);
         emit ServiceListed(offer.serviceId, providerId, _offerOf(offer.serviceId, service));

@@ -28,7 +28,8 @@ import {WorkflowProofs} from "./WorkflowProofs.sol";
 ///
 /// Money: an execution holds budget − spent (plus its listing fee) until it completes or fails; each recorded
 /// step moves its cost from the execution to its provider's credits; owners' listing income and subscriptions
-/// are credits too. {totalHeld} is the sum of all of it and equals this contract's token balance. A step is paid
+/// are credits too. {totalHeld} is the sum of all of it and equals this contract's token balance (tokens sent to it
+/// directly are the only excess, and {sweepExcess} sends them to the treasury). A step is paid
 /// at most once (the execution's done-mask), and only to the provider that signed its record.
 ///
 /// Gas: a step record costs one storage read (its dependency mask), one signature recovery, one event and its
@@ -40,6 +41,10 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
     /// @inheritdoc IWorkflows
     uint256 public constant MAX_STEPS = WorkflowGraph.MAX_STEPS;
     uint256 public constant MAX_EXECUTION_TIME = 30 days;
+    /// @notice A keeper that neither claims nor records a step for this long has stalled: the client may cancel
+    /// ({cancelExecution}). Bounds what any keeper, named or not, can hold up to a day instead of the execution's
+    /// maximum time (up to 30 days), while leaving room for a slow step.
+    uint256 public constant KEEPER_TIMEOUT = 1 days;
 
     bytes32 private constant _STEP_TYPEHASH = keccak256(
         "StepResult(uint256 executionId,uint16 step,bytes32 inputHash,bytes32 outputHash,uint256 cost)"
@@ -186,8 +191,14 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
     function cancelExecution(uint256 executionId) external whenNotStopped nonReentrant {
         Execution storage e = _execution(executionId);
         if (msg.sender != e.client) revert WorkflowsNotClient(executionId, msg.sender);
-        _requireStatus(executionId, e, ExecutionStatus.Pending);
-        _fail(executionId, e, keccak256("cancelled by client"));
+        if (e.status == ExecutionStatus.Running) {
+            uint64 stallsAt = _graced(e.lastActiveAt + uint64(KEEPER_TIMEOUT));
+            if (block.timestamp <= stallsAt) revert WorkflowsKeeperNotStalled(executionId, stallsAt);
+            _fail(executionId, e, keccak256("keeper stalled"));
+        } else {
+            _requireStatus(executionId, e, ExecutionStatus.Pending);
+            _fail(executionId, e, keccak256("cancelled by client"));
+        }
     }
 
     /// @inheritdoc IWorkflows
@@ -201,6 +212,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         e.status = ExecutionStatus.Running;
         e.keeperId = uint64(keeperId);
         e.startedAt = uint64(block.timestamp);
+        e.lastActiveAt = uint64(block.timestamp);
         emit ExecutionClaimed(executionId, keeperId);
         _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
@@ -243,6 +255,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         e.receipt = batch.receipt;
         e.spent = uint128(batch.spent); // spent <= budget <= uint128 max
         e.stepsDone += uint16(records.length); // every record is a new step: stepsDone <= stepCount <= MAX_STEPS
+        e.lastActiveAt = uint64(block.timestamp); // the keeper is alive: the liveness clock restarts
         for (uint256 j = 0; j < batch.providerCount; ++j) {
             _credits[batch.providers[j]] += batch.owed[j];
         }
@@ -305,6 +318,15 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         _totalHeld -= amount;
         emit CreditsClaimed(msg.sender, amount);
         _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IWorkflows
+    function sweepExcess() external whenNotStopped nonReentrant returns (uint256 amount) {
+        amount = _token.balanceOf(address(this)) - _totalHeld;
+        if (amount == 0) revert WorkflowsNothingToSweep();
+        address treasury = _registry.treasury();
+        emit ExcessSwept(treasury, amount);
+        _token.safeTransfer(treasury, amount);
     }
 
     // ---------------------------------------------------------------- views

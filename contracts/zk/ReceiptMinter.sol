@@ -54,7 +54,10 @@ contract ReceiptMinter is IReceiptMinter, AccessControl {
         if (_spent[nullifier]) revert ReceiptMinterNullifierSpent(nullifier);
         uint256 rate = token.rewardRate();
         if (rate == 0) revert ReceiptMinterZeroRate();
-        if (amount == 0 || amount % rate != 0) revert ReceiptMinterInvalidAmount(amount, rate);
+        // The circuit proves units < 2^64: refuse a larger amount here, before paying for the verification.
+        if (amount == 0 || amount % rate != 0 || amount / rate > type(uint64).max) {
+            revert ReceiptMinterInvalidAmount(amount, rate);
+        }
 
         uint256[5] memory signals = [root, nullifier, uint256(uint160(recipient)), rate, amount];
         if (!verifier.verifyProof(proof.a, proof.b, proof.c, signals)) revert ReceiptMinterInvalidProof();

@@ -74,6 +74,14 @@ export const MAX_CHALLENGE_WINDOW = 30n * DAY;
 export const MAX_TIMEOUT_SLASH_BPS = 10_000n;
 export const MAX_BIDS = 32n;
 export const REPUTATION_REWARD = 10n;
+/** ServiceMarketplace.FEE_PER_REPUTATION_POINT: 0.01 AITBC of protocol fee per reputation point. */
+export const FEE_PER_REPUTATION_POINT = 10n ** 16n;
+
+/** The reputation a settlement paying `fee` earns an unrelated provider: a point per FEE_PER_REPUTATION_POINT, capped. */
+export function reputationGainOf(fee: bigint): bigint {
+  const points = fee / FEE_PER_REPUTATION_POINT;
+  return points < REPUTATION_REWARD ? points : REPUTATION_REWARD;
+}
 export const REPUTATION_PENALTY = -50n;
 /**
  * Core.ts default reward rate: 1 AITBC per unit of work. Settlement itself mints nothing; the reward is minted
@@ -516,7 +524,8 @@ export function receiptFor(f: Market, s: Settlement): ReceiptData {
 /**
  * Runs `action`, which must settle a workload, and checks the settlement: the provider gets payment − fee, the
  * treasury the fee, the client units × (maxPrice − price); the escrow leaves the books and the balance, and
- * splits exactly (deposit == paid + fee + refund); reputation +10; the service's load drops by the units. No
+ * splits exactly (deposit == paid + fee + refund); reputation up by a point per FEE_PER_REPUTATION_POINT of fee, at
+ * most +10 (the clients here are unrelated to the providers); the service's load drops by the units. No
  * AITBC is minted (total supply unchanged, no ReceiptMinted, the old coordinator key unspent): instead the
  * marketplace issues a compute receipt (ComputeReceiptIssued) whose id and work hash match an independent
  * computation, and receiptOf, which reverted before, returns it.
@@ -555,9 +564,14 @@ export async function expectSettles(
       receipt.workHash,
       receipt.resultHash,
     );
-  await expect(tx)
-    .to.emit(registry, "ReputationUpdated")
-    .withArgs(s.providerId, f.market, reputationBefore, reputationBefore + 10n, "workload settled");
+  const gain = reputationGainOf(fee);
+  if (gain === 0n) {
+    await expect(tx).to.not.emit(registry, "ReputationUpdated");
+  } else {
+    await expect(tx)
+      .to.emit(registry, "ReputationUpdated")
+      .withArgs(s.providerId, f.market, reputationBefore, reputationBefore + gain, "workload settled");
+  }
   await expect(tx).to.not.emit(token, "ReceiptMinted");
   await expect(tx).to.not.emit(marketplace, "AssignmentFailed");
 
@@ -579,7 +593,7 @@ export async function expectSettles(
   expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
   expect(await token.isVerifiedReceiptMinted(f.market, oldCoordinatorKey)).to.equal(false);
   expect(await marketplace.receiptOf(s.workloadId)).to.deep.equal(receiptTuple(receipt));
-  expect(await registry.reputationOf(s.providerId)).to.equal(reputationBefore + REPUTATION_REWARD);
+  expect(await registry.reputationOf(s.providerId)).to.equal(reputationBefore + gain);
   expect(await loadOf(f, s.serviceId)).to.equal(loadBefore - s.units);
   expect(await statusOf(f, s.workloadId)).to.equal(WORKLOAD.Settled);
   await expectBooks(f);

@@ -204,12 +204,12 @@ describe("ServiceMarketplace: bidding and award", function () {
       }
     });
 
-    it("reverts MarketplaceTooManyBids for the 33rd bid; auto-award still runs over the 32", async function () {
+    it("reverts MarketplaceTooManyBids for a 33rd bid no cheaper than the dearest; auto-award still runs over the 32", async function () {
       const f = await networkHelpers.loadFixture(crowdFixture);
       const last = f.crowd[CROWD - 1];
       if (!last) throw new Error("missing wallet");
       expect((await f.marketplace.getBids(WORKLOAD_ID)).length).to.equal(Number(MAX_BIDS));
-      await expect(f.marketplace.connect(last).bid(WORKLOAD_ID, crowdService(CROWD - 1), AITBC, PROPOSAL))
+      await expect(f.marketplace.connect(last).bid(WORKLOAD_ID, crowdService(CROWD - 1), MAX_PRICE, PROPOSAL))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceTooManyBids")
         .withArgs(WORKLOAD_ID, MAX_BIDS);
       const executionDeadline = await nextBlockAfterBidding(f);

@@ -94,10 +94,10 @@ describe("ServiceMarketplace: services", function () {
       }
     });
 
-    it("reverts MarketplaceServiceExists for a delisted id (ids are never reused)", async function () {
+    it("reverts MarketplaceServiceExists for a delisted id listed by another provider (ids never change hands)", async function () {
       const f = await loadMarket();
       await send(f.marketplace.connect(f.agent).delistService(SERVICE_A));
-      await expect(f.marketplace.connect(f.agent).listService(offer(SERVICE_A)))
+      await expect(f.marketplace.connect(f.agent2).listService(offer(SERVICE_A)))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceServiceExists")
         .withArgs(SERVICE_A);
     });

@@ -150,11 +150,20 @@ describe("Workflows: executions", function () {
       }
     });
 
-    it("reverts WorkflowsWrongStatus once a keeper has claimed it", async function () {
+    it("reverts WorkflowsKeeperNotStalled once a keeper has claimed it, until KEEPER_TIMEOUT passes without a record", async function () {
       const f = await loadRunning();
+      const stallsAt = (await f.workflows.getExecution(1n)).lastActiveAt + 86_400n;
+      await expect(f.workflows.connect(f.owner).cancelExecution(1n))
+        .to.be.revertedWithCustomError(f.workflows, "WorkflowsKeeperNotStalled")
+        .withArgs(1n, stallsAt);
+    });
+
+    it("reverts WorkflowsWrongStatus once the execution completed or failed", async function () {
+      const f = await loadRunning();
+      await f.workflows.connect(f.keeper).failExecution(1n, REASON);
       await expect(f.workflows.connect(f.owner).cancelExecution(1n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
-        .withArgs(1n, EXECUTION.running);
+        .withArgs(1n, EXECUTION.failed);
     });
   });
 

@@ -13,7 +13,7 @@ import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { Prover } from "../../circuits/lib/prover.js";
 import { buildTranscript } from "../../circuits/lib/workflow.js";
 import { proveChunk } from "../../protocol/proofs.js";
-import { DECLARED_VOLUME, registerAgent, type Signer } from "../helpers/agents.js";
+import { AITBC, DECLARED_VOLUME, mintAitbc, registerAgent, type Signer } from "../helpers/agents.js";
 import {
   shouldBeChargedAsAgentAction,
   shouldBeRefusedWhileStopped,
@@ -178,6 +178,14 @@ const STOPPABLE: Array<[string, Setup]> = [
     async (f) => {
       await runDiamond(f, f.owner);
       return () => w(f).connect(f.p1).claimCredits();
+    },
+  ],
+  [
+    "sweepExcess",
+    async (f) => {
+      await mintAitbc(f, f.outsider.address, 1n);
+      await f.token.connect(f.outsider).transfer(await f.workflows.getAddress(), AITBC);
+      return () => w(f).connect(f.outsider).sweepExcess();
     },
   ],
   ["createListing", (f) => Promise.resolve(() => w(f).connect(f.owner).createListing(1n, PUBLIC_LISTING))],

@@ -190,4 +190,53 @@ contract MarketplaceFuzzTest is ProtocolFixture, ProtocolActors {
         vm.expectPartialRevert(IServiceMarketplace.MarketplaceWrongStatus.selector);
         marketplace.resolveDispute(id, true);
     }
+
+    /// @notice A settlement earns a point per FEE_PER_REPUTATION_POINT of fee, at most REPUTATION_REWARD, and
+    /// nothing when the client is the provider's operator.
+    function testFuzz_settlementReputation_isFeeProportional(
+        uint256 units,
+        uint256 maxPrice,
+        uint256 price,
+        uint256 feeBps,
+        bool byOperator
+    ) public {
+        units = bound(units, 1, 1e6);
+        maxPrice = bound(maxPrice, 1, 100 * AITBC);
+        price = bound(price, 1, maxPrice);
+        feeBps = bound(feeBps, 0, marketplace.MAX_FEE_BPS());
+        marketplace.setParameters(feeBps, CHALLENGE_WINDOW, TIMEOUT_SLASH_BPS);
+        address payer = byOperator ? operator : client;
+        if (byOperator) {
+            vm.prank(client);
+            token.transfer(operator, units * maxPrice);
+            vm.prank(operator);
+            token.approve(address(marketplace), type(uint256).max);
+        }
+
+        vm.prank(payer);
+        uint256 id = marketplace.postWorkload(_request(units, maxPrice, 1 days, 2 days, false));
+        vm.prank(provider);
+        marketplace.bid(id, SERVICE_ID, price, keccak256("proposal"));
+        vm.prank(payer);
+        marketplace.award(id, 0);
+        bytes32 resultHash = keccak256(abi.encode("result", id));
+        marketplace.submitResult(id, resultHash, _signResult(marketplace, PROVIDER_KEY, id, 0, resultHash));
+        uint256 before = registry.reputationOf(providerId);
+        vm.prank(payer);
+        marketplace.accept(id);
+
+        uint256 fee = (units * price * feeBps) / 10_000;
+        uint256 points = fee / marketplace.FEE_PER_REPUTATION_POINT();
+        uint256 cap = uint256(marketplace.REPUTATION_REWARD());
+        uint256 expected = byOperator ? 0 : (points < cap ? points : cap);
+        assertEq(registry.reputationOf(providerId) - before, expected, "gain == min(fee / point price, 10)");
+    }
+
+    /// @notice The receipt circuit proves units < 2^64: a workload of more is refused before any escrow moves.
+    function testFuzz_postWorkload_unitsBeyondReceiptCircuit_revert(uint256 units) public {
+        units = bound(units, uint256(type(uint64).max) + 1, type(uint256).max);
+        vm.prank(client);
+        vm.expectRevert(abi.encodeWithSelector(IServiceMarketplace.MarketplaceInvalidRequest.selector, "units"));
+        marketplace.postWorkload(_request(units, 1, 1 days, 2 days, false));
+    }
 }

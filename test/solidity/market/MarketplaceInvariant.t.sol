@@ -41,6 +41,15 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
     uint256 public ghostFees; // paid to the treasury at settlement
     uint256 public ghostRefunds; // paid back to clients
     uint256 public ghostSlashed; // slashed to the treasury by failed assignments
+    uint256 public ghostDonated; // sent straight to the marketplace, outside postWorkload
+    uint256 public ghostSwept; // sent to the treasury by sweepExcess
+    uint256 public ghostReputationGained; // reputation settlements gave their providers
+    uint256 public ghostSettledFees; // the fees of those settlements
+
+    uint256 internal _reputationBefore; // the provider's reputation before the settlement being measured
+
+    /// @dev Sends tokens straight to the marketplace; not watched, so its transfers flag nothing.
+    address internal constant DONOR = address(0xD0D0);
 
     bool public ghostWrongEscrow; // a posting took other than units x maxPricePerUnit
     bool public ghostWrongRecipient; // an account other than the expected ones changed balance
@@ -48,6 +57,8 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
     bool public ghostDoubleSettlement; // a settled/refunded/cancelled workload paid out again
     bool public ghostForgedResult; // a result signed by someone other than the provider was accepted
     bool public ghostStrangerAction; // a non-client cancelled, awarded, accepted or rejected
+    bool public ghostCheapReputation; // a settlement gave more than a point per FEE_PER_REPUTATION_POINT, or > 10
+    bool public ghostWrongSweep; // a sweep moved other than the excess, or an expired dispute other than the escrow
 
     constructor(
         HumanOverride humanOverride_,
@@ -351,6 +362,53 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
         _tryPenalise(id, w, true);
     }
 
+    /// @notice Someone sends tokens straight to the marketplace (they are not escrow).
+    function donate(uint256 amount) external syncTime {
+        amount = bound(amount, 1, 1_000) * AITBC;
+        _mintTo(DONOR, amount / REWARD_RATE);
+        vm.prank(DONOR);
+        token.transfer(address(marketplace), amount);
+        ghostDonated += amount;
+        _ok("donate");
+    }
+
+    /// @notice Anyone sweeps the excess to the treasury: exactly balance − totalEscrowed, and only to it.
+    function sweep() external syncTime {
+        uint256 excess = token.balanceOf(address(marketplace)) - marketplace.totalEscrowed();
+        uint256[] memory before = _snapshot();
+        try marketplace.sweepExcess() returns (uint256 amount) {
+            (uint256 toTreasury, , ) = _deltas(before, treasury, address(0), address(0));
+            if (amount != excess || toTreasury != excess || excess == 0) ghostWrongSweep = true;
+            ghostSwept += toTreasury;
+            _ok("sweep");
+        } catch {
+            if (excess != 0) ghostWrongSweep = true;
+            _failed("sweep");
+        }
+    }
+
+    /// @notice Anyone expires a dispute nobody resolved: the client gets its whole escrow back, nobody else moves.
+    function expireDispute(uint256 seed, bool wait) external syncTime {
+        uint256 id = _find(seed, IServiceMarketplace.WorkloadStatus.Disputed);
+        if (id == 0) return;
+        IServiceMarketplace.Workload memory w = marketplace.getWorkload(id);
+        uint256 endsAt = uint256(w.submittedAt) + w.challengeWindow + marketplace.DISPUTE_TIMEOUT();
+        if (wait && currentTime <= endsAt) {
+            currentTime = endsAt + 1;
+            vm.warp(currentTime);
+        }
+        uint256[] memory before = _snapshot();
+        try marketplace.expireDispute(id) {
+            (uint256 toClient, , ) = _deltas(before, w.client, address(0), address(0));
+            if (toClient != ghostEscrowOf[id]) ghostWrongSweep = true;
+            ghostRefunds += toClient;
+            ghostStatus[id] = IServiceMarketplace.WorkloadStatus.Refunded;
+            _ok("expireDispute");
+        } catch {
+            _failed("expireDispute");
+        }
+    }
+
     /// @notice Tries to pay out a workload that already settled, was refunded or was cancelled, by every door.
     function settleAgain(uint256 seed, uint256 door) external syncTime {
         uint256 id = _find(seed, IServiceMarketplace.WorkloadStatus.Settled);
@@ -359,7 +417,7 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
         if (id == 0) return;
         IServiceMarketplace.Workload memory w = marketplace.getWorkload(id);
         uint256 marketBefore = token.balanceOf(address(marketplace));
-        door = door % 6;
+        door = door % 7;
         bool succeeded;
         if (door == 0) {
             vm.prank(w.client);
@@ -384,9 +442,15 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
             try marketplace.claimTimeout(id) {
                 succeeded = true;
             } catch {}
-        } else {
+        } else if (door == 5) {
             vm.prank(w.client);
             try marketplace.cancelWorkload(id) {
+                succeeded = true;
+            } catch {}
+        } else {
+            currentTime += marketplace.challengeWindow() + marketplace.DISPUTE_TIMEOUT() + 1;
+            vm.warp(currentTime);
+            try marketplace.expireDispute(id) {
                 succeeded = true;
             } catch {}
         }
@@ -443,11 +507,13 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
         uint256 supplyBefore = token.totalSupply();
         IServiceMarketplace.WorkloadStatus previous = ghostStatus[id];
         uint256[] memory before = _snapshot();
+        _reputationBefore = registry.reputationOf(w.providerId); // in storage: the stack is full here
         string memory name = kind == 0 ? "accept" : (kind == 1 ? "finalize" : "resolveForProvider");
         if (!_callSettle(id, kind, caller)) {
             _failed(name);
             return;
         }
+        _measureReputation(w.providerId, _reputationBefore, e.fee);
         if (byStranger) ghostStrangerAction = true;
         if (!previous.isPending() || ghostSettlements[id] != 0) ghostDoubleSettlement = true;
         (uint256 toProvider, uint256 toTreasury, uint256 toClient) = _deltas(before, e.provider, treasury, w.client);
@@ -460,6 +526,22 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
         ++ghostSettlements[id];
         ghostStatus[id] = IServiceMarketplace.WorkloadStatus.Settled;
         _ok(name);
+    }
+
+    /// @dev A settlement never lowers reputation, and raises it by at most a point per FEE_PER_REPUTATION_POINT of
+    /// its fee and at most REPUTATION_REWARD.
+    function _measureReputation(uint256 providerId, uint256 before, uint256 fee) internal {
+        uint256 afterwards = registry.reputationOf(providerId);
+        if (afterwards < before) {
+            ghostCheapReputation = true;
+            return;
+        }
+        uint256 gain = afterwards - before;
+        if (gain > fee / marketplace.FEE_PER_REPUTATION_POINT() || gain > uint256(marketplace.REPUTATION_REWARD())) {
+            ghostCheapReputation = true;
+        }
+        ghostReputationGained += gain;
+        ghostSettledFees += fee;
     }
 
     /// @param timeout claimTimeout (reopens when the workload asked for it) rather than a lost dispute.
@@ -522,8 +604,9 @@ library WorkloadStatusLib {
     }
 }
 
-/// @notice ServiceMarketplace escrow accounting: balance == totalEscrowed == sum of held escrows; a workload is
-/// paid at most once and only to its awarded provider; deposits == payments + fees + refunds + totalEscrowed.
+/// @notice ServiceMarketplace escrow accounting: balance == totalEscrowed == sum of held escrows (plus unswept
+/// direct transfers); a workload is paid at most once and only to its awarded provider; deposits == payments + fees
+/// + refunds + totalEscrowed; reputation per unit of fee is bounded.
 contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
     using WorkloadStatusLib for IServiceMarketplace.WorkloadStatus;
 
@@ -536,7 +619,7 @@ contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
 
         // The chain post -> bid -> award -> submit -> settle is long for a depth of 32: every step of it, and
         // each way out, comes twice.
-        bytes4[] memory selectors = new bytes4[](23);
+        bytes4[] memory selectors = new bytes4[](27);
         selectors[0] = handler.post.selector;
         selectors[1] = handler.post.selector;
         selectors[2] = handler.bid.selector;
@@ -560,11 +643,16 @@ contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
         selectors[20] = handler.settleAgain.selector;
         selectors[21] = handler.settleAgain.selector;
         selectors[22] = handler.warpTime.selector;
+        selectors[23] = handler.donate.selector;
+        selectors[24] = handler.sweep.selector;
+        selectors[25] = handler.expireDispute.selector;
+        selectors[26] = handler.expireDispute.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
-    /// @notice 1. The marketplace's token balance is exactly the open escrows.
+    /// @notice 1. The marketplace's token balance is exactly the open escrows plus what was sent to it directly
+    /// and not swept yet; never below the escrows.
     function invariant_balanceEqualsOpenEscrows() public view {
         uint256 count = marketplace.workloadCount();
         uint256 held;
@@ -572,8 +660,22 @@ contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
             IServiceMarketplace.Workload memory w = marketplace.getWorkload(id);
             if (w.status.isHeld()) held += uint256(w.units) * w.maxPricePerUnit;
         }
+        uint256 balance = token.balanceOf(address(marketplace));
         assertEq(marketplace.totalEscrowed(), held, "totalEscrowed == sum of held escrows");
-        assertEq(token.balanceOf(address(marketplace)), held, "balance == sum of held escrows");
+        assertEq(balance, held + handler.ghostDonated() - handler.ghostSwept(), "balance == escrows + unswept excess");
+        assertGe(balance, held, "balance >= escrows");
+        assertFalse(handler.ghostWrongSweep(), "a sweep or an expired dispute moved the wrong amount");
+    }
+
+    /// @notice 4. Reputation per unit of fee is bounded: no settlement gives more than a point per
+    /// FEE_PER_REPUTATION_POINT of its fee (nor more than REPUTATION_REWARD), so all of them together neither.
+    function invariant_reputationPerFeeBounded() public view {
+        assertFalse(handler.ghostCheapReputation(), "a settlement gave reputation above its fee's worth");
+        assertLe(
+            handler.ghostReputationGained() * marketplace.FEE_PER_REPUTATION_POINT(),
+            handler.ghostSettledFees(),
+            "reputation gained x FEE_PER_REPUTATION_POINT <= fees paid"
+        );
     }
 
     /// @notice 2. A workload is paid at most once, and only its awarded provider is paid.
@@ -605,7 +707,11 @@ contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
             handler.ghostPayments() + handler.ghostFees() + handler.ghostRefunds() + marketplace.totalEscrowed(),
             "deposits == payments + fees + refunds + totalEscrowed"
         );
-        assertEq(token.balanceOf(treasury), handler.ghostFees() + handler.ghostSlashed(), "treasury == fees + slashes");
+        assertEq(
+            token.balanceOf(treasury),
+            handler.ghostFees() + handler.ghostSlashed() + handler.ghostSwept(),
+            "treasury == fees + slashes + swept excess"
+        );
     }
 
     /// @dev Guards against a vacuous invariant: one deterministic pass through every path the handler drives.
@@ -661,33 +767,52 @@ contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
         handler.settleAgain(3, 3);
         handler.settleAgain(6, 4);
         handler.settleAgain(1, 5);
+        handler.settleAgain(0, 6);
+        // Workload 8: rejected, nobody resolves: the dispute expires. Then tokens sent directly are swept.
+        handler.post(2, 9, AITBC, 1 days, 1 days, false);
+        handler.bid(7, 2, AITBC);
+        handler.award(7, 0, 1);
+        handler.submit(7, 1, true);
+        handler.reject(7, 1);
+        handler.expireDispute(7, false); // too early: refused
+        handler.expireDispute(7, true);
+        handler.sweep(); // nothing to sweep: refused
+        handler.donate(5);
+        handler.sweep();
 
-        assertEq(handler.succeeded("post"), 7, "post");
+        assertEq(handler.succeeded("post"), 8, "post");
         assertEq(handler.succeeded("cancel"), 1, "cancel");
         assertEq(handler.reverted("cancel"), 1, "stranger cancel");
-        assertEq(handler.succeeded("award"), 5, "award");
+        assertEq(handler.succeeded("award"), 6, "award");
         assertEq(handler.reverted("award"), 1, "stranger award");
         assertEq(handler.succeeded("autoAward"), 1, "autoAward");
         assertEq(handler.reverted("autoAward"), 1, "early autoAward");
-        assertEq(handler.succeeded("submit"), 4, "submit");
+        assertEq(handler.succeeded("submit"), 5, "submit");
         assertEq(handler.reverted("submit"), 1, "forged result");
         assertEq(handler.succeeded("accept"), 1, "accept");
         assertEq(handler.reverted("accept"), 1, "stranger accept");
         assertEq(handler.succeeded("finalize"), 1, "finalize");
         assertEq(handler.reverted("finalize"), 1, "early finalize");
-        assertEq(handler.succeeded("reject"), 2, "reject");
+        assertEq(handler.succeeded("reject"), 3, "reject");
+        assertEq(handler.succeeded("expireDispute"), 1, "expire dispute");
+        assertEq(handler.reverted("expireDispute"), 1, "early expiry");
+        assertEq(handler.succeeded("sweep"), 1, "sweep");
+        assertEq(handler.reverted("sweep"), 1, "nothing to sweep");
+        assertEq(handler.ghostSwept(), 5 * AITBC, "swept the donation");
+        assertTrue(handler.ghostReputationGained() > 0, "settlements gave reputation");
         assertEq(handler.succeeded("resolveForClient"), 1, "resolve for client");
         assertEq(handler.succeeded("resolveForProvider"), 1, "resolve for provider");
         assertEq(handler.succeeded("timeoutReopen"), 1, "timeout reopen");
         assertEq(handler.reverted("timeoutReopen"), 1, "early timeout");
         assertEq(handler.succeeded("timeoutRefund"), 1, "timeout refund");
         assertEq(handler.succeeded("settleAgain"), 0, "settled twice");
-        assertEq(handler.reverted("settleAgain"), 6, "settle again refused");
+        assertEq(handler.reverted("settleAgain"), 7, "settle again refused");
         assertTrue(handler.ghostFees() > 0 && handler.ghostSlashed() > 0, "fees and slashes moved");
         assertTrue(marketplace.totalEscrowed() > 0, "workload 6 still open");
 
         invariant_balanceEqualsOpenEscrows();
         invariant_paidAtMostOnceAndOnlyToTheProvider();
         invariant_depositsEqualPaymentsFeesRefundsAndEscrow();
+        invariant_reputationPerFeeBounded();
     }
 }

@@ -49,6 +49,11 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
     uint256 public ghostOwnerCredits; // credits granted to workflow owners: listing fees and subscriptions
     uint256 public ghostRefunds; // paid back to clients (measured)
     uint256 public ghostClaimed; // credits paid out (measured)
+    uint256 public ghostDonated; // sent straight to Workflows, outside its own transfers
+    uint256 public ghostSwept; // sent to the treasury by sweepExcess
+
+    /// @dev Sends tokens straight to Workflows; not a creditor or client.
+    address internal constant DONOR = address(0xD0D0);
 
     bool public ghostDoubleRecord; // an already-recorded step was recorded again
     bool public ghostOverBudget; // a batch beyond the budget was accepted
@@ -59,6 +64,8 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
     bool public ghostWrongFee; // a listing fee differed from the price (0 while subscribed)
     bool public ghostLateRecord; // steps were recorded after the execution's max execution time
     bool public ghostFreeSubscription; // a listing without a subscription price sold one
+    bool public ghostWrongSweep; // a sweep moved other than the excess
+    bool public ghostEarlyCancel; // a running execution was cancelled before its keeper stalled
 
     constructor(
         HumanOverride humanOverride_,
@@ -446,6 +453,54 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
         }
     }
 
+    /// @notice The client cancels a running execution: refused until the keeper stalls (KEEPER_TIMEOUT without a
+    /// claim or a record), then the unspent budget and the listing fee come back.
+    function cancelStalled(uint256 seed, bool wait) external syncTime {
+        uint256 id = _findExecution(seed, IWorkflows.ExecutionStatus.Running);
+        if (id == 0) return;
+        IWorkflows.Execution memory e = workflows.getExecution(id);
+        uint256 stallsAt = uint256(e.lastActiveAt) + workflows.KEEPER_TIMEOUT();
+        if (wait && currentTime <= stallsAt) {
+            currentTime = stallsAt + 1;
+            vm.warp(currentTime);
+        }
+        uint256 balanceBefore = token.balanceOf(e.client);
+        vm.prank(e.client);
+        try workflows.cancelExecution(id) {
+            if (currentTime <= stallsAt) ghostEarlyCancel = true;
+            _refunded(id, e, token.balanceOf(e.client) - balanceBefore, e.budget - ghostSpent[id] + e.listingFee);
+            ghostStatus[id] = IWorkflows.ExecutionStatus.Failed;
+            _ok("cancelStalled");
+        } catch {
+            _failed("cancelStalled");
+        }
+    }
+
+    /// @notice Someone sends tokens straight to Workflows (they are held for nobody).
+    function donate(uint256 amount) external syncTime {
+        amount = bound(amount, 1, 1_000) * AITBC;
+        _mintTo(DONOR, amount / REWARD_RATE);
+        vm.prank(DONOR);
+        token.transfer(address(workflows), amount);
+        ghostDonated += amount;
+        _ok("donate");
+    }
+
+    /// @notice Anyone sweeps the excess to the treasury: exactly balance − totalHeld.
+    function sweep() external syncTime {
+        uint256 excess = token.balanceOf(address(workflows)) - workflows.totalHeld();
+        uint256 treasuryBefore = token.balanceOf(treasury);
+        try workflows.sweepExcess() returns (uint256 amount) {
+            uint256 toTreasury = token.balanceOf(treasury) - treasuryBefore;
+            if (amount != excess || toTreasury != excess || excess == 0) ghostWrongSweep = true;
+            ghostSwept += toTreasury;
+            _ok("sweep");
+        } catch {
+            if (excess != 0) ghostWrongSweep = true;
+            _failed("sweep");
+        }
+    }
+
     function _refunded(uint256 id, IWorkflows.Execution memory e, uint256 refund, uint256 expected) internal {
         if (refund != expected || e.spent != ghostSpent[id]) ghostWrongRefund = true;
         ghostRefunds += refund;
@@ -479,7 +534,7 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         handler = new WorkflowsHandler(humanOverride, constitution, token, registry, workflows);
         handler.prepare();
 
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](20);
         selectors[0] = handler.defineWorkflow.selector;
         selectors[1] = handler.createListing.selector;
         selectors[2] = handler.subscribe.selector;
@@ -498,6 +553,9 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         selectors[14] = handler.claim.selector;
         selectors[15] = handler.record.selector;
         selectors[16] = handler.complete.selector;
+        selectors[17] = handler.cancelStalled.selector;
+        selectors[18] = handler.donate.selector;
+        selectors[19] = handler.sweep.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -518,7 +576,14 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         (uint256 held, ) = _openHeld();
         uint256 credits;
         for (uint256 i = 0; i < handler.creditorCount(); ++i) credits += workflows.creditsOf(handler.creditors(i));
-        assertEq(token.balanceOf(address(workflows)), workflows.totalHeld(), "balance == totalHeld");
+        uint256 balance = token.balanceOf(address(workflows));
+        assertEq(
+            balance,
+            workflows.totalHeld() + handler.ghostDonated() - handler.ghostSwept(),
+            "balance == held + excess"
+        );
+        assertGe(balance, workflows.totalHeld(), "balance >= totalHeld");
+        assertFalse(handler.ghostWrongSweep(), "a sweep moved other than the excess");
         assertEq(workflows.totalHeld(), held + credits, "totalHeld == open executions + outstanding credits");
     }
 
@@ -557,6 +622,7 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
 
     function invariant_onlyTheNamedKeeperClaims() public view {
         assertFalse(handler.ghostWrongKeeper(), "an execution was claimed by another than its named keeper");
+        assertFalse(handler.ghostEarlyCancel(), "a running execution was cancelled before its keeper stalled");
         uint256 count = handler.executionCount();
         for (uint256 id = 1; id <= count; ++id) {
             IWorkflows.Execution memory e = workflows.getExecution(id);
@@ -607,18 +673,32 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         handler.warpTime(4 days); // past execution 2's max execution time (3 days)
         handler.record(1, 1, 6, false); // too late
         handler.expire(1, true);
+        // Execution 4: claimed, one batch recorded, then the keeper stalls and the client cancels.
+        handler.request(0, 0, 200 * AITBC, false, 0, 0);
+        handler.claim(3, 0, false);
+        handler.record(3, 1, 7, false);
+        handler.cancelStalled(3, false); // the keeper is live: refused
+        handler.cancelStalled(3, true);
+        handler.sweep(); // nothing to sweep: refused
+        handler.donate(5);
+        handler.sweep();
         handler.claimCredits(0); // client 0: owner credits
         handler.claimCredits(3); // provider 0
         handler.claimCredits(4);
         handler.claimCredits(5);
 
-        assertEq(handler.succeeded("request"), 3, "request");
+        assertEq(handler.succeeded("request"), 4, "request");
         assertEq(handler.reverted("request"), 0, "request refused");
         assertEq(handler.reverted("requestFeeAboveMax"), 1, "request above its fee cap");
         assertEq(handler.succeeded("subscribe"), 1, "subscribe");
         assertEq(handler.reverted("subscribeFree"), 1, "free subscription");
         assertEq(handler.succeeded("cancel"), 1, "cancel");
-        assertEq(handler.succeeded("claim"), 2, "claim");
+        assertEq(handler.succeeded("claim"), 3, "claim");
+        assertEq(handler.succeeded("cancelStalled"), 1, "cancel a stalled execution");
+        assertEq(handler.reverted("cancelStalled"), 1, "cancel a live one");
+        assertEq(handler.succeeded("sweep"), 1, "sweep");
+        assertEq(handler.reverted("sweep"), 1, "nothing to sweep");
+        assertEq(handler.ghostSwept(), 5 * AITBC, "swept the donation");
         assertEq(handler.reverted("claim"), 1, "claim by a named non-agent");
         assertEq(handler.reverted("claimNotKeeper"), 1, "claim by a stranger");
         assertEq(handler.ghostKeeper(1), handler.keepers(0), "execution 1's keeper");
