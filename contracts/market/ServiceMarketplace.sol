@@ -472,6 +472,8 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
             w.executionDeadline,
             automatic
         );
+        // The provider's stake backs the assignment until it ends (_settle or _penalise): no exit outlasts it.
+        _registry.openObligation(chosen.providerId);
     }
 
     /// @dev Pays out a workload whose result stands.
@@ -500,7 +502,8 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
             receipt.resultHash
         );
 
-        // Interactions, all with trusted protocol contracts: reputation, then the money.
+        // Interactions, all with trusted protocol contracts: the obligation and reputation, then the money.
+        _registry.closeObligation(providerId);
         _registry.updateReputation(providerId, REPUTATION_REWARD, "workload settled");
         _token.safeTransfer(provider, toProvider);
         if (fee != 0) _token.safeTransfer(_registry.treasury(), fee);
@@ -555,7 +558,9 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         }
         emit AssignmentFailed(workloadId, providerId, slashAmount, reopen);
 
+        // Slash first, then release the obligation: the stake it held is what pays the penalty.
         if (slashAmount != 0) _registry.slash(providerId, slashAmount, "workload failed");
+        _registry.closeObligation(providerId);
         _registry.updateReputation(providerId, REPUTATION_PENALTY, "workload failed");
         if (refund != 0) {
             emit WorkloadRefunded(workloadId, refund);

@@ -202,6 +202,8 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         e.keeperId = uint64(keeperId);
         e.startedAt = uint64(block.timestamp);
         emit ExecutionClaimed(executionId, keeperId);
+        // The keeper's stake backs the execution until it completes, fails or expires.
+        _registry.openObligation(keeperId);
         _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
 
@@ -273,6 +275,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         }
         emit ExecutionCompleted(executionId, resultHash, e.receipt, e.spent, refund);
 
+        _registry.closeObligation(e.keeperId);
         if (refund != 0) _token.safeTransfer(e.client, refund);
         _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
@@ -414,6 +417,8 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         uint256 refund = e.budget - e.spent + e.listingFee;
         _totalHeld -= refund;
         emit ExecutionFailed(executionId, reasonHash, e.spent, refund);
+        // A claimed execution (a pending one has no keeper yet) ends the keeper's obligation.
+        if (e.keeperId != 0) _registry.closeObligation(e.keeperId);
         if (refund != 0) _token.safeTransfer(e.client, refund);
     }
 
