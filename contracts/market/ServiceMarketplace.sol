@@ -246,7 +246,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 gasStart
     ) private {
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
-        uint64 deadline = _graced(w.executionDeadline);
+        uint64 deadline = _graced(_roundStart(w), w.executionDeadline);
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(workloadId, deadline);
         address provider = _registry.agentAddress(w.providerId);
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(
@@ -285,7 +285,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
-        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow);
+        uint64 endsAt = _graced(w.submittedAt, w.submittedAt + w.challengeWindow);
         if (block.timestamp <= endsAt) revert MarketplaceChallengeWindowOpen(workloadId, endsAt);
         _settle(workloadId, w);
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
@@ -297,7 +297,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         Workload storage w = _workload(workloadId);
         if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
-        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow);
+        uint64 endsAt = _graced(w.submittedAt, w.submittedAt + w.challengeWindow);
         if (block.timestamp > endsAt) revert MarketplaceChallengeWindowClosed(workloadId, endsAt);
         w.status = WorkloadStatus.Disputed;
         emit ResultRejected(workloadId, reasonHash);
@@ -327,7 +327,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
-        uint64 deadline = _graced(w.executionDeadline);
+        uint64 deadline = _graced(_roundStart(w), w.executionDeadline);
         if (block.timestamp <= deadline) revert MarketplaceDeadlineNotPassed(workloadId, deadline);
         _penalise(workloadId, w, w.reopenOnTimeout);
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
@@ -566,6 +566,12 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
             emit WorkloadRefunded(workloadId, refund);
             _token.safeTransfer(w.client, refund);
         }
+    }
+
+    /// @dev When the workload's current round began (posting, or the reopening): the assignment began within it, so
+    /// every stop that hit the assignment is counted (a stop during bidding, before the award, only adds time).
+    function _roundStart(Workload storage w) private view returns (uint64) {
+        return w.bidDeadline - w.biddingPeriod;
     }
 
     /// @dev Removes a workload's escrow from the books and returns it (the caller transfers it).

@@ -223,7 +223,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
     /// extends the receipt.
     function _recordBatch(uint256 executionId, Execution storage e, StepRecord[] calldata records) internal override {
         if (records.length == 0) revert WorkflowsEmptyBatch();
-        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
+        uint64 expiresAt = _graced(e.startedAt, e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
         Batch memory batch = Batch({
             executionId: executionId,
@@ -257,7 +257,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         _requireKeeperRunning(executionId, e);
         uint256 all = WorkflowGraph.allSteps(_workflows[e.workflowId].stepCount);
         if (e.doneMask != all) revert WorkflowsStepsMissing(executionId, all & ~e.doneMask);
-        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
+        uint64 expiresAt = _graced(e.startedAt, e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
         if (_workflows[e.workflowId].verification != VerificationLevel.Basic && resultHash != e.resultHash) {
             revert WorkflowsResultMismatch(executionId, e.resultHash, resultHash);
@@ -294,7 +294,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
         _requireStatus(executionId, e, ExecutionStatus.Running);
-        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
+        uint64 expiresAt = _graced(e.startedAt, e.startedAt + _workflows[e.workflowId].maxExecutionTime);
         if (block.timestamp <= expiresAt) revert WorkflowsNotExpired(executionId, expiresAt);
         _fail(executionId, e, keccak256("max execution time exceeded"));
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
