@@ -180,6 +180,10 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         if (amount == 0) revert AgentRegistryZeroAmount();
         (uint256 agentId, Agent storage a) = _callerAgent();
         _requireStatus(agentId, a, AgentStatus.Active);
+        // Staking is charged as value 0 (below), and stake leaves to the operator: without this, an agent denied
+        // TRANSFER could still move its tokens out by staking, unstaking and withdrawing.
+        (, , IHumanOverride.Decision transfer) = _humanOverride.gate(msg.sender, ActionTypes.TRANSFER);
+        if (transfer == IHumanOverride.Decision.Denied) revert AgentRegistryTransferDenied(agentId);
         uint256 newStake = a.stake + amount;
         _constitution.checkStake(msg.sender, newStake);
 

@@ -108,6 +108,10 @@ interface IAgentRegistry {
     /// @notice One slash may take at most `maxSlash`: {MAX_SLASH_BPS} of the agent's stake plus pending withdrawals.
     error AgentRegistrySlashTooLarge(uint256 agentId, uint256 amount, uint256 maxSlash);
 
+    /// @notice A guardian denied the agent TRANSFER: it may not stake either (stake leaves to the operator, so
+    /// staking, unstaking and withdrawing would move its tokens around the denial).
+    error AgentRegistryTransferDenied(uint256 agentId);
+
     /// @notice The agent has `count` open obligations (awarded workloads, claimed workflow executions): its stake
     /// cannot leave until they end, since each may still end in a slash.
     error AgentRegistryObligationsOpen(uint256 agentId, uint256 count);
@@ -230,7 +234,8 @@ interface IAgentRegistry {
     function declareDailyVolume(uint256 expectedDailyVolume) external;
 
     /// @notice Adds `amount` AIToken from the caller (an agent) to its stake. Needs an allowance. Bounded by the
-    /// constitution's maxStake; staking locks funds in the protocol, so it does not count as daily volume.
+    /// constitution's maxStake; staking locks funds in the protocol, so it does not count as daily volume. Refused
+    /// while a guardian denies the agent TRANSFER (stake leaves to the operator).
     function stake(uint256 amount) external;
 
     /// @notice Moves `amount` of `agentId`'s stake into the unbonding queue (agent or operator). Unstaking the
