@@ -223,6 +223,10 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
             a.pendingWithdrawal = 0;
             _totalPending -= matured;
             emit Withdrawn(agentId, a.operator, matured);
+        } else if (a.pendingWithdrawal != 0 && msg.sender != a.operator) {
+            // A new request restarts the delay of everything pending: only the operator, whose funds they are,
+            // may do that, so the agent key cannot hold them back with endless small requests.
+            revert AgentRegistryUnbondingInProgress(agentId, a.withdrawableAt);
         }
 
         a.stake = current - amount;

@@ -112,6 +112,10 @@ interface IAgentRegistry {
     /// staking, unstaking and withdrawing would move its tokens around the denial).
     error AgentRegistryTransferDenied(uint256 agentId);
 
+    /// @notice Stake of the agent unbonds until `withdrawableAt` (or is held by an open obligation): a new request
+    /// would restart its delay, which only the operator may do.
+    error AgentRegistryUnbondingInProgress(uint256 agentId, uint64 withdrawableAt);
+
     /// @notice The agent has `count` open obligations (awarded workloads, claimed workflow executions): its stake
     /// cannot leave until they end, since each may still end in a slash.
     error AgentRegistryObligationsOpen(uint256 agentId, uint256 count);
@@ -242,7 +246,8 @@ interface IAgentRegistry {
     /// whole stake is an exit: the agent becomes Exiting. A partial unstake must leave {requiredStake}.
     /// Pending stake whose delay has already passed is paid to the operator first (unless an obligation is open,
     /// see {withdraw}), then the new amount starts a
-    /// fresh delay (one queue entry per agent, so a new request never holds back matured stake).
+    /// fresh delay (one queue entry per agent, so a new request never holds back matured stake). While stake that
+    /// is not paid out is pending, only the operator may add to it (the agent key would restart its delay).
     function requestUnstake(uint256 agentId, uint256 amount) external;
 
     /// @notice Pays the unbonded stake of `agentId` to its operator once the unbonding delay has passed and the
