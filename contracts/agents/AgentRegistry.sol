@@ -422,7 +422,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
                 operator: a.operator,
                 agentType: a.agentType,
                 status: status,
-                active: status == AgentStatus.Active && staked >= _requiredStake(a),
+                active: status == AgentStatus.Active && _bonded(a, staked),
                 reputation: a.reputation,
                 stake: staked,
                 maxSlash: Slashing.maxSlash(staked, a.pendingWithdrawal, MAX_SLASH_BPS)
@@ -442,7 +442,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     /// @inheritdoc IAgentRegistry
     function isActive(uint256 agentId) external view returns (bool) {
         Agent storage a = _agents[agentId];
-        return a.status != AgentStatus.None && _status(a) == AgentStatus.Active && a.stake >= _requiredStake(a);
+        return a.status != AgentStatus.None && _status(a) == AgentStatus.Active && _bonded(a, a.stake);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -549,6 +549,12 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         if (address(votes_) != address(0)) {
             votes_.onAgentChanged(a.agent, a.stake, a.reputation, a.status == AgentStatus.Exiting);
         }
+    }
+
+    /// @dev Staked at least its required stake, and something: with minStake 0 and nothing declared, an agent
+    /// without stake has nothing to slash, so it is not active (nor a delegate).
+    function _bonded(Agent storage a, uint256 staked) private view returns (bool) {
+        return staked != 0 && staked >= _requiredStake(a);
     }
 
     function _requiredStake(Agent storage a) private view returns (uint256) {

@@ -305,7 +305,8 @@ interface IAgentRegistry {
 
     function statusOf(uint256 agentId) external view returns (AgentStatus);
 
-    /// @notice Registered, not frozen, not exiting, and staked at least {requiredStake}.
+    /// @notice Registered, not frozen, not exiting, and staked at least {requiredStake} (and above zero, even when
+    /// the requirement is zero).
     function isActive(uint256 agentId) external view returns (bool);
 
     function stakeOf(uint256 agentId) external view returns (uint256);
