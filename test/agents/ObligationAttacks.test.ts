@@ -9,7 +9,7 @@ import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
 import { deployProtocol } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
-const { ethers, networkHelpers } = connection;
+const { networkHelpers } = connection;
 const { time } = networkHelpers;
 
 const PROVIDER_VOLUME = 1_000n * AITBC;
