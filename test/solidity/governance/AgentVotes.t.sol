@@ -362,7 +362,7 @@ contract AgentVotesTest is GovernanceFixture {
         _fundAndStake(agentB, 5_000 * AITBC); // A: 55,000, B: 65,000
         assertEq(agentVotes.getTotalSupply(), 120_000 * VOTE, "same tiers: total unchanged");
 
-        vm.prank(agentA);
+        vm.prank(operatorA); // the agent key may not add to stake still unbonding
         registry.requestUnstake(idA, 35_000 * AITBC); // A: 20,000 (1x)
         _fundAndStake(agentB, 35_000 * AITBC); // B: 100,000 (1.1x)
         assertEq(agentVotes.getTotalSupply(), 130_000 * VOTE, "concentrating across the 1.1x tier: 20,000 + 110,000");

@@ -185,7 +185,8 @@ contract VotesHandler is HandlerBase {
         m.toStake = registry.stakeOf(m.toId);
         m.fromRate = _rate(m.schedule, m.from, m.fromStake);
         m.toRate = _rate(m.schedule, m.to, m.toStake);
-        vm.prank(m.from);
+        // The operator: it may add to stake still unbonding (the agent key may not restart its delay).
+        vm.prank(operatorFor[m.from]);
         try registry.requestUnstake(m.fromId, amount) {
             _ok("moveStake.unstake");
         } catch {
