@@ -19,7 +19,9 @@ import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 /// @dev Stake accounting: the registry's token balance equals {totalStaked} + {totalPending}; slashed tokens
 /// leave for the treasury in the same transaction. Tokens sent to the registry directly (outside {stake}) are
 /// the only way to break the equality (balance above the totals), and {sweepExcess} restores it. Unbonding stake stays slashable until withdrawn, so
-/// requesting an unstake never dodges a slash. Withdrawals are paid to the operator, the human custodian of
+/// requesting an unstake never dodges a slash; while the agent has open obligations (an awarded workload, a
+/// claimed workflow execution) nothing it staked leaves at all, so an exit cannot outlast the unbonding delay
+/// and dodge the penalty of an obligation that runs longer. Withdrawals are paid to the operator, the human custodian of
 /// the agent, which also lets a frozen agent's stake leave without the agent's own (frozen) transfers.
 contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, SafetyGuarded {
     using SafeERC20 for IERC20;
@@ -28,6 +30,9 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     /// @notice Modules allowed to move reputation.
     bytes32 public constant REPUTATION_ROLE = keccak256("REPUTATION_ROLE");
+    /// @notice Modules that give agents obligations their stake backs (the marketplace at award, Workflows at a
+    /// keeper's claim): while any is open, the agent's stake cannot leave the registry except by a slash.
+    bytes32 public constant OBLIGATION_ROLE = keccak256("OBLIGATION_ROLE");
 
     /// @notice At most half of an agent's stake (active plus pending) per slashing event.
     uint256 public constant MAX_SLASH_BPS = 5_000;
@@ -48,6 +53,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         uint16 reputation;
         uint64 registeredAt;
         uint64 withdrawableAt;
+        uint32 openObligations; // packs with withdrawableAt: withdraw reads both in one slot
         uint256 stake;
         uint256 pendingWithdrawal;
         uint256 expectedDailyVolume;
@@ -174,6 +180,10 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         if (amount == 0) revert AgentRegistryZeroAmount();
         (uint256 agentId, Agent storage a) = _callerAgent();
         _requireStatus(agentId, a, AgentStatus.Active);
+        // Staking is charged as value 0 (below), and stake leaves to the operator: without this, an agent denied
+        // TRANSFER could still move its tokens out by staking, unstaking and withdrawing.
+        (, , IHumanOverride.Decision transfer) = _humanOverride.gate(msg.sender, ActionTypes.TRANSFER);
+        if (transfer == IHumanOverride.Decision.Denied) revert AgentRegistryTransferDenied(agentId);
         uint256 newStake = a.stake + amount;
         _constitution.checkStake(msg.sender, newStake);
 
@@ -206,12 +216,17 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
             }
         }
 
-        // Matured pending stake leaves first, so a new request cannot hold it back behind a fresh delay.
-        uint256 matured = block.timestamp >= a.withdrawableAt ? a.pendingWithdrawal : 0;
+        // Matured pending stake leaves first, so a new request cannot hold it back behind a fresh delay; not while
+        // an obligation is open (it stays slashable, see {withdraw}).
+        uint256 matured = block.timestamp >= a.withdrawableAt && a.openObligations == 0 ? a.pendingWithdrawal : 0;
         if (matured != 0) {
             a.pendingWithdrawal = 0;
             _totalPending -= matured;
             emit Withdrawn(agentId, a.operator, matured);
+        } else if (a.pendingWithdrawal != 0 && msg.sender != a.operator) {
+            // A new request restarts the delay of everything pending: only the operator, whose funds they are,
+            // may do that, so the agent key cannot hold them back with endless small requests.
+            revert AgentRegistryUnbondingInProgress(agentId, a.withdrawableAt);
         }
 
         a.stake = current - amount;
@@ -232,6 +247,9 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         uint256 amount = a.pendingWithdrawal;
         if (amount == 0) revert AgentRegistryNothingToWithdraw(agentId);
         if (block.timestamp < a.withdrawableAt) revert AgentRegistryStillUnbonding(agentId, a.withdrawableAt);
+        // An open obligation may still end in a penalty: its collateral stays until it ends.
+        uint256 obligations = a.openObligations;
+        if (obligations != 0) revert AgentRegistryObligationsOpen(agentId, obligations);
 
         // Effects before the transfer: the pending amount is gone before any token code runs.
         a.pendingWithdrawal = 0;
@@ -240,6 +258,25 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         emit Withdrawn(agentId, operator, amount);
 
         _token.safeTransfer(operator, amount);
+    }
+
+    // ---------------------------------------------------------------- obligations
+
+    /// @inheritdoc IAgentRegistry
+    function openObligation(uint256 agentId) external onlyRole(OBLIGATION_ROLE) {
+        Agent storage a = _existing(agentId);
+        uint32 count = a.openObligations + 1; // checked: 2^32 open obligations cannot happen, and would revert
+        a.openObligations = count;
+        emit ObligationOpened(agentId, msg.sender, count);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function closeObligation(uint256 agentId) external onlyRole(OBLIGATION_ROLE) {
+        Agent storage a = _existing(agentId);
+        uint32 count = a.openObligations;
+        if (count == 0) revert AgentRegistryNoOpenObligation(agentId);
+        a.openObligations = count - 1;
+        emit ObligationClosed(agentId, msg.sender, count - 1);
     }
 
     // ---------------------------------------------------------------- slashing and reputation
@@ -385,7 +422,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
                 operator: a.operator,
                 agentType: a.agentType,
                 status: status,
-                active: status == AgentStatus.Active && staked >= _requiredStake(a),
+                active: status == AgentStatus.Active && _bonded(a, staked),
                 reputation: a.reputation,
                 stake: staked,
                 maxSlash: Slashing.maxSlash(staked, a.pendingWithdrawal, MAX_SLASH_BPS)
@@ -405,7 +442,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     /// @inheritdoc IAgentRegistry
     function isActive(uint256 agentId) external view returns (bool) {
         Agent storage a = _agents[agentId];
-        return a.status != AgentStatus.None && _status(a) == AgentStatus.Active && a.stake >= _requiredStake(a);
+        return a.status != AgentStatus.None && _status(a) == AgentStatus.Active && _bonded(a, a.stake);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -416,6 +453,11 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     /// @inheritdoc IAgentRegistry
     function requiredStake(uint256 agentId) external view returns (uint256) {
         return _requiredStake(_existing(agentId));
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function openObligations(uint256 agentId) external view returns (uint256) {
+        return _existing(agentId).openObligations;
     }
 
     /// @inheritdoc IAgentRegistry
@@ -507,6 +549,12 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         if (address(votes_) != address(0)) {
             votes_.onAgentChanged(a.agent, a.stake, a.reputation, a.status == AgentStatus.Exiting);
         }
+    }
+
+    /// @dev Staked at least its required stake, and something: with minStake 0 and nothing declared, an agent
+    /// without stake has nothing to slash, so it is not active (nor a delegate).
+    function _bonded(Agent storage a, uint256 staked) private view returns (bool) {
+        return staked != 0 && staked >= _requiredStake(a);
     }
 
     function _requiredStake(Agent storage a) private view returns (uint256) {

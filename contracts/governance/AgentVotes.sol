@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Votes} from "@openzeppelin/contracts/governance/utils/Votes.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 
 import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
@@ -22,7 +23,15 @@ import {SafetyGuarded} from "../safety/SafetyGuarded.sol";
 /// @dev Clock: timestamps (ERC-6372 "mode=timestamp"). An exiting agent has no power; a frozen one keeps its
 /// units but cannot vote, propose or delegate (its constitution refuses). A schedule change reaches each agent on
 /// its next update, or at once through {sync}.
+///
+/// Idle delegates: votes count only while they sit with a delegate that is bonded (staked at least its required
+/// stake, and something) and not exiting, i.e. one with stake to slash. A delegate slashed below its required stake
+/// or exiting holds its delegators' units but they do not count: its {getVotes} and {getPastVotes} are 0 and they
+/// leave {getPastTotalSupply} (so the quorum) until it is bonded again or the delegators move them. Checkpointed
+/// (per delegate, and the idle total), so past votes and quorums answer for the time they are asked about.
 contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
+    using Checkpoints for Checkpoints.Trace208;
+
     /// @notice The governor: counts votes cast towards the activity bonus.
     bytes32 public constant ACTIVITY_ROLE = keccak256("ACTIVITY_ROLE");
 
@@ -41,6 +50,9 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     Tier[] private _activityTiers;
     mapping(address agent => uint256 power) private _power;
     mapping(address agent => uint256 count) private _activity;
+    mapping(address delegate => bool idle) private _idle;
+    mapping(address delegate => Checkpoints.Trace208 idle) private _idleHistory; // 1 while idle
+    Checkpoints.Trace208 private _idleVotes; // votes held by idle delegates, left out of the total
 
     constructor(
         address admin,
@@ -60,6 +72,8 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     /// @inheritdoc IAgentVotes
     function onAgentChanged(address agent, uint256 stake, uint16 reputation, bool exiting) external {
         if (msg.sender != address(_registry)) revert AgentVotesNotRegistry(msg.sender);
+        // Called once the registry's books are updated, so its required stake is the one that now applies.
+        _setIdle(agent, exiting || stake == 0 || stake < _registry.requiredStake(_registry.agentIdOf(agent)));
         _update(agent, exiting ? 0 : _compute(stake, reputation, _activity[agent]));
     }
 
@@ -76,7 +90,9 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     function sync(address[] calldata agents) external whenNotStopped {
         for (uint256 i = 0; i < agents.length; ++i) {
             uint256 agentId = _registry.agentIdOf(agents[i]);
-            if (agentId != 0) _update(agents[i], _powerFromRegistry(agents[i], agentId));
+            if (agentId == 0) continue;
+            _setIdle(agents[i], _idleInRegistry(agentId));
+            _update(agents[i], _powerFromRegistry(agents[i], agentId));
         }
     }
 
@@ -116,6 +132,28 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     /// @inheritdoc IAgentVotes
     function computePower(uint256 stake, uint16 reputation, uint256 activity) external view returns (uint256) {
         return _compute(stake, reputation, activity);
+    }
+
+    /// @inheritdoc IAgentVotes
+    function isIdle(address delegate) external view returns (bool) {
+        return _idle[delegate];
+    }
+
+    /// @notice The votes `account` holds as a delegate: 0 while it is idle (see the contract's notes).
+    function getVotes(address account) public view override returns (uint256) {
+        return _idle[account] ? 0 : super.getVotes(account);
+    }
+
+    /// @notice The votes `account` held at `timepoint`: 0 if it was idle then.
+    function getPastVotes(address account, uint256 timepoint) public view override returns (uint256) {
+        uint256 votes_ = super.getPastVotes(account, timepoint); // validates the timepoint first
+        return _idleHistory[account].upperLookupRecent(uint48(timepoint)) == 1 ? 0 : votes_;
+    }
+
+    /// @notice The votes that counted at `timepoint`: every agent's power, less what idle delegates held.
+    function getPastTotalSupply(uint256 timepoint) public view override returns (uint256) {
+        uint256 total = super.getPastTotalSupply(timepoint); // validates the timepoint first
+        return total - _idleVotes.upperLookupRecent(uint48(timepoint));
     }
 
     /// @inheritdoc IAgentVotes
@@ -161,6 +199,37 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
         emit PowerUpdated(agent, old, power);
         if (power > old) _transferVotingUnits(address(0), agent, power - old);
         else _transferVotingUnits(agent, address(0), old - power);
+    }
+
+    /// @dev Marks `delegate` idle or not; the votes it holds now leave or rejoin the counted total.
+    function _setIdle(address delegate, bool idle) private {
+        if (_idle[delegate] == idle) return;
+        _idle[delegate] = idle;
+        _idleHistory[delegate].push(clock(), idle ? 1 : 0);
+        uint256 held = super.getVotes(delegate);
+        if (held != 0) {
+            uint208 idleVotes = _idleVotes.latest();
+            // held <= the total, which Votes keeps within uint208.
+            _idleVotes.push(clock(), idle ? idleVotes + uint208(held) : idleVotes - uint208(held));
+        }
+        emit DelegateIdleSet(delegate, idle);
+    }
+
+    /// @dev Votes moving into or out of an idle delegate enter or leave the idle total (mints and burns too).
+    function _moveDelegateVotes(address from, address to, uint256 amount) internal override {
+        super._moveDelegateVotes(from, to, amount);
+        bool fromIdle = from != address(0) && _idle[from];
+        bool toIdle = to != address(0) && _idle[to];
+        if (fromIdle == toIdle || amount == 0) return;
+        uint208 idleVotes = _idleVotes.latest();
+        // amount <= the total, which Votes keeps within uint208.
+        _idleVotes.push(clock(), toIdle ? idleVotes + uint208(amount) : idleVotes - uint208(amount));
+    }
+
+    function _idleInRegistry(uint256 agentId) private view returns (bool) {
+        if (_registry.statusOf(agentId) == IAgentRegistry.AgentStatus.Exiting) return true;
+        uint256 stake = _registry.stakeOf(agentId);
+        return stake == 0 || stake < _registry.requiredStake(agentId);
     }
 
     function _powerFromRegistry(address agent, uint256 agentId) private view returns (uint256) {

@@ -108,6 +108,21 @@ interface IAgentRegistry {
     /// @notice One slash may take at most `maxSlash`: {MAX_SLASH_BPS} of the agent's stake plus pending withdrawals.
     error AgentRegistrySlashTooLarge(uint256 agentId, uint256 amount, uint256 maxSlash);
 
+    /// @notice A guardian denied the agent TRANSFER: it may not stake either (stake leaves to the operator, so
+    /// staking, unstaking and withdrawing would move its tokens around the denial).
+    error AgentRegistryTransferDenied(uint256 agentId);
+
+    /// @notice Stake of the agent unbonds until `withdrawableAt` (or is held by an open obligation): a new request
+    /// would restart its delay, which only the operator may do.
+    error AgentRegistryUnbondingInProgress(uint256 agentId, uint64 withdrawableAt);
+
+    /// @notice The agent has `count` open obligations (awarded workloads, claimed workflow executions): its stake
+    /// cannot leave until they end, since each may still end in a slash.
+    error AgentRegistryObligationsOpen(uint256 agentId, uint256 count);
+
+    /// @notice A module closed an obligation of an agent that has none open.
+    error AgentRegistryNoOpenObligation(uint256 agentId);
+
     /// @notice A profile lists `count` capabilities, more than `max`.
     error AgentRegistryTooManyCapabilities(uint256 count, uint256 max);
 
@@ -171,6 +186,12 @@ interface IAgentRegistry {
         string reason
     );
 
+    /// @notice Module `by` gave the agent an obligation its stake backs; it has `openCount` open now.
+    event ObligationOpened(uint256 indexed agentId, address indexed by, uint256 openCount);
+
+    /// @notice Module `by` ended one of the agent's obligations; it has `openCount` open now.
+    event ObligationClosed(uint256 indexed agentId, address indexed by, uint256 openCount);
+
     /// @notice `updater` moved the agent's reputation from `oldScore` to `newScore` (0 to {MAX_REPUTATION}).
     event ReputationUpdated(
         uint256 indexed agentId,
@@ -217,17 +238,29 @@ interface IAgentRegistry {
     function declareDailyVolume(uint256 expectedDailyVolume) external;
 
     /// @notice Adds `amount` AIToken from the caller (an agent) to its stake. Needs an allowance. Bounded by the
-    /// constitution's maxStake; staking locks funds in the protocol, so it does not count as daily volume.
+    /// constitution's maxStake; staking locks funds in the protocol, so it does not count as daily volume. Refused
+    /// while a guardian denies the agent TRANSFER (stake leaves to the operator).
     function stake(uint256 amount) external;
 
     /// @notice Moves `amount` of `agentId`'s stake into the unbonding queue (agent or operator). Unstaking the
     /// whole stake is an exit: the agent becomes Exiting. A partial unstake must leave {requiredStake}.
-    /// Pending stake whose delay has already passed is paid to the operator first, then the new amount starts a
-    /// fresh delay (one queue entry per agent, so a new request never holds back matured stake).
+    /// Pending stake whose delay has already passed is paid to the operator first (unless an obligation is open,
+    /// see {withdraw}), then the new amount starts a
+    /// fresh delay (one queue entry per agent, so a new request never holds back matured stake). While stake that
+    /// is not paid out is pending, only the operator may add to it (the agent key would restart its delay).
     function requestUnstake(uint256 agentId, uint256 amount) external;
 
-    /// @notice Pays the unbonded stake of `agentId` to its operator once the unbonding delay has passed.
+    /// @notice Pays the unbonded stake of `agentId` to its operator once the unbonding delay has passed and the
+    /// agent has no open obligation ({openObligations}); until then it stays slashable.
     function withdraw(uint256 agentId) external;
+
+    /// @notice Opens an obligation of `agentId` (OBLIGATION_ROLE: the marketplace at an award, Workflows at a
+    /// keeper's claim). While any is open, {withdraw} reverts and {requestUnstake} pays nothing out.
+    function openObligation(uint256 agentId) external;
+
+    /// @notice Ends an obligation {openObligation} opened (settlement, failure, timeout, dispute resolution,
+    /// completion, expiry), after any slash it caused.
+    function closeObligation(uint256 agentId) external;
 
     /// @notice Takes `amount` of `agentId`'s stake to the treasury (slasher modules only), at most
     /// {MAX_SLASH_BPS} of its stake plus pending withdrawal; active stake goes first.
@@ -272,7 +305,8 @@ interface IAgentRegistry {
 
     function statusOf(uint256 agentId) external view returns (AgentStatus);
 
-    /// @notice Registered, not frozen, not exiting, and staked at least {requiredStake}.
+    /// @notice Registered, not frozen, not exiting, and staked at least {requiredStake} (and above zero, even when
+    /// the requirement is zero).
     function isActive(uint256 agentId) external view returns (bool);
 
     function stakeOf(uint256 agentId) external view returns (uint256);
@@ -281,6 +315,9 @@ interface IAgentRegistry {
     function requiredStake(uint256 agentId) external view returns (uint256);
 
     function reputationOf(uint256 agentId) external view returns (uint16);
+
+    /// @notice How many obligations of `agentId` are open (see {openObligation}).
+    function openObligations(uint256 agentId) external view returns (uint256);
 
     function agentCount() external view returns (uint256);
 

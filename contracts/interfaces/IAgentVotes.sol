@@ -52,7 +52,12 @@ interface IAgentVotes {
     /// @param activity The agent's votes counted so far.
     event ActivityRecorded(address indexed agent, uint256 activity);
 
-    /// @notice The registry reports a change of `agent`'s stake, reputation or status (registry only).
+    /// @notice `delegate` became idle (slashed below its required stake, or exiting: its votes, its delegators'
+    /// included, do not count and leave the total) or bonded again (`idle` false).
+    event DelegateIdleSet(address indexed delegate, bool idle);
+
+    /// @notice The registry reports a change of `agent`'s stake, reputation or status (registry only). An agent
+    /// below its required stake (or with none) or exiting becomes idle as a delegate.
     function onAgentChanged(address agent, uint256 stake, uint16 reputation, bool exiting) external;
 
     /// @notice Counts one governance act of `agent` (a vote) towards its activity bonus (ACTIVITY_ROLE: the
@@ -75,6 +80,11 @@ interface IAgentVotes {
 
     /// @notice `agent`'s own power as last recorded (what it delegates), whoever holds its votes.
     function powerOf(address agent) external view returns (uint256);
+
+    /// @notice Whether `delegate` is idle: exiting or staked below its required stake (or not at all). The votes it
+    /// holds, its delegators' too, do not count (0 votes, left out of the total) until it is bonded again (on its
+    /// next stake change or {sync}) or they are delegated elsewhere.
+    function isIdle(address delegate) external view returns (bool);
 
     /// @notice The number of governance acts counted for `agent`.
     function activityOf(address agent) external view returns (uint256);

@@ -62,7 +62,7 @@ interface IHumanOverride {
     /// @notice `guardian` stopped every protocol module.
     event EmergencyStopped(address indexed guardian, string reason);
 
-    /// @notice `guardian` ended the emergency stop; deadlines that ran out during it get a grace period.
+    /// @notice `guardian` ended the emergency stop; deadlines it hit are extended (see {extendedDeadline}).
     event EmergencyResumed(address indexed guardian);
 
     /// @notice Allows `actionType` for `agent` for `duration` seconds (this is the human approval that a
@@ -91,9 +91,27 @@ interface IHumanOverride {
     /// @notice Whether the emergency stop is on.
     function isStopped() external view returns (bool);
 
-    /// @notice When the last emergency stop ended (0 if none has). Modules give everyone a grace period after it
-    /// before a deadline that ran out during the stop can be held against anyone.
+    /// @notice When the last emergency stop ended (0 if none has). Deadlines are extended by
+    /// {extendedDeadline}, which reads every stop, not this.
     function lastResumedAt() external view returns (uint64);
+
+    /// @notice The deadline of an obligation that began at `since` and was due at `deadline`, extended by each
+    /// emergency stop that hit it while it was still running: a stop from s to e with max(s, since) at or before
+    /// the (so far extended) deadline moves it to max(deadline + (e - max(s, since)), e + {GRACE_AFTER_RESUME}).
+    /// A deadline that lapsed before a stop began is never moved; a stop still on counts as ending now. Modules
+    /// read every deadline through this (SafetyGuarded), so a stop never turns into slashes, lost challenge rights
+    /// or expired executions, and never revives a right that had already lapsed.
+    function extendedDeadline(uint64 since, uint64 deadline) external view returns (uint64);
+
+    /// @notice How many emergency stops there have been (each recorded with its start and end).
+    function stopCount() external view returns (uint256);
+
+    /// @notice The `index`-th emergency stop: when it started, and when it ended (0 while it lasts).
+    function stopAt(uint256 index) external view returns (uint64 start, uint64 end);
+
+    /// @notice After an emergency stop ends, a deadline it hit runs at least this much longer (see
+    /// {extendedDeadline}).
+    function GRACE_AFTER_RESUME() external view returns (uint256);
 
     /// @notice Whether `agent` is frozen.
     function isFrozen(address agent) external view returns (bool);

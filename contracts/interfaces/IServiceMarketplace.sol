@@ -10,8 +10,9 @@ import {Groth16Proof} from "./IZkVerifiers.sol";
 /// up in proportion to the fee (none between related parties), and a compute receipt issued ({receiptOf}) that
 /// AIToken mints from once an attestor signs it. Missed deadlines slash; rejected results go to a dispute that a
 /// validator agent or a guardian resolves, or that expires ({expireDispute}).
-/// @dev Every deadline (execution, challenge window) that falls within a day after the end of an emergency stop
-/// moves to the end of that day (SafetyGuarded.GRACE_AFTER_RESUME): nobody can act while stopped.
+/// @dev Every deadline (execution, challenge window) that an emergency stop hit while it ran is extended by the
+/// time the stop took from it, and to at least a day after the stop (IHumanOverride.extendedDeadline): nobody can
+/// act while stopped. A deadline that lapsed before a stop stays lapsed.
 /// Settlement does not mint by itself: a client and a provider that collude could otherwise mint
 /// units × rewardRate for a workload priced at 1 wei. An attestor vouches for the work before supply is created
 /// (by signing the receipt, or by publishing it in a receipt tree that ReceiptMinter mints from with a proof).

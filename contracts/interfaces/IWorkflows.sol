@@ -7,8 +7,9 @@ import {Groth16Proof} from "./IZkVerifiers.sol";
 /// @notice Seed 003's multi-step AI workflows on chain: definitions (a DAG of steps, content-addressed), executions
 /// with budget escrow driven by a keeper agent, per-step records signed by the providers that ran them, an
 /// execution receipt committing to every record, and listings with prices, ratings and access control.
-/// @dev An execution's max time, when it ends within a day after an emergency stop ends, moves to the end of that
-/// day (SafetyGuarded.GRACE_AFTER_RESUME): nobody can act while stopped.
+/// @dev An execution's max time, when an emergency stop hit the execution while it ran, is extended by the time the
+/// stop took from it, and to at least a day after the stop (IHumanOverride.extendedDeadline): nobody can act while
+/// stopped. An execution that expired before a stop stays expired.
 interface IWorkflows {
     enum StepType {
         Inference,

@@ -259,7 +259,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 gasStart
     ) private {
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
-        uint64 deadline = _graced(w.executionDeadline);
+        uint64 deadline = _graced(_roundStart(w), w.executionDeadline);
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(workloadId, deadline);
         address provider = _registry.agentAddress(w.providerId);
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(
@@ -298,7 +298,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
-        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow);
+        uint64 endsAt = _graced(w.submittedAt, w.submittedAt + w.challengeWindow);
         if (block.timestamp <= endsAt) revert MarketplaceChallengeWindowOpen(workloadId, endsAt);
         _settle(workloadId, w);
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
@@ -310,7 +310,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         Workload storage w = _workload(workloadId);
         if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
         _requireStatus(workloadId, w, WorkloadStatus.Submitted);
-        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow);
+        uint64 endsAt = _graced(w.submittedAt, w.submittedAt + w.challengeWindow);
         if (block.timestamp > endsAt) revert MarketplaceChallengeWindowClosed(workloadId, endsAt);
         w.status = WorkloadStatus.Disputed;
         emit ResultRejected(workloadId, reasonHash);
@@ -340,12 +340,14 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Disputed);
-        uint64 endsAt = _graced(w.submittedAt + w.challengeWindow + uint64(DISPUTE_TIMEOUT));
+        uint64 endsAt = _graced(w.submittedAt, w.submittedAt + w.challengeWindow + uint64(DISPUTE_TIMEOUT));
         if (block.timestamp <= endsAt) revert MarketplaceDisputeOpen(workloadId, endsAt);
         w.status = WorkloadStatus.Refunded;
         _removeLoad(w.serviceId, w.units);
         uint256 refund = _release(w);
         emit DisputeExpired(workloadId, refund);
+        // Interactions, with trusted protocol contracts: the assignment is over (nobody is slashed), then the money.
+        _registry.closeObligation(w.providerId);
         _token.safeTransfer(w.client, refund);
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
     }
@@ -355,7 +357,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         _requireStatus(workloadId, w, WorkloadStatus.Awarded);
-        uint64 deadline = _graced(w.executionDeadline);
+        uint64 deadline = _graced(_roundStart(w), w.executionDeadline);
         if (block.timestamp <= deadline) revert MarketplaceDeadlineNotPassed(workloadId, deadline);
         _penalise(workloadId, w, w.reopenOnTimeout);
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
@@ -509,6 +511,8 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
             w.executionDeadline,
             automatic
         );
+        // The provider's stake backs the assignment until it ends (_settle or _penalise): no exit outlasts it.
+        _registry.openObligation(chosen.providerId);
     }
 
     /// @dev Pays out a workload whose result stands.
@@ -537,7 +541,8 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
             receipt.resultHash
         );
 
-        // Interactions, all with trusted protocol contracts: reputation, then the money.
+        // Interactions, all with trusted protocol contracts: the obligation and reputation, then the money.
+        _registry.closeObligation(providerId);
         int256 gain = _reputationGain(w.client, providerId, provider, fee);
         if (gain != 0) _registry.updateReputation(providerId, gain, "workload settled");
         _token.safeTransfer(provider, toProvider);
@@ -617,7 +622,9 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         }
         emit AssignmentFailed(workloadId, providerId, slashAmount, reopen);
 
+        // Slash first, then release the obligation: the stake it held is what pays the penalty.
         if (slashAmount != 0) _registry.slash(providerId, slashAmount, "workload failed");
+        _registry.closeObligation(providerId);
         _registry.updateReputation(providerId, REPUTATION_PENALTY, "workload failed");
         if (refund != 0) {
             emit WorkloadRefunded(workloadId, refund);
@@ -652,6 +659,12 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
                 index = i;
             }
         }
+    }
+
+    /// @dev When the workload's current round began (posting, or the reopening): the assignment began within it, so
+    /// every stop that hit the assignment is counted (a stop during bidding, before the award, only adds time).
+    function _roundStart(Workload storage w) private view returns (uint64) {
+        return w.bidDeadline - w.biddingPeriod;
     }
 
     /// @dev Removes a workload's escrow from the books and returns it (the caller transfers it).

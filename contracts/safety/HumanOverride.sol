@@ -26,13 +26,24 @@ contract HumanOverride is IHumanOverride, AccessControl {
     /// @inheritdoc IHumanOverride
     uint256 public constant MAX_DURATION = 365 days;
 
+    /// @inheritdoc IHumanOverride
+    uint256 public constant GRACE_AFTER_RESUME = 1 days;
+
     struct AgentSafety {
         bool frozen;
         uint48 overrideMask; // action types with a stored record (live or expired)
     }
 
+    /// @dev One emergency stop: its start, and its end (0 while it lasts). A second stop is refused while one
+    /// lasts, so stops never overlap and both starts and ends ascend with the index. One slot each.
+    struct StopInterval {
+        uint64 start;
+        uint64 end;
+    }
+
     bool private _stopped;
     uint64 private _resumedAt;
+    StopInterval[] private _stops; // append-only: the whole history, which {extendedDeadline} reads
     mapping(address agent => AgentSafety safety) private _safety;
     mapping(address agent => mapping(uint8 actionType => OverrideRecord record)) private _overrides;
 
@@ -89,6 +100,7 @@ contract HumanOverride is IHumanOverride, AccessControl {
     function emergencyStop(string calldata reason) external onlyRole(GUARDIAN_ROLE) {
         if (_stopped) revert HumanOverrideEmergencyStopped();
         _stopped = true;
+        _stops.push(StopInterval(uint64(block.timestamp), 0));
         emit EmergencyStopped(msg.sender, reason);
     }
 
@@ -97,6 +109,7 @@ contract HumanOverride is IHumanOverride, AccessControl {
         if (!_stopped) revert HumanOverrideNotStopped();
         _stopped = false;
         _resumedAt = uint64(block.timestamp);
+        _stops[_stops.length - 1].end = uint64(block.timestamp); // the stop that is on is always the last
         emit EmergencyResumed(msg.sender);
     }
 
@@ -108,6 +121,44 @@ contract HumanOverride is IHumanOverride, AccessControl {
     /// @inheritdoc IHumanOverride
     function lastResumedAt() external view returns (uint64) {
         return _resumedAt;
+    }
+
+    /// @inheritdoc IHumanOverride
+    function extendedDeadline(uint64 since, uint64 deadline) external view returns (uint64) {
+        uint256 n = _stops.length;
+        // Binary search for the first stop that had not ended at `since` (ends ascend; a stop still on, end 0,
+        // is the last): earlier stops ended before the obligation began.
+        uint256 lo = 0;
+        uint256 hi = n;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            uint64 stopEnd = _stops[mid].end;
+            if (stopEnd != 0 && stopEnd <= since) lo = mid + 1;
+            else hi = mid;
+        }
+        for (uint256 i = lo; i < n; ++i) {
+            StopInterval memory stop = _stops[i];
+            uint64 start = stop.start > since ? stop.start : since;
+            // The deadline had lapsed before this stop hit it: it stays lapsed (and later stops start later).
+            if (start > deadline) break;
+            uint64 end = stop.end == 0 ? uint64(block.timestamp) : stop.end;
+            if (end <= start) break; // a stop still on that began after `since`-to-now: nothing to extend yet
+            uint64 shifted = deadline + (end - start); // the time the stop took from the running obligation
+            uint64 graceEnd = end + uint64(GRACE_AFTER_RESUME);
+            deadline = shifted > graceEnd ? shifted : graceEnd;
+        }
+        return deadline;
+    }
+
+    /// @inheritdoc IHumanOverride
+    function stopCount() external view returns (uint256) {
+        return _stops.length;
+    }
+
+    /// @inheritdoc IHumanOverride
+    function stopAt(uint256 index) external view returns (uint64 start, uint64 end) {
+        StopInterval memory stop = _stops[index];
+        return (stop.start, stop.end);
     }
 
     /// @inheritdoc IHumanOverride

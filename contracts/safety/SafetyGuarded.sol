@@ -11,8 +11,9 @@ import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 /// the action used, which is only known then. A blocked action reverts the whole transaction, so none of its
 /// effects survive; modules that make external calls inside an action are also `nonReentrant`.
 abstract contract SafetyGuarded {
-    /// @notice After an emergency stop ends, deadlines that ran out during it are extended by this much: nobody
-    /// can act while stopped, so nobody may be slashed, refunded or settled against for not having acted.
+    /// @notice After an emergency stop ends, a deadline it hit runs at least this much longer (HumanOverride's
+    /// {IHumanOverride-extendedDeadline}, which has the same constant): nobody can act while stopped, so nobody may
+    /// be slashed, refunded or settled against for not having acted.
     uint256 public constant GRACE_AFTER_RESUME = 1 days;
 
     IHumanOverride internal immutable _humanOverride;
@@ -38,13 +39,11 @@ abstract contract SafetyGuarded {
         return _constitution;
     }
 
-    /// @dev `deadline`, pushed to the end of the grace period after the last resume when it falls before it.
-    /// (A deadline that expired long before the stop is pushed too: that only delays whoever held it against.)
-    function _graced(uint64 deadline) internal view returns (uint64) {
-        uint64 resumedAt = _humanOverride.lastResumedAt();
-        if (resumedAt == 0) return deadline;
-        uint64 graceEnd = resumedAt + uint64(GRACE_AFTER_RESUME);
-        return graceEnd > deadline ? graceEnd : deadline;
+    /// @dev `deadline` of an obligation that began at `since`, extended by every emergency stop that hit it while
+    /// it ran (by the time the stop took from it, and at least to a grace period after the stop). A deadline that
+    /// lapsed before a stop stays lapsed: a stop never revives a right (a late rejection, a late submission).
+    function _graced(uint64 since, uint64 deadline) internal view returns (uint64) {
+        return _humanOverride.extendedDeadline(since, deadline);
     }
 
     function _requireNotStopped() internal view {

@@ -192,7 +192,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         Execution storage e = _execution(executionId);
         if (msg.sender != e.client) revert WorkflowsNotClient(executionId, msg.sender);
         if (e.status == ExecutionStatus.Running) {
-            uint64 stallsAt = _graced(e.lastActiveAt + uint64(KEEPER_TIMEOUT));
+            uint64 stallsAt = _graced(e.lastActiveAt, e.lastActiveAt + uint64(KEEPER_TIMEOUT));
             if (block.timestamp <= stallsAt) revert WorkflowsKeeperNotStalled(executionId, stallsAt);
             _fail(executionId, e, keccak256("keeper stalled"));
         } else {
@@ -214,6 +214,8 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         e.startedAt = uint64(block.timestamp);
         e.lastActiveAt = uint64(block.timestamp);
         emit ExecutionClaimed(executionId, keeperId);
+        // The keeper's stake backs the execution until it completes, fails or expires.
+        _registry.openObligation(keeperId);
         _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
 
@@ -233,8 +235,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
     /// extends the receipt.
     function _recordBatch(uint256 executionId, Execution storage e, StepRecord[] calldata records) internal override {
         if (records.length == 0) revert WorkflowsEmptyBatch();
-        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
-        if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
+        _requireNotExpired(executionId, e);
         Batch memory batch = Batch({
             executionId: executionId,
             workflowId: e.workflowId,
@@ -268,8 +269,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         _requireKeeperRunning(executionId, e);
         uint256 all = WorkflowGraph.allSteps(_workflows[e.workflowId].stepCount);
         if (e.doneMask != all) revert WorkflowsStepsMissing(executionId, all & ~e.doneMask);
-        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
-        if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
+        _requireNotExpired(executionId, e);
         if (_workflows[e.workflowId].verification != VerificationLevel.Basic && resultHash != e.resultHash) {
             revert WorkflowsResultMismatch(executionId, e.resultHash, resultHash);
         }
@@ -286,6 +286,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         }
         emit ExecutionCompleted(executionId, resultHash, e.receipt, e.spent, refund);
 
+        _registry.closeObligation(e.keeperId);
         if (refund != 0) _token.safeTransfer(e.client, refund);
         _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
@@ -304,7 +305,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
         _requireStatus(executionId, e, ExecutionStatus.Running);
-        uint64 expiresAt = _graced(e.startedAt + _workflows[e.workflowId].maxExecutionTime);
+        uint64 expiresAt = _expiresAt(e);
         if (block.timestamp <= expiresAt) revert WorkflowsNotExpired(executionId, expiresAt);
         _fail(executionId, e, keccak256("max execution time exceeded"));
         _enforce(msg.sender, ActionTypes.UPKEEP, 0, gasStart);
@@ -436,7 +437,19 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         uint256 refund = e.budget - e.spent + e.listingFee;
         _totalHeld -= refund;
         emit ExecutionFailed(executionId, reasonHash, e.spent, refund);
+        // A claimed execution (a pending one has no keeper yet) ends the keeper's obligation.
+        if (e.keeperId != 0) _registry.closeObligation(e.keeperId);
         if (refund != 0) _token.safeTransfer(e.client, refund);
+    }
+
+    /// @dev When a running execution's maximum time ends: from the claim, extended by the stops that hit it.
+    function _expiresAt(Execution storage e) private view returns (uint64) {
+        return _graced(e.startedAt, e.startedAt + _workflows[e.workflowId].maxExecutionTime);
+    }
+
+    function _requireNotExpired(uint256 executionId, Execution storage e) private view {
+        uint64 expiresAt = _expiresAt(e);
+        if (block.timestamp > expiresAt) revert WorkflowsExpired(executionId, expiresAt);
     }
 
     function _requireKeeperRunning(uint256 executionId, Execution storage e) private view {

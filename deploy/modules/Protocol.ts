@@ -48,7 +48,8 @@ export default buildModule("AITBCProtocol", (m) => {
 
   // Wiring: the marketplace enforces constitutions, pulls escrow, slashes and rates (it does not mint: its
   // compute receipts need an attestor's signature);
-  // Workflows enforces constitutions and pulls escrow.
+  // Workflows enforces constitutions and pulls escrow; both open and close the obligations that keep an awarded
+  // provider's or a claiming keeper's stake in the registry until the work ends.
   const enforcerRole = m.staticCall(constitution, "ENFORCER_ROLE", [], 0, { id: "protocolEnforcerRole" });
   const moduleRole = m.staticCall(token, "MODULE_ROLE", [], 0, { id: "protocolModuleRole" });
   const slasherRole = m.staticCall(registry, "SLASHER_ROLE", [], 0, { id: "protocolSlasherRole" });
@@ -59,6 +60,9 @@ export default buildModule("AITBCProtocol", (m) => {
   m.call(token, "grantRole", [moduleRole, workflows], { id: "token_module_workflows" });
   m.call(registry, "grantRole", [slasherRole, marketplace], { id: "registry_slasher_marketplace" });
   m.call(registry, "grantRole", [reputationRole, marketplace], { id: "registry_reputation_marketplace" });
+  const obligationRole = m.staticCall(registry, "OBLIGATION_ROLE", [], 0, { id: "protocolObligationRole" });
+  m.call(registry, "grantRole", [obligationRole, marketplace], { id: "registry_obligation_marketplace" });
+  m.call(registry, "grantRole", [obligationRole, workflows], { id: "registry_obligation_workflows" });
 
   return { ...core, ...governance, marketplace, workflows };
 });

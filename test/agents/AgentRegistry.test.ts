@@ -770,7 +770,7 @@ describe("AgentRegistry", function () {
       const t0 = await atNextBlock();
       await registry.connect(agent).requestUnstake(AGENT_ID, 1_000n * AITBC);
       await time.setNextBlockTimestamp(t0 + UNBONDING_DELAY - 1n);
-      const early = registry.connect(agent).requestUnstake(AGENT_ID, 100n * AITBC);
+      const early = registry.connect(operator).requestUnstake(AGENT_ID, 100n * AITBC);
       await expect(early)
         .to.emit(registry, "UnstakeRequested")
         .withArgs(AGENT_ID, 100n * AITBC, 1_100n * AITBC, t0 + 2n * UNBONDING_DELAY - 1n);

@@ -1162,10 +1162,9 @@ describe("Governance", function () {
       await (await agentVotes.connect(agent).delegate(agent2.address)).wait();
       await (await registry.connect(agent2).requestUnstake(AGENT2_ID, 10_000n * AITBC)).wait();
       await toVoting(connection, governor, p.id);
-      // agent2 holds agent's delegated 1,000 votes at the snapshot, but is exiting.
-      expect(await agentVotes.getPastVotes(agent2.address, await governor.proposalSnapshot(p.id))).to.equal(
-        votes(1000),
-      );
+      // agent2 holds agent's delegated 1,000 votes at the snapshot, but is exiting: idle, they count for nothing.
+      expect(await agentVotes.isIdle(agent2.address)).to.equal(true);
+      expect(await agentVotes.getPastVotes(agent2.address, await governor.proposalSnapshot(p.id))).to.equal(0n);
       await expect(governor.connect(agent2).castVote(p.id, SUPPORT_CODES.for))
         .to.be.revertedWithCustomError(governor, "AITBCGovernorNotAgent")
         .withArgs(agent2.address);

@@ -362,7 +362,7 @@ contract AgentVotesTest is GovernanceFixture {
         _fundAndStake(agentB, 5_000 * AITBC); // A: 55,000, B: 65,000
         assertEq(agentVotes.getTotalSupply(), 120_000 * VOTE, "same tiers: total unchanged");
 
-        vm.prank(agentA);
+        vm.prank(operatorA); // the agent key may not add to stake still unbonding
         registry.requestUnstake(idA, 35_000 * AITBC); // A: 20,000 (1x)
         _fundAndStake(agentB, 35_000 * AITBC); // B: 100,000 (1.1x)
         assertEq(agentVotes.getTotalSupply(), 130_000 * VOTE, "concentrating across the 1.1x tier: 20,000 + 110,000");
@@ -447,8 +447,8 @@ contract AgentVotesTest is GovernanceFixture {
         assertEq(agentVotes.getTotalSupply(), 10_000 * VOTE, "B exited");
     }
 
-    /// @dev Documents a design choice: votes delegated to an agent that later exits (or is frozen) stay with it
-    /// until the delegator moves them; the agent's own power is gone, the delegated power is not.
+    /// @dev Documents a design choice: votes delegated to an agent that later exits stay with it until the
+    /// delegator moves them, but the delegate is idle: they count for nothing, nor in the past total (quorum).
     function test_delegatedVotes_stayWithADelegateThatExits() public {
         _registerAgent(agentA, operatorA, 0);
         uint256 idB = _registerAgent(agentB, operatorB, 0);
@@ -459,11 +459,15 @@ contract AgentVotesTest is GovernanceFixture {
         vm.prank(agentB);
         registry.requestUnstake(idB, 1_000 * AITBC);
         assertEq(agentVotes.powerOf(agentB), 0, "B's own power gone");
-        assertEq(agentVotes.getVotes(agentB), 10_000 * VOTE, "A's delegation still with B");
+        assertTrue(agentVotes.isIdle(agentB), "B idle");
+        assertEq(agentVotes.getVotes(agentB), 0, "A's delegation still with B, counting for nothing");
         assertEq(agentVotes.getTotalSupply(), 10_000 * VOTE, "total == A's power");
+        vm.warp(block.timestamp + 1);
+        assertEq(agentVotes.getPastTotalSupply(block.timestamp - 1), 0, "none of it counts toward a quorum");
         vm.prank(agentA);
         agentVotes.undelegate();
         assertEq(agentVotes.getVotes(agentB), 0, "moved home");
+        assertEq(agentVotes.getVotes(agentA), 10_000 * VOTE, "and counts again");
     }
 
     function test_pastVotes_checkpointedByTimestamp() public {

@@ -55,7 +55,7 @@ contract VotesHandler is HandlerBase {
     modifier snapshot() {
         _;
         if (timepoints.length == 0 || timepoints[timepoints.length - 1] != currentTime) timepoints.push(currentTime);
-        ghostTotalAt[currentTime] = agentVotes.getTotalSupply();
+        ghostTotalAt[currentTime] = countedTotal();
     }
 
     constructor(
@@ -96,7 +96,22 @@ contract VotesHandler is HandlerBase {
             vm.stopPrank();
         }
         timepoints.push(currentTime);
-        ghostTotalAt[currentTime] = agentVotes.getTotalSupply();
+        ghostTotalAt[currentTime] = countedTotal();
+    }
+
+    /// @notice The votes that count now: the total less what idle delegates hold (their delegators' power).
+    function countedTotal() public view returns (uint256) {
+        return agentVotes.getTotalSupply() - idleHeld();
+    }
+
+    /// @notice The power delegated to idle delegates (exiting, or staked below their required stake).
+    function idleHeld() public view returns (uint256 held) {
+        for (uint256 d = 0; d < candidates.length; ++d) {
+            if (!agentVotes.isIdle(candidates[d])) continue;
+            for (uint256 i = 0; i < candidates.length; ++i) {
+                if (agentVotes.delegates(candidates[i]) == candidates[d]) held += agentVotes.powerOf(candidates[i]);
+            }
+        }
     }
 
     function candidateCount() external view returns (uint256) {
@@ -185,7 +200,8 @@ contract VotesHandler is HandlerBase {
         m.toStake = registry.stakeOf(m.toId);
         m.fromRate = _rate(m.schedule, m.from, m.fromStake);
         m.toRate = _rate(m.schedule, m.to, m.toStake);
-        vm.prank(m.from);
+        // The operator: it may add to stake still unbonding (the agent key may not restart its delay).
+        vm.prank(operatorFor[m.from]);
         try registry.requestUnstake(m.fromId, amount) {
             _ok("moveStake.unstake");
         } catch {
@@ -284,9 +300,12 @@ contract VotesHandler is HandlerBase {
         if (agentVotes.getTotalSupply() != total) ghostDelegationChangedTotal = true;
         if (agentVotes.delegates(agent) != to) ghostDelegationMisrouted = true;
         if (old != to) {
-            if (agentVotes.getVotes(to) != toVotes + power) ghostDelegationMisrouted = true;
+            // An idle delegate's votes count for nothing (0 before and after): the units still move.
+            if (!agentVotes.isIdle(to) && agentVotes.getVotes(to) != toVotes + power) ghostDelegationMisrouted = true;
             // With no delegate yet the agent has never had power: nothing can leave address(0).
-            if (old != address(0) && agentVotes.getVotes(old) != oldVotes - power) ghostDelegationMisrouted = true;
+            if (old != address(0) && !agentVotes.isIdle(old) && agentVotes.getVotes(old) != oldVotes - power) {
+                ghostDelegationMisrouted = true;
+            }
             if (old == address(0) && power != 0) ghostDelegationMisrouted = true;
         } else if (agentVotes.getVotes(to) != toVotes) {
             ghostDelegationMisrouted = true;
@@ -414,7 +433,7 @@ contract VotesInvariantTest is GovernanceFixture, InvariantTargets {
             powerSum += agentVotes.powerOf(agent);
         }
         uint256 total = agentVotes.getTotalSupply();
-        assertEq(votesSum, total, "sum of getVotes == total");
+        assertEq(votesSum + handler.idleHeld(), total, "sum of getVotes + what idle delegates hold == total");
         assertEq(powerSum, total, "sum of powerOf == total");
     }
 
@@ -456,7 +475,19 @@ contract VotesInvariantTest is GovernanceFixture, InvariantTargets {
                 address agent = handler.candidates(i);
                 if (agentVotes.delegates(agent) == delegatee) delegated += agentVotes.powerOf(agent);
             }
-            assertEq(agentVotes.getVotes(delegatee), delegated, "getVotes == power delegated to it");
+            // An idle delegate (exiting, or below its required stake) holds the units but they count for nothing.
+            bool idle = agentVotes.isIdle(delegatee);
+            assertEq(agentVotes.getVotes(delegatee), idle ? 0 : delegated, "getVotes == power delegated to it");
+            if (idle) {
+                // Idle only as the registry last reported it: exiting or below its required stake.
+                uint256 id = handler.agentIdOf(delegatee);
+                uint256 stake = registry.stakeOf(id);
+                bool unbonded =
+                    registry.statusOf(id) == IAgentRegistry.AgentStatus.Exiting ||
+                        stake == 0 ||
+                        stake < registry.requiredStake(id);
+                assertTrue(unbonded, "idle only when exiting or below its required stake");
+            }
         }
     }
 
@@ -562,7 +593,8 @@ contract VotesInvariantTest is GovernanceFixture, InvariantTargets {
         handler.warpTime(1 hours);
         handler.requestUnstake(3, 0, true, true); // a3 exits (frozen agents may leave)
         assertEq(agentVotes.powerOf(a3), 0, "exiting");
-        assertEq(agentVotes.getVotes(a3), agentVotes.powerOf(a0), "a0's delegation stays with a3");
+        assertEq(agentVotes.getVotes(a3), 0, "a0's delegation stays with a3, idle: it counts for nothing");
+        assertEq(handler.idleHeld(), agentVotes.powerOf(a0), "held by the idle a3");
         handler.undelegate(0);
         assertEq(agentVotes.getVotes(a3), 0, "a0 took its votes home");
         handler.register(6);

@@ -56,6 +56,8 @@ abstract contract ProtocolFixture is CoreFixture {
         token.grantRole(token.MODULE_ROLE(), address(workflows));
         registry.grantRole(registry.SLASHER_ROLE(), address(marketplace));
         registry.grantRole(registry.REPUTATION_ROLE(), address(marketplace));
+        registry.grantRole(registry.OBLIGATION_ROLE(), address(marketplace));
+        registry.grantRole(registry.OBLIGATION_ROLE(), address(workflows));
 
         vm.label(address(marketplace), "ServiceMarketplace");
         vm.label(address(workflows), "Workflows");
