@@ -20,6 +20,7 @@ import {
   nextUtcDay,
   registration,
 } from "../helpers/agents.js";
+import { shouldBeRefusedWhileStopped } from "../helpers/behaviours.js";
 import { deployCore } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
@@ -464,13 +465,10 @@ describe("AgentConstitution", function () {
         .withArgs(bit(0) | bit(5));
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { constitution, humanOverride, guardian, agent, operator } = await load();
-      await humanOverride.connect(guardian).emergencyStop("exploit");
-      await expect(constitution.connect(operator).setConstraints(agent.address, tight)).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "setConstraints",
+      setup: load,
+      call: (f) => f.constitution.connect(f.operator).setConstraints(f.agent.address, tight),
     });
   });
 

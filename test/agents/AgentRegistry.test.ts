@@ -26,6 +26,11 @@ import {
   STATUS,
   UNBONDING_DELAY,
 } from "../helpers/agents.js";
+import {
+  shouldBeChargedAsAgentAction,
+  shouldBeRefusedWhileStopped,
+  shouldRevertForUnknownId,
+} from "../helpers/behaviours.js";
 import { deployCore } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
@@ -351,12 +356,10 @@ describe("AgentRegistry", function () {
         .withArgs(MAX_CAPABILITIES + 1, MAX_CAPABILITIES);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, humanOverride, agent2, operator } = await stopped();
-      await expect(registry.connect(agent2).register(registration(operator.address))).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "register",
+      setup: load,
+      call: (f) => f.registry.connect(f.agent2).register(registration(f.operator.address)),
     });
   });
 
@@ -407,14 +410,12 @@ describe("AgentRegistry", function () {
         .withArgs(AGENT_ID, STATUS.exiting);
     });
 
-    it("reverts AgentConstitutionActionNotAllowed when the constitution does not allow UPDATE_PROFILE", async function () {
-      const { registry, constitution, agent, operator } = await load();
-      await constitution
-        .connect(operator)
-        .setConstraints(agent.address, agentConstraints({ allowedActions: ALL_ACTIONS & ~bit(ACTION.UPDATE_PROFILE) }));
-      await expect(registry.connect(agent).updateProfile("u", "e", "v", caps))
-        .to.be.revertedWithCustomError(constitution, "AgentConstitutionActionNotAllowed")
-        .withArgs(agent.address, ACTION.UPDATE_PROFILE);
+    shouldBeChargedAsAgentAction({
+      fn: "updateProfile",
+      action: "update-profile",
+      setup: load,
+      agent: (f) => f.agent,
+      call: (f) => f.registry.connect(f.agent).updateProfile("u", "e", "v", caps),
     });
 
     it("reverts AgentRegistryStringTooLong and AgentRegistryTooManyCapabilities like register", async function () {
@@ -429,12 +430,10 @@ describe("AgentRegistry", function () {
         .withArgs(MAX_CAPABILITIES + 1, MAX_CAPABILITIES);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, humanOverride, agent } = await stopped();
-      await expect(registry.connect(agent).updateProfile("u", "e", "v", caps)).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "updateProfile",
+      setup: load,
+      call: (f) => f.registry.connect(f.agent).updateProfile("u", "e", "v", caps),
     });
   });
 
@@ -565,13 +564,10 @@ describe("AgentRegistry", function () {
         .withArgs(AGENT_ID, STATUS.exiting);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, humanOverride, guardian, agent } = await bonded();
-      await humanOverride.connect(guardian).emergencyStop("exploit");
-      await expect(registry.connect(agent).declareDailyVolume(LOWER)).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "declareDailyVolume",
+      setup: bonded,
+      call: (f) => f.registry.connect(f.agent).declareDailyVolume(LOWER),
     });
   });
 
@@ -685,13 +681,7 @@ describe("AgentRegistry", function () {
         .withArgs(agent.address, maxStake + 1n, maxStake);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, humanOverride, agent } = await stopped();
-      await expect(registry.connect(agent).stake(AITBC)).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
-    });
+    shouldBeRefusedWhileStopped({ fn: "stake", setup: load, call: (f) => f.registry.connect(f.agent).stake(AITBC) });
   });
 
   describe("requestUnstake", function () {
@@ -856,11 +846,13 @@ describe("AgentRegistry", function () {
       }
     });
 
-    it("reverts AgentRegistryUnknownAgent for an id that was never registered", async function () {
-      const { registry, agent } = await staked();
-      await expect(registry.connect(agent).requestUnstake(UNKNOWN_ID, AITBC))
-        .to.be.revertedWithCustomError(registry, "AgentRegistryUnknownAgent")
-        .withArgs(UNKNOWN_ID);
+    shouldRevertForUnknownId({
+      fn: "requestUnstake",
+      error: "AgentRegistryUnknownAgent",
+      ids: [0n, UNKNOWN_ID],
+      setup: staked,
+      contract: (f) => f.registry,
+      call: (f, agentId) => f.registry.connect(f.agent).requestUnstake(agentId, AITBC),
     });
 
     it("reverts AgentRegistryZeroAmount for zero", async function () {
@@ -894,13 +886,10 @@ describe("AgentRegistry", function () {
         .withArgs(AGENT_ID, STATUS.exiting);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, humanOverride, guardian, agent } = await staked();
-      await humanOverride.connect(guardian).emergencyStop("exploit");
-      await expect(registry.connect(agent).requestUnstake(AGENT_ID, STAKE)).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "requestUnstake",
+      setup: staked,
+      call: (f) => f.registry.connect(f.agent).requestUnstake(AGENT_ID, STAKE),
     });
   });
 
@@ -972,11 +961,13 @@ describe("AgentRegistry", function () {
         .withArgs(AGENT_ID, withdrawableAt);
     });
 
-    it("reverts AgentRegistryUnknownAgent for an unknown id", async function () {
-      const { registry, operator } = await exited();
-      await expect(registry.connect(operator).withdraw(UNKNOWN_ID))
-        .to.be.revertedWithCustomError(registry, "AgentRegistryUnknownAgent")
-        .withArgs(UNKNOWN_ID);
+    shouldRevertForUnknownId({
+      fn: "withdraw",
+      error: "AgentRegistryUnknownAgent",
+      ids: [0n, UNKNOWN_ID],
+      setup: exited,
+      contract: (f) => f.registry,
+      call: (f, agentId) => f.registry.connect(f.operator).withdraw(agentId),
     });
 
     it("reverts AgentRegistryNothingToWithdraw after the pending amount was withdrawn", async function () {
@@ -1003,14 +994,14 @@ describe("AgentRegistry", function () {
         .withArgs(AGENT_ID, outsider.address);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, humanOverride, guardian, operator, withdrawableAt } = await exited();
-      await time.increaseTo(withdrawableAt);
-      await humanOverride.connect(guardian).emergencyStop("exploit");
-      await expect(registry.connect(operator).withdraw(AGENT_ID)).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "withdraw",
+      setup: async () => {
+        const f = await exited();
+        await time.increaseTo(f.withdrawableAt);
+        return f;
+      },
+      call: (f) => f.registry.connect(f.operator).withdraw(AGENT_ID),
     });
   });
 
@@ -1102,20 +1093,19 @@ describe("AgentRegistry", function () {
       );
     });
 
-    it("reverts AgentRegistryUnknownAgent for an unknown id", async function () {
-      const { registry, slasher } = await staked();
-      await expect(registry.connect(slasher).slash(UNKNOWN_ID, AITBC, "r"))
-        .to.be.revertedWithCustomError(registry, "AgentRegistryUnknownAgent")
-        .withArgs(UNKNOWN_ID);
+    shouldRevertForUnknownId({
+      fn: "slash",
+      error: "AgentRegistryUnknownAgent",
+      ids: [0n, UNKNOWN_ID],
+      setup: staked,
+      contract: (f) => f.registry,
+      call: (f, agentId) => f.registry.connect(f.slasher).slash(agentId, AITBC, "r"),
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, humanOverride, guardian, slasher } = await staked();
-      await humanOverride.connect(guardian).emergencyStop("exploit");
-      await expect(registry.connect(slasher).slash(AGENT_ID, AITBC, "r")).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "slash",
+      setup: staked,
+      call: (f) => f.registry.connect(f.slasher).slash(AGENT_ID, AITBC, "r"),
     });
   });
 
@@ -1172,19 +1162,19 @@ describe("AgentRegistry", function () {
       }
     });
 
-    it("reverts AgentRegistryUnknownAgent for an unknown id", async function () {
-      const { registry, reputer } = await load();
-      await expect(registry.connect(reputer).updateReputation(UNKNOWN_ID, 1n, "r"))
-        .to.be.revertedWithCustomError(registry, "AgentRegistryUnknownAgent")
-        .withArgs(UNKNOWN_ID);
+    shouldRevertForUnknownId({
+      fn: "updateReputation",
+      error: "AgentRegistryUnknownAgent",
+      ids: [0n, UNKNOWN_ID],
+      setup: load,
+      contract: (f) => f.registry,
+      call: (f, agentId) => f.registry.connect(f.reputer).updateReputation(agentId, 1n, "r"),
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, humanOverride, reputer } = await stopped();
-      await expect(registry.connect(reputer).updateReputation(AGENT_ID, 1n, "r")).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "updateReputation",
+      setup: load,
+      call: (f) => f.registry.connect(f.reputer).updateReputation(AGENT_ID, 1n, "r"),
     });
   });
 
@@ -1312,14 +1302,14 @@ describe("AgentRegistry", function () {
       await expect(registry.sweepExcess()).to.be.revertedWithCustomError(registry, "AgentRegistryZeroAmount");
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { registry, token, humanOverride, guardian, agent2 } = await load();
-      await token.connect(agent2).transfer(await registry.getAddress(), AITBC);
-      await humanOverride.connect(guardian).emergencyStop("drill");
-      await expect(registry.sweepExcess()).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "sweepExcess",
+      setup: async () => {
+        const f = await load();
+        await f.token.connect(f.agent2).transfer(await f.registry.getAddress(), AITBC);
+        return f;
+      },
+      call: (f) => f.registry.sweepExcess(),
     });
   });
 
@@ -1377,23 +1367,37 @@ describe("AgentRegistry", function () {
       expect(await registry.reputationOf(AGENT_ID)).to.equal(500n);
     });
 
-    for (const view of [
+    const views = [
       "getCapabilities",
       "getVersion",
       "getAgent",
+      "summaryOf",
       "agentAddress",
       "statusOf",
       "stakeOf",
       "requiredStake",
       "reputationOf",
-    ] as const) {
-      it(`${view} reverts AgentRegistryUnknownAgent for id 0 and for an unregistered id`, async function () {
-        const { registry } = await load();
-        for (const agentId of [0n, UNKNOWN_ID]) {
-          await expect(registry[view](agentId))
-            .to.be.revertedWithCustomError(registry, "AgentRegistryUnknownAgent")
-            .withArgs(agentId);
-        }
+    ] as const;
+
+    it("every function that takes an agent id reverts AgentRegistryUnknownAgent for unknown ids (isActive: false)", async function () {
+      const { registry } = await load();
+      // requestUnstake, withdraw, slash and updateReputation apply the behaviour in their own describe blocks.
+      const covered = ["requestUnstake", "withdraw", "slash", "updateReputation", ...views];
+      const takesId: string[] = [];
+      registry.interface.forEachFunction((fn) => {
+        if (fn.inputs.some((input) => input.name === "agentId") && fn.name !== "isActive") takesId.push(fn.name);
+      });
+      expect(takesId.sort()).to.deep.equal(covered.sort());
+    });
+
+    for (const view of views) {
+      shouldRevertForUnknownId({
+        fn: view,
+        error: "AgentRegistryUnknownAgent",
+        ids: [0n, UNKNOWN_ID],
+        setup: load,
+        contract: (f) => f.registry,
+        call: (f, agentId) => f.registry[view](agentId),
       });
     }
 

@@ -24,9 +24,10 @@ import type { AgentConstitution, HumanOverride } from "../../typechain-types/ind
 import type { Signer } from "./agents.js";
 
 /**
- * The connection's ethers, fetched when a test runs: a module-level `await network.getOrCreate()` here, evaluated
- * while another helper's top-level await is pending (a test file loaded alone), gave an `ethers` whose
- * waitForTransaction never settled, and `.to.not.revert(await connectedEthers())` hung.
+ * The test network's ethers, fetched when a test runs. Helpers never call `network.getOrCreate()` at module level:
+ * two helper modules doing so while both were being imported (top-level awaits in sibling modules run
+ * concurrently) got two different connections, hence two chains, and `.to.not.revert(ethers)` then waited forever
+ * for a transaction sent to the other chain.
  */
 async function connectedEthers() {
   return (await network.getOrCreate()).ethers;

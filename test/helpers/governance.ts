@@ -1,15 +1,25 @@
+/**
+ * Helpers for the governance tests (test/governance/, test/scripts/governance-tasks.test.ts): the pinned power
+ * schedule and short governance parameters, the deployment through the Protocol or Handover module, proposals and
+ * the clock moves to their voting window; then the fixtures the test/governance/ files share ({load},
+ * {loadHandover}) and the checks and shortcuts they use (vote conservation, pass-and-queue, signed delegation).
+ */
 import type { SolidityParameterType } from "@nomicfoundation/ignition-core";
+import { expect } from "chai";
+import { id, Signature, toBeHex, zeroPadValue, type ContractTransactionReceipt } from "ethers";
+import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
-import { id, type ContractTransactionReceipt } from "ethers";
 
 import { DEFAULT_GOVERNANCE, DEFAULT_SCHEDULE } from "../../deploy/modules/Governance.js";
 import HandoverModule from "../../deploy/modules/Handover.js";
 import ProtocolModule from "../../deploy/modules/Protocol.js";
 import { protocolAt, type Protocol } from "../../scripts/lib/protocol.js";
 import type { AITBCGovernor, IAgentVotes } from "../../typechain-types/index.js";
-import { registerAgent, registerAndStake, type Signer } from "./agents.js";
+import { MIN_STAKE, mintAitbc, registerAgent, registerAndStake, type Signer } from "./agents.js";
 import { AITBC } from "../../scripts/lib/deploy.js";
 import { SUPPORT_CODES } from "../../protocol/enums.js";
+import { DELEGATION_TYPES } from "../../protocol/eip712.js";
+import { forEthers } from "../../scripts/lib/eip712.js";
 
 export { AITBC, DEFAULT_GOVERNANCE, DEFAULT_SCHEDULE };
 
@@ -230,4 +240,128 @@ export async function castVotes(connection: NetworkConnection, gov: Gov, voter: 
     await toVoting(connection, governor, p.id);
     await (await governor.connect(voter).castVote(p.id, SUPPORT_CODES.for)).wait();
   }
+}
+
+// ---------------------------------------------------------------- the governance fixtures and their checks
+
+/** The test network, fetched when a fixture runs rather than at import (see connectedEthers in behaviours.ts). */
+const connect = () => network.getOrCreate();
+
+/** The agent ids the fixtures give `agent` and `agent2`. */
+export const AGENT_ID = 1n;
+export const AGENT2_ID = 2n;
+
+/**
+ * The protocol with short governance parameters, admin roles still with the deployer: `agent` stakes the minimum
+ * (1,000 AITBC: 1,000 votes) and `agent2` 10,000 AITBC (10,000 votes); `slasher` and `reputer` hold their registry
+ * roles.
+ */
+export async function governanceFixture() {
+  const f = await deployGovernance(await connect());
+  await addAgent(f, f.agent, MIN_STAKE);
+  await addAgent(f, f.agent2, 10_000n * AITBC);
+  return f;
+}
+
+/** The same, deployed through deploy/modules/Handover.ts: the timelock holds the protocol's admin roles. */
+export async function handoverFixture() {
+  const f = await deployGovernance(await connect(), { handover: true });
+  await addAgent(f, f.agent, MIN_STAKE);
+  await addAgent(f, f.agent2, 10_000n * AITBC);
+  return f;
+}
+
+/** The protocol deployed with the governance module's own defaults (no "AITBCGovernance" parameters). */
+export async function defaultsFixture() {
+  return deployGovernance(await connect(), { defaults: true });
+}
+
+export const load = async () => (await connect()).networkHelpers.loadFixture(governanceFixture);
+export const loadHandover = async () => (await connect()).networkHelpers.loadFixture(handoverFixture);
+
+export function voter(f: Gov, i: number): Signer {
+  const v = f.voters[i];
+  if (!v) throw new Error(`no voter ${i}`);
+  return v;
+}
+
+/** Adds `amount` to an already staked agent's stake (the registry is approved by registerAndStake). */
+export async function stakeMore(f: Gov, agent: Signer, amount: bigint) {
+  await mintAitbc(f, agent.address, (amount + AITBC - 1n) / AITBC);
+  await (await f.registry.connect(agent).stake(amount)).wait();
+}
+
+/**
+ * After mining a block: the total supply of votes, and the sums over every account of its current votes, its
+ * votes at the same past timepoint and its own power. No double counting means all four are equal.
+ */
+export async function expectConserved(f: Gov): Promise<bigint> {
+  const { ethers, networkHelpers } = await connect();
+  const { time } = networkHelpers;
+  await networkHelpers.mine();
+  const t = BigInt(await time.latest()) - 1n;
+  const total = await f.agentVotes.getPastTotalSupply(t);
+  let current = 0n;
+  let past = 0n;
+  let power = 0n;
+  for (const account of await ethers.getSigners()) {
+    current += await f.agentVotes.getVotes(account.address);
+    past += await f.agentVotes.getPastVotes(account.address, t);
+    power += await f.agentVotes.powerOf(account.address);
+  }
+  expect(current).to.equal(total);
+  expect(past).to.equal(total);
+  expect(power).to.equal(total);
+  return total;
+}
+
+/** A proposal to set the registry's minimum stake (only the timelock may, after the handover). */
+export async function setMinStakeProposal(f: Gov, minStake: bigint, description: string): Promise<Proposal> {
+  return proposal(
+    f.governor,
+    [await f.registry.getAddress()],
+    [f.registry.interface.encodeFunctionData("setMinStake", [minStake])],
+    description,
+  );
+}
+
+/** Proposes `p` (as `agent`), votes it through (both fixture agents for), and queues it. Returns the operation id. */
+export async function passAndQueue(f: Gov, p: Proposal): Promise<string> {
+  const connection = await connect();
+  await submit(f.governor, f.agent, p);
+  await toVoting(connection, f.governor, p.id);
+  await (await f.governor.connect(f.agent).castVote(p.id, SUPPORT_CODES.for)).wait();
+  await (await f.governor.connect(f.agent2).castVote(p.id, SUPPORT_CODES.for)).wait();
+  await toVoteEnd(connection, f.governor, p.id);
+  const receipt = await (await f.governor["queue(uint256)"](p.id)).wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = f.timelock.interface.parseLog(log);
+    if (parsed?.name === "CallScheduled") return parsed.args.id as string;
+  }
+  throw new Error("no CallScheduled event");
+}
+
+/** Governor's bitmap of proposal states (for GovernorUnexpectedProposalState). */
+export function stateBitmap(...states: bigint[]): string {
+  return zeroPadValue(toBeHex(states.reduce((m, s) => m | (1n << s), 0n)), 32);
+}
+
+/** The states a proposal can be canceled (vetoed) in: all but Canceled, Expired and Executed. */
+export const CANCELABLE = stateBitmap(
+  PROPOSAL.Pending,
+  PROPOSAL.Active,
+  PROPOSAL.Defeated,
+  PROPOSAL.Succeeded,
+  PROPOSAL.Queued,
+);
+
+export async function signDelegation(f: Gov, signer: Signer, delegatee: string, nonce: bigint, expiry: bigint) {
+  const { chainId } = await (await connect()).ethers.provider.getNetwork();
+  const domain = {
+    name: "AITBC Agent Votes",
+    version: "1",
+    chainId,
+    verifyingContract: await f.agentVotes.getAddress(),
+  };
+  return Signature.from(await signer.signTypedData(domain, forEthers(DELEGATION_TYPES), { delegatee, nonce, expiry }));
 }

@@ -1,5 +1,10 @@
-/** Shared by the daemons' tests: a provider agent with its operator, a fixed Workflows domain, a flower. */
+/**
+ * Shared by the daemons' tests (test/keepers/): a provider agent with its operator, a fixed Workflows domain, a
+ * flower, an in-process chain for viem clients, and the provider node's model hash and log capture.
+ */
 import { network } from "hardhat";
+import { expect } from "chai";
+import { pino, type Logger } from "pino";
 import {
   createPublicClient,
   createWalletClient,
@@ -12,6 +17,8 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 
 import { quantizeFeatures } from "../../circuits/lib/iris.js";
+import { serviceModelHash } from "../../keepers/provider/backends/index.js";
+import { stepResponseSchema, type ParsedStepResponse, type StepRequest } from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
 
 // Hardhat's default accounts ("test test ... junk"): #4 operator, #5 agent, #6 agent2, #8 outsider (fixture roles).
@@ -75,4 +82,60 @@ export async function tokenChain(intercept: Intercept = () => undefined) {
   const deployed = await conn.ethers.deployContract("BaselineERC20");
   const token = (await deployed.getAddress()) as Address;
   return { conn, rpc, chain, transport, publicClient, walletClient, token };
+}
+
+// ---------------------------------------------------------------- the provider node's tests
+
+/** The Iris backend's model hash (the weights' Poseidon commitment), as a provider lists it. */
+export const IRIS = serviceModelHash({ backend: "iris", upstream: undefined });
+
+export interface Captured {
+  logger: Logger;
+  lines: { msg?: string; event?: string }[];
+}
+
+/** A pino logger at info level whose lines are parsed into `lines`. */
+export function captureLogger(): Captured {
+  const lines: Captured["lines"] = [];
+  const logger = pino(
+    { level: "info" },
+    { write: (line: string) => lines.push(JSON.parse(line) as Captured["lines"][number]) },
+  );
+  return { logger, lines };
+}
+
+/** A StepRequest for the Iris backend (execution 7, step 3, the setosa flower), some fields replaced. */
+export function stepRequest(overrides: Partial<StepRequest> = {}): StepRequest {
+  return {
+    executionId: "7",
+    step: 3,
+    stepType: "inference",
+    model: serviceModelHash({ backend: "iris", upstream: undefined }),
+    input: setosa(),
+    maxCost: (10n * AITBC).toString(),
+    timeoutMs: 30_000,
+    ...overrides,
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export async function post(url: string, body: unknown, raw = false): Promise<Reply> {
+  const res = await fetch(`${url}/v1/steps`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
+/** A 200 StepResponse, schema-checked. */
+export async function step(url: string, overrides: Partial<StepRequest> = {}): Promise<ParsedStepResponse> {
+  const reply = await post(url, stepRequest(overrides));
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+  return stepResponseSchema.parse(reply.body);
 }

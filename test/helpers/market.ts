@@ -277,9 +277,8 @@ export async function attestReceipt(
 
 // ---------------------------------------------------------------- the market fixture and its states
 
-const connection = await network.getOrCreate();
-const { ethers, networkHelpers } = connection;
-const { time } = networkHelpers;
+/** The test network, fetched when a fixture runs rather than at import (see connectedEthers in behaviours.ts). */
+const connect = () => network.getOrCreate();
 
 /** Provider agents declare 1,000 AITBC a day (bond 100) and stake 1,200: a default slash leaves them active. */
 export const PROVIDER_VOLUME = 1_000n * AITBC;
@@ -315,7 +314,7 @@ export async function send(tx: Tx): Promise<void> {
 }
 
 export async function now(): Promise<bigint> {
-  return BigInt(await time.latest());
+  return BigInt(await (await connect()).networkHelpers.time.latest());
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -329,6 +328,8 @@ export async function now(): Promise<bigint> {
  * `permitClient` holds 1,000 AITBC and approved nothing; `clientAgent` is unregistered.
  */
 export async function buildMarket() {
+  const connection = await connect();
+  const { ethers } = connection;
   const core = await deployProtocol(connection);
   const { registry, token, marketplace, deployer, operator, agent, agent2, client } = core;
   const [validator, idleValidator, reputer, permitClient, clientAgent] = (await ethers.getSigners()).slice(9);
@@ -363,7 +364,7 @@ export async function marketFixture(): Promise<Market> {
   return buildMarket();
 }
 
-export const loadMarket = (): Promise<Market> => networkHelpers.loadFixture(marketFixture);
+export const loadMarket = async (): Promise<Market> => (await connect()).networkHelpers.loadFixture(marketFixture);
 
 // The states below are built from the market snapshot in each test (a few transactions each), like the
 // AgentRegistry tests' helpers: Hardhat 3's loadFixture mishandles fixtures that load other fixtures.
@@ -426,6 +427,7 @@ export async function crowdFixture() {
   await send(m.marketplace.connect(m.client).postWorkload(request));
   const f = { ...m, request };
   const { token, registry, marketplace, deployer, operator } = f;
+  const { ethers, networkHelpers } = await connect();
   const registryAddress = await registry.getAddress();
   await mintAitbc(f, deployer.address, BigInt(CROWD) * (MIN_STAKE / AITBC));
   const crowd = Array.from({ length: CROWD }, (_, i) => new ethers.Wallet(id(`crowd provider ${i}`), ethers.provider));
@@ -459,7 +461,7 @@ export async function crowdFixture() {
  */
 export async function nextBlockAfterBidding(f: Posted): Promise<bigint> {
   const at = f.request.bidDeadline + 1n;
-  await time.setNextBlockTimestamp(at);
+  await (await connect()).networkHelpers.time.setNextBlockTimestamp(at);
   return at + (f.request.executionDeadline - f.request.bidDeadline);
 }
 

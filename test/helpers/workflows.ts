@@ -283,8 +283,8 @@ export class Books {
 
 // ---------------------------------------------------------------- the workflows fixture and its states
 
-const connection = await network.getOrCreate();
-const { ethers, networkHelpers } = connection;
+/** The test network, fetched when a fixture runs rather than at import (see connectedEthers in behaviours.ts). */
+const connect = () => network.getOrCreate();
 
 /** Each funded human (owner, clients) holds this much. */
 export const FUNDS = 100_000n * AITBC;
@@ -364,6 +364,8 @@ export const RESTRICTED_LISTING: IWorkflows.ListingInputStruct = {
  * `client2` (humans) funded with FUNDS and approving Workflows; workflow 1 = DIAMOND, defined by `owner`.
  */
 export async function baseFixture() {
+  const connection = await connect();
+  const { ethers } = connection;
   const core = await deployProtocol(connection);
   const { token, workflows, registry, operator, agent: keeper, agent2: p1, client, outsider } = core;
   const [p2, p3, owner, client2, idle, keeper2] = (await ethers.getSigners()).slice(9, 15);
@@ -385,7 +387,7 @@ export type Base = Awaited<ReturnType<typeof baseFixture>>;
  * The only fixture loaded through loadFixture (Hardhat 3's snapshots break when fixtures nest); the later states
  * below are plain helpers on top of it.
  */
-export const loadBase = () => networkHelpers.loadFixture(baseFixture);
+export const loadBase = async () => (await connect()).networkHelpers.loadFixture(baseFixture);
 
 /** Base, plus execution 1 of workflow 1 requested by its owner (BUDGET, no listing, any keeper). */
 export async function loadPending() {

@@ -51,15 +51,17 @@ const { time } = networkHelpers;
 
 /** Ids that name no workload: 0 (never issued), the next id, and one far past the last. */
 const UNKNOWN_WORKLOADS = [0n, WORKLOAD_ID + 1n, UNKNOWN_WORKLOAD] as const;
+/** IZkVerifiers.sol's Groth16Proof, with bigints. */
+type Groth16Proof = { a: [bigint, bigint]; b: [[bigint, bigint], [bigint, bigint]]; c: [bigint, bigint] };
 /** A Groth16 proof of nothing: the unknown id is checked before any proof is. */
-const NO_PROOF = {
+const NO_PROOF: Groth16Proof = {
   a: [0n, 0n],
   b: [
     [0n, 0n],
     [0n, 0n],
   ],
   c: [0n, 0n],
-} as const;
+};
 
 /** A state after `f`'s bid deadline (auto-award is open). */
 async function afterBidding(): Promise<Posted> {

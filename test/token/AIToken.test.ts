@@ -11,6 +11,7 @@ import type { ComputeReceipt } from "../../scripts/lib/receipts.js";
 import type { AgentRegistry, AIToken } from "../../typechain-types/index.js";
 import { DEFAULT_CONSTRAINTS } from "../../deploy/modules/Core.js";
 import { AITBC, deployCore } from "../../scripts/lib/deploy.js";
+import { shouldBeChargedAsAgentAction, shouldBeRefusedWhileStopped } from "../helpers/behaviours.js";
 import { receiptMaker } from "../helpers/receipts.js";
 
 const connection = await network.getOrCreate();
@@ -40,6 +41,14 @@ const coreFixture = () => setup({});
 const smallCapFixture = () => setup({ supplyCap: SMALL_CAP });
 
 const makeReceipt = receiptMaker("AIToken.test", time);
+
+/** The core, plus a receipt for `agent`'s work for `client` (10 units), signed by the attestor. */
+async function signedReceipt() {
+  const f = await networkHelpers.loadFixture(coreFixture);
+  const receipt = await makeReceipt({ provider: f.agent.address, client: f.client.address });
+  const signature = await signReceipt(f.attestor, f.domain, receipt);
+  return { ...f, receipt, signature };
+}
 
 async function eventsOf(token: AIToken, tx: Promise<ContractTransactionResponse>): Promise<LogDescription[]> {
   const receipt = await (await tx).wait();
@@ -360,36 +369,30 @@ describe("AIToken", function () {
       expect(await token.isReceiptMinted(over.receiptId)).to.equal(false);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped, and the receipt stays mintable after resume", async function () {
-      const { token, humanOverride, guardian, attestor, agent, client, domain } =
-        await networkHelpers.loadFixture(coreFixture);
-      const receipt = await makeReceipt({ provider: agent.address, client: client.address });
-      const signature = await signReceipt(attestor, domain, receipt);
-      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
-      await expect(token.mintFromReceipt(receipt, signature)).to.be.revertedWithCustomError(
-        token,
-        "HumanOverrideEmergencyStopped",
-      );
-      expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
-
-      await humanOverride.connect(guardian).resume();
-      await token.mintFromReceipt(receipt, signature);
-      expect(await token.balanceOf(agent.address)).to.equal(10n * AITBC);
+    shouldBeRefusedWhileStopped({
+      fn: "mintFromReceipt",
+      setup: signedReceipt,
+      call: (f) => f.token.mintFromReceipt(f.receipt, f.signature),
+      contract: (f) => f.token,
+      // the receipt stays mintable after resume
+      whileStopped: async (f) => {
+        expect(await f.token.isReceiptMinted(f.receipt.receiptId)).to.equal(false);
+      },
+      afterCall: async (f) => {
+        expect(await f.token.balanceOf(f.agent.address)).to.equal(10n * AITBC);
+      },
     });
   });
 
   describe("mintFromReceipts", function () {
-    it("reverts HumanOverrideEmergencyStopped while stopped, even for a batch whose receipts would all be skipped", async function () {
-      const { token, humanOverride, guardian, attestor, agent, client, domain } =
-        await networkHelpers.loadFixture(coreFixture);
-      const receipt = await makeReceipt({ provider: agent.address, client: client.address });
-      const signature = await signReceipt(attestor, domain, receipt);
-      await token.mintFromReceipt(receipt, signature);
-      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
-      await expect(token.mintFromReceipts([receipt], [signature])).to.be.revertedWithCustomError(
-        humanOverride,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "mintFromReceipts (a batch whose receipts would all be skipped)",
+      setup: async () => {
+        const f = await signedReceipt();
+        await f.token.mintFromReceipt(f.receipt, f.signature);
+        return f;
+      },
+      call: (f) => f.token.mintFromReceipts([f.receipt], [f.signature]),
     });
 
     it("mints a batch: total returned, one ReceiptMinted per receipt, one Transfer per distinct provider", async function () {
@@ -621,16 +624,11 @@ describe("AIToken", function () {
       expect(await token.isReceiptMinted(a.receiptId)).to.equal(false);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { token, humanOverride, guardian, attestor, agent, client, domain } =
-        await networkHelpers.loadFixture(coreFixture);
-      const receipt = await makeReceipt({ provider: agent.address, client: client.address });
-      const signature = await signReceipt(attestor, domain, receipt);
-      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
-      await expect(token.mintFromReceipts([receipt], [signature])).to.be.revertedWithCustomError(
-        token,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "mintFromReceipts",
+      setup: signedReceipt,
+      call: (f) => f.token.mintFromReceipts([f.receipt], [f.signature]),
+      contract: (f) => f.token,
     });
   });
 
@@ -764,12 +762,12 @@ describe("AIToken", function () {
         .withArgs(11n * AITBC, SMALL_CAP);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { token, humanOverride, guardian, coordinator, agent } = await networkHelpers.loadFixture(coreFixture);
-      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
-      await expect(
-        token.connect(coordinator).mintFromVerifiedReceipt(ethers.id("nullifier 6"), agent.address, 1n),
-      ).to.be.revertedWithCustomError(token, "HumanOverrideEmergencyStopped");
+    shouldBeRefusedWhileStopped({
+      fn: "mintFromVerifiedReceipt",
+      setup: () => networkHelpers.loadFixture(coreFixture),
+      call: (f) =>
+        f.token.connect(f.coordinator).mintFromVerifiedReceipt(ethers.id("nullifier 6"), f.agent.address, 1n),
+      contract: (f) => f.token,
     });
   });
 
@@ -941,16 +939,32 @@ describe("AIToken", function () {
         .withArgs(deadline);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped and leaves the nonce unused", async function () {
-      const { token, humanOverride, guardian, client, outsider, domain } = await fundedFixture();
-      const deadline = BigInt(await time.latest()) + 3_600n;
-      const { v, r, s } = await signPermit(token, domain, client.address, outsider.address, AITBC, deadline, client);
-      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
-      await expect(
-        token.permit(client.address, outsider.address, AITBC, deadline, v, r, s),
-      ).to.be.revertedWithCustomError(token, "HumanOverrideEmergencyStopped");
-      expect(await token.nonces(client.address)).to.equal(0n);
-      expect(await token.allowance(client.address, outsider.address)).to.equal(0n);
+    shouldBeRefusedWhileStopped({
+      fn: "permit",
+      setup: async () => {
+        const f = await fundedFixture();
+        const deadline = BigInt(await time.latest()) + 3_600n;
+        const permit = await signPermit(
+          f.token,
+          f.domain,
+          f.client.address,
+          f.outsider.address,
+          AITBC,
+          deadline,
+          f.client,
+        );
+        return { ...f, deadline, permit };
+      },
+      call: (f) => {
+        const { v, r, s } = f.permit;
+        return f.token.permit(f.client.address, f.outsider.address, AITBC, f.deadline, v, r, s);
+      },
+      contract: (f) => f.token,
+      // the nonce stays unused
+      whileStopped: async (f) => {
+        expect(await f.token.nonces(f.client.address)).to.equal(0n);
+        expect(await f.token.allowance(f.client.address, f.outsider.address)).to.equal(0n);
+      },
     });
   });
 
@@ -1068,17 +1082,24 @@ describe("AIToken", function () {
         .withArgs(ethers.ZeroAddress);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped, for agents and non-agents", async function () {
-      const { token, humanOverride, guardian, agent, client, outsider } = await agentFixture();
-      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
-      await expect(token.connect(client).transfer(outsider.address, AITBC)).to.be.revertedWithCustomError(
-        token,
-        "HumanOverrideEmergencyStopped",
-      );
-      await expect(token.connect(agent).transfer(outsider.address, AITBC)).to.be.revertedWithCustomError(
-        token,
-        "HumanOverrideEmergencyStopped",
-      );
+    shouldBeRefusedWhileStopped({
+      fn: "transfer (by a non-agent)",
+      setup: agentFixture,
+      call: (f) => f.token.connect(f.client).transfer(f.outsider.address, AITBC),
+      contract: (f) => f.token,
+    });
+    shouldBeRefusedWhileStopped({
+      fn: "transfer (by an agent)",
+      setup: agentFixture,
+      call: (f) => f.token.connect(f.agent).transfer(f.outsider.address, AITBC),
+      contract: (f) => f.token,
+    });
+    shouldBeChargedAsAgentAction({
+      fn: "transfer",
+      action: "transfer",
+      setup: agentFixture,
+      agent: (f) => f.agent,
+      call: (f) => f.token.connect(f.agent).transfer(f.outsider.address, AITBC),
     });
   });
 
@@ -1182,16 +1203,27 @@ describe("AIToken", function () {
         .withArgs(agent2.address, TRANSFER_ACTION);
     });
 
-    it("reverts AgentConstitutionActionNotAllowed when the spending agent may not TRANSFER", async function () {
-      const { token, constitution, operator, agent2, client, outsider } = await agentFixture();
-      await constitution.connect(operator).setConstraints(agent2.address, {
-        ...DEFAULT_CONSTRAINTS,
-        allowedActions: DEFAULT_CONSTRAINTS.allowedActions - 1n,
-      });
-      await token.connect(client).approve(agent2.address, 10n * AITBC);
-      await expect(token.connect(agent2).transferFrom(client.address, outsider.address, AITBC))
-        .to.be.revertedWithCustomError(constitution, "AgentConstitutionActionNotAllowed")
-        .withArgs(agent2.address, TRANSFER_ACTION);
+    shouldBeChargedAsAgentAction({
+      fn: "transferFrom (by a spending agent)",
+      action: "transfer",
+      setup: async () => {
+        const f = await agentFixture();
+        await f.token.connect(f.client).approve(f.agent2.address, 10n * AITBC);
+        return f;
+      },
+      agent: (f) => f.agent2,
+      call: (f) => f.token.connect(f.agent2).transferFrom(f.client.address, f.outsider.address, AITBC),
+    });
+    shouldBeChargedAsAgentAction({
+      fn: "transferFrom (pulling from an agent)",
+      action: "transfer",
+      setup: async () => {
+        const f = await agentFixture();
+        await f.token.connect(f.agent).approve(f.outsider.address, 10n * AITBC);
+        return f;
+      },
+      agent: (f) => f.agent,
+      call: (f) => f.token.connect(f.outsider).transferFrom(f.agent.address, f.outsider.address, AITBC),
     });
 
     it("reverts AgentConstitutionDailyVolumeExceeded once the spending agent's daily volume is used up", async function () {
@@ -1282,13 +1314,15 @@ describe("AIToken", function () {
         .withArgs(outsider.address, AITBC, 2n * AITBC);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped, even with an unlimited allowance", async function () {
-      const { token, humanOverride, guardian, client, outsider } = await agentFixture();
-      await token.connect(client).approve(outsider.address, ethers.MaxUint256);
-      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
-      await expect(
-        token.connect(outsider).transferFrom(client.address, outsider.address, AITBC),
-      ).to.be.revertedWithCustomError(token, "HumanOverrideEmergencyStopped");
+    shouldBeRefusedWhileStopped({
+      fn: "transferFrom (with an unlimited allowance)",
+      setup: async () => {
+        const f = await agentFixture();
+        await f.token.connect(f.client).approve(f.outsider.address, ethers.MaxUint256);
+        return f;
+      },
+      call: (f) => f.token.connect(f.outsider).transferFrom(f.client.address, f.outsider.address, AITBC),
+      contract: (f) => f.token,
     });
   });
 
@@ -1308,16 +1342,14 @@ describe("AIToken", function () {
         .withArgs(ethers.ZeroAddress);
     });
 
-    it("reverts HumanOverrideEmergencyStopped while stopped", async function () {
-      const { token, humanOverride, guardian, client, outsider } = await networkHelpers.loadFixture(coreFixture);
-      await humanOverride.connect(guardian).emergencyStop("exploit in progress");
-      await expect(token.connect(client).approve(outsider.address, 5n)).to.be.revertedWithCustomError(
-        token,
-        "HumanOverrideEmergencyStopped",
-      );
-      await humanOverride.connect(guardian).resume();
-      await token.connect(client).approve(outsider.address, 5n);
-      expect(await token.allowance(client.address, outsider.address)).to.equal(5n);
+    shouldBeRefusedWhileStopped({
+      fn: "approve",
+      setup: () => networkHelpers.loadFixture(coreFixture),
+      call: (f) => f.token.connect(f.client).approve(f.outsider.address, 5n),
+      contract: (f) => f.token,
+      afterCall: async (f) => {
+        expect(await f.token.allowance(f.client.address, f.outsider.address)).to.equal(5n);
+      },
     });
   });
 });

@@ -13,6 +13,7 @@ import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { Prover } from "../../circuits/lib/prover.js";
 import { buildTranscript } from "../../circuits/lib/workflow.js";
 import { proveChunk } from "../../protocol/proofs.js";
+import type { IWorkflows } from "../../typechain-types/index.js";
 import { AITBC, DECLARED_VOLUME, mintAitbc, registerAgent, type Signer } from "../helpers/agents.js";
 import {
   shouldBeChargedAsAgentAction,
@@ -50,7 +51,7 @@ const { networkHelpers } = await network.getOrCreate();
 const { time } = networkHelpers;
 
 /** A transcript proof of nothing: the unknown id is checked before any proof is. */
-const NO_TRANSCRIPT = {
+const NO_TRANSCRIPT: IWorkflows.TranscriptProofStruct = {
   outputsRoot: ZeroHash,
   resultHash: ZeroHash,
   proof: {
@@ -61,7 +62,7 @@ const NO_TRANSCRIPT = {
     ],
     c: [0n, 0n],
   },
-} as const;
+};
 
 /**
  * Each state-changing function, with a setup that brings the base fixture to a state where the call succeeds and

@@ -1,28 +1,19 @@
 /**
- * The provider node (keepers/provider): its HTTP step API without a chain (every backend, the record and
- * signature rules, transcript mode, an inference proof, every refusal, chaos), an OpenAI-compatible upstream test
- * double, its configuration errors, and registration against an in-process Hardhat network (through runProvider,
- * over a JSON-RPC bridge to the network's provider).
+ * The provider's step server (keepers/provider/server.ts with the backends of keepers/provider/backends): its HTTP
+ * step API without a chain (every backend, the record and signature rules, transcript mode, an inference proof,
+ * every refusal, limits, chaos, the GET endpoints), against an OpenAI-compatible upstream test double. The
+ * configuration is tested in config.test.ts, registration on a chain in node.test.ts.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 
 import { expect } from "chai";
 import { id } from "ethers";
-import { network } from "hardhat";
 import { pino, type Logger } from "pino";
-import { createPublicClient, custom, keccak256, toHex, type Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { keccak256, toHex, type Hex } from "viem";
 
 import { fieldToBytes32, poseidonHash } from "../../../circuits/lib/field.js";
 import { fromSolidityProof } from "../../../circuits/lib/prover.js";
 import { irisInfer, irisModelHash, loadIrisModel, quantizeFeatures } from "../../../circuits/lib/iris.js";
-import { addressesJson, FUTURE_IDS, type ContractKey } from "../../../protocol/addresses.js";
-import { marketplaceAbi, registryAbi } from "../../../protocol/abi.js";
-import { connectChain } from "../../../keepers/common/chain.js";
-import { ConfigError } from "../../../keepers/common/config.js";
 import { stepResultSigner } from "../../../protocol/eip712.js";
 import { closeServer, listen } from "../../../keepers/common/http.js";
 import {
@@ -30,7 +21,6 @@ import {
   errorSchema,
   infoSchema,
   solidityProofOf,
-  stepResponseSchema,
   transcriptLeaf,
   ZERO_HASH,
   type ParsedStepResponse,
@@ -44,23 +34,21 @@ import {
   type Backend,
 } from "../../../keepers/provider/backends/index.js";
 import { DATA_MODEL } from "../../../keepers/provider/backends/data.js";
-import { loadProviderConfig, providerConfigSchema, type ProviderConfig } from "../../../keepers/provider/config.js";
-import { registrationPlan, runProvider } from "../../../keepers/provider/node.js";
-import { registerProvider, serviceIdOf } from "../../../keepers/common/registration.js";
-import { serveRpc } from "../../../scripts/lib/devnet.js";
+import { providerConfigSchema, type ProviderConfig } from "../../../keepers/provider/config.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../../keepers/provider/server.js";
-import { mintAitbc } from "../../helpers/agents.js";
-import { deployProtocol } from "../../../scripts/lib/deploy.js";
 import {
   account,
-  AGENT2_KEY,
   AGENT_KEY,
   AITBC,
   DOMAIN,
   OPERATOR,
-  OUTSIDER_KEY,
+  captureLogger,
+  IRIS,
   SETOSA_CM,
   setosa,
+  post,
+  step,
+  stepRequest,
 } from "../../helpers/keepers.js";
 
 const API_KEY_ENV = "AITBC_TEST_UPSTREAM_KEY";
@@ -159,20 +147,6 @@ function testConfig(upstreamUrl: string, overrides: Record<string, unknown> = {}
   });
 }
 
-interface Captured {
-  logger: Logger;
-  lines: { msg?: string; event?: string }[];
-}
-
-function captureLogger(): Captured {
-  const lines: Captured["lines"] = [];
-  const logger = pino(
-    { level: "info" },
-    { write: (line: string) => lines.push(JSON.parse(line) as Captured["lines"][number]) },
-  );
-  return { logger, lines };
-}
-
 async function startProvider(
   upstream: Upstream,
   shared: SharedResources,
@@ -188,41 +162,6 @@ async function startProvider(
     logger: options.logger ?? pino({ level: "silent" }),
     agentId: 42n,
   });
-}
-
-function stepRequest(overrides: Partial<StepRequest> = {}): StepRequest {
-  return {
-    executionId: "7",
-    step: 3,
-    stepType: "inference",
-    model: serviceModelHash({ backend: "iris", upstream: undefined }),
-    input: setosa(),
-    maxCost: (10n * AITBC).toString(),
-    timeoutMs: 30_000,
-    ...overrides,
-  };
-}
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
-
-async function post(url: string, body: unknown, raw = false): Promise<Reply> {
-  const res = await fetch(`${url}/v1/steps`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: raw ? (body as string) : JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, body: await res.json() };
-}
-
-/** A 200 StepResponse, schema-checked. */
-async function step(url: string, overrides: Partial<StepRequest> = {}): Promise<ParsedStepResponse> {
-  const reply = await post(url, stepRequest(overrides));
-  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-  return stepResponseSchema.parse(reply.body);
 }
 
 /** A non-2xx answer: its status and error body. */
@@ -250,7 +189,6 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
-const IRIS = serviceModelHash({ backend: "iris", upstream: undefined });
 const CHAT = id(CHAT_MODEL) as Hex;
 const EMBED = id(EMBED_MODEL) as Hex;
 
@@ -739,407 +677,5 @@ describe("provider node", function () {
       expect(text).to.match(/^aitbc_provider_steps_in_flight 0$/m);
       expect(text).to.match(/^process_cpu_user_seconds_total /m);
     });
-  });
-});
-
-// ---------------------------------------------------------------- configuration
-
-describe("provider configuration", function () {
-  const dir = mkdtempSync(path.join(tmpdir(), "aitbc-provider-"));
-  const file = (name: string, content: unknown) => {
-    const at = path.join(dir, name);
-    writeFileSync(at, JSON.stringify(content));
-    return at;
-  };
-  const base = () => ({
-    rpc: { urls: ["http://127.0.0.1:8545"] },
-    agent: { privateKey: AGENT_KEY, operator: OPERATOR },
-    services: [
-      { name: "iris", stepType: "inference", backend: "iris", price: "1" },
-      { name: "data", stepType: "data-processing", backend: "data", price: "0.1" },
-    ],
-  });
-  const errorOf = (config: unknown, env: NodeJS.ProcessEnv = {}): string => {
-    try {
-      loadProviderConfig({ file: file("config.json", config), env });
-    } catch (error) {
-      expect(error).to.be.instanceOf(ConfigError);
-      return (error as Error).message;
-    }
-    throw new Error("the configuration was accepted");
-  };
-
-  it("loads the example file with its defaults", function () {
-    const config = loadProviderConfig({ file: "keepers/provider/provider.example.json", env: {} });
-    expect(config.services.map((s) => [s.name, s.backend, s.price, s.capacity])).to.deep.equal([
-      ["iris-inference", "iris", AITBC, 4],
-      ["data-ops", "data", AITBC / 10n, 4],
-    ]);
-    expect(config.agent.stake).to.equal(2_000n * AITBC);
-    expect(config.agent.expectedDailyVolume).to.equal(10_000n * AITBC);
-    expect(config.chaos).to.deep.equal({ tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 0 });
-  });
-
-  it("applies defaults and the environment over the file", function () {
-    const config = loadProviderConfig({
-      file: file("ok.json", { ...base(), agent: { operator: OPERATOR } }),
-      env: {
-        AITBC_PROVIDER_KEY: AGENT_KEY,
-        AITBC_RPC_URLS: "http://a:1, ws://b:2",
-        AITBC_PROVIDER_PORT: "8601",
-        AITBC_ADDRESSES: "/tmp/addresses.json",
-      },
-    });
-    expect(config.agent.privateKey).to.equal(AGENT_KEY);
-    expect(config.rpc.urls).to.deep.equal(["http://a:1", "ws://b:2"]);
-    expect(config.server).to.deep.equal({
-      host: "127.0.0.1",
-      port: 8601,
-      maxBodyBytes: 1_048_576,
-      capacity: 4,
-      requestTimeoutMs: 60_000,
-      retryAfterSeconds: 1,
-    });
-    expect(config.addressesFile).to.equal("/tmp/addresses.json");
-    expect(config.agent).to.include({ metadataURI: "", version: "1.0.0" });
-    expect(config.agent.endpoint).to.equal(undefined);
-  });
-
-  const openai = { name: "llm", stepType: "inference", backend: "openai", price: "1" };
-  const cases: [string, (c: ReturnType<typeof base>) => unknown, NodeJS.ProcessEnv, RegExp][] = [
-    ["a bad RPC URL", (c) => ({ ...c, rpc: { urls: ["localhost:8545"] } }), {}, /rpc\.urls\[0\]: must be an http/],
-    ["no RPC URL", (c) => ({ ...c, rpc: { urls: [] } }), {}, /rpc\.urls: at least one RPC URL/],
-    [
-      "a bad RPC URL from the environment",
-      (c) => c,
-      { AITBC_RPC_URLS: "http://ok:1,nope" },
-      /rpc\.urls\[1\]: .*\(from AITBC_RPC_URLS\)/,
-    ],
-    [
-      "a bad key from the environment",
-      (c) => c,
-      { AITBC_PROVIDER_KEY: "0x1234" },
-      /agent\.privateKey: .*\(from AITBC_PROVIDER_KEY\)/,
-    ],
-    [
-      "a bad port from the environment",
-      (c) => c,
-      { AITBC_PROVIDER_PORT: "70000" },
-      /server\.port: .*\(from AITBC_PROVIDER_PORT\)/,
-    ],
-    [
-      "a non-numeric port from the environment",
-      (c) => c,
-      { AITBC_PROVIDER_PORT: "http" },
-      /server\.port: .*\(from AITBC_PROVIDER_PORT\)/,
-    ],
-    [
-      "the agent as its own operator",
-      (c) => ({ ...c, agent: { ...c.agent, operator: account.address } }),
-      {},
-      /agent\.operator: must differ/,
-    ],
-    [
-      "a bad operator",
-      (c) => ({ ...c, agent: { ...c.agent, operator: "0x12" } }),
-      {},
-      /agent\.operator: must be a 20-byte/,
-    ],
-    [
-      "a bad stake",
-      (c) => ({ ...c, agent: { ...c.agent, stake: "-5" } }),
-      {},
-      /agent\.stake: must be a decimal amount/,
-    ],
-    [
-      "a bad endpoint",
-      (c) => ({ ...c, agent: { ...c.agent, endpoint: "ftp://x" } }),
-      {},
-      /agent\.endpoint: must be an http/,
-    ],
-    ["no service", (c) => ({ ...c, services: [] }), {}, /services: at least one service/],
-    [
-      "a training service",
-      (c) => ({
-        ...c,
-        services: [{ ...openai, stepType: "training", backend: "openai", upstream: { url: "http://u", model: "m" } }],
-      }),
-      {},
-      /services\[0\]\.backend: no backend runs training/,
-    ],
-    [
-      "iris for data processing",
-      (c) => ({ ...c, services: [{ name: "i", stepType: "data-processing", backend: "iris", price: "1" }] }),
-      {},
-      /services\[0\]\.stepType: backend "iris" serves "inference"/,
-    ],
-    [
-      "data for inference",
-      (c) => ({ ...c, services: [{ name: "d", stepType: "inference", backend: "data", price: "1" }] }),
-      {},
-      /services\[0\]\.stepType: backend "data" serves "data-processing"/,
-    ],
-    [
-      "openai without upstream",
-      (c) => ({ ...c, services: [...c.services, openai] }),
-      {},
-      /services\[2\]\.upstream: required by backend "openai"/,
-    ],
-    [
-      "an upstream on iris",
-      (c) => ({ ...c, services: [{ ...c.services[0], upstream: { url: "http://u", model: "m" } }] }),
-      {},
-      /services\[0\]\.upstream: not used/,
-    ],
-    [
-      "a bad upstream URL",
-      (c) => ({ ...c, services: [{ ...openai, upstream: { url: "u", model: "m" } }] }),
-      {},
-      /services\[0\]\.upstream\.url: must be an http/,
-    ],
-    [
-      "a bad upstream kind",
-      (c) => ({ ...c, services: [{ ...openai, upstream: { url: "http://u", model: "m", kind: "audio" } }] }),
-      {},
-      /services\[0\]\.upstream\.kind/,
-    ],
-    [
-      "a bad apiKeyEnv",
-      (c) => ({ ...c, services: [{ ...openai, upstream: { url: "http://u", model: "m", apiKeyEnv: "MY KEY" } }] }),
-      {},
-      /services\[0\]\.upstream\.apiKeyEnv: must be an environment variable name/,
-    ],
-    [
-      "a duplicate service name",
-      (c) => ({ ...c, services: [c.services[0], { ...c.services[1], name: "iris" }] }),
-      {},
-      /services\[1\]\.name: duplicate/,
-    ],
-    [
-      "two services for one model",
-      (c) => ({ ...c, services: [c.services[0], { ...c.services[0], name: "iris2" }] }),
-      {},
-      /services\[1\]\.backend: another service already serves/,
-    ],
-    [
-      "a zero price",
-      (c) => ({ ...c, services: [{ ...c.services[0], price: "0" }] }),
-      {},
-      /services\[0\]\.price: must be above 0/,
-    ],
-    [
-      "a bad price",
-      (c) => ({ ...c, services: [{ ...c.services[0], price: "one" }] }),
-      {},
-      /services\[0\]\.price: must be a decimal amount/,
-    ],
-    [
-      "a long service name",
-      (c) => ({ ...c, services: [{ ...c.services[0], name: "x".repeat(65) }] }),
-      {},
-      /services\[0\]\.name: must be at most 64 bytes/,
-    ],
-    [
-      "a zero capacity",
-      (c) => ({ ...c, services: [{ ...c.services[0], capacity: 0 }] }),
-      {},
-      /services\[0\]\.capacity/,
-    ],
-    ["a chaos rate above 1", (c) => ({ ...c, chaos: { tamperOutputRate: 2 } }), {}, /chaos\.tamperOutputRate/],
-    ["a negative delay", (c) => ({ ...c, chaos: { extraDelayMs: -1 } }), {}, /chaos\.extraDelayMs/],
-    ["a zero server capacity", (c) => ({ ...c, server: { capacity: 0 } }), {}, /server\.capacity/],
-    ["an unknown field", (c) => ({ ...c, server: { threads: 4 } }), {}, /server: Unrecognized key: "threads"/],
-  ];
-  for (const [title, edit, env, expected] of cases) {
-    it(`refuses ${title}`, function () {
-      expect(errorOf(edit(base()), env)).to.match(expected);
-    });
-  }
-
-  it("refuses an upstream API key variable that is not set, at start", function () {
-    const config = providerConfigSchema.parse({
-      ...base(),
-      services: [
-        {
-          name: "llm",
-          stepType: "inference",
-          backend: "openai",
-          price: "1",
-          upstream: { url: "http://u", model: "m", apiKeyEnv: "NOPE_KEY" },
-        },
-      ],
-    });
-    const [service] = config.services;
-    if (service === undefined) throw new Error("no service");
-    expect(() => createBackend(service, new SharedResources(), {})).to.throw(/upstream\.apiKeyEnv names NOPE_KEY/);
-  });
-});
-
-// ---------------------------------------------------------------- registration on an in-process network
-
-describe("provider registration (in-process Hardhat network)", function () {
-  let rpc: Server;
-  let rpcUrl = "";
-  let addressesFile = "";
-  let protocol: Awaited<ReturnType<typeof deployProtocol>>;
-  let client: ReturnType<typeof createPublicClient>;
-  const dir = mkdtempSync(path.join(tmpdir(), "aitbc-provider-chain-"));
-
-  before(async function () {
-    const connection = await network.create();
-    protocol = await deployProtocol(connection);
-    const addresses = {} as Record<ContractKey, string>;
-    for (const key of Object.keys(FUTURE_IDS) as ContractKey[]) addresses[key] = await protocol[key].getAddress();
-    addressesFile = path.join(dir, "addresses.json");
-    writeFileSync(addressesFile, addressesJson(addresses));
-    await mintAitbc(protocol, account.address, 3_000n);
-    client = createPublicClient({ transport: custom(connection.provider) });
-    // Served over JSON-RPC, so that the node connects over HTTP exactly as it does in production.
-    ({ url: rpcUrl, server: rpc } = await serveRpc(connection));
-  });
-
-  after(async function () {
-    rpc.closeAllConnections();
-    await closeServer(rpc);
-  });
-
-  const configFile = (
-    agentKey: Hex,
-    services = [
-      { name: "iris-inference", stepType: "inference", backend: "iris", price: "1" },
-      { name: "data-ops", stepType: "data-processing", backend: "data", price: "0.1", capacity: 2 },
-    ],
-  ) => {
-    const at = path.join(dir, `provider-${agentKey.slice(2, 8)}.json`);
-    writeFileSync(
-      at,
-      JSON.stringify({
-        rpc: { urls: [rpcUrl] },
-        addressesFile,
-        agent: { privateKey: agentKey, operator: OPERATOR, metadataURI: "ipfs://provider", version: "1.2.0" },
-        services,
-      }),
-    );
-    return at;
-  };
-
-  it("registers, stakes, lists its services, serves, and is idempotent on a re-run", async function () {
-    const { logger, lines } = captureLogger();
-    const node = await runProvider({ configFile: configFile(AGENT_KEY), env: {}, logger });
-    try {
-      expect(node.address).to.equal(account.address);
-      expect(lines.some((l) => l.event === "provider-ready")).to.equal(true);
-      const registry = { address: (await protocol.registry.getAddress()) as Hex, abi: registryAbi } as const;
-      const marketplace = { address: (await protocol.marketplace.getAddress()) as Hex, abi: marketplaceAbi } as const;
-      expect(await client.readContract({ ...registry, functionName: "agentIdOf", args: [account.address] })).to.equal(
-        node.agentId,
-      );
-      expect(await client.readContract({ ...registry, functionName: "isActive", args: [node.agentId] })).to.equal(true);
-      const agent = await client.readContract({ ...registry, functionName: "getAgent", args: [node.agentId] });
-      expect(agent).to.deep.include({
-        operator: OPERATOR,
-        agentType: 0,
-        endpoint: node.url,
-        version: "1.2.0",
-        metadataURI: "ipfs://provider",
-        stake: 2_000n * AITBC,
-        expectedDailyVolume: 10_000n * AITBC,
-      });
-      expect(agent.capabilities).to.deep.equal([id("inference"), id("data-processing")]);
-      const offer = await client.readContract({
-        ...marketplace,
-        functionName: "getServiceStatus",
-        args: [serviceIdOf(account.address, "iris-inference")],
-      });
-      expect(offer).to.deep.include({
-        serviceName: "iris-inference",
-        pricePerUnit: AITBC,
-        maxCapacity: 4n,
-        modelHash: IRIS,
-      });
-      const data = await client.readContract({
-        ...marketplace,
-        functionName: "getServiceStatus",
-        args: [serviceIdOf(account.address, "data-ops")],
-      });
-      expect(data).to.deep.include({ pricePerUnit: AITBC / 10n, maxCapacity: 2n, modelHash: DATA_MODEL });
-
-      // It serves, signing over the chain's real Workflows domain.
-      const r = await step(node.url);
-      const domain = await protocol.workflows.eip712Domain();
-      const signer = await stepResultSigner(
-        {
-          name: domain.name,
-          version: domain.version,
-          chainId: Number(domain.chainId),
-          verifyingContract: domain.verifyingContract as Hex,
-        },
-        { executionId: 7n, step: 3, inputHash: r.record.inputHash, outputHash: r.record.outputHash, cost: AITBC },
-        r.signature as Hex,
-      );
-      expect(signer).to.equal(account.address);
-      const info = infoSchema.parse(await (await fetch(`${node.url}/v1/info`)).json());
-      expect(info.agentId).to.equal(node.agentId.toString());
-
-      // Re-running with the same plan sends nothing; a new price updates the one offer.
-      const ctx = await connectChain({ urls: [rpcUrl], addressesFile });
-      const plan = registrationPlan(loadProviderConfig({ file: configFile(AGENT_KEY), env: {} }), node.url);
-      expect((await registerProvider(ctx, account, plan, logger)).transactions).to.equal(0);
-      const repriced = {
-        ...plan,
-        services: plan.services.map((s) => (s.name === "data-ops" ? { ...s, price: AITBC / 5n } : s)),
-      };
-      expect(await registerProvider(ctx, account, repriced, logger)).to.deep.equal({
-        agentId: node.agentId,
-        transactions: 1,
-      });
-      const updated = await client.readContract({
-        ...marketplace,
-        functionName: "getServiceStatus",
-        args: [serviceIdOf(account.address, "data-ops")],
-      });
-      expect(updated.pricePerUnit).to.equal(AITBC / 5n);
-    } finally {
-      await node.close();
-    }
-  });
-
-  it("fails naming agent.stake, the balance and the address when the agent cannot afford its stake", async function () {
-    const poor = privateKeyToAccount(AGENT2_KEY);
-    let message = "";
-    try {
-      await runProvider({ configFile: configFile(AGENT2_KEY), env: {}, logger: pino({ level: "silent" }) });
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    expect(message).to.match(/^agent\.stake: staking 2000 AITBC needs 2000 AITBC more/);
-    expect(message).to.include(poor.address);
-    expect(message).to.include("holds 0 AITBC");
-  });
-
-  it("reports decoded reverts, and a stake that does not cover the bond of the declared volume", async function () {
-    const ctx = await connectChain({ urls: [rpcUrl], addressesFile });
-    const outsider = privateKeyToAccount(OUTSIDER_KEY);
-    const base = registrationPlan(loadProviderConfig({ file: configFile(OUTSIDER_KEY), env: {} }), "http://x");
-    const silent = pino({ level: "silent" });
-    const fail = async (plan: typeof base) => {
-      try {
-        await registerProvider(ctx, outsider, plan, silent);
-      } catch (error) {
-        return (error as Error).message;
-      }
-      throw new Error("registration succeeded");
-    };
-    // A registry error, decoded by name.
-    expect(await fail({ ...base, metadataURI: "x".repeat(300) })).to.match(
-      /^register: reverted with AgentRegistryStringTooLong\("metadataURI", 300, 256\)/,
-    );
-    // An error raised by the constitution inside the registry call, decoded all the same.
-    expect(await fail({ ...base, expectedDailyVolume: 20_000_000n * AITBC })).to.match(
-      /^register: reverted with AgentConstitutionAboveBound\("declaredDailyVolume"/,
-    );
-    expect(await fail({ ...base, stake: 1_500n * AITBC })).to.match(
-      /^agent\.stake: 1500 AITBC is below the stake required to be active, 2000 AITBC .*agent\.expectedDailyVolume 10000 AITBC/,
-    );
   });
 });
