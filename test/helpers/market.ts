@@ -53,15 +53,6 @@ export const WORKLOAD = {
 /** IServiceMarketplace.VerificationLevel. */
 export const VERIFICATION = enumValues(WORKLOAD_VERIFICATION_LEVELS);
 
-/** The marketplace's action types (ActionTypes.sol). */
-export const MARKET_ACTION = {
-  LIST_SERVICE: 3,
-  POST_WORKLOAD: 4,
-  BID: 5,
-  SUBMIT_RESULT: 6,
-  RESOLVE_DISPUTE: 7,
-} as const;
-
 /** deploy/modules/Protocol.ts defaults. */
 export const PROTOCOL_FEE_BPS = 100n;
 export const CHALLENGE_WINDOW = DAY;
@@ -327,7 +318,7 @@ export async function now(): Promise<bigint> {
  * REPUTATION_ROLE; `client` (a plain account) holds 100,000 AITBC and has approved the marketplace;
  * `permitClient` holds 1,000 AITBC and approved nothing; `clientAgent` is unregistered.
  */
-export async function buildMarket() {
+async function buildMarket() {
   const connection = await connect();
   const { ethers } = connection;
   const core = await deployProtocol(connection);
@@ -360,7 +351,7 @@ export async function buildMarket() {
 export type Market = Awaited<ReturnType<typeof buildMarket>>;
 
 /** The one snapshot most tests start from (see {buildMarket}). */
-export async function marketFixture(): Promise<Market> {
+async function marketFixture(): Promise<Market> {
   return buildMarket();
 }
 
@@ -475,7 +466,7 @@ export async function expectBooks(f: Market): Promise<void> {
   expect(await f.token.balanceOf(f.market)).to.equal(await f.marketplace.totalEscrowed());
 }
 
-export async function balancesOf(f: Market, accounts: string[]): Promise<bigint[]> {
+async function balancesOf(f: Market, accounts: string[]): Promise<bigint[]> {
   return Promise.all(accounts.map((account) => f.token.balanceOf(account)));
 }
 
@@ -508,7 +499,7 @@ export interface Settlement {
 }
 
 /** The compute receipt `s` should issue, computed here from the marketplace address and the workload's terms. */
-export function receiptFor(f: Market, s: Settlement): ReceiptData {
+function receiptFor(f: Market, s: Settlement): ReceiptData {
   return expectedReceipt(
     f.market,
     {

@@ -452,11 +452,7 @@ export async function runDiamond(f: Base, client: Signer, listingId = 0n, budget
 }
 
 /** Sends `request` as `client` and returns the new execution's id. */
-export async function nextExecutionId(
-  f: Base,
-  client: Signer,
-  request: IWorkflows.ExecutionRequestStruct,
-): Promise<bigint> {
+async function nextExecutionId(f: Base, client: Signer, request: IWorkflows.ExecutionRequestStruct): Promise<bigint> {
   const tx = await f.workflows.connect(client).requestExecution(request);
   const receipt = await tx.wait();
   for (const log of receipt?.logs ?? []) {
