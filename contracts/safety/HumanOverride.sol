@@ -142,7 +142,9 @@ contract HumanOverride is IHumanOverride, AccessControl {
             // The deadline had lapsed before this stop hit it: it stays lapsed (and later stops start later).
             if (start > deadline) break;
             uint64 end = stop.end == 0 ? uint64(block.timestamp) : stop.end;
-            if (end <= start) break; // a stop still on that began after `since`-to-now: nothing to extend yet
+            // A stop that took no time from the obligation (resumed in the block it began, or still on and begun
+            // this block) extends nothing; later stops still may.
+            if (end <= start) continue;
             uint64 shifted = deadline + (end - start); // the time the stop took from the running obligation
             uint64 graceEnd = end + uint64(GRACE_AFTER_RESUME);
             deadline = shifted > graceEnd ? shifted : graceEnd;

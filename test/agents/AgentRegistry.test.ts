@@ -1377,18 +1377,45 @@ describe("AgentRegistry", function () {
       "stakeOf",
       "requiredStake",
       "reputationOf",
+      "openObligations",
     ] as const;
 
     it("every function that takes an agent id reverts AgentRegistryUnknownAgent for unknown ids (isActive: false)", async function () {
       const { registry } = await load();
-      // requestUnstake, withdraw, slash and updateReputation apply the behaviour in their own describe blocks.
-      const covered = ["requestUnstake", "withdraw", "slash", "updateReputation", ...views];
+      // requestUnstake, withdraw, slash and updateReputation apply the behaviour in their own describe blocks;
+      // openObligation and closeObligation below, called by a holder of OBLIGATION_ROLE.
+      const covered = [
+        "requestUnstake",
+        "withdraw",
+        "slash",
+        "updateReputation",
+        "openObligation",
+        "closeObligation",
+        ...views,
+      ];
       const takesId: string[] = [];
       registry.interface.forEachFunction((fn) => {
         if (fn.inputs.some((input) => input.name === "agentId") && fn.name !== "isActive") takesId.push(fn.name);
       });
       expect(takesId.sort()).to.deep.equal(covered.sort());
     });
+
+    /** The core, with the deployer holding OBLIGATION_ROLE (the marketplace and Workflows hold it after a deploy). */
+    const withObligationRole = async () => {
+      const f = await load();
+      await (await f.registry.grantRole(await f.registry.OBLIGATION_ROLE(), f.deployer.address)).wait();
+      return f;
+    };
+    for (const fn of ["openObligation", "closeObligation"] as const) {
+      shouldRevertForUnknownId({
+        fn,
+        error: "AgentRegistryUnknownAgent",
+        ids: [0n, UNKNOWN_ID],
+        setup: withObligationRole,
+        contract: (f) => f.registry,
+        call: (f, agentId) => f.registry.connect(f.deployer)[fn](agentId),
+      });
+    }
 
     for (const view of views) {
       shouldRevertForUnknownId({

@@ -261,6 +261,12 @@ interface IdCase {
   call: (f: Base, id: bigint) => Promise<unknown>;
 }
 
+/** Workflows' books hold, leaving aside the sweepExcess case's 1 AITBC donation while it is not swept yet. */
+async function expectHeldOrDonation(f: Base): Promise<void> {
+  const excess = (await f.token.balanceOf(await f.workflows.getAddress())) - (await f.workflows.totalHeld());
+  expect([0n, AITBC]).to.include(excess);
+}
+
 describe("Workflows: guards", function () {
   describe("unknown execution ids", function () {
     const cases: IdCase[] = [
@@ -404,7 +410,7 @@ describe("Workflows: guards", function () {
         setup: prepared(setup),
         call: (f) => f.call(),
         // expireExecution: its max time ran out before the stop, so the stop does not revive it: it works at once.
-        invariant: expectHeld,
+        invariant: name === "sweepExcess" ? expectHeldOrDonation : expectHeld,
       });
     }
   });
