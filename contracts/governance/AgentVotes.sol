@@ -72,9 +72,12 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     /// @inheritdoc IAgentVotes
     function onAgentChanged(address agent, uint256 stake, uint16 reputation, bool exiting) external {
         if (msg.sender != address(_registry)) revert AgentVotesNotRegistry(msg.sender);
-        // Called once the registry's books are updated, so its required stake is the one that now applies.
-        _setIdle(agent, exiting || stake == 0 || stake < _registry.requiredStake(_registry.agentIdOf(agent)));
-        _update(agent, exiting ? 0 : _compute(stake, reputation, _activity[agent]));
+        // Called once the registry's books are updated, so its required stake is the one that now applies. An idle
+        // agent (exiting, or staked below its required stake) has no power of its own either: otherwise it could
+        // delegate the votes its idleness voids to an active agent, where they would count again.
+        bool idle = exiting || stake == 0 || stake < _registry.requiredStake(_registry.agentIdOf(agent));
+        _setIdle(agent, idle);
+        _update(agent, idle ? 0 : _compute(stake, reputation, _activity[agent]));
     }
 
     /// @inheritdoc IAgentVotes
@@ -233,7 +236,7 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     }
 
     function _powerFromRegistry(address agent, uint256 agentId) private view returns (uint256) {
-        if (_registry.statusOf(agentId) == IAgentRegistry.AgentStatus.Exiting) return 0;
+        if (_idleInRegistry(agentId)) return 0;
         return _compute(_registry.stakeOf(agentId), _registry.reputationOf(agentId), _activity[agent]);
     }
 
