@@ -143,7 +143,8 @@ interface IServiceMarketplace {
     /// @notice The caller, agent `agentId`, is not the service's provider.
     error MarketplaceNotServiceOwner(bytes32 serviceId, uint256 agentId);
 
-    /// @notice The service is delisted: it takes no bids or awards.
+    /// @notice The service is delisted: it takes no bids or awards. Also at award, for a bid placed before the
+    /// service was listed again (a relisting voids the bids of the earlier listing).
     error MarketplaceServiceNotListed(bytes32 serviceId);
 
     /// @notice An update may not set the capacity below the service's current load.

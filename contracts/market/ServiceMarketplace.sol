@@ -188,7 +188,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         if (bidIndex >= bids.length) revert MarketplaceUnknownBid(workloadId, bidIndex);
         Bid memory chosen = bids[bidIndex];
         Service storage service = _service(chosen.serviceId);
-        if (!service.listed) revert MarketplaceServiceNotListed(chosen.serviceId);
+        if (!_takesBid(service, chosen.placedAt)) revert MarketplaceServiceNotListed(chosen.serviceId);
         if (!_registry.isActive(chosen.providerId)) revert MarketplaceAgentNotActive(chosen.providerId);
         _requireCapacity(chosen.serviceId, service, w.units);
         _award(workloadId, w, chosen, bidIndex, false);
@@ -208,7 +208,11 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
             Bid memory b = bids[i];
             IAgentRegistry.AgentSummary memory provider = _registry.summaryOf(b.providerId);
             Service storage service = _service(b.serviceId);
-            if (!provider.active || !service.listed || service.maxCapacity - service.currentLoad < w.units) continue;
+            if (
+                !provider.active ||
+                !_takesBid(service, b.placedAt) ||
+                service.maxCapacity - service.currentLoad < w.units
+            ) continue;
             // Price weighted by reputation: 2x at reputation 0, 1x at 1000. Strict < keeps the earliest on ties.
             uint256 score = uint256(b.pricePerUnit) * (2_000 - uint256(provider.reputation));
             if (score < best) {

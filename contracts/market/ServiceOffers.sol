@@ -22,6 +22,8 @@ abstract contract ServiceOffers is IServiceMarketplace, SafetyGuarded {
     struct Service {
         uint64 providerId;
         bool listed;
+        // When the offer was last listed: bids placed before it (under an earlier listing) are void.
+        uint64 listedAt;
         bytes32 serviceType;
         uint256 pricePerUnit;
         uint256 maxCapacity;
@@ -58,6 +60,7 @@ abstract contract ServiceOffers is IServiceMarketplace, SafetyGuarded {
             }
         }
         service.listed = true;
+        service.listedAt = uint64(block.timestamp);
         _writeOffer(service, offer);
         emit ServiceListed(offer.serviceId, providerId, _offerOf(offer.serviceId, service));
         _enforce(msg.sender, ActionTypes.LIST_SERVICE, 0, gasStart);
@@ -101,6 +104,12 @@ abstract contract ServiceOffers is IServiceMarketplace, SafetyGuarded {
     }
 
     // ---------------------------------------------------------------- for the workload core
+
+    /// @dev Whether a bid placed at `placedAt` on `service` can be awarded: the offer is listed, and was not listed
+    /// again since the bid (a relisting voids the bids of the earlier listing, whose terms the provider withdrew).
+    function _takesBid(Service storage service, uint64 placedAt) internal view returns (bool) {
+        return service.listed && placedAt >= service.listedAt;
+    }
 
     /// @dev Offer `serviceId` as stored (empty when unknown).
     function _service(bytes32 serviceId) internal view returns (Service storage) {

@@ -98,7 +98,7 @@ describe("Obligation attacks: exiting to dodge a slash", function () {
     await marketplace.connect(agent).submitResult(1n, RESULT, await signResult(agent, marketplace, 1n, 0n, RESULT));
     expect(await registry.openObligations(PROVIDER_ID)).to.equal(1n);
     await marketplace.connect(client).accept(1n);
-    expect((await marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.Settled);
+    expect((await marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.settled);
     expect(await registry.openObligations(PROVIDER_ID)).to.equal(0n);
   });
 

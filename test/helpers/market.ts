@@ -20,7 +20,7 @@ import {
 import { network } from "hardhat";
 
 import { PERMIT_TYPES } from "../../protocol/eip712.js";
-import { enumValues, WORKLOAD_VERIFICATION_LEVELS } from "../../protocol/enums.js";
+import { enumValues, WORKLOAD_STATUSES, WORKLOAD_VERIFICATION_LEVELS } from "../../protocol/enums.js";
 import { deployProtocol } from "../../scripts/lib/deploy.js";
 import { domainOf, forEthers, signWorkResult } from "../../scripts/lib/eip712.js";
 import { receiptDomain, signReceipt, type ComputeReceipt } from "../../scripts/lib/receipts.js";
@@ -39,16 +39,7 @@ import {
 } from "./agents.js";
 
 /** IServiceMarketplace.WorkloadStatus. */
-export const WORKLOAD = {
-  None: 0n,
-  Open: 1n,
-  Awarded: 2n,
-  Submitted: 3n,
-  Disputed: 4n,
-  Settled: 5n,
-  Refunded: 6n,
-  Cancelled: 7n,
-} as const;
+export const WORKLOAD = enumValues(WORKLOAD_STATUSES);
 
 /** IServiceMarketplace.VerificationLevel. */
 export const VERIFICATION = enumValues(WORKLOAD_VERIFICATION_LEVELS);
@@ -588,7 +579,7 @@ export async function expectSettles(
   expect(await marketplace.receiptOf(s.workloadId)).to.deep.equal(receiptTuple(receipt));
   expect(await registry.reputationOf(s.providerId)).to.equal(reputationBefore + gain);
   expect(await loadOf(f, s.serviceId)).to.equal(loadBefore - s.units);
-  expect(await statusOf(f, s.workloadId)).to.equal(WORKLOAD.Settled);
+  expect(await statusOf(f, s.workloadId)).to.equal(WORKLOAD.settled);
   await expectBooks(f);
   return { tx, receipt };
 }
@@ -647,7 +638,7 @@ export async function expectFails(f: Market, action: () => Tx, e: Failure): Prom
   const expectedReputation = reputationBefore + REPUTATION_PENALTY < 0n ? 0n : reputationBefore + REPUTATION_PENALTY;
   expect(await registry.reputationOf(e.providerId)).to.equal(expectedReputation);
   expect(await loadOf(f, e.serviceId)).to.equal(loadBefore - e.units);
-  const status = e.reopened ? WORKLOAD.Open : WORKLOAD.Refunded;
+  const status = e.reopened ? WORKLOAD.open : WORKLOAD.refunded;
   expect(await statusOf(f, e.workloadId)).to.equal(status);
   await expect(marketplace.receiptOf(e.workloadId))
     .to.be.revertedWithCustomError(marketplace, "MarketplaceWrongStatus")

@@ -39,7 +39,7 @@ describe("ServiceMarketplace: dispute timeout", function () {
       .to.emit(f.marketplace, "DisputeExpired")
       .withArgs(f.workloadId, f.escrow);
     expect(await f.token.balanceOf(f.client.address)).to.equal(clientBefore + f.escrow);
-    expect((await f.marketplace.getWorkload(f.workloadId)).status).to.equal(WORKLOAD.Refunded);
+    expect((await f.marketplace.getWorkload(f.workloadId)).status).to.equal(WORKLOAD.refunded);
     expect(await f.registry.stakeOf(AGENT_ID)).to.equal(stakeBefore);
     expect(await f.registry.reputationOf(AGENT_ID)).to.equal(500n);
     expect((await f.marketplace.getServiceStatus(SERVICE_A)).currentLoad).to.equal(0n);
@@ -60,6 +60,6 @@ describe("ServiceMarketplace: dispute timeout", function () {
     await time.increaseTo(f.endsAt + 1n);
     await expect(f.marketplace.expireDispute(f.workloadId))
       .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-      .withArgs(f.workloadId, WORKLOAD.Settled);
+      .withArgs(f.workloadId, WORKLOAD.settled);
   });
 });

@@ -84,7 +84,7 @@ describe("ServiceMarketplace: bidding and award", function () {
       await send(f.marketplace.connect(f.agent).listService(offer(SERVICE_C)));
       await expect(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_C, PRICE_A, PROPOSAL))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Awarded);
+        .withArgs(WORKLOAD_ID, WORKLOAD.awarded);
     });
 
     it("reverts MarketplaceBiddingClosed after the bid deadline (past deadline)", async function () {
@@ -237,7 +237,7 @@ describe("ServiceMarketplace: bidding and award", function () {
       await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceServiceNotListed")
         .withArgs(SERVICE_B);
-      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.Open);
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.open);
       expect(await loadOf(f, SERVICE_B)).to.equal(0n);
       await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
         .to.emit(f.marketplace, "WorkloadAwarded")
@@ -267,7 +267,7 @@ describe("ServiceMarketplace: bidding and award", function () {
       const f = await awarded();
       await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Awarded);
+        .withArgs(WORKLOAD_ID, WORKLOAD.awarded);
     });
 
     it("reverts MarketplaceUnknownBid past the last bid index", async function () {
@@ -442,7 +442,7 @@ describe("ServiceMarketplace: bidding and award", function () {
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceNoEligibleBid")
         .withArgs(WORKLOAD_ID);
-      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.Open);
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.open);
     });
   });
 
@@ -460,7 +460,7 @@ describe("ServiceMarketplace: bidding and award", function () {
       await time.increaseTo(f.request.bidDeadline + 1n);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Awarded);
+        .withArgs(WORKLOAD_ID, WORKLOAD.awarded);
     });
   });
 

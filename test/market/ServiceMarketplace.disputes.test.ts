@@ -56,7 +56,7 @@ describe("ServiceMarketplace: disputes", function () {
       await expect(f.marketplace.connect(f.client).reject(WORKLOAD_ID, reason))
         .to.emit(f.marketplace, "ResultRejected")
         .withArgs(WORKLOAD_ID, reason);
-      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.Disputed);
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.disputed);
       expect(await loadOf(f, SERVICE_B)).to.equal(UNITS);
       await expectBooks(f);
     });
@@ -147,11 +147,11 @@ describe("ServiceMarketplace: disputes", function () {
       const f = await awarded();
       await expect(f.marketplace.connect(f.client).reject(WORKLOAD_ID, ZeroHash))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Awarded);
+        .withArgs(WORKLOAD_ID, WORKLOAD.awarded);
       const g = await disputed();
       await expect(g.marketplace.connect(g.client).reject(WORKLOAD_ID, ZeroHash))
         .to.be.revertedWithCustomError(g.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Disputed);
+        .withArgs(WORKLOAD_ID, WORKLOAD.disputed);
     });
 
     it("reverts MarketplaceChallengeWindowClosed after the window", async function () {
@@ -169,12 +169,12 @@ describe("ServiceMarketplace: disputes", function () {
       const f = await submitted();
       await expect(f.marketplace.connect(f.validator).resolveDispute(WORKLOAD_ID, true))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Submitted);
+        .withArgs(WORKLOAD_ID, WORKLOAD.submitted);
       const g = await disputed();
       await send(g.marketplace.connect(g.validator).resolveDispute(WORKLOAD_ID, false));
       await expect(g.marketplace.connect(g.guardian).resolveDispute(WORKLOAD_ID, true))
         .to.be.revertedWithCustomError(g.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Refunded);
+        .withArgs(WORKLOAD_ID, WORKLOAD.refunded);
     });
 
     it("reverts MarketplaceNotResolver, even with VALIDATOR_ROLE, for the provider, the client, an inactive validator, a non-validator agent and an outsider", async function () {

@@ -336,7 +336,7 @@ describe("ServiceMarketplace: guards", function () {
         .withArgs(WORKLOAD_ID, shifted > graceEnd ? shifted : graceEnd);
       const signature = await signResult(f.agent2, f.marketplace, WORKLOAD_ID, 0n, RESULT);
       await send(f.marketplace.connect(f.agent2).submitResult(WORKLOAD_ID, RESULT, signature));
-      expect((await f.marketplace.getWorkload(WORKLOAD_ID)).status).to.equal(WORKLOAD.Submitted);
+      expect((await f.marketplace.getWorkload(WORKLOAD_ID)).status).to.equal(WORKLOAD.submitted);
     });
   });
 

@@ -92,7 +92,7 @@ describe("ServiceMarketplace: lifecycle", function () {
       expect(await marketplace.workloadCount()).to.equal(1n);
       const posted = await marketplace.getWorkload(WORKLOAD_ID);
       expect(posted.client).to.equal(client.address);
-      expect(posted.status).to.equal(WORKLOAD.Open);
+      expect(posted.status).to.equal(WORKLOAD.open);
       expect(posted.round).to.equal(0n);
       expect(posted.units).to.equal(UNITS);
       expect(posted.maxPricePerUnit).to.equal(MAX_PRICE);
@@ -129,7 +129,7 @@ describe("ServiceMarketplace: lifecycle", function () {
         .to.emit(marketplace, "WorkloadAwarded")
         .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, request.executionDeadline, false);
       const awarded = await marketplace.getWorkload(WORKLOAD_ID);
-      expect(awarded.status).to.equal(WORKLOAD.Awarded);
+      expect(awarded.status).to.equal(WORKLOAD.awarded);
       expect(awarded.providerId).to.equal(AGENT2_ID);
       expect(awarded.serviceId).to.equal(SERVICE_D);
       expect(awarded.pricePerUnit).to.equal(PRICE_B);
@@ -148,7 +148,7 @@ describe("ServiceMarketplace: lifecycle", function () {
         .to.emit(marketplace, "ResultSubmitted")
         .withArgs(WORKLOAD_ID, AGENT2_ID, RESULT);
       const submitted = await marketplace.getWorkload(WORKLOAD_ID);
-      expect(submitted.status).to.equal(WORKLOAD.Submitted);
+      expect(submitted.status).to.equal(WORKLOAD.submitted);
       expect(submitted.resultHash).to.equal(RESULT);
       expect(submitted.submittedAt).to.equal(BigInt(await time.latest()));
       // The challenge window in force at submission is recorded with the result.
@@ -287,7 +287,7 @@ describe("ServiceMarketplace: lifecycle", function () {
         .to.emit(marketplace, "WorkloadCancelled")
         .withArgs(WORKLOAD_ID, ESCROW);
       expect((await token.balanceOf(client.address)) - before).to.equal(ESCROW);
-      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.Cancelled);
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.cancelled);
       expect(await marketplace.totalEscrowed()).to.equal(0n);
       expect(await f.registry.reputationOf(AGENT_ID)).to.equal(500n);
       expect(await f.registry.reputationOf(AGENT2_ID)).to.equal(500n);

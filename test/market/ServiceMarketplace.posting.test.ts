@@ -220,12 +220,12 @@ describe("ServiceMarketplace: posting", function () {
       const f = await awarded();
       await expect(f.marketplace.connect(f.client).cancelWorkload(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Awarded);
+        .withArgs(WORKLOAD_ID, WORKLOAD.awarded);
       const g = await posted();
       await send(g.marketplace.connect(g.client).cancelWorkload(WORKLOAD_ID));
       await expect(g.marketplace.connect(g.client).cancelWorkload(WORKLOAD_ID))
         .to.be.revertedWithCustomError(g.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Cancelled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.cancelled);
       await expectBooks(g);
     });
 
@@ -234,14 +234,14 @@ describe("ServiceMarketplace: posting", function () {
       await send(f.marketplace.connect(f.client).cancelWorkload(WORKLOAD_ID));
       await expect(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Cancelled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.cancelled);
       await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Cancelled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.cancelled);
       await time.increaseTo(f.request.bidDeadline + 1n);
       await expect(f.marketplace.autoAward(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Cancelled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.cancelled);
     });
   });
 });

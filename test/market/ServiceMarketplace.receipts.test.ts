@@ -58,12 +58,12 @@ describe("ServiceMarketplace: compute receipts", function () {
         return f;
       };
       for (const [fixture, status] of [
-        [posted, WORKLOAD.Open],
-        [awarded, WORKLOAD.Awarded],
-        [submitted, WORKLOAD.Submitted],
-        [disputed, WORKLOAD.Disputed],
-        [refunded, WORKLOAD.Refunded],
-        [cancelled, WORKLOAD.Cancelled],
+        [posted, WORKLOAD.open],
+        [awarded, WORKLOAD.awarded],
+        [submitted, WORKLOAD.submitted],
+        [disputed, WORKLOAD.disputed],
+        [refunded, WORKLOAD.refunded],
+        [cancelled, WORKLOAD.cancelled],
       ] as const) {
         const f = await fixture();
         expect(await statusOf(f, WORKLOAD_ID)).to.equal(status);

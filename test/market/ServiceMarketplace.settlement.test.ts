@@ -58,7 +58,7 @@ describe("ServiceMarketplace: results and settlement", function () {
       const signature = await signResult(f.agent2, f.marketplace, WORKLOAD_ID, 0n, RESULT);
       await time.setNextBlockTimestamp(f.request.executionDeadline);
       await send(f.marketplace.connect(f.agent2).submitResult(WORKLOAD_ID, RESULT, signature));
-      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.Submitted);
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.submitted);
     });
 
     it("reverts MarketplaceWrongStatus before award and once submitted", async function () {
@@ -66,11 +66,11 @@ describe("ServiceMarketplace: results and settlement", function () {
       const signature = await signResult(f.agent2, f.marketplace, WORKLOAD_ID, 0n, RESULT);
       await expect(f.marketplace.connect(f.agent2).submitResult(WORKLOAD_ID, RESULT, signature))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Open);
+        .withArgs(WORKLOAD_ID, WORKLOAD.open);
       const g = await submitted();
       await expect(g.marketplace.connect(g.agent2).submitResult(WORKLOAD_ID, RESULT, signature))
         .to.be.revertedWithCustomError(g.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Submitted);
+        .withArgs(WORKLOAD_ID, WORKLOAD.submitted);
     });
 
     it("reverts MarketplaceDeadlinePassed after the execution deadline", async function () {
@@ -141,11 +141,11 @@ describe("ServiceMarketplace: results and settlement", function () {
       const f = await awarded();
       await expect(f.marketplace.connect(f.client).accept(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Awarded);
+        .withArgs(WORKLOAD_ID, WORKLOAD.awarded);
       const g = await disputed();
       await expect(g.marketplace.connect(g.client).accept(WORKLOAD_ID))
         .to.be.revertedWithCustomError(g.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Disputed);
+        .withArgs(WORKLOAD_ID, WORKLOAD.disputed);
     });
 
     it("double settlement: accept twice, finalize after accept, reject after accept → MarketplaceWrongStatus", async function () {
@@ -153,17 +153,17 @@ describe("ServiceMarketplace: results and settlement", function () {
       await expectSettles(f, () => f.marketplace.connect(f.client).accept(WORKLOAD_ID), settlementB(f));
       await expect(f.marketplace.connect(f.client).accept(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Settled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.settled);
       await time.increase(CHALLENGE_WINDOW + 1n);
       await expect(f.marketplace.finalize(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Settled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.settled);
       await expect(f.marketplace.connect(f.client).reject(WORKLOAD_ID, ZeroHash))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Settled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.settled);
       await expect(f.marketplace.claimTimeout(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Settled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.settled);
       await expectBooks(f);
     });
   });
@@ -173,21 +173,21 @@ describe("ServiceMarketplace: results and settlement", function () {
       const f = await awarded();
       await expect(f.marketplace.finalize(WORKLOAD_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Awarded);
+        .withArgs(WORKLOAD_ID, WORKLOAD.awarded);
       const g = await disputed();
       await time.increase(CHALLENGE_WINDOW + 1n);
       await expect(g.marketplace.finalize(WORKLOAD_ID))
         .to.be.revertedWithCustomError(g.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Disputed);
+        .withArgs(WORKLOAD_ID, WORKLOAD.disputed);
       const h = await submitted();
       await time.increase(CHALLENGE_WINDOW + 1n);
       await send(h.marketplace.finalize(WORKLOAD_ID));
       await expect(h.marketplace.finalize(WORKLOAD_ID))
         .to.be.revertedWithCustomError(h.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Settled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.settled);
       await expect(h.marketplace.connect(h.client).accept(WORKLOAD_ID))
         .to.be.revertedWithCustomError(h.marketplace, "MarketplaceWrongStatus")
-        .withArgs(WORKLOAD_ID, WORKLOAD.Settled);
+        .withArgs(WORKLOAD_ID, WORKLOAD.settled);
     });
 
     it("reverts MarketplaceChallengeWindowOpen right after submission", async function () {
@@ -240,7 +240,7 @@ describe("ServiceMarketplace: results and settlement", function () {
       await expect(marketplace.connect(client).reject(WORKLOAD_ID, id("late but in time")))
         .to.emit(marketplace, "ResultRejected")
         .withArgs(WORKLOAD_ID, id("late but in time"));
-      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.Disputed);
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.disputed);
       await expectBooks(f);
     });
 
@@ -280,7 +280,7 @@ describe("ServiceMarketplace: results and settlement", function () {
       });
       await expect(marketplace.connect(client).reject(2n, ZeroHash))
         .to.be.revertedWithCustomError(marketplace, "MarketplaceWrongStatus")
-        .withArgs(2n, WORKLOAD.Settled);
+        .withArgs(2n, WORKLOAD.settled);
       // Workload 1 still has its day.
       await expect(marketplace.finalize(WORKLOAD_ID))
         .to.be.revertedWithCustomError(marketplace, "MarketplaceChallengeWindowOpen")

@@ -69,7 +69,7 @@ describe("ServiceMarketplace: timeouts", function () {
       await expectFails(f, () => marketplace.connect(client).claimTimeout(WORKLOAD_ID), failureB(f, true));
 
       const reopened = await marketplace.getWorkload(WORKLOAD_ID);
-      expect(reopened.status).to.equal(WORKLOAD.Open);
+      expect(reopened.status).to.equal(WORKLOAD.open);
       expect(reopened.round).to.equal(1n);
       expect(reopened.bidDeadline).to.equal(claimedAt + before.biddingPeriod);
       expect(reopened.executionDeadline).to.equal(claimedAt + before.biddingPeriod + before.executionPeriod);
@@ -174,9 +174,9 @@ describe("ServiceMarketplace: timeouts", function () {
   describe("claimTimeout", function () {
     it("reverts MarketplaceWrongStatus unless awarded (open, submitted, disputed)", async function () {
       for (const [fixture, status] of [
-        [posted, WORKLOAD.Open],
-        [submitted, WORKLOAD.Submitted],
-        [disputed, WORKLOAD.Disputed],
+        [posted, WORKLOAD.open],
+        [submitted, WORKLOAD.submitted],
+        [disputed, WORKLOAD.disputed],
       ] as const) {
         const f = await fixture();
         await time.increaseTo(f.request.executionDeadline + 1n);

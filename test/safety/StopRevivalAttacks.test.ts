@@ -73,7 +73,7 @@ describe("Stop revival attacks: an emergency stop reviving lapsed deadlines", fu
       .to.be.revertedWithCustomError(marketplace, "MarketplaceChallengeWindowClosed")
       .withArgs(1n, submittedAt + CHALLENGE_WINDOW);
     await marketplace.connect(client).finalize(1n);
-    expect((await marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.Settled);
+    expect((await marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.settled);
   });
 
   it("a provider that missed its deadline before a stop cannot submit after it, and its timeout can be claimed", async function () {
@@ -87,7 +87,7 @@ describe("Stop revival attacks: an emergency stop reviving lapsed deadlines", fu
       .to.be.revertedWithCustomError(marketplace, "MarketplaceDeadlinePassed")
       .withArgs(1n, deadline);
     await marketplace.connect(client).claimTimeout(1n);
-    expect((await marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.Refunded);
+    expect((await marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.refunded);
   });
 
   it("a running deadline is still extended: by the stop's length, and at least to a day after the resume", async function () {

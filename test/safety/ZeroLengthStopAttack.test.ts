@@ -63,7 +63,7 @@ describe("attack: a zero-length stop (stop and resume in one block) switching of
       marketplace,
       "MarketplaceDeadlineNotPassed",
     );
-    expect((await marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.Awarded);
+    expect((await marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.awarded);
     expect(await humanOverride.extendedDeadline(stoppedAt - DAY, deadline)).to.equal(expected);
   });
 });

@@ -194,7 +194,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
       expect(w.verification).to.equal(VERIFICATION.zk);
       expect(w.modelHash).to.equal(SOME_MODEL);
       expect(w.inputHash).to.equal(FLOWER_INPUT);
-      expect(w.status).to.equal(WORKLOAD.Open);
+      expect(w.status).to.equal(WORKLOAD.open);
     });
   });
 
@@ -216,7 +216,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
         .and.to.emit(f.marketplace, "ResultSubmitted")
         .withArgs(workloadId, AGENT_ID, leaf);
       let w = await f.marketplace.getWorkload(workloadId);
-      expect(w.status).to.equal(WORKLOAD.Submitted);
+      expect(w.status).to.equal(WORKLOAD.submitted);
       expect(w.resultHash).to.equal(leaf);
 
       const { net, fee, refund } = split(
@@ -233,7 +233,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
         .to.emit(f.marketplace, "WorkloadSettled")
         .withArgs(workloadId, AGENT_ID, net, fee, refund);
       w = await f.marketplace.getWorkload(workloadId);
-      expect(w.status).to.equal(WORKLOAD.Settled);
+      expect(w.status).to.equal(WORKLOAD.settled);
       expect(await f.token.balanceOf(f.agent.address)).to.equal(agentBefore + net);
       expect(await f.token.balanceOf(f.client.address)).to.equal(clientBefore + refund);
       expect(net + fee + refund).to.equal(escrowOf(request));
@@ -304,7 +304,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
           .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidProof")
           .withArgs(workloadId);
       }
-      expect((await f.marketplace.getWorkload(workloadId)).status).to.equal(WORKLOAD.Awarded);
+      expect((await f.marketplace.getWorkload(workloadId)).status).to.equal(WORKLOAD.awarded);
       await expect(submitProven(f, workloadId, f.agent)).to.emit(f.marketplace, "ResultProven");
     });
 
@@ -331,13 +331,13 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
       await (await f.marketplace.connect(f.client).postWorkload(request)).wait();
       await expect(submitProven(f, 1n, f.agent))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(1n, WORKLOAD.Open);
+        .withArgs(1n, WORKLOAD.open);
       await (await f.marketplace.connect(f.agent).bid(1n, SERVICE_IRIS, PRICE, id("proposal"))).wait();
       await (await f.marketplace.connect(f.client).award(1n, 0n)).wait();
       await (await submitProven(f, 1n, f.agent)).wait();
       await expect(submitProven(f, 1n, f.agent))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
-        .withArgs(1n, WORKLOAD.Submitted);
+        .withArgs(1n, WORKLOAD.submitted);
     });
   });
 });
