@@ -17,7 +17,9 @@ import {ActionTypes} from "../libraries/ActionTypes.sol";
 ///
 /// Check order (each with its own error): emergency stop, frozen, action type allowed, human denial, human
 /// approval when the type needs one, daily volume, daily gas. Gas is measured by the calling module for the
-/// action itself. The daily volume limit never exceeds the volume the agent declared and bonded in the registry.
+/// action itself. The daily volume limit in force never exceeds the volume the agent declared in the registry nor the
+/// volume its stake backs there (reported by the registry on every change of stake): an agent moves no value before
+/// it stakes its bond, and a slash lowers its limit at once.
 contract AgentConstitution is IAgentConstitution, AccessControl {
     /// @notice Modules that enforce actions (the token, the registry, later the marketplace...).
     bytes32 public constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
@@ -27,7 +29,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     /// @dev Packed per-agent record. Slot 0 holds everything {enforce} reads: one SLOAD per action.
     struct AgentRecord {
         // slot 0
-        uint96 maxDailyVolume;
+        uint96 maxDailyVolume; // in force: min(VolumeCaps.chosen, VolumeCaps.bonded)
         uint48 maxGasPerDay;
         uint48 allowedActions;
         uint48 humanApprovalActions;
@@ -37,6 +39,13 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         address operator;
     }
 
+    /// @dev The two caps of an agent's daily volume, kept apart so that either can change without losing the other;
+    /// their minimum is stored in the record's slot 0 for {enforce}.
+    struct VolumeCaps {
+        uint96 chosen; // the operator's maxDailyVolume (or the default's), at most the declared volume
+        uint96 bonded; // what the agent's stake backs, reported by the registry
+    }
+
     IHumanOverride private immutable _humanOverride;
 
     Constraints private _bounds;
@@ -44,6 +53,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     mapping(address agent => AgentRecord record) private _records;
     mapping(address agent => Usage usage) private _usage;
     mapping(address agent => uint256 volume) private _declaredVolume;
+    mapping(address agent => VolumeCaps caps) private _volumeCaps;
 
     constructor(
         address admin,
@@ -76,9 +86,29 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
         _checkDeclaredVolume(declaredDailyVolume);
         _declaredVolume[agent] = declaredDailyVolume;
+        VolumeCaps storage caps = _volumeCaps[agent];
         // The bound checked above keeps the declared volume within uint96.
-        if (record.maxDailyVolume > declaredDailyVolume) record.maxDailyVolume = uint96(declaredDailyVolume);
+        if (caps.chosen > declaredDailyVolume) caps.chosen = uint96(declaredDailyVolume);
         emit DeclaredVolumeSet(agent, declaredDailyVolume);
+        if (caps.bonded > declaredDailyVolume) {
+            caps.bonded = uint96(declaredDailyVolume);
+            emit BondedVolumeSet(agent, declaredDailyVolume);
+        }
+        record.maxDailyVolume = _inForce(caps);
+    }
+
+    /// @inheritdoc IAgentConstitution
+    function setBondedVolume(address agent, uint256 bondedDailyVolume) external onlyRole(REGISTRY_ROLE) {
+        AgentRecord storage record = _records[agent];
+        if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
+        uint256 declared = _declaredVolume[agent];
+        // The registry never reports more than declared; the cap keeps it so (and within uint96) regardless.
+        uint96 bonded = uint96(bondedDailyVolume < declared ? bondedDailyVolume : declared);
+        VolumeCaps storage caps = _volumeCaps[agent];
+        if (caps.bonded == bonded) return; // a top-up of a full bond changes nothing
+        caps.bonded = bonded;
+        record.maxDailyVolume = _inForce(caps);
+        emit BondedVolumeSet(agent, bonded);
     }
 
     /// @inheritdoc IAgentConstitution
@@ -157,7 +187,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
             if (!record.enrolled) revert AgentConstitutionNotEnrolled(agents[i]);
             Constraints memory c = Constraints({
                 maxStake: record.maxStake < b.maxStake ? record.maxStake : b.maxStake,
-                maxDailyVolume: record.maxDailyVolume < b.maxDailyVolume ? record.maxDailyVolume : b.maxDailyVolume,
+                maxDailyVolume: _chosenWithin(agents[i], b.maxDailyVolume),
                 maxGasPerDay: record.maxGasPerDay < b.maxGasPerDay ? record.maxGasPerDay : b.maxGasPerDay,
                 allowedActions: record.allowedActions & b.allowedActions,
                 humanApprovalActions: 0
@@ -184,12 +214,17 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     }
 
     /// @inheritdoc IAgentConstitution
+    function bondedVolumeOf(address agent) external view returns (uint256) {
+        return _volumeCaps[agent].bonded;
+    }
+
+    /// @inheritdoc IAgentConstitution
     function constraintsOf(address agent) external view returns (Constraints memory) {
         AgentRecord storage record = _records[agent];
         return
             Constraints({
                 maxStake: record.maxStake,
-                maxDailyVolume: record.maxDailyVolume,
+                maxDailyVolume: _volumeCaps[agent].chosen,
                 maxGasPerDay: record.maxGasPerDay,
                 allowedActions: record.allowedActions,
                 humanApprovalActions: record.humanApprovalActions
@@ -231,9 +266,12 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         emit DefaultsSet(defaults_);
     }
 
+    /// @dev Stores the operator's constraints; the volume limit in force is the lower of theirs and the bonded one.
     function _store(address agent, Constraints memory c, address operator) private {
+        VolumeCaps storage caps = _volumeCaps[agent];
+        caps.chosen = c.maxDailyVolume;
         _records[agent] = AgentRecord({
-            maxDailyVolume: c.maxDailyVolume,
+            maxDailyVolume: _inForce(caps),
             maxGasPerDay: c.maxGasPerDay,
             allowedActions: c.allowedActions,
             humanApprovalActions: c.humanApprovalActions,
@@ -241,6 +279,16 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
             maxStake: c.maxStake,
             operator: operator
         });
+    }
+
+    function _inForce(VolumeCaps storage caps) private view returns (uint96) {
+        (uint96 chosen, uint96 bonded) = (caps.chosen, caps.bonded);
+        return chosen < bonded ? chosen : bonded;
+    }
+
+    function _chosenWithin(address agent, uint96 bound) private view returns (uint96) {
+        uint96 chosen = _volumeCaps[agent].chosen;
+        return chosen < bound ? chosen : bound;
     }
 
     /// @dev Every limit at most its bound; allowed actions a subset of the allowed bound; every allowed action in

@@ -169,6 +169,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         // Lowering is always allowed (it frees bond, e.g. after a slash); raising needs the bond staked.
         if (raising && a.stake < required) revert AgentRegistryStakeBelowRequired(agentId, a.stake, required);
         emit DailyVolumeDeclared(agentId, expectedDailyVolume);
+        _constitution.setBondedVolume(msg.sender, _bondedVolume(a));
         _enforce(msg.sender, ActionTypes.UPDATE_PROFILE, 0, gasStart);
     }
 
@@ -190,7 +191,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         a.stake = newStake;
         _totalStaked += amount;
         emit Staked(agentId, amount, newStake);
-        _syncVotes(a);
+        _syncStake(a);
 
         _token.safeTransferFrom(msg.sender, address(this), amount);
         // Value 0: locking funds in the protocol is not trading volume; maxStake bounds it (checkStake above).
@@ -236,7 +237,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         _totalStaked -= amount;
         _totalPending += amount;
         emit UnstakeRequested(agentId, amount, a.pendingWithdrawal, withdrawableAt);
-        _syncVotes(a);
+        _syncStake(a);
 
         if (matured != 0) _token.safeTransfer(a.operator, matured);
     }
@@ -301,7 +302,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         _totalPending -= fromPending;
         address treasury_ = _treasury;
         emit Slashed(agentId, msg.sender, fromStake, fromPending, treasury_, reason);
-        if (fromStake != 0) _syncVotes(a);
+        if (fromStake != 0) _syncStake(a);
 
         _token.safeTransfer(treasury_, amount);
     }
@@ -322,6 +323,14 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         a.reputation = newScore;
         emit ReputationUpdated(agentId, msg.sender, oldScore, newScore, reason);
         if (newScore != oldScore) _syncVotes(a);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function syncBonds(uint256[] calldata agentIds) external whenNotStopped {
+        for (uint256 i = 0; i < agentIds.length; ++i) {
+            Agent storage a = _existing(agentIds[i]);
+            _constitution.setBondedVolume(a.agent, _bondedVolume(a));
+        }
     }
 
     /// @inheritdoc IAgentRegistry
@@ -404,6 +413,11 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
                 version: a.version,
                 capabilities: a.capabilities
             });
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function bondedVolume(uint256 agentId) external view returns (uint256) {
+        return _bondedVolume(_existing(agentId));
     }
 
     /// @inheritdoc IAgentRegistry
@@ -539,6 +553,31 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     function _requireStatus(uint256 agentId, Agent storage a, AgentStatus wanted) private view {
         AgentStatus status = _status(a);
         if (status != wanted) revert AgentRegistryNotActive(agentId, status);
+    }
+
+    /// @dev After a change of stake (or the exit): the constitution caps the agent's daily volume at what the stake
+    /// backs now, and the AgentVotes recounts its power.
+    function _syncStake(Agent storage a) private {
+        _constitution.setBondedVolume(a.agent, _bondedVolume(a));
+        _syncVotes(a);
+    }
+
+    /// @dev The daily volume the agent's stake backs. The full bond backs all it declared (tested first: rounding
+    /// in the proportional formula below would otherwise shave a fully bonded agent's limit); a partial one backs
+    /// what it covers beyond minStake at bondBps; no stake, or less than minStake, backs nothing. An exiting agent
+    /// has no protocol role left to back (modules refuse it, its pending stake stays slashable for its open
+    /// obligations): only its operator's limit remains, so what it holds is not trapped at its address.
+    function _bondedVolume(Agent storage a) private view returns (uint256) {
+        uint256 declared = a.expectedDailyVolume;
+        if (a.status == AgentStatus.Exiting) return declared;
+        uint256 staked = a.stake;
+        if (_bonded(a, staked)) return declared;
+        uint256 minStake_ = _minStake;
+        if (staked == 0 || staked < minStake_) return 0;
+        uint256 bondBps_ = _bondBps;
+        // bondBps 0 with stake under the required stake cannot happen (then required = minStake <= staked).
+        uint256 backed = ((staked - minStake_) * 10_000) / bondBps_;
+        return backed < declared ? backed : declared;
     }
 
     /// @dev Tells the AgentVotes (if any) the agent's new stake, reputation and exit. Not guarded by try/catch on

@@ -7,7 +7,8 @@ pragma solidity ^0.8.28;
 interface IAgentConstitution {
     /// @notice An agent's constraints. Action-type sets are bitmasks over {ActionTypes} (bit i = type i).
     /// @param maxStake Largest total active stake the agent may hold in the registry (token wei).
-    /// @param maxDailyVolume Largest value the agent may move per UTC day bucket (token wei).
+    /// @param maxDailyVolume Largest value the agent may move per UTC day bucket (token wei), as its operator set
+    /// it; {enforce} caps it further at the volume the agent's stake backs ({bondedVolumeOf}).
     /// @param maxGasPerDay Largest gas its actions may use per UTC day bucket, as measured by the modules.
     /// @param allowedActions Action types the agent may take at all.
     /// @param humanApprovalActions Action types that go through only while a human grant
@@ -85,6 +86,10 @@ interface IAgentConstitution {
     /// @notice The agent declared a new daily volume (the ceiling of its maxDailyVolume).
     event DeclaredVolumeSet(address indexed agent, uint256 declaredDailyVolume);
 
+    /// @notice The agent's stake now backs `bondedDailyVolume` a day (the registry reports every change of stake):
+    /// its daily volume limit in force is the lower of this and its maxDailyVolume.
+    event BondedVolumeSet(address indexed agent, uint256 bondedDailyVolume);
+
     /// @notice `setter` (the operator, or the admin clamping constitutions to the bounds) set the agent's constraints.
     event ConstraintsSet(address indexed agent, address indexed setter, Constraints constraints);
 
@@ -95,12 +100,17 @@ interface IAgentConstitution {
     event DefaultsSet(Constraints defaults);
 
     /// @notice Starts enforcing the defaults for a newly registered agent; called by the registry.
-    /// `declaredDailyVolume` is the volume its security bond backs: its maxDailyVolume never exceeds it.
+    /// `declaredDailyVolume` is the volume its security bond is for: its maxDailyVolume never exceeds it. It has
+    /// no stake yet, so it backs no volume: it moves no value until {setBondedVolume}.
     function enroll(address agent, address operator, uint256 declaredDailyVolume) external;
 
     /// @notice Records a new declared daily volume (the registry checked the bond); lowers maxDailyVolume to it
     /// when above. Called by the registry.
     function setDeclaredVolume(address agent, uint256 declaredDailyVolume) external;
+
+    /// @notice Records the daily volume `agent`'s stake backs now (at most its declared volume; see
+    /// {IAgentRegistry-bondedVolume}). Called by the registry after every change of the agent's stake.
+    function setBondedVolume(address agent, uint256 bondedDailyVolume) external;
 
     /// @notice Replaces `agent`'s constraints; only its operator. Each field at most the protocol bound,
     /// maxDailyVolume at most the declared (bonded) volume, and the bounds' approval floor kept.
@@ -129,6 +139,10 @@ interface IAgentConstitution {
     function operatorOf(address agent) external view returns (address);
 
     function declaredVolumeOf(address agent) external view returns (uint256);
+
+    /// @notice The daily volume `agent`'s stake backs; its limit in force is
+    /// `min(constraintsOf(agent).maxDailyVolume, bondedVolumeOf(agent))`.
+    function bondedVolumeOf(address agent) external view returns (uint256);
 
     function constraintsOf(address agent) external view returns (Constraints memory);
 

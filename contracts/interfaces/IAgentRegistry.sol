@@ -273,6 +273,11 @@ interface IAgentRegistry {
     /// that the balance equals {totalStaked} + {totalPending} again. Anyone may call it.
     function sweepExcess() external returns (uint256 amount);
 
+    /// @notice Reports to the constitution the daily volume each agent's stake backs ({bondedVolume}) under the
+    /// current minStake and bondBps. Every change of an agent's stake does it already; after a parameter change
+    /// this brings agents up to date at once (else it reaches each on its next change of stake). Anyone may call.
+    function syncBonds(uint256[] calldata agentIds) external;
+
     function setMinStake(uint256 minStake) external;
 
     function setBondBps(uint256 bondBps) external;
@@ -294,6 +299,12 @@ interface IAgentRegistry {
     function getVersion(uint256 agentId) external view returns (string memory);
 
     function getAgent(uint256 agentId) external view returns (AgentView memory);
+
+    /// @notice The daily volume the agent's stake backs, the cap of its constitution's volume limit: all it
+    /// declared once its stake covers {requiredStake}; (stake - minStake) x 10,000 / bondBps below that; nothing
+    /// with no stake or less than minStake. An exiting agent (no protocol role left to back) keeps all it declared,
+    /// under its operator's own limit.
+    function bondedVolume(uint256 agentId) external view returns (uint256);
 
     /// @notice The id of agent address `agent`, or 0 when it is not registered (never reverts).
     function agentIdOf(address agent) external view returns (uint256);
