@@ -270,7 +270,7 @@ export class SafetyMonitor {
     const agent = this.agent;
     const block = await this.#read(action, "the latest block", () => publicClient.getBlock({ blockTag: "latest" }));
     const blockNumber = block.number;
-    const [gate, constraints, usage] = await Promise.all([
+    const [gate, constraints, bondedVolume, usage] = await Promise.all([
       this.#read(action, "HumanOverride.gate", () =>
         publicClient.readContract({
           address: addresses.humanOverride,
@@ -285,6 +285,15 @@ export class SafetyMonitor {
           address: addresses.constitution,
           abi: constitutionAbi,
           functionName: "constraintsOf",
+          args: [agent],
+          blockNumber,
+        }),
+      ),
+      this.#read(action, "AgentConstitution.bondedVolumeOf", () =>
+        publicClient.readContract({
+          address: addresses.constitution,
+          abi: constitutionAbi,
+          functionName: "bondedVolumeOf",
           args: [agent],
           blockNumber,
         }),
@@ -308,7 +317,8 @@ export class SafetyMonitor {
       decision,
       // uint48 fields decode to numbers; the checks mask and add in bigint.
       constraints: {
-        maxDailyVolume: constraints.maxDailyVolume,
+        // The limit in force: the operator's, capped at what the agent's stake backs.
+        maxDailyVolume: constraints.maxDailyVolume < bondedVolume ? constraints.maxDailyVolume : bondedVolume,
         maxGasPerDay: BigInt(constraints.maxGasPerDay),
         allowedActions: BigInt(constraints.allowedActions),
         humanApprovalActions: BigInt(constraints.humanApprovalActions),

@@ -39,9 +39,12 @@ export function formatAgent(a: IAgentRegistry.AgentViewStructOutput, balance: bi
 export function formatConstraints(
   c: IAgentConstitution.ConstraintsStructOutput,
   usage: IAgentConstitution.UsageStructOutput,
+  bondedVolume: bigint,
 ): string {
+  const inForce = bondedVolume < c.maxDailyVolume ? bondedVolume : c.maxDailyVolume;
   return [
     `  constitution    max stake ${aitbc(c.maxStake)}, max daily volume ${aitbc(c.maxDailyVolume)}, max gas/day ${c.maxGasPerDay}`,
+    `                  stake backs ${aitbc(bondedVolume)} a day: ${aitbc(inForce)} a day in force`,
     `                  allowed: ${describeMask(c.allowedActions)}; human approval: ${describeMask(c.humanApprovalActions)}`,
     `  today (UTC)     volume ${aitbc(usage.volume)}, gas ${usage.gas}`,
   ].join("\n");

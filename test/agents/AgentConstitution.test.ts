@@ -18,7 +18,9 @@ import {
   HOUR,
   mintAitbc,
   nextUtcDay,
+  registerAndStake,
   registration,
+  requiredStakeFor,
 } from "../helpers/agents.js";
 import { shouldBeRefusedWhileStopped } from "../helpers/behaviours.js";
 import { deployCore } from "../../scripts/lib/deploy.js";
@@ -29,8 +31,8 @@ const { time } = networkHelpers;
 
 /**
  * The core, plus: `agent` registered (so enrolled, operator `operator`) declaring DECLARED_VOLUME a day (so its
- * constraints are exactly the defaults; it has not staked, which transfers do not need) and `agent2` not
- * registered, each holding 10,000 AITBC; `enforcer` holds ENFORCER_ROLE and `registrar` REGISTRY_ROLE, to call
+ * constraints are exactly the defaults) with the bond for it staked (its stake backs that volume) and `agent2` not
+ * registered, each holding 10,000 AITBC, at the start of a UTC day (no usage yet); `enforcer` holds ENFORCER_ROLE and `registrar` REGISTRY_ROLE, to call
  * the constitution directly where a real action cannot give exact figures.
  */
 async function constitutionFixture() {
@@ -42,9 +44,13 @@ async function constitutionFixture() {
   if (!enforcer || !registrar) throw new Error("the test network needs at least 11 accounts");
   await constitution.connect(deployer).grantRole(await constitution.ENFORCER_ROLE(), enforcer.address);
   await constitution.connect(deployer).grantRole(await constitution.REGISTRY_ROLE(), registrar.address);
-  await registry.connect(agent).register(registration(operator.address, { expectedDailyVolume: DECLARED_VOLUME }));
+  await registerAndStake(core, agent, operator, requiredStakeFor(DECLARED_VOLUME), {
+    expectedDailyVolume: DECLARED_VOLUME,
+  });
   await mintAitbc(core, agent.address, 10_000n);
   await mintAitbc(core, agent2.address, 10_000n);
+  // A fresh day: the stake's gas stays in the day before, so tests start with no usage.
+  await time.increaseTo(nextUtcDay(await time.latest()));
   return { ...core, enforcer, registrar };
 }
 

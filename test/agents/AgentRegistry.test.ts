@@ -1376,6 +1376,7 @@ describe("AgentRegistry", function () {
       "statusOf",
       "stakeOf",
       "requiredStake",
+      "bondedVolume",
       "reputationOf",
       "openObligations",
     ] as const;

@@ -11,6 +11,7 @@ import { MaxUint256 } from "ethers";
 import { network } from "hardhat";
 
 import { AITBC, BOND_BPS, DECLARED_VOLUME, MIN_STAKE, mintAitbc, registration } from "../helpers/agents.js";
+import { shouldBeRefusedWhileStopped } from "../helpers/behaviours.js";
 import { deployCore } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
@@ -168,5 +169,11 @@ describe("the bond cap of the daily volume", function () {
     // never more than declared
     await constitution.connect(deployer).setBondedVolume(agent.address, DECLARED_VOLUME * 2n);
     expect(await constitution.bondedVolumeOf(agent.address)).to.equal(DECLARED_VOLUME);
+  });
+
+  shouldBeRefusedWhileStopped({
+    fn: "syncBonds",
+    setup: unbondedFixture,
+    call: (f) => f.registry.connect(f.outsider).syncBonds([AGENT_ID]),
   });
 });

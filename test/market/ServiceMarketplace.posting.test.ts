@@ -9,7 +9,7 @@ import { MaxUint256, toBeHex, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
 import { FIELD_MODULUS } from "../../circuits/lib/field.js";
-import { AITBC, HOUR, mintAitbc, registerAgent } from "../helpers/agents.js";
+import { AITBC, HOUR, mintAitbc, registerAndStake, requiredStakeFor } from "../helpers/agents.js";
 import {
   awarded,
   bidded,
@@ -191,7 +191,7 @@ describe("ServiceMarketplace: posting", function () {
       const f = await loadMarket();
       const { marketplace, constitution, token, clientAgent, operator } = f;
       const declared = 150n * AITBC;
-      await registerAgent(f, clientAgent, operator, { expectedDailyVolume: declared });
+      await registerAndStake(f, clientAgent, operator, requiredStakeFor(declared), { expectedDailyVolume: declared });
       await mintAitbc(f, clientAgent.address, 1_000n);
       await send(token.connect(clientAgent).approve(f.market, MaxUint256));
       await send(marketplace.connect(clientAgent).postWorkload(workloadRequest(await now())));

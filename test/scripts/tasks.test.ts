@@ -96,6 +96,7 @@ describe("Hardhat tasks", function () {
       expect(text).to.contain("agent #1");
       expect(text).to.contain("stake           2000.0 AITBC (required 2000.0 AITBC)");
       expect(text).to.contain("capabilities    inference");
+      expect(text).to.contain("stake backs 10000.0 AITBC a day: 10000.0 AITBC a day in force");
       expect((await run(["agent", "show"], { agent: "1" })) as string).to.equal(text);
     });
 
@@ -197,6 +198,8 @@ describe("Hardhat tasks", function () {
   describe("constitution and override", function () {
     it("set keeps empty flags, then grant / deny / revoke gate the agent's transfers", async function () {
       await registerAndFund(f, "3000");
+      // the bond for the 10,000 AITBC a day it declared: its stake backs the volume its transfers use
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
       await run(["constitution", "set"], {
         from: f.index(f.operator),
         agent: f.agent.address,

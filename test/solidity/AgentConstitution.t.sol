@@ -18,7 +18,16 @@ contract AgentConstitutionTest is CoreFixture {
 
     function setUp() public {
         _deployCore();
+        constitution.grantRole(constitution.REGISTRY_ROLE(), address(this));
         _registerAgent(agent, operator, DECLARED_VOLUME);
+        _bondDeclared(agent);
+    }
+
+    /// @dev Reports `who`'s declared volume as bonded, as the registry does once its bond is staked. These unit
+    /// tests check the constitution's own rules apart from the stake (stakes here test maxStake from zero); the
+    /// registry's reports are tested in test/agents/UnbondedVolumeAttack.test.ts and the invariants.
+    function _bondDeclared(address who) internal {
+        constitution.setBondedVolume(who, constitution.declaredVolumeOf(who));
     }
 
     function _withDailyVolume(uint256 limit) internal {
@@ -122,7 +131,8 @@ contract AgentConstitutionTest is CoreFixture {
         uint256 limit
     ) public {
         limit = bound(limit, 1, 1_000_000 * AITBC);
-        stakeAmount = bound(stakeAmount, 1, DEFAULT_MAX_STAKE); // may exceed the daily limit
+        // At least the bond, so the stake backs all the agent declared; may exceed the daily limit.
+        stakeAmount = bound(stakeAmount, _requiredStake(DECLARED_VOLUME), DEFAULT_MAX_STAKE);
         _withDailyVolume(limit);
         _mintTo(agent, (stakeAmount + 2 * limit) / REWARD_RATE + 2);
 
@@ -210,6 +220,7 @@ contract AgentConstitutionTest is CoreFixture {
     function testFuzz_transferFrom_agentSpenderChargedValueAndGas(uint256 value, bool ownerIsAgent) public {
         address spender = address(0x5BE4D);
         _registerAgent(spender, address(0x0BE5), DECLARED_VOLUME);
+        _bondDeclared(spender);
         address owner = ownerIsAgent ? agent : address(0x401D);
         value = bound(value, 0, 1_000 * AITBC);
         _mintTo(owner, 1_000);
@@ -235,6 +246,7 @@ contract AgentConstitutionTest is CoreFixture {
         address spender = address(0x5BE4D);
         address holder = address(0x401D);
         _registerAgent(spender, address(0x0BE5), DECLARED_VOLUME);
+        _bondDeclared(spender);
         limit = bound(limit, 0, 1_000 * AITBC);
         value = bound(value, limit + 1, 2_000 * AITBC + 1);
         IAgentConstitution.Constraints memory c = _defaultConstraints();

@@ -12,6 +12,7 @@ import type { AgentRegistry, AIToken } from "../../typechain-types/index.js";
 import { DEFAULT_CONSTRAINTS } from "../../deploy/modules/Core.js";
 import { AITBC, deployCore } from "../../scripts/lib/deploy.js";
 import { shouldBeChargedAsAgentAction, shouldBeRefusedWhileStopped } from "../helpers/behaviours.js";
+import { type Core, registerAndStake, requiredStakeFor, type Signer as AgentSigner } from "../helpers/agents.js";
 import { receiptMaker } from "../helpers/receipts.js";
 
 const connection = await network.getOrCreate();
@@ -80,21 +81,18 @@ async function signPermit(
 }
 
 /**
- * Registers `agent` (so enrolls it in the constitution) declaring `expectedDailyVolume`, which caps its daily
- * volume limit: with 0 it can transfer nothing. Transfers do not need the bond staked (only being active does).
+ * Registers `agent` (so enrolls it in the constitution) declaring `expectedDailyVolume`, which caps its daily volume
+ * limit (with 0 it can transfer nothing), and stakes the bond for it: the stake backs the volume (unbonded, an agent
+ * moves no value; test/agents/UnbondedVolumeAttack.test.ts).
  */
 async function enroll(
-  registry: AgentRegistry,
-  agent: Signer,
-  operator: string,
+  core: Core,
+  agent: AgentSigner,
+  operator: AgentSigner,
   expectedDailyVolume = DECLARED_VOLUME,
 ): Promise<void> {
-  await registry.connect(agent).register({
-    operator,
-    agentType: 0,
-    metadataURI: "ipfs://agent",
-    endpoint: "https://agent.example",
-    version: "1.0.0",
+  await registerAndStake(core, agent, operator, requiredStakeFor(expectedDailyVolume), {
+    agentType: 0n,
     capabilities: [],
     expectedDailyVolume,
   });
@@ -971,7 +969,7 @@ describe("AIToken", function () {
   describe("transfer", function () {
     async function agentFixture() {
       const core = await networkHelpers.loadFixture(coreFixture);
-      await enroll(core.registry, core.agent, core.operator.address);
+      await enroll(core, core.agent, core.operator);
       await core.token
         .connect(core.coordinator)
         .mintFromVerifiedReceipt(ethers.id("fund agent"), core.agent.address, 2_000n);
@@ -1019,8 +1017,9 @@ describe("AIToken", function () {
     });
 
     it("caps the agent's daily volume at the volume it declared: an agent that declared none can transfer nothing", async function () {
-      const { token, registry, constitution, coordinator, operator, agent2, outsider } = await agentFixture();
-      await enroll(registry, agent2, operator.address, 0n);
+      const f = await agentFixture();
+      const { token, constitution, coordinator, operator, agent2, outsider } = f;
+      await enroll(f, agent2, operator, 0n);
       expect((await constitution.constraintsOf(agent2.address)).maxDailyVolume).to.equal(0n);
       await token.connect(coordinator).mintFromVerifiedReceipt(ethers.id("fund agent2"), agent2.address, 10n);
       await expect(token.connect(agent2).transfer(outsider.address, 1n))
@@ -1031,8 +1030,9 @@ describe("AIToken", function () {
     });
 
     it("lets an agent that declared a small volume move exactly that much a day", async function () {
-      const { token, registry, constitution, coordinator, operator, agent2, outsider } = await agentFixture();
-      await enroll(registry, agent2, operator.address, 3n * AITBC);
+      const f = await agentFixture();
+      const { token, constitution, coordinator, operator, agent2, outsider } = f;
+      await enroll(f, agent2, operator, 3n * AITBC);
       await token.connect(coordinator).mintFromVerifiedReceipt(ethers.id("fund agent2"), agent2.address, 10n);
       await token.connect(agent2).transfer(outsider.address, 3n * AITBC);
       await expect(token.connect(agent2).transfer(outsider.address, 1n))
@@ -1107,8 +1107,8 @@ describe("AIToken", function () {
     /** `agent` and `agent2` enrolled (operator `operator`), `agent` and `client` funded, a fresh day. */
     async function agentFixture() {
       const core = await networkHelpers.loadFixture(coreFixture);
-      await enroll(core.registry, core.agent, core.operator.address);
-      await enroll(core.registry, core.agent2, core.operator.address);
+      await enroll(core, core.agent, core.operator);
+      await enroll(core, core.agent2, core.operator);
       await core.token
         .connect(core.coordinator)
         .mintFromVerifiedReceipt(ethers.id("fund agent"), core.agent.address, 2_000n);
@@ -1241,10 +1241,11 @@ describe("AIToken", function () {
     });
 
     it("blocks an agent that declared no daily volume from spending a non-agent's allowance", async function () {
-      const { token, registry, constitution, operator, client, outsider } = await agentFixture();
+      const f = await agentFixture();
+      const { token, constitution, operator, client, outsider } = f;
       const [zeroAgent] = (await connection.ethers.getSigners()).slice(11, 12);
       if (!zeroAgent) throw new Error("the test network needs at least 12 accounts");
-      await enroll(registry, zeroAgent, operator.address, 0n);
+      await enroll(f, zeroAgent, operator, 0n);
       await token.connect(client).approve(zeroAgent.address, 10n * AITBC);
       await expect(token.connect(zeroAgent).transferFrom(client.address, outsider.address, 1n))
         .to.be.revertedWithCustomError(constitution, "AgentConstitutionDailyVolumeExceeded")
@@ -1253,6 +1254,7 @@ describe("AIToken", function () {
 
     it("charges registry.stake once, as a STAKE of value 0: the registry's pull (MODULE_ROLE) is not a TRANSFER", async function () {
       const { token, registry, constitution, agent } = await agentFixture();
+      const bonds = await token.balanceOf(await registry.getAddress()); // enroll staked both agents' bonds
       const amount = 1_500n * AITBC;
       await token.connect(agent).approve(await registry.getAddress(), amount);
       await expect(registry.connect(agent).stake(amount))
@@ -1261,8 +1263,10 @@ describe("AIToken", function () {
       const usage = await constitution.usageOf(agent.address);
       expect(usage.volume).to.equal(0n); // staking is not daily volume
       expect(usage.gas).to.be.greaterThan(0n); // the STAKE action's gas
-      expect(await registry.stakeOf(await registry.getAgentId(agent.address))).to.equal(amount);
-      expect(await token.balanceOf(await registry.getAddress())).to.equal(amount);
+      expect(await registry.stakeOf(await registry.getAgentId(agent.address))).to.equal(
+        requiredStakeFor(DECLARED_VOLUME) + amount,
+      );
+      expect(await token.balanceOf(await registry.getAddress())).to.equal(bonds + amount);
     });
 
     it("does not charge a pull by a MODULE_ROLE spender", async function () {

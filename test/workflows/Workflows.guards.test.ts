@@ -14,7 +14,14 @@ import { Prover } from "../../circuits/lib/prover.js";
 import { buildTranscript } from "../../circuits/lib/workflow.js";
 import { proveChunk } from "../../protocol/proofs.js";
 import type { IWorkflows } from "../../typechain-types/index.js";
-import { AITBC, DECLARED_VOLUME, mintAitbc, registerAgent, type Signer } from "../helpers/agents.js";
+import {
+  AITBC,
+  DECLARED_VOLUME,
+  mintAitbc,
+  registerAndStake,
+  requiredStakeFor,
+  type Signer,
+} from "../helpers/agents.js";
 import {
   shouldBeChargedAsAgentAction,
   shouldBeRefusedWhileStopped,
@@ -241,7 +248,9 @@ function stoppable(name: string): Setup {
 function asAgent(who: (f: Base) => Signer, state: () => Promise<Base>): () => Promise<Base> {
   return async () => {
     const f = await state();
-    await registerAgent(f, who(f), f.operator, { expectedDailyVolume: DECLARED_VOLUME });
+    await registerAndStake(f, who(f), f.operator, requiredStakeFor(DECLARED_VOLUME), {
+      expectedDailyVolume: DECLARED_VOLUME,
+    });
     return f;
   };
 }
@@ -459,7 +468,9 @@ describe("Workflows: guards", function () {
       setup: async () => {
         const f = await loadListed();
         const { executionId } = await runDiamond(f, f.client, 1n);
-        await registerAgent(f, f.client, f.operator, { expectedDailyVolume: DECLARED_VOLUME });
+        await registerAndStake(f, f.client, f.operator, requiredStakeFor(DECLARED_VOLUME), {
+          expectedDailyVolume: DECLARED_VOLUME,
+        });
         return { ...f, executionId };
       },
       agent: client,

@@ -17,7 +17,11 @@ export default async function show(args: Args, hre: HardhatRuntimeEnvironment): 
     const a = await registry.getAgent(agentId);
     const text = [
       formatAgent(a, await token.balanceOf(a.agent), await registry.isActive(agentId)),
-      formatConstraints(await constitution.constraintsOf(a.agent), await constitution.usageOf(a.agent)),
+      formatConstraints(
+        await constitution.constraintsOf(a.agent),
+        await constitution.usageOf(a.agent),
+        await constitution.bondedVolumeOf(a.agent),
+      ),
       `  protocol        ${(await humanOverride.isStopped()) ? "EMERGENCY STOP" : "running"}`,
     ].join("\n");
     console.log(text);

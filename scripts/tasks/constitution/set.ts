@@ -34,6 +34,12 @@ export default async function setConstitution(args: Args, hre: HardhatRuntimeEnv
     };
     await confirm("setConstraints", constitution.setConstraints(agent, next));
     console.log(`constitution of ${agent}:`);
-    console.log(formatConstraints(await constitution.constraintsOf(agent), await constitution.usageOf(agent)));
+    console.log(
+      formatConstraints(
+        await constitution.constraintsOf(agent),
+        await constitution.usageOf(agent),
+        await constitution.bondedVolumeOf(agent),
+      ),
+    );
   });
 }

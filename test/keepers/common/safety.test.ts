@@ -254,6 +254,19 @@ describe("keepers: SafetyMonitor", function () {
     await refused(safety.check(action(TRANSFER, limits.maxDailyVolume + 1n)), "daily-volume");
   });
 
+  it("counts the daily volume the agent's stake backs, as the constitution does (a slash lowers it)", async function () {
+    const f = await load();
+    const { safety } = monitor(f);
+    await (await f.registry.connect(f.deployer).grantRole(await f.registry.SLASHER_ROLE(), f.deployer.address)).wait();
+    // 11,000 staked - 5,000 = 6,000: backs (6,000 - 1,000) / 10 % = 50,000 AITBC a day, under the 100,000 declared.
+    await (await f.registry.connect(f.deployer).slash(1n, 5_000n * AITBC, "test")).wait();
+    const backed = 50_000n * AITBC;
+    expect(await f.constitution.bondedVolumeOf(f.agent.address)).to.equal(backed);
+    await safety.check(action(TRANSFER, backed));
+    const error = await refused(safety.check(action(TRANSFER, backed + 1n)), "daily-volume");
+    expect(error.details).to.deep.equal({ used: "0", requested: (backed + 1n).toString(), limit: backed.toString() });
+  });
+
   it("refuses what would exceed the daily gas", async function () {
     const f = await load();
     const { safety } = monitor(f);
