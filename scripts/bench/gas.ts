@@ -330,6 +330,25 @@ rows.push({
   ),
 });
 
+// ---------------------------------------------------------------- marketplace: auto-award
+// Last, so that it moves no other figure: a workload with the two market providers' bids, auto-awarded by an
+// outsider in the first block after its bid deadline.
+const AUTO_AWARD_POSTED_AT = 3_001_000_000n;
+await connection.networkHelpers.time.setNextBlockTimestamp(AUTO_AWARD_POSTED_AT);
+await marketplace.connect(client).postWorkload({
+  ...request,
+  bidDeadline: AUTO_AWARD_POSTED_AT + 3_600n,
+  executionDeadline: AUTO_AWARD_POSTED_AT + 7_200n,
+});
+const autoAwardId = await marketplace.workloadCount();
+await marketplace.connect(p1).bid(autoAwardId, ethers.encodeBytes32String("p1-iris"), AITBC / 8n, ethers.id("plan"));
+await marketplace.connect(p2).bid(autoAwardId, ethers.encodeBytes32String("p2-iris"), AITBC / 7n, ethers.id("plan"));
+await connection.networkHelpers.time.setNextBlockTimestamp(AUTO_AWARD_POSTED_AT + 3_601n);
+rows.push({
+  name: "market: autoAward (2 bids)",
+  gas: await gasOf(marketplace.connect(outsider).autoAward(autoAwardId)),
+});
+
 // ---------------------------------------------------------------- report
 const pad = (s: string, n: number) => s.padEnd(n);
 const W = 56;
