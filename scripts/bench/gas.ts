@@ -194,7 +194,7 @@ async function marketRound(label: string, settle: "accept" | "finalize", postedA
     marketplace.connect(p1).bid(workloadId, ethers.encodeBytes32String("p1-iris"), AITBC / 8n, ethers.id("plan")),
   );
   await marketplace.connect(p2).bid(workloadId, ethers.encodeBytes32String("p2-iris"), AITBC / 7n, ethers.id("plan"));
-  const award = await gasOf(marketplace.connect(client).award(workloadId, 0n));
+  const award = await gasOf(marketplace.connect(client).award(workloadId, 0n, await registry.agentIdOf(p1.address)));
   const resultHash = ethers.id(`result-${label}`);
   const signature = await signWorkResult(p1, marketplace, { workloadId, round: 0n, resultHash });
   const submit = await gasOf(marketplace.connect(p1).submitResult(workloadId, resultHash, signature));

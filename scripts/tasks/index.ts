@@ -196,6 +196,11 @@ export const tasks = [
     .addOption(from)
     .addOption(workload)
     .addOption({ name: "bid", description: "Bid index (omit for the automatic award)", defaultValue: "" })
+    .addOption({
+      name: "provider",
+      description: "Agent id of the bid's provider, as you read it (default: the bid's provider now)",
+      defaultValue: "",
+    })
     .setAction(() => import("./market/award.js"))
     .build(),
   task(["market", "submit"], "Sign and submit a result as the assigned --from provider agent")

@@ -384,7 +384,15 @@ describe("marketplace and workflow tasks", function () {
       price: "0.1",
       proposal: "p",
     });
+    // The award names the bid's provider: --provider as the client read it, or the bid's provider now.
+    await expect(
+      run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "1", provider: "1" }),
+    ).to.be.rejectedWith(/MarketplaceBidReplaced\(workloadId=1, bidIndex=1, expectedProviderId=1, providerId=2\)/);
+    await expect(run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "2" })).to.be.rejectedWith(
+      "--bid: workload #1 has no bid #2",
+    );
     await run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "1" });
+    expect((await f.marketplace.getWorkload(1n)).providerId).to.equal(2n);
     await expect(
       run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "stolen" }),
     ).to.be.rejectedWith(/MarketplaceInvalidResultSignature\(workloadId=1\)/);
@@ -424,6 +432,9 @@ describe("marketplace and workflow tasks", function () {
     await expect(run(["market", "award"], { from: "", workload: "1", bid: "" })).to.be.rejectedWith(
       /MarketplaceBiddingOpen/,
     );
+    await expect(run(["market", "award"], { from: "", workload: "1", bid: "", provider: "1" })).to.be.rejectedWith(
+      "--provider: goes with --bid",
+    );
     await networkHelpers.time.increase(3601);
     await run(["market", "award"], { from: f.index(f.outsider), workload: "1", bid: "" });
     await run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "wrong" });
@@ -448,7 +459,7 @@ describe("marketplace and workflow tasks", function () {
       price: "0.1",
       proposal: "",
     });
-    await run(["market", "award"], { from: f.index(f.client), workload: "2", bid: "0" });
+    await run(["market", "award"], { from: f.index(f.client), workload: "2", bid: "0", provider: "1" });
     await expect(run(["market", "timeout"], { from: "", workload: "2" })).to.be.rejectedWith(
       /MarketplaceDeadlineNotPassed/,
     );
