@@ -232,6 +232,11 @@ export const tasks = [
     .addFlag({ name: "revoke", description: "Remove instead" })
     .setAction(() => import("./market/admit-validator.js"))
     .build(),
+  task(["market", "cancel"], "Cancel an unawarded workload: the whole escrow back (client)")
+    .addOption(from)
+    .addOption(workload)
+    .setAction(() => import("./market/cancel.js"))
+    .build(),
   task(["market", "timeout"], "Slash a provider that missed its deadline; reopen or refund (anyone)")
     .addOption(from)
     .addOption(workload)

@@ -384,6 +384,10 @@ describe("marketplace and workflow tasks", function () {
       price: "0.1",
       proposal: "p",
     });
+    // An open workload shows when its award window closes: a day after the bid deadline.
+    const { bidDeadline } = await f.marketplace.getWorkload(1n);
+    const awardBy = new Date(Number(bidDeadline + 86_400n) * 1000).toISOString();
+    expect(await run(["market", "show"], { workload: "1" })).to.contain(`; award by ${awardBy}; result due`);
     // The award names the bid's provider: --provider as the client read it, or the bid's provider now.
     await expect(
       run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "1", provider: "1" }),
@@ -466,6 +470,33 @@ describe("marketplace and workflow tasks", function () {
     await networkHelpers.time.increase(7300);
     await run(["market", "timeout"], { from: "", workload: "2" });
     expect((await f.marketplace.getWorkload(2n)).status).to.equal(6n);
+  });
+
+  it("after the award window no award is taken; the client cancels and gets its escrow back", async function () {
+    await provider(f.agent, "iris-a");
+    await fundClient("100");
+    await post();
+    await run(["market", "bid"], {
+      from: f.index(f.agent),
+      workload: "1",
+      serviceId: "iris-a",
+      price: "0.1",
+      proposal: "",
+    });
+    const { bidDeadline } = await f.marketplace.getWorkload(1n);
+    await networkHelpers.time.increaseTo(bidDeadline + 86_400n + 1n);
+    const closed = new RegExp(`MarketplaceAwardWindowClosed\\(workloadId=1, closedAt=${bidDeadline + 86_400n}\\)`);
+    await expect(run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "0" })).to.be.rejectedWith(
+      closed,
+    );
+    await expect(run(["market", "award"], { from: "", workload: "1", bid: "" })).to.be.rejectedWith(closed);
+    await expect(run(["market", "cancel"], { from: f.index(f.outsider), workload: "1" })).to.be.rejectedWith(
+      /MarketplaceNotClient/,
+    );
+    const before = await f.token.balanceOf(f.client.address);
+    await run(["market", "cancel"], { from: f.index(f.client), workload: "1" });
+    expect((await f.marketplace.getWorkload(1n)).status).to.equal(7n); // Cancelled
+    expect((await f.token.balanceOf(f.client.address)) - before).to.equal(20n * AITBC); // 100 units x 0.2 AITBC
   });
 
   it("reports bad market arguments by flag", async function () {
