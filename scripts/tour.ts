@@ -276,6 +276,16 @@ await expectBlocked("a bid from an account that is not a registered provider age
     proposal: "",
   }),
 );
+// An award names the bid's provider as well as its index: on a full list a cheaper bid can take a bid's index.
+const provider2Id = await protocol.registry.agentIdOf(provider2.address);
+await expectBlocked("an award of bid #0 naming another provider than the bid's (a bid replaced since read)", () =>
+  run(["market", "award"], {
+    from: from(client),
+    workload: String(workloadId),
+    bid: "0",
+    provider: String(provider2Id),
+  }),
+);
 await run(["market", "award"], { from: from(client), workload: String(workloadId), bid: "0" });
 await expectBlocked("a result from a provider that was not assigned", () =>
   run(["market", "submit"], { from: from(provider2), workload: String(workloadId), result: "forged" }),

@@ -10,7 +10,7 @@ import {Groth16Proof} from "./IZkVerifiers.sol";
 /// up in proportion to the fee (none between related parties), and a compute receipt issued ({receiptOf}) that
 /// AIToken mints from once an attestor signs it. Missed deadlines slash; rejected results go to a dispute that a
 /// validator agent or a guardian resolves, or that expires ({expireDispute}).
-/// @dev Every deadline (execution, challenge window) that an emergency stop hit while it ran is extended by the
+/// @dev Every deadline (award window, execution, challenge window) that an emergency stop hit while it ran is extended by the
 /// time the stop took from it, and to at least a day after the stop (IHumanOverride.extendedDeadline): nobody can
 /// act while stopped. A deadline that lapsed before a stop stays lapsed.
 /// Settlement does not mint by itself: a client and a provider that collude could otherwise mint
@@ -205,6 +205,15 @@ interface IServiceMarketplace {
     /// @notice The current round of the workload has no bid at `bidIndex`.
     error MarketplaceUnknownBid(uint256 workloadId, uint256 bidIndex);
 
+    /// @notice The bid at `bidIndex` is provider agent `providerId`'s, not `expectedProviderId`'s as the client's
+    /// award says: on a full list a cheaper bid took that index since the client read it ({bid}). Read {getBids}
+    /// again.
+    error MarketplaceBidReplaced(uint256 workloadId, uint256 bidIndex, uint256 expectedProviderId, uint256 providerId);
+
+    /// @notice The round's award window ({AWARD_WINDOW} after its bid deadline, extended by emergency stops) closed at
+    /// `closedAt`: its bids no longer bind their providers, and the client may only cancel the workload.
+    error MarketplaceAwardWindowClosed(uint256 workloadId, uint64 closedAt);
+
     /// @notice No bid of the round is eligible for {autoAward}: every bidder is inactive, delisted or without free
     /// capacity.
     error MarketplaceNoEligibleBid(uint256 workloadId);
@@ -357,7 +366,8 @@ interface IServiceMarketplace {
         bytes32 s
     ) external returns (uint256 workloadId);
 
-    /// @notice Cancels an unawarded workload: the whole escrow goes back to the client.
+    /// @notice Cancels an unawarded workload: the whole escrow goes back to the client. Open at any time while the
+    /// workload is open, and its only way out once the award window has closed.
     function cancelWorkload(uint256 workloadId) external;
 
     // ---------------------------------------------------------------- bidding and award
@@ -366,8 +376,8 @@ interface IServiceMarketplace {
     /// capacity must cover the units. On a full list ({MAX_BIDS}) a bid cheaper than the dearest one takes its
     /// place and index (BidEvicted; the last of equally dear bids goes first), so sybils cannot lock bidders
     /// out: filling the list costs MAX_BIDS bids as cheap as any real bidder's, each of which the client may
-    /// award and each of which is slashed if it then fails. An award names a bid by index: a client awarding
-    /// the dearest bid of a full list should check {getBids} in the same block.
+    /// award and each of which is slashed if it then fails. The bid binds its provider until the award window
+    /// closes ({AWARD_WINDOW} after the bid deadline); a provider withdraws it earlier only by delisting the offer.
     function bid(
         uint256 workloadId,
         bytes32 serviceId,
@@ -375,11 +385,18 @@ interface IServiceMarketplace {
         bytes32 proposalHash
     ) external returns (uint256 bidIndex);
 
-    /// @notice The client awards a bid while the workload is open. An award never leaves the provider less than
-    /// the workload's execution period (executionDeadline − bidDeadline at posting) to deliver.
-    function award(uint256 workloadId, uint256 bidIndex) external;
+    /// @notice The client awards the bid at `bidIndex` of the current round ({getBids}), which must be provider
+    /// agent `providerId`'s (else MarketplaceBidReplaced): on a full list a cheaper bid from another provider may
+    /// have taken that index since the client read it. A provider bids once per round, and a bid that takes an
+    /// index in place is strictly cheaper than the one it replaced, so the provider id identifies the chosen bid
+    /// (or a later, cheaper one of the same provider's). Allowed while the workload is open and until
+    /// {AWARD_WINDOW} after the bid deadline (extended by emergency stops); after that the client may only cancel.
+    /// An award never leaves the provider less than the workload's execution period (executionDeadline −
+    /// bidDeadline at posting) to deliver.
+    function award(uint256 workloadId, uint256 bidIndex, uint256 providerId) external;
 
-    /// @notice After the bidding deadline anyone awards the best eligible bid: the lowest
+    /// @notice After the bidding deadline, and until the award window closes ({AWARD_WINDOW} after it, extended
+    /// by emergency stops), anyone awards the best eligible bid: the lowest
     /// pricePerUnit × (2000 − reputation) / 1000, i.e. the price weighted from 2× (reputation 0) down to 1×
     /// (reputation 1000); ties go to the earlier bid. Bidders no longer active or without free capacity are skipped.
     function autoAward(uint256 workloadId) external;

@@ -51,6 +51,13 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     /// @notice Bids per workload round: bounds the loop of {autoAward}. A full list takes a cheaper bid in place of
     /// its dearest one.
     uint256 public constant MAX_BIDS = 32;
+    /// @notice How long after a round's bid deadline its bids bind their providers: {award} and {autoAward} are
+    /// refused after it (the client can still cancel). A bid is a price for capacity the provider holds now; without
+    /// a limit a client could award it months later at its old price, and the provider, bound by an obligation and
+    /// slashed if it fails, could only withdraw it by delisting the offer. A day: the time a client (or its agent)
+    /// has to choose after bidding closes, the same that {GRACE_AFTER_RESUME} gives everyone to act after an
+    /// emergency stop; like the other deadlines, the window is extended by emergency stops that hit its round.
+    uint256 public constant AWARD_WINDOW = 1 days;
     /// @notice How long after the challenge window a dispute may wait for a resolver before anyone can expire it
     /// ({expireDispute}): long enough for the guardians, who can always resolve, to act.
     uint256 public constant DISPUTE_TIMEOUT = 7 days;
@@ -179,14 +186,16 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     }
 
     /// @inheritdoc IServiceMarketplace
-    function award(uint256 workloadId, uint256 bidIndex) external whenNotStopped {
+    function award(uint256 workloadId, uint256 bidIndex, uint256 providerId) external whenNotStopped {
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
         if (msg.sender != w.client) revert MarketplaceNotClient(workloadId, msg.sender);
-        _requireStatus(workloadId, w, WorkloadStatus.Open);
-        Bid[] storage bids = _bids[workloadId][w.round];
+        Bid[] storage bids = _awardableBids(workloadId, w);
         if (bidIndex >= bids.length) revert MarketplaceUnknownBid(workloadId, bidIndex);
         Bid memory chosen = bids[bidIndex];
+        if (chosen.providerId != providerId) {
+            revert MarketplaceBidReplaced(workloadId, bidIndex, providerId, chosen.providerId);
+        }
         Service storage service = _service(chosen.serviceId);
         if (!_takesBid(service, chosen.placedAt)) revert MarketplaceServiceNotListed(chosen.serviceId);
         if (!_registry.isActive(chosen.providerId)) revert MarketplaceAgentNotActive(chosen.providerId);
@@ -199,9 +208,8 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     function autoAward(uint256 workloadId) external whenNotStopped {
         uint256 gasStart = gasleft();
         Workload storage w = _workload(workloadId);
-        _requireStatus(workloadId, w, WorkloadStatus.Open);
+        Bid[] storage bids = _awardableBids(workloadId, w);
         if (block.timestamp <= w.bidDeadline) revert MarketplaceBiddingOpen(workloadId, w.bidDeadline);
-        Bid[] storage bids = _bids[workloadId][w.round];
         uint256 best = type(uint256).max;
         uint256 bestIndex;
         for (uint256 i = 0; i < bids.length; ++i) {
@@ -669,6 +677,16 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     /// every stop that hit the assignment is counted (a stop during bidding, before the award, only adds time).
     function _roundStart(Workload storage w) private view returns (uint64) {
         return w.bidDeadline - w.biddingPeriod;
+    }
+
+    /// @dev The bids of the open workload `w`'s current round, while they may be awarded: until {AWARD_WINDOW} after
+    /// the round's bid deadline, extended by every emergency stop that hit the round (a stop that ended before the
+    /// round began extends nothing).
+    function _awardableBids(uint256 workloadId, Workload storage w) private view returns (Bid[] storage) {
+        _requireStatus(workloadId, w, WorkloadStatus.Open);
+        uint64 closedAt = _graced(_roundStart(w), w.bidDeadline + uint64(AWARD_WINDOW));
+        if (block.timestamp > closedAt) revert MarketplaceAwardWindowClosed(workloadId, closedAt);
+        return _bids[workloadId][w.round];
     }
 
     /// @dev Removes a workload's escrow from the books and returns it (the caller transfers it).

@@ -194,7 +194,7 @@ async function marketRound(label: string, settle: "accept" | "finalize", postedA
     marketplace.connect(p1).bid(workloadId, ethers.encodeBytes32String("p1-iris"), AITBC / 8n, ethers.id("plan")),
   );
   await marketplace.connect(p2).bid(workloadId, ethers.encodeBytes32String("p2-iris"), AITBC / 7n, ethers.id("plan"));
-  const award = await gasOf(marketplace.connect(client).award(workloadId, 0n));
+  const award = await gasOf(marketplace.connect(client).award(workloadId, 0n, await registry.agentIdOf(p1.address)));
   const resultHash = ethers.id(`result-${label}`);
   const signature = await signWorkResult(p1, marketplace, { workloadId, round: 0n, resultHash });
   const submit = await gasOf(marketplace.connect(p1).submitResult(workloadId, resultHash, signature));
@@ -328,6 +328,25 @@ rows.push({
   gas: await gasOf(
     governor.connect(p2).castVoteWithReason(proposalId, 1, "policy min-stake: 1000 AITBC is within [500, 5000]"),
   ),
+});
+
+// ---------------------------------------------------------------- marketplace: auto-award
+// Last, so that it moves no other figure: a workload with the two market providers' bids, auto-awarded by an
+// outsider in the first block after its bid deadline.
+const AUTO_AWARD_POSTED_AT = 3_001_000_000n;
+await connection.networkHelpers.time.setNextBlockTimestamp(AUTO_AWARD_POSTED_AT);
+await marketplace.connect(client).postWorkload({
+  ...request,
+  bidDeadline: AUTO_AWARD_POSTED_AT + 3_600n,
+  executionDeadline: AUTO_AWARD_POSTED_AT + 7_200n,
+});
+const autoAwardId = await marketplace.workloadCount();
+await marketplace.connect(p1).bid(autoAwardId, ethers.encodeBytes32String("p1-iris"), AITBC / 8n, ethers.id("plan"));
+await marketplace.connect(p2).bid(autoAwardId, ethers.encodeBytes32String("p2-iris"), AITBC / 7n, ethers.id("plan"));
+await connection.networkHelpers.time.setNextBlockTimestamp(AUTO_AWARD_POSTED_AT + 3_601n);
+rows.push({
+  name: "market: autoAward (2 bids)",
+  gas: await gasOf(marketplace.connect(outsider).autoAward(autoAwardId)),
 });
 
 // ---------------------------------------------------------------- report

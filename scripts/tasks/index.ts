@@ -196,6 +196,11 @@ export const tasks = [
     .addOption(from)
     .addOption(workload)
     .addOption({ name: "bid", description: "Bid index (omit for the automatic award)", defaultValue: "" })
+    .addOption({
+      name: "provider",
+      description: "Agent id of the bid's provider, as you read it (default: the bid's provider now)",
+      defaultValue: "",
+    })
     .setAction(() => import("./market/award.js"))
     .build(),
   task(["market", "submit"], "Sign and submit a result as the assigned --from provider agent")
@@ -226,6 +231,11 @@ export const tasks = [
     .addOption({ name: "validator", description: "Validator agent address", defaultValue: "" })
     .addFlag({ name: "revoke", description: "Remove instead" })
     .setAction(() => import("./market/admit-validator.js"))
+    .build(),
+  task(["market", "cancel"], "Cancel an unawarded workload: the whole escrow back (client)")
+    .addOption(from)
+    .addOption(workload)
+    .setAction(() => import("./market/cancel.js"))
     .build(),
   task(["market", "timeout"], "Slash a provider that missed its deadline; reopen or refund (anyone)")
     .addOption(from)

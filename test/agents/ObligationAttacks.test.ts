@@ -58,7 +58,7 @@ const load = () => networkHelpers.loadFixture(obligationsFixture);
 describe("Obligation attacks: exiting to dodge a slash", function () {
   it("an awarded provider that unstakes everything cannot withdraw before its timeout is claimed, and pays the full slash", async function () {
     const { registry, marketplace, agent, operator, client, treasury } = await load();
-    await marketplace.connect(client).award(1n, 0n);
+    await marketplace.connect(client).award(1n, 0n, PROVIDER_ID);
     expect(await registry.openObligations(PROVIDER_ID)).to.equal(1n);
     await registry.connect(agent).requestUnstake(PROVIDER_ID, PROVIDER_STAKE); // the exit, right after the award
     await time.increase(UNBONDING_DELAY);
@@ -76,7 +76,7 @@ describe("Obligation attacks: exiting to dodge a slash", function () {
 
   it("a provider whose result is disputed cannot withdraw until the dispute is resolved", async function () {
     const { registry, marketplace, humanOverride, agent, operator, client, guardian, treasury } = await load();
-    await marketplace.connect(client).award(1n, 0n);
+    await marketplace.connect(client).award(1n, 0n, PROVIDER_ID);
     await marketplace.connect(agent).submitResult(1n, RESULT, await signResult(agent, marketplace, 1n, 0n, RESULT));
     await marketplace.connect(client).reject(1n, id("wrong"));
     await registry.connect(agent).requestUnstake(PROVIDER_ID, PROVIDER_STAKE);
@@ -94,7 +94,7 @@ describe("Obligation attacks: exiting to dodge a slash", function () {
 
   it("closes the obligation at settlement, and a reopened workload's failed provider is released", async function () {
     const { registry, marketplace, agent, client } = await load();
-    await marketplace.connect(client).award(1n, 0n);
+    await marketplace.connect(client).award(1n, 0n, PROVIDER_ID);
     await marketplace.connect(agent).submitResult(1n, RESULT, await signResult(agent, marketplace, 1n, 0n, RESULT));
     expect(await registry.openObligations(PROVIDER_ID)).to.equal(1n);
     await marketplace.connect(client).accept(1n);

@@ -60,7 +60,7 @@ export async function submitted(
 ): Promise<bigint> {
   const workloadId = await post(f, client, request);
   await send(f.marketplace.connect(provider).bid(workloadId, serviceId, price, PROPOSAL));
-  await send(f.marketplace.connect(client).award(workloadId, 0n));
+  await send(f.marketplace.connect(client).award(workloadId, 0n, await f.registry.agentIdOf(provider.address)));
   const signature = await signResult(provider, f.marketplace, workloadId, 0n, RESULT);
   await send(f.marketplace.connect(provider).submitResult(workloadId, RESULT, signature));
   return workloadId;

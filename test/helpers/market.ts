@@ -55,6 +55,8 @@ export const MAX_FEE_BPS = 1_000n;
 export const MAX_CHALLENGE_WINDOW = 30n * DAY;
 export const MAX_TIMEOUT_SLASH_BPS = 10_000n;
 export const MAX_BIDS = 32n;
+/** How long after a round's bid deadline its bids may be awarded (before emergency stops extend it). */
+export const AWARD_WINDOW = DAY;
 export const REPUTATION_REWARD = 10n;
 /** ServiceMarketplace.FEE_PER_REPUTATION_POINT: 0.01 AITBC of protocol fee per reputation point. */
 export const FEE_PER_REPUTATION_POINT = 10n ** 16n;
@@ -351,10 +353,14 @@ export const loadMarket = async (): Promise<Market> => (await connect()).network
 // The states below are built from the market snapshot in each test (a few transactions each), like the
 // AgentRegistry tests' helpers: Hardhat 3's loadFixture mishandles fixtures that load other fixtures.
 
+/** Fields of a request replaced, or a function of the posting time that returns them (for deadlines). */
+export type Overrides = Partial<Request> | ((postedAt: bigint) => Partial<Request>);
+
 /** `client` posts workload 1: the default request (100 AITBC escrow, refund on timeout unless replaced). */
-export async function posted(overrides: Partial<Request> = {}) {
+export async function posted(overrides: Overrides = {}) {
   const f = await loadMarket();
-  const request = workloadRequest(await now(), overrides);
+  const postedAt = await now();
+  const request = workloadRequest(postedAt, typeof overrides === "function" ? overrides(postedAt) : overrides);
   await send(f.marketplace.connect(f.client).postWorkload(request));
   return { ...f, request };
 }
@@ -362,16 +368,16 @@ export async function posted(overrides: Partial<Request> = {}) {
 export type Posted = Awaited<ReturnType<typeof posted>>;
 
 /** Both providers bid on workload 1: agent PRICE_A (bid 0), agent2 PRICE_B (bid 1). */
-export async function bidded(overrides: Partial<Request> = {}): Promise<Posted> {
+export async function bidded(overrides: Overrides = {}): Promise<Posted> {
   const f = await posted(overrides);
   await placeBothBids(f, WORKLOAD_ID);
   return f;
 }
 
-/** The client awards bid 1: agent2 runs workload 1 at PRICE_B. */
-export async function awarded(overrides: Partial<Request> = {}): Promise<Posted> {
+/** The client awards bid 1 (agent2's): agent2 runs workload 1 at PRICE_B. */
+export async function awarded(overrides: Overrides = {}): Promise<Posted> {
   const f = await bidded(overrides);
-  await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n));
+  await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID));
   return f;
 }
 

@@ -15,7 +15,7 @@ import {
   send,
   workloadRequest,
 } from "../helpers/economics.js";
-import { offer } from "../helpers/market.js";
+import { AGENT_ID, offer } from "../helpers/market.js";
 
 const connection = await network.getOrCreate();
 const { networkHelpers } = connection;
@@ -63,7 +63,7 @@ describe("ServiceMarketplace: relisting", function () {
     const f = await networkHelpers.loadFixture(marketFixture);
     const workloadId = await post(f, f.client, workloadRequest(await now()));
     await send(f.marketplace.connect(f.agent).bid(workloadId, SERVICE_A, AITBC, PROPOSAL));
-    await send(f.marketplace.connect(f.client).award(workloadId, 0n));
+    await send(f.marketplace.connect(f.client).award(workloadId, 0n, AGENT_ID));
     await send(f.marketplace.connect(f.agent).delistService(SERVICE_A));
     await expect(f.marketplace.connect(f.agent).listService(offer(SERVICE_A, { maxCapacity: 5n })))
       .to.be.revertedWithCustomError(f.marketplace, "MarketplaceCapacityBelowLoad")

@@ -1,7 +1,7 @@
 /**
  * ServiceMarketplace: bidding and award. bid (matching, capacity, the 32-bid cap), the client's award, auto-award
- * (price weighted by reputation, ties, ineligible bidders skipped) and late awards, which keep the full execution
- * period. Unknown ids, the BID action, auto-award as upkeep and the emergency stop are in
+ * (price weighted by reputation, ties, ineligible bidders skipped) and late awards (within the award window),
+ * which keep the full execution period. Unknown ids, the BID action, auto-award as upkeep and the emergency stop are in
  * ServiceMarketplace.guards.test.ts. The market fixture and its states are in test/helpers/market.ts.
  */
 import { expect } from "chai";
@@ -12,6 +12,7 @@ import { AITBC, DAY, HOUR, mintAitbc } from "../helpers/agents.js";
 import {
   AGENT2_ID,
   AGENT_ID,
+  AWARD_WINDOW,
   awarded,
   bidded,
   CROWD,
@@ -34,7 +35,6 @@ import {
   PRICE_B,
   PROPOSAL,
   PROVIDER_STAKE,
-  reopenAwarded,
   RESULT,
   send,
   SERVICE_A,
@@ -225,7 +225,7 @@ describe("ServiceMarketplace: bidding and award", function () {
     it("the client may award after the bid deadline while the workload is open (the provider keeps the full period)", async function () {
       const f = await bidded();
       const executionDeadline = await nextBlockAfterBidding(f);
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, AGENT_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
         .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, executionDeadline, false);
       expect(executionDeadline).to.equal(f.request.executionDeadline + 1n);
@@ -234,12 +234,12 @@ describe("ServiceMarketplace: bidding and award", function () {
     it("reverts MarketplaceServiceNotListed when the chosen bid's offer was delisted since; another bid can still win", async function () {
       const f = await bidded();
       await send(f.marketplace.connect(f.agent2).delistService(SERVICE_B));
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceServiceNotListed")
         .withArgs(SERVICE_B);
       expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.open);
       expect(await loadOf(f, SERVICE_B)).to.equal(0n);
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, AGENT_ID))
         .to.emit(f.marketplace, "WorkloadAwarded")
         .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, f.request.executionDeadline, false);
       await expectBooks(f);
@@ -249,7 +249,7 @@ describe("ServiceMarketplace: bidding and award", function () {
       const f = await bidded();
       await send(f.marketplace.connect(f.agent2).delistService(SERVICE_B));
       await freeze(f, f.agent2);
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceServiceNotListed")
         .withArgs(SERVICE_B);
     });
@@ -257,7 +257,7 @@ describe("ServiceMarketplace: bidding and award", function () {
     it("reverts MarketplaceNotClient for anyone but the client (a bidder included)", async function () {
       const f = await bidded();
       for (const who of [f.agent2, f.outsider, f.guardian]) {
-        await expect(f.marketplace.connect(who).award(WORKLOAD_ID, 1n))
+        await expect(f.marketplace.connect(who).award(WORKLOAD_ID, 1n, AGENT2_ID))
           .to.be.revertedWithCustomError(f.marketplace, "MarketplaceNotClient")
           .withArgs(WORKLOAD_ID, who.address);
       }
@@ -265,18 +265,32 @@ describe("ServiceMarketplace: bidding and award", function () {
 
     it("reverts MarketplaceWrongStatus once awarded", async function () {
       const f = await awarded();
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, AGENT_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
         .withArgs(WORKLOAD_ID, WORKLOAD.awarded);
     });
 
+    it("reverts MarketplaceBidReplaced when the bid at the index is not the named provider's; the workload stays open", async function () {
+      const f = await bidded();
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT_ID))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceBidReplaced")
+        .withArgs(WORKLOAD_ID, 1n, AGENT_ID, AGENT2_ID);
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, 0n))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceBidReplaced")
+        .withArgs(WORKLOAD_ID, 0n, 0n, AGENT_ID);
+      expect(await statusOf(f, WORKLOAD_ID)).to.equal(WORKLOAD.open);
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID))
+        .to.emit(f.marketplace, "WorkloadAwarded")
+        .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, f.request.executionDeadline, false);
+    });
+
     it("reverts MarketplaceUnknownBid past the last bid index", async function () {
       const f = await bidded();
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 2n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 2n, AGENT_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceUnknownBid")
         .withArgs(WORKLOAD_ID, 2n);
       const g = await posted();
-      await expect(g.marketplace.connect(g.client).award(WORKLOAD_ID, 0n))
+      await expect(g.marketplace.connect(g.client).award(WORKLOAD_ID, 0n, AGENT_ID))
         .to.be.revertedWithCustomError(g.marketplace, "MarketplaceUnknownBid")
         .withArgs(WORKLOAD_ID, 0n);
     });
@@ -284,11 +298,11 @@ describe("ServiceMarketplace: bidding and award", function () {
     it("reverts MarketplaceAgentNotActive when the bidder was frozen or unstaked since", async function () {
       const f = await bidded();
       await freeze(f, f.agent2);
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceAgentNotActive")
         .withArgs(AGENT2_ID);
       await send(f.registry.connect(f.agent).requestUnstake(AGENT_ID, PROVIDER_STAKE));
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, AGENT_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceAgentNotActive")
         .withArgs(AGENT_ID);
     });
@@ -296,7 +310,7 @@ describe("ServiceMarketplace: bidding and award", function () {
     it("reverts MarketplaceCapacityExceeded when the bidder's offer no longer has room", async function () {
       const f = await bidded();
       await send(f.marketplace.connect(f.agent2).updateService(SERVICE_B, offer(SERVICE_B, { maxCapacity: 5n })));
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceCapacityExceeded")
         .withArgs(SERVICE_B, UNITS, 5n);
     });
@@ -395,7 +409,7 @@ describe("ServiceMarketplace: bidding and award", function () {
       await send(marketplace.connect(agent2).updateService(SERVICE_B, offer(SERVICE_B, { maxCapacity: 15n })));
       await send(marketplace.connect(client).postWorkload(workloadRequest(await now())));
       await send(marketplace.connect(agent2).bid(2n, SERVICE_B, PRICE_B, PROPOSAL));
-      await send(marketplace.connect(client).award(2n, 0n));
+      await send(marketplace.connect(client).award(2n, 0n, AGENT2_ID));
       expect(await loadOf(f, SERVICE_B)).to.equal(10n);
       const executionDeadline = await nextBlockAfterBidding(f);
       await expect(marketplace.autoAward(WORKLOAD_ID))
@@ -465,19 +479,28 @@ describe("ServiceMarketplace: bidding and award", function () {
   });
 
   describe("late award", function () {
+    // An award after the execution deadline needs an execution period shorter than the award window (a day after
+    // the bid deadline): these workloads have 6 hours to execute.
+    const SHORT_PERIOD = 6n * HOUR;
+    const shortExecution = (postedAt: bigint) => ({
+      bidDeadline: postedAt + HOUR,
+      executionDeadline: postedAt + HOUR + SHORT_PERIOD,
+    });
+
     it("a client award after the execution deadline leaves the full execution period: claimTimeout right after reverts MarketplaceDeadlineNotPassed", async function () {
-      const f = await bidded();
+      const f = await bidded(shortExecution);
       const { marketplace, client, outsider, request } = f;
       const awardedAt = request.executionDeadline + 5n * HOUR;
-      // The execution period is executionDeadline − bidDeadline at posting: a day.
-      const deadline = awardedAt + DAY;
+      expect(awardedAt <= request.bidDeadline + AWARD_WINDOW).to.equal(true);
+      // The execution period is executionDeadline − bidDeadline at posting: 6 hours.
+      const deadline = awardedAt + SHORT_PERIOD;
       await time.setNextBlockTimestamp(awardedAt);
-      await expect(marketplace.connect(client).award(WORKLOAD_ID, 1n))
+      await expect(marketplace.connect(client).award(WORKLOAD_ID, 1n, AGENT2_ID))
         .to.emit(marketplace, "WorkloadAwarded")
         .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, deadline, false);
       const w = await marketplace.getWorkload(WORKLOAD_ID);
       expect(w.executionDeadline).to.equal(deadline);
-      expect(w.executionPeriod).to.equal(DAY);
+      expect(w.executionPeriod).to.equal(SHORT_PERIOD);
       expect(w.bidDeadline).to.equal(request.bidDeadline);
       await expect(marketplace.connect(outsider).claimTimeout(WORKLOAD_ID))
         .to.be.revertedWithCustomError(marketplace, "MarketplaceDeadlineNotPassed")
@@ -491,10 +514,10 @@ describe("ServiceMarketplace: bidding and award", function () {
     });
 
     it("an auto-award after the execution deadline leaves the full execution period: the result is accepted at the new deadline", async function () {
-      const f = await bidded();
+      const f = await bidded(shortExecution);
       const { marketplace, agent2, outsider, request } = f;
       const awardedAt = request.executionDeadline + 1n;
-      const deadline = awardedAt + DAY;
+      const deadline = awardedAt + SHORT_PERIOD;
       await time.setNextBlockTimestamp(awardedAt);
       await expect(marketplace.connect(outsider).autoAward(WORKLOAD_ID))
         .to.emit(marketplace, "WorkloadAwarded")
@@ -514,6 +537,7 @@ describe("ServiceMarketplace: bidding and award", function () {
       ["at the bid deadline keeps the posted execution deadline", 0n],
       ["one second after the bid deadline moves it one second on", 1n],
       ["an hour before the execution deadline moves it to award time + the period", DAY - HOUR],
+      ["at the end of the award window (the execution deadline here) moves it a day on", AWARD_WINDOW],
     ] as const) {
       it(`an award ${label}`, async function () {
         const f = await bidded();
@@ -521,7 +545,7 @@ describe("ServiceMarketplace: bidding and award", function () {
         const deadline = awardedAt + DAY;
         expect(deadline >= f.request.executionDeadline).to.equal(true);
         await time.setNextBlockTimestamp(awardedAt);
-        await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n))
+        await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID))
           .to.emit(f.marketplace, "WorkloadAwarded")
           .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, deadline, false);
         expect((await f.marketplace.getWorkload(WORKLOAD_ID)).executionDeadline).to.equal(deadline);
@@ -529,21 +553,21 @@ describe("ServiceMarketplace: bidding and award", function () {
     }
 
     it("a reopened workload keeps its execution period: a late award in round 1 also gets the full period", async function () {
-      const f = await reopenAwarded();
+      const f = await awarded((postedAt) => ({ ...shortExecution(postedAt), reopenOnTimeout: true }));
       const { marketplace, agent, client, request } = f;
       await time.increaseTo(request.executionDeadline + 1n);
       await send(marketplace.claimTimeout(WORKLOAD_ID));
       await send(marketplace.connect(agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL));
       const reopened = await marketplace.getWorkload(WORKLOAD_ID);
-      expect(reopened.executionPeriod).to.equal(DAY);
+      expect(reopened.executionPeriod).to.equal(SHORT_PERIOD);
       const awardedAt = reopened.executionDeadline + 10n;
       await time.setNextBlockTimestamp(awardedAt);
-      await expect(marketplace.connect(client).award(WORKLOAD_ID, 0n))
+      await expect(marketplace.connect(client).award(WORKLOAD_ID, 0n, AGENT_ID))
         .to.emit(marketplace, "WorkloadAwarded")
-        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, awardedAt + DAY, false);
+        .withArgs(WORKLOAD_ID, AGENT_ID, 0n, PRICE_A, awardedAt + SHORT_PERIOD, false);
       await expect(marketplace.claimTimeout(WORKLOAD_ID))
         .to.be.revertedWithCustomError(marketplace, "MarketplaceDeadlineNotPassed")
-        .withArgs(WORKLOAD_ID, awardedAt + DAY);
+        .withArgs(WORKLOAD_ID, awardedAt + SHORT_PERIOD);
     });
   });
 });

@@ -115,7 +115,7 @@ describe("ServiceMarketplace: disputes", function () {
       const request = workloadRequest(await now(), { units: 500n });
       await send(marketplace.connect(client).postWorkload(request));
       await send(marketplace.connect(agent2).bid(WORKLOAD_ID, SERVICE_B, PRICE_B, PROPOSAL));
-      await send(marketplace.connect(client).award(WORKLOAD_ID, 0n));
+      await send(marketplace.connect(client).award(WORKLOAD_ID, 0n, AGENT2_ID));
       await send(
         marketplace
           .connect(agent2)
@@ -257,7 +257,7 @@ describe("ServiceMarketplace: disputes", function () {
       await send(f.token.connect(validator).approve(f.market, MaxUint256));
       await send(marketplace.connect(validator).postWorkload(workloadRequest(await now())));
       await send(marketplace.connect(agent2).bid(WORKLOAD_ID, SERVICE_B, PRICE_B, PROPOSAL));
-      await send(marketplace.connect(validator).award(WORKLOAD_ID, 0n));
+      await send(marketplace.connect(validator).award(WORKLOAD_ID, 0n, AGENT2_ID));
       await send(
         marketplace
           .connect(agent2)

@@ -18,6 +18,9 @@ import {
   shouldRevertForUnknownId,
 } from "../helpers/behaviours.js";
 import {
+  AGENT2_ID,
+  AGENT_ID,
+  AWARD_WINDOW,
   awarded,
   bidded,
   CHALLENGE_WINDOW,
@@ -145,7 +148,7 @@ describe("ServiceMarketplace: guards", function () {
         setup: posted,
         call: (f, id) => f.marketplace.connect(f.agent).bid(id, SERVICE_A, PRICE_A, PROPOSAL),
       },
-      { fn: "award", setup: bidded, call: (f, id) => f.marketplace.connect(f.client).award(id, 0n) },
+      { fn: "award", setup: bidded, call: (f, id) => f.marketplace.connect(f.client).award(id, 0n, AGENT_ID) },
       { fn: "autoAward", setup: bidded, call: (f, id) => f.marketplace.autoAward(id) },
       {
         fn: "submitResult",
@@ -263,7 +266,11 @@ describe("ServiceMarketplace: guards", function () {
         setup: posted,
         call: (f) => f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL),
       },
-      { fn: "award", setup: bidded, call: (f) => f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n) },
+      {
+        fn: "award",
+        setup: bidded,
+        call: (f) => f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID),
+      },
       { fn: "autoAward", setup: afterBidding, call: (f) => f.marketplace.autoAward(WORKLOAD_ID) },
       {
         fn: "submitResult",
@@ -338,6 +345,28 @@ describe("ServiceMarketplace: guards", function () {
       await send(f.marketplace.connect(f.agent2).submitResult(WORKLOAD_ID, RESULT, signature));
       expect((await f.marketplace.getWorkload(WORKLOAD_ID)).status).to.equal(WORKLOAD.submitted);
     });
+
+    it("an award window that ran out during a stop: it moves by the stop's length (at least a day past the resume), and the award works after the resume", async function () {
+      const f = await bidded();
+      await time.increaseTo(f.request.bidDeadline + HOUR);
+      await send(f.humanOverride.connect(f.guardian).emergencyStop("exploit in progress"));
+      const stoppedAt = BigInt(await time.latest());
+      await time.increaseTo(f.request.bidDeadline + AWARD_WINDOW + 10n * HOUR); // the window closes while stopped
+      await send(f.humanOverride.connect(f.guardian).resume());
+      const resumedAt = BigInt(await time.latest());
+      const shifted = f.request.bidDeadline + AWARD_WINDOW + (resumedAt - stoppedAt);
+      const graceEnd = resumedAt + 24n * HOUR;
+      const closedAt = shifted > graceEnd ? shifted : graceEnd;
+      const beforeClose = await networkHelpers.takeSnapshot();
+      await time.setNextBlockTimestamp(closedAt);
+      await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID));
+      expect((await f.marketplace.getWorkload(WORKLOAD_ID)).status).to.equal(WORKLOAD.awarded);
+      await beforeClose.restore();
+      await time.increaseTo(closedAt + 1n);
+      await expect(f.marketplace.autoAward(WORKLOAD_ID))
+        .to.be.revertedWithCustomError(f.marketplace, "MarketplaceAwardWindowClosed")
+        .withArgs(WORKLOAD_ID, closedAt);
+    });
   });
 
   describe("agent actions", function () {
@@ -387,7 +416,7 @@ describe("ServiceMarketplace: guards", function () {
       action: "post-workload",
       setup: byClientAgent(bidded),
       agent: (f) => f.client,
-      call: (f) => f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n),
+      call: (f) => f.marketplace.connect(f.client).award(WORKLOAD_ID, 1n, AGENT2_ID),
     });
     shouldBeChargedAsAgentAction({
       fn: "accept",

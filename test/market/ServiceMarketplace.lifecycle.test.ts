@@ -125,7 +125,7 @@ describe("ServiceMarketplace: lifecycle", function () {
       await expectBooks(f);
 
       // The client awards agent2's bid before the bid deadline: the posted execution deadline stands.
-      await expect(marketplace.connect(client).award(WORKLOAD_ID, 1n))
+      await expect(marketplace.connect(client).award(WORKLOAD_ID, 1n, AGENT2_ID))
         .to.emit(marketplace, "WorkloadAwarded")
         .withArgs(WORKLOAD_ID, AGENT2_ID, 1n, PRICE_B, request.executionDeadline, false);
       const awarded = await marketplace.getWorkload(WORKLOAD_ID);
@@ -200,7 +200,7 @@ describe("ServiceMarketplace: lifecycle", function () {
 
       await placeBothBids(f, WORKLOAD_ID);
       await expectBooks(f);
-      await send(marketplace.connect(permitClient).award(WORKLOAD_ID, 1n));
+      await send(marketplace.connect(permitClient).award(WORKLOAD_ID, 1n, AGENT2_ID));
       await expectBooks(f);
       const signature = await signResult(f.agent2, marketplace, WORKLOAD_ID, 0n, RESULT);
       await send(marketplace.connect(f.agent2).submitResult(WORKLOAD_ID, RESULT, signature));
@@ -307,7 +307,7 @@ describe("ServiceMarketplace: lifecycle", function () {
       expect(await marketplace.totalEscrowed()).to.equal(ESCROW + escrowOf(second));
       await expectBooks(f);
       await send(marketplace.connect(f.agent).bid(2n, SERVICE_A, 7n * AITBC, PROPOSAL));
-      await send(marketplace.connect(client).award(2n, 0n));
+      await send(marketplace.connect(client).award(2n, 0n, AGENT_ID));
       await send(
         marketplace.connect(f.agent).submitResult(2n, RESULT, await signResult(f.agent, marketplace, 2n, 0n, RESULT)),
       );

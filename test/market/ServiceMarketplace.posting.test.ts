@@ -11,6 +11,7 @@ import { network } from "hardhat";
 import { FIELD_MODULUS } from "../../circuits/lib/field.js";
 import { AITBC, HOUR, mintAitbc, registerAndStake, requiredStakeFor } from "../helpers/agents.js";
 import {
+  AGENT_ID,
   awarded,
   bidded,
   ESCROW,
@@ -163,7 +164,7 @@ describe("ServiceMarketplace: posting", function () {
       expect(w.inputHash).to.equal(inputHash);
       await send(f.marketplace.connect(f.agent).updateService(SERVICE_A, offer(SERVICE_A, { modelHash })));
       await send(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL));
-      await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n));
+      await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, AGENT_ID));
       const signature = await signResult(f.agent, f.marketplace, WORKLOAD_ID, 0n, RESULT);
       await expect(f.marketplace.connect(f.agent).submitResult(WORKLOAD_ID, RESULT, signature))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceProofRequired")
@@ -235,7 +236,7 @@ describe("ServiceMarketplace: posting", function () {
       await expect(f.marketplace.connect(f.agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
         .withArgs(WORKLOAD_ID, WORKLOAD.cancelled);
-      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n))
+      await expect(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, AGENT_ID))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
         .withArgs(WORKLOAD_ID, WORKLOAD.cancelled);
       await time.increaseTo(f.request.bidDeadline + 1n);

@@ -9,6 +9,7 @@ import { network } from "hardhat";
 
 import { DAY, HOUR } from "../helpers/agents.js";
 import {
+  AGENT2_ID,
   AGENT_ID,
   attestReceipt,
   awarded,
@@ -156,8 +157,8 @@ describe("ServiceMarketplace: compute receipts", function () {
       await send(marketplace.connect(client).postWorkload(workloadRequest(await now(), { serviceType: ZeroHash })));
       await send(marketplace.connect(agent2).bid(1n, SERVICE_B, PRICE_B, PROPOSAL));
       await send(marketplace.connect(agent).bid(2n, SERVICE_A, PRICE_A, PROPOSAL));
-      await send(marketplace.connect(client).award(1n, 0n));
-      await send(marketplace.connect(client).award(2n, 0n));
+      await send(marketplace.connect(client).award(1n, 0n, AGENT2_ID));
+      await send(marketplace.connect(client).award(2n, 0n, AGENT_ID));
       await send(
         marketplace.connect(agent2).submitResult(1n, RESULT, await signResult(agent2, marketplace, 1n, 0n, RESULT)),
       );
@@ -197,7 +198,7 @@ describe("ServiceMarketplace: compute receipts", function () {
         marketplace.connect(client).postWorkload(workloadRequest(await now(), { units, maxPricePerUnit: 1n })),
       );
       await send(marketplace.connect(agent2).bid(WORKLOAD_ID, SERVICE_B, 1n, PROPOSAL));
-      await send(marketplace.connect(client).award(WORKLOAD_ID, 0n));
+      await send(marketplace.connect(client).award(WORKLOAD_ID, 0n, AGENT2_ID));
       await send(
         marketplace
           .connect(agent2)

@@ -251,7 +251,7 @@ describe("ServiceMarketplace: results and settlement", function () {
       // Workload 2 is awarded under the old window, then the window shrinks, then its result arrives.
       await send(marketplace.connect(client).postWorkload(workloadRequest(await now())));
       await send(marketplace.connect(agent).bid(2n, SERVICE_A, PRICE_A, PROPOSAL));
-      await send(marketplace.connect(client).award(2n, 0n));
+      await send(marketplace.connect(client).award(2n, 0n, AGENT_ID));
       await send(
         marketplace.connect(deployer).setParameters(PROTOCOL_FEE_BPS, MIN_CHALLENGE_WINDOW, TIMEOUT_SLASH_BPS),
       );

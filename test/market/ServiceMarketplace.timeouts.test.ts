@@ -82,7 +82,7 @@ describe("ServiceMarketplace: timeouts", function () {
       expect(await marketplace.totalEscrowed()).to.equal(ESCROW);
       await expectBooks(f);
       // The old bid indexes are gone.
-      await expect(marketplace.connect(client).award(WORKLOAD_ID, 0n))
+      await expect(marketplace.connect(client).award(WORKLOAD_ID, 0n, AGENT2_ID))
         .to.be.revertedWithCustomError(marketplace, "MarketplaceUnknownBid")
         .withArgs(WORKLOAD_ID, 0n);
 
@@ -93,7 +93,7 @@ describe("ServiceMarketplace: timeouts", function () {
         .withArgs(WORKLOAD_ID, AGENT2_ID, 0n, SERVICE_B, 7n * AITBC, PROPOSAL);
       await send(marketplace.connect(agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL));
       expect((await marketplace.getBids(WORKLOAD_ID)).length).to.equal(2);
-      await expect(marketplace.connect(client).award(WORKLOAD_ID, 0n))
+      await expect(marketplace.connect(client).award(WORKLOAD_ID, 0n, AGENT2_ID))
         .to.emit(marketplace, "WorkloadAwarded")
         .withArgs(WORKLOAD_ID, AGENT2_ID, 0n, 7n * AITBC, reopened.executionDeadline, false);
       await expectBooks(f);
@@ -119,7 +119,7 @@ describe("ServiceMarketplace: timeouts", function () {
       await time.increaseTo(request.executionDeadline + 1n);
       await send(marketplace.claimTimeout(WORKLOAD_ID));
       await send(marketplace.connect(agent).bid(WORKLOAD_ID, SERVICE_A, PRICE_A, PROPOSAL));
-      await send(marketplace.connect(client).award(WORKLOAD_ID, 0n));
+      await send(marketplace.connect(client).award(WORKLOAD_ID, 0n, AGENT_ID));
       await time.increaseTo((await marketplace.getWorkload(WORKLOAD_ID)).executionDeadline + 1n);
       await expectFails(f, () => marketplace.claimTimeout(WORKLOAD_ID), {
         ...failureB(f, true, SLASH),
@@ -144,7 +144,7 @@ describe("ServiceMarketplace: timeouts", function () {
       it(`slashes timeoutSlashBps × units × maxPricePerUnit / 10000, not the bid price: ${label}`, async function () {
         const f = await posted({ units, maxPricePerUnit: maxPrice });
         await send(f.marketplace.connect(f.agent2).bid(WORKLOAD_ID, SERVICE_B, price, PROPOSAL));
-        await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n));
+        await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, AGENT2_ID));
         await time.increaseTo(f.request.executionDeadline + 1n);
         expect(slashOf(units, maxPrice)).to.equal(slash);
         await expectFails(f, () => f.marketplace.claimTimeout(WORKLOAD_ID), {
@@ -158,7 +158,7 @@ describe("ServiceMarketplace: timeouts", function () {
     it("the escrow-based slash is still capped by the registry's maxSlash (1,000 units at most 10 AITBC, a 1-wei bid)", async function () {
       const f = await posted({ units: 1_000n });
       await send(f.marketplace.connect(f.agent2).bid(WORKLOAD_ID, SERVICE_B, 1n, PROPOSAL));
-      await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n));
+      await send(f.marketplace.connect(f.client).award(WORKLOAD_ID, 0n, AGENT2_ID));
       await time.increaseTo(f.request.executionDeadline + 1n);
       const { maxSlash } = await f.registry.summaryOf(AGENT2_ID);
       // 10% of 10,000 AITBC escrowed = 1,000 AITBC > 600 AITBC (half the stake).

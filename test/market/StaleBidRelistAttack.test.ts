@@ -9,8 +9,8 @@ import { id, MaxUint256 } from "ethers";
 import { network } from "hardhat";
 
 import { deployProtocol } from "../../scripts/lib/deploy.js";
-import { AITBC, DAY, mintAitbc, registerAndStake } from "../helpers/agents.js";
-import { offer, workloadRequest, WORKLOAD } from "../helpers/market.js";
+import { AITBC, HOUR, mintAitbc, registerAndStake } from "../helpers/agents.js";
+import { AGENT_ID, offer, workloadRequest, WORKLOAD } from "../helpers/market.js";
 
 const connection = await network.getOrCreate();
 const { networkHelpers } = connection;
@@ -27,9 +27,10 @@ async function fixture() {
   await marketplace.connect(agent).listService(offer(SERVICE));
   await marketplace.connect(client).postWorkload(workloadRequest(BigInt(await time.latest())));
   await marketplace.connect(agent).bid(1n, SERVICE, 8n * AITBC, id("proposal"));
-  // The provider delists (withdrawing its bid), and a year later lists the same service again.
+  // The provider delists (withdrawing its bid), and lists the same service again while the bid could still be
+  // awarded: half a day after the bid deadline, within the award window (a year later the window has closed).
   await marketplace.connect(agent).delistService(SERVICE);
-  await time.increase(365n * DAY);
+  await time.increaseTo((await marketplace.getWorkload(1n)).bidDeadline + 12n * HOUR);
   await marketplace.connect(agent).listService(offer(SERVICE));
   return core;
 }
@@ -37,7 +38,7 @@ async function fixture() {
 describe("attack: awarding a bid that a delisting withdrew, after the service is listed again", function () {
   it("award reverts MarketplaceServiceNotListed for the old bid; the workload stays open", async function () {
     const f = await networkHelpers.loadFixture(fixture);
-    await expect(f.marketplace.connect(f.client).award(1n, 0n))
+    await expect(f.marketplace.connect(f.client).award(1n, 0n, AGENT_ID))
       .to.be.revertedWithCustomError(f.marketplace, "MarketplaceServiceNotListed")
       .withArgs(SERVICE);
     expect((await f.marketplace.getWorkload(1n)).status).to.equal(WORKLOAD.open);
@@ -55,7 +56,7 @@ describe("attack: awarding a bid that a delisting withdrew, after the service is
     const f = await networkHelpers.loadFixture(fixture);
     await f.marketplace.connect(f.client).postWorkload(workloadRequest(BigInt(await time.latest())));
     await f.marketplace.connect(f.agent).bid(2n, SERVICE, 8n * AITBC, id("proposal 2"));
-    await f.marketplace.connect(f.client).award(2n, 0n);
+    await f.marketplace.connect(f.client).award(2n, 0n, AGENT_ID);
     expect((await f.marketplace.getWorkload(2n)).status).to.equal(WORKLOAD.awarded);
   });
 });

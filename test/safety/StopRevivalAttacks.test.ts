@@ -3,7 +3,7 @@ import { id, MaxUint256 } from "ethers";
 import { network } from "hardhat";
 
 import { AITBC, DAY, HOUR, MIN_STAKE, mintAitbc, registerAndStake } from "../helpers/agents.js";
-import { CHALLENGE_WINDOW, offer, signResult, WORKLOAD, workloadRequest } from "../helpers/market.js";
+import { AGENT_ID, CHALLENGE_WINDOW, offer, signResult, WORKLOAD, workloadRequest } from "../helpers/market.js";
 import { executionRequest } from "../helpers/workflows.js";
 import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
 import { deployProtocol } from "../../scripts/lib/deploy.js";
@@ -45,7 +45,7 @@ async function stopsFixture() {
   await marketplace.connect(agent).listService(offer(SERVICE));
   await marketplace.connect(client).postWorkload(workloadRequest(BigInt(await time.latest())));
   await marketplace.connect(agent).bid(1n, SERVICE, 8n * AITBC, id("proposal"));
-  await marketplace.connect(client).award(1n, 0n);
+  await marketplace.connect(client).award(1n, 0n, AGENT_ID);
   await workflows.connect(client).defineWorkflow(SPEC);
   return core;
 }

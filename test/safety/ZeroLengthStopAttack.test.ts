@@ -8,7 +8,7 @@ import { id, MaxUint256 } from "ethers";
 import { network } from "hardhat";
 
 import { AITBC, DAY, HOUR, mintAitbc, registerAndStake } from "../helpers/agents.js";
-import { offer, workloadRequest, WORKLOAD } from "../helpers/market.js";
+import { AGENT_ID, offer, workloadRequest, WORKLOAD } from "../helpers/market.js";
 import { deployProtocol } from "../../scripts/lib/deploy.js";
 
 const connection = await network.getOrCreate();
@@ -26,7 +26,7 @@ async function fixture() {
   await marketplace.connect(agent).listService(offer(SERVICE));
   await marketplace.connect(client).postWorkload(workloadRequest(BigInt(await time.latest())));
   await marketplace.connect(agent).bid(1n, SERVICE, 8n * AITBC, id("proposal"));
-  await marketplace.connect(client).award(1n, 0n);
+  await marketplace.connect(client).award(1n, 0n, AGENT_ID);
   return core;
 }
 

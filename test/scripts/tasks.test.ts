@@ -387,7 +387,19 @@ describe("marketplace and workflow tasks", function () {
       price: "0.1",
       proposal: "p",
     });
+    // An open workload shows when its award window closes: a day after the bid deadline.
+    const { bidDeadline } = await f.marketplace.getWorkload(1n);
+    const awardBy = new Date(Number(bidDeadline + 86_400n) * 1000).toISOString();
+    expect(await run(["market", "show"], { workload: "1" })).to.contain(`; award by ${awardBy}; result due`);
+    // The award names the bid's provider: --provider as the client read it, or the bid's provider now.
+    await expect(
+      run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "1", provider: "1" }),
+    ).to.be.rejectedWith(/MarketplaceBidReplaced\(workloadId=1, bidIndex=1, expectedProviderId=1, providerId=2\)/);
+    await expect(run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "2" })).to.be.rejectedWith(
+      "--bid: workload #1 has no bid #2",
+    );
     await run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "1" });
+    expect((await f.marketplace.getWorkload(1n)).providerId).to.equal(2n);
     await expect(
       run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "stolen" }),
     ).to.be.rejectedWith(/MarketplaceInvalidResultSignature\(workloadId=1\)/);
@@ -427,6 +439,9 @@ describe("marketplace and workflow tasks", function () {
     await expect(run(["market", "award"], { from: "", workload: "1", bid: "" })).to.be.rejectedWith(
       /MarketplaceBiddingOpen/,
     );
+    await expect(run(["market", "award"], { from: "", workload: "1", bid: "", provider: "1" })).to.be.rejectedWith(
+      "--provider: goes with --bid",
+    );
     await networkHelpers.time.increase(3601);
     await run(["market", "award"], { from: f.index(f.outsider), workload: "1", bid: "" });
     await run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "wrong" });
@@ -451,13 +466,40 @@ describe("marketplace and workflow tasks", function () {
       price: "0.1",
       proposal: "",
     });
-    await run(["market", "award"], { from: f.index(f.client), workload: "2", bid: "0" });
+    await run(["market", "award"], { from: f.index(f.client), workload: "2", bid: "0", provider: "1" });
     await expect(run(["market", "timeout"], { from: "", workload: "2" })).to.be.rejectedWith(
       /MarketplaceDeadlineNotPassed/,
     );
     await networkHelpers.time.increase(7300);
     await run(["market", "timeout"], { from: "", workload: "2" });
     expect((await f.marketplace.getWorkload(2n)).status).to.equal(6n);
+  });
+
+  it("after the award window no award is taken; the client cancels and gets its escrow back", async function () {
+    await provider(f.agent, "iris-a");
+    await fundClient("100");
+    await post();
+    await run(["market", "bid"], {
+      from: f.index(f.agent),
+      workload: "1",
+      serviceId: "iris-a",
+      price: "0.1",
+      proposal: "",
+    });
+    const { bidDeadline } = await f.marketplace.getWorkload(1n);
+    await networkHelpers.time.increaseTo(bidDeadline + 86_400n + 1n);
+    const closed = new RegExp(`MarketplaceAwardWindowClosed\\(workloadId=1, closedAt=${bidDeadline + 86_400n}\\)`);
+    await expect(run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "0" })).to.be.rejectedWith(
+      closed,
+    );
+    await expect(run(["market", "award"], { from: "", workload: "1", bid: "" })).to.be.rejectedWith(closed);
+    await expect(run(["market", "cancel"], { from: f.index(f.outsider), workload: "1" })).to.be.rejectedWith(
+      /MarketplaceNotClient/,
+    );
+    const before = await f.token.balanceOf(f.client.address);
+    await run(["market", "cancel"], { from: f.index(f.client), workload: "1" });
+    expect((await f.marketplace.getWorkload(1n)).status).to.equal(7n); // Cancelled
+    expect((await f.token.balanceOf(f.client.address)) - before).to.equal(20n * AITBC); // 100 units x 0.2 AITBC
   });
 
   it("reports bad market arguments by flag", async function () {

@@ -115,7 +115,8 @@ async function awarded(f: ZkMarket, request: Request, provider: ZkMarket["agent"
   const workloadId = await f.marketplace.connect(f.client).postWorkload.staticCall(request);
   await (await f.marketplace.connect(f.client).postWorkload(request)).wait();
   await (await f.marketplace.connect(provider).bid(workloadId, serviceId, PRICE, id("proposal"))).wait();
-  await (await f.marketplace.connect(f.client).award(workloadId, 0n)).wait();
+  const providerId = await f.registry.agentIdOf(provider.address);
+  await (await f.marketplace.connect(f.client).award(workloadId, 0n, providerId)).wait();
   return workloadId;
 }
 
@@ -333,7 +334,7 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")
         .withArgs(1n, WORKLOAD.open);
       await (await f.marketplace.connect(f.agent).bid(1n, SERVICE_IRIS, PRICE, id("proposal"))).wait();
-      await (await f.marketplace.connect(f.client).award(1n, 0n)).wait();
+      await (await f.marketplace.connect(f.client).award(1n, 0n, await f.registry.agentIdOf(f.agent.address))).wait();
       await (await submitProven(f, 1n, f.agent)).wait();
       await expect(submitProven(f, 1n, f.agent))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceWrongStatus")

@@ -139,7 +139,7 @@ contract MarketplaceFuzzTest is ProtocolFixture, ProtocolActors {
         vm.prank(provider);
         marketplace.bid(id, SERVICE_ID, price, keccak256("proposal"));
         vm.prank(client);
-        marketplace.award(id, 0);
+        marketplace.award(id, 0, providerId);
         bytes32 resultHash = keccak256(abi.encode("result", id));
         marketplace.submitResult(id, resultHash, _signResult(marketplace, PROVIDER_KEY, id, 0, resultHash));
 
@@ -218,7 +218,7 @@ contract MarketplaceFuzzTest is ProtocolFixture, ProtocolActors {
         vm.prank(provider);
         marketplace.bid(id, SERVICE_ID, price, keccak256("proposal"));
         vm.prank(payer);
-        marketplace.award(id, 0);
+        marketplace.award(id, 0, providerId);
         bytes32 resultHash = keccak256(abi.encode("result", id));
         marketplace.submitResult(id, resultHash, _signResult(marketplace, PROVIDER_KEY, id, 0, resultHash));
         uint256 before = registry.reputationOf(providerId);

@@ -57,6 +57,8 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
     bool public ghostDoubleSettlement; // a settled/refunded/cancelled workload paid out again
     bool public ghostForgedResult; // a result signed by someone other than the provider was accepted
     bool public ghostStrangerAction; // a non-client cancelled, awarded, accepted or rejected
+    bool public ghostReplacedBidAwarded; // an award went to another provider than the one the client named
+    bool public ghostLateAward; // an award or auto-award after the award window (no stops here to extend it)
     bool public ghostCheapReputation; // a settlement gave more than a point per FEE_PER_REPUTATION_POINT, or > 10
     bool public ghostWrongSweep; // a sweep moved other than the excess, or an expired dispute other than the escrow
 
@@ -231,15 +233,19 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
 
     function award(uint256 seed, uint256 bidIndex, uint256 mode) external syncTime {
         bool byStranger = mode % 4 == 0; // a quarter of the calls come from someone other than the client
+        bool wrongProvider = mode % 4 == 2; // a quarter name another provider than the bid's (a replaced bid)
         uint256 id = _find(seed, IServiceMarketplace.WorkloadStatus.Open);
         if (id == 0) return;
         IServiceMarketplace.Workload memory w = marketplace.getWorkload(id);
         IServiceMarketplace.Bid[] memory bids = marketplace.getBids(id);
         if (bids.length == 0) return;
         bidIndex = bidIndex % bids.length;
+        uint256 providerId = bids[bidIndex].providerId;
         vm.prank(byStranger ? _stranger(w, seed) : w.client);
-        try marketplace.award(id, bidIndex) {
+        try marketplace.award(id, bidIndex, wrongProvider ? providerId + 1 : providerId) {
             if (byStranger) ghostStrangerAction = true;
+            if (wrongProvider) ghostReplacedBidAwarded = true;
+            _checkAwardWindow(w);
             _awarded(id, bids[bidIndex]);
             _ok("award");
         } catch {
@@ -266,10 +272,15 @@ contract MarketplaceHandler is HandlerBase, ProtocolActors {
                 }
             }
             if (!found) ghostWrongRecipient = true; // awarded to an agent that never bid
+            _checkAwardWindow(w);
             _ok("autoAward");
         } catch {
             _failed("autoAward");
         }
+    }
+
+    function _checkAwardWindow(IServiceMarketplace.Workload memory w) internal {
+        if (currentTime > uint256(w.bidDeadline) + marketplace.AWARD_WINDOW()) ghostLateAward = true;
     }
 
     function _awarded(uint256 id, IServiceMarketplace.Bid memory chosen) internal {
@@ -685,6 +696,8 @@ contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
         assertFalse(handler.ghostDoubleSettlement(), "a workload paid out twice");
         assertFalse(handler.ghostForgedResult(), "a result not signed by the provider was accepted");
         assertFalse(handler.ghostStrangerAction(), "a non-client acted as the client");
+        assertFalse(handler.ghostReplacedBidAwarded(), "an award went to a provider the client did not name");
+        assertFalse(handler.ghostLateAward(), "a workload was awarded after its award window");
         assertFalse(handler.ghostWrongEscrow(), "a posting took other than units x maxPricePerUnit");
         uint256 count = marketplace.workloadCount();
         for (uint256 id = 1; id <= count; ++id) {
@@ -721,6 +734,7 @@ contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
         handler.bid(0, 0, 3 * AITBC);
         handler.bid(0, 1, 4 * AITBC);
         handler.award(0, 0, 0); // a stranger cannot award
+        handler.award(0, 0, 2); // nor the client, naming another provider than the bid's
         handler.award(0, 0, 1);
         handler.submit(0, 0, false); // forged: refused
         handler.submit(0, 1, true);
@@ -784,7 +798,7 @@ contract MarketplaceInvariantTest is ProtocolFixture, InvariantTargets {
         assertEq(handler.succeeded("cancel"), 1, "cancel");
         assertEq(handler.reverted("cancel"), 1, "stranger cancel");
         assertEq(handler.succeeded("award"), 6, "award");
-        assertEq(handler.reverted("award"), 1, "stranger award");
+        assertEq(handler.reverted("award"), 2, "stranger award, replaced bid");
         assertEq(handler.succeeded("autoAward"), 1, "autoAward");
         assertEq(handler.reverted("autoAward"), 1, "early autoAward");
         assertEq(handler.succeeded("submit"), 5, "submit");

@@ -73,7 +73,7 @@ contract ObligationHandler is HandlerBase, ProtocolActors {
             return;
         }
         vm.prank(client);
-        marketplace.award(id, 0);
+        marketplace.award(id, 0, providerId);
         current = id;
         _ok("award");
     }
