@@ -37,7 +37,7 @@ const { time } = networkHelpers;
  */
 async function constitutionFixture() {
   const core = await deployCore(connection);
-  const { registry, constitution, deployer, agent, agent2, operator } = core;
+  const { constitution, deployer, agent, agent2, operator } = core;
   const signers = await ethers.getSigners();
   const enforcer = signers[9];
   const registrar = signers[10];

@@ -10,7 +10,15 @@ import { expect } from "chai";
 import { MaxUint256 } from "ethers";
 import { network } from "hardhat";
 
-import { AITBC, BOND_BPS, DECLARED_VOLUME, MIN_STAKE, mintAitbc, registration } from "../helpers/agents.js";
+import {
+  AITBC,
+  BOND_BPS,
+  constraints,
+  DECLARED_VOLUME,
+  MIN_STAKE,
+  mintAitbc,
+  registration,
+} from "../helpers/agents.js";
 import { shouldBeRefusedWhileStopped } from "../helpers/behaviours.js";
 import { deployCore } from "../../scripts/lib/deploy.js";
 
@@ -102,8 +110,7 @@ describe("the bond cap of the daily volume", function () {
       await networkHelpers.loadFixture(unbondedFixture);
     await registry.connect(agent).stake(BOND);
     const own = 30_000n * AITBC;
-    const c = await constitution.constraintsOf(agent.address);
-    await constitution.connect(operator).setConstraints(agent.address, { ...c.toObject(), maxDailyVolume: own });
+    await constitution.connect(operator).setConstraints(agent.address, constraints({ maxDailyVolume: own }));
     await registry.connect(deployer).slash(AGENT_ID, BOND / 2n, "fault"); // backs 45,000: the operator's 30,000 rules
     expect((await constitution.constraintsOf(agent.address)).maxDailyVolume).to.equal(own);
     await expect(token.connect(agent).transfer(outsider.address, own + 1n)).to.be.revertedWithCustomError(

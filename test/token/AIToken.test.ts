@@ -8,7 +8,7 @@ import { COMPUTE_RECEIPT_TYPES, PERMIT_TYPES } from "../../protocol/eip712.js";
 import { forEthers } from "../../scripts/lib/eip712.js";
 import { receiptDomain, signReceipt } from "../../scripts/lib/receipts.js";
 import type { ComputeReceipt } from "../../scripts/lib/receipts.js";
-import type { AgentRegistry, AIToken } from "../../typechain-types/index.js";
+import type { AIToken } from "../../typechain-types/index.js";
 import { DEFAULT_CONSTRAINTS } from "../../deploy/modules/Core.js";
 import { AITBC, deployCore } from "../../scripts/lib/deploy.js";
 import { shouldBeChargedAsAgentAction, shouldBeRefusedWhileStopped } from "../helpers/behaviours.js";
