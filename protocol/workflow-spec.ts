@@ -20,6 +20,10 @@
  * 0x bytes32. `input` is the step's input mapping (keepers/keeper/workflow.ts): a JSON template whose strings
  * `$in[.path]` and `$<step id>[.path]` (or `{{...}}` inside text) name the execution's inputs and a dependency's
  * output; step ids are stored as step indices.
+ *
+ * What the chain does not check and a keeper needs, checked here once for both `workflow define` and the keeper
+ * ({checkRunnable}): no unknown key (a typo such as `depends_on` or `timout` would be silently dropped), every
+ * mapping JSON and naming only `$in` and the step's own dependencies, no cycle.
  */
 import { readFileSync } from "node:fs";
 
@@ -28,6 +32,7 @@ import { keccak256, parseUnits, toHex, zeroHash, type Hex } from "viem";
 import { fieldToBytes32 } from "../circuits/lib/field.js";
 import { irisModelHash, loadIrisModel } from "../circuits/lib/iris.js";
 import { STEP_TYPES, VERIFICATION_LEVELS } from "./enums.js";
+import type { Json as Value } from "./values.js";
 
 /** IWorkflows.StepSpec with numbers for its small integers. */
 export interface StepSpec {
@@ -72,13 +77,17 @@ export function toWorkflowSpec(raw: unknown, where = "workflow"): WorkflowSpec {
   };
   if (typeof raw !== "object" || raw === null) fail("(root)", "must be an object");
   const spec = raw as Json;
+  unknownKeys(spec, ROOT_KEYS, "", fail);
   const name = spec.name;
   if (typeof name !== "string" || name === "") fail("name", "must be a non-empty string");
   const steps = spec.steps;
   if (!Array.isArray(steps) || steps.length === 0) fail("steps", "must be a non-empty array");
-  const list = steps as Json[];
+  const list = steps as unknown[] as Json[];
   const index = new Map<string, number>();
-  list.forEach((step, i) => {
+  (steps as unknown[]).forEach((item, i) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) fail(`steps[${i}]`, "must be an object");
+    const step = item as Json;
+    unknownKeys(step, STEP_KEYS, `steps[${i}].`, fail);
     const stepId = step.id;
     if (typeof stepId !== "string" || stepId === "") fail(`steps[${i}].id`, "must be a non-empty string");
     if (index.has(stepId as string)) fail(`steps[${i}].id`, `"${String(stepId)}" is used twice`);
@@ -94,7 +103,7 @@ export function toWorkflowSpec(raw: unknown, where = "workflow"): WorkflowSpec {
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) fail(field, `must be an integer 0..${max}`);
     return v as number;
   };
-  return {
+  const converted: WorkflowSpec = {
     name: name as string,
     maxExecutionTime: seconds(spec.maxExecutionTime, `${where}: maxExecutionTime`),
     maxBudget: amount(spec.maxBudget, `${where}: maxBudget`),
@@ -121,6 +130,168 @@ export function toWorkflowSpec(raw: unknown, where = "workflow"): WorkflowSpec {
       };
     }),
   };
+  try {
+    checkRunnable(converted, [...index.keys()]);
+  } catch (error) {
+    throw new Error(`${where}: ${(error as Error).message}`);
+  }
+  return converted;
+}
+
+const ROOT_KEYS = ["name", "maxExecutionTime", "maxBudget", "verification", "steps"] as const;
+const STEP_KEYS = [
+  "id",
+  "type",
+  "model",
+  "input",
+  "output",
+  "dependsOn",
+  "timeout",
+  "maxRetries",
+  "retryBackoff",
+  "requiresProof",
+] as const;
+
+/** Refuses a key the format does not know, suggesting the known one it most likely meant. */
+function unknownKeys(
+  object: Json,
+  known: readonly string[],
+  prefix: string,
+  fail: (field: string, message: string) => never,
+): void {
+  for (const key of Object.keys(object)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    fail(
+      `${prefix}${key}`,
+      `is not a known field${guess ? ` (did you mean ${guess}?)` : ""}; known: ${known.join(", ")}`,
+    );
+  }
+}
+
+/** The known name nearest to `key` (case and separators ignored, then edit distance at most 3), if any. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const norm = (k: string) => k.toLowerCase().replace(/[-_]/g, "");
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const k of known) {
+    const d = norm(k) === norm(key) ? 0 : editDistance(norm(key), norm(k));
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+// ---------------------------------------------------------------- what a keeper can run
+
+/** A reference: `$in` or `$<step index>`, then an optional path (`$in.cm`, `$0.scores.1`). */
+export const REF = /^\$(in|\d+)((?:\.[^.\s{}]+)*)$/;
+/** A reference interpolated inside a longer string: `{{$3.label}}`. */
+export const INTERPOLATION = /\{\{(\$(?:in|\d+)(?:\.[^.\s{}]+)*)\}\}/g;
+
+/** A spec as a keeper runs it: each step's dependencies (deduplicated) and parsed mapping, and an order. */
+export interface RunnableSpec {
+  deps: number[][];
+  mappings: Value[];
+  /** Step indices in a topological order (dependencies first, lowest ready index first). */
+  order: number[];
+}
+
+/**
+ * Checks what the chain leaves to the keeper and returns what it needs: each dependency another existing step,
+ * each input mapping JSON naming only `$in` and the step's own dependencies, no cycle. Throws naming the step and
+ * field (`names`, the file's step ids, make the messages read as the file does). An empty mapping means `$in` for
+ * a root, `$d` for one dependency, `[$d1, $d2, ..]` for several.
+ */
+export function checkRunnable(spec: WorkflowSpec, names: readonly string[] = []): RunnableSpec {
+  const label = (i: number) => (names[i] === undefined ? `$${i}` : `"$${names[i]}" (step ${i})`);
+  const deps = spec.steps.map((s, index) => {
+    // The chain merges a dependency listed twice into one bit; so does the plan.
+    const unique = [...new Set(s.dependsOn.map(Number))];
+    unique.forEach((d) => {
+      if (!Number.isInteger(d) || d < 0 || d >= spec.steps.length || d === index)
+        throw new Error(`steps[${index}].dependsOn: bad dependency ${d}`);
+    });
+    return unique;
+  });
+  const mappings = spec.steps.map((s, index) => {
+    const own = deps[index] ?? [];
+    let mapping: Value;
+    if (s.inputMapping.trim() === "") {
+      mapping = own.length === 0 ? "$in" : own.length === 1 ? `$${own[0] ?? 0}` : own.map((d) => `$${d}`);
+    } else {
+      try {
+        mapping = JSON.parse(s.inputMapping) as Value;
+      } catch (error) {
+        throw new Error(`steps[${index}].inputMapping: not JSON (${(error as Error).message})`);
+      }
+    }
+    forEachRef(mapping, (source) => {
+      if (source !== "in" && !own.includes(Number(source)))
+        throw new Error(
+          `steps[${index}].input: ${label(Number(source))} is not a dependency of step ${index}: add it to dependsOn`,
+        );
+    });
+    return mapping;
+  });
+  return { deps, mappings, order: topologicalOrder(deps) };
+}
+
+/** Kahn's algorithm over `deps[i]` (step i's dependencies), lowest index first among the ready steps. */
+export function topologicalOrder(deps: readonly (readonly number[])[]): number[] {
+  const remaining = deps.map((d) => new Set(d));
+  const dependents = deps.map(() => [] as number[]);
+  deps.forEach((d, index) => {
+    d.forEach((from) => dependents[from]?.push(index));
+  });
+  const ready = deps.flatMap((d, index) => (d.length === 0 ? [index] : []));
+  const order: number[] = [];
+  while (ready.length > 0) {
+    ready.sort((a, b) => a - b);
+    const next = ready.shift() as number;
+    order.push(next);
+    for (const child of dependents[next] ?? []) {
+      const left = remaining[child];
+      left?.delete(next);
+      if (left?.size === 0) ready.push(child);
+    }
+  }
+  if (order.length !== deps.length) {
+    const stuck = deps.findIndex((_, index) => !order.includes(index));
+    throw new Error(`steps[${stuck}]: the workflow has a cycle`);
+  }
+  return order;
+}
+
+/** Calls `visit` with the source (`in` or a step index) of every reference in a mapping. */
+export function forEachRef(value: Value, visit: (source: string) => void): void {
+  if (typeof value === "string") {
+    const m = REF.exec(value);
+    if (m?.[1] !== undefined) visit(m[1]);
+    for (const i of value.matchAll(INTERPOLATION)) {
+      const inner = REF.exec(i[1] ?? "");
+      if (inner?.[1] !== undefined) visit(inner[1]);
+    }
+  } else if (Array.isArray(value))
+    value.forEach((v) => {
+      forEachRef(v, visit);
+    });
+  else if (value !== null && typeof value === "object")
+    Object.values(value).forEach((v) => {
+      forEachRef(v, visit);
+    });
 }
 
 /** The built-in reference model's name. */

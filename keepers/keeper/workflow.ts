@@ -15,7 +15,7 @@ import { workflowsAbi } from "../../protocol/abi.js";
 import { stepTypeName } from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
 import { VERIFICATION_LEVELS, type LevelName, type StepTypeName } from "../../protocol/enums.js";
-import type { WorkflowSpec } from "../../protocol/workflow-spec.js";
+import { checkRunnable, INTERPOLATION, REF, type WorkflowSpec } from "../../protocol/workflow-spec.js";
 import { DefinitiveError } from "../common/errors.js";
 
 export interface StepPlan {
@@ -110,29 +110,24 @@ export async function fetchWorkflowSpec(
   return spec;
 }
 
-/** Builds the plan; throws naming the step and field when a mapping is malformed or the graph has a cycle. */
+/**
+ * Builds the plan; throws naming the step and field when a dependency or a mapping is not runnable or the graph has
+ * a cycle (protocol/workflow-spec.ts checkRunnable: the same rules `workflow define` applies).
+ */
 export function planWorkflow(workflowId: bigint, spec: WorkflowSpec, specHash: Hex): WorkflowPlan {
-  const steps = spec.steps.map((s, index): StepPlan => {
-    // The chain merges a dependency listed twice into one bit; so does the plan.
-    const deps = [...new Set(s.dependsOn.map(Number))];
-    deps.forEach((d) => {
-      if (d < 0 || d >= spec.steps.length || d === index)
-        throw new Error(`steps[${index}].dependsOn: bad dependency ${d}`);
-    });
-    const mapping = parseMapping(s.inputMapping, index, deps);
-    return {
-      index,
-      stepType: stepTypeName(s.stepType),
-      model: s.model,
-      mapping,
-      outputName: s.outputMapping,
-      deps,
-      timeoutMs: s.timeout * 1000,
-      maxRetries: s.maxRetries,
-      backoffMs: s.retryBackoff * 1000,
-      requiresProof: s.requiresProof,
-    };
-  });
+  const runnable = checkRunnable(spec);
+  const steps = spec.steps.map((s, index): StepPlan => ({
+    index,
+    stepType: stepTypeName(s.stepType),
+    model: s.model,
+    mapping: runnable.mappings[index] ?? "$in",
+    outputName: s.outputMapping,
+    deps: runnable.deps[index] ?? [],
+    timeoutMs: s.timeout * 1000,
+    maxRetries: s.maxRetries,
+    backoffMs: s.retryBackoff * 1000,
+    requiresProof: s.requiresProof,
+  }));
   const level = VERIFICATION_LEVELS[spec.verification];
   if (level === undefined) throw new Error(`workflow ${workflowId}: unknown verification level ${spec.verification}`);
   return {
@@ -143,76 +138,11 @@ export function planWorkflow(workflowId: bigint, spec: WorkflowSpec, specHash: H
     maxBudget: spec.maxBudget,
     specHash,
     steps,
-    order: topologicalOrder(steps),
+    order: runnable.order,
   };
 }
 
-/** Kahn's algorithm, lowest index first among the ready steps; throws on a cycle. */
-export function topologicalOrder(steps: readonly Pick<StepPlan, "index" | "deps">[]): number[] {
-  const remaining = steps.map((s) => new Set(s.deps));
-  const dependents = steps.map(() => [] as number[]);
-  steps.forEach((s) => {
-    s.deps.forEach((d) => dependents[d]?.push(s.index));
-  });
-  const ready = steps.filter((s) => s.deps.length === 0).map((s) => s.index);
-  const order: number[] = [];
-  while (ready.length > 0) {
-    ready.sort((a, b) => a - b);
-    const next = ready.shift() as number;
-    order.push(next);
-    for (const child of dependents[next] ?? []) {
-      const left = remaining[child];
-      left?.delete(next);
-      if (left?.size === 0) ready.push(child);
-    }
-  }
-  if (order.length !== steps.length) {
-    const stuck = steps.find((s) => !order.includes(s.index));
-    throw new Error(`steps[${stuck?.index ?? "?"}]: the workflow has a cycle`);
-  }
-  return order;
-}
-
 // ---------------------------------------------------------------- input mappings
-
-const REF = /^\$(in|\d+)((?:\.[^.\s{}]+)*)$/;
-const INTERPOLATION = /\{\{(\$(?:in|\d+)(?:\.[^.\s{}]+)*)\}\}/g;
-
-function parseMapping(text: string, index: number, deps: readonly number[]): Json {
-  let mapping: Json;
-  if (text.trim() === "") {
-    mapping = deps.length === 0 ? "$in" : deps.length === 1 ? `$${deps[0] ?? 0}` : deps.map((d) => `$${d}`);
-  } else {
-    try {
-      mapping = JSON.parse(text) as Json;
-    } catch (error) {
-      throw new Error(`steps[${index}].inputMapping: not JSON (${(error as Error).message})`);
-    }
-  }
-  forEachRef(mapping, (source) => {
-    if (source !== "in" && !deps.includes(Number(source)))
-      throw new Error(`steps[${index}].inputMapping: $${source} is not a dependency of step ${index}`);
-  });
-  return mapping;
-}
-
-function forEachRef(value: Json, visit: (source: string) => void): void {
-  if (typeof value === "string") {
-    const m = REF.exec(value);
-    if (m?.[1] !== undefined) visit(m[1]);
-    for (const i of value.matchAll(INTERPOLATION)) {
-      const inner = REF.exec(i[1] ?? "");
-      if (inner?.[1] !== undefined) visit(inner[1]);
-    }
-  } else if (Array.isArray(value))
-    value.forEach((v) => {
-      forEachRef(v, visit);
-    });
-  else if (value !== null && typeof value === "object")
-    Object.values(value).forEach((v) => {
-      forEachRef(v, visit);
-    });
-}
 
 /** Evaluates a step's mapping over the execution's inputs and its dependencies' outputs. */
 export function applyMapping(mapping: Json, inputs: Json, outputs: ReadonlyMap<number, Json>, where = "input"): Json {

@@ -607,7 +607,25 @@ describe("marketplace and workflow tasks", function () {
         ],
       }),
     );
-    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(/WorkflowsCycle\(step=0\)/);
+    // refused before any transaction (the contract's own WorkflowsCycle is tested in test/workflows)
+    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(
+      `${bad}: steps[0]: the workflow has a cycle`,
+    );
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: "typo",
+        maxExecutionTime: "1h",
+        maxBudget: "5",
+        steps: [
+          { id: "a", type: "data-processing" },
+          { id: "b", type: "data-processing", depends_on: ["a"], input: "$a" },
+        ],
+      }),
+    );
+    await expect(run(["workflow", "define"], { from: "", file: bad })).to.be.rejectedWith(
+      `${bad}: steps[1].depends_on is not a known field (did you mean dependsOn?)`,
+    );
     writeFileSync(
       bad,
       JSON.stringify({ name: "x", maxExecutionTime: "1h", maxBudget: "5", steps: [{ id: "a", type: "quantum" }] }),

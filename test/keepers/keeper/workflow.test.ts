@@ -117,7 +117,7 @@ describe("keepers: workflow plans", function () {
       ];
       for (const [mapping, ref] of cases) {
         expect(() => plan([[], [], [1], [2], [2]], ["", "", "", "", mapping]), mapping).to.throw(
-          `steps[4].inputMapping: ${ref} is not a dependency of step 4`,
+          `steps[4].input: ${ref} is not a dependency of step 4: add it to dependsOn`,
         );
       }
       expect(
@@ -268,6 +268,62 @@ describe("keepers: workflow plans", function () {
       );
       expect(() => toWorkflowSpec(steps("{{$zz}}"))).to.throw('workflow: steps[1].input: "$zz" is not a step id');
       expect(() => toWorkflowSpec(steps("$a", ["q"]))).to.throw('workflow: steps[1].dependsOn[0] "q" is not a step id');
+    });
+  });
+
+  describe("protocol/workflow-spec.ts: specs a keeper could never run are refused at define time", function () {
+    const base = () => ({
+      name: "w",
+      maxExecutionTime: 60,
+      maxBudget: "1",
+      steps: [
+        { id: "a", type: "data-processing" } as Record<string, unknown>,
+        { id: "b", type: "data-processing", dependsOn: ["a"], input: "$a" } as Record<string, unknown>,
+      ],
+    });
+
+    it("refuses unknown keys, naming the field and the likely one (typos used to be dropped silently)", function () {
+      const typo = base();
+      typo.steps[1] = { id: "b", type: "data-processing", depends_on: ["a"], input: "$a" };
+      expect(() => toWorkflowSpec(typo, "f.json")).to.throw(
+        "f.json: steps[1].depends_on is not a known field (did you mean dependsOn?)",
+      );
+      const timeout = base();
+      timeout.steps[0] = { id: "a", type: "data-processing", timout: 30 };
+      expect(() => toWorkflowSpec(timeout)).to.throw(
+        "workflow: steps[0].timout is not a known field (did you mean timeout?)",
+      );
+      expect(() => toWorkflowSpec({ ...base(), budget: "3" })).to.throw(
+        "workflow: budget is not a known field (did you mean maxBudget?)",
+      );
+      expect(() => toWorkflowSpec({ ...base(), colour: 1 })).to.throw(
+        "workflow: colour is not a known field; known: name, maxExecutionTime",
+      );
+      expect(() => toWorkflowSpec({ ...base(), steps: [1] })).to.throw("workflow: steps[0] must be an object");
+    });
+
+    it("refuses a mapping that names a step that is not a dependency, in the file's own step ids", function () {
+      const spec = base();
+      spec.steps[1] = { id: "b", type: "data-processing", input: { x: "$a.v" } };
+      expect(() => toWorkflowSpec(spec, "f.json")).to.throw(
+        'f.json: steps[1].input: "$a" (step 0) is not a dependency of step 1: add it to dependsOn',
+      );
+      // with the dependency the same spec is accepted, and the keeper plans it
+      spec.steps[1] = { id: "b", type: "data-processing", dependsOn: ["a"], input: { x: "$a.v" } };
+      expect(planWorkflow(1n, toWorkflowSpec(spec), ZERO).steps[1]?.deps).to.deep.equal([0]);
+    });
+
+    it("refuses a cycle and a step depending on itself before anything is sent", function () {
+      const cycle = base();
+      cycle.steps[0] = { id: "a", type: "data-processing", dependsOn: ["b"], input: "$b" };
+      expect(() => toWorkflowSpec(cycle)).to.throw("workflow: steps[0]: the workflow has a cycle");
+      const self = base();
+      self.steps[0] = { id: "a", type: "data-processing", dependsOn: ["a"] };
+      expect(() => toWorkflowSpec(self)).to.throw("workflow: steps[0].dependsOn: bad dependency 0");
+    });
+
+    it("keeps accepting the example workflow", function () {
+      expect(toWorkflowSpec(EXAMPLE).steps).to.have.length(5);
     });
   });
 
