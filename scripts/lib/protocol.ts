@@ -15,6 +15,7 @@ import {
   type Addresses,
   type ContractKey,
 } from "../../protocol/addresses.js";
+import { ArgumentError, parseAddress, required } from "./args.js";
 
 import type {
   AgentConstitution,
@@ -113,6 +114,16 @@ export async function resolveSigner(ethers: HardhatEthers, from: string): Promis
   const signer = signers.find((s) => s.address.toLowerCase() === value.toLowerCase());
   if (!signer) throw new Error(`--from: ${value} is not one of this network's accounts`);
   return signer;
+}
+
+/** An account a task reads or pays: an address, or the index of one of the connection's accounts. */
+export async function resolveAccount(ethers: HardhatEthers, flag: string, value: string): Promise<string> {
+  const v = required(flag, value);
+  if (!/^\d+$/.test(v)) return parseAddress(flag, v);
+  const signers = await ethers.getSigners();
+  const signer = signers[Number(v)];
+  if (!signer) throw new ArgumentError(flag, `account index ${v} out of range (${signers.length} accounts)`);
+  return signer.address;
 }
 
 /**

@@ -17,7 +17,7 @@ const from = {
 const workload = { name: "workload", description: "Workload id", defaultValue: "" } as const;
 
 export const tasks = [
-  emptyTask("agent", "Agent registry: register, declare-volume, stake, unstake, withdraw, slash, show").build(),
+  emptyTask("agent", "Agent registry: register, declare-volume, stake, unstake, withdraw, slash, show, list").build(),
   task(["agent", "register"], "Register the --from account as an agent")
     .addOption(from)
     .addOption({ name: "operator", description: "Human operator address (default: --from)", defaultValue: "" })
@@ -72,6 +72,21 @@ export const tasks = [
   task(["agent", "show"], "Show an agent: identity, stake, reputation, constitution, today's usage")
     .addOption({ name: "agent", description: "Agent id or address", defaultValue: "" })
     .setAction(() => import("./agent/show.js"))
+    .build(),
+  task(["agent", "list"], "List every registered agent: id, address, type, status, stake, reputation")
+    .setAction(() => import("./agent/list.js"))
+    .build(),
+
+  emptyTask("token", "AITBC: balances (wallet, credits, stake) and transfers").build(),
+  task(["token", "balance"], "Show an account's AITBC: wallet, credits claimable in Workflows, agent stake")
+    .addOption({ name: "account", description: "Address or account index", defaultValue: "" })
+    .setAction(() => import("./token/balance.js"))
+    .build(),
+  task(["token", "transfer"], "Send AITBC from --from to --to")
+    .addOption(from)
+    .addOption({ name: "to", description: "Recipient: address or account index", defaultValue: "" })
+    .addOption({ name: "amount", description: "Amount in AITBC", defaultValue: "" })
+    .setAction(() => import("./token/transfer.js"))
     .build(),
 
   emptyTask("constitution", "Agent constitutions").build(),
@@ -246,6 +261,15 @@ export const tasks = [
     .addOption(workload)
     .setAction(() => import("./market/show.js"))
     .build(),
+  task(["market", "workloads"], "List workloads, newest first (optionally one status and one client)")
+    .addOption({
+      name: "status",
+      description: "open | awarded | submitted | disputed | settled | refunded | cancelled (default: all)",
+      defaultValue: "",
+    })
+    .addOption({ name: "client", description: "Only this client's workloads (address)", defaultValue: "" })
+    .setAction(() => import("./market/workloads.js"))
+    .build(),
 
   emptyTask("workflow", "Workflows: define, list, request executions, show status").build(),
   task(["workflow", "define"], "Define a workflow from a JSON specification file")
@@ -307,6 +331,10 @@ export const tasks = [
   task(["workflow", "show"], "Show an execution's status, steps, cost and receipt")
     .addOption({ name: "execution", description: "Execution id", defaultValue: "" })
     .setAction(() => import("./workflow/show.js"))
+    .build(),
+  task(["workflow", "claim"], "Claim the --from account's credits in Workflows (step pay, listing fees) to its wallet")
+    .addOption(from)
+    .setAction(() => import("./workflow/claim.js"))
     .build(),
   emptyTask("zk", "Zero-knowledge circuits: build, check, prove, verify").build(),
   task(["zk", "build"], "Build the circuits whose sources changed (compile, setup, keys, Solidity verifiers)")

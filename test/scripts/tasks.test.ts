@@ -195,6 +195,61 @@ describe("Hardhat tasks", function () {
     });
   });
 
+  describe("agent list and token", function () {
+    it("agent list shows every agent with its type, status, stake and reputation", async function () {
+      expect((await run(["agent", "list"], {})) as string).to.equal("0 agents");
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      await register(f, f.agent2);
+      const text = (await run(["agent", "list"], {})) as string;
+      expect(text.split("\n")).to.deep.equal([
+        "2 agents",
+        `  #1 ${f.agent.address} service-provider, active (active), stake 2000.0 AITBC, reputation 500`,
+        `  #2 ${f.agent2.address} service-provider, active, stake 0.0 AITBC, reputation 500`,
+      ]);
+    });
+
+    it("token balance shows wallet, credits and stake; token transfer sends by address or index", async function () {
+      await pay(f, f.client, "30");
+      await run(["token", "transfer"], { from: f.index(f.client), to: f.index(f.outsider), amount: "12.5" });
+      await run(["token", "transfer"], { from: f.index(f.client), to: f.outsider.address, amount: "0.5" });
+      expect(await f.token.balanceOf(f.outsider.address)).to.equal(13n * AITBC);
+      const text = (await run(["token", "balance"], { account: f.outsider.address })) as string;
+      expect(text).to.equal(
+        [
+          f.outsider.address,
+          "  wallet          13.0 AITBC",
+          "  credits         0.0 AITBC claimable in Workflows (workflow claim)",
+        ].join("\n"),
+      );
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      expect((await run(["token", "balance"], { account: f.index(f.agent) })) as string).to.contain(
+        "  agent #1       staked 2000.0 AITBC, pending 0.0 AITBC",
+      );
+    });
+
+    it("token transfer and balance name the flag of a bad value, before any transaction", async function () {
+      await pay(f, f.client, "3");
+      const from = f.index(f.client);
+      await expect(run(["token", "transfer"], { from, to: "", amount: "1" })).to.be.rejectedWith("--to: is required");
+      await expect(run(["token", "transfer"], { from, to: "0x1234", amount: "1" })).to.be.rejectedWith(
+        '--to: "0x1234" is not an address',
+      );
+      await expect(run(["token", "transfer"], { from, to: "99", amount: "1" })).to.be.rejectedWith(
+        "--to: account index 99 out of range",
+      );
+      await expect(run(["token", "transfer"], { from, to: f.outsider.address, amount: "-1" })).to.be.rejectedWith(
+        '--amount: "-1" is not a number of AITBC',
+      );
+      await expect(run(["token", "transfer"], { from, to: f.outsider.address, amount: "4" })).to.be.rejectedWith(
+        `--amount: 4.0 AITBC is more than ${f.client.address} holds (3.0 AITBC)`,
+      );
+      await expect(run(["token", "balance"], { account: "" })).to.be.rejectedWith("--account: is required");
+      expect(await f.token.balanceOf(f.client.address)).to.equal(3n * AITBC);
+    });
+  });
+
   describe("constitution and override", function () {
     it("set keeps empty flags, then grant / deny / revoke gate the agent's transfers", async function () {
       await registerAndFund(f, "3000");
@@ -366,6 +421,31 @@ describe("marketplace and workflow tasks", function () {
       executionWindow: "1h",
       reopen: false,
     }) as Promise<bigint>;
+
+  it("market workloads lists newest first, filtered by status and client", async function () {
+    await fundClient("100");
+    await post();
+    await post();
+    await run(["market", "cancel"], { from: f.index(f.client), workload: "1" });
+    const all = ((await run(["market", "workloads"], { status: "", client: "" })) as string).split("\n");
+    expect(all[0]).to.equal("2 of 2 workloads");
+    expect(all[1]).to.match(
+      /^ {2}#2 open: 100 units at most 0\.2 AITBC\/unit, client 0x[0-9a-fA-F]{40}, 0 bids, bidding until /,
+    );
+    expect(all[2]).to.match(/^ {2}#1 cancelled: 100 units/);
+    const open = (await run(["market", "workloads"], { status: "open", client: "" })) as string;
+    expect(open.split("\n")).to.have.length(2);
+    expect(open).to.match(/^1 of 2 workloads \(open\)/);
+    const none = (await run(["market", "workloads"], { status: "", client: f.outsider.address })) as string;
+    expect(none).to.equal(`0 of 2 workloads (client ${f.outsider.address})`);
+    await expect(run(["market", "workloads"], { status: "won", client: "" })).to.be.rejectedWith("--status:");
+  });
+
+  it("workflow claim refuses an account with no credits, naming it", async function () {
+    await expect(run(["workflow", "claim"], { from: f.index(f.outsider) })).to.be.rejectedWith(
+      `${f.outsider.address} has no credits in Workflows to claim`,
+    );
+  });
 
   it("list, post, bid, award, submit, accept: the workload settles", async function () {
     await provider(f.agent, "iris-a");
