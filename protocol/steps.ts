@@ -11,14 +11,23 @@
  *   (circuits/lib/workflow.ts stepLeaf).
  * With `proof: true` (a requiresProof inference step) the response carries an inference proof whose leaf is
  * the recorded outputHash.
+ *
+ * Only the keeper of a running execution may ask (keepers/provider/auth.ts checks it against the chain): each request
+ * carries the keeper's EIP-712 StepRequest signature (protocol/eip712.ts) over the execution, the step, the record's
+ * inputHash, the body's keccak256, a nonce and an expiry, in three headers (STEP_AUTH_HEADERS):
+ *
+ *   Authorization: AITBC-Keeper 0x<65-byte signature>
+ *   X-AITBC-Expiry: <unix seconds>
+ *   X-AITBC-Nonce: 0x<32 random bytes>
  */
-import { keccak256, toHex } from "viem";
+import { bytesToHex, keccak256, stringToBytes, toHex, type Hex, type TypedDataDomain } from "viem";
 import { z } from "zod";
 
 import { fieldElement, fieldToBytes32 } from "../circuits/lib/field.js";
 import type { SolidityProof } from "../circuits/lib/prover.js";
 import { stepLeaf } from "../circuits/lib/workflow.js";
-import type { Json } from "./values.js";
+import { signStepRequest, type StepRequestMessage } from "./eip712.js";
+import { valueHashHex, type Json } from "./values.js";
 
 import { STEP_TYPES, type StepTypeName } from "./enums.js";
 
@@ -43,8 +52,10 @@ const json: z.ZodType<Json> = z.lazy(() =>
   z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),
 );
 
+const uint256String = uintString.refine((s) => BigInt(s) < 2n ** 256n, "must be below 2^256");
+
 export const stepRequestSchema = z.strictObject({
-  executionId: uintString,
+  executionId: uint256String,
   step: z.number().int().min(0).max(65_535),
   stepType: z.enum(STEP_TYPES),
   model: bytes32,
@@ -113,6 +124,55 @@ export function transcriptLeaf(sources: readonly `0x${string}`[], outputHash: bi
 }
 
 export const ZERO_HASH = `0x${"0".repeat(64)}` as const;
+
+/**
+ * The inputHash a step's record holds (see the file header): the input's value hash at the basic level, 0 with a
+ * transcript. Throws naming the input's field when the input breaks its typed value's rules.
+ */
+export function recordInputHash(request: { input: unknown; transcript?: unknown }): Hex {
+  return request.transcript === undefined ? valueHashHex(request.input as Json) : ZERO_HASH;
+}
+
+// ---------------------------------------------------------------- the keeper's credentials
+
+export const STEP_AUTH_SCHEME = "AITBC-Keeper";
+/** The credentials' headers, lower case as node:http gives them. */
+export const STEP_AUTH_HEADERS = {
+  signature: "authorization",
+  expiry: "x-aitbc-expiry",
+  nonce: "x-aitbc-nonce",
+} as const;
+/** How long a keeper's signed step request stays valid (s): the trip to the provider, not a window for replays. */
+export const STEP_REQUEST_VALIDITY_SECONDS = 60;
+
+/**
+ * A step request as the keeper sends it: the body (the request's JSON) and the headers carrying the keeper's
+ * StepRequest signature over it. `expiry` defaults to now + STEP_REQUEST_VALIDITY_SECONDS, `nonce` to 32 random
+ * bytes. Throws naming the input's field when the input cannot be hashed (recordInputHash).
+ */
+export function signedStepRequest(
+  privateKey: Hex,
+  domain: TypedDataDomain,
+  request: StepRequest,
+  options: { expiry?: bigint; nonce?: Hex } = {},
+): { body: string; headers: Record<string, string>; message: StepRequestMessage } {
+  const body = JSON.stringify(request);
+  const message: StepRequestMessage = {
+    executionId: BigInt(request.executionId),
+    step: request.step,
+    inputHash: recordInputHash(request),
+    bodyHash: keccak256(stringToBytes(body)),
+    nonce: options.nonce ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
+    expiry: options.expiry ?? BigInt(Math.floor(Date.now() / 1000) + STEP_REQUEST_VALIDITY_SECONDS),
+  };
+  const headers = {
+    "content-type": "application/json",
+    [STEP_AUTH_HEADERS.signature]: `${STEP_AUTH_SCHEME} ${signStepRequest(privateKey, domain, message)}`,
+    [STEP_AUTH_HEADERS.expiry]: message.expiry.toString(),
+    [STEP_AUTH_HEADERS.nonce]: message.nonce,
+  };
+  return { body, headers, message };
+}
 
 /** A proof as the API carries it (decimal strings, Solidity coordinate order) as the contracts take it. */
 export function solidityProofOf(p: z.output<typeof groth16Schema>): SolidityProof {

@@ -44,7 +44,12 @@ export class HttpError extends AitbcError {
  * rest of it is drained unread, so that the client still gets the answer. Bad JSON is a 400 `bad-json`.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const text = await new Promise<string>((resolve, reject) => {
+  return parseJsonBody(await readBody(req, maxBytes));
+}
+
+/** The request body's bytes, at most `maxBytes` (413 as readJsonBody), for a handler that hashes what it got. */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
     const tooLarge = () => new HttpError(413, "too-large", `request body exceeds ${maxBytes} bytes`);
     const chunks: Buffer[] = [];
     let overflow = Number(req.headers["content-length"] ?? "0") > maxBytes;
@@ -60,12 +65,16 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
       } else chunks.push(chunk);
     });
     req.on("end", () => {
-      resolve(Buffer.concat(chunks).toString("utf8"));
+      resolve(Buffer.concat(chunks));
     });
     req.on("error", reject);
   });
+}
+
+/** A body read by readBody as JSON; 400 `bad-json` when it is not. */
+export function parseJsonBody(body: Buffer): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(body.toString("utf8")) as unknown;
   } catch (error) {
     throw new HttpError(400, "bad-json", `request body is not valid JSON (${(error as Error).message})`);
   }

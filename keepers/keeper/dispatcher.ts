@@ -1,6 +1,8 @@
 /**
- * One step attempt on one provider: POST the step, then check everything the answer claims before the keeper
- * accepts it. A provider's answer is accepted only if
+ * One step attempt on one provider: POST the step, signed with the keeper's agent key (protocol/steps.ts
+ * signedStepRequest: providers serve only the keeper of a running execution, and each signed request once, so every
+ * attempt is signed afresh), then check everything the answer claims before the keeper accepts it. A provider's
+ * answer is accepted only if
  * - the EIP-712 StepResult signature recovers to the provider agent's address;
  * - the signed cost is at most the request's maxCost and the provider's on-chain price;
  * - the signed hashes are the hashes of what was sent and what came back (basic), or the transcript leaf of
@@ -8,15 +10,18 @@
  * - a requested inference proof verifies against the step's model and its leaf is the recorded one;
  * - for the built-in reference model, the output equals the keeper's own run of it.
  * An answer failing a check is evidence against the provider (`AttemptError` kind "invalid"): the keeper reports
- * it for slashing. Transport failures, timeouts and refusals are not.
+ * it for slashing. Transport failures, timeouts and refusals are not (a 401 or 403 is a refusal: the provider does
+ * not take this keeper for the execution's, e.g. when its chain lags the claim).
  */
 import type { TypedDataDomain, Hex } from "viem";
 
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { irisInfer, irisModelHash, loadIrisModel, type IrisModel } from "../../circuits/lib/iris.js";
 import { fromSolidityProof, type Prover } from "../../circuits/lib/prover.js";
-import { stepResultSigner } from "../../protocol/eip712.js";
+import { isCanonicalSignature, stepResultSigner } from "../../protocol/eip712.js";
 import {
+  recordInputHash,
+  signedStepRequest,
   solidityProofOf,
   stepResponseSchema,
   transcriptLeaf,
@@ -24,7 +29,7 @@ import {
   type ParsedStepResponse,
   type StepRequest,
 } from "../../protocol/steps.js";
-import { canonicalJson, irisFeaturesOf, valueHash, valueHashHex, type Json } from "../../protocol/values.js";
+import { canonicalJson, irisFeaturesOf, valueHash, type Json } from "../../protocol/values.js";
 import type { ProviderOffer } from "../common/catalog.js";
 import { RetryableError } from "../common/errors.js";
 
@@ -47,8 +52,11 @@ export class AttemptError extends RetryableError {
 }
 
 export interface DispatcherOptions {
+  /** The Workflows contract's EIP-712 domain (StepResult, StepRequest). */
   domain: TypedDataDomain;
   prover: Prover;
+  /** The keeper's agent key: signs every step request. */
+  key: Hex;
 }
 
 export class StepDispatcher {
@@ -83,14 +91,21 @@ export class StepDispatcher {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<ParsedStepResponse> {
+    let signed: { body: string; headers: Record<string, string> };
+    try {
+      signed = signedStepRequest(this.options.key, this.options.domain, request);
+    } catch (error) {
+      // An input the record rules cannot hash: no provider would take it, and it is no provider's fault.
+      throw new AttemptError("refused", `cannot sign the request: ${(error as Error).message}`);
+    }
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let response: Response;
     try {
       response = await fetch(`${offer.endpoint}/v1/steps`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(request),
+        headers: signed.headers,
+        body: signed.body,
         signal: combined,
       });
     } catch (error) {
@@ -167,7 +182,7 @@ export class StepDispatcher {
       if (record.outputHash !== transcriptLeaf(request.transcript.sources as Hex[], outputHash))
         fail("outputHash is not the leaf of the output");
     } else {
-      if (record.inputHash !== valueHashHex(request.input as Json)) fail("inputHash is not the hash of the input sent");
+      if (record.inputHash !== recordInputHash(request)) fail("inputHash is not the hash of the input sent");
       if (record.outputHash !== fieldToBytes32(outputHash)) fail("outputHash is not the hash of the output");
     }
     if (request.model.toLowerCase() === this.#irisModel && request.stepType === "inference")
@@ -202,16 +217,6 @@ export class StepDispatcher {
 
 /** Largest provider answer the keeper reads (outputs are meant to be small; large data goes by reference). */
 const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
-/** secp256k1's group order / 2: signatures with a larger s are malleable and the contracts (OpenZeppelin) refuse them. */
-const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
-
-/** 65 bytes, v 27 or 28, low s: what OpenZeppelin's ECDSA.recover (the chain) accepts. */
-function isCanonicalSignature(signature: string): boolean {
-  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
-  const s = BigInt(`0x${signature.slice(66, 130)}`);
-  const v = parseInt(signature.slice(130, 132), 16);
-  return (v === 27 || v === 28) && s > 0n && s <= HALF_N;
-}
 
 /** The body as text, refusing more than `max` bytes (a provider cannot exhaust the keeper's memory). */
 async function readCapped(response: Response, max: number): Promise<string> {

@@ -95,7 +95,11 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   const prover = new Prover();
   const catalog = new ProviderCatalog(client, addresses, logger, BigInt(config.follower.startBlock));
   await catalog.refresh();
-  const dispatcher = new StepDispatcher({ domain: await workflowsDomain(client, addresses.workflows), prover });
+  const dispatcher = new StepDispatcher({
+    domain: await workflowsDomain(client, addresses.workflows),
+    prover,
+    key: config.agent.privateKey,
+  });
   const orchestrator = new Orchestrator({
     catalog,
     dispatcher,

@@ -44,6 +44,29 @@ const serviceSchema = z.strictObject({
   upstream: upstreamSchema.optional(),
 });
 
+/**
+ * Who may run steps here (keepers/provider/auth.ts): always on, these only tune it. Every request must be signed by
+ * the keeper of a running execution; these bound how long a signature lives, how long the chain's answer is reused,
+ * and how fast one keeper may ask.
+ */
+export const authConfigSchema = z
+  .strictObject({
+    /** How far ahead a request's expiry may be (s); keepers sign for 60 s (protocol/steps.ts). */
+    maxExpirySeconds: z.number().int().min(60).max(3_600).default(300),
+    /** How long an execution's status and keeper read from the chain are reused (ms); 0: read every time. */
+    chainCacheMs: z.number().int().min(0).max(60_000).default(3_000),
+    /** Executions, keepers and rate buckets remembered at most (the oldest are forgotten first). */
+    cacheSize: positiveInt.default(10_000),
+    /** Chain reads in flight at once; a request needing one more is refused with 429 `auth-busy`. */
+    maxLookups: positiveInt.default(16),
+    /** Each keeper's token bucket: requests per second, steady. */
+    keeperRate: z.number().positive().default(50),
+    /** Each keeper's token bucket: requests at once after a pause. */
+    keeperBurst: positiveInt.default(100),
+  })
+  .prefault({});
+export type AuthConfig = z.output<typeof authConfigSchema>;
+
 const providerSchemaBase = z.strictObject({
   rpc: z.strictObject({ urls: z.array(rpcUrl).min(1, "at least one RPC URL") }),
   addressesFile: z.string().min(1).optional(),
@@ -69,6 +92,7 @@ const providerSchemaBase = z.strictObject({
       retryAfterSeconds: positiveInt.default(1),
     })
     .prefault({}),
+  auth: authConfigSchema,
   services: z.array(serviceSchema).min(1, "at least one service"),
   /** Fault injection for end-to-end tests and drills; all off by default. */
   chaos: z

@@ -1,6 +1,7 @@
 /**
  * The provider node's Prometheus metrics, on a registry of its own (so that two nodes in one process, as in
- * tests, do not collide): steps by service and outcome, step durations, steps in flight, and the process defaults.
+ * tests, do not collide): steps by service and outcome, step durations, steps in flight, requests refused by
+ * authentication and rate limits (by reason: auth.ts AUTH_REFUSALS), and the process defaults.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -12,6 +13,7 @@ export interface ProviderMetrics {
   steps: Counter<"service" | "outcome">;
   duration: Histogram<"service" | "outcome">;
   inFlight: Gauge;
+  refused: Counter<"reason">;
 }
 
 export function providerMetrics(): ProviderMetrics {
@@ -35,6 +37,12 @@ export function providerMetrics(): ProviderMetrics {
     inFlight: new Gauge({
       name: "aitbc_provider_steps_in_flight",
       help: "Steps running now",
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: "aitbc_provider_refused_total",
+      help: "Step requests refused before any backend: credentials, signature, chain, keeper rate (by reason)",
+      labelNames: ["reason"],
       registers: [registry],
     }),
   };

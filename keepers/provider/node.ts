@@ -1,6 +1,6 @@
 /**
- * The provider node's composition root (what `aitbc provider` runs): configuration, chain, backends, server,
- * on-chain registration. The server starts before registering, so that the endpoint registered on chain is the
+ * The provider node's composition root (what `aitbc provider` runs): configuration, chain, backends, the step
+ * authenticator (auth.ts, over the chain client), server, on-chain registration. The server starts before registering, so that the endpoint registered on chain is the
  * one really listening (with port 0 the port is only known then); a failed registration stops the server again.
  */
 import type { Hex } from "viem";
@@ -9,6 +9,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { connectChain } from "../common/chain.js";
 import { workflowsDomain } from "../../protocol/eip712.js";
 import { createLogger, type Logger } from "../common/log.js";
+import { createStepAuth } from "./auth.js";
 import { createBackend, serviceModelHash, SharedResources } from "./backends/index.js";
 import { loadProviderConfig, type ProviderConfig } from "./config.js";
 import { registerProvider, type RegistrationPlan } from "../common/registration.js";
@@ -40,11 +41,15 @@ export async function runProvider(options: {
   const backends = config.services.map((s) => createBackend(s, shared, options.env));
   if (backends.some((b) => b.provable)) await shared.prover.load("inference");
 
+  // Only the keeper of a running execution may run a step: its signature, checked against the chain.
+  const auth = createStepAuth({ client: chain.publicClient, contracts: chain.addresses, domain, config: config.auth });
+
   // Listening first: the registered endpoint must be the live one. /v1/info shows agent 0 until registered.
   const server = await createProviderServer({
     account,
     domain,
     services: backends,
+    auth,
     limits: config.server,
     host: config.server.host,
     port: config.server.port,

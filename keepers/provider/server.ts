@@ -3,25 +3,49 @@
  * serving its (stepType, model), hashes input and output by the record rules, and signs the record (EIP-712
  * StepResult) with the agent's key; `GET /v1/info`, `GET /healthz`, `GET /metrics` describe the node.
  *
- * Admission, in order: body size (413), schema (400 naming the field), a backend for (stepType, model) (422
- * `unsupported`), proof support (422), price within maxCost (422), a free capacity slot overall and for the
- * service (429 with Retry-After). A step gets min(timeoutMs, requestTimeoutMs); past it the backend is aborted and
- * the answer is a 504. A slot stays taken until the backend has really stopped, so that the load is honest.
+ * Only the keeper of a running execution may run a step: the request carries its EIP-712 StepRequest signature in
+ * three headers (protocol/steps.ts),
  *
- * Needs no chain: the composition root (node.ts) passes the account, the Workflows EIP-712 domain and the
- * backends. `chaos` injects faults (tampered outputs, foreign signatures, delay) through the real code paths.
+ *   Authorization: AITBC-Keeper 0x<65-byte signature>
+ *   X-AITBC-Expiry: <unix seconds>
+ *   X-AITBC-Nonce: 0x<32 random bytes>
+ *
+ * over (executionId, step, the record's inputHash, keccak256 of the body, nonce, expiry), checked by `auth`
+ * (auth.ts: the signer is the execution's keeper on chain, the execution Running, each signed request once, a rate
+ * per keeper).
+ *
+ * Admission, in order: the credentials' form and expiry (401, before the body is read), body size (413), schema
+ * (400 naming the field), the signature, the chain and the keeper's rate (401, 403, 429: auth.ts), a backend for
+ * (stepType, model) (422 `unsupported`), proof support (422), price within maxCost (422), a free capacity slot
+ * overall and for the service (429 with Retry-After). So a request that is not its keeper's never reaches a backend
+ * nor takes a slot. A step gets min(timeoutMs, requestTimeoutMs); past it the backend is aborted and the answer is
+ * a 504. A slot stays taken until the backend has really stopped, so that the load is honest.
+ *
+ * The composition root (node.ts) passes the account, the Workflows EIP-712 domain, the backends and the
+ * authenticator (which reads the chain). `chaos` injects faults (tampered outputs, foreign signatures, delay)
+ * through the real code paths.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 
-import type { LocalAccount, TypedDataDomain, Hex } from "viem";
+import { keccak256, type LocalAccount, type TypedDataDomain, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { z } from "zod";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
 import { signStepResult } from "../../protocol/eip712.js";
-import { HttpError, closeServer, errorMessage, listen, readJsonBody, router, sendJson } from "../common/http.js";
+import {
+  HttpError,
+  closeServer,
+  errorMessage,
+  listen,
+  parseJsonBody,
+  readBody,
+  router,
+  sendJson,
+} from "../common/http.js";
 import type { Logger } from "../common/log.js";
 import {
+  recordInputHash,
   stepRequestSchema,
   transcriptLeaf,
   ZERO_HASH,
@@ -29,7 +53,8 @@ import {
   type ProviderInfo,
   type StepResponse,
 } from "../../protocol/steps.js";
-import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
+import { valueHash, type Json } from "../../protocol/values.js";
+import { AUTH_REFUSALS, type StepAuth } from "./auth.js";
 import type { Backend, StepProof } from "./backends/index.js";
 import { abortableDelay } from "./backends/types.js";
 import { providerMetrics, type ProviderMetrics } from "./metrics.js";
@@ -59,6 +84,8 @@ export interface ProviderServerOptions {
   /** The Workflows contract's EIP-712 domain (protocol/eip712.ts workflowsDomain). */
   domain: TypedDataDomain;
   services: readonly Backend[];
+  /** Who may run a step (auth.ts createStepAuth): always required. */
+  auth: StepAuth;
   limits: ServerLimits;
   host?: string;
   /** 0 (default): any free port. */
@@ -92,7 +119,7 @@ interface StepResult {
 }
 
 export async function createProviderServer(options: ProviderServerOptions): Promise<ProviderServer> {
-  const { account, domain, services, limits } = options;
+  const { account, domain, services, auth, limits } = options;
   const logger = options.logger.child({ module: "server" });
   const chaos = options.chaos ?? NO_CHAOS;
   const random = options.random ?? Math.random;
@@ -165,10 +192,13 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
     let outcome = "ok";
     try {
       if (closing) throw new HttpError(503, "shutting-down", "the provider is shutting down");
-      const request = parseStep(await readJsonBody(req, limits.maxBodyBytes));
+      const credentials = auth.credentials(req.headers);
+      const body = await readBody(req, limits.maxBodyBytes);
+      const request = parseStep(parseJsonBody(body));
+      const keeper = await auth.authorize(credentials, request, keccak256(body));
       const backend = routeStep(services, request);
       service = backend.name;
-      const where = { executionId: request.executionId, step: request.step, service };
+      const where = { executionId: request.executionId, step: request.step, service, keeper };
       logger.info({ event: "step-started", ...where }, "step started");
       const result = await execute(request, backend, res);
       const response = await answer(request, backend, result);
@@ -185,6 +215,7 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
     } catch (error) {
       const http = error instanceof HttpError ? error : new HttpError(500, "backend-error", errorMessage(error));
       outcome = http.code;
+      if (REFUSALS.has(http.code)) metrics.refused.inc({ reason: http.code });
       throw http;
     } finally {
       metrics.steps.inc({ service, outcome });
@@ -278,6 +309,8 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
   };
 }
 
+const REFUSALS = new Set<string>(AUTH_REFUSALS);
+
 /** Validates a request body; a 400 names the first bad field. */
 export function parseStep(body: unknown): ParsedStepRequest {
   const parsed = stepRequestSchema.safeParse(body);
@@ -355,7 +388,7 @@ export function recordOf(
     return { inputHash: ZERO_HASH, outputHash: transcriptLeaf(request.transcript.sources, out), cost };
   let inputHash: Hex;
   try {
-    inputHash = valueHashHex(request.input);
+    inputHash = recordInputHash(request);
   } catch (error) {
     throw new HttpError(400, "bad-input", `input: ${errorMessage(error)}`, { field: "input" });
   }

@@ -15,9 +15,13 @@
  *    keeper's `tx mined` log lines (claim, last record, complete).
  * 4. Basic vs none: "none" is not a protocol level, so the baseline is the same 100 executions' steps POSTed by this
  *    script straight to the same provider nodes (dependency order, at most 4 steps of an execution in flight as the
- *    keeper's orchestrator, every provider's capacity respected, keeper stopped, no chain, no signature or hash
- *    checks). Also: the keeper's answer checks timed in process (StepDispatcher.check on the baseline's real
- *    answers) and the gas of the keeper's transactions per step at basic level (a chain scan of section 2).
+ *    keeper's orchestrator, every provider's capacity respected, keeper stopped, no answer checks, no transactions).
+ *    Providers serve only the keeper of a running execution, so the script first requests 100 executions and claims
+ *    them with the keeper's key (not timed), then signs each step request with it as the keeper does (timed). Also:
+ *    the keeper's answer checks timed in process (StepDispatcher.check on the baseline's real answers), the step
+ *    requests' authentication timed in process (the keeper's signature, the provider's check with the chain's answer
+ *    cached; beside it the same with viem's pure-JS curve), and the gas of the keeper's transactions per step at
+ *    basic level (a chain scan of section 2).
  * 5. Keeper memory: VmRSS of the keeper process (/proc/<pid>/status, every 200 ms) before and during section 2.
  *
  * The keeper runs with one safety rule relaxed, printed at start: safety.maxActionsPerHour (100 executions are
@@ -30,13 +34,27 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import hre from "hardhat";
-import type { TypedDataDomain, Hex } from "viem";
+import {
+  createPublicClient,
+  http,
+  keccak256,
+  recoverTypedDataAddress,
+  stringToBytes,
+  toHex,
+  type TypedDataDomain,
+  type Hex,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 
 import { Prover } from "../../circuits/lib/prover.js";
-import { stepResponseSchema, type ProviderInfo, type StepRequest } from "../../protocol/steps.js";
+import { STEP_REQUEST_TYPES } from "../../protocol/eip712.js";
+import { signedStepRequest, stepResponseSchema, type ProviderInfo, type StepRequest } from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
 import type { ProviderOffer } from "../../keepers/common/catalog.js";
 import { StepDispatcher } from "../../keepers/keeper/dispatcher.js";
+import { createStepAuth } from "../../keepers/provider/auth.js";
+import { authConfigSchema } from "../../keepers/provider/config.js";
+import { parseStep } from "../../keepers/provider/server.js";
 import { applyMapping, planWorkflow, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
 import { ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../lib/devnet.js";
 import { postInputs } from "../lib/executions.js";
@@ -288,6 +306,7 @@ async function benchDemo(devnet: Devnet, keeper: Daemon, providers: Daemon[], ke
 // ---------------------------------------------------------------- 2. throughput (+ 3. overhead, 5. memory)
 
 interface ThroughputRun {
+  workflowId: bigint;
   ids: bigint[];
   /** Epoch ms at which the client had each request mined. */
   requestedAt: Map<bigint, number>;
@@ -393,6 +412,7 @@ async function benchThroughput(devnet: Devnet, keeper: Daemon, keeperUrl: string
     `${EXECUTIONS} basic executions, all requested at once`,
   );
   return {
+    workflowId,
     ids,
     requestedAt,
     watcher,
@@ -567,16 +587,18 @@ interface Sample {
   millis: number;
 }
 
-async function postStep(pool: ProviderPool, request: StepRequest, samples: Sample[]): Promise<Json> {
+async function postStep(
+  pool: ProviderPool,
+  request: StepRequest,
+  domain: TypedDataDomain,
+  samples: Sample[],
+): Promise<Json> {
   for (;;) {
     const node = await pool.acquire();
     const t0 = performance.now();
     try {
-      const response = await fetch(`${node.url}/v1/steps`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(request),
-      });
+      const { body, headers } = signedStepRequest(ROLES.keeper.privateKey, domain, request); // as the keeper does
+      const response = await fetch(`${node.url}/v1/steps`, { method: "POST", headers, body });
       const answer = (await response.json()) as { output?: Json };
       if (response.status === 429) {
         pool.busyAnswers += 1;
@@ -592,12 +614,13 @@ async function postStep(pool: ProviderPool, request: StepRequest, samples: Sampl
   }
 }
 
-/** One execution's steps in dependency order, at most STEP_CONCURRENCY in flight: no keeper, no chain, no checks. */
+/** One execution's steps in dependency order, at most STEP_CONCURRENCY in flight: no keeper, no transactions, no checks. */
 async function runDirect(
   plan: WorkflowPlan,
   inputs: Json,
-  executionId: number,
+  executionId: bigint,
   pool: ProviderPool,
+  domain: TypedDataDomain,
   samples: Sample[],
 ): Promise<void> {
   const outputs = new Map<number, Json>();
@@ -617,7 +640,7 @@ async function runDirect(
         maxCost: (10n ** 24n).toString(),
         timeoutMs: step.timeoutMs,
       };
-      const task = postStep(pool, request, samples).then((output) => {
+      const task = postStep(pool, request, domain, samples).then((output) => {
         outputs.set(i, output);
       });
       running.set(
@@ -690,6 +713,111 @@ async function keeperGas(devnet: Devnet, run: ThroughputRun) {
   return { byMethod, recordedSteps, clientRequestGas };
 }
 
+/** `count` executions of `workflowId` requested naming the keeper and claimed with its key (the keeper is stopped). */
+async function claimedExecutions(devnet: Devnet, workflowId: bigint, count: number): Promise<bigint[]> {
+  const { workflows } = devnet.protocol;
+  await devnet.fundClient(BigInt(count) * 2n);
+  const { ethers } = devnet.connection;
+  const client = workflows.connect(await ethers.getSigner(ROLES.client.address));
+  const keeper = workflows.connect(await ethers.getSigner(ROLES.keeper.address));
+  const requests = [];
+  for (let i = 0; i < count; i++)
+    requests.push(
+      await client.requestExecution({
+        workflowId,
+        inputsHash: keccak256(toHex(`direct ${i}`)),
+        budget: BUDGET,
+        listingId: 0n,
+        keeper: ROLES.keeper.address,
+        maxListingFee: 0n,
+      }),
+    );
+  const ids: bigint[] = [];
+  for (const tx of requests) {
+    const receipt = await tx.wait();
+    const event = receipt?.logs
+      .map((l) => workflows.interface.parseLog(l))
+      .find((e) => e?.name === "ExecutionRequested");
+    if (!event) throw new Error(`request ${tx.hash}: no ExecutionRequested event`);
+    ids.push(event.args[0] as bigint);
+  }
+  const claims = [];
+  for (const id of ids) claims.push(await keeper.claimExecution(id));
+  for (const tx of claims) await tx.wait();
+  return ids;
+}
+
+/** CPU (user + system) per call of `f` over `n` calls, in ms. */
+async function cpuPerCall(n: number, f: (k: number) => unknown): Promise<number> {
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < n; k++) await f(k);
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / n;
+}
+
+/**
+ * The step requests' authentication in process, on the baseline's real requests: the keeper signs (protocol/steps.ts
+ * signedStepRequest), the provider checks (keepers/provider/auth.ts: credentials, body hash, signature recovery,
+ * replay and rate bookkeeping; the chain's answer cached, as for every step of an execution but its first). Beside
+ * it, the signature and the recovery with viem's pure-JS curve, for scale.
+ */
+async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sample[]): Promise<void> {
+  const auth = createStepAuth({
+    client: createPublicClient({ transport: http(devnet.url) }),
+    contracts: {
+      workflows: (await devnet.protocol.workflows.getAddress()) as Hex,
+      registry: (await devnet.protocol.registry.getAddress()) as Hex,
+    },
+    domain,
+    config: authConfigSchema.parse({ keeperRate: 1e9, keeperBurst: 1e9 }),
+  });
+  const at = <T>(xs: readonly T[], k: number): T => {
+    const x = xs[k % xs.length];
+    if (x === undefined) throw new Error("no sample");
+    return x;
+  };
+  const requests = samples.map((s) => s.request);
+  const signed: ReturnType<typeof signedStepRequest>[] = [];
+  const verify = async (k: number) => {
+    const { headers, body } = at(signed, k);
+    const credentials = auth.credentials(headers);
+    await auth.authorize(credentials, parseStep(JSON.parse(body)), keccak256(stringToBytes(body)));
+  };
+  for (let k = 0; k < 100; k++) signed.push(signedStepRequest(ROLES.keeper.privateKey, domain, at(requests, k))); // warm-up
+  for (let k = 0; k < 100; k++) await verify(k); // warm-up, and the chain's answers cached
+  signed.length = 0;
+  const signMs = await cpuPerCall(CHECKS, (k) =>
+    signed.push(signedStepRequest(ROLES.keeper.privateKey, domain, at(requests, k))),
+  );
+  const parseMs = await cpuPerCall(CHECKS, (k) => parseStep(JSON.parse(at(signed, k).body)));
+  const verifyMs = (await cpuPerCall(CHECKS, verify)) - parseMs;
+
+  const account = privateKeyToAccount(ROLES.keeper.privateKey);
+  const typed = (k: number) => ({
+    domain,
+    types: STEP_REQUEST_TYPES,
+    primaryType: "StepRequest" as const,
+    message: at(signed, k).message,
+  });
+  const viemSigs: Hex[] = [];
+  const viemSignMs = await cpuPerCall(CHECKS, async (k) => viemSigs.push(await account.signTypedData(typed(k))));
+  const viemRecoverMs = await cpuPerCall(CHECKS, (k) =>
+    recoverTypedDataAddress({ ...typed(k), signature: at(viemSigs, k) }),
+  );
+  const total = signMs + verifyMs;
+  console.log(
+    `authentication CPU per step: ${ms(total)} = the keeper's signature ${ms(signMs)} + the provider's check ${ms(verifyMs)} (${CHECKS} real requests: record inputHash, body keccak256, EIP-712 digest, libsecp256k1 sign / recover, nonce and rate bookkeeping; target under 1 ms: ${total < 1 ? "MET" : "NOT MET"})`,
+  );
+  console.log(
+    `       with viem's pure-JS secp256k1 instead: sign ${ms(viemSignMs)} + recover ${ms(viemRecoverMs)} (digest included)`,
+  );
+  report(
+    "authentication CPU per step (target < 1 ms)",
+    ms(total),
+    `keeper signs ${ms(signMs)} + provider checks ${ms(verifyMs)}; viem's curve: ${ms(viemSignMs)} + ${ms(viemRecoverMs)}`,
+  );
+}
+
 async function benchBasicVsNone(
   devnet: Devnet,
   providers: Daemon[],
@@ -701,17 +829,17 @@ async function benchBasicVsNone(
 
   const plan = planOf(THROUGHPUT_WORKFLOW);
   const pool = new ProviderPool(await providerNodes(providers));
+  const domain = await workflowsDomain(devnet);
+  const ids = await claimedExecutions(devnet, run.workflowId, EXECUTIONS);
   const samples: Sample[] = [];
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: EXECUTIONS }, (_, i) => runDirect(plan, throughputInputs(i), 1_000_000 + i, pool, samples)),
-  );
+  await Promise.all(ids.map((id, i) => runDirect(plan, throughputInputs(i), id, pool, domain, samples)));
   const noneMillis = performance.now() - t0;
   const basicMillis = run.tEnd - run.t0;
   const overheadPct = ((basicMillis - noneMillis) / noneMillis) * 100;
   const capacities = pool.nodes.map((n) => n.info.capacity).join("/");
   console.log(
-    `none:  ${sec(noneMillis)} for ${samples.length} steps of ${EXECUTIONS} executions (keeper stopped; ${EXECUTIONS} executions at once, <= ${STEP_CONCURRENCY} steps each in flight, provider capacities ${capacities} respected, ${pool.busyAnswers} busy answers)`,
+    `none:  ${sec(noneMillis)} for ${samples.length} steps of ${EXECUTIONS} executions (keeper stopped, its key signing each request; ${EXECUTIONS} executions at once, <= ${STEP_CONCURRENCY} steps each in flight, provider capacities ${capacities} respected, ${pool.busyAnswers} busy answers)`,
   );
   console.log(
     `       mean round trip of a step POST: ${ms(mean(samples.map((x) => x.millis)))} (the keeper's phase="provider" under section 2's load: ${ms(overhead.providerPhaseMs)})`,
@@ -723,7 +851,7 @@ async function benchBasicVsNone(
 
   // The keeper's answer checks, in process, on real answers.
   const prover = new Prover();
-  const dispatcher = new StepDispatcher({ domain: await workflowsDomain(devnet), prover });
+  const dispatcher = new StepDispatcher({ domain, prover, key: ROLES.keeper.privateKey });
   const cases = samples.map((s) => ({
     offer: offerOf(s.node),
     request: s.request,
@@ -741,6 +869,7 @@ async function benchBasicVsNone(
   console.log(
     `verification CPU per step: ${ms(checkMs)} (StepDispatcher.check, ${CHECKS} checks on ${cases.length} real answers: cost bound, EIP-712 signature recovery, input and output hashes)`,
   );
+  await benchAuth(devnet, domain, samples);
 
   // Gas.
   const record = gas.byMethod.get("recordSteps") ?? { count: 0, gas: 0n };
@@ -767,7 +896,7 @@ async function benchBasicVsNone(
   report(
     "none: 100 executions, steps POSTed directly",
     sec(noneMillis),
-    "same providers, same DAG order and concurrency; no keeper, chain or checks",
+    "same providers, same DAG order and concurrency, requests signed; no keeper, transactions or checks",
   );
   report(
     "basic: same, through keeper and chain",

@@ -1,9 +1,9 @@
 /**
  * Shared by the daemons' tests (test/keepers/): a provider agent with its operator, a fixed Workflows domain, a
- * flower, an in-process chain for viem clients, and the provider node's model hash and log capture.
+ * flower, an in-process chain for viem clients, and the provider node's model hash, log capture and step request
+ * (signed and posted by keeper-chain.ts).
  */
 import { network } from "hardhat";
-import { expect } from "chai";
 import { pino, type Logger } from "pino";
 import {
   createPublicClient,
@@ -18,7 +18,7 @@ import { privateKeyToAccount } from "viem/accounts";
 
 import { quantizeFeatures } from "../../circuits/lib/iris.js";
 import { serviceModelHash } from "../../keepers/provider/backends/index.js";
-import { stepResponseSchema, type ParsedStepResponse, type StepRequest } from "../../protocol/steps.js";
+import type { StepRequest } from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
 
 // Hardhat's default accounts ("test test ... junk"): #4 operator, #5 agent, #6 agent2, #8 outsider (fixture roles).
@@ -104,10 +104,13 @@ export function captureLogger(): Captured {
   return { logger, lines };
 }
 
-/** A StepRequest for the Iris backend (execution 7, step 3, the setosa flower), some fields replaced. */
+/**
+ * A StepRequest for the Iris backend (execution 1, step 3, the setosa flower), some fields replaced. Execution 1 is
+ * the one keeperChain() (keeper-chain.ts) leaves running, whose keeper signs the requests a test posts.
+ */
 export function stepRequest(overrides: Partial<StepRequest> = {}): StepRequest {
   return {
-    executionId: "7",
+    executionId: "1",
     step: 3,
     stepType: "inference",
     model: serviceModelHash({ backend: "iris", upstream: undefined }),
@@ -122,20 +125,4 @@ export interface Reply {
   status: number;
   headers: Headers;
   body: unknown;
-}
-
-export async function post(url: string, body: unknown, raw = false): Promise<Reply> {
-  const res = await fetch(`${url}/v1/steps`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: raw ? (body as string) : JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, body: await res.json() };
-}
-
-/** A 200 StepResponse, schema-checked. */
-export async function step(url: string, overrides: Partial<StepRequest> = {}): Promise<ParsedStepResponse> {
-  const reply = await post(url, stepRequest(overrides));
-  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-  return stepResponseSchema.parse(reply.body);
 }

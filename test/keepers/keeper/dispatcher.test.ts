@@ -1,8 +1,9 @@
 /**
  * The StepDispatcher (keepers/keeper/dispatcher.ts) against real provider servers (keepers/provider/server.ts with
- * the data and iris backends), in-process: accepted answers at the basic and proven levels, the Iris reference
- * check, every rejection (signer, tampered output, cost, another step, input hash, forged inference proofs), and
- * the transport failures (unreachable, 429, timeouts, a non-API answer).
+ * the data and iris backends), in-process, which serve only the keeper of a running execution on a test chain
+ * (test/helpers/keeper-chain.ts): accepted answers at the basic and proven levels, the Iris reference check, every
+ * rejection (signer, tampered output, cost, another step, input hash, forged inference proofs), the requests it
+ * signs, and the transport failures (unreachable, 429, timeouts, a non-API answer).
  */
 import { createServer, type Server } from "node:http";
 
@@ -23,7 +24,8 @@ import { createBackend, serviceModelHash, SharedResources } from "../../../keepe
 import { DATA_MODEL } from "../../../keepers/provider/backends/data.js";
 import { providerConfigSchema } from "../../../keepers/provider/config.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../../keepers/provider/server.js";
-import { account, AGENT_KEY, AITBC, DOMAIN, OPERATOR, SETOSA_CM, setosa } from "../../helpers/keepers.js";
+import { account, AGENT_KEY, AITBC, OPERATOR, SETOSA_CM, setosa } from "../../helpers/keepers.js";
+import { KEEPER_KEY, keeperChain, STRANGER_KEY, type KeeperChain } from "../../helpers/keeper-chain.js";
 
 const IRIS = serviceModelHash({ backend: "iris", upstream: undefined });
 const SETOSA: Json = setosa();
@@ -34,6 +36,9 @@ function irisExpected(): Json {
   const result = irisInfer(loadIrisModel(), quantizeFeatures(SETOSA_CM));
   return { kind: "iris-prediction", predictedClass: result.predictedClass, scores: result.scores.map(String) };
 }
+
+/** The test chain: its keeper runs execution 1 (set before the tests run). */
+let chain: KeeperChain;
 
 /** A provider node serving iris (1 AITBC) and data (0.1 AITBC). */
 async function startProvider(
@@ -52,8 +57,9 @@ async function startProvider(
   });
   return createProviderServer({
     account,
-    domain: DOMAIN,
+    domain: chain.domain,
     services: config.services.map((s) => createBackend(s, shared)),
+    auth: chain.auth(),
     limits: config.server,
     chaos: { tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 0, ...chaos },
     logger: pino({ level: "silent" }),
@@ -77,7 +83,7 @@ function offerOf(endpoint: string, price = 10n * AITBC, address: Hex = account.a
 
 function dataRequest(overrides: Partial<StepRequest> = {}): StepRequest {
   return {
-    executionId: "7",
+    executionId: "1",
     step: 3,
     stepType: "data-processing",
     model: DATA_MODEL,
@@ -106,8 +112,8 @@ async function attemptError(promise: Promise<unknown>): Promise<AttemptError> {
 describe("keepers: StepDispatcher", function () {
   const shared = new SharedResources();
   const prover = new Prover();
-  const dispatcher = new StepDispatcher({ domain: DOMAIN, prover });
   const servers: ProviderServer[] = [];
+  let dispatcher: StepDispatcher;
   let honest: ProviderServer;
 
   const start = async (chaos: Partial<ChaosOptions> = {}, capacity = 4) => {
@@ -117,6 +123,8 @@ describe("keepers: StepDispatcher", function () {
   };
 
   before(async function () {
+    chain = await keeperChain();
+    dispatcher = new StepDispatcher({ domain: chain.domain, prover, key: KEEPER_KEY });
     honest = await start();
   });
 
@@ -135,7 +143,7 @@ describe("keepers: StepDispatcher", function () {
         outputHash: valueHashHex(STATS_OUTPUT),
         cost: (AITBC / 10n).toString(),
       });
-      expect([answer.executionId, answer.step, answer.provider]).to.deep.equal(["7", 3, account.address]);
+      expect([answer.executionId, answer.step, answer.provider]).to.deep.equal(["1", 3, account.address]);
     });
 
     it("proven level: the record is (0, the transcript leaf of the sources and the output)", async function () {
@@ -239,9 +247,9 @@ describe("keepers: StepDispatcher", function () {
       const expected = irisExpected() as { predictedClass: number; scores: string[] };
       const wrong: Json = { kind: "iris-prediction", predictedClass: 2, scores: expected.scores };
       const record = { inputHash: valueHashHex(SETOSA), outputHash: valueHashHex(wrong), cost: AITBC };
-      const signature = await signStepResult(account, DOMAIN, { executionId: 7n, step: 3, ...record });
+      const signature = await signStepResult(account, chain.domain, { executionId: 1n, step: 3, ...record });
       const answer: ParsedStepResponse = {
-        executionId: "7",
+        executionId: "1",
         step: 3,
         provider: account.address,
         output: wrong,
@@ -258,7 +266,7 @@ describe("keepers: StepDispatcher", function () {
         ...answer,
         output: right,
         record: { ...good, cost: AITBC.toString() },
-        signature: await signStepResult(account, DOMAIN, { executionId: 7n, step: 3, ...good }),
+        signature: await signStepResult(account, chain.domain, { executionId: 1n, step: 3, ...good }),
       });
     });
   });
@@ -306,6 +314,33 @@ describe("keepers: StepDispatcher", function () {
       await closeServer(closed); // nothing listens on that port now
       const error = await attemptError(dispatcher.attempt(offerOf(endpoint), dataRequest(), 2000));
       expect([error.kind, error.message]).to.deep.equal(["unavailable", `cannot reach ${endpoint} (ECONNREFUSED)`]);
+    });
+
+    it("signs every attempt as the keeper: another key's requests, or another execution's, are \"refused\"", async function () {
+      // Two attempts of the same request: each signed afresh (a provider admits a signed request once).
+      for (let i = 0; i < 2; i++)
+        expect((await dispatcher.attempt(offerOf(honest.url), dataRequest(), 5000)).step).to.equal(3);
+      const stranger = new StepDispatcher({ domain: chain.domain, prover, key: STRANGER_KEY });
+      const error = await attemptError(stranger.attempt(offerOf(honest.url), dataRequest(), 5000));
+      expect([error.kind, error.message]).to.deep.equal([
+        "refused",
+        `403: authorization: signed by ${chain.stranger}, not by execution 1's keeper ${chain.keeper}`,
+      ]);
+      const finished = dataRequest({ executionId: chain.executions.finished.toString() });
+      const late = await attemptError(dispatcher.attempt(offerOf(honest.url), finished, 5000));
+      expect([late.kind, late.message]).to.deep.equal([
+        "refused",
+        `403: executionId: execution ${chain.executions.finished} is failed, not running`,
+      ]);
+    });
+
+    it('an input the record rules cannot hash is "refused" before any request', async function () {
+      const bad = irisRequest({ input: { kind: "iris-features", features: [1, 2] } });
+      const error = await attemptError(dispatcher.attempt(offerOf("http://127.0.0.1:1"), bad, 5000));
+      expect([error.kind, error.message]).to.deep.equal([
+        "refused",
+        "cannot sign the request: input.features: must be 4 quantized integers",
+      ]);
     });
 
     it('a request the provider refuses (maxCost below its price) is "refused"', async function () {

@@ -47,6 +47,14 @@ describe("provider configuration", function () {
     expect(config.agent.stake).to.equal(2_000n * AITBC);
     expect(config.agent.expectedDailyVolume).to.equal(10_000n * AITBC);
     expect(config.chaos).to.deep.equal({ tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 0 });
+    expect(config.auth).to.deep.equal({
+      maxExpirySeconds: 300,
+      chainCacheMs: 3_000,
+      cacheSize: 10_000,
+      maxLookups: 16,
+      keeperRate: 50,
+      keeperBurst: 100,
+    });
   });
 
   it("applies defaults and the environment over the file", function () {
@@ -69,6 +77,7 @@ describe("provider configuration", function () {
       requestTimeoutMs: 60_000,
       retryAfterSeconds: 1,
     });
+    expect(config.auth).to.deep.equal(providerConfigSchema.parse(base()).auth); // always on, with its defaults
     expect(config.addressesFile).to.equal("/tmp/addresses.json");
     expect(config.agent).to.include({ metadataURI: "", version: "1.0.0" });
     expect(config.agent.endpoint).to.equal(undefined);
@@ -127,6 +136,20 @@ describe("provider configuration", function () {
       /agent\.endpoint: must be an http/,
     ],
     ["no service", (c) => ({ ...c, services: [] }), {}, /services: at least one service/],
+    [
+      "an expiry window under the keepers' 60 s",
+      (c) => ({ ...c, auth: { maxExpirySeconds: 30 } }),
+      {},
+      /auth\.maxExpirySeconds: .*>=60/,
+    ],
+    ["a zero keeper rate", (c) => ({ ...c, auth: { keeperRate: 0 } }), {}, /auth\.keeperRate: .*>0/],
+    ["no chain reads at all", (c) => ({ ...c, auth: { maxLookups: 0 } }), {}, /auth\.maxLookups: .*>=1/],
+    [
+      "a way to switch authentication off",
+      (c) => ({ ...c, auth: { enabled: false } }),
+      {},
+      /auth: Unrecognized key: "enabled"/,
+    ],
     [
       "a training service",
       (c) => ({

@@ -1,7 +1,7 @@
 /**
  * The provider node's start-up on a chain (keepers/provider/node.ts runProvider, with keepers/common/registration.ts):
- * against an in-process Hardhat network served over JSON-RPC, it registers, stakes, lists its services and serves,
- * idempotently on a re-run.
+ * against an in-process Hardhat network served over JSON-RPC, it registers, stakes, lists its services and serves the
+ * keeper of a running execution (its signature checked against that chain), idempotently on a re-run.
  */
 import { type Server } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -37,8 +37,8 @@ import {
   OUTSIDER_KEY,
   captureLogger,
   IRIS,
-  step,
 } from "../../helpers/keepers.js";
+import { keeperChain, type KeeperChain } from "../../helpers/keeper-chain.js";
 
 describe("provider registration (in-process Hardhat network)", function () {
   let rpc: Server;
@@ -46,11 +46,14 @@ describe("provider registration (in-process Hardhat network)", function () {
   let addressesFile = "";
   let protocol: Awaited<ReturnType<typeof deployProtocol>>;
   let client: ReturnType<typeof createPublicClient>;
+  /** A keeper running execution 1: the node serves only it. */
+  let chain: KeeperChain;
   const dir = mkdtempSync(path.join(tmpdir(), "aitbc-provider-chain-"));
 
   before(async function () {
     const connection = await network.create();
     protocol = await deployProtocol(connection);
+    chain = await keeperChain({ connection, protocol });
     const addresses = {} as Record<ContractKey, string>;
     for (const key of Object.keys(FUTURE_IDS) as ContractKey[]) addresses[key] = await protocol[key].getAddress();
     addressesFile = path.join(dir, "addresses.json");
@@ -127,8 +130,8 @@ describe("provider registration (in-process Hardhat network)", function () {
       });
       expect(data).to.deep.include({ pricePerUnit: AITBC / 10n, maxCapacity: 2n, modelHash: DATA_MODEL });
 
-      // It serves, signing over the chain's real Workflows domain.
-      const r = await step(node.url);
+      // It serves the execution's keeper, signing over the chain's real Workflows domain.
+      const r = await chain.step(node.url);
       const domain = await protocol.workflows.eip712Domain();
       const signer = await stepResultSigner(
         {
@@ -137,7 +140,7 @@ describe("provider registration (in-process Hardhat network)", function () {
           chainId: Number(domain.chainId),
           verifyingContract: domain.verifyingContract as Hex,
         },
-        { executionId: 7n, step: 3, inputHash: r.record.inputHash, outputHash: r.record.outputHash, cost: AITBC },
+        { executionId: 1n, step: 3, inputHash: r.record.inputHash, outputHash: r.record.outputHash, cost: AITBC },
         r.signature as Hex,
       );
       expect(signer).to.equal(account.address);

@@ -1,11 +1,10 @@
 /**
  * The provider's step server (keepers/provider/server.ts with the backends of keepers/provider/backends): its HTTP
- * step API without a chain (every backend, the record and signature rules, transcript mode, an inference proof,
- * every refusal, limits, chaos, the GET endpoints), against an OpenAI-compatible upstream test double. The
- * configuration is tested in config.test.ts, registration on a chain in node.test.ts.
+ * step API (every backend, the record and signature rules, transcript mode, an inference proof, every refusal,
+ * limits, chaos, the GET endpoints), against an OpenAI-compatible upstream test double, every request signed by the
+ * keeper of a running execution on a test chain (test/helpers/keeper-chain.ts). Who may run a step is tested in
+ * auth.test.ts, the configuration in config.test.ts, registration on a chain in node.test.ts.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-
 import { expect } from "chai";
 import { id } from "ethers";
 import { pino, type Logger } from "pino";
@@ -15,7 +14,6 @@ import { fieldToBytes32, poseidonHash } from "../../../circuits/lib/field.js";
 import { fromSolidityProof } from "../../../circuits/lib/prover.js";
 import { irisInfer, irisModelHash, loadIrisModel, quantizeFeatures } from "../../../circuits/lib/iris.js";
 import { stepResultSigner } from "../../../protocol/eip712.js";
-import { closeServer, listen } from "../../../keepers/common/http.js";
 import {
   capabilityOf,
   errorSchema,
@@ -26,7 +24,7 @@ import {
   type ParsedStepResponse,
   type StepRequest,
 } from "../../../protocol/steps.js";
-import { valueHash, valueHashHex, type Json } from "../../../protocol/values.js";
+import { valueHash, valueHashHex } from "../../../protocol/values.js";
 import {
   createBackend,
   serviceModelHash,
@@ -40,86 +38,24 @@ import {
   account,
   AGENT_KEY,
   AITBC,
-  DOMAIN,
   OPERATOR,
   captureLogger,
   IRIS,
   SETOSA_CM,
   setosa,
-  post,
-  step,
   stepRequest,
 } from "../../helpers/keepers.js";
+import { keeperChain, type KeeperChain } from "../../helpers/keeper-chain.js";
+import { Upstream } from "../../helpers/upstream.js";
 
 const API_KEY_ENV = "AITBC_TEST_UPSTREAM_KEY";
 const CHAT_MODEL = "llama-3-8b-instruct";
 const EMBED_MODEL = "nomic-embed-text";
 
-// ---------------------------------------------------------------- an OpenAI-compatible upstream test double
-
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: { [key: string]: Json };
-}
-
-/** A small OpenAI-compatible server: parses the request, answers in OpenAI's response shapes, records it all. */
-class Upstream {
-  readonly received: Received[] = [];
-  /** Requests whose client hung up before the answer. */
-  aborted = 0;
-  behavior: { delayMs?: number; status?: number; malformed?: boolean } = {};
-  url = "";
-  readonly #server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { [key: string]: Json };
-      this.received.push({ path: req.url ?? "", headers: req.headers, body });
-      res.on("close", () => {
-        if (!res.writableFinished) this.aborted += 1;
-      });
-      setTimeout(() => {
-        if (res.destroyed) return;
-        const { status = 200, malformed = false } = this.behavior;
-        if (status !== 200) res.writeHead(status).end(JSON.stringify({ error: { message: "model overloaded" } }));
-        else if (malformed) res.writeHead(200).end("{not json");
-        else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer(req.url, body)));
-      }, this.behavior.delayMs ?? 0);
-    });
-  });
-
-  async start(): Promise<this> {
-    this.url = await listen(this.#server, "127.0.0.1", 0);
-    return this;
-  }
-
-  async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    await closeServer(this.#server);
-  }
-}
-
-function answer(route: string | undefined, body: { [key: string]: Json }): Json {
-  if (route === "/v1/chat/completions") {
-    const messages = body.messages as { role: string; content: string }[];
-    const last = messages[messages.length - 1]?.content ?? "";
-    return {
-      id: "chatcmpl-1",
-      object: "chat.completion",
-      created: 1,
-      model: body.model ?? null,
-      choices: [{ index: 0, message: { role: "assistant", content: `echo: ${last}` }, finish_reason: "stop" }],
-      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-    };
-  }
-  const inputs = typeof body.input === "string" ? [body.input] : (body.input as string[]);
-  // Out of order on purpose: clients must sort by index.
-  const data = inputs.map((t, i) => ({ object: "embedding", index: i, embedding: [t.length, i, 0.5] })).reverse();
-  return { object: "list", data, model: body.model ?? null, usage: { prompt_tokens: 1, total_tokens: 1 } };
-}
-
 // ---------------------------------------------------------------- helpers
+
+/** The test chain whose keeper signs every request (set before the tests run). */
+let chain: KeeperChain;
 
 function testConfig(upstreamUrl: string, overrides: Record<string, unknown> = {}): ProviderConfig {
   return providerConfigSchema.parse({
@@ -155,7 +91,8 @@ async function startProvider(
   const config = testConfig(upstream.url, { server: options.server ?? {} });
   return createProviderServer({
     account,
-    domain: DOMAIN,
+    domain: chain.domain,
+    auth: chain.auth(),
     services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "sk-test-123" })),
     limits: config.server,
     chaos: { tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 0, ...options.chaos },
@@ -166,7 +103,7 @@ async function startProvider(
 
 /** A non-2xx answer: its status and error body. */
 async function refusal(url: string, body: unknown, raw = false) {
-  const reply = await post(url, body, raw);
+  const reply = await chain.post(url, body, { raw });
   return { status: reply.status, headers: reply.headers, ...errorSchema.parse(reply.body).error };
 }
 
@@ -178,7 +115,7 @@ async function signerOf(r: ParsedStepResponse): Promise<Hex | undefined> {
     outputHash: r.record.outputHash,
     cost: BigInt(r.record.cost),
   };
-  return stepResultSigner(DOMAIN, message, r.signature as Hex);
+  return stepResultSigner(chain.domain, message, r.signature as Hex);
 }
 
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -200,6 +137,7 @@ describe("provider node", function () {
   let provider: ProviderServer;
 
   before(async function () {
+    chain = await keeperChain();
     await upstream.start();
     provider = await startProvider(upstream, shared);
   });
@@ -228,7 +166,7 @@ describe("provider node", function () {
 
   describe("POST /v1/steps", function () {
     it("runs the Iris model: basic record over the typed input and output, signed by the agent", async function () {
-      const r = await step(provider.url);
+      const r = await chain.step(provider.url);
       const result = irisInfer(loadIrisModel(), quantizeFeatures(SETOSA_CM));
       expect(r.output).to.deep.equal({
         kind: "iris-prediction",
@@ -240,14 +178,14 @@ describe("provider node", function () {
       expect(r.record.outputHash).to.equal(valueHashHex(r.output));
       expect(r.record.cost).to.equal(AITBC.toString());
       expect(r.provider).to.equal(account.address);
-      expect([r.executionId, r.step]).to.deep.equal(["7", 3]);
+      expect([r.executionId, r.step]).to.deep.equal(["1", 3]);
       expect(r.proof).to.equal(undefined);
       expect(await signerOf(r)).to.equal(account.address);
     });
 
     it("runs a data operation; with a transcript the record is (0, leaf over the sources and the output)", async function () {
       const sources: Hex[] = [fieldToBytes32(5n), fieldToBytes32(9n)];
-      const r = await step(provider.url, {
+      const r = await chain.step(provider.url, {
         stepType: "data-processing",
         model: DATA_MODEL,
         input: { op: "iris-features", cm: SETOSA_CM },
@@ -262,7 +200,7 @@ describe("provider node", function () {
     });
 
     it("proxies chat to the OpenAI-compatible upstream (prompt, temperature 0, max_tokens, API key)", async function () {
-      const r = await step(provider.url, { model: CHAT, input: { prompt: "hello there", maxTokens: 16 } });
+      const r = await chain.step(provider.url, { model: CHAT, input: { prompt: "hello there", maxTokens: 16 } });
       expect(r.output).to.deep.equal({ text: "echo: hello there", finishReason: "stop", model: CHAT_MODEL });
       expect(upstream.received).to.have.length(1);
       const [got] = upstream.received;
@@ -284,13 +222,13 @@ describe("provider node", function () {
         { role: "system", content: "be brief" },
         { role: "user", content: "2+2?" },
       ];
-      const r = await step(provider.url, { model: CHAT, input: { messages, temperature: 0.7 } });
+      const r = await chain.step(provider.url, { model: CHAT, input: { messages, temperature: 0.7 } });
       expect((r.output as { text: string }).text).to.equal("echo: 2+2?");
       expect(upstream.received[0]?.body).to.deep.equal({ model: CHAT_MODEL, messages, temperature: 0.7 });
     });
 
     it("proxies embeddings (rows in index order, no API key header when none is configured)", async function () {
-      const r = await step(provider.url, { model: EMBED, input: { input: ["ab", "cde"] } });
+      const r = await chain.step(provider.url, { model: EMBED, input: { input: ["ab", "cde"] } });
       expect(r.output).to.deep.equal({
         embeddings: [
           [2, 0, 0.5],
@@ -306,7 +244,7 @@ describe("provider node", function () {
       this.timeout(60_000);
       const input = setosa();
       const sources = [valueHashHex(input)];
-      const r = await step(provider.url, { proof: true, transcript: { sources } });
+      const r = await chain.step(provider.url, { proof: true, transcript: { sources } });
       const proof = r.proof;
       if (proof === undefined) throw new Error("no proof");
       expect(proof.inputHash).to.equal(valueHash(input).toString());
@@ -411,7 +349,7 @@ describe("provider node", function () {
       const e = await refusal(provider.url, stepRequest({ maxCost: (AITBC - 1n).toString() }));
       expect([e.status, e.code, e.field]).to.deep.equal([422, "too-expensive", "maxCost"]);
       expect(e.message).to.match(/^maxCost: .*1000000000000000000 wei/);
-      await step(provider.url, { maxCost: AITBC.toString() }); // exactly the price is fine
+      await chain.step(provider.url, { maxCost: AITBC.toString() }); // exactly the price is fine
     });
 
     it("answers 502 for an upstream error, malformed JSON, no answer in time or no upstream", async function () {
@@ -433,7 +371,8 @@ describe("provider node", function () {
       const config = testConfig(dead.url);
       const orphan = await createProviderServer({
         account,
-        domain: DOMAIN,
+        domain: chain.domain,
+        auth: chain.auth(),
         services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "k" })),
         limits: config.server,
         logger: pino({ level: "silent" }),
@@ -481,7 +420,8 @@ describe("provider node", function () {
       };
       const node = await createProviderServer({
         account,
-        domain: DOMAIN,
+        domain: chain.domain,
+        auth: chain.auth(),
         services: [broken],
         limits: testConfig(upstream.url).server,
         logger: pino({ level: "silent" }),
@@ -514,6 +454,7 @@ describe("provider node", function () {
         const chunk = new TextEncoder().encode(" ".repeat(1_000));
         const streamed = await fetch(`${small.url}/v1/steps`, {
           method: "POST",
+          headers: chain.sign(stepRequest()).headers, // credentials are checked before the body is read
           body: new ReadableStream({
             start(controller) {
               for (let i = 0; i < 100; i++) controller.enqueue(chunk);
@@ -523,7 +464,7 @@ describe("provider node", function () {
           duplex: "half",
         });
         expect(streamed.status).to.equal(413); // no Content-Length: counted as it streams
-        await step(small.url); // still serving
+        await chain.step(small.url); // still serving
       } finally {
         await small.close();
       }
@@ -535,9 +476,9 @@ describe("provider node", function () {
         chaos: { extraDelayMs: 400 },
       });
       try {
-        const first = post(busy.url, stepRequest());
+        const first = chain.post(busy.url, stepRequest());
         await until(() => busy.load() === 1);
-        const second = post(busy.url, stepRequest({ model: CHAT, input: { prompt: "x" } }));
+        const second = chain.post(busy.url, stepRequest({ model: CHAT, input: { prompt: "x" } }));
         await until(() => busy.load() === 2);
         const e = await refusal(
           busy.url,
@@ -555,14 +496,15 @@ describe("provider node", function () {
       if (iris === undefined) throw new Error("no iris service");
       const one = await createProviderServer({
         account,
-        domain: DOMAIN,
+        domain: chain.domain,
+        auth: chain.auth(),
         services: [createBackend({ ...iris, capacity: 1 }, shared)],
         limits: perService.server,
         chaos: { tamperOutputRate: 0, badSignatureRate: 0, extraDelayMs: 300 },
         logger: pino({ level: "silent" }),
       });
       try {
-        const first = post(one.url, stepRequest());
+        const first = chain.post(one.url, stepRequest());
         await until(() => one.load() === 1);
         const e = await refusal(one.url, stepRequest());
         expect([e.status, e.code]).to.deep.equal([429, "busy"]);
@@ -589,7 +531,7 @@ describe("provider node", function () {
 
     it("closes gracefully: the running step finishes, new connections are refused", async function () {
       const node = await startProvider(upstream, shared, { chaos: { extraDelayMs: 300 } });
-      const running = post(node.url, stepRequest());
+      const running = chain.post(node.url, stepRequest());
       await until(() => node.load() === 1);
       const closed = node.close();
       expect((await running).status).to.equal(200);
@@ -610,10 +552,10 @@ describe("provider node", function () {
       const liar = await startProvider(upstream, shared, { chaos: { tamperOutputRate: 1 }, logger });
       try {
         expect(lines.some((l) => l.event === "chaos-enabled" && /CHAOS/.test(l.msg ?? ""))).to.equal(true);
-        const r = await step(liar.url);
+        const r = await chain.step(liar.url);
         expect(r.record.outputHash).to.not.equal(valueHashHex(r.output));
         expect(await signerOf(r)).to.equal(account.address); // the record is the honest one
-        const d = await step(liar.url, {
+        const d = await chain.step(liar.url, {
           stepType: "data-processing",
           model: DATA_MODEL,
           input: { op: "sort", data: [2, 1] },
@@ -627,7 +569,7 @@ describe("provider node", function () {
     it("signs with a foreign key", async function () {
       const forger = await startProvider(upstream, shared, { chaos: { badSignatureRate: 1 } });
       try {
-        const r = await step(forger.url);
+        const r = await chain.step(forger.url);
         expect(r.record.outputHash).to.equal(valueHashHex(r.output));
         const signer = await signerOf(r);
         expect(signer).to.match(/^0x[0-9a-fA-F]{40}$/);

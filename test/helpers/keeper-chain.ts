@@ -1,0 +1,163 @@
+/**
+ * A chain on which a keeper runs an execution, for the tests that post straight to a provider node. A provider
+ * serves only the keeper of a running execution (keepers/provider/auth.ts), so such a test signs its requests as that
+ * keeper does (protocol/steps.ts signedStepRequest), for a real execution of a real deployment:
+ *
+ * - Hardhat account #9 is the keeper, #10 another active agent (a stranger to the executions), #11 the client who
+ *   defines a workflow of 8 chained steps and requests the executions;
+ * - execution 1 (`running`), claimed by the keeper; execution 2 (`pending`), not claimed; execution 3
+ *   (`finished`), claimed and then failed by the keeper; execution 4 (`strangers`), claimed by the stranger (a
+ *   running execution of another keeper).
+ *
+ * `keeperChain()` deploys the protocol on a fresh in-process network; `keeperChain({ connection, protocol })` adds
+ * the same to a deployment a test already has (it must have requested no execution yet). The viem client counts the
+ * eth_calls it makes (`calls`), so that a test can see what a provider reads.
+ */
+import { expect } from "chai";
+import { MaxUint256 } from "ethers";
+import { network } from "hardhat";
+import type { NetworkConnection } from "hardhat/types/network";
+import { createPublicClient, custom, type Address, type Hex, type PublicClient, type TypedDataDomain } from "viem";
+
+import { workflowsDomain } from "../../protocol/eip712.js";
+import {
+  signedStepRequest,
+  stepResponseSchema,
+  type ParsedStepResponse,
+  type StepRequest,
+} from "../../protocol/steps.js";
+import { createStepAuth, type StepAuth } from "../../keepers/provider/auth.js";
+import { authConfigSchema, type AuthConfig } from "../../keepers/provider/config.js";
+import { deployProtocol } from "../../scripts/lib/deploy.js";
+import { devAccount } from "../../scripts/lib/devnet.js";
+import { MIN_STAKE, mintAitbc, registerAndStake } from "./agents.js";
+import { stepRequest, type Reply } from "./keepers.js";
+import { chainSpec, executionRequest, INPUTS } from "./workflows.js";
+
+export const KEEPER_KEY = devAccount(9).privateKey;
+export const STRANGER_KEY = devAccount(10).privateKey;
+
+/** A 65-byte signature of nothing: passes the credentials' form, never the signature check. */
+export const UNSIGNED: Hex = `0x${"11".repeat(65)}`;
+
+export interface PostOptions {
+  /** Send `body` as it is (a string), not as JSON. */
+  raw?: boolean;
+  /** Sign with this key (default: the keeper's). */
+  key?: Hex;
+  expiry?: bigint;
+  nonce?: Hex;
+  /** Headers over the signed ones (a replay, a forgery). */
+  headers?: Record<string, string>;
+}
+
+export type Protocol = Awaited<ReturnType<typeof deployProtocol>>;
+
+export async function keeperChain(options: { connection?: NetworkConnection; protocol?: Protocol } = {}) {
+  const connection = options.connection ?? (await network.create());
+  const protocol = options.protocol ?? (await deployProtocol(connection));
+  const { workflows, registry, token, operator } = protocol;
+  const signers = await connection.ethers.getSigners();
+  const [keeper, stranger, client] = [signers[9], signers[10], signers[11]];
+  if (!keeper || !stranger || !client) throw new Error("the test network needs 12 accounts");
+  expect(devAccount(9).address).to.equal(keeper.address);
+
+  await registerAndStake(protocol, keeper, operator, MIN_STAKE);
+  await registerAndStake(protocol, stranger, operator, MIN_STAKE);
+  await mintAitbc(protocol, client.address, 1_000n);
+  await (await token.connect(client).approve(await workflows.getAddress(), MaxUint256)).wait();
+  const asClient = workflows.connect(client);
+  const spec = chainSpec(8);
+  const workflowId = await asClient.defineWorkflow.staticCall(spec);
+  await (await asClient.defineWorkflow(spec)).wait();
+  const request = async (named = keeper.address) => {
+    const req = executionRequest(workflowId, INPUTS, 10n * 10n ** 18n, 0n, { keeper: named });
+    const id = await asClient.requestExecution.staticCall(req);
+    await (await asClient.requestExecution(req)).wait();
+    return id;
+  };
+  const running = await request();
+  await (await workflows.connect(keeper).claimExecution(running)).wait();
+  const pending = await request();
+  const finished = await request();
+  await (await workflows.connect(keeper).claimExecution(finished)).wait();
+  await (await workflows.connect(keeper).failExecution(finished, `0x${"00".repeat(31)}01`)).wait();
+  const strangers = await request(stranger.address);
+  await (await workflows.connect(stranger).claimExecution(strangers)).wait();
+  expect(running, "the running execution is the one stepRequest() names").to.equal(1n);
+
+  const calls: { to: string; data: string }[] = [];
+  const client_: PublicClient = createPublicClient({
+    transport: custom({
+      request: ({ method, params }: { method: string; params?: unknown }) => {
+        if (method === "eth_call") calls.push((params as [{ to: string; data: string }])[0]);
+        return connection.provider.request({ method, params: params ?? [] });
+      },
+    }),
+  });
+  const contracts = {
+    workflows: (await workflows.getAddress()) as Address,
+    registry: (await registry.getAddress()) as Address,
+  };
+  const domain: TypedDataDomain = await workflowsDomain(client_, contracts.workflows);
+
+  /** The body and headers of `body` signed as `options` say (UNSIGNED when the body cannot be signed). */
+  const sign = (body: unknown, options: PostOptions = {}) => {
+    const text = options.raw ? (body as string) : JSON.stringify(body);
+    let headers: Record<string, string>;
+    try {
+      const signed = signedStepRequest(options.key ?? KEEPER_KEY, domain, body as StepRequest, options);
+      if (signed.body !== text) throw new Error("not a step request");
+      headers = signed.headers;
+    } catch {
+      // Not a step request one can sign (bad JSON, schema, input): the provider refuses it before the signature.
+      headers = {
+        "content-type": "application/json",
+        authorization: `AITBC-Keeper ${UNSIGNED}`,
+        "x-aitbc-expiry": String(Math.floor(Date.now() / 1000) + 60),
+        "x-aitbc-nonce": `0x${"22".repeat(32)}`,
+      };
+    }
+    return { body: text, headers: { ...headers, ...options.headers } };
+  };
+
+  /** POSTs `body` to `url`/v1/steps, signed by the keeper (or `options.key`). */
+  const post = async (url: string, body: unknown, options: PostOptions = {}): Promise<Reply> => {
+    const signed = sign(body, options);
+    const res = await fetch(`${url}/v1/steps`, { method: "POST", headers: signed.headers, body: signed.body });
+    return { status: res.status, headers: res.headers, body: await res.json() };
+  };
+
+  return {
+    connection,
+    protocol,
+    client: client_,
+    contracts,
+    domain,
+    executions: { running, pending, finished, strangers },
+    keeper: keeper.address as Address,
+    stranger: stranger.address as Address,
+    /** Every eth_call the client made, in order. */
+    calls,
+    sign,
+    post,
+    /** A 200 StepResponse of stepRequest(overrides), signed by the keeper, schema-checked. */
+    async step(url: string, overrides: Partial<StepRequest> = {}): Promise<ParsedStepResponse> {
+      const reply = await post(url, stepRequest(overrides));
+      expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+      return stepResponseSchema.parse(reply.body);
+    },
+    /** An authenticator over this chain, with the provider's default auth config (some fields replaced). */
+    auth(config: Partial<AuthConfig> = {}, now?: () => number): StepAuth {
+      return createStepAuth({
+        client: client_,
+        contracts,
+        domain,
+        config: authConfigSchema.parse(config),
+        ...(now ? { now } : {}),
+      });
+    },
+  };
+}
+
+export type KeeperChain = Awaited<ReturnType<typeof keeperChain>>;
