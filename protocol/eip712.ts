@@ -61,6 +61,39 @@ export const DELEGATION_TYPES = {
   ],
 } as const;
 
+// ---------------------------------------------------------------- the keeper's client API
+// Signed off chain under the Workflows domain (no contract hashes them) and checked by the keeper's API
+// (keepers/keeper/auth.ts); the bodies and the header that carry them are in protocol/keeper-api.ts. Expiries are
+// unix seconds.
+
+/** A client's inputs, by their value hash: the keeper runs an execution only with inputs its client signed. */
+export const EXECUTION_INPUTS_TYPES = {
+  ExecutionInputs: [
+    { name: "inputsHash", type: "bytes32" },
+    { name: "client", type: "address" },
+    { name: "expiry", type: "uint64" },
+  ],
+} as const;
+
+/** An execution's client lets `reader` read the execution's results from the keeper until `expiry`. */
+export const RESULTS_GRANT_TYPES = {
+  ResultsGrant: [
+    { name: "executionId", type: "uint256" },
+    { name: "reader", type: "address" },
+    { name: "expiry", type: "uint64" },
+  ],
+} as const;
+
+/** One request to the keeper's API (`path` with its query, as sent) by `signer`, valid until a near `expiry`. */
+export const KEEPER_REQUEST_TYPES = {
+  KeeperRequest: [
+    { name: "method", type: "string" },
+    { name: "path", type: "string" },
+    { name: "signer", type: "address" },
+    { name: "expiry", type: "uint64" },
+  ],
+} as const;
+
 export interface StepResultMessage {
   executionId: bigint;
   step: number;

@@ -350,11 +350,18 @@ export class Devnet {
     };
   }
 
-  /** Funds the keeper agent and starts it; raises its constitution's daily gas (it proves and records a lot). */
-  async startKeeper(overrides: Record<string, unknown> = {}, name = "keeper"): Promise<Daemon> {
+  /**
+   * Funds the keeper agent and starts it (`env`: extra environment variables); raises its constitution's daily gas
+   * (it proves and records a lot).
+   */
+  async startKeeper(
+    overrides: Record<string, unknown> = {},
+    name = "keeper",
+    env: Record<string, string> = {},
+  ): Promise<Daemon> {
     if ((await this.protocol.token.balanceOf(ROLES.keeper.address)) < 2000n * 10n ** 18n)
       await this.fund(ROLES.keeper.address, 2000n);
-    const daemon = this.spawn(name, "keeper", this.keeperConfig(overrides));
+    const daemon = this.spawn(name, "keeper", this.keeperConfig(overrides), env);
     await daemon.ready();
     await this.raiseKeeperLimits();
     return daemon;

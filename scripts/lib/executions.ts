@@ -6,9 +6,162 @@
  */
 import { readFileSync } from "node:fs";
 
+import type { Signer, TypedDataDomain } from "ethers";
+
 import type { Workflows } from "../../typechain-types/index.js";
+import { domainOf, signExecutionInputs, signKeeperRequest, signResultsGrant, type Eip712Contract } from "./eip712.js";
 import { aitbc } from "./format.js";
 import { EXECUTION_STATUSES } from "../../protocol/enums.js";
+import { authorizationHeader, unixNow, type GrantPost, type InputsPost } from "../../protocol/keeper-api.js";
+import { valueHashHex, type Json } from "../../protocol/values.js";
+
+/** An answer of the keeper's API that is not a success: its status, and the error body's code and message. */
+export class KeeperApiError extends Error {
+  override name = "KeeperApiError";
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One execution as its keeper shows it to a reader (`GET /v1/executions?id=N`). */
+export interface KeeperExecution {
+  executionId: string;
+  workflowId: string;
+  state: string;
+  reason: string | null;
+  steps: { step: number; state: string; provider: string | null; attempts: number; providerMillis: number }[];
+  result: Json;
+}
+
+/**
+ * A client of one keeper's API (protocol/keeper-api.ts), signing as `signer`: the execution's client, a reader it
+ * granted, or the keeper's operator. A signed request header is reused for its route while it has more than 15 s of
+ * its minute left, so a client polling every 200 ms costs the keeper one signature recovery a minute (the keeper
+ * remembers verified headers).
+ */
+export class KeeperClient {
+  static readonly REQUEST_TTL_SECONDS = 60;
+  readonly url: string;
+  readonly #headers = new Map<string, { value: string; expiry: number }>();
+
+  constructor(
+    url: string,
+    readonly signer: Signer,
+    readonly domain: TypedDataDomain,
+  ) {
+    this.url = url.replace(/\/+$/, "");
+  }
+
+  /** A client whose signatures are under `workflows`' EIP-712 domain (read from the chain). */
+  static async connect(url: string, signer: Signer, workflows: Eip712Contract): Promise<KeeperClient> {
+    return new KeeperClient(url, signer, await domainOf(workflows));
+  }
+
+  async address(): Promise<`0x${string}`> {
+    return (await this.signer.getAddress()) as `0x${string}`;
+  }
+
+  /** Posts `inputs` signed by this client (ExecutionInputs, valid for `ttlSeconds`); returns their hash. */
+  async postInputs(inputs: unknown, ttlSeconds = 3600): Promise<`0x${string}`> {
+    const inputsHash = valueHashHex(inputs as Json);
+    const expiry = unixNow() + ttlSeconds;
+    const body: InputsPost = {
+      inputs,
+      client: await this.address(),
+      expiry,
+      signature: await signExecutionInputs(this.signer, this.domain, inputsHash, expiry),
+    };
+    const answer = (await this.request("POST", "/v1/inputs", { body, signed: false })) as { inputsHash: string };
+    if (answer.inputsHash.toLowerCase() !== inputsHash.toLowerCase())
+      throw new Error(`keeper answered inputsHash ${answer.inputsHash}, expected ${inputsHash}`);
+    return inputsHash;
+  }
+
+  /** Lets `reader` read execution `executionId`'s results until `expiry` (unix seconds); this signer is its client. */
+  async grant(executionId: bigint, reader: `0x${string}`, expiry: number): Promise<void> {
+    const body: GrantPost = {
+      executionId: executionId.toString(),
+      reader,
+      expiry,
+      signature: await signResultsGrant(this.signer, this.domain, executionId, reader, expiry),
+    };
+    await this.request("POST", "/v1/grants", { body, signed: false });
+  }
+
+  /** The execution as the keeper shows it to this signer: state, steps, result. */
+  async execution(executionId: bigint): Promise<KeeperExecution> {
+    return (await this.request("GET", `/v1/executions?id=${executionId}`)) as KeeperExecution;
+  }
+
+  /** The keeper's slash reports (its operator only). */
+  async reports(): Promise<{ provider: string; executionId: string; step: number; reason: string }[]> {
+    return ((await this.request("GET", "/v1/reports")) as { reports: [] }).reports;
+  }
+
+  /** Takes the keeper out of safe mode (its operator only); false when it was not in it. */
+  async clearSafeMode(): Promise<boolean> {
+    return ((await this.request("POST", "/v1/safe-mode/clear")) as { cleared: boolean }).cleared;
+  }
+
+  /** The Authorization header of a signed request: a fresh one when `expiry` is given, else the route's current one. */
+  async authorization(method: string, path: string, expiry?: number): Promise<string> {
+    const key = `${method.toUpperCase()} ${path}`;
+    const now = unixNow();
+    const cached = this.#headers.get(key);
+    if (expiry === undefined && cached && cached.expiry - now > 15) return cached.value;
+    const until = expiry ?? now + KeeperClient.REQUEST_TTL_SECONDS;
+    const signature = await signKeeperRequest(this.signer, this.domain, method, path, until);
+    const value = authorizationHeader({ signer: await this.address(), expiry: until, signature });
+    if (expiry === undefined) this.#headers.set(key, { value, expiry: until });
+    return value;
+  }
+
+  /**
+   * Sends a request (signed unless `signed` is false; `authorization` replaces the header) and returns the answer's
+   * JSON body; a non-2xx answer throws KeeperApiError with the keeper's message.
+   */
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; signed?: boolean; authorization?: string } = {},
+  ): Promise<unknown> {
+    const headers: Record<string, string> = {};
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (options.authorization !== undefined) headers.authorization = options.authorization;
+    else if (options.signed !== false) headers.authorization = await this.authorization(method, path);
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, {
+        method,
+        headers,
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      });
+    } catch (error) {
+      throw new Error(`keeperUrl: cannot reach ${this.url} (${(error as Error).message})`);
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    if (!response.ok) {
+      const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new KeeperApiError(
+        response.status,
+        e?.code ?? "http",
+        `keeper ${method} ${path}: ${response.status} ${e?.message ?? text}`,
+      );
+    }
+    return body;
+  }
+}
 
 /** Posts `inputs` to the keeper's API; returns their hash (bytes32). */
 export async function postInputs(keeperUrl: string, inputs: unknown): Promise<string> {
