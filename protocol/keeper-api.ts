@@ -66,6 +66,12 @@ export function authorizationHeader(auth: RequestAuthorization): string {
   return `${AUTH_SCHEME} signer=${auth.signer}, expiry=${auth.expiry}, signature=${auth.signature}`;
 }
 
+const authorizationParts = z.strictObject({
+  signer: address,
+  expiry: z.string().regex(/^\d{1,15}$/, "must be unix seconds"),
+  signature,
+});
+
 /** Reads an Authorization header; a malformed one gives the reason, naming the part at fault. */
 export function parseAuthorization(header: string): RequestAuthorization | { error: string } {
   const [scheme, ...rest] = header.trim().split(/\s+/);
@@ -77,13 +83,7 @@ export function parseAuthorization(header: string): RequestAuthorization | { err
       return { error: `"${part.trim()}" is not one key=value pair` };
     parts.set(key, value);
   }
-  const parsed = z
-    .strictObject({
-      signer: address,
-      expiry: z.string().regex(/^\d{1,15}$/, "must be unix seconds"),
-      signature,
-    })
-    .safeParse(Object.fromEntries(parts));
+  const parsed = authorizationParts.safeParse(Object.fromEntries(parts));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { error: `${issue?.path.join(".") || "header"}: ${issue?.message ?? "invalid"}` };

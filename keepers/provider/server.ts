@@ -15,11 +15,19 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 
 import type { LocalAccount, TypedDataDomain, Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import type { z } from "zod";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
 import { signStepResult } from "../../protocol/eip712.js";
-import { HttpError, closeServer, errorMessage, listen, readJsonBody, router, sendJson } from "../common/http.js";
+import {
+  HttpError,
+  closeServer,
+  errorMessage,
+  listen,
+  parseBody,
+  readJsonBody,
+  router,
+  sendJson,
+} from "../common/http.js";
 import type { Logger } from "../common/log.js";
 import {
   stepRequestSchema,
@@ -280,29 +288,14 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
 
 /** Validates a request body; a 400 names the first bad field. */
 export function parseStep(body: unknown): ParsedStepRequest {
-  const parsed = stepRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const { field, message } = firstIssue(parsed.error);
-    throw new HttpError(400, "bad-request", field ? `${field}: ${message}` : `body: ${message}`, {
-      ...(field ? { field } : {}),
-    });
-  }
-  parsed.data.transcript?.sources.forEach((s, i) => {
+  const request = parseBody(stepRequestSchema, body);
+  request.transcript?.sources.forEach((s, i) => {
     if (BigInt(s) >= FIELD_MODULUS) {
       const field = `transcript.sources[${i}]`;
       throw new HttpError(400, "bad-request", `${field}: not a field element (>= the BN254 modulus)`, { field });
     }
   });
-  return parsed.data;
-}
-
-function firstIssue(error: z.ZodError): { field: string; message: string } {
-  const issue = error.issues[0];
-  if (issue === undefined) return { field: "", message: "invalid" };
-  const path = [...issue.path];
-  if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) path.push(issue.keys[0]);
-  const field = path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
-  return { field, message: issue.message };
+  return request;
 }
 
 /** The backend serving the request's (stepType, model), able to prove if asked, within the keeper's maxCost. */

@@ -1,8 +1,9 @@
 /**
- * The client's side of a workflow execution: hand the inputs to a keeper (content-addressed: the keeper answers
- * with their hash, which goes on chain as the request's inputsHash), then follow the execution live, from the
- * chain (steps recorded, status) and, when a keeper URL is known, from the keeper (steps done off chain: at the
- * full and zk levels nothing is recorded until the transcript is proven).
+ * The client's side of a workflow execution: a KeeperClient that signs what it sends to a keeper (protocol/keeper-api.ts:
+ * the inputs, content-addressed, whose hash goes on chain as the request's inputsHash; grants; signed reads), then
+ * following the execution live, from the chain (steps recorded, status) and, when the keeper lets the signer read
+ * it, from the keeper (steps done off chain: at the full and zk levels nothing is recorded until the transcript is
+ * proven).
  */
 import { readFileSync } from "node:fs";
 
@@ -15,7 +16,7 @@ import { EXECUTION_STATUSES } from "../../protocol/enums.js";
 import { authorizationHeader, unixNow, type GrantPost, type InputsPost } from "../../protocol/keeper-api.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
 
-/** An answer of the keeper's API that is not a success: its status, and the error body's code and message. */
+/** An answer of the keeper's API that is not a success: its status, and the error body's code, message and field. */
 export class KeeperApiError extends Error {
   override name = "KeeperApiError";
 
@@ -23,6 +24,7 @@ export class KeeperApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -152,34 +154,16 @@ export class KeeperClient {
       body = text;
     }
     if (!response.ok) {
-      const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const e = (body as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
       throw new KeeperApiError(
         response.status,
         e?.code ?? "http",
         `keeper ${method} ${path}: ${response.status} ${e?.message ?? text}`,
+        e?.field,
       );
     }
     return body;
   }
-}
-
-/** Posts `inputs` to the keeper's API; returns their hash (bytes32). */
-export async function postInputs(keeperUrl: string, inputs: unknown): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(`${keeperUrl.replace(/\/+$/, "")}/v1/inputs`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(inputs),
-    });
-  } catch (error) {
-    throw new Error(`keeperUrl: cannot reach ${keeperUrl} (${(error as Error).message})`);
-  }
-  const body = (await response.json()) as { inputsHash?: string; error?: { message: string } };
-  if (!response.ok || body.inputsHash === undefined) {
-    throw new Error(`keeper refused the inputs: ${body.error?.message ?? `status ${response.status}`}`);
-  }
-  return body.inputsHash;
 }
 
 export function readInputsFile(file: string): unknown {
@@ -194,39 +178,38 @@ export interface Progress {
   status: (typeof EXECUTION_STATUSES)[number];
   stepCount: number;
   recorded: number;
-  /** Steps done off chain, as the keeper reports (undefined without a keeper URL). */
+  /** Steps done off chain, as the keeper reports (undefined without a keeper view). */
   done?: number;
   spent: bigint;
   budget: bigint;
   keeperState?: string;
   reason?: string | null;
+  /** Why the keeper showed nothing to this signer (401/403), if it refused. */
+  keeperRefused?: string;
 }
 
-async function keeperView(
-  keeperUrl: string,
-  executionId: bigint,
-): Promise<{ state: string; reason: string | null; steps: unknown[] } | undefined> {
-  try {
-    const response = await fetch(`${keeperUrl.replace(/\/+$/, "")}/v1/executions?id=${executionId}`);
-    if (!response.ok) return undefined;
-    return (await response.json()) as { state: string; reason: string | null; steps: unknown[] };
-  } catch {
-    return undefined;
-  }
-}
-
-export async function progressOf(workflows: Workflows, executionId: bigint, keeperUrl?: string): Promise<Progress> {
+/** The chain's progress and, with a keeper client the keeper lets read it, the keeper's (steps done off chain). */
+export async function progressOf(workflows: Workflows, executionId: bigint, keeper?: KeeperClient): Promise<Progress> {
   const [status, stepsDone, stepCount, , , spent, budget] = await workflows.getExecutionStatus(executionId);
-  const keeper = keeperUrl ? await keeperView(keeperUrl, executionId) : undefined;
+  let view: KeeperExecution | undefined;
+  let keeperRefused: string | undefined;
+  try {
+    view = keeper ? await keeper.execution(executionId) : undefined;
+  } catch (error) {
+    // 404: the keeper has not seen the request yet; unreachable: progress from the chain alone.
+    if (error instanceof KeeperApiError && (error.status === 401 || error.status === 403))
+      keeperRefused = error.message;
+  }
   return {
     status: EXECUTION_STATUSES[Number(status)] ?? "none",
     stepCount: Number(stepCount),
     recorded: Number(stepsDone),
-    done: keeper?.steps.length,
+    done: view?.steps.length,
     spent,
     budget,
-    keeperState: keeper?.state,
-    reason: keeper?.reason,
+    keeperState: view?.state,
+    reason: view?.reason,
+    ...(keeperRefused === undefined ? {} : { keeperRefused }),
   };
 }
 
@@ -238,7 +221,11 @@ export function progressLine(executionId: bigint, p: Progress): string {
   const ran = Math.max(recorded, bar(done));
   const graph = `${"#".repeat(recorded)}${"+".repeat(ran - recorded)}${".".repeat(width - ran)}`;
   const offChain = p.done === undefined ? "" : `, ${p.done} run`;
-  const keeper = p.keeperState ? ` (keeper: ${p.keeperState})` : "";
+  const keeper = p.keeperState
+    ? ` (keeper: ${p.keeperState})`
+    : p.keeperRefused
+      ? ` (keeper: ${/: (\d{3}) /.exec(p.keeperRefused)?.[1] ?? "refused"})`
+      : "";
   return `execution #${executionId} [${graph}] ${p.recorded}/${p.stepCount} recorded${offChain}; ${p.status}${keeper}; spent ${aitbc(p.spent)} of ${aitbc(p.budget)}`;
 }
 
@@ -250,7 +237,8 @@ export async function followExecution(
   workflows: Workflows,
   executionId: bigint,
   options: {
-    keeperUrl?: string;
+    /** The keeper running it, as a signer it lets read the execution (its client, a granted reader). */
+    keeper?: KeeperClient;
     intervalMs?: number;
     timeoutMs?: number;
     onChange?: (line: string, p: Progress) => void;
@@ -259,7 +247,7 @@ export async function followExecution(
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let last = "";
   for (;;) {
-    const p = await progressOf(workflows, executionId, options.keeperUrl);
+    const p = await progressOf(workflows, executionId, options.keeper);
     const line = progressLine(executionId, p);
     if (line !== last) {
       options.onChange?.(line, p);

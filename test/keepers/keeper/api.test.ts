@@ -213,7 +213,11 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
         post({ inputs, client: ROLES.client.address, expiry: later, signature: byOutsider }),
       );
       expect([forged.status, forged.code]).to.deep.equal([401, "bad-signature"]);
-      expect(forged.message).to.match(new RegExp(`recovers to ${OUTSIDER.address}`, "i"));
+      // The outsider signed its own address as `client`; checked as the client's, it recovers to neither.
+      expect(forged.message).to.match(
+        new RegExp(`recovers to 0x[0-9a-f]{40}, not to client ${ROLES.client.address}`, "i"),
+      );
+      expect(forged.field).to.equal("signature");
       const otherInputs = await refusal(
         post({
           inputs: { values: [2, 8] },
@@ -226,6 +230,8 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const badClient = await refusal(post({ inputs, client: "0x1234", expiry: later, signature: byOutsider }));
       expect([badClient.status, badClient.code]).to.deep.equal([400, "bad-request"]);
       expect(badClient.message).to.match(/client: must be a 0x-prefixed 20-byte address/);
+      expect(badClient.field).to.equal("client");
+      expect(expired.field).to.equal("expiry");
       const missing = await refusal(post({ inputs, client: ROLES.client.address, expiry: later }));
       expect([missing.status, missing.code]).to.deep.equal([401, "no-signature"]);
     });
@@ -290,7 +296,12 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const far = await refusal(read(first, await as.client.authorization("GET", path(first), unixNow() + 3600)));
       expect([far.status, far.code]).to.deep.equal([401, "signature-expiry-too-far"]);
       const malformed = await refusal(read(first, forFirst.replace("expiry=", "expires=")));
-      expect([malformed.status, malformed.code]).to.deep.equal([401, "bad-authorization"]);
+      expect([malformed.status, malformed.code, malformed.field]).to.deep.equal([
+        401,
+        "bad-authorization",
+        "authorization",
+      ]);
+      expect(malformed.message).to.match(/expiry/);
       const otherSigner = authorizationHeader({
         signer: OUTSIDER.address,
         expiry: Number(/expiry=(\d+)/.exec(forFirst)?.[1]),
