@@ -55,7 +55,9 @@ try {
     `keeper: agent #${String(keeperReady.agentId)} ${String(keeperReady.address)}, API ${keeperUrl} (pid ${keeper.pid})`,
   );
 
-  say("4. A client defines the workflow (examples/iris-report.workflow.json) and posts its inputs to the keeper");
+  say(
+    "4. A client defines the workflow (examples/iris-report.workflow.json) and posts its signed inputs to the keeper",
+  );
   const specFile = path.join(ROOT, "examples/iris-report.workflow.json");
   const rawSpec = JSON.parse(readFileSync(specFile, "utf8")) as { name: string; steps: { id: string }[] };
   const workflowId = await devnet.defineWorkflow(rawSpec);
@@ -93,8 +95,9 @@ try {
     );
   }
   const execution = await protocol.workflows.getExecution(executionId);
-  const view = (await (await fetch(`${keeperUrl}/v1/executions?id=${executionId}`)).json()) as { result: Json };
-  console.log(`result: ${JSON.stringify(view.result)}`);
+  // Only the client (or a reader it grants) may read the result: a signed request (protocol/keeper-api.ts).
+  const view = await (await devnet.keeperClient(keeperUrl)).execution(executionId);
+  console.log(`result (read by the client, signed request): ${JSON.stringify(view.result)}`);
   if (valueHashHex(view.result) !== execution.resultHash)
     throw new Error("demo: the result does not hash to the proven result");
   console.log(`resultHash ${execution.resultHash} = hash of that result (proven), receipt ${execution.receipt}`);

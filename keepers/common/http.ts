@@ -1,11 +1,14 @@
 /**
- * Small node:http helpers shared by the daemons' servers (the provider's step API, the keeper's admin server):
- * a JSON body reader with a byte limit, JSON and error replies in the one error shape of protocol/steps.ts
- * (`{ error: { code, message, field? } }`), a tiny exact-path route table, and listen / close as promises.
+ * Small node:http helpers shared by the daemons' servers (the provider's step API, the keeper's client API):
+ * a JSON body reader with a byte limit, a schema check whose 400 names the bad field, JSON and error replies in the
+ * one error shape of protocol/steps.ts (`{ error: { code, message, field? } }`), a tiny exact-path route table, and
+ * listen / close as promises.
  * Handlers throw `HttpError` to answer with a status; anything else becomes a 500.
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+
+import type { z } from "zod";
 
 import type { ErrorBody } from "../../protocol/steps.js";
 import { AitbcError } from "./errors.js";
@@ -78,6 +81,20 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch (error) {
     throw new HttpError(400, "bad-json", `request body is not valid JSON (${(error as Error).message})`);
   }
+}
+
+/** Validates a request body against `schema`; a 400 `bad-request` names the first bad field (`transcript.sources[0]`). */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = [...(issue?.path ?? [])];
+  if (issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  const field = path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
+  const message = issue?.message ?? "invalid";
+  throw new HttpError(400, "bad-request", field ? `${field}: ${message}` : `body: ${message}`, {
+    ...(field ? { field } : {}),
+  });
 }
 
 /** Sends `body` as JSON with `status` (bigints as decimal strings). */

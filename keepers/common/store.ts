@@ -1,6 +1,7 @@
 /**
  * The keeper's state in SQLite (node:sqlite): follower checkpoints and the block hashes it acted on, client
- * inputs (content-addressed by their hash), executions and their steps (every provider answer, with the
+ * inputs (content-addressed by their hash, with every client that signed them) and the clients' grants to read
+ * their results, executions and their steps (every provider answer, with the
  * output, is stored before anything is submitted: a restart never loses a step), the transactions sent (the
  * signed raw transaction is stored before it is broadcast: a restart re-sends the same nonce, never a second
  * transaction), slashing reports, alerts and the agent's action log for the safety monitor.
@@ -69,6 +70,16 @@ export interface ReportRow {
   reason: string;
   evidence: Json;
   createdAt: number;
+}
+
+/** A client's grant: `reader` may read execution `executionId`'s results until `expiry` (unix seconds). */
+export interface GrantRow {
+  executionId: bigint;
+  reader: Hex;
+  /** Who signed the grant (it counts only while that is the execution's client on chain). */
+  signer: Hex;
+  expiry: number;
+  signature: Hex;
 }
 
 export interface AlertRow {
@@ -153,13 +164,69 @@ export class Store {
 
   // ---------------------------------------------------------------- client inputs
 
-  putInputs(hash: Hex, inputs: Json): void {
-    this.#run("INSERT OR IGNORE INTO inputs (hash, body) VALUES (?, ?)", hash.toLowerCase(), JSON.stringify(inputs));
+  /** Stores inputs by their hash, signed by `signer` (one body per hash, any number of signers). */
+  putInputs(hash: Hex, inputs: Json, signer: Hex): void {
+    this.transaction(() => {
+      this.#run("INSERT OR IGNORE INTO inputs (hash, body) VALUES (?, ?)", hash.toLowerCase(), JSON.stringify(inputs));
+      this.#run(
+        "INSERT OR IGNORE INTO input_signers (hash, signer, created_at) VALUES (?, ?, ?)",
+        hash.toLowerCase(),
+        signer.toLowerCase(),
+        Date.now(),
+      );
+    });
   }
 
-  inputs(hash: Hex): Json | undefined {
-    const row = this.#get("SELECT body FROM inputs WHERE hash = ?", hash.toLowerCase());
+  /** The inputs with this hash if `client` signed them (else undefined, whoever else did). */
+  inputsFrom(hash: Hex, client: Hex): Json | undefined {
+    const row = this.#get(
+      `SELECT body FROM inputs JOIN input_signers USING (hash) WHERE hash = ? AND signer = ?`,
+      hash.toLowerCase(),
+      client.toLowerCase(),
+    );
     return row ? (JSON.parse(row.body as string) as Json) : undefined;
+  }
+
+  /** Who signed the inputs with this hash, first first (lower case). */
+  inputSigners(hash: Hex): Hex[] {
+    return this.#all(
+      "SELECT signer FROM input_signers WHERE hash = ? ORDER BY created_at, signer",
+      hash.toLowerCase(),
+    ).map((r) => r.signer as Hex);
+  }
+
+  // ---------------------------------------------------------------- grants to read results
+
+  /** Stores a grant; the same (execution, reader, signer) again keeps the later expiry. */
+  addGrant(grant: GrantRow): void {
+    this.#run(
+      `INSERT INTO grants (execution_id, reader, signer, expiry, signature, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(execution_id, reader, signer) DO UPDATE SET
+         signature = CASE WHEN excluded.expiry > expiry THEN excluded.signature ELSE signature END,
+         expiry = MAX(expiry, excluded.expiry)`,
+      grant.executionId.toString(),
+      grant.reader.toLowerCase(),
+      grant.signer.toLowerCase(),
+      grant.expiry,
+      grant.signature,
+      Date.now(),
+    );
+  }
+
+  /** The grants naming `reader` for this execution that hold after `at` (unix seconds). */
+  grants(executionId: bigint, reader: Hex, at: number): GrantRow[] {
+    return this.#all(
+      "SELECT * FROM grants WHERE execution_id = ? AND reader = ? AND expiry > ? ORDER BY expiry DESC",
+      executionId.toString(),
+      reader.toLowerCase(),
+      at,
+    ).map((r) => ({
+      executionId: BigInt(r.execution_id as string),
+      reader: r.reader as Hex,
+      signer: r.signer as Hex,
+      expiry: r.expiry as number,
+      signature: r.signature as Hex,
+    }));
   }
 
   // ---------------------------------------------------------------- executions and steps
@@ -248,10 +315,11 @@ export class Store {
       this.#run("DELETE FROM steps WHERE execution_id = ? AND step = ?", executionId.toString(), step);
   }
 
-  /** Forgets an execution and its steps: a reorg orphaned the request it came from. */
+  /** Forgets an execution, its steps and its grants: a reorg orphaned the request it came from. */
   dropExecution(executionId: bigint): void {
     this.transaction(() => {
       this.#run("DELETE FROM steps WHERE execution_id = ?", executionId.toString());
+      this.#run("DELETE FROM grants WHERE execution_id = ?", executionId.toString());
       this.#run("DELETE FROM executions WHERE execution_id = ?", executionId.toString());
     });
   }
@@ -482,6 +550,11 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, block TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inputs (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS input_signers (
+  hash TEXT NOT NULL, signer TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (hash, signer));
+CREATE TABLE IF NOT EXISTS grants (
+  execution_id TEXT NOT NULL, reader TEXT NOT NULL, signer TEXT NOT NULL, expiry INTEGER NOT NULL,
+  signature TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (execution_id, reader, signer));
 CREATE TABLE IF NOT EXISTS executions (
   execution_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, level INTEGER NOT NULL, inputs_hash TEXT NOT NULL,
   state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);

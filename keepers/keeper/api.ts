@@ -1,28 +1,36 @@
 /**
- * The keeper's HTTP API (config `server`), for its operator and its clients:
+ * The keeper's HTTP API (config `server`), for its clients and its operator. Authentication is always on: EIP-712
+ * signatures under the Workflows domain, checked by auth.ts (formats in protocol/keeper-api.ts).
  *
- *   GET  /healthz             ok (false in safe mode), address, agent id, chain lag, safe mode, running executions,
- *                             pending transactions
- *   GET  /metrics             Prometheus (metrics.ts)
- *   POST /v1/inputs           a client's inputs for an execution it is about to request: stored by their value
- *                             hash, answered 201 with it; executions waiting for them start
- *   GET  /v1/executions?id=N  one of this keeper's executions: state, steps, result (the last step's output)
- *   GET  /v1/reports          the slash reports (answers that did not check out, with the evidence)
+ *   GET  /healthz              open: ok (false in safe mode), address, agent id, chain lag, safe mode (on, reason,
+ *                              since), running executions, pending transactions. No execution data.
+ *   GET  /metrics              open: Prometheus (metrics.ts); counts and durations, no execution ids or addresses
+ *   POST /v1/inputs            the client's signed inputs (ExecutionInputs, unexpired): stored by their value hash
+ *                              with the signer, answered 201; executions waiting for them start. An execution runs
+ *                              only with inputs its client on chain signed (executions.ts).
+ *   POST /v1/grants            a ResultsGrant signed by the execution's client: the named reader may read it
+ *   GET  /v1/executions?id=N   a signed request by a reader of one of this keeper's executions (its client, a
+ *                              reader it granted, a user of its restricted listing): state, steps, result
+ *   GET  /v1/reports           a signed request by the operator: the slash reports (answers that did not check out,
+ *                              with the evidence)
+ *   POST /v1/safe-mode/clear   a signed request by the operator: leave safe mode (SafetyMonitor.clearSafeMode)
  *
- * Errors are `{ error: { code, message, field? } }` (common/http.ts): 400 for a bad body or id, 404 for an
- * execution this keeper does not know, 413 for a body over `server.maxBodyBytes`.
+ * Errors are `{ error: { code, message, field? } }` (common/http.ts): 400 for a bad body or id (naming the field),
+ * 401 for a missing, malformed, expired or wrong signature (saying which), 403 for a valid signer who may not (saying
+ * who may), 404 for an execution this keeper does not know, 413 for a body over `server.maxBodyBytes`.
  */
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 
 import type { Hex } from "viem";
 
-import { valueHashHex, valueSize, type Json } from "../../protocol/values.js";
+import { valueSize, type Json } from "../../protocol/values.js";
 import type { EventFollower } from "../common/follower.js";
 import { closeServer, HttpError, listen, readJsonBody, router, sendJson } from "../common/http.js";
 import type { Logger } from "../common/log.js";
 import type { SafetyMonitor } from "../common/safety.js";
 import type { Store } from "../common/store.js";
 import type { TxSender } from "../common/txs.js";
+import type { ApiAuth } from "./auth.js";
 import type { ExecutionManager } from "./executions.js";
 import type { KeeperMetrics } from "./metrics.js";
 
@@ -35,7 +43,8 @@ export interface KeeperApiOptions {
   address: Hex;
   agentId: bigint;
   store: Store;
-  safety: Pick<SafetyMonitor, "safeMode">;
+  auth: ApiAuth;
+  safety: Pick<SafetyMonitor, "safeMode" | "clearSafeMode">;
   executions: Pick<ExecutionManager, "active" | "onInputs">;
   follower: Pick<EventFollower, "lag">;
   txs: Pick<TxSender, "pendingCount">;
@@ -51,19 +60,23 @@ export interface KeeperApi {
 
 /** Starts the API's server on host:port. */
 export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperApi> {
-  const { store, safety, executions, follower, txs, metrics } = options;
+  const { store, auth, safety, executions, follower, txs, metrics } = options;
   const logger = options.logger.child({ module: "api" });
+  /** The signer of a signed request (401 otherwise). */
+  const signer = (req: IncomingMessage) =>
+    auth.requestSigner(req.method ?? "GET", req.url ?? "/", req.headers.authorization);
   const server = createServer(
     router(
       {
         "GET /healthz": (_req, res) => {
-          const safe = safety.safeMode();
+          const { on, reason, since } = safety.safeMode();
           sendJson(res, 200, {
-            ok: !safe.on,
+            ok: !on,
             address: options.address,
             agentId: options.agentId,
             lag: follower.lag(),
-            safeMode: safe,
+            // Not the details: they name the refused action and its value.
+            safeMode: on ? { on, reason, since } : { on },
             running: executions.active(),
             pendingTransactions: txs.pendingCount(),
           });
@@ -76,23 +89,36 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
           res.end(text);
         },
         "POST /v1/inputs": async (req, res) => {
-          const body = (await readJsonBody(req, options.maxBodyBytes)) as Json;
-          let hash: Hex;
-          try {
-            hash = valueHashHex(body);
-          } catch (error) {
-            throw new HttpError(400, "bad-request", (error as Error).message, { field: "input" });
-          }
-          store.putInputs(hash, body);
-          logger.info({ inputsHash: hash, bytes: valueSize(body) }, "inputs received");
-          executions.onInputs(hash);
-          sendJson(res, 201, { inputsHash: hash });
+          const body = await readJsonBody(req, options.maxBodyBytes);
+          const { inputs, inputsHash, client } = await auth.signedInputs(body);
+          store.putInputs(inputsHash, inputs, client);
+          logger.info({ inputsHash, client, bytes: valueSize(inputs) }, "inputs received");
+          executions.onInputs(inputsHash);
+          sendJson(res, 201, { inputsHash, client });
         },
-        "GET /v1/executions": (req, res) => {
+        "POST /v1/grants": async (req, res) => {
+          const grant = await auth.signedGrant(await readJsonBody(req, options.maxBodyBytes));
+          const id = grant.executionId;
+          if (!store.execution(id)) throw new HttpError(404, "not-found", `execution ${id} is not this keeper's`);
+          const { client } = await auth.execution(id);
+          if (grant.signer.toLowerCase() !== client.toLowerCase()) {
+            throw new HttpError(
+              403,
+              "forbidden",
+              `only execution ${id}'s client ${client} may grant reading its results; the grant is signed by ${grant.signer}`,
+            );
+          }
+          store.addGrant(grant);
+          logger.info({ executionId: id.toString(), reader: grant.reader, expiry: grant.expiry }, "results granted");
+          sendJson(res, 201, { executionId: id, reader: grant.reader, expiry: grant.expiry });
+        },
+        "GET /v1/executions": async (req, res) => {
           const id = new URL(req.url ?? "/", "http://x").searchParams.get("id") ?? "";
           if (!/^\d+$/.test(id)) throw new HttpError(400, "bad-request", "id must be an execution id", { field: "id" });
+          const reader = await signer(req);
           const row = store.execution(BigInt(id));
           if (!row) throw new HttpError(404, "not-found", `execution ${id} is not this keeper's`);
+          await auth.mayRead(BigInt(id), reader);
           const steps = store.steps(BigInt(id));
           const last = steps.find((s) => s.step === Math.max(...steps.map((x) => x.step)));
           sendJson(res, 200, {
@@ -107,12 +133,19 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
             result: row.state === "done" ? ((last?.result as { output?: Json } | undefined)?.output ?? null) : null,
           });
         },
-        "GET /v1/reports": (_req, res) => {
+        "GET /v1/reports": async (req, res) => {
+          await auth.requireOperator(await signer(req), "GET /v1/reports");
           sendJson(res, 200, { reports: store.reports() });
+        },
+        "POST /v1/safe-mode/clear": async (req, res) => {
+          const by = await signer(req);
+          await auth.requireOperator(by, "POST /v1/safe-mode/clear");
+          const cleared = safety.clearSafeMode(by);
+          sendJson(res, 200, { cleared, safeMode: safety.safeMode() });
         },
       },
       (error) => {
-        logger.error({ err: (error as Error).message }, "admin request failed");
+        logger.error({ err: (error as Error).message }, "API request failed");
       },
     ),
   );

@@ -94,6 +94,8 @@ export const keeperConfigSchema = z.strictObject({
       host: z.string().default("127.0.0.1"),
       port: port.default(0),
       maxBodyBytes: z.number().int().min(1024).default(1_048_576),
+      /** An address allowed on the operator's routes besides the agent's operator on chain (api.ts). */
+      admin: address.optional(),
     })
     .prefault({}),
   jobs: z
@@ -113,6 +115,7 @@ export const KEEPER_ENV: Record<string, EnvBinding> = {
   AITBC_ADDRESSES: { path: ["addressesFile"] },
   AITBC_KEEPER_DB: { path: ["database", "path"] },
   AITBC_KEEPER_PORT: { path: ["server", "port"], parse: number },
+  AITBC_KEEPER_ADMIN: { path: ["server", "admin"] },
   AITBC_CONFIRMATIONS: { path: ["follower", "confirmations"], parse: number },
 };
 

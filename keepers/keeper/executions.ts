@@ -6,7 +6,8 @@
  *                                                    \--failExecution(reason)--> failed
  *
  * - Claim: only executions naming this keeper (or none), and only once the client's inputs are here (POSTed to
- *   the keeper's API, content-addressed by their hash).
+ *   the keeper's API, content-addressed by their hash) signed by the execution's client on chain: inputs with the
+ *   same hash posted by anyone else count as missing (logged `inputs-not-from-client`).
  * - Steps run through the Orchestrator; each accepted answer is stored before anything else happens.
  * - Basic level: stored steps are recorded in batches while the run goes on (a batch is whatever finished while
  *   the previous batch's transaction was mined). Full / Zk: once every step is done, the transcript is proven
@@ -196,12 +197,8 @@ export class ExecutionManager {
     let chain = await this.#chainExecution(executionId);
     if (chain.status === STATUS.None) return; // not mined on this chain (yet): the follower re-delivers
     if (chain.status === STATUS.Pending) {
-      if (this.o.store.inputs(row.inputsHash) === undefined) {
-        this.o.store.setExecutionState(
-          executionId,
-          "waiting-inputs",
-          "the client's inputs have not been posted to this keeper",
-        );
+      if (this.o.store.inputsFrom(row.inputsHash, chain.client) === undefined) {
+        this.#waitForInputs(row, chain.client);
         return;
       }
       await this.#act(`claim:${executionId}`, RUN_WORKFLOW, 0n, GAS.claim, "claimExecution", [executionId]);
@@ -222,8 +219,9 @@ export class ExecutionManager {
     }
     this.o.store.setExecutionState(executionId, "running");
     const plan = await this.plan(row.workflowId);
-    const inputs = this.o.store.inputs(row.inputsHash);
-    if (inputs === undefined) throw new Error(`inputs ${row.inputsHash} missing from the store`);
+    const inputs = this.o.store.inputsFrom(row.inputsHash, chain.client);
+    if (inputs === undefined)
+      throw new Error(`inputs ${row.inputsHash} from client ${chain.client} missing from the store`);
 
     const results = this.#storedResults(executionId);
     const outcome = await this.o.orchestrator.run({
@@ -272,6 +270,22 @@ export class ExecutionManager {
       resultHash,
     ]);
     this.#finish(row, "done", null);
+  }
+
+  /** No inputs signed by the execution's client: wait for them; inputs signed only by others are logged, once. */
+  #waitForInputs(row: ExecutionRow, client: Hex): void {
+    const signers = this.o.store.inputSigners(row.inputsHash);
+    const reason =
+      signers.length === 0
+        ? "the client's inputs have not been posted to this keeper"
+        : `inputs ${row.inputsHash} were posted by ${signers.join(", ")}, not by the execution's client ${client}: not used`;
+    if (row.state === "waiting-inputs" && row.reason === reason) return;
+    this.o.store.setExecutionState(row.executionId, "waiting-inputs", reason);
+    if (signers.length > 0)
+      this.#logger.warn(
+        { event: "inputs-not-from-client", executionId: row.executionId.toString(), client, signers },
+        "inputs with this hash were not signed by the execution's client; waiting for the client's",
+      );
   }
 
   #finish(row: ExecutionRow, state: "done" | "failed", reason: string | null): void {

@@ -8,7 +8,8 @@
  *                                   |              |-- safety monitor (common/safety.ts) --> tx sender (common/txs.ts)
  *                                   |-----------> upkeep.ts (duties), voter.ts (governance), catalog refreshes
  *   upkeep.ts jobs (node-cron): resume + upkeep duties, provider refresh, governance runs
- *   api.ts: /healthz, /metrics, POST /v1/inputs, GET /v1/executions?id=, GET /v1/reports
+ *   api.ts: /healthz, /metrics, POST /v1/inputs, POST /v1/grants, GET /v1/executions?id=, GET /v1/reports,
+ *           POST /v1/safe-mode/clear; auth.ts: who signed a request and what they may do
  *   reports.ts: slash reports;  identity.ts: the keeper's own agent
  *
  * Every part names itself in the logs (a child logger `{ module }` made from the root logger passed to it).
@@ -27,6 +28,7 @@ import { SafetyMonitor } from "../common/safety.js";
 import { Store } from "../common/store.js";
 import { TxSender } from "../common/txs.js";
 import { startKeeperApi } from "./api.js";
+import { ApiAuth } from "./auth.js";
 import { loadKeeperConfig, type KeeperConfig } from "./config.js";
 import { StepDispatcher } from "./dispatcher.js";
 import { followedContracts, routeEvents } from "./events.js";
@@ -95,11 +97,8 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   const prover = new Prover();
   const catalog = new ProviderCatalog(client, addresses, logger, BigInt(config.follower.startBlock));
   await catalog.refresh();
-  const dispatcher = new StepDispatcher({
-    domain: await workflowsDomain(client, addresses.workflows),
-    prover,
-    key: config.agent.privateKey,
-  });
+  const domain = await workflowsDomain(client, addresses.workflows);
+  const dispatcher = new StepDispatcher({ domain, prover, key: config.agent.privateKey });
   const orchestrator = new Orchestrator({
     catalog,
     dispatcher,
@@ -162,11 +161,13 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   routeEvents(follower, { executions, upkeep, voter, catalog, txs, metrics, logger });
 
   // The API listens before the work starts: clients can post inputs as soon as the keeper is reachable.
+  const { admin, ...server } = config.server;
   const api = await startKeeperApi({
-    ...config.server,
+    ...server,
     address: account.address,
     agentId,
     store,
+    auth: new ApiAuth({ client, addresses, domain, agentId, store, ...(admin ? { admin } : {}) }),
     safety,
     executions,
     follower,

@@ -29,7 +29,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 
 import { keccak256, type LocalAccount, type TypedDataDomain, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import type { z } from "zod";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
 import { signStepResult } from "../../protocol/eip712.js";
@@ -38,6 +37,7 @@ import {
   closeServer,
   errorMessage,
   listen,
+  parseBody,
   parseJsonBody,
   readBody,
   router,
@@ -313,29 +313,14 @@ const REFUSALS = new Set<string>(AUTH_REFUSALS);
 
 /** Validates a request body; a 400 names the first bad field. */
 export function parseStep(body: unknown): ParsedStepRequest {
-  const parsed = stepRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const { field, message } = firstIssue(parsed.error);
-    throw new HttpError(400, "bad-request", field ? `${field}: ${message}` : `body: ${message}`, {
-      ...(field ? { field } : {}),
-    });
-  }
-  parsed.data.transcript?.sources.forEach((s, i) => {
+  const request = parseBody(stepRequestSchema, body);
+  request.transcript?.sources.forEach((s, i) => {
     if (BigInt(s) >= FIELD_MODULUS) {
       const field = `transcript.sources[${i}]`;
       throw new HttpError(400, "bad-request", `${field}: not a field element (>= the BN254 modulus)`, { field });
     }
   });
-  return parsed.data;
-}
-
-function firstIssue(error: z.ZodError): { field: string; message: string } {
-  const issue = error.issues[0];
-  if (issue === undefined) return { field: "", message: "invalid" };
-  const path = [...issue.path];
-  if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) path.push(issue.keys[0]);
-  const field = path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
-  return { field, message: issue.message };
+  return request;
 }
 
 /** The backend serving the request's (stepType, model), able to prove if asked, within the keeper's maxCost. */

@@ -8,8 +8,8 @@
  *    daemons log (keeper `chunk-proven` millis, provider `step-served` proofMillis). Run 1 includes the provers'
  *    cold start (keys loaded).
  * 2. Throughput: 100 executions of a basic-level 5-step data-processing workflow with a parallel branch, requested
- *    back to back (100 inputs posted concurrently, then 100 requestExecution transactions), timed from the first
- *    request to the last ExecutionCompleted event (100 ms polling of the chain's logs).
+ *    back to back (100 signed inputs posted concurrently, then 100 requestExecution transactions), timed from the
+ *    first request to the last ExecutionCompleted event (100 ms polling of the chain's logs).
  * 3. Keeper overhead per step: the keeper's histogram aitbc_keeper_step_duration_seconds (phases "keeper" and
  *    "provider", diffed over section 2), and each execution's wall time from request to completion, split at the
  *    keeper's `tx mined` log lines (claim, last record, complete).
@@ -57,7 +57,7 @@ import { authConfigSchema } from "../../keepers/provider/config.js";
 import { parseStep } from "../../keepers/provider/server.js";
 import { applyMapping, planWorkflow, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
 import { ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../lib/devnet.js";
-import { postInputs } from "../lib/executions.js";
+import type { KeeperClient } from "../lib/executions.js";
 import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
@@ -330,8 +330,9 @@ async function requestAll(
 ): Promise<{ ids: bigint[]; requestedAt: Map<bigint, number> }> {
   const { workflows } = devnet.protocol;
   const client = workflows.connect(await devnet.connection.ethers.getSigner(ROLES.client.address));
+  const keeper = await devnet.keeperClient(keeperUrl);
   const hashes = await Promise.all(
-    Array.from({ length: EXECUTIONS }, (_, i) => postInputs(keeperUrl, throughputInputs(i))),
+    Array.from({ length: EXECUTIONS }, (_, i) => keeper.postInputs(throughputInputs(i))),
   );
   const sent = [];
   for (const inputsHash of hashes) {
@@ -438,7 +439,7 @@ interface Overhead {
   keeperTxEveryMs: number;
 }
 
-async function keeperOverhead(keeper: Daemon, keeperUrl: string, run: ThroughputRun): Promise<Overhead> {
+async function keeperOverhead(keeper: Daemon, client: KeeperClient, run: ThroughputRun): Promise<Overhead> {
   say("3. Keeper overhead per step (section 2's executions)");
   const { metricsBefore: b, metricsAfter: a } = run;
   const phase = (p: string) => {
@@ -484,9 +485,7 @@ async function keeperOverhead(keeper: Daemon, keeperUrl: string, run: Throughput
   });
   const providerMillis: number[] = [];
   for (const id of run.ids) {
-    const view = (await (await fetch(`${keeperUrl}/v1/executions?id=${id}`)).json()) as {
-      steps: { providerMillis: number }[];
-    };
+    const view = await client.execution(id);
     providerMillis.push(...view.steps.map((s) => s.providerMillis));
   }
   const m = (k: "pickup" | "run" | "finish" | "total" | "records") => mean(rows.map((r) => r[k]));
@@ -943,7 +942,7 @@ try {
 
   await benchDemo(devnet, keeper, providers, keeperUrl);
   const run = await benchThroughput(devnet, keeper, keeperUrl);
-  const overhead = await keeperOverhead(keeper, keeperUrl, run);
+  const overhead = await keeperOverhead(keeper, await devnet.keeperClient(keeperUrl), run);
   await keeper.stop(); // the baseline runs with no keeper
   await benchBasicVsNone(devnet, providers, run, overhead);
   printMemory(run);

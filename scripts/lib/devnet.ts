@@ -21,7 +21,7 @@ import { bytesToHex } from "viem";
 import ProtocolModule from "../../deploy/modules/Protocol.js";
 import { closeServer, listen } from "../../keepers/common/http.js";
 import type { Json } from "../../protocol/values.js";
-import { followExecution, postInputs, type Progress } from "./executions.js";
+import { followExecution, KeeperClient, type Progress } from "./executions.js";
 import { protocolAt, writeAddresses, type Protocol } from "./protocol.js";
 import { receiptDomain, signReceipt } from "./receipts.js";
 import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
@@ -350,11 +350,18 @@ export class Devnet {
     };
   }
 
-  /** Funds the keeper agent and starts it; raises its constitution's daily gas (it proves and records a lot). */
-  async startKeeper(overrides: Record<string, unknown> = {}, name = "keeper"): Promise<Daemon> {
+  /**
+   * Funds the keeper agent and starts it (`env`: extra environment variables); raises its constitution's daily gas
+   * (it proves and records a lot).
+   */
+  async startKeeper(
+    overrides: Record<string, unknown> = {},
+    name = "keeper",
+    env: Record<string, string> = {},
+  ): Promise<Daemon> {
     if ((await this.protocol.token.balanceOf(ROLES.keeper.address)) < 2000n * 10n ** 18n)
       await this.fund(ROLES.keeper.address, 2000n);
-    const daemon = this.spawn(name, "keeper", this.keeperConfig(overrides));
+    const daemon = this.spawn(name, "keeper", this.keeperConfig(overrides), env);
     await daemon.ready();
     await this.raiseKeeperLimits();
     return daemon;
@@ -388,9 +395,15 @@ export class Devnet {
     return event.args[0] as bigint;
   }
 
+  /** A client of the keeper at `url` signing as `address` (default: the client) under the Workflows domain. */
+  async keeperClient(url: string, address: string = ROLES.client.address): Promise<KeeperClient> {
+    const signer = await this.connection.ethers.getSigner(address);
+    return KeeperClient.connect(url, signer, this.protocol.workflows);
+  }
+
   /**
-   * The client posts `inputs` to the keeper and requests an execution naming it (`keeper` address), escrowing
-   * `budget` AITBC (the client is funded and approves on first use). Returns the execution id.
+   * The client posts `inputs` to the keeper (signed) and requests an execution naming it (`keeper` address),
+   * escrowing `budget` AITBC (the client is funded and approves on first use). Returns the execution id.
    */
   async requestExecution(
     workflowId: bigint,
@@ -401,7 +414,7 @@ export class Devnet {
   ): Promise<bigint> {
     const { token, workflows } = this.protocol;
     if ((await token.balanceOf(ROLES.client.address)) < budget) await this.fundClient(1000n + budget / 10n ** 18n);
-    const inputsHash = await postInputs(keeperUrl, inputs);
+    const inputsHash = await (await this.keeperClient(keeperUrl)).postInputs(inputs);
     const client = await this.connection.ethers.getSigner(ROLES.client.address);
     const receipt = await (
       await workflows
@@ -415,9 +428,18 @@ export class Devnet {
     return event.args[0] as bigint;
   }
 
-  /** Follows an execution until it completes or fails. */
-  async waitForExecution(executionId: bigint, options: Parameters<typeof followExecution>[2] = {}): Promise<Progress> {
-    return followExecution(this.protocol.workflows, executionId, { intervalMs: 200, timeoutMs: 180_000, ...options });
+  /** Follows an execution until it completes or fails; with `keeperUrl`, also the keeper's view (as the client). */
+  async waitForExecution(
+    executionId: bigint,
+    options: Parameters<typeof followExecution>[2] & { keeperUrl?: string } = {},
+  ): Promise<Progress> {
+    const { keeperUrl, ...rest } = options;
+    return followExecution(this.protocol.workflows, executionId, {
+      intervalMs: 200,
+      timeoutMs: 180_000,
+      ...(keeperUrl === undefined ? {} : { keeper: await this.keeperClient(keeperUrl) }),
+      ...rest,
+    });
   }
 
   /** Stops every daemon (SIGTERM), then the chain's RPC server. */

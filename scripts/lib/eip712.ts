@@ -5,7 +5,14 @@
  */
 import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
-import { STEP_RESULT_TYPES, WORK_RESULT_TYPES } from "../../protocol/eip712.js";
+import {
+  EXECUTION_INPUTS_TYPES,
+  KEEPER_REQUEST_TYPES,
+  RESULTS_GRANT_TYPES,
+  STEP_RESULT_TYPES,
+  WORK_RESULT_TYPES,
+} from "../../protocol/eip712.js";
+import { executionInputsMessage, keeperRequestMessage, resultsGrantMessage } from "../../protocol/keeper-api.js";
 
 /** A contract that exposes its EIP-712 domain (EIP-5267). */
 export interface Eip712Contract {
@@ -42,4 +49,38 @@ export interface StepResult {
 
 export async function signStepResult(provider: Signer, workflows: Eip712Contract, result: StepResult): Promise<string> {
   return provider.signTypedData(await domainOf(workflows), forEthers(STEP_RESULT_TYPES), result);
+}
+
+// ---------------------------------------------------------------- the keeper's client API (protocol/keeper-api.ts)
+
+export async function signExecutionInputs(
+  client: Signer,
+  domain: TypedDataDomain,
+  inputsHash: `0x${string}`,
+  expiry: number,
+): Promise<`0x${string}`> {
+  const message = executionInputsMessage(inputsHash, (await client.getAddress()) as `0x${string}`, expiry);
+  return (await client.signTypedData(domain, forEthers(EXECUTION_INPUTS_TYPES), message)) as `0x${string}`;
+}
+
+export async function signResultsGrant(
+  client: Signer,
+  domain: TypedDataDomain,
+  executionId: bigint,
+  reader: `0x${string}`,
+  expiry: number,
+): Promise<`0x${string}`> {
+  const message = resultsGrantMessage(executionId, reader, expiry);
+  return (await client.signTypedData(domain, forEthers(RESULTS_GRANT_TYPES), message)) as `0x${string}`;
+}
+
+export async function signKeeperRequest(
+  signer: Signer,
+  domain: TypedDataDomain,
+  method: string,
+  path: string,
+  expiry: number,
+): Promise<`0x${string}`> {
+  const message = keeperRequestMessage(method, path, (await signer.getAddress()) as `0x${string}`, expiry);
+  return (await signer.signTypedData(domain, forEthers(KEEPER_REQUEST_TYPES), message)) as `0x${string}`;
 }

@@ -1,32 +1,169 @@
 /**
- * The client's side of a workflow execution: hand the inputs to a keeper (content-addressed: the keeper answers
- * with their hash, which goes on chain as the request's inputsHash), then follow the execution live, from the
- * chain (steps recorded, status) and, when a keeper URL is known, from the keeper (steps done off chain: at the
- * full and zk levels nothing is recorded until the transcript is proven).
+ * The client's side of a workflow execution: a KeeperClient that signs what it sends to a keeper (protocol/keeper-api.ts:
+ * the inputs, content-addressed, whose hash goes on chain as the request's inputsHash; grants; signed reads), then
+ * following the execution live, from the chain (steps recorded, status) and, when the keeper lets the signer read
+ * it, from the keeper (steps done off chain: at the full and zk levels nothing is recorded until the transcript is
+ * proven).
  */
 import { readFileSync } from "node:fs";
 
+import type { Signer, TypedDataDomain } from "ethers";
+
 import type { Workflows } from "../../typechain-types/index.js";
+import { domainOf, signExecutionInputs, signKeeperRequest, signResultsGrant, type Eip712Contract } from "./eip712.js";
 import { aitbc } from "./format.js";
 import { EXECUTION_STATUSES } from "../../protocol/enums.js";
+import { authorizationHeader, unixNow, type GrantPost, type InputsPost } from "../../protocol/keeper-api.js";
+import { valueHashHex, type Json } from "../../protocol/values.js";
 
-/** Posts `inputs` to the keeper's API; returns their hash (bytes32). */
-export async function postInputs(keeperUrl: string, inputs: unknown): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(`${keeperUrl.replace(/\/+$/, "")}/v1/inputs`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(inputs),
-    });
-  } catch (error) {
-    throw new Error(`keeperUrl: cannot reach ${keeperUrl} (${(error as Error).message})`);
+/** An answer of the keeper's API that is not a success: its status, and the error body's code, message and field. */
+export class KeeperApiError extends Error {
+  override name = "KeeperApiError";
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
   }
-  const body = (await response.json()) as { inputsHash?: string; error?: { message: string } };
-  if (!response.ok || body.inputsHash === undefined) {
-    throw new Error(`keeper refused the inputs: ${body.error?.message ?? `status ${response.status}`}`);
+}
+
+/** One execution as its keeper shows it to a reader (`GET /v1/executions?id=N`). */
+export interface KeeperExecution {
+  executionId: string;
+  workflowId: string;
+  state: string;
+  reason: string | null;
+  steps: { step: number; state: string; provider: string | null; attempts: number; providerMillis: number }[];
+  result: Json;
+}
+
+/**
+ * A client of one keeper's API (protocol/keeper-api.ts), signing as `signer`: the execution's client, a reader it
+ * granted, or the keeper's operator. A signed request header is reused for its route while it has more than 15 s of
+ * its minute left, so a client polling every 200 ms costs the keeper one signature recovery a minute (the keeper
+ * remembers verified headers).
+ */
+export class KeeperClient {
+  static readonly REQUEST_TTL_SECONDS = 60;
+  readonly url: string;
+  readonly #headers = new Map<string, { value: string; expiry: number }>();
+
+  constructor(
+    url: string,
+    readonly signer: Signer,
+    readonly domain: TypedDataDomain,
+  ) {
+    this.url = url.replace(/\/+$/, "");
   }
-  return body.inputsHash;
+
+  /** A client whose signatures are under `workflows`' EIP-712 domain (read from the chain). */
+  static async connect(url: string, signer: Signer, workflows: Eip712Contract): Promise<KeeperClient> {
+    return new KeeperClient(url, signer, await domainOf(workflows));
+  }
+
+  async address(): Promise<`0x${string}`> {
+    return (await this.signer.getAddress()) as `0x${string}`;
+  }
+
+  /** Posts `inputs` signed by this client (ExecutionInputs, valid for `ttlSeconds`); returns their hash. */
+  async postInputs(inputs: unknown, ttlSeconds = 3600): Promise<`0x${string}`> {
+    const inputsHash = valueHashHex(inputs as Json);
+    const expiry = unixNow() + ttlSeconds;
+    const body: InputsPost = {
+      inputs,
+      client: await this.address(),
+      expiry,
+      signature: await signExecutionInputs(this.signer, this.domain, inputsHash, expiry),
+    };
+    const answer = (await this.request("POST", "/v1/inputs", { body, signed: false })) as { inputsHash: string };
+    if (answer.inputsHash.toLowerCase() !== inputsHash.toLowerCase())
+      throw new Error(`keeper answered inputsHash ${answer.inputsHash}, expected ${inputsHash}`);
+    return inputsHash;
+  }
+
+  /** Lets `reader` read execution `executionId`'s results until `expiry` (unix seconds); this signer is its client. */
+  async grant(executionId: bigint, reader: `0x${string}`, expiry: number): Promise<void> {
+    const body: GrantPost = {
+      executionId: executionId.toString(),
+      reader,
+      expiry,
+      signature: await signResultsGrant(this.signer, this.domain, executionId, reader, expiry),
+    };
+    await this.request("POST", "/v1/grants", { body, signed: false });
+  }
+
+  /** The execution as the keeper shows it to this signer: state, steps, result. */
+  async execution(executionId: bigint): Promise<KeeperExecution> {
+    return (await this.request("GET", `/v1/executions?id=${executionId}`)) as KeeperExecution;
+  }
+
+  /** The keeper's slash reports (its operator only). */
+  async reports(): Promise<{ provider: string; executionId: string; step: number; reason: string }[]> {
+    return ((await this.request("GET", "/v1/reports")) as { reports: [] }).reports;
+  }
+
+  /** Takes the keeper out of safe mode (its operator only); false when it was not in it. */
+  async clearSafeMode(): Promise<boolean> {
+    return ((await this.request("POST", "/v1/safe-mode/clear")) as { cleared: boolean }).cleared;
+  }
+
+  /** The Authorization header of a signed request: a fresh one when `expiry` is given, else the route's current one. */
+  async authorization(method: string, path: string, expiry?: number): Promise<string> {
+    const key = `${method.toUpperCase()} ${path}`;
+    const now = unixNow();
+    const cached = this.#headers.get(key);
+    if (expiry === undefined && cached && cached.expiry - now > 15) return cached.value;
+    const until = expiry ?? now + KeeperClient.REQUEST_TTL_SECONDS;
+    const signature = await signKeeperRequest(this.signer, this.domain, method, path, until);
+    const value = authorizationHeader({ signer: await this.address(), expiry: until, signature });
+    if (expiry === undefined) this.#headers.set(key, { value, expiry: until });
+    return value;
+  }
+
+  /**
+   * Sends a request (signed unless `signed` is false; `authorization` replaces the header) and returns the answer's
+   * JSON body; a non-2xx answer throws KeeperApiError with the keeper's message.
+   */
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; signed?: boolean; authorization?: string } = {},
+  ): Promise<unknown> {
+    const headers: Record<string, string> = {};
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (options.authorization !== undefined) headers.authorization = options.authorization;
+    else if (options.signed !== false) headers.authorization = await this.authorization(method, path);
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, {
+        method,
+        headers,
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      });
+    } catch (error) {
+      throw new Error(`keeperUrl: cannot reach ${this.url} (${(error as Error).message})`);
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    if (!response.ok) {
+      const e = (body as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+      throw new KeeperApiError(
+        response.status,
+        e?.code ?? "http",
+        `keeper ${method} ${path}: ${response.status} ${e?.message ?? text}`,
+        e?.field,
+      );
+    }
+    return body;
+  }
 }
 
 export function readInputsFile(file: string): unknown {
@@ -41,39 +178,38 @@ export interface Progress {
   status: (typeof EXECUTION_STATUSES)[number];
   stepCount: number;
   recorded: number;
-  /** Steps done off chain, as the keeper reports (undefined without a keeper URL). */
+  /** Steps done off chain, as the keeper reports (undefined without a keeper view). */
   done?: number;
   spent: bigint;
   budget: bigint;
   keeperState?: string;
   reason?: string | null;
+  /** Why the keeper showed nothing to this signer (401/403), if it refused. */
+  keeperRefused?: string;
 }
 
-async function keeperView(
-  keeperUrl: string,
-  executionId: bigint,
-): Promise<{ state: string; reason: string | null; steps: unknown[] } | undefined> {
-  try {
-    const response = await fetch(`${keeperUrl.replace(/\/+$/, "")}/v1/executions?id=${executionId}`);
-    if (!response.ok) return undefined;
-    return (await response.json()) as { state: string; reason: string | null; steps: unknown[] };
-  } catch {
-    return undefined;
-  }
-}
-
-export async function progressOf(workflows: Workflows, executionId: bigint, keeperUrl?: string): Promise<Progress> {
+/** The chain's progress and, with a keeper client the keeper lets read it, the keeper's (steps done off chain). */
+export async function progressOf(workflows: Workflows, executionId: bigint, keeper?: KeeperClient): Promise<Progress> {
   const [status, stepsDone, stepCount, , , spent, budget] = await workflows.getExecutionStatus(executionId);
-  const keeper = keeperUrl ? await keeperView(keeperUrl, executionId) : undefined;
+  let view: KeeperExecution | undefined;
+  let keeperRefused: string | undefined;
+  try {
+    view = keeper ? await keeper.execution(executionId) : undefined;
+  } catch (error) {
+    // 404: the keeper has not seen the request yet; unreachable: progress from the chain alone.
+    if (error instanceof KeeperApiError && (error.status === 401 || error.status === 403))
+      keeperRefused = error.message;
+  }
   return {
     status: EXECUTION_STATUSES[Number(status)] ?? "none",
     stepCount: Number(stepCount),
     recorded: Number(stepsDone),
-    done: keeper?.steps.length,
+    done: view?.steps.length,
     spent,
     budget,
-    keeperState: keeper?.state,
-    reason: keeper?.reason,
+    keeperState: view?.state,
+    reason: view?.reason,
+    ...(keeperRefused === undefined ? {} : { keeperRefused }),
   };
 }
 
@@ -85,7 +221,11 @@ export function progressLine(executionId: bigint, p: Progress): string {
   const ran = Math.max(recorded, bar(done));
   const graph = `${"#".repeat(recorded)}${"+".repeat(ran - recorded)}${".".repeat(width - ran)}`;
   const offChain = p.done === undefined ? "" : `, ${p.done} run`;
-  const keeper = p.keeperState ? ` (keeper: ${p.keeperState})` : "";
+  const keeper = p.keeperState
+    ? ` (keeper: ${p.keeperState})`
+    : p.keeperRefused
+      ? ` (keeper: ${/: (\d{3}) /.exec(p.keeperRefused)?.[1] ?? "refused"})`
+      : "";
   return `execution #${executionId} [${graph}] ${p.recorded}/${p.stepCount} recorded${offChain}; ${p.status}${keeper}; spent ${aitbc(p.spent)} of ${aitbc(p.budget)}`;
 }
 
@@ -97,7 +237,8 @@ export async function followExecution(
   workflows: Workflows,
   executionId: bigint,
   options: {
-    keeperUrl?: string;
+    /** The keeper running it, as a signer it lets read the execution (its client, a granted reader). */
+    keeper?: KeeperClient;
     intervalMs?: number;
     timeoutMs?: number;
     onChange?: (line: string, p: Progress) => void;
@@ -106,7 +247,7 @@ export async function followExecution(
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let last = "";
   for (;;) {
-    const p = await progressOf(workflows, executionId, options.keeperUrl);
+    const p = await progressOf(workflows, executionId, options.keeper);
     const line = progressLine(executionId, p);
     if (line !== last) {
       options.onChange?.(line, p);

@@ -319,14 +319,33 @@ export const tasks = [
     .setAction(() => import("./workflow/run.js"))
     .build(),
   task(["workflow", "follow"], "Follow an execution live, step by step, until it completes or fails")
+    .addOption({ ...from, description: "Account that signs the keeper reads (client or granted reader)" })
     .addOption({ name: "execution", description: "Execution id", defaultValue: "" })
     .addOption({
       name: "keeperUrl",
-      description: "The keeper's API URL (shows steps done off chain)",
+      description: "The keeper's API URL (shows steps done off chain to a reader it allows)",
       defaultValue: "",
     })
     .addOption({ name: "timeout", description: "Seconds to follow before giving up (default 600)", defaultValue: "" })
     .setAction(() => import("./workflow/follow.js"))
+    .build(),
+  task(["workflow", "grant"], "Let another address read an execution's results from its keeper (the client)")
+    .addOption(from)
+    .addOption({ name: "execution", description: "Execution id", defaultValue: "" })
+    .addOption({ name: "reader", description: "Address that may read the results", defaultValue: "" })
+    .addOption({ name: "keeperUrl", description: "The keeper's API URL", defaultValue: "" })
+    .addOption({
+      name: "duration",
+      description: "How long the grant holds (e.g. 3600, 2h, 7d; default 1d)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./workflow/grant.js"))
+    .build(),
+  task(["workflow", "result"], "Read an execution's results from its keeper (client, granted reader, listing user)")
+    .addOption(from)
+    .addOption({ name: "execution", description: "Execution id", defaultValue: "" })
+    .addOption({ name: "keeperUrl", description: "The keeper's API URL", defaultValue: "" })
+    .setAction(() => import("./workflow/result.js"))
     .build(),
   task(["workflow", "show"], "Show an execution's status, steps, cost and receipt")
     .addOption({ name: "execution", description: "Execution id", defaultValue: "" })

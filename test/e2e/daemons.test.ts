@@ -128,7 +128,7 @@ describe("daemons end to end (real processes)", function () {
       devnet.protocol.workflows.filters.TranscriptChunkProven(executionId),
     );
     expect(proven).to.have.length(1);
-    const view = (await (await fetch(`${keeperUrl}/v1/executions?id=${executionId}`)).json()) as { result: Json };
+    const view = await (await devnet.keeperClient(keeperUrl)).execution(executionId);
     expect(view.result)
       .to.be.a("string")
       .and.to.match(/virginica/);
@@ -191,9 +191,7 @@ describe("daemons end to end (real processes)", function () {
       expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
       const [record] = await stepRecords(executionId);
       expect(record?.provider.toLowerCase()).to.not.equal(address);
-      const { reports } = (await (await fetch(`${keeperUrl}/v1/reports`)).json()) as {
-        reports: { provider: string; executionId: string; reason: string }[];
-      };
+      const reports = await (await devnet.keeperClient(keeperUrl, ROLES.keeperOperator.address)).reports();
       const report = reports.find(
         (r) => r.provider.toLowerCase() === address && r.executionId === executionId.toString(),
       );
@@ -219,7 +217,7 @@ describe("daemons end to end (real processes)", function () {
       devnet.protocol.workflows.filters.ExecutionFailed(failing),
     );
     expect(failed?.args.refund).to.equal(cheap);
-    const view = (await (await fetch(`${keeperUrl}/v1/executions?id=${failing}`)).json()) as { reason: string };
+    const view = await (await devnet.keeperClient(keeperUrl)).execution(failing);
     expect(view.reason).to.match(/budget exhausted/);
   });
 

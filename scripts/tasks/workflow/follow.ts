@@ -1,24 +1,36 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { parseInteger } from "../../lib/args.js";
-import { followExecution } from "../../lib/executions.js";
+import { followExecution, KeeperClient } from "../../lib/executions.js";
 import { runTask } from "../context.js";
 
 interface Args {
+  from: string;
   execution: string;
   keeperUrl: string;
   timeout: string;
 }
 
-/** Follows an execution live (step by step) until it completes or fails. */
+/**
+ * Follows an execution live (step by step) until it completes or fails. With `--keeper-url`, the keeper's view too
+ * (steps done off chain), read with requests signed by `--from`: the execution's client, a reader it granted or a
+ * user of its restricted listing; anyone else sees the chain's progress alone.
+ */
 export default async function follow(args: Args, hre: HardhatRuntimeEnvironment): Promise<string> {
-  return runTask(hre, "", async ({ protocol }) => {
+  return runTask(hre, args.from, async ({ signer, protocol }) => {
     const executionId = parseInteger("execution", args.execution, { min: 1n });
     const timeout = args.timeout === "" ? 600n : parseInteger("timeout", args.timeout, { min: 1n });
+    const keeper =
+      args.keeperUrl === "" ? undefined : await KeeperClient.connect(args.keeperUrl, signer, protocol.workflows);
+    let refused = false;
     const final = await followExecution(protocol.workflows, executionId, {
-      keeperUrl: args.keeperUrl === "" ? undefined : args.keeperUrl,
+      ...(keeper ? { keeper } : {}),
       timeoutMs: Number(timeout) * 1000,
-      onChange: (line) => {
+      onChange: (line, p) => {
+        if (p.keeperRefused !== undefined && !refused) {
+          refused = true;
+          console.log(`${p.keeperRefused}; following the chain alone`);
+        }
         console.log(line);
       },
     });

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { followExecution, postInputs, readInputsFile } from "../../lib/executions.js";
+import { followExecution, KeeperClient, readInputsFile } from "../../lib/executions.js";
 import { parseInteger, required } from "../../lib/args.js";
 import { runTask } from "../context.js";
 import request from "./request.js";
@@ -18,20 +18,25 @@ interface Args {
 }
 
 /**
- * Runs a workflow end to end as a client: posts the inputs file to the keeper, requests the execution naming
- * that keeper (escrowing the budget), then follows it live until it completes or fails.
+ * Runs a workflow end to end as a client (`--from`): posts the inputs file to the keeper signed by the client,
+ * requests the execution naming that keeper (escrowing the budget), then follows it live (reading the keeper's view
+ * with signed requests) until it completes or fails.
  */
 export default async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
   const keeperUrl = required("keeperUrl", args.keeperUrl);
   const inputs = readInputsFile(required("inputs", args.inputs));
   const timeout = args.timeout === "" ? 600n : parseInteger("timeout", args.timeout, { min: 1n });
-  const inputsHash = await postInputs(keeperUrl, inputs);
-  console.log(`inputs posted to ${keeperUrl}: ${inputsHash}`);
+  const keeperClient = await runTask(hre, args.from, async ({ signer, protocol }) => {
+    const client = await KeeperClient.connect(keeperUrl, signer, protocol.workflows);
+    const inputsHash = await client.postInputs(inputs);
+    console.log(`inputs posted to ${keeperUrl} signed by ${signer.address}: ${inputsHash}`);
+    return { client, inputsHash };
+  });
   const keeper = args.keeper !== "" ? args.keeper : await keeperAddress(keeperUrl);
-  const executionId = await request({ ...args, inputs: inputsHash, keeper }, hre);
-  await runTask(hre, "", async ({ protocol }) => {
+  const executionId = await request({ ...args, inputs: keeperClient.inputsHash, keeper }, hre);
+  await runTask(hre, args.from, async ({ protocol }) => {
     const final = await followExecution(protocol.workflows, executionId, {
-      keeperUrl,
+      keeper: keeperClient.client,
       timeoutMs: Number(timeout) * 1000,
       onChange: (line) => {
         console.log(line);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import type { Json } from "../../../protocol/values.js";
-import { Store, type StepRow, type TxRow } from "../../../keepers/common/store.js";
+import { Store, type GrantRow, type StepRow, type TxRow } from "../../../keepers/common/store.js";
 
 const BIG = 2n ** 200n + 7n; // beyond 2^64: stored as text, read back exactly
 const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
@@ -185,12 +185,20 @@ describe("keepers: Store", function () {
       expect(store.dueDuties(1000).map((d) => d.id)).to.deep.equal([1n, 2n]);
     });
 
-    it("stores inputs by hash (case-insensitive, first write wins) and flags", function () {
+    it("stores inputs by hash (case-insensitive, first write wins) with their signers, and flags", function () {
       const h: Hex = `0x${"AB".repeat(32)}`;
-      store.putInputs(h, { cm: [5.1, 3.5, 1.4, 0.2] });
-      store.putInputs(h.toLowerCase() as Hex, { cm: [] });
-      expect(store.inputs(h.toLowerCase() as Hex)).to.deep.equal({ cm: [5.1, 3.5, 1.4, 0.2] });
-      expect(store.inputs(hash(5))).to.equal(undefined);
+      const client: Hex = `0x${"C1".repeat(20)}`;
+      const other: Hex = `0x${"0e".repeat(20)}`;
+      store.putInputs(h, { cm: [5.1, 3.5, 1.4, 0.2] }, other);
+      store.putInputs(h.toLowerCase() as Hex, { cm: [] }, client);
+      expect(store.inputsFrom(h.toLowerCase() as Hex, client)).to.deep.equal({ cm: [5.1, 3.5, 1.4, 0.2] });
+      expect(store.inputsFrom(h, other.toUpperCase().replace("0X", "0x") as Hex)).to.deep.equal({
+        cm: [5.1, 3.5, 1.4, 0.2],
+      });
+      expect(store.inputSigners(h)).to.deep.equal([other, client.toLowerCase()]);
+      expect(store.inputsFrom(h, `0x${"99".repeat(20)}`), "not a signer").to.equal(undefined);
+      expect(store.inputsFrom(hash(5), client)).to.equal(undefined);
+      expect(store.inputSigners(hash(5))).to.deep.equal([]);
 
       expect(store.flag("safe-mode")).to.equal(undefined);
       store.setFlag("safe-mode", "on");
@@ -198,6 +206,33 @@ describe("keepers: Store", function () {
       expect(store.flag("safe-mode")).to.equal("since 12:00");
       store.setFlag("safe-mode", undefined);
       expect(store.flag("safe-mode")).to.equal(undefined);
+    });
+
+    it("keeps grants per (execution, reader, signer) with the later expiry; dropping the execution drops them", function () {
+      const reader: Hex = `0x${"Ab".repeat(20)}`;
+      const client: Hex = `0x${"c1".repeat(20)}`;
+      const grant = (expiry: number, signer = client): GrantRow => ({
+        executionId: BIG,
+        reader,
+        signer,
+        expiry,
+        signature: `0x${expiry.toString(16).padStart(130, "0")}`,
+      });
+      store.addGrant(grant(500));
+      store.addGrant(grant(300));
+      store.addGrant(grant(400, `0x${"0e".repeat(20)}`));
+      expect(store.grants(BIG, reader, 0).map((g) => [g.signer, g.expiry])).to.deep.equal([
+        [client, 500],
+        [`0x${"0e".repeat(20)}`, 400],
+      ]);
+      expect(store.grants(BIG, reader, 0)[0]?.signature).to.equal(grant(500).signature);
+      expect(store.grants(BIG, reader, 450).map((g) => g.expiry)).to.deep.equal([500]);
+      expect(store.grants(BIG, reader, 500)).to.deep.equal([]);
+      expect(store.grants(BIG + 1n, reader, 0)).to.deep.equal([]);
+      expect(store.grants(BIG, client, 0)).to.deep.equal([]);
+      store.addExecution(execution(BIG, "running"));
+      store.dropExecution(BIG);
+      expect(store.grants(BIG, reader, 0)).to.deep.equal([]);
     });
   });
 
@@ -207,7 +242,14 @@ describe("keepers: Store", function () {
     store.addTx(tx("record:7:0-3", 4));
     store.updateTx(hash(1004), "mined", { blockNumber: 99n, gasUsed: 1n });
     store.addDuty("expire", BIG, 5);
-    store.putInputs(hash(1), { a: null });
+    store.putInputs(hash(1), { a: null }, `0x${"c1".repeat(20)}`);
+    store.addGrant({
+      executionId: BIG,
+      reader: `0x${"ab".repeat(20)}`,
+      signer: `0x${"c1".repeat(20)}`,
+      expiry: 9,
+      signature: "0x01",
+    });
     store.setFlag("safe-mode", "on");
     store.setCheckpoint("workflows", BIG);
     store.recordAction({ actionType: 9, value: BIG, at: 1234 });
@@ -217,7 +259,9 @@ describe("keepers: Store", function () {
       steps: store.steps(BIG),
       txs: store.allTxs(),
       duties: store.dueDuties(10),
-      inputs: store.inputs(hash(1)),
+      inputs: store.inputsFrom(hash(1), `0x${"c1".repeat(20)}`),
+      signers: store.inputSigners(hash(1)),
+      grants: store.grants(BIG, `0x${"ab".repeat(20)}`, 0),
       flag: store.flag("safe-mode"),
       checkpoint: store.checkpoint("workflows"),
       actions: store.actionsSince(0),
@@ -230,5 +274,7 @@ describe("keepers: Store", function () {
     expect(saved.execution?.state).to.equal("running");
     expect(saved.txs[0]?.blockNumber).to.equal(99n);
     expect(saved.checkpoint).to.equal(BIG);
+    expect(saved.inputs).to.deep.equal({ a: null });
+    expect(saved.grants.map((g) => g.expiry)).to.deep.equal([9]);
   });
 });

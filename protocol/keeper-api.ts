@@ -1,0 +1,111 @@
+/**
+ * The keeper's client API (keepers/keeper/api.ts), shared by the keeper (server) and its clients (tasks, scripts,
+ * agents): the bodies of the signed posts, the Authorization header of a signed request, and the messages each
+ * signature covers. Authentication is always on. Every signature is EIP-712 under the Workflows contract's domain
+ * (protocol/eip712.ts `workflowsDomain`) with the types of protocol/eip712.ts:
+ *
+ *   POST /v1/inputs              InputsPost: the inputs and the client's ExecutionInputs signature over their value
+ *                                hash, unexpired. The keeper runs an execution with them only if its client on
+ *                                chain is a signer of them.
+ *   POST /v1/grants              GrantPost: a ResultsGrant signed by the execution's client: `reader` may read the
+ *                                execution's results until `expiry`.
+ *   GET  /v1/executions?id=N     a signed request by the execution's client, a reader it granted, or a user of the
+ *                                restricted listing it was requested through.
+ *   GET  /v1/reports             a signed request by the keeper's operator (its agent's operator in the
+ *   POST /v1/safe-mode/clear     AgentRegistry) or the keeper's configured admin.
+ *
+ * A signed request carries `Authorization: AITBC-EIP712 signer=<address>, expiry=<unix seconds>, signature=<hex>`,
+ * its signature over KeeperRequest(method, path, signer, expiry) where `path` is the request target as sent (path and
+ * query: `/v1/executions?id=7`). The keeper refuses an expiry in the past or more than REQUEST_MAX_TTL_SECONDS
+ * ahead: a request seen on the wire can be replayed only to the same route, for a few minutes.
+ */
+import { z } from "zod";
+
+/** The Authorization scheme of a signed request. */
+export const AUTH_SCHEME = "AITBC-EIP712";
+
+/** The furthest a signed request's expiry may be from the keeper's clock (seconds). */
+export const REQUEST_MAX_TTL_SECONDS = 300;
+
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address")
+  .transform((s) => s as `0x${string}`);
+const signature = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 0x-prefixed 65-byte signature")
+  .transform((s) => s as `0x${string}`);
+const expiry = z.number().int("must be whole unix seconds").min(1).max(Number.MAX_SAFE_INTEGER);
+
+/** `POST /v1/inputs`: `inputs` (any step value, protocol/values.ts) signed by `client` (ExecutionInputs). */
+export const inputsPostSchema = z.strictObject({
+  inputs: z.unknown().refine((v) => v !== undefined, "is required"),
+  client: address,
+  expiry,
+  signature,
+});
+export type InputsPost = z.input<typeof inputsPostSchema>;
+
+/** `POST /v1/grants`: the execution's client lets `reader` read it until `expiry` (ResultsGrant). */
+export const grantPostSchema = z.strictObject({
+  executionId: z.string().regex(/^[1-9]\d*$/, "must be an execution id (a decimal integer string)"),
+  reader: address,
+  expiry,
+  signature,
+});
+export type GrantPost = z.input<typeof grantPostSchema>;
+
+/** What the Authorization header of a signed request says. */
+export interface RequestAuthorization {
+  signer: `0x${string}`;
+  expiry: number;
+  signature: `0x${string}`;
+}
+
+export function authorizationHeader(auth: RequestAuthorization): string {
+  return `${AUTH_SCHEME} signer=${auth.signer}, expiry=${auth.expiry}, signature=${auth.signature}`;
+}
+
+const authorizationParts = z.strictObject({
+  signer: address,
+  expiry: z.string().regex(/^\d{1,15}$/, "must be unix seconds"),
+  signature,
+});
+
+/** Reads an Authorization header; a malformed one gives the reason, naming the part at fault. */
+export function parseAuthorization(header: string): RequestAuthorization | { error: string } {
+  const [scheme, ...rest] = header.trim().split(/\s+/);
+  if (scheme !== AUTH_SCHEME) return { error: `the scheme must be ${AUTH_SCHEME}, not "${scheme ?? ""}"` };
+  const parts = new Map<string, string>();
+  for (const part of rest.join(" ").split(",")) {
+    const [key, value, ...extra] = part.trim().split("=");
+    if (key === undefined || value === undefined || extra.length > 0 || parts.has(key))
+      return { error: `"${part.trim()}" is not one key=value pair` };
+    parts.set(key, value);
+  }
+  const parsed = authorizationParts.safeParse(Object.fromEntries(parts));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { error: `${issue?.path.join(".") || "header"}: ${issue?.message ?? "invalid"}` };
+  }
+  return { ...parsed.data, expiry: Number(parsed.data.expiry) };
+}
+
+// ---------------------------------------------------------------- the signed messages, built the same on both sides
+
+export function keeperRequestMessage(method: string, path: string, signer: `0x${string}`, expiry: number) {
+  return { method: method.toUpperCase(), path, signer, expiry: BigInt(expiry) };
+}
+
+export function executionInputsMessage(inputsHash: `0x${string}`, client: `0x${string}`, expiry: number) {
+  return { inputsHash, client, expiry: BigInt(expiry) };
+}
+
+export function resultsGrantMessage(executionId: bigint, reader: `0x${string}`, expiry: number) {
+  return { executionId, reader, expiry: BigInt(expiry) };
+}
+
+/** Unix seconds now (the clock expiries are read against, on both sides). */
+export function unixNow(): number {
+  return Math.floor(Date.now() / 1000);
+}

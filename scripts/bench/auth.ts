@@ -1,0 +1,141 @@
+/**
+ * The CPU cost of the keeper API's signature checks (keepers/keeper/auth.ts), per request, in process: the real
+ * ApiAuth on real EIP-712 signatures (viem local accounts, the Workflows domain shape), timed with
+ * performance.now() over N checks after a warm-up. It prints figures; it asserts nothing.
+ *
+ * 1. A signed request seen for the first time (a distinct header each time): one secp256k1 recovery.
+ * 2. The same header again (a client polling with the header it reuses for a minute): the verified-header memory.
+ * 3. Signed inputs (POST /v1/inputs, a small inputs value: its value hash plus one recovery) and a grant; and,
+ *    for comparison, the request signatures recovered by viem alone (pure JavaScript, the fallback where the
+ *    libsecp256k1 binding does not load: keepers/common/signatures.ts).
+ * 4. Per poll, a client reusing its header for 45 s (KeeperClient: 60 s expiry, re-signed with 15 s left) at the
+ *    demo's 200 ms and the tasks' 500 ms polling: (one cold + the rest warm) / polls.
+ * What it leaves out: the chain reads a read or an operator route makes after the signature checks out (one
+ * getExecution or summaryOf call; more for a listing), and HTTP.
+ *
+ *   npm run bench:auth
+ */
+import { createPublicClient, http, recoverTypedDataAddress, type Hex, type TypedDataDomain } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { EXECUTION_INPUTS_TYPES, KEEPER_REQUEST_TYPES, RESULTS_GRANT_TYPES } from "../../protocol/eip712.js";
+import {
+  authorizationHeader,
+  executionInputsMessage,
+  keeperRequestMessage,
+  resultsGrantMessage,
+  unixNow,
+} from "../../protocol/keeper-api.js";
+import { valueHashHex } from "../../protocol/values.js";
+import { Store } from "../../keepers/common/store.js";
+import { ApiAuth } from "../../keepers/keeper/auth.js";
+
+const COLD = 500;
+const WARM = 20_000;
+const WARMUP = 50;
+const DOMAIN: TypedDataDomain = {
+  name: "AITBC Workflows",
+  version: "1",
+  chainId: 31337,
+  verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+};
+const account = privateKeyToAccount("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba");
+const store = new Store(":memory:");
+const auth = new ApiAuth({
+  // Signature checks read no chain: this client is never called.
+  client: createPublicClient({ transport: http("http://127.0.0.1:9") }),
+  addresses: { workflows: DOMAIN.verifyingContract as Hex, registry: DOMAIN.verifyingContract as Hex },
+  domain: DOMAIN,
+  agentId: 1n,
+  store,
+});
+
+async function requestHeader(path: string, expiry: number): Promise<string> {
+  const signature = await account.signTypedData({
+    domain: DOMAIN,
+    types: KEEPER_REQUEST_TYPES,
+    primaryType: "KeeperRequest",
+    message: keeperRequestMessage("GET", path, account.address, expiry),
+  });
+  return authorizationHeader({ signer: account.address, expiry, signature });
+}
+
+/** Mean ms per call of `check` over the items after the first `WARMUP` (those warm the code up, untimed). */
+async function time<T>(items: readonly T[], check: (item: T) => Promise<unknown>): Promise<number> {
+  for (const item of items.slice(0, WARMUP)) await check(item);
+  const timed = items.slice(WARMUP);
+  const t0 = performance.now();
+  for (const item of timed) await check(item);
+  return (performance.now() - t0) / timed.length;
+}
+
+const expiry = unixNow() + 240;
+const paths = Array.from({ length: COLD + WARMUP }, (_, i) => `/v1/executions?id=${i + 1}`);
+const fresh = await Promise.all(paths.map(async (path) => ({ path, header: await requestHeader(path, expiry) })));
+// Every timed header is new to the ApiAuth (the warm-up ones are others).
+const coldMs = await time(fresh, (r) => auth.requestSigner("GET", r.path, r.header));
+const one = fresh[0] ?? { path: "/v1/reports", header: await requestHeader("/v1/reports", expiry) };
+const warmMs = await time(
+  Array.from({ length: WARM }, () => one),
+  (r) => auth.requestSigner("GET", r.path, r.header),
+);
+
+const posts = await Promise.all(
+  Array.from({ length: COLD + WARMUP }, async (_, i) => {
+    const inputs = { values: [i, i + 1, i + 2], note: "bench" };
+    const inputsHash = valueHashHex(inputs);
+    const signature = await account.signTypedData({
+      domain: DOMAIN,
+      types: EXECUTION_INPUTS_TYPES,
+      primaryType: "ExecutionInputs",
+      message: executionInputsMessage(inputsHash, account.address, expiry),
+    });
+    return { inputs, client: account.address, expiry, signature };
+  }),
+);
+const inputsMs = await time(posts, (body) => auth.signedInputs(body));
+const grants = await Promise.all(
+  Array.from({ length: COLD + WARMUP }, async (_, i) => {
+    const executionId = BigInt(i + 1);
+    const signature = await account.signTypedData({
+      domain: DOMAIN,
+      types: RESULTS_GRANT_TYPES,
+      primaryType: "ResultsGrant",
+      message: resultsGrantMessage(executionId, account.address, expiry),
+    });
+    return { executionId: executionId.toString(), reader: account.address, expiry, signature };
+  }),
+);
+const grantMs = await time(grants, (body) => auth.signedGrant(body));
+// For comparison: the same requests' signatures recovered by viem in pure JavaScript (the fallback).
+const viemMs = await time(fresh, (r) =>
+  recoverTypedDataAddress({
+    domain: DOMAIN,
+    types: KEEPER_REQUEST_TYPES,
+    primaryType: "KeeperRequest",
+    message: keeperRequestMessage("GET", r.path, account.address, expiry),
+    signature: /signature=(0x[0-9a-f]+)/i.exec(r.header)?.[1] as Hex,
+  }),
+);
+store.close();
+
+const f = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(3)} ms`);
+const perPoll = (intervalMs: number) => {
+  const polls = Math.floor(45_000 / intervalMs);
+  return (coldMs + (polls - 1) * warmMs) / polls;
+};
+const rows: [string, string, string][] = [
+  ["signed request, first sight", f(coldMs), `${COLD} distinct headers: parse, expiry, EIP-712 hash, recovery`],
+  ["signed request, same header again", f(warmMs), `${WARM} checks of one header: the verified-header memory`],
+  ["signed inputs (POST /v1/inputs)", f(inputsMs), `${COLD} posts of a 3-number input: value hash + recovery`],
+  ["grant (POST /v1/grants)", f(grantMs), `${COLD} grants: recovery`],
+  ["viem recovery alone (the fallback)", f(viemMs), `${COLD} of the same request signatures, pure JavaScript`],
+  ["per poll, 200 ms polling", f(perPoll(200)), "one first sight per 45 s of header reuse, the rest warm"],
+  ["per poll, 500 ms polling", f(perPoll(500)), "the same at the tasks' polling interval"],
+];
+const widths = [0, 1].map((k) => Math.max(...rows.map((r) => r[k]?.length ?? 0)));
+console.log(
+  `keeper API signature checks, CPU per request (node ${process.version}, recovery by libsecp256k1 in WebAssembly)`,
+);
+for (const [figure, value, what] of rows)
+  console.log(`${figure.padEnd(widths[0] ?? 0)}  ${value.padStart(widths[1] ?? 0)}  ${what}`);
