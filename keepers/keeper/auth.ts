@@ -231,13 +231,14 @@ export class ApiAuth {
   }
 
   /** The address that signed `message` (libsecp256k1, common/signatures.ts), or undefined for a malformed signature. */
-  async #recover(
+  #recover(
     types: TypedData,
     primaryType: string,
     message: Record<string, unknown>,
     signature: Hex,
   ): Promise<Hex | undefined> {
-    return typedDataSigner({ domain: this.o.domain, types, primaryType, message }, signature);
+    // Synchronous in WebAssembly; the checks that call it stay async (they read the chain too).
+    return Promise.resolve(typedDataSigner({ domain: this.o.domain, types, primaryType, message }, signature));
   }
 
   #remember(key: string, signer: Hex, expiry: number): void {
