@@ -230,8 +230,9 @@ export function progressLine(executionId: bigint, p: Progress): string {
 }
 
 /**
- * Polls until the execution completes or fails (or `timeoutMs` passes), calling `onChange` whenever the progress
- * line changes. Returns the last progress.
+ * Polls until the execution completes or fails on chain and, with a keeper that lets the signer read it, in the
+ * keeper's view (or `timeoutMs` passes), calling `onChange` whenever the progress line changes. Returns the last
+ * progress.
  */
 export async function followExecution(
   workflows: Workflows,
@@ -253,7 +254,10 @@ export async function followExecution(
       options.onChange?.(line, p);
       last = line;
     }
-    if (p.status === "completed" || p.status === "failed") return p;
+    // The keeper records the end once its transaction's receipt is in, after the chain shows it: with a keeper
+    // view, wait for that too (unless the keeper shows nothing to this signer).
+    const keeperDone = p.keeperState === undefined || p.keeperState === "done" || p.keeperState === "failed";
+    if ((p.status === "completed" || p.status === "failed") && keeperDone) return p;
     if (Date.now() > deadline)
       throw new Error(`execution #${executionId}: not finished within ${options.timeoutMs ?? 600_000} ms (${line})`);
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));

@@ -15,7 +15,7 @@ import hre from "hardhat";
 
 import { valueHashHex, type Json } from "../../protocol/values.js";
 import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
-import { ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../../scripts/lib/devnet.js";
+import { devAccount, ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../../scripts/lib/devnet.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const HARDHAT = path.join(ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -211,7 +211,7 @@ describe("daemons end to end (real processes)", function () {
 
     const cheap = 10n ** 15n; // below every provider's price
     const failing = await devnet.requestExecution(workflowId, { values: [1] }, keeperUrl, cheap);
-    const final = await devnet.waitForExecution(failing);
+    const final = await devnet.waitForExecution(failing, { keeperUrl });
     expect(final.status).to.equal("failed");
     const [failed] = await devnet.protocol.workflows.queryFilter(
       devnet.protocol.workflows.filters.ExecutionFailed(failing),
@@ -308,6 +308,33 @@ describe("daemons end to end (real processes)", function () {
     expect(executionId, stdout).to.be.a("string");
     expect(stdout).to.match(new RegExp(`execution #${executionId} \\[#{20}\\] 1/1 recorded.*; completed`));
     expect((await devnet.protocol.workflows.getExecution(BigInt(executionId ?? "0"))).status).to.equal(3n);
+
+    // The client lets another key read the result (`workflow grant`), which reads it (`workflow result`).
+    const reader = devAccount(19);
+    const task = (args: string[], key: string) =>
+      run(process.execPath, [HARDHAT, "workflow", ...args, "--network", "custom", "--keeper-url", keeperUrl], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          AITBC_RPC_URL: devnet.url,
+          AITBC_PRIVATE_KEY: key,
+          AITBC_ADDRESSES: devnet.addressesFile,
+        },
+      });
+    const granted = await task(
+      ["grant", "--execution", String(executionId), "--reader", reader.address, "--duration", "1h"],
+      ROLES.client.privateKey,
+    );
+    expect(granted.stdout).to.match(new RegExp(`execution #${executionId}: ${reader.address} may read its results`));
+    const read = await task(["result", "--execution", String(executionId)], reader.privateKey);
+    expect(read.stdout).to.include(`read by ${reader.address}): done`);
+    expect(JSON.parse(/result {2}(.*)/.exec(read.stdout)?.[1] ?? "null")).to.deep.equal({
+      count: 5,
+      max: 5,
+      mean: 2.8,
+      min: 1,
+      spread: 4,
+    });
   });
 
   it("claims and completes an open request (no keeper named)", async function () {

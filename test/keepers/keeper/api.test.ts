@@ -18,7 +18,7 @@ import hre from "hardhat";
 import { valueHashHex, type Json } from "../../../protocol/values.js";
 import { authorizationHeader, unixNow } from "../../../protocol/keeper-api.js";
 import { domainOf, signExecutionInputs, signResultsGrant } from "../../../scripts/lib/eip712.js";
-import { KeeperApiError, KeeperClient } from "../../../scripts/lib/executions.js";
+import { followExecution, KeeperApiError, KeeperClient } from "../../../scripts/lib/executions.js";
 import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../../scripts/lib/devnet.js";
 
 /** IWorkflows.ExecutionStatus. */
@@ -107,8 +107,14 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
     return (await devnet.protocol.workflows.getExecution(executionId)).status;
   }
 
-  async function completed(executionId: bigint): Promise<void> {
-    expect((await devnet.waitForExecution(executionId)).status, `execution ${executionId}`).to.equal("completed");
+  /** Waits until the execution is completed on chain and in the keeper's view as `reader` sees it. */
+  async function completed(executionId: bigint, reader = as.client): Promise<void> {
+    const final = await followExecution(devnet.protocol.workflows, executionId, {
+      keeper: reader,
+      intervalMs: 100,
+      timeoutMs: 120_000,
+    });
+    expect([final.status, final.keeperState], `execution ${executionId}`).to.deep.equal(["completed", "done"]);
   }
 
   before(async function () {
@@ -350,8 +356,8 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
         await as.listingClient.postInputs({ values: [2, 3] }),
         open,
       );
-      await completed(viaRestricted);
-      await completed(viaPublic);
+      await completed(viaRestricted, as.listingClient);
+      await completed(viaPublic, as.listingClient);
       expect((await as.listingUser.execution(viaRestricted)).state).to.equal("done");
       expect((await as.listingClient.execution(viaRestricted)).state).to.equal("done");
       expect((await refusal(as.outsider.execution(viaRestricted))).status, "no access to the listing").to.equal(403);
