@@ -40,6 +40,7 @@ import { recordInputHash, STEP_AUTH_HEADERS, STEP_AUTH_SCHEME, type ParsedStepRe
 import { shortMessage } from "../common/chain.js";
 import { HttpError, errorMessage } from "../common/http.js";
 import type { AuthConfig } from "./config.js";
+import type { ProviderMetrics } from "./metrics.js";
 
 /** The error codes of the refusals below (metrics label them by reason). */
 export const AUTH_REFUSALS = [
@@ -81,6 +82,8 @@ export interface StepAuthOptions {
   /** The Workflows contract's EIP-712 domain. */
   domain: TypedDataDomain;
   config: AuthConfig;
+  /** Counts the chain reads (the server's metrics: pass the same to both). */
+  metrics?: Pick<ProviderMetrics, "chainReads">;
   /** Milliseconds since the epoch; default Date.now. */
   now?: () => number;
 }
@@ -109,6 +112,7 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
   const read = async (executionId: bigint): Promise<ExecutionView> => {
     let execution;
     try {
+      options.metrics?.chainReads.inc({ function: "getExecution" });
       execution = await client.readContract({
         address: contracts.workflows,
         abi: workflowsAbi,
@@ -123,6 +127,7 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
     if (execution.keeperId === 0n) return { status };
     let keeper = keepers.get(execution.keeperId);
     if (keeper === undefined) {
+      options.metrics?.chainReads.inc({ function: "agentAddress" });
       keeper = await client.readContract({
         address: contracts.registry,
         abi: registryAbi,
@@ -236,13 +241,14 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
           "authorization",
         );
       const replayKey = `${signer.toLowerCase()}:${credentials.nonce}`;
-      if (seen.has(replayKey))
-        throw refuse(
+      const replayed = () =>
+        refuse(
           401,
           "replayed",
           `${STEP_AUTH_HEADERS.nonce}: this signed request was already admitted`,
           STEP_AUTH_HEADERS.nonce,
         );
+      if (seen.has(replayKey)) throw replayed();
 
       const id = request.executionId;
       const view = await execution(message.executionId);
@@ -258,6 +264,8 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
           "authorization",
         );
 
+      // Checked again with no await before the set: a replay sent alongside its original is admitted only once.
+      if (seen.has(replayKey)) throw replayed();
       seen.set(replayKey, Number(credentials.expiry) * 1000);
       seen.prune((expiresAt) => expiresAt <= now());
       const wait = buckets.take(signer.toLowerCase(), now());

@@ -1,7 +1,8 @@
 /**
  * The provider node's Prometheus metrics, on a registry of its own (so that two nodes in one process, as in
  * tests, do not collide): steps by service and outcome, step durations, steps in flight, requests refused by
- * authentication and rate limits (by reason: auth.ts AUTH_REFUSALS), and the process defaults.
+ * authentication and rate limits (by reason: auth.ts AUTH_REFUSALS), the chain reads authentication made (by
+ * function), and the process defaults.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -14,6 +15,7 @@ export interface ProviderMetrics {
   duration: Histogram<"service" | "outcome">;
   inFlight: Gauge;
   refused: Counter<"reason">;
+  chainReads: Counter<"function">;
 }
 
 export function providerMetrics(): ProviderMetrics {
@@ -43,6 +45,12 @@ export function providerMetrics(): ProviderMetrics {
       name: "aitbc_provider_refused_total",
       help: "Step requests refused before any backend: credentials, signature, chain, keeper rate (by reason)",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    chainReads: new Counter({
+      name: "aitbc_provider_auth_chain_reads_total",
+      help: "Chain reads made to authenticate step requests (getExecution, agentAddress)",
+      labelNames: ["function"],
       registers: [registry],
     }),
   };

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from "../common/log.js";
 import { createStepAuth } from "./auth.js";
 import { createBackend, serviceModelHash, SharedResources } from "./backends/index.js";
 import { loadProviderConfig, type ProviderConfig } from "./config.js";
+import { providerMetrics } from "./metrics.js";
 import { registerProvider, type RegistrationPlan } from "../common/registration.js";
 import { createProviderServer } from "./server.js";
 
@@ -42,7 +43,14 @@ export async function runProvider(options: {
   if (backends.some((b) => b.provable)) await shared.prover.load("inference");
 
   // Only the keeper of a running execution may run a step: its signature, checked against the chain.
-  const auth = createStepAuth({ client: chain.publicClient, contracts: chain.addresses, domain, config: config.auth });
+  const metrics = providerMetrics();
+  const auth = createStepAuth({
+    client: chain.publicClient,
+    contracts: chain.addresses,
+    domain,
+    config: config.auth,
+    metrics,
+  });
 
   // Listening first: the registered endpoint must be the live one. /v1/info shows agent 0 until registered.
   const server = await createProviderServer({
@@ -50,6 +58,7 @@ export async function runProvider(options: {
     domain,
     services: backends,
     auth,
+    metrics,
     limits: config.server,
     host: config.server.host,
     port: config.server.port,

@@ -86,6 +86,8 @@ export interface ProviderServerOptions {
   services: readonly Backend[];
   /** Who may run a step (auth.ts createStepAuth): always required. */
   auth: StepAuth;
+  /** The node's metrics, when the composition root shares them with `auth`; default a registry of its own. */
+  metrics?: ProviderMetrics;
   limits: ServerLimits;
   host?: string;
   /** 0 (default): any free port. */
@@ -123,7 +125,7 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
   const logger = options.logger.child({ module: "server" });
   const chaos = options.chaos ?? NO_CHAOS;
   const random = options.random ?? Math.random;
-  const metrics = providerMetrics();
+  const metrics = options.metrics ?? providerMetrics();
   const busy = new Map<Backend, number>();
   let load = 0;
   let closing = false;

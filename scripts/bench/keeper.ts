@@ -69,6 +69,8 @@ const SAFETY = { maxActionsPerHour: 100_000 };
 /** Steps of one execution in flight at once: the keeper's orchestrator.concurrencyPerExecution default. */
 const STEP_CONCURRENCY = 4;
 const CHECKS = 1_000;
+/** Rounds of the authentication timing (the least is kept: the machine is shared). */
+const ROUNDS = 5;
 const BUDGET = 10n ** 18n; // 1 AITBC per execution (its 5 steps cost 0.5)
 const RSS_INTERVAL_MS = 200;
 
@@ -188,6 +190,14 @@ async function scrape(keeperUrl: string): Promise<Map<string, number>> {
 
 const delta = (before: Map<string, number>, after: Map<string, number>, key: string) =>
   (after.get(key) ?? 0) - (before.get(key) ?? 0);
+
+/** The chain reads the provider nodes made to authenticate step requests, summed over the nodes. */
+async function providerReads(providers: Daemon[]): Promise<{ executions: number; agents: number }> {
+  const series = await Promise.all(providers.map(async (p) => scrape(String((await p.ready()).url))));
+  const sum = (fn: string) =>
+    series.reduce((n, s) => n + (s.get(`aitbc_provider_auth_chain_reads_total{function="${fn}"}`) ?? 0), 0);
+  return { executions: sum("getExecution"), agents: sum("agentAddress") };
+}
 
 /** Times of the keeper's `tx mined` log lines from line `mark` on, by transaction key (claim:N, record:N:.., complete:N). */
 function minedTimes(keeper: Daemon, mark: number): Map<string, number> {
@@ -361,7 +371,12 @@ async function requestAll(
   return { ids, requestedAt };
 }
 
-async function benchThroughput(devnet: Devnet, keeper: Daemon, keeperUrl: string): Promise<ThroughputRun> {
+async function benchThroughput(
+  devnet: Devnet,
+  keeper: Daemon,
+  keeperUrl: string,
+  providers: Daemon[],
+): Promise<ThroughputRun> {
   say(
     `2. Throughput: ${EXECUTIONS} concurrent executions of a basic 5-step data workflow (parallel branch) on ${PROVIDERS} providers`,
   );
@@ -376,6 +391,7 @@ async function benchThroughput(devnet: Devnet, keeper: Daemon, keeperUrl: string
   await sleep(1_000);
   const rssBefore = idle.stop().last;
 
+  const readsBefore = await providerReads(providers);
   const sampler = new RssSampler(keeper.pid);
   const t0 = Date.now();
   const { ids, requestedAt } = await requestAll(devnet, workflowId, keeperUrl);
@@ -401,6 +417,11 @@ async function benchThroughput(devnet: Devnet, keeper: Daemon, keeperUrl: string
   );
   console.log(
     `throughput: ${(steps / seconds).toFixed(1)} steps/s, ${((ids.length - failed.length) / seconds).toFixed(2)} executions/s`,
+  );
+  const reads = await providerReads(providers);
+  const executionReads = reads.executions - readsBefore.executions;
+  console.log(
+    `providers' chain reads to authenticate the keeper's ${steps} step requests: ${executionReads} getExecution (${(executionReads / ids.length).toFixed(1)} per execution over ${providers.length} providers, each caching ${authConfigSchema.parse({}).chainCacheMs} ms) + ${reads.agents - readsBefore.agents} agentAddress`,
   );
   report(
     "throughput, steps/s",
@@ -768,7 +789,8 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
       registry: (await devnet.protocol.registry.getAddress()) as Hex,
     },
     domain,
-    config: authConfigSchema.parse({ keeperRate: 1e9, keeperBurst: 1e9 }),
+    // Cached for the whole measurement (a step's check, not an execution's first); no rate in the way.
+    config: authConfigSchema.parse({ keeperRate: 1e9, keeperBurst: 1e9, chainCacheMs: 60_000 }),
   });
   const at = <T>(xs: readonly T[], k: number): T => {
     const x = xs[k % xs.length];
@@ -777,20 +799,16 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
   };
   const requests = samples.map((s) => s.request);
   const signed: ReturnType<typeof signedStepRequest>[] = [];
-  const verify = async (k: number) => {
+  const check = async (k: number) => {
     const { headers, body } = at(signed, k);
     const credentials = auth.credentials(headers);
     await auth.authorize(credentials, parseStep(JSON.parse(body)), keccak256(stringToBytes(body)));
   };
-  for (let k = 0; k < 100; k++) signed.push(signedStepRequest(ROLES.keeper.privateKey, domain, at(requests, k))); // warm-up
-  for (let k = 0; k < 100; k++) await verify(k); // warm-up, and the chain's answers cached
-  signed.length = 0;
-  const signMs = await cpuPerCall(CHECKS, (k) =>
-    signed.push(signedStepRequest(ROLES.keeper.privateKey, domain, at(requests, k))),
-  );
-  const parseMs = await cpuPerCall(CHECKS, (k) => parseStep(JSON.parse(at(signed, k).body)));
-  const verifyMs = (await cpuPerCall(CHECKS, verify)) - parseMs;
-
+  // The machine is shared: each figure is the least of ROUNDS rounds of CHECKS calls.
+  let signMs = Infinity;
+  let verifyMs = Infinity;
+  let viemSignMs = Infinity;
+  let viemRecoverMs = Infinity;
   const account = privateKeyToAccount(ROLES.keeper.privateKey);
   const typed = (k: number) => ({
     domain,
@@ -798,14 +816,27 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
     primaryType: "StepRequest" as const,
     message: at(signed, k).message,
   });
-  const viemSigs: Hex[] = [];
-  const viemSignMs = await cpuPerCall(CHECKS, async (k) => viemSigs.push(await account.signTypedData(typed(k))));
-  const viemRecoverMs = await cpuPerCall(CHECKS, (k) =>
-    recoverTypedDataAddress({ ...typed(k), signature: at(viemSigs, k) }),
-  );
+  for (let round = 0; round <= ROUNDS; round++) {
+    signed.length = 0;
+    const sign = await cpuPerCall(CHECKS, (k) =>
+      signed.push(signedStepRequest(ROLES.keeper.privateKey, domain, at(requests, k))),
+    );
+    const parse = await cpuPerCall(CHECKS, (k) => parseStep(JSON.parse(at(signed, k).body)));
+    const verify = (await cpuPerCall(CHECKS, check)) - parse;
+    const viemSigs: Hex[] = [];
+    const viemSign = await cpuPerCall(CHECKS, async (k) => viemSigs.push(await account.signTypedData(typed(k))));
+    const viemRecover = await cpuPerCall(CHECKS, (k) =>
+      recoverTypedDataAddress({ ...typed(k), signature: at(viemSigs, k) }),
+    );
+    if (round === 0) continue; // warm-up, and the chain's answers cached
+    signMs = Math.min(signMs, sign);
+    verifyMs = Math.min(verifyMs, verify);
+    viemSignMs = Math.min(viemSignMs, viemSign);
+    viemRecoverMs = Math.min(viemRecoverMs, viemRecover);
+  }
   const total = signMs + verifyMs;
   console.log(
-    `authentication CPU per step: ${ms(total)} = the keeper's signature ${ms(signMs)} + the provider's check ${ms(verifyMs)} (${CHECKS} real requests: record inputHash, body keccak256, EIP-712 digest, libsecp256k1 sign / recover, nonce and rate bookkeeping; target under 1 ms: ${total < 1 ? "MET" : "NOT MET"})`,
+    `authentication CPU per step: ${ms(total)} = the keeper's signature ${ms(signMs)} + the provider's check ${ms(verifyMs)} (least of ${ROUNDS} rounds of ${CHECKS} real requests: record inputHash, body keccak256, EIP-712 digest, libsecp256k1 sign / recover, nonce and rate bookkeeping; target under 1 ms: ${total < 1 ? "MET" : "NOT MET"})`,
   );
   console.log(
     `       with viem's pure-JS secp256k1 instead: sign ${ms(viemSignMs)} + recover ${ms(viemRecoverMs)} (digest included)`,
@@ -830,10 +861,12 @@ async function benchBasicVsNone(
   const pool = new ProviderPool(await providerNodes(providers));
   const domain = await workflowsDomain(devnet);
   const ids = await claimedExecutions(devnet, run.workflowId, EXECUTIONS);
+  const readsBefore = await providerReads(providers);
   const samples: Sample[] = [];
   const t0 = performance.now();
   await Promise.all(ids.map((id, i) => runDirect(plan, throughputInputs(i), id, pool, domain, samples)));
   const noneMillis = performance.now() - t0;
+  const noneReads = (await providerReads(providers)).executions - readsBefore.executions;
   const basicMillis = run.tEnd - run.t0;
   const overheadPct = ((basicMillis - noneMillis) / noneMillis) * 100;
   const capacities = pool.nodes.map((n) => n.info.capacity).join("/");
@@ -841,7 +874,7 @@ async function benchBasicVsNone(
     `none:  ${sec(noneMillis)} for ${samples.length} steps of ${EXECUTIONS} executions (keeper stopped, its key signing each request; ${EXECUTIONS} executions at once, <= ${STEP_CONCURRENCY} steps each in flight, provider capacities ${capacities} respected, ${pool.busyAnswers} busy answers)`,
   );
   console.log(
-    `       mean round trip of a step POST: ${ms(mean(samples.map((x) => x.millis)))} (the keeper's phase="provider" under section 2's load: ${ms(overhead.providerPhaseMs)})`,
+    `       mean round trip of a step POST: ${ms(mean(samples.map((x) => x.millis)))} (the keeper's phase="provider" under section 2's load: ${ms(overhead.providerPhaseMs)}); the providers read ${noneReads} executions from the chain to authenticate them`,
   );
   console.log(
     `basic: ${sec(basicMillis)} (section 2: first request -> last completion; ${sec(run.requestsDone - run.t0)} of it the client's requests)`,
@@ -941,7 +974,7 @@ try {
   );
 
   await benchDemo(devnet, keeper, providers, keeperUrl);
-  const run = await benchThroughput(devnet, keeper, keeperUrl);
+  const run = await benchThroughput(devnet, keeper, keeperUrl, providers);
   const overhead = await keeperOverhead(keeper, await devnet.keeperClient(keeperUrl), run);
   await keeper.stop(); // the baseline runs with no keeper
   await benchBasicVsNone(devnet, providers, run, overhead);

@@ -28,6 +28,7 @@ import {
 } from "../../protocol/steps.js";
 import { createStepAuth, type StepAuth } from "../../keepers/provider/auth.js";
 import { authConfigSchema, type AuthConfig } from "../../keepers/provider/config.js";
+import type { ProviderMetrics } from "../../keepers/provider/metrics.js";
 import { deployProtocol } from "../../scripts/lib/deploy.js";
 import { devAccount } from "../../scripts/lib/devnet.js";
 import { MIN_STAKE, mintAitbc, registerAndStake } from "./agents.js";
@@ -148,14 +149,11 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
       return stepResponseSchema.parse(reply.body);
     },
     /** An authenticator over this chain, with the provider's default auth config (some fields replaced). */
-    auth(config: Partial<AuthConfig> = {}, now?: () => number): StepAuth {
-      return createStepAuth({
-        client: client_,
-        contracts,
-        domain,
-        config: authConfigSchema.parse(config),
-        ...(now ? { now } : {}),
-      });
+    auth(
+      config: Partial<AuthConfig> = {},
+      options: { now?: () => number; metrics?: Pick<ProviderMetrics, "chainReads"> } = {},
+    ): StepAuth {
+      return createStepAuth({ client: client_, contracts, domain, config: authConfigSchema.parse(config), ...options });
     },
   };
 }

@@ -34,6 +34,7 @@ import { errorSchema, type StepRequest } from "../../../protocol/steps.js";
 import { createBackend, SharedResources } from "../../../keepers/provider/backends/index.js";
 import { createStepAuth } from "../../../keepers/provider/auth.js";
 import { authConfigSchema, providerConfigSchema, type AuthConfig } from "../../../keepers/provider/config.js";
+import { providerMetrics } from "../../../keepers/provider/metrics.js";
 import { createProviderServer, parseStep, type ProviderServer } from "../../../keepers/provider/server.js";
 import { account, AGENT_KEY, OPERATOR, OUTSIDER_KEY, stepRequest, type Reply } from "../../helpers/keepers.js";
 import {
@@ -162,11 +163,13 @@ describe("provider node: only the keeper of a running execution runs a step", fu
         },
       ],
     });
+    const metrics = providerMetrics(); // shared by the authenticator (chain reads) and the server
     const node = await createProviderServer({
       account,
       domain: chain.domain,
       services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "sk-operator-paid" })),
-      auth: chain.auth(options.auth, options.now),
+      auth: chain.auth(options.auth, { metrics, ...(options.now ? { now: options.now } : {}) }),
+      metrics,
       limits: config.server,
       logger: pino({ level: "silent" }),
     });
@@ -284,6 +287,15 @@ describe("provider node: only the keeper of a running execution runs a step", fu
       expect(upstream.received).to.have.length(1);
     });
 
+    it("6b. a replay sent alongside its original (both waiting for the same chain read): admitted once", async function () {
+      const node = await start(); // nothing cached: both requests wait for one getExecution
+      const { headers, body } = chain.sign(stepRequest({ step: 6 }));
+      const replies = await Promise.all(
+        [0, 1].map(async () => (await fetch(`${node.url}/v1/steps`, { method: "POST", headers, body })).status),
+      );
+      expect(replies.sort()).to.deep.equal([200, 401]);
+    });
+
     async function anonymousWith(headers: Record<string, string>, body: string): Promise<Reply> {
       const res = await fetch(`${provider.url}/v1/steps`, { method: "POST", headers, body });
       return { status: res.status, headers: res.headers, body: await res.json() };
@@ -305,6 +317,9 @@ describe("provider node: only the keeper of a running execution runs a step", fu
       clock += 3_001; // the cached answer is stale: one more getExecution, the keeper's address is known
       expect((await chain.post(node.url, stepRequest({ step: 5 }))).status).to.equal(200);
       expect(chain.calls.slice(before).map((c) => c.data.slice(0, 10))).to.have.length(3);
+      const text = await (await fetch(`${node.url}/metrics`)).text();
+      expect(text).to.match(/^aitbc_provider_auth_chain_reads_total\{function="getExecution"\} 2$/m);
+      expect(text).to.match(/^aitbc_provider_auth_chain_reads_total\{function="agentAddress"\} 1$/m);
     });
 
     it("has a rate of its own: 429 rate-limited with Retry-After past its burst; another keeper still runs", async function () {
