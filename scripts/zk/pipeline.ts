@@ -23,18 +23,21 @@ import path from "node:path";
 import { promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 
-import { CIRCUITS, circuitSpec, mainComponent, type CircuitSpec } from "../../circuits/circuits.js";
-import { artifactsOf, BUILD_DIR, releaseCurve } from "../../circuits/lib/prover.js";
+import { mainComponent, type CircuitSpec } from "../../circuits/circuits.js";
+import { releaseCurve } from "../../circuits/lib/prover.js";
+import {
+  artifacts,
+  findCircuit,
+  manifestPath,
+  NODE_MODULES,
+  REPO_LAYOUT,
+  verifierPath,
+  type ZkLayout,
+} from "./layout.js";
 
 const run = promisify(execFile);
-const ROOT = path.resolve(BUILD_DIR, "..", "..");
-const SRC_DIR = path.join(ROOT, "circuits", "src");
-const NODE_MODULES = path.join(ROOT, "node_modules");
-const VERIFIER_DIR = path.join(ROOT, "contracts", "zk", "verifiers");
-const MANIFEST = path.join(BUILD_DIR, "manifest.json");
-const R1CS_CACHE = path.join(ROOT, ".cache", "zk");
 const DEV_PTAU_POWER = 15;
-const DEV_PTAU = path.join(ROOT, ".cache", "ptau", `pot${DEV_PTAU_POWER}_dev.ptau`);
+const devPtauPath = (layout: ZkLayout): string => path.join(layout.cacheDir, "ptau", `pot${DEV_PTAU_POWER}_dev.ptau`);
 const CIRCOM = path.join(NODE_MODULES, ".bin", "circom2");
 const packageVersion = (name: string): string =>
   (JSON.parse(readFileSync(path.join(NODE_MODULES, name, "package.json"), "utf8")) as { version: string }).version;
@@ -70,7 +73,7 @@ export function mainSource(spec: CircuitSpec): string {
 }
 
 /** Every circom file `file` includes, transitively (relative to its folder, then the library paths). */
-async function includesOf(file: string, seen = new Set<string>()): Promise<Set<string>> {
+async function includesOf(layout: ZkLayout, file: string, seen = new Set<string>()): Promise<Set<string>> {
   if (seen.has(file)) return seen;
   seen.add(file);
   const text = await readFile(file, "utf8");
@@ -78,40 +81,43 @@ async function includesOf(file: string, seen = new Set<string>()): Promise<Set<s
     const target = match[1] ?? "";
     const candidates = [
       path.resolve(path.dirname(file), target),
-      path.join(SRC_DIR, target),
+      path.join(layout.srcDir, target),
       path.join(NODE_MODULES, target),
     ];
     const found = candidates.find((c) => existsSync(c));
-    if (found === undefined) throw new Error(`${path.relative(ROOT, file)}: cannot resolve include "${target}"`);
-    await includesOf(found, seen);
+    if (found === undefined) throw new Error(`${path.relative(layout.root, file)}: cannot resolve include "${target}"`);
+    await includesOf(layout, found, seen);
   }
   return seen;
 }
 
-async function sourceHash(spec: CircuitSpec, main: string): Promise<string> {
-  const mainFile = artifactsOf(spec.name).main;
-  const files = [...(await includesOf(path.join(SRC_DIR, spec.file)))].sort();
+async function sourceHash(layout: ZkLayout, spec: CircuitSpec, main: string): Promise<string> {
+  const mainFile = artifacts(layout, spec.name).main;
+  const files = [...(await includesOf(layout, path.join(layout.srcDir, spec.file)))].sort();
   const hash = createHash("sha256");
-  hash.update(`circom2 ${CIRCOM2_VERSION}\nsnarkjs ${SNARKJS_VERSION}\n${path.relative(ROOT, mainFile)}\n${main}`);
-  for (const file of files) hash.update(`\n${path.relative(ROOT, file)}\n`).update(await readFile(file));
+  hash.update(
+    `circom2 ${CIRCOM2_VERSION}\nsnarkjs ${SNARKJS_VERSION}\n${path.relative(layout.root, mainFile)}\n${main}`,
+  );
+  for (const file of files) hash.update(`\n${path.relative(layout.root, file)}\n`).update(await readFile(file));
   return hash.digest("hex");
 }
 
-async function compile(spec: CircuitSpec): Promise<{ r1cs: string; wasm: string; tmp: string }> {
+async function compile(layout: ZkLayout, spec: CircuitSpec): Promise<{ r1cs: string; wasm: string; tmp: string }> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), `aitbc-${spec.name}-`));
-  const { main } = artifactsOf(spec.name);
-  await run(CIRCOM, [main, "--r1cs", "--wasm", "--O2", "-l", NODE_MODULES, "-l", SRC_DIR, "-o", tmp], {
+  const { main } = artifacts(layout, spec.name);
+  await run(CIRCOM, [main, "--r1cs", "--wasm", "--O2", "-l", NODE_MODULES, "-l", layout.srcDir, "-o", tmp], {
     maxBuffer: 64 * 1024 * 1024,
   });
   return { r1cs: path.join(tmp, "main.r1cs"), wasm: path.join(tmp, "main_js", "main.wasm"), tmp };
 }
 
-async function devPtau(): Promise<string> {
-  warnDevPtau();
-  if (existsSync(DEV_PTAU)) return DEV_PTAU;
+async function devPtau(layout: ZkLayout): Promise<string> {
+  const file = devPtauPath(layout);
+  warnDevPtau(layout);
+  if (existsSync(file)) return file;
   console.log(`generating a ${2 ** DEV_PTAU_POWER}-constraint powers of tau (once; about 15 minutes on 2 cores)...`);
-  await mkdir(path.dirname(DEV_PTAU), { recursive: true });
-  const base = path.join(path.dirname(DEV_PTAU), "pot_tmp");
+  await mkdir(path.dirname(file), { recursive: true });
+  const base = path.join(path.dirname(file), "pot_tmp");
   await snarkjs.powersOfTau.newAccumulator(await curve(), DEV_PTAU_POWER, `${base}_0.ptau`);
   await snarkjs.powersOfTau.contribute(
     `${base}_0.ptau`,
@@ -119,16 +125,16 @@ async function devPtau(): Promise<string> {
     "AITBC local dev",
     randomBytes(32).toString("hex"),
   );
-  await snarkjs.powersOfTau.preparePhase2(`${base}_1.ptau`, DEV_PTAU);
+  await snarkjs.powersOfTau.preparePhase2(`${base}_1.ptau`, file);
   await rm(`${base}_0.ptau`);
   await rm(`${base}_1.ptau`);
-  return DEV_PTAU;
+  return file;
 }
 
-function warnDevPtau(): void {
+function warnDevPtau(layout: ZkLayout): void {
   const bar = "!".repeat(100);
   console.warn(
-    `\n${bar}\n!! UNSAFE FOR VALUE: using a powers-of-tau file generated on this machine (${path.relative(ROOT, DEV_PTAU)}).\n` +
+    `\n${bar}\n!! UNSAFE FOR VALUE: using a powers-of-tau file generated on this machine (${path.relative(layout.root, devPtauPath(layout))}).\n` +
       "!! Whoever ran it could forge proofs. Production keys need a public ceremony file: --ptau FILE or AITBC_PTAU.\n" +
       `${bar}\n`,
   );
@@ -163,17 +169,18 @@ async function exportVkey(zkey: string): Promise<string> {
   return `${JSON.stringify(await snarkjs.zKey.exportVerificationKey(zkey), null, 2)}\n`;
 }
 
-function verifierPath(spec: CircuitSpec): string {
-  return path.join(VERIFIER_DIR, `${spec.contract}.sol`);
-}
-
-async function build(spec: CircuitSpec, ptauFile: string, development: boolean): Promise<ManifestEntry> {
-  const files = artifactsOf(spec.name);
+async function build(
+  layout: ZkLayout,
+  spec: CircuitSpec,
+  ptauFile: string,
+  development: boolean,
+): Promise<ManifestEntry> {
+  const files = artifacts(layout, spec.name);
   await mkdir(files.dir, { recursive: true });
   const main = mainSource(spec);
   await writeFile(files.main, main);
   const started = performance.now();
-  const compiled = await compile(spec);
+  const compiled = await compile(layout, spec);
   try {
     const info = await snarkjs.r1cs.info(compiled.r1cs);
     console.log(
@@ -183,23 +190,24 @@ async function build(spec: CircuitSpec, ptauFile: string, development: boolean):
     await snarkjs.zKey.newZKey(compiled.r1cs, ptauFile, zkey0);
     await snarkjs.zKey.contribute(zkey0, files.zkey, `AITBC ${spec.name} phase 2`, randomBytes(32).toString("hex"));
     await copyFile(compiled.wasm, files.wasm);
-    await mkdir(R1CS_CACHE, { recursive: true });
-    await copyFile(compiled.r1cs, path.join(R1CS_CACHE, `${spec.name}.r1cs`));
+    const r1csCache = path.join(layout.cacheDir, "zk");
+    await mkdir(r1csCache, { recursive: true });
+    await copyFile(compiled.r1cs, path.join(r1csCache, `${spec.name}.r1cs`));
     await writeFile(files.vkey, await exportVkey(files.zkey));
     const entry: ManifestEntry = {
       template: spec.template,
       params: [...spec.params],
       publicSignals: [...spec.publicSignals],
-      sourceHash: await sourceHash(spec, main),
+      sourceHash: await sourceHash(layout, spec, main),
       r1csHash: await sha256File(compiled.r1cs),
       constraints: info.nConstraints,
       nPublic: info.nPubInputs,
       ptau: { file: path.basename(ptauFile), sha256: await sha256File(ptauFile), development },
       files: {},
     };
-    await mkdir(VERIFIER_DIR, { recursive: true });
-    await writeFile(verifierPath(spec), verifierSource(spec, await exportVerifier(files.zkey), entry));
-    entry.files = await artifactHashes(spec);
+    await mkdir(layout.verifierDir, { recursive: true });
+    await writeFile(verifierPath(layout, spec), verifierSource(spec, await exportVerifier(files.zkey), entry));
+    entry.files = await artifactHashes(layout, spec);
     console.log(`${spec.name}: keys and verifier written (${seconds(started)} in all)`);
     return entry;
   } finally {
@@ -207,32 +215,37 @@ async function build(spec: CircuitSpec, ptauFile: string, development: boolean):
   }
 }
 
-async function artifactHashes(spec: CircuitSpec): Promise<Record<string, string>> {
-  const files = artifactsOf(spec.name);
+async function artifactHashes(layout: ZkLayout, spec: CircuitSpec): Promise<Record<string, string>> {
+  const files = artifacts(layout, spec.name);
   const out: Record<string, string> = {};
-  for (const file of [files.main, files.wasm, files.zkey, files.vkey, verifierPath(spec)]) {
-    out[path.relative(ROOT, file)] = await sha256File(file);
+  for (const file of [files.main, files.wasm, files.zkey, files.vkey, verifierPath(layout, spec)]) {
+    out[path.relative(layout.root, file)] = await sha256File(file);
   }
   return out;
 }
 
-async function check(spec: CircuitSpec, entry: ManifestEntry | undefined, deepPtau?: string): Promise<string[]> {
+async function check(
+  layout: ZkLayout,
+  spec: CircuitSpec,
+  entry: ManifestEntry | undefined,
+  deepPtau?: string,
+): Promise<string[]> {
   if (entry === undefined) return [`${spec.name}: not built (run npm run zk:build)`];
   const problems: string[] = [];
-  const files = artifactsOf(spec.name);
+  const files = artifacts(layout, spec.name);
   const main = mainSource(spec);
   if (!existsSync(files.main) || (await readFile(files.main, "utf8")) !== main) {
     problems.push(`${spec.name}: main.circom differs from circuits/circuits.ts`);
   }
-  if ((await sourceHash(spec, main)) !== entry.sourceHash)
+  if ((await sourceHash(layout, spec, main)) !== entry.sourceHash)
     problems.push(`${spec.name}: circuit sources changed since the build`);
   for (const [file, hash] of Object.entries(entry.files)) {
-    const full = path.join(ROOT, file);
+    const full = path.join(layout.root, file);
     if (!existsSync(full)) problems.push(`${spec.name}: ${file} is missing`);
     else if ((await sha256File(full)) !== hash) problems.push(`${spec.name}: ${file} was modified after the build`);
   }
   if (problems.length > 0) return problems;
-  const compiled = await compile(spec);
+  const compiled = await compile(layout, spec);
   try {
     if ((await sha256File(compiled.r1cs)) !== entry.r1csHash) {
       problems.push(`${spec.name}: the compiled constraint system differs from the one the proving key was made for`);
@@ -254,7 +267,7 @@ async function check(spec: CircuitSpec, entry: ManifestEntry | undefined, deepPt
     problems.push(`${spec.name}: verification_key.json does not come from the proving key`);
   }
   const verifier = verifierSource(spec, await exportVerifier(files.zkey), entry);
-  if (verifier !== (await readFile(verifierPath(spec), "utf8"))) {
+  if (verifier !== (await readFile(verifierPath(layout, spec), "utf8"))) {
     problems.push(`${spec.name}: ${spec.contract}.sol does not come from the proving key`);
   }
   if (entry.ptau.development)
@@ -266,8 +279,9 @@ function seconds(started: number): string {
   return `${((performance.now() - started) / 1000).toFixed(1)} s`;
 }
 
-async function readManifest(): Promise<Manifest> {
-  return existsSync(MANIFEST) ? (JSON.parse(await readFile(MANIFEST, "utf8")) as Manifest) : {};
+async function readManifest(layout: ZkLayout): Promise<Manifest> {
+  const file = manifestPath(layout);
+  return existsSync(file) ? (JSON.parse(await readFile(file, "utf8")) as Manifest) : {};
 }
 
 export interface BuildOptions {
@@ -279,34 +293,34 @@ export interface BuildOptions {
   readonly ptau?: string;
 }
 
-function select(names: readonly string[] = []): CircuitSpec[] {
-  for (const name of names) circuitSpec(name);
-  return CIRCUITS.filter((c) => names.length === 0 || names.includes(c.name));
+function select(layout: ZkLayout, names: readonly string[] = []): CircuitSpec[] {
+  for (const name of names) findCircuit(layout, name);
+  return layout.circuits.filter((c) => names.length === 0 || names.includes(c.name));
 }
 
 /** Builds every selected circuit whose sources changed since the manifest was written (or all, with force). */
-export async function buildCircuits(options: BuildOptions = {}): Promise<void> {
-  const selected = select(options.names);
-  const manifest = await readManifest();
+export async function buildCircuits(options: BuildOptions = {}, layout: ZkLayout = REPO_LAYOUT): Promise<void> {
+  const selected = select(layout, options.names);
+  const manifest = await readManifest(layout);
   const stale: CircuitSpec[] = [];
   for (const spec of selected) {
     const entry = manifest[spec.name];
     const fresh =
       entry !== undefined &&
-      entry.sourceHash === (await sourceHash(spec, mainSource(spec))) &&
-      Object.keys(entry.files).every((f) => existsSync(path.join(ROOT, f)));
+      entry.sourceHash === (await sourceHash(layout, spec, mainSource(spec))) &&
+      Object.keys(entry.files).every((f) => existsSync(path.join(layout.root, f)));
     if (options.force === true || !fresh) stale.push(spec);
     else console.log(`${spec.name}: up to date`);
   }
   if (stale.length === 0) return;
 
   const development = options.ptau === undefined || options.ptau === "";
-  const ptauFile = development ? await devPtau() : path.resolve(options.ptau ?? "");
+  const ptauFile = development ? await devPtau(layout) : path.resolve(options.ptau ?? "");
   if (!existsSync(ptauFile)) throw new Error(`--ptau: ${ptauFile} does not exist`);
   try {
     for (const spec of stale) {
-      manifest[spec.name] = await build(spec, ptauFile, development);
-      await writeFile(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
+      manifest[spec.name] = await build(layout, spec, ptauFile, development);
+      await writeFile(manifestPath(layout), `${JSON.stringify(manifest, null, 2)}\n`);
     }
   } finally {
     await releaseCurve();
@@ -322,19 +336,19 @@ export interface CheckOptions {
 }
 
 /** Throws, listing every problem, unless the committed artifacts of the selected circuits match their sources. */
-export async function checkCircuits(options: CheckOptions = {}): Promise<void> {
-  const manifest = await readManifest();
+export async function checkCircuits(options: CheckOptions = {}, layout: ZkLayout = REPO_LAYOUT): Promise<void> {
+  const manifest = await readManifest(layout);
   const problems: string[] = [];
   let deepPtau: string | undefined;
   if (options.deep === true) {
-    deepPtau = options.ptau === undefined || options.ptau === "" ? DEV_PTAU : path.resolve(options.ptau);
+    deepPtau = options.ptau === undefined || options.ptau === "" ? devPtauPath(layout) : path.resolve(options.ptau);
     if (!existsSync(deepPtau))
       throw new Error(`--deep needs the powers of tau the keys were made with: ${deepPtau} is missing (--ptau FILE)`);
   }
   try {
-    for (const spec of select(options.names)) {
+    for (const spec of select(layout, options.names)) {
       const started = performance.now();
-      const found = await check(spec, manifest[spec.name], deepPtau);
+      const found = await check(layout, spec, manifest[spec.name], deepPtau);
       problems.push(...found);
       if (found.length === 0) console.log(`${spec.name}: artifacts match the sources (${seconds(started)})`);
     }
