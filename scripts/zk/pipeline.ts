@@ -105,7 +105,10 @@ async function sourceHash(layout: ZkLayout, spec: CircuitSpec, main: string): Pr
 async function compile(layout: ZkLayout, spec: CircuitSpec): Promise<{ r1cs: string; wasm: string; tmp: string }> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), `aitbc-${spec.name}-`));
   const { main } = artifacts(layout, spec.name);
+  // circom2 (WASI) sees paths relative to its working folder: run it from the layout's root so that the generated
+  // main's relative include resolves under any root.
   await run(CIRCOM, [main, "--r1cs", "--wasm", "--O2", "-l", NODE_MODULES, "-l", layout.srcDir, "-o", tmp], {
+    cwd: layout.root,
     maxBuffer: 64 * 1024 * 1024,
   });
   return { r1cs: path.join(tmp, "main.r1cs"), wasm: path.join(tmp, "main_js", "main.wasm"), tmp };
