@@ -38,7 +38,8 @@ template TestProduct() {
 
 /** A powers-of-tau file made here with snarkjs (new, one contribution, prepare phase 2). */
 export async function makePtau(dir: string, name: string, power = 8): Promise<string> {
-  const curve = await snarkjs.curves.getCurveFromName("bn128");
+  const { curves } = snarkjs as unknown as { curves: { getCurveFromName: (name: string) => Promise<unknown> } };
+  const curve = await curves.getCurveFromName("bn128");
   const base = path.join(dir, `${name}.tmp`);
   const out = path.join(dir, name);
   await snarkjs.powersOfTau.newAccumulator(curve, power, `${base}_0.ptau`);

@@ -17,12 +17,17 @@ import { promisify } from "node:util";
 
 import { expect } from "chai";
 import hre from "hardhat";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { TaskArguments } from "hardhat/types/tasks";
 
 import { releaseCurve } from "../../circuits/lib/prover.js";
+import { closeServer } from "../../keepers/common/http.js";
 import { devAccount, serveRpc } from "../../scripts/lib/devnet.js";
+import ignitionDeployGuarded from "../../scripts/tasks/zk/deploy-guard.js";
+import { guardDeployment } from "../../scripts/zk/deploy-guard.js";
 import { manifestPath } from "../../scripts/zk/layout.js";
 import { buildCircuits, checkCircuits } from "../../scripts/zk/pipeline.js";
-import { makePtau, productLayout, rejection } from "../helpers/ceremony.js";
+import { makePtau, PRODUCT, productLayout, rejection } from "../helpers/ceremony.js";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -49,9 +54,17 @@ describe("Trusted setup: the review's attack", function () {
   it("a key with one contribution (what zk build makes) is refused as a production key: needs >= 2 contributions", async function () {
     const layout = productLayout([known]);
     await buildCircuits({ ptau: known }, layout);
-    expect(await rejection(checkCircuits({ production: true } as never, layout))).to.match(
+    expect(await rejection(checkCircuits({ production: true }, layout))).to.match(
       /product: .*1 contribution.*needs >= 2/,
     );
+    // A development key still checks out for local work (zk check warns), and is refused on a public chain.
+    await checkCircuits({}, layout);
+    const toSepolia = { layout, circuits: [PRODUCT], chainId: 11155111n, networkName: "sepolia" };
+    expect(await rejection(guardDeployment({ ...toSepolia, allowDevKeys: false }))).to.match(
+      /product \(ProductVerifier\): 1 contribution.*needs >= 2.*--allow-dev-keys/s,
+    );
+    expect(await guardDeployment({ ...toSepolia, allowDevKeys: true })).to.have.length(2);
+    expect(await guardDeployment({ ...toSepolia, chainId: 31337n, allowDevKeys: false })).to.deep.equal([]);
   });
 
   it("a powers of tau that is not in the known table is refused as a ceremony file", async function () {
@@ -63,7 +76,7 @@ describe("Trusted setup: the review's attack", function () {
 
   it("a stand-in powers of tau passed as development is recorded as development", async function () {
     const layout = productLayout([known]);
-    await buildCircuits({ ptau: standIn, devPtau: true } as never, layout);
+    await buildCircuits({ ptau: standIn, devPtau: true }, layout);
     const manifest = JSON.parse(readFileSync(manifestPath(layout), "utf8")) as Record<
       string,
       { ptau: { development: boolean } }
@@ -81,7 +94,7 @@ describe("Trusted setup: the review's attack", function () {
       const served = await serveRpc(connection);
       url = served.url;
       close = async () => {
-        await new Promise<void>((resolve) => served.server.close(() => resolve()));
+        await closeServer(served.server);
         await connection.close();
       };
     });
@@ -124,9 +137,83 @@ describe("Trusted setup: the review's attack", function () {
       }
       expect(failure, "the deployment went through").to.not.equal(undefined);
       const output = `${failure?.stdout ?? ""}${failure?.stderr ?? ""}`;
-      expect(output).to.match(/receipt: .*1 contribution.*needs >= 2/);
-      expect(output).to.match(/development powers of tau/);
+      for (const [circuit, contract] of [
+        ["receipt", "ReceiptVerifier"],
+        ["workflow", "WorkflowVerifier"],
+        ["inference", "InferenceVerifier"],
+      ]) {
+        expect(output, output).to.match(
+          new RegExp(`${circuit} \\(${contract}\\): 1 contribution .*needs >= 2.*development powers of tau`),
+        );
+      }
+      expect(output).to.match(/refusing to deploy development verifier keys to custom \(chain 11155111\)/);
       expect(output).to.match(/--allow-dev-keys/);
+    });
+
+    it("the guard's flag: --allow-dev-keys lets the deployment run, with a loud warning; a module without verifiers is not checked", async function () {
+      // The override's action with a chain that answers 11155111 (the subprocess above shows the real wiring;
+      // a real deployment would first compile the contracts with the production profile, minutes on CI).
+      const chainQueries: string[] = [];
+      const fakeHre = {
+        network: {
+          create: () =>
+            Promise.resolve({
+              networkName: "sepolia",
+              provider: {
+                request: ({ method }: { method: string }) => {
+                  chainQueries.push(method);
+                  return Promise.resolve("0xaa36a7");
+                },
+              },
+              close: () => Promise.resolve(),
+            }),
+        },
+      } as unknown as HardhatRuntimeEnvironment;
+      const superRuns: unknown[] = [];
+      const runSuper = (args: TaskArguments) => {
+        superRuns.push(args);
+        return Promise.resolve("deployed");
+      };
+      const zk = { modulePath: "deploy/modules/Zk.ts" };
+      expect(await rejection(ignitionDeployGuarded({ ...zk, allowDevKeys: false }, fakeHre, runSuper))).to.match(
+        /refusing to deploy development verifier keys to sepolia \(chain 11155111\)/,
+      );
+      expect(superRuns).to.have.length(0);
+      const warnings: string[] = [];
+      const warn = console.warn;
+      console.warn = (message: string) => warnings.push(message);
+      try {
+        expect(await ignitionDeployGuarded({ ...zk, allowDevKeys: true }, fakeHre, runSuper)).to.equal("deployed");
+      } finally {
+        console.warn = warn;
+      }
+      expect(warnings.join("\n")).to.match(/DEPLOYING DEVELOPMENT VERIFIER KEYS to sepolia \(chain 11155111\)/);
+      expect(superRuns).to.have.length(1);
+      chainQueries.length = 0;
+      const core = { modulePath: "deploy/modules/Core.ts", allowDevKeys: false };
+      expect(await ignitionDeployGuarded(core, fakeHre, runSuper)).to.equal("deployed");
+      expect(chainQueries, "no verifier: nothing to check").to.deep.equal([]);
+    });
+
+    it("is not refused on a local chain (31337), where the committed keys serve for development", async function () {
+      const local = {
+        network: {
+          create: () =>
+            Promise.resolve({
+              networkName: "localhost",
+              provider: { request: () => Promise.resolve("0x7a69") },
+              close: () => Promise.resolve(),
+            }),
+        },
+      } as unknown as HardhatRuntimeEnvironment;
+      const runs: unknown[] = [];
+      const runSuper = (args: TaskArguments) => {
+        runs.push(args);
+        return Promise.resolve("deployed");
+      };
+      const args = { modulePath: "deploy/modules/Protocol.ts", allowDevKeys: false };
+      expect(await ignitionDeployGuarded(args, local, runSuper)).to.equal("deployed");
+      expect(runs).to.deep.equal([args]);
     });
   });
 });
