@@ -25,8 +25,8 @@ export interface CircuitArtifacts {
   readonly vkey: string;
 }
 
-export function artifactsOf(name: string): CircuitArtifacts {
-  const dir = path.join(BUILD_DIR, name);
+export function artifactsOf(name: string, buildDir: string = BUILD_DIR): CircuitArtifacts {
+  const dir = path.join(buildDir, name);
   return {
     dir,
     main: path.join(dir, "main.circom"),

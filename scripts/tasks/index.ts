@@ -6,7 +6,7 @@
  *   npx hardhat agent register --type service-provider --agent-version 1.0.0 --expected-daily-volume 10000
  *   npx hardhat agent show --agent 1
  */
-import { emptyTask, task } from "hardhat/config";
+import { emptyTask, overrideTask, task } from "hardhat/config";
 
 const from = {
   name: "from",
@@ -15,6 +15,22 @@ const from = {
 } as const;
 
 const workload = { name: "workload", description: "Workload id", defaultValue: "" } as const;
+
+const circuit = { name: "circuit", description: "Circuit name (circuits/circuits.ts)", defaultValue: "" } as const;
+const ptau = {
+  name: "ptau",
+  description: "Powers-of-tau file listed in circuits/ptau-known.json (default: a local development file)",
+  defaultValue: process.env.AITBC_PTAU ?? "",
+} as const;
+const devPtau = {
+  name: "devPtau",
+  description: "Accept --ptau though it is not a known ceremony file: the keys are development keys",
+} as const;
+const ceremonyDir = {
+  name: "dir",
+  description: "Ceremony folder (default: .cache/ceremony/<circuit>)",
+  defaultValue: "",
+} as const;
 
 export const tasks = [
   emptyTask("agent", "Agent registry: register, declare-volume, stake, unstake, withdraw, slash, show, list").build(),
@@ -356,13 +372,10 @@ export const tasks = [
     .setAction(() => import("./workflow/claim.js"))
     .build(),
   emptyTask("zk", "Zero-knowledge circuits: build, check, prove, verify").build(),
-  task(["zk", "build"], "Build the circuits whose sources changed (compile, setup, keys, Solidity verifiers)")
+  task(["zk", "build"], "Build the circuits whose sources changed (compile, development keys, Solidity verifiers)")
     .addOption({ name: "circuit", description: "Comma-separated circuit names (default: all)", defaultValue: "" })
-    .addOption({
-      name: "ptau",
-      description: "Public ceremony powers-of-tau file (default: a local development file, unsafe for value)",
-      defaultValue: process.env.AITBC_PTAU ?? "",
-    })
+    .addOption(ptau)
+    .addFlag(devPtau)
     .addFlag({ name: "force", description: "Rebuild even if nothing changed" })
     .setAction(() => import("./zk/build.js"))
     .build(),
@@ -374,7 +387,47 @@ export const tasks = [
       description: "Powers of tau for --deep (default: the cached development file)",
       defaultValue: process.env.AITBC_PTAU ?? "",
     })
+    .addFlag({ name: "production", description: "Fail unless every key is a production key (a sealed ceremony)" })
     .setAction(() => import("./zk/check.js"))
+    .build(),
+  emptyTask(["zk", "ceremony"], "Multi-party phase 2 of a circuit's setup: init, contribute, verify, seal").build(),
+  task(["zk", "ceremony", "init"], "Start a circuit's ceremony: contribution 0 from its r1cs and a powers of tau")
+    .addOption(circuit)
+    .addOption(ptau)
+    .addFlag(devPtau)
+    .addOption(ceremonyDir)
+    .setAction(() => import("./zk/ceremony-init.js"))
+    .build(),
+  task(["zk", "ceremony", "contribute"], "Add one participant's randomness: the next key and a transcript entry")
+    .addOption(circuit)
+    .addOption({ name: "name", description: "Your name as a participant (<= 64 printable ASCII)", defaultValue: "" })
+    .addOption({
+      name: "entropy",
+      description: "Random text of your own (default: the OS random generator; snarkjs adds its own either way)",
+      defaultValue: "",
+    })
+    .addFlag({ name: "promptEntropy", description: "Type your random text at a prompt instead" })
+    .addOption(ceremonyDir)
+    .setAction(() => import("./zk/ceremony-contribute.js"))
+    .build(),
+  task(["zk", "ceremony", "verify"], "Verify a ceremony's whole chain (snarkjs) and that it matches its transcript")
+    .addOption(circuit)
+    .addOption({ ...ptau, description: "The ceremony's powers of tau (default: the development file, if it is one)" })
+    .addOption(ceremonyDir)
+    .setAction(() => import("./zk/ceremony-verify.js"))
+    .build(),
+  task(["zk", "ceremony", "seal"], "Apply a public random beacon, verify, install the key, verifier and transcript")
+    .addOption(circuit)
+    .addOption({ ...ptau, description: "The ceremony's powers of tau (default: the development file, if it is one)" })
+    .addOption({
+      name: "beacon",
+      description: "Public random value, hex (e.g. a future block's hash)",
+      defaultValue: "",
+    })
+    .addOption({ name: "beaconSource", description: "Where the value comes from (recorded)", defaultValue: "" })
+    .addOption({ name: "iterations", description: "The beacon is hashed 2^n times (10..63)", defaultValue: "10" })
+    .addOption(ceremonyDir)
+    .setAction(() => import("./zk/ceremony-seal.js"))
     .build(),
   task(["zk", "prove"], "Prove a circuit input file (signal name -> values) and write a proof file")
     .addOption({ name: "circuit", description: "receipt | workflow | inference", defaultValue: "" })
@@ -454,5 +507,15 @@ export const tasks = [
   task(["gov", "show"], "Show a proposal: state, votes, quorum, snapshot, deadline, eta, actions")
     .addOption({ name: "proposal", description: "Proposal id, or its number (#N)", defaultValue: "" })
     .setAction(() => import("./governance/show.js"))
+    .build(),
+
+  // Ignition's deploy, guarded: verifier keys reach a chain other than a local one only as production keys.
+  overrideTask(["ignition", "deploy"])
+    .addFlag({
+      name: "allowDevKeys",
+      description:
+        "Deploy development verifier keys to a non-local chain anyway (anyone who made them can forge proofs)",
+    })
+    .setAction(() => import("./zk/deploy-guard.js"))
     .build(),
 ];

@@ -1,18 +1,26 @@
 /**
- * The circuit build pipeline behind `npx hardhat zk build` (npm run zk:build) and `npx hardhat zk check`.
+ * The circuit build pipeline behind `npx hardhat zk build` (npm run zk:build), `npx hardhat zk check` and the
+ * installing half of `npx hardhat zk ceremony init | seal` (the ceremony itself: scripts/zk/ceremony.ts).
  *
- * For every circuit of circuits/circuits.ts whose sources changed (or that is named with --force): generate its
- * main component, compile it with circom2 (--O2), run the Groth16 phase-2 setup over a powers-of-tau file with one
- * random contribution, export the verification key and the Solidity verifier (contracts/zk/verifiers, header
- * added, otherwise snarkjs's output), and record the hashes of sources and artifacts in circuits/build/manifest.json.
+ * `build`, for every circuit of circuits/circuits.ts whose sources changed (or that is named with --force):
+ * generate its main component, compile it with circom2 (--O2), run the Groth16 phase-2 setup over a powers-of-tau
+ * file with ONE local contribution, export the verification key and the Solidity verifier (contracts/zk/verifiers,
+ * header added, otherwise snarkjs's output), and record the hashes of sources and artifacts in
+ * circuits/build/manifest.json. Whoever ran that contribution knows delta and can forge any proof, so a build's
+ * keys are development keys, whatever the powers of tau. Production keys come from a ceremony: `seal` installs its
+ * final key the same way, with its transcript (circuits/build/<name>/transcript.json) among the recorded files.
+ *
  * Artifacts are committed, so a fresh clone needs no trusted setup; `check` proves they still match the sources:
- * it recompiles each circuit and compares the constraint system's hash, and re-derives the verification key and
- * the verifier from the committed proving key. That binds the artifacts to each other and to the manifest, not the
- * proving key to the circuit: only `check --deep` does that (snarkjs zkey verify against the recompiled circuit and
- * the powers of tau, which must then be at hand: the cached development file or --ptau).
+ * it recompiles each circuit and compares the constraint system's hash, re-derives the verification key and the
+ * verifier from the committed proving key, reads the contributions the key holds and checks them against its
+ * transcript, and reports each key as a production key or a development key (and why). That binds the artifacts to
+ * each other and to the manifest, not the proving key to the circuit: only `check --deep` does that (snarkjs zkey
+ * verify against the recompiled circuit and the powers of tau, which must then be at hand, and for a ceremony key
+ * the contribution hashes snarkjs computes against the transcript's).
  *
- * Powers of tau: `--ptau FILE` (or AITBC_PTAU) names a public ceremony file for production. Without one, a local
- * file is generated once into .cache/ptau (minutes) and reused; it is for development only and the build says so.
+ * Powers of tau: `--ptau FILE` (or AITBC_PTAU) must be a public ceremony file listed in circuits/ptau-known.json
+ * (scripts/zk/ptau.ts), or be marked development with `--dev-ptau`. Without one, a local file is generated once
+ * into .cache/ptau (minutes) and reused; it is for development only and the build says so.
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -23,18 +31,38 @@ import path from "node:path";
 import { promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 
-import { CIRCUITS, circuitSpec, mainComponent, type CircuitSpec } from "../../circuits/circuits.js";
-import { artifactsOf, BUILD_DIR, releaseCurve } from "../../circuits/lib/prover.js";
+import { mainComponent, type CircuitSpec } from "../../circuits/circuits.js";
+import { releaseCurve } from "../../circuits/lib/prover.js";
+import {
+  applyBeacon,
+  chainProblems,
+  developmentReasons,
+  initCeremony,
+  keyMatchProblems,
+  latestKeyHash,
+  participants,
+  readKeyContributions,
+  readTranscript,
+  readyToSeal,
+  verifyKeyChain,
+  type KeyContribution,
+  type Transcript,
+} from "./ceremony.js";
+import {
+  artifacts,
+  findCircuit,
+  manifestPath,
+  NODE_MODULES,
+  REPO_LAYOUT,
+  transcriptPath,
+  verifierPath,
+  type ZkLayout,
+} from "./layout.js";
+import { fileHashes, resolvePtau, type PtauRecord } from "./ptau.js";
 
 const run = promisify(execFile);
-const ROOT = path.resolve(BUILD_DIR, "..", "..");
-const SRC_DIR = path.join(ROOT, "circuits", "src");
-const NODE_MODULES = path.join(ROOT, "node_modules");
-const VERIFIER_DIR = path.join(ROOT, "contracts", "zk", "verifiers");
-const MANIFEST = path.join(BUILD_DIR, "manifest.json");
-const R1CS_CACHE = path.join(ROOT, ".cache", "zk");
 const DEV_PTAU_POWER = 15;
-const DEV_PTAU = path.join(ROOT, ".cache", "ptau", `pot${DEV_PTAU_POWER}_dev.ptau`);
+const devPtauPath = (layout: ZkLayout): string => path.join(layout.cacheDir, "ptau", `pot${DEV_PTAU_POWER}_dev.ptau`);
 const CIRCOM = path.join(NODE_MODULES, ".bin", "circom2");
 const packageVersion = (name: string): string =>
   (JSON.parse(readFileSync(path.join(NODE_MODULES, name, "package.json"), "utf8")) as { version: string }).version;
@@ -49,7 +77,9 @@ interface ManifestEntry {
   r1csHash: string;
   constraints: number;
   nPublic: number;
-  ptau: { file: string; sha256: string; development: boolean };
+  /** The powers of tau; keys built before the known table record no blake2b. */
+  ptau: Omit<PtauRecord, "blake2b"> & { blake2b?: string };
+  /** SHA-256 of each artifact, the ceremony transcript included when there is one. */
   files: Record<string, string>;
 }
 type Manifest = Record<string, ManifestEntry>;
@@ -70,7 +100,7 @@ export function mainSource(spec: CircuitSpec): string {
 }
 
 /** Every circom file `file` includes, transitively (relative to its folder, then the library paths). */
-async function includesOf(file: string, seen = new Set<string>()): Promise<Set<string>> {
+async function includesOf(layout: ZkLayout, file: string, seen = new Set<string>()): Promise<Set<string>> {
   if (seen.has(file)) return seen;
   seen.add(file);
   const text = await readFile(file, "utf8");
@@ -78,40 +108,47 @@ async function includesOf(file: string, seen = new Set<string>()): Promise<Set<s
     const target = match[1] ?? "";
     const candidates = [
       path.resolve(path.dirname(file), target),
-      path.join(SRC_DIR, target),
+      path.join(layout.srcDir, target),
       path.join(NODE_MODULES, target),
     ];
     const found = candidates.find((c) => existsSync(c));
-    if (found === undefined) throw new Error(`${path.relative(ROOT, file)}: cannot resolve include "${target}"`);
-    await includesOf(found, seen);
+    if (found === undefined) throw new Error(`${path.relative(layout.root, file)}: cannot resolve include "${target}"`);
+    await includesOf(layout, found, seen);
   }
   return seen;
 }
 
-async function sourceHash(spec: CircuitSpec, main: string): Promise<string> {
-  const mainFile = artifactsOf(spec.name).main;
-  const files = [...(await includesOf(path.join(SRC_DIR, spec.file)))].sort();
+async function sourceHash(layout: ZkLayout, spec: CircuitSpec, main: string): Promise<string> {
+  const mainFile = artifacts(layout, spec.name).main;
+  const files = [...(await includesOf(layout, path.join(layout.srcDir, spec.file)))].sort();
   const hash = createHash("sha256");
-  hash.update(`circom2 ${CIRCOM2_VERSION}\nsnarkjs ${SNARKJS_VERSION}\n${path.relative(ROOT, mainFile)}\n${main}`);
-  for (const file of files) hash.update(`\n${path.relative(ROOT, file)}\n`).update(await readFile(file));
+  hash.update(
+    `circom2 ${CIRCOM2_VERSION}\nsnarkjs ${SNARKJS_VERSION}\n${path.relative(layout.root, mainFile)}\n${main}`,
+  );
+  for (const file of files) hash.update(`\n${path.relative(layout.root, file)}\n`).update(await readFile(file));
   return hash.digest("hex");
 }
 
-async function compile(spec: CircuitSpec): Promise<{ r1cs: string; wasm: string; tmp: string }> {
+async function compile(layout: ZkLayout, spec: CircuitSpec): Promise<{ r1cs: string; wasm: string; tmp: string }> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), `aitbc-${spec.name}-`));
-  const { main } = artifactsOf(spec.name);
-  await run(CIRCOM, [main, "--r1cs", "--wasm", "--O2", "-l", NODE_MODULES, "-l", SRC_DIR, "-o", tmp], {
+  const { main } = artifacts(layout, spec.name);
+  // circom2 (WASI) sees paths relative to its working folder: run it from the layout's root so that the generated
+  // main's relative include resolves under any root.
+  await run(CIRCOM, [main, "--r1cs", "--wasm", "--O2", "-l", NODE_MODULES, "-l", layout.srcDir, "-o", tmp], {
+    cwd: layout.root,
     maxBuffer: 64 * 1024 * 1024,
   });
   return { r1cs: path.join(tmp, "main.r1cs"), wasm: path.join(tmp, "main_js", "main.wasm"), tmp };
 }
 
-async function devPtau(): Promise<string> {
-  warnDevPtau();
-  if (existsSync(DEV_PTAU)) return DEV_PTAU;
+/** The development powers of tau: generated once into the layout's cache, reused after. */
+async function devPtau(layout: ZkLayout): Promise<string> {
+  const file = devPtauPath(layout);
+  warnDevPtau(layout);
+  if (existsSync(file)) return file;
   console.log(`generating a ${2 ** DEV_PTAU_POWER}-constraint powers of tau (once; about 15 minutes on 2 cores)...`);
-  await mkdir(path.dirname(DEV_PTAU), { recursive: true });
-  const base = path.join(path.dirname(DEV_PTAU), "pot_tmp");
+  await mkdir(path.dirname(file), { recursive: true });
+  const base = path.join(path.dirname(file), "pot_tmp");
   await snarkjs.powersOfTau.newAccumulator(await curve(), DEV_PTAU_POWER, `${base}_0.ptau`);
   await snarkjs.powersOfTau.contribute(
     `${base}_0.ptau`,
@@ -119,17 +156,18 @@ async function devPtau(): Promise<string> {
     "AITBC local dev",
     randomBytes(32).toString("hex"),
   );
-  await snarkjs.powersOfTau.preparePhase2(`${base}_1.ptau`, DEV_PTAU);
+  await snarkjs.powersOfTau.preparePhase2(`${base}_1.ptau`, file);
   await rm(`${base}_0.ptau`);
   await rm(`${base}_1.ptau`);
-  return DEV_PTAU;
+  return file;
 }
 
-function warnDevPtau(): void {
+function warnDevPtau(layout: ZkLayout): void {
   const bar = "!".repeat(100);
   console.warn(
-    `\n${bar}\n!! UNSAFE FOR VALUE: using a powers-of-tau file generated on this machine (${path.relative(ROOT, DEV_PTAU)}).\n` +
-      "!! Whoever ran it could forge proofs. Production keys need a public ceremony file: --ptau FILE or AITBC_PTAU.\n" +
+    `\n${bar}\n!! UNSAFE FOR VALUE: using a powers-of-tau file generated on this machine (${path.relative(layout.root, devPtauPath(layout))}).\n` +
+      "!! Whoever ran it could forge proofs. Production keys need a public ceremony file (--ptau FILE, listed in\n" +
+      "!! circuits/ptau-known.json) and a multi-party phase 2 (zk ceremony; circuits/README.md).\n" +
       `${bar}\n`,
   );
 }
@@ -139,7 +177,34 @@ async function curve(): Promise<unknown> {
   return curves.getCurveFromName("bn128");
 }
 
-function verifierSource(spec: CircuitSpec, generated: string, entry: Pick<ManifestEntry, "ptau">): string {
+export interface ChosenPtau {
+  readonly file: string;
+  readonly record: PtauRecord;
+}
+
+/**
+ * The powers of tau of a build or a ceremony: `ptau` (a known public ceremony file, or any file with `devPtau`),
+ * or without one the layout's development file, generated once.
+ */
+export async function choosePtau(layout: ZkLayout, options: { ptau?: string; devPtau?: boolean }): Promise<ChosenPtau> {
+  if (options.ptau === undefined || options.ptau === "") {
+    const file = await devPtau(layout);
+    return { file, record: { file: path.basename(file), ...(await fileHashes(file)), development: true } };
+  }
+  const file = path.resolve(options.ptau);
+  const record = await resolvePtau(layout, file, options.devPtau === true);
+  if (options.devPtau === true) {
+    console.warn(`--dev-ptau: ${record.file} is used for DEVELOPMENT keys only (unsafe for value)`);
+  }
+  return { file, record };
+}
+
+function verifierSource(
+  spec: CircuitSpec,
+  generated: string,
+  entry: Pick<ManifestEntry, "ptau">,
+  transcript: Transcript | undefined,
+): string {
   const renamed = generated.replace(/contract Groth16Verifier/, `contract ${spec.contract}`);
   if (renamed === generated) throw new Error(`${spec.name}: unexpected verifier template (no Groth16Verifier)`);
   const header = [
@@ -148,10 +213,18 @@ function verifierSource(spec: CircuitSpec, generated: string, entry: Pick<Manife
     `// Circuit "${spec.name}": ${spec.template}(${spec.params.join(", ")}) in circuits/src/${spec.file}.`,
     `// Public signals: ${spec.publicSignals.join(", ")}.`,
     `// Powers of tau: ${entry.ptau.development ? "LOCAL DEVELOPMENT FILE, unsafe for value" : entry.ptau.file}.`,
-    "// Do not edit: change the circuit and run `npm run zk:build`.",
-    "",
-  ].join("\n");
-  return header + renamed.replace(/^\/\/ SPDX-License-Identifier:.*\n/m, "");
+  ];
+  // Keys built over the development file before ceremonies existed keep their header (and their bytecode).
+  if (transcript !== undefined) {
+    header.push(
+      `// Phase 2: ceremony of ${participants(transcript)} participants sealed with a random beacon; transcript ` +
+        `circuits/build/${spec.name}/transcript.json.`,
+    );
+  } else if (!entry.ptau.development) {
+    header.push("// Phase 2: one local contribution (zk build): DEVELOPMENT KEY, unsafe for value.");
+  }
+  header.push("// Do not edit: change the circuit and run `npm run zk:build`.", "");
+  return header.join("\n") + renamed.replace(/^\/\/ SPDX-License-Identifier:.*\n/m, "");
 }
 
 async function exportVerifier(zkey: string): Promise<string> {
@@ -163,111 +236,270 @@ async function exportVkey(zkey: string): Promise<string> {
   return `${JSON.stringify(await snarkjs.zKey.exportVerificationKey(zkey), null, 2)}\n`;
 }
 
-function verifierPath(spec: CircuitSpec): string {
-  return path.join(VERIFIER_DIR, `${spec.contract}.sol`);
+interface Compiled {
+  readonly r1cs: string;
+  readonly wasm: string;
+  readonly tmp: string;
+  readonly constraints: number;
+  readonly nPublic: number;
 }
 
-async function build(spec: CircuitSpec, ptauFile: string, development: boolean): Promise<ManifestEntry> {
-  const files = artifactsOf(spec.name);
+/** Writes the generated main and compiles it; the caller removes `tmp`. */
+async function compileCircuit(layout: ZkLayout, spec: CircuitSpec): Promise<Compiled> {
+  const files = artifacts(layout, spec.name);
   await mkdir(files.dir, { recursive: true });
-  const main = mainSource(spec);
-  await writeFile(files.main, main);
+  await writeFile(files.main, mainSource(spec));
   const started = performance.now();
-  const compiled = await compile(spec);
+  const compiled = await compile(layout, spec);
+  const info = await snarkjs.r1cs.info(compiled.r1cs);
+  console.log(
+    `${spec.name}: ${info.nConstraints} constraints, ${info.nPubInputs} public inputs (compiled in ${seconds(started)})`,
+  );
+  return { ...compiled, constraints: info.nConstraints, nPublic: info.nPubInputs };
+}
+
+/** A development build: one local contribution over `ptau`, installed. */
+async function build(layout: ZkLayout, spec: CircuitSpec, ptau: ChosenPtau): Promise<ManifestEntry> {
+  const started = performance.now();
+  const compiled = await compileCircuit(layout, spec);
   try {
-    const info = await snarkjs.r1cs.info(compiled.r1cs);
-    console.log(
-      `${spec.name}: ${info.nConstraints} constraints, ${info.nPubInputs} public inputs (compiled in ${seconds(started)})`,
-    );
     const zkey0 = path.join(compiled.tmp, "0.zkey");
-    await snarkjs.zKey.newZKey(compiled.r1cs, ptauFile, zkey0);
-    await snarkjs.zKey.contribute(zkey0, files.zkey, `AITBC ${spec.name} phase 2`, randomBytes(32).toString("hex"));
-    await copyFile(compiled.wasm, files.wasm);
-    await mkdir(R1CS_CACHE, { recursive: true });
-    await copyFile(compiled.r1cs, path.join(R1CS_CACHE, `${spec.name}.r1cs`));
-    await writeFile(files.vkey, await exportVkey(files.zkey));
-    const entry: ManifestEntry = {
-      template: spec.template,
-      params: [...spec.params],
-      publicSignals: [...spec.publicSignals],
-      sourceHash: await sourceHash(spec, main),
-      r1csHash: await sha256File(compiled.r1cs),
-      constraints: info.nConstraints,
-      nPublic: info.nPubInputs,
-      ptau: { file: path.basename(ptauFile), sha256: await sha256File(ptauFile), development },
-      files: {},
-    };
-    await mkdir(VERIFIER_DIR, { recursive: true });
-    await writeFile(verifierPath(spec), verifierSource(spec, await exportVerifier(files.zkey), entry));
-    entry.files = await artifactHashes(spec);
+    const zkey1 = path.join(compiled.tmp, "1.zkey");
+    await snarkjs.zKey.newZKey(compiled.r1cs, ptau.file, zkey0);
+    await snarkjs.zKey.contribute(zkey0, zkey1, `AITBC ${spec.name} phase 2`, randomBytes(32).toString("hex"));
+    const entry = await install(layout, spec, compiled, zkey1, ptau.record, undefined);
     console.log(`${spec.name}: keys and verifier written (${seconds(started)} in all)`);
+    console.warn(
+      `${spec.name}: a DEVELOPMENT key (one local contribution, unsafe for value); production keys come from ` +
+        "zk ceremony (circuits/README.md)",
+    );
     return entry;
   } finally {
     await rm(compiled.tmp, { recursive: true, force: true });
   }
 }
 
-async function artifactHashes(spec: CircuitSpec): Promise<Record<string, string>> {
-  const files = artifactsOf(spec.name);
+/**
+ * Puts a proving key in place with everything derived from it: wasm, verification key, Solidity verifier, the
+ * ceremony transcript (or none: a stale one is removed), and returns the manifest entry recording their hashes.
+ */
+async function install(
+  layout: ZkLayout,
+  spec: CircuitSpec,
+  compiled: Compiled,
+  zkey: string,
+  ptau: PtauRecord,
+  transcript: Transcript | undefined,
+): Promise<ManifestEntry> {
+  const files = artifacts(layout, spec.name);
+  await copyFile(zkey, files.zkey);
+  await copyFile(compiled.wasm, files.wasm);
+  const r1csCache = path.join(layout.cacheDir, "zk");
+  await mkdir(r1csCache, { recursive: true });
+  await copyFile(compiled.r1cs, path.join(r1csCache, `${spec.name}.r1cs`));
+  await writeFile(files.vkey, await exportVkey(files.zkey));
+  const transcriptFile = transcriptPath(layout, spec.name);
+  if (transcript === undefined) await rm(transcriptFile, { force: true });
+  else await writeFile(transcriptFile, `${JSON.stringify(transcript, null, 2)}\n`);
+  const entry: ManifestEntry = {
+    template: spec.template,
+    params: [...spec.params],
+    publicSignals: [...spec.publicSignals],
+    sourceHash: await sourceHash(layout, spec, mainSource(spec)),
+    r1csHash: await sha256File(compiled.r1cs),
+    constraints: compiled.constraints,
+    nPublic: compiled.nPublic,
+    ptau,
+    files: {},
+  };
+  await mkdir(layout.verifierDir, { recursive: true });
+  await writeFile(
+    verifierPath(layout, spec),
+    verifierSource(spec, await exportVerifier(files.zkey), entry, transcript),
+  );
+  entry.files = await artifactHashes(layout, spec, transcript !== undefined);
+  return entry;
+}
+
+async function artifactHashes(
+  layout: ZkLayout,
+  spec: CircuitSpec,
+  withTranscript: boolean,
+): Promise<Record<string, string>> {
+  const files = artifacts(layout, spec.name);
   const out: Record<string, string> = {};
-  for (const file of [files.main, files.wasm, files.zkey, files.vkey, verifierPath(spec)]) {
-    out[path.relative(ROOT, file)] = await sha256File(file);
-  }
+  const list = [files.main, files.wasm, files.zkey, files.vkey, verifierPath(layout, spec)];
+  if (withTranscript) list.push(transcriptPath(layout, spec.name));
+  for (const file of list) out[path.relative(layout.root, file)] = await sha256File(file);
   return out;
 }
 
-async function check(spec: CircuitSpec, entry: ManifestEntry | undefined, deepPtau?: string): Promise<string[]> {
-  if (entry === undefined) return [`${spec.name}: not built (run npm run zk:build)`];
-  const problems: string[] = [];
-  const files = artifactsOf(spec.name);
+/** What `check` and the deployment guard know about a circuit's key without compiling it. */
+export interface KeyReport {
+  readonly circuit: string;
+  /** Inconsistencies: the artifacts do not check out (always an error). */
+  readonly problems: string[];
+  /** Why the key is a development key (empty: a production key). */
+  readonly reasons: string[];
+  /** Contributions the key holds, the beacon included. */
+  readonly contributions: readonly KeyContribution[];
+  readonly transcript: Transcript | undefined;
+}
+
+/**
+ * The checks that need neither a compile nor the powers of tau: every recorded file has its recorded hash, the
+ * verification key and the verifier come from the proving key, the key's contributions are its transcript's,
+ * and whether it is a production key.
+ */
+export async function keyReport(
+  layout: ZkLayout,
+  spec: CircuitSpec,
+  entry: ManifestEntry | undefined,
+): Promise<KeyReport> {
+  const report = {
+    circuit: spec.name,
+    problems: [] as string[],
+    reasons: [] as string[],
+    contributions: [] as KeyContribution[],
+    transcript: undefined as Transcript | undefined,
+  };
+  if (entry === undefined) {
+    report.problems.push(`${spec.name}: not built (run npm run zk:build)`);
+    return report;
+  }
+  const files = artifacts(layout, spec.name);
+  const transcriptFile = transcriptPath(layout, spec.name);
+  const transcriptName = path.relative(layout.root, transcriptFile);
+  for (const [file, hash] of Object.entries(entry.files)) {
+    const full = path.join(layout.root, file);
+    if (!existsSync(full)) report.problems.push(`${spec.name}: ${file} is missing`);
+    else if ((await sha256File(full)) !== hash)
+      report.problems.push(`${spec.name}: ${file} was modified after the build`);
+  }
+  if (existsSync(transcriptFile) && entry.files[transcriptName] === undefined) {
+    report.problems.push(
+      `${spec.name}: ${transcriptName} is not recorded in the manifest (not installed by zk ceremony seal)`,
+    );
+  }
+  if (report.problems.length > 0) return report;
+
+  report.contributions = await readKeyContributions(files.zkey);
+  if (entry.files[transcriptName] !== undefined) {
+    const t = await readTranscript(transcriptFile);
+    report.transcript = t;
+    const where = `${spec.name}: ${transcriptName}`;
+    for (const p of [...chainProblems(t), ...keyMatchProblems(t, report.contributions)])
+      report.problems.push(`${where}: ${p}`);
+    if (t.circuit !== spec.name) report.problems.push(`${where}: the transcript is for circuit "${t.circuit}"`);
+    if (latestKeyHash(t) !== (await sha256File(files.zkey)))
+      report.problems.push(`${where}: does not end with the committed key`);
+    if (t.r1cs !== entry.r1csHash)
+      report.problems.push(`${where}: is for another constraint system than the manifest's`);
+    if (t.ptau.blake2b !== entry.ptau.blake2b)
+      report.problems.push(`${where}: is over another powers of tau than the manifest's`);
+  }
+  if ((await exportVkey(files.zkey)) !== (await readFile(files.vkey, "utf8"))) {
+    report.problems.push(`${spec.name}: verification_key.json does not come from the proving key`);
+  }
+  const verifier = verifierSource(spec, await exportVerifier(files.zkey), entry, report.transcript);
+  if (verifier !== (await readFile(verifierPath(layout, spec), "utf8"))) {
+    report.problems.push(`${spec.name}: ${spec.contract}.sol does not come from the proving key`);
+  }
+  report.reasons = await developmentReasons(layout, report.contributions, report.transcript, entry.ptau);
+  return report;
+}
+
+/** One line on what a key is: production (who made it) or development (why). */
+export function describeKey(report: KeyReport, entry: ManifestEntry): string {
+  if (report.reasons.length > 0) {
+    return `${report.circuit}: DEVELOPMENT KEY, unsafe for value: ${report.reasons.join("; ")}`;
+  }
+  const t = report.transcript;
+  const names = t?.contributions.map((c) => c.participant).join(", ") ?? "";
+  return (
+    `${report.circuit}: production key: ${t?.contributions.length ?? 0} contributions (${names}) and a beacon ` +
+    `(${t?.beacon?.source ?? ""}), powers of tau ${entry.ptau.known ?? entry.ptau.file}`
+  );
+}
+
+/** The full check of one circuit: keyReport, the recompiled constraint system, and with `deep` snarkjs's verification. */
+async function check(
+  layout: ZkLayout,
+  spec: CircuitSpec,
+  entry: ManifestEntry | undefined,
+  deep: ChosenDeepPtau | undefined,
+): Promise<KeyReport> {
+  const report = await keyReport(layout, spec, entry);
+  if (entry === undefined || report.problems.length > 0) return report;
+  const files = artifacts(layout, spec.name);
   const main = mainSource(spec);
   if (!existsSync(files.main) || (await readFile(files.main, "utf8")) !== main) {
-    problems.push(`${spec.name}: main.circom differs from circuits/circuits.ts`);
+    report.problems.push(`${spec.name}: main.circom differs from circuits/circuits.ts`);
   }
-  if ((await sourceHash(spec, main)) !== entry.sourceHash)
-    problems.push(`${spec.name}: circuit sources changed since the build`);
-  for (const [file, hash] of Object.entries(entry.files)) {
-    const full = path.join(ROOT, file);
-    if (!existsSync(full)) problems.push(`${spec.name}: ${file} is missing`);
-    else if ((await sha256File(full)) !== hash) problems.push(`${spec.name}: ${file} was modified after the build`);
+  if ((await sourceHash(layout, spec, main)) !== entry.sourceHash) {
+    report.problems.push(`${spec.name}: circuit sources changed since the build`);
   }
-  if (problems.length > 0) return problems;
-  const compiled = await compile(spec);
+  if (report.problems.length > 0) return report;
+  const compiled = await compile(layout, spec);
   try {
     if ((await sha256File(compiled.r1cs)) !== entry.r1csHash) {
-      problems.push(`${spec.name}: the compiled constraint system differs from the one the proving key was made for`);
-    } else if (deepPtau !== undefined) {
-      if ((await sha256File(deepPtau)) !== entry.ptau.sha256) {
-        problems.push(
-          `${spec.name}: ${deepPtau} is not the powers of tau the keys were made with (${entry.ptau.file})`,
-        );
-      } else if (!(await snarkjs.zKey.verifyFromR1cs(compiled.r1cs, deepPtau, files.zkey))) {
-        problems.push(`${spec.name}: the proving key was NOT made for this circuit and powers of tau`);
-      } else {
-        console.log(`${spec.name}: proving key verified against the circuit and the powers of tau`);
-      }
+      report.problems.push(
+        `${spec.name}: the compiled constraint system differs from the one the proving key was made for`,
+      );
+    } else if (deep !== undefined) {
+      report.problems.push(...(await deepCheck(layout, spec, entry, report, compiled.r1cs, deep)));
     }
   } finally {
     await rm(compiled.tmp, { recursive: true, force: true });
   }
-  if ((await exportVkey(files.zkey)) !== (await readFile(files.vkey, "utf8"))) {
-    problems.push(`${spec.name}: verification_key.json does not come from the proving key`);
+  return report;
+}
+
+interface ChosenDeepPtau {
+  readonly file: string;
+  readonly sha256: string;
+  readonly blake2b: string;
+}
+
+async function deepCheck(
+  layout: ZkLayout,
+  spec: CircuitSpec,
+  entry: ManifestEntry,
+  report: KeyReport,
+  r1cs: string,
+  ptau: ChosenDeepPtau,
+): Promise<string[]> {
+  if (ptau.sha256 !== entry.ptau.sha256 || (entry.ptau.blake2b !== undefined && ptau.blake2b !== entry.ptau.blake2b)) {
+    return [`${spec.name}: ${ptau.file} is not the powers of tau the keys were made with (${entry.ptau.file})`];
   }
-  const verifier = verifierSource(spec, await exportVerifier(files.zkey), entry);
-  if (verifier !== (await readFile(verifierPath(spec), "utf8"))) {
-    problems.push(`${spec.name}: ${spec.contract}.sol does not come from the proving key`);
+  const zkey = artifacts(layout, spec.name).zkey;
+  if (report.transcript !== undefined) {
+    try {
+      await verifyKeyChain(layout, { r1cs, ptau: ptau.file, zkey, transcript: report.transcript, label: spec.name });
+    } catch (error) {
+      return [(error as Error).message];
+    }
+    console.log(`${spec.name}: the ceremony's contribution chain verified (snarkjs) and matches the transcript`);
+    return [];
   }
-  if (entry.ptau.development)
-    console.warn(`${spec.name}: keys come from a LOCAL DEVELOPMENT powers of tau (unsafe for value)`);
-  return problems;
+  if (!(await snarkjs.zKey.verifyFromR1cs(r1cs, ptau.file, zkey))) {
+    return [`${spec.name}: the proving key was NOT made for this circuit and powers of tau`];
+  }
+  console.log(`${spec.name}: proving key verified against the circuit and the powers of tau`);
+  return [];
 }
 
 function seconds(started: number): string {
   return `${((performance.now() - started) / 1000).toFixed(1)} s`;
 }
 
-async function readManifest(): Promise<Manifest> {
-  return existsSync(MANIFEST) ? (JSON.parse(await readFile(MANIFEST, "utf8")) as Manifest) : {};
+export async function readManifest(layout: ZkLayout): Promise<Manifest> {
+  const file = manifestPath(layout);
+  return existsSync(file) ? (JSON.parse(await readFile(file, "utf8")) as Manifest) : {};
+}
+
+async function writeManifest(layout: ZkLayout, manifest: Manifest): Promise<void> {
+  await writeFile(manifestPath(layout), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 export interface BuildOptions {
@@ -275,38 +507,41 @@ export interface BuildOptions {
   readonly names?: readonly string[];
   /** Rebuild even if the sources did not change. */
   readonly force?: boolean;
-  /** A public ceremony powers-of-tau file; without one a local development file is used. */
+  /** A powers-of-tau file listed in the known table; without one a local development file is used. */
   readonly ptau?: string;
+  /** Accept `ptau` though it is not in the known table, and record the keys as development keys. */
+  readonly devPtau?: boolean;
 }
 
-function select(names: readonly string[] = []): CircuitSpec[] {
-  for (const name of names) circuitSpec(name);
-  return CIRCUITS.filter((c) => names.length === 0 || names.includes(c.name));
+function select(layout: ZkLayout, names: readonly string[] = []): CircuitSpec[] {
+  for (const name of names) findCircuit(layout, name);
+  return layout.circuits.filter((c) => names.length === 0 || names.includes(c.name));
 }
 
-/** Builds every selected circuit whose sources changed since the manifest was written (or all, with force). */
-export async function buildCircuits(options: BuildOptions = {}): Promise<void> {
-  const selected = select(options.names);
-  const manifest = await readManifest();
+/**
+ * Builds every selected circuit whose sources changed since the manifest was written (or all, with force): one
+ * local contribution, so development keys (production keys: `zk ceremony`).
+ */
+export async function buildCircuits(options: BuildOptions = {}, layout: ZkLayout = REPO_LAYOUT): Promise<void> {
+  const selected = select(layout, options.names);
+  const manifest = await readManifest(layout);
   const stale: CircuitSpec[] = [];
   for (const spec of selected) {
     const entry = manifest[spec.name];
     const fresh =
       entry !== undefined &&
-      entry.sourceHash === (await sourceHash(spec, mainSource(spec))) &&
-      Object.keys(entry.files).every((f) => existsSync(path.join(ROOT, f)));
+      entry.sourceHash === (await sourceHash(layout, spec, mainSource(spec))) &&
+      Object.keys(entry.files).every((f) => existsSync(path.join(layout.root, f)));
     if (options.force === true || !fresh) stale.push(spec);
     else console.log(`${spec.name}: up to date`);
   }
   if (stale.length === 0) return;
 
-  const development = options.ptau === undefined || options.ptau === "";
-  const ptauFile = development ? await devPtau() : path.resolve(options.ptau ?? "");
-  if (!existsSync(ptauFile)) throw new Error(`--ptau: ${ptauFile} does not exist`);
+  const ptau = await choosePtau(layout, options);
   try {
     for (const spec of stale) {
-      manifest[spec.name] = await build(spec, ptauFile, development);
-      await writeFile(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
+      manifest[spec.name] = await build(layout, spec, ptau);
+      await writeManifest(layout, manifest);
     }
   } finally {
     await releaseCurve();
@@ -319,27 +554,123 @@ export interface CheckOptions {
   readonly deep?: boolean;
   /** The powers of tau for a deep check (default: the cached development file). */
   readonly ptau?: string;
+  /** Fail unless every key is a production key (a sealed ceremony of >= 2 participants over a known powers of tau). */
+  readonly production?: boolean;
 }
 
-/** Throws, listing every problem, unless the committed artifacts of the selected circuits match their sources. */
-export async function checkCircuits(options: CheckOptions = {}): Promise<void> {
-  const manifest = await readManifest();
+/**
+ * Throws, listing every problem, unless the committed artifacts of the selected circuits match their sources;
+ * prints whether each key is a production key, and a loud warning for development keys (with `production`, they
+ * are problems too).
+ */
+export async function checkCircuits(options: CheckOptions = {}, layout: ZkLayout = REPO_LAYOUT): Promise<void> {
+  const manifest = await readManifest(layout);
   const problems: string[] = [];
-  let deepPtau: string | undefined;
+  const development: string[] = [];
+  let deep: ChosenDeepPtau | undefined;
   if (options.deep === true) {
-    deepPtau = options.ptau === undefined || options.ptau === "" ? DEV_PTAU : path.resolve(options.ptau);
-    if (!existsSync(deepPtau))
-      throw new Error(`--deep needs the powers of tau the keys were made with: ${deepPtau} is missing (--ptau FILE)`);
+    const file = options.ptau === undefined || options.ptau === "" ? devPtauPath(layout) : path.resolve(options.ptau);
+    if (!existsSync(file)) {
+      throw new Error(`--deep needs the powers of tau the keys were made with: ${file} is missing (--ptau FILE)`);
+    }
+    deep = { file, ...(await fileHashes(file)) };
   }
   try {
-    for (const spec of select(options.names)) {
+    for (const spec of select(layout, options.names)) {
       const started = performance.now();
-      const found = await check(spec, manifest[spec.name], deepPtau);
-      problems.push(...found);
-      if (found.length === 0) console.log(`${spec.name}: artifacts match the sources (${seconds(started)})`);
+      const report = await check(layout, spec, manifest[spec.name], deep);
+      const entry = manifest[spec.name];
+      problems.push(...report.problems);
+      if (report.problems.length > 0 || entry === undefined) continue;
+      console.log(`${spec.name}: artifacts match the sources (${seconds(started)})`);
+      const line = describeKey(report, entry);
+      if (report.reasons.length === 0) {
+        console.log(line);
+      } else {
+        console.warn(line);
+        development.push(spec.name);
+        if (options.production === true) {
+          problems.push(...report.reasons.map((r) => `${spec.name}: not a production key: ${r}`));
+        }
+      }
     }
   } finally {
     await releaseCurve();
   }
-  if (problems.length > 0) throw new Error(`circuit artifacts are stale:\n  ${problems.join("\n  ")}`);
+  if (development.length > 0) {
+    const bar = "!".repeat(100);
+    console.warn(
+      `\n${bar}\n!! DEVELOPMENT KEYS (unsafe for value): ${development.join(", ")}. Whoever made them can forge proofs.\n` +
+        "!! Usable on a local chain; a deployment to any other network refuses them (ignition deploy --allow-dev-keys\n" +
+        "!! overrides). Production keys: zk ceremony init / contribute / verify / seal (circuits/README.md).\n" +
+        `${bar}\n`,
+    );
+  }
+  if (problems.length > 0) throw new Error(`circuit artifacts do not check out:\n  ${problems.join("\n  ")}`);
+}
+
+// ---------------------------------------------------------------- ceremonies in the layout
+
+/** `zk ceremony init`: compiles the circuit's current sources and starts its ceremony in `dir`. */
+export async function initCircuitCeremony(
+  layout: ZkLayout,
+  name: string,
+  options: { dir: string; ptau?: string; devPtau?: boolean },
+): Promise<Transcript> {
+  const spec = findCircuit(layout, name);
+  const ptau = await choosePtau(layout, options);
+  const compiled = await compileCircuit(layout, spec);
+  try {
+    return await initCeremony({
+      circuit: spec.name,
+      dir: options.dir,
+      r1cs: compiled.r1cs,
+      constraints: compiled.constraints,
+      ptau: ptau.file,
+      ptauRecord: ptau.record,
+    });
+  } finally {
+    await rm(compiled.tmp, { recursive: true, force: true });
+    await releaseCurve();
+  }
+}
+
+/**
+ * `zk ceremony seal`: checks that the circuit's sources still compile to the ceremony's constraint system, applies
+ * the beacon and verifies the whole chain (scripts/zk/ceremony.ts), then installs the final key, its verification
+ * key, its verifier and its transcript, and records them in the manifest.
+ */
+export async function sealCircuitCeremony(
+  layout: ZkLayout,
+  name: string,
+  options: { dir: string; ptau: string; beacon: string; iterationsExp: number; source: string },
+): Promise<{ entry: ManifestEntry; transcript: Transcript }> {
+  const spec = findCircuit(layout, name);
+  const beacon = {
+    circuit: spec.name,
+    dir: options.dir,
+    value: options.beacon,
+    iterationsExp: options.iterationsExp,
+    source: options.source,
+  };
+  const { transcript: started } = await readyToSeal(beacon);
+  const compiled = await compileCircuit(layout, spec);
+  try {
+    const r1cs = await sha256File(compiled.r1cs);
+    if (r1cs !== started.r1cs) {
+      throw new Error(
+        `${spec.name}: the circuit's sources changed since the ceremony began (it is for constraint system ` +
+          `${started.r1cs.slice(0, 16)}..., the sources compile to ${r1cs.slice(0, 16)}...): start a new ceremony`,
+      );
+    }
+    const { transcript, zkey } = await applyBeacon(layout, { ...beacon, ptau: options.ptau });
+    const manifest = await readManifest(layout);
+    const entry = await install(layout, spec, compiled, zkey, transcript.ptau, transcript);
+    manifest[spec.name] = entry;
+    await writeManifest(layout, manifest);
+    return { entry, transcript };
+  } finally {
+    await rm(compiled.tmp, { recursive: true, force: true });
+    await releaseCurve();
+  }
 }

@@ -5,13 +5,14 @@ import { buildCircuits } from "../../zk/pipeline.js";
 interface Args {
   circuit: string;
   ptau: string;
+  devPtau: boolean;
   force: boolean;
 }
 
-/** Builds the circuits whose sources changed: compile, phase-2 setup, keys, Solidity verifiers. */
+/** Builds the circuits whose sources changed: compile, a one-contribution (development) setup, keys, verifiers. */
 export default async function build(args: Args): Promise<void> {
   try {
-    await buildCircuits({ names: splitNames(args.circuit), force: args.force, ptau: args.ptau });
+    await buildCircuits({ names: splitNames(args.circuit), force: args.force, ptau: args.ptau, devPtau: args.devPtau });
   } catch (error) {
     throw new HardhatPluginError("aitbc", error instanceof Error ? error.message : String(error));
   }
