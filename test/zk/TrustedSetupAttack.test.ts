@@ -10,7 +10,7 @@
  * as a ceremony file, and such keys must not reach a public network.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -84,7 +84,7 @@ describe("Trusted setup: the review's attack", function () {
     expect(manifest.product?.ptau.development).to.equal(true);
   });
 
-  describe("deployment of the committed keys (one contribution, development powers of tau)", function () {
+  describe("deployment of the committed keys (development keys: a development powers of tau, some one contribution)", function () {
     const deploymentId = `setup-attack-${process.pid}`;
     let url: string;
     let close: (() => Promise<void>) | undefined;
@@ -142,8 +142,11 @@ describe("Trusted setup: the review's attack", function () {
         ["workflow", "WorkflowVerifier"],
         ["inference", "InferenceVerifier"],
       ]) {
+        // Each development key is named with every reason: a key made by zk build also has too few contributions.
+        const transcript = path.join(ROOT, "circuits", "build", circuit, "transcript.json");
+        const contributions = existsSync(transcript) ? "" : "1 contribution .*needs >= 2.*";
         expect(output, output).to.match(
-          new RegExp(`${circuit} \\(${contract}\\): 1 contribution .*needs >= 2.*development powers of tau`),
+          new RegExp(`${circuit} \\(${contract}\\): ${contributions}.*development powers of tau`),
         );
       }
       expect(output).to.match(/refusing to deploy development verifier keys to custom \(chain 11155111\)/);
