@@ -141,7 +141,7 @@ describe("Trusted setup: the review's attack", function () {
         ["receipt", "ReceiptVerifier"],
         ["workflow", "WorkflowVerifier"],
         ["inference", "InferenceVerifier"],
-      ]) {
+      ] as const) {
         // Each development key is named with every reason: a key made by zk build also has too few contributions.
         const transcript = path.join(ROOT, "circuits", "build", circuit, "transcript.json");
         const contributions = existsSync(transcript) ? "" : "1 contribution .*needs >= 2.*";
