@@ -17,7 +17,13 @@ import { network } from "hardhat";
 
 import { FIELD_MODULUS } from "../../circuits/lib/field.js";
 import { Prover } from "../../circuits/lib/prover.js";
-import { jobFromReceiptId, receiptProofInput, ReceiptTree, type PrivateReceipt } from "../../circuits/lib/receipt.js";
+import {
+  jobFromReceiptId,
+  receiptNoteProofInput,
+  receiptNotes,
+  ReceiptTree,
+  type PrivateReceipt,
+} from "../../circuits/lib/receipt.js";
 import { proofStruct } from "../../protocol/proofs.js";
 import {
   buildEconomics,
@@ -104,20 +110,27 @@ describe("attack: link a private receipt mint to its receipt from chain data (un
     if (victim === undefined) throw new Error("no victim receipt");
     const rate = await f.token.rewardRate();
 
-    // The provider mints its receipt privately, to a fresh address.
-    const fresh = ethers.Wallet.createRandom().address;
-    const { statement, input } = receiptProofInput(victim, tree, BigInt(fresh), rate);
-    const { calldata } = await prover.prove("receipt", input);
-    await (
-      await f.receiptMinter
-        .connect(f.outsider)
-        .mint(proofStruct(calldata), statement.root, statement.nullifier, fresh, statement.amount)
-    ).wait();
+    // The provider mints its receipt privately: one note per set bit of its units (8 + 2), each to a fresh address.
+    const notes = receiptNotes(victim.units);
+    for (const denomination of notes) {
+      const fresh = ethers.Wallet.createRandom().address;
+      const { statement, input } = receiptNoteProofInput(victim, denomination, tree, BigInt(fresh), rate);
+      const { calldata } = await prover.prove("receipt", input);
+      await (
+        await f.receiptMinter
+          .connect(f.outsider)
+          .mint(proofStruct(calldata), statement.root, statement.nullifier, fresh, statement.denomination)
+      ).wait();
+    }
 
     // The watcher, from logs alone.
     const { receipts, mints } = await chainView(f);
     expect(receipts.size).to.equal(UNITS.length);
-    expect(mints).to.not.be.empty;
+    expect(mints).to.have.length(notes.length);
+    expect(
+      mints.reduce((sum, m) => sum + m, 0n),
+      "the notes add up to the receipt",
+    ).to.equal(VICTIM_UNITS);
     for (const minted of mints) {
       const set = candidates(receipts, minted);
       console.log(`      a mint of ${minted} units: ${set.length} candidate receipt(s) of ${receipts.size}`);
