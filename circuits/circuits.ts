@@ -22,6 +22,11 @@ export interface CircuitSpec {
 
 /** Merkle depth of the receipt tree: 2^16 receipt commitments per published root. */
 export const RECEIPT_TREE_DEPTH = 16;
+/**
+ * Receipt notes: a receipt of `units` mints one note of 2^k units per set bit k (k < RECEIPT_NOTE_BITS, the bits
+ * of the units the circuit range-checks), each with its own nullifier; see circuits/src/receipt.circom.
+ */
+export const RECEIPT_NOTE_BITS = 64;
 /** Steps one workflow proof covers; longer workflows prove in several chunks over the same transcript. */
 export const WORKFLOW_CHUNK = 32;
 /** Most steps a proven (full / zk) workflow may have. */
@@ -37,10 +42,10 @@ export const CIRCUITS: readonly CircuitSpec[] = [
     name: "receipt",
     contract: "ReceiptVerifier",
     file: "receipt.circom",
-    template: "ReceiptMint",
+    template: "ReceiptNoteMint",
     params: [RECEIPT_TREE_DEPTH],
-    publicSignals: ["root", "nullifier", "recipient", "rate", "amount"],
-    description: "knowledge of a compute receipt in an attested receipt tree, amount = units x rate, nullifier",
+    publicSignals: ["root", "nullifier", "recipient", "rate", "denomination"],
+    description: "a note of 2^denomination units of a compute receipt in an attested receipt tree, its nullifier",
   },
   {
     name: "workflow",

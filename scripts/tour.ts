@@ -26,7 +26,14 @@ import {
   readIrisWeightsFile,
 } from "../circuits/lib/iris.js";
 import { Prover } from "../circuits/lib/prover.js";
-import { jobFromReceiptId, receiptProofInput, ReceiptTree } from "../circuits/lib/receipt.js";
+import {
+  jobFromReceiptId,
+  noteUnits,
+  receiptNoteProofInput,
+  receiptNotes,
+  ReceiptTree,
+  type ReceiptMintStatement,
+} from "../circuits/lib/receipt.js";
 import { buildTranscript } from "../circuits/lib/workflow.js";
 import ProtocolModule from "../deploy/modules/Protocol.js";
 import { signStepResult, signWorkResult, type StepResult } from "./lib/eip712.js";
@@ -434,8 +441,9 @@ console.log(
 );
 await run(["market", "accept"], { from: from(client), workload: String(zkWorkload) });
 
-// The attestor puts the receipt's commitment in its tree and publishes the root; the provider mints without
-// revealing which receipt, to an address of its choice.
+// The attestor puts the receipt's commitment in its tree and publishes the root; the provider mints the receipt as
+// notes of 2^k units (one per set bit of its units), each to a fresh address, without revealing which receipt: a
+// note's amount is shared by every receipt under the root that holds that denomination.
 const onChainReceipt = await marketplace.receiptOf(zkWorkload);
 const privateReceipt = {
   job: jobFromReceiptId(onChainReceipt.receiptId),
@@ -449,36 +457,43 @@ const receiptTree = new ReceiptTree();
 receiptTree.insertReceipt(privateReceipt);
 await (await receiptMinter.connect(attestor).publishRoot(receiptTree.root)).wait();
 const rewardRate = await token.rewardRate();
-const payee = account(10);
-const { statement } = receiptProofInput(privateReceipt, receiptTree, BigInt(payee.address), rewardRate);
-const receiptProof = await prover.prove(
-  "receipt",
-  receiptProofInput(privateReceipt, receiptTree, BigInt(payee.address), rewardRate).input,
-);
-const mintGas = await gasOf(
-  receiptMinter.mint(
-    proofStruct(receiptProof.calldata),
-    statement.root,
-    statement.nullifier,
-    payee.address,
-    statement.amount,
-  ),
-);
-console.log(
-  `minted ${aitbc(statement.amount)} to ${payee.address} from a receipt proof (${receiptProof.millis.toFixed(0)} ms, ` +
-    `${mintGas} gas); the chain saw a root, a nullifier and an amount`,
-);
-await expectBlocked("minting the same receipt twice (its nullifier is spent)", async () =>
-  (
-    await receiptMinter.mint(
-      proofStruct(receiptProof.calldata),
-      statement.root,
-      statement.nullifier,
-      payee.address,
-      statement.amount,
-    )
-  ).wait(),
-);
+const notes = receiptNotes(privateReceipt.units);
+let firstNote: { proof: ReturnType<typeof proofStruct>; statement: ReceiptMintStatement } | undefined;
+for (const denomination of notes) {
+  const payee = ethers.Wallet.createRandom().address;
+  const { statement, input } = receiptNoteProofInput(
+    privateReceipt,
+    denomination,
+    receiptTree,
+    BigInt(payee),
+    rewardRate,
+  );
+  const receiptProof = await prover.prove("receipt", input);
+  const proof = proofStruct(receiptProof.calldata);
+  firstNote ??= { proof, statement };
+  const mintGas = await gasOf(
+    receiptMinter.mint(proof, statement.root, statement.nullifier, payee, statement.denomination),
+  );
+  console.log(
+    `minted a note of 2^${denomination} units (${aitbc(noteUnits(denomination) * rewardRate)}) to ${payee} ` +
+      `(${receiptProof.millis.toFixed(0)} ms, ${mintGas} gas); the chain saw a root, a nullifier and a denomination`,
+  );
+}
+console.log(`the ${privateReceipt.units}-unit receipt minted as ${notes.length} note(s)`);
+if (firstNote !== undefined) {
+  const { proof, statement } = firstNote;
+  await expectBlocked("minting the same note twice (its nullifier is spent)", async () =>
+    (
+      await receiptMinter.mint(
+        proof,
+        statement.root,
+        statement.nullifier,
+        `0x${statement.recipient.toString(16).padStart(40, "0")}`,
+        statement.denomination,
+      )
+    ).wait(),
+  );
+}
 
 step("15. A Zk workflow: a proven inference, then two steps, recorded with a workflow proof");
 const zkSpecFile = path.join(path.dirname(addressesFile), "iris-proven.json");

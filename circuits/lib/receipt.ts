@@ -1,8 +1,9 @@
 /**
- * Privacy-preserving compute receipts (circuits/src/receipt.circom): commitments, nullifiers, the attestor's
- * Poseidon Merkle tree of commitments, and the receipt circuit's input.
+ * Privacy-preserving compute receipts (circuits/src/receipt.circom): commitments, the receipt's notes (one of 2^k
+ * units per set bit k of its units) and their nullifiers, the attestor's Poseidon Merkle tree of commitments, and
+ * the receipt circuit's input.
  */
-import { RECEIPT_TREE_DEPTH } from "../circuits.js";
+import { RECEIPT_NOTE_BITS, RECEIPT_TREE_DEPTH } from "../circuits.js";
 import { FIELD_MODULUS, fieldElement, poseidonHash, uintBits } from "./field.js";
 
 /** The private receipt behind a commitment. `salt` is the provider's secret: keep it. */
@@ -42,9 +43,41 @@ export function receiptCommitment(receipt: PrivateReceipt): bigint {
   return poseidonHash([r.job, r.provider, r.units, r.price, r.resultHash, r.salt]);
 }
 
-export function receiptNullifier(receipt: PrivateReceipt): bigint {
+/**
+ * The denominations of a receipt's notes: the set bits k of `units`, ascending; note k is worth 2^k units, so the
+ * notes add up to exactly `units`.
+ */
+export function receiptNotes(units: bigint): number[] {
+  const u = uintBits("units", units, RECEIPT_NOTE_BITS);
+  if (u === 0n) throw new Error("units: must be at least 1");
+  const notes: number[] = [];
+  for (let k = 0; k < RECEIPT_NOTE_BITS; k++) if ((u >> BigInt(k)) & 1n) notes.push(k);
+  return notes;
+}
+
+/** Checks that `denomination` is a note of the receipt (a set bit of its units), naming the field. */
+export function checkDenomination(receipt: PrivateReceipt, denomination: number): number {
+  if (!Number.isInteger(denomination) || denomination < 0 || denomination >= RECEIPT_NOTE_BITS) {
+    throw new Error(`denomination: ${denomination} is not an integer in 0..${RECEIPT_NOTE_BITS - 1}`);
+  }
+  const notes = receiptNotes(receipt.units);
+  if (!notes.includes(denomination)) {
+    throw new Error(
+      `denomination: the receipt's ${receipt.units} units hold no note of 2^${denomination} units (its notes: 2^${notes.join(", 2^")})`,
+    );
+  }
+  return denomination;
+}
+
+/** Units of the note of denomination `denomination`: 2^denomination. */
+export function noteUnits(denomination: number): bigint {
+  return 1n << BigInt(denomination);
+}
+
+/** The nullifier of the receipt's note `denomination`: Poseidon(job, salt, denomination). */
+export function noteNullifier(receipt: PrivateReceipt, denomination: number): bigint {
   const r = checkReceipt(receipt);
-  return poseidonHash([r.job, r.salt]);
+  return poseidonHash([r.job, r.salt, BigInt(checkDenomination(r, denomination))]);
 }
 
 export interface MerklePath {
@@ -55,8 +88,8 @@ export interface MerklePath {
 /**
  * An append-only Poseidon Merkle tree with zero leaves (the attestor's tree of receipt commitments).
  *
- * The nullifier Poseidon(job, salt) depends on the provider's salt, so two commitments to one job would mint
- * twice: an attestor must admit one commitment per job (and must not also sign that job's receipt for the
+ * The note nullifiers Poseidon(job, salt, k) depend on the provider's salt, so two commitments to one job would
+ * mint twice: an attestor must admit one commitment per job (and must not also sign that job's receipt for the
  * signature door). {insertReceipt} enforces the first rule for the jobs this tree has seen.
  */
 export class ReceiptTree {
@@ -138,17 +171,23 @@ export class ReceiptTree {
   }
 }
 
+/** The public signals of a note mint, in the verifier's order. The note mints 2^denomination × rate. */
 export interface ReceiptMintStatement {
   readonly root: bigint;
   readonly nullifier: bigint;
   readonly recipient: bigint;
   readonly rate: bigint;
-  readonly amount: bigint;
+  readonly denomination: bigint;
 }
 
-/** The receipt circuit's input: the public statement and the private receipt and path. */
-export function receiptProofInput(
+/**
+ * The receipt circuit's input for the receipt's note `denomination` (one of {receiptNotes}): the public statement
+ * and the private receipt and path. Mint each note on its own, to its own recipient, at its own time: notes
+ * minted together or to one address add back up to the receipt's units.
+ */
+export function receiptNoteProofInput(
   receipt: PrivateReceipt,
+  denomination: number,
   tree: ReceiptTree,
   recipient: bigint,
   rate: bigint,
@@ -160,10 +199,10 @@ export function receiptProofInput(
   if (rateValue === 0n) throw new Error("rate: must be positive");
   const statement: ReceiptMintStatement = {
     root: tree.root,
-    nullifier: receiptNullifier(r),
+    nullifier: noteNullifier(r, denomination),
     recipient: uintBits("recipient", recipient, 160),
     rate: rateValue,
-    amount: r.units * rateValue,
+    denomination: BigInt(denomination),
   };
   const { pathElements, pathIndices } = tree.path(index);
   return {

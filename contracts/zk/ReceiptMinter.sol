@@ -10,9 +10,11 @@ import {FieldChecks} from "../libraries/FieldChecks.sol";
 
 /// @title ReceiptMinter
 /// @notice See {IReceiptMinter}. AIToken's coordinator role lets it mint through
-/// {IAIToken-mintFromVerifiedReceipt}, keyed by the nullifier (so the token refuses a second mint too).
+/// {IAIToken-mintFromVerifiedReceipt}, keyed by the note's nullifier (so the token refuses a second mint too).
 contract ReceiptMinter is IReceiptMinter, AccessControl {
     bytes32 public constant ATTESTOR_ROLE = keccak256("ATTESTOR_ROLE");
+    /// @inheritdoc IReceiptMinter
+    uint256 public constant NOTE_BITS = 64;
 
     IAIToken public immutable token;
     IReceiptVerifier public immutable verifier;
@@ -47,24 +49,24 @@ contract ReceiptMinter is IReceiptMinter, AccessControl {
         uint256 root,
         uint256 nullifier,
         address recipient,
-        uint256 amount
+        uint256 denomination
     ) external returns (uint256 minted) {
         if (!_knownRoots[root]) revert ReceiptMinterUnknownRoot(root);
         if (!FieldChecks.isElement(nullifier)) revert ReceiptMinterInvalidField("nullifier", nullifier);
         if (_spent[nullifier]) revert ReceiptMinterNullifierSpent(nullifier);
+        // The circuit proves the note is a bit of units < 2^64: refuse another denomination before paying for the
+        // verification.
+        if (denomination >= NOTE_BITS) revert ReceiptMinterInvalidDenomination(denomination);
         uint256 rate = token.rewardRate();
         if (rate == 0) revert ReceiptMinterZeroRate();
-        // The circuit proves units < 2^64: refuse a larger amount here, before paying for the verification.
-        if (amount == 0 || amount % rate != 0 || amount / rate > type(uint64).max) {
-            revert ReceiptMinterInvalidAmount(amount, rate);
-        }
 
-        uint256[5] memory signals = [root, nullifier, uint256(uint160(recipient)), rate, amount];
+        uint256[5] memory signals = [root, nullifier, uint256(uint160(recipient)), rate, denomination];
         if (!verifier.verifyProof(proof.a, proof.b, proof.c, signals)) revert ReceiptMinterInvalidProof();
 
+        // Checks-effects-interactions: the note is spent before the token is called.
         _spent[nullifier] = true;
-        minted = token.mintFromVerifiedReceipt(bytes32(nullifier), recipient, amount / rate);
-        emit ProofMinted(nullifier, root, recipient, minted);
+        minted = token.mintFromVerifiedReceipt(bytes32(nullifier), recipient, uint256(1) << denomination);
+        emit ProofMinted(nullifier, root, recipient, denomination, minted);
     }
 
     /// @inheritdoc IReceiptMinter

@@ -14,7 +14,13 @@ import { network } from "hardhat";
 import { CIRCUITS } from "../../circuits/circuits.js";
 import { loadIrisModel, irisProofInput } from "../../circuits/lib/iris.js";
 import { Prover } from "../../circuits/lib/prover.js";
-import { receiptCommitment, receiptProofInput, ReceiptTree, type PrivateReceipt } from "../../circuits/lib/receipt.js";
+import {
+  receiptCommitment,
+  receiptNoteProofInput,
+  receiptNotes,
+  ReceiptTree,
+  type PrivateReceipt,
+} from "../../circuits/lib/receipt.js";
 import { buildTranscript, chunkCount, chunkProofInput } from "../../circuits/lib/workflow.js";
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { registerAndStake } from "../lib/onboarding.js";
@@ -68,7 +74,10 @@ const transcript = buildTranscript(
 );
 
 const inputs: Record<string, (run: number) => Record<string, unknown>> = {
-  receipt: (run) => receiptProofInput(pick(receipts, run), tree, recipient, 10n ** 18n).input,
+  receipt: (run) => {
+    const r = pick(receipts, run);
+    return receiptNoteProofInput(r, pick(receiptNotes(r.units), run), tree, recipient, 10n ** 18n).input;
+  },
   workflow: (run) => chunkProofInput(transcript, run % 2).input,
   inference: (run) => irisProofInput(model, [BigInt(50 + run), 33n, 14n, 2n]),
 };

@@ -1,21 +1,24 @@
 /**
  * ReceiptMinter (contracts/zk/ReceiptMinter.sol) on chain with real Groth16 proofs of the receipt circuit: the
- * attestor publishes receipt-tree roots; whoever knows a receipt's opening mints units × rewardRate to the
- * recipient the proof names, once per nullifier. Two proofs (recipient A and B, same receipt) are made once and
- * reused; every negative case is a changed copy of one of them.
+ * attestor publishes receipt-tree roots; whoever knows a receipt's opening mints it as notes, one of 2^k units ×
+ * rewardRate per set bit k of its units, to the recipient each proof names, once per note nullifier. Three proofs
+ * (the 10-unit receipt's 8-unit note to recipient A and to B, its 2-unit note to A) are made once and reused;
+ * every negative case is a changed copy of one of them.
  */
 import { expect } from "chai";
 import { id, ZeroAddress } from "ethers";
 import { network } from "hardhat";
 
-import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
+import { FIELD_MODULUS, fieldToBytes32, poseidonHash } from "../../circuits/lib/field.js";
 import { Prover } from "../../circuits/lib/prover.js";
 import {
   jobFromReceiptId,
+  noteNullifier,
+  noteUnits,
   ReceiptTree,
   receiptCommitment,
-  receiptNullifier,
-  receiptProofInput,
+  receiptNoteProofInput,
+  receiptNotes,
   type PrivateReceipt,
   type ReceiptMintStatement,
 } from "../../circuits/lib/receipt.js";
@@ -49,14 +52,21 @@ function receipt(n: number, units: bigint): PrivateReceipt {
   };
 }
 
-/** The attestor's tree: three receipts; the proofs open receipt 1 (10 units), a middle leaf. */
+/**
+ * The attestor's tree: three receipts; the proofs open receipt 1 (10 units = notes 2^3 and 2^1), a middle leaf.
+ */
 const RECEIPTS = [receipt(0, 3n), receipt(1, 10n), receipt(2, 7n)];
 const tree = new ReceiptTree();
 for (const r of RECEIPTS) tree.insert(receiptCommitment(r));
 const OPENED = RECEIPTS[1] ?? receipt(1, 10n);
 const UNITS = OPENED.units;
 const ROOT = tree.root;
-const NULLIFIER = receiptNullifier(OPENED);
+/** The note most tests mint: 2^3 = 8 units. */
+const NOTE = 3;
+const NOTE_UNITS = noteUnits(NOTE);
+const NULLIFIER = noteNullifier(OPENED, NOTE);
+/** The receipt's other note: 2^1 = 2 units. */
+const SMALL_NOTE = 1;
 /** Another attestor tree (one receipt): its root is valid but not the one the proofs were made against. */
 const otherTree = new ReceiptTree();
 otherTree.insert(receiptCommitment(receipt(9, 1n)));
@@ -87,7 +97,7 @@ function mint(
     root: bigint;
     nullifier: bigint;
     recipient: string;
-    amount: bigint;
+    denomination: bigint;
   }> = {},
 ) {
   return f.receiptMinter
@@ -97,7 +107,7 @@ function mint(
       overrides.root ?? m.statement.root,
       overrides.nullifier ?? m.statement.nullifier,
       overrides.recipient ?? fieldToAddress(m.statement.recipient),
-      overrides.amount ?? m.statement.amount,
+      overrides.denomination ?? m.statement.denomination,
     );
 }
 
@@ -107,12 +117,14 @@ function fieldToAddress(v: bigint): string {
 
 describe("ReceiptMinter (on chain, real receipt proofs)", function () {
   const prover = new Prover();
-  /** Receipt 1 minted to its provider, and the same receipt minted to another recipient (a second proof). */
+  /** Receipt 1's 8-unit note minted to its provider, and to another recipient (a second proof of that note). */
   let toProvider: MintProof;
   let toOther: MintProof;
+  /** Receipt 1's 2-unit note, to its provider. */
+  let smallNote: MintProof;
 
-  async function prove(recipient: string): Promise<MintProof> {
-    const { statement, input } = receiptProofInput(OPENED, tree, BigInt(recipient), REWARD_RATE);
+  async function prove(recipient: string, denomination = NOTE): Promise<MintProof> {
+    const { statement, input } = receiptNoteProofInput(OPENED, denomination, tree, BigInt(recipient), REWARD_RATE);
     const result = await prover.prove("receipt", input);
     return { statement, proof: proofStruct(result.calldata) };
   }
@@ -121,6 +133,7 @@ describe("ReceiptMinter (on chain, real receipt proofs)", function () {
     this.timeout(120_000);
     toProvider = await prove(PROVIDER);
     toOther = await prove(OTHER_RECIPIENT);
+    smallNote = await prove(PROVIDER, SMALL_NOTE);
   });
 
   after(async function () {
@@ -204,15 +217,15 @@ describe("ReceiptMinter (on chain, real receipt proofs)", function () {
   });
 
   describe("mint", function () {
-    it("a valid proof, sent by anyone, mints units × rate to the recipient it names (ProofMinted, the token's ReceiptMinted), and spends the nullifier", async function () {
+    it("a valid note proof, sent by anyone, mints 2^denomination × rate to the recipient it names (ProofMinted, the token's ReceiptMinted), and spends the note's nullifier", async function () {
       const f = await loadMinter();
-      const amount = UNITS * REWARD_RATE;
+      const amount = NOTE_UNITS * REWARD_RATE;
       expect(toProvider.statement).to.deep.equal({
         root: ROOT,
         nullifier: NULLIFIER,
         recipient: BigInt(PROVIDER),
         rate: REWARD_RATE,
-        amount,
+        denomination: BigInt(NOTE),
       });
       const minter = await f.receiptMinter.getAddress();
       const supply = await f.token.totalSupply();
@@ -220,13 +233,13 @@ describe("ReceiptMinter (on chain, real receipt proofs)", function () {
       expect(await f.receiptMinter.isSpent(NULLIFIER)).to.be.false;
       expect(await f.token.isVerifiedReceiptMinted(minter, fieldToBytes32(NULLIFIER))).to.be.false;
       expect(
-        await f.receiptMinter.connect(f.client).mint.staticCall(toProvider.proof, ROOT, NULLIFIER, PROVIDER, amount),
+        await f.receiptMinter.connect(f.client).mint.staticCall(toProvider.proof, ROOT, NULLIFIER, PROVIDER, NOTE),
       ).to.equal(amount);
       await expect(mint(f, toProvider))
         .to.emit(f.receiptMinter, "ProofMinted")
-        .withArgs(NULLIFIER, ROOT, PROVIDER, amount)
+        .withArgs(NULLIFIER, ROOT, PROVIDER, NOTE, amount)
         .and.to.emit(f.token, "ReceiptMinted")
-        .withArgs(fieldToBytes32(NULLIFIER), PROVIDER, minter, ZeroAddress, UNITS, amount);
+        .withArgs(fieldToBytes32(NULLIFIER), PROVIDER, minter, ZeroAddress, NOTE_UNITS, amount);
       expect(await f.token.balanceOf(PROVIDER)).to.equal(provider + amount);
       expect(await f.token.balanceOf(f.client.address)).to.equal(sender); // the sender gets nothing
       expect(await f.token.totalSupply()).to.equal(supply + amount);
@@ -234,24 +247,52 @@ describe("ReceiptMinter (on chain, real receipt proofs)", function () {
       expect(await f.token.isVerifiedReceiptMinted(minter, fieldToBytes32(NULLIFIER))).to.be.true;
     });
 
-    it("the second proof of the same receipt mints to its own recipient instead", async function () {
+    it("the second proof of the same note mints to its own recipient instead", async function () {
       const f = await loadMinter();
-      const amount = UNITS * REWARD_RATE;
+      const amount = NOTE_UNITS * REWARD_RATE;
       const [before, otherBefore] = [await f.token.balanceOf(PROVIDER), await f.token.balanceOf(OTHER_RECIPIENT)];
       await expect(mint(f, toOther))
         .to.emit(f.receiptMinter, "ProofMinted")
-        .withArgs(NULLIFIER, ROOT, OTHER_RECIPIENT, amount);
+        .withArgs(NULLIFIER, ROOT, OTHER_RECIPIENT, NOTE, amount);
       expect(await f.token.balanceOf(OTHER_RECIPIENT)).to.equal(otherBefore + amount);
       expect(await f.token.balanceOf(PROVIDER)).to.equal(before);
     });
 
-    it("reverts ReceiptMinterNullifierSpent for the same proof again, and for a second, different proof of the same receipt", async function () {
+    it("the receipt's notes (2^3 and 2^1 of its 10 units) mint units × rate in all, each once, with unlinkable nullifiers; no other note exists", async function () {
+      const f = await loadMinter();
+      expect(receiptNotes(UNITS)).to.deep.equal([SMALL_NOTE, NOTE]);
+      const supply = await f.token.totalSupply();
+      await expect(mint(f, smallNote))
+        .to.emit(f.receiptMinter, "ProofMinted")
+        .withArgs(smallNote.statement.nullifier, ROOT, PROVIDER, SMALL_NOTE, noteUnits(SMALL_NOTE) * REWARD_RATE);
+      await expect(mint(f, toProvider)).to.emit(f.receiptMinter, "ProofMinted");
+      expect(await f.token.totalSupply()).to.equal(supply + UNITS * REWARD_RATE);
+      expect(smallNote.statement.nullifier).to.not.equal(NULLIFIER);
+      for (const proof of [smallNote, toProvider, toOther]) {
+        await expect(mint(f, proof)).to.be.revertedWithCustomError(f.receiptMinter, "ReceiptMinterNullifierSpent");
+      }
+      // Over-mint: no proof exists for a note the receipt does not hold (the circuit has no witness: receipt.test.ts),
+      // and the prover refuses to build one; a held note's proof under another denomination does not verify.
+      for (const denomination of [0, 2, 4, 63]) {
+        expect(() => receiptNoteProofInput(OPENED, denomination, tree, BigInt(PROVIDER), REWARD_RATE)).to.throw(
+          /^denomination: the receipt's 10 units hold no note of 2\^\d+ units \(its notes: 2\^1, 2\^3\)/,
+        );
+        // the nullifier such a note would have: Poseidon(job, salt, denomination)
+        const nullifier = poseidonHash([OPENED.job, OPENED.salt, BigInt(denomination)]);
+        await expect(
+          mint(f, toProvider, { nullifier, denomination: BigInt(denomination) }),
+        ).to.be.revertedWithCustomError(f.receiptMinter, "ReceiptMinterInvalidProof");
+      }
+      expect(await f.token.totalSupply()).to.equal(supply + UNITS * REWARD_RATE);
+    });
+
+    it("reverts ReceiptMinterNullifierSpent for the same proof again, and for a second, different proof of the same note", async function () {
       const f = await loadMinter();
       await (await mint(f, toProvider)).wait();
       await expect(mint(f, toProvider))
         .to.be.revertedWithCustomError(f.receiptMinter, "ReceiptMinterNullifierSpent")
         .withArgs(NULLIFIER);
-      // another proof of receipt 1 (other randomness, other recipient): same nullifier
+      // another proof of receipt 1's note (other randomness, other recipient): same nullifier
       expect(toOther.proof).to.not.deep.equal(toProvider.proof);
       expect(toOther.statement.nullifier).to.equal(NULLIFIER);
       await expect(mint(f, toOther))
@@ -272,7 +313,7 @@ describe("ReceiptMinter (on chain, real receipt proofs)", function () {
         f.deployer.address,
         f.attestor.address,
       ]);
-      await expect(fresh.mint(toProvider.proof, ROOT, NULLIFIER, PROVIDER, toProvider.statement.amount))
+      await expect(fresh.mint(toProvider.proof, ROOT, NULLIFIER, PROVIDER, NOTE))
         .to.be.revertedWithCustomError(f.receiptMinter, "ReceiptMinterUnknownRoot")
         .withArgs(ROOT);
     });
@@ -312,7 +353,11 @@ describe("ReceiptMinter (on chain, real receipt proofs)", function () {
 
     it("reverts ReceiptMinterInvalidProof for another nullifier (in the field)", async function () {
       const f = await loadMinter();
-      for (const nullifier of [NULLIFIER + 1n, receiptNullifier(RECEIPTS[0] ?? OPENED)]) {
+      for (const nullifier of [
+        NULLIFIER + 1n,
+        noteNullifier(RECEIPTS[0] ?? OPENED, 0),
+        smallNote.statement.nullifier, // the same receipt's other note
+      ]) {
         await expect(mint(f, toProvider, { nullifier })).to.be.revertedWithCustomError(
           f.receiptMinter,
           "ReceiptMinterInvalidProof",
@@ -320,33 +365,35 @@ describe("ReceiptMinter (on chain, real receipt proofs)", function () {
       }
     });
 
-    it("reverts ReceiptMinterInvalidAmount for 0 or an amount that is not a multiple of the rate", async function () {
+    it("reverts ReceiptMinterInvalidDenomination for a denomination of 64 or more (2^64 units: the circuit proves units < 2^64), before the proof", async function () {
       const f = await loadMinter();
-      const amount = UNITS * REWARD_RATE;
-      for (const bad of [0n, amount + 1n, amount - 1n, REWARD_RATE / 2n]) {
-        await expect(mint(f, toProvider, { amount: bad }))
-          .to.be.revertedWithCustomError(f.receiptMinter, "ReceiptMinterInvalidAmount")
-          .withArgs(bad, REWARD_RATE);
+      expect(await f.receiptMinter.NOTE_BITS()).to.equal(64n);
+      for (const denomination of [64n, 65n, 255n, 256n, P, MAX_UINT256]) {
+        await expect(mint(f, toProvider, { denomination }))
+          .to.be.revertedWithCustomError(f.receiptMinter, "ReceiptMinterInvalidDenomination")
+          .withArgs(denomination);
       }
+      expect(await f.receiptMinter.isSpent(NULLIFIER)).to.be.false;
     });
 
-    it("reverts ReceiptMinterInvalidProof for another multiple of the rate (more or fewer units than the receipt's)", async function () {
+    it("reverts ReceiptMinterInvalidProof for a note proof submitted with another denomination (the receipt's other note, a bigger one, 0, 63)", async function () {
       const f = await loadMinter();
-      for (const units of [UNITS + 1n, UNITS - 1n, 1n, UNITS * 2n]) {
+      for (const denomination of [SMALL_NOTE, NOTE + 1, 0, 63]) {
         await expect(
-          mint(f, toProvider, { amount: units * REWARD_RATE }),
-          `${units} units`,
+          mint(f, toProvider, { denomination: BigInt(denomination) }),
+          `denomination ${denomination}`,
         ).to.be.revertedWithCustomError(f.receiptMinter, "ReceiptMinterInvalidProof");
       }
+      expect(await f.token.balanceOf(PROVIDER)).to.equal(0n);
     });
 
     it("reverts ReceiptMinterInvalidProof when the reward rate changed after proving (the proof binds the rate)", async function () {
       const f = await loadMinter();
       const newRate = 2n * REWARD_RATE;
       await (await f.token.connect(f.deployer).setRewardRate(newRate)).wait();
-      // the old amount (10 × old rate = 5 × new rate) and the new one (10 × new rate) are both multiples
-      for (const amount of [UNITS * REWARD_RATE, UNITS * newRate]) {
-        await expect(mint(f, toProvider, { amount })).to.be.revertedWithCustomError(
+      // the proven note (8 × new rate would mint twice the amount), and the note worth the old amount (4 × new rate)
+      for (const denomination of [BigInt(NOTE), BigInt(NOTE - 1)]) {
+        await expect(mint(f, toProvider, { denomination })).to.be.revertedWithCustomError(
           f.receiptMinter,
           "ReceiptMinterInvalidProof",
         );
@@ -355,7 +402,7 @@ describe("ReceiptMinter (on chain, real receipt proofs)", function () {
       await (await f.token.connect(f.deployer).setRewardRate(REWARD_RATE)).wait();
       await expect(mint(f, toProvider))
         .to.emit(f.receiptMinter, "ProofMinted")
-        .withArgs(NULLIFIER, ROOT, PROVIDER, UNITS * REWARD_RATE);
+        .withArgs(NULLIFIER, ROOT, PROVIDER, NOTE, NOTE_UNITS * REWARD_RATE);
     });
 
     it("reverts ReceiptMinterZeroRate when the token's rate reads 0 (the token refuses to set 0: the rate's storage slot is zeroed)", async function () {

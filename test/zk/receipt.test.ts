@@ -1,20 +1,23 @@
 /**
- * The receipt mint circuit (circuits/src/receipt.circom, ReceiptMint(16)) against its JS reference
- * (circuits/lib/receipt.ts). Witnesses use the pipeline's compiled circuit (or a temporary compile); the one
+ * The receipt note mint circuit (circuits/src/receipt.circom, ReceiptNoteMint(16)) against its JS reference
+ * (circuits/lib/receipt.ts): a receipt mints one note of 2^k units per set bit k of its units. Witnesses use the pipeline's compiled circuit (or a temporary compile); the one
  * Groth16 proof needs the pipeline's proving key (circuits/build/receipt/receipt.zkey) and is skipped without it.
  */
 import { existsSync } from "node:fs";
 
 import { expect } from "chai";
 
-import { RECEIPT_TREE_DEPTH } from "../../circuits/circuits.js";
+import { RECEIPT_NOTE_BITS, RECEIPT_TREE_DEPTH } from "../../circuits/circuits.js";
 import { FIELD_MODULUS, poseidonHash } from "../../circuits/lib/field.js";
 import {
   ReceiptTree,
+  checkDenomination,
   checkReceipt,
+  noteNullifier,
+  noteUnits,
   receiptCommitment,
-  receiptNullifier,
-  receiptProofInput,
+  receiptNoteProofInput,
+  receiptNotes,
 } from "../../circuits/lib/receipt.js";
 import type { PrivateReceipt, ReceiptMintStatement } from "../../circuits/lib/receipt.js";
 import { Prover, artifactsOf } from "../../circuits/lib/prover.js";
@@ -27,13 +30,13 @@ const MAX_UNITS = (1n << 64n) - 1n;
 const MAX_128 = (1n << 128n) - 1n;
 const MAX_ADDRESS = (1n << 160n) - 1n;
 
-/** The circuit's input signals (receiptProofInput's input, typed). */
+/** The circuit's input signals (receiptNoteProofInput's input, typed). */
 interface ReceiptInput {
   root: bigint;
   nullifier: bigint;
   recipient: bigint;
   rate: bigint;
-  amount: bigint;
+  denomination: bigint;
   job: bigint;
   provider: bigint;
   units: bigint;
@@ -49,7 +52,13 @@ interface Built {
   readonly input: ReceiptInput;
 }
 
-const publicOf = (s: ReceiptMintStatement): bigint[] => [s.root, s.nullifier, s.recipient, s.rate, s.amount];
+const publicOf = (s: ReceiptMintStatement): bigint[] => [s.root, s.nullifier, s.recipient, s.rate, s.denomination];
+
+/** The lowest set bit of `units` (its smallest note), 0 for units without one (0, or out of range). */
+function lowestNote(units: bigint): number {
+  for (let k = 0; k < RECEIPT_NOTE_BITS; k++) if ((units >> BigInt(k)) & 1n) return k;
+  return 0;
+}
 
 function randomReceipt(rand: () => number): PrivateReceipt {
   return {
@@ -64,7 +73,8 @@ function randomReceipt(rand: () => number): PrivateReceipt {
 
 /**
  * The circuit input for any field values, without the reference's range checks: `receipt`'s commitment (Poseidon
- * over the six fields) is appended to a tree holding `others`, and every public value is consistent with it. A
+ * over the six fields) is appended to a tree holding `others`, and every public value is consistent with it (the
+ * note `denomination`, by default the receipt's lowest, and its nullifier Poseidon(job, salt, denomination)). A
  * negative test built with it fails only on the constraint under test.
  */
 function forgeInput(
@@ -72,17 +82,24 @@ function forgeInput(
   others: readonly PrivateReceipt[],
   recipient: bigint,
   rate: bigint,
+  denomination: bigint = BigInt(lowestNote(receipt.units)),
 ): Built {
   const tree = new ReceiptTree();
   for (const r of others) tree.insert(receiptCommitment(r));
   const { job, provider, units, price, resultHash, salt } = receipt;
   const index = tree.insert(poseidonHash([job, provider, units, price, resultHash, salt]));
-  const statement = { root: tree.root, nullifier: poseidonHash([job, salt]), recipient, rate, amount: units * rate };
+  const statement = {
+    root: tree.root,
+    nullifier: poseidonHash([job, salt, denomination]),
+    recipient,
+    rate,
+    denomination,
+  };
   const { pathElements, pathIndices } = tree.path(index);
   return { statement, input: { ...statement, ...receipt, pathElements, pathIndices } };
 }
 
-describe("zk: receipt mint circuit", function () {
+describe("zk: receipt note mint circuit", function () {
   const rand = prng(2024);
   const receipts = Array.from({ length: 7 }, () => randomReceipt(rand));
   const tree = new ReceiptTree();
@@ -94,10 +111,10 @@ describe("zk: receipt mint circuit", function () {
     if (r === undefined) throw new Error(`no receipt ${index}`);
     return r;
   };
-  /** receiptProofInput for leaf `index`, typed (checked equal to the reference's input). */
-  const reference = (index: number): Built => {
+  /** The reference's input for leaf `index`'s note `denomination` (its lowest by default), typed and checked. */
+  const reference = (index: number, denomination = lowestNote(at(index).units)): Built => {
     const r = at(index);
-    const { statement, input } = receiptProofInput(r, tree, recipient, rate);
+    const { statement, input } = receiptNoteProofInput(r, denomination, tree, recipient, rate);
     const typed: ReceiptInput = { ...statement, ...r, ...tree.path(index) };
     expect(typed).to.deep.equal(input);
     return { statement, input: typed };
@@ -127,25 +144,76 @@ describe("zk: receipt mint circuit", function () {
       expect(new ReceiptTree().root).to.equal(zero);
     });
 
-    it("receiptProofInput: commitment Poseidon(job, provider, units, price, resultHash, salt), nullifier Poseidon(job, salt), amount units x rate", function () {
+    it("receiptNoteProofInput: commitment Poseidon(job, provider, units, price, resultHash, salt), note nullifier Poseidon(job, salt, denomination), one per note", function () {
       const r = at(6);
-      const { statement, input } = receiptProofInput(r, tree, recipient, rate);
-      expect(receiptCommitment(r)).to.equal(poseidonHash([r.job, r.provider, r.units, r.price, r.resultHash, r.salt]));
-      expect(statement).to.deep.equal({
-        root: tree.root,
-        nullifier: poseidonHash([r.job, r.salt]),
-        recipient,
-        rate,
-        amount: r.units * rate,
-      });
-      expect(input).to.deep.equal({ ...statement, ...r, ...tree.path(6) });
-      // The negative tests' forger builds the same input for a valid receipt.
-      expect(forgeInput(r, receipts.slice(0, 6), recipient, rate)).to.deep.equal(
-        receiptProofInput(r, tree, recipient, rate),
-      );
+      const notes = receiptNotes(r.units);
+      expect(notes.length).to.be.greaterThan(1);
+      const nullifiers = new Set<bigint>();
+      for (const k of notes) {
+        const { statement, input } = receiptNoteProofInput(r, k, tree, recipient, rate);
+        expect(receiptCommitment(r)).to.equal(
+          poseidonHash([r.job, r.provider, r.units, r.price, r.resultHash, r.salt]),
+        );
+        expect(statement).to.deep.equal({
+          root: tree.root,
+          nullifier: poseidonHash([r.job, r.salt, BigInt(k)]),
+          recipient,
+          rate,
+          denomination: BigInt(k),
+        });
+        expect(noteNullifier(r, k)).to.equal(statement.nullifier);
+        nullifiers.add(statement.nullifier);
+        expect(input).to.deep.equal({ ...statement, ...r, ...tree.path(6) });
+        // The negative tests' forger builds the same input for a valid receipt.
+        expect(forgeInput(r, receipts.slice(0, 6), recipient, rate, BigInt(k))).to.deep.equal(
+          receiptNoteProofInput(r, k, tree, recipient, rate),
+        );
+      }
+      expect(nullifiers.size, "one nullifier per note").to.equal(notes.length);
     });
 
-    it("checkReceipt / receiptCommitment / receiptProofInput reject out-of-range values, naming the field", function () {
+    it("fuzz: receiptNotes splits 500 random unit counts (and 1, 2^63, 2^64 - 1) into distinct powers of two that add up to them", function () {
+      const fuzz = prng(77);
+      const samples = [
+        1n,
+        1n << 63n,
+        MAX_UNITS,
+        ...Array.from({ length: 500 }, () => 1n + randomBelow(fuzz, MAX_UNITS)),
+      ];
+      for (const units of samples) {
+        const notes = receiptNotes(units);
+        expect(
+          notes.reduce((sum, k) => sum + noteUnits(k), 0n),
+          `${units}`,
+        ).to.equal(units);
+        expect(new Set(notes).size).to.equal(notes.length);
+        expect([...notes].sort((a, b) => a - b)).to.deep.equal(notes);
+        for (const k of notes) expect(checkDenomination({ ...at(0), units }, k)).to.equal(k);
+      }
+      expect(receiptNotes(MAX_UNITS)).to.have.length(RECEIPT_NOTE_BITS);
+      expect(receiptNotes(10n)).to.deep.equal([1, 3]);
+    });
+
+    it("receiptNotes / checkDenomination / noteNullifier / receiptNoteProofInput reject bad denominations and units, naming the field", function () {
+      const r = { ...at(0), units: 10n };
+      expect(() => receiptNotes(0n)).to.throw(/^units: must be at least 1/);
+      expect(() => receiptNotes(1n << 64n)).to.throw(/^units: \d+ does not fit in 64 bits/);
+      for (const k of [-1, 64, 1.5, Number.NaN]) {
+        expect(() => checkDenomination(r, k)).to.throw(/^denomination: \S+ is not an integer in 0\.\.63/);
+        expect(() => noteNullifier(r, k)).to.throw(/^denomination: /);
+      }
+      for (const k of [0, 2, 4, 63]) {
+        const message = /^denomination: the receipt's 10 units hold no note of 2\^\d+ units \(its notes: 2\^1, 2\^3\)/;
+        expect(() => checkDenomination(r, k)).to.throw(message);
+        expect(() => noteNullifier(r, k)).to.throw(message);
+      }
+      const t = new ReceiptTree();
+      t.insert(receiptCommitment(r));
+      expect(() => receiptNoteProofInput(r, 2, t, recipient, rate)).to.throw(/^denomination: the receipt's 10 units/);
+      expect(() => receiptNoteProofInput(r, 64, t, recipient, rate)).to.throw(/^denomination: 64 is not an integer/);
+    });
+
+    it("checkReceipt / receiptCommitment / receiptNoteProofInput reject out-of-range values, naming the field", function () {
       const r = at(0);
       const cases: [Partial<PrivateReceipt>, RegExp][] = [
         [{ units: 0n }, /^units: must be at least 1/],
@@ -157,24 +225,29 @@ describe("zk: receipt mint circuit", function () {
       for (const [edit, message] of cases) {
         expect(() => checkReceipt({ ...r, ...edit })).to.throw(message);
         expect(() => receiptCommitment({ ...r, ...edit })).to.throw(message);
-        expect(() => receiptProofInput({ ...r, ...edit }, tree, recipient, rate)).to.throw(message);
+        expect(() => receiptNoteProofInput({ ...r, ...edit }, 0, tree, recipient, rate)).to.throw(message);
       }
       // The largest in-range values pass.
       const max = { ...r, units: MAX_UNITS, price: MAX_128, provider: MAX_ADDRESS, job: P - 1n, salt: P - 1n };
       expect(checkReceipt(max)).to.deep.equal(max);
     });
 
-    it("receiptProofInput rejects rate 0, rate >= 2^128, recipient >= 2^160, and a receipt whose commitment is not in the tree", function () {
+    it("receiptNoteProofInput rejects rate 0, rate >= 2^128, recipient >= 2^160, and a receipt whose commitment is not in the tree", function () {
       const r = at(1);
-      expect(() => receiptProofInput(r, tree, recipient, 0n)).to.throw(/^rate: must be positive/);
-      expect(() => receiptProofInput(r, tree, recipient, 1n << 128n)).to.throw(/^rate: \d+ does not fit in 128 bits/);
-      expect(() => receiptProofInput(r, tree, 1n << 160n, rate)).to.throw(/^recipient: \d+ does not fit in 160 bits/);
-      expect(() => receiptProofInput({ ...r, salt: r.salt + 1n }, tree, recipient, rate)).to.throw(
+      const k = lowestNote(r.units);
+      expect(() => receiptNoteProofInput(r, k, tree, recipient, 0n)).to.throw(/^rate: must be positive/);
+      expect(() => receiptNoteProofInput(r, k, tree, recipient, 1n << 128n)).to.throw(
+        /^rate: \d+ does not fit in 128 bits/,
+      );
+      expect(() => receiptNoteProofInput(r, k, tree, 1n << 160n, rate)).to.throw(
+        /^recipient: \d+ does not fit in 160 bits/,
+      );
+      expect(() => receiptNoteProofInput({ ...r, salt: r.salt + 1n }, k, tree, recipient, rate)).to.throw(
         /^receipt: its commitment is not in the tree/,
       );
     });
 
-    it("checkReceipt / receiptProofInput / ReceiptTree reject values >= p (BN254's r, r + 1), naming the field", function () {
+    it("checkReceipt / receiptNoteProofInput / ReceiptTree reject values >= p (BN254's r, r + 1), naming the field", function () {
       const r = at(2);
       const cases: [Partial<PrivateReceipt>, RegExp][] = [
         [{ job: P }, /^job: \d+ is outside the field/],
@@ -183,10 +256,11 @@ describe("zk: receipt mint circuit", function () {
       ];
       for (const [edit, message] of cases) {
         expect(() => checkReceipt({ ...r, ...edit })).to.throw(message);
-        expect(() => receiptProofInput({ ...r, ...edit }, tree, recipient, rate)).to.throw(message);
+        expect(() => receiptNoteProofInput({ ...r, ...edit }, 0, tree, recipient, rate)).to.throw(message);
       }
-      expect(() => receiptProofInput(r, tree, recipient, P + 1n)).to.throw(/^rate: \d+ is outside the field/);
-      expect(() => receiptProofInput(r, tree, P, rate)).to.throw(/^recipient: \d+ is outside the field/);
+      const k = lowestNote(r.units);
+      expect(() => receiptNoteProofInput(r, k, tree, recipient, P + 1n)).to.throw(/^rate: \d+ is outside the field/);
+      expect(() => receiptNoteProofInput(r, k, tree, P, rate)).to.throw(/^recipient: \d+ is outside the field/);
       expect(() => new ReceiptTree().insert(P)).to.throw(/^commitment: \d+ is outside the field/);
     });
 
@@ -236,24 +310,35 @@ describe("zk: receipt mint circuit", function () {
       expect(FIELD_MODULUS).to.equal(BN254_PRIME);
     });
 
-    it("random receipts at leaves 0, 3 and 6 (first, middle, last of 7): the reference's input has a witness with public signals [root, nullifier, recipient, rate, amount]", async function () {
+    it("random receipts at leaves 0, 3 and 6 (first, middle, last of 7): the reference's input for their notes has a witness with public signals [root, nullifier, recipient, rate, denomination]", async function () {
       for (const index of [0, 3, 6]) {
-        const { statement, input } = receiptProofInput(at(index), tree, recipient, rate);
-        expect(await c().witness(input, PUBLIC_COUNT), `leaf ${index}`).to.deep.equal(publicOf(statement));
+        const notes = receiptNotes(at(index).units);
+        // every note of the middle leaf; the smallest and the largest of the others
+        for (const k of index === 3 ? notes : [notes[0] ?? 0, notes[notes.length - 1] ?? 0]) {
+          const { statement, input } = receiptNoteProofInput(at(index), k, tree, recipient, rate);
+          expect(await c().witness(input, PUBLIC_COUNT), `leaf ${index}, note ${k}`).to.deep.equal(publicOf(statement));
+        }
       }
       // A receipt alone in its own tree, with a random recipient and rate.
       const lone = new ReceiptTree();
       const r = randomReceipt(rand);
       lone.insert(receiptCommitment(r));
-      const other = receiptProofInput(r, lone, randomBelow(rand, 1n << 160n), BigInt(randomInt(rand, 1, 1000)));
+      const other = receiptNoteProofInput(
+        r,
+        lowestNote(r.units),
+        lone,
+        randomBelow(rand, 1n << 160n),
+        BigInt(randomInt(rand, 1, 1000)),
+      );
       expect(await c().witness(other.input, PUBLIC_COUNT)).to.deep.equal(publicOf(other.statement));
     });
 
-    it("the largest in-range values (units 2^64 - 1, price and rate 2^128 - 1, provider and recipient 2^160 - 1) have a witness", async function () {
+    it("the largest in-range values (units 2^64 - 1, price and rate 2^128 - 1, provider and recipient 2^160 - 1) have a witness for notes 2^0 and 2^63", async function () {
       const r = { ...at(2), units: MAX_UNITS, price: MAX_128, provider: MAX_ADDRESS };
-      const { statement, input } = forgeInput(r, receipts, MAX_ADDRESS, MAX_128);
-      expect(statement.amount).to.equal(MAX_UNITS * MAX_128);
-      expect(await witness(input)).to.deep.equal(publicOf(statement));
+      for (const k of [0n, 63n]) {
+        const { statement, input } = forgeInput(r, receipts, MAX_ADDRESS, MAX_128, k);
+        expect(await witness(input), `note ${k}`).to.deep.equal(publicOf(statement));
+      }
     });
 
     it("no witness for a wrong root (+1, and the root of a tree without the receipt)", async function () {
@@ -264,29 +349,62 @@ describe("zk: receipt mint circuit", function () {
       await expectNoWitness({ ...input, root: without.root }, "root === nodes[depth];");
     });
 
-    it("no witness for a wrong nullifier: Poseidon(job, salt + 1), Poseidon(job + 1, salt), +1", async function () {
+    it("no witness for a wrong nullifier: another salt or job, another note's, the whole receipt's Poseidon(job, salt), +1", async function () {
       const { input } = base();
       const r = at(3);
+      const [k, other] = receiptNotes(r.units);
+      if (k === undefined || other === undefined) throw new Error("receipt 3 needs two notes");
       for (const nullifier of [
-        receiptNullifier({ ...r, salt: r.salt + 1n }),
-        receiptNullifier({ ...r, job: r.job + 1n }),
+        poseidonHash([r.job, r.salt + 1n, BigInt(k)]),
+        poseidonHash([r.job + 1n, r.salt, BigInt(k)]),
+        noteNullifier(r, other),
+        poseidonHash([r.job, r.salt]),
         input.nullifier + 1n,
       ]) {
         await expectNoWitness({ ...input, nullifier }, "nullifier === expectedNullifier;");
       }
     });
 
-    it("no witness for amount = units x rate +/- 1 (or the units alone)", async function () {
-      const { input } = base();
-      for (const amount of [input.amount + 1n, input.amount - 1n, at(3).units]) {
-        await expectNoWitness({ ...input, amount }, "amount === units * rate;");
+    it("no witness for a note the receipt does not hold (units 10: 2^0, 2^2, 2^4, 2^63), nullifier and tree consistent: no over-mint", async function () {
+      const r = { ...at(4), units: 10n };
+      for (const k of [0n, 2n, 4n, 63n]) {
+        await expectNoWitness(forgeInput(r, receipts.slice(0, 4), recipient, rate, k).input, "held === 1;");
+      }
+      for (const k of [1n, 3n]) {
+        const held = forgeInput(r, receipts.slice(0, 4), recipient, rate, k);
+        expect(await witness(held.input), `note ${k}`).to.deep.equal(publicOf(held.statement));
       }
     });
 
-    it("no witness for units = 0, even with a tree, amount and nullifier consistent with it", async function () {
-      const { input } = forgeInput({ ...at(4), units: 0n }, receipts.slice(0, 4), recipient, rate);
-      expect(input.amount).to.equal(0n);
-      await expectNoWitness(input, "noUnits === 0;");
+    it("no witness for a denomination outside 0..63 (64, 2^64, p - 1), nullifier and tree consistent", async function () {
+      const r = { ...at(4), units: MAX_UNITS };
+      for (const k of [64n, 1n << 64n, P - 1n]) {
+        await expectNoWitness(forgeInput(r, receipts.slice(0, 4), recipient, rate, k).input, "selectors === 1;");
+      }
+    });
+
+    it("no witness for units = 0, even with a tree and nullifier consistent with it", async function () {
+      const { input } = forgeInput({ ...at(4), units: 0n }, receipts.slice(0, 4), recipient, rate, 0n);
+      await expectNoWitness(input, "held === 1;");
+    });
+
+    it("fuzz: 24 random (units, denomination) pairs have a witness exactly when the denomination is a set bit of the units", async function () {
+      const fuzz = prng(4096);
+      let held = 0;
+      for (let i = 0; i < 24; i++) {
+        // few set bits, so that both outcomes come up
+        const units = (1n << BigInt(randomInt(fuzz, 0, 63))) | (1n << BigInt(randomInt(fuzz, 0, 63)));
+        const k = BigInt(randomInt(fuzz, 0, 63));
+        const built = forgeInput({ ...at(5), units }, receipts.slice(0, 2), recipient, rate, k);
+        if (((units >> k) & 1n) === 1n) {
+          held++;
+          expect(await witness(built.input), `units ${units}, note ${k}`).to.deep.equal(publicOf(built.statement));
+        } else {
+          await expectNoWitness(built.input, "held === 1;");
+        }
+      }
+      expect(held, "some pairs hold their note").to.be.greaterThan(0);
+      expect(held, "some pairs do not").to.be.lessThan(24);
     });
 
     it("no witness for units, price, rate, provider or recipient one past its range (2^64, 2^128, 2^128, 2^160, 2^160) or at p - 1, with everything else consistent", async function () {
@@ -326,12 +444,15 @@ describe("zk: receipt mint circuit", function () {
       await expectNoWitness({ ...input, pathIndices }, "root === nodes[depth];");
     });
 
-    it("no witness for a commitment not in the tree: another salt (nullifier consistent), units or price +1 (amount consistent)", async function () {
+    it("no witness for a commitment not in the tree: another salt (nullifier consistent), other units holding the note, price +1", async function () {
       const { input } = base();
       const r = at(3);
       const salt = r.salt + 1n;
-      await expectNoWitness({ ...input, salt, nullifier: receiptNullifier({ ...r, salt }) }, "root === nodes[depth];");
-      await expectNoWitness({ ...input, units: r.units + 1n, amount: (r.units + 1n) * rate }, "root === nodes[depth];");
+      const k = Number(input.denomination);
+      await expectNoWitness({ ...input, salt, nullifier: noteNullifier({ ...r, salt }, k) }, "root === nodes[depth];");
+      // other units that still hold note k (another bit flipped)
+      const units = r.units ^ noteUnits(k === 63 ? 62 : k + 1);
+      await expectNoWitness({ ...input, units }, "root === nodes[depth];");
       await expectNoWitness({ ...input, price: r.price + 1n }, "root === nodes[depth];");
       // Another receipt's path.
       await expectNoWitness({ ...input, ...tree.path(4) }, "root === nodes[depth];");
@@ -339,7 +460,7 @@ describe("zk: receipt mint circuit", function () {
 
     it("one Groth16 proof verifies with exactly the reference's public signals, and not with a tampered signal or a signal + p", async function () {
       if (!existsSync(artifactsOf("receipt").zkey)) this.skip();
-      const { statement, input } = receiptProofInput(at(6), tree, recipient, rate);
+      const { statement, input } = receiptNoteProofInput(at(6), lowestNote(at(6).units), tree, recipient, rate);
       const { proof, publicSignals } = await prover.prove("receipt", input);
       expect(publicSignals).to.deep.equal(publicOf(statement));
       expect(await prover.verify("receipt", proof, publicSignals)).to.equal(true);
@@ -349,9 +470,12 @@ describe("zk: receipt mint circuit", function () {
           expect(await prover.verify("receipt", proof, tampered), `signal ${i} + ${delta}`).to.equal(false);
         }
       }
-      // Another receipt's statement (same root and recipient) does not verify with this proof.
-      const other = receiptProofInput(at(0), tree, recipient, rate).statement;
+      // Another receipt's statement (same root and recipient), and this receipt's other note, do not verify with it.
+      const other = reference(0).statement;
       expect(await prover.verify("receipt", proof, publicOf(other))).to.equal(false);
+      const [, second] = receiptNotes(at(6).units);
+      if (second === undefined) throw new Error("receipt 6 needs two notes");
+      expect(await prover.verify("receipt", proof, publicOf(reference(6, second).statement))).to.equal(false);
     });
   });
 });
