@@ -14,6 +14,7 @@ import path from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import hre from "hardhat";
+import { runTaskById } from "./tasks/cli.js";
 
 import { contentHash, fieldToBytes32 } from "../circuits/lib/field.js";
 import {
@@ -56,7 +57,7 @@ const from = (s: { address: string }) => String(signers.findIndex((x) => x.addre
 const step = (title: string) => {
   console.log(`\n=== ${title}`);
 };
-const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
+const run = (id: string[], args: Record<string, unknown>) => runTaskById(hre, id, args);
 step("1. Deploy the protocol (Ignition module deploy/modules/Protocol.ts) to the in-process network");
 const deployed = await ignition.deploy(ProtocolModule, {
   parameters: {

@@ -8,6 +8,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 import hre from "hardhat";
+import { runTaskById } from "../../scripts/tasks/cli.js";
 
 import { writeAddresses } from "../../scripts/lib/protocol.js";
 import { AITBC, registerAndStake, type Core } from "../helpers/agents.js";
@@ -38,7 +39,7 @@ async function governanceFixture() {
 
 type Fixture = Awaited<ReturnType<typeof governanceFixture>>;
 
-const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
+const run = (id: string[], args: Record<string, unknown>) => runTaskById(hre, id, args);
 
 /** A vote through the task; returns its weight. */
 const vote = async (args: Record<string, unknown>) => (await run(["gov", "vote"], args)) as bigint;

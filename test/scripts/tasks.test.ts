@@ -4,6 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 import hre from "hardhat";
+import { runTaskById } from "../../scripts/tasks/cli.js";
 
 import {
   parseActionSet,
@@ -33,7 +34,7 @@ async function tasksFixture() {
   return { ...core, file, index };
 }
 
-const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
+const run = (id: string[], args: Record<string, unknown>) => runTaskById(hre, id, args);
 
 type Fixture = Awaited<ReturnType<typeof tasksFixture>>;
 
