@@ -34,7 +34,9 @@ export interface Call {
 
 const coder = AbiCoder.defaultAbiCoder();
 const slotOf = (owner: string, spender: string, base: bigint) =>
-  keccak256(coder.encode(["address", "bytes32"], [spender, keccak256(coder.encode(["address", "uint256"], [owner, base]))]));
+  keccak256(
+    coder.encode(["address", "bytes32"], [spender, keccak256(coder.encode(["address", "uint256"], [owner, base]))]),
+  );
 
 /** token address -> the storage slot of its allowances mapping (null: the node takes no state overrides). */
 const allowanceSlots = new Map<string, bigint | null>();
@@ -48,7 +50,7 @@ async function allowanceSlot(ethers: HardhatEthers, token: AIToken, owner: strin
   for (let base = 0n; base < 16n && found === null; base++) {
     try {
       const override = { [address]: { stateDiff: { [slotOf(owner, spender, base)]: toBeHex(marker, 32) } } };
-      const out = await ethers.provider.send("eth_call", [{ to: address, data }, "latest", override]);
+      const out: unknown = await ethers.provider.send("eth_call", [{ to: address, data }, "latest", override]);
       if (BigInt(out as string) === marker) found = base;
     } catch {
       break; // no state overrides on this node
@@ -59,8 +61,8 @@ async function allowanceSlot(ethers: HardhatEthers, token: AIToken, owner: strin
 }
 
 /**
- * Sends `call` (which pulls `amount` of AITBC from the signer into `spender`) after simulating it as if the
- * allowance were granted, approving exactly `amount` in between.
+ * Sends `call` (`send` sends it; it pulls `amount` of AITBC from the signer into `spender`) after simulating it as
+ * if the allowance were granted, approving exactly `amount` in between.
  */
 export async function sendWithExactApproval(
   ethers: HardhatEthers,
@@ -70,6 +72,7 @@ export async function sendWithExactApproval(
   amount: bigint,
   label: string,
   call: Call,
+  send: () => Promise<ContractTransactionResponse>,
   confirm: Confirm,
 ): Promise<ContractTransactionReceipt> {
   const tx = { from: signer.address, to: call.to, data: call.data };
@@ -94,7 +97,7 @@ export async function sendWithExactApproval(
       throw error;
     }
   }
-  return confirm(label, signer.sendTransaction(tx) as Promise<ContractTransactionResponse>);
+  return confirm(label, send());
 }
 
 /** An EIP-2612 permit for exactly `amount` to `spender`, valid for an hour of chain time. */

@@ -69,7 +69,9 @@ export async function loadProtocol(
   }
   for (const [key, address] of Object.entries(addresses)) {
     if ((await ethers.provider.getCode(address)) === "0x") {
-      const source = process.env.AITBC_ADDRESSES ? `AITBC_ADDRESSES (${process.env.AITBC_ADDRESSES})` : "the deployment";
+      const source = process.env.AITBC_ADDRESSES
+        ? `AITBC_ADDRESSES (${process.env.AITBC_ADDRESSES})`
+        : "the deployment";
       throw new Error(
         `no ${key} contract at ${address} on ${on}: ${source} is not for this chain, or the chain was restarted ` +
           "since the deployment (a local node forgets it: deploy again), or --network names the wrong chain",

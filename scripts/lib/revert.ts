@@ -18,7 +18,7 @@ import {
   WORKLOAD_STATUSES,
   WORKLOAD_VERIFICATION_LEVELS,
 } from "../../protocol/enums.js";
-import { aitbc, label } from "./format.js";
+import { aitbc, date, label } from "./format.js";
 import { roleName } from "./roles.js";
 
 /** Solidity enum (internalType without "enum ") -> its names. */
@@ -67,12 +67,13 @@ const INTERNAL_TYPES = new Map<string, readonly string[]>();
 for (const abi of Object.values(abis)) {
   for (const item of abi as readonly { type: string; name?: string; inputs?: readonly { internalType?: string }[] }[]) {
     if (item.type === "error" && item.name !== undefined) {
-      INTERNAL_TYPES.set(item.name, (item.inputs ?? []).map((i) => i.internalType ?? ""));
+      INTERNAL_TYPES.set(
+        item.name,
+        (item.inputs ?? []).map((i) => i.internalType ?? ""),
+      );
     }
   }
 }
-
-const date = (t: bigint) => (t === 0n ? "0" : new Date(Number(t) * 1000).toISOString());
 
 function formatArg(error: string, name: string, type: string, internalType: string, value: unknown): string {
   if (internalType.startsWith("enum ")) {

@@ -41,14 +41,10 @@ export function cliAction(load: () => Promise<{ default: Action }>) {
 }
 
 /** Runs a task from a script or a test: its value, or its failure thrown (as `hre.tasks.getTask(id).run` did). */
-export async function runTaskById(
-  hre: HardhatRuntimeEnvironment,
-  id: string[],
-  args: TaskArguments,
-): Promise<unknown> {
+export async function runTaskById(hre: HardhatRuntimeEnvironment, id: string[], args: TaskArguments): Promise<unknown> {
   programmatic++;
   try {
-    const result = await hre.tasks.getTask(id).run(args);
+    const result: unknown = await hre.tasks.getTask(id).run(args);
     if (isResult(result) && !result.success) throw result.error;
     return result;
   } finally {

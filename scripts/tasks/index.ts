@@ -42,7 +42,7 @@ export const tasks = [
   emptyTask("agent", "Agent registry: register, declare-volume, stake, unstake, withdraw, slash, show, list").build(),
   task(["agent", "register"], "Register the --from account as an agent")
     .addOption(from)
-    .addOption({ name: "operator", description: "Human operator address (default: --from)", ...noDefault })
+    .addOption({ name: "operator", description: "Human operator address (not the agent's own)", ...noDefault })
     .addOption({
       name: "type",
       description: "service-provider | market-maker | governance | validator",
@@ -97,6 +97,49 @@ export const tasks = [
     .build(),
   task(["agent", "list"], "List every registered agent: id, address, type, status, stake, reputation")
     .setAction(cliAction(() => import("./agent/list.js")))
+    .build(),
+  task(["agent", "update-profile"], "Change the --from agent's profile; empty flags keep their value")
+    .addOption(from)
+    .addOption({ name: "metadataUri", description: "Metadata URI", ...noDefault })
+    .addOption({ name: "endpoint", description: "Service endpoint URL", ...noDefault })
+    .addOption({ name: "agentVersion", description: "Agent software version", ...noDefault })
+    .addOption({
+      name: "capabilities",
+      description: "Comma-separated capability labels (<= 31 bytes each)",
+      ...noDefault,
+    })
+    .setAction(cliAction(() => import("./agent/update-profile.js")))
+    .build(),
+
+  emptyTask("role", "Contract roles (AccessControl) by name: grant, revoke").build(),
+  task(["role", "grant"], "Grant a role of a protocol contract (the role's admin)")
+    .addOption(from)
+    .addOption({
+      name: "contract",
+      description: "token, registry, marketplace, workflows, humanOverride, ...",
+      ...noDefault,
+    })
+    .addOption({ name: "role", description: "Role name: slasher, SLASHER_ROLE, admin, ...", ...noDefault })
+    .addOption({ name: "account", description: "Address or account index", ...noDefault })
+    .setAction(cliAction(() => import("./role/grant.js")))
+    .build(),
+  task(["role", "revoke"], "Revoke a role of a protocol contract (the role's admin)")
+    .addOption(from)
+    .addOption({
+      name: "contract",
+      description: "token, registry, marketplace, workflows, humanOverride, ...",
+      ...noDefault,
+    })
+    .addOption({ name: "role", description: "Role name: slasher, SLASHER_ROLE, admin, ...", ...noDefault })
+    .addOption({ name: "account", description: "Address or account index", ...noDefault })
+    .setAction(cliAction(() => import("./role/revoke.js")))
+    .build(),
+
+  emptyTask("chain", "The connected chain: advance a local chain's time").build(),
+  task(["chain", "advance"], "Move a local chain's time forward (--by 1d, or --to a date) and mine a block")
+    .addOption({ name: "by", description: "Duration: seconds or 15m / 2h / 7d", ...noDefault })
+    .addOption({ name: "to", description: "Date, e.g. 2030-01-31T12:00:00Z", ...noDefault })
+    .setAction(cliAction(() => import("./chain/advance.js")))
     .build(),
 
   emptyTask("token", "AITBC: balances (wallet, credits, stake) and transfers").build(),
@@ -168,6 +211,9 @@ export const tasks = [
     .addOption(from)
     .setAction(cliAction(() => import("./override/resume.js")))
     .build(),
+  task(["override", "list"], "Show the emergency stop, frozen agents, overrides in force, and the override history")
+    .setAction(cliAction(() => import("./override/list.js")))
+    .build(),
 
   emptyTask("receipt", "Compute receipts: sign (attestor) and mint (anyone)").build(),
   task(["receipt", "sign"], "Sign a compute receipt as an attestor and write it to a JSON file")
@@ -199,6 +245,26 @@ export const tasks = [
     .addOption({ name: "model", description: "Model: text (hashed) or 0x bytes32 commitment", ...noDefault })
     .addOption({ name: "minAccuracy", description: "Minimum accuracy (basis points)", defaultValue: "0" })
     .setAction(cliAction(() => import("./market/list-service.js")))
+    .build(),
+  task(["market", "update-service"], "Change the --from provider's offer; empty flags keep their value")
+    .addOption(from)
+    .addOption({ name: "serviceId", description: "Offer id: a label (<= 31 bytes) or 0x bytes32", ...noDefault })
+    .addOption({ name: "name", description: "Service name", ...noDefault })
+    .addOption({ name: "price", description: "Price per unit in AITBC", ...noDefault })
+    .addOption({ name: "capacity", description: "Max units in progress at once", ...noDefault })
+    .addOption({ name: "model", description: "Model: text (hashed) or 0x bytes32 commitment", ...noDefault })
+    .addOption({ name: "minAccuracy", description: "Minimum accuracy (basis points)", ...noDefault })
+    .setAction(cliAction(() => import("./market/update-service.js")))
+    .build(),
+  task(["market", "delist-service"], "Withdraw the --from provider's offer (no new bids through it)")
+    .addOption(from)
+    .addOption({ name: "serviceId", description: "Offer id: a label (<= 31 bytes) or 0x bytes32", ...noDefault })
+    .setAction(cliAction(() => import("./market/delist-service.js")))
+    .build(),
+  task(["market", "services"], "List the service offers (optionally one provider's; --all: delisted too)")
+    .addOption({ name: "provider", description: "Provider agent id or address", ...noDefault })
+    .addFlag({ name: "all", description: "Also the delisted offers" })
+    .setAction(cliAction(() => import("./market/services.js")))
     .build(),
   task(["market", "post"], "Post a workload with escrow as the --from client")
     .addOption(from)
@@ -323,6 +389,46 @@ export const tasks = [
     })
     .addOption({ name: "maxFee", description: "Max listing price in AITBC (default: the price now)", ...noDefault })
     .setAction(cliAction(() => import("./workflow/request.js")))
+    .build(),
+  task(["workflow", "executions"], "List executions, newest first (optionally an account's, as client or keeper)")
+    .addOption({ name: "account", description: "Address or account index (default: everyone's)", ...noDefault })
+    .addOption({ name: "as", description: "client | keeper | any (default: any)", ...noDefault })
+    .addOption({ name: "status", description: "pending | running | completed | failed (default: all)", ...noDefault })
+    .setAction(cliAction(() => import("./workflow/executions.js")))
+    .build(),
+  task(["workflow", "cancel"], "Cancel an execution: pending, or running with a stalled keeper (the client)")
+    .addOption(from)
+    .addOption({ name: "execution", description: "Execution id", ...noDefault })
+    .setAction(cliAction(() => import("./workflow/cancel.js")))
+    .build(),
+  task(["workflow", "expire"], "End a running execution past its maximum execution time (anyone)")
+    .addOption(from)
+    .addOption({ name: "execution", description: "Execution id", ...noDefault })
+    .setAction(cliAction(() => import("./workflow/expire.js")))
+    .build(),
+  task(["workflow", "subscribe"], "Subscribe to a listing for 30 days (pays its subscription price)")
+    .addOption(from)
+    .addOption({ name: "listing", description: "Listing id", ...noDefault })
+    .addOption({ name: "maxPrice", description: "Max price in AITBC (default: the price now)", ...noDefault })
+    .setAction(cliAction(() => import("./workflow/subscribe.js")))
+    .build(),
+  task(["workflow", "rate"], "Rate a completed execution of a listing, 1 to 5 (its client, once)")
+    .addOption(from)
+    .addOption({ name: "execution", description: "Execution id", ...noDefault })
+    .addOption({ name: "rating", description: "1 to 5", ...noDefault })
+    .setAction(cliAction(() => import("./workflow/rate.js")))
+    .build(),
+  task(["workflow", "update-listing"], "Change a listing you own; empty flags keep their value")
+    .addOption(from)
+    .addOption({ name: "listing", description: "Listing id", ...noDefault })
+    .addOption({ name: "title", description: "Title", ...noDefault })
+    .addOption({ name: "description", description: "Description", ...noDefault })
+    .addOption({ name: "tags", description: "Comma-separated tags", ...noDefault })
+    .addOption({ name: "price", description: "Price per execution in AITBC", ...noDefault })
+    .addOption({ name: "subscription", description: "Price per 30 days in AITBC", ...noDefault })
+    .addOption({ name: "access", description: "public | restricted", ...noDefault })
+    .addOption({ name: "active", description: "yes | no (no: off sale)", ...noDefault })
+    .setAction(cliAction(() => import("./workflow/update-listing.js")))
     .build(),
   task(["workflow", "run"], "Post inputs to a keeper, request an execution from it, follow it to the end")
     .addOption(from)
@@ -513,6 +619,14 @@ export const tasks = [
   task(["gov", "show"], "Show a proposal: state, votes, quorum, snapshot, deadline, eta, actions")
     .addOption({ name: "proposal", description: "Proposal id, or its number (#N)", ...noDefault })
     .setAction(cliAction(() => import("./governance/show.js")))
+    .build(),
+  task(["gov", "proposals"], "List proposals, newest first: state, voting window, tally, eta (optionally one state)")
+    .addOption({
+      name: "state",
+      description: "pending | active | succeeded | queued | executed | ... (default: all)",
+      ...noDefault,
+    })
+    .setAction(cliAction(() => import("./governance/proposals.js")))
     .build(),
 
   // Ignition's deploy, guarded: verifier keys reach a chain other than a local one only as production keys.

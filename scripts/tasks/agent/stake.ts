@@ -17,7 +17,9 @@ export default async function stake(args: Args, hre: HardhatRuntimeEnvironment):
     const agentId = await registry.getAgentId(signer.address);
     // Simulated before the approval of exactly `amount`: a stake the registry refuses approves nothing.
     const call = await registry.stake.populateTransaction(amount);
-    await sendWithExactApproval(ethers, signer, token, await registry.getAddress(), amount, "stake", call, confirm);
+    const spender = await registry.getAddress();
+    const send = () => registry.stake(amount);
+    await sendWithExactApproval(ethers, signer, token, spender, amount, "stake", call, send, confirm);
     const total = await registry.stakeOf(agentId);
     console.log(
       `agent #${agentId} staked ${aitbc(amount)}; total ${aitbc(total)}; active: ${await registry.isActive(agentId)}`,

@@ -47,6 +47,7 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
       budget + price,
       "requestExecution",
       call,
+      () => workflows.requestExecution({ workflowId, inputsHash, budget, listingId, keeper, maxListingFee }),
       confirm,
     );
     const event = receipt.logs
