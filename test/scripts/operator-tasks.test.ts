@@ -192,7 +192,7 @@ describe("operator tasks", function () {
     expect(((await run(["market", "services"], { provider: "1" })) as string).split("\n")).to.deep.equal([
       "0 service offers of agent #1",
     ]);
-    expect((await run(["market", "services"], { provider: f.agent.address, all: true })) as string).to.equal(
+    expect(await run(["market", "services"], { provider: f.agent.address, all: true })).to.equal(
       "1 service offer of agent #1\n  iris-a: delisted, provider agent #1",
     );
     await expect(run(["market", "services"], { provider: "x" })).to.be.rejectedWith(
@@ -230,7 +230,7 @@ describe("operator tasks", function () {
     expect(mine[1]).to.match(
       /^ {2}#2 pending: workflow #1, client 0x[0-9a-fA-F]{40}, no keeper yet, 0\.0 AITBC of 3\.0 AITBC spent, requested \d{4}-/,
     );
-    expect((await run(["workflow", "executions"], { account: f.index(f.client), as: "keeper" })) as string).to.equal(
+    expect(await run(["workflow", "executions"], { account: f.index(f.client), as: "keeper" })).to.equal(
       `0 of 2 executions (${f.client.address} as keeper)`,
     );
     await expect(run(["workflow", "cancel"], { from: f.index(f.outsider), execution: "1" })).to.be.rejectedWith(
@@ -239,7 +239,7 @@ describe("operator tasks", function () {
     const before = await f.token.balanceOf(f.client.address);
     await run(["workflow", "cancel"], { from: f.index(f.client), execution: "1" });
     expect((await f.token.balanceOf(f.client.address)) - before).to.equal(3n * AITBC); // budget 2 + unused fee 1
-    expect((await run(["workflow", "executions"], { status: "failed" })) as string).to.match(
+    expect(await run(["workflow", "executions"], { status: "failed" })).to.match(
       /^1 of 2 executions \(failed\)\n {2}#1 failed:/,
     );
     await expect(run(["workflow", "cancel"], { from: f.index(f.client), execution: "1" })).to.be.rejectedWith(
@@ -379,7 +379,7 @@ describe("tasks on the command line", function () {
     this.timeout(60_000);
     const failed = await hardhat("agent", "show", "--agent", "1").then(
       () => expect.fail("the task succeeded"),
-      (error: { code: number; stdout: string; stderr: string }) => error,
+      (error: unknown) => error as { code: number; stdout: string; stderr: string },
     );
     expect(failed.code).to.equal(1);
     expect(failed.stderr).to.not.contain("community plugin");

@@ -98,7 +98,7 @@ describe("Hardhat tasks", function () {
       expect(text).to.contain("stake           2000.0 AITBC (required 2000.0 AITBC)");
       expect(text).to.contain("capabilities    inference");
       expect(text).to.contain("stake backs 10000.0 AITBC a day: 10000.0 AITBC a day in force");
-      expect((await run(["agent", "show"], { agent: "1" }))).to.equal(text);
+      expect(await run(["agent", "show"], { agent: "1" })).to.equal(text);
     });
 
     it("declare-volume raises the bond and caps the constitution's daily volume", async function () {
@@ -198,7 +198,7 @@ describe("Hardhat tasks", function () {
 
   describe("agent list and token", function () {
     it("agent list shows every agent with its type, status, stake and reputation", async function () {
-      expect((await run(["agent", "list"], {}))).to.equal("0 agents");
+      expect(await run(["agent", "list"], {})).to.equal("0 agents");
       await registerAndFund(f, "2500");
       await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
       await register(f, f.agent2);
@@ -225,7 +225,7 @@ describe("Hardhat tasks", function () {
       );
       await registerAndFund(f, "2500");
       await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
-      expect((await run(["token", "balance"], { account: f.index(f.agent) }))).to.contain(
+      expect(await run(["token", "balance"], { account: f.index(f.agent) })).to.contain(
         "  agent #1       staked 2000.0 AITBC, pending 0.0 AITBC",
       );
     });
