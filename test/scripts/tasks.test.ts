@@ -168,7 +168,7 @@ describe("Hardhat tasks", function () {
       await expect(
         run(["agent", "register"], {
           from: "",
-          operator: "",
+          operator: "0x000000000000000000000000000000000000dEaD",
           type: "oracle",
           metadataUri: "",
           endpoint: "",
