@@ -158,9 +158,12 @@ await expectBlocked("staking while frozen", () => run(["agent", "stake"], { from
 await run(["agent", "unstake"], { from: from(operator), agentId: "1", amount: "all" });
 
 step("8. Unstaking does not dodge a slash: pending stake is still slashable");
-await (
-  await protocol.registry.connect(deployer).grantRole(await protocol.registry.SLASHER_ROLE(), guardian.address)
-).wait();
+await run(["role", "grant"], {
+  from: from(deployer),
+  contract: "registry",
+  role: "slasher",
+  account: guardian.address,
+});
 await run(["agent", "slash"], { from: from(guardian), agentId: "1", amount: "500", reason: "unsafe behaviour (demo)" });
 await expectBlocked("withdrawing before the unbonding delay", () =>
   run(["agent", "withdraw"], { from: from(operator), agentId: "1" }),

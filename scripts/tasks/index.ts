@@ -345,6 +345,11 @@ export const tasks = [
     .addOption(workload)
     .setAction(cliAction(() => import("./market/timeout.js")))
     .build(),
+  task(["market", "expire-dispute"], "End a dispute nobody resolved in time: the whole escrow back (anyone)")
+    .addOption(from)
+    .addOption(workload)
+    .setAction(cliAction(() => import("./market/expire-dispute.js")))
+    .build(),
   task(["market", "show"], "Show a workload and its bids")
     .addOption(workload)
     .setAction(cliAction(() => import("./market/show.js")))
@@ -429,6 +434,13 @@ export const tasks = [
     .addOption({ name: "access", description: "public | restricted", ...noDefault })
     .addOption({ name: "active", description: "yes | no (no: off sale)", ...noDefault })
     .setAction(cliAction(() => import("./workflow/update-listing.js")))
+    .build(),
+  task(["workflow", "access"], "Authorise a user on a restricted listing you own (--revoke: remove)")
+    .addOption(from)
+    .addOption({ name: "listing", description: "Listing id", ...noDefault })
+    .addOption({ name: "user", description: "Address or account index", ...noDefault })
+    .addFlag({ name: "revoke", description: "Remove the authorisation instead" })
+    .setAction(cliAction(() => import("./workflow/access.js")))
     .build(),
   task(["workflow", "run"], "Post inputs to a keeper, request an execution from it, follow it to the end")
     .addOption(from)

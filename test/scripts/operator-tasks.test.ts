@@ -272,6 +272,65 @@ describe("operator tasks", function () {
     );
   });
 
+  it("market expire-dispute refunds an unresolved dispute once it times out (with chain advance)", async function () {
+    await provider(f, f.agent, "iris-a");
+    await pay(f, f.client, "100");
+    await run(["market", "post"], {
+      from: f.index(f.client),
+      serviceType: "iris-mlp-inference",
+      units: "100",
+      maxPrice: "0.2",
+    });
+    await run(["market", "bid"], { from: f.index(f.agent), workload: "1", serviceId: "iris-a", price: "0.1" });
+    await run(["market", "award"], { from: f.index(f.client), workload: "1", bid: "0" });
+    await run(["market", "submit"], { from: f.index(f.agent), workload: "1", result: "wrong" });
+    await expect(run(["market", "expire-dispute"], { from: "", workload: "1" })).to.be.rejectedWith(
+      "MarketplaceWrongStatus(workloadId=1, status=submitted)",
+    );
+    await run(["market", "dispute"], { from: f.index(f.client), workload: "1", reason: "wrong" });
+    const w = await f.marketplace.getWorkload(1n);
+    const endsAt = w.submittedAt + w.challengeWindow + 7n * 86_400n;
+    await expect(run(["market", "expire-dispute"], { from: "", workload: "1" })).to.be.rejectedWith(
+      `MarketplaceDisputeOpen(workloadId=1, endsAt=${new Date(Number(endsAt) * 1000).toISOString()})`,
+    );
+    await expect(run(["market", "expire-dispute"], { from: "", workload: "one" })).to.be.rejectedWith(
+      '--workload: "one" is not a whole number',
+    );
+    await run(["chain", "advance"], { to: new Date(Number(endsAt + 1n) * 1000).toISOString() });
+    const before = await f.token.balanceOf(f.client.address);
+    await run(["market", "expire-dispute"], { from: f.index(f.outsider), workload: "1" });
+    expect((await f.token.balanceOf(f.client.address)) - before).to.equal(20n * AITBC);
+  });
+
+  it("workflow access opens a restricted listing to one user, and --revoke closes it", async function () {
+    const spec = path.join(dir, "wf3.json");
+    writeFileSync(
+      spec,
+      JSON.stringify({ name: "wf", maxExecutionTime: "1h", maxBudget: "5", steps: [{ id: "a", type: "inference" }] }),
+    );
+    await run(["workflow", "define"], { from: f.index(f.outsider), file: spec });
+    await run(["workflow", "list"], { from: f.index(f.outsider), workflow: "1", title: "wf", restricted: true });
+    await pay(f, f.client, "20");
+    const request = () =>
+      run(["workflow", "request"], { from: f.index(f.client), workflow: "1", inputs: "x", budget: "1", listing: "1" });
+    await expect(request()).to.be.rejectedWith(`WorkflowsAccessDenied(listingId=1, caller=${f.client.address})`);
+    await expect(
+      run(["workflow", "access"], { from: f.index(f.client), listing: "1", user: f.client.address }),
+    ).to.be.rejectedWith(`WorkflowsNotWorkflowOwner(workflowId=1, caller=${f.client.address})`);
+    await expect(
+      run(["workflow", "access"], { from: f.index(f.outsider), listing: "1", user: "me" }),
+    ).to.be.rejectedWith('--user: "me" is not an address');
+    await run(["workflow", "access"], { from: f.index(f.outsider), listing: "1", user: f.index(f.client) });
+    await request();
+    await run(["workflow", "access"], {
+      from: f.index(f.outsider),
+      listing: "1",
+      user: f.client.address,
+      revoke: true,
+    });
+    await expect(request()).to.be.rejectedWith("WorkflowsAccessDenied(listingId=1");
+  });
+
   it("agent update-profile keeps empty flags; agent register needs a distinct --operator", async function () {
     await register(f, f.agent);
     await run(["agent", "update-profile"], { from: f.index(f.agent), capabilities: "inference,training" });
