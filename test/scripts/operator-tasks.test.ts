@@ -3,7 +3,7 @@
  * time, payments that approve nothing when the call would fail, and how a failure prints on the command line.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import hre from "hardhat";
 
+import { DEPLOYMENTS_DIR } from "../../protocol/addresses.js";
 import { runTaskById } from "../../scripts/tasks/cli.js";
 import { writeAddresses } from "../../scripts/lib/protocol.js";
 import { AITBC, deployProtocol } from "../../scripts/lib/deploy.js";
@@ -403,6 +404,20 @@ describe("operator tasks", function () {
     expect(lines[9]).to.match(/ stopped the protocol \("drill"\)$/);
   });
 
+  it("names the chains that have a deployment when the connected one has none", async function () {
+    const other = path.join(DEPLOYMENTS_DIR, "chain-424242");
+    mkdirSync(other, { recursive: true });
+    writeFileSync(path.join(other, "deployed_addresses.json"), "{}");
+    delete process.env.AITBC_ADDRESSES;
+    try {
+      await expect(run(["agent", "list"], {})).to.be.rejectedWith(
+        /^no AITBC deployment found for chain 31337 .* Deployments are recorded for chain [\d, ]*424242[\d, ]*: is --network the one you meant\?$/,
+      );
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it("gov proposals lists by state and refuses an unknown state", async function () {
     expect(await run(["gov", "proposals"], {})).to.equal("0 of 0 proposals");
     await expect(run(["gov", "proposals"], { state: "won" })).to.be.rejectedWith(
@@ -431,7 +446,7 @@ describe("tasks on the command line", function () {
   const exec = promisify(execFile);
   const hardhat = (...args: string[]) =>
     exec(process.execPath, [path.join("node_modules", "hardhat", "dist", "src", "cli.js"), ...args], {
-      env: { ...process.env, AITBC_ADDRESSES: "" },
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "AITBC_ADDRESSES")),
     });
 
   it("a failure prints its message alone (no plugin banner) and exits with code 1", async function () {
