@@ -14,6 +14,7 @@ import path from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import hre from "hardhat";
+import { runTaskById } from "./tasks/cli.js";
 
 import { contentHash, fieldToBytes32 } from "../circuits/lib/field.js";
 import {
@@ -63,7 +64,7 @@ const from = (s: { address: string }) => String(signers.findIndex((x) => x.addre
 const step = (title: string) => {
   console.log(`\n=== ${title}`);
 };
-const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
+const run = (id: string[], args: Record<string, unknown>) => runTaskById(hre, id, args);
 step("1. Deploy the protocol (Ignition module deploy/modules/Protocol.ts) to the in-process network");
 const deployed = await ignition.deploy(ProtocolModule, {
   parameters: {
@@ -164,9 +165,12 @@ await expectBlocked("staking while frozen", () => run(["agent", "stake"], { from
 await run(["agent", "unstake"], { from: from(operator), agentId: "1", amount: "all" });
 
 step("8. Unstaking does not dodge a slash: pending stake is still slashable");
-await (
-  await protocol.registry.connect(deployer).grantRole(await protocol.registry.SLASHER_ROLE(), guardian.address)
-).wait();
+await run(["role", "grant"], {
+  from: from(deployer),
+  contract: "registry",
+  role: "slasher",
+  account: guardian.address,
+});
 await run(["agent", "slash"], { from: from(guardian), agentId: "1", amount: "500", reason: "unsafe behaviour (demo)" });
 await expectBlocked("withdrawing before the unbonding delay", () =>
   run(["agent", "withdraw"], { from: from(operator), agentId: "1" }),

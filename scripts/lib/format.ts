@@ -16,8 +16,11 @@ export function label(value: string): string {
 
 export const aitbc = (wei: bigint) => `${formatUnits(wei, 18)} AITBC`;
 
+/** A unix time as an ISO date ("-" for 0, the contracts' "never"). */
+export const date = (t: bigint | number) => (BigInt(t) === 0n ? "-" : new Date(Number(t) * 1000).toISOString());
+
 export function formatAgent(a: IAgentRegistry.AgentViewStructOutput, balance: bigint, active: boolean): string {
-  const when = (t: bigint) => (t === 0n ? "-" : new Date(Number(t) * 1000).toISOString());
+  const when = date;
   return [
     `agent #${a.agentId} ${a.agent}`,
     `  operator        ${a.operator}`,

@@ -3,19 +3,22 @@
  *
  * Addresses come from protocol/addresses.ts (AITBC_ADDRESSES, else Ignition's record for the chain).
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { Interface } from "ethers";
 
 import {
   addressesJson,
+  DEPLOYMENTS_DIR,
   FUTURE_IDS,
   readAddresses,
   type Addresses,
   type ContractKey,
 } from "../../protocol/addresses.js";
 import { ArgumentError, parseAddress, required } from "./args.js";
+import { formatRevert } from "./revert.js";
 
 import type {
   AgentConstitution,
@@ -51,15 +54,44 @@ export interface Protocol {
 
 export type { Addresses };
 
-export async function loadProtocol(ethers: HardhatEthers, signer?: HardhatEthersSigner): Promise<Protocol> {
+export async function loadProtocol(
+  ethers: HardhatEthers,
+  signer?: HardhatEthersSigner,
+  networkName?: string,
+): Promise<Protocol> {
   const chainId = (await ethers.provider.getNetwork()).chainId;
-  const addresses = readAddresses(chainId);
+  const on = `chain ${chainId}${networkName === undefined ? "" : ` (--network ${networkName})`}`;
+  let addresses: Addresses;
+  try {
+    addresses = readAddresses(chainId);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}${networkHint(chainId)}`, { cause: error });
+  }
   for (const [key, address] of Object.entries(addresses)) {
     if ((await ethers.provider.getCode(address)) === "0x") {
-      throw new Error(`no ${key} contract at ${address} on chain ${chainId}: is the deployment for this chain?`);
+      const source = process.env.AITBC_ADDRESSES
+        ? `AITBC_ADDRESSES (${process.env.AITBC_ADDRESSES})`
+        : "the deployment";
+      throw new Error(
+        `no ${key} contract at ${address} on ${on}: ${source} is not for this chain, or the chain was restarted ` +
+          "since the deployment (a local node forgets it: deploy again), or --network names the wrong chain",
+      );
     }
   }
   return protocolAt(ethers, addresses, signer);
+}
+
+/** Which chains have a deployment recorded, for a message about the wrong network. */
+function networkHint(chainId: bigint): string {
+  const chains = existsSync(DEPLOYMENTS_DIR)
+    ? readdirSync(DEPLOYMENTS_DIR)
+        .filter((d) => /^chain-\d+$/.test(d) && existsSync(path.join(DEPLOYMENTS_DIR, d, "deployed_addresses.json")))
+        .map((d) => d.slice("chain-".length))
+        .filter((c) => c !== String(chainId))
+    : [];
+  return chains.length === 0
+    ? ""
+    : ` Deployments are recorded for chain ${chains.join(", ")}: is --network the one you meant?`;
 }
 
 /** Typed contracts of the protocol at `addresses` (anything with a getAddress(), e.g. Ignition's results). */
@@ -127,7 +159,8 @@ export async function resolveAccount(ethers: HardhatEthers, flag: string, value:
 }
 
 /**
- * Turns a contract revert into "ErrorName(arg=value, ...)" using the core's ABIs; other errors pass through.
+ * Turns a contract revert into "ErrorName(arg=value, ...)" using the core's ABIs, values in AITBC, dates and names
+ * (scripts/lib/revert.ts); other errors pass through.
  */
 export function describeError(error: unknown, protocol: Protocol): string {
   const data = findRevertData(error);
@@ -147,8 +180,7 @@ export function describeError(error: unknown, protocol: Protocol): string {
     for (const iface of interfaces) {
       const parsed = iface.parseError(data);
       if (parsed) {
-        const args = parsed.fragment.inputs.map((input, i) => `${input.name}=${String(parsed.args[i])}`);
-        return `${parsed.name}(${args.join(", ")})`;
+        return formatRevert(parsed);
       }
     }
     return `reverted with unknown data ${data}`;

@@ -1,7 +1,6 @@
 /** What every task action starts with: a connection, the signer it acts as, and the protocol's contracts. */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { describeError, loadProtocol, resolveSigner, type Protocol } from "../lib/protocol.js";
@@ -12,26 +11,25 @@ export interface TaskContext {
   protocol: Protocol;
 }
 
-const PLUGIN_ID = "aitbc";
-
 /**
  * Runs `body` with a task context; any failure (bad argument, revert) becomes one readable line:
- * reverts are decoded into the contract's custom error and its arguments.
+ * reverts are decoded into the contract's custom error and its arguments (a plain Error: on the command line
+ * cliAction prints its message alone).
  */
 export async function runTask<T>(
   hre: HardhatRuntimeEnvironment,
   from: string,
   body: (ctx: TaskContext) => Promise<T>,
 ): Promise<T> {
-  const { ethers } = await hre.network.getOrCreate();
+  const { ethers, networkName } = await hre.network.getOrCreate();
   let protocol: Protocol | undefined;
   try {
     const signer = await resolveSigner(ethers, from);
-    protocol = await loadProtocol(ethers, signer);
+    protocol = await loadProtocol(ethers, signer, networkName);
     return await body({ ethers, signer, protocol });
   } catch (error) {
     const message = protocol ? describeError(error, protocol) : error instanceof Error ? error.message : String(error);
-    throw new HardhatPluginError(PLUGIN_ID, message, error instanceof Error ? error : undefined);
+    throw new Error(message, { cause: error });
   }
 }
 

@@ -8,6 +8,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 import hre from "hardhat";
+import { runTaskById } from "../../scripts/tasks/cli.js";
 
 import { writeAddresses } from "../../scripts/lib/protocol.js";
 import { AITBC, registerAndStake, type Core } from "../helpers/agents.js";
@@ -38,7 +39,7 @@ async function governanceFixture() {
 
 type Fixture = Awaited<ReturnType<typeof governanceFixture>>;
 
-const run = (id: string[], args: Record<string, unknown>) => hre.tasks.getTask(id).run(args);
+const run = (id: string[], args: Record<string, unknown>) => runTaskById(hre, id, args);
 
 /** A vote through the task; returns its weight. */
 const vote = async (args: Record<string, unknown>) => (await run(["gov", "vote"], args)) as bigint;
@@ -89,10 +90,14 @@ describe("Governance tasks", function () {
     expect(text).to.match(/action 1        registry\.setMinStake\(minStake_?=1500000000000000000000\)/);
     expect(text).to.contain("quorum          - (set at the snapshot: 10% of the total power then)");
     expect(await show(String(id))).to.equal(text.replace("proposal #1: pending", `proposal ${id}: pending`));
+    expect(await run(["gov", "proposals"], {})).to.match(
+      /^1 of 1 proposals\n {2}#1 pending: "Raise the minimum stake to 1,500 AITBC", voting \d{4}-\S+ to \d{4}-\S+, for 0\.0 votes \/ against 0\.0 votes \/ abstain 0\.0 votes$/,
+    );
+    expect(await run(["gov", "proposals"], { state: "active" })).to.equal("0 of 1 proposals (active)");
 
     await expect(
       run(["gov", "vote"], { from: f.index(f.agent2), proposal: "1", support: "for", reason: "" }),
-    ).to.be.rejectedWith(/GovernorUnexpectedProposalState\(proposalId=\d+, current=0/);
+    ).to.be.rejectedWith(/GovernorUnexpectedProposalState\(proposalId=\d+, current=pending, expectedStates=active\)/);
     await networkHelpers.time.increase(VOTING_DELAY + 1n);
 
     const reason = "policy: 1,500 AITBC is within [500, 5000]";
@@ -117,7 +122,7 @@ describe("Governance tasks", function () {
     expect(p).to.contain("= 10500.0 votes");
 
     await expect(run(["gov", "queue"], { from: "", proposal: "1" })).to.be.rejectedWith(
-      /GovernorUnexpectedProposalState\(proposalId=\d+, current=1/,
+      /GovernorUnexpectedProposalState\(proposalId=\d+, current=active, expectedStates=succeeded\)/,
     );
     await networkHelpers.time.increase(VOTING_PERIOD);
     expect(await show("1")).to.contain("proposal #1: succeeded");
@@ -165,7 +170,9 @@ describe("Governance tasks", function () {
         args: "30",
         description: "Shorter delay",
       }),
-    ).to.be.rejectedWith(/GovernorInsufficientProposerVotes\(proposer=0x[0-9a-fA-F]{40}, votes=2100000000000000000000/);
+    ).to.be.rejectedWith(
+      /GovernorInsufficientProposerVotes\(proposer=0x[0-9a-fA-F]{40}, votes=2100\.0 votes, threshold=[\d.]+ votes\)/,
+    );
   });
 
   it("delegate to an agent by id or address, undelegate", async function () {
@@ -223,7 +230,7 @@ describe("Governance tasks", function () {
     expect(await show("1")).to.contain("proposal #1: canceled");
     await networkHelpers.time.increase(TIMELOCK_DELAY);
     await expect(run(["gov", "execute"], { from: "", proposal: "1" })).to.be.rejectedWith(
-      /GovernorUnexpectedProposalState\(proposalId=\d+, current=2/,
+      /GovernorUnexpectedProposalState\(proposalId=\d+, current=canceled, expectedStates=/,
     );
     expect(await f.registry.minStake()).to.equal(1_000n * AITBC);
     await expect(

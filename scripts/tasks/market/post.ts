@@ -3,6 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { parseChoice, parseDuration, parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
 import { aitbc } from "../../lib/format.js";
+import { signPermit } from "../../lib/payment.js";
 import { confirm, runTask } from "../context.js";
 import { WORKLOAD_VERIFICATION_LEVELS } from "../../../protocol/enums.js";
 
@@ -22,7 +23,7 @@ interface Args {
 /** The levels a marketplace workload can ask for (full is reserved for workflows). */
 const LEVELS = ["basic", "zk"] as const;
 
-/** A client (--from) posts a workload and escrows units × max price (approving the marketplace if needed). */
+/** A client (--from) posts a workload and escrows units × max price (with a permit for exactly that). */
 export default async function post(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
   return runTask(hre, args.from, async ({ ethers, signer, protocol }) => {
     const now = BigInt((await ethers.provider.getBlock("latest"))?.timestamp ?? 0);
@@ -40,11 +41,12 @@ export default async function post(args: Args, hre: HardhatRuntimeEnvironment): 
     };
     const { token, marketplace } = protocol;
     const escrow = request.units * request.maxPricePerUnit;
-    const market = await marketplace.getAddress();
-    if ((await token.allowance(signer.address, market)) < escrow) {
-      await confirm("approve", token.approve(market, escrow));
-    }
-    await confirm("postWorkload", marketplace.postWorkload(request));
+    // A permit for exactly the escrow, in the same transaction: nothing is approved unless the workload is posted.
+    const permit = await signPermit(ethers, signer, token, await marketplace.getAddress(), escrow);
+    await confirm(
+      "postWorkloadWithPermit",
+      marketplace.postWorkloadWithPermit(request, permit.deadline, permit.v, permit.r, permit.s),
+    );
     const workloadId = await marketplace.workloadCount();
     console.log(
       `workload #${workloadId}: ${request.units} units at most ${aitbc(request.maxPricePerUnit)} each; ` +

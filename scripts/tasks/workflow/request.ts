@@ -4,6 +4,7 @@ import { ZeroAddress } from "ethers";
 
 import { parseAddress, parseHash, parseInteger, parseTokenAmount } from "../../lib/args.js";
 import { aitbc } from "../../lib/format.js";
+import { sendWithExactApproval } from "../../lib/payment.js";
 import { confirm, runTask } from "../context.js";
 
 interface Args {
@@ -18,7 +19,7 @@ interface Args {
 
 /** Requests an execution of a workflow and escrows its budget (plus the listing's price). */
 export default async function request(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
-  return runTask(hre, args.from, async ({ signer, protocol }) => {
+  return runTask(hre, args.from, async ({ ethers, signer, protocol }) => {
     const workflowId = parseInteger("workflow", args.workflow, { min: 1n });
     const inputsHash = parseHash("inputs", args.inputs);
     const budget = parseTokenAmount("budget", args.budget);
@@ -28,13 +29,26 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
     const price = listingId === 0n ? 0n : (await workflows.getListing(listingId)).executionPrice;
     // By default accept the price seen now; an owner raising it before this lands makes the request revert.
     const maxListingFee = args.maxFee === "" ? price : parseTokenAmount("maxFee", args.maxFee, { allowZero: true });
+    // Simulated before the approval of exactly budget + fee: a request Workflows refuses approves nothing.
+    const call = await workflows.requestExecution.populateTransaction({
+      workflowId,
+      inputsHash,
+      budget,
+      listingId,
+      keeper,
+      maxListingFee,
+    });
     const address = await workflows.getAddress();
-    if ((await token.allowance(signer.address, address)) < budget + price) {
-      await confirm("approve", token.approve(address, budget + price));
-    }
-    const receipt = await confirm(
+    const receipt = await sendWithExactApproval(
+      ethers,
+      signer,
+      token,
+      address,
+      budget + price,
       "requestExecution",
-      workflows.requestExecution({ workflowId, inputsHash, budget, listingId, keeper, maxListingFee }),
+      call,
+      () => workflows.requestExecution({ workflowId, inputsHash, budget, listingId, keeper, maxListingFee }),
+      confirm,
     );
     const event = receipt.logs
       .map((log) => workflows.interface.parseLog(log))
