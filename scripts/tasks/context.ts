@@ -1,14 +1,14 @@
 /** What every task action starts with: a connection, the signer it acts as, and the protocol's contracts. */
-import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { describeError, loadProtocol, resolveSigner, type Protocol } from "../lib/protocol.js";
+import { describeError, loadProtocol, resolveSigner, type Protocol, type TaskSigner } from "../lib/protocol.js";
 
 export interface TaskContext {
   ethers: HardhatEthers;
-  signer: HardhatEthersSigner;
+  signer: TaskSigner;
   protocol: Protocol;
 }
 
@@ -23,10 +23,10 @@ export async function runTask<T>(
   from: string,
   body: (ctx: TaskContext) => Promise<T>,
 ): Promise<T> {
-  const { ethers } = await hre.network.getOrCreate();
+  const { ethers, networkName } = await hre.network.getOrCreate();
   let protocol: Protocol | undefined;
   try {
-    const signer = await resolveSigner(ethers, from);
+    const signer = await resolveSigner(ethers, from, { name: networkName, env: process.env });
     protocol = await loadProtocol(ethers, signer);
     return await body({ ethers, signer, protocol });
   } catch (error) {
