@@ -42,23 +42,31 @@ const freePort = () =>
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
+      server.close(() => {
+        resolve(port);
+      });
     });
   });
 
 describe("Keystores", function () {
   this.timeout(300_000);
   let dir: string;
-  const saved = { ...process.env };
+  const saved = new Map(
+    ["AITBC_KEYSTORE_DIR", "AITBC_KEYSTORE_PASSWORD", "AITBC_IMPORT_KEY", "AITBC_ADDRESSES"].map((k) => [
+      k,
+      process.env[k],
+    ]),
+  );
   beforeEach(function () {
     dir = mkdtempSync(path.join(os.tmpdir(), "aitbc-keys-"));
     process.env.AITBC_KEYSTORE_DIR = dir;
     process.env.AITBC_KEYSTORE_PASSWORD = PASSWORD;
   });
   afterEach(function () {
-    for (const k of ["AITBC_KEYSTORE_DIR", "AITBC_KEYSTORE_PASSWORD", "AITBC_IMPORT_KEY", "AITBC_ADDRESSES"])
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
+    for (const [k, v] of saved) {
+      if (v === undefined) Reflect.deleteProperty(process.env, k);
+      else process.env[k] = v;
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -217,7 +225,9 @@ describe("Keystores", function () {
         };
         node?.stdout?.on("data", read);
         node?.stderr?.on("data", read);
-        node?.on("exit", (code) => reject(new Error(`hardhat node exited (${code}): ${out}`)));
+        node?.on("exit", (code) => {
+          reject(new Error(`hardhat node exited (${code}): ${out}`));
+        });
       });
     });
     after(function () {
@@ -227,7 +237,8 @@ describe("Keystores", function () {
 
     /** The CLI as an operator runs it: without the test runner's HH_TEST (with it, Hardhat's keystore waits). */
     const hardhat = (args: string[], env: Record<string, string>) => {
-      const { HH_TEST: _test, ...operatorEnv } = process.env;
+      const operatorEnv = { ...process.env };
+      delete operatorEnv.HH_TEST;
       return exec(process.execPath, [HARDHAT, ...args, "--network", "custom"], {
         cwd: ROOT,
         env: { ...operatorEnv, AITBC_RPC_URL: url, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "1", ...env },
