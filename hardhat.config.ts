@@ -11,8 +11,14 @@ const SOLC_VERSION = "0.8.30";
 const solcPath = createRequire(import.meta.url).resolve("solc/soljson.js");
 const settings = (runs: number) => ({ evmVersion: "prague", optimizer: { enabled: true, runs } });
 
+// AITBC_SIGNER: the `custom` network's account from a named keystore (scripts/tasks/signer-hook.ts).
+const aitbcSigner = {
+  id: "aitbc-signer",
+  hookHandlers: { configurationVariables: () => import("./scripts/tasks/signer-hook.js") },
+};
+
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthers],
+  plugins: [hardhatToolboxMochaEthers, aitbcSigner],
   tasks,
   solidity: {
     compilers: [{ version: SOLC_VERSION, path: solcPath, settings: settings(10_000) }],
@@ -41,7 +47,8 @@ export default defineConfig({
   typechain: { outDir: "typechain-types" },
   networks: {
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
-    // Any EVM chain over JSON-RPC; secrets come from the environment or Hardhat's keystore.
+    // Any EVM chain over JSON-RPC. Its account: a named keystore (AITBC_SIGNER=<name>, see `key new / import`);
+    // a plain AITBC_PRIVATE_KEY is accepted on a local chain only.
     custom: {
       type: "http",
       chainType: "l1",

@@ -8,7 +8,6 @@ import { z } from "zod";
 import { ACTION_TYPES } from "../../protocol/actions.js";
 import {
   address,
-  hexKey,
   list,
   loadConfig,
   number,
@@ -17,6 +16,7 @@ import {
   tokenAmount,
   type EnvBinding,
 } from "../common/config.js";
+import { keySourceFields, keySourceRule } from "../common/keys.js";
 import { policyDefault, policyRules } from "./policy.js";
 
 /** Hour-minute-second cron expressions (node-cron, six fields with seconds). */
@@ -49,7 +49,7 @@ export const keeperConfigSchema = z.strictObject({
   }),
   addressesFile: z.string().optional(),
   agent: z.strictObject({
-    privateKey: hexKey,
+    ...keySourceFields,
     /** When set, the keeper registers itself as an agent (if it is not one) with this operator and stake. */
     register: z
       .strictObject({
@@ -105,12 +105,13 @@ export const keeperConfigSchema = z.strictObject({
     })
     .prefault({}),
   governance: governance.optional(),
-});
+}).superRefine((config, ctx) => keySourceRule(config.agent, ctx));
 
 export type KeeperConfig = z.output<typeof keeperConfigSchema>;
 
 export const KEEPER_ENV: Record<string, EnvBinding> = {
   AITBC_KEEPER_KEY: { path: ["agent", "privateKey"] },
+  AITBC_KEEPER_KEYSTORE: { path: ["agent", "keystore"] },
   AITBC_RPC_URLS: { path: ["rpc", "urls"], parse: list },
   AITBC_ADDRESSES: { path: ["addressesFile"] },
   AITBC_KEEPER_DB: { path: ["database", "path"] },

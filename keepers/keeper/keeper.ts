@@ -23,6 +23,7 @@ import { workflowsDomain } from "../../protocol/eip712.js";
 import { ProviderCatalog } from "../common/catalog.js";
 import { connectChain, walletFor } from "../common/chain.js";
 import { EventFollower } from "../common/follower.js";
+import { loadAgentKey } from "../common/keys.js";
 import { createLogger, type Logger } from "../common/log.js";
 import { SafetyMonitor } from "../common/safety.js";
 import { Store } from "../common/store.js";
@@ -55,11 +56,15 @@ export async function runKeeper(options: {
 }): Promise<RunningKeeper> {
   const config = loadKeeperConfig(options.configFile, options.env);
   const logger = options.logger ?? createLogger("keeper");
-  return startKeeper(config, logger);
+  return startKeeper(config, logger, options.env);
 }
 
 /** Builds and starts the keeper; `logger` is the root logger every part makes its child from. */
-export async function startKeeper(config: KeeperConfig, logger: Logger): Promise<RunningKeeper> {
+export async function startKeeper(
+  config: KeeperConfig,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningKeeper> {
   const log = logger.child({ module: "keeper" });
 
   // The chain, the keeper's account, its database and metrics.
@@ -70,7 +75,8 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     addressesFile: config.addressesFile,
   });
   const { publicClient: client, addresses } = chain;
-  const account = privateKeyToAccount(config.agent.privateKey);
+  const key = await loadAgentKey(config.agent, chain.chain.id, env);
+  const account = privateKeyToAccount(key);
   const wallet = walletFor(chain, account);
   const store = new Store(config.database.path);
   const metrics = new KeeperMetrics();
@@ -98,7 +104,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   const catalog = new ProviderCatalog(client, addresses, logger, BigInt(config.follower.startBlock));
   await catalog.refresh();
   const domain = await workflowsDomain(client, addresses.workflows);
-  const dispatcher = new StepDispatcher({ domain, prover, key: config.agent.privateKey });
+  const dispatcher = new StepDispatcher({ domain, prover, key });
   const orchestrator = new Orchestrator({
     catalog,
     dispatcher,

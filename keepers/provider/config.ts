@@ -7,7 +7,8 @@
 import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 
-import { address, hexKey, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../common/config.js";
+import { keySourceFields, keySourceRule } from "../common/keys.js";
+import { address, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../common/config.js";
 import { STEP_TYPES } from "../../protocol/enums.js";
 import { BACKEND_KINDS } from "./backends/types.js";
 
@@ -71,7 +72,7 @@ const providerSchemaBase = z.strictObject({
   rpc: z.strictObject({ urls: z.array(rpcUrl).min(1, "at least one RPC URL") }),
   addressesFile: z.string().min(1).optional(),
   agent: z.strictObject({
-    privateKey: hexKey,
+    ...keySourceFields,
     /** The human custodian registered with the agent (must be another address). */
     operator: address,
     /** The URL keepers reach this node at; default the server's own http://host:port. */
@@ -114,7 +115,8 @@ function checkConfig(config: RawConfig, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => {
     ctx.addIssue({ code: "custom", path, message });
   };
-  if (agentAddress(config.agent.privateKey) === config.agent.operator.toLowerCase())
+  keySourceRule(config.agent, ctx);
+  if (config.agent.privateKey && agentAddress(config.agent.privateKey) === config.agent.operator.toLowerCase())
     issue(["agent", "operator"], "must differ from the agent's own address (the key's)");
   const names = new Set<string>();
   const routes = new Set<string>();
@@ -154,6 +156,7 @@ export type ServiceConfig = ProviderConfig["services"][number];
 /** The environment variables the node reads (over the file). */
 export const PROVIDER_ENV = {
   AITBC_PROVIDER_KEY: { path: ["agent", "privateKey"] },
+  AITBC_PROVIDER_KEYSTORE: { path: ["agent", "keystore"] },
   AITBC_RPC_URLS: { path: ["rpc", "urls"], parse: list },
   AITBC_PROVIDER_PORT: { path: ["server", "port"], parse: number },
   AITBC_ADDRESSES: { path: ["addressesFile"] },

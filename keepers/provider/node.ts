@@ -8,6 +8,8 @@ import { privateKeyToAccount } from "viem/accounts";
 
 import { connectChain } from "../common/chain.js";
 import { workflowsDomain } from "../../protocol/eip712.js";
+import { ConfigError } from "../common/config.js";
+import { loadAgentKey } from "../common/keys.js";
 import { createLogger, type Logger } from "../common/log.js";
 import { createStepAuth } from "./auth.js";
 import { createBackend, serviceModelHash, SharedResources } from "./backends/index.js";
@@ -32,11 +34,13 @@ export async function runProvider(options: {
   const root = options.logger ?? createLogger("aitbc-provider");
   const logger = root.child({ module: "node" });
   const config = loadProviderConfig({ ...(options.configFile ? { file: options.configFile } : {}), env: options.env });
-  const account = privateKeyToAccount(config.agent.privateKey);
   const chain = await connectChain({
     urls: config.rpc.urls,
     ...(config.addressesFile ? { addressesFile: config.addressesFile } : {}),
   });
+  const account = privateKeyToAccount(await loadAgentKey(config.agent, chain.chain.id, options.env));
+  if (account.address.toLowerCase() === config.agent.operator.toLowerCase())
+    throw new ConfigError("agent.operator: must differ from the agent's own address (the key's)");
   const domain = await workflowsDomain(chain.publicClient, chain.addresses.workflows);
   const shared = new SharedResources();
   const backends = config.services.map((s) => createBackend(s, shared, options.env));

@@ -6,8 +6,8 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { Interface } from "ethers";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import { isAddress, Wallet, type Interface, type Signer } from "ethers";
 
 import {
   addressesJson,
@@ -17,6 +17,7 @@ import {
   type Addresses,
   type ContractKey,
 } from "../../protocol/addresses.js";
+import { decryptKeystoreFile, keystoreFile, LOCAL_CHAIN_IDS, readPassword } from "../../keepers/common/keys.js";
 import { ArgumentError, parseAddress, required } from "./args.js";
 import { formatRevert } from "./revert.js";
 
@@ -54,11 +55,7 @@ export interface Protocol {
 
 export type { Addresses };
 
-export async function loadProtocol(
-  ethers: HardhatEthers,
-  signer?: HardhatEthersSigner,
-  networkName?: string,
-): Promise<Protocol> {
+export async function loadProtocol(ethers: HardhatEthers, signer?: Signer, networkName?: string): Promise<Protocol> {
   const chainId = (await ethers.provider.getNetwork()).chainId;
   const on = `chain ${chainId}${networkName === undefined ? "" : ` (--network ${networkName})`}`;
   let addresses: Addresses;
@@ -98,7 +95,7 @@ function networkHint(chainId: bigint): string {
 export async function protocolAt(
   ethers: HardhatEthers,
   addresses: Record<keyof Protocol, string | { getAddress(): Promise<string> }>,
-  signer?: HardhatEthersSigner,
+  signer?: Signer,
 ): Promise<Protocol> {
   const at = async (a: string | { getAddress(): Promise<string> }) => (typeof a === "string" ? a : a.getAddress());
   return {
@@ -126,16 +123,43 @@ export async function writeAddresses(file: string, protocol: Protocol): Promise<
   writeFileSync(file, addressesJson(Object.fromEntries(entries) as Record<ContractKey, string>));
 }
 
+/** The account a task acts as: one of the connection's accounts, or a keystore's key. */
+export type TaskSigner = Signer & { readonly address: string };
+
 /**
- * The signer a task acts as: `--from` is an account index ("0") or an address among the connection's
- * accounts; empty means the first account.
+ * The signer a task acts as: `--from` is an account index ("0"), an address among the connection's accounts, or
+ * the name of one of the network's keystores (`npx hardhat key new / import`; its password from
+ * AITBC_KEYSTORE_PASSWORD); empty means the first account. On a chain other than a local one, a plain key from the
+ * environment (AITBC_PRIVATE_KEY) is refused: such a chain takes keys from keystores only.
  */
-export async function resolveSigner(ethers: HardhatEthers, from: string): Promise<HardhatEthersSigner> {
-  const signers = await ethers.getSigners();
+export async function resolveSigner(
+  ethers: HardhatEthers,
+  from: string,
+  network: { name: string; env: NodeJS.ProcessEnv } = { name: "default", env: process.env },
+): Promise<TaskSigner> {
   const value = from.trim();
+  if (value !== "" && !/^\d+$/.test(value) && !isAddress(value)) {
+    const file = keystoreFile(network.env, network.name, value);
+    if (!existsSync(file))
+      throw new ArgumentError(
+        "from",
+        `"${value}" is not an account index, an address or a keystore of ${network.name} (npx hardhat key list)`,
+      );
+    const password = readPassword(network.env, undefined, "--from");
+    const { privateKey } = await decryptKeystoreFile(file, password, "--from");
+    return new Wallet(privateKey, ethers.provider);
+  }
+  const chainId = Number((await ethers.provider.getNetwork()).chainId);
+  if (network.env.AITBC_PRIVATE_KEY !== undefined && !LOCAL_CHAIN_IDS.has(chainId))
+    throw new ArgumentError(
+      "from",
+      `a plain key (AITBC_PRIVATE_KEY) is accepted on a local chain only (this is chain ${chainId}); ` +
+        `put it in a keystore (npx hardhat key import --name <name> --network ${network.name}) and pass --from <name>`,
+    );
+  const signers = await ethers.getSigners();
   if (value === "") {
     const first = signers[0];
-    if (!first) throw new Error("the network has no accounts: configure `accounts` for it");
+    if (!first) throw new Error("the network has no accounts: configure `accounts` for it, or pass --from <keystore>");
     return first;
   }
   if (/^\d+$/.test(value)) {

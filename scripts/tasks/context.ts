@@ -1,13 +1,13 @@
 /** What every task action starts with: a connection, the signer it acts as, and the protocol's contracts. */
-import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { describeError, loadProtocol, resolveSigner, type Protocol } from "../lib/protocol.js";
+import { describeError, loadProtocol, resolveSigner, type Protocol, type TaskSigner } from "../lib/protocol.js";
 
 export interface TaskContext {
   ethers: HardhatEthers;
-  signer: HardhatEthersSigner;
+  signer: TaskSigner;
   protocol: Protocol;
 }
 
@@ -24,7 +24,7 @@ export async function runTask<T>(
   const { ethers, networkName } = await hre.network.getOrCreate();
   let protocol: Protocol | undefined;
   try {
-    const signer = await resolveSigner(ethers, from);
+    const signer = await resolveSigner(ethers, from, { name: networkName, env: process.env });
     protocol = await loadProtocol(ethers, signer, networkName);
     return await body({ ethers, signer, protocol });
   } catch (error) {

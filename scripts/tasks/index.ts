@@ -1,7 +1,8 @@
 /**
  * Hardhat tasks for every user action of the core. Declarations only: each action lives in its own file and
- * is imported when the task runs. Every task that sends a transaction takes `--from` (account index or address;
- * default: the first account) and reads the deployment of the connected chain (see scripts/lib/protocol.ts).
+ * is imported when the task runs. Every task that sends a transaction takes `--from` (account index, address or the
+ * name of one of the network's keystores; default: the first account) and reads the deployment of the connected
+ * chain (see scripts/lib/protocol.ts).
  *
  *   npx hardhat agent register --type service-provider --agent-version 1.0.0 --expected-daily-volume 10000
  *   npx hardhat agent show --agent 1
@@ -16,7 +17,7 @@ const noDefault = { type: ArgumentType.STRING_WITHOUT_DEFAULT, defaultValue: und
 
 const from = {
   name: "from",
-  description: "Account index or address to send from (default: first account)",
+  description: "Account index, address or keystore name (key list) to send from (default: first account)",
   ...noDefault,
 } as const;
 
@@ -142,6 +143,20 @@ export const tasks = [
     .setAction(cliAction(() => import("./chain/advance.js")))
     .build(),
 
+  emptyTask("key", "Named keystores of a network (Web3 Secret Storage v3): new, import, list").build(),
+  task(["key", "new"], "Make a key in a new named keystore of --network (password: AITBC_KEYSTORE_PASSWORD)")
+    .addOption({ name: "name", description: "Keystore name (required), e.g. guardian", ...noDefault })
+    .addFlag({ name: "light", description: "Cheap scrypt (N = 2^12): throwaway keys and tests only" })
+    .setAction(cliAction(() => import("./key/new.js")))
+    .build(),
+  task(["key", "import"], "Encrypt the key in AITBC_IMPORT_KEY into a new named keystore of --network")
+    .addOption({ name: "name", description: "Keystore name (required), e.g. deployer", ...noDefault })
+    .addFlag({ name: "light", description: "Cheap scrypt (N = 2^12): throwaway keys and tests only" })
+    .setAction(cliAction(() => import("./key/import.js")))
+    .build(),
+  task(["key", "list"], "List the named keystores of --network (names and addresses)")
+    .setAction(cliAction(() => import("./key/list.js")))
+    .build(),
   emptyTask("token", "AITBC: balances (wallet, credits, stake) and transfers").build(),
   task(["token", "balance"], "Show an account's AITBC: wallet, credits claimable in Workflows, agent stake")
     .addOption({ name: "account", description: "Address or account index", ...noDefault })

@@ -127,14 +127,14 @@ describe("keepers: loadKeeperConfig", function () {
     expect(message).to.match(/\n {2}safety\.expectedActionTypes\[0\]: .*"run-workflow"/);
   });
 
-  it("requires rpc.urls and agent.privateKey", function () {
+  it("requires rpc.urls and a key (agent.privateKey or agent.keystore)", function () {
     expect(
       problems({ rpc: { urls: [] }, agent: {} })
         .split("\n")
         .slice(1),
     ).to.deep.equal([
       "  rpc.urls: at least one RPC URL",
-      "  agent.privateKey: Invalid input: expected string, received undefined",
+      "  agent.privateKey: give exactly one of agent.privateKey (local chains only) and agent.keystore",
     ]);
   });
 
