@@ -301,18 +301,27 @@ export class Devnet {
   /** A provider node's config: both built-in backends (Iris reference model, data processing). */
   providerConfig(
     index: number,
-    overrides: { chaos?: Record<string, number>; price?: string; capacity?: number } = {},
+    overrides: {
+      chaos?: Record<string, number>;
+      price?: string;
+      capacity?: number;
+      /** The endpoint registered on chain (default: the node's own URL), e.g. a proxy in front of it. */
+      endpoint?: string;
+      /** The chain's JSON-RPC URL the node uses (default: the devnet's). */
+      rpcUrl?: string;
+    } = {},
   ): unknown {
     const role = ROLES.providers[index];
     if (!role) throw new Error(`providers: no account for provider ${index}`);
     return {
-      rpc: { urls: [this.url] },
+      rpc: { urls: [overrides.rpcUrl ?? this.url] },
       addressesFile: this.addressesFile,
       agent: {
         privateKey: role.agent.privateKey,
         operator: role.operator.address,
         stake: "2000",
         expectedDailyVolume: "10000",
+        ...(overrides.endpoint === undefined ? {} : { endpoint: overrides.endpoint }),
       },
       server: { host: "127.0.0.1", port: 0, capacity: overrides.capacity ?? 8 },
       services: [
