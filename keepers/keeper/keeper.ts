@@ -22,6 +22,7 @@ import { ACTION_TYPES } from "../../protocol/actions.js";
 import { workflowsDomain } from "../../protocol/eip712.js";
 import { ProviderCatalog } from "../common/catalog.js";
 import { connectChain, walletFor } from "../common/chain.js";
+import { loadEncryptionKeys } from "../common/encryption.js";
 import { EventFollower } from "../common/follower.js";
 import { createLogger, type Logger } from "../common/log.js";
 import { SafetyMonitor } from "../common/safety.js";
@@ -29,7 +30,7 @@ import { Store } from "../common/store.js";
 import { TxSender } from "../common/txs.js";
 import { startKeeperApi } from "./api.js";
 import { ApiAuth } from "./auth.js";
-import { loadKeeperConfig, type KeeperConfig } from "./config.js";
+import { keeperKeyFile, loadKeeperConfig, type KeeperConfig } from "./config.js";
 import { StepDispatcher } from "./dispatcher.js";
 import { followedContracts, routeEvents } from "./events.js";
 import { ExecutionManager } from "./executions.js";
@@ -74,8 +75,10 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   const wallet = walletFor(chain, account);
   const store = new Store(config.database.path);
   const metrics = new KeeperMetrics();
+  // Inputs, step payloads and results are sealed (protocol/sealed.ts); the public key goes on chain with the agent.
+  const keys = await loadEncryptionKeys(keeperKeyFile(config), log);
   // Registration (first start only) sends through the wallet directly, so it goes before the sender reads the nonce.
-  const agentId = await keeperAgentId({ chain, wallet, agent: config.agent, logger });
+  const agentId = await keeperAgentId({ chain, wallet, agent: config.agent, encryptionKey: keys.publicKey, logger });
   const governance = config.governance?.enabled === true ? config.governance : undefined;
 
   // Acting: the sender first recovers what a previous run left signed or sent; the monitor guards every action.
@@ -98,7 +101,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
   const catalog = new ProviderCatalog(client, addresses, logger, BigInt(config.follower.startBlock));
   await catalog.refresh();
   const domain = await workflowsDomain(client, addresses.workflows);
-  const dispatcher = new StepDispatcher({ domain, prover, key: config.agent.privateKey });
+  const dispatcher = new StepDispatcher({ domain, prover, key: config.agent.privateKey, keys });
   const orchestrator = new Orchestrator({
     catalog,
     dispatcher,
@@ -107,7 +110,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     concurrency: config.orchestrator.concurrencyPerExecution,
     defaultStepTimeoutMs: config.orchestrator.defaultStepTimeoutMs,
     quarantineMs: config.orchestrator.quarantineMs,
-    onInvalid: slashReporter({ store, metrics, logger }),
+    onInvalid: slashReporter({ store, metrics, logger, keys, domain }),
   });
   const executions = new ExecutionManager({
     client,
@@ -124,6 +127,8 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     fromBlock: BigInt(config.follower.startBlock),
     recordBatch: config.orchestrator.recordBatch,
     claimOpen: config.orchestrator.claimOpen,
+    keys,
+    domain,
   });
 
   // Upkeep duties, and the governance voter when enabled.
@@ -167,7 +172,9 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
     address: account.address,
     agentId,
     store,
-    auth: new ApiAuth({ client, addresses, domain, agentId, store, ...(admin ? { admin } : {}) }),
+    auth: new ApiAuth({ client, addresses, domain, agentId, store, keys, ...(admin ? { admin } : {}) }),
+    keys,
+    domain,
     safety,
     executions,
     follower,
@@ -194,6 +201,7 @@ export async function startKeeper(config: KeeperConfig, logger: Logger): Promise
       address: account.address,
       agentId: agentId.toString(),
       database: config.database.path,
+      encryptionKey: keys.publicKey,
       governance: voter ? { rules: governance?.rules.length, default: governance?.default } : false,
     },
     "keeper ready",

@@ -21,7 +21,7 @@ import { bytesToHex } from "viem";
 import ProtocolModule from "../../deploy/modules/Protocol.js";
 import { closeServer, listen } from "../../keepers/common/http.js";
 import type { Json } from "../../protocol/values.js";
-import { followExecution, KeeperClient, type Progress } from "./executions.js";
+import { followExecution, KeeperClient, keeperEncryptionKey, type Progress } from "./executions.js";
 import { protocolAt, writeAddresses, type Protocol } from "./protocol.js";
 import { receiptDomain, signReceipt } from "./receipts.js";
 import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
@@ -324,6 +324,7 @@ export class Devnet {
         ...(overrides.endpoint === undefined ? {} : { endpoint: overrides.endpoint }),
       },
       server: { host: "127.0.0.1", port: 0, capacity: overrides.capacity ?? 8 },
+      encryption: { keyFile: path.join(this.dir, `provider-${index}.encryption-key`) },
       services: [
         { name: "iris-mlp", stepType: "inference", backend: "iris", price: overrides.price ?? "0.5" },
         { name: "json-data", stepType: "data-processing", backend: "data", price: overrides.price ?? "0.1" },
@@ -423,7 +424,8 @@ export class Devnet {
   ): Promise<bigint> {
     const { token, workflows } = this.protocol;
     if ((await token.balanceOf(ROLES.client.address)) < budget) await this.fundClient(1000n + budget / 10n ** 18n);
-    const inputsHash = await (await this.keeperClient(keeperUrl)).postInputs(inputs);
+    const keeperKey = await keeperEncryptionKey(this.protocol.registry, keeper);
+    const inputsHash = await (await this.keeperClient(keeperUrl)).postInputs(inputs, keeperKey);
     const client = await this.connection.ethers.getSigner(ROLES.client.address);
     const receipt = await (
       await workflows

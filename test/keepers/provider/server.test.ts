@@ -45,7 +45,7 @@ import {
   setosa,
   stepRequest,
 } from "../../helpers/keepers.js";
-import { keeperChain, type KeeperChain } from "../../helpers/keeper-chain.js";
+import { encryptionKeys, keeperChain, type KeeperChain } from "../../helpers/keeper-chain.js";
 import { Upstream } from "../../helpers/upstream.js";
 
 const API_KEY_ENV = "AITBC_TEST_UPSTREAM_KEY";
@@ -91,6 +91,7 @@ async function startProvider(
   const config = testConfig(upstream.url, { server: options.server ?? {} });
   return createProviderServer({
     account,
+    keys: (await encryptionKeys()).provider,
     domain: chain.domain,
     auth: chain.auth(),
     services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "sk-test-123" })),
@@ -371,6 +372,7 @@ describe("provider node", function () {
       const config = testConfig(dead.url);
       const orphan = await createProviderServer({
         account,
+        keys: (await encryptionKeys()).provider,
         domain: chain.domain,
         auth: chain.auth(),
         services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "k" })),
@@ -420,6 +422,7 @@ describe("provider node", function () {
       };
       const node = await createProviderServer({
         account,
+        keys: (await encryptionKeys()).provider,
         domain: chain.domain,
         auth: chain.auth(),
         services: [broken],
@@ -454,7 +457,7 @@ describe("provider node", function () {
         const chunk = new TextEncoder().encode(" ".repeat(1_000));
         const streamed = await fetch(`${small.url}/v1/steps`, {
           method: "POST",
-          headers: chain.sign(stepRequest()).headers, // credentials are checked before the body is read
+          headers: (await chain.sign(stepRequest())).headers, // credentials are checked before the body is read
           body: new ReadableStream({
             start(controller) {
               for (let i = 0; i < 100; i++) controller.enqueue(chunk);
@@ -496,6 +499,7 @@ describe("provider node", function () {
       if (iris === undefined) throw new Error("no iris service");
       const one = await createProviderServer({
         account,
+        keys: (await encryptionKeys()).provider,
         domain: chain.domain,
         auth: chain.auth(),
         services: [createBackend({ ...iris, capacity: 1 }, shared)],
