@@ -392,6 +392,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
 
     /// @inheritdoc IAgentRegistry
     function encryptionKeyOf(uint256 agentId) external view returns (bytes32) {
+        _existing(agentId);
         return _encryptionKeys[agentId];
     }
 

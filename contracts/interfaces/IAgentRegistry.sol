@@ -303,7 +303,7 @@ interface IAgentRegistry {
     /// @notice Seed 000's IAITBCAgent view: the id of agent address `agent` (reverts if unregistered).
     function getAgentId(address agent) external view returns (uint256);
 
-    /// @notice Agent `agentId`'s published encryption key (zero: none published yet).
+    /// @notice Agent `agentId`'s published encryption key (zero: none published yet); reverts for an unknown agent.
     function encryptionKeyOf(uint256 agentId) external view returns (bytes32);
 
     /// @notice Seed 000's IAITBCAgent view.

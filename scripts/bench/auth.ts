@@ -9,7 +9,9 @@
  *    value hash) and a grant; and,
  *    for comparison, the request signatures recovered by viem alone (pure JavaScript, the fallback where the
  *    libsecp256k1 binding does not load: keepers/common/signatures.ts).
- * 4. The result sealed to the reader (GET /v1/executions with its key): one HPKE seal (protocol/sealed.ts).
+ * 4. The result sealed to the reader (GET /v1/executions with its key): one HPKE seal (protocol/sealed.ts); and a
+ *    step's encryption as CPU time: the input sealed and opened, the output sealed and opened (scripts/bench/keeper.ts
+ *    section 4 measures it with the signatures on real requests: authentication + encryption per step).
  * 5. Per poll, a client reusing its header for 45 s (KeeperClient: 60 s expiry, re-signed with 15 s left) at the
  *    demo's 200 ms and the tasks' 500 ms polling: (one cold + the rest warm) / polls.
  * What it leaves out: the chain reads a read or an operator route makes after the signature checks out (one
@@ -28,7 +30,14 @@ import {
   resultsGrantMessage,
   unixNow,
 } from "../../protocol/keeper-api.js";
-import { encryptionKeysFrom, newEncryptionSeed, seal, sealContext, resultSubject } from "../../protocol/sealed.js";
+import {
+  encryptionKeysFrom,
+  newEncryptionSeed,
+  open,
+  resultSubject,
+  seal,
+  sealContext,
+} from "../../protocol/sealed.js";
 import { valueHashHex } from "../../protocol/values.js";
 import { Store } from "../../keepers/common/store.js";
 import { ApiAuth } from "../../keepers/keeper/auth.js";
@@ -128,6 +137,24 @@ const viemMs = await time(fresh, (r) =>
     signature: /signature=(0x[0-9a-f]+)/i.exec(r.header)?.[1] as Hex,
   }),
 );
+// A step's encryption, CPU (user + system, all threads) per step: the keeper seals the input to the provider, the
+// provider opens it and seals the output to the keeper, the keeper opens it (protocol/steps.ts, sealed.ts).
+const provider = await encryptionKeysFrom(newEncryptionSeed());
+const stepInput = { op: "stats", data: Array.from({ length: 20 }, (_, i) => i * 1.5) };
+const stepOutput = { count: 20, max: 28.5, mean: 14.25, min: 0, spread: 28.5 };
+const stepCpu = async (n: number) => {
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < n; k++) {
+    const ctxIn = sealContext(DOMAIN, "step-input", `${k}/0`);
+    const ctxOut = sealContext(DOMAIN, "step-output", `${k}/0`);
+    await open(provider, await seal(provider.publicKey, stepInput, ctxIn), ctxIn);
+    await open(keys, await seal(keys.publicKey, stepOutput, ctxOut), ctxOut);
+  }
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / n;
+};
+await stepCpu(WARMUP);
+const stepEncryptionMs = Math.min(await stepCpu(COLD), await stepCpu(COLD), await stepCpu(COLD));
 store.close();
 
 const f = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(3)} ms`);
@@ -145,6 +172,11 @@ const rows: [string, string, string][] = [
   ],
   ["result sealed to its reader", f(resultMs), `${COLD} HPKE seals of a small result (GET /v1/executions&key=)`],
   ["grant (POST /v1/grants)", f(grantMs), `${COLD} grants: recovery`],
+  [
+    "a step's encryption, CPU",
+    f(stepEncryptionMs),
+    `input sealed + opened, output sealed + opened (least of 3 x ${COLD}; all threads' CPU)`,
+  ],
   ["viem recovery alone (the fallback)", f(viemMs), `${COLD} of the same request signatures, pure JavaScript`],
   ["per poll, 200 ms polling", f(perPoll(200)), "one first sight per 45 s of header reuse, the rest warm"],
   ["per poll, 500 ms polling", f(perPoll(500)), "the same at the tasks' polling interval"],

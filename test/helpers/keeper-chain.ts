@@ -20,11 +20,12 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { createPublicClient, custom, type Address, type Hex, type PublicClient, type TypedDataDomain } from "viem";
 
 import { workflowsDomain } from "../../protocol/eip712.js";
-import { encryptionKeysFrom, type EncryptionKeys } from "../../protocol/sealed.js";
+import { encryptionKeysFrom, seal, type EncryptionKeys } from "../../protocol/sealed.js";
 import {
   openStepResponse,
   signedStepRequest,
   stepResponseSchema,
+  stepSealContext,
   type OpenedStepResponse,
   type StepRequest,
 } from "../../protocol/steps.js";
@@ -125,22 +126,27 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
    */
   const sign = async (body: unknown, options: PostOptions = {}) => {
     const keys = await encryptionKeys();
+    const sealTo = { provider: options.providerKey ?? keys.provider.publicKey, reply: keys.keeper.publicKey };
+    const isRequest = !options.raw && typeof body === "object" && body !== null && "input" in body;
     let text = options.raw ? (body as string) : JSON.stringify(body);
     let headers: Record<string, string>;
     try {
-      if (options.raw || typeof body !== "object" || body === null || !("input" in body))
-        throw new Error("not a step request");
-      const signed = await signedStepRequest(
-        options.key ?? KEEPER_KEY,
-        domain,
-        body as StepRequest,
-        { provider: options.providerKey ?? keys.provider.publicKey, reply: keys.keeper.publicKey },
-        options,
-      );
+      if (!isRequest) throw new Error("not a step request");
+      const signed = await signedStepRequest(options.key ?? KEEPER_KEY, domain, body as StepRequest, sealTo, options);
       text = signed.body;
       headers = signed.headers;
     } catch {
       // Not a step request one can sign (bad JSON, schema, input): the provider refuses it before the signature.
+      // A request whose input cannot be hashed still goes sealed, as a keeper would seal it.
+      if (isRequest) {
+        const { input, ...rest } = body as StepRequest;
+        const context = stepSealContext(domain, "step-input", String(rest.executionId), Number(rest.step));
+        text = JSON.stringify({
+          ...rest,
+          sealedInput: await seal(sealTo.provider, input, context),
+          replyKey: sealTo.reply,
+        });
+      }
       headers = {
         "content-type": "application/json",
         authorization: `AITBC-Keeper ${UNSIGNED}`,

@@ -283,7 +283,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
       expect([again.status, again.code, again.field]).to.deep.equal([401, "replayed", "x-aitbc-nonce"]);
       // The signature covers the step and the body: used for step 2, or with a higher maxCost, it is not the keeper's.
       for (const body of [chat({ step: 2 }), chat({ step: 1, maxCost: (100n * 10n ** 18n).toString() })]) {
-        const e = refusal(await anonymousWith(original.headers, JSON.stringify(body)));
+        const e = refusal(await anonymousWith(original.headers, (await chain.sign(body)).body));
         expect([e.status, e.code]).to.deep.equal([403, "not-keeper"]);
       }
       expect(upstream.received).to.have.length(1);

@@ -45,6 +45,7 @@ import {
   setosa,
   stepRequest,
 } from "../../helpers/keepers.js";
+import { encryptionKeysFrom } from "../../../protocol/sealed.js";
 import { encryptionKeys, keeperChain, type KeeperChain } from "../../helpers/keeper-chain.js";
 import { Upstream } from "../../helpers/upstream.js";
 
@@ -299,6 +300,19 @@ describe("provider node", function () {
         expect(e.message.startsWith(`${field ?? "body"}: `), e.message).to.equal(true);
       });
     }
+
+    it("attack: an input sealed to another key, or for another step, does not open: 400 naming sealedInput", async function () {
+      const other = await encryptionKeysFrom(`0x${"c3".repeat(32)}`);
+      const elsewhere = await chain.post(provider.url, stepRequest(), { providerKey: other.publicKey });
+      const e = errorSchema.parse(elsewhere.body).error;
+      expect([elsewhere.status, e.code, e.field]).to.deep.equal([400, "bad-request", "sealedInput"]);
+      expect(e.message).to.match(/^sealedInput: does not open with key 0x[0-9a-f]{64} for step-input 1\/3/);
+      // Step 4's sealed input moved into a request for step 3 (the context binds the step).
+      const moved = { ...(JSON.parse((await chain.sign(stepRequest({ step: 4 }))).body) as object), step: 3 };
+      const replayed = await chain.post(provider.url, JSON.stringify(moved), { raw: true });
+      const r = errorSchema.parse(replayed.body).error;
+      expect([replayed.status, r.field]).to.deep.equal([400, "sealedInput"]);
+    });
 
     const inputCases: [string, Partial<StepRequest>, string][] = [
       [
