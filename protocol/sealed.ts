@@ -102,7 +102,8 @@ export interface EncryptionKeys {
 export async function encryptionKeysFrom(seed: Hex | Uint8Array): Promise<EncryptionKeys> {
   const ikm = typeof seed === "string" ? hexToBytes(seed) : seed;
   if (ikm.length < 32) throw new Error(`encryption seed: ${ikm.length} bytes, at least 32 needed`);
-  const pair = await suite.kem.deriveKeyPair(ikm);
+  // Typed here: the DOM's CryptoKeyPair is not in this project's libs.
+  const pair = (await suite.kem.deriveKeyPair(ikm)) as unknown as { publicKey: CryptoKey; privateKey: CryptoKey };
   const publicKey = bytesToHex(new Uint8Array(await suite.kem.serializePublicKey(pair.publicKey)));
   return { publicKey, privateKey: pair.privateKey };
 }
@@ -127,7 +128,7 @@ function publicKeyOf(key: Hex): Promise<CryptoKey> {
 
 /** Seals `value` (any JSON value, the whole of it) to `recipient`'s public key, for `context`. */
 export async function seal(recipient: Hex, value: unknown, context: SealContext): Promise<Sealed> {
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(value) as string | undefined; // undefined for undefined, a function, a symbol
   if (text === undefined) throw new Error("seal: the value is not JSON");
   const { ct, enc } = await suite.seal(
     { recipientPublicKey: await publicKeyOf(recipient), info: sealInfo(context) },

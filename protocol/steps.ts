@@ -244,7 +244,8 @@ export async function openStepResponse(
 
 /** An opened answer as the keeper stores it: the output stays sealed to the keeper. */
 export function sealedAnswer(answer: OpenedStepResponse): ParsedStepResponse {
-  const { output: _output, ...sealed } = answer;
+  const sealed: ParsedStepResponse & { output?: Json } = { ...answer };
+  delete sealed.output;
   return sealed;
 }
 

@@ -88,7 +88,7 @@ export class StepDispatcher {
       try {
         answer = await openStepResponse(this.options.keys, this.options.domain, sealed);
       } catch (error) {
-        throw new AttemptError("invalid", `sealedOutput: ${(error as Error).message}`, 0, sealed as unknown as Json);
+        throw new AttemptError("invalid", `sealedOutput: ${(error as Error).message}`, 0, sealed);
       }
       await this.check(offer, request, answer);
       return answer;

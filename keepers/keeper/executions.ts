@@ -485,7 +485,7 @@ export class ExecutionManager {
       state: "done",
       attempts: r.attempts,
       provider: r.provider,
-      result: sealedAnswer(r.answer) as unknown as Json,
+      result: sealedAnswer(r.answer),
       providerMillis: r.providerMillis,
       totalMillis: r.totalMillis,
     });

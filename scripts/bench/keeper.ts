@@ -645,7 +645,7 @@ async function postStep(
         reply: BENCH_KEYS.publicKey,
       });
       const response = await fetch(`${node.url}/v1/steps`, { method: "POST", headers, body });
-      const reply = (await response.json()) as unknown;
+      const reply: unknown = await response.json();
       if (response.status === 429) {
         pool.busyAnswers += 1;
         continue;
