@@ -140,12 +140,13 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
       // A request whose input cannot be hashed still goes sealed, as a keeper would seal it.
       if (isRequest) {
         const { input, ...rest } = body as StepRequest;
-        const context = stepSealContext(domain, "step-input", rest.executionId, rest.step);
-        text = JSON.stringify({
-          ...rest,
-          sealedInput: await seal(sealTo.provider, input, context),
-          replyKey: sealTo.reply,
-        });
+        try {
+          const context = stepSealContext(domain, "step-input", rest.executionId, rest.step);
+          const sealedInput = await seal(sealTo.provider, input, context);
+          text = JSON.stringify({ ...rest, sealedInput, replyKey: sealTo.reply });
+        } catch {
+          // No execution id or step to seal for: the body goes as it is (the schema refuses it first).
+        }
       }
       headers = {
         "content-type": "application/json",

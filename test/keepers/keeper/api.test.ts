@@ -247,7 +247,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       // The client's valid signature over inputsHash, with other inputs sealed: they do not hash to it.
       const swapped = await refusal(
         post({
-          sealed: await sealIn({ values: [2, 8] }),
+          sealed: await seal(keeperKey, { values: [2, 8] }, as.client.context("inputs", inputsHash.toLowerCase())),
           inputsHash,
           client: ROLES.client.address,
           expiry: later,
