@@ -4,13 +4,17 @@
  * signature covers. Authentication is always on. Every signature is EIP-712 under the Workflows contract's domain
  * (protocol/eip712.ts `workflowsDomain`) with the types of protocol/eip712.ts:
  *
- *   POST /v1/inputs              InputsPost: the inputs and the client's ExecutionInputs signature over their value
- *                                hash, unexpired. The keeper runs an execution with them only if its client on
- *                                chain is a signer of them.
+ *   POST /v1/inputs              InputsPost: the inputs sealed to the keeper's published encryption key
+ *                                (protocol/sealed.ts, purpose "inputs", subject their value hash), their value hash
+ *                                and the client's ExecutionInputs signature over it, unexpired. The keeper opens them,
+ *                                checks they hash to inputsHash, and keeps them sealed. It runs an execution with
+ *                                them only if its client on chain is a signer of them.
  *   POST /v1/grants              GrantPost: a ResultsGrant signed by the execution's client: `reader` may read the
  *                                execution's results until `expiry`.
- *   GET  /v1/executions?id=N     a signed request by the execution's client, a reader it granted, or a user of the
- *                                restricted listing it was requested through.
+ *   GET  /v1/executions?id=N[&key=K]  a signed request by the execution's client, a reader it granted, or a user of
+ *                                the restricted listing it was requested through. The result comes sealed to K, the
+ *                                reader's X25519 key (purpose "result", subject "<id>/<reader>"); the signature
+ *                                covers the query, so K is the reader's. Without K, no result.
  *   GET  /v1/reports             a signed request by the keeper's operator (its agent's operator in the
  *   POST /v1/safe-mode/clear     AgentRegistry) or the keeper's configured admin.
  *
@@ -20,6 +24,8 @@
  * ahead: a request seen on the wire can be replayed only to the same route, for a few minutes.
  */
 import { z } from "zod";
+
+import { encryptionKeySchema, sealedSchema } from "./sealed.js";
 
 /** The Authorization scheme of a signed request. */
 export const AUTH_SCHEME = "AITBC-EIP712";
@@ -37,9 +43,16 @@ const signature = z
   .transform((s) => s as `0x${string}`);
 const expiry = z.number().int("must be whole unix seconds").min(1).max(Number.MAX_SAFE_INTEGER);
 
-/** `POST /v1/inputs`: `inputs` (any step value, protocol/values.ts) signed by `client` (ExecutionInputs). */
+/**
+ * `POST /v1/inputs`: the inputs (any step value, protocol/values.ts) sealed to the keeper, their value hash
+ * `inputsHash`, signed by `client` (ExecutionInputs).
+ */
 export const inputsPostSchema = z.strictObject({
-  inputs: z.unknown().refine((v) => v !== undefined, "is required"),
+  sealed: sealedSchema,
+  inputsHash: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hash")
+    .transform((s) => s.toLowerCase() as `0x${string}`),
   client: address,
   expiry,
   signature,
@@ -54,6 +67,9 @@ export const grantPostSchema = z.strictObject({
   signature,
 });
 export type GrantPost = z.input<typeof grantPostSchema>;
+
+/** The `key` query parameter of `GET /v1/executions`: the X25519 key the reader wants the result sealed to. */
+export const readerKeySchema = encryptionKeySchema;
 
 /** What the Authorization header of a signed request says. */
 export interface RequestAuthorization {

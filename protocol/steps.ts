@@ -19,6 +19,12 @@
  *   Authorization: AITBC-Keeper 0x<65-byte signature>
  *   X-AITBC-Expiry: <unix seconds>
  *   X-AITBC-Nonce: 0x<32 random bytes>
+ *
+ * Payloads are confidential (protocol/sealed.ts): the step's input travels as `sealedInput`, sealed by the keeper to
+ * the provider's published encryption key (AgentRegistry.encryptionKeyOf) for ("step-input", "<executionId>/<step>"),
+ * and the output comes back as `sealedOutput`, sealed by the provider to the request's `replyKey` (the keeper's
+ * key, authenticated by the keeper's signature over the body) for ("step-output", same subject). The hashes and the
+ * signatures are over the plaintext values as before; the body hash covers the ciphertext.
  */
 import { bytesToHex, keccak256, stringToBytes, toHex, type Hex, type TypedDataDomain } from "viem";
 import { z } from "zod";
@@ -27,6 +33,16 @@ import { fieldElement, fieldToBytes32 } from "../circuits/lib/field.js";
 import type { SolidityProof } from "../circuits/lib/prover.js";
 import { stepLeaf } from "../circuits/lib/workflow.js";
 import { signStepRequest, type StepRequestMessage } from "./eip712.js";
+import {
+  encryptionKeySchema,
+  open,
+  seal,
+  sealContext,
+  sealedSchema,
+  stepSubject,
+  type EncryptionKeys,
+  type SealContext,
+} from "./sealed.js";
 import { valueHashHex, type Json } from "./values.js";
 
 import { STEP_TYPES, type StepTypeName } from "./enums.js";
@@ -59,7 +75,10 @@ export const stepRequestSchema = z.strictObject({
   step: z.number().int().min(0).max(65_535),
   stepType: z.enum(STEP_TYPES),
   model: bytes32,
-  input: json,
+  /** The step's input (any JSON value), sealed to the provider (see the file header). */
+  sealedInput: sealedSchema,
+  /** The key the provider seals the output to: the keeper's. */
+  replyKey: encryptionKeySchema,
   /** Present at the full and zk levels: the field hashes the step reads (see the file header). */
   transcript: z.strictObject({ sources: z.array(bytes32).min(1).max(2) }).optional(),
   /** An inference proof is required (zk level, requiresProof step). */
@@ -69,8 +88,12 @@ export const stepRequestSchema = z.strictObject({
   /** How long the keeper waits (ms); the provider gives up past it. */
   timeoutMs: z.number().int().min(1).max(3_600_000),
 });
-export type StepRequest = z.input<typeof stepRequestSchema>;
-export type ParsedStepRequest = z.output<typeof stepRequestSchema>;
+/** A step request as it travels (the input sealed). */
+export type WireStepRequest = z.input<typeof stepRequestSchema>;
+/** A step request as the keeper builds it, before sealing: the input in clear, no reply key yet. */
+export type StepRequest = Omit<WireStepRequest, "sealedInput" | "replyKey"> & { input: unknown };
+/** A step request as the provider runs it: checked, its input opened. */
+export type ParsedStepRequest = Omit<z.output<typeof stepRequestSchema>, "sealedInput"> & { input: Json };
 
 const g1 = z.tuple([uintString, uintString]);
 export const groth16Schema = z.strictObject({ a: g1, b: z.tuple([g1, g1]), c: g1 });
@@ -79,7 +102,8 @@ export const stepResponseSchema = z.strictObject({
   executionId: uintString,
   step: z.number().int(),
   provider: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-  output: json,
+  /** The output (any JSON value), sealed to the request's replyKey (see the file header). */
+  sealedOutput: sealedSchema,
   /** What the provider signed, field for field (IWorkflows.StepRecord without step and provider). */
   record: z.strictObject({ inputHash: bytes32, outputHash: bytes32, cost: uintString }),
   signature: z.string().regex(/^0x[0-9a-fA-F]+$/),
@@ -91,7 +115,10 @@ export const stepResponseSchema = z.strictObject({
   millis: z.number(),
 });
 export type StepResponse = z.input<typeof stepResponseSchema>;
+/** An answer as it travels and as the keeper stores it (the output sealed to the keeper). */
 export type ParsedStepResponse = z.output<typeof stepResponseSchema>;
+/** An answer whose output the keeper opened. */
+export type OpenedStepResponse = ParsedStepResponse & { output: Json };
 
 /** The provider's error body, for every non-2xx answer. `field` names the bad request field, when one is. */
 export const errorSchema = z.object({
@@ -145,22 +172,42 @@ export const STEP_AUTH_HEADERS = {
 /** How long a keeper's signed step request stays valid (s): the trip to the provider, not a window for replays. */
 export const STEP_REQUEST_VALIDITY_SECONDS = 60;
 
+/** The sealing context of step `step`'s input or output (protocol/sealed.ts), under the Workflows `domain`. */
+export function stepSealContext(
+  domain: TypedDataDomain,
+  direction: "step-input" | "step-output",
+  executionId: bigint | string,
+  step: number,
+): SealContext {
+  return sealContext(domain, direction, stepSubject(executionId, step));
+}
+
 /**
- * A step request as the keeper sends it: the body (the request's JSON) and the headers carrying the keeper's
- * StepRequest signature over it. `expiry` defaults to now + STEP_REQUEST_VALIDITY_SECONDS, `nonce` to 32 random
- * bytes. Throws naming the input's field when the input cannot be hashed (recordInputHash).
+ * A step request as the keeper sends it: the body (the request's JSON, the input sealed to `seal.provider`, the
+ * reply key `seal.reply`) and the headers carrying the keeper's StepRequest signature over it. `expiry` defaults to
+ * now + STEP_REQUEST_VALIDITY_SECONDS, `nonce` to 32 random bytes. Throws naming the input's field when the input
+ * cannot be hashed (recordInputHash).
  */
-export function signedStepRequest(
+export async function signedStepRequest(
   privateKey: Hex,
   domain: TypedDataDomain,
   request: StepRequest,
+  keys: { provider: Hex; reply: Hex },
   options: { expiry?: bigint; nonce?: Hex } = {},
-): { body: string; headers: Record<string, string>; message: StepRequestMessage } {
-  const body = JSON.stringify(request);
+): Promise<{ body: string; headers: Record<string, string>; message: StepRequestMessage }> {
+  const inputHash = recordInputHash(request);
+  const { input, ...rest } = request;
+  const context = stepSealContext(domain, "step-input", request.executionId, request.step);
+  const wire: WireStepRequest = {
+    ...rest,
+    sealedInput: await seal(keys.provider, input, context),
+    replyKey: keys.reply,
+  };
+  const body = JSON.stringify(wire);
   const message: StepRequestMessage = {
     executionId: BigInt(request.executionId),
     step: request.step,
-    inputHash: recordInputHash(request),
+    inputHash,
     bodyHash: keccak256(stringToBytes(body)),
     nonce: options.nonce ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
     expiry: options.expiry ?? BigInt(Math.floor(Date.now() / 1000) + STEP_REQUEST_VALIDITY_SECONDS),
@@ -172,6 +219,34 @@ export function signedStepRequest(
     [STEP_AUTH_HEADERS.nonce]: message.nonce,
   };
   return { body, headers, message };
+}
+
+/** Opens a step request's sealed input with the provider's `keys` (throws SealedOpenError when it does not open). */
+export async function openStepRequest(
+  keys: EncryptionKeys,
+  domain: TypedDataDomain,
+  request: z.output<typeof stepRequestSchema>,
+): Promise<ParsedStepRequest> {
+  const { sealedInput, ...rest } = request;
+  const input = await open(keys, sealedInput, stepSealContext(domain, "step-input", request.executionId, request.step));
+  return { ...rest, input: json.parse(input) };
+}
+
+/** Opens an answer's sealed output with the keeper's `keys` (throws SealedOpenError when it does not open). */
+export async function openStepResponse(
+  keys: EncryptionKeys,
+  domain: TypedDataDomain,
+  answer: ParsedStepResponse,
+): Promise<OpenedStepResponse> {
+  const context = stepSealContext(domain, "step-output", answer.executionId, answer.step);
+  return { ...answer, output: json.parse(await open(keys, answer.sealedOutput, context)) };
+}
+
+/** An opened answer as the keeper stores it: the output stays sealed to the keeper. */
+export function sealedAnswer(answer: OpenedStepResponse): ParsedStepResponse {
+  const sealed: ParsedStepResponse & { output?: Json } = { ...answer };
+  delete sealed.output;
+  return sealed;
 }
 
 /** A proof as the API carries it (decimal strings, Solidity coordinate order) as the contracts take it. */

@@ -97,7 +97,7 @@ try {
   const execution = await protocol.workflows.getExecution(executionId);
   // Only the client (or a reader it grants) may read the result: a signed request (protocol/keeper-api.ts).
   const view = await (await devnet.keeperClient(keeperUrl)).execution(executionId);
-  console.log(`result (read by the client, signed request): ${JSON.stringify(view.result)}`);
+  console.log(`result (sealed by the keeper to the client, opened by it): ${JSON.stringify(view.result)}`);
   if (valueHashHex(view.result) !== execution.resultHash)
     throw new Error("demo: the result does not hash to the proven result");
   console.log(`resultHash ${execution.resultHash} = hash of that result (proven), receipt ${execution.receipt}`);

@@ -75,6 +75,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     IAgentVotes private _votes;
     mapping(address agent => uint256 agentId) private _agentIds;
     mapping(uint256 agentId => Agent agent) private _agents;
+    mapping(uint256 agentId => bytes32 key) private _encryptionKeys;
 
     constructor(
         address admin,
@@ -154,6 +155,14 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         a.capabilities = capabilities;
         emit ProfileUpdated(agentId, metadataURI, endpoint, version, capabilities);
         _enforce(msg.sender, ActionTypes.UPDATE_PROFILE, 0, gasStart);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function setEncryptionKey(uint256 agentId, bytes32 key) external whenNotStopped {
+        _agentOrOperator(agentId);
+        if (key == bytes32(0)) revert AgentRegistryZeroEncryptionKey(agentId);
+        _encryptionKeys[agentId] = key;
+        emit EncryptionKeySet(agentId, key, msg.sender);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -379,6 +388,12 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     function getAgentId(address agent) external view returns (uint256 agentId) {
         agentId = _agentIds[agent];
         if (agentId == 0) revert AgentRegistryNotRegistered(agent);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function encryptionKeyOf(uint256 agentId) external view returns (bytes32) {
+        _existing(agentId);
+        return _encryptionKeys[agentId];
     }
 
     /// @inheritdoc IAgentRegistry

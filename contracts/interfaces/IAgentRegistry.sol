@@ -143,6 +143,9 @@ interface IAgentRegistry {
     /// @notice A frozen address may not be an agent's operator.
     error AgentRegistryOperatorFrozen(address operator);
 
+    /// @notice An encryption key of zero publishes nothing (an X25519 public key is never all zeros).
+    error AgentRegistryZeroEncryptionKey(uint256 agentId);
+
     /// @notice `agent` registered as agent `agentId` with `operator` as its human custodian.
     /// @param expectedDailyVolume The daily volume it declared; its security bond is a share of it.
     event AgentRegistered(
@@ -152,6 +155,9 @@ interface IAgentRegistry {
         AgentType agentType,
         uint256 expectedDailyVolume
     );
+
+    /// @notice Agent `agentId`'s encryption key is now `key` (set by `by`, the agent or its operator).
+    event EncryptionKeySet(uint256 indexed agentId, bytes32 key, address indexed by);
 
     /// @notice The agent updated its profile.
     event ProfileUpdated(
@@ -233,6 +239,11 @@ interface IAgentRegistry {
         bytes32[] calldata capabilities
     ) external;
 
+    /// @notice Publishes agent `agentId`'s encryption key: the X25519 public key (32 bytes, RFC 7748) that clients
+    /// and other agents seal payloads to with HPKE (RFC 9180; protocol/sealed.ts). Only the agent or its operator;
+    /// a zero key reverts. Replacing the key makes what was sealed to the old one unreadable by the new one.
+    function setEncryptionKey(uint256 agentId, bytes32 key) external;
+
     /// @notice Declares a new expected daily volume (the caller, an agent). Raising it needs its bond already
     /// staked; lowering it is always allowed. The constitution's daily volume limit never exceeds it.
     function declareDailyVolume(uint256 expectedDailyVolume) external;
@@ -291,6 +302,9 @@ interface IAgentRegistry {
 
     /// @notice Seed 000's IAITBCAgent view: the id of agent address `agent` (reverts if unregistered).
     function getAgentId(address agent) external view returns (uint256);
+
+    /// @notice Agent `agentId`'s published encryption key (zero: none published yet); reverts for an unknown agent.
+    function encryptionKeyOf(uint256 agentId) external view returns (bytes32);
 
     /// @notice Seed 000's IAITBCAgent view.
     function getCapabilities(uint256 agentId) external view returns (bytes32[] memory);

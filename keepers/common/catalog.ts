@@ -23,6 +23,8 @@ export interface ProviderOffer {
   price: bigint;
   capacity: bigint;
   load: bigint;
+  /** The provider's published X25519 key (AgentRegistry.encryptionKeyOf): step inputs are sealed to it. */
+  encryptionKey: Hex;
 }
 
 export class ProviderCatalog {
@@ -84,7 +86,7 @@ export class ProviderCatalog {
   }
 
   async #read(serviceId: Hex, agentId: bigint): Promise<ProviderOffer | undefined> {
-    const [service, agent, active] = await Promise.all([
+    const [service, agent, active, encryptionKey] = await Promise.all([
       this.client.readContract({
         address: this.addresses.marketplace,
         abi: marketplaceAbi,
@@ -103,8 +105,16 @@ export class ProviderCatalog {
         functionName: "isActive",
         args: [agentId],
       }),
+      this.client.readContract({
+        address: this.addresses.registry,
+        abi: registryAbi,
+        functionName: "encryptionKeyOf",
+        args: [agentId],
+      }),
     ]);
     if (!active || service.serviceId === `0x${"0".repeat(64)}`) return undefined;
+    // No published key: nothing can be sent to it in confidence, so it is no candidate.
+    if (BigInt(encryptionKey) === 0n) return undefined;
     const frozen = await this.client.readContract({
       address: this.addresses.humanOverride,
       abi: humanOverrideAbi,
@@ -123,6 +133,7 @@ export class ProviderCatalog {
       price: service.pricePerUnit,
       capacity: service.maxCapacity,
       load: service.currentLoad,
+      encryptionKey,
     };
   }
 

@@ -57,6 +57,8 @@ export interface AgentPlan {
   stake: bigint;
   /** Where stake and expectedDailyVolume sit in the daemon's config, for error messages (default "agent"). */
   configPath?: string;
+  /** The X25519 public key to publish with the identity (protocol/sealed.ts; AgentRegistry.setEncryptionKey). */
+  encryptionKey: Hex;
 }
 
 export interface RegistrationPlan extends Omit<AgentPlan, "agentType" | "capabilities"> {
@@ -144,6 +146,7 @@ async function ensureIdentity(ctx: Ctx, plan: AgentPlan): Promise<bigint> {
     );
     const agentId = await publicClient.readContract({ ...registry, functionName: "agentIdOf", args: [self] });
     ctx.logger.info({ event: "registered", agentId, address: self, operator: plan.operator }, "agent registered");
+    await ensureEncryptionKey(ctx, agentId, plan.encryptionKey);
     return agentId;
   }
   const agent = await publicClient.readContract({ ...registry, functionName: "getAgent", args: [existing] });
@@ -175,7 +178,33 @@ async function ensureIdentity(ctx: Ctx, plan: AgentPlan): Promise<bigint> {
     );
     ctx.logger.info({ event: "profile-updated", agentId: existing, endpoint: plan.endpoint }, "profile updated");
   }
+  await ensureEncryptionKey(ctx, existing, plan.encryptionKey);
   return existing;
+}
+
+/** Publishes `key` as the agent's encryption key unless the chain has it already. */
+async function ensureEncryptionKey(ctx: Ctx, agentId: bigint, key: Hex): Promise<void> {
+  const registry = { address: ctx.chain.addresses.registry, abi: registryAbi } as const;
+  const published = await ctx.chain.publicClient.readContract({
+    ...registry,
+    functionName: "encryptionKeyOf",
+    args: [agentId],
+  });
+  if (published.toLowerCase() === key.toLowerCase()) return;
+  await send(ctx, "setEncryptionKey", () =>
+    ctx.wallet.writeContract({ ...registry, functionName: "setEncryptionKey", args: [agentId, key] }),
+  );
+  ctx.logger.info({ event: "encryption-key-published", agentId, publicKey: key }, "encryption key published");
+}
+
+/** Publishes the keeper's (any registered agent's) encryption key when it is not the one on chain. */
+export async function publishEncryptionKey(
+  options: { chain: ChainContext; wallet: Wallet; logger: Logger },
+  agentId: bigint,
+  key: Hex,
+): Promise<void> {
+  const ctx: Ctx = { ...options, logger: options.logger.child({ module: "registration" }), transactions: 0 };
+  await ensureEncryptionKey(ctx, agentId, key);
 }
 
 // ---------------------------------------------------------------- 2. stake and bond

@@ -5,14 +5,16 @@
  *   GET  /healthz              open: ok (false in safe mode), address, agent id, chain lag, safe mode (on, reason,
  *                              since), running executions, pending transactions. No execution data.
  *   GET  /metrics              open: Prometheus (metrics.ts); counts and durations, no execution ids or addresses
- *   POST /v1/inputs            the client's signed inputs (ExecutionInputs, unexpired): stored by their value hash
- *                              with the signer, answered 201; executions waiting for them start. An execution runs
- *                              only with inputs its client on chain signed (executions.ts).
+ *   POST /v1/inputs            the client's signed inputs (ExecutionInputs, unexpired), sealed to the keeper's
+ *                              encryption key: opened and checked against their hash, stored sealed by their value
+ *                              hash with the signer, answered 201; executions waiting for them start. An execution
+ *                              runs only with inputs its client on chain signed (executions.ts).
  *   POST /v1/grants            a ResultsGrant signed by the execution's client: the named reader may read it
- *   GET  /v1/executions?id=N   a signed request by a reader of one of this keeper's executions (its client, a
- *                              reader it granted, a user of its restricted listing): state, steps, result
+ *   GET  /v1/executions?id=N&key=K  a signed request by a reader of one of this keeper's executions (its client, a
+ *                              reader it granted, a user of its restricted listing): state, steps, and the result
+ *                              sealed to the reader's X25519 key K (`sealedResult`; null without K or before done)
  *   GET  /v1/reports           a signed request by the operator: the slash reports (answers that did not check out,
- *                              with the evidence)
+ *                              with the evidence, stored sealed to the keeper and opened for the operator)
  *   POST /v1/safe-mode/clear   a signed request by the operator: leave safe mode (SafetyMonitor.clearSafeMode)
  *
  * Errors are `{ error: { code, message, field? } }` (common/http.ts): 400 for a bad body or id (naming the field),
@@ -21,9 +23,12 @@
  */
 import { createServer, type IncomingMessage } from "node:http";
 
-import type { Hex } from "viem";
+import type { Hex, TypedDataDomain } from "viem";
 
-import { valueSize, type Json } from "../../protocol/values.js";
+import { readerKeySchema } from "../../protocol/keeper-api.js";
+import { open, resultSubject, seal, sealContext, sealedSchema, type EncryptionKeys } from "../../protocol/sealed.js";
+import { openStepResponse, stepResponseSchema } from "../../protocol/steps.js";
+import type { Json } from "../../protocol/values.js";
 import type { EventFollower } from "../common/follower.js";
 import { closeServer, HttpError, listen, readJsonBody, router, sendJson } from "../common/http.js";
 import type { Logger } from "../common/log.js";
@@ -31,6 +36,7 @@ import type { SafetyMonitor } from "../common/safety.js";
 import type { Store } from "../common/store.js";
 import type { TxSender } from "../common/txs.js";
 import type { ApiAuth } from "./auth.js";
+import { reportSubject } from "./reports.js";
 import type { ExecutionManager } from "./executions.js";
 import type { KeeperMetrics } from "./metrics.js";
 
@@ -50,6 +56,9 @@ export interface KeeperApiOptions {
   txs: Pick<TxSender, "pendingCount">;
   metrics: KeeperMetrics;
   logger: Logger;
+  /** The keeper's encryption keys (stored payloads are sealed to them) and the Workflows domain (the contexts). */
+  keys: EncryptionKeys;
+  domain: TypedDataDomain;
 }
 
 export interface KeeperApi {
@@ -60,7 +69,7 @@ export interface KeeperApi {
 
 /** Starts the API's server on host:port. */
 export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperApi> {
-  const { store, auth, safety, executions, follower, txs, metrics } = options;
+  const { store, auth, safety, executions, follower, txs, metrics, keys, domain } = options;
   const logger = options.logger.child({ module: "api" });
   /** The signer of a signed request (401 otherwise). */
   const signer = (req: IncomingMessage) =>
@@ -90,9 +99,10 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
         },
         "POST /v1/inputs": async (req, res) => {
           const body = await readJsonBody(req, options.maxBodyBytes);
-          const { inputs, inputsHash, client } = await auth.signedInputs(body);
-          store.putInputs(inputsHash, inputs, client);
-          logger.info({ inputsHash, client, bytes: valueSize(inputs) }, "inputs received");
+          const { inputsHash, client, sealed } = await auth.signedInputs(body);
+          // Kept as the client sealed them to this keeper: the database never holds them in clear.
+          store.putInputs(inputsHash, sealed, client);
+          logger.info({ inputsHash, client, sealedBytes: sealed.ct.length }, "inputs received");
           executions.onInputs(inputsHash);
           sendJson(res, 201, { inputsHash, client });
         },
@@ -113,14 +123,28 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
           sendJson(res, 201, { executionId: id, reader: grant.reader, expiry: grant.expiry });
         },
         "GET /v1/executions": async (req, res) => {
-          const id = new URL(req.url ?? "/", "http://x").searchParams.get("id") ?? "";
+          const query = new URL(req.url ?? "/", "http://x").searchParams;
+          const id = query.get("id") ?? "";
           if (!/^\d+$/.test(id)) throw new HttpError(400, "bad-request", "id must be an execution id", { field: "id" });
+          const key = query.get("key");
+          const readerKey = key === null ? undefined : readerKeySchema.safeParse(key);
+          if (readerKey?.success === false)
+            throw new HttpError(400, "bad-request", "key must be an X25519 public key (0x + 64 hex, not zero)", {
+              field: "key",
+            });
           const reader = await signer(req);
           const row = store.execution(BigInt(id));
           if (!row) throw new HttpError(404, "not-found", `execution ${id} is not this keeper's`);
           await auth.mayRead(BigInt(id), reader);
           const steps = store.steps(BigInt(id));
           const last = steps.find((s) => s.step === Math.max(...steps.map((x) => x.step)));
+          // Decrypted only here, to be sealed again to the reader's key at once.
+          let sealedResult = null;
+          if (row.state === "done" && last?.state === "done" && readerKey?.data !== undefined) {
+            const answer = await openStepResponse(keys, domain, stepResponseSchema.parse(last.result));
+            const context = sealContext(domain, "result", resultSubject(id, reader));
+            sealedResult = await seal(readerKey.data, answer.output, context);
+          }
           sendJson(res, 200, {
             ...row,
             steps: steps.map((s) => ({
@@ -130,12 +154,22 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
               attempts: s.attempts,
               providerMillis: s.providerMillis,
             })),
-            result: row.state === "done" ? ((last?.result as { output?: Json } | undefined)?.output ?? null) : null,
+            sealedResult,
           });
         },
         "GET /v1/reports": async (req, res) => {
           await auth.requireOperator(await signer(req), "GET /v1/reports");
-          sendJson(res, 200, { reports: store.reports() });
+          const reports = await Promise.all(
+            store.reports().map(async (r) => ({
+              ...r,
+              evidence: (await open(
+                keys,
+                sealedSchema.parse(r.evidence),
+                sealContext(domain, "keeper-store", reportSubject(r.executionId, r.step)),
+              )) as Json,
+            })),
+          );
+          sendJson(res, 200, { reports });
         },
         "POST /v1/safe-mode/clear": async (req, res) => {
           const by = await signer(req);

@@ -6,7 +6,8 @@
  *   received, signer, expiry) recovers to the signer the header names and the expiry is ahead of the keeper's clock
  *   by at most REQUEST_MAX_TTL_SECONDS. A verified header is remembered until it expires (at most VERIFIED_MAX of
  *   them, oldest forgotten first), so a client polling with one header costs one signature recovery;
- * - signed inputs (ExecutionInputs) and grants (ResultsGrant): valid and unexpired;
+ * - signed inputs (ExecutionInputs) and grants (ResultsGrant): valid and unexpired; signed inputs arrive sealed to
+ *   the keeper's encryption key and must open and hash to the signed inputsHash;
  * - an execution's readers: its client on chain, the readers it granted (an unexpired grant signed by that client),
  *   and the users of the restricted listing it was requested through (Workflows.hasAccess). A public listing gives
  *   everyone access, so it opens no one's results;
@@ -32,6 +33,7 @@ import {
   resultsGrantMessage,
   unixNow,
 } from "../../protocol/keeper-api.js";
+import { open, sealContext, type EncryptionKeys, type Sealed } from "../../protocol/sealed.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
 import { errorMessage, HttpError, parseBody } from "../common/http.js";
 import { typedDataSigner } from "../common/signatures.js";
@@ -50,6 +52,8 @@ export interface ApiAuthOptions {
   /** Another address allowed on the operator's routes (config `server.admin`). */
   admin?: Hex;
   store: Pick<Store, "grants">;
+  /** The keeper's encryption keys: inputs are sealed to them. */
+  keys: EncryptionKeys;
   /** The clock expiries are read against, unix seconds (default: the system clock). */
   now?: () => number;
 }
@@ -111,23 +115,22 @@ export class ApiAuth {
     return auth.signer;
   }
 
-  /** A `POST /v1/inputs` body: the inputs, their value hash, and the client whose valid, unexpired signature it has. */
-  async signedInputs(body: unknown): Promise<{ inputs: Json; inputsHash: Hex; client: Hex }> {
+  /**
+   * A `POST /v1/inputs` body: the inputs (opened), their value hash, the client whose valid, unexpired signature it
+   * has, and the inputs as sealed to this keeper (what the store keeps).
+   */
+  async signedInputs(body: unknown): Promise<{ inputs: Json; inputsHash: Hex; client: Hex; sealed: Sealed }> {
     if (typeof body !== "object" || body === null || !("signature" in body)) {
       throw unauthorized(
         "no-signature",
-        "POST /v1/inputs takes signed inputs: { inputs, client, expiry, signature }, signature being the client's " +
-          "EIP-712 ExecutionInputs(inputsHash, client, expiry) under the Workflows domain (protocol/keeper-api.ts)",
+        "POST /v1/inputs takes signed, sealed inputs: { sealed, inputsHash, client, expiry, signature }, signature " +
+          "being the client's EIP-712 ExecutionInputs(inputsHash, client, expiry) under the Workflows domain and " +
+          "sealed the inputs sealed to the keeper's published encryption key (protocol/keeper-api.ts)",
         "signature",
       );
     }
     const post = parseBody(inputsPostSchema, body);
-    let inputsHash: Hex;
-    try {
-      inputsHash = valueHashHex(post.inputs as Json);
-    } catch (error) {
-      throw new HttpError(400, "bad-request", `inputs: ${errorMessage(error)}`, { field: "inputs" });
-    }
+    const { inputsHash } = post;
     checkExpiry(post.expiry, this.#now(), "expiry");
     const recovered = await this.#recover(
       EXECUTION_INPUTS_TYPES,
@@ -143,7 +146,23 @@ export class ApiAuth {
         "signature",
       );
     }
-    return { inputs: post.inputs as Json, inputsHash, client: post.client };
+    let inputs: Json;
+    try {
+      inputs = (await open(this.o.keys, post.sealed, sealContext(this.o.domain, "inputs", inputsHash))) as Json;
+    } catch (error) {
+      throw new HttpError(400, "bad-request", `sealed: ${errorMessage(error)}`, { field: "sealed" });
+    }
+    let hash: Hex;
+    try {
+      hash = valueHashHex(inputs);
+    } catch (error) {
+      throw new HttpError(400, "bad-request", `inputs: ${errorMessage(error)}`, { field: "sealed" });
+    }
+    if (hash.toLowerCase() !== inputsHash)
+      throw new HttpError(400, "bad-request", `sealed: the inputs hash to ${hash}, not to inputsHash ${inputsHash}`, {
+        field: "sealed",
+      });
+    return { inputs, inputsHash, client: post.client, sealed: post.sealed };
   }
 
   /** A `POST /v1/grants` body: the grant and its signer (valid, unexpired; whether it is the client is the caller's). */

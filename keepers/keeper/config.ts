@@ -61,6 +61,11 @@ export const keeperConfigSchema = z.strictObject({
       .optional(),
   }),
   database: z.strictObject({ path: z.string().min(1).default("keeper.db") }).prefault({}),
+  /**
+   * The keeper's X25519 key (protocol/sealed.ts): a seed file created on first start, default next to the database
+   * (`<database.path>.encryption-key`); its public key is published on chain (AgentRegistry.setEncryptionKey).
+   */
+  encryption: z.strictObject({ keyFile: z.string().min(1).optional() }).prefault({}),
   follower: z
     .strictObject({
       startBlock: z.number().int().min(0).default(0),
@@ -115,10 +120,16 @@ export const KEEPER_ENV: Record<string, EnvBinding> = {
   AITBC_RPC_URLS: { path: ["rpc", "urls"], parse: list },
   AITBC_ADDRESSES: { path: ["addressesFile"] },
   AITBC_KEEPER_DB: { path: ["database", "path"] },
+  AITBC_KEEPER_ENCRYPTION_KEY_FILE: { path: ["encryption", "keyFile"] },
   AITBC_KEEPER_PORT: { path: ["server", "port"], parse: number },
   AITBC_KEEPER_ADMIN: { path: ["server", "admin"] },
   AITBC_CONFIRMATIONS: { path: ["follower", "confirmations"], parse: number },
 };
+
+/** The keeper's encryption key file: `encryption.keyFile`, or `<database.path>.encryption-key`. */
+export function keeperKeyFile(config: Pick<KeeperConfig, "encryption" | "database">): string {
+  return config.encryption.keyFile ?? `${config.database.path}.encryption-key`;
+}
 
 export function loadKeeperConfig(file: string | undefined, env: NodeJS.ProcessEnv): KeeperConfig {
   return loadConfig(keeperConfigSchema, { file, env, bindings: KEEPER_ENV });

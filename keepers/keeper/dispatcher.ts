@@ -9,6 +9,8 @@
  *   the step's sources and the returned output (full, zk);
  * - a requested inference proof verifies against the step's model and its leaf is the recorded one;
  * - for the built-in reference model, the output equals the keeper's own run of it.
+ * The input goes sealed to the provider's published key and the output comes back sealed to the keeper's
+ * (protocol/steps.ts); an output that does not open with the keeper's key is an invalid answer.
  * An answer failing a check is evidence against the provider (`AttemptError` kind "invalid"): the keeper reports
  * it for slashing. Transport failures, timeouts and refusals are not (a 401 or 403 is a refusal: the provider does
  * not take this keeper for the execution's, e.g. when its chain lags the claim).
@@ -19,13 +21,16 @@ import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import { irisInfer, irisModelHash, loadIrisModel, type IrisModel } from "../../circuits/lib/iris.js";
 import { fromSolidityProof, type Prover } from "../../circuits/lib/prover.js";
 import { isCanonicalSignature, stepResultSigner } from "../../protocol/eip712.js";
+import type { EncryptionKeys } from "../../protocol/sealed.js";
 import {
+  openStepResponse,
   recordInputHash,
   signedStepRequest,
   solidityProofOf,
   stepResponseSchema,
   transcriptLeaf,
   ZERO_HASH,
+  type OpenedStepResponse,
   type ParsedStepResponse,
   type StepRequest,
 } from "../../protocol/steps.js";
@@ -57,6 +62,8 @@ export interface DispatcherOptions {
   prover: Prover;
   /** The keeper's agent key: signs every step request. */
   key: Hex;
+  /** The keeper's encryption keys: answers are sealed to its public key. */
+  keys: EncryptionKeys;
 }
 
 export class StepDispatcher {
@@ -74,9 +81,15 @@ export class StepDispatcher {
     request: StepRequest,
     timeoutMs: number,
     signal?: AbortSignal,
-  ): Promise<ParsedStepResponse> {
+  ): Promise<OpenedStepResponse> {
     try {
-      const answer = await this.#post(offer, request, timeoutMs, signal);
+      const sealed = await this.#post(offer, request, timeoutMs, signal);
+      let answer: OpenedStepResponse;
+      try {
+        answer = await openStepResponse(this.options.keys, this.options.domain, sealed);
+      } catch (error) {
+        throw new AttemptError("invalid", `sealedOutput: ${(error as Error).message}`, 0, sealed);
+      }
       await this.check(offer, request, answer);
       return answer;
     } catch (error) {
@@ -93,7 +106,10 @@ export class StepDispatcher {
   ): Promise<ParsedStepResponse> {
     let signed: { body: string; headers: Record<string, string> };
     try {
-      signed = signedStepRequest(this.options.key, this.options.domain, request);
+      signed = await signedStepRequest(this.options.key, this.options.domain, request, {
+        provider: offer.encryptionKey,
+        reply: this.options.keys.publicKey,
+      });
     } catch (error) {
       // An input the record rules cannot hash: no provider would take it, and it is no provider's fault.
       throw new AttemptError("refused", `cannot sign the request: ${(error as Error).message}`);
@@ -146,7 +162,7 @@ export class StepDispatcher {
   }
 
   /** The checks in the file header; throws AttemptError "invalid" with the evidence. */
-  async check(offer: ProviderOffer, request: StepRequest, answer: ParsedStepResponse): Promise<void> {
+  async check(offer: ProviderOffer, request: StepRequest, answer: OpenedStepResponse): Promise<void> {
     const fail = (message: string): never => {
       throw new AttemptError("invalid", message, 0, {
         request: request as unknown as Json,
@@ -202,7 +218,7 @@ export class StepDispatcher {
     if (canonicalJson(expected) !== canonicalJson(output)) fail("output differs from the reference model's");
   }
 
-  async #checkProof(request: StepRequest, answer: ParsedStepResponse, fail: (m: string) => never): Promise<void> {
+  async #checkProof(request: StepRequest, answer: OpenedStepResponse, fail: (m: string) => never): Promise<void> {
     const p = answer.proof;
     if (p === undefined) return fail("inference proof missing");
     const leaf = BigInt(answer.record.outputHash);

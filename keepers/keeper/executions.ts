@@ -15,7 +15,7 @@
  * - Every transaction goes through the TxSender under a key naming the action, after the safety monitor.
  * What is recorded on chain (`doneMask`) always wins over what the store says.
  */
-import { keccak256, toHex, type PublicClient, type Hex } from "viem";
+import { keccak256, toHex, type PublicClient, type Hex, type TypedDataDomain } from "viem";
 
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
 import type { Prover } from "../../circuits/lib/prover.js";
@@ -26,8 +26,15 @@ import { ACTION_TYPES } from "../../protocol/actions.js";
 import { proofStruct, proveChunk } from "../../protocol/proofs.js";
 import { workflowsAbi } from "../../protocol/abi.js";
 import type { Logger } from "../common/log.js";
-import { solidityProofOf, type ParsedStepResponse } from "../../protocol/steps.js";
-import { valueHash } from "../../protocol/values.js";
+import { open, sealContext, sealedSchema, type EncryptionKeys } from "../../protocol/sealed.js";
+import {
+  openStepResponse,
+  sealedAnswer,
+  solidityProofOf,
+  stepResponseSchema,
+  type ParsedStepResponse,
+} from "../../protocol/steps.js";
+import { valueHash, type Json } from "../../protocol/values.js";
 import type { KeeperMetrics } from "./metrics.js";
 import type { Orchestrator, StepResult } from "./orchestrator.js";
 import type { SafetyMonitor } from "../common/safety.js";
@@ -59,7 +66,14 @@ export interface ExecutionManagerOptions {
   recordBatch: number;
   /** Claim executions that name no keeper (open to any agent). */
   claimOpen: boolean;
+  /** The keeper's encryption keys: the stored inputs and answers are sealed to them. */
+  keys: EncryptionKeys;
+  /** The Workflows EIP-712 domain (the sealing contexts' chain and deployment). */
+  domain: TypedDataDomain;
 }
+
+/** A stored step: its answer as stored, the output sealed to the keeper (what recording needs). */
+type StoredStep = Omit<StepResult, "answer"> & { answer: ParsedStepResponse };
 
 export class ExecutionManager {
   readonly #plans = new Map<bigint, Promise<WorkflowPlan>>();
@@ -219,11 +233,17 @@ export class ExecutionManager {
     }
     this.o.store.setExecutionState(executionId, "running");
     const plan = await this.plan(row.workflowId);
-    const inputs = this.o.store.inputsFrom(row.inputsHash, chain.client);
-    if (inputs === undefined)
+    const stored = this.o.store.inputsFrom(row.inputsHash, chain.client);
+    if (stored === undefined)
       throw new Error(`inputs ${row.inputsHash} from client ${chain.client} missing from the store`);
+    // Stored as the client sealed them to this keeper (api.ts checked they open and hash to inputsHash).
+    const inputs = (await open(
+      this.o.keys,
+      sealedSchema.parse(stored),
+      sealContext(this.o.domain, "inputs", row.inputsHash.toLowerCase()),
+    )) as Json;
 
-    const results = this.#storedResults(executionId);
+    const results = await this.#storedResults(executionId);
     const outcome = await this.o.orchestrator.run({
       executionId,
       plan,
@@ -315,7 +335,7 @@ export class ExecutionManager {
       const recorded = (await this.#chainExecution(executionId)).doneMask;
       const pending = plan.order
         .map((i) => this.#storedStep(executionId, i))
-        .filter((r): r is StepResult => r !== undefined && (recorded & (1n << BigInt(r.step))) === 0n);
+        .filter((r): r is StoredStep => r !== undefined && (recorded & (1n << BigInt(r.step))) === 0n);
       if (pending.length === 0) return;
       const batch = pending.slice(0, this.o.recordBatch);
       const records = batch.map((r) => recordOf(r));
@@ -356,7 +376,7 @@ export class ExecutionManager {
   }
 
   /** Unrecorded steps the chain refused: run them (and what read them) again. */
-  #rerunSteps(executionId: bigint, plan: WorkflowPlan, recorded: bigint, refused: (r: StepResult) => boolean): void {
+  #rerunSteps(executionId: bigint, plan: WorkflowPlan, recorded: bigint, refused: (r: StoredStep) => boolean): void {
     const drop = new Set<number>();
     for (const i of plan.order) {
       const r = this.#storedStep(executionId, i);
@@ -465,20 +485,21 @@ export class ExecutionManager {
       state: "done",
       attempts: r.attempts,
       provider: r.provider,
-      result: r.answer,
+      result: sealedAnswer(r.answer),
       providerMillis: r.providerMillis,
       totalMillis: r.totalMillis,
     });
   }
 
-  #storedResults(executionId: bigint): Map<number, StepResult> {
-    const out = new Map<number, StepResult>();
+  /** The stored steps as stored (outputs sealed): what recording needs. */
+  #storedSteps(executionId: bigint): Map<number, StoredStep> {
+    const out = new Map<number, StoredStep>();
     for (const s of this.o.store.steps(executionId)) {
       if (s.state !== "done" || s.provider === null) continue;
       out.set(s.step, {
         step: s.step,
         provider: s.provider,
-        answer: s.result as unknown as ParsedStepResponse,
+        answer: stepResponseSchema.parse(s.result),
         attempts: s.attempts,
         providerMillis: s.providerMillis,
         totalMillis: s.totalMillis,
@@ -487,13 +508,21 @@ export class ExecutionManager {
     return out;
   }
 
-  #storedStep(executionId: bigint, step: number): StepResult | undefined {
-    return this.#storedResults(executionId).get(step);
+  /** The stored steps with their outputs opened (a resumed run feeds them to later steps). */
+  async #storedResults(executionId: bigint): Promise<Map<number, StepResult>> {
+    const out = new Map<number, StepResult>();
+    for (const [step, s] of this.#storedSteps(executionId))
+      out.set(step, { ...s, answer: await openStepResponse(this.o.keys, this.o.domain, s.answer) });
+    return out;
+  }
+
+  #storedStep(executionId: bigint, step: number): StoredStep | undefined {
+    return this.#storedSteps(executionId).get(step);
   }
 }
 
 /** IWorkflows.StepRecord from a checked answer. */
-function recordOf(r: StepResult) {
+function recordOf(r: StoredStep) {
   return {
     step: r.step,
     provider: r.provider,

@@ -1,7 +1,7 @@
 /**
  * The keeper's own agent: with `agent.register` in the config it is registered as a Validator agent and staked on
  * first start (common/registration.ts `ensureAgent`, idempotent on later starts); without it, it must be a
- * registered agent already.
+ * registered agent already. Either way its encryption key is published with its identity (setEncryptionKey).
  */
 import type { Hex } from "viem";
 
@@ -9,17 +9,21 @@ import { registryAbi } from "../../protocol/abi.js";
 import { AGENT_TYPES } from "../../protocol/enums.js";
 import type { ChainContext, walletFor } from "../common/chain.js";
 import type { Logger } from "../common/log.js";
-import { ensureAgent } from "../common/registration.js";
+import { ensureAgent, publishEncryptionKey } from "../common/registration.js";
 import type { KeeperConfig } from "./config.js";
 
 /** IAgentRegistry.AgentType.Validator (3). */
 const VALIDATOR = AGENT_TYPES.indexOf("validator");
 
-/** The keeper's agent id. Registration sends through `wallet` directly (not through the TxSender). */
+/**
+ * The keeper's agent id, its encryption key (`encryptionKey`, X25519 public) published with it. Registration sends
+ * through `wallet` directly (not through the TxSender).
+ */
 export async function keeperAgentId(options: {
   chain: ChainContext;
   wallet: ReturnType<typeof walletFor>;
   agent: KeeperConfig["agent"];
+  encryptionKey: Hex;
   logger: Logger;
 }): Promise<bigint> {
   const { chain, wallet, logger } = options;
@@ -38,6 +42,7 @@ export async function keeperAgentId(options: {
         capabilities: [],
         stake: reg.stake,
         expectedDailyVolume: reg.expectedDailyVolume,
+        encryptionKey: options.encryptionKey,
       })
     ).agentId;
   }
@@ -50,5 +55,6 @@ export async function keeperAgentId(options: {
   });
   if (id === 0n)
     throw new Error(`agent.privateKey: ${address} is not a registered agent (set agent.register to register it)`);
+  await publishEncryptionKey({ chain, wallet, logger }, id, options.encryptionKey);
   return id;
 }

@@ -22,6 +22,7 @@ import { ACTION_TYPES } from "../../protocol/actions.js";
 import { workflowsDomain } from "../../protocol/eip712.js";
 import { ProviderCatalog } from "../common/catalog.js";
 import { connectChain, walletFor } from "../common/chain.js";
+import { loadEncryptionKeys } from "../common/encryption.js";
 import { EventFollower } from "../common/follower.js";
 import { loadAgentKey } from "../common/keys.js";
 import { createLogger, type Logger } from "../common/log.js";
@@ -30,7 +31,7 @@ import { Store } from "../common/store.js";
 import { TxSender } from "../common/txs.js";
 import { startKeeperApi } from "./api.js";
 import { ApiAuth } from "./auth.js";
-import { loadKeeperConfig, type KeeperConfig } from "./config.js";
+import { keeperKeyFile, loadKeeperConfig, type KeeperConfig } from "./config.js";
 import { StepDispatcher } from "./dispatcher.js";
 import { followedContracts, routeEvents } from "./events.js";
 import { ExecutionManager } from "./executions.js";
@@ -80,8 +81,10 @@ export async function startKeeper(
   const wallet = walletFor(chain, account);
   const store = new Store(config.database.path);
   const metrics = new KeeperMetrics();
+  // Inputs, step payloads and results are sealed (protocol/sealed.ts); the public key goes on chain with the agent.
+  const keys = await loadEncryptionKeys(keeperKeyFile(config), log);
   // Registration (first start only) sends through the wallet directly, so it goes before the sender reads the nonce.
-  const agentId = await keeperAgentId({ chain, wallet, agent: config.agent, logger });
+  const agentId = await keeperAgentId({ chain, wallet, agent: config.agent, encryptionKey: keys.publicKey, logger });
   const governance = config.governance?.enabled === true ? config.governance : undefined;
 
   // Acting: the sender first recovers what a previous run left signed or sent; the monitor guards every action.
@@ -104,7 +107,7 @@ export async function startKeeper(
   const catalog = new ProviderCatalog(client, addresses, logger, BigInt(config.follower.startBlock));
   await catalog.refresh();
   const domain = await workflowsDomain(client, addresses.workflows);
-  const dispatcher = new StepDispatcher({ domain, prover, key });
+  const dispatcher = new StepDispatcher({ domain, prover, key, keys });
   const orchestrator = new Orchestrator({
     catalog,
     dispatcher,
@@ -113,7 +116,7 @@ export async function startKeeper(
     concurrency: config.orchestrator.concurrencyPerExecution,
     defaultStepTimeoutMs: config.orchestrator.defaultStepTimeoutMs,
     quarantineMs: config.orchestrator.quarantineMs,
-    onInvalid: slashReporter({ store, metrics, logger }),
+    onInvalid: slashReporter({ store, metrics, logger, keys, domain }),
   });
   const executions = new ExecutionManager({
     client,
@@ -130,6 +133,8 @@ export async function startKeeper(
     fromBlock: BigInt(config.follower.startBlock),
     recordBatch: config.orchestrator.recordBatch,
     claimOpen: config.orchestrator.claimOpen,
+    keys,
+    domain,
   });
 
   // Upkeep duties, and the governance voter when enabled.
@@ -173,7 +178,9 @@ export async function startKeeper(
     address: account.address,
     agentId,
     store,
-    auth: new ApiAuth({ client, addresses, domain, agentId, store, ...(admin ? { admin } : {}) }),
+    auth: new ApiAuth({ client, addresses, domain, agentId, store, keys, ...(admin ? { admin } : {}) }),
+    keys,
+    domain,
     safety,
     executions,
     follower,
@@ -200,6 +207,7 @@ export async function startKeeper(
       address: account.address,
       agentId: agentId.toString(),
       database: config.database.path,
+      encryptionKey: keys.publicKey,
       governance: voter ? { rules: governance?.rules.length, default: governance?.default } : false,
     },
     "keeper ready",

@@ -20,7 +20,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { shortMessage } from "../common/chain.js";
 import { classify, DefinitiveError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
-import type { ParsedStepResponse, StepRequest } from "../../protocol/steps.js";
+import type { OpenedStepResponse, StepRequest } from "../../protocol/steps.js";
 import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
 import type { ProviderCatalog, ProviderOffer } from "../common/catalog.js";
 import { AttemptError, type StepDispatcher } from "./dispatcher.js";
@@ -30,7 +30,8 @@ import { applyMapping, type StepPlan, type WorkflowPlan } from "./workflow.js";
 export interface StepResult {
   step: number;
   provider: Hex;
-  answer: ParsedStepResponse;
+  /** The checked answer, its output opened (the store keeps it sealed: protocol/steps.ts sealedAnswer). */
+  answer: OpenedStepResponse;
   attempts: number;
   providerMillis: number;
   totalMillis: number;

@@ -1,8 +1,12 @@
 /**
  * Slash reports: a provider answer that did not check out (dispatcher.ts: AttemptError "invalid") is evidence
- * against the provider. Each is stored with its evidence (served by `GET /v1/reports`), counted
+ * against the provider. Each is stored with its evidence sealed to the keeper (it holds the step's input and output;
+ * `GET /v1/reports` opens it for the operator), counted
  * (aitbc_keeper_slash_reports_total) and logged (`event: "slash-report"`).
  */
+import type { TypedDataDomain } from "viem";
+
+import { seal, sealContext, type EncryptionKeys } from "../../protocol/sealed.js";
 import type { Logger } from "../common/log.js";
 import type { Store } from "../common/store.js";
 import type { KeeperMetrics } from "./metrics.js";
@@ -13,11 +17,20 @@ export function slashReporter(options: {
   store: Pick<Store, "addReport">;
   metrics: Pick<KeeperMetrics, "slashReport">;
   logger: Logger;
+  keys: Pick<EncryptionKeys, "publicKey">;
+  domain: TypedDataDomain;
 }): OrchestratorOptions["onInvalid"] {
-  const { store, metrics } = options;
+  const { store, metrics, keys, domain } = options;
   const logger = options.logger.child({ module: "reports" });
   return (offer, executionId, step, error) => {
-    store.addReport({ provider: offer.address, executionId, step, reason: error.message, evidence: error.evidence });
+    const context = sealContext(domain, "keeper-store", reportSubject(executionId, step));
+    seal(keys.publicKey, error.evidence, context)
+      .then((evidence) => {
+        store.addReport({ provider: offer.address, executionId, step, reason: error.message, evidence });
+      })
+      .catch((e: unknown) => {
+        logger.error({ err: (e as Error).message, executionId: executionId.toString(), step }, "report not stored");
+      });
     metrics.slashReport();
     logger.warn(
       {
@@ -30,4 +43,9 @@ export function slashReporter(options: {
       `provider reported for slashing: ${error.message}`,
     );
   };
+}
+
+/** The sealing subject of a report's evidence: "report/<executionId>/<step>". */
+export function reportSubject(executionId: bigint, step: number): string {
+  return `report/${executionId.toString()}/${step}`;
 }

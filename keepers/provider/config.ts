@@ -94,6 +94,11 @@ const providerSchemaBase = z.strictObject({
     })
     .prefault({}),
   auth: authConfigSchema,
+  /**
+   * The node's X25519 key (protocol/sealed.ts): a seed file created on first start; its public key is published on
+   * chain (AgentRegistry.setEncryptionKey), and keepers seal step inputs to it.
+   */
+  encryption: z.strictObject({ keyFile: z.string().min(1).default("provider.encryption-key") }).prefault({}),
   services: z.array(serviceSchema).min(1, "at least one service"),
   /** Fault injection for end-to-end tests and drills; all off by default. */
   chaos: z
@@ -160,6 +165,7 @@ export const PROVIDER_ENV = {
   AITBC_RPC_URLS: { path: ["rpc", "urls"], parse: list },
   AITBC_PROVIDER_PORT: { path: ["server", "port"], parse: number },
   AITBC_ADDRESSES: { path: ["addressesFile"] },
+  AITBC_PROVIDER_ENCRYPTION_KEY_FILE: { path: ["encryption", "keyFile"] },
 };
 
 /** Reads and checks the configuration; throws ConfigError naming every bad field and its source. */

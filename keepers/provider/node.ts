@@ -7,6 +7,7 @@ import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { connectChain } from "../common/chain.js";
+import { loadEncryptionKeys } from "../common/encryption.js";
 import { workflowsDomain } from "../../protocol/eip712.js";
 import { ConfigError } from "../common/config.js";
 import { loadAgentKey } from "../common/keys.js";
@@ -42,6 +43,8 @@ export async function runProvider(options: {
   if (account.address.toLowerCase() === config.agent.operator.toLowerCase())
     throw new ConfigError("agent.operator: must differ from the agent's own address (the key's)");
   const domain = await workflowsDomain(chain.publicClient, chain.addresses.workflows);
+  // Step inputs are sealed to this key; its public half is published with the agent's identity (registration).
+  const keys = await loadEncryptionKeys(config.encryption.keyFile, logger);
   const shared = new SharedResources();
   const backends = config.services.map((s) => createBackend(s, shared, options.env));
   if (backends.some((b) => b.provable)) await shared.prover.load("inference");
@@ -59,6 +62,7 @@ export async function runProvider(options: {
   // Listening first: the registered endpoint must be the live one. /v1/info shows agent 0 until registered.
   const server = await createProviderServer({
     account,
+    keys,
     domain,
     services: backends,
     auth,
@@ -77,7 +81,7 @@ export async function runProvider(options: {
     logger.warn({ url: server.url }, "agent.endpoint is not set: keepers elsewhere cannot reach a wildcard address");
   let agentId: bigint;
   try {
-    ({ agentId } = await registerProvider(chain, account, registrationPlan(config, server.url), root));
+    ({ agentId } = await registerProvider(chain, account, registrationPlan(config, server.url, keys.publicKey), root));
   } catch (error) {
     await close({ graceMs: 0 });
     throw error;
@@ -88,9 +92,10 @@ export async function runProvider(options: {
 }
 
 /** What the chain should say about this node, from its configuration and the URL it listens at. */
-export function registrationPlan(config: ProviderConfig, url: string): RegistrationPlan {
+export function registrationPlan(config: ProviderConfig, url: string, encryptionKey: Hex): RegistrationPlan {
   return {
     operator: config.agent.operator,
+    encryptionKey,
     endpoint: config.agent.endpoint ?? url,
     metadataURI: config.agent.metadataURI,
     version: config.agent.version,

@@ -21,6 +21,12 @@
  * nor takes a slot. A step gets min(timeoutMs, requestTimeoutMs); past it the backend is aborted and the answer is
  * a 504. A slot stays taken until the backend has really stopped, so that the load is honest.
  *
+ * Payloads are sealed (protocol/sealed.ts, protocol/steps.ts): the input arrives sealed to this node's encryption
+ * key (`keys`, published on chain) and is opened after the schema check, before the signature check (which needs
+ * the input's hash: 400 `bad-request` on `sealedInput` when it does not open); the output leaves sealed to the
+ * request's `replyKey`, the keeper's key, which the keeper's signature over the body authenticates. Logs carry ids,
+ * never payloads.
+ *
  * The composition root (node.ts) passes the account, the Workflows EIP-712 domain, the backends and the
  * authenticator (which reads the chain). `chaos` injects faults (tampered outputs, foreign signatures, delay)
  * through the real code paths.
@@ -32,6 +38,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
 import { signStepResult } from "../../protocol/eip712.js";
+import { seal, SealedOpenError, type EncryptionKeys } from "../../protocol/sealed.js";
 import {
   HttpError,
   closeServer,
@@ -45,8 +52,10 @@ import {
 } from "../common/http.js";
 import type { Logger } from "../common/log.js";
 import {
+  openStepRequest,
   recordInputHash,
   stepRequestSchema,
+  stepSealContext,
   transcriptLeaf,
   ZERO_HASH,
   type ParsedStepRequest,
@@ -81,6 +90,8 @@ export const NO_CHAOS: ChaosOptions = { tamperOutputRate: 0, badSignatureRate: 0
 export interface ProviderServerOptions {
   /** The agent's key: signs every record. */
   account: LocalAccount;
+  /** The node's encryption key pair (common/encryption.ts): step inputs are sealed to its public key. */
+  keys: EncryptionKeys;
   /** The Workflows contract's EIP-712 domain (protocol/eip712.ts workflowsDomain). */
   domain: TypedDataDomain;
   services: readonly Backend[];
@@ -121,7 +132,7 @@ interface StepResult {
 }
 
 export async function createProviderServer(options: ProviderServerOptions): Promise<ProviderServer> {
-  const { account, domain, services, auth, limits } = options;
+  const { account, domain, services, auth, limits, keys } = options;
   const logger = options.logger.child({ module: "server" });
   const chaos = options.chaos ?? NO_CHAOS;
   const random = options.random ?? Math.random;
@@ -196,7 +207,7 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
       if (closing) throw new HttpError(503, "shutting-down", "the provider is shutting down");
       const credentials = auth.credentials(req.headers);
       const body = await readBody(req, limits.maxBodyBytes);
-      const request = parseStep(parseJsonBody(body));
+      const request = await openStep(keys, domain, parseStep(parseJsonBody(body)));
       const keeper = await auth.authorize(credentials, request, keccak256(body));
       const backend = routeStep(services, request);
       service = backend.name;
@@ -232,11 +243,12 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
     const signer = random() < chaos.badSignatureRate ? privateKeyToAccount(generatePrivateKey()) : account;
     const signature = await signStepResult(signer, domain, message);
     const output = random() < chaos.tamperOutputRate ? tamper(result.output) : result.output;
+    const context = stepSealContext(domain, "step-output", request.executionId, request.step);
     return {
       executionId: request.executionId,
       step: request.step,
       provider: account.address,
-      output,
+      sealedOutput: await seal(request.replyKey, output, context),
       record: { ...record, cost: record.cost.toString() },
       signature,
       ...(request.proof && result.proof ? { proof: result.proof } : {}),
@@ -313,8 +325,22 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
 
 const REFUSALS = new Set<string>(AUTH_REFUSALS);
 
+/** Opens a checked request's sealed input; a 400 on `sealedInput` when it does not open with this node's key. */
+export async function openStep(
+  keys: EncryptionKeys,
+  domain: TypedDataDomain,
+  request: ReturnType<typeof parseStep>,
+): Promise<ParsedStepRequest> {
+  try {
+    return await openStepRequest(keys, domain, request);
+  } catch (error) {
+    const why = error instanceof SealedOpenError ? error.message : `not a JSON value (${errorMessage(error)})`;
+    throw new HttpError(400, "bad-request", `sealedInput: ${why}`, { field: "sealedInput" });
+  }
+}
+
 /** Validates a request body; a 400 names the first bad field. */
-export function parseStep(body: unknown): ParsedStepRequest {
+export function parseStep(body: unknown) {
   const request = parseBody(stepRequestSchema, body);
   request.transcript?.sources.forEach((s, i) => {
     if (BigInt(s) >= FIELD_MODULUS) {

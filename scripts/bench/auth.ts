@@ -5,10 +5,14 @@
  *
  * 1. A signed request seen for the first time (a distinct header each time): one secp256k1 recovery.
  * 2. The same header again (a client polling with the header it reuses for a minute): the verified-header memory.
- * 3. Signed inputs (POST /v1/inputs, a small inputs value: its value hash plus one recovery) and a grant; and,
+ * 3. Signed inputs (POST /v1/inputs, a small inputs value sealed to the keeper: one recovery, one HPKE open, its
+ *    value hash) and a grant; and,
  *    for comparison, the request signatures recovered by viem alone (pure JavaScript, the fallback where the
  *    libsecp256k1 binding does not load: keepers/common/signatures.ts).
- * 4. Per poll, a client reusing its header for 45 s (KeeperClient: 60 s expiry, re-signed with 15 s left) at the
+ * 4. The result sealed to the reader (GET /v1/executions with its key): one HPKE seal (protocol/sealed.ts); and a
+ *    step's encryption as CPU time: the input sealed and opened, the output sealed and opened (scripts/bench/keeper.ts
+ *    section 4 measures it with the signatures on real requests: authentication + encryption per step).
+ * 5. Per poll, a client reusing its header for 45 s (KeeperClient: 60 s expiry, re-signed with 15 s left) at the
  *    demo's 200 ms and the tasks' 500 ms polling: (one cold + the rest warm) / polls.
  * What it leaves out: the chain reads a read or an operator route makes after the signature checks out (one
  * getExecution or summaryOf call; more for a listing), and HTTP.
@@ -26,6 +30,14 @@ import {
   resultsGrantMessage,
   unixNow,
 } from "../../protocol/keeper-api.js";
+import {
+  encryptionKeysFrom,
+  newEncryptionSeed,
+  open,
+  resultSubject,
+  seal,
+  sealContext,
+} from "../../protocol/sealed.js";
 import { valueHashHex } from "../../protocol/values.js";
 import { Store } from "../../keepers/common/store.js";
 import { ApiAuth } from "../../keepers/keeper/auth.js";
@@ -41,7 +53,9 @@ const DOMAIN: TypedDataDomain = {
 };
 const account = privateKeyToAccount("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba");
 const store = new Store(":memory:");
+const keys = await encryptionKeysFrom(newEncryptionSeed());
 const auth = new ApiAuth({
+  keys,
   // Signature checks read no chain: this client is never called.
   client: createPublicClient({ transport: http("http://127.0.0.1:9") }),
   addresses: { workflows: DOMAIN.verifyingContract as Hex, registry: DOMAIN.verifyingContract as Hex },
@@ -90,7 +104,8 @@ const posts = await Promise.all(
       primaryType: "ExecutionInputs",
       message: executionInputsMessage(inputsHash, account.address, expiry),
     });
-    return { inputs, client: account.address, expiry, signature };
+    const sealed = await seal(keys.publicKey, inputs, sealContext(DOMAIN, "inputs", inputsHash));
+    return { sealed, inputsHash, client: account.address, expiry, signature };
   }),
 );
 const inputsMs = await time(posts, (body) => auth.signedInputs(body));
@@ -107,6 +122,11 @@ const grants = await Promise.all(
   }),
 );
 const grantMs = await time(grants, (body) => auth.signedGrant(body));
+const reader = await encryptionKeysFrom(newEncryptionSeed());
+const result = { kind: "report", text: "virginica with 0.97: the flower is a virginica", scores: [1, 2, 3] };
+const resultMs = await time(fresh, async (r) =>
+  seal(reader.publicKey, result, sealContext(DOMAIN, "result", resultSubject(BigInt(r.path.length), account.address))),
+);
 // For comparison: the same requests' signatures recovered by viem in pure JavaScript (the fallback).
 const viemMs = await time(fresh, (r) =>
   recoverTypedDataAddress({
@@ -117,6 +137,24 @@ const viemMs = await time(fresh, (r) =>
     signature: /signature=(0x[0-9a-f]+)/i.exec(r.header)?.[1] as Hex,
   }),
 );
+// A step's encryption, CPU (user + system, all threads) per step: the keeper seals the input to the provider, the
+// provider opens it and seals the output to the keeper, the keeper opens it (protocol/steps.ts, sealed.ts).
+const provider = await encryptionKeysFrom(newEncryptionSeed());
+const stepInput = { op: "stats", data: Array.from({ length: 20 }, (_, i) => i * 1.5) };
+const stepOutput = { count: 20, max: 28.5, mean: 14.25, min: 0, spread: 28.5 };
+const stepCpu = async (n: number) => {
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < n; k++) {
+    const ctxIn = sealContext(DOMAIN, "step-input", `${k}/0`);
+    const ctxOut = sealContext(DOMAIN, "step-output", `${k}/0`);
+    await open(provider, await seal(provider.publicKey, stepInput, ctxIn), ctxIn);
+    await open(keys, await seal(keys.publicKey, stepOutput, ctxOut), ctxOut);
+  }
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / n;
+};
+await stepCpu(WARMUP);
+const stepEncryptionMs = Math.min(await stepCpu(COLD), await stepCpu(COLD), await stepCpu(COLD));
 store.close();
 
 const f = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(3)} ms`);
@@ -127,15 +165,25 @@ const perPoll = (intervalMs: number) => {
 const rows: [string, string, string][] = [
   ["signed request, first sight", f(coldMs), `${COLD} distinct headers: parse, expiry, EIP-712 hash, recovery`],
   ["signed request, same header again", f(warmMs), `${WARM} checks of one header: the verified-header memory`],
-  ["signed inputs (POST /v1/inputs)", f(inputsMs), `${COLD} posts of a 3-number input: value hash + recovery`],
+  [
+    "signed inputs (POST /v1/inputs)",
+    f(inputsMs),
+    `${COLD} posts of a 3-number input sealed to the keeper: recovery + HPKE open + value hash`,
+  ],
+  ["result sealed to its reader", f(resultMs), `${COLD} HPKE seals of a small result (GET /v1/executions&key=)`],
   ["grant (POST /v1/grants)", f(grantMs), `${COLD} grants: recovery`],
+  [
+    "a step's encryption, CPU",
+    f(stepEncryptionMs),
+    `input sealed + opened, output sealed + opened (least of 3 x ${COLD}; all threads' CPU)`,
+  ],
   ["viem recovery alone (the fallback)", f(viemMs), `${COLD} of the same request signatures, pure JavaScript`],
   ["per poll, 200 ms polling", f(perPoll(200)), "one first sight per 45 s of header reuse, the rest warm"],
   ["per poll, 500 ms polling", f(perPoll(500)), "the same at the tasks' polling interval"],
 ];
 const widths = [0, 1].map((k) => Math.max(...rows.map((r) => r[k]?.length ?? 0)));
 console.log(
-  `keeper API signature checks, CPU per request (node ${process.version}, recovery by libsecp256k1 in WebAssembly)`,
+  `keeper API signature checks and sealing, per request (node ${process.version}, recovery by libsecp256k1 in WebAssembly, HPKE by @hpke/core over WebCrypto)`,
 );
 for (const [figure, value, what] of rows)
   console.log(`${figure.padEnd(widths[0] ?? 0)}  ${value.padStart(widths[1] ?? 0)}  ${what}`);

@@ -48,16 +48,32 @@ import { privateKeyToAccount } from "viem/accounts";
 
 import { Prover } from "../../circuits/lib/prover.js";
 import { STEP_REQUEST_TYPES } from "../../protocol/eip712.js";
-import { signedStepRequest, stepResponseSchema, type ProviderInfo, type StepRequest } from "../../protocol/steps.js";
+import {
+  encryptionKeysFrom,
+  newEncryptionSeed,
+  open,
+  seal,
+  type EncryptionKeys,
+  type Sealed,
+} from "../../protocol/sealed.js";
+import {
+  openStepResponse,
+  signedStepRequest,
+  stepResponseSchema,
+  stepSealContext,
+  type OpenedStepResponse,
+  type ProviderInfo,
+  type StepRequest,
+} from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
 import type { ProviderOffer } from "../../keepers/common/catalog.js";
 import { StepDispatcher } from "../../keepers/keeper/dispatcher.js";
 import { createStepAuth } from "../../keepers/provider/auth.js";
 import { authConfigSchema } from "../../keepers/provider/config.js";
-import { parseStep } from "../../keepers/provider/server.js";
+import { openStep, parseStep } from "../../keepers/provider/server.js";
 import { applyMapping, planWorkflow, type WorkflowPlan } from "../../keepers/keeper/workflow.js";
 import { ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../lib/devnet.js";
-import type { KeeperClient } from "../lib/executions.js";
+import { keeperEncryptionKey, type KeeperClient } from "../lib/executions.js";
 import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
@@ -73,6 +89,8 @@ const CHECKS = 1_000;
 const ROUNDS = 5;
 const BUDGET = 10n ** 18n; // 1 AITBC per execution (its 5 steps cost 0.5)
 const RSS_INTERVAL_MS = 200;
+/** The baseline's stand-in for the keeper's encryption keys: the providers seal their answers to it. */
+const BENCH_KEYS: EncryptionKeys = await encryptionKeysFrom(newEncryptionSeed());
 
 // ---------------------------------------------------------------- small helpers
 
@@ -341,8 +359,9 @@ async function requestAll(
   const { workflows } = devnet.protocol;
   const client = workflows.connect(await devnet.connection.ethers.getSigner(ROLES.client.address));
   const keeper = await devnet.keeperClient(keeperUrl);
+  const keeperKey = await keeperEncryptionKey(devnet.protocol.registry, ROLES.keeper.address);
   const hashes = await Promise.all(
-    Array.from({ length: EXECUTIONS }, (_, i) => keeper.postInputs(throughputInputs(i))),
+    Array.from({ length: EXECUTIONS }, (_, i) => keeper.postInputs(throughputInputs(i), keeperKey)),
   );
   const sent = [];
   for (const inputsHash of hashes) {
@@ -573,6 +592,8 @@ interface Node {
   url: string;
   info: ProviderInfo;
   inFlight: number;
+  /** Its published encryption key. */
+  encryptionKey: Hex;
 }
 
 /** The same providers, used directly: least loaded first, never above a provider's capacity (waits instead). */
@@ -602,7 +623,8 @@ class ProviderPool {
 interface Sample {
   node: Node;
   request: StepRequest;
-  answer: unknown;
+  /** The answer, its output opened. */
+  answer: OpenedStepResponse;
   /** The POST's round trip (ms). */
   millis: number;
 }
@@ -617,15 +639,21 @@ async function postStep(
     const node = await pool.acquire();
     const t0 = performance.now();
     try {
-      const { body, headers } = signedStepRequest(ROLES.keeper.privateKey, domain, request); // as the keeper does
+      // As the keeper does: the input sealed to the node's published key, the request signed.
+      const { body, headers } = await signedStepRequest(ROLES.keeper.privateKey, domain, request, {
+        provider: node.encryptionKey,
+        reply: BENCH_KEYS.publicKey,
+      });
       const response = await fetch(`${node.url}/v1/steps`, { method: "POST", headers, body });
-      const answer = (await response.json()) as { output?: Json };
+      const reply: unknown = await response.json();
       if (response.status === 429) {
         pool.busyAnswers += 1;
         continue;
       }
-      if (!response.ok || answer.output === undefined)
-        throw new Error(`${node.url}: step ${request.step}: ${response.status} ${JSON.stringify(answer)}`);
+      const parsed = stepResponseSchema.safeParse(reply);
+      if (!response.ok || !parsed.success)
+        throw new Error(`${node.url}: step ${request.step}: ${response.status} ${JSON.stringify(reply)}`);
+      const answer = await openStepResponse(BENCH_KEYS, domain, parsed.data);
       samples.push({ node, request, answer, millis: performance.now() - t0 });
       return answer.output;
     } finally {
@@ -672,12 +700,13 @@ async function runDirect(
   }
 }
 
-async function providerNodes(providers: Daemon[]): Promise<Node[]> {
+async function providerNodes(devnet: Devnet, providers: Daemon[]): Promise<Node[]> {
   return Promise.all(
     providers.map(async (p) => {
       const url = String((await p.ready()).url).replace(/\/+$/, "");
       const info = (await (await fetch(`${url}/v1/info`)).json()) as ProviderInfo;
-      return { url, info, inFlight: 0 };
+      const encryptionKey = (await devnet.protocol.registry.encryptionKeyOf(BigInt(info.agentId))) as Hex;
+      return { url, info, inFlight: 0, encryptionKey };
     }),
   );
 }
@@ -696,6 +725,7 @@ function offerOf(node: Node): ProviderOffer {
     price: BigInt(service.price),
     capacity: BigInt(node.info.capacity),
     load: 0n,
+    encryptionKey: node.encryptionKey,
   };
 }
 
@@ -776,10 +806,12 @@ async function cpuPerCall(n: number, f: (k: number) => unknown): Promise<number>
 }
 
 /**
- * The step requests' authentication in process, on the baseline's real requests: the keeper signs (protocol/steps.ts
- * signedStepRequest), the provider checks (keepers/provider/auth.ts: credentials, body hash, signature recovery,
- * replay and rate bookkeeping; the chain's answer cached, as for every step of an execution but its first). Beside
- * it, the signature and the recovery with viem's pure-JS curve, for scale.
+ * The step requests' authentication and encryption in process, on the baseline's real requests and answers: the
+ * keeper seals the input and signs (protocol/steps.ts signedStepRequest), the provider opens the input and checks
+ * (keepers/provider/server.ts openStep, keepers/provider/auth.ts: credentials, body hash, signature recovery, replay
+ * and rate bookkeeping; the chain's answer cached, as for every step of an execution but its first), the provider
+ * seals the output and the keeper opens it (HPKE, protocol/sealed.ts). Beside it, the signature and the recovery
+ * with viem's pure-JS curve, for scale.
  */
 async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sample[]): Promise<void> {
   const auth = createStepAuth({
@@ -792,21 +824,34 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
     // Cached for the whole measurement (a step's check, not an execution's first); no rate in the way.
     config: authConfigSchema.parse({ keeperRate: 1e9, keeperBurst: 1e9, chainCacheMs: 60_000 }),
   });
+  const providerKeys = await encryptionKeysFrom(newEncryptionSeed());
   const at = <T>(xs: readonly T[], k: number): T => {
     const x = xs[k % xs.length];
     if (x === undefined) throw new Error("no sample");
     return x;
   };
   const requests = samples.map((s) => s.request);
-  const signed: ReturnType<typeof signedStepRequest>[] = [];
+  const signed: Awaited<ReturnType<typeof signedStepRequest>>[] = [];
+  const sealedOutputs: Sealed[] = [];
+  const outputContext = (k: number) =>
+    stepSealContext(domain, "step-output", at(samples, k).answer.executionId, at(samples, k).answer.step);
+  const inputContext = (k: number) =>
+    stepSealContext(domain, "step-input", at(requests, k).executionId, at(requests, k).step);
+  const opened = async (k: number) => openStep(providerKeys, domain, parseStep(JSON.parse(at(signed, k).body)));
   const check = async (k: number) => {
     const { headers, body } = at(signed, k);
     const credentials = auth.credentials(headers);
-    await auth.authorize(credentials, parseStep(JSON.parse(body)), keccak256(stringToBytes(body)));
+    await auth.authorize(credentials, await opened(k), keccak256(stringToBytes(body)));
   };
   // The machine is shared: each figure is the least of ROUNDS rounds of CHECKS calls.
-  let signMs = Infinity;
-  let verifyMs = Infinity;
+  const best = {
+    sign: Infinity,
+    sealIn: Infinity,
+    openIn: Infinity,
+    verify: Infinity,
+    sealOut: Infinity,
+    openOut: Infinity,
+  };
   let viemSignMs = Infinity;
   let viemRecoverMs = Infinity;
   const account = privateKeyToAccount(ROLES.keeper.privateKey);
@@ -818,33 +863,55 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
   });
   for (let round = 0; round <= ROUNDS; round++) {
     signed.length = 0;
-    const sign = await cpuPerCall(CHECKS, (k) =>
-      signed.push(signedStepRequest(ROLES.keeper.privateKey, domain, at(requests, k))),
+    sealedOutputs.length = 0;
+    const signAndSeal = await cpuPerCall(CHECKS, async (k) =>
+      signed.push(
+        await signedStepRequest(ROLES.keeper.privateKey, domain, at(requests, k), {
+          provider: providerKeys.publicKey,
+          reply: BENCH_KEYS.publicKey,
+        }),
+      ),
+    );
+    const sealIn = await cpuPerCall(CHECKS, (k) =>
+      seal(providerKeys.publicKey, at(requests, k).input, inputContext(k)),
     );
     const parse = await cpuPerCall(CHECKS, (k) => parseStep(JSON.parse(at(signed, k).body)));
-    const verify = (await cpuPerCall(CHECKS, check)) - parse;
+    const openIn = (await cpuPerCall(CHECKS, opened)) - parse;
+    const verify = (await cpuPerCall(CHECKS, check)) - parse - openIn;
+    const sealOut = await cpuPerCall(CHECKS, async (k) =>
+      sealedOutputs.push(await seal(BENCH_KEYS.publicKey, at(samples, k).answer.output, outputContext(k))),
+    );
+    const openOut = await cpuPerCall(CHECKS, (k) => open(BENCH_KEYS, at(sealedOutputs, k), outputContext(k)));
     const viemSigs: Hex[] = [];
     const viemSign = await cpuPerCall(CHECKS, async (k) => viemSigs.push(await account.signTypedData(typed(k))));
     const viemRecover = await cpuPerCall(CHECKS, (k) =>
       recoverTypedDataAddress({ ...typed(k), signature: at(viemSigs, k) }),
     );
     if (round === 0) continue; // warm-up, and the chain's answers cached
-    signMs = Math.min(signMs, sign);
-    verifyMs = Math.min(verifyMs, verify);
+    const figures = { sign: signAndSeal - sealIn, sealIn, openIn, verify, sealOut, openOut };
+    for (const key of Object.keys(best) as (keyof typeof best)[]) best[key] = Math.min(best[key], figures[key]);
     viemSignMs = Math.min(viemSignMs, viemSign);
     viemRecoverMs = Math.min(viemRecoverMs, viemRecover);
   }
-  const total = signMs + verifyMs;
+  const authMs = best.sign + best.verify;
+  const encryptionMs = best.sealIn + best.openIn + best.sealOut + best.openOut;
+  const total = authMs + encryptionMs;
   console.log(
-    `authentication CPU per step: ${ms(total)} = the keeper's signature ${ms(signMs)} + the provider's check ${ms(verifyMs)} (least of ${ROUNDS} rounds of ${CHECKS} real requests: record inputHash, body keccak256, EIP-712 digest, libsecp256k1 sign / recover, nonce and rate bookkeeping; target under 1 ms: ${total < 1 ? "MET" : "NOT MET"})`,
+    `authentication CPU per step: ${ms(authMs)} = the keeper's signature ${ms(best.sign)} + the provider's check ${ms(best.verify)} (least of ${ROUNDS} rounds of ${CHECKS} real requests: record inputHash, body keccak256, EIP-712 digest, libsecp256k1 sign / recover, nonce and rate bookkeeping)`,
+  );
+  console.log(
+    `encryption CPU per step: ${ms(encryptionMs)} = input sealed by the keeper ${ms(best.sealIn)} + opened by the provider ${ms(best.openIn)} + output sealed by the provider ${ms(best.sealOut)} + opened by the keeper ${ms(best.openOut)} (HPKE X25519 / HKDF-SHA256 / AES-128-GCM, @hpke/core over WebCrypto)`,
+  );
+  console.log(
+    `authentication + encryption CPU per step: ${ms(total)} (target under 1 ms: ${total < 1 ? "MET" : "NOT MET"})`,
   );
   console.log(
     `       with viem's pure-JS secp256k1 instead: sign ${ms(viemSignMs)} + recover ${ms(viemRecoverMs)} (digest included)`,
   );
   report(
-    "authentication CPU per step (target < 1 ms)",
+    "authentication + encryption CPU per step (target < 1 ms)",
     ms(total),
-    `keeper signs ${ms(signMs)} + provider checks ${ms(verifyMs)}; viem's curve: ${ms(viemSignMs)} + ${ms(viemRecoverMs)}`,
+    `keeper signs ${ms(best.sign)} + provider checks ${ms(best.verify)}; HPKE ${ms(encryptionMs)} (seal/open input ${ms(best.sealIn)}/${ms(best.openIn)}, output ${ms(best.sealOut)}/${ms(best.openOut)}); viem's curve: ${ms(viemSignMs)} + ${ms(viemRecoverMs)}`,
   );
 }
 
@@ -858,7 +925,7 @@ async function benchBasicVsNone(
   const gas = await keeperGas(devnet, run);
 
   const plan = planOf(THROUGHPUT_WORKFLOW);
-  const pool = new ProviderPool(await providerNodes(providers));
+  const pool = new ProviderPool(await providerNodes(devnet, providers));
   const domain = await workflowsDomain(devnet);
   const ids = await claimedExecutions(devnet, run.workflowId, EXECUTIONS);
   const readsBefore = await providerReads(providers);
@@ -883,12 +950,8 @@ async function benchBasicVsNone(
 
   // The keeper's answer checks, in process, on real answers.
   const prover = new Prover();
-  const dispatcher = new StepDispatcher({ domain, prover, key: ROLES.keeper.privateKey });
-  const cases = samples.map((s) => ({
-    offer: offerOf(s.node),
-    request: s.request,
-    answer: stepResponseSchema.parse(s.answer),
-  }));
+  const dispatcher = new StepDispatcher({ domain, prover, key: ROLES.keeper.privateKey, keys: BENCH_KEYS });
+  const cases = samples.map((s) => ({ offer: offerOf(s.node), request: s.request, answer: s.answer }));
   const check = async (k: number) => {
     const c = cases[k % cases.length];
     if (c) await dispatcher.check(c.offer, c.request, c.answer);

@@ -21,7 +21,7 @@ import { bytesToHex } from "viem";
 import ProtocolModule from "../../deploy/modules/Protocol.js";
 import { closeServer, listen } from "../../keepers/common/http.js";
 import type { Json } from "../../protocol/values.js";
-import { followExecution, KeeperClient, type Progress } from "./executions.js";
+import { followExecution, KeeperClient, keeperEncryptionKey, type Progress } from "./executions.js";
 import { protocolAt, writeAddresses, type Protocol } from "./protocol.js";
 import { receiptDomain, signReceipt } from "./receipts.js";
 import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
@@ -301,20 +301,30 @@ export class Devnet {
   /** A provider node's config: both built-in backends (Iris reference model, data processing). */
   providerConfig(
     index: number,
-    overrides: { chaos?: Record<string, number>; price?: string; capacity?: number } = {},
+    overrides: {
+      chaos?: Record<string, number>;
+      price?: string;
+      capacity?: number;
+      /** The endpoint registered on chain (default: the node's own URL), e.g. a proxy in front of it. */
+      endpoint?: string;
+      /** The chain's JSON-RPC URL the node uses (default: the devnet's). */
+      rpcUrl?: string;
+    } = {},
   ): unknown {
     const role = ROLES.providers[index];
     if (!role) throw new Error(`providers: no account for provider ${index}`);
     return {
-      rpc: { urls: [this.url] },
+      rpc: { urls: [overrides.rpcUrl ?? this.url] },
       addressesFile: this.addressesFile,
       agent: {
         privateKey: role.agent.privateKey,
         operator: role.operator.address,
         stake: "2000",
         expectedDailyVolume: "10000",
+        ...(overrides.endpoint === undefined ? {} : { endpoint: overrides.endpoint }),
       },
       server: { host: "127.0.0.1", port: 0, capacity: overrides.capacity ?? 8 },
+      encryption: { keyFile: path.join(this.dir, `provider-${index}.encryption-key`) },
       services: [
         { name: "iris-mlp", stepType: "inference", backend: "iris", price: overrides.price ?? "0.5" },
         { name: "json-data", stepType: "data-processing", backend: "data", price: overrides.price ?? "0.1" },
@@ -414,7 +424,8 @@ export class Devnet {
   ): Promise<bigint> {
     const { token, workflows } = this.protocol;
     if ((await token.balanceOf(ROLES.client.address)) < budget) await this.fundClient(1000n + budget / 10n ** 18n);
-    const inputsHash = await (await this.keeperClient(keeperUrl)).postInputs(inputs);
+    const keeperKey = await keeperEncryptionKey(this.protocol.registry, keeper);
+    const inputsHash = await (await this.keeperClient(keeperUrl)).postInputs(inputs, keeperKey);
     const client = await this.connection.ethers.getSigner(ROLES.client.address);
     const receipt = await (
       await workflows

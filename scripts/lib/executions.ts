@@ -4,16 +4,32 @@
  * following the execution live, from the chain (steps recorded, status) and, when the keeper lets the signer read
  * it, from the keeper (steps done off chain: at the full and zk levels nothing is recorded until the transcript is
  * proven).
+ *
+ * Payloads are sealed (protocol/sealed.ts): the inputs go sealed to the keeper's encryption key as published on
+ * chain (`keeperEncryptionKey`), and every read names this client's X25519 key (derived from the wallet's signature
+ * of CLIENT_KEY_MESSAGE, so the same wallet always has the same key) for the keeper to seal the result to; the
+ * client opens it here.
  */
 import { readFileSync } from "node:fs";
 
-import type { Signer, TypedDataDomain } from "ethers";
+import { getBytes, type Signer, type TypedDataDomain } from "ethers";
 
-import type { Workflows } from "../../typechain-types/index.js";
+import type { AgentRegistry, Workflows } from "../../typechain-types/index.js";
 import { domainOf, signExecutionInputs, signKeeperRequest, signResultsGrant, type Eip712Contract } from "./eip712.js";
 import { aitbc } from "./format.js";
 import { EXECUTION_STATUSES } from "../../protocol/enums.js";
 import { authorizationHeader, unixNow, type GrantPost, type InputsPost } from "../../protocol/keeper-api.js";
+import {
+  CLIENT_KEY_MESSAGE,
+  encryptionKeysFrom,
+  open,
+  resultSubject,
+  seal,
+  sealContext,
+  sealedSchema,
+  type EncryptionKeys,
+  type SealPurpose,
+} from "../../protocol/sealed.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
 
 /** An answer of the keeper's API that is not a success: its status, and the error body's code, message and field. */
@@ -37,6 +53,7 @@ export interface KeeperExecution {
   state: string;
   reason: string | null;
   steps: { step: number; state: string; provider: string | null; attempts: number; providerMillis: number }[];
+  /** The result, opened from what the keeper sealed to this reader (null before it is done). */
   result: Json;
 }
 
@@ -50,6 +67,7 @@ export class KeeperClient {
   static readonly REQUEST_TTL_SECONDS = 60;
   readonly url: string;
   readonly #headers = new Map<string, { value: string; expiry: number }>();
+  #keys: Promise<EncryptionKeys> | undefined;
 
   constructor(
     url: string,
@@ -68,12 +86,32 @@ export class KeeperClient {
     return (await this.signer.getAddress()) as `0x${string}`;
   }
 
-  /** Posts `inputs` signed by this client (ExecutionInputs, valid for `ttlSeconds`); returns their hash. */
-  async postInputs(inputs: unknown, ttlSeconds = 3600): Promise<`0x${string}`> {
-    const inputsHash = valueHashHex(inputs as Json);
+  /** This client's encryption keys (derived from the wallet's signature of CLIENT_KEY_MESSAGE). */
+  async encryptionKeys(): Promise<EncryptionKeys> {
+    this.#keys ??= (async () => encryptionKeysFrom(getBytes(await this.signer.signMessage(CLIENT_KEY_MESSAGE))))();
+    return this.#keys;
+  }
+
+  /** A sealing context under this client's Workflows domain. */
+  context(purpose: SealPurpose, subject: string) {
+    const { chainId, verifyingContract } = this.domain;
+    return sealContext(
+      { chainId: Number(chainId), verifyingContract: verifyingContract as `0x${string}` },
+      purpose,
+      subject,
+    );
+  }
+
+  /**
+   * Posts `inputs` sealed to `keeperKey` (the keeper's published encryption key, `keeperEncryptionKey`) and signed
+   * by this client (ExecutionInputs, valid for `ttlSeconds`); returns their hash.
+   */
+  async postInputs(inputs: unknown, keeperKey: `0x${string}`, ttlSeconds = 3600): Promise<`0x${string}`> {
+    const inputsHash = valueHashHex(inputs as Json).toLowerCase() as `0x${string}`;
     const expiry = unixNow() + ttlSeconds;
     const body: InputsPost = {
-      inputs,
+      sealed: await seal(keeperKey, inputs, this.context("inputs", inputsHash)),
+      inputsHash,
       client: await this.address(),
       expiry,
       signature: await signExecutionInputs(this.signer, this.domain, inputsHash, expiry),
@@ -95,9 +133,23 @@ export class KeeperClient {
     await this.request("POST", "/v1/grants", { body, signed: false });
   }
 
-  /** The execution as the keeper shows it to this signer: state, steps, result. */
+  /** The execution as the keeper shows it to this signer: state, steps, and the result (sealed to it, opened here). */
   async execution(executionId: bigint): Promise<KeeperExecution> {
-    return (await this.request("GET", `/v1/executions?id=${executionId}`)) as KeeperExecution;
+    const keys = await this.encryptionKeys();
+    const view = (await this.request("GET", `/v1/executions?id=${executionId}&key=${keys.publicKey}`)) as Omit<
+      KeeperExecution,
+      "result"
+    > & { sealedResult: unknown };
+    const { sealedResult, ...rest } = view;
+    const result =
+      sealedResult === null || sealedResult === undefined
+        ? null
+        : ((await open(
+            keys,
+            sealedSchema.parse(sealedResult),
+            this.context("result", resultSubject(executionId, await this.address())),
+          )) as Json);
+    return { ...rest, result };
   }
 
   /** The keeper's slash reports (its operator only). */
@@ -164,6 +216,18 @@ export class KeeperClient {
     }
     return body;
   }
+}
+
+/** The encryption key agent `agent` (a keeper) published on chain; throws when it published none. */
+export async function keeperEncryptionKey(registry: AgentRegistry, agent: string): Promise<`0x${string}`> {
+  const agentId = await registry.agentIdOf(agent);
+  if (agentId === 0n) throw new Error(`keeper: ${agent} is not a registered agent`);
+  const key = (await registry.encryptionKeyOf(agentId)) as `0x${string}`;
+  if (BigInt(key) === 0n)
+    throw new Error(
+      `keeper: agent ${agent} (#${agentId}) has published no encryption key: inputs cannot be sealed to it`,
+    );
+  return key;
 }
 
 export function readInputsFile(file: string): unknown {

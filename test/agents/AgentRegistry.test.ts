@@ -437,6 +437,55 @@ describe("AgentRegistry", function () {
     });
   });
 
+  describe("setEncryptionKey", function () {
+    const KEY = `0x${"5a".repeat(32)}`;
+
+    it("publishes the agent's X25519 key, set by the agent or its operator, with an event and a view", async function () {
+      const f = await load();
+      expect(await f.registry.encryptionKeyOf(AGENT_ID)).to.equal(ZeroHash);
+      await expect(f.registry.connect(f.agent).setEncryptionKey(AGENT_ID, KEY))
+        .to.emit(f.registry, "EncryptionKeySet")
+        .withArgs(AGENT_ID, KEY, f.agent.address);
+      expect(await f.registry.encryptionKeyOf(AGENT_ID)).to.equal(KEY);
+      const rotated = `0x${"6b".repeat(32)}`;
+      await expect(f.registry.connect(f.operator).setEncryptionKey(AGENT_ID, rotated))
+        .to.emit(f.registry, "EncryptionKeySet")
+        .withArgs(AGENT_ID, rotated, f.operator.address);
+      expect(await f.registry.encryptionKeyOf(AGENT_ID)).to.equal(rotated);
+    });
+
+    it("attack: anyone else cannot replace an agent's key (to read what is sealed to it)", async function () {
+      const f = await load();
+      await f.registry.connect(f.agent).setEncryptionKey(AGENT_ID, KEY);
+      await expect(f.registry.connect(f.agent2).setEncryptionKey(AGENT_ID, `0x${"77".repeat(32)}`))
+        .to.be.revertedWithCustomError(f.registry, "AgentRegistryNotAgentOrOperator")
+        .withArgs(AGENT_ID, f.agent2.address);
+      expect(await f.registry.encryptionKeyOf(AGENT_ID)).to.equal(KEY);
+    });
+
+    it("refuses a zero key", async function () {
+      const f = await load();
+      await expect(f.registry.connect(f.agent).setEncryptionKey(AGENT_ID, ZeroHash))
+        .to.be.revertedWithCustomError(f.registry, "AgentRegistryZeroEncryptionKey")
+        .withArgs(AGENT_ID);
+    });
+
+    shouldRevertForUnknownId({
+      fn: "setEncryptionKey",
+      error: "AgentRegistryUnknownAgent",
+      ids: [0n, UNKNOWN_ID],
+      setup: load,
+      contract: (f) => f.registry,
+      call: (f, agentId) => f.registry.connect(f.agent).setEncryptionKey(agentId, KEY),
+    });
+
+    shouldBeRefusedWhileStopped({
+      fn: "setEncryptionKey",
+      setup: load,
+      call: (f) => f.registry.connect(f.agent).setEncryptionKey(AGENT_ID, KEY),
+    });
+  });
+
   describe("declareDailyVolume", function () {
     const LOWER = 5_000n * AITBC;
     const HIGHER = 20_000n * AITBC;
@@ -1379,13 +1428,15 @@ describe("AgentRegistry", function () {
       "bondedVolume",
       "reputationOf",
       "openObligations",
+      "encryptionKeyOf",
     ] as const;
 
     it("every function that takes an agent id reverts AgentRegistryUnknownAgent for unknown ids (isActive: false)", async function () {
       const { registry } = await load();
-      // requestUnstake, withdraw, slash and updateReputation apply the behaviour in their own describe blocks;
-      // openObligation and closeObligation below, called by a holder of OBLIGATION_ROLE.
+      // requestUnstake, withdraw, slash, updateReputation and setEncryptionKey apply the behaviour in their own
+      // describe blocks; openObligation and closeObligation below, called by a holder of OBLIGATION_ROLE.
       const covered = [
+        "setEncryptionKey",
         "requestUnstake",
         "withdraw",
         "slash",

@@ -20,10 +20,13 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { createPublicClient, custom, type Address, type Hex, type PublicClient, type TypedDataDomain } from "viem";
 
 import { workflowsDomain } from "../../protocol/eip712.js";
+import { encryptionKeysFrom, seal, type EncryptionKeys } from "../../protocol/sealed.js";
 import {
+  openStepResponse,
   signedStepRequest,
   stepResponseSchema,
-  type ParsedStepResponse,
+  stepSealContext,
+  type OpenedStepResponse,
   type StepRequest,
 } from "../../protocol/steps.js";
 import { createStepAuth, type StepAuth } from "../../keepers/provider/auth.js";
@@ -38,12 +41,27 @@ import { chainSpec, executionRequest, INPUTS } from "./workflows.js";
 export const KEEPER_KEY = devAccount(9).privateKey;
 export const STRANGER_KEY = devAccount(10).privateKey;
 
+/**
+ * The test provider nodes' encryption keys (what a node loads from its key file) and the keeper's (its reply key):
+ * fixed seeds, so that every test seals to the node it starts.
+ */
+let testKeys: Promise<{ provider: EncryptionKeys; keeper: EncryptionKeys }> | undefined;
+export function encryptionKeys(): Promise<{ provider: EncryptionKeys; keeper: EncryptionKeys }> {
+  testKeys ??= (async () => ({
+    provider: await encryptionKeysFrom(`0x${"a1".repeat(32)}`),
+    keeper: await encryptionKeysFrom(`0x${"b2".repeat(32)}`),
+  }))();
+  return testKeys;
+}
+
 /** A 65-byte signature of nothing: passes the credentials' form, never the signature check. */
 export const UNSIGNED: Hex = `0x${"11".repeat(65)}`;
 
 export interface PostOptions {
-  /** Send `body` as it is (a string), not as JSON. */
+  /** Send `body` as it is (a string), not as JSON (and unsigned). */
   raw?: boolean;
+  /** Seal the input to this key (default: the test provider's). */
+  providerKey?: Hex;
   /** Sign with this key (default: the keeper's). */
   key?: Hex;
   expiry?: bigint;
@@ -102,16 +120,34 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
   };
   const domain: TypedDataDomain = await workflowsDomain(client_, contracts.workflows);
 
-  /** The body and headers of `body` signed as `options` say (UNSIGNED when the body cannot be signed). */
-  const sign = (body: unknown, options: PostOptions = {}) => {
-    const text = options.raw ? (body as string) : JSON.stringify(body);
+  /**
+   * The body and headers of `body` (a StepRequest, its input in clear) sealed and signed as the keeper does, as
+   * `options` say; a raw string, or a body one cannot seal and sign, goes as it is with UNSIGNED credentials.
+   */
+  const sign = async (body: unknown, options: PostOptions = {}) => {
+    const keys = await encryptionKeys();
+    const sealTo = { provider: options.providerKey ?? keys.provider.publicKey, reply: keys.keeper.publicKey };
+    const isRequest = !options.raw && typeof body === "object" && body !== null && "input" in body;
+    let text = options.raw ? (body as string) : JSON.stringify(body);
     let headers: Record<string, string>;
     try {
-      const signed = signedStepRequest(options.key ?? KEEPER_KEY, domain, body as StepRequest, options);
-      if (signed.body !== text) throw new Error("not a step request");
+      if (!isRequest) throw new Error("not a step request");
+      const signed = await signedStepRequest(options.key ?? KEEPER_KEY, domain, body as StepRequest, sealTo, options);
+      text = signed.body;
       headers = signed.headers;
     } catch {
       // Not a step request one can sign (bad JSON, schema, input): the provider refuses it before the signature.
+      // A request whose input cannot be hashed still goes sealed, as a keeper would seal it.
+      if (isRequest) {
+        const { input, ...rest } = body as StepRequest;
+        try {
+          const context = stepSealContext(domain, "step-input", rest.executionId, rest.step);
+          const sealedInput = await seal(sealTo.provider, input, context);
+          text = JSON.stringify({ ...rest, sealedInput, replyKey: sealTo.reply });
+        } catch {
+          // No execution id or step to seal for: the body goes as it is (the schema refuses it first).
+        }
+      }
       headers = {
         "content-type": "application/json",
         authorization: `AITBC-Keeper ${UNSIGNED}`,
@@ -122,11 +158,18 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
     return { body: text, headers: { ...headers, ...options.headers } };
   };
 
-  /** POSTs `body` to `url`/v1/steps, signed by the keeper (or `options.key`). */
+  /**
+   * POSTs `body` to `url`/v1/steps, sealed and signed by the keeper (or `options.key`). A 200 answer's body gets its
+   * output opened with the keeper's key as `output`, next to `sealedOutput`.
+   */
   const post = async (url: string, body: unknown, options: PostOptions = {}): Promise<Reply> => {
-    const signed = sign(body, options);
+    const signed = await sign(body, options);
     const res = await fetch(`${url}/v1/steps`, { method: "POST", headers: signed.headers, body: signed.body });
-    return { status: res.status, headers: res.headers, body: await res.json() };
+    const answer: unknown = await res.json();
+    const parsed = res.status === 200 ? stepResponseSchema.safeParse(answer) : undefined;
+    if (parsed?.success !== true) return { status: res.status, headers: res.headers, body: answer };
+    const opened = await openStepResponse((await encryptionKeys()).keeper, domain, parsed.data);
+    return { status: res.status, headers: res.headers, body: { ...(answer as object), output: opened.output } };
   };
 
   return {
@@ -142,11 +185,17 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
     calls,
     sign,
     post,
-    /** A 200 StepResponse of stepRequest(overrides), signed by the keeper, schema-checked. */
-    async step(url: string, overrides: Partial<StepRequest> = {}): Promise<ParsedStepResponse> {
-      const reply = await post(url, stepRequest(overrides));
+    /** A 200 StepResponse of stepRequest(overrides), signed by the keeper, schema-checked, its output opened. */
+    async step(
+      url: string,
+      overrides: Partial<StepRequest> = {},
+      options: PostOptions = {},
+    ): Promise<OpenedStepResponse> {
+      const reply = await post(url, stepRequest(overrides), options);
       expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-      return stepResponseSchema.parse(reply.body);
+      const sealed = { ...(reply.body as Record<string, unknown>) };
+      delete sealed.output; // opened by post; the schema takes the answer as it came
+      return openStepResponse((await encryptionKeys()).keeper, domain, stepResponseSchema.parse(sealed));
     },
     /** An authenticator over this chain, with the provider's default auth config (some fields replaced). */
     auth(

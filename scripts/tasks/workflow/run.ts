@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { followExecution, KeeperClient, readInputsFile } from "../../lib/executions.js";
+import { followExecution, KeeperClient, keeperEncryptionKey, readInputsFile } from "../../lib/executions.js";
 import { parseInteger, required } from "../../lib/args.js";
 import { runTask } from "../context.js";
 import request from "./request.js";
@@ -18,7 +18,8 @@ interface Args {
 }
 
 /**
- * Runs a workflow end to end as a client (`--from`): posts the inputs file to the keeper signed by the client,
+ * Runs a workflow end to end as a client (`--from`): posts the inputs file to the keeper, sealed to the keeper's
+ * published encryption key and signed by the client,
  * requests the execution naming that keeper (escrowing the budget), then follows it live (reading the keeper's view
  * with signed requests) until it completes or fails.
  */
@@ -26,13 +27,14 @@ export default async function run(args: Args, hre: HardhatRuntimeEnvironment): P
   const keeperUrl = required("keeperUrl", args.keeperUrl);
   const inputs = readInputsFile(required("inputs", args.inputs));
   const timeout = args.timeout === "" ? 600n : parseInteger("timeout", args.timeout, { min: 1n });
+  const keeper = args.keeper !== "" ? args.keeper : await keeperAddress(keeperUrl);
   const keeperClient = await runTask(hre, args.from, async ({ signer, protocol }) => {
     const client = await KeeperClient.connect(keeperUrl, signer, protocol.workflows);
-    const inputsHash = await client.postInputs(inputs);
-    console.log(`inputs posted to ${keeperUrl} signed by ${signer.address}: ${inputsHash}`);
+    // Sealed to the key the keeper published on chain (not to one its URL names).
+    const inputsHash = await client.postInputs(inputs, await keeperEncryptionKey(protocol.registry, keeper));
+    console.log(`inputs posted to ${keeperUrl} sealed to keeper ${keeper}, signed by ${signer.address}: ${inputsHash}`);
     return { client, inputsHash };
   });
-  const keeper = args.keeper !== "" ? args.keeper : await keeperAddress(keeperUrl);
   const executionId = await request({ ...args, inputs: keeperClient.inputsHash, keeper }, hre);
   await runTask(hre, args.from, async ({ protocol }) => {
     const final = await followExecution(protocol.workflows, executionId, {

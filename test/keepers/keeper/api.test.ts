@@ -18,7 +18,8 @@ import hre from "hardhat";
 import { valueHashHex, type Json } from "../../../protocol/values.js";
 import { authorizationHeader, unixNow } from "../../../protocol/keeper-api.js";
 import { domainOf, signExecutionInputs, signResultsGrant } from "../../../scripts/lib/eip712.js";
-import { followExecution, KeeperApiError, KeeperClient } from "../../../scripts/lib/executions.js";
+import { followExecution, KeeperApiError, KeeperClient, keeperEncryptionKey } from "../../../scripts/lib/executions.js";
+import { open as openSealed, resultSubject, seal, sealedSchema } from "../../../protocol/sealed.js";
 import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../../scripts/lib/devnet.js";
 
 /** IWorkflows.ExecutionStatus. */
@@ -75,6 +76,11 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
   let url: string;
   let domain: TypedDataDomain;
   let workflowId: bigint;
+  /** The keeper's encryption key as published on chain: inputs are sealed to it. */
+  let keeperKey: `0x${string}`;
+  /** `inputs` sealed to the keeper for their hash, as a client does (scripts/lib/executions.ts postInputs). */
+  const sealIn = (inputs: Json) =>
+    seal(keeperKey, inputs, as.client.context("inputs", valueHashHex(inputs).toLowerCase()));
   /** KeeperClients by role, each signing with its own key. */
   const as: Record<
     "client" | "outsider" | "reader" | "operator" | "admin" | "listingUser" | "listingClient",
@@ -133,6 +139,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
     as.listingClient = await client(LISTING_CLIENT.address);
     workflowId = await devnet.defineWorkflow(ONE_STEP);
     await devnet.fundClient(100n);
+    keeperKey = await keeperEncryptionKey(devnet.protocol.registry, ROLES.keeper.address);
   });
 
   after(async function () {
@@ -155,7 +162,8 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
         .request("POST", "/v1/inputs", {
           signed: false,
           body: {
-            inputs,
+            sealed: await sealIn(inputs),
+            inputsHash,
             client: OUTSIDER.address,
             expiry,
             signature: await signExecutionInputs(await signer(OUTSIDER.address), domain, inputsHash, expiry),
@@ -187,7 +195,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       expect(String(why?.client)).to.match(new RegExp(ROLES.client.address, "i"));
 
       // The client's own signed post starts it.
-      expect(await as.client.postInputs(inputs)).to.equal(inputsHash);
+      expect(await as.client.postInputs(inputs, keeperKey)).to.equal(inputsHash);
       await completed(executionId);
       expect((await as.client.execution(executionId)).result).to.deep.equal({
         count: 3,
@@ -204,9 +212,11 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const client = await signer(ROLES.client.address);
       const post = (body: unknown) => as.client.request("POST", "/v1/inputs", { signed: false, body });
       const past = unixNow() - 1;
+      const sealed = await sealIn(inputs);
       const expired = await refusal(
         post({
-          inputs,
+          sealed,
+          inputsHash,
           client: ROLES.client.address,
           expiry: past,
           signature: await signExecutionInputs(client, domain, inputsHash, past),
@@ -216,7 +226,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const later = unixNow() + 600;
       const byOutsider = await signExecutionInputs(await signer(OUTSIDER.address), domain, inputsHash, later);
       const forged = await refusal(
-        post({ inputs, client: ROLES.client.address, expiry: later, signature: byOutsider }),
+        post({ sealed, inputsHash, client: ROLES.client.address, expiry: later, signature: byOutsider }),
       );
       expect([forged.status, forged.code]).to.deep.equal([401, "bad-signature"]);
       // The outsider signed its own address as `client`; checked as the client's, it recovers to neither.
@@ -226,19 +236,48 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       expect(forged.field).to.equal("signature");
       const otherInputs = await refusal(
         post({
-          inputs: { values: [2, 8] },
+          sealed: await sealIn({ values: [2, 8] }),
+          inputsHash: valueHashHex({ values: [2, 8] }),
           client: ROLES.client.address,
           expiry: later,
           signature: await signExecutionInputs(client, domain, inputsHash, later),
         }),
       );
       expect([otherInputs.status, otherInputs.code]).to.deep.equal([401, "bad-signature"]);
-      const badClient = await refusal(post({ inputs, client: "0x1234", expiry: later, signature: byOutsider }));
+      // The client's valid signature over inputsHash, with other inputs sealed: they do not hash to it.
+      const swapped = await refusal(
+        post({
+          sealed: await seal(keeperKey, { values: [2, 8] }, as.client.context("inputs", inputsHash.toLowerCase())),
+          inputsHash,
+          client: ROLES.client.address,
+          expiry: later,
+          signature: await signExecutionInputs(client, domain, inputsHash, later),
+        }),
+      );
+      expect([swapped.status, swapped.field]).to.deep.equal([400, "sealed"]);
+      expect(swapped.message).to.match(
+        /^keeper POST \/v1\/inputs: 400 sealed: the inputs hash to 0x[0-9a-f]{64}, not to inputsHash/,
+      );
+      // Sealed for another inputsHash (the context binds it): does not open.
+      const replayed = await refusal(
+        post({
+          sealed: await seal(keeperKey, inputs, as.client.context("inputs", valueHashHex({ values: [2, 8] }))),
+          inputsHash,
+          client: ROLES.client.address,
+          expiry: later,
+          signature: await signExecutionInputs(client, domain, inputsHash, later),
+        }),
+      );
+      expect([replayed.status, replayed.field]).to.deep.equal([400, "sealed"]);
+      expect(replayed.message).to.match(/does not open/);
+      const badClient = await refusal(
+        post({ sealed, inputsHash, client: "0x1234", expiry: later, signature: byOutsider }),
+      );
       expect([badClient.status, badClient.code]).to.deep.equal([400, "bad-request"]);
       expect(badClient.message).to.match(/client: must be a 0x-prefixed 20-byte address/);
       expect(badClient.field).to.equal("client");
       expect(expired.field).to.equal("expiry");
-      const missing = await refusal(post({ inputs, client: ROLES.client.address, expiry: later }));
+      const missing = await refusal(post({ sealed, inputsHash, client: ROLES.client.address, expiry: later }));
       expect([missing.status, missing.code]).to.deep.equal([401, "no-signature"]);
     });
   });
@@ -288,12 +327,17 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
     });
 
     it("refuses an expired request signature, one replayed for another execution, one too far ahead, and a malformed header (401, saying which)", async function () {
-      const path = (id: bigint) => `/v1/executions?id=${id}`;
+      const key = (await as.client.encryptionKeys()).publicKey;
+      const path = (id: bigint) => `/v1/executions?id=${id}&key=${key}`;
       const read = (id: bigint, authorization: string) => as.client.request("GET", path(id), { authorization });
       const expired = await refusal(read(first, await as.client.authorization("GET", path(first), unixNow() - 1)));
       expect([expired.status, expired.code]).to.deep.equal([401, "signature-expired"]);
       const forFirst = await as.client.authorization("GET", path(first), unixNow() + 60);
-      expect(((await read(first, forFirst)) as { result: Json }).result).to.deep.equal(RESULT);
+      const { sealedResult } = (await read(first, forFirst)) as { sealedResult: unknown };
+      const subject = resultSubject(first, ROLES.client.address);
+      const context = as.client.context("result", subject);
+      const opened = await openSealed(await as.client.encryptionKeys(), sealedSchema.parse(sealedResult), context);
+      expect(opened).to.deep.equal(RESULT);
       const replayed = await refusal(read(second, forFirst));
       expect([replayed.status, replayed.code], "execution 1's signature on execution 2").to.deep.equal([
         401,
@@ -347,13 +391,13 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const viaRestricted = await request(
         listingClient,
         workflowId,
-        await as.listingClient.postInputs({ values: [1, 2] }),
+        await as.listingClient.postInputs({ values: [1, 2] }, keeperKey),
         restricted,
       );
       const viaPublic = await request(
         listingClient,
         workflowId,
-        await as.listingClient.postInputs({ values: [2, 3] }),
+        await as.listingClient.postInputs({ values: [2, 3] }, keeperKey),
         open,
       );
       await completed(viaRestricted, as.listingClient);

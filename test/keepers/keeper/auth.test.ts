@@ -14,6 +14,7 @@ import {
   keeperRequestMessage,
   REQUEST_MAX_TTL_SECONDS,
 } from "../../../protocol/keeper-api.js";
+import { encryptionKeysFrom, seal, sealContext, type EncryptionKeys } from "../../../protocol/sealed.js";
 import { valueHashHex } from "../../../protocol/values.js";
 import { HttpError } from "../../../keepers/common/http.js";
 import { Store } from "../../../keepers/common/store.js";
@@ -49,10 +50,17 @@ describe("keepers: the keeper API's signature checks (auth.ts)", function () {
   let store: Store;
   let auth: ApiAuth;
 
+  let keys: EncryptionKeys;
+
+  before(async function () {
+    keys = await encryptionKeysFrom(`0x${"d4".repeat(32)}`);
+  });
+
   beforeEach(function () {
     now = T;
     store = new Store(":memory:");
     auth = new ApiAuth({
+      keys,
       // The signature checks read no chain; this client is never called here.
       client: createPublicClient({ transport: http("http://127.0.0.1:9") }),
       addresses: { workflows: DOMAIN.verifyingContract as Hex, registry: DOMAIN.verifyingContract as Hex },
@@ -132,25 +140,40 @@ describe("keepers: the keeper API's signature checks (auth.ts)", function () {
       primaryType: "ExecutionInputs",
       message: executionInputsMessage(inputsHash, signer.address, T + 10),
     });
-    expect(await auth.signedInputs({ inputs, client: signer.address, expiry: T + 10, signature })).to.deep.equal({
-      inputs,
-      inputsHash,
-      client: signer.address,
-    });
-    const noInputs = await refused(auth.signedInputs({ client: signer.address, expiry: T + 10, signature }));
-    expect([noInputs.status, noInputs.field, noInputs.message]).to.deep.equal([400, "inputs", "inputs: is required"]);
-    // A value the hashing refuses (as a JSON body can carry it): the field is named before any signature check.
+    const sealed = await seal(keys.publicKey, inputs, sealContext(DOMAIN, "inputs", inputsHash));
+    expect(
+      await auth.signedInputs({ sealed, inputsHash, client: signer.address, expiry: T + 10, signature }),
+    ).to.deep.equal({ inputs, inputsHash, client: signer.address, sealed });
+    const noInputs = await refused(
+      auth.signedInputs({ inputsHash, client: signer.address, expiry: T + 10, signature }),
+    );
+    expect([noInputs.status, noInputs.field]).to.deep.equal([400, "sealed"]);
+    // A value the hashing refuses (as a JSON body can carry it, sealed): the field is named.
     const badValue = await refused(
       auth.signedInputs({
-        inputs: JSON.parse('{"__proto__": 1}') as unknown,
+        sealed: await seal(keys.publicKey, JSON.parse('{"__proto__": 1}'), sealContext(DOMAIN, "inputs", inputsHash)),
+        inputsHash,
         client: signer.address,
         expiry: T + 10,
         signature,
       }),
     );
-    expect([badValue.status, badValue.field]).to.deep.equal([400, "inputs"]);
+    expect([badValue.status, badValue.field]).to.deep.equal([400, "sealed"]);
+    // Sealed to another key (another keeper's): does not open.
+    const other = await encryptionKeysFrom(`0x${"e5".repeat(32)}`);
+    const elsewhere = await refused(
+      auth.signedInputs({
+        sealed: await seal(other.publicKey, inputs, sealContext(DOMAIN, "inputs", inputsHash)),
+        inputsHash,
+        client: signer.address,
+        expiry: T + 10,
+        signature,
+      }),
+    );
+    expect([elsewhere.status, elsewhere.field]).to.deep.equal([400, "sealed"]);
+    expect(elsewhere.message).to.match(/^sealed: does not open with key/);
     const extra = await refused(
-      auth.signedInputs({ inputs, client: signer.address, expiry: T + 10, signature, more: 1 }),
+      auth.signedInputs({ sealed, inputsHash, client: signer.address, expiry: T + 10, signature, more: 1 }),
     );
     expect([extra.status, extra.field]).to.deep.equal([400, "more"]);
   });

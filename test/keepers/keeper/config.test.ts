@@ -21,6 +21,7 @@ const DEFAULTS: KeeperConfig = {
   rpc: { urls: ["http://127.0.0.1:8545"], pollingIntervalMs: 500, timeoutMs: 10_000 },
   agent: { privateKey: KEY },
   database: { path: "keeper.db" },
+  encryption: {},
   follower: { startBlock: 0, confirmations: 0, batchBlocks: 2000, pollIntervalMs: 1000 },
   orchestrator: {
     concurrencyPerExecution: 4,

@@ -16,7 +16,7 @@ import { irisInfer, loadIrisModel, quantizeFeatures } from "../../../circuits/li
 import { Prover } from "../../../circuits/lib/prover.js";
 import { signStepResult } from "../../../protocol/eip712.js";
 import { closeServer, listen } from "../../../keepers/common/http.js";
-import { transcriptLeaf, ZERO_HASH, type ParsedStepResponse, type StepRequest } from "../../../protocol/steps.js";
+import { transcriptLeaf, ZERO_HASH, type OpenedStepResponse, type StepRequest } from "../../../protocol/steps.js";
 import { valueHash, valueHashHex, type Json } from "../../../protocol/values.js";
 import type { ProviderOffer } from "../../../keepers/common/catalog.js";
 import { AttemptError, StepDispatcher } from "../../../keepers/keeper/dispatcher.js";
@@ -25,7 +25,7 @@ import { DATA_MODEL } from "../../../keepers/provider/backends/data.js";
 import { providerConfigSchema } from "../../../keepers/provider/config.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../../keepers/provider/server.js";
 import { account, AGENT_KEY, AITBC, OPERATOR, SETOSA_CM, setosa } from "../../helpers/keepers.js";
-import { KEEPER_KEY, keeperChain, STRANGER_KEY, type KeeperChain } from "../../helpers/keeper-chain.js";
+import { encryptionKeys, KEEPER_KEY, keeperChain, STRANGER_KEY, type KeeperChain } from "../../helpers/keeper-chain.js";
 
 const IRIS = serviceModelHash({ backend: "iris", upstream: undefined });
 const SETOSA: Json = setosa();
@@ -39,6 +39,8 @@ function irisExpected(): Json {
 
 /** The test chain: its keeper runs execution 1 (set before the tests run). */
 let chain: KeeperChain;
+/** The test provider's and keeper's encryption keys (helpers/keeper-chain.ts). */
+let keys: Awaited<ReturnType<typeof encryptionKeys>>;
 
 /** A provider node serving iris (1 AITBC) and data (0.1 AITBC). */
 async function startProvider(
@@ -57,6 +59,7 @@ async function startProvider(
   });
   return createProviderServer({
     account,
+    keys: keys.provider,
     domain: chain.domain,
     services: config.services.map((s) => createBackend(s, shared)),
     auth: chain.auth(),
@@ -78,6 +81,7 @@ function offerOf(endpoint: string, price = 10n * AITBC, address: Hex = account.a
     price,
     capacity: 4n,
     load: 0n,
+    encryptionKey: keys.provider.publicKey,
   };
 }
 
@@ -124,7 +128,8 @@ describe("keepers: StepDispatcher", function () {
 
   before(async function () {
     chain = await keeperChain();
-    dispatcher = new StepDispatcher({ domain: chain.domain, prover, key: KEEPER_KEY });
+    keys = await encryptionKeys();
+    dispatcher = new StepDispatcher({ domain: chain.domain, prover, key: KEEPER_KEY, keys: keys.keeper });
     honest = await start();
   });
 
@@ -160,7 +165,7 @@ describe("keepers: StepDispatcher", function () {
   });
 
   describe("rejected answers (AttemptError invalid, with the evidence)", function () {
-    let basic: ParsedStepResponse;
+    let basic: OpenedStepResponse;
     before(async function () {
       basic = await dispatcher.attempt(offerOf(honest.url), dataRequest(), 5000);
     });
@@ -248,11 +253,12 @@ describe("keepers: StepDispatcher", function () {
       const wrong: Json = { kind: "iris-prediction", predictedClass: 2, scores: expected.scores };
       const record = { inputHash: valueHashHex(SETOSA), outputHash: valueHashHex(wrong), cost: AITBC };
       const signature = await signStepResult(account, chain.domain, { executionId: 1n, step: 3, ...record });
-      const answer: ParsedStepResponse = {
+      const answer: OpenedStepResponse = {
         executionId: "1",
         step: 3,
         provider: account.address,
         output: wrong,
+        sealedOutput: basic.sealedOutput, // check() judges the opened output
         record: { ...record, cost: AITBC.toString() },
         signature,
         millis: 1,
@@ -282,7 +288,7 @@ describe("keepers: StepDispatcher", function () {
       expect(proof.outputHash).to.equal(valueHash(irisExpected()).toString());
 
       const bump = (s: string) => (BigInt(s) + 1n).toString();
-      const forgeries: [string, ParsedStepResponse, string][] = [
+      const forgeries: [string, OpenedStepResponse, string][] = [
         ["no proof", { ...answer, proof: undefined }, "inference proof missing"],
         [
           "another output hash",
@@ -320,7 +326,7 @@ describe("keepers: StepDispatcher", function () {
       // Two attempts of the same request: each signed afresh (a provider admits a signed request once).
       for (let i = 0; i < 2; i++)
         expect((await dispatcher.attempt(offerOf(honest.url), dataRequest(), 5000)).step).to.equal(3);
-      const stranger = new StepDispatcher({ domain: chain.domain, prover, key: STRANGER_KEY });
+      const stranger = new StepDispatcher({ domain: chain.domain, prover, key: STRANGER_KEY, keys: keys.keeper });
       const error = await attemptError(stranger.attempt(offerOf(honest.url), dataRequest(), 5000));
       expect([error.kind, error.message]).to.deep.equal([
         "refused",

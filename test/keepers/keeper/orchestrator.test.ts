@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { pino } from "pino";
 import { keccak256, toHex, type Hex } from "viem";
 
-import type { ParsedStepResponse, StepRequest } from "../../../protocol/steps.js";
+import type { OpenedStepResponse, StepRequest } from "../../../protocol/steps.js";
 import { valueHashHex, type Json } from "../../../protocol/values.js";
 import type { ProviderOffer } from "../../../keepers/common/catalog.js";
 import { AttemptError } from "../../../keepers/keeper/dispatcher.js";
@@ -26,6 +26,8 @@ import type { WorkflowSpec } from "../../../protocol/workflow-spec.js";
 const MODEL: Hex = keccak256(toHex("aitbc.data.v1"));
 const INPUTS_HASH: Hex = `0x${"0".repeat(62)}2a`;
 const ZERO: Hex = `0x${"0".repeat(64)}`;
+/** The scripted dispatcher's answers are already opened; what they carried sealed plays no part here. */
+const SEALED = { enc: ZERO, ct: "" };
 
 function offer(name: string, price = 1n): ProviderOffer {
   return {
@@ -38,6 +40,7 @@ function offer(name: string, price = 1n): ProviderOffer {
     model: MODEL,
     price,
     capacity: 4n,
+    encryptionKey: `0x${"33".repeat(32)}`,
     load: 0n,
   };
 }
@@ -73,7 +76,7 @@ class ScriptedDispatcher {
     private readonly log: string[],
   ) {}
 
-  async attempt(o: ProviderOffer, request: StepRequest, timeoutMs: number): Promise<ParsedStepResponse> {
+  async attempt(o: ProviderOffer, request: StepRequest, timeoutMs: number): Promise<OpenedStepResponse> {
     const nth = this.calls.filter((c) => c.request.step === request.step).length;
     const call: Call = { provider: o.endpoint.slice(7), request, timeoutMs, start: performance.now(), end: 0 };
     this.calls.push(call);
@@ -94,6 +97,7 @@ class ScriptedDispatcher {
         step: request.step,
         provider: o.address,
         output: b.output ?? { step: request.step },
+        sealedOutput: SEALED,
         record: { inputHash: ZERO, outputHash: ZERO, cost: (b.cost ?? o.price).toString() },
         signature: "0x00",
         millis: delay,
@@ -331,6 +335,7 @@ describe("keepers: Orchestrator", function () {
           step: 0,
           provider: offer("a").address,
           output: { v: "kept" },
+          sealedOutput: SEALED,
           record: { inputHash: ZERO, outputHash: ZERO, cost: "5" },
           signature: "0x00",
           millis: 1,

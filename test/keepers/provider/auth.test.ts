@@ -35,9 +35,10 @@ import { createBackend, SharedResources } from "../../../keepers/provider/backen
 import { createStepAuth } from "../../../keepers/provider/auth.js";
 import { authConfigSchema, providerConfigSchema, type AuthConfig } from "../../../keepers/provider/config.js";
 import { providerMetrics } from "../../../keepers/provider/metrics.js";
-import { createProviderServer, parseStep, type ProviderServer } from "../../../keepers/provider/server.js";
+import { createProviderServer, openStep, parseStep, type ProviderServer } from "../../../keepers/provider/server.js";
 import { account, AGENT_KEY, OPERATOR, OUTSIDER_KEY, stepRequest, type Reply } from "../../helpers/keepers.js";
 import {
+  encryptionKeys,
   KEEPER_KEY,
   keeperChain,
   STRANGER_KEY,
@@ -166,6 +167,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
     const metrics = providerMetrics(); // shared by the authenticator (chain reads) and the server
     const node = await createProviderServer({
       account,
+      keys: (await encryptionKeys()).provider,
       domain: chain.domain,
       services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "sk-operator-paid" })),
       auth: chain.auth(options.auth, { metrics, ...(options.now ? { now: options.now } : {}) }),
@@ -272,7 +274,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
     });
 
     it("6. a replay of the keeper's signed request: again, for another step or with another body: refused", async function () {
-      const original = chain.sign(chat({ step: 1 }));
+      const original = await chain.sign(chat({ step: 1 }));
       upstream.behavior = {};
       const first = await fetch(`${provider.url}/v1/steps`, { method: "POST", ...original });
       expect(first.status).to.equal(200);
@@ -281,7 +283,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
       expect([again.status, again.code, again.field]).to.deep.equal([401, "replayed", "x-aitbc-nonce"]);
       // The signature covers the step and the body: used for step 2, or with a higher maxCost, it is not the keeper's.
       for (const body of [chat({ step: 2 }), chat({ step: 1, maxCost: (100n * 10n ** 18n).toString() })]) {
-        const e = refusal(await anonymousWith(original.headers, JSON.stringify(body)));
+        const e = refusal(await anonymousWith(original.headers, (await chain.sign(body)).body));
         expect([e.status, e.code]).to.deep.equal([403, "not-keeper"]);
       }
       expect(upstream.received).to.have.length(1);
@@ -289,7 +291,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
 
     it("6b. a replay sent alongside its original (both waiting for the same chain read): admitted once", async function () {
       const node = await start(); // nothing cached: both requests wait for one getExecution
-      const { headers, body } = chain.sign(stepRequest({ step: 6 }));
+      const { headers, body } = await chain.sign(stepRequest({ step: 6 }));
       const replies = await Promise.all(
         [0, 1].map(async () => (await fetch(`${node.url}/v1/steps`, { method: "POST", headers, body })).status),
       );
@@ -362,7 +364,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
 
     it("refuses a valid but malleable (high s) signature: 401 bad-signature", async function () {
       const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-      const { headers, body } = chain.sign(stepRequest());
+      const { headers, body } = await chain.sign(stepRequest());
       const sig = (headers.authorization ?? "").split(" ")[1] ?? "";
       const s = BigInt(`0x${sig.slice(66, 130)}`);
       const v = parseInt(sig.slice(130, 132), 16);
@@ -397,11 +399,12 @@ describe("provider node: only the keeper of a running execution runs a step", fu
           () => undefined,
           (e: unknown) => e as { status: number; code: string; message: string },
         );
-      const signed = (request: StepRequest, key?: Hex) => {
-        const { headers, body } = chain.sign(request, key ? { key } : {});
-        return { headers, request: parseStep(JSON.parse(body)), bodyHash: keccak256(stringToBytes(body)) };
+      const signed = async (request: StepRequest, key?: Hex) => {
+        const { headers, body } = await chain.sign(request, key ? { key } : {});
+        const opened = await openStep((await encryptionKeys()).provider, chain.domain, parseStep(JSON.parse(body)));
+        return { headers, request: opened, bodyHash: keccak256(stringToBytes(body)) };
       };
-      const mine = signed(stepRequest());
+      const mine = await signed(stepRequest());
       let error = await failure(broken.authorize(broken.credentials(mine.headers), mine.request, mine.bodyHash));
       expect([error?.status, error?.code]).to.deep.equal([503, "chain-unavailable"]);
       expect(error?.message).to.match(/^cannot read execution 1 from the chain/);
@@ -424,7 +427,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
         config,
       });
       const first = slow.authorize(slow.credentials(mine.headers), mine.request, mine.bodyHash);
-      const theirs = signed(stepRequest({ executionId: chain.executions.strangers.toString() }), STRANGER_KEY);
+      const theirs = await signed(stepRequest({ executionId: chain.executions.strangers.toString() }), STRANGER_KEY);
       error = await failure(slow.authorize(slow.credentials(theirs.headers), theirs.request, theirs.bodyHash));
       expect([error?.status, error?.code]).to.deep.equal([429, "auth-busy"]);
       gate.abort();

@@ -4,7 +4,7 @@
  * keeper of a running execution (its signature checked against that chain), idempotently on a re-run.
  */
 import { type Server } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -20,6 +20,7 @@ import { marketplaceAbi, registryAbi } from "../../../protocol/abi.js";
 import { connectChain } from "../../../keepers/common/chain.js";
 import { stepResultSigner } from "../../../protocol/eip712.js";
 import { closeServer } from "../../../keepers/common/http.js";
+import { encryptionKeysFrom } from "../../../protocol/sealed.js";
 import { infoSchema } from "../../../protocol/steps.js";
 import { DATA_MODEL } from "../../../keepers/provider/backends/data.js";
 import { loadProviderConfig } from "../../../keepers/provider/config.js";
@@ -83,6 +84,7 @@ describe("provider registration (in-process Hardhat network)", function () {
         rpc: { urls: [rpcUrl] },
         addressesFile,
         agent: { privateKey: agentKey, operator: OPERATOR, metadataURI: "ipfs://provider", version: "1.2.0" },
+        encryption: { keyFile: path.join(dir, `provider-${agentKey.slice(2, 8)}.encryption-key`) },
         services,
       }),
     );
@@ -130,8 +132,17 @@ describe("provider registration (in-process Hardhat network)", function () {
       });
       expect(data).to.deep.include({ pricePerUnit: AITBC / 10n, maxCapacity: 2n, modelHash: DATA_MODEL });
 
+      // Its encryption key is published with its identity, and the key file's.
+      const published = await client.readContract({
+        ...registry,
+        functionName: "encryptionKeyOf",
+        args: [node.agentId],
+      });
+      const seed = readFileSync(path.join(dir, `provider-${AGENT_KEY.slice(2, 8)}.encryption-key`), "utf8").trim();
+      expect(published).to.equal((await encryptionKeysFrom(seed as Hex)).publicKey);
+
       // It serves the execution's keeper, signing over the chain's real Workflows domain.
-      const r = await chain.step(node.url);
+      const r = await chain.step(node.url, {}, { providerKey: published });
       const domain = await protocol.workflows.eip712Domain();
       const signer = await stepResultSigner(
         {
@@ -149,7 +160,7 @@ describe("provider registration (in-process Hardhat network)", function () {
 
       // Re-running with the same plan sends nothing; a new price updates the one offer.
       const ctx = await connectChain({ urls: [rpcUrl], addressesFile });
-      const plan = registrationPlan(loadProviderConfig({ file: configFile(AGENT_KEY), env: {} }), node.url);
+      const plan = registrationPlan(loadProviderConfig({ file: configFile(AGENT_KEY), env: {} }), node.url, published);
       expect((await registerProvider(ctx, account, plan, logger)).transactions).to.equal(0);
       const repriced = {
         ...plan,
@@ -186,7 +197,11 @@ describe("provider registration (in-process Hardhat network)", function () {
   it("reports decoded reverts, and a stake that does not cover the bond of the declared volume", async function () {
     const ctx = await connectChain({ urls: [rpcUrl], addressesFile });
     const outsider = privateKeyToAccount(OUTSIDER_KEY);
-    const base = registrationPlan(loadProviderConfig({ file: configFile(OUTSIDER_KEY), env: {} }), "http://x");
+    const base = registrationPlan(
+      loadProviderConfig({ file: configFile(OUTSIDER_KEY), env: {} }),
+      "http://x",
+      `0x${"44".repeat(32)}`,
+    );
     const silent = pino({ level: "silent" });
     const fail = async (plan: typeof base) => {
       try {

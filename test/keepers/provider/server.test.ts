@@ -45,7 +45,8 @@ import {
   setosa,
   stepRequest,
 } from "../../helpers/keepers.js";
-import { keeperChain, type KeeperChain } from "../../helpers/keeper-chain.js";
+import { encryptionKeysFrom } from "../../../protocol/sealed.js";
+import { encryptionKeys, keeperChain, type KeeperChain } from "../../helpers/keeper-chain.js";
 import { Upstream } from "../../helpers/upstream.js";
 
 const API_KEY_ENV = "AITBC_TEST_UPSTREAM_KEY";
@@ -91,6 +92,7 @@ async function startProvider(
   const config = testConfig(upstream.url, { server: options.server ?? {} });
   return createProviderServer({
     account,
+    keys: (await encryptionKeys()).provider,
     domain: chain.domain,
     auth: chain.auth(),
     services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "sk-test-123" })),
@@ -299,6 +301,19 @@ describe("provider node", function () {
       });
     }
 
+    it("attack: an input sealed to another key, or for another step, does not open: 400 naming sealedInput", async function () {
+      const other = await encryptionKeysFrom(`0x${"c3".repeat(32)}`);
+      const elsewhere = await chain.post(provider.url, stepRequest(), { providerKey: other.publicKey });
+      const e = errorSchema.parse(elsewhere.body).error;
+      expect([elsewhere.status, e.code, e.field]).to.deep.equal([400, "bad-request", "sealedInput"]);
+      expect(e.message).to.match(/^sealedInput: does not open with key 0x[0-9a-f]{64} for step-input 1\/3/);
+      // Step 4's sealed input moved into a request for step 3 (the context binds the step).
+      const moved = { ...(JSON.parse((await chain.sign(stepRequest({ step: 4 }))).body) as object), step: 3 };
+      const replayed = await chain.post(provider.url, JSON.stringify(moved), { raw: true });
+      const r = errorSchema.parse(replayed.body).error;
+      expect([replayed.status, r.field]).to.deep.equal([400, "sealedInput"]);
+    });
+
     const inputCases: [string, Partial<StepRequest>, string][] = [
       [
         "features that are not integers",
@@ -371,6 +386,7 @@ describe("provider node", function () {
       const config = testConfig(dead.url);
       const orphan = await createProviderServer({
         account,
+        keys: (await encryptionKeys()).provider,
         domain: chain.domain,
         auth: chain.auth(),
         services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "k" })),
@@ -420,6 +436,7 @@ describe("provider node", function () {
       };
       const node = await createProviderServer({
         account,
+        keys: (await encryptionKeys()).provider,
         domain: chain.domain,
         auth: chain.auth(),
         services: [broken],
@@ -454,7 +471,7 @@ describe("provider node", function () {
         const chunk = new TextEncoder().encode(" ".repeat(1_000));
         const streamed = await fetch(`${small.url}/v1/steps`, {
           method: "POST",
-          headers: chain.sign(stepRequest()).headers, // credentials are checked before the body is read
+          headers: (await chain.sign(stepRequest())).headers, // credentials are checked before the body is read
           body: new ReadableStream({
             start(controller) {
               for (let i = 0; i < 100; i++) controller.enqueue(chunk);
@@ -496,6 +513,7 @@ describe("provider node", function () {
       if (iris === undefined) throw new Error("no iris service");
       const one = await createProviderServer({
         account,
+        keys: (await encryptionKeys()).provider,
         domain: chain.domain,
         auth: chain.auth(),
         services: [createBackend({ ...iris, capacity: 1 }, shared)],
