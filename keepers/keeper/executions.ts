@@ -257,8 +257,9 @@ export class ExecutionManager {
         const current = this.o.store.execution(executionId);
         if (current?.inputsHash !== row.inputsHash) throw new Error("the execution was dropped (reorg) while it ran");
         this.#saveStep(executionId, result);
-        // Records go out while the run goes on; a failed batch is retried by the final flush (or the next drive).
-        if (plan.level === "basic") {
+        // Full batches go out while the run goes on (one transaction per recordBatch steps, not one per step when
+        // steps finish slower than blocks); the rest, and a failed batch, with the final flush (or the next drive).
+        if (plan.level === "basic" && this.#fullBatch(executionId)) {
           this.#flush(executionId, plan).catch((error: unknown) => {
             this.#logger.warn(
               { executionId: executionId.toString(), err: describe(error) },
@@ -309,6 +310,7 @@ export class ExecutionManager {
   }
 
   #finish(row: ExecutionRow, state: "done" | "failed", reason: string | null): void {
+    this.#unbatched.delete(row.executionId);
     this.o.store.setExecutionState(row.executionId, state, reason);
     this.o.metrics.execution(state === "done" ? "completed" : "failed");
     this.#logger.info(
@@ -320,6 +322,16 @@ export class ExecutionManager {
   // ---------------------------------------------------------------- basic level: records in batches
 
   readonly #flushing = new Map<bigint, Promise<void>>();
+  /** Steps done since this run's last full batch, per execution (a restart starts again at 0: the final flush). */
+  readonly #unbatched = new Map<bigint, number>();
+
+  /** Counts a finished step; true when it completes a batch of recordBatch steps. */
+  #fullBatch(executionId: bigint): boolean {
+    const n = (this.#unbatched.get(executionId) ?? 0) + 1;
+    const full = n >= this.o.recordBatch;
+    this.#unbatched.set(executionId, full ? 0 : n);
+    return full;
+  }
 
   /** Records every stored, unrecorded step (single flight per execution; batches grow while a tx is mined). */
   #flush(executionId: bigint, plan: WorkflowPlan): Promise<void> {

@@ -21,7 +21,7 @@ import { bytesToHex } from "viem";
 import ProtocolModule from "../../deploy/modules/Protocol.js";
 import { closeServer, listen } from "../../keepers/common/http.js";
 import type { Json } from "../../protocol/values.js";
-import { followExecution, KeeperClient, keeperEncryptionKey, type Progress } from "./executions.js";
+import { followExecution, KeeperClient, keeperAddress, keeperEncryptionKey, type Progress } from "./executions.js";
 import { protocolAt, writeAddresses, type Protocol } from "./protocol.js";
 import { receiptDomain, signReceipt } from "./receipts.js";
 import { toWorkflowSpec } from "../../protocol/workflow-spec.js";
@@ -424,7 +424,9 @@ export class Devnet {
   ): Promise<bigint> {
     const { token, workflows } = this.protocol;
     if ((await token.balanceOf(ROLES.client.address)) < budget) await this.fundClient(1000n + budget / 10n ** 18n);
-    const keeperKey = await keeperEncryptionKey(this.protocol.registry, keeper);
+    // An open request (no keeper named) seals the inputs to the keeper they are posted to.
+    const sealTo = BigInt(keeper) === 0n ? await keeperAddress(keeperUrl) : keeper;
+    const keeperKey = await keeperEncryptionKey(this.protocol.registry, sealTo);
     const inputsHash = await (await this.keeperClient(keeperUrl)).postInputs(inputs, keeperKey);
     const client = await this.connection.ethers.getSigner(ROLES.client.address);
     const receipt = await (

@@ -218,6 +218,17 @@ export class KeeperClient {
   }
 }
 
+/** The address of the keeper serving at `keeperUrl`, as its `/healthz` says (its key is then read from the chain). */
+export async function keeperAddress(keeperUrl: string): Promise<string> {
+  try {
+    const health = (await (await fetch(`${keeperUrl.replace(/\/+$/, "")}/healthz`)).json()) as { address?: string };
+    if (health.address) return health.address;
+  } catch {
+    // fall through
+  }
+  throw new Error(`keeperUrl: ${keeperUrl} did not say which keeper it is (pass --keeper)`);
+}
+
 /** The encryption key agent `agent` (a keeper) published on chain; throws when it published none. */
 export async function keeperEncryptionKey(registry: AgentRegistry, agent: string): Promise<`0x${string}`> {
   const agentId = await registry.agentIdOf(agent);

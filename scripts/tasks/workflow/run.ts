@@ -1,6 +1,12 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { followExecution, KeeperClient, keeperEncryptionKey, readInputsFile } from "../../lib/executions.js";
+import {
+  followExecution,
+  KeeperClient,
+  keeperAddress,
+  keeperEncryptionKey,
+  readInputsFile,
+} from "../../lib/executions.js";
 import { parseInteger, required } from "../../lib/args.js";
 import { runTask } from "../context.js";
 import request from "./request.js";
@@ -48,14 +54,4 @@ export default async function run(args: Args, hre: HardhatRuntimeEnvironment): P
       throw new Error(`execution #${executionId} ${final.status}${final.reason ? `: ${final.reason}` : ""}`);
   });
   return executionId;
-}
-
-async function keeperAddress(keeperUrl: string): Promise<string> {
-  try {
-    const health = (await (await fetch(`${keeperUrl.replace(/\/+$/, "")}/healthz`)).json()) as { address?: string };
-    if (health.address) return health.address;
-  } catch {
-    // fall through
-  }
-  throw new Error(`keeperUrl: ${keeperUrl} did not say which keeper it is (pass --keeper)`);
 }
