@@ -22,10 +22,9 @@ import {
   writeKeystore,
 } from "../../keepers/common/keys.js";
 import { loadKeeperConfig } from "../../keepers/keeper/config.js";
-import { AITBC, deployProtocol } from "../../scripts/lib/deploy.js";
+import { AITBC } from "../../scripts/lib/deploy.js";
 import { devAccount } from "../../scripts/lib/devnet.js";
-import { writeAddresses } from "../../scripts/lib/protocol.js";
-import { runTaskById } from "../../scripts/tasks/cli.js";
+import { deployForTasks, payByReceipt, run } from "../helpers/tasks.js";
 
 const exec = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -34,8 +33,7 @@ const PASSWORD = "correct horse battery staple";
 const KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const; // Hardhat's account 1
 
 const connection = await hre.network.getOrCreate();
-const { ethers, networkHelpers } = connection;
-const run = (id: string[], args: Record<string, unknown>) => runTaskById(hre, id, args);
+const { networkHelpers } = connection;
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -153,10 +151,8 @@ describe("Keystores", function () {
 
   describe("tasks (key new / import / list, --from <name>)", function () {
     it("a named keystore signs a task: key import, key list, then token transfer --from <name>", async function () {
-      const core = await deployProtocol(connection);
-      const addresses = path.join(dir, "deployed_addresses.json");
-      await writeAddresses(addresses, core);
-      process.env.AITBC_ADDRESSES = addresses;
+      const core = await deployForTasks(connection, dir);
+      process.env.AITBC_ADDRESSES = core.file;
       const alice = Wallet.createRandom();
       process.env.AITBC_IMPORT_KEY = alice.privateKey;
       const imported = (await run(["key", "import"], { name: "alice", light: true })) as string;
@@ -176,22 +172,8 @@ describe("Keystores", function () {
       );
 
       // Fund alice (ETH for gas; AITBC through a receipt the attestor signs for her work), then send by name.
-      const signers = await ethers.getSigners();
-      const index = (a: { address: string }) => String(signers.findIndex((x) => x.address === a.address));
       await networkHelpers.setBalance(alice.address, 10n ** 18n);
-      const receipt = path.join(dir, "receipt.json");
-      await run(["receipt", "sign"], {
-        from: index(core.attestor),
-        provider: alice.address,
-        client: core.client.address,
-        units: "5",
-        work: "w",
-        result: "r",
-        receiptId: "",
-        validFor: "1h",
-        out: receipt,
-      });
-      await run(["receipt", "mint"], { from: index(core.client), files: receipt });
+      await payByReceipt(core, alice, "5");
       expect(await core.token.balanceOf(alice.address)).to.equal(5n * AITBC);
       const outsider = Wallet.createRandom().address;
       await run(["token", "transfer"], { from: "alice", to: outsider, amount: "2" });

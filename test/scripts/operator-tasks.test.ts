@@ -3,8 +3,7 @@
  * time, payments that approve nothing when the call would fail, and how a failure prints on the command line.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -12,26 +11,18 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 import { DEPLOYMENTS_DIR } from "../../protocol/addresses.js";
-import { runTaskById } from "../../scripts/tasks/cli.js";
-import { writeAddresses } from "../../scripts/lib/protocol.js";
-import { AITBC, deployProtocol } from "../../scripts/lib/deploy.js";
+import { AITBC } from "../../scripts/lib/deploy.js";
+import { deployForTasks, payByReceipt, run, tasksDir } from "../helpers/tasks.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;
-const dir = mkdtempSync(path.join(tmpdir(), "aitbc-operator-"));
+const dir = tasksDir("operator");
 
 async function operatorFixture() {
-  const core = await deployProtocol(connection);
-  const file = path.join(dir, "deployed_addresses.json");
-  await writeAddresses(file, core);
-  const signers = await ethers.getSigners();
-  const index = (s: { address: string }) => String(signers.findIndex((x) => x.address === s.address));
-  return { ...core, file, index };
+  return deployForTasks(connection, dir);
 }
 
 type Fixture = Awaited<ReturnType<typeof operatorFixture>>;
-const run = (id: string[], args: Record<string, unknown>) => runTaskById(hre, id, args);
-
 async function register(f: Fixture, who: Fixture["agent"]) {
   await run(["agent", "register"], {
     from: f.index(who),
@@ -43,20 +34,7 @@ async function register(f: Fixture, who: Fixture["agent"]) {
 }
 
 /** `units` AITBC to `who` through a receipt the attestor signs. */
-async function pay(f: Fixture, who: { address: string }, units: string) {
-  const out = path.join(dir, `pay-${who.address}-${units}-${Date.now()}.json`);
-  await run(["receipt", "sign"], {
-    from: f.index(f.attestor),
-    provider: who.address,
-    client: f.client.address,
-    units,
-    work: "w",
-    result: "r",
-    validFor: "1h",
-    out,
-  });
-  await run(["receipt", "mint"], { from: f.index(f.client), files: out });
-}
+const pay = payByReceipt;
 
 async function provider(f: Fixture, who: Fixture["agent"], serviceId: string) {
   await register(f, who);

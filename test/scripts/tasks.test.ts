@@ -1,10 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
 import hre from "hardhat";
-import { runTaskById } from "../../scripts/tasks/cli.js";
 
 import {
   parseActionSet,
@@ -17,24 +15,17 @@ import {
 import { FUTURE_IDS } from "../../protocol/addresses.js";
 import { loadIrisModel, irisProofInput, quantizeFeatures } from "../../circuits/lib/iris.js";
 import { readProofFile, writeProofFile } from "../../scripts/lib/proof-file.js";
-import { writeAddresses } from "../../scripts/lib/protocol.js";
 import { readSignedReceipt } from "../../scripts/lib/receipt-file.js";
-import { AITBC, deployProtocol } from "../../scripts/lib/deploy.js";
+import { AITBC } from "../../scripts/lib/deploy.js";
+import { deployForTasks, payByReceipt, run, tasksDir } from "../helpers/tasks.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;
-const dir = mkdtempSync(path.join(tmpdir(), "aitbc-tasks-"));
+const dir = tasksDir("tasks");
 
 async function tasksFixture() {
-  const core = await deployProtocol(connection);
-  const file = path.join(dir, "deployed_addresses.json");
-  await writeAddresses(file, core);
-  const signers = await ethers.getSigners();
-  const index = (s: { address: string }) => String(signers.findIndex((x) => x.address === s.address));
-  return { ...core, file, index };
+  return deployForTasks(connection, dir);
 }
-
-const run = (id: string[], args: Record<string, unknown>) => runTaskById(hre, id, args);
 
 type Fixture = Awaited<ReturnType<typeof tasksFixture>>;
 
@@ -52,22 +43,8 @@ async function register(f: Fixture, who: Fixture["agent"]) {
   });
 }
 
-/** The attestor signs a receipt for `units` of `who`'s work and the client mints it: `units` AITBC to `who`. */
-async function pay(f: Fixture, who: Fixture["agent"], units: string) {
-  const out = path.join(dir, `pay-${who.address}-${units}.json`);
-  await run(["receipt", "sign"], {
-    from: f.index(f.attestor),
-    provider: who.address,
-    client: f.client.address,
-    units,
-    work: "w",
-    result: "r",
-    receiptId: "",
-    validFor: "1h",
-    out,
-  });
-  await run(["receipt", "mint"], { from: f.index(f.client), files: out });
-}
+/** `units` AITBC to `who` through a receipt the attestor signs. */
+const pay = payByReceipt;
 
 /** Registers `agent` through the task and funds it with `units` AITBC through a signed receipt. */
 async function registerAndFund(f: Fixture, units: string) {
