@@ -37,9 +37,14 @@ const signature = z
   .transform((s) => s as `0x${string}`);
 const expiry = z.number().int("must be whole unix seconds").min(1).max(Number.MAX_SAFE_INTEGER);
 
-/** `POST /v1/inputs`: `inputs` (any step value, protocol/values.ts) signed by `client` (ExecutionInputs). */
+/**
+ * `POST /v1/inputs`: `inputs` (any step value, protocol/values.ts) and the execution's secret `blind` (the client's
+ * 31 random bytes; the inputs hash, the execution's inputsHash, is valueHash(inputs, blind)), signed by `client`
+ * (ExecutionInputs).
+ */
 export const inputsPostSchema = z.strictObject({
   inputs: z.unknown().refine((v) => v !== undefined, "is required"),
+  blind: z.string().regex(/^0x[0-9a-fA-F]{62}$/, "must be 0x and 62 hex digits (31 random bytes)"),
   client: address,
   expiry,
   signature,

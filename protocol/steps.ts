@@ -3,10 +3,11 @@
  * `POST /v1/steps` with a StepRequest; the answer is a StepResponse whose `record` the provider signed (EIP-712
  * StepResult, protocol/eip712.ts) and the keeper submits on chain unchanged.
  *
- * What the record commits to (IWorkflows.StepRecord):
- * - basic level: inputHash = valueHash(input), outputHash = valueHash(output) (protocol/values.ts);
+ * What the record commits to (IWorkflows.StepRecord), every value hash blinded with the request's `blind`, the
+ * execution's secret (protocol/values.ts: the client made it, the keeper passes it on, the chain never sees it):
+ * - basic level: inputHash = valueHash(input, blind), outputHash = valueHash(output, blind) (protocol/values.ts);
  * - full / zk levels (`transcript` present): inputHash = 0 and outputHash = the step's transcript leaf
- *   Poseidon(s_0, s_1, valueHash(output)), where s_k are `transcript.sources` zero-padded: the output hashes
+ *   Poseidon(s_0, s_1, valueHash(output, blind)), where s_k are `transcript.sources` zero-padded: the output hashes
  *   of the step's dependencies in ascending order, or [the execution's inputsHash] for a root
  *   (circuits/lib/workflow.ts stepLeaf).
  * With `proof: true` (a requiresProof inference step) the response carries an inference proof whose leaf is
@@ -27,7 +28,7 @@ import { fieldElement, fieldToBytes32 } from "../circuits/lib/field.js";
 import type { SolidityProof } from "../circuits/lib/prover.js";
 import { stepLeaf } from "../circuits/lib/workflow.js";
 import { signStepRequest, type StepRequestMessage } from "./eip712.js";
-import { valueHashHex, type Json } from "./values.js";
+import { parseBlind, valueHashHex, type Json } from "./values.js";
 
 import { STEP_TYPES, type StepTypeName } from "./enums.js";
 
@@ -60,6 +61,8 @@ export const stepRequestSchema = z.strictObject({
   stepType: z.enum(STEP_TYPES),
   model: bytes32,
   input: json,
+  /** The execution's secret blind (protocol/values.ts): every value hash of the step is taken under it. */
+  blind: z.string().regex(/^0x[0-9a-fA-F]{62}$/, "must be 0x and 62 hex digits (31 random bytes)"),
   /** Present at the full and zk levels: the field hashes the step reads (see the file header). */
   transcript: z.strictObject({ sources: z.array(bytes32).min(1).max(2) }).optional(),
   /** An inference proof is required (zk level, requiresProof step). */
@@ -127,10 +130,11 @@ export const ZERO_HASH = `0x${"0".repeat(64)}` as const;
 
 /**
  * The inputHash a step's record holds (see the file header): the input's value hash at the basic level, 0 with a
- * transcript. Throws naming the input's field when the input breaks its typed value's rules.
+ * transcript. Throws naming the input's field when the input breaks its typed value's rules, or `blind` when it is
+ * not a blind.
  */
-export function recordInputHash(request: { input: unknown; transcript?: unknown }): Hex {
-  return request.transcript === undefined ? valueHashHex(request.input as Json) : ZERO_HASH;
+export function recordInputHash(request: { input: unknown; blind: unknown; transcript?: unknown }): Hex {
+  return request.transcript === undefined ? valueHashHex(request.input as Json, parseBlind(request.blind)) : ZERO_HASH;
 }
 
 // ---------------------------------------------------------------- the keeper's credentials

@@ -165,9 +165,10 @@ export class Store {
   // ---------------------------------------------------------------- client inputs
 
   /** Stores inputs by their hash, signed by `signer` (one body per hash, any number of signers). */
-  putInputs(hash: Hex, inputs: Json, signer: Hex): void {
+  putInputs(hash: Hex, inputs: Json, signer: Hex, blind: bigint): void {
     this.transaction(() => {
       this.#run("INSERT OR IGNORE INTO inputs (hash, body) VALUES (?, ?)", hash.toLowerCase(), JSON.stringify(inputs));
+      this.#run("INSERT OR IGNORE INTO input_blinds (hash, blind) VALUES (?, ?)", hash.toLowerCase(), blind.toString());
       this.#run(
         "INSERT OR IGNORE INTO input_signers (hash, signer, created_at) VALUES (?, ?, ?)",
         hash.toLowerCase(),
@@ -185,6 +186,15 @@ export class Store {
       client.toLowerCase(),
     );
     return row ? (JSON.parse(row.body as string) as Json) : undefined;
+  }
+
+  /**
+   * The execution's secret blind that came with the inputs of this hash (protocol/values.ts): the hash commits to
+   * both, so one hash has one blind.
+   */
+  inputBlind(hash: Hex): bigint | undefined {
+    const row = this.#get("SELECT blind FROM input_blinds WHERE hash = ?", hash.toLowerCase());
+    return row ? BigInt(row.blind as string) : undefined;
   }
 
   /** Who signed the inputs with this hash, first first (lower case). */
@@ -550,6 +560,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, block TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inputs (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS input_blinds (hash TEXT PRIMARY KEY, blind TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS input_signers (
   hash TEXT NOT NULL, signer TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (hash, signer));
 CREATE TABLE IF NOT EXISTS grants (

@@ -5,12 +5,13 @@
  *   GET  /healthz              open: ok (false in safe mode), address, agent id, chain lag, safe mode (on, reason,
  *                              since), running executions, pending transactions. No execution data.
  *   GET  /metrics              open: Prometheus (metrics.ts); counts and durations, no execution ids or addresses
- *   POST /v1/inputs            the client's signed inputs (ExecutionInputs, unexpired): stored by their value hash
- *                              with the signer, answered 201; executions waiting for them start. An execution runs
+ *   POST /v1/inputs            the client's signed inputs and blind (ExecutionInputs, unexpired): stored by their
+ *                              value hash with the signer and the blind, answered 201; executions waiting for them start. An execution runs
  *                              only with inputs its client on chain signed (executions.ts).
  *   POST /v1/grants            a ResultsGrant signed by the execution's client: the named reader may read it
  *   GET  /v1/executions?id=N   a signed request by a reader of one of this keeper's executions (its client, a
- *                              reader it granted, a user of its restricted listing): state, steps, result
+ *                              reader it granted, a user of its restricted listing): state, steps, result, and the
+ *                              execution's blind (to check the result against the chain's resultHash)
  *   GET  /v1/reports           a signed request by the operator: the slash reports (answers that did not check out,
  *                              with the evidence)
  *   POST /v1/safe-mode/clear   a signed request by the operator: leave safe mode (SafetyMonitor.clearSafeMode)
@@ -23,6 +24,7 @@ import { createServer, type IncomingMessage } from "node:http";
 
 import type { Hex } from "viem";
 
+import { blindToHex } from "../../circuits/lib/field.js";
 import { valueSize, type Json } from "../../protocol/values.js";
 import type { EventFollower } from "../common/follower.js";
 import { closeServer, HttpError, listen, readJsonBody, router, sendJson } from "../common/http.js";
@@ -90,8 +92,8 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
         },
         "POST /v1/inputs": async (req, res) => {
           const body = await readJsonBody(req, options.maxBodyBytes);
-          const { inputs, inputsHash, client } = await auth.signedInputs(body);
-          store.putInputs(inputsHash, inputs, client);
+          const { inputs, blind, inputsHash, client } = await auth.signedInputs(body);
+          store.putInputs(inputsHash, inputs, client, blind);
           logger.info({ inputsHash, client, bytes: valueSize(inputs) }, "inputs received");
           executions.onInputs(inputsHash);
           sendJson(res, 201, { inputsHash, client });
@@ -121,6 +123,7 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
           await auth.mayRead(BigInt(id), reader);
           const steps = store.steps(BigInt(id));
           const last = steps.find((s) => s.step === Math.max(...steps.map((x) => x.step)));
+          const blind = store.inputBlind(row.inputsHash);
           sendJson(res, 200, {
             ...row,
             steps: steps.map((s) => ({
@@ -131,6 +134,8 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
               providerMillis: s.providerMillis,
             })),
             result: row.state === "done" ? ((last?.result as { output?: Json } | undefined)?.output ?? null) : null,
+            // The execution's blind, so that a reader the client granted can check the result against the chain.
+            blind: blind === undefined ? null : blindToHex(blind),
           });
         },
         "GET /v1/reports": async (req, res) => {

@@ -32,7 +32,7 @@ import {
   resultsGrantMessage,
   unixNow,
 } from "../../protocol/keeper-api.js";
-import { valueHashHex, type Json } from "../../protocol/values.js";
+import { parseBlind, valueHashHex, type Json } from "../../protocol/values.js";
 import { errorMessage, HttpError, parseBody } from "../common/http.js";
 import { typedDataSigner } from "../common/signatures.js";
 import type { GrantRow, Store } from "../common/store.js";
@@ -112,19 +112,25 @@ export class ApiAuth {
   }
 
   /** A `POST /v1/inputs` body: the inputs, their value hash, and the client whose valid, unexpired signature it has. */
-  async signedInputs(body: unknown): Promise<{ inputs: Json; inputsHash: Hex; client: Hex }> {
+  async signedInputs(body: unknown): Promise<{ inputs: Json; blind: bigint; inputsHash: Hex; client: Hex }> {
     if (typeof body !== "object" || body === null || !("signature" in body)) {
       throw unauthorized(
         "no-signature",
-        "POST /v1/inputs takes signed inputs: { inputs, client, expiry, signature }, signature being the client's " +
+        "POST /v1/inputs takes signed inputs: { inputs, blind, client, expiry, signature }, signature being the client's " +
           "EIP-712 ExecutionInputs(inputsHash, client, expiry) under the Workflows domain (protocol/keeper-api.ts)",
         "signature",
       );
     }
     const post = parseBody(inputsPostSchema, body);
+    let blind: bigint;
+    try {
+      blind = parseBlind(post.blind);
+    } catch (error) {
+      throw new HttpError(400, "bad-request", errorMessage(error), { field: "blind" });
+    }
     let inputsHash: Hex;
     try {
-      inputsHash = valueHashHex(post.inputs as Json);
+      inputsHash = valueHashHex(post.inputs as Json, blind);
     } catch (error) {
       throw new HttpError(400, "bad-request", `inputs: ${errorMessage(error)}`, { field: "inputs" });
     }
@@ -143,7 +149,7 @@ export class ApiAuth {
         "signature",
       );
     }
-    return { inputs: post.inputs as Json, inputsHash, client: post.client };
+    return { inputs: post.inputs as Json, blind, inputsHash, client: post.client };
   }
 
   /** A `POST /v1/grants` body: the grant and its signer (valid, unexpired; whether it is the client is the caller's). */

@@ -220,7 +220,8 @@ export class ExecutionManager {
     this.o.store.setExecutionState(executionId, "running");
     const plan = await this.plan(row.workflowId);
     const inputs = this.o.store.inputsFrom(row.inputsHash, chain.client);
-    if (inputs === undefined)
+    const blind = this.o.store.inputBlind(row.inputsHash);
+    if (inputs === undefined || blind === undefined)
       throw new Error(`inputs ${row.inputsHash} from client ${chain.client} missing from the store`);
 
     const results = this.#storedResults(executionId);
@@ -228,6 +229,7 @@ export class ExecutionManager {
       executionId,
       plan,
       inputs,
+      blind,
       inputsHash: row.inputsHash,
       budget: chain.budget,
       deadline: Number(chain.startedAt) * 1000 + plan.maxExecutionTimeMs,
@@ -263,7 +265,7 @@ export class ExecutionManager {
     const resultHash =
       plan.level === "basic"
         ? await this.#recordBasic(executionId, plan, outcome.results)
-        : await this.#recordProven(executionId, plan, row, outcome.results);
+        : await this.#recordProven(executionId, plan, row, blind, outcome.results);
     this.o.store.setExecutionState(executionId, "completing");
     await this.#act(`complete:${executionId}`, RUN_WORKFLOW, 0n, GAS.complete, "completeExecution", [
       executionId,
@@ -376,6 +378,7 @@ export class ExecutionManager {
     executionId: bigint,
     plan: WorkflowPlan,
     row: ExecutionRow,
+    blind: bigint,
     results: ReadonlyMap<number, StepResult>,
   ): Promise<Hex> {
     const ordered = plan.steps.map((s) => {
@@ -385,7 +388,7 @@ export class ExecutionManager {
     });
     const transcript = buildTranscript(
       BigInt(row.inputsHash),
-      plan.steps.map((s, i) => ({ deps: s.deps, outputHash: valueHash(ordered[i]?.answer.output ?? null) })),
+      plan.steps.map((s, i) => ({ deps: s.deps, outputHash: valueHash(ordered[i]?.answer.output ?? null, blind) })),
     );
     transcript.leaves.forEach((leaf, i) => {
       if (fieldToBytes32(leaf) !== ordered[i]?.answer.record.outputHash)

@@ -53,7 +53,7 @@ import {
   type ProviderInfo,
   type StepResponse,
 } from "../../protocol/steps.js";
-import { valueHash, type Json } from "../../protocol/values.js";
+import { parseBlind, valueHash, type Json } from "../../protocol/values.js";
 import { AUTH_REFUSALS, type StepAuth } from "./auth.js";
 import type { Backend, StepProof } from "./backends/index.js";
 import { abortableDelay } from "./backends/types.js";
@@ -178,7 +178,7 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
         admit(backend, async () => {
           await abortableDelay(chaos.extraDelayMs, signal);
           const started = performance.now();
-          const result = await backend.run(req.input, { signal, proof: req.proof });
+          const result = await backend.run(req.input, { signal, proof: req.proof, blind: parseBlind(req.blind) });
           return { ...result, millis: Math.round(performance.now() - started) };
         }),
         aborted,
@@ -322,6 +322,11 @@ export function parseStep(body: unknown): ParsedStepRequest {
       throw new HttpError(400, "bad-request", `${field}: not a field element (>= the BN254 modulus)`, { field });
     }
   });
+  try {
+    parseBlind(request.blind);
+  } catch (error) {
+    throw new HttpError(400, "bad-request", errorMessage(error), { field: "blind" });
+  }
   return request;
 }
 
@@ -354,17 +359,17 @@ export function routeStep(services: readonly Backend[], request: ParsedStepReque
 }
 
 /**
- * What the provider signs (protocol/steps.ts header): basic level, the input's and output's value hashes;
- * with a transcript, inputHash 0 and the transcript leaf over the sources and the output's hash.
+ * What the provider signs (protocol/steps.ts header), every value hash under the request's blind: basic level, the
+ * input's and output's value hashes; with a transcript, inputHash 0 and the transcript leaf over the sources and the output's hash.
  */
 export function recordOf(
-  request: Pick<ParsedStepRequest, "input" | "transcript">,
+  request: Pick<ParsedStepRequest, "input" | "blind" | "transcript">,
   output: Json,
   cost: bigint,
 ): { inputHash: Hex; outputHash: Hex; cost: bigint } {
   let out: bigint;
   try {
-    out = valueHash(output);
+    out = valueHash(output, parseBlind(request.blind));
   } catch (error) {
     // A typed value (an iris-prediction, say) that breaks its type's rules: the request produced it, no retry helps.
     throw new HttpError(422, "bad-output", `output: cannot hash this output (${errorMessage(error)})`, {

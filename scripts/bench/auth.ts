@@ -26,6 +26,7 @@ import {
   resultsGrantMessage,
   unixNow,
 } from "../../protocol/keeper-api.js";
+import { blindToHex, randomBlind } from "../../circuits/lib/field.js";
 import { valueHashHex } from "../../protocol/values.js";
 import { Store } from "../../keepers/common/store.js";
 import { ApiAuth } from "../../keepers/keeper/auth.js";
@@ -83,14 +84,15 @@ const warmMs = await time(
 const posts = await Promise.all(
   Array.from({ length: COLD + WARMUP }, async (_, i) => {
     const inputs = { values: [i, i + 1, i + 2], note: "bench" };
-    const inputsHash = valueHashHex(inputs);
+    const blind = randomBlind();
+    const inputsHash = valueHashHex(inputs, blind);
     const signature = await account.signTypedData({
       domain: DOMAIN,
       types: EXECUTION_INPUTS_TYPES,
       primaryType: "ExecutionInputs",
       message: executionInputsMessage(inputsHash, account.address, expiry),
     });
-    return { inputs, client: account.address, expiry, signature };
+    return { inputs, blind: blindToHex(blind), client: account.address, expiry, signature };
   }),
 );
 const inputsMs = await time(posts, (body) => auth.signedInputs(body));

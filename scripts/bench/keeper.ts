@@ -49,6 +49,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { Prover } from "../../circuits/lib/prover.js";
 import { STEP_REQUEST_TYPES } from "../../protocol/eip712.js";
 import { signedStepRequest, stepResponseSchema, type ProviderInfo, type StepRequest } from "../../protocol/steps.js";
+import { blindToHex, randomBlind } from "../../circuits/lib/field.js";
 import type { Json } from "../../protocol/values.js";
 import type { ProviderOffer } from "../../keepers/common/catalog.js";
 import { StepDispatcher } from "../../keepers/keeper/dispatcher.js";
@@ -643,6 +644,7 @@ async function runDirect(
   domain: TypedDataDomain,
   samples: Sample[],
 ): Promise<void> {
+  const blind = randomBlind();
   const outputs = new Map<number, Json>();
   const running = new Map<number, Promise<void>>();
   while (outputs.size < plan.steps.length) {
@@ -656,6 +658,7 @@ async function runDirect(
         stepType: step.stepType,
         model: step.model,
         input: applyMapping(step.mapping, inputs, outputs, `steps[${i}]`),
+        blind: blindToHex(blind),
         proof: false,
         maxCost: (10n ** 24n).toString(),
         timeoutMs: step.timeoutMs,

@@ -14,6 +14,7 @@ import { domainOf, signExecutionInputs, signKeeperRequest, signResultsGrant, typ
 import { aitbc } from "./format.js";
 import { EXECUTION_STATUSES } from "../../protocol/enums.js";
 import { authorizationHeader, unixNow, type GrantPost, type InputsPost } from "../../protocol/keeper-api.js";
+import { blindToHex, randomBlind } from "../../circuits/lib/field.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
 
 /** An answer of the keeper's API that is not a success: its status, and the error body's code, message and field. */
@@ -38,6 +39,8 @@ export interface KeeperExecution {
   reason: string | null;
   steps: { step: number; state: string; provider: string | null; attempts: number; providerMillis: number }[];
   result: Json;
+  /** The execution's blind (0x and 62 hex digits; null before the inputs came): the result's hash is taken under it. */
+  blind: string | null;
 }
 
 /**
@@ -68,12 +71,16 @@ export class KeeperClient {
     return (await this.signer.getAddress()) as `0x${string}`;
   }
 
-  /** Posts `inputs` signed by this client (ExecutionInputs, valid for `ttlSeconds`); returns their hash. */
-  async postInputs(inputs: unknown, ttlSeconds = 3600): Promise<`0x${string}`> {
-    const inputsHash = valueHashHex(inputs as Json);
+  /**
+   * Posts `inputs` signed by this client (ExecutionInputs, valid for `ttlSeconds`) with the execution's secret blind,
+   * fresh random bytes unless given (protocol/values.ts); returns their hash, the execution's inputsHash.
+   */
+  async postInputs(inputs: unknown, ttlSeconds = 3600, blind = randomBlind()): Promise<`0x${string}`> {
+    const inputsHash = valueHashHex(inputs as Json, blind);
     const expiry = unixNow() + ttlSeconds;
     const body: InputsPost = {
       inputs,
+      blind: blindToHex(blind),
       client: await this.address(),
       expiry,
       signature: await signExecutionInputs(this.signer, this.domain, inputsHash, expiry),

@@ -23,7 +23,7 @@ import { expect } from "chai";
 import { id, MaxUint256, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
-import { fieldToBytes32, poseidonHash, signedToField } from "../../circuits/lib/field.js";
+import { fieldToBytes32, poseidonHash, randomBlind, signedToField } from "../../circuits/lib/field.js";
 import { irisInfer, irisModelHash, loadIrisModel, quantizeFeatures } from "../../circuits/lib/iris.js";
 import { Prover } from "../../circuits/lib/prover.js";
 import { deployProtocol } from "../../scripts/lib/deploy.js";
@@ -104,7 +104,8 @@ async function attackFixture() {
   const modelHash = fieldToBytes32(irisModelHash(model));
   const features = quantizeFeatures(FLOWER);
   const prover = new Prover();
-  const inference = await proveIris(prover, model, features).finally(() => prover.close());
+  // The client's secret blind for the workload (it hands it to the provider with the features, off chain).
+  const inference = await proveIris(prover, model, features, randomBlind()).finally(() => prover.close());
 
   await (await marketplace.connect(agent).listService(offer(SERVICE, { modelHash }))).wait();
   const request = workloadRequest(BigInt(await networkHelpers.time.latest()), {
@@ -127,7 +128,9 @@ async function attackFixture() {
 
   await (await workflows.connect(client).defineWorkflow(chainSpec(1))).wait();
   const inputs: Json = { kind: "iris-features", features: features.map(Number) };
-  await (await workflows.connect(client).requestExecution(executionRequest(1n, valueHashHex(inputs), AITBC))).wait();
+  // The client's inputsHash as KeeperClient.postInputs computes it (scripts/lib/executions.ts), a fresh blind each.
+  const inputsHash = valueHashHex(inputs, randomBlind());
+  await (await workflows.connect(client).requestExecution(executionRequest(1n, inputsHash, AITBC))).wait();
   return { ...core, workloadId };
 }
 

@@ -185,12 +185,15 @@ describe("keepers: Store", function () {
       expect(store.dueDuties(1000).map((d) => d.id)).to.deep.equal([1n, 2n]);
     });
 
-    it("stores inputs by hash (case-insensitive, first write wins) with their signers, and flags", function () {
+    it("stores inputs by hash (case-insensitive, first write wins) with their signers and blind, and flags", function () {
       const h: Hex = `0x${"AB".repeat(32)}`;
       const client: Hex = `0x${"C1".repeat(20)}`;
       const other: Hex = `0x${"0e".repeat(20)}`;
-      store.putInputs(h, { cm: [5.1, 3.5, 1.4, 0.2] }, other);
-      store.putInputs(h.toLowerCase() as Hex, { cm: [] }, client);
+      const blind = (1n << 247n) + 12345n;
+      store.putInputs(h, { cm: [5.1, 3.5, 1.4, 0.2] }, other, blind);
+      store.putInputs(h.toLowerCase() as Hex, { cm: [] }, client, 7n);
+      expect(store.inputBlind(h.toLowerCase() as Hex)).to.equal(blind);
+      expect(store.inputBlind(hash(5))).to.equal(undefined);
       expect(store.inputsFrom(h.toLowerCase() as Hex, client)).to.deep.equal({ cm: [5.1, 3.5, 1.4, 0.2] });
       expect(store.inputsFrom(h, other.toUpperCase().replace("0X", "0x") as Hex)).to.deep.equal({
         cm: [5.1, 3.5, 1.4, 0.2],
@@ -242,7 +245,7 @@ describe("keepers: Store", function () {
     store.addTx(tx("record:7:0-3", 4));
     store.updateTx(hash(1004), "mined", { blockNumber: 99n, gasUsed: 1n });
     store.addDuty("expire", BIG, 5);
-    store.putInputs(hash(1), { a: null }, `0x${"c1".repeat(20)}`);
+    store.putInputs(hash(1), { a: null }, `0x${"c1".repeat(20)}`, 99n);
     store.addGrant({
       executionId: BIG,
       reader: `0x${"ab".repeat(20)}`,
@@ -261,6 +264,7 @@ describe("keepers: Store", function () {
       duties: store.dueDuties(10),
       inputs: store.inputsFrom(hash(1), `0x${"c1".repeat(20)}`),
       signers: store.inputSigners(hash(1)),
+      blind: store.inputBlind(hash(1)),
       grants: store.grants(BIG, `0x${"ab".repeat(20)}`, 0),
       flag: store.flag("safe-mode"),
       checkpoint: store.checkpoint("workflows"),

@@ -20,6 +20,8 @@ import { authorizationHeader, unixNow } from "../../../protocol/keeper-api.js";
 import { domainOf, signExecutionInputs, signResultsGrant } from "../../../scripts/lib/eip712.js";
 import { followExecution, KeeperApiError, KeeperClient } from "../../../scripts/lib/executions.js";
 import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../../scripts/lib/devnet.js";
+import { blindToHex } from "../../../circuits/lib/field.js";
+import { TEST_BLIND } from "../../helpers/proofs.js";
 
 /** IWorkflows.ExecutionStatus. */
 const PENDING = 1n;
@@ -142,7 +144,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
   describe("POST /v1/inputs", function () {
     it("attack: an outsider's inputs for the client's upcoming execution (same value hash) are refused unsigned and never used signed", async function () {
       const inputs: Json = { values: [3, 1, 4] };
-      const inputsHash = valueHashHex(inputs);
+      const inputsHash = valueHashHex(inputs, TEST_BLIND);
       // Unsigned, as the API took inputs before.
       const unsigned = await fetch(`${url}/v1/inputs`, {
         method: "POST",
@@ -156,6 +158,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
           signed: false,
           body: {
             inputs,
+            blind: blindToHex(TEST_BLIND),
             client: OUTSIDER.address,
             expiry,
             signature: await signExecutionInputs(await signer(OUTSIDER.address), domain, inputsHash, expiry),
@@ -187,7 +190,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       expect(String(why?.client)).to.match(new RegExp(ROLES.client.address, "i"));
 
       // The client's own signed post starts it.
-      expect(await as.client.postInputs(inputs)).to.equal(inputsHash);
+      expect(await as.client.postInputs(inputs, 600, TEST_BLIND)).to.equal(inputsHash);
       await completed(executionId);
       expect((await as.client.execution(executionId)).result).to.deep.equal({
         count: 3,
@@ -200,9 +203,11 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
 
     it("refuses inputs with no, an expired or another signer's signature (401), and a bad body naming the field (400)", async function () {
       const inputs: Json = { values: [2, 7] };
-      const inputsHash = valueHashHex(inputs);
+      const inputsHash = valueHashHex(inputs, TEST_BLIND);
       const client = await signer(ROLES.client.address);
-      const post = (body: unknown) => as.client.request("POST", "/v1/inputs", { signed: false, body });
+      const blind = blindToHex(TEST_BLIND);
+      const post = (body: object) =>
+        as.client.request("POST", "/v1/inputs", { signed: false, body: { blind, ...body } });
       const past = unixNow() - 1;
       const expired = await refusal(
         post({
@@ -262,7 +267,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const open = await fetch(`${url}/v1/executions?id=${first}`);
       const text = await open.text();
       expect(open.status, "no signature").to.equal(401);
-      expect(text).to.not.match(/"result"|"steps"|spread|mean/);
+      expect(text).to.not.match(/"result"|"steps"|"blind"|spread|mean/);
       expect((await as.client.execution(first)).result).to.deep.equal(RESULT);
     });
 

@@ -19,6 +19,8 @@ import { HttpError } from "../../../keepers/common/http.js";
 import { Store } from "../../../keepers/common/store.js";
 import { ApiAuth } from "../../../keepers/keeper/auth.js";
 import { AGENT_KEY, DOMAIN, OUTSIDER_KEY } from "../../helpers/keepers.js";
+import { blindToHex } from "../../../circuits/lib/field.js";
+import { TEST_BLIND } from "../../helpers/proofs.js";
 
 const T = 1_900_000_000;
 const signer = privateKeyToAccount(AGENT_KEY);
@@ -125,24 +127,46 @@ describe("keepers: the keeper API's signature checks (auth.ts)", function () {
     ]);
 
     const inputs = { values: [1, 2] };
-    const inputsHash = valueHashHex(inputs);
+    const inputsHash = valueHashHex(inputs, TEST_BLIND);
     const signature = await signer.signTypedData({
       domain: DOMAIN,
       types: EXECUTION_INPUTS_TYPES,
       primaryType: "ExecutionInputs",
       message: executionInputsMessage(inputsHash, signer.address, T + 10),
     });
-    expect(await auth.signedInputs({ inputs, client: signer.address, expiry: T + 10, signature })).to.deep.equal({
-      inputs,
-      inputsHash,
-      client: signer.address,
-    });
-    const noInputs = await refused(auth.signedInputs({ client: signer.address, expiry: T + 10, signature }));
+    const blind = blindToHex(TEST_BLIND);
+    expect(await auth.signedInputs({ inputs, blind, client: signer.address, expiry: T + 10, signature })).to.deep.equal(
+      { inputs, blind: TEST_BLIND, inputsHash, client: signer.address },
+    );
+    const noInputs = await refused(auth.signedInputs({ blind, client: signer.address, expiry: T + 10, signature }));
     expect([noInputs.status, noInputs.field, noInputs.message]).to.deep.equal([400, "inputs", "inputs: is required"]);
+    // The blind: required, 31 bytes, not zero; and the signed hash commits to it (another blind, another hash).
+    for (const [bad, message] of [
+      [undefined, /^blind: /],
+      [`0x${"00".repeat(31)}`, /^blind: a blind must not be 0/],
+      [`0x${"ab".repeat(32)}`, /^blind: must be 0x and 62 hex digits/],
+    ] as const) {
+      const r = await refused(
+        auth.signedInputs({ inputs, blind: bad, client: signer.address, expiry: T + 10, signature }),
+      );
+      expect([r.status, r.field], r.message).to.deep.equal([400, "blind"]);
+      expect(r.message).to.match(message);
+    }
+    const otherBlind = await refused(
+      auth.signedInputs({
+        inputs,
+        blind: blindToHex(TEST_BLIND + 1n),
+        client: signer.address,
+        expiry: T + 10,
+        signature,
+      }),
+    );
+    expect([otherBlind.status, otherBlind.code]).to.deep.equal([401, "bad-signature"]);
     // A value the hashing refuses (as a JSON body can carry it): the field is named before any signature check.
     const badValue = await refused(
       auth.signedInputs({
         inputs: JSON.parse('{"__proto__": 1}') as unknown,
+        blind,
         client: signer.address,
         expiry: T + 10,
         signature,
@@ -150,7 +174,7 @@ describe("keepers: the keeper API's signature checks (auth.ts)", function () {
     );
     expect([badValue.status, badValue.field]).to.deep.equal([400, "inputs"]);
     const extra = await refused(
-      auth.signedInputs({ inputs, client: signer.address, expiry: T + 10, signature, more: 1 }),
+      auth.signedInputs({ inputs, blind, client: signer.address, expiry: T + 10, signature, more: 1 }),
     );
     expect([extra.status, extra.field]).to.deep.equal([400, "more"]);
   });
