@@ -210,7 +210,7 @@ export const tasks = [
     })
     .addOption({
       name: "inputHash",
-      description: "Commitment to your input (0x bytes32; zk: Poseidon of the features)",
+      description: "Commitment to your input (0x bytes32; zk: Poseidon of the features and your secret blind)",
       defaultValue: "",
     })
     .setAction(() => import("./market/post.js"))
