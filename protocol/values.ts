@@ -20,7 +20,7 @@
  * Typed kinds exist so that a proven inference step's hashes are the ones its circuit opens; everything else is
  * content-addressed the plain way.
  */
-import { blindElement, contentHash, fieldToBytes32, poseidonHash } from "../circuits/lib/field.js";
+import { blindElement, contentHash, fieldElement, fieldToBytes32, poseidonHash } from "../circuits/lib/field.js";
 import { irisInputHash, irisOutputHash } from "../circuits/lib/iris.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -105,7 +105,7 @@ function exactKeys(value: { [key: string]: Json }, keys: readonly string[], wher
 export function valueHash(value: Json, blind: bigint): bigint {
   if (isIrisFeatures(value)) return irisInputHash(irisFeaturesOf(value), blind);
   if (isIrisPrediction(value)) return irisOutputHash(irisPredictionOf(value), blind);
-  return poseidonHash([contentHash(canonicalJson(value)), blind]);
+  return poseidonHash([contentHash(canonicalJson(value)), fieldElement("blind", blind)]);
 }
 
 /** valueHash as bytes32 hex. */

@@ -289,6 +289,9 @@ describe("provider node", function () {
       ["a decimal maxCost", stepRequest({ maxCost: "1.5" }), "maxCost"],
       ["a zero timeout", stepRequest({ timeoutMs: 0 }), "timeoutMs"],
       ["a non-boolean proof", { ...stepRequest(), proof: "yes" }, "proof"],
+      ["no blind", { ...stepRequest(), blind: undefined }, "blind"],
+      ["a zero blind", stepRequest({ blind: `0x${"00".repeat(31)}` }), "blind"],
+      ["a 32-byte blind", stepRequest({ blind: `0x${"11".repeat(32)}` }), "blind"],
       ["an unknown field", { ...stepRequest(), priority: 1 }, "priority"],
     ];
     for (const [title, body, field] of schemaCases) {
