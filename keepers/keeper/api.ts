@@ -6,8 +6,8 @@
  *                              since), running executions, pending transactions. No execution data.
  *   GET  /metrics              open: Prometheus (metrics.ts); counts and durations, no execution ids or addresses
  *   POST /v1/inputs            the client's signed inputs and blind (ExecutionInputs, unexpired): stored by their
- *                              value hash with the signer and the blind, answered 201; executions waiting for them start. An execution runs
- *                              only with inputs its client on chain signed (executions.ts).
+ *                              value hash with the signer and the blind, answered 201; executions waiting for them
+ *                              start. An execution runs only with inputs its client on chain signed (executions.ts).
  *   POST /v1/grants            a ResultsGrant signed by the execution's client: the named reader may read it
  *   GET  /v1/executions?id=N   a signed request by a reader of one of this keeper's executions (its client, a
  *                              reader it granted, a user of its restricted listing): state, steps, result, and the

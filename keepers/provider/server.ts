@@ -360,7 +360,8 @@ export function routeStep(services: readonly Backend[], request: ParsedStepReque
 
 /**
  * What the provider signs (protocol/steps.ts header), every value hash under the request's blind: basic level, the
- * input's and output's value hashes; with a transcript, inputHash 0 and the transcript leaf over the sources and the output's hash.
+ * input's and output's value hashes; with a transcript, inputHash 0 and the transcript leaf over the sources and
+ * the output's hash.
  */
 export function recordOf(
   request: Pick<ParsedStepRequest, "input" | "blind" | "transcript">,
