@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { pino } from "pino";
 import type { Hex } from "viem";
 
-import { blindToHex, fieldToBytes32 } from "../../../circuits/lib/field.js";
+import { blindToHex, fieldToBytes32, poseidonHash, signedToField } from "../../../circuits/lib/field.js";
 import { irisInfer, loadIrisModel, quantizeFeatures } from "../../../circuits/lib/iris.js";
 import { Prover } from "../../../circuits/lib/prover.js";
 import { signStepResult } from "../../../protocol/eip712.js";
@@ -278,6 +278,44 @@ describe("keepers: StepDispatcher", function () {
         record: { ...good, cost: AITBC.toString() },
         signature: await signStepResult(account, chain.domain, { executionId: 1n, step: 3, ...good }),
       });
+    });
+  });
+
+  describe("the execution's blind", function () {
+    it("rejects a signed answer whose record hashes the right input and output under another blind, or unblinded", async function () {
+      const right = irisExpected();
+      const answerUnder = async (inputHash: Hex, outputHash: Hex): Promise<ParsedStepResponse> => {
+        const record = { inputHash, outputHash, cost: AITBC };
+        const signature = await signStepResult(account, chain.domain, { executionId: 1n, step: 3, ...record });
+        const r = { ...record, cost: AITBC.toString() };
+        return { executionId: "1", step: 3, provider: account.address, output: right, record: r, signature, millis: 1 };
+      };
+      const other = TEST_BLIND + 1n;
+      const unblinded = (v: bigint[]) => fieldToBytes32(poseidonHash(v));
+      const { predictedClass, scores } = right as { predictedClass: number; scores: string[] };
+      for (const [what, answer, message] of [
+        [
+          "input under another blind",
+          await answerUnder(valueHashHex(SETOSA, other), valueHashHex(right, TEST_BLIND)),
+          "inputHash is not the hash of the input sent",
+        ],
+        [
+          "output under another blind",
+          await answerUnder(valueHashHex(SETOSA, TEST_BLIND), valueHashHex(right, other)),
+          "outputHash is not the hash of the output",
+        ],
+        [
+          "output unblinded",
+          await answerUnder(
+            valueHashHex(SETOSA, TEST_BLIND),
+            unblinded([BigInt(predictedClass), ...scores.map((x) => signedToField(BigInt(x)))]),
+          ),
+          "outputHash is not the hash of the output",
+        ],
+      ] as const) {
+        const error = await attemptError(dispatcher.check(offerOf(honest.url), irisRequest(), answer));
+        expect([error.kind, error.message], what).to.deep.equal(["invalid", message]);
+      }
     });
   });
 
