@@ -197,7 +197,11 @@ export class ExecutionManager {
     let chain = await this.#chainExecution(executionId);
     if (chain.status === STATUS.None) return; // not mined on this chain (yet): the follower re-delivers
     if (chain.status === STATUS.Pending) {
-      if (this.o.store.inputsFrom(row.inputsHash, chain.client) === undefined) {
+      // Inputs stored before blinds existed have none: they count as missing (the client posts them again).
+      if (
+        this.o.store.inputsFrom(row.inputsHash, chain.client) === undefined ||
+        this.o.store.inputBlind(row.inputsHash) === undefined
+      ) {
         this.#waitForInputs(row, chain.client);
         return;
       }
