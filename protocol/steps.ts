@@ -3,8 +3,9 @@
  * `POST /v1/steps` with a StepRequest; the answer is a StepResponse whose `record` the provider signed (EIP-712
  * StepResult, protocol/eip712.ts) and the keeper submits on chain unchanged.
  *
- * What the record commits to (IWorkflows.StepRecord), every value hash blinded with the request's `blind`, the
- * execution's secret (protocol/values.ts: the client made it, the keeper passes it on, the chain never sees it):
+ * What the record commits to (IWorkflows.StepRecord), every value hash blinded with the request's `blind` (sealed
+ * with the input), the execution's secret (protocol/values.ts: the client made it, the keeper passes it on sealed,
+ * the chain never sees it):
  * - basic level: inputHash = valueHash(input, blind), outputHash = valueHash(output, blind) (protocol/values.ts);
  * - full / zk levels (`transcript` present): inputHash = 0 and outputHash = the step's transcript leaf
  *   Poseidon(s_0, s_1, valueHash(output, blind)), where s_k are `transcript.sources` zero-padded: the output hashes

@@ -42,7 +42,7 @@ export interface ExecutionJob {
   executionId: bigint;
   plan: WorkflowPlan;
   inputs: Json;
-  /** The execution's secret blind (protocol/values.ts): every value hash is taken under it; each request carries it. */
+  /** The execution's secret blind (protocol/values.ts): every value hash is taken under it; each request carries it sealed with the input. */
   blind: bigint;
   inputsHash: Hex;
   budget: bigint;
