@@ -97,7 +97,9 @@ try {
   const execution = await protocol.workflows.getExecution(executionId);
   // Only the client (or a reader it grants) may read the result: a signed request (protocol/keeper-api.ts).
   const view = await (await devnet.keeperClient(keeperUrl)).execution(executionId);
-  console.log(`result and blind (sealed by the keeper to the client, opened by it): ${JSON.stringify(view.result)}`);
+  console.log(
+    `result (sealed with the blind by the keeper to the client, opened by it): ${JSON.stringify(view.result)}`,
+  );
   if (view.blind === null || valueHashHex(view.result, parseBlind(view.blind)) !== execution.resultHash)
     throw new Error("demo: the result does not hash to the proven result");
   console.log(
