@@ -4,16 +4,18 @@
  * signature covers. Authentication is always on. Every signature is EIP-712 under the Workflows contract's domain
  * (protocol/eip712.ts `workflowsDomain`) with the types of protocol/eip712.ts:
  *
- *   POST /v1/inputs              InputsPost: the inputs sealed to the keeper's published encryption key
- *                                (protocol/sealed.ts, purpose "inputs", subject their value hash), their value hash
- *                                and the client's ExecutionInputs signature over it, unexpired. The keeper opens them,
- *                                checks they hash to inputsHash, and keeps them sealed. It runs an execution with
+ *   POST /v1/inputs              InputsPost: the inputs and the execution's secret blind, `{ inputs, blind }`, sealed
+ *                                to the keeper's published encryption key (protocol/sealed.ts, purpose "inputs",
+ *                                subject their value hash), their value hash under the blind and the client's
+ *                                ExecutionInputs signature over it, unexpired. The keeper opens them, checks they
+ *                                hash to inputsHash, and keeps them sealed (the blind too). It runs an execution with
  *                                them only if its client on chain is a signer of them.
  *   POST /v1/grants              GrantPost: a ResultsGrant signed by the execution's client: `reader` may read the
  *                                execution's results until `expiry`.
  *   GET  /v1/executions?id=N[&key=K]  a signed request by the execution's client, a reader it granted, or a user of
- *                                the restricted listing it was requested through. The result comes sealed to K, the
- *                                reader's X25519 key (purpose "result", subject "<id>/<reader>"); the signature
+ *                                the restricted listing it was requested through. The result and the blind,
+ *                                `{ result, blind }`, come sealed to K, the reader's X25519 key (purpose "result",
+ *                                subject "<id>/<reader>"); the signature
  *                                covers the query, so K is the reader's. Without K, no result.
  *   GET  /v1/reports             a signed request by the keeper's operator (its agent's operator in the
  *   POST /v1/safe-mode/clear     AgentRegistry) or the keeper's configured admin.
@@ -23,9 +25,19 @@
  * query: `/v1/executions?id=7`). The keeper refuses an expiry in the past or more than REQUEST_MAX_TTL_SECONDS
  * ahead: a request seen on the wire can be replayed only to the same route, for a few minutes.
  */
+import type { Hex, TypedDataDomain } from "viem";
 import { z } from "zod";
 
-import { encryptionKeySchema, sealedSchema } from "./sealed.js";
+import {
+  encryptionKeySchema,
+  open,
+  PayloadError,
+  sealContext,
+  sealedSchema,
+  type EncryptionKeys,
+  type Sealed,
+} from "./sealed.js";
+import { parseBlind, valueHashHex, type Json } from "./values.js";
 
 /** The Authorization scheme of a signed request. */
 export const AUTH_SCHEME = "AITBC-EIP712";
@@ -44,8 +56,8 @@ const signature = z
 const expiry = z.number().int("must be whole unix seconds").min(1).max(Number.MAX_SAFE_INTEGER);
 
 /**
- * `POST /v1/inputs`: the inputs (any step value, protocol/values.ts) sealed to the keeper, their value hash
- * `inputsHash`, signed by `client` (ExecutionInputs).
+ * `POST /v1/inputs`: the object `{ inputs, blind }` (SealedInputs) sealed to the keeper, the inputs' value hash
+ * `inputsHash` under the blind, signed by `client` (ExecutionInputs).
  */
 export const inputsPostSchema = z.strictObject({
   sealed: sealedSchema,
@@ -58,6 +70,74 @@ export const inputsPostSchema = z.strictObject({
   signature,
 });
 export type InputsPost = z.input<typeof inputsPostSchema>;
+
+/**
+ * What `POST /v1/inputs` seals: `inputs` (any step value, protocol/values.ts) and the execution's secret `blind`
+ * (the client's 31 random bytes as blindToHex; the inputs hash, the execution's inputsHash, is
+ * valueHash(inputs, blind)). The keeper checks the blind itself (protocol/values.ts parseBlind, a 400 naming `blind`).
+ */
+export const sealedInputsSchema = z.strictObject({
+  inputs: z.unknown().refine((v) => v !== undefined, "is required"),
+  blind: z.unknown().optional(),
+});
+export interface SealedInputs {
+  inputs: unknown;
+  blind: string;
+}
+
+/**
+ * Opens a `POST /v1/inputs` payload (as posted or as the keeper stores it) with the keeper's `keys` under ("inputs",
+ * inputsHash) and checks it: `{ inputs, blind }`, the blind a blind, valueHash(inputs, blind) = inputsHash. Throws
+ * PayloadError naming `sealed` (does not open, not that object, inputs that cannot be hashed or hash to something
+ * else) or `blind` (missing or not a blind).
+ */
+export async function openSealedInputs(
+  keys: EncryptionKeys,
+  domain: TypedDataDomain,
+  inputsHash: Hex,
+  sealed: Sealed,
+): Promise<{ inputs: Json; blind: bigint }> {
+  let opened: unknown;
+  try {
+    opened = await open(keys, sealed, sealContext(domain, "inputs", inputsHash.toLowerCase()));
+  } catch (error) {
+    throw new PayloadError("sealed", (error as Error).message);
+  }
+  const parsed = sealedInputsSchema.safeParse(opened);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PayloadError("sealed", `${issue?.path.join(".") || "value"}: ${issue?.message ?? "invalid"}`);
+  }
+  let blind: bigint;
+  try {
+    blind = parseBlind(parsed.data.blind);
+  } catch (error) {
+    throw new PayloadError("blind", (error as Error).message.replace(/^blind: /, ""));
+  }
+  const inputs = parsed.data.inputs as Json;
+  let hash: Hex;
+  try {
+    hash = valueHashHex(inputs, blind);
+  } catch (error) {
+    throw new PayloadError("sealed", `inputs: ${(error as Error).message}`);
+  }
+  if (hash.toLowerCase() !== inputsHash.toLowerCase())
+    throw new PayloadError(
+      "sealed",
+      `the inputs hash to ${hash}, not to inputsHash ${inputsHash} (under the sealed blind)`,
+    );
+  return { inputs, blind };
+}
+
+/**
+ * What `GET /v1/executions` seals to the reader's key: the execution's `result` (or null) and its `blind`, so that
+ * the reader can check the result against the chain's resultHash (valueHash(result, blind)).
+ */
+export const sealedResultSchema = z.strictObject({
+  result: z.unknown(),
+  blind: z.string().regex(/^0x[0-9a-fA-F]{62}$/, "must be 0x and 62 hex digits (31 random bytes)"),
+});
+export type SealedResult = z.output<typeof sealedResultSchema>;
 
 /** `POST /v1/grants`: the execution's client lets `reader` read it until `expiry` (ResultsGrant). */
 export const grantPostSchema = z.strictObject({

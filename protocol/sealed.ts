@@ -143,6 +143,21 @@ export class SealedOpenError extends Error {
 }
 
 /**
+ * Why a request's sealed payload cannot be used once received: `field` names the request field at fault (the sealed
+ * field when it does not open or does not hold what it must, a field inside it, such as `blind`, when that is bad).
+ * The message starts with the field.
+ */
+export class PayloadError extends Error {
+  override name = "PayloadError";
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/**
  * Opens `sealed` with `keys` under `context` and parses its JSON. Throws SealedOpenError when it was sealed to
  * another key, for another context, or altered.
  */

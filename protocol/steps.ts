@@ -3,10 +3,12 @@
  * `POST /v1/steps` with a StepRequest; the answer is a StepResponse whose `record` the provider signed (EIP-712
  * StepResult, protocol/eip712.ts) and the keeper submits on chain unchanged.
  *
- * What the record commits to (IWorkflows.StepRecord):
- * - basic level: inputHash = valueHash(input), outputHash = valueHash(output) (protocol/values.ts);
+ * What the record commits to (IWorkflows.StepRecord), every value hash blinded with the request's `blind` (sealed
+ * with the input), the execution's secret (protocol/values.ts: the client made it, the keeper passes it on sealed,
+ * the chain never sees it):
+ * - basic level: inputHash = valueHash(input, blind), outputHash = valueHash(output, blind) (protocol/values.ts);
  * - full / zk levels (`transcript` present): inputHash = 0 and outputHash = the step's transcript leaf
- *   Poseidon(s_0, s_1, valueHash(output)), where s_k are `transcript.sources` zero-padded: the output hashes
+ *   Poseidon(s_0, s_1, valueHash(output, blind)), where s_k are `transcript.sources` zero-padded: the output hashes
  *   of the step's dependencies in ascending order, or [the execution's inputsHash] for a root
  *   (circuits/lib/workflow.ts stepLeaf).
  * With `proof: true` (a requiresProof inference step) the response carries an inference proof whose leaf is
@@ -20,8 +22,9 @@
  *   X-AITBC-Expiry: <unix seconds>
  *   X-AITBC-Nonce: 0x<32 random bytes>
  *
- * Payloads are confidential (protocol/sealed.ts): the step's input travels as `sealedInput`, sealed by the keeper to
- * the provider's published encryption key (AgentRegistry.encryptionKeyOf) for ("step-input", "<executionId>/<step>"),
+ * Payloads are confidential (protocol/sealed.ts): the step's input travels with the execution's blind as
+ * `sealedInput`, the object `{ input, blind }` sealed by the keeper to the provider's published encryption key
+ * (AgentRegistry.encryptionKeyOf) for ("step-input", "<executionId>/<step>"); the blind never travels in clear,
  * and the output comes back as `sealedOutput`, sealed by the provider to the request's `replyKey` (the keeper's
  * key, authenticated by the keeper's signature over the body) for ("step-output", same subject). The hashes and the
  * signatures are over the plaintext values as before; the body hash covers the ciphertext.
@@ -29,7 +32,7 @@
 import { bytesToHex, keccak256, stringToBytes, toHex, type Hex, type TypedDataDomain } from "viem";
 import { z } from "zod";
 
-import { fieldElement, fieldToBytes32 } from "../circuits/lib/field.js";
+import { blindToHex, fieldElement, fieldToBytes32 } from "../circuits/lib/field.js";
 import type { SolidityProof } from "../circuits/lib/prover.js";
 import { stepLeaf } from "../circuits/lib/workflow.js";
 import { signStepRequest, type StepRequestMessage } from "./eip712.js";
@@ -39,11 +42,13 @@ import {
   seal,
   sealContext,
   sealedSchema,
+  PayloadError,
+  SealedOpenError,
   stepSubject,
   type EncryptionKeys,
   type SealContext,
 } from "./sealed.js";
-import { valueHashHex, type Json } from "./values.js";
+import { parseBlind, valueHashHex, type Json } from "./values.js";
 
 import { STEP_TYPES, type StepTypeName } from "./enums.js";
 
@@ -75,7 +80,10 @@ export const stepRequestSchema = z.strictObject({
   step: z.number().int().min(0).max(65_535),
   stepType: z.enum(STEP_TYPES),
   model: bytes32,
-  /** The step's input (any JSON value), sealed to the provider (see the file header). */
+  /**
+   * The step's input (any JSON value) and the execution's secret blind (protocol/values.ts: every value hash of the
+   * step is taken under it), `{ input, blind }`, sealed to the provider (see the file header).
+   */
   sealedInput: sealedSchema,
   /** The key the provider seals the output to: the keeper's. */
   replyKey: encryptionKeySchema,
@@ -90,10 +98,13 @@ export const stepRequestSchema = z.strictObject({
 });
 /** A step request as it travels (the input sealed). */
 export type WireStepRequest = z.input<typeof stepRequestSchema>;
-/** A step request as the keeper builds it, before sealing: the input in clear, no reply key yet. */
-export type StepRequest = Omit<WireStepRequest, "sealedInput" | "replyKey"> & { input: unknown };
-/** A step request as the provider runs it: checked, its input opened. */
-export type ParsedStepRequest = Omit<z.output<typeof stepRequestSchema>, "sealedInput"> & { input: Json };
+/** A step request as the keeper builds it, before sealing: the input and the blind in clear, no reply key yet. */
+export type StepRequest = Omit<WireStepRequest, "sealedInput" | "replyKey"> & { input: unknown; blind: string };
+/** A step request as the provider runs it: checked, its input and blind opened (the blind checked, as blindToHex). */
+export type ParsedStepRequest = Omit<z.output<typeof stepRequestSchema>, "sealedInput"> & { input: Json; blind: Hex };
+
+/** What a request's `sealedInput` holds: the input and the blind (checked after opening, see openStepRequest). */
+const stepInputSchema = z.strictObject({ input: json, blind: z.unknown().optional() });
 
 const g1 = z.tuple([uintString, uintString]);
 export const groth16Schema = z.strictObject({ a: g1, b: z.tuple([g1, g1]), c: g1 });
@@ -154,10 +165,11 @@ export const ZERO_HASH = `0x${"0".repeat(64)}` as const;
 
 /**
  * The inputHash a step's record holds (see the file header): the input's value hash at the basic level, 0 with a
- * transcript. Throws naming the input's field when the input breaks its typed value's rules.
+ * transcript. Throws naming the input's field when the input breaks its typed value's rules, or `blind` when it is
+ * not a blind.
  */
-export function recordInputHash(request: { input: unknown; transcript?: unknown }): Hex {
-  return request.transcript === undefined ? valueHashHex(request.input as Json) : ZERO_HASH;
+export function recordInputHash(request: { input: unknown; blind: unknown; transcript?: unknown }): Hex {
+  return request.transcript === undefined ? valueHashHex(request.input as Json, parseBlind(request.blind)) : ZERO_HASH;
 }
 
 // ---------------------------------------------------------------- the keeper's credentials
@@ -196,13 +208,7 @@ export async function signedStepRequest(
   options: { expiry?: bigint; nonce?: Hex } = {},
 ): Promise<{ body: string; headers: Record<string, string>; message: StepRequestMessage }> {
   const inputHash = recordInputHash(request);
-  const { input, ...rest } = request;
-  const context = stepSealContext(domain, "step-input", request.executionId, request.step);
-  const wire: WireStepRequest = {
-    ...rest,
-    sealedInput: await seal(keys.provider, input, context),
-    replyKey: keys.reply,
-  };
+  const wire = await sealStepRequest(domain, request, keys);
   const body = JSON.stringify(wire);
   const message: StepRequestMessage = {
     executionId: BigInt(request.executionId),
@@ -221,15 +227,44 @@ export async function signedStepRequest(
   return { body, headers, message };
 }
 
-/** Opens a step request's sealed input with the provider's `keys` (throws SealedOpenError when it does not open). */
+/**
+ * The wire form of a step request the keeper built: `{ input, blind }` sealed to `keys.provider` as `sealedInput`,
+ * `keys.reply` as `replyKey`, every other field as it is (signedStepRequest signs it).
+ */
+export async function sealStepRequest(
+  domain: TypedDataDomain,
+  request: StepRequest,
+  keys: { provider: Hex; reply: Hex },
+): Promise<WireStepRequest> {
+  const { input, blind, ...rest } = request;
+  const context = stepSealContext(domain, "step-input", request.executionId, request.step);
+  return { ...rest, sealedInput: await seal(keys.provider, { input, blind }, context), replyKey: keys.reply };
+}
+
+/**
+ * Opens a step request's sealed `{ input, blind }` with the provider's `keys` and checks the blind; throws
+ * PayloadError naming `sealedInput` when it does not open or is not that object, `blind` when the blind is bad.
+ */
 export async function openStepRequest(
   keys: EncryptionKeys,
   domain: TypedDataDomain,
   request: z.output<typeof stepRequestSchema>,
 ): Promise<ParsedStepRequest> {
   const { sealedInput, ...rest } = request;
-  const input = await open(keys, sealedInput, stepSealContext(domain, "step-input", request.executionId, request.step));
-  return { ...rest, input: json.parse(input) };
+  let opened: z.output<typeof stepInputSchema>;
+  try {
+    const context = stepSealContext(domain, "step-input", request.executionId, request.step);
+    opened = stepInputSchema.parse(await open(keys, sealedInput, context));
+  } catch (error) {
+    const why = error instanceof SealedOpenError ? error.message : "not an object { input, blind }";
+    throw new PayloadError("sealedInput", why);
+  }
+  try {
+    const blind = blindToHex(parseBlind(opened.blind));
+    return { ...rest, input: opened.input, blind };
+  } catch (error) {
+    throw new PayloadError("blind", (error as Error).message.replace(/^blind: /, ""));
+  }
 }
 
 /** Opens an answer's sealed output with the keeper's `keys` (throws SealedOpenError when it does not open). */

@@ -1,18 +1,27 @@
 /**
  * Step inputs and outputs are JSON values. Each value has one field hash (a BN254 field element, as bytes32 on
- * chain) that providers sign, the chain records and the workflow circuit chains:
+ * chain) that providers sign, the chain records and the workflow circuit chains. Every hash is a blinded
+ * commitment: it takes the execution's (or workload's) secret `blind`, so that nobody who sees only the chain can
+ * open it by enumerating likely values (4 Iris features are only 2^32 vectors):
  *
  * - an Iris feature vector `{ "kind": "iris-features", "features": [4 quantized integers] }` hashes to
- *   Poseidon(features) (circuits/lib/iris.ts irisInputHash), the inference proof's input;
+ *   Poseidon(features, blind) (circuits/lib/iris.ts irisInputHash), the inference proof's input;
  * - an Iris prediction `{ "kind": "iris-prediction", "predictedClass": k, "scores": ["..", "..", ".."] }` hashes
- *   to irisOutputHash, the inference proof's output;
- * - any other value hashes to SHA-256 of its canonical JSON (keys sorted, no spaces) reduced mod p
- *   (circuits/lib/field.ts contentHash).
+ *   to Poseidon(class, scores, blind) (irisOutputHash), the inference proof's output;
+ * - any other value hashes to Poseidon(c, blind), c = SHA-256 of its canonical JSON (keys sorted, no spaces)
+ *   reduced mod p (circuits/lib/field.ts contentHash).
+ *
+ * The blind: 31 random bytes (circuits/lib/field.ts randomBlind), one per execution or workload, made by the
+ * client and never derived from the data. It travels with the values, sealed with them (protocol/sealed.ts), never
+ * in clear nor on chain: the client seals it with its inputs to the keeper (protocol/keeper-api.ts), the keeper
+ * seals it with every step input to the step's provider (protocol/steps.ts) so that the provider can commit to (and
+ * prove) what it read and wrote, and with the result to each reader. Every party of the execution holds it; the
+ * chain and everyone else see only the hashes. In JSON it is `0x` and 62 hex digits (blindToHex).
  *
  * Typed kinds exist so that a proven inference step's hashes are the ones its circuit opens; everything else is
  * content-addressed the plain way.
  */
-import { contentHash, fieldToBytes32 } from "../circuits/lib/field.js";
+import { blindElement, contentHash, fieldElement, fieldToBytes32, poseidonHash } from "../circuits/lib/field.js";
 import { irisInputHash, irisOutputHash } from "../circuits/lib/iris.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -93,16 +102,23 @@ function exactKeys(value: { [key: string]: Json }, keys: readonly string[], wher
     throw new Error(`${where}.${extra}: not a field of a "${typeof value.kind === "string" ? value.kind : ""}" value`);
 }
 
-/** The value's field hash (see the file header). */
-export function valueHash(value: Json): bigint {
-  if (isIrisFeatures(value)) return irisInputHash(irisFeaturesOf(value));
-  if (isIrisPrediction(value)) return irisOutputHash(irisPredictionOf(value));
-  return contentHash(canonicalJson(value));
+/** The value's field hash under `blind` (see the file header). */
+export function valueHash(value: Json, blind: bigint): bigint {
+  if (isIrisFeatures(value)) return irisInputHash(irisFeaturesOf(value), blind);
+  if (isIrisPrediction(value)) return irisOutputHash(irisPredictionOf(value), blind);
+  return poseidonHash([contentHash(canonicalJson(value)), fieldElement("blind", blind)]);
 }
 
 /** valueHash as bytes32 hex. */
-export function valueHashHex(value: Json): `0x${string}` {
-  return fieldToBytes32(valueHash(value));
+export function valueHashHex(value: Json, blind: bigint): `0x${string}` {
+  return fieldToBytes32(valueHash(value, blind));
+}
+
+/** The `blind` of a JSON payload (0x and 62 hex digits, not zero); throws naming `field`. */
+export function parseBlind(value: unknown, field = "blind"): bigint {
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{62}$/.test(value))
+    throw new Error(`${field}: must be 0x and 62 hex digits (31 random bytes)`);
+  return blindElement(field, value);
 }
 
 /** Size in bytes of the value's canonical JSON. */

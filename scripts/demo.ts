@@ -14,7 +14,7 @@ import path from "node:path";
 import hre from "hardhat";
 import { Interface, type TransactionReceipt } from "ethers";
 
-import { valueHashHex, type Json } from "../protocol/values.js";
+import { parseBlind, valueHashHex, type Json } from "../protocol/values.js";
 import { aitbc } from "./lib/format.js";
 import { executionReceipts, receiptDomain, signReceipt } from "./lib/receipts.js";
 import { startDevnet, ROLES, type Daemon } from "./lib/devnet.js";
@@ -66,7 +66,7 @@ try {
     `workflow #${workflowId} "${rawSpec.name}": ${names.join(" -> ")}, zk verification (species and scores run in parallel)`,
   );
   const inputs = JSON.parse(readFileSync(path.join(ROOT, "examples/iris-report.inputs.json"), "utf8")) as Json;
-  console.log(`inputs ${JSON.stringify(inputs)} -> inputsHash ${valueHashHex(inputs)}`);
+  console.log(`inputs ${JSON.stringify(inputs)}, posted to the keeper with a fresh secret blind`);
 
   say("5. The client requests an execution naming the keeper (5 AITBC budget); the keeper runs it on the providers");
   const executionId = await devnet.requestExecution(workflowId, inputs, keeperUrl, 5n * 10n ** 18n);
@@ -97,10 +97,14 @@ try {
   const execution = await protocol.workflows.getExecution(executionId);
   // Only the client (or a reader it grants) may read the result: a signed request (protocol/keeper-api.ts).
   const view = await (await devnet.keeperClient(keeperUrl)).execution(executionId);
-  console.log(`result (sealed by the keeper to the client, opened by it): ${JSON.stringify(view.result)}`);
-  if (valueHashHex(view.result) !== execution.resultHash)
+  console.log(
+    `result (sealed with the blind by the keeper to the client, opened by it): ${JSON.stringify(view.result)}`,
+  );
+  if (view.blind === null || valueHashHex(view.result, parseBlind(view.blind)) !== execution.resultHash)
     throw new Error("demo: the result does not hash to the proven result");
-  console.log(`resultHash ${execution.resultHash} = hash of that result (proven), receipt ${execution.receipt}`);
+  console.log(
+    `resultHash ${execution.resultHash} = hash of that result under the execution's blind (proven), receipt ${execution.receipt}`,
+  );
 
   say("7. Settle: the providers claim the step costs the execution paid them");
   for (const [i, role] of ROLES.providers.slice(0, 3).entries()) {

@@ -16,7 +16,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import hre from "hardhat";
 import { runTaskById } from "./tasks/cli.js";
 
-import { contentHash, fieldToBytes32 } from "../circuits/lib/field.js";
+import { fieldToBytes32, randomBlind } from "../circuits/lib/field.js";
 import {
   irisInfer,
   irisInputHash,
@@ -39,6 +39,7 @@ import { buildTranscript } from "../circuits/lib/workflow.js";
 import ProtocolModule from "../deploy/modules/Protocol.js";
 import { signStepResult, signWorkResult, type StepResult } from "./lib/eip712.js";
 import { proofStruct, proveChunk } from "../protocol/proofs.js";
+import { valueHash } from "../protocol/values.js";
 import { aitbc } from "./lib/format.js";
 import { describeError, protocolAt, writeAddresses, type Protocol } from "./lib/protocol.js";
 
@@ -379,7 +380,9 @@ const gasOf = async (tx: Promise<{ wait: () => Promise<{ gasUsed: bigint } | nul
 const irisModel = loadIrisModel();
 const modelHash = fieldToBytes32(irisModelHash(irisModel));
 const features = quantizeFeatures([6.3, 2.9, 5.6, 1.8]); // one flower, in cm
-const featuresHash = fieldToBytes32(irisInputHash(features));
+// The client's secret blind for this workload: it hands it to the provider with the features, off chain.
+const blind = randomBlind();
+const featuresHash = fieldToBytes32(irisInputHash(features, blind));
 console.log(`Iris model commitment (Poseidon of the quantized weights): ${modelHash}`);
 await run(["market", "list-service"], {
   from: from(provider1),
@@ -410,7 +413,7 @@ await run(["market", "bid"], {
   proposal: "",
 });
 await run(["market", "award"], { from: from(client), workload: String(zkWorkload), bid: "0" });
-const inference = await prover.prove("inference", irisProofInput(irisModel, features));
+const inference = await prover.prove("inference", irisProofInput(irisModel, features, blind));
 const [, , outputHash, leaf] = inference.publicSignals;
 if (outputHash === undefined || leaf === undefined) throw new Error("demo: inference public signals");
 const predicted = readIrisWeightsFile().classes[irisInfer(irisModel, features).predictedClass] ?? "?";
@@ -527,8 +530,8 @@ const zkExecutionId = (await run(["workflow", "request"], {
 await (await workflows.connect(keeper).claimExecution(zkExecutionId)).wait();
 const transcript = buildTranscript(BigInt(featuresHash), [
   { deps: [], outputHash },
-  { deps: [0], outputHash: contentHash(`${predicted}: petal length dominates`) },
-  { deps: [0, 1], outputHash: contentHash(`report: ${predicted}`) },
+  { deps: [0], outputHash: valueHash(`${predicted}: petal length dominates`, blind) },
+  { deps: [0, 1], outputHash: valueHash(`report: ${predicted}`, blind) },
 ]);
 const zkPlan = [provider1, provider2, provider1];
 const zkRecords: (StepResult & { provider: string; signature: string })[] = [];

@@ -83,6 +83,33 @@ export function fieldToBytes32(value: bigint): `0x${string}` {
   return `0x${fieldElement("value", value).toString(16).padStart(64, "0")}`;
 }
 
+/** Bytes of a blind: 248 bits, always below the field modulus. */
+export const BLIND_BYTES = 31;
+
+/**
+ * A fresh secret blind for the commitments of one workload or execution (protocol/values.ts valueHash): 31 random
+ * bytes from the OS generator, never derived from the data, so no enumeration of the data opens a commitment.
+ */
+export function randomBlind(): bigint {
+  const bytes = crypto.getRandomValues(new Uint8Array(BLIND_BYTES));
+  return BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
+}
+
+/** Throws a message naming `field` unless `value` is a blind: a non-zero integer below 2^248 (31 bytes). */
+export function blindElement(field: string, value: bigint | number | string): bigint {
+  const v = fieldElement(field, value);
+  if (v === 0n) throw new Error(`${field}: a blind must not be 0 (make one with randomBlind)`);
+  if (v >= 1n << BigInt(8 * BLIND_BYTES)) throw new Error(`${field}: a blind is at most ${BLIND_BYTES} bytes`);
+  return v;
+}
+
+/** A blind as 0x-prefixed hex of BLIND_BYTES bytes, how the JSON payloads carry it. */
+export function blindToHex(blind: bigint): `0x${string}` {
+  return `0x${blindElement("blind", blind)
+    .toString(16)
+    .padStart(2 * BLIND_BYTES, "0")}`;
+}
+
 /** A field element committing to arbitrary content (SHA-256 reduced mod p): how step inputs and outputs are hashed. */
 export function contentHash(content: string | Uint8Array): bigint {
   return BigInt(`0x${createHash("sha256").update(content).digest("hex")}`) % FIELD_MODULUS;

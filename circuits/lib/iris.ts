@@ -27,13 +27,15 @@
  *                  words): word0 and word1 hold 252 bits, word2 the last 144.
  *                Every word is below 2^252 < p, so the words are the bit string itself and the packing is
  *                injective: one model, one preimage.
- *   inputHash  = poseidonHash(features[0..3])
- *   outputHash = poseidonHash([predictedClass, score0, score1, score2])
+ *   inputHash  = poseidonHash([features[0..3], blind])
+ *   outputHash = poseidonHash([predictedClass, score0, score1, score2, blind])
+ *                blind: the workload's or execution's secret random field element (field.ts randomBlind), so that
+ *                the 2^32 feature vectors cannot be enumerated against the chain's commitments
  *   leaf       = poseidonHash([inputHash, 0, outputHash])  (the transcript leaf of a step that reads the features)
  */
 import { readFileSync } from "node:fs";
 
-import { poseidonHash, signedToField, uintBits } from "./field.js";
+import { fieldElement, poseidonHash, signedToField, uintBits } from "./field.js";
 import { stepLeaf } from "./workflow.js";
 
 export const IRIS_INPUTS = 4;
@@ -137,6 +139,7 @@ export type IrisCircuitInput = {
   b2: string[];
   scores: string[];
   predictedClass: string;
+  blind: string;
 };
 
 export const IRIS_WEIGHTS_URL = new URL("../models/iris/weights.json", import.meta.url);
@@ -346,18 +349,24 @@ export function irisModelHash(model: IrisModel): bigint {
   return poseidonHash(irisModelPreimage(model));
 }
 
-export function irisInputHash(features: readonly bigint[]): bigint {
-  return poseidonHash(checkFeatures(features));
+/** The blinded commitment to the features: Poseidon(features, blind). */
+export function irisInputHash(features: readonly bigint[], blind: bigint): bigint {
+  return poseidonHash([...checkFeatures(features), fieldElement("blind", blind)]);
 }
 
-export function irisOutputHash(result: IrisResult): bigint {
+/** The blinded commitment to the result: Poseidon(predictedClass, scores, blind). */
+export function irisOutputHash(result: IrisResult, blind: bigint): bigint {
   if (result.scores.length !== IRIS_CLASSES)
     throw new Error(`scores: expected ${IRIS_CLASSES} values, got ${result.scores.length}`);
   if (!Number.isInteger(result.predictedClass) || result.predictedClass < 0 || result.predictedClass >= IRIS_CLASSES) {
     throw new Error(`predictedClass: ${result.predictedClass} is not a class index`);
   }
   result.scores.forEach((s, k) => signedBits(`scores[${k}]`, s, SCORE_BITS));
-  return poseidonHash([BigInt(result.predictedClass), ...result.scores.map(signedToField)]);
+  return poseidonHash([
+    BigInt(result.predictedClass),
+    ...result.scores.map(signedToField),
+    fieldElement("blind", blind),
+  ]);
 }
 
 /**
@@ -368,11 +377,11 @@ export function irisLeaf(inputHash: bigint, outputHash: bigint): bigint {
   return stepLeaf(inputHash, [], outputHash);
 }
 
-/** The complete input of IrisInference() for `model` on `features`, public signals included. */
-export function irisProofInput(model: IrisModel, features: readonly bigint[]): IrisCircuitInput {
+/** The complete input of IrisInference() for `model` on `features` under `blind`, public signals included. */
+export function irisProofInput(model: IrisModel, features: readonly bigint[], blind: bigint): IrisCircuitInput {
   const result = irisInfer(model, features);
-  const inputHash = irisInputHash(features);
-  const outputHash = irisOutputHash(result);
+  const inputHash = irisInputHash(features, blind);
+  const outputHash = irisOutputHash(result, blind);
   const dec = (v: bigint) => signedToField(v).toString();
   return {
     modelHash: irisModelHash(model).toString(),
@@ -387,5 +396,6 @@ export function irisProofInput(model: IrisModel, features: readonly bigint[]): I
     b2: model.b2.map(dec),
     scores: result.scores.map(dec),
     predictedClass: result.predictedClass.toString(),
+    blind: blind.toString(),
   };
 }

@@ -13,8 +13,8 @@ include "circomlib/circuits/poseidon.circom";
 // field size. A signed value v enters as the field element v mod p (negative v as p - |v|).
 //
 //   modelHash  = Poseidon([4, 8, 3, 10, 8, 16, 24, shift1, shift2, word0, word1, word2])       (12 inputs)
-//   inputHash  = Poseidon(features[0..3])
-//   outputHash = Poseidon(predictedClass, scores[0], scores[1], scores[2])
+//   inputHash  = Poseidon(features[0..3], blind)
+//   outputHash = Poseidon(predictedClass, scores[0], scores[1], scores[2], blind)
 //   leaf       = Poseidon(inputHash, 0, outputHash): the transcript leaf of a workflow step that reads one
 //                source whose hash is inputHash (circuits/lib/workflow.ts stepLeaf with 2 dependency slots)
 //
@@ -27,6 +27,12 @@ include "circomlib/circuits/poseidon.circom";
 // 252 bits and word2 the last 144. A word is a sum of at most 252 boolean powers of two, an integer below
 // 2^252 < p, so the words determine the bit string, hence the weights, uniquely (the packing is injective) and
 // need no check of their own: they are linear combinations of the range-check bits, not witness inputs.
+//
+// blind: a secret random field element (31 bytes, made by the client, never derived from the data) that the
+// input and output commitments carry, so that the chain's inputHash and outputHash cannot be opened by enumerating
+// the 2^32 feature vectors. One blind per workload or workflow execution: whoever holds the inputs holds it (the
+// client, the keeper, the step's provider); the chain never sees it. It is not range-checked: any field element
+// hides the preimage as long as it is secret and uniform (protocol/values.ts makes and checks it off chain).
 
 // `in`, read as a signed integer, lies in [-2^(bits-1), 2^(bits-1)); returns the bits of in + 2^(bits-1).
 // Sound because bits < 253: a field element in + 2^(bits-1) that is a sum of `bits` boolean powers of two is an
@@ -83,6 +89,7 @@ template IrisInference() {
     signal input b2[CLASSES];
     signal input scores[CLASSES];
     signal input predictedClass;
+    signal input blind;                     // secret, shared by the input and output commitments (see the header)
 
     // --- Range checks on the committed model and the features.
     component featureBits[INPUTS];
@@ -217,14 +224,16 @@ template IrisInference() {
     isMax[0] + isMax[1] + isMax[2] === 1;
     predictedClass === isMax[1] + 2 * isMax[2];
 
-    // --- Input, output and transcript-leaf commitments.
-    component inHash = Poseidon(INPUTS);
+    // --- Input, output and transcript-leaf commitments, the first two blinded.
+    component inHash = Poseidon(INPUTS + 1);
     for (var i = 0; i < INPUTS; i++) inHash.inputs[i] <== features[i];
+    inHash.inputs[INPUTS] <== blind;
     inputHash === inHash.out;
 
-    component outHash = Poseidon(1 + CLASSES);
+    component outHash = Poseidon(1 + CLASSES + 1);
     outHash.inputs[0] <== predictedClass;
     for (var k = 0; k < CLASSES; k++) outHash.inputs[1 + k] <== scores[k];
+    outHash.inputs[1 + CLASSES] <== blind;
     outputHash === outHash.out;
 
     component leafHash = Poseidon(3);

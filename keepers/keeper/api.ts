@@ -5,14 +5,17 @@
  *   GET  /healthz              open: ok (false in safe mode), address, agent id, chain lag, safe mode (on, reason,
  *                              since), running executions, pending transactions. No execution data.
  *   GET  /metrics              open: Prometheus (metrics.ts); counts and durations, no execution ids or addresses
- *   POST /v1/inputs            the client's signed inputs (ExecutionInputs, unexpired), sealed to the keeper's
- *                              encryption key: opened and checked against their hash, stored sealed by their value
- *                              hash with the signer, answered 201; executions waiting for them start. An execution
- *                              runs only with inputs its client on chain signed (executions.ts).
+ *   POST /v1/inputs            the client's signed inputs and the execution's blind (ExecutionInputs, unexpired),
+ *                              `{ inputs, blind }` sealed to the keeper's encryption key: opened and checked against
+ *                              their hash under the blind, stored sealed (blind included) by their value hash with
+ *                              the signer, answered 201; executions waiting for them start. An execution runs only
+ *                              with inputs its client on chain signed (executions.ts).
  *   POST /v1/grants            a ResultsGrant signed by the execution's client: the named reader may read it
  *   GET  /v1/executions?id=N&key=K  a signed request by a reader of one of this keeper's executions (its client, a
  *                              reader it granted, a user of its restricted listing): state, steps, and the result
- *                              sealed to the reader's X25519 key K (`sealedResult`; null without K or before done)
+ *                              with the execution's blind (to check the result against the chain's resultHash),
+ *                              `{ result, blind }` sealed to the reader's X25519 key K (`sealedResult`; null without
+ *                              K or before done)
  *   GET  /v1/reports           a signed request by the operator: the slash reports (answers that did not check out,
  *                              with the evidence, stored sealed to the keeper and opened for the operator)
  *   POST /v1/safe-mode/clear   a signed request by the operator: leave safe mode (SafetyMonitor.clearSafeMode)
@@ -25,7 +28,8 @@ import { createServer, type IncomingMessage } from "node:http";
 
 import type { Hex, TypedDataDomain } from "viem";
 
-import { readerKeySchema } from "../../protocol/keeper-api.js";
+import { blindToHex } from "../../circuits/lib/field.js";
+import { openSealedInputs, readerKeySchema, type SealedResult } from "../../protocol/keeper-api.js";
 import { open, resultSubject, seal, sealContext, sealedSchema, type EncryptionKeys } from "../../protocol/sealed.js";
 import { openStepResponse, stepResponseSchema } from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
@@ -100,7 +104,7 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
         "POST /v1/inputs": async (req, res) => {
           const body = await readJsonBody(req, options.maxBodyBytes);
           const { inputsHash, client, sealed } = await auth.signedInputs(body);
-          // Kept as the client sealed them to this keeper: the database never holds them in clear.
+          // Kept as the client sealed them to this keeper (the blind inside): the database never holds them in clear.
           store.putInputs(inputsHash, sealed, client);
           logger.info({ inputsHash, client, sealedBytes: sealed.ct.length }, "inputs received");
           executions.onInputs(inputsHash);
@@ -138,12 +142,20 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
           await auth.mayRead(BigInt(id), reader);
           const steps = store.steps(BigInt(id));
           const last = steps.find((s) => s.step === Math.max(...steps.map((x) => x.step)));
-          // Decrypted only here, to be sealed again to the reader's key at once.
+          // Decrypted only here, to be sealed again to the reader's key at once, with the blind from the inputs.
           let sealedResult = null;
           if (row.state === "done" && last?.state === "done" && readerKey?.data !== undefined) {
             const answer = await openStepResponse(keys, domain, stepResponseSchema.parse(last.result));
-            const context = sealContext(domain, "result", resultSubject(id, reader));
-            sealedResult = await seal(readerKey.data, answer.output, context);
+            const { client } = await auth.execution(BigInt(id));
+            const stored = store.inputsFrom(row.inputsHash, client);
+            if (stored === undefined) throw new Error(`execution ${id}: its inputs are missing from the store`);
+            const { blind } = await openSealedInputs(keys, domain, row.inputsHash, sealedSchema.parse(stored));
+            const plaintext: SealedResult = { result: answer.output, blind: blindToHex(blind) };
+            sealedResult = await seal(
+              readerKey.data,
+              plaintext,
+              sealContext(domain, "result", resultSubject(id, reader)),
+            );
           }
           sendJson(res, 200, {
             ...row,

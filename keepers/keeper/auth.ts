@@ -7,7 +7,8 @@
  *   by at most REQUEST_MAX_TTL_SECONDS. A verified header is remembered until it expires (at most VERIFIED_MAX of
  *   them, oldest forgotten first), so a client polling with one header costs one signature recovery;
  * - signed inputs (ExecutionInputs) and grants (ResultsGrant): valid and unexpired; signed inputs arrive sealed to
- *   the keeper's encryption key and must open and hash to the signed inputsHash;
+ *   the keeper's encryption key with the execution's blind, and must open and hash, under that blind, to the signed
+ *   inputsHash;
  * - an execution's readers: its client on chain, the readers it granted (an unexpired grant signed by that client),
  *   and the users of the restricted listing it was requested through (Workflows.hasAccess). A public listing gives
  *   everyone access, so it opens no one's results;
@@ -28,14 +29,15 @@ import {
   grantPostSchema,
   inputsPostSchema,
   keeperRequestMessage,
+  openSealedInputs,
   parseAuthorization,
   REQUEST_MAX_TTL_SECONDS,
   resultsGrantMessage,
   unixNow,
 } from "../../protocol/keeper-api.js";
-import { open, sealContext, type EncryptionKeys, type Sealed } from "../../protocol/sealed.js";
-import { valueHashHex, type Json } from "../../protocol/values.js";
-import { errorMessage, HttpError, parseBody } from "../common/http.js";
+import { PayloadError, type EncryptionKeys, type Sealed } from "../../protocol/sealed.js";
+import type { Json } from "../../protocol/values.js";
+import { HttpError, parseBody } from "../common/http.js";
 import { typedDataSigner } from "../common/signatures.js";
 import type { GrantRow, Store } from "../common/store.js";
 
@@ -116,16 +118,19 @@ export class ApiAuth {
   }
 
   /**
-   * A `POST /v1/inputs` body: the inputs (opened), their value hash, the client whose valid, unexpired signature it
-   * has, and the inputs as sealed to this keeper (what the store keeps).
+   * A `POST /v1/inputs` body: the inputs and the execution's blind (opened), their value hash, the client whose
+   * valid, unexpired signature it has, and the `{ inputs, blind }` as sealed to this keeper (what the store keeps).
    */
-  async signedInputs(body: unknown): Promise<{ inputs: Json; inputsHash: Hex; client: Hex; sealed: Sealed }> {
+  async signedInputs(
+    body: unknown,
+  ): Promise<{ inputs: Json; blind: bigint; inputsHash: Hex; client: Hex; sealed: Sealed }> {
     if (typeof body !== "object" || body === null || !("signature" in body)) {
       throw unauthorized(
         "no-signature",
         "POST /v1/inputs takes signed, sealed inputs: { sealed, inputsHash, client, expiry, signature }, signature " +
           "being the client's EIP-712 ExecutionInputs(inputsHash, client, expiry) under the Workflows domain and " +
-          "sealed the inputs sealed to the keeper's published encryption key (protocol/keeper-api.ts)",
+          "sealed the inputs and the execution's blind, { inputs, blind }, sealed to the keeper's published " +
+          "encryption key (protocol/keeper-api.ts)",
         "signature",
       );
     }
@@ -146,23 +151,14 @@ export class ApiAuth {
         "signature",
       );
     }
-    let inputs: Json;
+    let opened: { inputs: Json; blind: bigint };
     try {
-      inputs = (await open(this.o.keys, post.sealed, sealContext(this.o.domain, "inputs", inputsHash))) as Json;
+      opened = await openSealedInputs(this.o.keys, this.o.domain, inputsHash, post.sealed);
     } catch (error) {
-      throw new HttpError(400, "bad-request", `sealed: ${errorMessage(error)}`, { field: "sealed" });
+      if (!(error instanceof PayloadError)) throw error;
+      throw new HttpError(400, "bad-request", error.message, { field: error.field });
     }
-    let hash: Hex;
-    try {
-      hash = valueHashHex(inputs);
-    } catch (error) {
-      throw new HttpError(400, "bad-request", `inputs: ${errorMessage(error)}`, { field: "sealed" });
-    }
-    if (hash.toLowerCase() !== inputsHash)
-      throw new HttpError(400, "bad-request", `sealed: the inputs hash to ${hash}, not to inputsHash ${inputsHash}`, {
-        field: "sealed",
-      });
-    return { inputs, inputsHash, client: post.client, sealed: post.sealed };
+    return { ...opened, inputsHash, client: post.client, sealed: post.sealed };
   }
 
   /** A `POST /v1/grants` body: the grant and its signer (valid, unexpired; whether it is the client is the caller's). */

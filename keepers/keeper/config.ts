@@ -6,16 +6,7 @@ import cron from "node-cron";
 import { z } from "zod";
 
 import { ACTION_TYPES } from "../../protocol/actions.js";
-import {
-  address,
-  list,
-  loadConfig,
-  number,
-  port,
-  rpcUrl,
-  tokenAmount,
-  type EnvBinding,
-} from "../common/config.js";
+import { address, list, loadConfig, number, port, rpcUrl, tokenAmount, type EnvBinding } from "../common/config.js";
 import { keySourceFields, keySourceRule } from "../common/keys.js";
 import { policyDefault, policyRules } from "./policy.js";
 
@@ -41,76 +32,80 @@ export type GovernanceConfig = z.output<typeof governance>;
 
 // ---------------------------------------------------------------- the keeper
 
-export const keeperConfigSchema = z.strictObject({
-  rpc: z.strictObject({
-    urls: z.array(rpcUrl).min(1, "at least one RPC URL"),
-    pollingIntervalMs: z.number().int().min(50).default(500),
-    timeoutMs: z.number().int().min(100).default(10_000),
-  }),
-  addressesFile: z.string().optional(),
-  agent: z.strictObject({
-    ...keySourceFields,
-    /** When set, the keeper registers itself as an agent (if it is not one) with this operator and stake. */
-    register: z
+export const keeperConfigSchema = z
+  .strictObject({
+    rpc: z.strictObject({
+      urls: z.array(rpcUrl).min(1, "at least one RPC URL"),
+      pollingIntervalMs: z.number().int().min(50).default(500),
+      timeoutMs: z.number().int().min(100).default(10_000),
+    }),
+    addressesFile: z.string().optional(),
+    agent: z.strictObject({
+      ...keySourceFields,
+      /** When set, the keeper registers itself as an agent (if it is not one) with this operator and stake. */
+      register: z
+        .strictObject({
+          operator: address,
+          stake: tokenAmount.prefault("2000"),
+          expectedDailyVolume: tokenAmount.prefault("10000"),
+          endpoint: z.string().default(""),
+        })
+        .optional(),
+    }),
+    database: z.strictObject({ path: z.string().min(1).default("keeper.db") }).prefault({}),
+    /**
+     * The keeper's X25519 key (protocol/sealed.ts): a seed file created on first start, default next to the database
+     * (`<database.path>.encryption-key`); its public key is published on chain (AgentRegistry.setEncryptionKey).
+     */
+    encryption: z.strictObject({ keyFile: z.string().min(1).optional() }).prefault({}),
+    follower: z
       .strictObject({
-        operator: address,
-        stake: tokenAmount.prefault("2000"),
-        expectedDailyVolume: tokenAmount.prefault("10000"),
-        endpoint: z.string().default(""),
+        startBlock: z.number().int().min(0).default(0),
+        confirmations: z.number().int().min(0).max(1000).default(0),
+        batchBlocks: z.number().int().min(1).default(2000),
+        pollIntervalMs: z.number().int().min(50).default(1000),
       })
-      .optional(),
-  }),
-  database: z.strictObject({ path: z.string().min(1).default("keeper.db") }).prefault({}),
-  /**
-   * The keeper's X25519 key (protocol/sealed.ts): a seed file created on first start, default next to the database
-   * (`<database.path>.encryption-key`); its public key is published on chain (AgentRegistry.setEncryptionKey).
-   */
-  encryption: z.strictObject({ keyFile: z.string().min(1).optional() }).prefault({}),
-  follower: z
-    .strictObject({
-      startBlock: z.number().int().min(0).default(0),
-      confirmations: z.number().int().min(0).max(1000).default(0),
-      batchBlocks: z.number().int().min(1).default(2000),
-      pollIntervalMs: z.number().int().min(50).default(1000),
-    })
-    .prefault({}),
-  orchestrator: z
-    .strictObject({
-      concurrencyPerExecution: z.number().int().min(1).max(64).default(4),
-      defaultStepTimeoutMs: z.number().int().min(100).default(60_000),
-      quarantineMs: z.number().int().min(0).default(600_000),
-      recordBatch: z.number().int().min(1).max(256).default(16),
-      claimOpen: z.boolean().default(true),
-    })
-    .prefault({}),
-  safety: z
-    .strictObject({
-      maxActionsPerHour: z.number().int().min(1).default(100),
-      valueFactor: z.number().min(1).default(10),
-      baselineActions: z.number().int().min(0).default(10),
-      expectedActionTypes: z
-        .array(z.enum(Object.keys(ACTION_TYPES) as [keyof typeof ACTION_TYPES]))
-        .prefault(["run-workflow", "upkeep"])
-        .transform((names) => names.map((n) => ACTION_TYPES[n])),
-    })
-    .prefault({}),
-  server: z
-    .strictObject({
-      host: z.string().default("127.0.0.1"),
-      port: port.default(0),
-      maxBodyBytes: z.number().int().min(1024).default(1_048_576),
-      /** An address allowed on the operator's routes besides the agent's operator on chain (api.ts). */
-      admin: address.optional(),
-    })
-    .prefault({}),
-  jobs: z
-    .strictObject({
-      sweep: cronExpression.default("*/5 * * * * *"),
-      providers: cronExpression.default("*/30 * * * * *"),
-    })
-    .prefault({}),
-  governance: governance.optional(),
-}).superRefine((config, ctx) => keySourceRule(config.agent, ctx));
+      .prefault({}),
+    orchestrator: z
+      .strictObject({
+        concurrencyPerExecution: z.number().int().min(1).max(64).default(4),
+        defaultStepTimeoutMs: z.number().int().min(100).default(60_000),
+        quarantineMs: z.number().int().min(0).default(600_000),
+        recordBatch: z.number().int().min(1).max(256).default(16),
+        claimOpen: z.boolean().default(true),
+      })
+      .prefault({}),
+    safety: z
+      .strictObject({
+        maxActionsPerHour: z.number().int().min(1).default(100),
+        valueFactor: z.number().min(1).default(10),
+        baselineActions: z.number().int().min(0).default(10),
+        expectedActionTypes: z
+          .array(z.enum(Object.keys(ACTION_TYPES) as [keyof typeof ACTION_TYPES]))
+          .prefault(["run-workflow", "upkeep"])
+          .transform((names) => names.map((n) => ACTION_TYPES[n])),
+      })
+      .prefault({}),
+    server: z
+      .strictObject({
+        host: z.string().default("127.0.0.1"),
+        port: port.default(0),
+        maxBodyBytes: z.number().int().min(1024).default(1_048_576),
+        /** An address allowed on the operator's routes besides the agent's operator on chain (api.ts). */
+        admin: address.optional(),
+      })
+      .prefault({}),
+    jobs: z
+      .strictObject({
+        sweep: cronExpression.default("*/5 * * * * *"),
+        providers: cronExpression.default("*/30 * * * * *"),
+      })
+      .prefault({}),
+    governance: governance.optional(),
+  })
+  .superRefine((config, ctx) => {
+    keySourceRule(config.agent, ctx);
+  });
 
 export type KeeperConfig = z.output<typeof keeperConfigSchema>;
 

@@ -34,7 +34,7 @@ import {
   type ParsedStepResponse,
   type StepRequest,
 } from "../../protocol/steps.js";
-import { canonicalJson, irisFeaturesOf, valueHash, type Json } from "../../protocol/values.js";
+import { canonicalJson, irisFeaturesOf, parseBlind, valueHash, type Json } from "../../protocol/values.js";
 import type { ProviderOffer } from "../common/catalog.js";
 import { RetryableError } from "../common/errors.js";
 
@@ -189,7 +189,7 @@ export class StepDispatcher {
 
     let outputHash: bigint;
     try {
-      outputHash = valueHash(answer.output);
+      outputHash = valueHash(answer.output, parseBlind(request.blind));
     } catch (error) {
       return fail(`output: ${(error as Error).message}`);
     }

@@ -26,7 +26,8 @@ import { ACTION_TYPES } from "../../protocol/actions.js";
 import { proofStruct, proveChunk } from "../../protocol/proofs.js";
 import { workflowsAbi } from "../../protocol/abi.js";
 import type { Logger } from "../common/log.js";
-import { open, sealContext, sealedSchema, type EncryptionKeys } from "../../protocol/sealed.js";
+import { openSealedInputs } from "../../protocol/keeper-api.js";
+import { sealedSchema, type EncryptionKeys } from "../../protocol/sealed.js";
 import {
   openStepResponse,
   sealedAnswer,
@@ -203,6 +204,22 @@ export class ExecutionManager {
     return plan;
   }
 
+  /**
+   * The inputs with this hash that `client` signed, and the execution's blind, opened from the store (kept as the
+   * client sealed them to this keeper, `{ inputs, blind }`; api.ts checked they open and hash to inputsHash).
+   * Undefined when missing, or stored before blinds existed (sealed without one).
+   */
+  async #storedInputs(inputsHash: Hex, client: Hex): Promise<{ inputs: Json; blind: bigint } | undefined> {
+    const stored = this.o.store.inputsFrom(inputsHash, client);
+    if (stored === undefined) return undefined;
+    try {
+      return await openSealedInputs(this.o.keys, this.o.domain, inputsHash, sealedSchema.parse(stored));
+    } catch (error) {
+      this.#logger.warn({ inputsHash, err: describe(error) }, "stored inputs do not open to { inputs, blind }");
+      return undefined;
+    }
+  }
+
   // ---------------------------------------------------------------- the state machine
 
   async #drive(executionId: bigint): Promise<void> {
@@ -211,7 +228,8 @@ export class ExecutionManager {
     let chain = await this.#chainExecution(executionId);
     if (chain.status === STATUS.None) return; // not mined on this chain (yet): the follower re-delivers
     if (chain.status === STATUS.Pending) {
-      if (this.o.store.inputsFrom(row.inputsHash, chain.client) === undefined) {
+      // Inputs stored before blinds existed have none: they count as missing (the client posts them again).
+      if ((await this.#storedInputs(row.inputsHash, chain.client)) === undefined) {
         this.#waitForInputs(row, chain.client);
         return;
       }
@@ -233,21 +251,17 @@ export class ExecutionManager {
     }
     this.o.store.setExecutionState(executionId, "running");
     const plan = await this.plan(row.workflowId);
-    const stored = this.o.store.inputsFrom(row.inputsHash, chain.client);
+    const stored = await this.#storedInputs(row.inputsHash, chain.client);
     if (stored === undefined)
       throw new Error(`inputs ${row.inputsHash} from client ${chain.client} missing from the store`);
-    // Stored as the client sealed them to this keeper (api.ts checked they open and hash to inputsHash).
-    const inputs = (await open(
-      this.o.keys,
-      sealedSchema.parse(stored),
-      sealContext(this.o.domain, "inputs", row.inputsHash.toLowerCase()),
-    )) as Json;
+    const { inputs, blind } = stored;
 
     const results = await this.#storedResults(executionId);
     const outcome = await this.o.orchestrator.run({
       executionId,
       plan,
       inputs,
+      blind,
       inputsHash: row.inputsHash,
       budget: chain.budget,
       deadline: Number(chain.startedAt) * 1000 + plan.maxExecutionTimeMs,
@@ -284,7 +298,7 @@ export class ExecutionManager {
     const resultHash =
       plan.level === "basic"
         ? await this.#recordBasic(executionId, plan, outcome.results)
-        : await this.#recordProven(executionId, plan, row, outcome.results);
+        : await this.#recordProven(executionId, plan, row, blind, outcome.results);
     this.o.store.setExecutionState(executionId, "completing");
     await this.#act(`complete:${executionId}`, RUN_WORKFLOW, 0n, GAS.complete, "completeExecution", [
       executionId,
@@ -408,6 +422,7 @@ export class ExecutionManager {
     executionId: bigint,
     plan: WorkflowPlan,
     row: ExecutionRow,
+    blind: bigint,
     results: ReadonlyMap<number, StepResult>,
   ): Promise<Hex> {
     const ordered = plan.steps.map((s) => {
@@ -417,7 +432,7 @@ export class ExecutionManager {
     });
     const transcript = buildTranscript(
       BigInt(row.inputsHash),
-      plan.steps.map((s, i) => ({ deps: s.deps, outputHash: valueHash(ordered[i]?.answer.output ?? null) })),
+      plan.steps.map((s, i) => ({ deps: s.deps, outputHash: valueHash(ordered[i]?.answer.output ?? null, blind) })),
     );
     transcript.leaves.forEach((leaf, i) => {
       if (fieldToBytes32(leaf) !== ordered[i]?.answer.record.outputHash)

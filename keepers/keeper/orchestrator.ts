@@ -17,6 +17,7 @@
 import type { Hex } from "viem";
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { blindToHex } from "../../circuits/lib/field.js";
 import { shortMessage } from "../common/chain.js";
 import { classify, DefinitiveError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
@@ -41,6 +42,8 @@ export interface ExecutionJob {
   executionId: bigint;
   plan: WorkflowPlan;
   inputs: Json;
+  /** The execution's secret blind (protocol/values.ts): every value hash is taken under it; each request carries it sealed with the input. */
+  blind: bigint;
   inputsHash: Hex;
   budget: bigint;
   /** ms since the epoch past which nothing may run (the execution's max time). */
@@ -141,12 +144,12 @@ export class Orchestrator {
     }
     const proven = job.plan.level !== "basic";
     const sources =
-      step.deps.length === 0 ? [job.inputsHash] : step.deps.map((d) => valueHashHex(outputs.get(d) ?? null));
+      step.deps.length === 0 ? [job.inputsHash] : step.deps.map((d) => valueHashHex(outputs.get(d) ?? null, job.blind));
     // Problems of the workflow itself (an input that has no hash, a proven step that does not read exactly its
     // source) fail the step here: no provider is blamed for them.
     let inputHash: bigint;
     try {
-      inputHash = valueHash(input);
+      inputHash = valueHash(input, job.blind);
     } catch (error) {
       throw new StepFailure(`step ${step.index}: input: ${(error as Error).message}`);
     }
@@ -185,6 +188,7 @@ export class Orchestrator {
         stepType: step.stepType,
         model: step.model,
         input,
+        blind: blindToHex(job.blind),
         ...(proven ? { transcript: { sources } } : {}),
         proof,
         // The provider's on-chain price caps what it may charge (the budget reserved it above); a provider that

@@ -21,9 +21,10 @@
  * nor takes a slot. A step gets min(timeoutMs, requestTimeoutMs); past it the backend is aborted and the answer is
  * a 504. A slot stays taken until the backend has really stopped, so that the load is honest.
  *
- * Payloads are sealed (protocol/sealed.ts, protocol/steps.ts): the input arrives sealed to this node's encryption
- * key (`keys`, published on chain) and is opened after the schema check, before the signature check (which needs
- * the input's hash: 400 `bad-request` on `sealedInput` when it does not open); the output leaves sealed to the
+ * Payloads are sealed (protocol/sealed.ts, protocol/steps.ts): the input arrives with the execution's blind, sealed
+ * to this node's encryption key (`keys`, published on chain), and is opened after the schema check, before the
+ * signature check (which needs the input's hash: 400 `bad-request` on `sealedInput` when it does not open, on
+ * `blind` when the opened blind is missing or not a blind); the output leaves sealed to the
  * request's `replyKey`, the keeper's key, which the keeper's signature over the body authenticates. Logs carry ids,
  * never payloads.
  *
@@ -38,7 +39,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
 import { signStepResult } from "../../protocol/eip712.js";
-import { seal, SealedOpenError, type EncryptionKeys } from "../../protocol/sealed.js";
+import { PayloadError, seal, type EncryptionKeys } from "../../protocol/sealed.js";
 import {
   HttpError,
   closeServer,
@@ -62,7 +63,7 @@ import {
   type ProviderInfo,
   type StepResponse,
 } from "../../protocol/steps.js";
-import { valueHash, type Json } from "../../protocol/values.js";
+import { parseBlind, valueHash, type Json } from "../../protocol/values.js";
 import { AUTH_REFUSALS, type StepAuth } from "./auth.js";
 import type { Backend, StepProof } from "./backends/index.js";
 import { abortableDelay } from "./backends/types.js";
@@ -189,7 +190,7 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
         admit(backend, async () => {
           await abortableDelay(chaos.extraDelayMs, signal);
           const started = performance.now();
-          const result = await backend.run(req.input, { signal, proof: req.proof });
+          const result = await backend.run(req.input, { signal, proof: req.proof, blind: parseBlind(req.blind) });
           return { ...result, millis: Math.round(performance.now() - started) };
         }),
         aborted,
@@ -325,7 +326,10 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
 
 const REFUSALS = new Set<string>(AUTH_REFUSALS);
 
-/** Opens a checked request's sealed input; a 400 on `sealedInput` when it does not open with this node's key. */
+/**
+ * Opens a checked request's sealed `{ input, blind }`; a 400 on `sealedInput` when it does not open with this node's
+ * key (or is not that object), on `blind` when its blind is missing or not a blind.
+ */
 export async function openStep(
   keys: EncryptionKeys,
   domain: TypedDataDomain,
@@ -334,8 +338,8 @@ export async function openStep(
   try {
     return await openStepRequest(keys, domain, request);
   } catch (error) {
-    const why = error instanceof SealedOpenError ? error.message : `not a JSON value (${errorMessage(error)})`;
-    throw new HttpError(400, "bad-request", `sealedInput: ${why}`, { field: "sealedInput" });
+    if (!(error instanceof PayloadError)) throw error;
+    throw new HttpError(400, "bad-request", error.message, { field: error.field });
   }
 }
 
@@ -380,17 +384,18 @@ export function routeStep(services: readonly Backend[], request: ParsedStepReque
 }
 
 /**
- * What the provider signs (protocol/steps.ts header): basic level, the input's and output's value hashes;
- * with a transcript, inputHash 0 and the transcript leaf over the sources and the output's hash.
+ * What the provider signs (protocol/steps.ts header), every value hash under the request's blind: basic level, the
+ * input's and output's value hashes; with a transcript, inputHash 0 and the transcript leaf over the sources and
+ * the output's hash.
  */
 export function recordOf(
-  request: Pick<ParsedStepRequest, "input" | "transcript">,
+  request: Pick<ParsedStepRequest, "input" | "blind" | "transcript">,
   output: Json,
   cost: bigint,
 ): { inputHash: Hex; outputHash: Hex; cost: bigint } {
   let out: bigint;
   try {
-    out = valueHash(output);
+    out = valueHash(output, parseBlind(request.blind));
   } catch (error) {
     // A typed value (an iris-prediction, say) that breaks its type's rules: the request produced it, no retry helps.
     throw new HttpError(422, "bad-output", `output: cannot hash this output (${errorMessage(error)})`, {

@@ -29,6 +29,7 @@ import {
   keeperRequestMessage,
   resultsGrantMessage,
   unixNow,
+  type SealedInputs,
 } from "../../protocol/keeper-api.js";
 import {
   encryptionKeysFrom,
@@ -38,6 +39,7 @@ import {
   seal,
   sealContext,
 } from "../../protocol/sealed.js";
+import { blindToHex, randomBlind } from "../../circuits/lib/field.js";
 import { valueHashHex } from "../../protocol/values.js";
 import { Store } from "../../keepers/common/store.js";
 import { ApiAuth } from "../../keepers/keeper/auth.js";
@@ -97,14 +99,16 @@ const warmMs = await time(
 const posts = await Promise.all(
   Array.from({ length: COLD + WARMUP }, async (_, i) => {
     const inputs = { values: [i, i + 1, i + 2], note: "bench" };
-    const inputsHash = valueHashHex(inputs);
+    const blind = randomBlind();
+    const inputsHash = valueHashHex(inputs, blind);
     const signature = await account.signTypedData({
       domain: DOMAIN,
       types: EXECUTION_INPUTS_TYPES,
       primaryType: "ExecutionInputs",
       message: executionInputsMessage(inputsHash, account.address, expiry),
     });
-    const sealed = await seal(keys.publicKey, inputs, sealContext(DOMAIN, "inputs", inputsHash));
+    const sealedInputs: SealedInputs = { inputs, blind: blindToHex(blind) };
+    const sealed = await seal(keys.publicKey, sealedInputs, sealContext(DOMAIN, "inputs", inputsHash));
     return { sealed, inputsHash, client: account.address, expiry, signature };
   }),
 );
@@ -123,7 +127,10 @@ const grants = await Promise.all(
 );
 const grantMs = await time(grants, (body) => auth.signedGrant(body));
 const reader = await encryptionKeysFrom(newEncryptionSeed());
-const result = { kind: "report", text: "virginica with 0.97: the flower is a virginica", scores: [1, 2, 3] };
+const result = {
+  result: { kind: "report", text: "virginica with 0.97: the flower is a virginica", scores: [1, 2, 3] },
+  blind: blindToHex(randomBlind()),
+};
 const resultMs = await time(fresh, async (r) =>
   seal(reader.publicKey, result, sealContext(DOMAIN, "result", resultSubject(BigInt(r.path.length), account.address))),
 );
@@ -140,7 +147,10 @@ const viemMs = await time(fresh, (r) =>
 // A step's encryption, CPU (user + system, all threads) per step: the keeper seals the input to the provider, the
 // provider opens it and seals the output to the keeper, the keeper opens it (protocol/steps.ts, sealed.ts).
 const provider = await encryptionKeysFrom(newEncryptionSeed());
-const stepInput = { op: "stats", data: Array.from({ length: 20 }, (_, i) => i * 1.5) };
+const stepInput = {
+  input: { op: "stats", data: Array.from({ length: 20 }, (_, i) => i * 1.5) },
+  blind: blindToHex(randomBlind()),
+};
 const stepOutput = { count: 20, max: 28.5, mean: 14.25, min: 0, spread: 28.5 };
 const stepCpu = async (n: number) => {
   const c0 = process.cpuUsage();

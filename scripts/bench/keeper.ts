@@ -65,6 +65,7 @@ import {
   type ProviderInfo,
   type StepRequest,
 } from "../../protocol/steps.js";
+import { blindToHex, randomBlind } from "../../circuits/lib/field.js";
 import type { Json } from "../../protocol/values.js";
 import type { ProviderOffer } from "../../keepers/common/catalog.js";
 import { StepDispatcher } from "../../keepers/keeper/dispatcher.js";
@@ -671,6 +672,7 @@ async function runDirect(
   domain: TypedDataDomain,
   samples: Sample[],
 ): Promise<void> {
+  const blind = randomBlind();
   const outputs = new Map<number, Json>();
   const running = new Map<number, Promise<void>>();
   while (outputs.size < plan.steps.length) {
@@ -684,6 +686,7 @@ async function runDirect(
         stepType: step.stepType,
         model: step.model,
         input: applyMapping(step.mapping, inputs, outputs, `steps[${i}]`),
+        blind: blindToHex(blind),
         proof: false,
         maxCost: (10n ** 24n).toString(),
         timeoutMs: step.timeoutMs,
@@ -873,7 +876,7 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
       ),
     );
     const sealIn = await cpuPerCall(CHECKS, (k) =>
-      seal(providerKeys.publicKey, at(requests, k).input, inputContext(k)),
+      seal(providerKeys.publicKey, { input: at(requests, k).input, blind: at(requests, k).blind }, inputContext(k)),
     );
     const parse = await cpuPerCall(CHECKS, (k) => parseStep(JSON.parse(at(signed, k).body)));
     const openIn = (await cpuPerCall(CHECKS, opened)) - parse;

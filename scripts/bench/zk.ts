@@ -22,7 +22,7 @@ import {
   type PrivateReceipt,
 } from "../../circuits/lib/receipt.js";
 import { buildTranscript, chunkCount, chunkProofInput } from "../../circuits/lib/workflow.js";
-import { fieldToBytes32 } from "../../circuits/lib/field.js";
+import { fieldToBytes32, randomBlind } from "../../circuits/lib/field.js";
 import { registerAndStake } from "../lib/onboarding.js";
 import { AITBC, deployProtocol } from "../lib/deploy.js";
 import { signStepResult } from "../lib/eip712.js";
@@ -79,7 +79,7 @@ const inputs: Record<string, (run: number) => Record<string, unknown>> = {
     return receiptNoteProofInput(r, pick(receiptNotes(r.units), run), tree, recipient, 10n ** 18n).input;
   },
   workflow: (run) => chunkProofInput(transcript, run % 2).input,
-  inference: (run) => irisProofInput(model, [BigInt(50 + run), 33n, 14n, 2n]),
+  inference: (run) => irisProofInput(model, [BigInt(50 + run), 33n, 14n, 2n], randomBlind()),
 };
 
 interface Row {

@@ -5,10 +5,11 @@
  * it, from the keeper (steps done off chain: at the full and zk levels nothing is recorded until the transcript is
  * proven).
  *
- * Payloads are sealed (protocol/sealed.ts): the inputs go sealed to the keeper's encryption key as published on
- * chain (`keeperEncryptionKey`), and every read names this client's X25519 key (derived from the wallet's signature
- * of CLIENT_KEY_MESSAGE, so the same wallet always has the same key) for the keeper to seal the result to; the
- * client opens it here.
+ * Payloads are sealed (protocol/sealed.ts): the inputs go with the execution's secret blind, `{ inputs, blind }`,
+ * sealed to the keeper's encryption key as published on chain (`keeperEncryptionKey`), and every read names this
+ * client's X25519 key (derived from the wallet's signature of CLIENT_KEY_MESSAGE, so the same wallet always has the
+ * same key) for the keeper to seal the result and the blind to; the client opens them here. The blind never travels
+ * in clear.
  */
 import { readFileSync } from "node:fs";
 
@@ -18,7 +19,14 @@ import type { AgentRegistry, Workflows } from "../../typechain-types/index.js";
 import { domainOf, signExecutionInputs, signKeeperRequest, signResultsGrant, type Eip712Contract } from "./eip712.js";
 import { aitbc } from "./format.js";
 import { EXECUTION_STATUSES } from "../../protocol/enums.js";
-import { authorizationHeader, unixNow, type GrantPost, type InputsPost } from "../../protocol/keeper-api.js";
+import {
+  authorizationHeader,
+  sealedResultSchema,
+  unixNow,
+  type GrantPost,
+  type InputsPost,
+  type SealedInputs,
+} from "../../protocol/keeper-api.js";
 import {
   CLIENT_KEY_MESSAGE,
   encryptionKeysFrom,
@@ -30,6 +38,7 @@ import {
   type EncryptionKeys,
   type SealPurpose,
 } from "../../protocol/sealed.js";
+import { blindToHex, randomBlind } from "../../circuits/lib/field.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
 
 /** An answer of the keeper's API that is not a success: its status, and the error body's code, message and field. */
@@ -55,6 +64,9 @@ export interface KeeperExecution {
   steps: { step: number; state: string; provider: string | null; attempts: number; providerMillis: number }[];
   /** The result, opened from what the keeper sealed to this reader (null before it is done). */
   result: Json;
+  /** The execution's blind (0x and 62 hex digits, opened with the result; null before it is done): the result's hash
+   * is taken under it. */
+  blind: string | null;
 }
 
 /**
@@ -103,14 +115,22 @@ export class KeeperClient {
   }
 
   /**
-   * Posts `inputs` sealed to `keeperKey` (the keeper's published encryption key, `keeperEncryptionKey`) and signed
-   * by this client (ExecutionInputs, valid for `ttlSeconds`); returns their hash.
+   * Posts `inputs` with the execution's secret blind (fresh random bytes unless given, protocol/values.ts), the two
+   * sealed to `keeperKey` (the keeper's published encryption key, `keeperEncryptionKey`) as `{ inputs, blind }`, and
+   * signed by this client (ExecutionInputs, valid for `ttlSeconds`); returns their hash under the blind, the
+   * execution's inputsHash.
    */
-  async postInputs(inputs: unknown, keeperKey: `0x${string}`, ttlSeconds = 3600): Promise<`0x${string}`> {
-    const inputsHash = valueHashHex(inputs as Json).toLowerCase() as `0x${string}`;
+  async postInputs(
+    inputs: unknown,
+    keeperKey: `0x${string}`,
+    ttlSeconds = 3600,
+    blind = randomBlind(),
+  ): Promise<`0x${string}`> {
+    const inputsHash = valueHashHex(inputs as Json, blind).toLowerCase() as `0x${string}`;
     const expiry = unixNow() + ttlSeconds;
+    const sealedInputs: SealedInputs = { inputs, blind: blindToHex(blind) };
     const body: InputsPost = {
-      sealed: await seal(keeperKey, inputs, this.context("inputs", inputsHash)),
+      sealed: await seal(keeperKey, sealedInputs, this.context("inputs", inputsHash)),
       inputsHash,
       client: await this.address(),
       expiry,
@@ -133,23 +153,26 @@ export class KeeperClient {
     await this.request("POST", "/v1/grants", { body, signed: false });
   }
 
-  /** The execution as the keeper shows it to this signer: state, steps, and the result (sealed to it, opened here). */
+  /**
+   * The execution as the keeper shows it to this signer: state, steps, and the result with the execution's blind
+   * (`{ result, blind }` sealed to it, opened here).
+   */
   async execution(executionId: bigint): Promise<KeeperExecution> {
     const keys = await this.encryptionKeys();
     const view = (await this.request("GET", `/v1/executions?id=${executionId}&key=${keys.publicKey}`)) as Omit<
       KeeperExecution,
-      "result"
+      "result" | "blind"
     > & { sealedResult: unknown };
     const { sealedResult, ...rest } = view;
-    const result =
-      sealedResult === null || sealedResult === undefined
-        ? null
-        : ((await open(
-            keys,
-            sealedSchema.parse(sealedResult),
-            this.context("result", resultSubject(executionId, await this.address())),
-          )) as Json);
-    return { ...rest, result };
+    if (sealedResult === null || sealedResult === undefined) return { ...rest, result: null, blind: null };
+    const opened = sealedResultSchema.parse(
+      await open(
+        keys,
+        sealedSchema.parse(sealedResult),
+        this.context("result", resultSubject(executionId, await this.address())),
+      ),
+    );
+    return { ...rest, result: opened.result as Json, blind: opened.blind };
   }
 
   /** The keeper's slash reports (its operator only). */

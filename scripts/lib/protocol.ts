@@ -143,7 +143,7 @@ export async function resolveSigner(
     if (!existsSync(file))
       throw new ArgumentError(
         "from",
-        `"${value}" is not an account index, an address or a keystore of ${network.name} (npx hardhat key list)`,
+        `"${from.trim()}" is not an account index, an address or a keystore of ${network.name} (npx hardhat key list)`,
       );
     const password = readPassword(network.env, undefined, "--from");
     const { privateKey } = await decryptKeystoreFile(file, password, "--from");

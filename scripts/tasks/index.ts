@@ -297,7 +297,7 @@ export const tasks = [
     })
     .addOption({
       name: "inputHash",
-      description: "Commitment to your input (0x bytes32; zk: Poseidon of the features)",
+      description: "Commitment to your input (0x bytes32; zk: Poseidon of the features and your secret blind)",
       ...noDefault,
     })
     .setAction(cliAction(() => import("./market/post.js")))

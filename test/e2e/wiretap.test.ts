@@ -3,9 +3,10 @@
  * processes on the devnet, scripts/lib/devnet.ts) with a loopback TCP proxy (helpers/wiretap.ts) in front of the
  * keeper's API, of each provider node and of the chain's JSON-RPC as the daemons use it, recording every byte both
  * ways. The execution's inputs carry a distinctive marker that its result repeats; the test asserts that the marker
- * (as text, hex, base64 or base64url) appears on none of the wires, in none of the daemons' log lines, in no column
- * of any table of the keeper's SQLite database and in no transaction or log on the chain, while the client, opening
- * what the keeper sealed to it, reads the result with the marker.
+ * (as text, hex, base64 or base64url), and the execution's secret blind (as hex, decimal or base64), appear on none
+ * of the wires, in none of the daemons' log lines, in no column of any table of the keeper's SQLite database and in
+ * no transaction or log on the chain, while the client, opening what the keeper sealed to it, reads the result with
+ * the marker and the blind.
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -103,20 +104,32 @@ describe("wiretap: no plaintext payload on the wire, in the logs, in the databas
     // The client reads the result (through the tap too): the marker is in it, so it went through every hop.
     const view = await (await devnet.keeperClient(keeperUrl)).execution(executionId);
     expect(view.result).to.equal(`result: note: ${marker}`);
+    // The execution's blind came sealed with the result; it is a secret too: as hex (either case), decimal, base64.
+    const blind = view.blind ?? "";
+    expect(blind).to.match(/^0x[0-9a-f]{62}$/);
+    const secrets = [
+      marker,
+      blind.slice(2),
+      blind.slice(2).toUpperCase(),
+      BigInt(blind).toString(),
+      Buffer.from(blind.slice(2), "hex").toString("base64").slice(0, 40),
+    ];
+    /** The leak forms of the marker or the blind found in `haystack`. */
+    const leaks = (haystack: string | Buffer) => secrets.flatMap((secret) => leaksIn(haystack, secret));
 
     // Every wire was tapped: the chain's, the keeper's, and the providers' (the two steps may go to one of them).
     const traffic = (prefix: string) =>
       taps.filter((t) => t.name.startsWith(prefix)).reduce((n, t) => n + t.tap.bytes().length, 0);
     for (const prefix of ["rpc", "keeper", "provider-"]) expect(traffic(prefix), `${prefix} traffic`).to.be.above(0);
-    for (const { name, tap } of taps) expect(leaksIn(tap.bytes(), marker), `${name}'s wire`).to.deep.equal([]);
+    for (const { name, tap } of taps) expect(leaks(tap.bytes()), `${name}'s wire`).to.deep.equal([]);
     for (const daemon of daemons) {
       const log = `${daemon.lines.map((l) => JSON.stringify(l)).join("\n")}\n${daemon.stderr}`;
       expect(daemon.lines.length, `${daemon.name} logged`).to.be.above(0);
-      expect(leaksIn(log, marker), `${daemon.name}'s log`).to.deep.equal([]);
+      expect(leaks(log), `${daemon.name}'s log`).to.deep.equal([]);
     }
     const db = databaseText(path.join(devnet.dir, "keeper.db"));
     expect(db).to.include("done"); // the tables were read
-    expect(leaksIn(db, marker), "the keeper's database").to.deep.equal([]);
+    expect(leaks(db), "the keeper's database").to.deep.equal([]);
 
     const { ethers } = devnet.connection;
     const chain: string[] = [];
@@ -127,6 +140,6 @@ describe("wiretap: no plaintext payload on the wire, in the logs, in the databas
         for (const log of (await ethers.provider.getTransactionReceipt(tx.hash))?.logs ?? []) chain.push(log.data);
       }
     }
-    expect(leaksIn(chain.join("\n"), marker), "the chain's transactions and logs").to.deep.equal([]);
+    expect(leaks(chain.join("\n")), "the chain's transactions and logs").to.deep.equal([]);
   });
 });

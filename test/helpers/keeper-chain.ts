@@ -20,12 +20,12 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { createPublicClient, custom, type Address, type Hex, type PublicClient, type TypedDataDomain } from "viem";
 
 import { workflowsDomain } from "../../protocol/eip712.js";
-import { encryptionKeysFrom, seal, type EncryptionKeys } from "../../protocol/sealed.js";
+import { encryptionKeysFrom, type EncryptionKeys } from "../../protocol/sealed.js";
 import {
   openStepResponse,
+  sealStepRequest,
   signedStepRequest,
   stepResponseSchema,
-  stepSealContext,
   type OpenedStepResponse,
   type StepRequest,
 } from "../../protocol/steps.js";
@@ -137,13 +137,10 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
       headers = signed.headers;
     } catch {
       // Not a step request one can sign (bad JSON, schema, input): the provider refuses it before the signature.
-      // A request whose input cannot be hashed still goes sealed, as a keeper would seal it.
+      // A request whose input or blind cannot be hashed still goes sealed, as a keeper would seal it.
       if (isRequest) {
-        const { input, ...rest } = body as StepRequest;
         try {
-          const context = stepSealContext(domain, "step-input", rest.executionId, rest.step);
-          const sealedInput = await seal(sealTo.provider, input, context);
-          text = JSON.stringify({ ...rest, sealedInput, replyKey: sealTo.reply });
+          text = JSON.stringify(await sealStepRequest(domain, body as StepRequest, sealTo));
         } catch {
           // No execution id or step to seal for: the body goes as it is (the schema refuses it first).
         }

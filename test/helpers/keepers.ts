@@ -20,6 +20,8 @@ import { quantizeFeatures } from "../../circuits/lib/iris.js";
 import { serviceModelHash } from "../../keepers/provider/backends/index.js";
 import type { StepRequest } from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
+import { blindToHex } from "../../circuits/lib/field.js";
+import { TEST_BLIND } from "./proofs.js";
 
 // Hardhat's default accounts ("test test ... junk"): #4 operator, #5 agent, #6 agent2, #8 outsider (fixture roles).
 export const OPERATOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
@@ -115,6 +117,7 @@ export function stepRequest(overrides: Partial<StepRequest> = {}): StepRequest {
     stepType: "inference",
     model: serviceModelHash({ backend: "iris", upstream: undefined }),
     input: setosa(),
+    blind: blindToHex(TEST_BLIND),
     maxCost: (10n * AITBC).toString(),
     timeoutMs: 30_000,
     ...overrides,

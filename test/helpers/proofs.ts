@@ -2,12 +2,20 @@
  * Helpers for the on-chain zero-knowledge tests (test/zk/ReceiptMinter, ProvenWorkflows, ZkMarketplace): Iris
  * inference proofs as the contracts take them, and tampered copies of a Groth16 proof.
  */
+import { keccak256, toUtf8Bytes } from "ethers";
+
 import { irisProofInput, type IrisModel } from "../../circuits/lib/iris.js";
 import type { Prover } from "../../circuits/lib/prover.js";
 import { proofStruct, type Groth16ProofStruct } from "../../protocol/proofs.js";
 
 /** The BN254 base field: the proof points' coordinates live below it. */
 export const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+
+/**
+ * The blind the tests' commitments use (a fixed 31-byte value, so fixtures are deterministic; the product makes
+ * a random one per execution or workload, circuits/lib/field.ts randomBlind).
+ */
+export const TEST_BLIND = BigInt(keccak256(toUtf8Bytes("test blind"))) >> 8n;
 
 /** An inference proof (circuits/src/inference.circom) and its four public signals. */
 export interface IrisProof {
@@ -22,9 +30,14 @@ export interface IrisProof {
   readonly proof: Groth16ProofStruct;
 }
 
-/** Proves `model` on `features` and checks the proof's public signals against the JS reference. */
-export async function proveIris(prover: Prover, model: IrisModel, features: readonly bigint[]): Promise<IrisProof> {
-  const input = irisProofInput(model, features);
+/** Proves `model` on `features` under `blind` and checks the proof's public signals against the JS reference. */
+export async function proveIris(
+  prover: Prover,
+  model: IrisModel,
+  features: readonly bigint[],
+  blind = TEST_BLIND,
+): Promise<IrisProof> {
+  const input = irisProofInput(model, features, blind);
   const result = await prover.prove("inference", input);
   const expected = [input.modelHash, input.inputHash, input.outputHash, input.leaf].map((s) => BigInt(s));
   if (result.publicSignals.join() !== expected.join()) {

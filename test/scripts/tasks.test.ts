@@ -18,6 +18,7 @@ import { readProofFile, writeProofFile } from "../../scripts/lib/proof-file.js";
 import { readSignedReceipt } from "../../scripts/lib/receipt-file.js";
 import { AITBC } from "../../scripts/lib/deploy.js";
 import { deployForTasks, payByReceipt, run, tasksDir } from "../helpers/tasks.js";
+import { TEST_BLIND } from "../helpers/proofs.js";
 
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;
@@ -719,7 +720,10 @@ describe("zero-knowledge tasks", function () {
 
   it("zk prove writes a proof file that zk verify accepts off-chain and on-chain; a tampered one fails both", async function () {
     const input = path.join(dir, "iris-input.json");
-    writeFileSync(input, JSON.stringify(irisProofInput(loadIrisModel(), quantizeFeatures([5.1, 3.5, 1.4, 0.2]))));
+    writeFileSync(
+      input,
+      JSON.stringify(irisProofInput(loadIrisModel(), quantizeFeatures([5.1, 3.5, 1.4, 0.2]), TEST_BLIND)),
+    );
     const proof = path.join(dir, "iris-proof.json");
     await run(["zk", "prove"], { circuit: "inference", input, out: proof });
     await run(["zk", "verify"], { proof, onchain: true });

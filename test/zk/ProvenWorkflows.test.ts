@@ -35,7 +35,7 @@ import { proveChunk, type TranscriptProofStruct } from "../../protocol/proofs.js
 import type { IWorkflows } from "../../typechain-types/index.js";
 import { AITBC, MIN_STAKE, mintAitbc, registerAndStake } from "../helpers/agents.js";
 import { deployProtocol } from "../../scripts/lib/deploy.js";
-import { inferenceProof, proveIris, tamperedProofs, type IrisProof } from "../helpers/proofs.js";
+import { inferenceProof, proveIris, tamperedProofs, TEST_BLIND, type IrisProof } from "../helpers/proofs.js";
 import {
   allSteps,
   chainSpec,
@@ -116,12 +116,12 @@ const OTHER_FLOWER = [6.3, 3.3, 6.0, 2.5];
 /**
  * The Zk workflow: step 0 (Inference, requiresProof) classifies the client's flower, step 1 (DataProcessing)
  * turns the class into a report, the result. The inference proof's leaf is Poseidon(inputHash, 0, outputHash),
- * inputHash = Poseidon(features); a root step's transcript leaf is Poseidon(inputsHash, 0, outputHash)
- * (circuits/lib/workflow.ts stepLeaf), so the client's inputsHash is Poseidon(features) and step 0's transcript
+ * inputHash = Poseidon(features, blind); a root step's transcript leaf is Poseidon(inputsHash, 0, outputHash)
+ * (circuits/lib/workflow.ts stepLeaf), so the client's inputsHash is Poseidon(features, blind) and step 0's transcript
  * leaf is then the inference proof's leaf.
  */
 const ZK_DEPS = [[], [0]];
-const ZK_INPUTS = irisInputHash(quantizeFeatures(FLOWER));
+const ZK_INPUTS = irisInputHash(quantizeFeatures(FLOWER), TEST_BLIND);
 const REPORT = field("zk workflow report");
 /** The model of the fixture's Zk workflow (no proof is ever made for it). */
 const SOME_MODEL = field("some model commitment");
@@ -136,8 +136,9 @@ function zkSpec(model: bigint, name = "iris-zk"): IWorkflows.WorkflowSpecStruct 
 
 /**
  * The other shape a proven inference step can take: step 0 (DataProcessing, a root) reads the client's raw record
- * and outputs the features' hash Poseidon(features); step 1 (Inference, requiresProof) depends on step 0 alone, so
- * its leaf is Poseidon(Poseidon(features), 0, outputHash), the inference proof's leaf; step 2 writes the report.
+ * and outputs the features' hash Poseidon(features, blind); step 1 (Inference, requiresProof) depends on step 0
+ * alone, so its leaf is Poseidon(Poseidon(features, blind), 0, outputHash), the inference proof's leaf; step 2
+ * writes the report.
  */
 const LOADED_DEPS = [[], [0], [1]];
 const LOADED_INPUTS = field("raw flower record");
@@ -670,7 +671,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
     let iris: IrisProof;
     /** A real proof of the same model on another flower: another input, output and leaf. */
     let otherIris: IrisProof;
-    /** The LOADED_DEPS workflow: step 0 outputs Poseidon(features), step 1 the inference's output hash, step 2 REPORT. */
+    /** The LOADED_DEPS workflow: step 0 outputs Poseidon(features, blind), step 1 the inference's output hash, step 2 REPORT. */
     let loaded: Transcript;
     let loadedTranscript: TranscriptProofStruct;
 
@@ -702,9 +703,9 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       return workflowId;
     }
 
-    it("the inference step's transcript leaf is the inference proof's leaf Poseidon(inputHash, 0, outputHash): as a root (the client's inputsHash is Poseidon(features)) or with one dependency outputting Poseidon(features)", function () {
+    it("the inference step's transcript leaf is the inference proof's leaf Poseidon(inputHash, 0, outputHash): as a root (the client's inputsHash is Poseidon(features, blind)) or with one dependency outputting Poseidon(features, blind)", function () {
       expect(iris.modelHash).to.equal(irisHash);
-      expect(iris.inputHash).to.equal(irisInputHash(features));
+      expect(iris.inputHash).to.equal(irisInputHash(features, TEST_BLIND));
       expect(ZK_INPUTS).to.equal(iris.inputHash);
       expect(iris.leaf).to.equal(poseidonHash([iris.inputHash, 0n, iris.outputHash]));
       expect(iris.leaf).to.equal(irisLeaf(iris.inputHash, iris.outputHash));
@@ -714,7 +715,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       // step 1 reads the inference's output
       expect(at(zk.leaves, 1)).to.equal(poseidonHash([iris.outputHash, 0n, REPORT]));
       expect(zk.resultHash).to.equal(REPORT);
-      // one dependency whose output is Poseidon(features): the same leaf, whatever the client's inputs
+      // one dependency whose output is Poseidon(features, blind): the same leaf, whatever the client's inputs
       expect(at(loaded.leaves, 0)).to.equal(poseidonHash([LOADED_INPUTS, 0n, iris.inputHash]));
       expect(at(loaded.leaves, 1)).to.equal(stepLeaf(LOADED_INPUTS, [iris.inputHash], iris.outputHash));
       expect(at(loaded.leaves, 1)).to.equal(iris.leaf);
@@ -722,7 +723,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       // two dependencies, or a root reading other inputs, give another leaf
       expect(stepLeaf(ZK_INPUTS, [iris.inputHash, REPORT], iris.outputHash)).to.not.equal(iris.leaf);
       expect(stepLeaf(LOADED_INPUTS, [], iris.outputHash)).to.not.equal(iris.leaf);
-      expect(iris.outputHash).to.equal(BigInt(irisProofInput(loadIrisModel(), features).outputHash));
+      expect(iris.outputHash).to.equal(BigInt(irisProofInput(loadIrisModel(), features, TEST_BLIND).outputHash));
       expect(otherIris.leaf).to.not.equal(iris.leaf);
     });
 
@@ -748,7 +749,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       );
     });
 
-    it("accepts a requiresProof step with one dependency that outputs Poseidon(features) (step 1 of 3), and completes", async function () {
+    it("accepts a requiresProof step with one dependency that outputs Poseidon(features, blind) (step 1 of 3), and completes", async function () {
       const f = await loadProven();
       const spec = loadedSpec(irisHash);
       const workflowId = await f.workflows.connect(f.owner).defineWorkflow.staticCall(spec);

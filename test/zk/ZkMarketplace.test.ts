@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { id, MaxUint256, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
-import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
+import { FIELD_MODULUS, fieldToBytes32, poseidonHash } from "../../circuits/lib/field.js";
 import {
   irisInputHash,
   irisModelHash,
@@ -31,7 +31,7 @@ import {
   WORKLOAD,
   workloadRequest,
 } from "../helpers/market.js";
-import { proveIris, tamperedProofs, type IrisProof } from "../helpers/proofs.js";
+import { proveIris, tamperedProofs, TEST_BLIND, type IrisProof } from "../helpers/proofs.js";
 
 const connection = await network.getOrCreate();
 const { networkHelpers } = connection;
@@ -43,8 +43,8 @@ const AGENT_ID = 1n;
 
 /** A virginica of the Iris data set (cm). */
 const FLOWER = [5.9, 3.0, 5.1, 1.8];
-/** The client's input commitment for FLOWER: the inference proof's inputHash. */
-const FLOWER_INPUT = fieldToBytes32(irisInputHash(quantizeFeatures(FLOWER)));
+/** The client's input commitment for FLOWER under its blind: the inference proof's inputHash. */
+const FLOWER_INPUT = fieldToBytes32(irisInputHash(quantizeFeatures(FLOWER), TEST_BLIND));
 
 let loaded: { model: IrisModel; hash: string; other: string } | undefined;
 /**
@@ -311,11 +311,23 @@ describe("ServiceMarketplace at the Zk level (on chain, a real inference proof)"
 
     it("reverts MarketplaceInvalidProof for a workload on another input (the proof is for the client's input only)", async function () {
       const f = await loadListed();
-      const other = fieldToBytes32(irisInputHash(quantizeFeatures([5.0, 3.4, 1.5, 0.2])));
+      const other = fieldToBytes32(irisInputHash(quantizeFeatures([5.0, 3.4, 1.5, 0.2]), TEST_BLIND));
       const workloadId = await awarded(f, await zkRequest(iris().hash, { inputHash: other }), f.agent, SERVICE_IRIS);
       await expect(submitProven(f, workloadId, f.agent))
         .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidProof")
         .withArgs(workloadId);
+    });
+
+    it("reverts MarketplaceInvalidProof for a workload on the same features under another blind, or unblinded (the proof binds the client's blind)", async function () {
+      const f = await loadListed();
+      const features = quantizeFeatures(FLOWER);
+      for (const inputHash of [irisInputHash(features, TEST_BLIND + 1n), poseidonHash(features)]) {
+        const request = await zkRequest(iris().hash, { inputHash: fieldToBytes32(inputHash) });
+        const workloadId = await awarded(f, request, f.agent, SERVICE_IRIS);
+        await expect(submitProven(f, workloadId, f.agent))
+          .to.be.revertedWithCustomError(f.marketplace, "MarketplaceInvalidProof")
+          .withArgs(workloadId);
+      }
     });
 
     it("reverts MarketplaceInvalidProof for a workload on another model (the proof is for the Iris model)", async function () {

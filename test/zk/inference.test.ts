@@ -33,6 +33,7 @@ import type { IrisCircuitInput, IrisModel } from "../../circuits/lib/iris.js";
 import { Prover, artifactsOf } from "../../circuits/lib/prover.js";
 import { stepLeaf } from "../../circuits/lib/workflow.js";
 import { prng } from "../../circuits/lib/prng.js";
+import { TEST_BLIND as BLIND } from "../helpers/proofs.js";
 import { CircuitUnderTest, quietly, type MemFile } from "../helpers/zk.js";
 
 const P = FIELD_MODULUS;
@@ -115,6 +116,7 @@ function forgeInput(
   m: RawModel,
   features: readonly bigint[],
   claim: { scores?: bigint[]; predictedClass?: number } = {},
+  blind = BLIND,
 ): IrisCircuitInput {
   const hidden = m.w1.map((row, j) => {
     const a = row.reduce((s, w, i) => s + w * (features[i] ?? 0n), m.b1[j] ?? 0n);
@@ -123,8 +125,8 @@ function forgeInput(
   const computed = m.w2.map((row, k) => row.reduce((s, w, j) => s + w * (hidden[j] ?? 0n), m.b2[k] ?? 0n));
   const scores = claim.scores ?? computed;
   const predictedClass = claim.predictedClass ?? lowestArgmax(scores);
-  const inputHash = poseidonHash(features.map(signedToField));
-  const outputHash = poseidonHash([BigInt(predictedClass), ...scores.map(signedToField)]);
+  const inputHash = poseidonHash([...features.map(signedToField), blind]);
+  const outputHash = poseidonHash([BigInt(predictedClass), ...scores.map(signedToField), blind]);
   const dec = (v: bigint) => signedToField(v).toString();
   return {
     modelHash: rawModelHash(m).toString(),
@@ -139,6 +141,7 @@ function forgeInput(
     b2: m.b2.map(dec),
     scores: scores.map(dec),
     predictedClass: predictedClass.toString(),
+    blind: blind.toString(),
   };
 }
 
@@ -306,8 +309,8 @@ describe("zk: Iris inference", function () {
       ] as const) {
         const features = ok.map((f, i) => (i === index ? bad : f));
         expect(() => irisInfer(model, features)).to.throw(message);
-        expect(() => irisInputHash(features)).to.throw(message);
-        expect(() => irisProofInput(model, features)).to.throw(message);
+        expect(() => irisInputHash(features, BLIND)).to.throw(message);
+        expect(() => irisProofInput(model, features, BLIND)).to.throw(message);
       }
       expect(() => irisInfer(model, ok.slice(0, 3))).to.throw(/^features: expected 4 values, got 3/);
     });
@@ -332,16 +335,16 @@ describe("zk: Iris inference", function () {
       expect(() => irisInfer({ ...model, b1: [...model.b1, 0n] }, [1n, 2n, 3n, 4n])).to.throw(/^b1: expected 8 values/);
     });
 
-    it("irisOutputHash: Poseidon(class, scores as field elements, negative -> p - |s|); leaf = Poseidon(inputHash, 0, outputHash), a workflow step's leaf (a root on the features, or one dependency outputting their hash)", function () {
+    it("irisOutputHash: Poseidon(class, scores as field elements, negative -> p - |s|, blind); leaf = Poseidon(inputHash, 0, outputHash), a workflow step's leaf (a root on the features, or one dependency outputting their hash)", function () {
       const result = { scores: [-5n, 7n, 0n], predictedClass: 1 };
-      expect(irisOutputHash(result)).to.equal(poseidonHash([1n, P - 5n, 7n, 0n]));
-      expect(() => irisOutputHash({ ...result, predictedClass: 3 })).to.throw(
+      expect(irisOutputHash(result, BLIND)).to.equal(poseidonHash([1n, P - 5n, 7n, 0n, BLIND]));
+      expect(() => irisOutputHash({ ...result, predictedClass: 3 }, BLIND)).to.throw(
         /^predictedClass: 3 is not a class index/,
       );
-      expect(() => irisOutputHash({ ...result, scores: [1n << 29n, 0n, 0n] })).to.throw(
+      expect(() => irisOutputHash({ ...result, scores: [1n << 29n, 0n, 0n] }, BLIND)).to.throw(
         /^scores\[0\]: \d+ is outside the signed 30-bit/,
       );
-      const input = irisProofInput(model, [51n, 35n, 14n, 2n]);
+      const input = irisProofInput(model, [51n, 35n, 14n, 2n], BLIND);
       const [inputHash, outputHash, leaf] = [BigInt(input.inputHash), BigInt(input.outputHash), BigInt(input.leaf)];
       expect(leaf).to.equal(poseidonHash([inputHash, 0n, outputHash]));
       expect(leaf).to.equal(irisLeaf(inputHash, outputHash));
@@ -352,7 +355,20 @@ describe("zk: Iris inference", function () {
       // not a step with a second dependency, nor the former two-input leaf
       expect(leaf).to.not.equal(stepLeaf(0n, [inputHash, 1n], outputHash));
       expect(leaf).to.not.equal(poseidonHash([inputHash, outputHash]));
-      expect(input.inputHash).to.equal(poseidonHash([51n, 35n, 14n, 2n]).toString());
+      expect(input.inputHash).to.equal(poseidonHash([51n, 35n, 14n, 2n, BLIND]).toString());
+    });
+
+    it("the commitments are blinded: another blind gives other input and output hashes (and leaf), the unblinded Poseidon(features) is neither; the blind is a private input", function () {
+      const features = [51n, 35n, 14n, 2n];
+      const a = irisProofInput(model, features, BLIND);
+      const b = irisProofInput(model, features, BLIND + 1n);
+      expect(a.inputHash).to.not.equal(b.inputHash);
+      expect(a.outputHash).to.not.equal(b.outputHash);
+      expect(a.leaf).to.not.equal(b.leaf);
+      expect(BigInt(a.inputHash)).to.not.equal(poseidonHash(features));
+      expect(a.blind).to.equal(BLIND.toString());
+      expect(() => irisInputHash(features, P)).to.throw(/^blind: \d+ is outside the field/);
+      expect(() => irisOutputHash(irisInfer(model, features), -1n)).to.throw(/^blind: -1 is outside the field/);
     });
 
     it("ties go to the lowest index; the worst-case model (weights at their bounds, features 255) stays inside the ReLU and score bounds", function () {
@@ -379,7 +395,7 @@ describe("zk: Iris inference", function () {
         [51n, 35n, 14n, 2n],
         [0n, 255n, 128n, 7n],
       ]) {
-        expect(forgeInput(raw(model), features)).to.deep.equal(irisProofInput(model, features));
+        expect(forgeInput(raw(model), features)).to.deep.equal(irisProofInput(model, features, BLIND));
       }
     });
   });
@@ -417,7 +433,7 @@ describe("zk: Iris inference", function () {
 
     it("works in the field of circuits/lib/field.ts: the witness's prime is FIELD_MODULUS", async function () {
       if (circuit === undefined) throw new Error("circuit not compiled");
-      const prime = await circuit.prime(irisProofInput(model, [51n, 35n, 14n, 2n]));
+      const prime = await circuit.prime(irisProofInput(model, [51n, 35n, 14n, 2n], BLIND));
       const message = `the circuit's prime is ${prime}, FIELD_MODULUS is ${FIELD_MODULUS}`;
       expect(prime.toString(), message).to.equal(FIELD_MODULUS.toString());
     });
@@ -431,11 +447,23 @@ describe("zk: Iris inference", function () {
       vectors.push([0n, 0n, 0n, 0n], [255n, 255n, 255n, 255n]);
       const classes = new Set<number>();
       for (const features of vectors) {
-        const input = irisProofInput(model, features);
+        const input = irisProofInput(model, features, BLIND);
         classes.add(Number(input.predictedClass));
         expect(await witness(input)).to.deep.equal(publicOf(input));
       }
       expect([...classes].sort()).to.deep.equal([0, 1, 2]);
+    });
+
+    it("binds the blind: the same features and result under another blind give no witness for the committed inputHash / outputHash; the unblinded Poseidon(features) is refused", async function () {
+      const input = irisProofInput(model, [58n, 27n, 51n, 19n], BLIND);
+      expect(await witness(input)).to.deep.equal(publicOf(input)); // control
+      const other = irisProofInput(model, [58n, 27n, 51n, 19n], BLIND + 1n);
+      expect(await witness(other)).to.deep.equal(publicOf(other)); // control: any blind proves under its own hashes
+      await expectNoWitness({ ...input, blind: other.blind }, "inputHash === inHash.out;");
+      await expectNoWitness({ ...other, inputHash: input.inputHash }, "inputHash === inHash.out;");
+      await expectNoWitness({ ...other, outputHash: input.outputHash }, "outputHash === outHash.out;");
+      const unblinded = poseidonHash([58n, 27n, 51n, 19n]).toString();
+      await expectNoWitness({ ...input, inputHash: unblinded }, "inputHash === inHash.out;");
     });
 
     it("rejects a wrong weight (w1[3][1], w1[7][3] across words 0/1, w2[1][7], b2[2] + 1) under the committed modelHash; accepts each under its own", async function () {
@@ -463,7 +491,7 @@ describe("zk: Iris inference", function () {
       (aliased.w1[0] ?? [])[1] = ((aliased.w1[0] ?? [])[1] ?? 0n) - 1n;
       (target.w1[0] ?? [])[0] = -128n;
       const forged = forgeInput(aliased, features);
-      const control = irisProofInput(target, features);
+      const control = irisProofInput(target, features, BLIND);
       expect(forged.modelHash).to.equal(control.modelHash); // without the range checks the commitment would match
       expect(await witness(control)).to.deep.equal(publicOf(control));
       await expectNoWitness(forged, "w1Range[j][i].in <== w1[j][i];");
@@ -479,7 +507,7 @@ describe("zk: Iris inference", function () {
     });
 
     it("rejects a tampered modelHash, inputHash, outputHash or leaf (+1)", async function () {
-      const input = irisProofInput(model, [63n, 33n, 60n, 25n]);
+      const input = irisProofInput(model, [63n, 33n, 60n, 25n], BLIND);
       for (const [key, constraint] of [
         ["modelHash", "modelHash === model.out;"],
         ["inputHash", "inputHash === inHash.out;"],
@@ -527,7 +555,7 @@ describe("zk: Iris inference", function () {
         m.b2 = [...b2];
         const input = forgeInput(m, features);
         expect(input.predictedClass).to.equal(winner.toString());
-        expect(input).to.deep.equal(irisProofInput(m, features));
+        expect(input).to.deep.equal(irisProofInput(m, features, BLIND));
         expect(await witness(input)).to.deep.equal(publicOf(input));
         for (const loser of losers)
           await expectNoWitness(forgeInput(m, features, { predictedClass: loser }), CLASS_CONSTRAINT);
@@ -535,7 +563,7 @@ describe("zk: Iris inference", function () {
     });
 
     it("proves the worst-case model (all weights at their bounds, features 255): the bounds never reject a valid model", async function () {
-      const input = irisProofInput(extremeModel(), [255n, 255n, 255n, 255n]);
+      const input = irisProofInput(extremeModel(), [255n, 255n, 255n, 255n], BLIND);
       expect(await witness(input)).to.deep.equal(publicOf(input));
     });
 
@@ -557,12 +585,14 @@ describe("zk: Iris inference", function () {
 
     it("field overflow: the JS API rejects feature p + 5 naming features[0]; the circuit only sees it reduced to 5", async function () {
       const features = [5n, 30n, 20n, 10n];
-      expect(() => irisProofInput(model, [P + 5n, 30n, 20n, 10n])).to.throw(/^features\[0\]: \d+ is outside the field/);
-      const input = irisProofInput(model, features);
+      expect(() => irisProofInput(model, [P + 5n, 30n, 20n, 10n], BLIND)).to.throw(
+        /^features\[0\]: \d+ is outside the field/,
+      );
+      const input = irisProofInput(model, features, BLIND);
       // Witness calculators read inputs mod p: p + 5 is the feature 5, and the proof commits to Poseidon(5, ...).
       const overflow = { ...input, features: [(P + 5n).toString(), ...input.features.slice(1)] };
       expect(await witness(overflow)).to.deep.equal(await witness(input));
-      expect(BigInt(input.inputHash)).to.equal(irisInputHash(features));
+      expect(BigInt(input.inputHash)).to.equal(irisInputHash(features, BLIND));
     });
 
     describe("end-to-end Groth16 proof (needs the pipeline's circuits/build/inference; skipped with IRIS_TEST_COMPILE=1)", function () {
@@ -570,7 +600,7 @@ describe("zk: Iris inference", function () {
         // A circuit the test compiled itself may differ from the one the pipeline's proving key was made for.
         if (circuit?.compiledHere !== false || !existsSync(artifactsOf("inference").zkey)) this.skip();
         this.timeout(120_000);
-        const input = irisProofInput(model, quantizeFeatures(rows[120] ?? []));
+        const input = irisProofInput(model, quantizeFeatures(rows[120] ?? []), BLIND);
         const { proof, publicSignals } = await prover.prove("inference", input);
         expect(publicSignals).to.deep.equal(publicOf(input));
         expect(await prover.verify("inference", proof, publicSignals)).to.equal(true);

@@ -2,8 +2,9 @@
  * The built-in reference model: the quantized Iris MLP of circuits/lib/iris.ts, on CPU, in the circuit's exact
  * integer arithmetic, so that its answers are provable. Input: an `iris-features` value; output: an
  * `iris-prediction` whose valueHash is the circuit's outputHash. With `proof: true` it proves the inference with
- * the node's shared warm Prover; the proof's public leaf Poseidon(inputHash, 0, outputHash) is the transcript leaf
- * of a step whose only source is valueHash(input), i.e. what the keeper records at the full and zk levels.
+ * the node's shared warm Prover, under the request's blind (the circuit's private input); the proof's public leaf
+ * Poseidon(inputHash, 0, outputHash) is the transcript leaf of a step whose only source is valueHash(input, blind),
+ * i.e. what the keeper records at the full and zk levels.
  */
 import type { Hex } from "viem";
 
@@ -51,7 +52,7 @@ export function createIrisBackend(
       };
       if (!ctx.proof) return { output };
       ctx.signal.throwIfAborted();
-      return { output, proof: await prove(shared, model, features) };
+      return { output, proof: await prove(shared, model, features, ctx.blind) };
     },
     async close() {
       // The Prover is shared: SharedResources.close releases it.
@@ -71,8 +72,8 @@ function readFeatures(input: Json): bigint[] {
   }
 }
 
-async function prove(shared: SharedResources, model: IrisModel, features: bigint[]): Promise<StepProof> {
-  const result = await shared.prover.prove("inference", irisProofInput(model, features));
+async function prove(shared: SharedResources, model: IrisModel, features: bigint[], blind: bigint): Promise<StepProof> {
+  const result = await shared.prover.prove("inference", irisProofInput(model, features, blind));
   const signal = (name: keyof typeof SIGNAL) => {
     const value = result.publicSignals[SIGNAL[name]];
     if (value === undefined) throw new HttpError(500, "proof-failed", `inference proof: no public ${name}`);

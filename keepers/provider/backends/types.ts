@@ -26,6 +26,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** The keeper asked for an inference proof. */
   proof: boolean;
+  /** The execution's secret blind (protocol/values.ts): a proof's input and output commitments are taken under it. */
+  blind: bigint;
 }
 
 export interface Backend {

@@ -5,7 +5,9 @@ import { required } from "../../lib/args.js";
 
 /** The network a key task works for: --network, or the default network's name. */
 export function networkOf(hre: HardhatRuntimeEnvironment): string {
-  return hre.globalOptions.network ?? "default";
+  // Unset when no --network is given, whatever the type says.
+  const network = hre.globalOptions.network as string | undefined;
+  return network ?? "default";
 }
 
 export function keystoreTarget(hre: HardhatRuntimeEnvironment, name: string): { file: string; network: string } {

@@ -15,12 +15,14 @@ import { expect } from "chai";
 import { MaxUint256, type Signer, type TypedDataDomain } from "ethers";
 import hre from "hardhat";
 
-import { valueHashHex, type Json } from "../../../protocol/values.js";
-import { authorizationHeader, unixNow } from "../../../protocol/keeper-api.js";
+import { parseBlind, valueHashHex, type Json } from "../../../protocol/values.js";
+import { authorizationHeader, sealedResultSchema, unixNow } from "../../../protocol/keeper-api.js";
 import { domainOf, signExecutionInputs, signResultsGrant } from "../../../scripts/lib/eip712.js";
 import { followExecution, KeeperApiError, KeeperClient, keeperEncryptionKey } from "../../../scripts/lib/executions.js";
 import { open as openSealed, resultSubject, seal, sealedSchema } from "../../../protocol/sealed.js";
 import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../../scripts/lib/devnet.js";
+import { blindToHex } from "../../../circuits/lib/field.js";
+import { TEST_BLIND } from "../../helpers/proofs.js";
 
 /** IWorkflows.ExecutionStatus. */
 const PENDING = 1n;
@@ -78,9 +80,16 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
   let workflowId: bigint;
   /** The keeper's encryption key as published on chain: inputs are sealed to it. */
   let keeperKey: `0x${string}`;
-  /** `inputs` sealed to the keeper for their hash, as a client does (scripts/lib/executions.ts postInputs). */
-  const sealIn = (inputs: Json) =>
-    seal(keeperKey, inputs, as.client.context("inputs", valueHashHex(inputs).toLowerCase()));
+  /**
+   * `inputs` and `blind`, `{ inputs, blind }`, sealed to the keeper for their hash under the blind, as a client does
+   * (scripts/lib/executions.ts postInputs).
+   */
+  const sealIn = (inputs: Json, blind = TEST_BLIND) =>
+    seal(
+      keeperKey,
+      { inputs, blind: blindToHex(blind) },
+      as.client.context("inputs", valueHashHex(inputs, blind).toLowerCase()),
+    );
   /** KeeperClients by role, each signing with its own key. */
   const as: Record<
     "client" | "outsider" | "reader" | "operator" | "admin" | "listingUser" | "listingClient",
@@ -149,7 +158,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
   describe("POST /v1/inputs", function () {
     it("attack: an outsider's inputs for the client's upcoming execution (same value hash) are refused unsigned and never used signed", async function () {
       const inputs: Json = { values: [3, 1, 4] };
-      const inputsHash = valueHashHex(inputs);
+      const inputsHash = valueHashHex(inputs, TEST_BLIND);
       // Unsigned, as the API took inputs before.
       const unsigned = await fetch(`${url}/v1/inputs`, {
         method: "POST",
@@ -195,7 +204,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       expect(String(why?.client)).to.match(new RegExp(ROLES.client.address, "i"));
 
       // The client's own signed post starts it.
-      expect(await as.client.postInputs(inputs, keeperKey)).to.equal(inputsHash);
+      expect(await as.client.postInputs(inputs, keeperKey, 600, TEST_BLIND)).to.equal(inputsHash);
       await completed(executionId);
       expect((await as.client.execution(executionId)).result).to.deep.equal({
         count: 3,
@@ -208,9 +217,9 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
 
     it("refuses inputs with no, an expired or another signer's signature (401), and a bad body naming the field (400)", async function () {
       const inputs: Json = { values: [2, 7] };
-      const inputsHash = valueHashHex(inputs);
+      const inputsHash = valueHashHex(inputs, TEST_BLIND);
       const client = await signer(ROLES.client.address);
-      const post = (body: unknown) => as.client.request("POST", "/v1/inputs", { signed: false, body });
+      const post = (body: object) => as.client.request("POST", "/v1/inputs", { signed: false, body });
       const past = unixNow() - 1;
       const sealed = await sealIn(inputs);
       const expired = await refusal(
@@ -237,7 +246,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const otherInputs = await refusal(
         post({
           sealed: await sealIn({ values: [2, 8] }),
-          inputsHash: valueHashHex({ values: [2, 8] }),
+          inputsHash: valueHashHex({ values: [2, 8] }, TEST_BLIND),
           client: ROLES.client.address,
           expiry: later,
           signature: await signExecutionInputs(client, domain, inputsHash, later),
@@ -247,7 +256,11 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       // The client's valid signature over inputsHash, with other inputs sealed: they do not hash to it.
       const swapped = await refusal(
         post({
-          sealed: await seal(keeperKey, { values: [2, 8] }, as.client.context("inputs", inputsHash.toLowerCase())),
+          sealed: await seal(
+            keeperKey,
+            { inputs: { values: [2, 8] }, blind: blindToHex(TEST_BLIND) },
+            as.client.context("inputs", inputsHash.toLowerCase()),
+          ),
           inputsHash,
           client: ROLES.client.address,
           expiry: later,
@@ -261,7 +274,11 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       // Sealed for another inputsHash (the context binds it): does not open.
       const replayed = await refusal(
         post({
-          sealed: await seal(keeperKey, inputs, as.client.context("inputs", valueHashHex({ values: [2, 8] }))),
+          sealed: await seal(
+            keeperKey,
+            { inputs, blind: blindToHex(TEST_BLIND) },
+            as.client.context("inputs", valueHashHex({ values: [2, 8] }, TEST_BLIND)),
+          ),
           inputsHash,
           client: ROLES.client.address,
           expiry: later,
@@ -270,6 +287,55 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       );
       expect([replayed.status, replayed.field]).to.deep.equal([400, "sealed"]);
       expect(replayed.message).to.match(/does not open/);
+      // The blind travels only inside the seal: the right inputs under another blind do not hash to inputsHash, and
+      // a sealed blind that is missing, zero or 32 bytes is refused naming `blind`.
+      const otherBlind = await refusal(
+        post({
+          sealed: await seal(
+            keeperKey,
+            { inputs, blind: blindToHex(TEST_BLIND + 1n) },
+            as.client.context("inputs", inputsHash.toLowerCase()),
+          ),
+          inputsHash,
+          client: ROLES.client.address,
+          expiry: later,
+          signature: await signExecutionInputs(client, domain, inputsHash, later),
+        }),
+      );
+      expect([otherBlind.status, otherBlind.field]).to.deep.equal([400, "sealed"]);
+      expect(otherBlind.message).to.match(/the inputs hash to 0x[0-9a-f]{64}, not to inputsHash/);
+      for (const [bad, message] of [
+        [undefined, /400 blind: /],
+        [`0x${"00".repeat(31)}`, /400 blind: a blind must not be 0/],
+        [`0x${"ab".repeat(32)}`, /400 blind: must be 0x and 62 hex digits/],
+      ] as const) {
+        const r = await refusal(
+          post({
+            sealed: await seal(
+              keeperKey,
+              { inputs, blind: bad },
+              as.client.context("inputs", inputsHash.toLowerCase()),
+            ),
+            inputsHash,
+            client: ROLES.client.address,
+            expiry: later,
+            signature: await signExecutionInputs(client, domain, inputsHash, later),
+          }),
+        );
+        expect([r.status, r.field], r.message).to.deep.equal([400, "blind"]);
+        expect(r.message).to.match(message);
+      }
+      const inClear = await refusal(
+        post({
+          sealed,
+          inputsHash,
+          blind: blindToHex(TEST_BLIND),
+          client: ROLES.client.address,
+          expiry: later,
+          signature: await signExecutionInputs(client, domain, inputsHash, later),
+        }),
+      );
+      expect([inClear.status, inClear.field], "no blind in clear next to the seal").to.deep.equal([400, "blind"]);
       const badClient = await refusal(
         post({ sealed, inputsHash, client: "0x1234", expiry: later, signature: byOutsider }),
       );
@@ -301,7 +367,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const open = await fetch(`${url}/v1/executions?id=${first}`);
       const text = await open.text();
       expect(open.status, "no signature").to.equal(401);
-      expect(text).to.not.match(/"result"|"steps"|spread|mean/);
+      expect(text).to.not.match(/"result"|"steps"|"blind"|spread|mean/);
       expect((await as.client.execution(first)).result).to.deep.equal(RESULT);
     });
 
@@ -333,11 +399,18 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       const expired = await refusal(read(first, await as.client.authorization("GET", path(first), unixNow() - 1)));
       expect([expired.status, expired.code]).to.deep.equal([401, "signature-expired"]);
       const forFirst = await as.client.authorization("GET", path(first), unixNow() + 60);
-      const { sealedResult } = (await read(first, forFirst)) as { sealedResult: unknown };
+      const view = await read(first, forFirst);
+      expect(JSON.stringify(view), "no blind in clear").to.not.match(/"blind"/);
+      const { sealedResult } = view as { sealedResult: unknown };
       const subject = resultSubject(first, ROLES.client.address);
       const context = as.client.context("result", subject);
-      const opened = await openSealed(await as.client.encryptionKeys(), sealedSchema.parse(sealedResult), context);
-      expect(opened).to.deep.equal(RESULT);
+      const opened = sealedResultSchema.parse(
+        await openSealed(await as.client.encryptionKeys(), sealedSchema.parse(sealedResult), context),
+      );
+      expect(opened.result).to.deep.equal(RESULT);
+      // The sealed blind is the execution's: the result hashes under it to the chain's resultHash.
+      const { resultHash } = await devnet.protocol.workflows.getExecution(first);
+      expect(valueHashHex(opened.result as Json, parseBlind(opened.blind))).to.equal(resultHash);
       const replayed = await refusal(read(second, forFirst));
       expect([replayed.status, replayed.code], "execution 1's signature on execution 2").to.deep.equal([
         401,

@@ -20,6 +20,8 @@ import { HttpError } from "../../../keepers/common/http.js";
 import { Store } from "../../../keepers/common/store.js";
 import { ApiAuth } from "../../../keepers/keeper/auth.js";
 import { AGENT_KEY, DOMAIN, OUTSIDER_KEY } from "../../helpers/keepers.js";
+import { blindToHex } from "../../../circuits/lib/field.js";
+import { TEST_BLIND } from "../../helpers/proofs.js";
 
 const T = 1_900_000_000;
 const signer = privateKeyToAccount(AGENT_KEY);
@@ -133,25 +135,87 @@ describe("keepers: the keeper API's signature checks (auth.ts)", function () {
     ]);
 
     const inputs = { values: [1, 2] };
-    const inputsHash = valueHashHex(inputs);
+    const inputsHash = valueHashHex(inputs, TEST_BLIND);
     const signature = await signer.signTypedData({
       domain: DOMAIN,
       types: EXECUTION_INPUTS_TYPES,
       primaryType: "ExecutionInputs",
       message: executionInputsMessage(inputsHash, signer.address, T + 10),
     });
-    const sealed = await seal(keys.publicKey, inputs, sealContext(DOMAIN, "inputs", inputsHash));
+    const blind = blindToHex(TEST_BLIND);
+    const context = sealContext(DOMAIN, "inputs", inputsHash);
+    const sealed = await seal(keys.publicKey, { inputs, blind }, context);
     expect(
       await auth.signedInputs({ sealed, inputsHash, client: signer.address, expiry: T + 10, signature }),
-    ).to.deep.equal({ inputs, inputsHash, client: signer.address, sealed });
-    const noInputs = await refused(
+    ).to.deep.equal({ inputs, blind: TEST_BLIND, inputsHash, client: signer.address, sealed });
+    const noSealed = await refused(
       auth.signedInputs({ inputsHash, client: signer.address, expiry: T + 10, signature }),
     );
-    expect([noInputs.status, noInputs.field]).to.deep.equal([400, "sealed"]);
+    expect([noSealed.status, noSealed.field]).to.deep.equal([400, "sealed"]);
+    const noInputs = await refused(
+      auth.signedInputs({
+        sealed: await seal(keys.publicKey, { blind }, context),
+        inputsHash,
+        client: signer.address,
+        expiry: T + 10,
+        signature,
+      }),
+    );
+    expect([noInputs.status, noInputs.field, noInputs.message]).to.deep.equal([
+      400,
+      "sealed",
+      "sealed: inputs: is required",
+    ]);
+    // The blind, sealed with the inputs: required, 31 bytes, not zero; and the signed hash commits to it (another
+    // blind, another hash).
+    for (const [bad, message] of [
+      [undefined, /^blind: /],
+      [`0x${"00".repeat(31)}`, /^blind: a blind must not be 0/],
+      [`0x${"ab".repeat(32)}`, /^blind: must be 0x and 62 hex digits/],
+    ] as const) {
+      const r = await refused(
+        auth.signedInputs({
+          sealed: await seal(keys.publicKey, { inputs, blind: bad }, context),
+          inputsHash,
+          client: signer.address,
+          expiry: T + 10,
+          signature,
+        }),
+      );
+      expect([r.status, r.field], r.message).to.deep.equal([400, "blind"]);
+      expect(r.message).to.match(message);
+    }
+    const otherBlind = await refused(
+      auth.signedInputs({
+        sealed: await seal(keys.publicKey, { inputs, blind: blindToHex(TEST_BLIND + 1n) }, context),
+        inputsHash,
+        client: signer.address,
+        expiry: T + 10,
+        signature,
+      }),
+    );
+    expect([otherBlind.status, otherBlind.field]).to.deep.equal([400, "sealed"]);
+    expect(otherBlind.message).to.match(/^sealed: the inputs hash to 0x[0-9a-f]{64}, not to inputsHash/);
+    // Signed over the hash under another blind: the signature does not cover this inputsHash.
+    const resigned = await refused(
+      auth.signedInputs({
+        sealed,
+        inputsHash: valueHashHex(inputs, TEST_BLIND + 1n),
+        client: signer.address,
+        expiry: T + 10,
+        signature,
+      }),
+    );
+    expect([resigned.status, resigned.code]).to.deep.equal([401, "bad-signature"]);
+    // A blind in clear next to the seal is refused: it travels only sealed.
+    const inClear = await refused(
+      auth.signedInputs({ sealed, inputsHash, blind, client: signer.address, expiry: T + 10, signature }),
+    );
+    expect([inClear.status, inClear.field]).to.deep.equal([400, "blind"]);
     // A value the hashing refuses (as a JSON body can carry it, sealed): the field is named.
     const badValue = await refused(
       auth.signedInputs({
-        sealed: await seal(keys.publicKey, JSON.parse('{"__proto__": 1}'), sealContext(DOMAIN, "inputs", inputsHash)),
+        sealed: await seal(keys.publicKey, { inputs: JSON.parse('{"__proto__": 1}') as unknown, blind }, context),
         inputsHash,
         client: signer.address,
         expiry: T + 10,

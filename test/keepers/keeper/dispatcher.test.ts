@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { pino } from "pino";
 import type { Hex } from "viem";
 
-import { fieldToBytes32 } from "../../../circuits/lib/field.js";
+import { blindToHex, fieldToBytes32, poseidonHash, signedToField } from "../../../circuits/lib/field.js";
 import { irisInfer, loadIrisModel, quantizeFeatures } from "../../../circuits/lib/iris.js";
 import { Prover } from "../../../circuits/lib/prover.js";
 import { signStepResult } from "../../../protocol/eip712.js";
@@ -26,6 +26,7 @@ import { providerConfigSchema } from "../../../keepers/provider/config.js";
 import { createProviderServer, type ChaosOptions, type ProviderServer } from "../../../keepers/provider/server.js";
 import { account, AGENT_KEY, AITBC, OPERATOR, SETOSA_CM, setosa } from "../../helpers/keepers.js";
 import { encryptionKeys, KEEPER_KEY, keeperChain, STRANGER_KEY, type KeeperChain } from "../../helpers/keeper-chain.js";
+import { TEST_BLIND } from "../../helpers/proofs.js";
 
 const IRIS = serviceModelHash({ backend: "iris", upstream: undefined });
 const SETOSA: Json = setosa();
@@ -92,6 +93,7 @@ function dataRequest(overrides: Partial<StepRequest> = {}): StepRequest {
     stepType: "data-processing",
     model: DATA_MODEL,
     input: STATS_INPUT,
+    blind: blindToHex(TEST_BLIND),
     maxCost: (10n * AITBC).toString(),
     timeoutMs: 5000,
     ...overrides,
@@ -144,8 +146,8 @@ describe("keepers: StepDispatcher", function () {
       const answer = await dispatcher.attempt(offerOf(honest.url), dataRequest(), 5000);
       expect(answer.output).to.deep.equal(STATS_OUTPUT);
       expect(answer.record).to.deep.equal({
-        inputHash: valueHashHex(STATS_INPUT),
-        outputHash: valueHashHex(STATS_OUTPUT),
+        inputHash: valueHashHex(STATS_INPUT, TEST_BLIND),
+        outputHash: valueHashHex(STATS_OUTPUT, TEST_BLIND),
         cost: (AITBC / 10n).toString(),
       });
       expect([answer.executionId, answer.step, answer.provider]).to.deep.equal(["1", 3, account.address]);
@@ -155,7 +157,7 @@ describe("keepers: StepDispatcher", function () {
       const sources: Hex[] = [fieldToBytes32(5n), fieldToBytes32(9n)];
       const answer = await dispatcher.attempt(offerOf(honest.url), dataRequest({ transcript: { sources } }), 5000);
       expect(answer.record.inputHash).to.equal(ZERO_HASH);
-      expect(answer.record.outputHash).to.equal(transcriptLeaf(sources, valueHash(STATS_OUTPUT)));
+      expect(answer.record.outputHash).to.equal(transcriptLeaf(sources, valueHash(STATS_OUTPUT, TEST_BLIND)));
     });
 
     it("the reference model: an answer equal to the keeper's own run", async function () {
@@ -251,7 +253,11 @@ describe("keepers: StepDispatcher", function () {
     it("a signed Iris answer that differs from the reference model's", async function () {
       const expected = irisExpected() as { predictedClass: number; scores: string[] };
       const wrong: Json = { kind: "iris-prediction", predictedClass: 2, scores: expected.scores };
-      const record = { inputHash: valueHashHex(SETOSA), outputHash: valueHashHex(wrong), cost: AITBC };
+      const record = {
+        inputHash: valueHashHex(SETOSA, TEST_BLIND),
+        outputHash: valueHashHex(wrong, TEST_BLIND),
+        cost: AITBC,
+      };
       const signature = await signStepResult(account, chain.domain, { executionId: 1n, step: 3, ...record });
       const answer: OpenedStepResponse = {
         executionId: "1",
@@ -267,7 +273,11 @@ describe("keepers: StepDispatcher", function () {
       expect([error.kind, error.message]).to.deep.equal(["invalid", "output differs from the reference model's"]);
       // The same answer with the right output passes.
       const right = irisExpected();
-      const good = { inputHash: valueHashHex(SETOSA), outputHash: valueHashHex(right), cost: AITBC };
+      const good = {
+        inputHash: valueHashHex(SETOSA, TEST_BLIND),
+        outputHash: valueHashHex(right, TEST_BLIND),
+        cost: AITBC,
+      };
       await dispatcher.check(offerOf(honest.url), irisRequest(), {
         ...answer,
         output: right,
@@ -277,15 +287,64 @@ describe("keepers: StepDispatcher", function () {
     });
   });
 
+  describe("the execution's blind", function () {
+    it("rejects a signed answer whose record hashes the right input and output under another blind, or unblinded", async function () {
+      const right = irisExpected();
+      // A real answer's sealed output (check() judges the opened one).
+      const { sealedOutput } = await dispatcher.attempt(offerOf(honest.url), irisRequest(), 5000);
+      const answerUnder = async (inputHash: Hex, outputHash: Hex): Promise<OpenedStepResponse> => {
+        const record = { inputHash, outputHash, cost: AITBC };
+        const signature = await signStepResult(account, chain.domain, { executionId: 1n, step: 3, ...record });
+        const r = { ...record, cost: AITBC.toString() };
+        return {
+          executionId: "1",
+          step: 3,
+          provider: account.address,
+          output: right,
+          sealedOutput,
+          record: r,
+          signature,
+          millis: 1,
+        };
+      };
+      const other = TEST_BLIND + 1n;
+      const unblinded = (v: bigint[]) => fieldToBytes32(poseidonHash(v));
+      const { predictedClass, scores } = right as { predictedClass: number; scores: string[] };
+      for (const [what, answer, message] of [
+        [
+          "input under another blind",
+          await answerUnder(valueHashHex(SETOSA, other), valueHashHex(right, TEST_BLIND)),
+          "inputHash is not the hash of the input sent",
+        ],
+        [
+          "output under another blind",
+          await answerUnder(valueHashHex(SETOSA, TEST_BLIND), valueHashHex(right, other)),
+          "outputHash is not the hash of the output",
+        ],
+        [
+          "output unblinded",
+          await answerUnder(
+            valueHashHex(SETOSA, TEST_BLIND),
+            unblinded([BigInt(predictedClass), ...scores.map((x) => signedToField(BigInt(x)))]),
+          ),
+          "outputHash is not the hash of the output",
+        ],
+      ] as const) {
+        const error = await attemptError(dispatcher.check(offerOf(honest.url), irisRequest(), answer));
+        expect([error.kind, error.message], what).to.deep.equal(["invalid", message]);
+      }
+    });
+  });
+
   describe("inference proofs", function () {
     it("accepts a valid proof and rejects forged ones", async function () {
       this.timeout(60_000);
-      const request = irisRequest({ proof: true, transcript: { sources: [valueHashHex(SETOSA)] } });
+      const request = irisRequest({ proof: true, transcript: { sources: [valueHashHex(SETOSA, TEST_BLIND)] } });
       const answer = await dispatcher.attempt(offerOf(honest.url), request, 30_000);
       const proof = answer.proof;
       if (proof === undefined) throw new Error("no proof in the answer");
       expect(answer.output).to.deep.equal(irisExpected());
-      expect(proof.outputHash).to.equal(valueHash(irisExpected()).toString());
+      expect(proof.outputHash).to.equal(valueHash(irisExpected(), TEST_BLIND).toString());
 
       const bump = (s: string) => (BigInt(s) + 1n).toString();
       const forgeries: [string, OpenedStepResponse, string][] = [

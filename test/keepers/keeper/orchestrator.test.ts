@@ -22,6 +22,7 @@ import {
 } from "../../../keepers/keeper/orchestrator.js";
 import { planWorkflow, type WorkflowPlan } from "../../../keepers/keeper/workflow.js";
 import type { WorkflowSpec } from "../../../protocol/workflow-spec.js";
+import { TEST_BLIND } from "../../helpers/proofs.js";
 
 const MODEL: Hex = keccak256(toHex("aitbc.data.v1"));
 const INPUTS_HASH: Hex = `0x${"0".repeat(62)}2a`;
@@ -211,6 +212,7 @@ function harness(
         executionId: 7n,
         plan,
         inputs: { x: 1 },
+        blind: TEST_BLIND,
         inputsHash: INPUTS_HASH,
         budget: 1000n,
         deadline: Date.now() + 10_000,
@@ -385,8 +387,8 @@ describe("keepers: Orchestrator", function () {
         expect(sources).to.deep.equal([
           [INPUTS_HASH],
           [INPUTS_HASH],
-          [valueHashHex({ a: 1 }), valueHashHex([2, "b"])],
-          [valueHashHex("c")],
+          [valueHashHex({ a: 1 }, TEST_BLIND), valueHashHex([2, "b"], TEST_BLIND)],
+          [valueHashHex("c", TEST_BLIND)],
         ]);
         expect([0, 1, 2, 3].map((s) => only(h, s).request.proof)).to.deep.equal([false, false, false, level === "zk"]);
       });

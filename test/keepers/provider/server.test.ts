@@ -48,6 +48,7 @@ import {
 import { encryptionKeysFrom } from "../../../protocol/sealed.js";
 import { encryptionKeys, keeperChain, type KeeperChain } from "../../helpers/keeper-chain.js";
 import { Upstream } from "../../helpers/upstream.js";
+import { TEST_BLIND } from "../../helpers/proofs.js";
 
 const API_KEY_ENV = "AITBC_TEST_UPSTREAM_KEY";
 const CHAT_MODEL = "llama-3-8b-instruct";
@@ -176,8 +177,8 @@ describe("provider node", function () {
         scores: result.scores.map(String),
       });
       expect(result.predictedClass).to.equal(0); // setosa
-      expect(r.record.inputHash).to.equal(valueHashHex(setosa()));
-      expect(r.record.outputHash).to.equal(valueHashHex(r.output));
+      expect(r.record.inputHash).to.equal(valueHashHex(setosa(), TEST_BLIND));
+      expect(r.record.outputHash).to.equal(valueHashHex(r.output, TEST_BLIND));
       expect(r.record.cost).to.equal(AITBC.toString());
       expect(r.provider).to.equal(account.address);
       expect([r.executionId, r.step]).to.deep.equal(["1", 3]);
@@ -195,8 +196,8 @@ describe("provider node", function () {
       });
       expect(r.output).to.deep.equal(setosa());
       expect(r.record.inputHash).to.equal(ZERO_HASH);
-      expect(r.record.outputHash).to.equal(transcriptLeaf(sources, valueHash(r.output)));
-      expect(r.record.outputHash).to.equal(fieldToBytes32(poseidonHash([5n, 9n, valueHash(setosa())])));
+      expect(r.record.outputHash).to.equal(transcriptLeaf(sources, valueHash(r.output, TEST_BLIND)));
+      expect(r.record.outputHash).to.equal(fieldToBytes32(poseidonHash([5n, 9n, valueHash(setosa(), TEST_BLIND)])));
       expect(r.record.cost).to.equal((AITBC / 10n).toString());
       expect(await signerOf(r)).to.equal(account.address);
     });
@@ -214,8 +215,8 @@ describe("provider node", function () {
         temperature: 0,
         max_tokens: 16,
       });
-      expect(r.record.inputHash).to.equal(valueHashHex({ prompt: "hello there", maxTokens: 16 }));
-      expect(r.record.outputHash).to.equal(valueHashHex(r.output));
+      expect(r.record.inputHash).to.equal(valueHashHex({ prompt: "hello there", maxTokens: 16 }, TEST_BLIND));
+      expect(r.record.outputHash).to.equal(valueHashHex(r.output, TEST_BLIND));
       expect(await signerOf(r)).to.equal(account.address);
     });
 
@@ -245,14 +246,14 @@ describe("provider node", function () {
     it("proves an Iris inference whose leaf is the record's transcript leaf", async function () {
       this.timeout(60_000);
       const input = setosa();
-      const sources = [valueHashHex(input)];
+      const sources = [valueHashHex(input, TEST_BLIND)];
       const r = await chain.step(provider.url, { proof: true, transcript: { sources } });
       const proof = r.proof;
       if (proof === undefined) throw new Error("no proof");
-      expect(proof.inputHash).to.equal(valueHash(input).toString());
-      expect(proof.outputHash).to.equal(valueHash(r.output).toString());
+      expect(proof.inputHash).to.equal(valueHash(input, TEST_BLIND).toString());
+      expect(proof.outputHash).to.equal(valueHash(r.output, TEST_BLIND).toString());
       const leaf = BigInt(r.record.outputHash);
-      expect(leaf).to.equal(poseidonHash([valueHash(input), 0n, valueHash(r.output)]));
+      expect(leaf).to.equal(poseidonHash([valueHash(input, TEST_BLIND), 0n, valueHash(r.output, TEST_BLIND)]));
       const signals = [BigInt(IRIS), BigInt(proof.inputHash), BigInt(proof.outputHash), leaf];
       expect(
         await shared.prover.verify("inference", fromSolidityProof(solidityProofOf(proof.proof)), signals),
@@ -290,6 +291,9 @@ describe("provider node", function () {
       ["a decimal maxCost", stepRequest({ maxCost: "1.5" }), "maxCost"],
       ["a zero timeout", stepRequest({ timeoutMs: 0 }), "timeoutMs"],
       ["a non-boolean proof", { ...stepRequest(), proof: "yes" }, "proof"],
+      ["no blind", { ...stepRequest(), blind: undefined }, "blind"],
+      ["a zero blind", stepRequest({ blind: `0x${"00".repeat(31)}` }), "blind"],
+      ["a 32-byte blind", stepRequest({ blind: `0x${"11".repeat(32)}` }), "blind"],
       ["an unknown field", { ...stepRequest(), priority: 1 }, "priority"],
     ];
     for (const [title, body, field] of schemaCases) {
@@ -571,14 +575,14 @@ describe("provider node", function () {
       try {
         expect(lines.some((l) => l.event === "chaos-enabled" && /CHAOS/.test(l.msg ?? ""))).to.equal(true);
         const r = await chain.step(liar.url);
-        expect(r.record.outputHash).to.not.equal(valueHashHex(r.output));
+        expect(r.record.outputHash).to.not.equal(valueHashHex(r.output, TEST_BLIND));
         expect(await signerOf(r)).to.equal(account.address); // the record is the honest one
         const d = await chain.step(liar.url, {
           stepType: "data-processing",
           model: DATA_MODEL,
           input: { op: "sort", data: [2, 1] },
         });
-        expect(d.record.outputHash).to.not.equal(valueHashHex(d.output));
+        expect(d.record.outputHash).to.not.equal(valueHashHex(d.output, TEST_BLIND));
       } finally {
         await liar.close();
       }
@@ -588,7 +592,7 @@ describe("provider node", function () {
       const forger = await startProvider(upstream, shared, { chaos: { badSignatureRate: 1 } });
       try {
         const r = await chain.step(forger.url);
-        expect(r.record.outputHash).to.equal(valueHashHex(r.output));
+        expect(r.record.outputHash).to.equal(valueHashHex(r.output, TEST_BLIND));
         const signer = await signerOf(r);
         expect(signer).to.match(/^0x[0-9a-fA-F]{40}$/);
         expect(signer).to.not.equal(account.address);

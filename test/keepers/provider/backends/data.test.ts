@@ -5,10 +5,12 @@
 import { expect } from "chai";
 
 import { HttpError } from "../../../../keepers/common/http.js";
-import { valueHash } from "../../../../protocol/values.js";
+import { canonicalJson, parseBlind, valueHash } from "../../../../protocol/values.js";
 import type { Json } from "../../../../protocol/values.js";
 import { DATA_OPS, runDataOp } from "../../../../keepers/provider/backends/data.js";
 import { irisInputHash } from "../../../../circuits/lib/iris.js";
+import { blindToHex, contentHash, poseidonHash, randomBlind } from "../../../../circuits/lib/field.js";
+import { TEST_BLIND } from "../../../helpers/proofs.js";
 
 const ada: Json = { name: "ada", age: 36, tags: ["math", "code"] };
 const bob: Json = { name: "bob", age: 25, tags: ["art"] };
@@ -180,17 +182,36 @@ describe("provider data backend", function () {
 
   it("makes iris features the inference step reads (typed value, Poseidon hash)", function () {
     const features = runDataOp({ op: "iris-features", cm: [6.3, 3.3, 6.0, 2.5] });
-    expect(valueHash(features)).to.equal(irisInputHash([63n, 33n, 60n, 25n]));
+    expect(valueHash(features, TEST_BLIND)).to.equal(irisInputHash([63n, 33n, 60n, 25n], TEST_BLIND));
+  });
+
+  it("blinds every value hash with the execution's blind (protocol/values.ts): another blind, another hash; parseBlind refuses what is not 31 non-zero bytes", function () {
+    const features = runDataOp({ op: "iris-features", cm: [6.3, 3.3, 6.0, 2.5] });
+    const stats: Json = { count: 2, mean: 7 };
+    for (const value of [features, stats, "text", null]) {
+      expect(valueHash(value, TEST_BLIND)).to.not.equal(valueHash(value, TEST_BLIND + 1n));
+    }
+    expect(valueHash(features, TEST_BLIND)).to.not.equal(poseidonHash([63n, 33n, 60n, 25n]));
+    expect(valueHash(stats, TEST_BLIND)).to.equal(poseidonHash([contentHash(canonicalJson(stats)), TEST_BLIND]));
+    expect(parseBlind(blindToHex(TEST_BLIND))).to.equal(TEST_BLIND);
+    expect(() => parseBlind(`0x${"00".repeat(31)}`)).to.throw(/^blind: a blind must not be 0/);
+    expect(() => parseBlind(`0x${"ff".repeat(32)}`)).to.throw(/^blind: must be 0x and 62 hex digits/);
+    expect(() => parseBlind(7)).to.throw(/^blind: must be 0x and 62 hex digits/);
+    const fresh = [randomBlind(), randomBlind()];
+    expect(fresh[0]).to.not.equal(fresh[1]);
+    for (const b of fresh) expect(parseBlind(blindToHex(b))).to.equal(b);
   });
 
   it("hashes only exact typed values and refuses keys that parsers disagree on", function () {
     const features = runDataOp({ op: "iris-features", cm: [6.3, 3.3, 6.0, 2.5] }) as { [k: string]: Json };
-    expect(() => valueHash({ ...features, label: "virginica" })).to.throw(
+    expect(() => valueHash({ ...features, label: "virginica" }, TEST_BLIND)).to.throw(
       /input\.label: not a field of a "iris-features" value/,
     );
     const prediction: Json = { kind: "iris-prediction", predictedClass: 2, scores: ["1", "2", "3"], note: "x" };
-    expect(() => valueHash(prediction)).to.throw(/output\.note: not a field/);
-    expect(() => valueHash(JSON.parse('{"a":1,"__proto__":{"b":2}}') as Json)).to.throw(/"__proto__" is not allowed/);
+    expect(() => valueHash(prediction, TEST_BLIND)).to.throw(/output\.note: not a field/);
+    expect(() => valueHash(JSON.parse('{"a":1,"__proto__":{"b":2}}') as Json, TEST_BLIND)).to.throw(
+      /"__proto__" is not allowed/,
+    );
   });
 
   for (const [title, input, field] of BAD) {
