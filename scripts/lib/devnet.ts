@@ -429,6 +429,10 @@ export class Devnet {
     const keeperKey = await keeperEncryptionKey(this.protocol.registry, sealTo);
     const inputsHash = await (await this.keeperClient(keeperUrl)).postInputs(inputs, keeperKey);
     const client = await this.connection.ethers.getSigner(ROLES.client.address);
+    // The escrow's allowance: a task run in between (workflow run approves exactly its budget) may have used it up.
+    const spender = await workflows.getAddress();
+    if ((await token.allowance(ROLES.client.address, spender)) < budget)
+      await (await token.connect(client).approve(spender, budget)).wait();
     const receipt = await (
       await workflows
         .connect(client)
