@@ -14,6 +14,7 @@ import { id as hashText, parseEther, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import { parseBlind, valueHashHex, type Json } from "../../protocol/values.js";
+import { oneStepWorkflow } from "../helpers/keepers.js";
 import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
 import { devAccount, ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../../scripts/lib/devnet.js";
 
@@ -147,32 +148,11 @@ describe("daemons end to end (real processes)", function () {
     expect(new Set(steps).size).to.equal(50);
   });
 
-  /** A one-step basic workflow (a data step), with the step's timeout and retries. */
-  function oneStep(timeout = 20, maxRetries = 1): Json {
-    return {
-      name: `one-step-${timeout}-${maxRetries}`,
-      maxExecutionTime: "1h",
-      maxBudget: "10",
-      verification: "basic",
-      steps: [
-        {
-          id: "stats",
-          type: "data-processing",
-          model: "aitbc.data.v1",
-          input: { op: "stats", data: "$in.values" },
-          timeout,
-          maxRetries,
-          retryBackoff: 1,
-        },
-      ],
-    };
-  }
-
   it("retries a step elsewhere when its provider is killed mid-step", async function () {
     const slow = await devnet.startProvider(3, { price: "0.01", chaos: { extraDelayMs: 5000 } });
     const slowAddress = ROLES.providers[3]?.agent.address;
     await keeperOffers(slow, "0.01", "the keeper seeing provider 3");
-    const workflowId = await devnet.defineWorkflow(oneStep());
+    const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
     const executionId = await devnet.requestExecution(workflowId, { values: [1, 2, 3] }, keeperUrl);
     await slow.waitFor((l) => l.event === "step-started", 30_000, "the step reaching provider 3");
     await slow.kill9();
@@ -189,7 +169,7 @@ describe("daemons end to end (real processes)", function () {
       const faulty = await devnet.startProvider(index, { price: "0.01", chaos: { [fault]: 1 } });
       const address = ROLES.providers[index]?.agent.address.toLowerCase();
       await keeperOffers(faulty, "0.01", "the keeper seeing the faulty provider");
-      const workflowId = await devnet.defineWorkflow(oneStep());
+      const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
       const executionId = await devnet.requestExecution(workflowId, { values: [4, 5, index] }, keeperUrl);
       expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
       const [record] = await stepRecords(executionId);
@@ -206,7 +186,7 @@ describe("daemons end to end (real processes)", function () {
   it("times a slow provider out and retries elsewhere; fails cleanly when the budget cannot pay a step", async function () {
     const slow = await devnet.startProvider(5, { price: "0.01", chaos: { extraDelayMs: 8000 } });
     await keeperOffers(slow, "0.01", "the keeper seeing the slow provider");
-    const workflowId = await devnet.defineWorkflow(oneStep(1, 0));
+    const workflowId = await devnet.defineWorkflow(oneStepWorkflow(1, 0));
     const executionId = await devnet.requestExecution(workflowId, { values: [9, 9] }, keeperUrl);
     expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
     expect(keeper.lines.some((l) => l.kind === "timeout" && l.executionId === executionId.toString())).to.equal(true);
@@ -226,7 +206,7 @@ describe("daemons end to end (real processes)", function () {
 
   it("survives a reorg that orphans an execution it handled: the reused id runs with the new inputs", async function () {
     const { provider } = devnet.connection;
-    const workflowId = await devnet.defineWorkflow(oneStep());
+    const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
     const snapshot = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
     const orphaned = await devnet.requestExecution(workflowId, { values: [1, 1, 1] }, keeperUrl);
     expect((await devnet.waitForExecution(orphaned)).status).to.equal("completed");
@@ -279,7 +259,7 @@ describe("daemons end to end (real processes)", function () {
   });
 
   it("runs a workflow with the `workflow run` task (a hardhat process on the `custom` network), progress shown live", async function () {
-    const workflowId = await devnet.defineWorkflow(oneStep());
+    const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
     await devnet.fundClient(100n);
     const inputs = path.join(devnet.dir, "task-inputs.json");
     writeFileSync(inputs, JSON.stringify({ values: [3, 1, 4, 1, 5] }));
@@ -344,7 +324,7 @@ describe("daemons end to end (real processes)", function () {
   });
 
   it("claims and completes an open request (no keeper named)", async function () {
-    const workflowId = await devnet.defineWorkflow(oneStep());
+    const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
     const open = await devnet.requestExecution(workflowId, { values: [8, 6] }, keeperUrl, 10n ** 18n, ZeroAddress);
     expect((await devnet.waitForExecution(open)).status).to.equal("completed");
     expect((await devnet.protocol.workflows.getExecution(open)).keeperId).to.equal(

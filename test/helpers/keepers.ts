@@ -129,3 +129,24 @@ export interface Reply {
   headers: Headers;
   body: unknown;
 }
+
+/** A one-step basic workflow spec (a data step: the stats of `$in.values`), with the step's timeout and retries. */
+export function oneStepWorkflow(timeout = 20, maxRetries = 1): Json {
+  return {
+    name: `one-step-${timeout}-${maxRetries}`,
+    maxExecutionTime: "1h",
+    maxBudget: "10",
+    verification: "basic",
+    steps: [
+      {
+        id: "stats",
+        type: "data-processing",
+        model: "aitbc.data.v1",
+        input: { op: "stats", data: "$in.values" },
+        timeout,
+        maxRetries,
+        retryBackoff: 1,
+      },
+    ],
+  };
+}

@@ -22,6 +22,7 @@ import { followExecution, KeeperApiError, KeeperClient, keeperEncryptionKey } fr
 import { open as openSealed, resultSubject, seal, sealedSchema } from "../../../protocol/sealed.js";
 import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../../scripts/lib/devnet.js";
 import { blindToHex } from "../../../circuits/lib/field.js";
+import { oneStepWorkflow } from "../../helpers/keepers.js";
 import { TEST_BLIND } from "../../helpers/proofs.js";
 
 /** IWorkflows.ExecutionStatus. */
@@ -33,24 +34,7 @@ const ADMIN = devAccount(17);
 const LISTING_USER = devAccount(16);
 const LISTING_CLIENT = devAccount(15);
 
-/** A one-step basic workflow: the stats of `$in.values`. */
-const ONE_STEP: Json = {
-  name: "api-one-step",
-  maxExecutionTime: "1h",
-  maxBudget: "10",
-  verification: "basic",
-  steps: [
-    {
-      id: "stats",
-      type: "data-processing",
-      model: "aitbc.data.v1",
-      input: { op: "stats", data: "$in.values" },
-      timeout: 20,
-      maxRetries: 1,
-      retryBackoff: 1,
-    },
-  ],
-};
+const ONE_STEP = oneStepWorkflow();
 
 async function waitUntil(test: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
