@@ -422,9 +422,12 @@ describe("operator tasks", function () {
 
 describe("tasks on the command line", function () {
   const exec = promisify(execFile);
+  // Hardhat shows stack traces by default when it believes it runs in CI (hardhat-utils isCi): these variables go.
+  const ciVariables = ["GITHUB_ACTIONS", "NOW", "DEPLOYMENT_ID", "CODEBUILD_BUILD_NUMBER", "CI", "CONTINUOUS_INTEGRATION"];
+  const dropped = new Set(["AITBC_ADDRESSES", "BUILD_NUMBER", "RUN_ID", ...ciVariables]);
   const hardhat = (...args: string[]) =>
     exec(process.execPath, [path.join("node_modules", "hardhat", "dist", "src", "cli.js"), ...args], {
-      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "AITBC_ADDRESSES")),
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped.has(k))),
     });
 
   it("a failure prints its message alone (no plugin banner) and exits with code 1", async function () {
@@ -437,6 +440,14 @@ describe("tasks on the command line", function () {
     expect(failed.stderr).to.not.contain("community plugin");
     expect(failed.stderr).to.not.contain("    at ");
     expect(failed.stderr).to.match(/^(\x1b\[31m)?no AITBC deployment found for chain 31337/);
+
+    const traced = await hardhat("--show-stack-traces", "agent", "show", "--agent", "1").then(
+      () => expect.fail("the task succeeded"),
+      (error: unknown) => error as { code: number; stderr: string },
+    );
+    expect(traced.code).to.equal(1);
+    expect(traced.stderr).to.contain("no AITBC deployment found for chain 31337");
+    expect(traced.stderr).to.contain("    at ");
   });
 
   it("help shows no empty default for a flag without one", async function () {
