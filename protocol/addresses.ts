@@ -11,6 +11,8 @@ import path from "node:path";
 export const FUTURE_IDS = {
   token: "AITBCCore#AIToken",
   registry: "AITBCCore#AgentRegistry",
+  identity: "AITBCCore#AgentIdentity",
+  reputation: "AITBCCore#AgentReputation",
   constitution: "AITBCCore#AgentConstitution",
   humanOverride: "AITBCCore#HumanOverride",
   marketplace: "AITBCProtocol#ServiceMarketplace",

@@ -15,6 +15,8 @@ const OUT = path.join(ROOT, "protocol/abi.ts");
 const CONTRACTS: Record<string, string> = {
   tokenAbi: "token/AIToken.sol/AIToken",
   registryAbi: "agents/AgentRegistry.sol/AgentRegistry",
+  identityAbi: "identity/AgentIdentity.sol/AgentIdentity",
+  reputationAbi: "identity/AgentReputation.sol/AgentReputation",
   constitutionAbi: "agents/AgentConstitution.sol/AgentConstitution",
   humanOverrideAbi: "safety/HumanOverride.sol/HumanOverride",
   marketplaceAbi: "market/ServiceMarketplace.sol/ServiceMarketplace",

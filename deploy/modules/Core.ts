@@ -76,5 +76,11 @@ export default buildModule("AITBCCore", (m) => {
   m.call(constitution, "grantRole", [registryRole, registry], { id: "constitution_registry" });
   m.call(token, "grantRole", [moduleRole, registry], { id: "token_module_registry" });
 
-  return { humanOverride, constitution, token, registry };
+  // ERC-8004 views of the registry: identity (metadata set by agents is charged to their constitution) and
+  // reputation (read-only). Neither has an admin.
+  const identity = m.contract("AgentIdentity", [registry, humanOverride, constitution]);
+  const reputation = m.contract("AgentReputation", [registry, identity]);
+  m.call(constitution, "grantRole", [enforcerRole, identity], { id: "constitution_enforcer_identity" });
+
+  return { humanOverride, constitution, token, registry, identity, reputation };
 });

@@ -37,6 +37,8 @@ export async function deployCore(connection: NetworkConnection, parameters: Para
     registry: await ethers.getContractAt("AgentRegistry", await deployed.registry.getAddress()),
     constitution: await ethers.getContractAt("AgentConstitution", await deployed.constitution.getAddress()),
     humanOverride: await ethers.getContractAt("HumanOverride", await deployed.humanOverride.getAddress()),
+    identity: await ethers.getContractAt("AgentIdentity", await deployed.identity.getAddress()),
+    reputation: await ethers.getContractAt("AgentReputation", await deployed.reputation.getAddress()),
     ...signersByRole,
   };
 }

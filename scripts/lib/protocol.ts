@@ -23,6 +23,8 @@ import { formatRevert } from "./revert.js";
 
 import type {
   AgentConstitution,
+  AgentIdentity,
+  AgentReputation,
   AgentVotes,
   AITBCGovernor,
   AgentRegistry,
@@ -40,6 +42,8 @@ import type {
 export interface Protocol {
   token: AIToken;
   registry: AgentRegistry;
+  identity: AgentIdentity;
+  reputation: AgentReputation;
   constitution: AgentConstitution;
   humanOverride: HumanOverride;
   marketplace: ServiceMarketplace;
@@ -101,6 +105,8 @@ export async function protocolAt(
   return {
     token: await ethers.getContractAt("AIToken", await at(addresses.token), signer),
     registry: await ethers.getContractAt("AgentRegistry", await at(addresses.registry), signer),
+    identity: await ethers.getContractAt("AgentIdentity", await at(addresses.identity), signer),
+    reputation: await ethers.getContractAt("AgentReputation", await at(addresses.reputation), signer),
     constitution: await ethers.getContractAt("AgentConstitution", await at(addresses.constitution), signer),
     humanOverride: await ethers.getContractAt("HumanOverride", await at(addresses.humanOverride), signer),
     marketplace: await ethers.getContractAt("ServiceMarketplace", await at(addresses.marketplace), signer),
