@@ -1,8 +1,9 @@
-/** Signed compute receipts as JSON files: what an attestor hands to whoever submits them. */
+/** Compute receipts as JSON files: what an attestor hands to whoever submits them (signed, or committed for private minting). */
 import { readFileSync, writeFileSync } from "node:fs";
 
 import { getAddress, isHexString } from "ethers";
 
+import { checkReceipt, type PrivateReceipt } from "../../circuits/lib/receipt.js";
 import type { ComputeReceipt } from "./receipts.js";
 
 export interface SignedReceipt {
@@ -63,4 +64,54 @@ export function readSignedReceipt(file: string): SignedReceipt {
     },
     signature: obj.signature,
   };
+}
+
+/**
+ * A receipt committed to the attestor's tree for private minting (`receipt publish-root` writes one per receipt,
+ * `receipt mint-private` reads it): the private receipt (its salt is the secret every note's nullifier derives
+ * from: hand the file to the provider alone) and the tree's commitments in order, from which the provider rebuilds
+ * its Merkle path. The commitments and root reveal nothing about the receipts behind them.
+ */
+export interface PrivateReceiptFile {
+  workload: bigint;
+  root: bigint;
+  receipt: PrivateReceipt;
+  commitments: bigint[];
+}
+
+export function writePrivateReceipt(file: string, content: PrivateReceiptFile): void {
+  const json = JSON.stringify(content, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+  writeFileSync(file, json + "\n", { mode: 0o600 });
+}
+
+/** Reads and validates a private receipt file; errors name the file and the field. */
+export function readPrivateReceipt(file: string): PrivateReceiptFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`${file}: cannot read a JSON receipt (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const obj = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+  const uint = (where: Record<string, unknown>, name: string, label = name): bigint => {
+    const v = where[name];
+    if (typeof v !== "string" || !/^\d+$/.test(v)) throw new Error(`${file}: ${label} is not a whole number`);
+    return BigInt(v);
+  };
+  const r = obj.receipt;
+  if (typeof r !== "object" || r === null) throw new Error(`${file}: missing "receipt"`);
+  const fields = r as Record<string, unknown>;
+  const receipt: PrivateReceipt = {
+    job: uint(fields, "job", "receipt.job"),
+    provider: uint(fields, "provider", "receipt.provider"),
+    units: uint(fields, "units", "receipt.units"),
+    price: uint(fields, "price", "receipt.price"),
+    resultHash: uint(fields, "resultHash", "receipt.resultHash"),
+    salt: uint(fields, "salt", "receipt.salt"),
+  };
+  if (!Array.isArray(obj.commitments) || obj.commitments.length === 0) {
+    throw new Error(`${file}: "commitments" must be a non-empty list`);
+  }
+  const commitments = (obj.commitments as unknown[]).map((c, i) => uint({ c }, "c", `commitments[${i}]`));
+  return { workload: uint(obj, "workload"), root: uint(obj, "root"), receipt: checkReceipt(receipt), commitments };
 }

@@ -230,7 +230,7 @@ export const tasks = [
     .setAction(cliAction(() => import("./override/list.js")))
     .build(),
 
-  emptyTask("receipt", "Compute receipts: sign (attestor) and mint (anyone)").build(),
+  emptyTask("receipt", "Compute receipts: sign or publish a root (attestor), mint or mint privately (anyone)").build(),
   task(["receipt", "sign"], "Sign a compute receipt as an attestor and write it to a JSON file")
     .addOption(from)
     .addOption({ name: "provider", description: "Provider address (receives the reward)", ...noDefault })
@@ -248,6 +248,19 @@ export const tasks = [
     .addOption(from)
     .addOption({ name: "files", description: "Comma-separated signed receipt JSON files", ...noDefault })
     .setAction(cliAction(() => import("./receipt/mint.js")))
+    .build(),
+  task(["receipt", "publish-root"], "Commit settled workloads' receipts to the attestor's tree and publish its root")
+    .addOption(from)
+    .addOption({ name: "workloads", description: "Comma-separated settled workload ids", ...noDefault })
+    .addOption({ name: "dir", description: "The tree's directory (tree.json, receipt-<id>.json)", ...noDefault })
+    .setAction(cliAction(() => import("./receipt/publish-root.js")))
+    .build(),
+  task(["receipt", "mint-private"], "Mint a committed receipt as proven notes, one per address, unlinked to it")
+    .addOption(from)
+    .addOption({ name: "file", description: "receipt-<id>.json from receipt publish-root", ...noDefault })
+    .addOption({ name: "to", description: "Comma-separated recipients, one per note (smallest first)", ...noDefault })
+    .addOption({ name: "denomination", description: "Mint only the note of 2^k units (k)", ...noDefault })
+    .setAction(cliAction(() => import("./receipt/mint-private.js")))
     .build(),
 
   emptyTask("market", "Service marketplace: offers, workloads, bids, results, settlement, disputes").build(),

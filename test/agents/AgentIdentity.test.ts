@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { AbiCoder, Contract, getBytes, type InterfaceAbi } from "ethers";
+import { AbiCoder, Contract, getBytes, Interface, type InterfaceAbi } from "ethers";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { network } from "hardhat";
@@ -85,18 +85,16 @@ describe("AgentIdentity (ERC-8004 identity registry over the AgentRegistry)", fu
     it("has every function and event of the reference's ERC-8004 identity and reputation ABIs, same selectors", async function () {
       const { identity, reputation } = await load();
       for (const [ours, reference] of [
-        [identity.interface, new Contract(ethers.ZeroAddress, REFERENCE.identity).interface],
-        [reputation.interface, new Contract(ethers.ZeroAddress, REFERENCE.reputation).interface],
+        [Interface.from(identity.interface.fragments), new Interface(REFERENCE.identity)],
+        [Interface.from(reputation.interface.fragments), new Interface(REFERENCE.reputation)],
       ] as const) {
         let functions = 0;
         reference.forEachFunction((f) => {
-          expect(ours.hasFunction(f.selector), f.format("sighash")).to.equal(true);
-          expect(ours.getFunction(f.selector).format("sighash")).to.equal(f.format("sighash"));
+          expect(ours.getFunction(f.selector)?.format("sighash"), f.format("sighash")).to.equal(f.format("sighash"));
           functions++;
         });
         reference.forEachEvent((e) => {
-          expect(ours.hasEvent(e.topicHash), e.format("sighash")).to.equal(true);
-          expect(ours.getEvent(e.topicHash).format("full")).to.equal(e.format("full"));
+          expect(ours.getEvent(e.topicHash)?.format("full"), e.format("sighash")).to.equal(e.format("full"));
         });
         expect(functions).to.be.greaterThan(8);
       }

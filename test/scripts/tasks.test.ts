@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -15,7 +15,7 @@ import {
 import { FUTURE_IDS } from "../../protocol/addresses.js";
 import { loadIrisModel, irisProofInput, quantizeFeatures } from "../../circuits/lib/iris.js";
 import { readProofFile, writeProofFile } from "../../scripts/lib/proof-file.js";
-import { readSignedReceipt } from "../../scripts/lib/receipt-file.js";
+import { readPrivateReceipt, readSignedReceipt } from "../../scripts/lib/receipt-file.js";
 import { AITBC } from "../../scripts/lib/deploy.js";
 import { deployForTasks, payByReceipt, run, tasksDir } from "../helpers/tasks.js";
 import { TEST_BLIND } from "../helpers/proofs.js";
@@ -482,6 +482,85 @@ describe("marketplace and workflow tasks", function () {
     await expect(run(["market", "accept"], { from: f.index(f.client), workload: "1" })).to.be.rejectedWith(
       "MarketplaceWrongStatus(workloadId=1, status=settled)",
     );
+  });
+
+  it("receipt publish-root and mint-private: a settled workload's receipt mints as proven notes, each once", async function () {
+    this.timeout(120_000);
+    await provider(f.agent, "iris-a");
+    await fundClient("100");
+    /** A workload of 100 units, bid, awarded, submitted and accepted: settled. */
+    async function settled(): Promise<string> {
+      const id = String(await post());
+      await run(["market", "bid"], {
+        from: f.index(f.agent),
+        workload: id,
+        serviceId: "iris-a",
+        price: "0.1",
+        proposal: "",
+      });
+      await run(["market", "award"], { from: f.index(f.client), workload: id, bid: "0" });
+      await run(["market", "submit"], { from: f.index(f.agent), workload: id, result: "predictions" });
+      await run(["market", "accept"], { from: f.index(f.client), workload: id });
+      return id;
+    }
+    const first = await settled();
+    const open = String(await post());
+    const tree = path.join(dir, "receipt-tree");
+    const attestor = f.index(f.attestor);
+    await expect(run(["receipt", "publish-root"], { from: attestor, workloads: open, dir: tree })).to.be.rejectedWith(
+      `--workloads: workload ${open} is open: only a settled workload has a receipt`,
+    );
+    await expect(
+      run(["receipt", "publish-root"], { from: attestor, workloads: `${first},${first}`, dir: tree }),
+    ).to.be.rejectedWith(`--workloads: workload ${first} is committed already`);
+    await expect(
+      run(["receipt", "publish-root"], { from: f.index(f.outsider), workloads: first, dir: tree }),
+    ).to.be.rejectedWith(`--from: ${f.outsider.address} is not an attestor of ReceiptMinter`);
+    expect(existsSync(path.join(tree, "tree.json"))).to.equal(false); // nothing written for a refused call
+
+    await run(["receipt", "publish-root"], { from: attestor, workloads: first, dir: tree });
+    const file = path.join(tree, `receipt-${first}.json`);
+    const { root } = readPrivateReceipt(file);
+    expect(await f.receiptMinter.isKnownRoot(root)).to.equal(true);
+    // committed once: the same workload again (another salt would mint it twice) is refused
+    await expect(run(["receipt", "publish-root"], { from: attestor, workloads: first, dir: tree })).to.be.rejectedWith(
+      `--workloads: workload ${first} is committed already`,
+    );
+    // a receipt minted with its signature cannot be committed too
+    const second = await settled();
+    const signed = path.join(dir, `signed-${second}.json`);
+    await run(["receipt", "sign"], { from: attestor, workload: second, validFor: "1h", out: signed });
+    await run(["receipt", "mint"], { from: "", files: signed });
+    await expect(run(["receipt", "publish-root"], { from: attestor, workloads: second, dir: tree })).to.be.rejectedWith(
+      `--workloads: workload ${second}'s receipt was minted with its signature already`,
+    );
+
+    // 100 units = 4 + 32 + 64: three notes, three addresses
+    const payees = [f.outsider, f.operator, f.treasury].map((s) => s.address);
+    await expect(
+      run(["receipt", "mint-private"], { from: "", file, to: payees.slice(0, 2).join(","), denomination: "" }),
+    ).to.be.rejectedWith("--to: give one address per note to mint: 3 (2^2, 2^5, 2^6 units), got 2");
+    await expect(
+      run(["receipt", "mint-private"], {
+        from: "",
+        file,
+        to: [payees[0], payees[0], payees[1]].join(","),
+        denomination: "",
+      }),
+    ).to.be.rejectedWith("--to: an address is named twice");
+    await expect(
+      run(["receipt", "mint-private"], { from: "", file, to: payees[0], denomination: "3" }),
+    ).to.be.rejectedWith(
+      "--denomination: the receipt's 100 units hold no note of 2^3 units (its notes: 2^2, 2^5, 2^6)",
+    );
+    const before = await Promise.all(payees.map((a) => f.token.balanceOf(a)));
+    await run(["receipt", "mint-private"], { from: "", file, to: payees.join(","), denomination: "" });
+    const after = await Promise.all(payees.map((a) => f.token.balanceOf(a)));
+    expect(after.map((b, i) => b - (before[i] ?? 0n))).to.deep.equal([4n * AITBC, 32n * AITBC, 64n * AITBC]);
+    // every note is spent: nothing is minted twice
+    const supply = await f.token.totalSupply();
+    await run(["receipt", "mint-private"], { from: "", file, to: payees.join(","), denomination: "" });
+    expect(await f.token.totalSupply()).to.equal(supply);
   });
 
   it("auto award after the window, dispute, guardian resolution for the client, and a timeout", async function () {
