@@ -339,7 +339,13 @@ describe("keepers: StepDispatcher", function () {
   describe("inference proofs", function () {
     it("accepts a valid proof and rejects forged ones", async function () {
       this.timeout(60_000);
-      const request = irisRequest({ proof: true, transcript: { sources: [valueHashHex(SETOSA, TEST_BLIND)] } });
+      // The provider proves within the request's own time limit: give it the attempt's 30 s, not the data steps' 5 s
+      // (a loaded machine took longer than 5 s to prove; this test is about what is proven, not how fast).
+      const request = irisRequest({
+        proof: true,
+        timeoutMs: 30_000,
+        transcript: { sources: [valueHashHex(SETOSA, TEST_BLIND)] },
+      });
       const answer = await dispatcher.attempt(offerOf(honest.url), request, 30_000);
       const proof = answer.proof;
       if (proof === undefined) throw new Error("no proof in the answer");
