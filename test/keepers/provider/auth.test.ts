@@ -311,7 +311,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
       });
       const node = await start({ keys: watched });
       const elsewhere = (await encryptionKeys()).keeper.publicKey; // an input this node could not open
-      for (const key of [OUTSIDER_KEY, STRANGER_KEY])
+      for (const key of [OUTSIDER_KEY, STRANGER_KEY] as Hex[])
         for (const providerKey of [undefined, elsewhere]) {
           const e = refusal(await chain.post(node.url, chat(), { key, ...(providerKey ? { providerKey } : {}) }));
           expect(
