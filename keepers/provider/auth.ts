@@ -86,8 +86,8 @@ export interface StepAuth {
     request: Pick<ParsedStepRequest, "executionId" | "step">,
     bodyHash: Hex,
   ): Promise<Address>;
-  /** Step 7, once the input is opened: it hashes to the signed inputHash (400 otherwise, naming the field). */
-  checkInput(credentials: StepCredentials, request: ParsedStepRequest): void;
+  /** Step 7, once the input is opened: it hashes to the signed inputHash, returned (400 otherwise, naming the field). */
+  checkInput(credentials: StepCredentials, request: ParsedStepRequest): Hex;
 }
 
 export interface StepAuthOptions {
@@ -314,6 +314,7 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
           `${STEP_AUTH_HEADERS.inputHash}: the keeper signed inputHash ${credentials.inputHash}, the opened input hashes to ${inputHash}`,
           { field: STEP_AUTH_HEADERS.inputHash },
         );
+      return inputHash;
     },
   };
 }

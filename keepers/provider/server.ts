@@ -214,13 +214,13 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
       const keeper = await auth.authorize(credentials, parsed, keccak256(body));
       // Opened only now: a request that is not the keeper's never makes the node use its key.
       const request = await openStep(keys, domain, parsed);
-      auth.checkInput(credentials, request);
+      const inputHash = auth.checkInput(credentials, request);
       const backend = routeStep(services, request);
       service = backend.name;
       const where = { executionId: request.executionId, step: request.step, service, keeper };
       logger.info({ event: "step-started", ...where }, "step started");
       const result = await execute(request, backend, res);
-      const response = await answer(request, backend, result);
+      const response = await answer(request, backend, result, inputHash);
       sendJson(res, 200, response);
       logger.info(
         {
@@ -243,8 +243,13 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
   };
 
   /** The signed StepResponse of a finished step (chaos applied last, as a faulty node would). */
-  const answer = async (request: ParsedStepRequest, backend: Backend, result: StepResult): Promise<StepResponse> => {
-    const record = recordOf(request, result.output, backend.price);
+  const answer = async (
+    request: ParsedStepRequest,
+    backend: Backend,
+    result: StepResult,
+    inputHash: Hex,
+  ): Promise<StepResponse> => {
+    const record = recordOf(request, result.output, backend.price, inputHash);
     const message = { executionId: BigInt(request.executionId), step: request.step, ...record };
     const signer = random() < chaos.badSignatureRate ? privateKeyToAccount(generatePrivateKey()) : account;
     const signature = await signStepResult(signer, domain, message);
@@ -391,12 +396,13 @@ export function routeStep(services: readonly Backend[], request: ParsedStepReque
 /**
  * What the provider signs (protocol/steps.ts header), every value hash under the request's blind: basic level, the
  * input's and output's value hashes; with a transcript, inputHash 0 and the transcript leaf over the sources and
- * the output's hash.
+ * the output's hash. `inputHash`, when given, is the input's, already checked (auth.ts checkInput): not hashed again.
  */
 export function recordOf(
   request: Pick<ParsedStepRequest, "input" | "blind" | "transcript">,
   output: Json,
   cost: bigint,
+  inputHash?: Hex,
 ): { inputHash: Hex; outputHash: Hex; cost: bigint } {
   let out: bigint;
   try {
@@ -409,13 +415,14 @@ export function recordOf(
   }
   if (request.transcript)
     return { inputHash: ZERO_HASH, outputHash: transcriptLeaf(request.transcript.sources, out), cost };
-  let inputHash: Hex;
+  if (inputHash !== undefined) return { inputHash, outputHash: fieldToBytes32(out), cost };
+  let hash: Hex;
   try {
-    inputHash = recordInputHash(request);
+    hash = recordInputHash(request);
   } catch (error) {
     throw new HttpError(400, "bad-input", `input: ${errorMessage(error)}`, { field: "input" });
   }
-  return { inputHash, outputHash: fieldToBytes32(out), cost };
+  return { inputHash: hash, outputHash: fieldToBytes32(out), cost };
 }
 
 /** A plausible lie: a different class for a prediction, a changed or added field, an extra element. */

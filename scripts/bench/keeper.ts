@@ -30,6 +30,7 @@
  *   npm run bench:keeper
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -857,7 +858,9 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
     verify: Infinity,
     sealOut: Infinity,
     openOut: Infinity,
+    whole: Infinity,
   };
+  const load0 = loadavg()[0] ?? 0;
   let viemSignMs = Infinity;
   let viemRecoverMs = Infinity;
   const account = privateKeyToAccount(ROLES.keeper.privateKey);
@@ -888,28 +891,43 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
       sealedOutputs.push(await seal(BENCH_KEYS.publicKey, at(samples, k).answer.output, outputContext(k))),
     );
     const openOut = await cpuPerCall(CHECKS, (k) => open(BENCH_KEYS, at(sealedOutputs, k), outputContext(k)));
+    // The whole of it in one go, each request fresh (a new nonce): what a step costs, not the sum of the parts.
+    const whole = await cpuPerCall(CHECKS, async (k) => {
+      const { headers, body } = await signedStepRequest(ROLES.keeper.privateKey, domain, at(requests, k), {
+        provider: providerKeys.publicKey,
+        reply: BENCH_KEYS.publicKey,
+      });
+      const credentials = auth.credentials(headers);
+      const parsed = parseStep(JSON.parse(body));
+      await auth.authorize(credentials, parsed, keccak256(stringToBytes(body)));
+      auth.checkInput(credentials, await openStep(providerKeys, domain, parsed));
+      const sealed = await seal(BENCH_KEYS.publicKey, at(samples, k).answer.output, outputContext(k));
+      await open(BENCH_KEYS, sealed, outputContext(k));
+    });
     const viemSigs: Hex[] = [];
     const viemSign = await cpuPerCall(CHECKS, async (k) => viemSigs.push(await account.signTypedData(typed(k))));
     const viemRecover = await cpuPerCall(CHECKS, (k) =>
       recoverTypedDataAddress({ ...typed(k), signature: at(viemSigs, k) }),
     );
     if (round === 0) continue; // warm-up, and the chain's answers cached
-    const figures = { sign: signAndSeal - sealIn, sealIn, openIn, verify, sealOut, openOut };
+    const figures = { sign: signAndSeal - sealIn, sealIn, openIn, verify, sealOut, openOut, whole };
     for (const key of Object.keys(best) as (keyof typeof best)[]) best[key] = Math.min(best[key], figures[key]);
     viemSignMs = Math.min(viemSignMs, viemSign);
     viemRecoverMs = Math.min(viemRecoverMs, viemRecover);
   }
+  const load1 = loadavg()[0] ?? 0;
   const authMs = best.sign + best.verify;
   const encryptionMs = best.sealIn + best.openIn + best.sealOut + best.openOut;
-  const total = authMs + encryptionMs;
+  const total = best.whole;
+  const load = `load average ${load0.toFixed(1)} to ${load1.toFixed(1)} on ${availableParallelism()} cores`;
   console.log(
     `authentication CPU per step: ${ms(authMs)} = the keeper's signature ${ms(best.sign)} + the provider's check ${ms(best.verify)} (least of ${ROUNDS} rounds of ${CHECKS} real requests: record inputHash, body keccak256, EIP-712 digest, libsecp256k1 sign / recover, nonce and rate bookkeeping)`,
   );
   console.log(
-    `encryption CPU per step: ${ms(encryptionMs)} = input sealed by the keeper ${ms(best.sealIn)} + opened by the provider ${ms(best.openIn)} + output sealed by the provider ${ms(best.sealOut)} + opened by the keeper ${ms(best.openOut)} (HPKE X25519 / HKDF-SHA256 / AES-128-GCM, @hpke/core over WebCrypto)`,
+    `encryption CPU per step: ${ms(encryptionMs)} = input sealed by the keeper ${ms(best.sealIn)} + opened by the provider ${ms(best.openIn)} + output sealed by the provider ${ms(best.sealOut)} + opened by the keeper ${ms(best.openOut)} (HPKE X25519 / HKDF-SHA256 / AES-128-GCM, @hpke/core over node:crypto)`,
   );
   console.log(
-    `authentication + encryption CPU per step: ${ms(total)} (target under 1 ms: ${total < 1 ? "MET" : "NOT MET"})`,
+    `authentication + encryption CPU per step: ${ms(total)}, measured whole (the parts add up to ${ms(authMs + encryptionMs)}); process.cpuUsage, ${load} (target under 1 ms: ${total < 1 ? "MET" : "NOT MET"})`,
   );
   console.log(
     `       with viem's pure-JS secp256k1 instead: sign ${ms(viemSignMs)} + recover ${ms(viemRecoverMs)} (digest included)`,
@@ -917,7 +935,7 @@ async function benchAuth(devnet: Devnet, domain: TypedDataDomain, samples: Sampl
   report(
     "authentication + encryption CPU per step (target < 1 ms)",
     ms(total),
-    `keeper signs ${ms(best.sign)} + provider checks ${ms(best.verify)}; HPKE ${ms(encryptionMs)} (seal/open input ${ms(best.sealIn)}/${ms(best.openIn)}, output ${ms(best.sealOut)}/${ms(best.openOut)}); viem's curve: ${ms(viemSignMs)} + ${ms(viemRecoverMs)}`,
+    `${total < 1 ? "met" : "not met"}, ${load}; keeper signs ${ms(best.sign)} + provider checks ${ms(best.verify)}; HPKE ${ms(encryptionMs)} (seal/open input ${ms(best.sealIn)}/${ms(best.openIn)}, output ${ms(best.sealOut)}/${ms(best.openOut)}); viem's curve: ${ms(viemSignMs)} + ${ms(viemRecoverMs)}`,
   );
 }
 
