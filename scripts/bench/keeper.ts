@@ -19,9 +19,10 @@
  *    Providers serve only the keeper of a running execution, so the script first requests 100 executions and claims
  *    them with the keeper's key (not timed), then signs each step request with it as the keeper does (timed). Also:
  *    the keeper's answer checks timed in process (StepDispatcher.check on the baseline's real answers), the step
- *    requests' authentication timed in process (the keeper's signature, the provider's check with the chain's answer
- *    cached; beside it the same with viem's pure-JS curve), and the gas of the keeper's transactions per step at
- *    basic level (a chain scan of section 2).
+ *    requests' authentication and encryption timed in process as CPU (process.cpuUsage; the keeper seals and signs,
+ *    the provider checks with the chain's answer cached, opens and seals, the keeper opens: each part, and the whole
+ *    step in one go against the target of under 1 ms, with the load average; beside it the signatures with viem's
+ *    pure-JS curve), and the gas of the keeper's transactions per step at basic level (a chain scan of section 2).
  * 5. Keeper memory: VmRSS of the keeper process (/proc/<pid>/status, every 200 ms) before and during section 2.
  *
  * The keeper runs with one safety rule relaxed, printed at start: safety.maxActionsPerHour (100 executions are
