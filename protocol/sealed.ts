@@ -1,7 +1,7 @@
 /**
  * Confidential payloads: the one construction every party uses to seal a JSON value to its recipient and open it,
  * HPKE (RFC 9180) from @hpke/core, base mode, suite DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-128-GCM (KEM 0x0020,
- * KDF 0x0001, AEAD 0x0001; WebCrypto underneath). No hand-made crypto: a sealed value is HPKE's single-shot
+ * KDF 0x0001, AEAD 0x0001; OpenSSL primitives underneath, see below). No hand-made crypto: a sealed value is HPKE's single-shot
  * `seal` of the value's JSON text, `{ enc, ct }` (the encapsulated key, 32 bytes hex, and the ciphertext, base64).
  *
  * Who seals what to whom (README "Confidential payloads"):
@@ -21,15 +21,197 @@
  * (AgentRegistry.setEncryptionKey); a client derives its seed from its wallet's signature of CLIENT_KEY_MESSAGE
  * (deterministic, RFC 6979), so it needs no key file and names its public key in its signed requests.
  */
-import type { webcrypto } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  type JsonWebKey,
+  type KeyObject,
+  type webcrypto,
+} from "node:crypto";
 
-import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
+import { CipherSuite } from "@hpke/core";
+import {
+  AeadId,
+  Dhkem,
+  HkdfSha256Native,
+  KemId,
+  LABEL_DKP_PRK,
+  LABEL_SK,
+  type AeadEncryptionContext,
+  type AeadInterface,
+  type DhkemPrimitives,
+} from "@hpke/common";
 import { bytesToHex, hexToBytes, type Hex, type TypedDataDomain } from "viem";
 import { z } from "zod";
 
-type CryptoKey = webcrypto.CryptoKey;
+// ---------------------------------------------------------------- the suite: @hpke/core over node:crypto
+// @hpke/core's own X25519, HKDF and AES-GCM classes call WebCrypto: about twenty asynchronous calls per seal or open
+// (each a thread-pool round trip), which made a step's four seals and opens cost 3 to 4 ms of CPU. Below, the same
+// primitives from node:crypto (OpenSSL), called synchronously, are plugged into @hpke/core's extension points
+// (DhkemPrimitives, KdfInterface, AeadInterface): the HPKE construction itself (DHKEM encap/decap, the labeled key
+// schedule, nonces, the single-shot API) stays the library's. Each adapter is one OpenSSL call:
+//  - X25519: generateKeyPairSync, diffieHellman (OpenSSL refuses an all-zero shared secret, the low-order check RFC
+//    9180 7.1.4 asks for), key import and export by JWK;
+//  - HKDF-SHA256: hkdfSync for Extract-and-Expand (the KEM's shared secret and the key schedule's key, nonce and
+//    exporter secret), HMAC-SHA256 for Extract alone (RFC 5869 2.2 defines it as HMAC(salt, IKM));
+//  - AES-128-GCM: createCipheriv / createDecipheriv, the tag appended (the WebCrypto layout).
+// The ciphertexts are byte for byte those of @hpke/core's WebCrypto classes (test/protocol/sealed.test.ts seals with
+// one and opens with the other, and checks RFC 9180's test vector).
 
-const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
+/**
+ * An X25519 key as @hpke/core passes it around: here an OpenSSL key object (@hpke/core's CryptoKey type is only a
+ * name to it; the DOM's CryptoKey and CryptoKeyPair are not in this project's libs, hence node's types).
+ */
+type Key = webcrypto.CryptoKey;
+interface KeyPair {
+  publicKey: Key;
+  privateKey: Key;
+}
+const keyObject = (key: Key): KeyObject => key as unknown as KeyObject;
+const asKey = (key: KeyObject): Key => key as unknown as Key;
+
+const toBytes = (data: ArrayBufferLike | ArrayBufferView): Uint8Array =>
+  ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+const toBuffer = (bytes: Uint8Array): ArrayBuffer =>
+  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+
+/** HKDF-SHA256 (KdfId 0x0001); Expand alone (key derivation from a seed only) stays the library's WebCrypto one. */
+class NodeHkdfSha256 extends HkdfSha256Native {
+  override extract(salt: ArrayBufferLike | ArrayBufferView, ikm: ArrayBufferLike | ArrayBufferView) {
+    // An empty salt is HashLen zero bytes (RFC 5869 2.2): HMAC pads its key with zeros, so the two are the same.
+    return Promise.resolve(toBuffer(createHmac("sha256", toBytes(salt)).update(toBytes(ikm)).digest()));
+  }
+
+  override extractAndExpand(
+    salt: ArrayBufferLike | ArrayBufferView,
+    ikm: ArrayBufferLike | ArrayBufferView,
+    info: ArrayBufferLike | ArrayBufferView,
+    len: number,
+  ) {
+    return Promise.resolve(hkdfSync("sha256", toBytes(ikm), toBytes(salt), toBytes(info), len));
+  }
+}
+
+const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+
+function x25519PublicKey(raw: Uint8Array): KeyObject {
+  if (raw.length !== 32) throw new Error(`an X25519 public key is 32 bytes, not ${raw.length}`);
+  return createPublicKey({
+    key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") },
+    format: "jwk",
+  });
+}
+
+function x25519PrivateKey(raw: Uint8Array): KeyObject {
+  if (raw.length !== 32) throw new Error(`an X25519 private key is 32 bytes, not ${raw.length}`);
+  return createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: "der", type: "pkcs8" });
+}
+
+function jwkBytes(key: KeyObject, part: "x" | "d"): ArrayBuffer {
+  const value = key.export({ format: "jwk" })[part];
+  if (value === undefined) throw new Error(`not an X25519 ${part === "d" ? "private" : "public"} key`);
+  return toBuffer(Buffer.from(value, "base64url"));
+}
+
+/** DHKEM(X25519)'s primitives (RFC 9180 7.1) on OpenSSL X25519. */
+class NodeX25519 implements DhkemPrimitives {
+  constructor(private readonly kdf: HkdfSha256Native) {}
+
+  serializePublicKey(key: Key) {
+    return Promise.resolve(jwkBytes(keyObject(key), "x"));
+  }
+
+  deserializePublicKey(key: ArrayBufferLike | ArrayBufferView) {
+    return Promise.resolve(asKey(x25519PublicKey(toBytes(key))));
+  }
+
+  serializePrivateKey(key: Key) {
+    return Promise.resolve(jwkBytes(keyObject(key), "d"));
+  }
+
+  deserializePrivateKey(key: ArrayBufferLike | ArrayBufferView) {
+    return Promise.resolve(asKey(x25519PrivateKey(toBytes(key))));
+  }
+
+  importKey(format: "raw" | "jwk", key: ArrayBuffer | JsonWebKey, isPublic: boolean) {
+    if (format === "raw" && key instanceof ArrayBuffer)
+      return Promise.resolve(asKey(isPublic ? x25519PublicKey(toBytes(key)) : x25519PrivateKey(toBytes(key))));
+    const jwk = { key: key as JsonWebKey, format: "jwk" as const };
+    return Promise.resolve(asKey(isPublic ? createPublicKey(jwk) : createPrivateKey(jwk)));
+  }
+
+  generateKeyPair() {
+    const { publicKey, privateKey } = generateKeyPairSync("x25519");
+    const pair: KeyPair = { publicKey: asKey(publicKey), privateKey: asKey(privateKey) };
+    return Promise.resolve(pair);
+  }
+
+  /** DeriveKeyPair (RFC 9180 7.1.3): sk = LabeledExpand(LabeledExtract("", "dkp_prk", ikm), "sk", "", 32). */
+  async deriveKeyPair(ikm: ArrayBufferLike | ArrayBufferView) {
+    const dkpPrk = await this.kdf.labeledExtract(new Uint8Array(0), LABEL_DKP_PRK, toBytes(ikm));
+    const sk = new Uint8Array(await this.kdf.labeledExpand(dkpPrk, LABEL_SK, new Uint8Array(0), 32));
+    const privateKey = x25519PrivateKey(sk);
+    sk.fill(0);
+    const pair: KeyPair = { publicKey: asKey(createPublicKey(privateKey)), privateKey: asKey(privateKey) };
+    return pair;
+  }
+
+  derivePublicKey(key: Key) {
+    return Promise.resolve(asKey(createPublicKey(keyObject(key))));
+  }
+
+  dh(sk: Key, pk: Key) {
+    return Promise.resolve(toBuffer(diffieHellman({ privateKey: keyObject(sk), publicKey: keyObject(pk) })));
+  }
+}
+
+/** DHKEM(X25519, HKDF-SHA256), KemId 0x0020, with @hpke/common's Dhkem doing encap and decap. */
+class DhkemX25519 extends Dhkem {
+  override readonly secretSize = 32;
+  override readonly encSize = 32;
+  override readonly publicKeySize = 32;
+  override readonly privateKeySize = 32;
+  constructor() {
+    const kdf = new NodeHkdfSha256();
+    super(KemId.DhkemX25519HkdfSha256, new NodeX25519(kdf), kdf);
+  }
+}
+
+/** AES-128-GCM (AeadId 0x0001): ciphertext || 16-byte tag. */
+class NodeAes128Gcm implements AeadInterface {
+  readonly id = AeadId.Aes128Gcm;
+  readonly keySize = 16;
+  readonly nonceSize = 12;
+  readonly tagSize = 16;
+
+  createEncryptionContext(key: ArrayBufferLike | ArrayBufferView): AeadEncryptionContext {
+    const k = Buffer.from(toBytes(key));
+    return {
+      seal(iv, data, aad) {
+        const cipher = createCipheriv("aes-128-gcm", k, toBytes(iv)).setAAD(toBytes(aad));
+        const ct = Buffer.concat([cipher.update(toBytes(data)), cipher.final(), cipher.getAuthTag()]);
+        return Promise.resolve(toBuffer(ct));
+      },
+      open(iv, data, aad) {
+        const bytes = toBytes(data);
+        if (bytes.length < 16) return Promise.reject(new Error("ciphertext shorter than its tag"));
+        const decipher = createDecipheriv("aes-128-gcm", k, toBytes(iv)).setAAD(toBytes(aad));
+        decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+        const pt = Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]);
+        return Promise.resolve(toBuffer(pt));
+      },
+    };
+  }
+}
+
+/** The suite every seal and open uses (exported for the tests against RFC 9180's vectors and @hpke/core's classes). */
+export const suite = new CipherSuite({ kem: new DhkemX25519(), kdf: new NodeHkdfSha256(), aead: new NodeAes128Gcm() });
 
 /** What a client signs (EIP-191 personal message) to derive its encryption key: the same wallet, the same key. */
 export const CLIENT_KEY_MESSAGE =
@@ -92,20 +274,19 @@ export function resultSubject(executionId: bigint | string, reader: Hex): string
   return `${executionId.toString()}/${reader.toLowerCase()}`;
 }
 
-/** A key pair: the public key as hex (what is published), the private key as an opaque WebCrypto key. */
+/** A key pair: the public key as hex (what is published), the pair as opaque OpenSSL key objects (never logged). */
 export interface EncryptionKeys {
   publicKey: Hex;
-  privateKey: CryptoKey;
+  keyPair: { publicKey: KeyObject; privateKey: KeyObject };
 }
 
 /** The key pair derived from `seed` (HPKE DeriveKeyPair; at least 32 bytes of secret). */
 export async function encryptionKeysFrom(seed: Hex | Uint8Array): Promise<EncryptionKeys> {
   const ikm = typeof seed === "string" ? hexToBytes(seed) : seed;
   if (ikm.length < 32) throw new Error(`encryption seed: ${ikm.length} bytes, at least 32 needed`);
-  // Typed here: the DOM's CryptoKeyPair is not in this project's libs.
-  const pair = (await suite.kem.deriveKeyPair(ikm)) as unknown as { publicKey: CryptoKey; privateKey: CryptoKey };
+  const pair = (await suite.kem.deriveKeyPair(ikm)) as unknown as KeyPair;
   const publicKey = bytesToHex(new Uint8Array(await suite.kem.serializePublicKey(pair.publicKey)));
-  return { publicKey, privateKey: pair.privateKey };
+  return { publicKey, keyPair: { publicKey: keyObject(pair.publicKey), privateKey: keyObject(pair.privateKey) } };
 }
 
 /** A fresh random seed for a key file. */
@@ -113,13 +294,14 @@ export function newEncryptionSeed(): Hex {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-const publicKeys = new Map<string, Promise<CryptoKey>>();
+/** Recipients' public keys as imported, by hex (a keeper seals to a few providers and readers, over and over). */
+const publicKeys = new Map<string, Promise<Key>>();
 
-function publicKeyOf(key: Hex): Promise<CryptoKey> {
+function publicKeyOf(key: Hex): Promise<Key> {
   const hex = encryptionKeySchema.parse(key);
   let imported = publicKeys.get(hex);
   if (imported === undefined) {
-    imported = suite.kem.deserializePublicKey(hexToBytes(hex));
+    imported = suite.kem.deserializePublicKey(hexToBytes(hex)) as Promise<Key>;
     if (publicKeys.size >= 1024) publicKeys.clear();
     publicKeys.set(hex, imported);
   }
@@ -165,7 +347,8 @@ export async function open(keys: EncryptionKeys, sealed: Sealed, context: SealCo
   let plaintext: ArrayBuffer;
   try {
     plaintext = await suite.open(
-      { recipientKey: keys.privateKey, enc: hexToBytes(sealed.enc), info: sealInfo(context) },
+      // The pair, not the private key alone: @hpke/core would derive the public key again on every open.
+      { recipientKey: keys.keyPair, enc: hexToBytes(sealed.enc), info: sealInfo(context) },
       Buffer.from(sealed.ct, "base64"),
     );
   } catch (error) {

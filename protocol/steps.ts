@@ -21,6 +21,11 @@
  *   Authorization: AITBC-Keeper 0x<65-byte signature>
  *   X-AITBC-Expiry: <unix seconds>
  *   X-AITBC-Nonce: 0x<32 random bytes>
+ *   X-AITBC-Input-Hash: 0x<the record's inputHash, as signed>
+ *
+ * The input hash travels beside the signature so that the provider can check the signature and the chain before it
+ * opens the sealed input (an outsider's request costs it no decryption); once opened, the input must hash to it. It
+ * is the blinded hash the step's record puts on chain (0 at the full and zk levels), so it shows nothing new.
  *
  * Payloads are confidential (protocol/sealed.ts): the step's input travels with the execution's blind as
  * `sealedInput`, the object `{ input, blind }` sealed by the keeper to the provider's published encryption key
@@ -180,6 +185,7 @@ export const STEP_AUTH_HEADERS = {
   signature: "authorization",
   expiry: "x-aitbc-expiry",
   nonce: "x-aitbc-nonce",
+  inputHash: "x-aitbc-input-hash",
 } as const;
 /** How long a keeper's signed step request stays valid (s): the trip to the provider, not a window for replays. */
 export const STEP_REQUEST_VALIDITY_SECONDS = 60;
@@ -223,6 +229,7 @@ export async function signedStepRequest(
     [STEP_AUTH_HEADERS.signature]: `${STEP_AUTH_SCHEME} ${signStepRequest(privateKey, domain, message)}`,
     [STEP_AUTH_HEADERS.expiry]: message.expiry.toString(),
     [STEP_AUTH_HEADERS.nonce]: message.nonce,
+    [STEP_AUTH_HEADERS.inputHash]: inputHash,
   };
   return { body, headers, message };
 }

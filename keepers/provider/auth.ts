@@ -2,17 +2,20 @@
  * Who may run a step on this node: the keeper of a running execution, and no one else. The registry publishes the
  * node's endpoint, so anyone can reach it; without this, anyone could spend its capacity and its upstream API key.
  *
- * A step request carries the keeper's EIP-712 StepRequest signature (protocol/eip712.ts) in three headers
- * (protocol/steps.ts). The checks, in order, all before a backend is touched or a capacity slot taken:
+ * A step request carries the keeper's EIP-712 StepRequest signature (protocol/eip712.ts) and the input hash it signed
+ * in four headers (protocol/steps.ts). The checks, in order, all before a backend is touched or a capacity slot
+ * taken, and 1-6 before the sealed input is opened (an outsider's request costs the node no X25519 operation):
  *  1. the credentials are there and well formed (401 `no-credentials`, `bad-credentials`), before the body is read;
  *  2. the expiry is in the future, at most `maxExpirySeconds` ahead (401 `expired`, `expiry-too-far`);
- *  3. (body read, schema checked) the signature is canonical and recovers over (executionId, step, the record's
- *     inputHash, keccak256 of the body, nonce, expiry): the signer (401 `bad-signature`);
+ *  3. (body read, schema checked) the signature is canonical and recovers over (executionId, step, the inputHash of
+ *     the header, keccak256 of the body, nonce, expiry): the signer (401 `bad-signature`);
  *  4. the signer has not used this nonce before (401 `replayed`): a signed request runs at most once;
  *  5. on chain, the execution exists (403 `unknown-execution`), is Running (403 `not-running`) and its keeper (the
  *     agent `keeperId`, Workflows.getExecution -> AgentRegistry.agentAddress) is the signer (403 `not-keeper`);
  *  6. the keeper's token bucket has a token (429 `rate-limited` with Retry-After): one keeper cannot starve the
- *     others. Only requests that passed 1-5 reach a bucket, so no one else can drain a keeper's.
+ *     others. Only requests that passed 1-5 reach a bucket, so no one else can drain a keeper's;
+ *  7. (input opened by the server) the input hashes, under its blind, to the signed inputHash (`checkInput`: 400
+ *     `bad-input` naming the input's field when it cannot be hashed, `bad-input-hash` when it hashes to another).
  *
  * Chain reads: a Running, Completed or Failed answer is reused for `chainCacheMs` (so a finished execution may be
  * served that long after it finished), an agent's address for good (it never changes); unknown and Pending answers
@@ -67,13 +70,24 @@ export interface StepCredentials {
   signature: Hex;
   expiry: bigint;
   nonce: Hex;
+  /** The record's inputHash the keeper signed (checked against the opened input by `checkInput`). */
+  inputHash: Hex;
 }
 
 export interface StepAuth {
   /** Reads the request's credentials and checks its expiry (steps 1-2): 401 before the body is read. */
   credentials(headers: IncomingHttpHeaders): StepCredentials;
-  /** Steps 3-6 for a parsed request and the keccak256 of its body: the keeper's address, or the refusal thrown. */
-  authorize(credentials: StepCredentials, request: ParsedStepRequest, bodyHash: Hex): Promise<Address>;
+  /**
+   * Steps 3-6 for a schema-checked request (its input still sealed) and the keccak256 of its body: the keeper's
+   * address, or the refusal thrown.
+   */
+  authorize(
+    credentials: StepCredentials,
+    request: Pick<ParsedStepRequest, "executionId" | "step">,
+    bodyHash: Hex,
+  ): Promise<Address>;
+  /** Step 7, once the input is opened: it hashes to the signed inputHash, returned (400 otherwise, naming the field). */
+  checkInput(credentials: StepCredentials, request: ParsedStepRequest): Hex;
 }
 
 export interface StepAuthOptions {
@@ -198,6 +212,14 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
           `${STEP_AUTH_HEADERS.nonce}: must be 32 bytes of hex`,
           STEP_AUTH_HEADERS.nonce,
         );
+      const inputHash = header(headers, STEP_AUTH_HEADERS.inputHash) ?? "";
+      if (!/^0x[0-9a-fA-F]{64}$/.test(inputHash))
+        throw refuse(
+          401,
+          "bad-credentials",
+          `${STEP_AUTH_HEADERS.inputHash}: must be the signed inputHash, 32 bytes of hex`,
+          STEP_AUTH_HEADERS.inputHash,
+        );
       const expiry = BigInt(expiryText);
       const seconds = BigInt(Math.floor(now() / 1000));
       if (expiry <= seconds)
@@ -214,20 +236,19 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
           `${STEP_AUTH_HEADERS.expiry}: ${expiry - seconds} s ahead, more than the ${config.maxExpirySeconds} s this node accepts`,
           STEP_AUTH_HEADERS.expiry,
         );
-      return { signature: signature as Hex, expiry, nonce: nonce.toLowerCase() as Hex };
+      return {
+        signature: signature as Hex,
+        expiry,
+        nonce: nonce.toLowerCase() as Hex,
+        inputHash: inputHash.toLowerCase() as Hex,
+      };
     },
 
     async authorize(credentials, request, bodyHash) {
-      let inputHash: Hex;
-      try {
-        inputHash = recordInputHash(request);
-      } catch (error) {
-        throw badInput(error);
-      }
       const message: StepRequestMessage = {
         executionId: BigInt(request.executionId),
         step: request.step,
-        inputHash,
+        inputHash: credentials.inputHash,
         bodyHash,
         nonce: credentials.nonce,
         expiry: credentials.expiry,
@@ -277,6 +298,23 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
           { headers: { "retry-after": String(Math.ceil(wait)) } },
         );
       return signer;
+    },
+
+    checkInput(credentials, request) {
+      let inputHash: Hex;
+      try {
+        inputHash = recordInputHash(request);
+      } catch (error) {
+        throw badInput(error);
+      }
+      if (inputHash !== credentials.inputHash)
+        throw new HttpError(
+          400,
+          "bad-input-hash",
+          `${STEP_AUTH_HEADERS.inputHash}: the keeper signed inputHash ${credentials.inputHash}, the opened input hashes to ${inputHash}`,
+          { field: STEP_AUTH_HEADERS.inputHash },
+        );
+      return inputHash;
     },
   };
 }

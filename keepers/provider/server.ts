@@ -4,27 +4,29 @@
  * StepResult) with the agent's key; `GET /v1/info`, `GET /healthz`, `GET /metrics` describe the node.
  *
  * Only the keeper of a running execution may run a step: the request carries its EIP-712 StepRequest signature in
- * three headers (protocol/steps.ts),
+ * four headers (protocol/steps.ts),
  *
  *   Authorization: AITBC-Keeper 0x<65-byte signature>
  *   X-AITBC-Expiry: <unix seconds>
  *   X-AITBC-Nonce: 0x<32 random bytes>
+ *   X-AITBC-Input-Hash: 0x<the record's inputHash>
  *
  * over (executionId, step, the record's inputHash, keccak256 of the body, nonce, expiry), checked by `auth`
  * (auth.ts: the signer is the execution's keeper on chain, the execution Running, each signed request once, a rate
  * per keeper).
  *
  * Admission, in order: the credentials' form and expiry (401, before the body is read), body size (413), schema
- * (400 naming the field), the signature, the chain and the keeper's rate (401, 403, 429: auth.ts), a backend for
+ * (400 naming the field), the signature, the chain and the keeper's rate (401, 403, 429: auth.ts), the sealed input
+ * opened and its hash checked against the signed one (400), a backend for
  * (stepType, model) (422 `unsupported`), proof support (422), price within maxCost (422), a free capacity slot
  * overall and for the service (429 with Retry-After). So a request that is not its keeper's never reaches a backend
  * nor takes a slot. A step gets min(timeoutMs, requestTimeoutMs); past it the backend is aborted and the answer is
  * a 504. A slot stays taken until the backend has really stopped, so that the load is honest.
  *
  * Payloads are sealed (protocol/sealed.ts, protocol/steps.ts): the input arrives with the execution's blind, sealed
- * to this node's encryption key (`keys`, published on chain), and is opened after the schema check, before the
- * signature check (which needs the input's hash: 400 `bad-request` on `sealedInput` when it does not open, on
- * `blind` when the opened blind is missing or not a blind); the output leaves sealed to the
+ * to this node's encryption key (`keys`, published on chain), and is opened only once the signature and the chain
+ * say the request is its keeper's (so an outsider costs the node no decryption: 400 `bad-request` on `sealedInput`
+ * when it does not open, on `blind` when the opened blind is missing or not a blind); the output leaves sealed to the
  * request's `replyKey`, the keeper's key, which the keeper's signature over the body authenticates. Logs carry ids,
  * never payloads.
  *
@@ -208,14 +210,17 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
       if (closing) throw new HttpError(503, "shutting-down", "the provider is shutting down");
       const credentials = auth.credentials(req.headers);
       const body = await readBody(req, limits.maxBodyBytes);
-      const request = await openStep(keys, domain, parseStep(parseJsonBody(body)));
-      const keeper = await auth.authorize(credentials, request, keccak256(body));
+      const parsed = parseStep(parseJsonBody(body));
+      const keeper = await auth.authorize(credentials, parsed, keccak256(body));
+      // Opened only now: a request that is not the keeper's never makes the node use its key.
+      const request = await openStep(keys, domain, parsed);
+      const inputHash = auth.checkInput(credentials, request);
       const backend = routeStep(services, request);
       service = backend.name;
       const where = { executionId: request.executionId, step: request.step, service, keeper };
       logger.info({ event: "step-started", ...where }, "step started");
       const result = await execute(request, backend, res);
-      const response = await answer(request, backend, result);
+      const response = await answer(request, backend, result, inputHash);
       sendJson(res, 200, response);
       logger.info(
         {
@@ -238,8 +243,13 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
   };
 
   /** The signed StepResponse of a finished step (chaos applied last, as a faulty node would). */
-  const answer = async (request: ParsedStepRequest, backend: Backend, result: StepResult): Promise<StepResponse> => {
-    const record = recordOf(request, result.output, backend.price);
+  const answer = async (
+    request: ParsedStepRequest,
+    backend: Backend,
+    result: StepResult,
+    inputHash: Hex,
+  ): Promise<StepResponse> => {
+    const record = recordOf(request, result.output, backend.price, inputHash);
     const message = { executionId: BigInt(request.executionId), step: request.step, ...record };
     const signer = random() < chaos.badSignatureRate ? privateKeyToAccount(generatePrivateKey()) : account;
     const signature = await signStepResult(signer, domain, message);
@@ -386,12 +396,13 @@ export function routeStep(services: readonly Backend[], request: ParsedStepReque
 /**
  * What the provider signs (protocol/steps.ts header), every value hash under the request's blind: basic level, the
  * input's and output's value hashes; with a transcript, inputHash 0 and the transcript leaf over the sources and
- * the output's hash.
+ * the output's hash. `inputHash`, when given, is the input's, already checked (auth.ts checkInput): not hashed again.
  */
 export function recordOf(
   request: Pick<ParsedStepRequest, "input" | "blind" | "transcript">,
   output: Json,
   cost: bigint,
+  inputHash?: Hex,
 ): { inputHash: Hex; outputHash: Hex; cost: bigint } {
   let out: bigint;
   try {
@@ -404,13 +415,14 @@ export function recordOf(
   }
   if (request.transcript)
     return { inputHash: ZERO_HASH, outputHash: transcriptLeaf(request.transcript.sources, out), cost };
-  let inputHash: Hex;
+  if (inputHash !== undefined) return { inputHash, outputHash: fieldToBytes32(out), cost };
+  let hash: Hex;
   try {
-    inputHash = recordInputHash(request);
+    hash = recordInputHash(request);
   } catch (error) {
     throw new HttpError(400, "bad-input", `input: ${errorMessage(error)}`, { field: "input" });
   }
-  return { inputHash, outputHash: fieldToBytes32(out), cost };
+  return { inputHash: hash, outputHash: fieldToBytes32(out), cost };
 }
 
 /** A plausible lie: a different class for a prediction, a changed or added field, an extra element. */

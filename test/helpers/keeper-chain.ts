@@ -17,15 +17,26 @@ import { expect } from "chai";
 import { MaxUint256 } from "ethers";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
-import { createPublicClient, custom, type Address, type Hex, type PublicClient, type TypedDataDomain } from "viem";
+import {
+  bytesToHex,
+  createPublicClient,
+  custom,
+  keccak256,
+  stringToBytes,
+  type Address,
+  type Hex,
+  type PublicClient,
+  type TypedDataDomain,
+} from "viem";
 
-import { workflowsDomain } from "../../protocol/eip712.js";
+import { signStepRequest, workflowsDomain } from "../../protocol/eip712.js";
 import { encryptionKeysFrom, type EncryptionKeys } from "../../protocol/sealed.js";
 import {
   openStepResponse,
   sealStepRequest,
   signedStepRequest,
   stepResponseSchema,
+  ZERO_HASH,
   type OpenedStepResponse,
   type StepRequest,
 } from "../../protocol/steps.js";
@@ -58,7 +69,7 @@ export function encryptionKeys(): Promise<{ provider: EncryptionKeys; keeper: En
 export const UNSIGNED: Hex = `0x${"11".repeat(65)}`;
 
 export interface PostOptions {
-  /** Send `body` as it is (a string), not as JSON (and unsigned). */
+  /** Send `body` as it is (a string), not as JSON, unsealed (signed with inputHash 0 if it names an execution and step). */
   raw?: boolean;
   /** Seal the input to this key (default: the test provider's). */
   providerKey?: Hex;
@@ -136,8 +147,10 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
       text = signed.body;
       headers = signed.headers;
     } catch {
-      // Not a step request one can sign (bad JSON, schema, input): the provider refuses it before the signature.
-      // A request whose input or blind cannot be hashed still goes sealed, as a keeper would seal it.
+      // Not a step request one can seal and sign as it is (bad JSON, schema, input): the provider refuses it before
+      // or after the signature. A request whose input or blind cannot be hashed still goes sealed, as a keeper would
+      // seal it, and signed by the keeper (or `options.key`) with inputHash 0, as a keeper that could not hash it
+      // would sign it: the provider opens it (the signature and the chain check out) and names the field at fault.
       if (isRequest) {
         try {
           text = JSON.stringify(await sealStepRequest(domain, body as StepRequest, sealTo));
@@ -145,14 +158,35 @@ export async function keeperChain(options: { connection?: NetworkConnection; pro
           // No execution id or step to seal for: the body goes as it is (the schema refuses it first).
         }
       }
-      headers = {
-        "content-type": "application/json",
-        authorization: `AITBC-Keeper ${UNSIGNED}`,
-        "x-aitbc-expiry": String(Math.floor(Date.now() / 1000) + 60),
-        "x-aitbc-nonce": `0x${"22".repeat(32)}`,
-      };
+      headers = signedAnyway(text, options);
     }
     return { body: text, headers: { ...headers, ...options.headers } };
+  };
+
+  /** Headers signing `text` for its executionId and step with inputHash 0, or UNSIGNED ones if it names neither. */
+  const signedAnyway = (text: string, options: PostOptions): Record<string, string> => {
+    const expiry = options.expiry ?? BigInt(Math.floor(Date.now() / 1000) + 60);
+    const nonce = options.nonce ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    let signature: Hex = UNSIGNED;
+    try {
+      const { executionId, step } = JSON.parse(text) as { executionId: unknown; step: unknown };
+      if (typeof executionId === "string" && /^\d{1,70}$/.test(executionId) && typeof step === "number") {
+        const message = { executionId: BigInt(executionId), step, inputHash: ZERO_HASH, expiry, nonce };
+        signature = signStepRequest(options.key ?? KEEPER_KEY, domain, {
+          ...message,
+          bodyHash: keccak256(stringToBytes(text)),
+        });
+      }
+    } catch {
+      // Not JSON, or fields out of their types' range: unsigned.
+    }
+    return {
+      "content-type": "application/json",
+      authorization: `AITBC-Keeper ${signature}`,
+      "x-aitbc-expiry": expiry.toString(),
+      "x-aitbc-nonce": nonce,
+      "x-aitbc-input-hash": ZERO_HASH,
+    };
   };
 
   /**

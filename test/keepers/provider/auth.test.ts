@@ -30,6 +30,7 @@ import {
   type StepRequestMessage,
 } from "../../../protocol/eip712.js";
 
+import type { EncryptionKeys } from "../../../protocol/sealed.js";
 import { errorSchema, type StepRequest } from "../../../protocol/steps.js";
 import { createBackend, SharedResources } from "../../../keepers/provider/backends/index.js";
 import { createStepAuth } from "../../../keepers/provider/auth.js";
@@ -146,7 +147,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
 
   /** A node serving iris, data and chat (the `openai` backend on the recording upstream), with an authenticator. */
   const start = async (
-    options: { auth?: Partial<AuthConfig>; capacity?: number; now?: () => number } = {},
+    options: { auth?: Partial<AuthConfig>; capacity?: number; now?: () => number; keys?: EncryptionKeys } = {},
   ): Promise<ProviderServer> => {
     const config = providerConfigSchema.parse({
       rpc: { urls: ["http://127.0.0.1:8545"] },
@@ -167,7 +168,7 @@ describe("provider node: only the keeper of a running execution runs a step", fu
     const metrics = providerMetrics(); // shared by the authenticator (chain reads) and the server
     const node = await createProviderServer({
       account,
-      keys: (await encryptionKeys()).provider,
+      keys: options.keys ?? (await encryptionKeys()).provider,
       domain: chain.domain,
       services: config.services.map((s) => createBackend(s, shared, { [API_KEY_ENV]: "sk-operator-paid" })),
       auth: chain.auth(options.auth, { metrics, ...(options.now ? { now: options.now } : {}) }),
@@ -296,6 +297,36 @@ describe("provider node: only the keeper of a running execution runs a step", fu
         [0, 1].map(async () => (await fetch(`${node.url}/v1/steps`, { method: "POST", headers, body })).status),
       );
       expect(replies.sort()).to.deep.equal([200, 401]);
+    });
+
+    it("7. an outsider's signed request costs the node no decryption: refused for who it is before its key is used", async function () {
+      // The node's key pair, watched: every open reads it (protocol/sealed.ts open).
+      const keys = (await encryptionKeys()).provider;
+      let used = 0;
+      const watched = new Proxy(keys, {
+        get(target, property, receiver) {
+          if (property === "keyPair") used += 1;
+          return Reflect.get(target, property, receiver) as unknown;
+        },
+      });
+      const node = await start({ keys: watched });
+      const elsewhere = (await encryptionKeys()).keeper.publicKey; // an input this node could not open
+      for (const key of [OUTSIDER_KEY, STRANGER_KEY] as Hex[])
+        for (const providerKey of [undefined, elsewhere]) {
+          const e = refusal(await chain.post(node.url, chat(), { key, ...(providerKey ? { providerKey } : {}) }));
+          expect(
+            [e.status, e.code],
+            `signed by ${key.slice(0, 8)}, sealed to ${providerKey ?? "the node"}`,
+          ).to.deep.equal([403, "not-keeper"]);
+        }
+      expect(used, "opens the node attempted for outsiders' requests").to.equal(0);
+      // The keeper's own request is opened, once.
+      expect((await chain.post(node.url, stepRequest({ step: 7 }))).status).to.equal(200);
+      expect(used).to.equal(1);
+      // The keeper's request with an input that does not open: refused naming sealedInput, after the checks.
+      const e = refusal(await chain.post(node.url, stepRequest({ step: 8 }), { providerKey: elsewhere }));
+      expect([e.status, e.code, e.field]).to.deep.equal([400, "bad-request", "sealedInput"]);
+      expect(upstream.received).to.have.length(0);
     });
 
     async function anonymousWith(headers: Record<string, string>, body: string): Promise<Reply> {
