@@ -109,6 +109,58 @@ describe("Hardhat tasks", function () {
       expect((await f.token.balanceOf(f.operator.address)) - before).to.equal(2000n * AITBC);
     });
 
+    it("rotate-key: the operator moves the agent to a new key; the old key can do nothing, the new one acts", async function () {
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      const rotate = (from: { address: string }, args: Record<string, string>) =>
+        run(["agent", "rotate-key"], { from: f.index(from), agentId: "1", newKey: f.agent2.address, ...args });
+      // Bad input, each named, before any transaction.
+      await expect(rotate(f.operator, { newKey: "nope" })).to.be.rejectedWith('--new-key: "nope" is not an address');
+      await expect(rotate(f.operator, { newKey: "" })).to.be.rejectedWith("--new-key: is required");
+      await expect(rotate(f.operator, { agentId: "0" })).to.be.rejectedWith("--agent-id: must be at least 1");
+      await expect(rotate(f.operator, { agentId: "9" })).to.be.rejectedWith("AgentRegistryUnknownAgent(agentId=9)");
+      await expect(rotate(f.agent, {})).to.be.rejectedWith(
+        `from: ${f.agent.address} is not agent #1's operator (${f.operator.address}); only the operator rotates its key`,
+      );
+      await expect(rotate(f.operator, { newKey: f.operator.address })).to.be.rejectedWith(
+        `AgentRegistryOperatorIsAgent(agent=${f.operator.address})`,
+      );
+      await expect(rotate(f.operator, { newKey: f.agent.address })).to.be.rejectedWith(
+        `AgentRegistryAlreadyRegistered(agent=${f.agent.address}, agentId=1)`,
+      );
+      expect(await f.registry.agentIdOf(f.agent.address)).to.equal(1n);
+
+      const text = (await rotate(f.operator, {})) as string;
+      expect(text).to.contain(
+        `agent #1: key ${f.agent.address} -> ${f.agent2.address} (operator ${f.operator.address})`,
+      );
+      expect(text).to.contain("stake           2000.0 AITBC (pending 0.0 AITBC), reputation 500");
+      expect(text).to.match(/votes {11}[\d.]+ votes held by the new key/);
+      expect(text).to.contain("credits         none at the old key");
+      expect(text).to.contain("its wallet's 500.0 AITBC cannot move");
+      expect(await f.registry.agentIdOf(f.agent2.address)).to.equal(1n);
+      expect(await f.registry.retiredAgentIdOf(f.agent.address)).to.equal(1n);
+
+      // The old key is dead: as an agent, and even its wallet.
+      await expect(run(["agent", "stake"], { from: f.index(f.agent), amount: "10" })).to.be.rejectedWith(
+        /not a registered agent|AgentRegistryNotRegistered/,
+      );
+      await expect(
+        run(["token", "transfer"], { from: f.index(f.agent), to: f.client.address, amount: "1" }),
+      ).to.be.rejectedWith(`AgentConstitutionKeyRetired(key=${f.agent.address})`);
+      await expect(run(["agent", "unstake"], { from: f.index(f.agent), agentId: "1", amount: "1" })).to.be.rejectedWith(
+        `AgentRegistryNotAgentOrOperator(agentId=1, caller=${f.agent.address})`,
+      );
+      await expect(rotate(f.operator, { newKey: f.agent.address })).to.be.rejectedWith(
+        `AgentRegistryKeyRetired(key=${f.agent.address}, agentId=1)`,
+      );
+      // The new key does what the agent did.
+      await pay(f, f.agent2, "100");
+      await run(["agent", "stake"], { from: f.index(f.agent2), amount: "100" });
+      expect(await f.registry.stakeOf(1n)).to.equal(2100n * AITBC);
+      expect(await run(["agent", "show"], { agent: f.agent2.address })).to.contain("agent #1");
+    });
+
     it("slash by a slasher; a non-slasher is refused with the decoded error", async function () {
       await registerAndFund(f, "2500");
       await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
