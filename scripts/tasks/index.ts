@@ -166,6 +166,18 @@ export const tasks = [
   task(["key", "list"], "List the named keystores of --network (names and addresses)")
     .setAction(cliAction(() => import("./key/list.js")))
     .build(),
+  emptyTask("audit", "Audit trail: every action on the protocol's contracts, by the key that signed it").build(),
+  task(["audit", "log"], "Every action in a block range (default: the latest 10,000 blocks): who, when, what")
+    .addOption({ name: "agent", description: "Only this agent's actions: id or any of its keys", ...noDefault })
+    .addOption({ name: "key", description: "Only transactions this key signed", ...noDefault })
+    .addOption({
+      name: "fromBlock",
+      description: "First block (default: 10,000 blocks before --to-block)",
+      ...noDefault,
+    })
+    .addOption({ name: "toBlock", description: "Last block (default: the latest)", ...noDefault })
+    .setAction(cliAction(() => import("./audit/log.js")))
+    .build(),
   emptyTask("token", "AITBC: balances (wallet, credits, stake) and transfers").build(),
   task(["token", "balance"], "Show an account's AITBC: wallet, credits claimable in Workflows, agent stake")
     .addOption({ name: "account", description: "Address or account index", ...noDefault })
