@@ -26,7 +26,11 @@ export default defineConfig({
     // marketplace and Workflows, nearest the limit, optimise for size alone (runs 1).
     overrides: {
       "contracts/market/ServiceMarketplace.sol": { version: SOLC_VERSION, path: solcPath, settings: settings(1) },
-      "contracts/workflows/Workflows.sol": { version: SOLC_VERSION, path: solcPath, settings: settings(1) },
+      "contracts/workflows/Workflows.sol": {
+        version: SOLC_VERSION,
+        path: solcPath,
+        settings: { ...settings(1), viaIR: true },
+      },
       "contracts/governance/AITBCGovernor.sol": { version: SOLC_VERSION, path: solcPath, settings: settings(200) },
     },
     // Contracts and Solidity tests compile separately: `hardhat run` (the demo, the bench) never builds tests.

@@ -34,6 +34,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         uint48 allowedActions;
         uint48 humanApprovalActions;
         bool enrolled;
+        bool retired; // a key rotated away: every action refused
         // slot 1
         uint96 maxStake;
         address operator;
@@ -81,9 +82,21 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     }
 
     /// @inheritdoc IAgentConstitution
+    function rotate(address oldKey, address newKey) external onlyRole(REGISTRY_ROLE) {
+        AgentRecord storage from = _live(oldKey);
+        if (newKey == address(0)) revert AgentConstitutionZeroAddress();
+        if (_records[newKey].enrolled) revert AgentConstitutionAlreadyEnrolled(newKey);
+        _records[newKey] = from;
+        _usage[newKey] = _usage[oldKey];
+        _declaredVolume[newKey] = _declaredVolume[oldKey];
+        _volumeCaps[newKey] = _volumeCaps[oldKey];
+        from.retired = true;
+        emit AgentRotated(oldKey, newKey);
+    }
+
+    /// @inheritdoc IAgentConstitution
     function setDeclaredVolume(address agent, uint256 declaredDailyVolume) external onlyRole(REGISTRY_ROLE) {
-        AgentRecord storage record = _records[agent];
-        if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
+        AgentRecord storage record = _live(agent);
         _checkDeclaredVolume(declaredDailyVolume);
         _declaredVolume[agent] = declaredDailyVolume;
         VolumeCaps storage caps = _volumeCaps[agent];
@@ -99,8 +112,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
 
     /// @inheritdoc IAgentConstitution
     function setBondedVolume(address agent, uint256 bondedDailyVolume) external onlyRole(REGISTRY_ROLE) {
-        AgentRecord storage record = _records[agent];
-        if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
+        AgentRecord storage record = _live(agent);
         uint256 declared = _declaredVolume[agent];
         // The registry never reports more than declared; the cap keeps it so (and within uint96) regardless.
         uint96 bonded = uint96(bondedDailyVolume < declared ? bondedDailyVolume : declared);
@@ -114,8 +126,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     /// @inheritdoc IAgentConstitution
     function setConstraints(address agent, Constraints calldata constraints) external {
         if (_humanOverride.isStopped()) revert IHumanOverride.HumanOverrideEmergencyStopped();
-        AgentRecord storage record = _records[agent];
-        if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
+        AgentRecord storage record = _live(agent);
         if (msg.sender != record.operator) revert AgentConstitutionNotOperator(agent, msg.sender, record.operator);
         _checkWithinBounds(constraints, _bounds);
         uint256 declared = _declaredVolume[agent];
@@ -134,6 +145,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
         AgentRecord memory record = _records[agent];
         if (!record.enrolled) return;
         _checkRole(ENFORCER_ROLE);
+        if (record.retired) revert AgentConstitutionKeyRetired(agent);
 
         (bool stopped, bool frozen, IHumanOverride.Decision decision) = _humanOverride.gate(agent, actionType);
         // Modules check the stop themselves; checking it here too means no module can forget it.
@@ -183,8 +195,7 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
     function clampToBounds(address[] calldata agents) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Constraints memory b = _bounds;
         for (uint256 i = 0; i < agents.length; ++i) {
-            AgentRecord storage record = _records[agents[i]];
-            if (!record.enrolled) revert AgentConstitutionNotEnrolled(agents[i]);
+            AgentRecord storage record = _live(agents[i]);
             Constraints memory c = Constraints({
                 maxStake: record.maxStake < b.maxStake ? record.maxStake : b.maxStake,
                 maxDailyVolume: _chosenWithin(agents[i], b.maxDailyVolume),
@@ -276,9 +287,17 @@ contract AgentConstitution is IAgentConstitution, AccessControl {
             allowedActions: c.allowedActions,
             humanApprovalActions: c.humanApprovalActions,
             enrolled: true,
+            retired: false,
             maxStake: c.maxStake,
             operator: operator
         });
+    }
+
+    /// @dev The record of an enrolled agent whose key was not rotated away.
+    function _live(address agent) private view returns (AgentRecord storage record) {
+        record = _records[agent];
+        if (!record.enrolled) revert AgentConstitutionNotEnrolled(agent);
+        if (record.retired) revert AgentConstitutionKeyRetired(agent);
     }
 
     function _inForce(VolumeCaps storage caps) private view returns (uint96) {

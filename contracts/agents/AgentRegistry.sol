@@ -76,6 +76,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     mapping(address agent => uint256 agentId) private _agentIds;
     mapping(uint256 agentId => Agent agent) private _agents;
     mapping(uint256 agentId => bytes32 key) private _encryptionKeys;
+    mapping(address key => uint256 agentId) private _retiredKeys;
 
     constructor(
         address admin,
@@ -109,8 +110,7 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         if (registration.operator == msg.sender) revert AgentRegistryOperatorIsAgent(msg.sender);
         if (_humanOverride.isFrozen(msg.sender)) revert AgentRegistryCallerFrozen(msg.sender);
         if (_humanOverride.isFrozen(registration.operator)) revert AgentRegistryOperatorFrozen(registration.operator);
-        uint256 existing = _agentIds[msg.sender];
-        if (existing != 0) revert AgentRegistryAlreadyRegistered(msg.sender, existing);
+        _requireFreshKey(msg.sender);
         _checkProfile(registration.metadataURI, registration.endpoint, registration.version, registration.capabilities);
 
         agentId = ++_agentCount;
@@ -155,6 +155,36 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         a.capabilities = capabilities;
         emit ProfileUpdated(agentId, metadataURI, endpoint, version, capabilities);
         _enforce(msg.sender, ActionTypes.UPDATE_PROFILE, 0, gasStart);
+    }
+
+    /// @inheritdoc IAgentRegistry
+    function rotateKey(uint256 agentId, address newKey) external whenNotStopped nonReentrant {
+        Agent storage a = _existing(agentId);
+        address operator = a.operator;
+        if (msg.sender != operator) revert AgentRegistryNotOperator(agentId, msg.sender);
+        _requireStatus(agentId, a, AgentStatus.Active); // not frozen: a freeze is keyed by address
+        if (newKey == address(0)) revert AgentRegistryZeroAddress();
+        if (newKey == operator) revert AgentRegistryOperatorIsAgent(newKey);
+        _requireFreshKey(newKey);
+        if (_humanOverride.isFrozen(newKey)) revert AgentRegistryCallerFrozen(newKey);
+        address oldKey = a.agent;
+        // A denial is keyed by address too: the new key would start without it.
+        for (uint8 t = 0; t <= ActionTypes.GOVERN; ++t) {
+            (, , IHumanOverride.Decision decision) = _humanOverride.gate(oldKey, t);
+            if (decision == IHumanOverride.Decision.Denied) revert AgentRegistryRotationDenied(agentId, t);
+        }
+
+        delete _agentIds[oldKey];
+        _retiredKeys[oldKey] = agentId;
+        _agentIds[newKey] = agentId;
+        a.agent = newKey;
+        emit AgentKeyRotated(agentId, oldKey, newKey, operator);
+
+        // The modules keyed by address follow, in this transaction: the constitution (record, usage, caps; the old
+        // key's actions refused from now on), then the votes (power, activity, delegation, delegated votes).
+        _constitution.rotate(oldKey, newKey);
+        IAgentVotes votes_ = _votes;
+        if (address(votes_) != address(0)) votes_.onAgentRotated(oldKey, newKey);
     }
 
     /// @inheritdoc IAgentRegistry
@@ -441,6 +471,11 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
     }
 
     /// @inheritdoc IAgentRegistry
+    function retiredAgentIdOf(address key) external view returns (uint256) {
+        return _retiredKeys[key];
+    }
+
+    /// @inheritdoc IAgentRegistry
     function summaryOf(uint256 agentId) external view returns (AgentSummary memory) {
         Agent storage a = _existing(agentId);
         AgentStatus status = _status(a);
@@ -550,6 +585,14 @@ contract AgentRegistry is IAgentRegistry, AccessControl, ReentrancyGuard, Safety
         agentId = _agentIds[msg.sender];
         if (agentId == 0) revert AgentRegistryNotRegistered(msg.sender);
         a = _agents[agentId];
+    }
+
+    /// @dev A key that may become an agent's: not an agent now, and never one before (a retired key stays dead).
+    function _requireFreshKey(address key) private view {
+        uint256 existing = _agentIds[key];
+        if (existing != 0) revert AgentRegistryAlreadyRegistered(key, existing);
+        uint256 retired = _retiredKeys[key];
+        if (retired != 0) revert AgentRegistryKeyRetired(key, retired);
     }
 
     function _agentOrOperator(uint256 agentId) private view returns (Agent storage a) {

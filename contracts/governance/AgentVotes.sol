@@ -53,6 +53,7 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     mapping(address delegate => bool idle) private _idle;
     mapping(address delegate => Checkpoints.Trace208 idle) private _idleHistory; // 1 while idle
     Checkpoints.Trace208 private _idleVotes; // votes held by idle delegates, left out of the total
+    mapping(address oldKey => address newKey) private _rotatedTo;
 
     constructor(
         address admin,
@@ -78,6 +79,27 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
         bool idle = exiting || stake == 0 || stake < _registry.requiredStake(_registry.agentIdOf(agent));
         _setIdle(agent, idle);
         _update(agent, idle ? 0 : _compute(stake, reputation, _activity[agent]));
+    }
+
+    /// @inheritdoc IAgentVotes
+    function onAgentRotated(address oldKey, address newKey) external {
+        if (msg.sender != address(_registry)) revert AgentVotesNotRegistry(msg.sender);
+        // Forward first: from now on {delegates} of anyone who named oldKey (oldKey itself included) is newKey.
+        _rotatedTo[oldKey] = newKey;
+        address delegatee = delegates(oldKey);
+        uint256 power = _power[oldKey];
+        // newKey holds no units yet: delegating moves nothing, it only names where its units will sit.
+        if (delegatee != address(0)) Votes._delegate(newKey, delegatee);
+        // newKey takes oldKey's idle state before the votes move, so the idle total does not change.
+        _setIdle(newKey, _idle[oldKey]);
+        uint256 held = super.getVotes(oldKey);
+        _moveDelegateVotes(oldKey, newKey, held);
+        _setIdle(oldKey, false); // it holds nothing now
+        _power[newKey] = power;
+        _power[oldKey] = 0;
+        _activity[newKey] = _activity[oldKey];
+        _activity[oldKey] = 0;
+        emit AgentRotated(oldKey, newKey, power, held);
     }
 
     /// @inheritdoc IAgentVotes
@@ -135,6 +157,18 @@ contract AgentVotes is IAgentVotes, Votes, AccessControl, SafetyGuarded {
     /// @inheritdoc IAgentVotes
     function computePower(uint256 stake, uint16 reputation, uint256 activity) external view returns (uint256) {
         return _compute(stake, reputation, activity);
+    }
+
+    /// @notice `account`'s delegate, following key rotations: a delegation to an agent's old key is one to its
+    /// current key (so delegators never have to move their votes after a rotation).
+    function delegates(address account) public view override returns (address delegatee) {
+        delegatee = super.delegates(account);
+        for (address next = _rotatedTo[delegatee]; next != address(0); next = _rotatedTo[next]) delegatee = next;
+    }
+
+    /// @inheritdoc IAgentVotes
+    function rotatedTo(address key) external view returns (address) {
+        return _rotatedTo[key];
     }
 
     /// @inheritdoc IAgentVotes

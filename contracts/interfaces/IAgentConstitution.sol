@@ -36,6 +36,9 @@ interface IAgentConstitution {
     /// @notice `agent` is enrolled already.
     error AgentConstitutionAlreadyEnrolled(address agent);
 
+    /// @notice `key` was an agent's key and was rotated away ({rotate}): it may do nothing as an agent any more.
+    error AgentConstitutionKeyRetired(address key);
+
     /// @notice Only the agent's `operator`, not `caller`, may set its constraints.
     error AgentConstitutionNotOperator(address agent, address caller, address operator);
 
@@ -83,6 +86,10 @@ interface IAgentConstitution {
     /// @notice The registry enrolled a new agent under the default constraints.
     event AgentEnrolled(address indexed agent, address indexed operator, uint256 declaredDailyVolume);
 
+    /// @notice The registry moved an agent from key `oldKey` to `newKey`: its constraints, declared and bonded
+    /// volumes and today's usage are `newKey`'s now; `oldKey` is retired (every action of it is refused).
+    event AgentRotated(address indexed oldKey, address indexed newKey);
+
     /// @notice The agent declared a new daily volume (the ceiling of its maxDailyVolume).
     event DeclaredVolumeSet(address indexed agent, uint256 declaredDailyVolume);
 
@@ -103,6 +110,11 @@ interface IAgentConstitution {
     /// `declaredDailyVolume` is the volume its security bond is for: its maxDailyVolume never exceeds it. It has
     /// no stake yet, so it backs no volume: it moves no value until {setBondedVolume}.
     function enroll(address agent, address operator, uint256 declaredDailyVolume) external;
+
+    /// @notice Moves an agent's record from `oldKey` to `newKey` (the registry, at a key rotation): constraints,
+    /// operator, declared and bonded volumes and today's usage (so a rotation never resets a daily limit). `oldKey`
+    /// stays enrolled as retired: {enforce} refuses every action of it, and nothing can change its record again.
+    function rotate(address oldKey, address newKey) external;
 
     /// @notice Records a new declared daily volume (the registry checked the bond); lowers maxDailyVolume to it
     /// when above. Called by the registry.

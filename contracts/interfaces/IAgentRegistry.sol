@@ -146,6 +146,16 @@ interface IAgentRegistry {
     /// @notice An encryption key of zero publishes nothing (an X25519 public key is never all zeros).
     error AgentRegistryZeroEncryptionKey(uint256 agentId);
 
+    /// @notice Only agent `agentId`'s operator may rotate its key; `caller` is not.
+    error AgentRegistryNotOperator(uint256 agentId, address caller);
+
+    /// @notice `key` was agent `agentId`'s key and was rotated away: a retired key can never be an agent again.
+    error AgentRegistryKeyRetired(address key, uint256 agentId);
+
+    /// @notice A guardian denies agent `agentId` action type `actionType`: its key may not rotate away from the
+    /// denial (a new key would start without it). The guardian lifts it first.
+    error AgentRegistryRotationDenied(uint256 agentId, uint8 actionType);
+
     /// @notice `agent` registered as agent `agentId` with `operator` as its human custodian.
     /// @param expectedDailyVolume The daily volume it declared; its security bond is a share of it.
     event AgentRegistered(
@@ -155,6 +165,10 @@ interface IAgentRegistry {
         AgentType agentType,
         uint256 expectedDailyVolume
     );
+
+    /// @notice Operator `operator` moved agent `agentId` from key `oldKey` to `newKey`: the id, stake, reputation,
+    /// obligations, constitution, votes and encryption key are the new key's; `oldKey` is retired for good.
+    event AgentKeyRotated(uint256 indexed agentId, address indexed oldKey, address indexed newKey, address operator);
 
     /// @notice Agent `agentId`'s encryption key is now `key` (set by `by`, the agent or its operator).
     event EncryptionKeySet(uint256 indexed agentId, bytes32 key, address indexed by);
@@ -238,6 +252,21 @@ interface IAgentRegistry {
         string calldata version,
         bytes32[] calldata capabilities
     ) external;
+
+    /// @notice Moves agent `agentId` to a new key (its operator only, e.g. when the agent's key leaked or its
+    /// keystore is replaced). Everything keyed by the agent id stays (stake, pending withdrawal, reputation,
+    /// obligations, services, bids, claimed executions, encryption key); what other modules key by the agent's
+    /// address moves in the same transaction: the constitution record with today's usage (AgentConstitution), the
+    /// voting power, activity, delegation and the votes delegated to it (AgentVotes). Workflows credits left at the
+    /// old key are moved by {IWorkflows-moveCredits}. The old key is retired: it is no agent any more, every module
+    /// refuses it as one (its constitution refuses all its actions) and it can never register again. Refused while
+    /// the agent is not Active (frozen: the freeze is keyed by address and would not follow) or a guardian denies it
+    /// an action type (same reason); the new key must be a fresh address (not registered, never retired, not the
+    /// operator, not frozen).
+    function rotateKey(uint256 agentId, address newKey) external;
+
+    /// @notice The agent id `key` belonged to before it was rotated away ({rotateKey}), or 0 if it never was.
+    function retiredAgentIdOf(address key) external view returns (uint256);
 
     /// @notice Publishes agent `agentId`'s encryption key: the X25519 public key (32 bytes, RFC 7748) that clients
     /// and other agents seal payloads to with HPKE (RFC 9180; protocol/sealed.ts). Only the agent or its operator;

@@ -48,6 +48,10 @@ interface IAgentVotes {
     /// difference.
     event PowerUpdated(address indexed agent, uint256 oldPower, uint256 newPower);
 
+    /// @notice An agent's key was rotated from `oldKey` to `newKey`: its `power`, activity and delegation moved, and
+    /// `held` votes (its own and its delegators') moved from `oldKey` to `newKey` as a delegate.
+    event AgentRotated(address indexed oldKey, address indexed newKey, uint256 power, uint256 held);
+
     /// @notice The governor counted one more vote of `agent` (its activity bonus grows with `activity`).
     /// @param activity The agent's votes counted so far.
     event ActivityRecorded(address indexed agent, uint256 activity);
@@ -59,6 +63,13 @@ interface IAgentVotes {
     /// @notice The registry reports a change of `agent`'s stake, reputation or status (registry only). An agent
     /// below its required stake (or with none) or exiting becomes idle as a delegate.
     function onAgentChanged(address agent, uint256 stake, uint16 reputation, bool exiting) external;
+
+    /// @notice The registry moved an agent from `oldKey` to `newKey` (registry only): its power, activity, idle
+    /// state and delegation follow, and so do the votes `oldKey` held as a delegate. Whoever delegated to `oldKey`
+    /// delegates to `newKey` from now on ({delegates} follows rotations), so no delegator has to act. Past
+    /// checkpoints stay where they were: a proposal whose snapshot predates the rotation counts these votes under
+    /// `oldKey`, which the governor no longer lets vote.
+    function onAgentRotated(address oldKey, address newKey) external;
 
     /// @notice Counts one governance act of `agent` (a vote) towards its activity bonus (ACTIVITY_ROLE: the
     /// governor). Accounts that are not registered agents are ignored.
@@ -85,6 +96,9 @@ interface IAgentVotes {
     /// holds, its delegators' too, do not count (0 votes, left out of the total) until it is bonded again (on its
     /// next stake change or {sync}) or they are delegated elsewhere.
     function isIdle(address delegate) external view returns (bool);
+
+    /// @notice The key `key` was rotated to (zero if it never was).
+    function rotatedTo(address key) external view returns (address);
 
     /// @notice The number of governance acts counted for `agent`.
     function activityOf(address agent) external view returns (uint256);

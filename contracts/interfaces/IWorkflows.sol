@@ -271,6 +271,13 @@ interface IWorkflows {
     /// @notice The caller has no credits to claim.
     error WorkflowsNothingToClaim(address account);
 
+    /// @notice `key` was agent `agentId`'s key and was rotated away: it claims nothing ({moveCredits} moves its
+    /// credits to the agent's current key).
+    error WorkflowsKeyRetired(address key, uint256 agentId);
+
+    /// @notice `key` was never rotated away from an agent: its credits are its own to claim.
+    error WorkflowsKeyNotRetired(address key);
+
     /// @notice The listing's price is above what the caller agreed to pay.
     /// @param fee The execution or subscription price now in force.
     /// @param maxListingFee The caller's maximum (`maxListingFee` of the request, or `maxPrice` of {subscribe}).
@@ -373,6 +380,9 @@ interface IWorkflows {
     /// @notice `account` was paid its credits.
     event CreditsClaimed(address indexed account, uint256 amount);
 
+    /// @notice Credits of a rotated-away agent key `from` moved to the agent's current key `to`.
+    event CreditsMoved(address indexed from, address indexed to, uint256 amount);
+
     /// @notice A workflow's owner listed it.
     event ListingCreated(uint256 indexed listingId, uint256 indexed workflowId, ListingInput input);
 
@@ -440,8 +450,14 @@ interface IWorkflows {
     /// @notice Anyone fails a running execution past its workflow's max execution time: unspent budget refunded.
     function expireExecution(uint256 executionId) external;
 
-    /// @notice Pays the caller's credits (step costs earned as a provider, listing income as an owner).
+    /// @notice Pays the caller's credits (step costs earned as a provider, listing income as an owner). A key
+    /// rotated away from an agent ({IAgentRegistry-rotateKey}) claims nothing: see {moveCredits}.
     function claimCredits() external returns (uint256 amount);
+
+    /// @notice Moves the credits of `retiredKey`, a key rotated away from an agent, to that agent's current key
+    /// (anyone may call it: the credits can only go to the agent). Listing income of workflows the old key owns
+    /// keeps arriving there; this moves it again. Reverts for a key never rotated away, and when there is nothing.
+    function moveCredits(address retiredKey) external returns (uint256 amount);
 
     /// @notice Sends tokens that reached Workflows outside its own transfers (direct transfers) to the registry's
     /// treasury, so that the balance equals {totalHeld} again; never anything held for users. Anyone may call it.

@@ -313,12 +313,26 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
 
     /// @inheritdoc IWorkflows
     function claimCredits() external whenNotStopped nonReentrant returns (uint256 amount) {
+        uint256 retiredFrom = _registry.retiredAgentIdOf(msg.sender);
+        if (retiredFrom != 0) revert WorkflowsKeyRetired(msg.sender, retiredFrom);
         amount = _credits[msg.sender];
         if (amount == 0) revert WorkflowsNothingToClaim(msg.sender);
         _credits[msg.sender] = 0;
         _totalHeld -= amount;
         emit CreditsClaimed(msg.sender, amount);
         _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IWorkflows
+    function moveCredits(address retiredKey) external whenNotStopped returns (uint256 amount) {
+        uint256 agentId = _registry.retiredAgentIdOf(retiredKey);
+        if (agentId == 0) revert WorkflowsKeyNotRetired(retiredKey);
+        amount = _credits[retiredKey];
+        if (amount == 0) revert WorkflowsNothingToClaim(retiredKey);
+        address to = _registry.agentAddress(agentId);
+        _credits[retiredKey] = 0;
+        _credits[to] += amount;
+        emit CreditsMoved(retiredKey, to, amount);
     }
 
     /// @inheritdoc IWorkflows

@@ -349,6 +349,13 @@ rows.push({
   gas: await gasOf(marketplace.connect(outsider).autoAward(autoAwardId)),
 });
 
+// ---------------------------------------------------------------- key rotation
+// After everything else: agent v1 (staked, with power) moves to a fixed fresh key (its operator signs).
+rows.push({
+  name: "rotateKey (registry, constitution, votes)",
+  gas: await gasOf(registry.connect(operator).rotateKey(await registry.agentIdOf(v1.address), "0x" + "5e".repeat(20))),
+});
+
 // ---------------------------------------------------------------- report
 const pad = (s: string, n: number) => s.padEnd(n);
 const W = 56;

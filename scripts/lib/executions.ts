@@ -39,7 +39,7 @@ import {
   type SealPurpose,
 } from "../../protocol/sealed.js";
 import { blindToHex, randomBlind } from "../../circuits/lib/field.js";
-import { valueHashHex, type Json } from "../../protocol/values.js";
+import { parseBlind, valueHashHex, type Json } from "../../protocol/values.js";
 
 /** An answer of the keeper's API that is not a success: its status, and the error body's code, message and field. */
 export class KeeperApiError extends Error {
@@ -239,6 +239,50 @@ export class KeeperClient {
     }
     return body;
   }
+}
+
+/**
+ * An execution's result as its keeper shows it to `keeper`'s signer, with the lines to print: what `workflow result`,
+ * `run`, `follow` and `show` all print (one way to read a result). The result is opened from what the keeper sealed to
+ * the signer's wallet-derived key, and checked against the chain's `resultHash` under the execution's blind. A signer
+ * the keeper refuses (401/403) gets `refused`, a sentence saying who may read it; other failures are thrown.
+ */
+export async function readResult(
+  keeper: KeeperClient,
+  workflows: Workflows,
+  executionId: bigint,
+): Promise<{ view?: KeeperExecution; refused?: string; lines: string[] }> {
+  const reader = await keeper.address();
+  let view: KeeperExecution;
+  try {
+    view = await keeper.execution(executionId);
+  } catch (error) {
+    if (!(error instanceof KeeperApiError && (error.status === 401 || error.status === 403))) throw error;
+    const refused =
+      `result: ${reader} is not authorised to read execution #${executionId}'s result from the keeper at ` +
+      `${keeper.url}: only its client, a reader the client granted (\`workflow grant\`) or a user of its restricted ` +
+      `listing may (keeper said: ${error.message})`;
+    return { refused, lines: [refused] };
+  }
+  const lines = [
+    `execution #${executionId} at ${keeper.url} (read by ${reader}): ${view.state}${view.reason ? ` (${view.reason})` : ""}`,
+    ...view.steps.map((s) => `  step ${s.step}  ${s.state}  ${s.provider ?? "-"}  ${s.attempts} attempt(s)`),
+  ];
+  if (view.blind === null) {
+    lines.push(`  result  (none yet)`);
+    return { view, lines };
+  }
+  const { resultHash } = await workflows.getExecution(executionId);
+  let check = "not on chain yet";
+  if (BigInt(resultHash) !== 0n) {
+    if (valueHashHex(view.result, parseBlind(view.blind)).toLowerCase() !== resultHash.toLowerCase())
+      throw new Error(
+        `result: the keeper's result for execution #${executionId} does not match the chain's resultHash ${resultHash}`,
+      );
+    check = "matches the chain's resultHash";
+  }
+  lines.push(`  result  ${JSON.stringify(view.result)}`, `  (${check})`);
+  return { view, lines };
 }
 
 /** The address of the keeper serving at `keeperUrl`, as its `/healthz` says (its key is then read from the chain). */

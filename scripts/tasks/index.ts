@@ -40,7 +40,10 @@ const ceremonyDir = {
 } as const;
 
 export const tasks = [
-  emptyTask("agent", "Agent registry: register, declare-volume, stake, unstake, withdraw, slash, show, list").build(),
+  emptyTask(
+    "agent",
+    "Agent registry: register, declare-volume, stake, unstake, withdraw, rotate-key, slash, show, list",
+  ).build(),
   task(["agent", "register"], "Register the --from account as an agent")
     .addOption(from)
     .addOption({ name: "operator", description: "Human operator address (not the agent's own)", ...noDefault })
@@ -84,6 +87,12 @@ export const tasks = [
     .addOption(from)
     .addOption({ name: "agentId", description: "Agent id", ...noDefault })
     .setAction(cliAction(() => import("./agent/withdraw.js")))
+    .build(),
+  task(["agent", "rotate-key"], "Move an agent to a new key (its operator); the old key is retired for good")
+    .addOption({ ...from, description: "The agent's operator" })
+    .addOption({ name: "agentId", description: "Agent id", ...noDefault })
+    .addOption({ name: "newKey", description: "The agent's new address (a fresh key)", ...noDefault })
+    .setAction(cliAction(() => import("./agent/rotate-key.js")))
     .build(),
   task(["agent", "slash"], "Slash an agent's stake to the treasury (SLASHER_ROLE)")
     .addOption(from)
@@ -156,6 +165,18 @@ export const tasks = [
     .build(),
   task(["key", "list"], "List the named keystores of --network (names and addresses)")
     .setAction(cliAction(() => import("./key/list.js")))
+    .build(),
+  emptyTask("audit", "Audit trail: every action on the protocol's contracts, by the key that signed it").build(),
+  task(["audit", "log"], "Every action in a block range (default: the latest 10,000 blocks): who, when, what")
+    .addOption({ name: "agent", description: "Only this agent's actions: id or any of its keys", ...noDefault })
+    .addOption({ name: "key", description: "Only transactions this key signed", ...noDefault })
+    .addOption({
+      name: "fromBlock",
+      description: "First block (default: 10,000 blocks before --to-block)",
+      ...noDefault,
+    })
+    .addOption({ name: "toBlock", description: "Last block (default: the latest)", ...noDefault })
+    .setAction(cliAction(() => import("./audit/log.js")))
     .build(),
   emptyTask("token", "AITBC: balances (wallet, credits, stake) and transfers").build(),
   task(["token", "balance"], "Show an account's AITBC: wallet, credits claimable in Workflows, agent stake")
@@ -470,7 +491,7 @@ export const tasks = [
     .addFlag({ name: "revoke", description: "Remove the authorisation instead" })
     .setAction(cliAction(() => import("./workflow/access.js")))
     .build(),
-  task(["workflow", "run"], "Post inputs to a keeper, request an execution from it, follow it to the end")
+  task(["workflow", "run"], "Post inputs to a keeper, request an execution, follow it, print the result")
     .addOption(from)
     .addOption({ name: "workflow", description: "Workflow id", ...noDefault })
     .addOption({ name: "inputs", description: "JSON file with the execution's inputs", ...noDefault })
@@ -486,7 +507,7 @@ export const tasks = [
     .addOption({ name: "timeout", description: "Seconds to follow before giving up (default 600)", ...noDefault })
     .setAction(cliAction(() => import("./workflow/run.js")))
     .build(),
-  task(["workflow", "follow"], "Follow an execution live, step by step, until it completes or fails")
+  task(["workflow", "follow"], "Follow an execution live until it completes or fails, then print its result")
     .addOption({ ...from, description: "Account that signs the keeper reads (client or granted reader)" })
     .addOption({ name: "execution", description: "Execution id", ...noDefault })
     .addOption({
@@ -515,8 +536,10 @@ export const tasks = [
     .addOption({ name: "keeperUrl", description: "The keeper's API URL", ...noDefault })
     .setAction(cliAction(() => import("./workflow/result.js")))
     .build(),
-  task(["workflow", "show"], "Show an execution's status, steps, cost and receipt")
+  task(["workflow", "show"], "Show an execution's status, steps, cost, receipt and (with --keeper-url) its result")
+    .addOption({ ...from, description: "Account that reads the result from the keeper (client or granted reader)" })
     .addOption({ name: "execution", description: "Execution id", ...noDefault })
+    .addOption({ name: "keeperUrl", description: "The keeper's API URL (prints the result)", ...noDefault })
     .setAction(cliAction(() => import("./workflow/show.js")))
     .build(),
   task(["workflow", "claim"], "Claim the --from account's credits in Workflows (step pay, listing fees) to its wallet")

@@ -1436,6 +1436,7 @@ describe("AgentRegistry", function () {
       // requestUnstake, withdraw, slash, updateReputation and setEncryptionKey apply the behaviour in their own
       // describe blocks; openObligation and closeObligation below, called by a holder of OBLIGATION_ROLE.
       const covered = [
+        "rotateKey",
         "setEncryptionKey",
         "requestUnstake",
         "withdraw",
@@ -1468,6 +1469,15 @@ describe("AgentRegistry", function () {
         call: (f, agentId) => f.registry.connect(f.deployer)[fn](agentId),
       });
     }
+
+    shouldRevertForUnknownId({
+      fn: "rotateKey",
+      error: "AgentRegistryUnknownAgent",
+      ids: [0n, UNKNOWN_ID],
+      setup: load,
+      contract: (f) => f.registry,
+      call: (f, agentId) => f.registry.connect(f.operator).rotateKey(agentId, f.agent2.address),
+    });
 
     for (const view of views) {
       shouldRevertForUnknownId({

@@ -294,6 +294,10 @@ describe("daemons end to end (real processes)", function () {
     expect(executionId, stdout).to.be.a("string");
     expect(stdout).to.match(new RegExp(`execution #${executionId} \\[#{20}\\] 1/1 recorded.*; completed`));
     expect((await devnet.protocol.workflows.getExecution(BigInt(executionId ?? "0"))).status).to.equal(3n);
+    // The result reaches the user at the end of the run, opened and checked against the chain.
+    const expected = { count: 5, max: 5, mean: 2.8, min: 1, spread: 4 };
+    expect(JSON.parse(/result {2}(.*)/.exec(stdout)?.[1] ?? "null"), stdout).to.deep.equal(expected);
+    expect(stdout).to.include("(matches the chain's resultHash)");
 
     // The client lets another key read the result (`workflow grant`), which reads it (`workflow result`).
     const reader = devAccount(19);
@@ -314,13 +318,30 @@ describe("daemons end to end (real processes)", function () {
     expect(granted.stdout).to.match(new RegExp(`execution #${executionId}: ${reader.address} may read its results`));
     const read = await task(["result", "--execution", String(executionId)], reader.privateKey);
     expect(read.stdout).to.include(`read by ${reader.address}): done`);
-    expect(JSON.parse(/result {2}(.*)/.exec(read.stdout)?.[1] ?? "null")).to.deep.equal({
-      count: 5,
-      max: 5,
-      mean: 2.8,
-      min: 1,
-      spread: 4,
-    });
+    expect(JSON.parse(/result {2}(.*)/.exec(read.stdout)?.[1] ?? "null")).to.deep.equal(expected);
+    // `workflow show` and `workflow follow` print it through the same path, to the granted reader...
+    const shown = await task(["show", "--execution", String(executionId)], reader.privateKey);
+    expect(shown.stdout).to.match(/result hash {5}0x[0-9a-f]{64}/);
+    expect(JSON.parse(/result {2}(.*)/.exec(shown.stdout)?.[1] ?? "null")).to.deep.equal(expected);
+    const followed = await task(["follow", "--execution", String(executionId)], reader.privateKey);
+    expect(followed.stdout).to.match(new RegExp(`execution #${executionId} \\[#{20}\\] 1/1 recorded.*; completed`));
+    expect(JSON.parse(/result {2}(.*)/.exec(followed.stdout)?.[1] ?? "null")).to.deep.equal(expected);
+    // ...and say plainly that anyone else is not authorised (and show no result); `workflow result` fails with it.
+    const outsider = devAccount(18);
+    const refused = await task(["show", "--execution", String(executionId)], outsider.privateKey);
+    expect(refused.stdout).to.include(
+      `result: ${outsider.address} is not authorised to read execution #${executionId}'s result from the keeper`,
+    );
+    expect(refused.stdout).to.not.match(/spread|mean/);
+    const failed = await task(["result", "--execution", String(executionId)], outsider.privateKey).then(
+      () => undefined,
+      (error: unknown) => error as { stdout: string; stderr: string; code: number },
+    );
+    expect(failed?.code, "workflow result by an outsider").to.equal(1);
+    expect(failed?.stderr).to.include(
+      `result: ${outsider.address} is not authorised to read execution #${executionId}`,
+    );
+    expect(`${failed?.stdout}${failed?.stderr}`).to.not.match(/spread|mean/);
   });
 
   it("claims and completes an open request (no keeper named)", async function () {

@@ -109,6 +109,132 @@ describe("Hardhat tasks", function () {
       expect((await f.token.balanceOf(f.operator.address)) - before).to.equal(2000n * AITBC);
     });
 
+    it("rotate-key: the operator moves the agent to a new key; the old key can do nothing, the new one acts", async function () {
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      const rotate = (from: { address: string }, args: Record<string, string>) =>
+        run(["agent", "rotate-key"], { from: f.index(from), agentId: "1", newKey: f.agent2.address, ...args });
+      // Bad input, each named, before any transaction.
+      await expect(rotate(f.operator, { newKey: "nope" })).to.be.rejectedWith('--new-key: "nope" is not an address');
+      await expect(rotate(f.operator, { newKey: "" })).to.be.rejectedWith("--new-key: is required");
+      await expect(rotate(f.operator, { agentId: "0" })).to.be.rejectedWith("--agent-id: must be at least 1");
+      await expect(rotate(f.operator, { agentId: "9" })).to.be.rejectedWith("AgentRegistryUnknownAgent(agentId=9)");
+      await expect(rotate(f.agent, {})).to.be.rejectedWith(
+        `from: ${f.agent.address} is not agent #1's operator (${f.operator.address}); only the operator rotates its key`,
+      );
+      await expect(rotate(f.operator, { newKey: f.operator.address })).to.be.rejectedWith(
+        `AgentRegistryOperatorIsAgent(agent=${f.operator.address})`,
+      );
+      await expect(rotate(f.operator, { newKey: f.agent.address })).to.be.rejectedWith(
+        `AgentRegistryAlreadyRegistered(agent=${f.agent.address}, agentId=1)`,
+      );
+      expect(await f.registry.agentIdOf(f.agent.address)).to.equal(1n);
+
+      const text = (await rotate(f.operator, {})) as string;
+      expect(text).to.contain(
+        `agent #1: key ${f.agent.address} -> ${f.agent2.address} (operator ${f.operator.address})`,
+      );
+      expect(text).to.contain("stake           2000.0 AITBC (pending 0.0 AITBC), reputation 500");
+      expect(text).to.match(/votes {11}[\d.]+ votes held by the new key/);
+      expect(text).to.contain("credits         none at the old key");
+      expect(text).to.contain("its wallet's 500.0 AITBC cannot move");
+      expect(await f.registry.agentIdOf(f.agent2.address)).to.equal(1n);
+      expect(await f.registry.retiredAgentIdOf(f.agent.address)).to.equal(1n);
+
+      // The old key is dead: as an agent, and even its wallet.
+      await expect(run(["agent", "stake"], { from: f.index(f.agent), amount: "10" })).to.be.rejectedWith(
+        /not a registered agent|AgentRegistryNotRegistered/,
+      );
+      await expect(
+        run(["token", "transfer"], { from: f.index(f.agent), to: f.client.address, amount: "1" }),
+      ).to.be.rejectedWith(`AgentConstitutionKeyRetired(key=${f.agent.address})`);
+      await expect(run(["agent", "unstake"], { from: f.index(f.agent), agentId: "1", amount: "1" })).to.be.rejectedWith(
+        `AgentRegistryNotAgentOrOperator(agentId=1, caller=${f.agent.address})`,
+      );
+      await expect(rotate(f.operator, { newKey: f.agent.address })).to.be.rejectedWith(
+        `AgentRegistryKeyRetired(key=${f.agent.address}, agentId=1)`,
+      );
+      // The new key does what the agent did.
+      await pay(f, f.agent2, "100");
+      await run(["agent", "stake"], { from: f.index(f.agent2), amount: "100" });
+      expect(await f.registry.stakeOf(1n)).to.equal(2100n * AITBC);
+      expect(await run(["agent", "show"], { agent: f.agent2.address })).to.contain("agent #1");
+    });
+
+    it("audit log: every action by key in a block range, with figures in AITBC, dates and names; bad input named", async function () {
+      await registerAndFund(f, "2500");
+      await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });
+      await run(["agent", "rotate-key"], { from: f.index(f.operator), agentId: "1", newKey: f.agent2.address });
+      await pay(f, f.agent2, "10");
+      await run(["agent", "stake"], { from: f.index(f.agent2), amount: "10" });
+      const audit = async (args: Record<string, string>) =>
+        (await run(["audit", "log"], { agent: "", key: "", fromBlock: "", toBlock: "", ...args })) as {
+          block: number;
+          key: string;
+          role: string;
+          event: string;
+          text: string;
+          time: string;
+        }[];
+
+      const all = await audit({});
+      const events = all.map((e) => e.event);
+      for (const name of ["AgentRegistered", "Staked", "AgentKeyRotated", "AgentRotated", "ReceiptMinted"])
+        expect(events, name).to.include(name);
+      const staked = all.filter((e) => e.event === "Staked");
+      expect(staked.map((e) => e.key)).to.deep.equal([f.agent.address, f.agent2.address]);
+      expect(staked[0]?.role).to.equal("retired key of agent #1");
+      expect(staked[1]?.role).to.equal("agent #1");
+      expect(staked[0]?.text).to.equal("AgentRegistry.Staked(agentId=1, amount=2000.0 AITBC, totalStake=2000.0 AITBC)");
+      expect(staked[0]?.time).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+      const rotated = all.find((e) => e.event === "AgentKeyRotated");
+      expect(rotated?.key).to.equal(f.operator.address);
+      expect(rotated?.text).to.equal(
+        `AgentRegistry.AgentKeyRotated(agentId=1, oldKey=${f.agent.address}, newKey=${f.agent2.address}, operator=${f.operator.address})`,
+      );
+
+      // By key: what the operator signed; by agent (id or any key, old or new): both keys' actions and its events.
+      const byOperator = await audit({ key: f.operator.address });
+      expect(byOperator.every((e) => e.key === f.operator.address)).to.equal(true);
+      expect(byOperator.map((e) => e.event)).to.include("AgentKeyRotated");
+      const byAgent = await audit({ agent: "1" });
+      expect(byAgent.filter((e) => e.event === "Staked")).to.have.length(2);
+      expect(await audit({ agent: f.agent.address })).to.deep.equal(byAgent);
+      // Events naming the agent's keys are in too (a receipt the client minted to it), and contracts go by name.
+      expect(byAgent.some((e) => e.key === f.client.address && e.event === "ReceiptMinted")).to.equal(true);
+      expect(byAgent.find((e) => e.event === "Approval")?.text).to.equal(
+        `AIToken.Approval(owner=${f.agent.address}, spender=AgentRegistry, value=2000.0 AITBC)`,
+      );
+
+      // Paged by block range.
+      const rotationBlock = rotated?.block ?? 0;
+      const before = await audit({ toBlock: String(rotationBlock - 1) });
+      expect(before.map((e) => e.event)).to.not.include("AgentKeyRotated");
+      expect(before.every((e) => e.block < rotationBlock)).to.equal(true);
+      const from = await audit({ fromBlock: String(rotationBlock), toBlock: String(rotationBlock) });
+      expect(from.every((e) => e.block === rotationBlock)).to.equal(true);
+      expect(from.map((e) => e.event)).to.include("AgentKeyRotated");
+
+      // Bad input.
+      const latest = await ethers.provider.getBlockNumber();
+      await expect(audit({ fromBlock: "x" })).to.be.rejectedWith('--from-block: "x" is not a whole number');
+      await expect(audit({ fromBlock: String(latest), toBlock: "1" })).to.be.rejectedWith(
+        "--from-block: must be at most 1",
+      );
+      await expect(audit({ toBlock: String(latest + 5) })).to.be.rejectedWith(`--to-block: must be at most ${latest}`);
+      await expect(audit({ key: "0x12" })).to.be.rejectedWith('--key: "0x12" is not an address');
+      await expect(audit({ agent: f.client.address })).to.be.rejectedWith(
+        `--agent: ${f.client.address} is no agent's key (now or before a rotation)`,
+      );
+      await expect(audit({ agent: "7" })).to.be.rejectedWith("AgentRegistryUnknownAgent(agentId=7)");
+      await networkHelpers.mine(100_001);
+      await expect(audit({ fromBlock: "0" })).to.be.rejectedWith(
+        /--from-block: blocks 0\.\.\d+ are more than 100000 blocks: read them in several runs with --to-block/,
+      );
+      const recent = await audit({});
+      expect(recent, "the default window (10,000 blocks) holds none of the old actions").to.have.length(0);
+    });
+
     it("slash by a slasher; a non-slasher is refused with the decoded error", async function () {
       await registerAndFund(f, "2500");
       await run(["agent", "stake"], { from: f.index(f.agent), amount: "2000" });

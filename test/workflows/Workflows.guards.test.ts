@@ -189,6 +189,15 @@ const STOPPABLE: Array<[string, Setup]> = [
     },
   ],
   [
+    "moveCredits",
+    async (f) => {
+      // p1 earns credits, then its operator rotates it to a new key: the old key's credits move to the new one.
+      await runDiamond(f, f.owner);
+      await f.registry.connect(f.operator).rotateKey(await f.registry.agentIdOf(f.p1.address), f.outsider.address);
+      return () => w(f).connect(f.outsider).moveCredits(f.p1.address);
+    },
+  ],
+  [
     "sweepExcess",
     async (f) => {
       await mintAitbc(f, f.outsider.address, 1n);

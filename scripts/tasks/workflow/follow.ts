@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { parseInteger } from "../../lib/args.js";
-import { followExecution, KeeperClient } from "../../lib/executions.js";
+import { followExecution, KeeperClient, readResult } from "../../lib/executions.js";
 import { runTask } from "../context.js";
 
 interface Args {
@@ -14,7 +14,8 @@ interface Args {
 /**
  * Follows an execution live (step by step) until it completes or fails. With `--keeper-url`, the keeper's view too
  * (steps done off chain), read with requests signed by `--from`: the execution's client, a reader it granted or a
- * user of its restricted listing; anyone else sees the chain's progress alone.
+ * user of its restricted listing; anyone else sees the chain's progress alone. At the end it prints the result as
+ * `workflow result` does, or says that the signer is not authorised to read it.
  */
 export default async function follow(args: Args, hre: HardhatRuntimeEnvironment): Promise<string> {
   return runTask(hre, args.from, async ({ signer, protocol }) => {
@@ -34,6 +35,12 @@ export default async function follow(args: Args, hre: HardhatRuntimeEnvironment)
         console.log(line);
       },
     });
+    // The result at the end, as `workflow result` prints it (or why this signer may not read it).
+    if (keeper) console.log((await readResult(keeper, protocol.workflows, executionId)).lines.join("\n"));
+    else
+      console.log(
+        `  result hash ${(await protocol.workflows.getExecution(executionId)).resultHash} (--keeper-url reads the result)`,
+      );
     return final.status;
   });
 }

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { parseInteger, required } from "../../lib/args.js";
-import { KeeperClient, type KeeperExecution } from "../../lib/executions.js";
+import { KeeperClient, readResult, type KeeperExecution } from "../../lib/executions.js";
 import { runTask } from "../context.js";
 
 interface Args {
@@ -11,21 +11,17 @@ interface Args {
 }
 
 /**
- * An execution's results as its keeper shows them to `--from` (the client, a reader it granted, a user of its
- * restricted listing), read with a signed request: state, each step's provider, and the result.
+ * An execution's results as its keeper shows it to `--from` (the client, a reader it granted, a user of its
+ * restricted listing), read with a signed request: state, each step's provider, and the result, opened with the
+ * reader's wallet-derived key and checked against the chain's resultHash. A reader the keeper refuses is told so.
  */
 export default async function result(args: Args, hre: HardhatRuntimeEnvironment): Promise<KeeperExecution> {
   return runTask(hre, args.from, async ({ signer, protocol }) => {
     const executionId = parseInteger("execution", args.execution, { min: 1n });
     const keeper = await KeeperClient.connect(required("keeperUrl", args.keeperUrl), signer, protocol.workflows);
-    const view = await keeper.execution(executionId);
-    console.log(
-      [
-        `execution #${executionId} at ${keeper.url} (read by ${signer.address}): ${view.state}${view.reason ? ` (${view.reason})` : ""}`,
-        ...view.steps.map((s) => `  step ${s.step}  ${s.state}  ${s.provider ?? "-"}  ${s.attempts} attempt(s)`),
-        `  result  ${JSON.stringify(view.result)}`,
-      ].join("\n"),
-    );
-    return view;
+    const read = await readResult(keeper, protocol.workflows, executionId);
+    if (!read.view) throw new Error(read.refused);
+    console.log(read.lines.join("\n"));
+    return read.view;
   });
 }

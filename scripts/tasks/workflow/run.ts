@@ -6,6 +6,7 @@ import {
   keeperAddress,
   keeperEncryptionKey,
   readInputsFile,
+  readResult,
 } from "../../lib/executions.js";
 import { parseInteger, required } from "../../lib/args.js";
 import { runTask } from "../context.js";
@@ -27,7 +28,7 @@ interface Args {
  * Runs a workflow end to end as a client (`--from`): posts the inputs file to the keeper, sealed to the keeper's
  * published encryption key and signed by the client,
  * requests the execution naming that keeper (escrowing the budget), then follows it live (reading the keeper's view
- * with signed requests) until it completes or fails.
+ * with signed requests) until it completes or fails, and prints the result (`workflow result`'s lines).
  */
 export default async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<bigint> {
   const keeperUrl = required("keeperUrl", args.keeperUrl);
@@ -52,6 +53,7 @@ export default async function run(args: Args, hre: HardhatRuntimeEnvironment): P
     });
     if (final.status !== "completed")
       throw new Error(`execution #${executionId} ${final.status}${final.reason ? `: ${final.reason}` : ""}`);
+    console.log((await readResult(keeperClient.client, protocol.workflows, executionId)).lines.join("\n"));
   });
   return executionId;
 }
