@@ -107,7 +107,7 @@ export class Marketplace {
     });
   }
 
-  /** Gas paid (wei) by this agent's transactions under `keys` that the store knows as mined or reverted. */
+  /** Ether (wei) paid for gas by the transactions `hashes` that were mined (unknown ones count 0). */
   async gasPaid(hashes: readonly Hex[]): Promise<bigint> {
     let total = 0n;
     for (const hash of hashes) {

@@ -14,7 +14,8 @@
  *   under the client's blind is signed (WorkResult) and submitted; once its challenge window has passed without a
  *   rejection the agent finalizes (claims its pay) unless the client accepted first.
  * - WorkloadSettled, AssignmentFailed (a slash), ResultRejected (a dispute), DisputeExpired: experiences in memory,
- *   with what they earned (payment less cost, gas and slashes), and the strategy learns from them.
+ *   with what they earned in AITBC (payment less the work's cost, or the slash) and the gas they took (ether, in
+ *   the figures), and the strategy learns from them.
  * Handlers are idempotent (the follower delivers at least once): memory stores an experience once per log.
  */
 import { keccak256, toHex, zeroHash, type Hex } from "viem";
@@ -260,7 +261,7 @@ export class AgentRuntime {
     this.#logger.warn({ event: "disputed", workloadId }, `workload ${workloadId}: the client rejected the result`);
   }
 
-  /** A won workload ended: `received` is what the chain paid (negative: slashed); cost and gas come off it. */
+  /** A won workload ended: `received` is what the chain paid (negative: slashed); the work's cost comes off it. */
   async #closeWon(
     workloadId: bigint,
     kind: ExperienceKind,
@@ -277,10 +278,12 @@ export class AgentRuntime {
     const hashes = [`bid:${workloadId}:${bid.round}`, `submit:${workloadId}:${bid.round}`, `finalize:${workloadId}`]
       .map((key) => this.#o.store.tx(key)?.hash)
       .filter((h): h is Hex => h !== undefined);
+    // Gas is paid in ether, profit is counted in AITBC: gas goes into the figures, not into the profit (an operator
+    // folds its average gas into costPerUnit).
     const gas = await this.#o.market.gasPaid(hashes);
-    const profit = received - cost - gas;
+    const profit = received - cost;
     this.#o.memory.setBidState(workloadId, bid.round, "closed");
-    this.#experience(bid, kind, kind, profit, { ...figures, cost: String(cost), gas: String(gas) }, evidence, true);
+    this.#experience(bid, kind, kind, profit, { ...figures, cost: String(cost), gasWei: String(gas) }, evidence, true);
   }
 
   /** Stores the experience and, the first time, lets the strategy learn from it (one transaction). */

@@ -68,7 +68,7 @@ export interface BidOutcome {
   pricePerUnit: bigint;
   /** Awarded to this agent. */
   won: boolean;
-  /** What the bid earned: payment received − cost of the work − gas − slashes (wei; 0 for a lost bid). */
+  /** What the bid earned: payment received − cost of the work − slashes (AITBC wei; 0 for a lost bid). */
   profit: bigint;
   decision: Json;
 }

@@ -4,7 +4,7 @@
  * explicit).
  *
  * For each arm (a price) it keeps how often a bid at that price won and lost, and what a won bid really earned per
- * unit (payment less fee, cost, gas and slashes, as the chain settled it). To decide, it draws a win probability
+ * unit (payment less fee, the work's cost and slashes, as the chain settled it). To decide, it draws a win probability
  * θ ~ Beta(1 + wins, 1 + losses) per affordable arm and bids the arm with the highest θ × margin, the margin being
  * the average earned per unit once the arm has settled work, else its nominal margin price × (1 − fee) − cost.
  * One bid teaches about several arms, because the auction is monotone in the price (the lowest price × (2000 −
