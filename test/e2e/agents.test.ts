@@ -5,6 +5,8 @@
  * result and is paid (the client accepts one; the agent claims the other itself after the challenge window). Every
  * agent action is charged to its constitution on chain. Then kill -9 and a restart: its memory and learned prices
  * are there, a bid sent before the crash is delivered after it, and the next bid is priced from what it learned.
+ * Last, a slash (work it could not deliver: the client never sent the input) opens its circuit breaker: it bids no
+ * more.
  */
 import { randomBytes } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
@@ -225,5 +227,41 @@ describe("provider agent end to end (real process)", function () {
     const next = await post({ op: "stats", data: [1] }, 1n);
     const bid = await line(agent, "bid", next.workloadId);
     expect(String(bid.reason)).to.not.match(/\(0 won, 0 lost\)/);
+  });
+
+  it("stops bidding once slashed: the circuit breaker (limit 0 slashes) holds it", async function () {
+    const { marketplace } = devnet.protocol;
+    const agentId = BigInt(String((await agent.ready()).agentId));
+    // Posted without handing the agent its input: awarded, the agent cannot deliver, and is slashed at the deadline.
+    const now = await chainNow();
+    const request = {
+      serviceType: hashText(SERVICE),
+      modelHash: ZeroHash,
+      units: 1n,
+      maxPricePerUnit: parseEther("1.5"),
+      bidDeadline: now + 600n,
+      executionDeadline: now + 1200n,
+      verification: 0,
+      reopenOnTimeout: false,
+      inputHash: hashText("an input the agent never sees"),
+    };
+    const market = await asClient();
+    const workloadId = await market.postWorkload.staticCall(request);
+    await (await market.postWorkload(request)).wait();
+    await line(agent, "bid", workloadId);
+    await advance(601);
+    await (await market.autoAward(workloadId)).wait();
+    await line(agent, "waiting-input", workloadId);
+    await advance(3600);
+    await (await market.claimTimeout(workloadId)).wait();
+    expect((await marketplace.getWorkload(workloadId)).providerId).to.equal(agentId);
+    const slashed = await line(agent, "experience", workloadId, "slashed experience");
+    expect(slashed.kind).to.equal("slashed");
+    expect(BigInt(String(slashed.profit))).to.be.lessThan(0n);
+
+    const next = await post({ op: "stats", data: [2] }, 1n);
+    const refused = await line(agent, "bid-refused", next.workloadId);
+    expect(refused.reason).to.equal("breaker-slashes");
+    expect(await marketplace.getBids(next.workloadId)).to.have.length(0);
   });
 });
