@@ -58,12 +58,24 @@ export async function runAgent(options: {
   const store = new Store(config.store.path);
   const memory = new AgentMemory(config.store.path, config.memory);
   const shared = new SharedResources();
-  const closers: (() => Promise<void> | void)[] = [() => shared.close(), () => memory.close(), () => store.close()];
+  const closers: (() => Promise<void> | void)[] = [
+    () => shared.close(),
+    () => {
+      memory.close();
+    },
+    () => {
+      store.close();
+    },
+  ];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close();
   };
   try {
-    return await start(config, { root, logger, chain, client, account, wallet, store, memory, shared, closers, closeAll }, options.env);
+    return await start(
+      config,
+      { root, logger, chain, client, account, wallet, store, memory, shared, closers, closeAll },
+      options.env,
+    );
   } catch (error) {
     await closeAll();
     throw error;

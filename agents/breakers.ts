@@ -35,7 +35,8 @@ export class CircuitBreakers {
     if (s.losses > maxLoss) return { breaker: "losses", message: `lost ${s.losses} wei ${window} > ${maxLoss}` };
     if (s.disputes > maxDisputes)
       return { breaker: "disputes", message: `${s.disputes} disputes ${window} > ${maxDisputes}` };
-    if (s.slashes > maxSlashes) return { breaker: "slashes", message: `${s.slashes} slashes ${window} > ${maxSlashes}` };
+    if (s.slashes > maxSlashes)
+      return { breaker: "slashes", message: `${s.slashes} slashes ${window} > ${maxSlashes}` };
     return undefined;
   }
 }

@@ -99,7 +99,8 @@ export const agentConfigSchema = agentSchemaBase.superRefine((config, ctx) => {
   keySourceRule(config.agent, ctx);
   const names = new Set<string>();
   config.services.forEach((s, i) => {
-    if (names.has(s.name)) ctx.addIssue({ code: "custom", path: ["services", i, "name"], message: `duplicate "${s.name}"` });
+    if (names.has(s.name))
+      ctx.addIssue({ code: "custom", path: ["services", i, "name"], message: `duplicate "${s.name}"` });
     names.add(s.name);
     if (s.costPerUnit >= s.price)
       ctx.addIssue({ code: "custom", path: ["services", i, "costPerUnit"], message: "must be below the listed price" });

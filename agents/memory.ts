@@ -23,9 +23,7 @@ import type { Json } from "../protocol/values.js";
 export type ExperienceKind = "settled" | "lost" | "disputed" | "slashed" | "refunded";
 
 /** Why the agent may believe an outcome. */
-export type Evidence =
-  | { chain: { transactionHash: Hex; logIndex: number; blockNumber: bigint } }
-  | { self: string };
+export type Evidence = { chain: { transactionHash: Hex; logIndex: number; blockNumber: bigint } } | { self: string };
 
 export interface Experience {
   id: number;

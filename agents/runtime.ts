@@ -77,7 +77,10 @@ export class AgentRuntime {
     const saved = options.memory.strategyState(options.strategy.name);
     if (saved !== undefined && options.strategy.restore !== undefined) {
       options.strategy.restore(saved);
-      this.#logger.info({ event: "strategy-resumed", strategy: options.strategy.name, state: saved }, "strategy resumed");
+      this.#logger.info(
+        { event: "strategy-resumed", strategy: options.strategy.name, state: saved },
+        "strategy resumed",
+      );
     }
   }
 
@@ -109,10 +112,17 @@ export class AgentRuntime {
           if (mine) await this.#settled(workloadId, args, evidence);
           break;
         case "ResultRejected":
-          await this.#disputed(workloadId, evidence);
+          this.#disputed(workloadId, evidence);
           break;
         case "AssignmentFailed":
-          if (mine) await this.#closeWon(workloadId, "slashed", -(args.slashed as bigint), { slashed: String(args.slashed) }, evidence);
+          if (mine)
+            await this.#closeWon(
+              workloadId,
+              "slashed",
+              -(args.slashed as bigint),
+              { slashed: String(args.slashed) },
+              evidence,
+            );
           break;
         case "DisputeExpired":
           await this.#closeWon(workloadId, "refunded", 0n, { refund: String(args.refund) }, evidence, true);
@@ -141,10 +151,22 @@ export class AgentRuntime {
     const skip = (reason: string) => {
       this.#logger.info({ event: "skip", workloadId, reason }, `workload ${workloadId}: not bidding (${reason})`);
     };
-    if (w.status !== WORKLOAD_STATUS.Open) return skip(`status ${w.status}, not open`);
-    if (w.client.toLowerCase() === this.#o.address.toLowerCase()) return skip("its own workload");
-    if (w.verification !== 0) return skip("only basic verification is served by this agent");
-    if ((await market.now()) > w.bidDeadline) return skip("bidding closed");
+    if (w.status !== WORKLOAD_STATUS.Open) {
+      skip(`status ${w.status}, not open`);
+      return;
+    }
+    if (w.client.toLowerCase() === this.#o.address.toLowerCase()) {
+      skip("its own workload");
+      return;
+    }
+    if (w.verification !== 0) {
+      skip("only basic verification is served by this agent");
+      return;
+    }
+    if ((await market.now()) > w.bidDeadline) {
+      skip("bidding closed");
+      return;
+    }
     const offer = await market.offer(service.serviceId);
     const free = offer.maxCapacity - offer.currentLoad - memory.committedUnits(service.name);
     const state: MarketState = {
@@ -169,9 +191,14 @@ export class AgentRuntime {
     };
     const reputation = this.#o.catalog.offers().find((o) => o.agentId === this.#o.agentId)?.reputation ?? 0;
     const action = strategy.decide(state, { agentId: this.#o.agentId, reputation, freeUnits: free < 0n ? 0n : free });
-    if (action.kind === "skip") return skip(action.reason);
-    if (action.pricePerUnit > w.maxPricePerUnit || action.pricePerUnit === 0n)
-      return skip(`the strategy's price ${action.pricePerUnit} is outside (0, ${w.maxPricePerUnit}]`);
+    if (action.kind === "skip") {
+      skip(action.reason);
+      return;
+    }
+    if (action.pricePerUnit > w.maxPricePerUnit || action.pricePerUnit === 0n) {
+      skip(`the strategy's price ${action.pricePerUnit} is outside (0, ${w.maxPricePerUnit}]`);
+      return;
+    }
     const context: Json = {
       units: String(w.units),
       maxPricePerUnit: String(w.maxPricePerUnit),
@@ -210,7 +237,14 @@ export class AgentRuntime {
       const outcome = await this.#o.market.bid(row.workloadId, row.round, row.serviceId, row.pricePerUnit, proposal);
       if (outcome.fresh) this.#o.guard.record({ actionType: ACTION.BID, value: 0n, gasEstimate: GAS.bid, label: "" });
       this.#logger.info(
-        { event: "bid", workloadId: row.workloadId, price: row.pricePerUnit, reason: row.reason, tx: outcome.hash, resent: !fresh },
+        {
+          event: "bid",
+          workloadId: row.workloadId,
+          price: row.pricePerUnit,
+          reason: row.reason,
+          tx: outcome.hash,
+          resent: !fresh,
+        },
         `bid ${row.pricePerUnit} per unit on workload ${row.workloadId}: ${row.reason}`,
       );
     } catch (error) {
@@ -244,7 +278,7 @@ export class AgentRuntime {
     if (bid !== undefined) this.#o.memory.setBidState(workloadId, bid.round, "submitted");
     const w = await this.#o.market.workload(workloadId);
     // Finalizing is possible once the window has passed (strictly after it).
-    this.#o.store.addDuty("finalize", workloadId, Number(w.submittedAt) + Number(w.challengeWindow) + 1);
+    this.#o.store.addDuty("finalize", workloadId, Number(w.submittedAt) + w.challengeWindow + 1);
   }
 
   async #settled(workloadId: bigint, args: Args, evidence: Evidence): Promise<void> {
@@ -253,7 +287,7 @@ export class AgentRuntime {
     await this.#closeWon(workloadId, "settled", paid, { paid: String(paid), fee: String(args.fee) }, evidence);
   }
 
-  async #disputed(workloadId: bigint, evidence: Evidence): Promise<void> {
+  #disputed(workloadId: bigint, evidence: Evidence): void {
     const bid = this.#o.memory.bid(workloadId);
     if (bid?.state !== "submitted") return;
     this.#o.store.removeDuty("finalize", workloadId);
@@ -355,7 +389,10 @@ export class AgentRuntime {
         await this.#deliver(bid);
       } catch (error) {
         if (!(error instanceof TxRevertedError)) throw error;
-        this.#logger.error({ event: "submit-reverted", workloadId: bid.workloadId, error: error.errorName }, error.message);
+        this.#logger.error(
+          { event: "submit-reverted", workloadId: bid.workloadId, error: error.errorName },
+          error.message,
+        );
       }
     }
     const now = Number(await this.#o.market.now());
@@ -370,7 +407,10 @@ export class AgentRuntime {
     const work = memory.work(bid.workloadId);
     if (work === undefined) {
       if (!this.#waitingInput.has(bid.workloadId))
-        this.#logger.info({ event: "waiting-input", workloadId: bid.workloadId }, "awarded; waiting for the client's input");
+        this.#logger.info(
+          { event: "waiting-input", workloadId: bid.workloadId },
+          "awarded; waiting for the client's input",
+        );
       this.#waitingInput.add(bid.workloadId);
       return;
     }
@@ -383,13 +423,17 @@ export class AgentRuntime {
     let output = work.output;
     if (output === undefined) {
       const service = this.#o.services.find((s) => s.name === bid.service);
-      if (service === undefined) throw new Error(`workload ${bid.workloadId}: service ${bid.service} is not configured`);
+      if (service === undefined)
+        throw new Error(`workload ${bid.workloadId}: service ${bid.service} is not configured`);
       const signal = AbortSignal.timeout(this.#o.runTimeoutMs ?? 60_000);
       try {
         ({ output } = await service.backend.run(work.input, { signal, proof: false, blind: work.blind }));
       } catch (error) {
         // A bad input is the client's: the agent cannot deliver and says why; the chain will decide (timeout).
-        this.#logger.error({ event: "run-failed", workloadId: bid.workloadId, error: errorMessage(error) }, "run failed");
+        this.#logger.error(
+          { event: "run-failed", workloadId: bid.workloadId, error: errorMessage(error) },
+          "run failed",
+        );
         memory.setBidState(bid.workloadId, bid.round, "submitted");
         return;
       }
@@ -401,13 +445,20 @@ export class AgentRuntime {
       { bidding: false },
     );
     if (!verdict.allowed) {
-      this.#logger.warn({ event: "submit-refused", workloadId: bid.workloadId, reason: verdict.reason }, verdict.message);
+      this.#logger.warn(
+        { event: "submit-refused", workloadId: bid.workloadId, reason: verdict.reason },
+        verdict.message,
+      );
       return;
     }
     const outcome = await market.submit(bid.workloadId, bid.round, resultHash);
-    if (outcome.fresh) guard.record({ actionType: ACTION.SUBMIT_RESULT, value: 0n, gasEstimate: GAS.submit, label: "" });
+    if (outcome.fresh)
+      guard.record({ actionType: ACTION.SUBMIT_RESULT, value: 0n, gasEstimate: GAS.submit, label: "" });
     memory.setBidState(bid.workloadId, bid.round, "submitted");
-    this.#logger.info({ event: "submitted", workloadId: bid.workloadId, resultHash }, `result of ${bid.workloadId} submitted`);
+    this.#logger.info(
+      { event: "submitted", workloadId: bid.workloadId, resultHash },
+      `result of ${bid.workloadId} submitted`,
+    );
   }
 
   async #finalize(workloadId: bigint): Promise<void> {

@@ -68,7 +68,10 @@ export async function startAgentServer(options: {
         if (!("input" in body)) throw new HttpError(400, "bad-request", "input: required", { field: "input" });
         const input = body.input as Json;
         const w = await market.workload(workloadId);
-        if (w.status === 0) throw new HttpError(404, "unknown-workload", `workloadId: no workload ${workloadId}`, { field: "workloadId" });
+        if (w.status === 0)
+          throw new HttpError(404, "unknown-workload", `workloadId: no workload ${workloadId}`, {
+            field: "workloadId",
+          });
         let hash: Hex;
         try {
           hash = valueHashHex(input, blind);
@@ -76,9 +79,14 @@ export async function startAgentServer(options: {
           throw new HttpError(400, "bad-request", `input: ${(error as Error).message}`, { field: "input" });
         }
         if (hash.toLowerCase() !== w.inputHash.toLowerCase())
-          throw new HttpError(400, "bad-request", `input: hashes to ${hash}, not the workload's inputHash ${w.inputHash}`, {
-            field: "input",
-          });
+          throw new HttpError(
+            400,
+            "bad-request",
+            `input: hashes to ${hash}, not the workload's inputHash ${w.inputHash}`,
+            {
+              field: "input",
+            },
+          );
         memory.putInput(workloadId, input, blind);
         logger.info({ event: "input", workloadId }, `input of workload ${workloadId} received and checked`);
         sendJson(res, 200, { workloadId, accepted: true });
@@ -97,7 +105,9 @@ export async function startAgentServer(options: {
           signature: signature as Hex,
         }).catch(() => undefined);
         if (signer?.toLowerCase() !== w.client.toLowerCase())
-          throw new HttpError(403, "not-client", "only the workload's client reads its result", { field: "X-AITBC-Signature" });
+          throw new HttpError(403, "not-client", "only the workload's client reads its result", {
+            field: "X-AITBC-Signature",
+          });
         const output = memory.work(workloadId)?.output;
         if (output === undefined) throw new HttpError(404, "no-result", `workload ${workloadId}: no result yet`);
         sendJson(res, 200, { workloadId, output, resultHash: w.resultHash });

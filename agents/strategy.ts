@@ -57,8 +57,7 @@ export interface OwnState {
  * own note about the choice (e.g. the arm a bandit pulled); it comes back in the outcome.
  */
 export type Action =
-  | { kind: "bid"; pricePerUnit: bigint; reason: string; decision?: Json }
-  | { kind: "skip"; reason: string };
+  { kind: "bid"; pricePerUnit: bigint; reason: string; decision?: Json } | { kind: "skip"; reason: string };
 
 /** What became of a bid, as the chain says (never as a counterparty says). */
 export interface BidOutcome {

@@ -86,7 +86,9 @@ export function runSeed(seed: number, workloads = 200, competitors: readonly num
     ),
   );
   const hindsight = ARMS.map((price) =>
-    toAitbc(runMarket(market, entrantsWith("fixed", new FixedPriceStrategy(price), competitors)).entrants.fixed?.profit ?? 0n),
+    toAitbc(
+      runMarket(market, entrantsWith("fixed", new FixedPriceStrategy(price), competitors)).entrants.fixed?.profit ?? 0n,
+    ),
   );
   const stats = learner.statsOf(market.serviceName);
   let top = 0;

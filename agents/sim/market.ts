@@ -69,15 +69,15 @@ export function runMarket(scenario: MarketScenario, entrants: readonly Entrant[]
     entrant,
     agentId: BigInt(i + 1),
     reputation: INITIAL_REPUTATION,
-    result: { profit: 0n, bids: 0, wins: 0, units: 0n } as EntrantResult,
+    result: { profit: 0n, bids: 0, wins: 0, units: 0n },
   }));
   let awarded = 0;
   let cancelled = 0;
   for (let n = 1; n <= scenario.workloads; n++) {
     const units = BigInt(random.int(scenario.units[0], scenario.units[1]));
-    const willingness = BigInt(
-      Math.round(random.uniform(scenario.willingnessToPay.min, scenario.willingnessToPay.max) * 1e6),
-    ) * 10n ** 12n;
+    const willingness =
+      BigInt(Math.round(random.uniform(scenario.willingnessToPay.min, scenario.willingnessToPay.max) * 1e6)) *
+      10n ** 12n;
     const online = state.filter(() => random.next() < scenario.participation);
     const bids: { who: (typeof state)[number]; price: bigint; decision: BidOutcome["decision"] }[] = [];
     for (const who of random.shuffle(online)) {
@@ -143,7 +143,9 @@ export function runMarket(scenario: MarketScenario, entrants: readonly Entrant[]
         units,
         pricePerUnit: bid.price,
         won,
-        profit: won ? units * bid.price - (units * bid.price * BigInt(scenario.feeBps)) / 10_000n - units * scenario.costPerUnit : 0n,
+        profit: won
+          ? units * bid.price - (units * bid.price * BigInt(scenario.feeBps)) / 10_000n - units * scenario.costPerUnit
+          : 0n,
         decision: bid.decision,
       });
     }

@@ -71,7 +71,10 @@ export class ThompsonPriceStrategy implements Strategy {
       if (best === undefined || score > best.score) best = { arm, score, theta, margin };
     });
     if (best === undefined)
-      return { kind: "skip", reason: `no price arm with a positive margin under the ceiling ${workload.maxPricePerUnit}` };
+      return {
+        kind: "skip",
+        reason: `no price arm with a positive margin under the ceiling ${workload.maxPricePerUnit}`,
+      };
     const s = stats[best.arm] as ArmStats;
     const price = this.arms[best.arm] as bigint;
     return {

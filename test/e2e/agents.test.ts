@@ -40,7 +40,9 @@ describe("provider agent end to end (real process)", function () {
     await devnet.fund(AGENT.agent.address, 2000n);
     await devnet.fund(ROLES.client.address, 1000n);
     const client = await devnet.connection.ethers.getSigner(ROLES.client.address);
-    await (await devnet.protocol.token.connect(client).approve(await devnet.protocol.marketplace.getAddress(), MaxUint256)).wait();
+    await (
+      await devnet.protocol.token.connect(client).approve(await devnet.protocol.marketplace.getAddress(), MaxUint256)
+    ).wait();
     agent = await startAgent();
   });
 
@@ -53,7 +55,12 @@ describe("provider agent end to end (real process)", function () {
     return {
       rpc: { urls: [devnet.url] },
       addressesFile: devnet.addressesFile,
-      agent: { privateKey: AGENT.agent.privateKey, operator: AGENT.operator.address, stake: "2000", expectedDailyVolume: "10000" },
+      agent: {
+        privateKey: AGENT.agent.privateKey,
+        operator: AGENT.operator.address,
+        stake: "2000",
+        expectedDailyVolume: "10000",
+      },
       store: { path: dbPath },
       services: [{ name: SERVICE, backend: "data", price: "1", capacity: 8, costPerUnit: "0.2" }],
       strategy: { kind: "thompson-price", arms: ["0.4", "0.6", "0.8", "1.0", "1.2"], seed: 7 },
@@ -106,7 +113,11 @@ describe("provider agent end to end (real process)", function () {
   }
 
   const line = (daemon: Daemon, event: string, workloadId: bigint, what = event) =>
-    daemon.waitFor((l: LogLine) => l.event === event && String(l.workloadId) === String(workloadId), 60_000, `${what} ${workloadId}`);
+    daemon.waitFor(
+      (l: LogLine) => l.event === event && String(l.workloadId) === String(workloadId),
+      60_000,
+      `${what} ${workloadId}`,
+    );
 
   function learned(): Json {
     const db = new DatabaseSync(dbPath, { readOnly: true });
@@ -132,7 +143,10 @@ describe("provider agent end to end (real process)", function () {
     const agentId = BigInt(String((await agent.ready()).agentId));
     const before = await token.balanceOf(AGENT?.agent.address ?? "");
     const jobs = [];
-    for (const data of [[1, 2, 3], [10, 20, 5.5]]) {
+    for (const data of [
+      [1, 2, 3],
+      [10, 20, 5.5],
+    ]) {
       const gas0 = await usedGas();
       const job = await post({ op: "stats", data });
       const bid = await line(agent, "bid", job.workloadId);
@@ -155,12 +169,17 @@ describe("provider agent end to end (real process)", function () {
       const signature = await privateKeyToAccount(ROLES.client.privateKey).signMessage({
         message: resultMessage(31337, (await marketplace.getAddress()) as `0x${string}`, job.workloadId),
       });
-      const res = await fetch(`${url}/v1/workloads/result?id=${job.workloadId}`, { headers: { "x-aitbc-signature": signature } });
+      const res = await fetch(`${url}/v1/workloads/result?id=${job.workloadId}`, {
+        headers: { "x-aitbc-signature": signature },
+      });
       expect(((await res.json()) as { output: Json }).output).to.deep.equal(expected);
       const stranger = await privateKeyToAccount(ROLES.treasury.privateKey).signMessage({
         message: resultMessage(31337, (await marketplace.getAddress()) as `0x${string}`, job.workloadId),
       });
-      expect((await fetch(`${url}/v1/workloads/result?id=${job.workloadId}`, { headers: { "x-aitbc-signature": stranger } })).status).to.equal(403);
+      expect(
+        (await fetch(`${url}/v1/workloads/result?id=${job.workloadId}`, { headers: { "x-aitbc-signature": stranger } }))
+          .status,
+      ).to.equal(403);
     }
     const [accepted, claimed] = jobs as [(typeof jobs)[number], (typeof jobs)[number]];
     await (await market.accept(accepted.workloadId)).wait();

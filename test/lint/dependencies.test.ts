@@ -84,7 +84,15 @@ describe("dependency rules (.dependency-cruiser.cjs)", function () {
       path.join(scratch, "tsconfig.json"),
       JSON.stringify({ compilerOptions: { module: "node16", moduleResolution: "node16", strict: true } }),
     );
-    ({ status, violations } = cruise(scratch, ["protocol", "circuits", "deploy", "keepers", "agents", "scripts", "test"]));
+    ({ status, violations } = cruise(scratch, [
+      "protocol",
+      "circuits",
+      "deploy",
+      "keepers",
+      "agents",
+      "scripts",
+      "test",
+    ]));
   });
 
   after(function () {

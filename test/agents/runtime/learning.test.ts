@@ -74,7 +74,12 @@ describe("agents: learning provider in a controlled market", function () {
         maxPricePerUnit: 3n * AITBC,
         bidDeadline: 0n,
       },
-      service: { serviceId: `0x${"00".repeat(32)}`, name: "iris-inference", listedPrice: AITBC, costPerUnit: AITBC / 2n },
+      service: {
+        serviceId: `0x${"00".repeat(32)}`,
+        name: "iris-inference",
+        listedPrice: AITBC,
+        costPerUnit: AITBC / 2n,
+      },
       competitors: [],
       feeBps: 100,
     };
