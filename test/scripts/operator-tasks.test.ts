@@ -423,7 +423,14 @@ describe("operator tasks", function () {
 describe("tasks on the command line", function () {
   const exec = promisify(execFile);
   // Hardhat shows stack traces by default when it believes it runs in CI (hardhat-utils isCi): these variables go.
-  const ciVariables = ["GITHUB_ACTIONS", "NOW", "DEPLOYMENT_ID", "CODEBUILD_BUILD_NUMBER", "CI", "CONTINUOUS_INTEGRATION"];
+  const ciVariables = [
+    "GITHUB_ACTIONS",
+    "NOW",
+    "DEPLOYMENT_ID",
+    "CODEBUILD_BUILD_NUMBER",
+    "CI",
+    "CONTINUOUS_INTEGRATION",
+  ];
   const dropped = new Set(["AITBC_ADDRESSES", "BUILD_NUMBER", "RUN_ID", ...ciVariables]);
   const hardhat = (...args: string[]) =>
     exec(process.execPath, [path.join("node_modules", "hardhat", "dist", "src", "cli.js"), ...args], {
