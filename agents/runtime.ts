@@ -8,7 +8,8 @@
  *   for the model, the fee) and the agent's own (reputation, free units: the offer's capacity less its load and
  *   the units of bids still open). A bid is stored before it is sent (a restart re-sends the same decision under
  *   the same idempotency key, never a second one) and sent only if the safety layer allows it.
- * - WorkloadAwarded: to this agent, the work is queued; to another, or WorkloadCancelled, the bid lost.
+ * - WorkloadAwarded: to this agent, the work is queued; to another, or WorkloadCancelled, the bid lost. A workload
+ *   reopened by another provider's timeout (AssignmentFailed, reopened) is considered again for its new round.
  * - The work loop (`tick`): an awarded workload whose input the client delivered (server.ts, checked against the
  *   chain's inputHash) runs on its service's backend (keepers/provider/backends: iris, data); the result's hash
  *   under the client's blind is signed (WorkResult) and submitted; once its challenge window has passed without a
@@ -115,6 +116,8 @@ export class AgentRuntime {
           this.#disputed(workloadId, evidence);
           break;
         case "AssignmentFailed":
+          // Another provider's timeout may reopen the workload for a new round of bids.
+          if (!mine && args.reopened === true) await this.#consider(workloadId);
           if (mine)
             await this.#closeWon(
               workloadId,
@@ -136,12 +139,12 @@ export class AgentRuntime {
   /** Decides on a posted workload and bids when the strategy and the safety layer agree. */
   async #consider(workloadId: bigint): Promise<void> {
     const { market, memory, strategy, guard } = this.#o;
+    const w = await market.workload(workloadId);
     const earlier = memory.bid(workloadId);
-    if (earlier !== undefined) {
+    if (earlier !== undefined && earlier.round >= w.round) {
       if (earlier.state === "sent") await this.#sendBid(earlier, false);
       return;
     }
-    const w = await market.workload(workloadId);
     const service = this.#o.services.find(
       (s) =>
         (w.serviceType === zeroHash || w.serviceType === keccak256(toHex(s.name))) &&

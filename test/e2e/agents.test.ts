@@ -248,6 +248,29 @@ describe("provider agent end to end (real process)", function () {
     expect(String(bid.reason)).to.not.match(/\(0 won, 0 lost\)/);
   });
 
+  it("asks the constitution before bidding: a bid its operator no longer allows is not sent", async function () {
+    const { constitution, marketplace } = devnet.protocol;
+    const operator = await devnet.connection.ethers.getSigner(AGENT?.operator.address ?? "");
+    const address = AGENT?.agent.address ?? "";
+    const current = await constitution.constraintsOf(address);
+    const set = async (allowedActions: bigint) =>
+      (
+        await constitution.connect(operator).setConstraints(address, {
+          maxStake: current.maxStake,
+          maxDailyVolume: current.maxDailyVolume,
+          maxGasPerDay: current.maxGasPerDay,
+          allowedActions,
+          humanApprovalActions: current.humanApprovalActions,
+        })
+      ).wait();
+    await set(current.allowedActions & ~(1n << 5n)); // ActionTypes.BID
+    const job = await post({ op: "stats", data: [3] }, 1n);
+    const refused = await line(agent, "bid-refused", job.workloadId);
+    expect(refused.reason).to.equal("not-allowed");
+    expect(await marketplace.getBids(job.workloadId)).to.have.length(0);
+    await set(current.allowedActions);
+  });
+
   it("stops bidding once slashed: the circuit breaker (limit 0 slashes) holds it", async function () {
     const { marketplace } = devnet.protocol;
     const agentId = BigInt(String((await agent.ready()).agentId));
