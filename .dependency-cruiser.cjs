@@ -1,7 +1,8 @@
 /**
  * The direction of dependencies, enforced by `npm run lint` (dependency-cruiser):
  *
- *   circuits/ -> protocol/ -> keepers/common/ -> keepers/keeper/, keepers/provider/ (-> keepers/cli.ts)
+ *   circuits/ -> protocol/ -> keepers/common/ -> keepers/keeper/, keepers/provider/, agents/ (-> keepers/cli.ts)
+ *   (agents/ also runs the provider's backends, keepers/provider/backends/)
  *   deploy/ (Ignition modules) -> protocol/
  *   scripts/lib/ -> scripts/tasks/, scripts/bench/, scripts/zk/, scripts/*.ts      (on top of the product)
  *   test/                                                                             (on top of everything)
@@ -67,14 +68,23 @@ module.exports = {
       comment: "keepers/common/ is shared by every daemon and agent: it never imports one of them.",
       severity: "error",
       from: { path: "^keepers/common/" },
-      to: { path: "^(keepers/(?!common/)|deploy/|typechain-types/)" },
+      to: { path: "^(keepers/(?!common/)|agents/|deploy/|typechain-types/)" },
     },
     {
       name: "daemons-apart",
       comment: "A daemon imports keepers/common/ and protocol/, never another daemon (move the shared part down).",
       severity: "error",
       from: { path: "^keepers/(keeper|provider)/" },
-      to: { path: "^(keepers/(?!common/|$1/)|deploy/|typechain-types/)" },
+      to: { path: "^(keepers/(?!common/|$1/)|agents/|deploy/|typechain-types/)" },
+    },
+    {
+      name: "agents-on-common",
+      comment:
+        "agents/ builds on protocol/ and keepers/common/, and runs the provider's backends; never the keeper or the " +
+        "provider node itself.",
+      severity: "error",
+      from: { path: "^agents/" },
+      to: { path: "^(keepers/(?!common/|provider/backends/|provider/config\\.ts$)|deploy/|typechain-types/)" },
     },
   ],
   options: {

@@ -1,6 +1,7 @@
 /**
  * aitbc keeper   [--config FILE] [--clear-safe-mode]   the keeper daemon (keepers/keeper)
  * aitbc provider [--config FILE]                       a provider node (keepers/provider)
+ * aitbc agent    --config FILE                         an autonomous agent with a strategy (agents/)
  *
  * Each reads its JSON config (default: none, environment only), validates it (a bad field stops the start with a
  * message naming it, exit code 2), runs until SIGTERM or SIGINT, then shuts down gracefully (exit code 0).
@@ -14,8 +15,10 @@ import { SAFE_MODE_FLAG } from "./common/safety.js";
 import { loadKeeperConfig } from "./keeper/config.js";
 import { Store } from "./common/store.js";
 import { runProvider } from "./provider/node.js";
+import { runAgent } from "../agents/agent.js";
 
-const USAGE = "usage: aitbc keeper [--config FILE] [--clear-safe-mode] | aitbc provider [--config FILE]";
+const USAGE =
+  "usage: aitbc keeper [--config FILE] [--clear-safe-mode] | aitbc provider [--config FILE] | aitbc agent --config FILE";
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -44,6 +47,8 @@ async function main(): Promise<void> {
     daemon = await runKeeper({ configFile: values.config, env: process.env, logger: root });
   } else if (command === "provider") {
     daemon = await runProvider({ configFile: values.config, env: process.env, logger: root });
+  } else if (command === "agent") {
+    daemon = await runAgent({ configFile: values.config, env: process.env, logger: root });
   } else {
     throw new ConfigError(`unknown command "${command}"\n${USAGE}`);
   }

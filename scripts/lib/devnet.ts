@@ -285,7 +285,12 @@ export class Devnet {
   }
 
   /** Spawns `aitbc <command> --config <file>`. */
-  spawn(name: string, command: "keeper" | "provider", config: unknown, env: Record<string, string> = {}): Daemon {
+  spawn(
+    name: string,
+    command: "keeper" | "provider" | "agent",
+    config: unknown,
+    env: Record<string, string> = {},
+  ): Daemon {
     const file = path.join(this.dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(config, null, 2));
     const child = spawn(process.execPath, [AITBC_BIN, command, "--config", file], {

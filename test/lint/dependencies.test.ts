@@ -13,7 +13,7 @@ import { expect } from "chai";
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const DEPCRUISE = path.join(ROOT, "node_modules", ".bin", "depcruise");
 const CONFIG = path.join(ROOT, ".dependency-cruiser.cjs");
-const FOLDERS = ["hardhat.config.ts", "protocol", "circuits", "deploy", "keepers", "scripts", "test"];
+const FOLDERS = ["hardhat.config.ts", "protocol", "circuits", "deploy", "keepers", "agents", "scripts", "test"];
 
 /** file -> the files it imports (paths relative to the scratch root, without extension). */
 const TREE: Record<string, string[]> = {
@@ -27,7 +27,11 @@ const TREE: Record<string, string[]> = {
   "keepers/keeper/steps": ["keepers/keeper/plan"],
   "scripts/lib/format": ["scripts/tasks/show"],
   "scripts/bench/gas": ["test/helpers/fixture"],
+  "agents/runtime": ["keepers/keeper/orchestrator"],
+  "keepers/common/catalog": ["agents/memory"],
   // right
+  "agents/memory": ["keepers/common/log", "keepers/provider/backends/index", "protocol/enums"],
+  "keepers/provider/backends/index": ["keepers/common/log"],
   "keepers/provider/server": ["keepers/common/log", "protocol/enums"],
   "keepers/common/log": ["protocol/enums"],
   "scripts/tasks/show": ["scripts/lib/deploy", "keepers/common/log"],
@@ -80,7 +84,15 @@ describe("dependency rules (.dependency-cruiser.cjs)", function () {
       path.join(scratch, "tsconfig.json"),
       JSON.stringify({ compilerOptions: { module: "node16", moduleResolution: "node16", strict: true } }),
     );
-    ({ status, violations } = cruise(scratch, ["protocol", "circuits", "deploy", "keepers", "scripts", "test"]));
+    ({ status, violations } = cruise(scratch, [
+      "protocol",
+      "circuits",
+      "deploy",
+      "keepers",
+      "agents",
+      "scripts",
+      "test",
+    ]));
   });
 
   after(function () {
@@ -99,6 +111,8 @@ describe("dependency rules (.dependency-cruiser.cjs)", function () {
     ["scripts-only-from-scripts-and-test", "keepers/keeper/orchestrator", "scripts/lib/format"],
     ["scripts-lib-is-a-library", "scripts/lib/format", "scripts/tasks/show"],
     ["test-only-from-test", "scripts/bench/gas", "test/helpers/fixture"],
+    ["agents-on-common", "agents/runtime", "keepers/keeper/orchestrator"],
+    ["keepers-common-below-daemons", "keepers/common/catalog", "agents/memory"],
   ];
   for (const [rule, from, to] of WRONG) {
     it(`${rule}: refuses ${from} -> ${to}`, function () {
@@ -114,7 +128,14 @@ describe("dependency rules (.dependency-cruiser.cjs)", function () {
   it("fails the lint run (exit code 1 or more), and reports nothing for the allowed imports", function () {
     expect(status).to.be.greaterThan(0);
     const reported = new Set(violations.map((v) => v.from));
-    for (const right of ["keepers/provider/server", "keepers/common/log", "scripts/tasks/show", "scripts/lib/deploy"])
+    for (const right of [
+      "keepers/provider/server",
+      "keepers/common/log",
+      "scripts/tasks/show",
+      "scripts/lib/deploy",
+      "agents/memory",
+      "keepers/provider/backends/index",
+    ])
       expect(reported.has(`${right}.ts`), right).to.equal(false);
     expect(reported.has("test/helpers/fixture.ts")).to.equal(false);
     // Each wrong import once under its rule, plus the cycle once.

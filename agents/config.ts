@@ -1,0 +1,122 @@
+/**
+ * The agent's configuration (`aitbc agent --config FILE`; agents/agent.example.json): a JSON file with environment
+ * variables over it, validated at start by a schema; a bad field stops the start with a ConfigError naming it.
+ */
+import { z } from "zod";
+
+import { address, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../keepers/common/config.js";
+import { keySourceFields, keySourceRule } from "../keepers/common/keys.js";
+
+const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s]+$/.test(s), "must be an http(s):// URL");
+const positiveInt = z.number().int().min(1);
+
+const serviceSchema = z.strictObject({
+  /** The offer's serviceName on chain; workloads ask for keccak256 of it as their serviceType. */
+  name: z.string().min(1).max(64),
+  /** iris: the reference model (inference); data: data processing. */
+  backend: z.enum(["iris", "data"]),
+  /** The listed price per unit (the offer's pricePerUnit); the strategy prices each bid. */
+  price: tokenAmount.refine((v) => v > 0n, "must be above 0"),
+  /** Units of awarded work the service takes at once (the offer's maxCapacity). */
+  capacity: positiveInt.default(8),
+  /** What a unit costs the operator to run (AITBC): profit is payment less this, gas and slashes. */
+  costPerUnit: tokenAmount.default(0n),
+  minAccuracy: z.number().int().min(0).max(10_000).default(0),
+});
+
+const strategySchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("fixed-price"),
+    /** AITBC per unit; default each service's listed price. */
+    price: tokenAmount.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("thompson-price"),
+    /** The price grid, AITBC per unit. */
+    arms: z.array(tokenAmount.refine((v) => v > 0n, "must be above 0")).min(1, "at least one price"),
+    seed: z.number().int().min(0).optional(),
+    learning: z.boolean().default(true),
+  }),
+]);
+export type StrategyConfig = z.output<typeof strategySchema>;
+
+const agentSchemaBase = z.strictObject({
+  rpc: z.strictObject({ urls: z.array(rpcUrl).min(1, "at least one RPC URL") }),
+  addressesFile: z.string().min(1).optional(),
+  agent: z.strictObject({
+    ...keySourceFields,
+    operator: address,
+    endpoint: httpUrl.optional(),
+    metadataURI: z.string().default(""),
+    version: z.string().min(1).default("1.0.0"),
+    expectedDailyVolume: tokenAmount.default(10_000n * 10n ** 18n),
+    stake: tokenAmount.default(2_000n * 10n ** 18n),
+  }),
+  /** The agent's SQLite store: follower checkpoint, transactions, action log, memory, learned state. */
+  store: z.strictObject({ path: z.string().min(1) }),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default("127.0.0.1"),
+      port: port.default(0),
+      maxBodyBytes: positiveInt.default(1 << 20),
+    })
+    .prefault({}),
+  /** Default `<store.path>.encryption-key`. */
+  encryption: z.strictObject({ keyFile: z.string().min(1).optional() }).prefault({}),
+  services: z.array(serviceSchema).min(1, "at least one service"),
+  strategy: strategySchema,
+  /** The safety monitor's anomaly rules (keepers/common/safety.ts). */
+  safety: z
+    .strictObject({
+      maxActionsPerHour: positiveInt.default(100),
+      valueFactor: z.number().positive().default(10),
+      baselineActions: z.number().int().min(0).default(10),
+    })
+    .prefault({}),
+  /** Circuit breakers: bidding stops while the window holds more than these. */
+  breakers: z
+    .strictObject({
+      windowSeconds: positiveInt.default(86_400),
+      maxLoss: tokenAmount.default(100n * 10n ** 18n),
+      maxDisputes: z.number().int().min(0).default(3),
+      maxSlashes: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  memory: z.strictObject({ maxExperiences: positiveInt.default(10_000) }).prefault({}),
+  follower: z
+    .strictObject({
+      pollIntervalMs: positiveInt.default(1_000),
+      confirmations: z.number().int().min(0).default(0),
+      /** First block to follow on a fresh store; default the head at first start. */
+      startBlock: z.number().int().min(0).optional(),
+    })
+    .prefault({}),
+  /** How often the work loop delivers awarded work and claims pay (ms). */
+  tickMs: positiveInt.default(1_000),
+});
+
+export const agentConfigSchema = agentSchemaBase.superRefine((config, ctx) => {
+  keySourceRule(config.agent, ctx);
+  const names = new Set<string>();
+  config.services.forEach((s, i) => {
+    if (names.has(s.name))
+      ctx.addIssue({ code: "custom", path: ["services", i, "name"], message: `duplicate "${s.name}"` });
+    names.add(s.name);
+    if (s.costPerUnit >= s.price)
+      ctx.addIssue({ code: "custom", path: ["services", i, "costPerUnit"], message: "must be below the listed price" });
+  });
+});
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+export const AGENT_ENV = {
+  AITBC_AGENT_KEY: { path: ["agent", "privateKey"] },
+  AITBC_AGENT_KEYSTORE: { path: ["agent", "keystore"] },
+  AITBC_RPC_URLS: { path: ["rpc", "urls"], parse: list },
+  AITBC_AGENT_PORT: { path: ["server", "port"], parse: number },
+  AITBC_ADDRESSES: { path: ["addressesFile"] },
+  AITBC_AGENT_DB: { path: ["store", "path"] },
+};
+
+export function loadAgentConfig(options: { file?: string; env: NodeJS.ProcessEnv }): AgentConfig {
+  return loadConfig(agentConfigSchema, { file: options.file, env: options.env, bindings: AGENT_ENV });
+}

@@ -1,0 +1,23 @@
+/**
+ * The one place that turns a configured strategy into a Strategy (`strategy.kind` in the agent's config). A new
+ * strategy is a class implementing agents/strategy.ts's Strategy, and a case here (docs/agents.md).
+ */
+import { randomInt } from "node:crypto";
+
+import type { Strategy } from "../strategy.js";
+import type { StrategyConfig } from "../config.js";
+import { FixedPriceStrategy } from "./fixed-price.js";
+import { ThompsonPriceStrategy } from "./thompson-price.js";
+
+export function createStrategy(config: StrategyConfig): Strategy {
+  switch (config.kind) {
+    case "fixed-price":
+      return new FixedPriceStrategy(config.price);
+    case "thompson-price":
+      return new ThompsonPriceStrategy({
+        arms: config.arms,
+        seed: config.seed ?? randomInt(2 ** 31),
+        learning: config.learning,
+      });
+  }
+}
