@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "./common/config.js";
 import { createLogger } from "./common/log.js";
 import { runKeeper } from "./keeper/keeper.js";
-import { SAFE_MODE_FLAG } from "./common/safety.js";
+import { clearSafeModeIn } from "./common/safety.js";
 import { loadKeeperConfig } from "./keeper/config.js";
 import { Store } from "./common/store.js";
 import { runProvider } from "./provider/node.js";
@@ -34,11 +34,12 @@ async function main(): Promise<void> {
     if (values["clear-safe-mode"] === true) {
       const config = loadKeeperConfig(values.config, process.env);
       const store = new Store(config.database.path);
+      // Also restarts the rate rule's window (safety.ts): the actions that tripped it do not trip it again.
+      const was = clearSafeModeIn(store, "the operator (--clear-safe-mode)");
       logger.warn(
-        { event: "safe-mode-cleared", was: store.flag(SAFE_MODE_FLAG) ?? null },
-        "safe mode cleared by the operator",
+        { event: "safe-mode-cleared", was: was ?? null },
+        was ? "safe mode cleared by the operator" : "--clear-safe-mode: the keeper was not in safe mode",
       );
-      store.setFlag(SAFE_MODE_FLAG, undefined);
       store.close();
     }
     daemon = await runKeeper({ configFile: values.config, env: process.env, logger: root });
