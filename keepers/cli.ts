@@ -2,17 +2,16 @@
  * aitbc keeper   [--config FILE] [--clear-safe-mode]   the keeper daemon (keepers/keeper)
  * aitbc provider [--config FILE]                       a provider node (keepers/provider)
  *
- * Each reads its JSON config (default: none, environment only), validates it (a bad field stops the start with a
- * message naming it, exit code 2), runs until SIGTERM or SIGINT, then shuts down gracefully (exit code 0).
+ * Each reads its JSON config (default: none, environment only), validates it and runs its pre-flight checks (a bad
+ * field, an unreachable RPC, a stale database, an unfunded agent... stop the start with a message naming the field
+ * and the fix, exit code 2, common/startup.ts), runs until SIGTERM or SIGINT, then shuts down gracefully (exit code 0).
  */
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "./common/config.js";
 import { createLogger } from "./common/log.js";
 import { runKeeper } from "./keeper/keeper.js";
-import { clearSafeModeIn } from "./common/safety.js";
-import { loadKeeperConfig } from "./keeper/config.js";
-import { Store } from "./common/store.js";
+import { RegistrationError } from "./common/registration.js";
 import { runProvider } from "./provider/node.js";
 
 const USAGE = "usage: aitbc keeper [--config FILE] [--clear-safe-mode] | aitbc provider [--config FILE]";
@@ -31,18 +30,12 @@ async function main(): Promise<void> {
   const logger = root.child({ module: "cli" });
   let daemon: { close(): Promise<void> };
   if (command === "keeper") {
-    if (values["clear-safe-mode"] === true) {
-      const config = loadKeeperConfig(values.config, process.env);
-      const store = new Store(config.database.path);
-      // Also restarts the rate rule's window (safety.ts): the actions that tripped it do not trip it again.
-      const was = clearSafeModeIn(store, "the operator (--clear-safe-mode)");
-      logger.warn(
-        { event: "safe-mode-cleared", was: was ?? null },
-        was ? "safe mode cleared by the operator" : "--clear-safe-mode: the keeper was not in safe mode",
-      );
-      store.close();
-    }
-    daemon = await runKeeper({ configFile: values.config, env: process.env, logger: root });
+    daemon = await runKeeper({
+      configFile: values.config,
+      env: process.env,
+      logger: root,
+      clearSafeMode: values["clear-safe-mode"] === true,
+    });
   } else if (command === "provider") {
     daemon = await runProvider({ configFile: values.config, env: process.env, logger: root });
   } else {
@@ -70,7 +63,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  // Start-up errors the operator fixes (config, pre-flight, registration): one line naming the field, exit code 2.
+  if (error instanceof ConfigError || error instanceof RegistrationError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

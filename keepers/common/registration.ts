@@ -97,6 +97,7 @@ export async function registerProvider(
     transactions: 0,
   };
   const agent = { ...plan, agentType: SERVICE_PROVIDER, capabilities: capabilitiesOf(plan.services) };
+  await checkAgentPlan(ctx, agent);
   const agentId = await ensureIdentity(ctx, agent);
   await ensureStake(ctx, agentId, agent);
   for (const offer of plan.services) await ensureOffer(ctx, agentId, offer);
@@ -109,6 +110,7 @@ export async function ensureAgent(
 ): Promise<{ agentId: bigint; transactions: number }> {
   const { chain, wallet, logger, ...plan } = options;
   const ctx: Ctx = { chain, logger: logger.child({ module: "registration" }), wallet, transactions: 0 };
+  await checkAgentPlan(ctx, plan);
   const agentId = await ensureIdentity(ctx, plan);
   await ensureStake(ctx, agentId, plan);
   return { agentId, transactions: ctx.transactions };
@@ -121,6 +123,52 @@ interface Ctx {
   logger: Logger;
   wallet: Wallet;
   transactions: number;
+}
+
+// ---------------------------------------------------------------- 0. pre-flight
+
+/**
+ * Everything that would make steps 1-2 fail half-way, checked before the first transaction: the stake covers the
+ * bond for the declared volume, stays within the constitution's maxStake for this agent (the defaults a new agent is
+ * enrolled with), and the agent holds the tokens the top-up needs. (Before this check, a keeper whose stake was too
+ * high registered, then failed to stake.)
+ */
+async function checkAgentPlan(ctx: Ctx, plan: AgentPlan): Promise<void> {
+  const { publicClient, addresses } = ctx.chain;
+  const registry = { address: addresses.registry, abi: registryAbi } as const;
+  const constitution = { address: addresses.constitution, abi: constitutionAbi } as const;
+  const self = ctx.wallet.account.address;
+  const at = plan.configPath ?? "agent";
+  const [existing, minStake, bondBps, enrolled, balance] = await Promise.all([
+    publicClient.readContract({ ...registry, functionName: "agentIdOf", args: [self] }),
+    publicClient.readContract({ ...registry, functionName: "minStake" }),
+    publicClient.readContract({ ...registry, functionName: "bondBps" }),
+    publicClient.readContract({ ...constitution, functionName: "isEnrolled", args: [self] }),
+    publicClient.readContract({ address: addresses.token, abi: tokenAbi, functionName: "balanceOf", args: [self] }),
+  ]);
+  const required = minStake + (plan.expectedDailyVolume * bondBps) / 10_000n;
+  if (plan.stake < required)
+    throw new RegistrationError(
+      `${at}.stake: ${aitbc(plan.stake)} is below the stake required to be active, ${aitbc(required)} ` +
+        `(minStake ${aitbc(minStake)} + ${Number(bondBps) / 100}% bond of ${at}.expectedDailyVolume ` +
+        `${aitbc(plan.expectedDailyVolume)}): raise ${at}.stake or lower ${at}.expectedDailyVolume`,
+    );
+  const limits = enrolled
+    ? await publicClient.readContract({ ...constitution, functionName: "constraintsOf", args: [self] })
+    : await publicClient.readContract({ ...constitution, functionName: "defaults" });
+  if (plan.stake > limits.maxStake)
+    throw new RegistrationError(
+      `${at}.stake: ${aitbc(plan.stake)} is above the constitution's maxStake for this agent, ${aitbc(limits.maxStake)}` +
+        `${enrolled ? "" : " (the default a new agent gets)"}: lower ${at}.stake (nothing was sent)`,
+    );
+  const current =
+    existing === 0n ? 0n : await publicClient.readContract({ ...registry, functionName: "stakeOf", args: [existing] });
+  const need = plan.stake > current ? plan.stake - current : 0n;
+  if (balance < need)
+    throw new RegistrationError(
+      `${at}.stake: staking ${aitbc(plan.stake)} needs ${aitbc(need)} more, but the agent ${self} holds ` +
+        `${aitbc(balance)} (balance ${balance} wei): fund it first (nothing was sent)`,
+    );
 }
 
 // ---------------------------------------------------------------- 1. identity

@@ -112,7 +112,7 @@ export class SafetyError extends AitbcError {
 }
 
 export interface SafetyRules {
-  /** More actions than this within the last hour (the one checked included) is an anomaly. Default 100. */
+  /** More actions than this within the last hour (the one checked included) is an anomaly. Default 1000. */
   maxActionsPerHour: number;
   /** A value above this many times the average value of earlier actions of its type is an anomaly. Default 10. */
   valueFactor: number;
@@ -123,7 +123,7 @@ export interface SafetyRules {
 }
 
 export const DEFAULT_RULES: SafetyRules = {
-  maxActionsPerHour: 100,
+  maxActionsPerHour: 1000,
   valueFactor: 10,
   baselineActions: 10,
   expectedActionTypes: [],
