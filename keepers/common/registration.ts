@@ -6,7 +6,8 @@
  * 2. its stake is topped up to `agent.stake` (approve, then stake), after checking that this covers the bond
  *    for the declared volume (required stake = minStake + bondBps of expectedDailyVolume, the README's "the bond
  *    backs the volume"), then the volume is re-declared if it changed, so that the agent ends up `isActive`;
- * 3. each service is listed on the ServiceMarketplace, or its offer updated when its terms changed.
+ * 3. each service is listed on the ServiceMarketplace (again, when the node delisted it on its last stop), or its
+ *    offer updated when its terms changed.
  * Every transaction's gas is estimated before it is sent, so a revert surfaces first and is reported by its
  * decoded custom error, whichever protocol contract raised it; every receipt's status is checked.
  * `ensureAgent` runs steps 1 and 2 for any agent type (the keeper registers its validator agent with it).
@@ -338,8 +339,14 @@ async function ensureOffer(ctx: Ctx, agentId: bigint, plan: OfferPlan): Promise<
   }
   if (owner[0] !== agentId)
     throw new RegistrationError(`service ${plan.name}: id ${serviceId} belongs to agent #${owner[0]}, not #${agentId}`);
-  if (!owner[1])
-    ctx.logger.warn({ ...log }, "service was delisted on chain and stays delisted (rename it to list a new offer)");
+  if (!owner[1]) {
+    // Delisted (the node delists its offers when it stops, `delistOffers`): listed again, on the configured terms.
+    await send(ctx, `listService ${plan.name}`, () =>
+      ctx.wallet.writeContract({ ...marketplace, functionName: "listService", args: [offer] }),
+    );
+    ctx.logger.info({ event: "service-relisted", ...log }, "service listed again");
+    return;
+  }
   const current = await publicClient.readContract({
     ...marketplace,
     functionName: "getServiceStatus",
@@ -356,6 +363,44 @@ async function ensureOffer(ctx: Ctx, agentId: bigint, plan: OfferPlan): Promise<
     ctx.wallet.writeContract({ ...marketplace, functionName: "updateService", args: [serviceId, offer] }),
   );
   ctx.logger.info({ event: "service-updated", ...log }, "service offer updated");
+}
+
+/**
+ * Marks the provider unavailable: delists each of its listed offers (ServiceMarketplace.delistService), so that
+ * keepers stop choosing it (their catalogs drop delisted offers). `registerProvider` lists them again at the next
+ * start. Returns how many were delisted; a failure is logged per offer and does not stop the others.
+ */
+export async function delistOffers(
+  chain: ChainContext,
+  account: LocalAccount,
+  names: readonly string[],
+  logger: Logger,
+): Promise<number> {
+  const ctx: Ctx = {
+    chain,
+    logger: logger.child({ module: "registration" }),
+    wallet: walletFor(chain, account),
+    transactions: 0,
+  };
+  const marketplace = { address: chain.addresses.marketplace, abi: marketplaceAbi } as const;
+  for (const name of names) {
+    const serviceId = serviceIdOf(account.address, name);
+    try {
+      const [, listed] = await chain.publicClient.readContract({
+        ...marketplace,
+        functionName: "serviceOwner",
+        args: [serviceId],
+      });
+      if (!listed) continue;
+      await send(ctx, `delistService ${name}`, () =>
+        ctx.wallet.writeContract({ ...marketplace, functionName: "delistService", args: [serviceId] }),
+      );
+      ctx.logger.info({ event: "service-delisted", serviceId, service: name }, "service delisted (unavailable)");
+    } catch (error) {
+      ctx.logger.warn({ serviceId, service: name, err: revertReason(error) }, "could not delist the service");
+    }
+  }
+  return ctx.transactions;
 }
 
 // ---------------------------------------------------------------- transactions and errors

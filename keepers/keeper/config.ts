@@ -4,20 +4,23 @@
  */
 import path from "node:path";
 
-import cron from "node-cron";
 import { z } from "zod";
 
 import { ACTION_TYPES } from "../../protocol/actions.js";
-import { address, list, loadConfig, number, port, rpcUrl, tokenAmount, type EnvBinding } from "../common/config.js";
+import {
+  address,
+  cronExpression,
+  list,
+  loadConfig,
+  number,
+  port,
+  rpcUrl,
+  startupRpcFields,
+  tokenAmount,
+  type EnvBinding,
+} from "../common/config.js";
 import { keySourceFields, keySourceRule } from "../common/keys.js";
 import { policyDefault, policyRules } from "./policy.js";
-
-/** Hour-minute-second cron expressions (node-cron, six fields with seconds). */
-const SIX_FIELDS = /^(\S+\s+){5}\S+$/;
-const cronExpression = z
-  .string()
-  .regex(SIX_FIELDS, "must be a six-field cron expression (with seconds)")
-  .refine((text) => !SIX_FIELDS.test(text) || cron.validate(text), "is not a valid cron expression");
 
 /** The keeper's governance voter (keepers/keeper/voter.ts): the policy it votes by. */
 const governance = z.strictObject({
@@ -38,12 +41,9 @@ export const keeperConfigSchema = z
   .strictObject({
     rpc: z.strictObject({
       urls: z.array(rpcUrl).min(1, "at least one RPC URL"),
-      /** When set, the node must be this chain (checked before anything is sent). */
-      chainId: z.number().int().min(1).optional(),
       pollingIntervalMs: z.number().int().min(50).default(500),
       timeoutMs: z.number().int().min(100).default(10_000),
-      /** Attempts to reach the RPC at start (waits of 0.5 s, doubled each time) before giving up with exit code 2. */
-      connectAttempts: z.number().int().min(1).max(20).default(6),
+      ...startupRpcFields,
     }),
     addressesFile: z.string().optional(),
     /**

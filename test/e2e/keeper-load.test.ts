@@ -11,6 +11,7 @@ import path from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
 
+import { serviceIdOf } from "../../keepers/common/registration.js";
 import { oneStepWorkflow } from "../helpers/keepers.js";
 import { ROLES, startDevnet, type Daemon, type Devnet } from "../../scripts/lib/devnet.js";
 
@@ -37,32 +38,136 @@ describe("keeper at its default configuration under load (real processes)", func
       dataDir: mkdtempSync(path.join(tmpdir(), "aitbc-keeper-data-")),
     });
     keeperUrl = String((await keeper.ready()).url);
+    registrationNonce = await devnet.connection.ethers.provider.getTransactionCount(ROLES.keeper.address);
   });
 
   after(async function () {
     await devnet.stop();
   });
 
+  /** Every keeper transaction's step record since `fromBlock`: which provider each recorded step names. */
+  async function recordedProviders(executionId: bigint): Promise<string[]> {
+    const { workflows } = devnet.protocol;
+    const logs = await workflows.queryFilter(workflows.filters.StepRecorded(executionId));
+    return logs.map((l) => l.args.provider.toLowerCase());
+  }
+
   it(`runs ${EXECUTIONS} basic executions without safe mode or a refused action`, async function () {
-    const { workflows, constitution } = devnet.protocol;
+    const { constitution, workflows } = devnet.protocol;
+    // The keeper's operator gives its agent the protocol's daily gas bound (a new agent gets the deployment's
+    // default, 10M gas: ~39 basic executions a day; keepers/README.md "Capacity at the defaults").
+    await devnet.raiseKeeperLimits();
+    const { maxGasPerDay } = await constitution.constraintsOf(ROLES.keeper.address);
     const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
     await devnet.fundClient(BigInt(EXECUTIONS) * 2n);
     const started = Date.now();
-    const gasBefore = (await constitution.usageOf(ROLES.keeper.address)).gas;
     const ids: bigint[] = [];
-    for (let i = 0; i < EXECUTIONS; i++)
+    let gas = 0n;
+    let dayGas = 0n;
+    for (let i = 0; i < EXECUTIONS; i++) {
+      // 200 basic executions cost ~50.4M gas, just above one day's bound (50M): the chain's clock moves to the next
+      // UTC day half-way (the constitution's day bucket), the keeper's own limits run on the wall clock untouched.
+      if (i === Math.floor(EXECUTIONS / 2) && EXECUTIONS > 100) {
+        for (const id of ids) expect((await devnet.waitForExecution(id)).status).to.equal("completed");
+        gas += (await constitution.usageOf(ROLES.keeper.address)).gas - dayGas;
+        const { timestamp } = (await devnet.connection.ethers.provider.getBlock("latest")) ?? { timestamp: 0 };
+        await devnet.connection.networkHelpers.time.increaseTo((Math.floor(timestamp / 86_400) + 1) * 86_400);
+        dayGas = 0n;
+      }
       ids.push(await devnet.requestExecution(workflowId, { values: [i, 1, 2] }, keeperUrl, 10n ** 18n));
+    }
     for (const id of ids) expect((await devnet.waitForExecution(id)).status, `execution ${id}`).to.equal("completed");
+    gas += (await constitution.usageOf(ROLES.keeper.address)).gas - dayGas;
     const seconds = (Date.now() - started) / 1000;
-    const usage = await constitution.usageOf(ROLES.keeper.address);
-    const gasPerExecution = (usage.gas - gasBefore) / BigInt(EXECUTIONS);
-    const health = await fetch(`${keeperUrl}/healthz`);
+    const actions = (await keeperTransactionCount()) / EXECUTIONS;
     console.log(
-      `      ${EXECUTIONS} executions in ${seconds.toFixed(1)} s; constitution gas per execution ${gasPerExecution}; ` +
-        `keeper lines refused: ${keeper.lines.filter((l) => /refused/.test(l.msg)).length}`,
+      `      ${EXECUTIONS} executions in ${seconds.toFixed(1)} s: ${gas / BigInt(EXECUTIONS)} gas (constitution) and ` +
+        `${actions.toFixed(2)} keeper transactions per execution; ${maxGasPerDay} gas/day ≈ ` +
+        `${maxGasPerDay / (gas / BigInt(EXECUTIONS))} executions a day`,
     );
+    const health = await fetch(`${keeperUrl}/healthz`);
     expect(health.status).to.equal(200);
-    expect(keeper.lines.filter((l) => /refused|safe mode/.test(l.msg)).map((l) => l.msg)).to.deep.equal([]);
-    void workflows;
+    expect(((await health.json()) as { safeMode: { on: boolean } }).safeMode.on).to.equal(false);
+    expect(keeper.lines.filter((l) => /refused|safe mode|stalled/.test(l.msg)).map((l) => l.msg)).to.deep.equal([]);
+    expect(gas / BigInt(EXECUTIONS)).to.be.within(200_000n, 300_000n); // the README's ~252,000
+    const completed = await workflows.queryFilter(workflows.filters.ExecutionCompleted());
+    expect(completed.length).to.be.at.least(EXECUTIONS);
+  });
+
+  /** The keeper agent's transactions so far (its nonce, less the registration's). */
+  let registrationNonce = 0;
+  async function keeperTransactionCount(): Promise<number> {
+    return (await devnet.connection.ethers.provider.getTransactionCount(ROLES.keeper.address)) - registrationNonce;
+  }
+
+  it("a stopped provider delists its offers and is no longer chosen; started again, it lists them again", async function () {
+    const { marketplace } = devnet.protocol;
+    const cheap = await devnet.startProvider(2, { price: "0.01" });
+    const address = (ROLES.providers[2]?.agent.address ?? "").toLowerCase();
+    const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
+    // The cheapest provider is chosen while it runs (once the keeper's catalog shows it).
+    await keeper.waitFor(
+      (l) =>
+        l.msg === "catalog refreshed" &&
+        (l.offers as { provider: string; price: string }[]).some(
+          (o) => o.provider.toLowerCase() === address && o.price === (10n ** 16n).toString(),
+        ),
+      40_000,
+      "the keeper seeing the cheap provider",
+    );
+    const before = await devnet.requestExecution(workflowId, { values: [1] }, keeperUrl, 10n ** 18n);
+    expect((await devnet.waitForExecution(before)).status).to.equal("completed");
+    expect(await recordedProviders(before)).to.deep.equal([address]);
+
+    expect((await cheap.stop()).code, cheap.stderr).to.equal(0);
+    expect(cheap.lines.filter((l) => l.event === "service-delisted")).to.have.length(2);
+    const listedNow = await marketplace.serviceOwner(
+      serviceIdOf(ROLES.providers[2]?.agent.address ?? "0x", "json-data"),
+    );
+    expect(listedNow[1], "the data offer is delisted").to.equal(false);
+    for (let i = 0; i < 3; i++) {
+      const after = await devnet.requestExecution(workflowId, { values: [2, i] }, keeperUrl, 10n ** 18n);
+      expect((await devnet.waitForExecution(after)).status).to.equal("completed");
+      expect(await recordedProviders(after)).to.not.include(address);
+    }
+    // No attempt reached it either: the keeper did not try the stopped node and fail over.
+    expect(
+      keeper.lines.some((l) => String(l.provider ?? "").toLowerCase() === address && /fail|timeout/.test(l.msg)),
+    ).to.equal(false);
+
+    const again = await devnet.startProvider(2, { price: "0.01" });
+    expect(again.lines.filter((l) => l.event === "service-relisted")).to.have.length(2);
+    expect(
+      (await marketplace.serviceOwner(serviceIdOf(ROLES.providers[2]?.agent.address ?? "0x", "json-data")))[1],
+    ).to.equal(true);
+    await again.stop();
+  });
+
+  it("the provider claims its credits on its schedule and shows its earnings in /v1/info and its metrics", async function () {
+    // Provider 0 earned credits in the load run; restarted with a claim every 2 s, it claims them.
+    await (devnet.daemons.find((d) => d.name === "provider-0") as Daemon).stop();
+    const config = devnet.providerConfig(0) as Record<string, unknown>;
+    const node = devnet.spawn("provider-0b", "provider", {
+      ...config,
+      credits: { claimSchedule: "*/2 * * * * *", minClaim: "0.01" },
+    });
+    await node.ready();
+    await node.waitFor((l) => l.event === "credits-claimed", 30_000, "a credit claim");
+    const { workflows } = devnet.protocol;
+    const address = ROLES.providers[0]?.agent.address ?? "";
+    expect(await workflows.creditsOf(address)).to.be.lessThan(10n ** 18n);
+    const info = (await (await fetch(`${String((await node.ready()).url)}/v1/info`)).json()) as {
+      earnings: { claimed: string; claimable: string };
+    };
+    const claimed = (await workflows.queryFilter(workflows.filters.CreditsClaimed(address))).reduce(
+      (sum, e) => sum + e.args.amount,
+      0n,
+    );
+    expect(BigInt(info.earnings.claimed)).to.equal(claimed);
+    expect(claimed).to.be.greaterThan(0n);
+    const metrics = await (await fetch(`${String((await node.ready()).url)}/metrics`)).text();
+    expect(metrics).to.match(/^aitbc_provider_credits_claimed_aitbc [1-9]/m);
+    expect(metrics).to.match(/^aitbc_provider_credit_claims_total\{outcome="ok"\} 1$/m);
+    await node.stop();
   });
 });
