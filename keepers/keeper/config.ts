@@ -90,8 +90,8 @@ export const keeperConfigSchema = z
     safety: z
       .strictObject({
         /**
-         * Sized from the measured load (keepers/README.md "Capacity"): a basic execution is 3 actions and ~252k gas,
-         * so the protocol's daily gas bound (50M) pays for ~198 a day, ~600 actions; 1000 an hour lets a whole day's
+         * Sized from the measured load (keepers/README.md "Capacity"): a basic execution is 3 actions and ~250k gas,
+         * so the protocol's daily gas bound (50M) pays for ~200 a day, ~600 actions; 1000 an hour lets a whole day's
          * budget run in one burst, and still stops a runaway loop within minutes.
          */
         maxActionsPerHour: z.number().int().min(1).default(1000),

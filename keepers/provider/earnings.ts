@@ -55,7 +55,7 @@ export class CreditClaimer {
   async refresh(): Promise<EarningsView> {
     const { publicClient, addresses } = this.#o.chain;
     const account = this.#o.account.address;
-    const head = await publicClient.getBlockNumber();
+    const head = await publicClient.getBlockNumber({ cacheTime: 0 });
     if (head > this.#scannedTo) {
       const logs = await publicClient.getContractEvents({
         address: addresses.workflows,

@@ -5,6 +5,7 @@
  * a provider is stopped (SIGTERM): it delists its offers on the way out, and the keeper no longer chooses it.
  */
 import { mkdtempSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -13,7 +14,8 @@ import hre from "hardhat";
 
 import { serviceIdOf } from "../../keepers/common/registration.js";
 import { oneStepWorkflow } from "../helpers/keepers.js";
-import { ROLES, startDevnet, type Daemon, type Devnet } from "../../scripts/lib/devnet.js";
+import { Store } from "../../keepers/common/store.js";
+import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../scripts/lib/devnet.js";
 
 const EXECUTIONS = Number(process.env.AITBC_LOAD_EXECUTIONS ?? 200);
 
@@ -89,7 +91,7 @@ describe("keeper at its default configuration under load (real processes)", func
     expect(health.status).to.equal(200);
     expect(((await health.json()) as { safeMode: { on: boolean } }).safeMode.on).to.equal(false);
     expect(keeper.lines.filter((l) => /refused|safe mode|stalled/.test(l.msg)).map((l) => l.msg)).to.deep.equal([]);
-    expect(gas / BigInt(EXECUTIONS)).to.be.within(200_000n, 300_000n); // the README's ~252,000
+    expect(gas / BigInt(EXECUTIONS)).to.be.within(200_000n, 300_000n); // the README's ~250,000
     const completed = await workflows.queryFilter(workflows.filters.ExecutionCompleted());
     expect(completed.length).to.be.at.least(EXECUTIONS);
   });
@@ -132,7 +134,9 @@ describe("keeper at its default configuration under load (real processes)", func
     }
     // No attempt reached it either: the keeper did not try the stopped node and fail over.
     expect(
-      keeper.lines.some((l) => String(l.provider ?? "").toLowerCase() === address && /fail|timeout/.test(l.msg)),
+      keeper.lines.some(
+        (l) => typeof l.provider === "string" && l.provider.toLowerCase() === address && /fail|timeout/.test(l.msg),
+      ),
     ).to.equal(false);
 
     const again = await devnet.startProvider(2, { price: "0.01" });
@@ -169,5 +173,68 @@ describe("keeper at its default configuration under load (real processes)", func
     expect(metrics).to.match(/^aitbc_provider_credits_claimed_aitbc [1-9]/m);
     expect(metrics).to.match(/^aitbc_provider_credit_claims_total\{outcome="ok"\} 1$/m);
     await node.stop();
+  });
+
+  it("pre-flight: RPC down, stale database, port in use, stake too high: one line naming the field, exit code 2, nothing sent", async function () {
+    const { registry } = devnet.protocol;
+    const dir = mkdtempSync(path.join(tmpdir(), "aitbc-preflight-"));
+    const stranger = devAccount(19);
+    const base = {
+      rpc: { urls: [devnet.url], connectAttempts: 2 },
+      addressesFile: devnet.addressesFile,
+      agent: {
+        privateKey: stranger.privateKey,
+        register: { operator: ROLES.keeperOperator.address, stake: "2000", expectedDailyVolume: "10000" },
+      },
+      dataDir: dir,
+    };
+    const failing = async (name: string, config: Record<string, unknown>) => {
+      const daemon = devnet.spawn(name, "keeper", config);
+      const { code } = await daemon.exited;
+      expect(code, daemon.stderr).to.equal(2);
+      expect(daemon.stderr, "no stack trace").to.not.match(/\n\s+at /);
+      return daemon.stderr.trim();
+    };
+    // RPC down: retried (logged), then given up.
+    const down = devnet.spawn("keeper-rpc-down", "keeper", {
+      ...base,
+      rpc: { urls: ["http://127.0.0.1:9"], connectAttempts: 2 },
+    });
+    expect((await down.exited).code).to.equal(2);
+    expect(down.lines.filter((l) => l.event === "rpc-retry")).to.have.length(1);
+    expect(down.stderr).to.match(/^rpc\.urls: no node answers at http:\/\/127\.0\.0\.1:9 .*gave up after 2 attempts/);
+    // Wrong chain id.
+    expect(await failing("keeper-chain-id", { ...base, rpc: { urls: [devnet.url], chainId: 1 } })).to.match(
+      /^rpc\.chainId: the node at .* is chain 31337, not 1/,
+    );
+    // Stake above the constitution's maxStake for a new agent (1,000,000 AITBC): refused before registering.
+    await devnet.fund(stranger.address, 2_000_001n);
+    const tooHigh = await failing("keeper-stake", {
+      ...base,
+      agent: { ...base.agent, register: { ...base.agent.register, stake: "2000000" } },
+    });
+    expect(tooHigh).to.match(/^agent\.stake: 2000000 AITBC is above the constitution's maxStake/);
+    expect(await registry.agentIdOf(stranger.address), "not registered").to.equal(0n);
+    // A stale database: one stamped by another chain.
+    const stale = path.join(dir, "stale.db");
+    const other = new Store(stale);
+    other.setFlag(
+      "chain",
+      JSON.stringify({ chainId: 31337, genesis: `0x${"ab".repeat(32)}`, workflows: ROLES.client.address }),
+    );
+    other.close();
+    expect(await failing("keeper-stale", { ...base, database: { path: stale } })).to.match(
+      /^database\.path: .*stale\.db is stale: it holds the state of chain 31337 .* move it away/,
+    );
+    // The API's port in use.
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    expect(await failing("keeper-port", { ...base, server: { port } })).to.match(
+      new RegExp(`^server\\.port: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`),
+    );
+    busy.close();
+    expect(await registry.agentIdOf(stranger.address), "still not registered").to.equal(0n);
+    expect(await devnet.connection.ethers.provider.getTransactionCount(stranger.address), "nothing sent").to.equal(0);
   });
 });
