@@ -3,17 +3,16 @@
  * aitbc provider [--config FILE]                       a provider node (keepers/provider)
  * aitbc agent    --config FILE                         an autonomous agent with a strategy (agents/)
  *
- * Each reads its JSON config (default: none, environment only), validates it (a bad field stops the start with a
- * message naming it, exit code 2), runs until SIGTERM or SIGINT, then shuts down gracefully (exit code 0).
+ * Each reads its JSON config (default: none, environment only), validates it and runs its pre-flight checks (a bad
+ * field, an unreachable RPC, a stale database, an unfunded agent... stop the start with a message naming the field
+ * and the fix, exit code 2, common/startup.ts), runs until SIGTERM or SIGINT, then shuts down gracefully (exit code 0).
  */
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "./common/config.js";
 import { createLogger } from "./common/log.js";
 import { runKeeper } from "./keeper/keeper.js";
-import { SAFE_MODE_FLAG } from "./common/safety.js";
-import { loadKeeperConfig } from "./keeper/config.js";
-import { Store } from "./common/store.js";
+import { RegistrationError } from "./common/registration.js";
 import { runProvider } from "./provider/node.js";
 import { runAgent } from "../agents/agent.js";
 
@@ -34,17 +33,12 @@ async function main(): Promise<void> {
   const logger = root.child({ module: "cli" });
   let daemon: { close(): Promise<void> };
   if (command === "keeper") {
-    if (values["clear-safe-mode"] === true) {
-      const config = loadKeeperConfig(values.config, process.env);
-      const store = new Store(config.database.path);
-      logger.warn(
-        { event: "safe-mode-cleared", was: store.flag(SAFE_MODE_FLAG) ?? null },
-        "safe mode cleared by the operator",
-      );
-      store.setFlag(SAFE_MODE_FLAG, undefined);
-      store.close();
-    }
-    daemon = await runKeeper({ configFile: values.config, env: process.env, logger: root });
+    daemon = await runKeeper({
+      configFile: values.config,
+      env: process.env,
+      logger: root,
+      clearSafeMode: values["clear-safe-mode"] === true,
+    });
   } else if (command === "provider") {
     daemon = await runProvider({ configFile: values.config, env: process.env, logger: root });
   } else if (command === "agent") {
@@ -74,7 +68,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  // Start-up errors the operator fixes (config, pre-flight, registration): one line naming the field, exit code 2.
+  if (error instanceof ConfigError || error instanceof RegistrationError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

@@ -2,7 +2,8 @@
  * The providers a keeper can dispatch to, read from the chain: service offers (ServiceMarketplace events, then
  * `getServiceStatus` for the live price, capacity and load), each provider agent's status, capabilities,
  * endpoint and reputation (AgentRegistry), and whether humans froze it (HumanOverride). Refreshed on a schedule
- * (the keeper's reputation job) and on demand; a provider whose answer did not check out is quarantined locally.
+ * (the keeper's reputation job) and on demand (ServiceDelisted and the other provider events); a delisted offer (a
+ * provider node that stopped) is no candidate; a provider whose answer did not check out is quarantined locally.
  */
 import type { PublicClient, Hex } from "viem";
 
@@ -86,11 +87,18 @@ export class ProviderCatalog {
   }
 
   async #read(serviceId: Hex, agentId: bigint): Promise<ProviderOffer | undefined> {
-    const [service, agent, active, encryptionKey] = await Promise.all([
+    const [service, owner, agent, active, encryptionKey] = await Promise.all([
       this.client.readContract({
         address: this.addresses.marketplace,
         abi: marketplaceAbi,
         functionName: "getServiceStatus",
+        args: [serviceId],
+      }),
+      // Whether the offer is listed: a provider node delists its offers when it stops (keepers/provider/node.ts).
+      this.client.readContract({
+        address: this.addresses.marketplace,
+        abi: marketplaceAbi,
+        functionName: "serviceOwner",
         args: [serviceId],
       }),
       this.client.readContract({
@@ -112,7 +120,7 @@ export class ProviderCatalog {
         args: [agentId],
       }),
     ]);
-    if (!active || service.serviceId === `0x${"0".repeat(64)}`) return undefined;
+    if (!active || !owner[1] || service.serviceId === `0x${"0".repeat(64)}`) return undefined;
     // No published key: nothing can be sent to it in confidence, so it is no candidate.
     if (BigInt(encryptionKey) === 0n) return undefined;
     const frozen = await this.client.readContract({

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 
+import cron from "node-cron";
 import { z } from "zod";
 
 import { DefinitiveError } from "./errors.js";
@@ -114,3 +115,18 @@ export const tokenAmount = z
   });
 
 export const port = z.number().int().min(0).max(65_535);
+
+/** Hour-minute-second cron expressions (node-cron, six fields with seconds). */
+const SIX_FIELDS = /^(\S+\s+){5}\S+$/;
+export const cronExpression = z
+  .string()
+  .regex(SIX_FIELDS, "must be a six-field cron expression (with seconds)")
+  .refine((text) => !SIX_FIELDS.test(text) || cron.validate(text), "is not a valid cron expression");
+
+/** The start-up fields both daemons share (common/startup.ts): the chain id to expect, attempts to reach the RPC. */
+export const startupRpcFields = {
+  /** When set, the node must be this chain (checked before anything is sent). */
+  chainId: z.number().int().min(1).optional(),
+  /** Attempts to reach the RPC at start (waits of 0.5 s, doubled each time) before giving up with exit code 2. */
+  connectAttempts: z.number().int().min(1).max(20).default(6),
+};

@@ -6,7 +6,8 @@
  * 2. its stake is topped up to `agent.stake` (approve, then stake), after checking that this covers the bond
  *    for the declared volume (required stake = minStake + bondBps of expectedDailyVolume, the README's "the bond
  *    backs the volume"), then the volume is re-declared if it changed, so that the agent ends up `isActive`;
- * 3. each service is listed on the ServiceMarketplace, or its offer updated when its terms changed.
+ * 3. each service is listed on the ServiceMarketplace (again, when the node delisted it on its last stop), or its
+ *    offer updated when its terms changed.
  * Every transaction's gas is estimated before it is sent, so a revert surfaces first and is reported by its
  * decoded custom error, whichever protocol contract raised it; every receipt's status is checked.
  * `ensureAgent` runs steps 1 and 2 for any agent type (the keeper registers its validator agent with it).
@@ -97,6 +98,7 @@ export async function registerProvider(
     transactions: 0,
   };
   const agent = { ...plan, agentType: SERVICE_PROVIDER, capabilities: capabilitiesOf(plan.services) };
+  await checkAgentPlan(ctx, agent);
   const agentId = await ensureIdentity(ctx, agent);
   await ensureStake(ctx, agentId, agent);
   for (const offer of plan.services) await ensureOffer(ctx, agentId, offer);
@@ -109,6 +111,7 @@ export async function ensureAgent(
 ): Promise<{ agentId: bigint; transactions: number }> {
   const { chain, wallet, logger, ...plan } = options;
   const ctx: Ctx = { chain, logger: logger.child({ module: "registration" }), wallet, transactions: 0 };
+  await checkAgentPlan(ctx, plan);
   const agentId = await ensureIdentity(ctx, plan);
   await ensureStake(ctx, agentId, plan);
   return { agentId, transactions: ctx.transactions };
@@ -121,6 +124,52 @@ interface Ctx {
   logger: Logger;
   wallet: Wallet;
   transactions: number;
+}
+
+// ---------------------------------------------------------------- 0. pre-flight
+
+/**
+ * Everything that would make steps 1-2 fail half-way, checked before the first transaction: the stake covers the
+ * bond for the declared volume, stays within the constitution's maxStake for this agent (the defaults a new agent is
+ * enrolled with), and the agent holds the tokens the top-up needs. (Before this check, a keeper whose stake was too
+ * high registered, then failed to stake.)
+ */
+async function checkAgentPlan(ctx: Ctx, plan: AgentPlan): Promise<void> {
+  const { publicClient, addresses } = ctx.chain;
+  const registry = { address: addresses.registry, abi: registryAbi } as const;
+  const constitution = { address: addresses.constitution, abi: constitutionAbi } as const;
+  const self = ctx.wallet.account.address;
+  const at = plan.configPath ?? "agent";
+  const [existing, minStake, bondBps, enrolled, balance] = await Promise.all([
+    publicClient.readContract({ ...registry, functionName: "agentIdOf", args: [self] }),
+    publicClient.readContract({ ...registry, functionName: "minStake" }),
+    publicClient.readContract({ ...registry, functionName: "bondBps" }),
+    publicClient.readContract({ ...constitution, functionName: "isEnrolled", args: [self] }),
+    publicClient.readContract({ address: addresses.token, abi: tokenAbi, functionName: "balanceOf", args: [self] }),
+  ]);
+  const required = minStake + (plan.expectedDailyVolume * bondBps) / 10_000n;
+  if (plan.stake < required)
+    throw new RegistrationError(
+      `${at}.stake: ${aitbc(plan.stake)} is below the stake required to be active, ${aitbc(required)} ` +
+        `(minStake ${aitbc(minStake)} + ${Number(bondBps) / 100}% bond of ${at}.expectedDailyVolume ` +
+        `${aitbc(plan.expectedDailyVolume)}): raise ${at}.stake or lower ${at}.expectedDailyVolume`,
+    );
+  const limits = enrolled
+    ? await publicClient.readContract({ ...constitution, functionName: "constraintsOf", args: [self] })
+    : await publicClient.readContract({ ...constitution, functionName: "defaults" });
+  if (plan.stake > limits.maxStake)
+    throw new RegistrationError(
+      `${at}.stake: ${aitbc(plan.stake)} is above the constitution's maxStake for this agent, ${aitbc(limits.maxStake)}` +
+        `${enrolled ? "" : " (the default a new agent gets)"}: lower ${at}.stake (nothing was sent)`,
+    );
+  const current =
+    existing === 0n ? 0n : await publicClient.readContract({ ...registry, functionName: "stakeOf", args: [existing] });
+  const need = plan.stake > current ? plan.stake - current : 0n;
+  if (balance < need)
+    throw new RegistrationError(
+      `${at}.stake: staking ${aitbc(plan.stake)} needs ${aitbc(need)} more, but the agent ${self} holds ` +
+        `${aitbc(balance)} (balance ${balance} wei): fund it first (nothing was sent)`,
+    );
 }
 
 // ---------------------------------------------------------------- 1. identity
@@ -290,8 +339,14 @@ async function ensureOffer(ctx: Ctx, agentId: bigint, plan: OfferPlan): Promise<
   }
   if (owner[0] !== agentId)
     throw new RegistrationError(`service ${plan.name}: id ${serviceId} belongs to agent #${owner[0]}, not #${agentId}`);
-  if (!owner[1])
-    ctx.logger.warn({ ...log }, "service was delisted on chain and stays delisted (rename it to list a new offer)");
+  if (!owner[1]) {
+    // Delisted (the node delists its offers when it stops, `delistOffers`): listed again, on the configured terms.
+    await send(ctx, `listService ${plan.name}`, () =>
+      ctx.wallet.writeContract({ ...marketplace, functionName: "listService", args: [offer] }),
+    );
+    ctx.logger.info({ event: "service-relisted", ...log }, "service listed again");
+    return;
+  }
   const current = await publicClient.readContract({
     ...marketplace,
     functionName: "getServiceStatus",
@@ -308,6 +363,44 @@ async function ensureOffer(ctx: Ctx, agentId: bigint, plan: OfferPlan): Promise<
     ctx.wallet.writeContract({ ...marketplace, functionName: "updateService", args: [serviceId, offer] }),
   );
   ctx.logger.info({ event: "service-updated", ...log }, "service offer updated");
+}
+
+/**
+ * Marks the provider unavailable: delists each of its listed offers (ServiceMarketplace.delistService), so that
+ * keepers stop choosing it (their catalogs drop delisted offers). `registerProvider` lists them again at the next
+ * start. Returns how many were delisted; a failure is logged per offer and does not stop the others.
+ */
+export async function delistOffers(
+  chain: ChainContext,
+  account: LocalAccount,
+  names: readonly string[],
+  logger: Logger,
+): Promise<number> {
+  const ctx: Ctx = {
+    chain,
+    logger: logger.child({ module: "registration" }),
+    wallet: walletFor(chain, account),
+    transactions: 0,
+  };
+  const marketplace = { address: chain.addresses.marketplace, abi: marketplaceAbi } as const;
+  for (const name of names) {
+    const serviceId = serviceIdOf(account.address, name);
+    try {
+      const [, listed] = await chain.publicClient.readContract({
+        ...marketplace,
+        functionName: "serviceOwner",
+        args: [serviceId],
+      });
+      if (!listed) continue;
+      await send(ctx, `delistService ${name}`, () =>
+        ctx.wallet.writeContract({ ...marketplace, functionName: "delistService", args: [serviceId] }),
+      );
+      ctx.logger.info({ event: "service-delisted", serviceId, service: name }, "service delisted (unavailable)");
+    } catch (error) {
+      ctx.logger.warn({ serviceId, service: name, err: revertReason(error) }, "could not delist the service");
+    }
+  }
+  return ctx.transactions;
 }
 
 // ---------------------------------------------------------------- transactions and errors

@@ -25,12 +25,54 @@ import { isAddress, type PublicClient, type Hex } from "viem";
 import { constitutionAbi, humanOverrideAbi } from "../../protocol/abi.js";
 import { shortMessage } from "./chain.js";
 import { AitbcError } from "./errors.js";
-import type { Logger } from "./log.js";
+import { RepeatedLog, type Logger } from "./log.js";
 import type { Json } from "../../protocol/values.js";
 import type { Store } from "./store.js";
 
 /** The store flag that holds safe mode (JSON: reason, since, details). */
 export const SAFE_MODE_FLAG = "safe-mode";
+/**
+ * The store flag that holds when safe mode was last cleared (ms since the epoch): the rate rule counts only actions
+ * after it, so the actions that tripped it do not trip it again at once (the operator's clear is a fresh start).
+ */
+export const SAFE_MODE_CLEARED_FLAG = "safe-mode-cleared-at";
+
+/**
+ * Leaves safe mode in `store` (used by the monitor and by `aitbc keeper --clear-safe-mode` before the keeper runs):
+ * removes the flag, notes when (the rate rule's window starts there) and adds a "safe-mode-cleared" alert.
+ * Returns the state that was cleared, or undefined when the store was not in safe mode.
+ */
+export function clearSafeModeIn(store: Store, by: string, now: number = Date.now()): SafeModeState | undefined {
+  const raw = store.flag(SAFE_MODE_FLAG);
+  if (raw === undefined) return undefined;
+  const state = parseSafeMode(raw);
+  store.transaction(() => {
+    store.setFlag(SAFE_MODE_FLAG, undefined);
+    store.setFlag(SAFE_MODE_CLEARED_FLAG, String(now));
+    const details: Json = { by, reason: state.reason ?? null, since: state.since ?? null };
+    store.addAlert("safe-mode-cleared", clearedMessage(by, state), details);
+  });
+  return state;
+}
+
+function clearedMessage(by: string, state: SafeModeState): string {
+  return `safe mode cleared by ${by} (entered for ${state.reason ?? "?"} at ${isoTime(state.since)})`;
+}
+
+/** The safe-mode flag's text as a state (an unreadable flag still means safe mode: failing closed is its point). */
+function parseSafeMode(raw: string): SafeModeState {
+  try {
+    const parsed = JSON.parse(raw) as { reason?: unknown; since?: unknown; details?: Json };
+    return {
+      on: true,
+      reason: typeof parsed.reason === "string" ? parsed.reason : raw,
+      ...(typeof parsed.since === "number" ? { since: parsed.since } : {}),
+      details: parsed.details ?? null,
+    };
+  } catch {
+    return { on: true, reason: raw };
+  }
+}
 
 /** The anomaly rules; each is also the alert rule and the SafetyError reason when it fires. */
 export type AnomalyRule = "too-many-actions" | "value-spike" | "new-action-type";
@@ -70,7 +112,7 @@ export class SafetyError extends AitbcError {
 }
 
 export interface SafetyRules {
-  /** More actions than this within the last hour (the one checked included) is an anomaly. Default 100. */
+  /** More actions than this within the last hour (the one checked included) is an anomaly. Default 1000. */
   maxActionsPerHour: number;
   /** A value above this many times the average value of earlier actions of its type is an anomaly. Default 10. */
   valueFactor: number;
@@ -81,7 +123,7 @@ export interface SafetyRules {
 }
 
 export const DEFAULT_RULES: SafetyRules = {
-  maxActionsPerHour: 100,
+  maxActionsPerHour: 1000,
   valueFactor: 10,
   baselineActions: 10,
   expectedActionTypes: [],
@@ -160,6 +202,7 @@ export class SafetyMonitor {
   readonly agent: Hex;
   readonly #options: SafetyMonitorOptions;
   readonly #logger: Logger;
+  readonly #repeated: RepeatedLog;
   readonly #now: () => number;
 
   constructor(options: SafetyMonitorOptions) {
@@ -173,6 +216,7 @@ export class SafetyMonitor {
     this.#options = options;
     this.#logger = options.logger.child({ module: "safety" });
     this.#now = options.now ?? Date.now;
+    this.#repeated = new RepeatedLog(this.#logger, { now: this.#now });
     const state = this.safeMode();
     options.metrics?.safeMode(state.on);
     if (state.on) this.#logger.warn({ safeMode: state }, "safety: starting in safe mode; the operator must clear it");
@@ -209,19 +253,7 @@ export class SafetyMonitor {
   /** Whether the keeper is in safe mode, why and since when (read from the store, so it survives restarts). */
   safeMode(): SafeModeState {
     const raw = this.#options.store.flag(SAFE_MODE_FLAG);
-    if (raw === undefined) return { on: false };
-    try {
-      const parsed = JSON.parse(raw) as { reason?: unknown; since?: unknown; details?: Json };
-      return {
-        on: true,
-        reason: typeof parsed.reason === "string" ? parsed.reason : raw,
-        ...(typeof parsed.since === "number" ? { since: parsed.since } : {}),
-        details: parsed.details ?? null,
-      };
-    } catch {
-      // An unreadable flag still means safe mode: failing closed is the point of it.
-      return { on: true, reason: raw };
-    }
+    return raw === undefined ? { on: false } : parseSafeMode(raw);
   }
 
   /**
@@ -244,15 +276,13 @@ export class SafetyMonitor {
   clearSafeMode(by: string): boolean {
     const { store, metrics } = this.#options;
     const logger = this.#logger;
-    const state = this.safeMode();
-    if (!state.on) {
+    const state = clearSafeModeIn(store, by, this.#now());
+    if (state === undefined) {
       logger.info({ by }, "safety: clearSafeMode, but not in safe mode");
       return false;
     }
-    store.setFlag(SAFE_MODE_FLAG, undefined);
     const details: Json = { by, reason: state.reason ?? null, since: state.since ?? null };
-    const message = `safe mode cleared by ${by} (entered for ${state.reason ?? "?"} at ${isoTime(state.since)})`;
-    store.addAlert("safe-mode-cleared", message, details);
+    const message = clearedMessage(by, state);
     logger.warn({ alert: "safe-mode-cleared", agent: this.agent, details }, message);
     metrics?.safeMode(false);
     metrics?.alert("safe-mode-cleared");
@@ -400,9 +430,15 @@ export class SafetyMonitor {
     throw this.#refuse(action, anomaly.rule, message, details);
   }
 
-  /** More than maxActionsPerHour actions in the last hour, counting this one. */
+  /**
+   * More than maxActionsPerHour actions in the last hour, counting this one; the window starts no earlier than the
+   * operator's last clear of safe mode (else the actions that tripped the rule would trip it again at once).
+   */
   #rateAnomaly(): Anomaly | undefined {
-    const count = this.#options.store.actionCount(this.#now() - HOUR_MS) + 1;
+    const { store } = this.#options;
+    const cleared = Number(store.flag(SAFE_MODE_CLEARED_FLAG) ?? 0);
+    const from = Math.max(this.#now() - HOUR_MS, Number.isFinite(cleared) ? cleared : 0);
+    const count = store.actionCount(from) + 1;
     const max = this.rules.maxActionsPerHour;
     if (count <= max) return undefined;
     return { rule: "too-many-actions", message: `${count} actions within an hour > ${max}`, details: { count, max } };
@@ -444,7 +480,9 @@ export class SafetyMonitor {
   /** Logs a refusal and builds its error (the caller throws it). */
   #refuse(action: ProposedAction, reason: SafetyReason, message: string, details: Json = null): SafetyError {
     const text = `${action.label}: refused (${reason}): ${message}`;
-    this.#logger.warn({ label: action.label, actionType: action.actionType, reason, details }, text);
+    // The same action refused for the same reason on every retry is logged once, then summarised.
+    const fields = { label: action.label, actionType: action.actionType, reason, details };
+    this.#repeated.log("warn", `${action.label}:${reason}`, fields, text);
     return new SafetyError(reason, text, details);
   }
 }

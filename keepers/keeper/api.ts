@@ -82,8 +82,10 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
     router(
       {
         "GET /healthz": (_req, res) => {
+          // 503 in safe mode (the keeper takes no action until its operator clears it), with the reason: a load
+          // balancer or an uptime check sees it as down, the operator sees why.
           const { on, reason, since } = safety.safeMode();
-          sendJson(res, 200, {
+          sendJson(res, on ? 503 : 200, {
             ok: !on,
             address: options.address,
             agentId: options.agentId,

@@ -2,20 +2,25 @@
  * The keeper's configuration: a JSON file (keepers/keeper/keeper.example.json) plus environment overrides,
  * validated at start; a bad field stops the start with a message naming it.
  */
-import cron from "node-cron";
+import path from "node:path";
+
 import { z } from "zod";
 
 import { ACTION_TYPES } from "../../protocol/actions.js";
-import { address, list, loadConfig, number, port, rpcUrl, tokenAmount, type EnvBinding } from "../common/config.js";
+import {
+  address,
+  cronExpression,
+  list,
+  loadConfig,
+  number,
+  port,
+  rpcUrl,
+  startupRpcFields,
+  tokenAmount,
+  type EnvBinding,
+} from "../common/config.js";
 import { keySourceFields, keySourceRule } from "../common/keys.js";
 import { policyDefault, policyRules } from "./policy.js";
-
-/** Hour-minute-second cron expressions (node-cron, six fields with seconds). */
-const SIX_FIELDS = /^(\S+\s+){5}\S+$/;
-const cronExpression = z
-  .string()
-  .regex(SIX_FIELDS, "must be a six-field cron expression (with seconds)")
-  .refine((text) => !SIX_FIELDS.test(text) || cron.validate(text), "is not a valid cron expression");
 
 /** The keeper's governance voter (keepers/keeper/voter.ts): the policy it votes by. */
 const governance = z.strictObject({
@@ -38,8 +43,14 @@ export const keeperConfigSchema = z
       urls: z.array(rpcUrl).min(1, "at least one RPC URL"),
       pollingIntervalMs: z.number().int().min(50).default(500),
       timeoutMs: z.number().int().min(100).default(10_000),
+      ...startupRpcFields,
     }),
     addressesFile: z.string().optional(),
+    /**
+     * Where the keeper keeps its state (keeper.db, its encryption key): default
+     * `$XDG_DATA_HOME/aitbc/keeper/chain-<id>` or `~/.local/share/aitbc/keeper/chain-<id>` (common/startup.ts).
+     */
+    dataDir: z.string().min(1).optional(),
     agent: z.strictObject({
       ...keySourceFields,
       /** When set, the keeper registers itself as an agent (if it is not one) with this operator and stake. */
@@ -52,10 +63,11 @@ export const keeperConfigSchema = z
         })
         .optional(),
     }),
-    database: z.strictObject({ path: z.string().min(1).default("keeper.db") }).prefault({}),
+    /** The keeper's SQLite database: default `<dataDir>/keeper.db`. */
+    database: z.strictObject({ path: z.string().min(1).optional() }).prefault({}),
     /**
      * The keeper's X25519 key (protocol/sealed.ts): a seed file created on first start, default next to the database
-     * (`<database.path>.encryption-key`); its public key is published on chain (AgentRegistry.setEncryptionKey).
+     * (`<database>.encryption-key`); its public key is published on chain (AgentRegistry.setEncryptionKey).
      */
     encryption: z.strictObject({ keyFile: z.string().min(1).optional() }).prefault({}),
     follower: z
@@ -77,7 +89,12 @@ export const keeperConfigSchema = z
       .prefault({}),
     safety: z
       .strictObject({
-        maxActionsPerHour: z.number().int().min(1).default(100),
+        /**
+         * Sized from the measured load (keepers/README.md "Capacity"): a basic execution is 3 actions and ~250k gas,
+         * so the protocol's daily gas bound (50M) pays for ~200 a day, ~600 actions; 1000 an hour lets a whole day's
+         * budget run in one burst, and still stops a runaway loop within minutes.
+         */
+        maxActionsPerHour: z.number().int().min(1).default(1000),
         valueFactor: z.number().min(1).default(10),
         baselineActions: z.number().int().min(0).default(10),
         expectedActionTypes: z
@@ -115,15 +132,21 @@ export const KEEPER_ENV: Record<string, EnvBinding> = {
   AITBC_RPC_URLS: { path: ["rpc", "urls"], parse: list },
   AITBC_ADDRESSES: { path: ["addressesFile"] },
   AITBC_KEEPER_DB: { path: ["database", "path"] },
+  AITBC_KEEPER_DATA_DIR: { path: ["dataDir"] },
   AITBC_KEEPER_ENCRYPTION_KEY_FILE: { path: ["encryption", "keyFile"] },
   AITBC_KEEPER_PORT: { path: ["server", "port"], parse: number },
   AITBC_KEEPER_ADMIN: { path: ["server", "admin"] },
   AITBC_CONFIRMATIONS: { path: ["follower", "confirmations"], parse: number },
 };
 
-/** The keeper's encryption key file: `encryption.keyFile`, or `<database.path>.encryption-key`. */
-export function keeperKeyFile(config: Pick<KeeperConfig, "encryption" | "database">): string {
-  return config.encryption.keyFile ?? `${config.database.path}.encryption-key`;
+/** The keeper's database file: `database.path`, or `<dataDir>/keeper.db` (`dataDir` resolved by common/startup.ts). */
+export function keeperDatabase(config: Pick<KeeperConfig, "database">, dataDir: string): string {
+  return config.database.path ?? path.join(dataDir, "keeper.db");
+}
+
+/** The keeper's encryption key file: `encryption.keyFile`, or `<database>.encryption-key`. */
+export function keeperKeyFile(config: Pick<KeeperConfig, "encryption">, database: string): string {
+  return config.encryption.keyFile ?? `${database}.encryption-key`;
 }
 
 export function loadKeeperConfig(file: string | undefined, env: NodeJS.ProcessEnv): KeeperConfig {

@@ -25,7 +25,7 @@ import type { Addresses } from "../../protocol/addresses.js";
 import { ACTION_TYPES } from "../../protocol/actions.js";
 import { proofStruct, proveChunk } from "../../protocol/proofs.js";
 import { workflowsAbi } from "../../protocol/abi.js";
-import type { Logger } from "../common/log.js";
+import { RepeatedLog, type Logger } from "../common/log.js";
 import { openSealedInputs } from "../../protocol/keeper-api.js";
 import { sealedSchema, type EncryptionKeys } from "../../protocol/sealed.js";
 import {
@@ -82,9 +82,11 @@ export class ExecutionManager {
   readonly #again = new Set<bigint>();
   readonly #abort = new AbortController();
   readonly #logger: Logger;
+  readonly #repeated: RepeatedLog;
 
   constructor(private readonly o: ExecutionManagerOptions) {
     this.#logger = o.logger.child({ module: "executions" });
+    this.#repeated = new RepeatedLog(this.#logger);
   }
 
   /** An ExecutionRequested event (at-least-once). */
@@ -175,7 +177,13 @@ export class ExecutionManager {
     const run = this.#drive(executionId)
       .catch((error: unknown) => {
         const message = describe(error);
-        this.#logger.error({ executionId: executionId.toString(), err: message }, "execution stalled; will retry");
+        // Retried every sweep: the same error of the same execution is logged once, then summarised.
+        this.#repeated.log(
+          "error",
+          `${executionId}:${message}`,
+          { executionId: executionId.toString(), err: message },
+          "execution stalled; will retry",
+        );
         if (this.o.store.execution(executionId))
           this.o.store.setExecutionState(executionId, this.o.store.execution(executionId)?.state ?? "running", message);
       })

@@ -10,6 +10,7 @@ import { AGENT_TYPES } from "../../protocol/enums.js";
 import type { ChainContext, walletFor } from "../common/chain.js";
 import type { Logger } from "../common/log.js";
 import { ensureAgent, publishEncryptionKey } from "../common/registration.js";
+import { StartupError } from "../common/startup.js";
 import type { KeeperConfig } from "./config.js";
 
 /** IAgentRegistry.AgentType.Validator (3). */
@@ -54,7 +55,9 @@ export async function keeperAgentId(options: {
     args: [address],
   });
   if (id === 0n)
-    throw new Error(`agent.privateKey: ${address} is not a registered agent (set agent.register to register it)`);
+    throw new StartupError(
+      `agent.register: ${address} is not a registered agent: set agent.register (operator, stake) to register it`,
+    );
   await publishEncryptionKey({ chain, wallet, logger }, id, options.encryptionKey);
   return id;
 }

@@ -21,17 +21,18 @@ import { Prover } from "../../circuits/lib/prover.js";
 import { ACTION_TYPES } from "../../protocol/actions.js";
 import { workflowsDomain } from "../../protocol/eip712.js";
 import { ProviderCatalog } from "../common/catalog.js";
-import { connectChain, walletFor } from "../common/chain.js";
+import { walletFor } from "../common/chain.js";
 import { loadEncryptionKeys } from "../common/encryption.js";
 import { EventFollower } from "../common/follower.js";
 import { loadAgentKey } from "../common/keys.js";
 import { createLogger, type Logger } from "../common/log.js";
-import { SafetyMonitor } from "../common/safety.js";
-import { Store } from "../common/store.js";
+import { clearSafeModeIn, SafetyMonitor } from "../common/safety.js";
+import { checkGasFunds, checkPortFree, connectChecked, dataDirOf, openDatabase } from "../common/startup.js";
+import type { Store } from "../common/store.js";
 import { TxSender } from "../common/txs.js";
 import { startKeeperApi } from "./api.js";
 import { ApiAuth } from "./auth.js";
-import { keeperKeyFile, loadKeeperConfig, type KeeperConfig } from "./config.js";
+import { keeperDatabase, keeperKeyFile, loadKeeperConfig, type KeeperConfig } from "./config.js";
 import { StepDispatcher } from "./dispatcher.js";
 import { followedContracts, routeEvents } from "./events.js";
 import { ExecutionManager } from "./executions.js";
@@ -54,35 +55,57 @@ export async function runKeeper(options: {
   configFile?: string;
   env: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** `aitbc keeper --clear-safe-mode`: leave safe mode before starting (see common/safety.ts clearSafeModeIn). */
+  clearSafeMode?: boolean;
 }): Promise<RunningKeeper> {
   const config = loadKeeperConfig(options.configFile, options.env);
   const logger = options.logger ?? createLogger("keeper");
-  return startKeeper(config, logger, options.env);
+  return startKeeper(config, logger, options.env, { clearSafeMode: options.clearSafeMode === true });
 }
+
+/** Gas the agent must be able to pay for at start: registration and staking, or a few executions (~2M). */
+const START_GAS = 2_000_000n;
 
 /** Builds and starts the keeper; `logger` is the root logger every part makes its child from. */
 export async function startKeeper(
   config: KeeperConfig,
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  options: { clearSafeMode?: boolean } = {},
 ): Promise<RunningKeeper> {
   const log = logger.child({ module: "keeper" });
 
-  // The chain, the keeper's account, its database and metrics.
-  const chain = await connectChain({
+  // Pre-flight (common/startup.ts), before any transaction: the chain (RPC retried with backoff, chain id, contract
+  // code), the API's port, the database (this chain's, outside the repository by default), gas funds. Stake and
+  // bond are checked by the registration before its first transaction. A failure is a StartupError (exit code 2).
+  const chain = await connectChecked({
     urls: config.rpc.urls,
     pollingInterval: config.rpc.pollingIntervalMs,
     timeout: config.rpc.timeoutMs,
     addressesFile: config.addressesFile,
+    chainId: config.rpc.chainId,
+    retry: { attempts: config.rpc.connectAttempts },
+    logger: log,
   });
   const { publicClient: client, addresses } = chain;
   const key = await loadAgentKey(config.agent, chain.chain.id, env);
   const account = privateKeyToAccount(key);
   const wallet = walletFor(chain, account);
-  const store = new Store(config.database.path);
+  await checkPortFree(config.server.host, config.server.port, "server.port");
+  const database = keeperDatabase(config, dataDirOf("keeper", chain.chain.id, config.dataDir, env));
+  const store = await openDatabase(database, chain);
+  if (options.clearSafeMode === true) {
+    // Also restarts the rate rule's window (safety.ts): the actions that tripped it do not trip it again at once.
+    const was = clearSafeModeIn(store, "the operator (--clear-safe-mode)");
+    log.warn(
+      { event: "safe-mode-cleared", was: was ?? null },
+      was ? "safe mode cleared by the operator" : "--clear-safe-mode: the keeper was not in safe mode",
+    );
+  }
+  await checkGasFunds(chain, account.address, START_GAS, "agent");
   const metrics = new KeeperMetrics();
   // Inputs, step payloads and results are sealed (protocol/sealed.ts); the public key goes on chain with the agent.
-  const keys = await loadEncryptionKeys(keeperKeyFile(config), log);
+  const keys = await loadEncryptionKeys(keeperKeyFile(config, database), log);
   // Registration (first start only) sends through the wallet directly, so it goes before the sender reads the nonce.
   const agentId = await keeperAgentId({ chain, wallet, agent: config.agent, encryptionKey: keys.publicKey, logger });
   const governance = config.governance?.enabled === true ? config.governance : undefined;
@@ -206,7 +229,7 @@ export async function startKeeper(
       url: api.url,
       address: account.address,
       agentId: agentId.toString(),
-      database: config.database.path,
+      database,
       encryptionKey: keys.publicKey,
       governance: voter ? { rules: governance?.rules.length, default: governance?.default } : false,
     },

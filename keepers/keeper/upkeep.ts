@@ -16,7 +16,7 @@ import { ACTION_TYPES } from "../../protocol/actions.js";
 import { marketplaceAbi, workflowsAbi } from "../../protocol/abi.js";
 import type { ProviderCatalog } from "../common/catalog.js";
 import type { ChainContext } from "../common/chain.js";
-import type { Logger } from "../common/log.js";
+import { RepeatedLog, type Logger } from "../common/log.js";
 import type { SafetyMonitor } from "../common/safety.js";
 import type { Store } from "../common/store.js";
 import { TxRevertedError, type TxSender } from "../common/txs.js";
@@ -141,23 +141,25 @@ export interface Jobs {
 export function startJobs(options: JobsOptions): Jobs {
   const { schedules, executions, upkeep, catalog, voter } = options;
   const logger = options.logger.child({ module: "upkeep" });
+  // A job failing the same way on every run (the RPC down) is logged once, then summarised.
+  const repeated = new RepeatedLog(logger);
+  const failed = (job: string) => (error: unknown) => {
+    const err = (error as Error).message;
+    repeated.log("warn", `${job}:${err}`, { err }, `${job} failed`);
+  };
   const jobs = [
     cron.schedule(
       schedules.sweep,
       async () => {
         executions.resumeAll();
-        await upkeep.run().catch((error: unknown) => {
-          logger.warn({ err: (error as Error).message }, "upkeep sweep failed");
-        });
+        await upkeep.run().catch(failed("upkeep sweep"));
       },
       { noOverlap: true },
     ),
     cron.schedule(
       schedules.providers,
       async () => {
-        await catalog.refresh().catch((error: unknown) => {
-          logger.warn({ err: (error as Error).message }, "provider refresh failed");
-        });
+        await catalog.refresh().catch(failed("provider refresh"));
       },
       { noOverlap: true },
     ),
@@ -167,9 +169,7 @@ export function startJobs(options: JobsOptions): Jobs {
       cron.schedule(
         schedules.governance,
         async () => {
-          await voter.run().catch((error: unknown) => {
-            logger.warn({ err: (error as Error).message }, "governance run failed");
-          });
+          await voter.run().catch(failed("governance run"));
         },
         { noOverlap: true },
       ),

@@ -8,7 +8,17 @@ import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 
 import { keySourceFields, keySourceRule } from "../common/keys.js";
-import { address, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../common/config.js";
+import {
+  address,
+  cronExpression,
+  list,
+  loadConfig,
+  number,
+  port,
+  rpcUrl,
+  startupRpcFields,
+  tokenAmount,
+} from "../common/config.js";
 import { STEP_TYPES } from "../../protocol/enums.js";
 import { BACKEND_KINDS } from "./backends/types.js";
 
@@ -69,8 +79,13 @@ export const authConfigSchema = z
 export type AuthConfig = z.output<typeof authConfigSchema>;
 
 const providerSchemaBase = z.strictObject({
-  rpc: z.strictObject({ urls: z.array(rpcUrl).min(1, "at least one RPC URL") }),
+  rpc: z.strictObject({ urls: z.array(rpcUrl).min(1, "at least one RPC URL"), ...startupRpcFields }),
   addressesFile: z.string().min(1).optional(),
+  /**
+   * Where the node keeps its state (its encryption key): default `$XDG_DATA_HOME/aitbc/provider/chain-<id>` or
+   * `~/.local/share/aitbc/provider/chain-<id>` (common/startup.ts).
+   */
+  dataDir: z.string().min(1).optional(),
   agent: z.strictObject({
     ...keySourceFields,
     /** The human custodian registered with the agent (must be another address). */
@@ -81,7 +96,19 @@ const providerSchemaBase = z.strictObject({
     version: z.string().min(1).default("1.0.0"),
     expectedDailyVolume: tokenAmount.default(10_000n * 10n ** 18n),
     stake: tokenAmount.default(2_000n * 10n ** 18n),
+    /** Delist the node's offers when it stops (keepers then stop choosing it); listed again at the next start. */
+    delistOnStop: z.boolean().default(true),
   }),
+  /** Claiming the credits Workflows holds for the node (earnings.ts). */
+  credits: z
+    .strictObject({
+      /** When to claim (six-field cron); default hourly. */
+      claimSchedule: cronExpression.default("0 0 * * * *"),
+      /** Claim only from this much claimable (AITBC), so gas is not spent on dust. */
+      minClaim: tokenAmount.default(10n ** 18n),
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
   server: z
     .strictObject({
       host: z.string().min(1).default("127.0.0.1"),
@@ -96,9 +123,9 @@ const providerSchemaBase = z.strictObject({
   auth: authConfigSchema,
   /**
    * The node's X25519 key (protocol/sealed.ts): a seed file created on first start; its public key is published on
-   * chain (AgentRegistry.setEncryptionKey), and keepers seal step inputs to it.
+   * chain (AgentRegistry.setEncryptionKey), and keepers seal step inputs to it. Default `<dataDir>/provider.encryption-key`.
    */
-  encryption: z.strictObject({ keyFile: z.string().min(1).default("provider.encryption-key") }).prefault({}),
+  encryption: z.strictObject({ keyFile: z.string().min(1).optional() }).prefault({}),
   services: z.array(serviceSchema).min(1, "at least one service"),
   /** Fault injection for end-to-end tests and drills; all off by default. */
   chaos: z
@@ -166,6 +193,7 @@ export const PROVIDER_ENV = {
   AITBC_PROVIDER_PORT: { path: ["server", "port"], parse: number },
   AITBC_ADDRESSES: { path: ["addressesFile"] },
   AITBC_PROVIDER_ENCRYPTION_KEY_FILE: { path: ["encryption", "keyFile"] },
+  AITBC_PROVIDER_DATA_DIR: { path: ["dataDir"] },
 };
 
 /** Reads and checks the configuration; throws ConfigError naming every bad field and its source. */

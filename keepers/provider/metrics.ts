@@ -2,7 +2,7 @@
  * The provider node's Prometheus metrics, on a registry of its own (so that two nodes in one process, as in
  * tests, do not collide): steps by service and outcome, step durations, steps in flight, requests refused by
  * authentication and rate limits (by reason: auth.ts AUTH_REFUSALS), the chain reads authentication made (by
- * function), and the process defaults.
+ * function), the earnings (credits claimable and claimed, claims by outcome), and the process defaults.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -16,6 +16,10 @@ export interface ProviderMetrics {
   inFlight: Gauge;
   refused: Counter<"reason">;
   chainReads: Counter<"function">;
+  /** Earnings (earnings.ts): credits claimable in Workflows, claimed in total (AITBC), claims by outcome. */
+  creditsClaimable: Gauge;
+  creditsClaimed: Gauge;
+  creditClaims: Counter<"outcome">;
 }
 
 export function providerMetrics(): ProviderMetrics {
@@ -51,6 +55,22 @@ export function providerMetrics(): ProviderMetrics {
       name: "aitbc_provider_auth_chain_reads_total",
       help: "Chain reads made to authenticate step requests (getExecution, agentAddress)",
       labelNames: ["function"],
+      registers: [registry],
+    }),
+    creditsClaimable: new Gauge({
+      name: "aitbc_provider_credits_claimable_aitbc",
+      help: "Credits Workflows holds for this provider, claimable now (AITBC)",
+      registers: [registry],
+    }),
+    creditsClaimed: new Gauge({
+      name: "aitbc_provider_credits_claimed_aitbc",
+      help: "Credits this provider has claimed in total (CreditsClaimed events, AITBC)",
+      registers: [registry],
+    }),
+    creditClaims: new Counter({
+      name: "aitbc_provider_credit_claims_total",
+      help: "claimCredits attempts by the node's schedule, by outcome (ok, failed)",
+      labelNames: ["outcome"],
       registers: [registry],
     }),
   };

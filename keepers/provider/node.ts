@@ -1,12 +1,15 @@
 /**
- * The provider node's composition root (what `aitbc provider` runs): configuration, chain, backends, the step
- * authenticator (auth.ts, over the chain client), server, on-chain registration. The server starts before registering, so that the endpoint registered on chain is the
+ * The provider node's composition root (what `aitbc provider` runs): configuration, pre-flight, chain, backends, the
+ * step authenticator (auth.ts, over the chain client), server, on-chain registration (offers listed, again if the
+ * last stop delisted them), the credit claimer (earnings.ts); on close the offers are delisted (unavailable). The server starts before registering, so that the endpoint registered on chain is the
  * one really listening (with port 0 the port is only known then); a failed registration stops the server again.
  */
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { connectChain } from "../common/chain.js";
+import path from "node:path";
+
+import { checkGasFunds, checkPortFree, connectChecked, dataDirOf, StartupError } from "../common/startup.js";
 import { loadEncryptionKeys } from "../common/encryption.js";
 import { workflowsDomain } from "../../protocol/eip712.js";
 import { ConfigError } from "../common/config.js";
@@ -16,7 +19,8 @@ import { createStepAuth } from "./auth.js";
 import { createBackend, serviceModelHash, SharedResources } from "./backends/index.js";
 import { loadProviderConfig, type ProviderConfig } from "./config.js";
 import { providerMetrics } from "./metrics.js";
-import { registerProvider, type RegistrationPlan } from "../common/registration.js";
+import { delistOffers, registerProvider, type RegistrationPlan } from "../common/registration.js";
+import { CreditClaimer } from "./earnings.js";
 import { createProviderServer } from "./server.js";
 
 export interface ProviderNode {
@@ -27,6 +31,9 @@ export interface ProviderNode {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** Gas the agent must be able to pay for at start: registration, staking and listing (~2M). */
+const START_GAS = 2_000_000n;
+
 export async function runProvider(options: {
   configFile?: string;
   env: NodeJS.ProcessEnv;
@@ -35,18 +42,34 @@ export async function runProvider(options: {
   const root = options.logger ?? createLogger("aitbc-provider");
   const logger = root.child({ module: "node" });
   const config = loadProviderConfig({ ...(options.configFile ? { file: options.configFile } : {}), env: options.env });
-  const chain = await connectChain({
+  // Pre-flight (common/startup.ts), before any transaction: the chain (RPC retried with backoff, chain id, contract
+  // code), the port, the backends (a missing API-key variable), gas funds; the registration checks stake and funds
+  // before its first transaction. A failure is a StartupError (exit code 2) naming the field.
+  const chain = await connectChecked({
     urls: config.rpc.urls,
     ...(config.addressesFile ? { addressesFile: config.addressesFile } : {}),
+    chainId: config.rpc.chainId,
+    retry: { attempts: config.rpc.connectAttempts },
+    logger,
   });
   const account = privateKeyToAccount(await loadAgentKey(config.agent, chain.chain.id, options.env));
   if (account.address.toLowerCase() === config.agent.operator.toLowerCase())
     throw new ConfigError("agent.operator: must differ from the agent's own address (the key's)");
+  await checkPortFree(config.server.host, config.server.port, "server.port");
+  const shared = new SharedResources();
+  const backends = config.services.map((s, i) => {
+    try {
+      return createBackend(s, shared, options.env);
+    } catch (error) {
+      throw new StartupError(`services[${i}]: ${(error as Error).message}`);
+    }
+  });
+  await checkGasFunds(chain, account.address, START_GAS, "agent");
   const domain = await workflowsDomain(chain.publicClient, chain.addresses.workflows);
   // Step inputs are sealed to this key; its public half is published with the agent's identity (registration).
-  const keys = await loadEncryptionKeys(config.encryption.keyFile, logger);
-  const shared = new SharedResources();
-  const backends = config.services.map((s) => createBackend(s, shared, options.env));
+  const dataDir = dataDirOf("provider", chain.chain.id, config.dataDir, options.env);
+  const keyFile = config.encryption.keyFile ?? path.join(dataDir, "provider.encryption-key");
+  const keys = await loadEncryptionKeys(keyFile, logger);
   if (backends.some((b) => b.provable)) await shared.prover.load("inference");
 
   // Only the keeper of a running execution may run a step: its signature, checked against the chain.
@@ -73,7 +96,27 @@ export async function runProvider(options: {
     chaos: config.chaos,
     logger: root,
   });
+  const credits = new CreditClaimer({
+    chain,
+    account,
+    metrics,
+    logger: root,
+    minClaim: config.credits.minClaim,
+    fromBlock: 0n,
+  });
+  server.setEarnings(() => credits.view());
+  let registered = false;
+  // Shutdown: no more claims; the offers are delisted first (keepers stop choosing this node while it drains),
+  // then running steps get their grace, then the backends close.
   const close = async (closeOptions?: { graceMs?: number }) => {
+    await credits.stop();
+    if (registered && config.agent.delistOnStop)
+      await delistOffers(
+        chain,
+        account,
+        config.services.map((s) => s.name),
+        root,
+      );
     await server.close(closeOptions);
     await shared.close();
   };
@@ -86,7 +129,9 @@ export async function runProvider(options: {
     await close({ graceMs: 0 });
     throw error;
   }
+  registered = true;
   server.setAgentId(agentId);
+  if (config.credits.enabled) credits.start(config.credits.claimSchedule);
   logger.info({ event: "provider-ready", url: server.url, address: account.address, agentId }, "provider ready");
   return { url: server.url, address: account.address, agentId, close };
 }

@@ -69,6 +69,7 @@ import { parseBlind, valueHash, type Json } from "../../protocol/values.js";
 import { AUTH_REFUSALS, type StepAuth } from "./auth.js";
 import type { Backend, StepProof } from "./backends/index.js";
 import { abortableDelay } from "./backends/types.js";
+import type { EarningsView } from "./earnings.js";
 import { providerMetrics, type ProviderMetrics } from "./metrics.js";
 
 export interface ServerLimits {
@@ -121,6 +122,8 @@ export interface ProviderServer {
   metrics: ProviderMetrics;
   /** The agent id /v1/info shows (known once registered). */
   setAgentId(agentId: bigint): void;
+  /** What /v1/info shows as `earnings` (earnings.ts: credits claimable and claimed). */
+  setEarnings(read: () => EarningsView): void;
   /**
    * Stops accepting requests, waits up to `graceMs` (default 10 s) for running steps, drops what remains, and
    * closes the backends.
@@ -267,7 +270,9 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
     };
   };
 
-  const info = (): ProviderInfo => ({
+  let earnings: (() => EarningsView) | undefined;
+  const info = (): ProviderInfo & { earnings?: EarningsView } => ({
+    ...(earnings ? { earnings: earnings() } : {}),
     provider: account.address,
     agentId: agentId.toString(),
     capacity: limits.capacity,
@@ -314,6 +319,9 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
     metrics,
     setAgentId(id) {
       agentId = id;
+    },
+    setEarnings(read) {
+      earnings = read;
     },
     async close({ graceMs = 10_000 } = {}) {
       closing = true;

@@ -10,6 +10,7 @@ import { createPublicClient, custom, type Hex } from "viem";
 import { constitutionAbi } from "../../../protocol/abi.js";
 import { KeeperMetrics } from "../../../keepers/keeper/metrics.js";
 import {
+  clearSafeModeIn,
   SafetyError,
   SafetyMonitor,
   type ChainReader,
@@ -297,6 +298,37 @@ describe("keepers: SafetyMonitor", function () {
     expect(lines.some((l) => l.alert === "too-many-actions" && l.level === 50)).to.be.true;
     expect(await metrics.metrics()).to.match(/^aitbc_keeper_alerts_total\{rule="too-many-actions"\} 1$/m);
     await refused(safety.check(action(RUN_WORKFLOW)), "safe-mode");
+  });
+
+  it("after the operator clears a too-many-actions safe mode, the actions before the clear no longer count (it does not trip again at once)", async function () {
+    const f = await load();
+    let now = Date.now();
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "aitbc-safety-")), "keeper.db");
+    const store = new Store(file);
+    const first = monitor(f, { store, rules: { maxActionsPerHour: 5 } });
+    for (let i = 0; i < 5; i++) first.safety.record({ actionType: RUN_WORKFLOW, value: 0n, at: now - MINUTE_MS });
+    await refused(first.safety.check(action(RUN_WORKFLOW)), "too-many-actions");
+    // The way out an operator takes before restarting the keeper (`aitbc keeper --clear-safe-mode`): the store alone.
+    now = Date.now();
+    expect(clearSafeModeIn(store, "ops@example", now)).to.include({ on: true, reason: "too-many-actions" });
+    expect(clearSafeModeIn(store, "ops@example", now), "a second clear finds nothing").to.equal(undefined);
+    const second = monitor(f, { store, rules: { maxActionsPerHour: 5 } });
+    for (let i = 0; i < 5; i++) {
+      await second.safety.check(action(RUN_WORKFLOW));
+      second.safety.record({ actionType: RUN_WORKFLOW, value: 0n });
+    }
+    // The rule still holds for what comes after the clear: a sixth action within the hour trips it again.
+    const again = await refused(second.safety.check(action(RUN_WORKFLOW)), "too-many-actions");
+    expect(again.message).to.contain("6 actions within an hour > 5");
+    expect(store.alerts().map((a) => a.rule)).to.deep.equal([
+      "too-many-actions",
+      "safe-mode-cleared",
+      "too-many-actions",
+    ]);
+    // The API's clear (SafetyMonitor.clearSafeMode) resets the window the same way.
+    expect(second.safety.clearSafeMode("ops@example")).to.equal(true);
+    await second.safety.check(action(RUN_WORKFLOW));
+    store.close();
   });
 
   it("enters safe mode on a value above 10x the average of earlier actions of its type", async function () {

@@ -493,6 +493,8 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       await (await humanOverride.connect(guardian).unfreeze(ROLES.keeper.address)).wait();
 
       const inSafeMode = await health();
+      expect((await fetch(`${url}/healthz`)).status, "/healthz in safe mode").to.equal(503);
+      expect(inSafeMode.safeMode.reason).to.equal("frozen");
       expect(Object.keys(inSafeMode).sort()).to.deep.equal(
         ["address", "agentId", "lag", "ok", "pendingTransactions", "running", "safeMode"].sort(),
       );
@@ -509,6 +511,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
 
       expect(await as.operator.clearSafeMode()).to.equal(true);
       expect((await health()).ok).to.equal(true);
+      expect((await fetch(`${url}/healthz`)).status, "/healthz once cleared").to.equal(200);
       await completed(executionId);
       expect(await status(executionId)).to.equal(COMPLETED);
     });

@@ -18,9 +18,9 @@ const AITBC = 10n ** 18n;
 const MINIMAL = { rpc: { urls: ["http://127.0.0.1:8545"] }, agent: { privateKey: KEY } };
 
 const DEFAULTS: KeeperConfig = {
-  rpc: { urls: ["http://127.0.0.1:8545"], pollingIntervalMs: 500, timeoutMs: 10_000 },
+  rpc: { urls: ["http://127.0.0.1:8545"], pollingIntervalMs: 500, timeoutMs: 10_000, connectAttempts: 6 },
   agent: { privateKey: KEY },
-  database: { path: "keeper.db" },
+  database: {},
   encryption: {},
   follower: { startBlock: 0, confirmations: 0, batchBlocks: 2000, pollIntervalMs: 1000 },
   orchestrator: {
@@ -30,7 +30,7 @@ const DEFAULTS: KeeperConfig = {
     recordBatch: 16,
     claimOpen: true,
   },
-  safety: { maxActionsPerHour: 100, valueFactor: 10, baselineActions: 10, expectedActionTypes: [9, 10] },
+  safety: { maxActionsPerHour: 1000, valueFactor: 10, baselineActions: 10, expectedActionTypes: [9, 10] },
   server: { host: "127.0.0.1", port: 0, maxBodyBytes: 1_048_576 },
   jobs: { sweep: "*/5 * * * * *", providers: "*/30 * * * * *" },
 };

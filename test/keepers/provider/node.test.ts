@@ -197,6 +197,8 @@ describe("provider registration (in-process Hardhat network)", function () {
   it("reports decoded reverts, and a stake that does not cover the bond of the declared volume", async function () {
     const ctx = await connectChain({ urls: [rpcUrl], addressesFile });
     const outsider = privateKeyToAccount(OUTSIDER_KEY);
+    // Funded for its stake, so that the registry's own checks are reached (funds are checked before anything is sent).
+    await mintAitbc(protocol, outsider.address, 3_000n);
     const base = registrationPlan(
       loadProviderConfig({ file: configFile(OUTSIDER_KEY), env: {} }),
       "http://x",
@@ -215,10 +217,16 @@ describe("provider registration (in-process Hardhat network)", function () {
     expect(await fail({ ...base, metadataURI: "x".repeat(300) })).to.match(
       /^register: reverted with AgentRegistryStringTooLong\("metadataURI", 300, 256\)/,
     );
-    // An error raised by the constitution inside the registry call, decoded all the same.
+    // A declared volume whose bond no allowed stake covers is refused before anything is sent (the registry would
+    // revert with the constitution's AgentConstitutionAboveBound("declaredDailyVolume", ...) after the checks).
     expect(await fail({ ...base, expectedDailyVolume: 20_000_000n * AITBC })).to.match(
-      /^register: reverted with AgentConstitutionAboveBound\("declaredDailyVolume"/,
+      /^agent\.stake: 2000 AITBC is below the stake required to be active, 2001000 AITBC/,
     );
+    // A stake above the constitution's maxStake for a new agent: refused before it registers.
+    expect(await fail({ ...base, stake: 1_000_001n * AITBC })).to.match(
+      /^agent\.stake: 1000001 AITBC is above the constitution's maxStake for this agent, 1000000 AITBC/,
+    );
+    expect(await ctx.publicClient.getTransactionCount({ address: outsider.address }), "nothing sent").to.equal(0);
     expect(await fail({ ...base, stake: 1_500n * AITBC })).to.match(
       /^agent\.stake: 1500 AITBC is below the stake required to be active, 2000 AITBC .*agent\.expectedDailyVolume 10000 AITBC/,
     );
