@@ -26,7 +26,7 @@ export { ALL_ACTIONS };
 export const DEFAULT_BOUNDS = {
   maxStake: 10_000_000n * AITBC,
   maxDailyVolume: 10_000_000n * AITBC,
-  maxGasPerDay: 50_000_000n,
+  maxGasPerDay: 500_000_000n,
   allowedActions: ALL_ACTIONS,
   humanApprovalActions: 0n,
 };
@@ -34,7 +34,8 @@ export const DEFAULT_BOUNDS = {
 export const DEFAULT_CONSTRAINTS = {
   maxStake: 1_000_000n * AITBC,
   maxDailyVolume: 100_000n * AITBC,
-  maxGasPerDay: 10_000_000n,
+  // ~400 basic workflow executions a day for a keeper (keepers/README.md "Capacity at the defaults")
+  maxGasPerDay: 100_000_000n,
   allowedActions: ALL_ACTIONS,
   humanApprovalActions: 0n,
 };

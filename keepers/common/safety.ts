@@ -123,7 +123,7 @@ export interface SafetyRules {
 }
 
 export const DEFAULT_RULES: SafetyRules = {
-  maxActionsPerHour: 1000,
+  maxActionsPerHour: 1500,
   valueFactor: 10,
   baselineActions: 10,
   expectedActionTypes: [],

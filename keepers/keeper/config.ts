@@ -91,10 +91,10 @@ export const keeperConfigSchema = z
       .strictObject({
         /**
          * Sized from the measured load (keepers/README.md "Capacity"): a basic execution is 3 actions and ~250k gas,
-         * so the protocol's daily gas bound (50M) pays for ~200 a day, ~600 actions; 1000 an hour lets a whole day's
-         * budget run in one burst, and still stops a runaway loop within minutes.
+         * so an agent's default daily gas (100M) pays for ~400 a day, ~1,200 actions; 1500 an hour lets a whole
+         * day's budget run in one burst, and still stops a runaway loop within minutes.
          */
-        maxActionsPerHour: z.number().int().min(1).default(1000),
+        maxActionsPerHour: z.number().int().min(1).default(1500),
         valueFactor: z.number().min(1).default(10),
         baselineActions: z.number().int().min(0).default(10),
         expectedActionTypes: z

@@ -378,11 +378,13 @@ export class Devnet {
       await this.fund(ROLES.keeper.address, 2000n);
     const daemon = this.spawn(name, "keeper", this.keeperConfig(overrides), env);
     await daemon.ready();
-    await this.raiseKeeperLimits();
     return daemon;
   }
 
-  /** The keeper's operator sets its constitution to the protocol bounds' daily gas (proofs cost ~1.2M each). */
+  /**
+   * The keeper's operator sets its constitution to the protocol bounds' daily gas, for runs that spend more than a
+   * day's default (the keeper bench: proofs cost ~1.2M gas each). Nothing calls it by default.
+   */
   async raiseKeeperLimits(): Promise<void> {
     const { constitution } = this.protocol;
     const operator = await this.connection.ethers.getSigner(ROLES.keeperOperator.address);

@@ -30,7 +30,7 @@ const DEFAULTS: KeeperConfig = {
     recordBatch: 16,
     claimOpen: true,
   },
-  safety: { maxActionsPerHour: 1000, valueFactor: 10, baselineActions: 10, expectedActionTypes: [9, 10] },
+  safety: { maxActionsPerHour: 1500, valueFactor: 10, baselineActions: 10, expectedActionTypes: [9, 10] },
   server: { host: "127.0.0.1", port: 0, maxBodyBytes: 1_048_576 },
   jobs: { sweep: "*/5 * * * * *", providers: "*/30 * * * * *" },
 };

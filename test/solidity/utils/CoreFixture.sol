@@ -27,10 +27,10 @@ abstract contract CoreFixture is Assertions {
     uint256 internal constant UNBONDING_DELAY = 7 days;
     uint96 internal constant BOUND_MAX_STAKE = uint96(10_000_000 * AITBC);
     uint96 internal constant BOUND_MAX_DAILY_VOLUME = uint96(10_000_000 * AITBC);
-    uint48 internal constant BOUND_MAX_GAS_PER_DAY = 50_000_000;
+    uint48 internal constant BOUND_MAX_GAS_PER_DAY = 500_000_000;
     uint96 internal constant DEFAULT_MAX_STAKE = uint96(1_000_000 * AITBC);
     uint96 internal constant DEFAULT_MAX_DAILY_VOLUME = uint96(100_000 * AITBC);
-    uint48 internal constant DEFAULT_MAX_GAS_PER_DAY = 10_000_000;
+    uint48 internal constant DEFAULT_MAX_GAS_PER_DAY = 100_000_000;
 
     /// @dev secp256k1 group order: private keys are in [1, N).
     uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
