@@ -64,8 +64,7 @@ describe("README walkthroughs, run as written on a hardhat node process", functi
   });
 
   it("the task example: deploy, register agent 4, a receipt mints its AITBC, it stakes", async function () {
-    // Ignition builds with the production profile first: minutes on a clone that never did (then cached).
-    const { stdout } = await run("tasks", 900_000);
+    const { stdout } = await run("tasks");
     addresses = readAddresses(31337, path.join(sandbox.dir, "deploy/deployments/chain-31337/deployed_addresses.json"));
     const registry = AgentRegistry__factory.connect(addresses.registry, provider);
     const agent = await registry.getAgent(1n);

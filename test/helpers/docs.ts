@@ -57,6 +57,10 @@ export function readerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !DROPPED.has(k) && !k.startsWith("HARDHAT_")),
   );
+  // Ignition builds with the production profile (isolated compilation, minutes on a clone that never ran it) before
+  // deploying; the tests' commands build with the default profile the suite has already compiled (same sources and
+  // compiler settings), as `npx hardhat --build-profile default …` would.
+  env.HARDHAT_BUILD_PROFILE = "default";
   // Node 22 first on PATH, as the README says (`npx hardhat` runs with it).
   env.PATH = `${path.dirname(process.execPath)}${path.delimiter}${env.PATH ?? ""}`;
   return { ...env, ...extra };
@@ -123,7 +127,10 @@ export function makeSandbox(localhostUrl: string): Sandbox {
   if (!config.includes(`"${LOCALHOST_URL}"`))
     throw new Error(`hardhat.config.ts: no "${LOCALHOST_URL}" for the localhost network (docs helper)`);
   writeFileSync(path.join(dir, "hardhat.config.ts"), config.replace(`"${LOCALHOST_URL}"`, `"${localhostUrl}"`));
-  return { dir, home, remove: () => rmSync(base, { recursive: true, force: true }) };
+  const remove = () => {
+    rmSync(base, { recursive: true, force: true });
+  };
+  return { dir, home, remove };
 }
 
 export const freePort = () =>
@@ -160,7 +167,11 @@ export async function startNode(chainId: number): Promise<Node> {
   };
   child.stdout?.on("data", read);
   child.stderr?.on("data", read);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => {
+      resolve();
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     const ready = () => {
       if (out.includes("JSON-RPC server at")) resolve();
