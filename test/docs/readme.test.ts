@@ -37,7 +37,7 @@ describe("README walkthroughs, run as written on a hardhat node process", functi
   let addresses: Addresses;
   const timings: string[] = [];
 
-  const run = async (id: string, timeoutMs = 300_000) => {
+  const run = async (id: string, timeoutMs = 900_000) => {
     const block = blocks.get(id);
     if (!block) throw new Error(`no block ${id}`);
     const result = await runBlock(PAGE, block, {
@@ -86,5 +86,6 @@ describe("README walkthroughs, run as written on a hardhat node process", functi
     expect(await governor.state(created[0]?.args.proposalId ?? 0n)).to.equal(7n); // Executed
     expect(await governor.state(created[1]?.args.proposalId ?? 0n)).to.equal(2n); // Canceled (vetoed)
     expect(stdout).to.match(/: Executed/);
+    expect(stdout).to.contain(`${devAccount(4).address} (agent #1)`); // gov power --account 1
   });
 });
