@@ -85,7 +85,7 @@ describe("README walkthroughs, run as written on a hardhat node process", functi
     expect(created).to.have.length(2);
     expect(await governor.state(created[0]?.args.proposalId ?? 0n)).to.equal(7n); // Executed
     expect(await governor.state(created[1]?.args.proposalId ?? 0n)).to.equal(2n); // Canceled (vetoed)
-    expect(stdout).to.match(/: Executed/);
+    expect(stdout).to.match(/: executed/);
     expect(stdout).to.contain(`${devAccount(4).address} (agent #1)`); // gov power --account 1
   });
 });

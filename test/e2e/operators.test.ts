@@ -279,7 +279,7 @@ describe("the operators' walkthrough (docs/operators.md) on a hardhat node proce
     expect(await c.registry.minStake()).to.equal(1000n * AITBC);
     const governed = await run("governance");
     expect(await c.registry.minStake()).to.equal(1500n * AITBC);
-    expect(governed.stdout).to.match(/: Executed/);
+    expect(governed.stdout).to.match(/: executed/);
     const keeperLog = readFileSync(path.join(sandbox.home, "aitbc-ops", "keeper.log"), "utf8");
     expect(keeperLog).to.match(/min-stake-range/); // the keeper voted by its rule
   });
