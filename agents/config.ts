@@ -4,10 +4,9 @@
  */
 import { z } from "zod";
 
-import { address, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../keepers/common/config.js";
+import { agentProfileFields, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../keepers/common/config.js";
 import { keySourceFields, keySourceRule } from "../keepers/common/keys.js";
 
-const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s]+$/.test(s), "must be an http(s):// URL");
 const positiveInt = z.number().int().min(1);
 
 const serviceSchema = z.strictObject({
@@ -45,12 +44,7 @@ const agentSchemaBase = z.strictObject({
   addressesFile: z.string().min(1).optional(),
   agent: z.strictObject({
     ...keySourceFields,
-    operator: address,
-    endpoint: httpUrl.optional(),
-    metadataURI: z.string().default(""),
-    version: z.string().min(1).default("1.0.0"),
-    expectedDailyVolume: tokenAmount.default(10_000n * 10n ** 18n),
-    stake: tokenAmount.default(2_000n * 10n ** 18n),
+    ...agentProfileFields,
   }),
   /** The agent's SQLite store: follower checkpoint, transactions, action log, memory, learned state. */
   store: z.strictObject({ path: z.string().min(1) }),

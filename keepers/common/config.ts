@@ -116,6 +116,23 @@ export const tokenAmount = z
 
 export const port = z.number().int().min(0).max(65_535);
 
+export const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s]+$/.test(s), "must be an http(s):// URL");
+
+/**
+ * What a provider-like agent (the provider node, an agent of agents/) registers with: its operator, profile and
+ * stake. Spread into the daemon's `agent` section next to `keySourceFields`.
+ */
+export const agentProfileFields = {
+  /** The human custodian registered with the agent (must be another address). */
+  operator: address,
+  /** The URL others reach the agent at; default the server's own http://host:port. */
+  endpoint: httpUrl.optional(),
+  metadataURI: z.string().default(""),
+  version: z.string().min(1).default("1.0.0"),
+  expectedDailyVolume: tokenAmount.default(10_000n * 10n ** 18n),
+  stake: tokenAmount.default(2_000n * 10n ** 18n),
+};
+
 /** Hour-minute-second cron expressions (node-cron, six fields with seconds). */
 const SIX_FIELDS = /^(\S+\s+){5}\S+$/;
 export const cronExpression = z

@@ -9,8 +9,9 @@ import { z } from "zod";
 
 import { keySourceFields, keySourceRule } from "../common/keys.js";
 import {
-  address,
+  agentProfileFields,
   cronExpression,
+  httpUrl,
   list,
   loadConfig,
   number,
@@ -22,7 +23,6 @@ import {
 import { STEP_TYPES } from "../../protocol/enums.js";
 import { BACKEND_KINDS } from "./backends/types.js";
 
-const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s]+$/.test(s), "must be an http(s):// URL");
 const positiveInt = z.number().int().min(1);
 const rate = z.number().min(0).max(1);
 const maxBytes = (n: number) => (s: string) => Buffer.byteLength(s) <= n;
@@ -88,14 +88,7 @@ const providerSchemaBase = z.strictObject({
   dataDir: z.string().min(1).optional(),
   agent: z.strictObject({
     ...keySourceFields,
-    /** The human custodian registered with the agent (must be another address). */
-    operator: address,
-    /** The URL keepers reach this node at; default the server's own http://host:port. */
-    endpoint: httpUrl.optional(),
-    metadataURI: z.string().default(""),
-    version: z.string().min(1).default("1.0.0"),
-    expectedDailyVolume: tokenAmount.default(10_000n * 10n ** 18n),
-    stake: tokenAmount.default(2_000n * 10n ** 18n),
+    ...agentProfileFields,
     /** Delist the node's offers when it stops (keepers then stop choosing it); listed again at the next start. */
     delistOnStop: z.boolean().default(true),
   }),
