@@ -198,6 +198,8 @@ export function describeError(error: unknown, protocol: Protocol): string {
     const interfaces: Interface[] = [
       protocol.token.interface,
       protocol.registry.interface,
+      protocol.identity.interface,
+      protocol.reputation.interface,
       protocol.constitution.interface,
       protocol.humanOverride.interface,
       protocol.marketplace.interface,

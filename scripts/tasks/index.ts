@@ -120,6 +120,22 @@ export const tasks = [
     })
     .setAction(cliAction(() => import("./agent/update-profile.js")))
     .build(),
+  task(["agent", "sync"], "Bring agents' bonded volume (constitution) and voting power up to date (anyone)")
+    .addOption(from)
+    .addOption({ name: "agents", description: "Comma-separated agent ids", ...noDefault })
+    .setAction(cliAction(() => import("./agent/sync.js")))
+    .build(),
+  task(["agent", "announce"], "Announce the --from agent to ERC-8004 indexers (AgentIdentity.register), once")
+    .addOption(from)
+    .setAction(cliAction(() => import("./agent/announce.js")))
+    .build(),
+  task(["agent", "set-metadata"], "Set an agent's ERC-8004 metadata entry (the agent or its operator)")
+    .addOption(from)
+    .addOption({ name: "agent", description: "Agent id", ...noDefault })
+    .addOption({ name: "key", description: "Metadata key (not agentWallet)", ...noDefault })
+    .addOption({ name: "value", description: "0x hex bytes, or text (stored as UTF-8)", ...noDefault })
+    .setAction(cliAction(() => import("./agent/set-metadata.js")))
+    .build(),
 
   emptyTask("role", "Contract roles (AccessControl) by name: grant, revoke").build(),
   task(["role", "grant"], "Grant a role of a protocol contract (the role's admin)")
@@ -145,11 +161,16 @@ export const tasks = [
     .setAction(cliAction(() => import("./role/revoke.js")))
     .build(),
 
-  emptyTask("chain", "The connected chain: advance a local chain's time").build(),
+  emptyTask("chain", "The connected chain: advance a local chain's time; sweep a contract's excess tokens").build(),
   task(["chain", "advance"], "Move a local chain's time forward (--by 1d, or --to a date) and mine a block")
     .addOption({ name: "by", description: "Duration: seconds or 15m / 2h / 7d", ...noDefault })
     .addOption({ name: "to", description: "Date, e.g. 2030-01-31T12:00:00Z", ...noDefault })
     .setAction(cliAction(() => import("./chain/advance.js")))
+    .build(),
+  task(["chain", "sweep-excess"], "Send tokens a contract holds beyond its accounting to the treasury (anyone)")
+    .addOption(from)
+    .addOption({ name: "contract", description: "registry | marketplace | workflows", ...noDefault })
+    .setAction(cliAction(() => import("./chain/sweep-excess.js")))
     .build(),
 
   emptyTask("key", "Named keystores of a network (Web3 Secret Storage v3): new, import, list").build(),
@@ -545,6 +566,11 @@ export const tasks = [
   task(["workflow", "claim"], "Claim the --from account's credits in Workflows (step pay, listing fees) to its wallet")
     .addOption(from)
     .setAction(cliAction(() => import("./workflow/claim.js")))
+    .build(),
+  task(["workflow", "move-credits"], "Move a rotated agent's credits from its retired key to its current key (anyone)")
+    .addOption(from)
+    .addOption({ name: "key", description: "The retired key (address)", ...noDefault })
+    .setAction(cliAction(() => import("./workflow/move-credits.js")))
     .build(),
   emptyTask("zk", "Zero-knowledge circuits: build, check, prove, verify").build(),
   task(["zk", "build"], "Build the circuits whose sources changed (compile, development keys, Solidity verifiers)")

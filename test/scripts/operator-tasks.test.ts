@@ -420,6 +420,93 @@ describe("operator tasks", function () {
   });
 });
 
+describe("upkeep and identity tasks", function () {
+  let f: Fixture;
+  beforeEach(async function () {
+    f = await networkHelpers.loadFixture(operatorFixture);
+    process.env.AITBC_ADDRESSES = f.file;
+  });
+  after(function () {
+    delete process.env.AITBC_ADDRESSES;
+  });
+
+  it("agent sync: the constitution's bonded volume follows a new bond rate only once synced; bad ids named", async function () {
+    await register(f, f.agent);
+    await pay(f, f.agent, "2100");
+    await run(["agent", "stake"], { from: f.index(f.agent), amount: "2100" });
+    const bonded = await f.constitution.bondedVolumeOf(f.agent.address);
+    await (await f.registry.connect(f.deployer).setBondBps(2_000n)).wait(); // the same stake now backs half
+    expect(await f.constitution.bondedVolumeOf(f.agent.address)).to.equal(bonded);
+    await run(["agent", "sync"], { from: f.index(f.outsider), agents: "1" });
+    expect(await f.constitution.bondedVolumeOf(f.agent.address)).to.equal(await f.registry.bondedVolume(1n));
+    expect(await f.constitution.bondedVolumeOf(f.agent.address)).to.be.lessThan(bonded);
+    await expect(run(["agent", "sync"], { from: "", agents: "1,9" })).to.be.rejectedWith("--agents: no agent has id 9");
+    await expect(run(["agent", "sync"], { from: "", agents: "1,1" })).to.be.rejectedWith(
+      "--agents: an agent is listed twice",
+    );
+    await expect(run(["agent", "sync"], { from: "", agents: "x" })).to.be.rejectedWith(
+      '--agents: "x" is not a whole number',
+    );
+  });
+
+  it("chain sweep-excess: a plain transfer to the registry goes to the treasury, once", async function () {
+    await pay(f, f.outsider, "10");
+    await (await f.token.connect(f.outsider).transfer(await f.registry.getAddress(), 4n * AITBC)).wait();
+    const before = await f.token.balanceOf(f.treasury.address);
+    expect(await run(["chain", "sweep-excess"], { from: "", contract: "registry" })).to.equal(4n * AITBC);
+    expect((await f.token.balanceOf(f.treasury.address)) - before).to.equal(4n * AITBC);
+    await expect(run(["chain", "sweep-excess"], { from: "", contract: "registry" })).to.be.rejectedWith(
+      "AgentRegistryZeroAmount",
+    );
+    await expect(run(["chain", "sweep-excess"], { from: "", contract: "workflows" })).to.be.rejectedWith(
+      "WorkflowsNothingToSweep",
+    );
+    await expect(run(["chain", "sweep-excess"], { from: "", contract: "token" })).to.be.rejectedWith("--contract:");
+  });
+
+  it("workflow move-credits: refuses a key that is not retired, and a retired key without credits", async function () {
+    await register(f, f.agent);
+    await expect(run(["workflow", "move-credits"], { from: "", key: f.agent.address })).to.be.rejectedWith(
+      `WorkflowsKeyNotRetired(key=${f.agent.address})`,
+    );
+    await run(["agent", "rotate-key"], { from: f.index(f.operator), agentId: "1", newKey: f.agent2.address });
+    await expect(run(["workflow", "move-credits"], { from: "", key: f.agent.address })).to.be.rejectedWith(
+      "WorkflowsNothingToClaim",
+    );
+    await expect(run(["workflow", "move-credits"], { from: "", key: "0x12" })).to.be.rejectedWith("--key:");
+  });
+
+  it("agent announce and set-metadata: the ERC-8004 identity of an agent, by the agent or its operator", async function () {
+    await register(f, f.agent);
+    await expect(run(["agent", "announce"], { from: f.index(f.outsider) })).to.be.rejectedWith(
+      `--from: ${f.outsider.address} is not a registered agent`,
+    );
+    await run(["agent", "announce"], { from: f.index(f.agent) });
+    expect(await f.identity.isRegistered(1n)).to.equal(true);
+    await expect(run(["agent", "announce"], { from: f.index(f.agent) })).to.be.rejectedWith(
+      "--from: agent #1 announced itself already",
+    );
+    await run(["agent", "set-metadata"], {
+      from: f.index(f.operator),
+      agent: "1",
+      key: "a2a",
+      value: "http://127.0.0.1:1",
+    });
+    expect(ethers.toUtf8String(await f.identity.getMetadata(1n, "a2a"))).to.equal("http://127.0.0.1:1");
+    await run(["agent", "set-metadata"], { from: f.index(f.agent), agent: "1", key: "raw", value: "0xbeef" });
+    expect(await f.identity.getMetadata(1n, "raw")).to.equal("0xbeef");
+    await expect(
+      run(["agent", "set-metadata"], { from: f.index(f.outsider), agent: "1", key: "a2a", value: "x" }),
+    ).to.be.rejectedWith(`AgentIdentityNotAuthorized(agentId=1, caller=${f.outsider.address})`);
+    await expect(
+      run(["agent", "set-metadata"], { from: f.index(f.agent), agent: "1", key: "agentWallet", value: "0x01" }),
+    ).to.be.rejectedWith("AgentIdentityReservedKey");
+    await expect(
+      run(["agent", "set-metadata"], { from: f.index(f.agent), agent: "1", key: "", value: "x" }),
+    ).to.be.rejectedWith("--key:");
+  });
+});
+
 describe("tasks on the command line", function () {
   const exec = promisify(execFile);
   // Hardhat shows stack traces by default when it believes it runs in CI (hardhat-utils isCi): these variables go.
