@@ -259,31 +259,14 @@ export async function publishEncryptionKey(
 // ---------------------------------------------------------------- 2. stake and bond
 
 async function ensureStake(ctx: Ctx, agentId: bigint, plan: AgentPlan): Promise<void> {
+  // checkAgentPlan has checked the plan (required stake, maxStake, balance) before the first transaction.
   const { publicClient, addresses } = ctx.chain;
   const registry = { address: addresses.registry, abi: registryAbi } as const;
   const token = { address: addresses.token, abi: tokenAbi } as const;
   const self = ctx.wallet.account.address;
-  const at = plan.configPath ?? "agent";
-  const [agent, minStake, bondBps] = await Promise.all([
-    publicClient.readContract({ ...registry, functionName: "getAgent", args: [agentId] }),
-    publicClient.readContract({ ...registry, functionName: "minStake" }),
-    publicClient.readContract({ ...registry, functionName: "bondBps" }),
-  ]);
-  const required = minStake + (plan.expectedDailyVolume * bondBps) / 10_000n;
-  if (plan.stake < required)
-    throw new RegistrationError(
-      `${at}.stake: ${aitbc(plan.stake)} is below the stake required to be active, ${aitbc(required)} ` +
-        `(minStake ${aitbc(minStake)} + ${Number(bondBps) / 100}% bond of ${at}.expectedDailyVolume ` +
-        `${aitbc(plan.expectedDailyVolume)}): raise ${at}.stake or lower ${at}.expectedDailyVolume`,
-    );
+  const agent = await publicClient.readContract({ ...registry, functionName: "getAgent", args: [agentId] });
   const need = plan.stake - agent.stake;
   if (need > 0n) {
-    const balance = await publicClient.readContract({ ...token, functionName: "balanceOf", args: [self] });
-    if (balance < need)
-      throw new RegistrationError(
-        `${at}.stake: staking ${aitbc(plan.stake)} needs ${aitbc(need)} more, but the agent ${self} holds ` +
-          `${aitbc(balance)} (balance ${balance} wei): fund it first`,
-      );
     const allowance = await publicClient.readContract({
       ...token,
       functionName: "allowance",
