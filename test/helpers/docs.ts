@@ -8,14 +8,34 @@
  * block exports reach the later blocks (its `export -p` is sourced by the next), its working directory is the
  * sandbox's root, as a reader's is the clone's.
  *
+ * A block of long-running commands (daemons a reader starts "a terminal each") is started with `startTerminals`: each
+ * command of the block in a bash of its own, left running until the test stops it.
+ *
  * The sandbox is a temporary folder holding a symbolic link to each top-level entry of the repository (contracts,
- * circuits, node_modules, artifacts, cache: nothing is rebuilt) but these: `deploy/deployments` (Ignition's journal
- * of what the blocks deploy stays in the sandbox, not in the clone), the TypeScript the commands run (COPIED, with
- * deploy/modules) and `hardhat.config.ts`, copied with the `localhost` network's URL pointed at the test's node (a
- * free loopback port, never 8545, which a reader's own node may hold).
+ * circuits, node_modules, ...) but these: `deploy/deployments` (Ignition's journal of what the blocks deploy stays in
+ * the sandbox, not in the clone), the TypeScript the commands run (COPIED, with deploy/modules), the build's outputs
+ * (BUILT: copied, and `cache/` with the clone's compile cache only, its entries renamed to the sandbox's paths:
+ * Hardhat names each source by its absolute path, so without them `ignition deploy` compiled every contract again,
+ * minutes of CPU, and wrote the results and its chain-instance file through links into the clone's `artifacts/` and
+ * `cache/`, which another test process may be reading) and `hardhat.config.ts`, copied with the `localhost`
+ * network's URL pointed at the test's node (a free loopback port, never 8545, which a reader's own node may hold). Its `package-lock.json` is a copy dated as the
+ * installed `node_modules/.package-lock.json`, so `./npmw` in a block finds the dependencies installed (as they are
+ * on the reader's machine after `./npmw test`) and never reinstalls them into the clone's `node_modules`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -28,6 +48,8 @@ const LOCALHOST_URL = "http://127.0.0.1:8545";
  * protocol/addresses.ts would read the clone's deploy/deployments instead of the sandbox's.
  */
 const COPIED = ["protocol", "scripts", "keepers"];
+/** What a build writes, copied so that a command's build writes in the sandbox; `cache/` is made apart. */
+const BUILT = ["artifacts", "typechain-types"];
 
 /** Variables a spawned Hardhat must not see: the test runner's (HH_TEST), CI's (Hardhat then shows stack traces). */
 const DROPPED = new Set([
@@ -118,10 +140,21 @@ export function makeSandbox(localhostUrl: string): Sandbox {
   mkdirSync(path.join(dir, "deploy"), { recursive: true });
   mkdirSync(home);
   for (const entry of readdirSync(ROOT)) {
-    if ([".git", "deploy", "hardhat.config.ts", ...COPIED].includes(entry)) continue;
+    if ([".git", "deploy", "hardhat.config.ts", "package-lock.json", "cache", ...COPIED, ...BUILT].includes(entry))
+      continue;
     symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
   }
-  for (const entry of COPIED) cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+  const lock = path.join(dir, "package-lock.json");
+  cpSync(path.join(ROOT, "package-lock.json"), lock);
+  const installed = statSync(path.join(ROOT, "node_modules", ".package-lock.json")).mtime;
+  utimesSync(lock, installed, installed);
+  for (const entry of [...COPIED, ...BUILT]) cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+  mkdirSync(path.join(dir, "cache"));
+  const compileCache = path.join(ROOT, "cache", "compile-cache.json");
+  if (existsSync(compileCache)) {
+    const entries = readFileSync(compileCache, "utf8").replaceAll(`"${ROOT}/`, `"${dir}/`);
+    writeFileSync(path.join(dir, "cache", "compile-cache.json"), entries);
+  }
   cpSync(path.join(ROOT, "deploy", "modules"), path.join(dir, "deploy", "modules"), { recursive: true });
   const config = readFileSync(path.join(ROOT, "hardhat.config.ts"), "utf8");
   if (!config.includes(`"${LOCALHOST_URL}"`))
@@ -261,4 +294,86 @@ export async function runBlock(
     );
   }
   return { stdout, stderr, ms };
+}
+
+export interface Terminal {
+  /** The command, as the block writes it. */
+  command: string;
+  /** Everything it printed (stdout and stderr), last 200 kB. */
+  output: () => string;
+  /** Resolves when its output matches `pattern`; fails when it exits first or after `timeoutMs`. */
+  waitFor: (pattern: RegExp, timeoutMs: number) => Promise<void>;
+  /** SIGTERM to its process group (npm, the daemon), then SIGKILL after 20 s; resolves when it has exited. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * The commands of `block` (one per line, `\` continuations joined; comments and blank lines skipped), each started
+ * as written in a bash of its own that leads its own process group, as a reader runs each in a terminal.
+ */
+export function startTerminals(block: DocBlock, options: { cwd: string; env: NodeJS.ProcessEnv }): Terminal[] {
+  const commands = block.code
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.trim().startsWith("#"));
+  return commands.map((command) => {
+    const child = spawn("bash", ["-c", command], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let out = "";
+    const listeners = new Set<() => void>();
+    const read = (chunk: Buffer) => {
+      out = (out + chunk.toString()).slice(-200_000);
+      for (const listener of listeners) listener();
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    const exited = new Promise<void>((resolve) => {
+      child.once("close", () => {
+        resolve();
+      });
+    });
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, name);
+      } catch {
+        // the group is gone
+      }
+    };
+    return {
+      command,
+      output: () => out,
+      waitFor: (pattern, timeoutMs) =>
+        new Promise<void>((resolve, reject) => {
+          const done = (error?: Error) => {
+            clearTimeout(timer);
+            listeners.delete(check);
+            if (error) reject(error);
+            else resolve();
+          };
+          const check = () => {
+            if (pattern.test(out)) done();
+          };
+          const timer = setTimeout(() => {
+            done(new Error(`${command}: no ${pattern} within ${timeoutMs} ms\n${out.slice(-6000)}`));
+          }, timeoutMs);
+          listeners.add(check);
+          void exited.then(() => {
+            if (!pattern.test(out)) done(new Error(`${command}: exited before ${pattern}\n${out.slice(-6000)}`));
+          });
+          check();
+        }),
+      stop: async () => {
+        signal("SIGTERM");
+        const timer = setTimeout(() => {
+          signal("SIGKILL");
+        }, 20_000);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  });
 }
