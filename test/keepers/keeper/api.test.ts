@@ -33,6 +33,7 @@ const READER = devAccount(18);
 const ADMIN = devAccount(17);
 const LISTING_USER = devAccount(16);
 const LISTING_CLIENT = devAccount(15);
+const REVOKED_READER = devAccount(14);
 
 const ONE_STEP = oneStepWorkflow();
 
@@ -374,6 +375,47 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       expect((await refusal(as.outsider.execution(first))).status, "someone the grant does not name").to.equal(403);
       const lapsed = await refusal(as.client.grant(second, READER.address, unixNow() - 1));
       expect([lapsed.status, lapsed.code]).to.deep.equal([401, "signature-expired"]);
+    });
+
+    it("attack: a reader whose grant the client revoked reads no more, at once", async function () {
+      // A reader of its own: no grant from the other tests.
+      const readerClient = new KeeperClient(url, await signer(REVOKED_READER.address), domain);
+      expect((await refusal(readerClient.execution(second))).status, "before the grant").to.equal(403);
+      await as.client.grant(second, REVOKED_READER.address, unixNow() + 600);
+      expect((await readerClient.execution(second)).result, "granted").to.deep.equal({
+        count: 3,
+        max: 6,
+        mean: 13 / 3,
+        min: 1,
+        spread: 5,
+      });
+      // The client revokes: ResultsRevoke(executionId, reader, issuedAt) signed by the client, posted to the keeper.
+      const issuedAt = Date.now();
+      const revokeTypes = {
+        ResultsRevoke: [
+          { name: "executionId", type: "uint256" },
+          { name: "reader", type: "address" },
+          { name: "issuedAt", type: "uint64" },
+        ],
+      };
+      const signature = await (
+        await signer(ROLES.client.address)
+      ).signTypedData(domain, revokeTypes, { executionId: second, reader: REVOKED_READER.address, issuedAt });
+      const posted = await as.client
+        .request("POST", "/v1/revocations", {
+          signed: false,
+          body: { executionId: second.toString(), reader: REVOKED_READER.address, issuedAt, signature },
+        })
+        .then(
+          () => 201,
+          (error: unknown) => (error instanceof KeeperApiError ? error.status : 0),
+        );
+      const after = await readerClient.execution(second).then(
+        () => 200,
+        (error: unknown) => (error instanceof KeeperApiError ? error.status : 0),
+      );
+      expect(after, "the revoked reader's read").to.equal(403);
+      expect(posted, "the revocation").to.equal(201);
     });
 
     it("refuses an expired request signature, one replayed for another execution, one too far ahead, and a malformed header (401, saying which)", async function () {
