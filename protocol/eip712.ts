@@ -90,12 +90,30 @@ export const EXECUTION_INPUTS_TYPES = {
   ],
 } as const;
 
-/** An execution's client lets `reader` read the execution's results from the keeper until `expiry`. */
+/**
+ * An execution's client lets `reader` read the execution's results from the keeper until `expiry`. `issuedAt` (unix
+ * milliseconds, the client's clock) orders it against the client's revocations: a ResultsRevoke voids the grants
+ * issued at or before its own `issuedAt`, so an old grant posted again after a revocation stays void.
+ */
 export const RESULTS_GRANT_TYPES = {
   ResultsGrant: [
     { name: "executionId", type: "uint256" },
     { name: "reader", type: "address" },
     { name: "expiry", type: "uint64" },
+    { name: "issuedAt", type: "uint64" },
+  ],
+} as const;
+
+/**
+ * An execution's client revokes `reader`'s grants for the execution issued at or before `issuedAt` (unix
+ * milliseconds): the keeper refuses the reader from then on, and keeps the revocation (no expiry: posting it again
+ * changes nothing). A grant issued later reads again.
+ */
+export const RESULTS_REVOKE_TYPES = {
+  ResultsRevoke: [
+    { name: "executionId", type: "uint256" },
+    { name: "reader", type: "address" },
+    { name: "issuedAt", type: "uint64" },
   ],
 } as const;
 
