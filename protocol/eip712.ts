@@ -13,15 +13,16 @@
 import * as secp256k1 from "tiny-secp256k1";
 import {
   bytesToHex,
-  concat,
   domainSeparator,
-  hashStruct,
+  hashTypedData,
   hexToBytes,
+  isAddress,
   keccak256,
-  recoverTypedDataAddress,
+  stringToHex,
   type Account,
   type PublicClient,
   type TypedDataDomain,
+  type TypedDataParameter,
 } from "viem";
 import { publicKeyToAddress } from "viem/accounts";
 
@@ -89,12 +90,30 @@ export const EXECUTION_INPUTS_TYPES = {
   ],
 } as const;
 
-/** An execution's client lets `reader` read the execution's results from the keeper until `expiry`. */
+/**
+ * An execution's client lets `reader` read the execution's results from the keeper until `expiry`. `issuedAt` (unix
+ * milliseconds, the client's clock) orders it against the client's revocations: a ResultsRevoke voids the grants
+ * issued at or before its own `issuedAt`, so an old grant posted again after a revocation stays void.
+ */
 export const RESULTS_GRANT_TYPES = {
   ResultsGrant: [
     { name: "executionId", type: "uint256" },
     { name: "reader", type: "address" },
     { name: "expiry", type: "uint64" },
+    { name: "issuedAt", type: "uint64" },
+  ],
+} as const;
+
+/**
+ * An execution's client revokes `reader`'s grants for the execution issued at or before `issuedAt` (unix
+ * milliseconds): the keeper refuses the reader from then on, and keeps the revocation (no expiry: posting it again
+ * changes nothing). A grant issued later reads again.
+ */
+export const RESULTS_REVOKE_TYPES = {
+  ResultsRevoke: [
+    { name: "executionId", type: "uint256" },
+    { name: "reader", type: "address" },
+    { name: "issuedAt", type: "uint64" },
   ],
 } as const;
 
@@ -135,22 +154,19 @@ export async function signStepResult(
   return account.signTypedData({ domain, types: STEP_RESULT_TYPES, primaryType: "StepResult", message });
 }
 
-/** The address that signed `message`, or undefined when the signature is malformed. */
-export async function stepResultSigner(
+/**
+ * The address that signed `message`, or undefined when the signature is malformed or not canonical (libsecp256k1
+ * over typedDataDigest, as for every signature the daemons check: about a seventh of viem's pure-JS recovery).
+ */
+export function stepResultSigner(
   domain: TypedDataDomain,
   message: StepResultMessage,
   signature: `0x${string}`,
 ): Promise<`0x${string}` | undefined> {
   try {
-    return await recoverTypedDataAddress({
-      domain,
-      types: STEP_RESULT_TYPES,
-      primaryType: "StepResult",
-      message,
-      signature,
-    });
+    return Promise.resolve(digestSigner(typedDataDigest(domain, STEP_RESULT_TYPES, "StepResult", message), signature));
   } catch {
-    return undefined;
+    return Promise.resolve(undefined); // a message field out of its type's range
   }
 }
 
@@ -190,19 +206,9 @@ export interface StepRequestMessage {
   expiry: bigint;
 }
 
-/** Domain separators by domain: every step request hashes one of a few, and that is a third of the digest's cost. */
-const separators = new Map<string, `0x${string}`>();
-
-/** The EIP-712 digest of `message` (viem's hashTypedData, the domain separator computed once per domain). */
+/** The EIP-712 digest of `message` (typedDataDigest). */
 export function stepRequestDigest(domain: TypedDataDomain, message: StepRequestMessage): `0x${string}` {
-  const key = [domain.name, domain.version, domain.chainId, domain.verifyingContract, domain.salt].join("|");
-  let separator = separators.get(key);
-  if (separator === undefined) {
-    separator = domainSeparator({ domain });
-    if (separators.size < 64) separators.set(key, separator);
-  }
-  const struct = hashStruct({ data: message, primaryType: "StepRequest", types: STEP_REQUEST_TYPES });
-  return keccak256(concat(["0x1901", separator, struct]));
+  return typedDataDigest(domain, STEP_REQUEST_TYPES, "StepRequest", message);
 }
 
 /** The 65-byte signature (r, s, v = 27 or 28, low s) of `message` by `privateKey`. */
@@ -240,14 +246,131 @@ export function stepRequestSigner(
  * use for signatures anyone can make them check (keepers/common/signatures.ts for any typed data).
  */
 export function digestSigner(digest: `0x${string}`, signature: `0x${string}`): `0x${string}` | undefined {
+  return digestSignerKey(digest, signature)?.address;
+}
+
+/** digestSigner, with the signer's uncompressed public key (65 bytes), for digestSignedBy's later checks. */
+export function digestSignerKey(
+  digest: `0x${string}`,
+  signature: `0x${string}`,
+): { address: `0x${string}`; publicKey: Uint8Array } | undefined {
   if (!isCanonicalSignature(signature)) return undefined;
   try {
     const rs = hexToBytes(`0x${signature.slice(2, 130)}`);
     const publicKey = secp256k1.recover(hexToBytes(digest), rs, signature.endsWith("1b") ? 0 : 1, false);
-    return publicKey === null ? undefined : publicKeyToAddress(bytesToHex(publicKey));
+    return publicKey === null ? undefined : { address: publicKeyToAddress(bytesToHex(publicKey)), publicKey };
   } catch {
     return undefined; // r or s out of range
   }
+}
+
+/**
+ * Whether `signature` is a canonical signature (as digestSigner requires) of `digest` by the key `publicKey`
+ * (digestSignerKey's): libsecp256k1's verify, about a fifth cheaper than a recovery and its address hash. For a
+ * party whose key is already known (a provider checking an execution's keeper it has seen before). Verification
+ * does not read v: of a signature and its copy with the other v, both pass here, where a recovery names another
+ * address for one of them. Neither copy can be made without the key, so a caller that admits a signed message once
+ * by what it signs (a nonce) refuses the other copy as a replay.
+ */
+export function digestSignedBy(digest: `0x${string}`, signature: `0x${string}`, publicKey: Uint8Array): boolean {
+  if (!isCanonicalSignature(signature)) return false;
+  try {
+    return secp256k1.verify(hexToBytes(digest), publicKey, hexToBytes(`0x${signature.slice(2, 130)}`), true);
+  } catch {
+    return false; // r or s out of range
+  }
+}
+
+// ---------------------------------------------------------------- the EIP-712 digest, its constants computed once
+
+/** Domain separators by domain, and type hashes by type table and primary type: each computed once. */
+const separators = new Map<string, `0x${string}`>();
+const typeHashes = new WeakMap<object, Map<string, `0x${string}` | null>>();
+
+function separatorOf(domain: TypedDataDomain): `0x${string}` {
+  const key = [domain.name, domain.version, domain.chainId, domain.verifyingContract, domain.salt].join("|");
+  let separator = separators.get(key);
+  if (separator === undefined) {
+    separator = domainSeparator({ domain });
+    if (separators.size < 64) separators.set(key, separator);
+  }
+  return separator;
+}
+
+/** An atomic EIP-712 field type this file encodes itself (uintN, address, bool, bytes32, string, bytes). */
+const FLAT_TYPE = /^(uint(8|16|32|64|128|256)|address|bool|bytes32|string|bytes)$/;
+
+/** keccak256 of the encoded type, or null when `primaryType` is not a flat struct (viem then hashes it all). */
+function typeHashOf(types: Record<string, readonly TypedDataParameter[]>, primaryType: string): `0x${string}` | null {
+  let byPrimary = typeHashes.get(types);
+  if (byPrimary === undefined) {
+    byPrimary = new Map();
+    typeHashes.set(types, byPrimary);
+  }
+  let hash = byPrimary.get(primaryType);
+  if (hash === undefined) {
+    const fields = types[primaryType] ?? [];
+    hash =
+      fields.length > 0 && fields.every((f) => FLAT_TYPE.test(f.type))
+        ? keccak256(stringToHex(`${primaryType}(${fields.map((f) => `${f.type} ${f.name}`).join(",")})`))
+        : null;
+    byPrimary.set(primaryType, hash);
+  }
+  return hash;
+}
+
+/** One field's 32-byte word (64 hex digits), its value checked against its type. Throws naming the field. */
+function word(field: TypedDataParameter, value: unknown): string {
+  const { name, type } = field;
+  if (type.startsWith("uint")) {
+    const bits = BigInt(type.slice(4));
+    const n =
+      typeof value === "bigint" ? value : typeof value === "number" && Number.isInteger(value) ? BigInt(value) : -1n;
+    if (n < 0n || n >= 1n << bits) throw new Error(`${name}: not a ${type}`);
+    return n.toString(16).padStart(64, "0");
+  }
+  if (type === "address") {
+    // isAddress as viem's hashTypedData checks it: a mixed-case address must carry its checksum.
+    if (typeof value !== "string" || !isAddress(value)) throw new Error(`${name}: not an address`);
+    return value.slice(2).toLowerCase().padStart(64, "0");
+  }
+  if (type === "bytes32") {
+    if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value)) throw new Error(`${name}: not a bytes32`);
+    return value.slice(2).toLowerCase();
+  }
+  if (type === "bool") {
+    if (typeof value !== "boolean") throw new Error(`${name}: not a bool`);
+    return value ? "1".padStart(64, "0") : "0".padStart(64, "0");
+  }
+  if (type === "string") {
+    if (typeof value !== "string") throw new Error(`${name}: not a string`);
+    return keccak256(stringToHex(value)).slice(2);
+  }
+  // bytes
+  if (typeof value !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(value)) throw new Error(`${name}: not bytes`);
+  return keccak256(value as `0x${string}`).slice(2);
+}
+
+/**
+ * The EIP-712 digest of `message` of `primaryType` under `domain`, viem's hashTypedData's value (the tests compare
+ * them), with the domain separator and the type hash computed once each and a flat struct's fields encoded here:
+ * viem encodes the type string again, and the separator, on every call, a third of a step request's signature
+ * check. Types with arrays or nested structs go to viem whole. Throws when a field's value is out of its type.
+ */
+export function typedDataDigest(
+  domain: TypedDataDomain,
+  types: Record<string, readonly TypedDataParameter[]>,
+  primaryType: string,
+  message: object,
+): `0x${string}` {
+  const typeHash = typeHashOf(types, primaryType);
+  if (typeHash === null)
+    return hashTypedData({ domain, types, primaryType, message } as Parameters<typeof hashTypedData>[0]);
+  const fields = types[primaryType] ?? [];
+  const struct = keccak256(
+    `${typeHash}${fields.map((f) => word(f, (message as Record<string, unknown>)[f.name])).join("")}`,
+  );
+  return keccak256(`0x1901${separatorOf(domain).slice(2)}${struct.slice(2)}`);
 }
 
 /** secp256k1's group order / 2: signatures with a larger s are malleable and the contracts (OpenZeppelin) refuse them. */

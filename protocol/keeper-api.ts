@@ -11,7 +11,11 @@
  *                                hash to inputsHash, and keeps them sealed (the blind too). It runs an execution with
  *                                them only if its client on chain is a signer of them.
  *   POST /v1/grants              GrantPost: a ResultsGrant signed by the execution's client: `reader` may read the
- *                                execution's results until `expiry`.
+ *                                execution's results until `expiry`, unless the client revokes it. `issuedAt` (unix
+ *                                ms) may be at most GRANT_MAX_SKEW_MS ahead of the keeper's clock.
+ *   POST /v1/revocations         RevokePost: a ResultsRevoke signed by the execution's client: `reader`'s grants for
+ *                                the execution issued at or before `issuedAt` are void at once, and stay void (an
+ *                                old grant posted again is refused 409 `grant-revoked`).
  *   GET  /v1/executions?id=N[&key=K]  a signed request by the execution's client, a reader it granted, or a user of
  *                                the restricted listing it was requested through. The result and the blind,
  *                                `{ result, blind }`, come sealed to K, the reader's X25519 key (purpose "result",
@@ -54,6 +58,8 @@ const signature = z
   .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 0x-prefixed 65-byte signature")
   .transform((s) => s as `0x${string}`);
 const expiry = z.number().int("must be whole unix seconds").min(1).max(Number.MAX_SAFE_INTEGER);
+/** Unix milliseconds (a grant's or a revocation's `issuedAt`): a whole number below 2^53. */
+const issuedAt = z.number().int("must be whole unix milliseconds").min(1).max(Number.MAX_SAFE_INTEGER);
 
 /**
  * `POST /v1/inputs`: the object `{ inputs, blind }` (SealedInputs) sealed to the keeper, the inputs' value hash
@@ -144,9 +150,22 @@ export const grantPostSchema = z.strictObject({
   executionId: z.string().regex(/^[1-9]\d*$/, "must be an execution id (a decimal integer string)"),
   reader: address,
   expiry,
+  issuedAt,
   signature,
 });
 export type GrantPost = z.input<typeof grantPostSchema>;
+
+/** How far ahead of the keeper's clock a grant's or a revocation's `issuedAt` may be (ms): clocks drift. */
+export const GRANT_MAX_SKEW_MS = 300_000;
+
+/** `POST /v1/revocations`: the execution's client voids `reader`'s grants issued at or before `issuedAt`. */
+export const revokePostSchema = z.strictObject({
+  executionId: z.string().regex(/^[1-9]\d*$/, "must be an execution id (a decimal integer string)"),
+  reader: address,
+  issuedAt,
+  signature,
+});
+export type RevokePost = z.input<typeof revokePostSchema>;
 
 /** The `key` query parameter of `GET /v1/executions`: the X25519 key the reader wants the result sealed to. */
 export const readerKeySchema = encryptionKeySchema;
@@ -197,8 +216,12 @@ export function executionInputsMessage(inputsHash: `0x${string}`, client: `0x${s
   return { inputsHash, client, expiry: BigInt(expiry) };
 }
 
-export function resultsGrantMessage(executionId: bigint, reader: `0x${string}`, expiry: number) {
-  return { executionId, reader, expiry: BigInt(expiry) };
+export function resultsGrantMessage(executionId: bigint, reader: `0x${string}`, expiry: number, issuedAt: number) {
+  return { executionId, reader, expiry: BigInt(expiry), issuedAt: BigInt(issuedAt) };
+}
+
+export function resultsRevokeMessage(executionId: bigint, reader: `0x${string}`, issuedAt: number) {
+  return { executionId, reader, issuedAt: BigInt(issuedAt) };
 }
 
 /** Unix seconds now (the clock expiries are read against, on both sides). */

@@ -103,8 +103,16 @@ export const stepRequestSchema = z.strictObject({
 });
 /** A step request as it travels (the input sealed). */
 export type WireStepRequest = z.input<typeof stepRequestSchema>;
-/** A step request as the keeper builds it, before sealing: the input and the blind in clear, no reply key yet. */
-export type StepRequest = Omit<WireStepRequest, "sealedInput" | "replyKey"> & { input: unknown; blind: string };
+/**
+ * A step request as the keeper builds it, before sealing: the input and the blind in clear, no reply key yet, and
+ * optionally the record's inputHash the keeper already took (recordInputHash of this input and blind; kept with the
+ * step so that signing the request and checking the answer do not hash the input again). It does not travel.
+ */
+export type StepRequest = Omit<WireStepRequest, "sealedInput" | "replyKey"> & {
+  input: unknown;
+  blind: string;
+  inputHash?: Hex;
+};
 /** A step request as the provider runs it: checked, its input and blind opened (the blind checked, as blindToHex). */
 export type ParsedStepRequest = Omit<z.output<typeof stepRequestSchema>, "sealedInput"> & { input: Json; blind: Hex };
 
@@ -177,6 +185,11 @@ export function recordInputHash(request: { input: unknown; blind: unknown; trans
   return request.transcript === undefined ? valueHashHex(request.input as Json, parseBlind(request.blind)) : ZERO_HASH;
 }
 
+/** The record's inputHash of a keeper's step request: the one kept with it (`inputHash`), else recordInputHash. */
+export function stepInputHash(request: StepRequest): Hex {
+  return request.inputHash ?? recordInputHash(request);
+}
+
 // ---------------------------------------------------------------- the keeper's credentials
 
 export const STEP_AUTH_SCHEME = "AITBC-Keeper";
@@ -203,8 +216,9 @@ export function stepSealContext(
 /**
  * A step request as the keeper sends it: the body (the request's JSON, the input sealed to `seal.provider`, the
  * reply key `seal.reply`) and the headers carrying the keeper's StepRequest signature over it. `expiry` defaults to
- * now + STEP_REQUEST_VALIDITY_SECONDS, `nonce` to 32 random bytes. Throws naming the input's field when the input
- * cannot be hashed (recordInputHash).
+ * now + STEP_REQUEST_VALIDITY_SECONDS, `nonce` to 32 random bytes. The signed inputHash is the request's own
+ * (`inputHash`) when it has one, else recordInputHash's, which throws naming the input's field when the input
+ * cannot be hashed.
  */
 export async function signedStepRequest(
   privateKey: Hex,
@@ -213,7 +227,7 @@ export async function signedStepRequest(
   keys: { provider: Hex; reply: Hex },
   options: { expiry?: bigint; nonce?: Hex } = {},
 ): Promise<{ body: string; headers: Record<string, string>; message: StepRequestMessage }> {
-  const inputHash = recordInputHash(request);
+  const inputHash = stepInputHash(request);
   const wire = await sealStepRequest(domain, request, keys);
   const body = JSON.stringify(wire);
   const message: StepRequestMessage = {
@@ -244,6 +258,7 @@ export async function sealStepRequest(
   keys: { provider: Hex; reply: Hex },
 ): Promise<WireStepRequest> {
   const { input, blind, ...rest } = request;
+  delete rest.inputHash; // the keeper's own: it does not travel
   const context = stepSealContext(domain, "step-input", request.executionId, request.step);
   return { ...rest, sealedInput: await seal(keys.provider, { input, blind }, context), replyKey: keys.reply };
 }

@@ -1,7 +1,7 @@
 /**
  * The keeper's state in SQLite (node:sqlite): follower checkpoints and the block hashes it acted on, client
- * inputs (content-addressed by their hash, with every client that signed them) and the clients' grants to read
- * their results, executions and their steps (every provider answer, with the
+ * inputs (content-addressed by their hash, with every client that signed them), the clients' grants to read
+ * their results and their revocations of them (kept: a revoked grant posted again stays void), executions and their steps (every provider answer, with the
  * output, is stored before anything is submitted: a restart never loses a step), the transactions sent (the
  * signed raw transaction is stored before it is broadcast: a restart re-sends the same nonce, never a second
  * transaction), slashing reports, alerts and the agent's action log for the safety monitor.
@@ -72,13 +72,26 @@ export interface ReportRow {
   createdAt: number;
 }
 
-/** A client's grant: `reader` may read execution `executionId`'s results until `expiry` (unix seconds). */
+/**
+ * A client's grant: `reader` may read execution `executionId`'s results until `expiry` (unix seconds), unless a
+ * revocation by the same signer covers its `issuedAt` (unix ms).
+ */
 export interface GrantRow {
   executionId: bigint;
   reader: Hex;
   /** Who signed the grant (it counts only while that is the execution's client on chain). */
   signer: Hex;
   expiry: number;
+  issuedAt: number;
+  signature: Hex;
+}
+
+/** A client's revocation: `signer`'s grants to `reader` for execution `executionId` issued until `issuedAt` are void. */
+export interface RevocationRow {
+  executionId: bigint;
+  reader: Hex;
+  signer: Hex;
+  issuedAt: number;
   signature: Hex;
 }
 
@@ -197,26 +210,43 @@ export class Store {
 
   // ---------------------------------------------------------------- grants to read results
 
-  /** Stores a grant; the same (execution, reader, signer) again keeps the later expiry. */
-  addGrant(grant: GrantRow): void {
-    this.#run(
-      `INSERT INTO grants (execution_id, reader, signer, expiry, signature, created_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(execution_id, reader, signer) DO UPDATE SET
-         signature = CASE WHEN excluded.expiry > expiry THEN excluded.signature ELSE signature END,
-         expiry = MAX(expiry, excluded.expiry)`,
-      grant.executionId.toString(),
-      grant.reader.toLowerCase(),
-      grant.signer.toLowerCase(),
-      grant.expiry,
-      grant.signature,
-      Date.now(),
-    );
+  /**
+   * Stores a grant (false, nothing stored, when a revocation by its signer already covers it); the same grant
+   * (execution, reader, signer, issuedAt) again keeps the later expiry.
+   */
+  addGrant(grant: GrantRow): boolean {
+    return this.transaction(() => {
+      const through = this.revokedThrough(grant.executionId, grant.reader, grant.signer);
+      if (through !== undefined && grant.issuedAt <= through) return false;
+      this.#run(
+        `INSERT INTO read_grants (execution_id, reader, signer, issued_at, expiry, signature, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(execution_id, reader, signer, issued_at) DO UPDATE SET
+           signature = CASE WHEN excluded.expiry > expiry THEN excluded.signature ELSE signature END,
+           expiry = MAX(expiry, excluded.expiry)`,
+        grant.executionId.toString(),
+        grant.reader.toLowerCase(),
+        grant.signer.toLowerCase(),
+        grant.issuedAt,
+        grant.expiry,
+        grant.signature,
+        Date.now(),
+      );
+      return true;
+    });
   }
 
-  /** The grants naming `reader` for this execution that hold after `at` (unix seconds). */
+  /**
+   * The grants naming `reader` for this execution that hold after `at` (unix seconds): unexpired, and issued after
+   * every revocation by their signer.
+   */
   grants(executionId: bigint, reader: Hex, at: number): GrantRow[] {
     return this.#all(
-      "SELECT * FROM grants WHERE execution_id = ? AND reader = ? AND expiry > ? ORDER BY expiry DESC",
+      `SELECT g.* FROM read_grants g
+       LEFT JOIN read_revocations r
+         ON r.execution_id = g.execution_id AND r.reader = g.reader AND r.signer = g.signer
+       WHERE g.execution_id = ? AND g.reader = ? AND g.expiry > ? AND (r.through IS NULL OR g.issued_at > r.through)
+       ORDER BY g.expiry DESC, g.issued_at DESC`,
       executionId.toString(),
       reader.toLowerCase(),
       at,
@@ -225,8 +255,54 @@ export class Store {
       reader: r.reader as Hex,
       signer: r.signer as Hex,
       expiry: r.expiry as number,
+      issuedAt: r.issued_at as number,
       signature: r.signature as Hex,
     }));
+  }
+
+  /**
+   * Stores a revocation (the latest `issuedAt` per execution, reader and signer is kept, with its signature) and
+   * deletes the grants it voids. Returns the `issuedAt` it now revokes through.
+   */
+  addRevocation(revocation: RevocationRow): number {
+    const id = revocation.executionId.toString();
+    const reader = revocation.reader.toLowerCase();
+    const signer = revocation.signer.toLowerCase();
+    return this.transaction(() => {
+      this.#run(
+        `INSERT INTO read_revocations (execution_id, reader, signer, through, signature, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(execution_id, reader, signer) DO UPDATE SET
+           signature = CASE WHEN excluded.through > through THEN excluded.signature ELSE signature END,
+           through = MAX(through, excluded.through)`,
+        id,
+        reader,
+        signer,
+        revocation.issuedAt,
+        revocation.signature,
+        Date.now(),
+      );
+      const through = this.revokedThrough(revocation.executionId, reader as Hex, signer as Hex) ?? 0;
+      this.#run(
+        "DELETE FROM read_grants WHERE execution_id = ? AND reader = ? AND signer = ? AND issued_at <= ?",
+        id,
+        reader,
+        signer,
+        through,
+      );
+      return through;
+    });
+  }
+
+  /** The `issuedAt` through which `signer` revoked `reader`'s grants for the execution, if it did. */
+  revokedThrough(executionId: bigint, reader: Hex, signer: Hex): number | undefined {
+    const row = this.#get(
+      "SELECT through FROM read_revocations WHERE execution_id = ? AND reader = ? AND signer = ?",
+      executionId.toString(),
+      reader.toLowerCase(),
+      signer.toLowerCase(),
+    );
+    return row === undefined ? undefined : (row.through as number);
   }
 
   // ---------------------------------------------------------------- executions and steps
@@ -315,11 +391,12 @@ export class Store {
       this.#run("DELETE FROM steps WHERE execution_id = ? AND step = ?", executionId.toString(), step);
   }
 
-  /** Forgets an execution, its steps and its grants: a reorg orphaned the request it came from. */
+  /** Forgets an execution, its steps, its grants and revocations: a reorg orphaned the request it came from. */
   dropExecution(executionId: bigint): void {
     this.transaction(() => {
       this.#run("DELETE FROM steps WHERE execution_id = ?", executionId.toString());
-      this.#run("DELETE FROM grants WHERE execution_id = ?", executionId.toString());
+      this.#run("DELETE FROM read_grants WHERE execution_id = ?", executionId.toString());
+      this.#run("DELETE FROM read_revocations WHERE execution_id = ?", executionId.toString());
       this.#run("DELETE FROM executions WHERE execution_id = ?", executionId.toString());
     });
   }
@@ -552,8 +629,12 @@ CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS inputs (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS input_signers (
   hash TEXT NOT NULL, signer TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (hash, signer));
-CREATE TABLE IF NOT EXISTS grants (
-  execution_id TEXT NOT NULL, reader TEXT NOT NULL, signer TEXT NOT NULL, expiry INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS read_grants (
+  execution_id TEXT NOT NULL, reader TEXT NOT NULL, signer TEXT NOT NULL, issued_at INTEGER NOT NULL,
+  expiry INTEGER NOT NULL, signature TEXT NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY (execution_id, reader, signer, issued_at));
+CREATE TABLE IF NOT EXISTS read_revocations (
+  execution_id TEXT NOT NULL, reader TEXT NOT NULL, signer TEXT NOT NULL, through INTEGER NOT NULL,
   signature TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (execution_id, reader, signer));
 CREATE TABLE IF NOT EXISTS executions (
   execution_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, level INTEGER NOT NULL, inputs_hash TEXT NOT NULL,

@@ -10,7 +10,10 @@
  *                              their hash under the blind, stored sealed (blind included) by their value hash with
  *                              the signer, answered 201; executions waiting for them start. An execution runs only
  *                              with inputs its client on chain signed (executions.ts).
- *   POST /v1/grants            a ResultsGrant signed by the execution's client: the named reader may read it
+ *   POST /v1/grants            a ResultsGrant signed by the execution's client: the named reader may read it (409
+ *                              `grant-revoked` for a grant a stored revocation covers)
+ *   POST /v1/revocations       a ResultsRevoke signed by the execution's client: the reader's grants issued until its
+ *                              issuedAt are void from the next request on, and stay void (the revocation is kept)
  *   GET  /v1/executions?id=N&key=K  a signed request by a reader of one of this keeper's executions (its client, a
  *                              reader it granted, a user of its restricted listing): state, steps, and the result
  *                              with the execution's blind (to check the result against the chain's resultHash),
@@ -124,9 +127,38 @@ export async function startKeeperApi(options: KeeperApiOptions): Promise<KeeperA
               `only execution ${id}'s client ${client} may grant reading its results; the grant is signed by ${grant.signer}`,
             );
           }
-          store.addGrant(grant);
-          logger.info({ executionId: id.toString(), reader: grant.reader, expiry: grant.expiry }, "results granted");
-          sendJson(res, 201, { executionId: id, reader: grant.reader, expiry: grant.expiry });
+          if (!store.addGrant(grant)) {
+            throw new HttpError(
+              409,
+              "grant-revoked",
+              `issuedAt: execution ${id}'s client revoked ${grant.reader}'s grants issued until ` +
+                `${store.revokedThrough(id, grant.reader, grant.signer) ?? 0} (unix ms); this grant was issued at ` +
+                `${grant.issuedAt}: sign a new one`,
+              { field: "issuedAt" },
+            );
+          }
+          logger.info(
+            { executionId: id.toString(), reader: grant.reader, expiry: grant.expiry, issuedAt: grant.issuedAt },
+            "results granted",
+          );
+          sendJson(res, 201, { executionId: id, reader: grant.reader, expiry: grant.expiry, issuedAt: grant.issuedAt });
+        },
+        "POST /v1/revocations": async (req, res) => {
+          const revocation = await auth.signedRevocation(await readJsonBody(req, options.maxBodyBytes));
+          const id = revocation.executionId;
+          if (!store.execution(id)) throw new HttpError(404, "not-found", `execution ${id} is not this keeper's`);
+          const { client } = await auth.execution(id);
+          if (revocation.signer.toLowerCase() !== client.toLowerCase()) {
+            throw new HttpError(
+              403,
+              "forbidden",
+              `only execution ${id}'s client ${client} may revoke its grants; the revocation is signed by ${revocation.signer}`,
+            );
+          }
+          // From here on mayRead finds no grant it voids: the reader's next read is refused.
+          const through = store.addRevocation(revocation);
+          logger.info({ executionId: id.toString(), reader: revocation.reader, through }, "results grant revoked");
+          sendJson(res, 201, { executionId: id, reader: revocation.reader, revokedThrough: through });
         },
         "GET /v1/executions": async (req, res) => {
           const query = new URL(req.url ?? "/", "http://x").searchParams;

@@ -9,7 +9,9 @@
  * - signed inputs (ExecutionInputs) and grants (ResultsGrant): valid and unexpired; signed inputs arrive sealed to
  *   the keeper's encryption key with the execution's blind, and must open and hash, under that blind, to the signed
  *   inputsHash;
- * - an execution's readers: its client on chain, the readers it granted (an unexpired grant signed by that client),
+ * - an execution's readers: its client on chain, the readers it granted (an unexpired grant signed by that client
+ *   and not revoked by it: a ResultsRevoke voids the grants issued until its issuedAt, read from the store on every
+ *   request, so a revoked reader is refused from the next request on),
  *   and the users of the restricted listing it was requested through (Workflows.hasAccess). A public listing gives
  *   everyone access, so it opens no one's results;
  * - the operator: the keeper agent's operator in the AgentRegistry (read on each check), or the configured admin.
@@ -22,10 +24,16 @@ import type { Hex, PublicClient, TypedData, TypedDataDomain } from "viem";
 
 import { registryAbi, workflowsAbi } from "../../protocol/abi.js";
 import type { Addresses } from "../../protocol/addresses.js";
-import { EXECUTION_INPUTS_TYPES, KEEPER_REQUEST_TYPES, RESULTS_GRANT_TYPES } from "../../protocol/eip712.js";
+import {
+  EXECUTION_INPUTS_TYPES,
+  KEEPER_REQUEST_TYPES,
+  RESULTS_GRANT_TYPES,
+  RESULTS_REVOKE_TYPES,
+} from "../../protocol/eip712.js";
 import {
   AUTH_SCHEME,
   executionInputsMessage,
+  GRANT_MAX_SKEW_MS,
   grantPostSchema,
   inputsPostSchema,
   keeperRequestMessage,
@@ -33,13 +41,15 @@ import {
   parseAuthorization,
   REQUEST_MAX_TTL_SECONDS,
   resultsGrantMessage,
+  resultsRevokeMessage,
+  revokePostSchema,
   unixNow,
 } from "../../protocol/keeper-api.js";
 import { PayloadError, type EncryptionKeys, type Sealed } from "../../protocol/sealed.js";
 import type { Json } from "../../protocol/values.js";
 import { HttpError, parseBody } from "../common/http.js";
 import { typedDataSigner } from "../common/signatures.js";
-import type { GrantRow, Store } from "../common/store.js";
+import type { GrantRow, RevocationRow, Store } from "../common/store.js";
 
 /** Verified request headers kept (each until its expiry). */
 export const VERIFIED_MAX = 4096;
@@ -161,19 +171,66 @@ export class ApiAuth {
     return { ...opened, inputsHash, client: post.client, sealed: post.sealed };
   }
 
-  /** A `POST /v1/grants` body: the grant and its signer (valid, unexpired; whether it is the client is the caller's). */
+  /**
+   * A `POST /v1/grants` body: the grant and its signer (valid, unexpired, issued at most GRANT_MAX_SKEW_MS ahead of
+   * the keeper's clock; whether it is the client, and whether a revocation covers it, are the caller's).
+   */
   async signedGrant(body: unknown): Promise<GrantRow> {
     const post = parseBody(grantPostSchema, body);
     checkExpiry(post.expiry, this.#now(), "expiry");
+    this.#checkIssuedAt(post.issuedAt);
     const executionId = BigInt(post.executionId);
     const signer = await this.#recover(
       RESULTS_GRANT_TYPES,
       "ResultsGrant",
-      resultsGrantMessage(executionId, post.reader, post.expiry),
+      resultsGrantMessage(executionId, post.reader, post.expiry, post.issuedAt),
       post.signature,
     );
     if (signer === undefined) throw unauthorized("bad-signature", "signature: recovers to no address", "signature");
-    return { executionId, reader: post.reader, signer, expiry: post.expiry, signature: post.signature };
+    return {
+      executionId,
+      reader: post.reader,
+      signer,
+      expiry: post.expiry,
+      issuedAt: post.issuedAt,
+      signature: post.signature,
+    };
+  }
+
+  /**
+   * A `POST /v1/revocations` body: the revocation and its signer (valid, issued at most GRANT_MAX_SKEW_MS ahead of
+   * the keeper's clock; whether it is the client is the caller's). A revocation has no expiry: posted again, it
+   * changes nothing.
+   */
+  async signedRevocation(body: unknown): Promise<RevocationRow> {
+    const post = parseBody(revokePostSchema, body);
+    this.#checkIssuedAt(post.issuedAt);
+    const executionId = BigInt(post.executionId);
+    const signer = await this.#recover(
+      RESULTS_REVOKE_TYPES,
+      "ResultsRevoke",
+      resultsRevokeMessage(executionId, post.reader, post.issuedAt),
+      post.signature,
+    );
+    if (signer === undefined) throw unauthorized("bad-signature", "signature: recovers to no address", "signature");
+    return { executionId, reader: post.reader, signer, issuedAt: post.issuedAt, signature: post.signature };
+  }
+
+  /**
+   * A grant issued in the future would outlive a revocation signed before that time: refused past the clock skew
+   * allowed (400 naming issuedAt).
+   */
+  #checkIssuedAt(issuedAt: number): void {
+    const nowMs = this.#now() * 1000;
+    if (issuedAt > nowMs + GRANT_MAX_SKEW_MS) {
+      throw new HttpError(
+        400,
+        "bad-request",
+        `issuedAt: ${issuedAt} is ${Math.round((issuedAt - nowMs) / 1000)} s after the keeper's clock ` +
+          `(${nowMs} unix ms), more than the ${GRANT_MAX_SKEW_MS / 1000} s allowed: issuedAt is unix milliseconds`,
+        { field: "issuedAt" },
+      );
+    }
   }
 
   // ---------------------------------------------------------------- permissions

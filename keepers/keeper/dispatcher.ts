@@ -24,9 +24,9 @@ import { isCanonicalSignature, stepResultSigner } from "../../protocol/eip712.js
 import type { EncryptionKeys } from "../../protocol/sealed.js";
 import {
   openStepResponse,
-  recordInputHash,
   signedStepRequest,
   solidityProofOf,
+  stepInputHash,
   stepResponseSchema,
   transcriptLeaf,
   ZERO_HASH,
@@ -198,7 +198,7 @@ export class StepDispatcher {
       if (record.outputHash !== transcriptLeaf(request.transcript.sources as Hex[], outputHash))
         fail("outputHash is not the leaf of the output");
     } else {
-      if (record.inputHash !== recordInputHash(request)) fail("inputHash is not the hash of the input sent");
+      if (record.inputHash !== stepInputHash(request)) fail("inputHash is not the hash of the input sent");
       if (record.outputHash !== fieldToBytes32(outputHash)) fail("outputHash is not the hash of the output");
     }
     if (request.model.toLowerCase() === this.#irisModel && request.stepType === "inference")

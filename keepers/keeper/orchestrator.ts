@@ -17,11 +17,11 @@
 import type { Hex } from "viem";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { blindToHex } from "../../circuits/lib/field.js";
+import { blindToHex, fieldToBytes32 } from "../../circuits/lib/field.js";
 import { shortMessage } from "../common/chain.js";
 import { classify, DefinitiveError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
-import type { OpenedStepResponse, StepRequest } from "../../protocol/steps.js";
+import { ZERO_HASH, type OpenedStepResponse, type StepRequest } from "../../protocol/steps.js";
 import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
 import type { ProviderCatalog, ProviderOffer } from "../common/catalog.js";
 import { AttemptError, type StepDispatcher } from "./dispatcher.js";
@@ -189,6 +189,8 @@ export class Orchestrator {
         model: step.model,
         input,
         blind: blindToHex(job.blind),
+        // Hashed once above, kept with the step: signing the request and checking the answer reuse it.
+        inputHash: proven ? ZERO_HASH : fieldToBytes32(inputHash),
         ...(proven ? { transcript: { sources } } : {}),
         proof,
         // The provider's on-chain price caps what it may charge (the budget reserved it above); a provider that

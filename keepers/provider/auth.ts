@@ -8,7 +8,9 @@
  *  1. the credentials are there and well formed (401 `no-credentials`, `bad-credentials`), before the body is read;
  *  2. the expiry is in the future, at most `maxExpirySeconds` ahead (401 `expired`, `expiry-too-far`);
  *  3. (body read, schema checked) the signature is canonical and recovers over (executionId, step, the inputHash of
- *     the header, keccak256 of the body, nonce, expiry): the signer (401 `bad-signature`);
+ *     the header, keccak256 of the body, nonce, expiry): the signer (401 `bad-signature`). When the execution's
+ *     keeper is cached with its public key, the signature is first verified against that key (cheaper than a
+ *     recovery); one that does not verify is recovered and checked as any other;
  *  4. the signer has not used this nonce before (401 `replayed`): a signed request runs at most once;
  *  5. on chain, the execution exists (403 `unknown-execution`), is Running (403 `not-running`) and its keeper (the
  *     agent `keeperId`, Workflows.getExecution -> AgentRegistry.agentAddress) is the signer (403 `not-keeper`);
@@ -37,7 +39,7 @@ import {
 } from "viem";
 
 import { registryAbi, workflowsAbi } from "../../protocol/abi.js";
-import { stepRequestSigner, type StepRequestMessage } from "../../protocol/eip712.js";
+import { digestSignedBy, digestSignerKey, stepRequestDigest, type StepRequestMessage } from "../../protocol/eip712.js";
 import { EXECUTION_STATUSES, type ExecutionStatusName } from "../../protocol/enums.js";
 import { recordInputHash, STEP_AUTH_HEADERS, STEP_AUTH_SCHEME, type ParsedStepRequest } from "../../protocol/steps.js";
 import { shortMessage } from "../common/chain.js";
@@ -119,6 +121,8 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
   const now = options.now ?? Date.now;
   const executions = new BoundedMap<string, { view: ExecutionView; until: number }>(config.cacheSize);
   const keepers = new BoundedMap<bigint, Address>(config.cacheSize);
+  // Keepers' public keys, by address (lower case), kept once the chain named the address an execution's keeper.
+  const keeperKeys = new BoundedMap<string, Uint8Array>(config.cacheSize);
   const lookups = new Map<string, Promise<ExecutionView>>();
   const seen = new BoundedMap<string, number>(REPLAY_MEMORY);
   const buckets = new TokenBuckets(config.keeperRate, config.keeperBurst, config.cacheSize);
@@ -253,7 +257,22 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
         nonce: credentials.nonce,
         expiry: credentials.expiry,
       };
-      const signer = stepRequestSigner(domain, message, credentials.signature);
+      // The signer: verified against the keeper's known public key when the execution's keeper is cached with it
+      // (every step of an execution but its first), else recovered (libsecp256k1 either way). A signature that does
+      // not verify against the keeper's key is recovered, so it is refused as before (bad-signature, not-keeper).
+      let signer: Address | undefined;
+      let publicKey: Uint8Array | undefined;
+      try {
+        const digest = stepRequestDigest(domain, message);
+        const cached = executions.get(message.executionId.toString());
+        const keeper = cached !== undefined && cached.until > now() ? cached.view.keeper : undefined;
+        const known = keeper === undefined ? undefined : keeperKeys.get(keeper.toLowerCase());
+        if (keeper !== undefined && known !== undefined && digestSignedBy(digest, credentials.signature, known))
+          signer = keeper;
+        else ({ address: signer, publicKey } = digestSignerKey(digest, credentials.signature) ?? {});
+      } catch {
+        signer = undefined; // a message field out of its type's range
+      }
       if (signer === undefined)
         throw refuse(
           401,
@@ -284,6 +303,8 @@ export function createStepAuth(options: StepAuthOptions): StepAuth {
           `authorization: signed by ${signer}, not by execution ${id}'s keeper ${view.keeper ?? "(none)"}`,
           "authorization",
         );
+
+      if (publicKey !== undefined) keeperKeys.set(signer.toLowerCase(), publicKey);
 
       // Checked again with no await before the set: a replay sent alongside its original is admitted only once.
       if (seen.has(replayKey)) throw replayed();

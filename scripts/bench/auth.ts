@@ -130,6 +130,7 @@ const posts = await Promise.all(
   }),
 );
 const inputsMs = await time(posts, (body) => auth.signedInputs(body));
+const issuedAt = Date.now();
 const grants = await Promise.all(
   Array.from({ length: COLD + WARMUP }, async (_, i) => {
     const executionId = BigInt(i + 1);
@@ -137,9 +138,9 @@ const grants = await Promise.all(
       domain: DOMAIN,
       types: RESULTS_GRANT_TYPES,
       primaryType: "ResultsGrant",
-      message: resultsGrantMessage(executionId, account.address, expiry),
+      message: resultsGrantMessage(executionId, account.address, expiry, issuedAt),
     });
-    return { executionId: executionId.toString(), reader: account.address, expiry, signature };
+    return { executionId: executionId.toString(), reader: account.address, expiry, issuedAt, signature };
   }),
 );
 const grantMs = await time(grants, (body) => auth.signedGrant(body));

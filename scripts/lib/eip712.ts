@@ -9,10 +9,16 @@ import {
   EXECUTION_INPUTS_TYPES,
   KEEPER_REQUEST_TYPES,
   RESULTS_GRANT_TYPES,
+  RESULTS_REVOKE_TYPES,
   STEP_RESULT_TYPES,
   WORK_RESULT_TYPES,
 } from "../../protocol/eip712.js";
-import { executionInputsMessage, keeperRequestMessage, resultsGrantMessage } from "../../protocol/keeper-api.js";
+import {
+  executionInputsMessage,
+  keeperRequestMessage,
+  resultsGrantMessage,
+  resultsRevokeMessage,
+} from "../../protocol/keeper-api.js";
 
 /** A contract that exposes its EIP-712 domain (EIP-5267). */
 export interface Eip712Contract {
@@ -69,9 +75,21 @@ export async function signResultsGrant(
   executionId: bigint,
   reader: `0x${string}`,
   expiry: number,
+  issuedAt: number,
 ): Promise<`0x${string}`> {
-  const message = resultsGrantMessage(executionId, reader, expiry);
+  const message = resultsGrantMessage(executionId, reader, expiry, issuedAt);
   return (await client.signTypedData(domain, forEthers(RESULTS_GRANT_TYPES), message)) as `0x${string}`;
+}
+
+export async function signResultsRevoke(
+  client: Signer,
+  domain: TypedDataDomain,
+  executionId: bigint,
+  reader: `0x${string}`,
+  issuedAt: number,
+): Promise<`0x${string}`> {
+  const message = resultsRevokeMessage(executionId, reader, issuedAt);
+  return (await client.signTypedData(domain, forEthers(RESULTS_REVOKE_TYPES), message)) as `0x${string}`;
 }
 
 export async function signKeeperRequest(

@@ -16,7 +16,14 @@ import { readFileSync } from "node:fs";
 import { getBytes, type Signer, type TypedDataDomain } from "ethers";
 
 import type { AgentRegistry, Workflows } from "../../typechain-types/index.js";
-import { domainOf, signExecutionInputs, signKeeperRequest, signResultsGrant, type Eip712Contract } from "./eip712.js";
+import {
+  domainOf,
+  signExecutionInputs,
+  signKeeperRequest,
+  signResultsGrant,
+  signResultsRevoke,
+  type Eip712Contract,
+} from "./eip712.js";
 import { aitbc } from "./format.js";
 import { EXECUTION_STATUSES } from "../../protocol/enums.js";
 import {
@@ -24,6 +31,7 @@ import {
   sealedResultSchema,
   unixNow,
   type GrantPost,
+  type RevokePost,
   type InputsPost,
   type SealedInputs,
 } from "../../protocol/keeper-api.js";
@@ -142,15 +150,37 @@ export class KeeperClient {
     return inputsHash;
   }
 
-  /** Lets `reader` read execution `executionId`'s results until `expiry` (unix seconds); this signer is its client. */
-  async grant(executionId: bigint, reader: `0x${string}`, expiry: number): Promise<void> {
+  /**
+   * Lets `reader` read execution `executionId`'s results until `expiry` (unix seconds), unless revoked; this signer
+   * is its client. Returns the grant's `issuedAt` (unix ms, now).
+   */
+  async grant(executionId: bigint, reader: `0x${string}`, expiry: number): Promise<number> {
+    const issuedAt = Date.now();
     const body: GrantPost = {
       executionId: executionId.toString(),
       reader,
       expiry,
-      signature: await signResultsGrant(this.signer, this.domain, executionId, reader, expiry),
+      issuedAt,
+      signature: await signResultsGrant(this.signer, this.domain, executionId, reader, expiry, issuedAt),
     };
     await this.request("POST", "/v1/grants", { body, signed: false });
+    return issuedAt;
+  }
+
+  /**
+   * Revokes `reader`'s grants for execution `executionId` issued until now: the keeper refuses the reader at once.
+   * This signer is its client. Returns the revocation's `issuedAt` (unix ms).
+   */
+  async revoke(executionId: bigint, reader: `0x${string}`): Promise<number> {
+    const issuedAt = Date.now();
+    const body: RevokePost = {
+      executionId: executionId.toString(),
+      reader,
+      issuedAt,
+      signature: await signResultsRevoke(this.signer, this.domain, executionId, reader, issuedAt),
+    };
+    await this.request("POST", "/v1/revocations", { body, signed: false });
+    return issuedAt;
   }
 
   /**

@@ -551,6 +551,13 @@ export const tasks = [
     })
     .setAction(cliAction(() => import("./workflow/grant.js")))
     .build(),
+  task(["workflow", "revoke"], "Revoke an address's grants to read an execution's results, at once (the client)")
+    .addOption(from)
+    .addOption({ name: "execution", description: "Execution id", ...noDefault })
+    .addOption({ name: "reader", description: "Address whose grants are revoked", ...noDefault })
+    .addOption({ name: "keeperUrl", description: "The keeper's API URL", ...noDefault })
+    .setAction(cliAction(() => import("./workflow/revoke.js")))
+    .build(),
   task(["workflow", "result"], "Read an execution's results from its keeper (client, granted reader, listing user)")
     .addOption(from)
     .addOption({ name: "execution", description: "Execution id", ...noDefault })

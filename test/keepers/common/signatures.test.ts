@@ -3,12 +3,26 @@
  * for every typed-data signature and refuses malformed and non-canonical (high-s) ones.
  */
 import { expect } from "chai";
-import { recoverTypedDataAddress, type Hex } from "viem";
+import { getAddress, hashTypedData, recoverTypedDataAddress, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-import { KEEPER_REQUEST_TYPES, STEP_RESULT_TYPES } from "../../../protocol/eip712.js";
+import {
+  COMPUTE_RECEIPT_TYPES,
+  DELEGATION_TYPES,
+  EXECUTION_INPUTS_TYPES,
+  KEEPER_REQUEST_TYPES,
+  PERMIT_TYPES,
+  RESULTS_GRANT_TYPES,
+  STEP_REQUEST_TYPES,
+  STEP_RESULT_TYPES,
+  typedDataDigest,
+  WORK_RESULT_TYPES,
+} from "../../../protocol/eip712.js";
 import { typedDataSigner } from "../../../keepers/common/signatures.js";
 import { DOMAIN } from "../../helpers/keepers.js";
+
+/** viem's hashTypedData over definitions built at run time (its types are for literal tables). */
+const viemDigest = hashTypedData as (definition: object) => Hex;
 
 describe("keepers: typed-data signers (signatures.ts)", function () {
   it("recovers what viem recovers, for 50 keys and messages of two types", async function () {
@@ -60,5 +74,60 @@ describe("keepers: typed-data signers (signatures.ts)", function () {
     const flipped = `${good.slice(0, 66)}${highS}${good.endsWith("1b") ? "1c" : "1b"}` as Hex;
     expect(await recoverTypedDataAddress({ ...definition, signature: flipped })).to.equal(account.address);
     expect(typedDataSigner(definition, flipped)).to.equal(undefined);
+  });
+
+  it("typedDataDigest is viem's hashTypedData for every protocol type, and refuses what viem refuses", function () {
+    const tables = [
+      COMPUTE_RECEIPT_TYPES,
+      WORK_RESULT_TYPES,
+      STEP_RESULT_TYPES,
+      PERMIT_TYPES,
+      DELEGATION_TYPES,
+      EXECUTION_INPUTS_TYPES,
+      RESULTS_GRANT_TYPES,
+      KEEPER_REQUEST_TYPES,
+      STEP_REQUEST_TYPES,
+    ] as const;
+    const random = (bytes: number) => crypto.getRandomValues(new Uint8Array(bytes));
+    const hex = (bytes: number) => `0x${Buffer.from(random(bytes)).toString("hex")}`;
+    const valueOf = (type: string, i: number): unknown => {
+      if (type.startsWith("uint")) {
+        const bits = Number(type.slice(4));
+        // 0, the largest value, and random ones
+        if (i === 0) return 0n;
+        if (i === 1) return 2n ** BigInt(bits) - 1n;
+        return BigInt(hex(bits / 8));
+      }
+      if (type === "address") return i % 2 === 0 ? getAddress(hex(20)) : hex(20);
+      if (type === "bytes32") return hex(32);
+      if (type === "string") return i === 0 ? "" : `/v1/executions?id=${i}&ü=${hex(4)}`;
+      throw new Error(`no value for ${type}`);
+    };
+    for (const types of tables) {
+      const [primaryType, fields] = Object.entries(types)[0] as [string, readonly { name: string; type: string }[]];
+      for (let i = 0; i < 20; i++) {
+        const message = Object.fromEntries(fields.map((f) => [f.name, valueOf(f.type, i)]));
+        const domain = i % 3 === 0 ? { ...DOMAIN, chainId: 1 + i } : DOMAIN;
+        expect(typedDataDigest(domain, types, primaryType, message), `${primaryType} ${i}`).to.equal(
+          viemDigest({ domain, types, primaryType, message }),
+        );
+      }
+    }
+    const base = { executionId: 1n, reader: DOMAIN.verifyingContract as Hex, expiry: 1n };
+    const refused: [string, Record<string, unknown>][] = [
+      ["uint256 past 2^256", { ...base, executionId: 2n ** 256n }],
+      ["a negative uint", { ...base, executionId: -1n }],
+      ["uint64 past 2^64", { ...base, expiry: 2n ** 64n }],
+      ["a fractional number", { ...base, expiry: 1.5 }],
+      ["a short address", { ...base, reader: "0x1234" }],
+      ["a mixed-case address with a wrong checksum", { ...base, reader: "0xAbCdEf0000000000000000000000000000000000" }],
+    ];
+    for (const [what, message] of refused) {
+      expect(() => typedDataDigest(DOMAIN, RESULTS_GRANT_TYPES, "ResultsGrant", message), what).to.throw();
+      expect(
+        () => viemDigest({ domain: DOMAIN, types: RESULTS_GRANT_TYPES, primaryType: "ResultsGrant", message }),
+        `viem: ${what}`,
+      ).to.throw();
+    }
   });
 });

@@ -208,7 +208,7 @@ describe("keepers: Store", function () {
       expect(store.flag("safe-mode")).to.equal(undefined);
     });
 
-    it("keeps grants per (execution, reader, signer) with the later expiry; dropping the execution drops them", function () {
+    it("keeps grants per (execution, reader, signer, issuedAt) with the later expiry; dropping the execution drops them", function () {
       const reader: Hex = `0x${"Ab".repeat(20)}`;
       const client: Hex = `0x${"c1".repeat(20)}`;
       const grant = (expiry: number, signer = client): GrantRow => ({
@@ -216,6 +216,7 @@ describe("keepers: Store", function () {
         reader,
         signer,
         expiry,
+        issuedAt: 1_000,
         signature: `0x${expiry.toString(16).padStart(130, "0")}`,
       });
       store.addGrant(grant(500));
@@ -234,6 +235,48 @@ describe("keepers: Store", function () {
       store.dropExecution(BIG);
       expect(store.grants(BIG, reader, 0)).to.deep.equal([]);
     });
+
+    it("a revocation voids its signer's grants issued until its issuedAt, at once and for good; later grants hold", function () {
+      const reader: Hex = `0x${"ab".repeat(20)}`;
+      const client: Hex = `0x${"c1".repeat(20)}`;
+      const other: Hex = `0x${"0e".repeat(20)}`;
+      const grant = (issuedAt: number, signer = client): GrantRow => ({
+        executionId: BIG,
+        reader,
+        signer,
+        expiry: 900,
+        issuedAt,
+        signature: `0x${issuedAt.toString(16).padStart(130, "0")}`,
+      });
+      const revoke = (issuedAt: number, signer = client) =>
+        store.addRevocation({ executionId: BIG, reader, signer, issuedAt, signature: `0x${"05".repeat(65)}` });
+      const issued = () => store.grants(BIG, reader, 0).map((g) => [g.signer, g.issuedAt]);
+      expect([store.addGrant(grant(100)), store.addGrant(grant(200)), store.addGrant(grant(150, other))]).to.deep.equal(
+        [true, true, true],
+      );
+      expect(store.revokedThrough(BIG, reader, client)).to.equal(undefined);
+      expect(revoke(200)).to.equal(200);
+      // The client's grants up to 200 are void (200 included); another signer's are its own affair.
+      expect(issued()).to.deep.equal([[other, 150]]);
+      expect(store.revokedThrough(BIG, reader, client)).to.equal(200);
+      // The old grants posted again stay void (nothing stored); an older revocation changes nothing.
+      expect([store.addGrant(grant(100)), store.addGrant(grant(200))]).to.deep.equal([false, false]);
+      expect(revoke(50)).to.equal(200);
+      expect(issued()).to.deep.equal([[other, 150]]);
+      // A grant issued after the revocation holds, until a later revocation.
+      expect(store.addGrant(grant(201))).to.equal(true);
+      expect(issued()).to.deep.equal([
+        [client, 201],
+        [other, 150],
+      ]);
+      expect(revoke(300)).to.equal(300);
+      expect(issued()).to.deep.equal([[other, 150]]);
+      // Another reader or execution is untouched; dropping the execution forgets the revocations.
+      expect(store.revokedThrough(BIG + 1n, reader, client)).to.equal(undefined);
+      expect(store.revokedThrough(BIG, client, client)).to.equal(undefined);
+      store.dropExecution(BIG);
+      expect(store.revokedThrough(BIG, reader, client)).to.equal(undefined);
+    });
   });
 
   it("keeps everything in a reopened file", function () {
@@ -248,7 +291,15 @@ describe("keepers: Store", function () {
       reader: `0x${"ab".repeat(20)}`,
       signer: `0x${"c1".repeat(20)}`,
       expiry: 9,
+      issuedAt: 1,
       signature: "0x01",
+    });
+    store.addRevocation({
+      executionId: BIG,
+      reader: `0x${"cd".repeat(20)}`,
+      signer: `0x${"c1".repeat(20)}`,
+      issuedAt: 7,
+      signature: "0x02",
     });
     store.setFlag("safe-mode", "on");
     store.setCheckpoint("workflows", BIG);
@@ -262,6 +313,7 @@ describe("keepers: Store", function () {
       inputs: store.inputsFrom(hash(1), `0x${"c1".repeat(20)}`),
       signers: store.inputSigners(hash(1)),
       grants: store.grants(BIG, `0x${"ab".repeat(20)}`, 0),
+      revoked: store.revokedThrough(BIG, `0x${"cd".repeat(20)}`, `0x${"c1".repeat(20)}`),
       flag: store.flag("safe-mode"),
       checkpoint: store.checkpoint("workflows"),
       actions: store.actionsSince(0),

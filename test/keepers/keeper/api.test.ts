@@ -9,7 +9,10 @@
  * - reports and the admin route are the operator's (or the configured admin's);
  * - /healthz and /metrics stay open and carry no execution data.
  */
+import { execFile } from "node:child_process";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 
 import { expect } from "chai";
 import { MaxUint256, type Signer, type TypedDataDomain } from "ethers";
@@ -17,7 +20,7 @@ import hre from "hardhat";
 
 import { parseBlind, valueHashHex, type Json } from "../../../protocol/values.js";
 import { authorizationHeader, sealedResultSchema, unixNow } from "../../../protocol/keeper-api.js";
-import { domainOf, signExecutionInputs, signResultsGrant } from "../../../scripts/lib/eip712.js";
+import { domainOf, signExecutionInputs, signResultsGrant, signResultsRevoke } from "../../../scripts/lib/eip712.js";
 import { followExecution, KeeperApiError, KeeperClient, keeperEncryptionKey } from "../../../scripts/lib/executions.js";
 import { open as openSealed, resultSubject, seal, sealedSchema } from "../../../protocol/sealed.js";
 import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../../scripts/lib/devnet.js";
@@ -33,8 +36,12 @@ const READER = devAccount(18);
 const ADMIN = devAccount(17);
 const LISTING_USER = devAccount(16);
 const LISTING_CLIENT = devAccount(15);
+const REVOKED_READER = devAccount(14);
 
 const ONE_STEP = oneStepWorkflow();
+const ROOT = path.join(import.meta.dirname, "../../..");
+const HARDHAT = path.join(ROOT, "node_modules/hardhat/dist/src/cli.js");
+const run = promisify(execFile);
 
 async function waitUntil(test: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -358,11 +365,19 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
     it("a grant by the client lets the named reader read that execution, and only that one; a grant by anyone else is refused", async function () {
       expect((await refusal(as.reader.execution(first))).status, "before the grant").to.equal(403);
       const expiry = unixNow() + 600;
-      const byOutsider = await signResultsGrant(await signer(OUTSIDER.address), domain, first, READER.address, expiry);
+      const issuedAt = Date.now();
+      const byOutsider = await signResultsGrant(
+        await signer(OUTSIDER.address),
+        domain,
+        first,
+        READER.address,
+        expiry,
+        issuedAt,
+      );
       const forged = await refusal(
         as.outsider.request("POST", "/v1/grants", {
           signed: false,
-          body: { executionId: first.toString(), reader: READER.address, expiry, signature: byOutsider },
+          body: { executionId: first.toString(), reader: READER.address, expiry, issuedAt, signature: byOutsider },
         }),
       );
       expect(forged.status, "a grant signed by someone else").to.equal(403);
@@ -374,6 +389,135 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
       expect((await refusal(as.outsider.execution(first))).status, "someone the grant does not name").to.equal(403);
       const lapsed = await refusal(as.client.grant(second, READER.address, unixNow() - 1));
       expect([lapsed.status, lapsed.code]).to.deep.equal([401, "signature-expired"]);
+    });
+
+    it("attack: a reader whose grant the client revoked reads no more, at once", async function () {
+      // A reader of its own: no grant from the other tests.
+      const readerClient = new KeeperClient(url, await signer(REVOKED_READER.address), domain);
+      expect((await refusal(readerClient.execution(second))).status, "before the grant").to.equal(403);
+      const client = await signer(ROLES.client.address);
+      const grantExpiry = unixNow() + 600;
+      const grantedAt = Date.now() - 1;
+      const oldGrant = {
+        executionId: second.toString(),
+        reader: REVOKED_READER.address,
+        expiry: grantExpiry,
+        issuedAt: grantedAt,
+        signature: await signResultsGrant(client, domain, second, REVOKED_READER.address, grantExpiry, grantedAt),
+      };
+      await as.client.request("POST", "/v1/grants", { signed: false, body: oldGrant });
+      expect((await readerClient.execution(second)).result, "granted").to.deep.equal({
+        count: 3,
+        max: 6,
+        mean: 13 / 3,
+        min: 1,
+        spread: 5,
+      });
+      // The client revokes: ResultsRevoke(executionId, reader, issuedAt) signed by the client, posted to the keeper.
+      const issuedAt = Date.now();
+      const revokeTypes = {
+        ResultsRevoke: [
+          { name: "executionId", type: "uint256" },
+          { name: "reader", type: "address" },
+          { name: "issuedAt", type: "uint64" },
+        ],
+      };
+      const signature = await (
+        await signer(ROLES.client.address)
+      ).signTypedData(domain, revokeTypes, { executionId: second, reader: REVOKED_READER.address, issuedAt });
+      const posted = await as.client
+        .request("POST", "/v1/revocations", {
+          signed: false,
+          body: { executionId: second.toString(), reader: REVOKED_READER.address, issuedAt, signature },
+        })
+        .then(
+          () => 201,
+          (error: unknown) => (error instanceof KeeperApiError ? error.status : 0),
+        );
+      const after = await readerClient.execution(second).then(
+        () => 200,
+        (error: unknown) => (error instanceof KeeperApiError ? error.status : 0),
+      );
+      expect(after, "the revoked reader's read").to.equal(403);
+      expect(posted, "the revocation").to.equal(201);
+
+      // The old grant posted again stays void: refused, and the reader is still refused.
+      const replayed = await refusal(as.client.request("POST", "/v1/grants", { signed: false, body: oldGrant }));
+      expect([replayed.status, replayed.code, replayed.field]).to.deep.equal([409, "grant-revoked", "issuedAt"]);
+      expect((await refusal(readerClient.execution(second))).status, "after the replayed grant").to.equal(403);
+      // Only the execution's client revokes: another signer's revocation is refused, a bad one names its field.
+      const byOutsider = await signResultsRevoke(
+        await signer(OUTSIDER.address),
+        domain,
+        first,
+        READER.address,
+        issuedAt,
+      );
+      const forged = await refusal(
+        as.outsider.request("POST", "/v1/revocations", {
+          signed: false,
+          body: { executionId: first.toString(), reader: READER.address, issuedAt, signature: byOutsider },
+        }),
+      );
+      expect([forged.status, forged.code]).to.deep.equal([403, "forbidden"]);
+      expect((await as.reader.execution(first)).result, "the outsider's revocation changed nothing").to.deep.equal(
+        RESULT,
+      );
+      const badBodies: [object, string][] = [
+        [{ executionId: second.toString(), reader: REVOKED_READER.address, issuedAt: 1.5, signature }, "issuedAt"],
+        [{ executionId: second.toString(), reader: "0x12", issuedAt, signature }, "reader"],
+        [{ executionId: second.toString(), reader: REVOKED_READER.address, issuedAt }, "signature"],
+      ];
+      for (const [body, field] of badBodies) {
+        const bad = await refusal(as.client.request("POST", "/v1/revocations", { signed: false, body }));
+        expect([bad.status, bad.field], field).to.deep.equal([400, field]);
+      }
+      const future = Date.now() + 3_600_000;
+      const ahead = await refusal(
+        as.client.request("POST", "/v1/revocations", {
+          signed: false,
+          body: {
+            executionId: second.toString(),
+            reader: REVOKED_READER.address,
+            issuedAt: future,
+            signature: await signResultsRevoke(client, domain, second, REVOKED_READER.address, future),
+          },
+        }),
+      );
+      expect([ahead.status, ahead.field], "an issuedAt an hour ahead").to.deep.equal([400, "issuedAt"]);
+      // A grant issued after the revocation reads again; the client's revoke (KeeperClient) ends it again.
+      await as.client.grant(second, REVOKED_READER.address, unixNow() + 600);
+      expect((await readerClient.execution(second)).state, "granted anew").to.equal("done");
+      await as.client.revoke(second, REVOKED_READER.address);
+      expect((await refusal(readerClient.execution(second))).status, "revoked again").to.equal(403);
+    });
+
+    it("workflow revoke (task): the client revokes a reader on the command line, an outsider cannot", async function () {
+      const reader = devAccount(13);
+      const readerClient = new KeeperClient(url, await signer(reader.address), domain);
+      const task = (args: string[], key: string) =>
+        run(process.execPath, [HARDHAT, "workflow", ...args, "--network", "custom", "--keeper-url", url], {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            AITBC_RPC_URL: devnet.url,
+            AITBC_PRIVATE_KEY: key,
+            AITBC_ADDRESSES: devnet.addressesFile,
+          },
+        });
+      const args = ["--execution", first.toString(), "--reader", reader.address];
+      await as.client.grant(first, reader.address, unixNow() + 600); // the task is run in test/e2e/daemons.test.ts
+      expect((await readerClient.execution(first)).result, "granted").to.deep.equal(RESULT);
+      const byOutsider = await task(["revoke", ...args], OUTSIDER.privateKey).then(
+        () => undefined,
+        (error: unknown) => error as { stdout: string; stderr: string; code: number },
+      );
+      expect(byOutsider?.code, "workflow revoke by an outsider").to.equal(1);
+      expect(`${byOutsider?.stdout ?? ""}${byOutsider?.stderr ?? ""}`).to.match(/may revoke its grants/);
+      expect((await readerClient.execution(first)).result, "still granted").to.deep.equal(RESULT);
+      const revoked = await task(["revoke", ...args], ROLES.client.privateKey);
+      expect(revoked.stdout).to.match(new RegExp(`execution #${first}: ${reader.address} may no longer read`));
+      expect((await refusal(readerClient.execution(first))).status, "revoked").to.equal(403);
     });
 
     it("refuses an expired request signature, one replayed for another execution, one too far ahead, and a malformed header (401, saying which)", async function () {

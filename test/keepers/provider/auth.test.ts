@@ -409,6 +409,48 @@ describe("provider node: only the keeper of a running execution runs a step", fu
       expect([res.status, e.code]).to.deep.equal([401, "bad-signature"]);
     });
 
+    it("with the keeper's public key cached (its signatures verified, not recovered), every refusal still holds", async function () {
+      const node = await start({ auth: { chainCacheMs: 60_000 } });
+      const send = (signed: { headers: Record<string, string>; body: string }, authorization?: string) =>
+        fetch(`${node.url}/v1/steps`, {
+          method: "POST",
+          headers: { ...signed.headers, ...(authorization ? { authorization } : {}) },
+          body: signed.body,
+        }).then(async (res) => ({ status: res.status, headers: res.headers, body: await res.json() }));
+      // The first step recovers the keeper and caches its key with the chain's answer; the next ones verify.
+      expect((await chain.post(node.url, stepRequest({ step: 0 }))).status).to.equal(200);
+      expect((await chain.post(node.url, stepRequest({ step: 1 }))).status).to.equal(200);
+      const strangers: Hex[] = [OUTSIDER_KEY, STRANGER_KEY];
+      for (const key of strangers) {
+        const e = refusal(await chain.post(node.url, stepRequest({ step: 2 }), { key }));
+        expect([e.status, e.code], key).to.deep.equal([403, "not-keeper"]);
+      }
+      // The keeper's own signature over another body (another step) does not verify: recovered, another address.
+      const signed = await chain.sign(stepRequest({ step: 3 }));
+      const other = await chain.sign(stepRequest({ step: 4 }));
+      const swapped = refusal(await send({ headers: signed.headers, body: other.body }));
+      expect([swapped.status, swapped.code]).to.deep.equal([403, "not-keeper"]);
+      // High s: not canonical, whoever's key it is.
+      const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+      const sig = (signed.headers.authorization ?? "").split(" ")[1] ?? "";
+      const s = BigInt(`0x${sig.slice(66, 130)}`);
+      const v = parseInt(sig.slice(130, 132), 16);
+      const flipV = (v === 27 ? 28 : 27).toString(16);
+      const highS = `${sig.slice(0, 66)}${(N - s).toString(16).padStart(64, "0")}${flipV}`;
+      const malleable = refusal(await send(signed, `AITBC-Keeper ${highS}`));
+      expect([malleable.status, malleable.code]).to.deep.equal([401, "bad-signature"]);
+      // The request itself runs once; its copy with the other v (verification does not read v) is a replay.
+      expect((await send(signed)).status).to.equal(200);
+      const otherV = refusal(await send(signed, `AITBC-Keeper ${sig.slice(0, 130)}${flipV}`));
+      expect([otherV.status, otherV.code]).to.deep.equal([401, "replayed"]);
+      // Sent first, the copy with the other v runs in place of the original, which is then the replay.
+      const fresh = await chain.sign(stepRequest({ step: 5 }));
+      const freshSig = (fresh.headers.authorization ?? "").split(" ")[1] ?? "";
+      const freshV = parseInt(freshSig.slice(130, 132), 16) === 27 ? "1c" : "1b";
+      expect((await send(fresh, `AITBC-Keeper ${freshSig.slice(0, 130)}${freshV}`)).status).to.equal(200);
+      expect(refusal(await send(fresh)).code).to.equal("replayed");
+    });
+
     it("counts refusals by reason in /metrics", async function () {
       const text = await (await fetch(`${provider.url}/metrics`)).text();
       for (const reason of ["no-credentials", "unknown-execution", "not-keeper", "not-running", "expired", "replayed"])
