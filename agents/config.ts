@@ -37,7 +37,10 @@ const clientSchema = z.strictObject({
   /** The service asked for (the offers' serviceName) and the backend that computes the reference answer. */
   service: z.string().min(1).max(64),
   backend: checkableBackend,
-  /** The goal: how many workloads to post (a seeded stream of inputs), how many at once, at what pace. */
+  /**
+   * The goal: how many workloads to post (a seeded stream of inputs), how many open at once, and at most one every
+   * `postIntervalMs` (0: as many as `concurrency` allows at once).
+   */
   workloads: positiveInt,
   concurrency: positiveInt.default(4),
   postIntervalMs: z.number().int().min(0).default(1_000),
@@ -50,6 +53,8 @@ const clientSchema = z.strictObject({
   executionSeconds: positiveInt.default(600),
   /** Award as soon as this many bids stand (else at the bid deadline, on what there is). */
   awardAtBids: positiveInt.default(1),
+  /** Or this long after posting (chain seconds) on the bids there are; default the bid deadline. */
+  awardAfterSeconds: positiveInt.optional(),
   /**
    * The scoring rule: the lowest price × (2000 − reputation) / 1000 wins (the marketplace's autoAward rule), and a
    * provider this client disputed (a result it checked as wrong) is not awarded again.

@@ -4,7 +4,8 @@
  * - not posted yet (at most `concurrency` open, one every `postIntervalMs`): the next input of its seeded stream is
  *   posted with escrow, committed by inputHash = valueHash(input, blind) (the blind derived from the agent's key
  *   and the sequence number, so a restart posts the same stream under the same idempotency keys);
- * - Open: awarded once `awardAtBids` bids stand, or at the bid deadline, to the best bid by the scoring rule
+ * - Open: awarded once `awardAtBids` bids stand, or `awardAfterSeconds` after posting on the bids there are, or at
+ *   the bid deadline, to the best bid by the scoring rule
  *   (the lowest price × (2000 − reputation) / 1000, the marketplace's own autoAward rule), leaving out providers
  *   this client disputed before (from its memory: results it checked as wrong); cancelled when no bid is eligible;
  * - Awarded: the input goes to the provider's registered endpoint (which checks it against the chain);
@@ -23,7 +24,7 @@ import { ensureAgent } from "../../keepers/common/registration.js";
 import { loadEncryptionKeys } from "../../keepers/common/encryption.js";
 import type { FollowedLog } from "../../keepers/common/follower.js";
 import { closeServer, errorMessage, HttpError, listen, router, sendJson } from "../../keepers/common/http.js";
-import { TxRevertedError } from "../../keepers/common/txs.js";
+import { TxRevertedError, type TxSender } from "../../keepers/common/txs.js";
 import { AGENT_TYPES } from "../../protocol/enums.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
 import { registryAbi } from "../../protocol/abi.js";
@@ -57,7 +58,7 @@ export async function startClient(ctx: RoleContext): Promise<RunningAgent> {
   const { sender, market } = marketplaceFor(ctx);
 
   // The evidence API first: the endpoint registered on chain is the one listening.
-  const work = new ClientWork(ctx, goal, market, reference);
+  const work = new ClientWork(ctx, goal, market, sender, reference);
   const server = createServer(
     router(
       {
@@ -132,6 +133,7 @@ class ClientWork {
     private readonly ctx: RoleContext,
     private readonly goal: ClientConfig,
     private readonly market: Marketplace,
+    private readonly sender: TxSender,
     private readonly reference: ReturnType<typeof referenceBackend>,
   ) {
     this.#logger = ctx.root.child({ module: "client" });
@@ -149,7 +151,8 @@ class ClientWork {
 
   /** Finds the workloads posted before a restart (their post transactions are in the store). */
   async recover(): Promise<void> {
-    for (let seq = 0; seq < this.goal.workloads && this.ctx.store.tx(`post:${seq}`) !== undefined; seq++) {
+    for (let seq = 0; seq < this.goal.workloads; seq++) {
+      if (this.ctx.store.tx(`post:${seq}`) === undefined) continue;
       const { workloadId } = await this.market.post(String(seq), await this.#request(seq));
       this.#posted.set(workloadId, { seq, workloadId });
     }
@@ -198,18 +201,25 @@ class ClientWork {
 
   async #tick(): Promise<void> {
     await this.#postNext();
-    for (const posted of this.#posted.values()) {
-      if (this.#done.has(posted.workloadId)) continue;
-      try {
-        await this.#step(posted);
-      } catch (error) {
-        if (!(error instanceof TxRevertedError)) throw error;
-        this.#logger.warn(
-          { event: "client-reverted", workloadId: posted.workloadId, error: error.errorName },
-          error.message,
-        );
-      }
-    }
+    // Workloads are independent: their steps run side by side (the sender orders the nonces).
+    const open = [...this.#posted.values()].filter((p) => !this.#done.has(p.workloadId));
+    await Promise.all(
+      open.map(async (posted) => {
+        try {
+          await this.#step(posted);
+        } catch (error) {
+          if (!(error instanceof TxRevertedError)) throw error;
+          this.#logger.warn(
+            { event: "client-reverted", workloadId: posted.workloadId, error: error.errorName },
+            error.message,
+          );
+          // A transaction mined reverted (the chain moved between simulation and inclusion): forget it, so the
+          // next pass decides again from the chain's state.
+          for (const key of this.#keys(posted.workloadId))
+            if (this.ctx.store.tx(key)?.state === "reverted") this.sender.retire(key);
+        }
+      }),
+    );
     if (!this.#finished && this.#done.size === this.goal.workloads) {
       this.#finished = true;
       this.#logger.info({ event: "client-done", ...this.counts() }, "goal done: every workload is finished");
@@ -242,11 +252,23 @@ class ClientWork {
     return { input: streamInput(this.goal.backend, this.goal.seed, seq), blind };
   }
 
+  /** Posts the next inputs of the stream: as many as `concurrency` allows, or one per `postIntervalMs` if set. */
   async #postNext(): Promise<void> {
     const open = this.#posted.size - this.#done.size;
-    if (this.#posted.size >= this.goal.workloads || open >= this.goal.concurrency) return;
-    if (Date.now() - this.#lastPost < this.goal.postIntervalMs) return;
-    const seq = this.#posted.size;
+    let slots = Math.min(this.goal.workloads - this.#posted.size, this.goal.concurrency - open);
+    if (slots <= 0) return;
+    if (this.goal.postIntervalMs > 0) {
+      if (Date.now() - this.#lastPost < this.goal.postIntervalMs) return;
+      slots = 1;
+    }
+    const taken = new Set([...this.#posted.values()].map((p) => p.seq));
+    const next: number[] = [];
+    for (let seq = 0; next.length < slots && seq < this.goal.workloads; seq++) if (!taken.has(seq)) next.push(seq);
+    this.#lastPost = Date.now();
+    await Promise.all(next.map((seq) => this.#post(seq)));
+  }
+
+  async #post(seq: number): Promise<void> {
     const request = await this.#request(seq);
     const escrow = request.units * request.maxPricePerUnit;
     const action = { actionType: POST_WORKLOAD, value: escrow, gasEstimate: GAS.post, label: `post:${seq}` };
@@ -256,7 +278,6 @@ class ClientWork {
     if (outcome.fresh) this.guard?.record(action);
     this.ctx.memory.putInput(workloadId, input, blind);
     this.#posted.set(workloadId, { seq, workloadId });
-    this.#lastPost = Date.now();
     this.#logger.info(
       { event: "posted", workloadId, seq, escrow, tx: outcome.hash },
       `workload ${workloadId} posted (input ${seq})`,
@@ -282,6 +303,12 @@ class ClientWork {
     else if (w.status === WORKLOAD_STATUS.Submitted) await this.#check(posted, w);
   }
 
+  #keys(workloadId: bigint): string[] {
+    return ["award", "accept", "reject"]
+      .flatMap((action) => [0, 1, 2, 3].map((round) => `${action}:${workloadId}:${round}`))
+      .concat(`cancel:${workloadId}`);
+  }
+
   /** Providers this client disputed: it checked their results as wrong (its own evidence). */
   #disputedProviders(): Set<bigint> {
     if (!this.goal.avoidDisputed) return new Set();
@@ -294,8 +321,11 @@ class ClientWork {
 
   async #award(posted: Posted, w: Workload): Promise<void> {
     const bids = await this.market.bids(posted.workloadId);
-    const closed = (await this.market.now()) > w.bidDeadline;
-    if (bids.length < this.goal.awardAtBids && !closed) return;
+    const now = await this.market.now();
+    const closed = now > w.bidDeadline;
+    const waited =
+      now >= w.bidDeadline - w.biddingPeriod + BigInt(this.goal.awardAfterSeconds ?? this.goal.biddingSeconds);
+    if (bids.length < this.goal.awardAtBids && !closed && !(waited && bids.length > 0)) return;
     const avoid = this.#disputedProviders();
     let best: { index: number; providerId: bigint; score: bigint; price: bigint; reputation: number } | undefined;
     for (const [index, bid] of bids.entries()) {
