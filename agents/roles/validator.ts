@@ -20,7 +20,7 @@ import type { FollowedLog } from "../../keepers/common/follower.js";
 import { errorMessage } from "../../keepers/common/http.js";
 import { ensureAgent } from "../../keepers/common/registration.js";
 import { TxRevertedError } from "../../keepers/common/txs.js";
-import { registryAbi } from "../../protocol/abi.js";
+import { marketplaceAbi, registryAbi } from "../../protocol/abi.js";
 import { AGENT_TYPES } from "../../protocol/enums.js";
 import { parseBlind, valueHashHex, type Json } from "../../protocol/values.js";
 import type { ValidatorConfig } from "../config.js";
@@ -34,6 +34,8 @@ import { agentEndpoint, evidenceHash, referenceBackend, referenceResult, type Di
 /** ActionTypes.RESOLVE_DISPUTE. */
 const RESOLVE_DISPUTE = 7;
 const GAS_RESOLVE = 300_000n;
+/** The store's duty kind of a dispute taken and not yet decided. */
+const DUTY = "resolve";
 
 export async function startValidator(ctx: RoleContext): Promise<RunningAgent> {
   const { config, root, logger, chain, account, memory, closers } = ctx;
@@ -74,6 +76,7 @@ export async function startValidator(ctx: RoleContext): Promise<RunningAgent> {
       "no VALIDATOR_ROLE on the marketplace yet: it declines every dispute until an admin grants it",
     );
   const disputes = new Disputes(ctx, section, market, agentId, safetyLayerFor(ctx, [RESOLVE_DISPUTE]));
+  await disputes.recover();
   await followMarketplace(ctx, sender, disputes);
   logger.info(
     { event: "agent-ready", role: "validator", url: server.url, address: account.address, agentId, resolver },
@@ -137,6 +140,25 @@ class Disputes {
     }
   }
 
+  /** Takes up the disputes taken before a restart and not decided (their ResultRejected logs read again). */
+  async recover(): Promise<void> {
+    for (const duty of this.ctx.store.dueDuties(Number.MAX_SAFE_INTEGER)) {
+      if (duty.kind !== DUTY || this.#pending.has(duty.id)) continue;
+      const [log] = await this.ctx.client.getContractEvents({
+        address: this.ctx.chain.addresses.marketplace,
+        abi: marketplaceAbi,
+        eventName: "ResultRejected",
+        args: { workloadId: duty.id },
+        fromBlock: BigInt(this.ctx.config.follower.startBlock ?? 0),
+      });
+      if (log === undefined) {
+        this.ctx.store.removeDuty(DUTY, duty.id);
+        continue;
+      }
+      this.onLogs([log]);
+    }
+  }
+
   tick(): Promise<void> {
     this.#ticking ??= this.#tick().finally(() => {
       this.#ticking = undefined;
@@ -163,7 +185,7 @@ class Disputes {
     const { workloadId } = dispute;
     const w = await this.market.workload(workloadId);
     if (w.status !== WORKLOAD_STATUS.Disputed) {
-      this.#pending.delete(workloadId);
+      this.#forget(workloadId);
       return;
     }
     // 1. Would the marketplace take the ruling?
@@ -208,7 +230,7 @@ class Disputes {
     if (!verdict.allowed) throw new Decline(`safety-${verdict.reason}`, verdict.message, false);
     const outcome = await this.market.resolve(workloadId, providerWins);
     if (outcome.fresh) this.guard.record(action);
-    this.#pending.delete(workloadId);
+    this.#forget(workloadId);
     const reason = providerWins
       ? "the re-executed result is the one the provider submitted"
       : "the re-executed result differs from the one the provider submitted";
@@ -262,8 +284,13 @@ class Disputes {
     return evidence;
   }
 
+  #forget(workloadId: bigint): void {
+    this.#pending.delete(workloadId);
+    this.ctx.store.removeDuty(DUTY, workloadId);
+  }
+
   #decline(dispute: Pending, reason: string, message: string): void {
-    this.#pending.delete(dispute.workloadId);
+    this.#forget(dispute.workloadId);
     this.ctx.memory.remember(
       {
         kind: "declined",
