@@ -1,44 +1,30 @@
 /**
  * The agent's composition root (what `aitbc agent --config FILE` runs): configuration, chain, key, store and
- * memory, registration (the agent, its stake, one offer per service: keepers/common/registration.ts), the
- * transaction sender and the safety monitor (keepers/common), circuit breakers, the strategy (with what it learned
- * before a restart), the backends, the marketplace interface, the HTTP API, then the event follower and the work
- * loop. It wires and orders; the parts do the work.
+ * memory, then the agent's role (agents/roles/: provider, the default; client; validator), which assembles the
+ * shared parts (sender, safety layer, follower: roles/context.ts) around its own decisions. It wires and orders;
+ * the parts do the work.
  */
 import { privateKeyToAccount } from "viem/accounts";
 
-import { ProviderCatalog } from "../keepers/common/catalog.js";
 import { connectChain, walletFor } from "../keepers/common/chain.js";
-import { loadEncryptionKeys } from "../keepers/common/encryption.js";
-import { EventFollower } from "../keepers/common/follower.js";
-import { errorMessage } from "../keepers/common/http.js";
 import { loadAgentKey } from "../keepers/common/keys.js";
 import { createLogger, type Logger } from "../keepers/common/log.js";
-import { registerProvider, serviceIdOf } from "../keepers/common/registration.js";
-import { SafetyMonitor } from "../keepers/common/safety.js";
 import { Store } from "../keepers/common/store.js";
-import { TxSender } from "../keepers/common/txs.js";
-import { createBackend, serviceModelHash, SharedResources } from "../keepers/provider/backends/index.js";
-import type { ServiceConfig } from "../keepers/provider/config.js";
-import { marketplaceAbi } from "../protocol/abi.js";
-import { CircuitBreakers } from "./breakers.js";
-import { loadAgentConfig, type AgentConfig } from "./config.js";
-import { SafetyLayer } from "./guard.js";
-import { Marketplace } from "./marketplace.js";
+import { SharedResources } from "../keepers/provider/backends/index.js";
+import { loadAgentConfig } from "./config.js";
 import { AgentMemory } from "./memory.js";
-import { ACTION, AgentRuntime, type AgentService } from "./runtime.js";
-import { startAgentServer } from "./server.js";
-import { createStrategy } from "./strategies/index.js";
+import { startClient } from "./roles/client.js";
+import type { RoleContext, RunningAgent } from "./roles/context.js";
+import { startProvider } from "./roles/provider.js";
+import { startValidator } from "./roles/validator.js";
 
-export interface RunningAgent {
-  url: string;
-  address: `0x${string}`;
-  agentId: bigint;
-  runtime: AgentRuntime;
-  close(): Promise<void>;
-}
+export type { RunningAgent } from "./roles/context.js";
 
-const STEP_TYPE = { iris: "inference", data: "data-processing" } as const;
+const ROLES: Record<RoleContext["config"]["role"], (ctx: RoleContext) => Promise<RunningAgent>> = {
+  provider: startProvider,
+  client: startClient,
+  validator: startValidator,
+};
 
 export async function runAgent(options: {
   configFile?: string;
@@ -71,161 +57,10 @@ export async function runAgent(options: {
     for (const close of closers.reverse()) await close();
   };
   try {
-    return await start(
-      config,
-      { root, logger, chain, client, account, wallet, store, memory, shared, closers, closeAll },
-      options.env,
-    );
+    const ctx = { config, root, logger, chain, client, account, wallet, store, memory, shared, closers, closeAll };
+    return await ROLES[config.role]({ ...ctx, env: options.env });
   } catch (error) {
     await closeAll();
     throw error;
   }
-}
-
-async function start(
-  config: AgentConfig,
-  ctx: {
-    root: Logger;
-    logger: Logger;
-    chain: Awaited<ReturnType<typeof connectChain>>;
-    client: Awaited<ReturnType<typeof connectChain>>["publicClient"];
-    account: ReturnType<typeof privateKeyToAccount>;
-    wallet: ReturnType<typeof walletFor>;
-    store: Store;
-    memory: AgentMemory;
-    shared: SharedResources;
-    closers: (() => Promise<void> | void)[];
-    closeAll: () => Promise<void>;
-  },
-  env: NodeJS.ProcessEnv,
-): Promise<RunningAgent> {
-  const { root, logger, chain, client, account, wallet, store, memory, shared, closers } = ctx;
-  const addresses = chain.addresses;
-
-  // The backends and the API first: the endpoint registered on chain is the one listening.
-  const services = config.services.map((s) => {
-    const service: ServiceConfig = { ...s, stepType: STEP_TYPE[s.backend], upstream: undefined };
-    return { config: s, service, backend: createBackend(service, shared, env) };
-  });
-  const sender = new TxSender({ publicClient: client, walletClient: wallet, store, logger: root });
-  const market = new Marketplace(client, addresses.marketplace, sender, account);
-  let agentId = 0n;
-  const server = await startAgentServer({
-    ...config.server,
-    chainId: chain.chain.id,
-    market,
-    memory,
-    agent: () => ({ address: account.address, agentId }),
-    logger: root,
-  });
-  closers.push(() => server.close());
-
-  // Registration sends through the wallet directly, so it goes before the sender reads the nonce.
-  const keys = await loadEncryptionKeys(config.encryption.keyFile ?? `${config.store.path}.encryption-key`, logger);
-  ({ agentId } = await registerProvider(
-    chain,
-    account,
-    {
-      operator: config.agent.operator,
-      encryptionKey: keys.publicKey,
-      endpoint: config.agent.endpoint ?? server.url,
-      metadataURI: config.agent.metadataURI,
-      version: config.agent.version,
-      expectedDailyVolume: config.agent.expectedDailyVolume,
-      stake: config.agent.stake,
-      services: services.map(({ service }) => ({
-        name: service.name,
-        stepType: service.stepType,
-        model: serviceModelHash(service),
-        price: service.price,
-        capacity: service.capacity,
-        minAccuracy: service.minAccuracy,
-      })),
-    },
-    root,
-  ));
-  await sender.start();
-
-  // The safety layer: the shared monitor (constitution, overrides, anomalies) and the circuit breakers.
-  const monitor = new SafetyMonitor({
-    publicClient: client,
-    addresses,
-    agent: account.address,
-    store,
-    logger: root,
-    rules: { ...config.safety, expectedActionTypes: [ACTION.BID, ACTION.SUBMIT_RESULT, ACTION.UPKEEP] },
-  });
-  const breakers = new CircuitBreakers(memory, {
-    windowMs: config.breakers.windowSeconds * 1000,
-    maxLoss: config.breakers.maxLoss,
-    maxDisputes: config.breakers.maxDisputes,
-    maxSlashes: config.breakers.maxSlashes,
-  });
-  const guard = new SafetyLayer(monitor, breakers, root);
-  const head = await client.getBlockNumber();
-  const catalog = new ProviderCatalog(client, addresses, root, BigInt(config.follower.startBlock ?? 0));
-  await catalog.refresh();
-
-  const strategy = createStrategy(config.strategy);
-  const runtime = new AgentRuntime({
-    agentId,
-    address: account.address,
-    services: services.map(({ config: s, service, backend }): AgentService => ({
-      name: s.name,
-      serviceId: serviceIdOf(account.address, s.name),
-      model: serviceModelHash(service),
-      listedPrice: s.price,
-      costPerUnit: s.costPerUnit,
-      backend,
-    })),
-    strategy,
-    memory,
-    store,
-    guard,
-    market,
-    catalog,
-    logger: root,
-  });
-
-  // Events, then the work loop and the catalog's refresh.
-  const follower = new EventFollower({
-    name: "agent",
-    publicClient: client,
-    store,
-    logger: root,
-    confirmations: config.follower.confirmations,
-    fromBlock: config.follower.startBlock === undefined ? head : BigInt(config.follower.startBlock),
-    pollIntervalMs: config.follower.pollIntervalMs,
-    contracts: [{ address: addresses.marketplace, abi: marketplaceAbi }],
-  });
-  follower.onLogs(async (logs) => {
-    await runtime.onLogs(logs);
-    void runtime.tick().catch(onTickError);
-  });
-  follower.onReorg(async (forkBlock) => {
-    await sender.reconcile(forkBlock);
-  });
-  const onTickError = (error: unknown) => {
-    logger.error({ event: "tick-failed", err: errorMessage(error) }, "work loop pass failed; retried next tick");
-  };
-  follower.start();
-  const tick = setInterval(() => {
-    runtime.tick().catch(onTickError);
-  }, config.tickMs);
-  const refresh = setInterval(() => {
-    catalog.refresh().catch((error: unknown) => {
-      logger.warn({ err: errorMessage(error) }, "catalog refresh failed");
-    });
-  }, 30_000);
-  closers.push(async () => {
-    clearInterval(tick);
-    clearInterval(refresh);
-    await follower.stop();
-    await runtime.tick().catch(onTickError);
-  });
-  logger.info(
-    { event: "agent-ready", url: server.url, address: account.address, agentId, strategy: strategy.name },
-    "agent ready",
-  );
-  return { url: server.url, address: account.address, agentId, runtime, close: ctx.closeAll };
 }

@@ -1,6 +1,8 @@
 /**
- * The agent's configuration (`aitbc agent --config FILE`; agents/agent.example.json): a JSON file with environment
- * variables over it, validated at start by a schema; a bad field stops the start with a ConfigError naming it.
+ * The agent's configuration (`aitbc agent --config FILE`; agents/agent.example.json, and agents/client.example.json,
+ * agents/validator.example.json for the other roles): a JSON file with environment variables over it, validated at
+ * start by a schema; a bad field stops the start with a ConfigError naming it. `role` picks the agent's role
+ * (agents/roles/; default "provider"), whose section (`services` and `strategy`, `client`, `validator`) it needs.
  */
 import { z } from "zod";
 
@@ -21,7 +23,55 @@ const serviceSchema = z.strictObject({
   /** What a unit costs the operator to run (AITBC): profit is payment less this, gas and slashes. */
   costPerUnit: tokenAmount.default(0n),
   minAccuracy: z.number().int().min(0).max(10_000).default(0),
+  /**
+   * TESTS ONLY: the e2e test's adversary. "corrupt-output" makes the agent deliver a wrong result on purpose (the
+   * backend's output altered before it is hashed and signed), so that a client disputes it and a validator rules.
+   */
+  testAdversary: z.literal("corrupt-output").optional(),
 });
+
+/** The backends a client can check and a validator can re-execute: deterministic work (keepers/provider/backends). */
+const checkableBackend = z.enum(["iris", "data"]);
+
+const clientSchema = z.strictObject({
+  /** The service asked for (the offers' serviceName) and the backend that computes the reference answer. */
+  service: z.string().min(1).max(64),
+  backend: checkableBackend,
+  /**
+   * The goal: how many workloads to post (a seeded stream of inputs), how many open at once, and at most one every
+   * `postIntervalMs` (0: as many as `concurrency` allows at once).
+   */
+  workloads: positiveInt,
+  concurrency: positiveInt.default(4),
+  postIntervalMs: z.number().int().min(0).default(1_000),
+  /** The seed of the input stream (iris: flowers around the three species' means; data: number lists). */
+  seed: z.number().int().min(0).default(1),
+  units: positiveInt.default(1),
+  maxPricePerUnit: tokenAmount.refine((v) => v > 0n, "must be above 0"),
+  /** Bidding and execution periods (chain seconds). */
+  biddingSeconds: positiveInt.default(60),
+  executionSeconds: positiveInt.default(600),
+  /** Award as soon as this many bids stand (else at the bid deadline, on what there is). */
+  awardAtBids: positiveInt.default(1),
+  /** Or this long after posting (chain seconds) on the bids there are; default the bid deadline. */
+  awardAfterSeconds: positiveInt.optional(),
+  /**
+   * The scoring rule: the lowest price × (2000 − reputation) / 1000 wins (the marketplace's autoAward rule), and a
+   * provider this client disputed (a result it checked as wrong) is not awarded again.
+   */
+  avoidDisputed: z.boolean().default(true),
+});
+export type ClientConfig = z.output<typeof clientSchema>;
+
+const validatorSchema = z.strictObject({
+  /** The services whose disputes it can check, by re-executing them on these backends; it refuses the others. */
+  services: z
+    .array(z.strictObject({ name: z.string().min(1).max(64), backend: checkableBackend }))
+    .min(1, "at least one service"),
+  /** How long to wait for a client's evidence (ms) before refusing to rule. */
+  evidenceTimeoutMs: positiveInt.default(10_000),
+});
+export type ValidatorConfig = z.output<typeof validatorSchema>;
 
 const strategySchema = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -39,7 +89,11 @@ const strategySchema = z.discriminatedUnion("kind", [
 ]);
 export type StrategyConfig = z.output<typeof strategySchema>;
 
+export const AGENT_ROLES = ["provider", "client", "validator"] as const;
+
 const agentSchemaBase = z.strictObject({
+  /** The agent's role (agents/roles/). */
+  role: z.enum(AGENT_ROLES).default("provider"),
   rpc: z.strictObject({ urls: z.array(rpcUrl).min(1, "at least one RPC URL") }),
   addressesFile: z.string().min(1).optional(),
   agent: z.strictObject({
@@ -57,8 +111,11 @@ const agentSchemaBase = z.strictObject({
     .prefault({}),
   /** Default `<store.path>.encryption-key`. */
   encryption: z.strictObject({ keyFile: z.string().min(1).optional() }).prefault({}),
-  services: z.array(serviceSchema).min(1, "at least one service"),
-  strategy: strategySchema,
+  /** role provider: its services and pricing strategy. */
+  services: z.array(serviceSchema).min(1, "at least one service").optional(),
+  strategy: strategySchema.optional(),
+  client: clientSchema.optional(),
+  validator: validatorSchema.optional(),
   /** The safety monitor's anomaly rules (keepers/common/safety.ts). */
   safety: z
     .strictObject({
@@ -91,8 +148,21 @@ const agentSchemaBase = z.strictObject({
 
 export const agentConfigSchema = agentSchemaBase.superRefine((config, ctx) => {
   keySourceRule(config.agent, ctx);
+  const sections = { provider: ["services", "strategy"], client: ["client"], validator: ["validator"] } as const;
+  for (const [role, keys] of Object.entries(sections))
+    for (const key of keys) {
+      const present = config[key] !== undefined;
+      if (role === config.role && !present)
+        ctx.addIssue({ code: "custom", path: [key], message: `required for role "${role}"` });
+      if (role !== config.role && present)
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `only for role "${role}" (this agent's role is "${config.role}")`,
+        });
+    }
   const names = new Set<string>();
-  config.services.forEach((s, i) => {
+  (config.services ?? []).forEach((s, i) => {
     if (names.has(s.name))
       ctx.addIssue({ code: "custom", path: ["services", i, "name"], message: `duplicate "${s.name}"` });
     names.add(s.name);
@@ -101,6 +171,16 @@ export const agentConfigSchema = agentSchemaBase.superRefine((config, ctx) => {
   });
 });
 export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+/** The provider's part of a validated configuration (present for role "provider": checked by the schema). */
+export function providerPart(config: AgentConfig): {
+  services: NonNullable<AgentConfig["services"]>;
+  strategy: StrategyConfig;
+} {
+  if (config.services === undefined || config.strategy === undefined)
+    throw new Error(`role "${config.role}": no services or strategy`);
+  return { services: config.services, strategy: config.strategy };
+}
 
 export const AGENT_ENV = {
   AITBC_AGENT_KEY: { path: ["agent", "privateKey"] },

@@ -20,7 +20,8 @@ import type { Hex } from "viem";
 
 import type { Json } from "../protocol/values.js";
 
-export type ExperienceKind = "settled" | "lost" | "disputed" | "slashed" | "refunded";
+/** The last two are a validator's: a dispute it ruled on, one it declined to rule on (with the reason). */
+export type ExperienceKind = "settled" | "lost" | "disputed" | "slashed" | "refunded" | "ruled" | "declined";
 
 /** Why the agent may believe an outcome. */
 export type Evidence = { chain: { transactionHash: Hex; logIndex: number; blockNumber: bigint } } | { self: string };

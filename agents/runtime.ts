@@ -47,6 +47,8 @@ export interface AgentService {
   listedPrice: bigint;
   costPerUnit: bigint;
   backend: Backend;
+  /** TESTS ONLY (config `testAdversary`): deliver a deliberately wrong result. */
+  testAdversary?: "corrupt-output";
 }
 
 export interface RuntimeOptions {
@@ -431,6 +433,13 @@ export class AgentRuntime {
       const signal = AbortSignal.timeout(this.#o.runTimeoutMs ?? 60_000);
       try {
         ({ output } = await service.backend.run(work.input, { signal, proof: false, blind: work.blind }));
+        if (service.testAdversary === "corrupt-output") {
+          output = corruptForTest(output);
+          this.#logger.warn(
+            { event: "test-adversary", workloadId: bid.workloadId },
+            "TEST ADVERSARY: output corrupted",
+          );
+        }
       } catch (error) {
         // A bad input is the client's: the agent cannot deliver and says why; the chain will decide (timeout).
         this.#logger.error(
@@ -489,4 +498,15 @@ export class AgentRuntime {
     }
     store.removeDuty("finalize", workloadId);
   }
+}
+
+/** The e2e test's adversary (`testAdversary: "corrupt-output"`): a wrong answer that still looks like an answer. */
+function corruptForTest(output: Json): Json {
+  if (typeof output === "object" && output !== null && !Array.isArray(output) && output.kind === "iris-prediction") {
+    // Scores rotated by one class, so the prediction (their argmax) moves with them and the value stays well formed.
+    const scores = Array.isArray(output.scores) ? output.scores : [];
+    const rotated = scores.map((_s, i) => scores[(i + scores.length - 1) % scores.length] ?? null);
+    return { ...output, predictedClass: (Number(output.predictedClass) + 1) % 3, scores: rotated };
+  }
+  return { tampered: output };
 }

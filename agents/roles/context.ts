@@ -1,0 +1,122 @@
+/**
+ * What every role gets from the composition root (agents/agent.ts) and the parts each role assembles the same way:
+ * the transaction sender, the safety layer (the shared safety monitor and the circuit breakers), and the marketplace
+ * follower with the work loop. A role (provider.ts, client.ts, validator.ts) decides; these do the plumbing.
+ */
+import type { LocalAccount } from "viem";
+
+import type { connectChain, walletFor } from "../../keepers/common/chain.js";
+import { EventFollower, type FollowedLog } from "../../keepers/common/follower.js";
+import { errorMessage } from "../../keepers/common/http.js";
+import type { Logger } from "../../keepers/common/log.js";
+import { SafetyMonitor } from "../../keepers/common/safety.js";
+import type { Store } from "../../keepers/common/store.js";
+import { TxSender } from "../../keepers/common/txs.js";
+import type { SharedResources } from "../../keepers/provider/backends/index.js";
+import { marketplaceAbi } from "../../protocol/abi.js";
+import { CircuitBreakers } from "../breakers.js";
+import type { AgentConfig } from "../config.js";
+import { SafetyLayer } from "../guard.js";
+import { Marketplace } from "../marketplace.js";
+import type { AgentMemory } from "../memory.js";
+
+export type ChainContext = Awaited<ReturnType<typeof connectChain>>;
+
+export interface RoleContext {
+  config: AgentConfig;
+  root: Logger;
+  logger: Logger;
+  chain: ChainContext;
+  client: ChainContext["publicClient"];
+  account: LocalAccount;
+  wallet: ReturnType<typeof walletFor>;
+  store: Store;
+  memory: AgentMemory;
+  shared: SharedResources;
+  /** Run in reverse order at close. */
+  closers: (() => Promise<void> | void)[];
+  closeAll: () => Promise<void>;
+  env: NodeJS.ProcessEnv;
+}
+
+/** What `aitbc agent` runs, whatever its role. */
+export interface RunningAgent {
+  role: AgentConfig["role"];
+  url: string;
+  address: `0x${string}`;
+  agentId: bigint;
+  close(): Promise<void>;
+}
+
+/** The sender and the marketplace interface over it (start the sender after registration: it reads the nonce). */
+export function marketplaceFor(ctx: RoleContext): { sender: TxSender; market: Marketplace } {
+  const sender = new TxSender({
+    publicClient: ctx.client,
+    walletClient: ctx.wallet,
+    store: ctx.store,
+    logger: ctx.root,
+  });
+  return { sender, market: new Marketplace(ctx.client, ctx.chain.addresses.marketplace, sender, ctx.account) };
+}
+
+/** The safety layer for a role whose usual actions are `expectedActionTypes` (ActionTypes.sol). */
+export function safetyLayerFor(ctx: RoleContext, expectedActionTypes: readonly number[]): SafetyLayer {
+  const { config } = ctx;
+  const monitor = new SafetyMonitor({
+    publicClient: ctx.client,
+    addresses: ctx.chain.addresses,
+    agent: ctx.account.address,
+    store: ctx.store,
+    logger: ctx.root,
+    rules: { ...config.safety, expectedActionTypes },
+  });
+  const breakers = new CircuitBreakers(ctx.memory, {
+    windowMs: config.breakers.windowSeconds * 1000,
+    maxLoss: config.breakers.maxLoss,
+    maxDisputes: config.breakers.maxDisputes,
+    maxSlashes: config.breakers.maxSlashes,
+  });
+  return new SafetyLayer(monitor, breakers, ctx.root);
+}
+
+/**
+ * Follows the marketplace's events into `onLogs` (then a pass of `tick`), runs `tick` every `config.tickMs`, and
+ * reconciles the sender on a reorg; all stopped at close (with a last pass of `tick`).
+ */
+export async function followMarketplace(
+  ctx: RoleContext,
+  sender: TxSender,
+  handlers: { onLogs(logs: readonly FollowedLog[]): Promise<void> | void; tick(): Promise<void> },
+): Promise<void> {
+  const { config, client, logger } = ctx;
+  const head = await client.getBlockNumber();
+  const follower = new EventFollower({
+    name: "agent",
+    publicClient: client,
+    store: ctx.store,
+    logger: ctx.root,
+    confirmations: config.follower.confirmations,
+    fromBlock: config.follower.startBlock === undefined ? head : BigInt(config.follower.startBlock),
+    pollIntervalMs: config.follower.pollIntervalMs,
+    contracts: [{ address: ctx.chain.addresses.marketplace, abi: marketplaceAbi }],
+  });
+  const onTickError = (error: unknown) => {
+    logger.error({ event: "tick-failed", err: errorMessage(error) }, "work loop pass failed; retried next tick");
+  };
+  follower.onLogs(async (logs) => {
+    await handlers.onLogs(logs);
+    void handlers.tick().catch(onTickError);
+  });
+  follower.onReorg(async (forkBlock) => {
+    await sender.reconcile(forkBlock);
+  });
+  follower.start();
+  const tick = setInterval(() => {
+    handlers.tick().catch(onTickError);
+  }, config.tickMs);
+  ctx.closers.push(async () => {
+    clearInterval(tick);
+    await follower.stop();
+    await handlers.tick().catch(onTickError);
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * The provider role (the default): registers the agent with one offer per configured service (stake, listing:
+ * keepers/common/registration.ts), serves the workload API (server.ts: a client's input, its result), and runs the
+ * runtime (runtime.ts): bids by its strategy (with what it learned before a restart), delivers awarded work on the
+ * provider backends, submits signed results and claims its pay.
+ */
+import { ProviderCatalog } from "../../keepers/common/catalog.js";
+import { loadEncryptionKeys } from "../../keepers/common/encryption.js";
+import { errorMessage } from "../../keepers/common/http.js";
+import { registerProvider, serviceIdOf } from "../../keepers/common/registration.js";
+import { createBackend, serviceModelHash } from "../../keepers/provider/backends/index.js";
+import type { ServiceConfig } from "../../keepers/provider/config.js";
+import { providerPart } from "../config.js";
+import { ACTION, AgentRuntime, type AgentService } from "../runtime.js";
+import { startAgentServer } from "../server.js";
+import { createStrategy } from "../strategies/index.js";
+import { followMarketplace, marketplaceFor, safetyLayerFor, type RoleContext, type RunningAgent } from "./context.js";
+
+export const STEP_TYPE = { iris: "inference", data: "data-processing" } as const;
+
+export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
+  const { config, root, logger, chain, client, account, memory, shared, closers, env } = ctx;
+  const { services: serviceConfigs, strategy: strategyConfig } = providerPart(config);
+  const addresses = chain.addresses;
+
+  // The backends and the API first: the endpoint registered on chain is the one listening.
+  const services = serviceConfigs.map((s) => {
+    const service: ServiceConfig = { ...s, stepType: STEP_TYPE[s.backend], upstream: undefined };
+    return { config: s, service, backend: createBackend(service, shared, env) };
+  });
+  const { sender, market } = marketplaceFor(ctx);
+  let agentId = 0n;
+  const server = await startAgentServer({
+    ...config.server,
+    chainId: chain.chain.id,
+    market,
+    memory,
+    agent: () => ({ address: account.address, agentId }),
+    logger: root,
+  });
+  closers.push(() => server.close());
+
+  // Registration sends through the wallet directly, so it goes before the sender reads the nonce.
+  const keys = await loadEncryptionKeys(config.encryption.keyFile ?? `${config.store.path}.encryption-key`, logger);
+  ({ agentId } = await registerProvider(
+    chain,
+    account,
+    {
+      operator: config.agent.operator,
+      encryptionKey: keys.publicKey,
+      endpoint: config.agent.endpoint ?? server.url,
+      metadataURI: config.agent.metadataURI,
+      version: config.agent.version,
+      expectedDailyVolume: config.agent.expectedDailyVolume,
+      stake: config.agent.stake,
+      services: services.map(({ service }) => ({
+        name: service.name,
+        stepType: service.stepType,
+        model: serviceModelHash(service),
+        price: service.price,
+        capacity: service.capacity,
+        minAccuracy: service.minAccuracy,
+      })),
+    },
+    root,
+  ));
+  await sender.start();
+
+  const guard = safetyLayerFor(ctx, [ACTION.BID, ACTION.SUBMIT_RESULT, ACTION.UPKEEP]);
+  const catalog = new ProviderCatalog(client, addresses, root, BigInt(config.follower.startBlock ?? 0));
+  await catalog.refresh();
+
+  const strategy = createStrategy(strategyConfig);
+  const runtime = new AgentRuntime({
+    agentId,
+    address: account.address,
+    services: services.map(({ config: s, service, backend }): AgentService => ({
+      name: s.name,
+      serviceId: serviceIdOf(account.address, s.name),
+      model: serviceModelHash(service),
+      listedPrice: s.price,
+      costPerUnit: s.costPerUnit,
+      backend,
+      ...(s.testAdversary === undefined ? {} : { testAdversary: s.testAdversary }),
+    })),
+    strategy,
+    memory,
+    store: ctx.store,
+    guard,
+    market,
+    catalog,
+    logger: root,
+  });
+
+  // Events, then the work loop and the catalog's refresh.
+  await followMarketplace(ctx, sender, runtime);
+  const refresh = setInterval(() => {
+    catalog.refresh().catch((error: unknown) => {
+      logger.warn({ err: errorMessage(error) }, "catalog refresh failed");
+    });
+  }, 30_000);
+  closers.push(() => {
+    clearInterval(refresh);
+  });
+  logger.info(
+    {
+      event: "agent-ready",
+      role: "provider",
+      url: server.url,
+      address: account.address,
+      agentId,
+      strategy: strategy.name,
+    },
+    "agent ready",
+  );
+  return { role: "provider", url: server.url, address: account.address, agentId, close: ctx.closeAll };
+}
