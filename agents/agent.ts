@@ -26,6 +26,9 @@ import { loadAgentConfig, type AgentConfig } from "./config.js";
 import { SafetyLayer } from "./guard.js";
 import { Marketplace } from "./marketplace.js";
 import { AgentMemory } from "./memory.js";
+import { createComms, type AgentComms } from "./a2a/index.js";
+import { REGISTRATION_PATH } from "./a2a/registration-file.js";
+import { POST_WORKLOAD, SubcontractingBackend } from "./roles/arbitrageur.js";
 import { ACTION, AgentRuntime, type AgentService } from "./runtime.js";
 import { startAgentServer } from "./server.js";
 import { createStrategy } from "./strategies/index.js";
@@ -35,6 +38,8 @@ export interface RunningAgent {
   address: `0x${string}`;
   agentId: bigint;
   runtime: AgentRuntime;
+  /** A2A: the endpoint's service, and `peers` to ask other agents (quotes). */
+  comms: AgentComms;
   close(): Promise<void>;
 }
 
@@ -110,14 +115,42 @@ async function start(
   const sender = new TxSender({ publicClient: client, walletClient: wallet, store, logger: root });
   const market = new Marketplace(client, addresses.marketplace, sender, account);
   let agentId = 0n;
+  let url = "";
+  // A2A (agent card, signed quotes) and the ERC-8004 registration file, on the same API.
+  const comms = createComms({
+    client,
+    addresses,
+    account,
+    agentId: () => agentId,
+    storePath: config.store.path,
+    url: () => config.agent.endpoint ?? url,
+    name: `aitbc-agent-${account.address.toLowerCase()}`,
+    description: `AITBC provider agent: ${config.services.map((s) => `${s.name} (${s.backend})`).join(", ")}`,
+    version: config.agent.version,
+    offers: async (name) => {
+      if (!config.services.some((s) => s.name === name)) return undefined;
+      const offer = await market.offer(serviceIdOf(account.address, name));
+      if (offer.maxCapacity === 0n) return undefined;
+      const free = offer.maxCapacity - offer.currentLoad - memory.committedUnits(name);
+      return { ...offer, freeUnits: free > 0n ? free : 0n };
+    },
+    now: () => market.now(),
+    maxBodyBytes: config.server.maxBodyBytes,
+    logger: root,
+  });
+  closers.push(() => {
+    comms.close();
+  });
   const server = await startAgentServer({
     ...config.server,
     chainId: chain.chain.id,
     market,
     memory,
     agent: () => ({ address: account.address, agentId }),
+    routes: comms.routes,
     logger: root,
   });
+  url = server.url;
   closers.push(() => server.close());
 
   // Registration sends through the wallet directly, so it goes before the sender reads the nonce.
@@ -129,7 +162,8 @@ async function start(
       operator: config.agent.operator,
       encryptionKey: keys.publicKey,
       endpoint: config.agent.endpoint ?? server.url,
-      metadataURI: config.agent.metadataURI,
+      // The agentURI of ERC-8004 (AgentIdentity.tokenURI): by default the registration file this agent serves.
+      metadataURI: config.agent.metadataURI || `${config.agent.endpoint ?? server.url}${REGISTRATION_PATH}`,
       version: config.agent.version,
       expectedDailyVolume: config.agent.expectedDailyVolume,
       stake: config.agent.stake,
@@ -146,6 +180,7 @@ async function start(
   ));
   await sender.start();
 
+  const subcontracts = config.services.some((s) => s.subcontract !== undefined);
   // The safety layer: the shared monitor (constitution, overrides, anomalies) and the circuit breakers.
   const monitor = new SafetyMonitor({
     publicClient: client,
@@ -153,7 +188,10 @@ async function start(
     agent: account.address,
     store,
     logger: root,
-    rules: { ...config.safety, expectedActionTypes: [ACTION.BID, ACTION.SUBMIT_RESULT, ACTION.UPKEEP] },
+    rules: {
+      ...config.safety,
+      expectedActionTypes: [ACTION.BID, ACTION.SUBMIT_RESULT, ACTION.UPKEEP, ...(subcontracts ? [POST_WORKLOAD] : [])],
+    },
   });
   const breakers = new CircuitBreakers(memory, {
     windowMs: config.breakers.windowSeconds * 1000,
@@ -176,8 +214,23 @@ async function start(
       model: serviceModelHash(service),
       listedPrice: s.price,
       costPerUnit: s.costPerUnit,
-      backend,
+      backend:
+        s.subcontract === undefined
+          ? backend
+          : new SubcontractingBackend(backend, {
+              subcontractor: { ...s.subcontract, agentId: BigInt(s.subcontract.agentId) },
+              peers: comms.peers,
+              market,
+              memory,
+              guard,
+              account,
+              chainId: chain.chain.id,
+              token: addresses.token,
+              logger: root,
+            }),
     })),
+    // A subcontracted run waits for a nested workload's bidding, execution and result.
+    ...(subcontracts ? { runTimeoutMs: 300_000 } : {}),
     strategy,
     memory,
     store,
@@ -227,5 +280,5 @@ async function start(
     { event: "agent-ready", url: server.url, address: account.address, agentId, strategy: strategy.name },
     "agent ready",
   );
-  return { url: server.url, address: account.address, agentId, runtime, close: ctx.closeAll };
+  return { url: server.url, address: account.address, agentId, runtime, comms, close: ctx.closeAll };
 }

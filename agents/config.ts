@@ -4,7 +4,16 @@
  */
 import { z } from "zod";
 
-import { agentProfileFields, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../keepers/common/config.js";
+import {
+  agentProfileFields,
+  httpUrl,
+  list,
+  loadConfig,
+  number,
+  port,
+  rpcUrl,
+  tokenAmount,
+} from "../keepers/common/config.js";
 import { keySourceFields, keySourceRule } from "../keepers/common/keys.js";
 
 const positiveInt = z.number().int().min(1);
@@ -21,6 +30,15 @@ const serviceSchema = z.strictObject({
   /** What a unit costs the operator to run (AITBC): profit is payment less this, gas and slashes. */
   costPerUnit: tokenAmount.default(0n),
   minAccuracy: z.number().int().min(0).max(10_000).default(0),
+  /** The arbitrageur (agents/roles/arbitrageur.ts): awarded work of this service is subcontracted to this agent. */
+  subcontract: z
+    .strictObject({
+      url: httpUrl,
+      agentId: z.number().int().min(1),
+      /** The subcontractor's offer name. */
+      service: z.string().min(1).max(64),
+    })
+    .optional(),
 });
 
 const strategySchema = z.discriminatedUnion("kind", [
