@@ -23,6 +23,7 @@ import { randomBytes } from "node:crypto";
 
 import { bytesToBigInt, keccak256, stringToBytes, type Hex, type LocalAccount } from "viem";
 
+import { blindToHex } from "../../circuits/lib/field.js";
 import { errorMessage } from "../../keepers/common/http.js";
 import type { Logger } from "../../keepers/common/log.js";
 import type { Backend, RunContext } from "../../keepers/provider/backends/types.js";
@@ -154,7 +155,7 @@ export class SubcontractingBackend implements Backend {
     const put = await fetch(`${subcontractor.url}/v1/workloads/input`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ workloadId: workloadId.toString(), input, blind: blind.toString() }),
+      body: JSON.stringify({ workloadId: workloadId.toString(), input, blind: blindToHex(blind) }),
       signal: ctx.signal,
     });
     if (!put.ok) throw new Error(`arbitrageur: the subcontractor refused the input: ${await put.text()}`);

@@ -66,7 +66,8 @@ describe("A2A: signed agent-to-agent messages (agents/a2a)", function () {
     for (const key of Object.keys(FUTURE_IDS) as ContractKey[]) addresses[key] = await protocol[key].getAddress();
     const addressesFile = path.join(dir, "addresses.json");
     writeFileSync(addressesFile, addressesJson(addresses));
-    for (const key of [AGENT_KEY, AGENT2_KEY]) await mintAitbc(protocol, privateKeyToAccount(key as Hex).address, 3_000n);
+    for (const key of [AGENT_KEY, AGENT2_KEY])
+      await mintAitbc(protocol, privateKeyToAccount(key as Hex).address, 3_000n);
     chainClient = createPublicClient({ transport: custom(connection.provider) });
     let rpcUrl: string;
     ({ url: rpcUrl, server: rpc } = await serveRpc(connection));
