@@ -31,6 +31,7 @@ import type { TypedDataDomain } from "viem";
 
 /** IAgentRegistry.AgentStatus.Active. */
 const ACTIVE = 1;
+const MAX_CACHED = 10_000;
 
 export interface Verified {
   envelope: Envelope;
@@ -105,6 +106,7 @@ export class MessageVerifier {
   async verify(message: Message | undefined): Promise<Verified> {
     const { envelope, body } = openMessage(message);
     const self = this.options.self();
+    if (self === 0n) throw new A2ARefusal("to", "this agent is not registered yet");
     if (envelope.to !== self) throw new A2ARefusal("to", `addressed to agent ${envelope.to}, this is agent ${self}`);
     const now = await this.options.now();
     if (envelope.expiry <= now) throw new A2ARefusal("expiry", `expired at ${envelope.expiry} (now ${now})`);
@@ -149,6 +151,7 @@ export class MessageVerifier {
       if (!reverted) throw error; // the chain is unreachable: not the sender's fault, not cached
       identity = { key: undefined, active: false, readAt: Date.now() };
     }
+    if (this.#identities.size >= MAX_CACHED) this.#identities.clear(); // bounded: ids are the sender's choice
     this.#identities.set(agentId, identity);
     return identity;
   }
