@@ -19,11 +19,13 @@ import { createPublicClient, custom, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { runAgent, type RunningAgent } from "../../../agents/agent.js";
+import { loadAgentConfig } from "../../../agents/config.js";
 import { resultMessage } from "../../../agents/server.js";
 import { WORKLOAD_STATUS } from "../../../agents/marketplace.js";
 import { blindToHex } from "../../../circuits/lib/field.js";
 import { irisInfer, loadIrisModel, quantizeFeatures } from "../../../circuits/lib/iris.js";
 import { serviceIdOf } from "../../../keepers/common/registration.js";
+import { ConfigError } from "../../../keepers/common/config.js";
 import { closeServer } from "../../../keepers/common/http.js";
 import { addressesJson, FUTURE_IDS, type ContractKey } from "../../../protocol/addresses.js";
 import { marketplaceAbi } from "../../../protocol/abi.js";
@@ -44,6 +46,49 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     await sleep(300);
   }
 }
+
+describe("arbitrageur configuration", function () {
+  const dir = mkdtempSync(path.join(tmpdir(), "aitbc-arbitrageur-config-"));
+  const configWith = (subcontract: unknown) => {
+    const file = path.join(dir, "agent.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        rpc: { urls: ["http://127.0.0.1:8545"] },
+        agent: { privateKey: AGENT2_KEY, operator: OPERATOR },
+        store: { path: path.join(dir, "agent.db") },
+        services: [{ name: "iris-express", backend: "iris", price: "2", subcontract }],
+        strategy: { kind: "fixed-price" },
+      }),
+    );
+    return file;
+  };
+  const BAD: [string, unknown, RegExp][] = [
+    ["a subcontractor URL that is not http(s)", { url: "ftp://x", agentId: 1, service: "s" }, /subcontract\.url/],
+    ["a subcontractor agent id of 0", { url: "http://127.0.0.1:1", agentId: 0, service: "s" }, /subcontract\.agentId/],
+    ["no subcontracted service", { url: "http://127.0.0.1:1", agentId: 1 }, /subcontract\.service/],
+    ["an unknown field", { url: "http://127.0.0.1:1", agentId: 1, service: "s", fee: 1 }, /subcontract/],
+  ];
+  for (const [what, subcontract, message] of BAD) {
+    it(`refuses ${what}, naming the field`, function () {
+      expect(() => loadAgentConfig({ file: configWith(subcontract), env: {} }))
+        .to.throw(ConfigError)
+        .with.property("message")
+        .that.matches(message);
+    });
+  }
+  it("takes a subcontractor", function () {
+    const config = loadAgentConfig({
+      file: configWith({ url: "http://127.0.0.1:8701", agentId: 3, service: "iris-inference" }),
+      env: {},
+    });
+    expect(config.services[0]?.subcontract).to.deep.equal({
+      url: "http://127.0.0.1:8701",
+      agentId: 3,
+      service: "iris-inference",
+    });
+  });
+});
 
 describe("arbitrageur: subcontracts a won workload over A2A and the marketplace, at a profit", function () {
   this.timeout(600_000);
