@@ -6,7 +6,16 @@
  */
 import { z } from "zod";
 
-import { agentProfileFields, list, loadConfig, number, port, rpcUrl, tokenAmount } from "../keepers/common/config.js";
+import {
+  agentProfileFields,
+  httpUrl,
+  list,
+  loadConfig,
+  number,
+  port,
+  rpcUrl,
+  tokenAmount,
+} from "../keepers/common/config.js";
 import { keySourceFields, keySourceRule } from "../keepers/common/keys.js";
 
 const positiveInt = z.number().int().min(1);
@@ -28,6 +37,15 @@ const serviceSchema = z.strictObject({
    * backend's output altered before it is hashed and signed), so that a client disputes it and a validator rules.
    */
   testAdversary: z.literal("corrupt-output").optional(),
+  /** The arbitrageur (agents/roles/arbitrageur.ts): awarded work of this service is subcontracted to this agent. */
+  subcontract: z
+    .strictObject({
+      url: httpUrl,
+      agentId: z.number().int().min(1),
+      /** The subcontractor's offer name. */
+      service: z.string().min(1).max(64),
+    })
+    .optional(),
 });
 
 /** The backends a client can check and a validator can re-execute: deterministic work (keepers/provider/backends). */

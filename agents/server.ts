@@ -9,6 +9,9 @@
  * | `GET /v1/workloads/result?id=N`    | its client | the output, for a signature of resultMessage(...) by the client |
  * | `GET /healthz`                     | anyone     | ok, agent, memory size                                          |
  *
+ * and the routes of agents/a2a/ (`routes`): the A2A agent card and JSON-RPC endpoint, the ERC-8004 registration
+ * file.
+ *
  * Whoever posts an input, it is the one the client committed to (its hash is on chain), so the route needs no
  * signature; nothing a caller sends here is written to the agent's experiences. The result is the client's: the
  * request carries `X-AITBC-Signature`, the client's EIP-191 signature of `resultMessage(chainId, marketplace, id)`.
@@ -19,7 +22,15 @@ import { createServer, type Server } from "node:http";
 
 import { recoverMessageAddress, type Hex } from "viem";
 
-import { closeServer, HttpError, listen, readJsonBody, router, sendJson } from "../keepers/common/http.js";
+import {
+  closeServer,
+  HttpError,
+  listen,
+  readJsonBody,
+  router,
+  sendJson,
+  type Handler,
+} from "../keepers/common/http.js";
 import type { Logger } from "../keepers/common/log.js";
 import { parseBlind, valueHashHex, type Json } from "../protocol/values.js";
 import type { Marketplace } from "./marketplace.js";
@@ -43,6 +54,8 @@ export async function startAgentServer(options: {
   market: Marketplace;
   memory: AgentMemory;
   agent: () => { address: Hex; agentId: bigint };
+  /** More routes (agents/a2a/). */
+  routes?: Record<string, Handler>;
   logger: Logger;
 }): Promise<AgentServer> {
   const { market, memory } = options;
@@ -54,6 +67,7 @@ export async function startAgentServer(options: {
   };
   const handler = router(
     {
+      ...options.routes,
       "POST /v1/workloads/input": async (req, res) => {
         const body = (await readJsonBody(req, options.maxBodyBytes)) as Record<string, unknown> | null;
         if (typeof body !== "object" || body === null)

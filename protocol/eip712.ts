@@ -127,6 +127,22 @@ export const KEEPER_REQUEST_TYPES = {
   ],
 } as const;
 
+/**
+ * One agent-to-agent message (agents/a2a/): agent `from` (an AgentRegistry id, signed by that agent's key) to agent
+ * `to`, a body of `kind` whose canonical JSON hashes (keccak256) to `bodyHash`, used once (`nonce`), before `expiry`
+ * (unix s). Domain: "AITBC Agent2Agent", version 1, the chain, the AgentRegistry as verifying contract.
+ */
+export const A2A_MESSAGE_TYPES = {
+  A2AMessage: [
+    { name: "from", type: "uint256" },
+    { name: "to", type: "uint256" },
+    { name: "kind", type: "string" },
+    { name: "bodyHash", type: "bytes32" },
+    { name: "nonce", type: "bytes32" },
+    { name: "expiry", type: "uint64" },
+  ],
+} as const;
+
 export interface StepResultMessage {
   executionId: bigint;
   step: number;

@@ -13,6 +13,7 @@ import { SafetyMonitor } from "../../keepers/common/safety.js";
 import type { Store } from "../../keepers/common/store.js";
 import { TxSender } from "../../keepers/common/txs.js";
 import type { SharedResources } from "../../keepers/provider/backends/index.js";
+import type { AgentComms } from "../a2a/index.js";
 import { marketplaceAbi } from "../../protocol/abi.js";
 import { CircuitBreakers } from "../breakers.js";
 import type { AgentConfig } from "../config.js";
@@ -45,6 +46,8 @@ export interface RunningAgent {
   url: string;
   address: `0x${string}`;
   agentId: bigint;
+  /** A2A (agents/a2a/): the endpoint's service, and `peers` to ask other agents (quotes); the provider role's. */
+  comms?: AgentComms;
   close(): Promise<void>;
 }
 

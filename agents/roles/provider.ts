@@ -10,10 +10,13 @@ import { errorMessage } from "../../keepers/common/http.js";
 import { registerProvider, serviceIdOf } from "../../keepers/common/registration.js";
 import { createBackend, serviceModelHash } from "../../keepers/provider/backends/index.js";
 import type { ServiceConfig } from "../../keepers/provider/config.js";
+import { createComms } from "../a2a/index.js";
+import { REGISTRATION_PATH } from "../a2a/registration-file.js";
 import { providerPart } from "../config.js";
 import { ACTION, AgentRuntime, type AgentService } from "../runtime.js";
 import { startAgentServer } from "../server.js";
 import { createStrategy } from "../strategies/index.js";
+import { POST_WORKLOAD, SubcontractingBackend } from "./arbitrageur.js";
 import { followMarketplace, marketplaceFor, safetyLayerFor, type RoleContext, type RunningAgent } from "./context.js";
 
 export const STEP_TYPE = { iris: "inference", data: "data-processing" } as const;
@@ -30,14 +33,42 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
   });
   const { sender, market } = marketplaceFor(ctx);
   let agentId = 0n;
+  let url = "";
+  // A2A (agent card, signed quotes) and the ERC-8004 registration file, on the same API.
+  const comms = createComms({
+    client,
+    addresses,
+    account,
+    agentId: () => agentId,
+    storePath: config.store.path,
+    url: () => config.agent.endpoint ?? url,
+    name: `aitbc-agent-${account.address.toLowerCase()}`,
+    description: `AITBC provider agent: ${serviceConfigs.map((s) => `${s.name} (${s.backend})`).join(", ")}`,
+    version: config.agent.version,
+    offers: async (name) => {
+      if (!serviceConfigs.some((s) => s.name === name)) return undefined;
+      const offer = await market.offer(serviceIdOf(account.address, name));
+      if (offer.maxCapacity === 0n) return undefined;
+      const free = offer.maxCapacity - offer.currentLoad - memory.committedUnits(name);
+      return { ...offer, freeUnits: free > 0n ? free : 0n };
+    },
+    now: () => market.now(),
+    maxBodyBytes: config.server.maxBodyBytes,
+    logger: root,
+  });
+  closers.push(() => {
+    comms.close();
+  });
   const server = await startAgentServer({
     ...config.server,
     chainId: chain.chain.id,
     market,
     memory,
     agent: () => ({ address: account.address, agentId }),
+    routes: comms.routes,
     logger: root,
   });
+  url = server.url;
   closers.push(() => server.close());
 
   // Registration sends through the wallet directly, so it goes before the sender reads the nonce.
@@ -49,7 +80,8 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
       operator: config.agent.operator,
       encryptionKey: keys.publicKey,
       endpoint: config.agent.endpoint ?? server.url,
-      metadataURI: config.agent.metadataURI,
+      // The agentURI of ERC-8004 (AgentIdentity.tokenURI): by default the registration file this agent serves.
+      metadataURI: config.agent.metadataURI || `${config.agent.endpoint ?? server.url}${REGISTRATION_PATH}`,
       version: config.agent.version,
       expectedDailyVolume: config.agent.expectedDailyVolume,
       stake: config.agent.stake,
@@ -66,7 +98,13 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
   ));
   await sender.start();
 
-  const guard = safetyLayerFor(ctx, [ACTION.BID, ACTION.SUBMIT_RESULT, ACTION.UPKEEP]);
+  const subcontracts = serviceConfigs.some((s) => s.subcontract !== undefined);
+  const guard = safetyLayerFor(ctx, [
+    ACTION.BID,
+    ACTION.SUBMIT_RESULT,
+    ACTION.UPKEEP,
+    ...(subcontracts ? [POST_WORKLOAD] : []),
+  ]);
   const catalog = new ProviderCatalog(client, addresses, root, BigInt(config.follower.startBlock ?? 0));
   await catalog.refresh();
 
@@ -80,9 +118,24 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
       model: serviceModelHash(service),
       listedPrice: s.price,
       costPerUnit: s.costPerUnit,
-      backend,
+      backend:
+        s.subcontract === undefined
+          ? backend
+          : new SubcontractingBackend(backend, {
+              subcontractor: { ...s.subcontract, agentId: BigInt(s.subcontract.agentId) },
+              peers: comms.peers,
+              market,
+              memory,
+              guard,
+              account,
+              chainId: chain.chain.id,
+              token: addresses.token,
+              logger: root,
+            }),
       ...(s.testAdversary === undefined ? {} : { testAdversary: s.testAdversary }),
     })),
+    // A subcontracted run waits for a nested workload's bidding, execution and result.
+    ...(subcontracts ? { runTimeoutMs: 300_000 } : {}),
     strategy,
     memory,
     store: ctx.store,
@@ -113,5 +166,5 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
     },
     "agent ready",
   );
-  return { role: "provider", url: server.url, address: account.address, agentId, close: ctx.closeAll };
+  return { role: "provider", url: server.url, address: account.address, agentId, comms, close: ctx.closeAll };
 }
