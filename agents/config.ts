@@ -23,7 +23,7 @@ const serviceSchema = z.strictObject({
   minAccuracy: z.number().int().min(0).max(10_000).default(0),
 });
 
-const strategySchema = z.discriminatedUnion("kind", [
+export const strategySchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("fixed-price"),
     /** AITBC per unit; default each service's listed price. */
