@@ -56,7 +56,7 @@ export class SimChain {
    * named roles are deterministic wallets funded with ether.
    */
   static async start(parameters: Record<string, Record<string, unknown>>): Promise<SimChain> {
-    const connection = await network.connect();
+    const connection = await network.create();
     const { ethers, ignition } = connection;
     const wallet = (name: string) => new Wallet(id(`aitbc-sim role ${name}`), ethers.provider);
     const [deployer] = await ethers.getSigners();

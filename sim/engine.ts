@@ -42,7 +42,10 @@ export interface AgentRow {
   kind: string;
   group: string;
   role: string;
-  /** AITBC: wealth change (balance, stake, pending withdrawal), gas at the scenario's price, compute, P&L. */
+  /**
+   * AITBC: wealth change (balance, stake, pending withdrawal), gas at the scenario's price, compute, P&L (wealth
+   * change − gas − compute, plus for a client the value of the work settled to it: units × its ceiling).
+   */
   wealthChange: number;
   gas: number;
   compute: number;
@@ -129,6 +132,9 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
     const startWealth = new Map<SimAgent, bigint>();
     for (const agent of population.all) startWealth.set(agent, await world.wealth(agent.addresses()));
     const startGas = new Map(population.all.map((a) => [a, world.gasCost(a.addresses())]));
+    const clientsByAddress = new Map(
+      population.all.filter((a): a is ClientAgent => a.kind === "client").map((c) => [c.wallet.address, c]),
+    );
     const competitors = new CompetitorBook();
     const tracked = new Map<bigint, Tracked>();
     const proposals: Proposal[] = [];
@@ -168,16 +174,12 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
           }
         } else if (state === 4n) {
           const r = await chain.send(keeper.address, () =>
-            governor
-              .connect(keeper)
-              .queue(proposal.targets, proposal.values, proposal.calldatas, proposal.descriptionHash),
+            governor.connect(keeper)["queue(uint256)"](proposal.id),
           );
           eventLog.push(`day ${day}: ${proposal.label} passed, ${r.ok ? "queued" : `not queued (${r.error})`}`);
         } else if (state === 5n) {
           const r = await chain.send(keeper.address, () =>
-            governor
-              .connect(keeper)
-              .execute(proposal.targets, proposal.values, proposal.calldatas, proposal.descriptionHash),
+            governor.connect(keeper)["execute(uint256)"](proposal.id),
           );
           if (r.ok) {
             proposal.done = true;
@@ -305,6 +307,8 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
               v.units += t.workload.units;
               volume.set(t.workload.service, v);
               t.provider?.settled(workloadId, paid, 0n, world);
+              const client = clientsByAddress.get(t.workload.client);
+              if (client !== undefined) client.valueReceived += t.workload.units * t.workload.maxPricePerUnit;
               tracked.delete(workloadId);
             }
             receipts.push(workloadId);
@@ -370,7 +374,7 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
       series.push(row);
       log(
         `day ${day}: posted ${row.posted}, awarded ${row.awarded}, settled ${row.settled}, failures ${row.failures}, ` +
-          `bids/workload ${row.bidsPerWorkload.toFixed(2)}, supply ${row.tokenSupply.toFixed(1)}`,
+          `bids/workload ${(row.bidsPerWorkload ?? 0).toFixed(2)}, supply ${(row.tokenSupply ?? 0).toFixed(1)}`,
       );
     }
 
@@ -378,7 +382,7 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
     for (const agent of population.all) {
       const wealthChange = (await world.wealth(agent.addresses())) - (startWealth.get(agent) ?? 0n);
       const gas = world.gasCost(agent.addresses()) - (startGas.get(agent) ?? 0n);
-      const compute = agent instanceof ProviderAgent ? agent.computeCost : 0n;
+      const compute = computeOf(agent);
       agents.push({
         name: agent.name,
         kind: agent.kind,
@@ -387,7 +391,7 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
         wealthChange: aitbc(wealthChange),
         gas: aitbc(gas),
         compute: aitbc(compute),
-        pnl: aitbc(wealthChange - gas - compute),
+        pnl: aitbc(wealthChange - gas - compute + valueOf(agent)),
       });
     }
     const seconds = (Date.now() - started) / 1000;
@@ -473,8 +477,20 @@ async function pnlOf(
 ): Promise<bigint> {
   const wealth = (await world.wealth(agent.addresses())) - (startWealth.get(agent) ?? 0n);
   const gas = world.gasCost(agent.addresses()) - (startGas.get(agent) ?? 0n);
-  const compute = agent instanceof ProviderAgent ? agent.computeCost : 0n;
-  return wealth - gas - compute;
+  return wealth - gas - computeOf(agent) + valueOf(agent);
+}
+
+/** A provider's cost of the work it ran. */
+function computeOf(agent: SimAgent): bigint {
+  return agent instanceof ProviderAgent ? agent.computeCost : 0n;
+}
+
+/**
+ * An honest client's value of the work settled to it (its P&L is its surplus). An attacker's own client gets no
+ * value from work it bought from itself: its profit is what the chain moved.
+ */
+function valueOf(agent: SimAgent): bigint {
+  return agent.kind === "client" && agent.role === "honest" ? (agent as ClientAgent).valueReceived : 0n;
 }
 
 /** A governance proposal to set the marketplace's protocol fee, made by `proposer`. */

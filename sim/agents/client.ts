@@ -1,7 +1,8 @@
 /**
  * A client: a plain account (clients need no registration) granted a budget, that posts its share of the day's
  * demand as real workloads (escrow units × ceiling), and reviews delivered results: accepts, or with `rejectRate`
- * rejects (a dispute).
+ * rejects (a dispute). Its P&L is its surplus: the value of the work settled to it (units × ceiling) less what it
+ * paid and its gas.
  */
 import { id, MaxUint256, ZeroHash, type Wallet } from "ethers";
 
@@ -31,6 +32,11 @@ export class ClientAgent implements SimAgent {
   readonly mine = new Set<bigint>();
   /** Posts refused by the chain (budget, stop). */
   refused = 0;
+  /**
+   * What the settled work was worth to it: units × its ceiling (what it said it would pay), AITBC wei. Its P&L is
+   * this plus its wealth change (the payments out): the surplus the market gave it.
+   */
+  valueReceived = 0n;
 
   constructor(readonly options: ClientOptions) {
     this.name = options.name;
