@@ -21,8 +21,8 @@ export const HOUR = 3_600n;
 /** Simulated day 0 starts here (2030-01-01T00:00:00Z), whatever the wall clock says. */
 export const GENESIS = 1_893_456_000n;
 
+/** The humans around the protocol (the deployer is the network's first account, which Ignition deploys from). */
 export interface Roles {
-  deployer: Wallet;
   guardian: Wallet;
   attestor: Wallet;
   treasury: Wallet;
@@ -62,13 +62,14 @@ export class SimChain {
     const [deployer] = await ethers.getSigners();
     if (deployer === undefined) throw new Error("the in-process network has no accounts");
     const roles: Roles = {
-      deployer: wallet("deployer"),
       guardian: wallet("guardian"),
       attestor: wallet("attestor"),
       treasury: wallet("treasury"),
       operator: wallet("operator"),
     };
-    for (const w of Object.values(roles)) await setBalance(connection, w.address);
+    for (const w of [roles.guardian, roles.attestor, roles.treasury, roles.operator]) {
+      await setBalance(connection, w.address);
+    }
     await ethers.provider.send("evm_setNextBlockTimestamp", [hex(GENESIS - DAY)]);
     const deployed = await ignition.deploy(HandoverModule, {
       defaultSender: deployer.address,

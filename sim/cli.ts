@@ -56,7 +56,11 @@ async function main(argv: string[]): Promise<number> {
     seed,
     days,
     agents,
-    log: values.quiet ? undefined : (line) => console.log(line),
+    log: values.quiet
+      ? undefined
+      : (line) => {
+          console.log(line);
+        },
   });
   const out = values.out ?? path.join("sim", "out", `${scenario.name}-${seed}`);
   const files = writeReport(result, out);

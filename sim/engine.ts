@@ -20,10 +20,11 @@ import { id, type Log } from "ethers";
 
 import { receiptDomain, signReceipt } from "../scripts/lib/receipts.js";
 import { ProviderAgent, CompetitorBook } from "./agents/provider.js";
-import type { ClientAgent } from "./agents/client.js";
+import { ClientAgent } from "./agents/client.js";
 import { DAY, GENESIS, SimChain } from "./chain.js";
 import { gini, mean, nakamoto, type DayRow } from "./metrics.js";
-import { createPopulation, type SimAgent } from "./population.js";
+import type { SimAgent } from "./agent.js";
+import { createPopulation } from "./population.js";
 import type { EventSpec, Scenario } from "./scenario.js";
 import { aitbc, scale, World, type DayWorkload } from "./world.js";
 
@@ -72,7 +73,13 @@ export interface RunResult {
   verdicts: Verdict[];
   invariants: { name: string; ok: boolean; detail: string }[];
   events: string[];
-  perf: { seconds: number; transactions: number; failedTransactions: number; txPerSecond: number; daysPerMinute: number };
+  perf: {
+    seconds: number;
+    transactions: number;
+    failedTransactions: number;
+    txPerSecond: number;
+    daysPerMinute: number;
+  };
 }
 
 interface Tracked {
@@ -173,21 +180,19 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
             await chain.send(p.wallet.address, () => governor.connect(p.wallet).castVote(proposal.id, support));
           }
         } else if (state === 4n) {
-          const r = await chain.send(keeper.address, () =>
-            governor.connect(keeper)["queue(uint256)"](proposal.id),
-          );
+          const r = await chain.send(keeper.address, () => governor.connect(keeper)["queue(uint256)"](proposal.id));
           eventLog.push(`day ${day}: ${proposal.label} passed, ${r.ok ? "queued" : `not queued (${r.error})`}`);
         } else if (state === 5n) {
-          const r = await chain.send(keeper.address, () =>
-            governor.connect(keeper)["execute(uint256)"](proposal.id),
-          );
+          const r = await chain.send(keeper.address, () => governor.connect(keeper)["execute(uint256)"](proposal.id));
           if (r.ok) {
             proposal.done = true;
             eventLog.push(`day ${day}: ${proposal.label} executed (fee now ${await marketplace.protocolFeeBps()} bps)`);
           }
         } else if (state === 3n || state === 2n || state === 6n) {
           proposal.done = true;
-          eventLog.push(`day ${day}: ${proposal.label} ${["", "", "cancelled", "defeated", "", "", "expired"][Number(state)]}`);
+          eventLog.push(
+            `day ${day}: ${proposal.label} ${["", "", "cancelled", "defeated", "", "", "expired"][Number(state)]}`,
+          );
         }
       }
 
@@ -277,8 +282,12 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
 
       // 9. what the chain decided today
       const toBlock = await chain.connection.ethers.provider.getBlockNumber();
-      const logs = await marketplace.queryFilter("*" as never, fromBlock, toBlock);
-      const parsed = (logs as Log[]).map((l) => ({ log: l, event: marketplace.interface.parseLog(l) }));
+      const logs: Log[] = await chain.connection.ethers.provider.getLogs({
+        address: await marketplace.getAddress(),
+        fromBlock,
+        toBlock,
+      });
+      const parsed = logs.map((l) => ({ log: l, event: marketplace.interface.parseLog(l) }));
       const counts = { bids: 0, awarded: 0, failures: 0, disputes: 0, settled: 0, slashed: 0n };
       const awardHours: number[] = [];
       const volume = new Map<string, { paid: bigint; units: bigint }>();
@@ -294,7 +303,8 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
           case "WorkloadAwarded": {
             counts.awarded += 1;
             const block = await chain.connection.ethers.provider.getBlock(log.blockNumber);
-            if (t !== undefined && block !== null) awardHours.push(Number(BigInt(block.timestamp) - t.workload.postedAt) / 3600);
+            if (t !== undefined && block !== null)
+              awardHours.push(Number(BigInt(block.timestamp) - t.workload.postedAt) / 3600);
             break;
           }
           case "WorkloadSettled": {
@@ -490,7 +500,7 @@ function computeOf(agent: SimAgent): bigint {
  * value from work it bought from itself: its profit is what the chain moved.
  */
 function valueOf(agent: SimAgent): bigint {
-  return agent.kind === "client" && agent.role === "honest" ? (agent as ClientAgent).valueReceived : 0n;
+  return agent instanceof ClientAgent && agent.role === "honest" ? agent.valueReceived : 0n;
 }
 
 /** A governance proposal to set the marketplace's protocol fee, made by `proposer`. */

@@ -1,7 +1,7 @@
 /**
  * The population: a scenario's list of agent kinds, each with its strategy, turned into simulated agents. This is
  * the one place a new agent kind plugs in (validator, market maker, arbitrageur, risk manager, as they land in
- * agents/): a schema in scenario.ts's `memberSchema`, a class implementing SimAgent in sim/agents/, and a case in
+ * agents/): a schema in scenario.ts's `memberSchema`, a class implementing SimAgent (agent.ts) in sim/agents/, and a case in
  * {createMember}; the engine calls the phases a kind implements (see engine.ts) and the metrics add up its P&L.
  */
 import { createStrategy } from "../agents/strategies/index.js";
@@ -9,19 +9,7 @@ import { createAttacker, type Attacker } from "./agents/attackers.js";
 import { ClientAgent } from "./agents/client.js";
 import { ProviderAgent } from "./agents/provider.js";
 import type { MemberSpec, Scenario } from "./scenario.js";
-import type { World } from "./world.js";
-
-export type Role = "honest" | "attacker";
-
-/** A simulated agent: named, in a group (its scenario entry), with the addresses its P&L is counted over. */
-export interface SimAgent {
-  readonly name: string;
-  readonly kind: string;
-  readonly group: string;
-  readonly role: Role;
-  addresses(): string[];
-  setup(world: World): Promise<void>;
-}
+import type { SimAgent } from "./agent.js";
 
 export interface Population {
   providers: ProviderAgent[];

@@ -175,11 +175,18 @@ export const scenarioSchema = z
     const check = (name: string, path: (string | number)[]) => {
       if (!services.has(name)) ctx.addIssue({ code: "custom", path, message: `unknown service "${name}"` });
     };
-    s.demand.forEach((d, i) => check(d.service, ["demand", i, "service"]));
-    s.population.forEach((m, i) => {
-      if (m.kind === "provider") m.services.forEach((name, j) => check(name, ["population", i, "services", j]));
+    s.demand.forEach((d, i) => {
+      check(d.service, ["demand", i, "service"]);
     });
-    s.attackers.forEach((a, i) => check(a.service, ["attackers", i, "service"]));
+    s.population.forEach((m, i) => {
+      if (m.kind !== "provider") return;
+      m.services.forEach((name, j) => {
+        check(name, ["population", i, "services", j]);
+      });
+    });
+    s.attackers.forEach((a, i) => {
+      check(a.service, ["attackers", i, "service"]);
+    });
     s.events.forEach((e, i) => {
       if (e.kind === "price-shock") check(e.service, ["events", i, "service"]);
     });

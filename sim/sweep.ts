@@ -65,7 +65,7 @@ export async function runSweep(options: {
   grid: Grid;
 }): Promise<SweepRow[]> {
   const todo = points(options.grid).map((p, index) => ({ ...p, index }));
-  const rows: SweepRow[] = new Array(todo.length);
+  const rows: SweepRow[] = [];
   const workers = Math.max(1, Math.min(availableParallelism(), todo.length));
   const cli = path.join(path.dirname(new URL(import.meta.url).pathname), "cli.ts");
   const next = async (): Promise<void> => {
@@ -119,7 +119,10 @@ function runChild(command: string, args: string[]): Promise<string> {
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve(stdout);
-      else reject(new Error(`sweep point ${args.join(" ")} exited ${code}: ${stderr.trim().split("\n").slice(-5).join("\n")}`));
+      else
+        reject(
+          new Error(`sweep point ${args.join(" ")} exited ${code}: ${stderr.trim().split("\n").slice(-5).join("\n")}`),
+        );
     });
   });
 }

@@ -14,7 +14,7 @@ import { id } from "ethers";
 
 import { FixedPriceStrategy } from "../../agents/strategies/fixed-price.js";
 import type { AttackerSpec } from "../scenario.js";
-import type { SimAgent } from "../population.js";
+import type { SimAgent } from "../agent.js";
 import type { DayWorkload, World } from "../world.js";
 import { ClientAgent } from "./client.js";
 import { ProviderAgent } from "./provider.js";
@@ -31,11 +31,7 @@ export interface Attacker {
 
 class SybilProvider extends ProviderAgent {
   override readonly kind = "sybil";
-  constructor(
-    name: string,
-    spec: Extract<AttackerSpec, { kind: "sybil" }>,
-    stake: bigint,
-  ) {
+  constructor(name: string, spec: Extract<AttackerSpec, { kind: "sybil" }>, stake: bigint) {
     super({
       name,
       group: spec.name,
@@ -52,12 +48,16 @@ class SybilProvider extends ProviderAgent {
 }
 
 export function sybilAttacker(spec: Extract<AttackerSpec, { kind: "sybil" }>, minStake: bigint): Attacker {
-  const members = Array.from({ length: spec.identities }, (_, i) => new SybilProvider(`${spec.name}-${i}`, spec, minStake));
+  const members = Array.from(
+    { length: spec.identities },
+    (_, i) => new SybilProvider(`${spec.name}-${i}`, spec, minStake),
+  );
   return {
     spec,
     members,
-    async act(_world, day) {
+    act(_world, day) {
       for (const m of members) m.bidding = day >= spec.startDay;
+      return Promise.resolve();
     },
   };
 }
@@ -101,7 +101,13 @@ export function selfDealingAttacker(spec: Extract<AttackerSpec, { kind: "self-de
             .connect(provider.wallet)
             .bid(w.workloadId, serviceId, spec.farmPrice, id(`${provider.name}:${w.workloadId}`)),
         );
-        if (r.ok) provider.bids.set(w.workloadId, { service: spec.service, units: w.units, pricePerUnit: spec.farmPrice, decision: null });
+        if (r.ok)
+          provider.bids.set(w.workloadId, {
+            service: spec.service,
+            units: w.units,
+            pricePerUnit: spec.farmPrice,
+            decision: null,
+          });
       }
       provider.bidding = day >= spec.farmDays;
     },

@@ -8,7 +8,7 @@ import { id, MaxUint256, ZeroHash, type Wallet } from "ethers";
 
 import { WORKLOAD_STATUSES, WORKLOAD_VERIFICATION_LEVELS } from "../../protocol/enums.js";
 import { HOUR } from "../chain.js";
-import type { Role, SimAgent } from "../population.js";
+import type { Role, SimAgent } from "../agent.js";
 import type { DayWorkload, World } from "../world.js";
 
 export interface ClientOptions {
@@ -73,16 +73,12 @@ export class ClientAgent implements SimAgent {
       reopenOnTimeout: false,
       inputHash: ZeroHash,
     };
-    const r = await world.chain.send(this.wallet.address, () =>
-      marketplace.connect(this.wallet).postWorkload(request),
-    );
+    const r = await world.chain.send(this.wallet.address, () => marketplace.connect(this.wallet).postWorkload(request));
     if (!r.ok || r.receipt === undefined) {
       this.refused += 1;
       return undefined;
     }
-    const log = r.receipt.logs
-      .map((l) => marketplace.interface.parseLog(l))
-      .find((e) => e?.name === "WorkloadPosted");
+    const log = r.receipt.logs.map((l) => marketplace.interface.parseLog(l)).find((e) => e?.name === "WorkloadPosted");
     const workloadId = log?.args[0] as bigint;
     this.mine.add(workloadId);
     return { workloadId, service, client: this.wallet.address, units, maxPricePerUnit, postedAt, bidDeadline };

@@ -13,7 +13,7 @@ import { signWorkResult } from "../../scripts/lib/eip712.js";
 import type { BidOutcome, CompetitorOffer, Strategy } from "../../agents/strategy.js";
 import type { Json } from "../../protocol/values.js";
 import type { DayWorkload, World } from "../world.js";
-import type { SimAgent, Role } from "../population.js";
+import type { SimAgent, Role } from "../agent.js";
 
 export interface ProviderOptions {
   name: string;

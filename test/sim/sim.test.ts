@@ -49,14 +49,21 @@ describe("sim: economy simulation on the real contracts", function () {
     expect(c.series).to.not.deep.equal(a.series);
     // Work was done, and the books balance.
     expect(a.series.reduce((s, r) => s + (r.settled ?? 0), 0)).to.be.greaterThan(0);
-    expect(a.invariants.every((i) => i.ok), JSON.stringify(a.invariants)).to.equal(true);
+    expect(
+      a.invariants.every((i) => i.ok),
+      JSON.stringify(a.invariants),
+    ).to.equal(true);
 
     // The report: every series in the CSV and the JSON, one SVG chart per figure in the HTML.
     const dir = mkdtempSync(path.join(tmpdir(), "aitbc-sim-report-"));
     const files = writeReport(a, dir);
     const header = (readFileSync(files.seriesCsv, "utf8").split("\n")[0] ?? "").split(",");
     for (const name of SERIES) expect(header).to.include(name);
-    for (const family of FAMILIES) expect(header.some((h) => h.startsWith(`${family}.`)), family).to.equal(true);
+    for (const family of FAMILIES)
+      expect(
+        header.some((h) => h.startsWith(`${family}.`)),
+        family,
+      ).to.equal(true);
     for (const agent of a.agents) expect(header).to.include(`pnl.${agent.name}`);
     const json = JSON.parse(readFileSync(files.json, "utf8")) as { series: unknown[] };
     expect(json.series).to.have.length(2);
@@ -78,6 +85,8 @@ describe("sim: economy simulation on the real contracts", function () {
     expect(Math.abs(dodger.wealthChange + slashed)).to.be.lessThan(1e-9);
     expect(Math.abs(verdict.attackerProfit - dodger.pnl)).to.be.lessThan(1e-9);
     expect(verdict.attackerProfit).to.be.lessThan(0);
-    expect(verdict.line).to.match(/^verdict dodger \(exit-dodge\): attacker profit -\d+\.\d{3} AITBC \(the protocol held\)/);
+    expect(verdict.line).to.match(
+      /^verdict dodger \(exit-dodge\): attacker profit -\d+\.\d{3} AITBC \(the protocol held\)/,
+    );
   });
 });
