@@ -431,10 +431,12 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
 /** Outages and price shocks in force on `day`. */
 function applyConditions(world: World, day: number): void {
   world.offline.clear();
+  world.failing.clear();
   world.ceiling.clear();
   world.cost.clear();
   for (const e of world.scenario.events) {
-    if (e.kind === "outage" && day >= e.day && day < e.day + e.days) world.offline.add(e.agent);
+    if (e.kind === "outage" && day === e.day) world.failing.add(e.agent);
+    if (e.kind === "outage" && day > e.day && day <= e.day + e.days) world.offline.add(e.agent);
     if (e.kind === "price-shock" && day >= e.day && day < e.day + e.days) {
       world.ceiling.set(e.service, (world.ceiling.get(e.service) ?? 1) * e.ceilingMultiplier);
       world.cost.set(e.service, (world.cost.get(e.service) ?? 1) * e.costMultiplier);
@@ -445,7 +447,7 @@ function applyConditions(world: World, day: number): void {
 function describe(e: EventSpec): string {
   switch (e.kind) {
     case "outage":
-      return `outage of ${e.agent} for ${e.days} day(s)`;
+      return `${e.agent} goes down after the auctions, for ${e.days} day(s)`;
     case "emergency-stop":
       return `emergency stop for ${e.hours} h, then resume`;
     case "proposal":

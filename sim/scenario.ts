@@ -116,6 +116,7 @@ const attackerSchema = z.discriminatedUnion("kind", [sybilSchema, selfDealSchema
 export type AttackerSpec = z.output<typeof attackerSchema>;
 
 const eventSchema = z.discriminatedUnion("kind", [
+  /** `agent` goes down on `day` after the auctions (its work that day fails), and stays down `days` more days. */
   z.strictObject({ kind: z.literal("outage"), day, days: positiveInt.default(1), agent: z.string().min(1) }),
   z.strictObject({ kind: z.literal("emergency-stop"), day, hours: positiveInt.default(6) }),
   z.strictObject({

@@ -39,8 +39,10 @@ export class World {
   readonly services: Map<string, ServiceInfo>;
   readonly p: Protocol;
   day = 0;
-  /** Agent names in an outage today. */
+  /** Agent names in an outage all day (they neither bid nor deliver). */
   readonly offline = new Set<string>();
+  /** Agent names that go down today after the auctions: they bid, win, and do not deliver (killed mid-work). */
+  readonly failing = new Set<string>();
   /** Per service: multipliers of the clients' ceilings and the providers' costs today. */
   readonly ceiling = new Map<string, number>();
   readonly cost = new Map<string, number>();

@@ -172,7 +172,7 @@ export class ProviderAgent implements SimAgent {
 
   /** Delivers its awarded work (unless offline or unreliable today): a signed result, its compute paid. */
   async deliver(world: World): Promise<void> {
-    if (world.offline.has(this.name)) return;
+    if (world.offline.has(this.name) || world.failing.has(this.name)) return;
     for (const [workloadId, bid] of this.work) {
       if (bid.delivered === true) continue;
       if (!this.willDeliver(world)) continue;
