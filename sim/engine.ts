@@ -382,6 +382,7 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
         row[`pnl.${agent.name}`] = aitbc(await pnlOf(world, agent, startWealth, startGas));
       }
       series.push(row);
+      eventLog.push(...world.notes.splice(0));
       log(
         `day ${day}: posted ${row.posted}, awarded ${row.awarded}, settled ${row.settled}, failures ${row.failures}, ` +
           `bids/workload ${(row.bidsPerWorkload ?? 0).toFixed(2)}, supply ${(row.tokenSupply ?? 0).toFixed(1)}`,

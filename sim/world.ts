@@ -48,6 +48,8 @@ export class World {
   readonly cost = new Map<string, number>();
   /** Workloads posted today. */
   posted: DayWorkload[] = [];
+  /** What agents report of note (an attacker's move and how the chain answered), for the run's event log. */
+  readonly notes: string[] = [];
   #receiptNonce = 0;
 
   constructor(

@@ -152,22 +152,29 @@ class DodgingProvider extends ProviderAgent {
       registry.connect(this.wallet).requestUnstake(this.agentId, stake),
     );
     this.unstaked = r.ok;
-    this.unstakeRefusal = r.error;
+    world.notes.push(
+      `day ${world.day}: ${this.name} holds ${this.work.size} awarded workload(s) and asks to unstake ` +
+        `${Number(stake) / 1e18} AITBC: ${r.ok ? "accepted" : `refused (${r.error})`}`,
+    );
   }
-  unstakeRefusal: string | undefined;
 }
 
 export function exitDodgeAttacker(spec: Extract<AttackerSpec, { kind: "exit-dodge" }>): Attacker {
   const dodger = new DodgingProvider(spec);
+  let withdrawn = false;
   return {
     spec,
     members: [dodger],
     async act(world, day) {
       dodger.bidding = day === spec.day;
       const { registry } = world.p;
-      if (dodger.unstaked && day > spec.day) {
+      if (dodger.unstaked && !withdrawn && day > spec.day) {
         // Withdraw as soon as the registry lets it (the unbonding delay, and no open obligation).
-        await world.chain.send(dodger.wallet.address, () => registry.connect(dodger.wallet).withdraw(dodger.agentId));
+        const r = await world.chain.send(dodger.wallet.address, () =>
+          registry.connect(dodger.wallet).withdraw(dodger.agentId),
+        );
+        withdrawn = r.ok;
+        world.notes.push(`day ${day}: ${dodger.name} withdraws: ${r.ok ? "paid out" : `refused (${r.error})`}`);
       }
     },
   };
