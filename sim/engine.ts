@@ -167,7 +167,7 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
           if (proposer !== undefined) {
             const made = await propose(world, proposer, e.protocolFeeBps, day);
             if (made !== undefined) proposals.push(made);
-            eventLog.push(`day ${day}: proposal ${made === undefined ? "refused" : made.label}`);
+            eventLog.push(`day ${day}: ${made === undefined ? "the proposal was refused" : `${made.label} made`}`);
           }
         }
       }
@@ -253,7 +253,7 @@ async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResu
       for (const attacker of population.attackers) await attacker.awardOwn?.(world);
       for (const w of today) {
         const current = await marketplace.getWorkload(w.workloadId);
-        if (Number(current.status) === 1) {
+        if (Number(current.status) === 1 && (await marketplace.getBids(w.workloadId)).length > 0) {
           await chain.send(keeper.address, () => marketplace.connect(keeper).autoAward(w.workloadId));
         }
         const after = await marketplace.getWorkload(w.workloadId);

@@ -92,6 +92,7 @@ export function selfDealingAttacker(spec: Extract<AttackerSpec, { kind: "self-de
         const w = await client.post(world, spec.service, BigInt(spec.units), spec.farmPrice);
         if (w === undefined) continue;
         w.awardedBy = client.name;
+        provider.shamWork.add(w.workloadId); // nothing to compute: the result is whatever the attacker says
         own.push(w);
         world.posted.push(w); // public: honest providers see and may bid on it too
         // Its provider bids the full ceiling on its own work, off the strategy (the point is the fee paid).

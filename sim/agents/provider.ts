@@ -57,6 +57,8 @@ export class ProviderAgent implements SimAgent {
   bidCount = 0;
   /** Whether it bids today (attackers switch it). */
   bidding = true;
+  /** Work it does not really run (a self-dealer's own workloads): submitted without a compute cost. */
+  readonly shamWork = new Set<bigint>();
 
   constructor(readonly options: ProviderOptions) {
     this.name = options.name;
@@ -182,7 +184,7 @@ export class ProviderAgent implements SimAgent {
         world.p.marketplace.connect(this.wallet).submitResult(workloadId, resultHash, signature),
       );
       if (!r.ok) continue;
-      this.computeCost += bid.units * world.costPerUnit(bid.service);
+      if (!this.shamWork.has(workloadId)) this.computeCost += bid.units * world.costPerUnit(bid.service);
       bid.delivered = true;
     }
   }
@@ -197,7 +199,7 @@ export class ProviderAgent implements SimAgent {
     const bid = this.work.get(workloadId);
     if (bid === undefined) return;
     this.work.delete(workloadId);
-    const cost = slashed > 0n ? 0n : bid.units * world.costPerUnit(bid.service);
+    const cost = slashed > 0n || this.shamWork.has(workloadId) ? 0n : bid.units * world.costPerUnit(bid.service);
     this.learn(workloadId, bid, true, paid - cost - slashed);
   }
 
