@@ -5,9 +5,10 @@
  *   (agents/ also runs the provider's backends, keepers/provider/backends/)
  *   deploy/ (Ignition modules) -> protocol/
  *   scripts/lib/ -> scripts/tasks/, scripts/bench/, scripts/zk/, scripts/*.ts      (on top of the product)
+ *   sim/ (the economy simulation) on agents/, protocol/, deploy/, keepers/common/, scripts/lib/  (on top)
  *   test/                                                                             (on top of everything)
  *
- * The product (circuits, protocol, deploy, keepers) never imports scripts/ or test/; nothing outside test/
+ * The product (circuits, protocol, deploy, keepers, agents) never imports sim/, scripts/ or test/; nothing outside test/
  * imports test/; the two daemons never import each other; no import cycles anywhere. test/lint/dependencies.test.ts
  * shows each rule refusing a wrong import. Paths are relative to the folder depcruise runs in (the repository).
  */
@@ -30,10 +31,27 @@ module.exports = {
     },
     {
       name: "scripts-only-from-scripts-and-test",
-      comment: "scripts/ sits on top of the product: only scripts/, tests and hardhat.config.ts import it.",
+      comment:
+        "scripts/ sits on top of the product: only scripts/, sim/ (its lib), tests and hardhat.config.ts import it.",
       severity: "error",
-      from: { pathNot: "^(scripts/|test/|hardhat\\.config\\.ts$)" },
+      from: { pathNot: "^(scripts/|sim/|test/|hardhat\\.config\\.ts$)" },
       to: { path: "^scripts/" },
+    },
+    {
+      name: "sim-on-top",
+      comment: "sim/ (the economy simulation) sits on top of the product: only tests import it.",
+      severity: "error",
+      from: { pathNot: "^(sim/|test/)" },
+      to: { path: "^sim/" },
+    },
+    {
+      name: "sim-uses-the-libraries",
+      comment:
+        "sim/ runs the product (agents/, protocol/, deploy/, keepers/common/) and scripts/lib/; never the daemons, " +
+        "tasks or benches.",
+      severity: "error",
+      from: { path: "^sim/" },
+      to: { path: "^(keepers/(?!common/)|scripts/(?!lib/))" },
     },
     {
       name: "scripts-lib-is-a-library",

@@ -91,7 +91,7 @@ const validatorSchema = z.strictObject({
 });
 export type ValidatorConfig = z.output<typeof validatorSchema>;
 
-const strategySchema = z.discriminatedUnion("kind", [
+export const strategySchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("fixed-price"),
     /** AITBC per unit; default each service's listed price. */

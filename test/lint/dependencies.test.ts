@@ -13,7 +13,7 @@ import { expect } from "chai";
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const DEPCRUISE = path.join(ROOT, "node_modules", ".bin", "depcruise");
 const CONFIG = path.join(ROOT, ".dependency-cruiser.cjs");
-const FOLDERS = ["hardhat.config.ts", "protocol", "circuits", "deploy", "keepers", "agents", "scripts", "test"];
+const FOLDERS = ["hardhat.config.ts", "protocol", "circuits", "deploy", "keepers", "agents", "sim", "scripts", "test"];
 
 /** file -> the files it imports (paths relative to the scratch root, without extension). */
 const TREE: Record<string, string[]> = {
@@ -27,7 +27,14 @@ const TREE: Record<string, string[]> = {
   "keepers/keeper/steps": ["keepers/keeper/plan"],
   "scripts/lib/format": ["scripts/tasks/show"],
   "scripts/bench/gas": ["test/helpers/fixture"],
-  "agents/runtime": ["keepers/keeper/orchestrator"],
+  "agents/runtime": ["keepers/keeper/orchestrator", "sim/engine"],
+  "sim/engine": [
+    "keepers/keeper/orchestrator",
+    "agents/memory",
+    "scripts/lib/deploy",
+    "deploy/modules/Protocol",
+    "keepers/common/log",
+  ],
   "keepers/common/catalog": ["agents/memory"],
   // right
   "agents/memory": ["keepers/common/log", "keepers/provider/backends/index", "protocol/enums"],
@@ -90,6 +97,7 @@ describe("dependency rules (.dependency-cruiser.cjs)", function () {
       "deploy",
       "keepers",
       "agents",
+      "sim",
       "scripts",
       "test",
     ]));
@@ -113,6 +121,8 @@ describe("dependency rules (.dependency-cruiser.cjs)", function () {
     ["test-only-from-test", "scripts/bench/gas", "test/helpers/fixture"],
     ["agents-on-common", "agents/runtime", "keepers/keeper/orchestrator"],
     ["keepers-common-below-daemons", "keepers/common/catalog", "agents/memory"],
+    ["sim-on-top", "agents/runtime", "sim/engine"],
+    ["sim-uses-the-libraries", "sim/engine", "keepers/keeper/orchestrator"],
   ];
   for (const [rule, from, to] of WRONG) {
     it(`${rule}: refuses ${from} -> ${to}`, function () {
@@ -138,6 +148,8 @@ describe("dependency rules (.dependency-cruiser.cjs)", function () {
     ])
       expect(reported.has(`${right}.ts`), right).to.equal(false);
     expect(reported.has("test/helpers/fixture.ts")).to.equal(false);
+    // sim/ on the libraries: only its one wrong import is reported.
+    expect(violations.filter((v) => v.from === "sim/engine.ts")).to.have.length(1);
     // Each wrong import once under its rule, plus the cycle once.
     expect(violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`)).to.have.length(WRONG.length + 1);
   });

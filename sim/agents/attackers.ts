@@ -1,0 +1,193 @@
+/**
+ * Attackers, each a group of identities whose profit is measured from the chain (wealth: balances, stake and
+ * pending withdrawals; less gas and compute) against what it started with:
+ *
+ * - sybil: many provider identities at the minimum stake undercut every honest bid; with `deliver: false` they
+ *   grief (won work times out, the client's work is not done) and are slashed for it.
+ * - self-dealing: reputation farming. The attacker's own client posts work its provider bids on, awards it to
+ *   itself, accepts it: the protocol fee buys reputation points (the client is a plain account, not related to the
+ *   provider on chain). Once farmed, the provider bids on honest work at its price, reputation weighting its bids.
+ * - exit-dodge: wins work, asks to unstake everything at once, never delivers, and tries to withdraw before the
+ *   timeout's slash lands.
+ */
+import { id } from "ethers";
+
+import { FixedPriceStrategy } from "../../agents/strategies/fixed-price.js";
+import type { AttackerSpec } from "../scenario.js";
+import type { SimAgent } from "../agent.js";
+import type { DayWorkload, World } from "../world.js";
+import { ClientAgent } from "./client.js";
+import { ProviderAgent } from "./provider.js";
+
+/** An attacker: its identities act like the agents they pose as; the group is what the verdict adds up. */
+export interface Attacker {
+  readonly spec: AttackerSpec;
+  readonly members: readonly SimAgent[];
+  /** Called each day after posting, before bidding (its own moves). */
+  act?(world: World, day: number): Promise<void>;
+  /** Awards its own workloads after the bidding deadline, before the keeper's auto-award. */
+  awardOwn?(world: World): Promise<void>;
+}
+
+class SybilProvider extends ProviderAgent {
+  override readonly kind = "sybil";
+  constructor(name: string, spec: Extract<AttackerSpec, { kind: "sybil" }>, stake: bigint) {
+    super({
+      name,
+      group: spec.name,
+      role: "attacker",
+      services: [spec.service],
+      capacity: 1_000,
+      stake,
+      dailyVolume: 0n,
+      strategy: new FixedPriceStrategy(spec.price),
+      reliability: spec.deliver ? 1 : 0,
+      stance: "for",
+    });
+  }
+}
+
+export function sybilAttacker(spec: Extract<AttackerSpec, { kind: "sybil" }>, minStake: bigint): Attacker {
+  const members = Array.from(
+    { length: spec.identities },
+    (_, i) => new SybilProvider(`${spec.name}-${i}`, spec, minStake),
+  );
+  return {
+    spec,
+    members,
+    act(_world, day) {
+      for (const m of members) m.bidding = day >= spec.startDay;
+      return Promise.resolve();
+    },
+  };
+}
+
+export function selfDealingAttacker(spec: Extract<AttackerSpec, { kind: "self-dealing" }>): Attacker {
+  const provider = new ProviderAgent({
+    name: `${spec.name}-provider`,
+    group: spec.name,
+    role: "attacker",
+    services: [spec.service],
+    capacity: 1_000,
+    stake: 2_000n * 10n ** 18n,
+    dailyVolume: 1_000n * 10n ** 18n,
+    strategy: new FixedPriceStrategy(spec.price),
+    reliability: 1,
+    stance: "for",
+  });
+  const client = new ClientAgent({
+    name: `${spec.name}-client`,
+    group: spec.name,
+    role: "attacker",
+    budget: 50_000n * 10n ** 18n,
+    rejectRate: 0,
+  });
+  let own: DayWorkload[] = [];
+  return {
+    spec,
+    members: [provider, client],
+    async act(world, day) {
+      own = [];
+      for (let i = 0; i < spec.perDay; i++) {
+        const w = await client.post(world, spec.service, BigInt(spec.units), spec.farmPrice);
+        if (w === undefined) continue;
+        w.awardedBy = client.name;
+        provider.shamWork.add(w.workloadId); // nothing to compute: the result is whatever the attacker says
+        own.push(w);
+        world.posted.push(w); // public: honest providers see and may bid on it too
+        // Its provider bids the full ceiling on its own work, off the strategy (the point is the fee paid).
+        const serviceId = provider.offers.get(spec.service) as string;
+        const r = await world.chain.send(provider.wallet.address, () =>
+          world.p.marketplace
+            .connect(provider.wallet)
+            .bid(w.workloadId, serviceId, spec.farmPrice, id(`${provider.name}:${w.workloadId}`)),
+        );
+        if (r.ok)
+          provider.bids.set(w.workloadId, {
+            service: spec.service,
+            units: w.units,
+            pricePerUnit: spec.farmPrice,
+            decision: null,
+          });
+      }
+      provider.bidding = day >= spec.farmDays;
+    },
+    async awardOwn(world) {
+      for (const w of own) {
+        const bids = await world.p.marketplace.getBids(w.workloadId);
+        const index = bids.findIndex((b) => b.providerId === provider.agentId);
+        if (index < 0) continue;
+        await world.chain.send(client.wallet.address, () =>
+          world.p.marketplace.connect(client.wallet).award(w.workloadId, index, provider.agentId),
+        );
+      }
+    },
+  };
+}
+
+class DodgingProvider extends ProviderAgent {
+  override readonly kind = "exit-dodge";
+  unstaked = false;
+
+  constructor(readonly spec: Extract<AttackerSpec, { kind: "exit-dodge" }>) {
+    super({
+      name: spec.name,
+      group: spec.name,
+      role: "attacker",
+      services: [spec.service],
+      capacity: 1_000,
+      stake: 3_000n * 10n ** 18n,
+      dailyVolume: 1_000n * 10n ** 18n,
+      strategy: new FixedPriceStrategy(spec.price),
+      reliability: 0,
+      stance: "for",
+    });
+  }
+
+  /** Instead of delivering its awarded work: asks to unstake everything, before the deadline passes. */
+  override async deliver(world: World): Promise<void> {
+    if (this.work.size === 0 || this.unstaked) return;
+    const { registry } = world.p;
+    const stake = await registry.stakeOf(this.agentId);
+    const r = await world.chain.send(this.wallet.address, () =>
+      registry.connect(this.wallet).requestUnstake(this.agentId, stake),
+    );
+    this.unstaked = r.ok;
+    world.notes.push(
+      `day ${world.day}: ${this.name} holds ${this.work.size} awarded workload(s) and asks to unstake ` +
+        `${Number(stake) / 1e18} AITBC: ${r.ok ? "accepted" : `refused (${r.error})`}`,
+    );
+  }
+}
+
+export function exitDodgeAttacker(spec: Extract<AttackerSpec, { kind: "exit-dodge" }>): Attacker {
+  const dodger = new DodgingProvider(spec);
+  let withdrawn = false;
+  return {
+    spec,
+    members: [dodger],
+    async act(world, day) {
+      dodger.bidding = day === spec.day;
+      const { registry } = world.p;
+      if (dodger.unstaked && !withdrawn && day > spec.day) {
+        // Withdraw as soon as the registry lets it (the unbonding delay, and no open obligation).
+        const r = await world.chain.send(dodger.wallet.address, () =>
+          registry.connect(dodger.wallet).withdraw(dodger.agentId),
+        );
+        withdrawn = r.ok;
+        world.notes.push(`day ${day}: ${dodger.name} withdraws: ${r.ok ? "paid out" : `refused (${r.error})`}`);
+      }
+    },
+  };
+}
+
+export function createAttacker(spec: AttackerSpec, minStake: bigint): Attacker {
+  switch (spec.kind) {
+    case "sybil":
+      return sybilAttacker(spec, minStake);
+    case "self-dealing":
+      return selfDealingAttacker(spec);
+    case "exit-dodge":
+      return exitDodgeAttacker(spec);
+  }
+}
