@@ -26,15 +26,22 @@ import { loadAgentConfig, type AgentConfig } from "./config.js";
 import { SafetyLayer } from "./guard.js";
 import { Marketplace } from "./marketplace.js";
 import { AgentMemory } from "./memory.js";
+import { Quoter, LIST_SERVICE } from "./quoter.js";
+import { RiskManager } from "./risk.js";
 import { ACTION, AgentRuntime, type AgentService } from "./runtime.js";
 import { startAgentServer } from "./server.js";
 import { createStrategy } from "./strategies/index.js";
+import { MarketMakerStrategy } from "./strategies/market-maker.js";
+import type { Strategy } from "./strategy.js";
 
 export interface RunningAgent {
   url: string;
   address: `0x${string}`;
   agentId: bigint;
   runtime: AgentRuntime;
+  /** The market maker's offer management (strategy `market-maker`). */
+  quoter?: Quoter;
+  risk?: RiskManager;
   close(): Promise<void>;
 }
 
@@ -44,6 +51,8 @@ export async function runAgent(options: {
   configFile?: string;
   env: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** A strategy object instead of the configured one (one written in code: docs/agents.md). */
+  strategy?: Strategy;
 }): Promise<RunningAgent> {
   const root = options.logger ?? createLogger("aitbc-agent");
   const logger = root.child({ module: "agent" });
@@ -75,6 +84,7 @@ export async function runAgent(options: {
       config,
       { root, logger, chain, client, account, wallet, store, memory, shared, closers, closeAll },
       options.env,
+      options.strategy,
     );
   } catch (error) {
     await closeAll();
@@ -98,6 +108,7 @@ async function start(
     closeAll: () => Promise<void>;
   },
   env: NodeJS.ProcessEnv,
+  override?: Strategy,
 ): Promise<RunningAgent> {
   const { root, logger, chain, client, account, wallet, store, memory, shared, closers } = ctx;
   const addresses = chain.addresses;
@@ -110,12 +121,25 @@ async function start(
   const sender = new TxSender({ publicClient: client, walletClient: wallet, store, logger: root });
   const market = new Marketplace(client, addresses.marketplace, sender, account);
   let agentId = 0n;
+  let quoter: Quoter | undefined;
+  let risk: RiskManager | undefined;
   const server = await startAgentServer({
     ...config.server,
     chainId: chain.chain.id,
     market,
     memory,
     agent: () => ({ address: account.address, agentId }),
+    report: () => ({
+      marketMaking: quoter?.report() ?? null,
+      risk:
+        config.risk === undefined
+          ? null
+          : {
+              maxClientDisputeRate: config.risk.maxClientDisputeRate,
+              maxUnitsPerClient: String(config.risk.maxUnitsPerClient),
+              maxValuePerClient: String(config.risk.maxValuePerClient),
+            },
+    }),
     logger: root,
   });
   closers.push(() => server.close());
@@ -153,7 +177,7 @@ async function start(
     agent: account.address,
     store,
     logger: root,
-    rules: { ...config.safety, expectedActionTypes: [ACTION.BID, ACTION.SUBMIT_RESULT, ACTION.UPKEEP] },
+    rules: { ...config.safety, expectedActionTypes: [ACTION.BID, ACTION.SUBMIT_RESULT, ACTION.UPKEEP, LIST_SERVICE] },
   });
   const breakers = new CircuitBreakers(memory, {
     windowMs: config.breakers.windowSeconds * 1000,
@@ -166,7 +190,19 @@ async function start(
   const catalog = new ProviderCatalog(client, addresses, root, BigInt(config.follower.startBlock ?? 0));
   await catalog.refresh();
 
-  const strategy = createStrategy(config.strategy);
+  const strategy = override ?? createStrategy(config.strategy);
+  // The risk manager scores the marketplace's history first, then follows it with the runtime.
+  if (config.risk !== undefined) {
+    risk = new RiskManager({
+      client,
+      marketplace: addresses.marketplace,
+      constitution: addresses.constitution,
+      agent: account.address,
+      memory,
+      limits: config.risk,
+    });
+    await risk.backfill(BigInt(config.risk.fromBlock), head);
+  }
   const runtime = new AgentRuntime({
     agentId,
     address: account.address,
@@ -185,7 +221,26 @@ async function start(
     market,
     catalog,
     logger: root,
+    ...(risk === undefined ? {} : { risk }),
   });
+  if (strategy instanceof MarketMakerStrategy && config.strategy.kind === "market-maker")
+    quoter = new Quoter({
+      strategy,
+      services: services.map(({ config: s, service }) => ({
+        name: s.name,
+        serviceId: serviceIdOf(account.address, s.name),
+        model: serviceModelHash(service),
+        listedPrice: s.price,
+        costPerUnit: s.costPerUnit,
+      })),
+      market,
+      catalog,
+      memory,
+      guard,
+      agentId: () => agentId,
+      requoteBps: config.strategy.requoteBps,
+      logger: root,
+    });
 
   // Events, then the work loop and the catalog's refresh.
   const follower = new EventFollower({
@@ -199,6 +254,7 @@ async function start(
     contracts: [{ address: addresses.marketplace, abi: marketplaceAbi }],
   });
   follower.onLogs(async (logs) => {
+    risk?.observe(logs);
     await runtime.onLogs(logs);
     void runtime.tick().catch(onTickError);
   });
@@ -217,9 +273,20 @@ async function start(
       logger.warn({ err: errorMessage(error) }, "catalog refresh failed");
     });
   }, 30_000);
+  const onQuoteError = (error: unknown) => {
+    logger.error({ event: "quote-failed", err: errorMessage(error) }, "offer pass failed; retried next pass");
+  };
+  const quoting =
+    quoter === undefined || config.strategy.kind !== "market-maker"
+      ? undefined
+      : setInterval(() => {
+          quoter?.tick().catch(onQuoteError);
+        }, config.strategy.quoteIntervalMs);
   closers.push(async () => {
     clearInterval(tick);
     clearInterval(refresh);
+    if (quoting !== undefined) clearInterval(quoting);
+    await quoter?.tick().catch(onQuoteError);
     await follower.stop();
     await runtime.tick().catch(onTickError);
   });
@@ -227,5 +294,13 @@ async function start(
     { event: "agent-ready", url: server.url, address: account.address, agentId, strategy: strategy.name },
     "agent ready",
   );
-  return { url: server.url, address: account.address, agentId, runtime, close: ctx.closeAll };
+  return {
+    url: server.url,
+    address: account.address,
+    agentId,
+    runtime,
+    ...(quoter === undefined ? {} : { quoter }),
+    ...(risk === undefined ? {} : { risk }),
+    close: ctx.closeAll,
+  };
 }
