@@ -21,11 +21,13 @@ import { TxSender } from "../keepers/common/txs.js";
 import { createBackend, serviceModelHash, SharedResources } from "../keepers/provider/backends/index.js";
 import type { ServiceConfig } from "../keepers/provider/config.js";
 import { marketplaceAbi } from "../protocol/abi.js";
+import { ACTION_TYPES } from "../protocol/actions.js";
 import { CircuitBreakers } from "./breakers.js";
 import { loadAgentConfig, type AgentConfig } from "./config.js";
 import { SafetyLayer } from "./guard.js";
 import { Marketplace } from "./marketplace.js";
 import { AgentMemory } from "./memory.js";
+import { MarketAnalyst } from "./analyst.js";
 import { Quoter, LIST_SERVICE } from "./quoter.js";
 import { RiskManager } from "./risk.js";
 import { ACTION, AgentRuntime, type AgentService } from "./runtime.js";
@@ -42,6 +44,8 @@ export interface RunningAgent {
   /** The market maker's offer management (strategy `market-maker`). */
   quoter?: Quoter;
   risk?: RiskManager;
+  /** The analysis agent (config `analyst`). */
+  analyst?: MarketAnalyst;
   close(): Promise<void>;
 }
 
@@ -177,7 +181,16 @@ async function start(
     agent: account.address,
     store,
     logger: root,
-    rules: { ...config.safety, expectedActionTypes: [ACTION.BID, ACTION.SUBMIT_RESULT, ACTION.UPKEEP, LIST_SERVICE] },
+    rules: {
+      ...config.safety,
+      expectedActionTypes: [
+        ACTION.BID,
+        ACTION.SUBMIT_RESULT,
+        ACTION.UPKEEP,
+        LIST_SERVICE,
+        ...(config.analyst === undefined ? [] : [ACTION_TYPES.govern]),
+      ],
+    },
   });
   const breakers = new CircuitBreakers(memory, {
     windowMs: config.breakers.windowSeconds * 1000,
@@ -242,6 +255,21 @@ async function start(
       logger: root,
     });
 
+  const analyst =
+    config.analyst === undefined
+      ? undefined
+      : new MarketAnalyst({
+          client,
+          marketplace: addresses.marketplace,
+          governor: addresses.governor,
+          sender,
+          store,
+          guard,
+          rule: config.analyst,
+          windowBlocks: BigInt(config.analyst.windowBlocks),
+          logger: root,
+        });
+
   // Events, then the work loop and the catalog's refresh.
   const follower = new EventFollower({
     name: "agent",
@@ -276,13 +304,24 @@ async function start(
   const onQuoteError = (error: unknown) => {
     logger.error({ event: "quote-failed", err: errorMessage(error) }, "offer pass failed; retried next pass");
   };
+  const offers = quoter;
   const quoting =
-    quoter === undefined || config.strategy.kind !== "market-maker"
+    offers === undefined || config.strategy.kind !== "market-maker"
       ? undefined
       : setInterval(() => {
-          quoter?.tick().catch(onQuoteError);
+          offers.tick().catch(onQuoteError);
         }, config.strategy.quoteIntervalMs);
+  const onAnalysisError = (error: unknown) => {
+    logger.error({ event: "analysis-failed", err: errorMessage(error) }, "market analysis failed; retried next time");
+  };
+  const analysing =
+    analyst === undefined || config.analyst === undefined
+      ? undefined
+      : setInterval(() => {
+          analyst.run().catch(onAnalysisError);
+        }, config.analyst.intervalSeconds * 1000);
   closers.push(async () => {
+    if (analysing !== undefined) clearInterval(analysing);
     clearInterval(tick);
     clearInterval(refresh);
     if (quoting !== undefined) clearInterval(quoting);
@@ -301,6 +340,7 @@ async function start(
     runtime,
     ...(quoter === undefined ? {} : { quoter }),
     ...(risk === undefined ? {} : { risk }),
+    ...(analyst === undefined ? {} : { analyst }),
     close: ctx.closeAll,
   };
 }

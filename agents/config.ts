@@ -102,6 +102,25 @@ const agentSchemaBase = z.strictObject({
       fromBlock: z.number().int().min(0).default(0),
     })
     .optional(),
+  /** The analysis agent (agents/analyst.ts): proposes fee changes from the market's figures through the governor. */
+  analyst: z
+    .strictObject({
+      intervalSeconds: positiveInt.default(3_600),
+      windowBlocks: positiveInt.default(50_000),
+      minWorkloads: positiveInt.default(20),
+      maxUnservedShare: z.number().min(0).max(1).default(0.3),
+      lowUnservedShare: z.number().min(0).max(1).default(0.05),
+      minBidsPerWorkload: z.number().min(0).default(3),
+      stepBps: z.number().int().min(1).max(1_000).default(25),
+      minFeeBps: z.number().int().min(0).max(1_000).default(0),
+      maxFeeBps: z.number().int().min(0).max(1_000).default(300),
+    })
+    .refine((a) => a.minFeeBps <= a.maxFeeBps, { path: ["maxFeeBps"], message: "must be ≥ minFeeBps" })
+    .refine((a) => a.lowUnservedShare <= a.maxUnservedShare, {
+      path: ["lowUnservedShare"],
+      message: "must be ≤ maxUnservedShare",
+    })
+    .optional(),
   follower: z
     .strictObject({
       pollIntervalMs: positiveInt.default(1_000),

@@ -115,7 +115,8 @@ export class Quoter {
       await this.#change(service, "list", next, `breakers closed; listing again at ${why}`);
       return;
     }
-    const moved = q.pricePerUnit > offer.pricePerUnit ? q.pricePerUnit - offer.pricePerUnit : offer.pricePerUnit - q.pricePerUnit;
+    const moved =
+      q.pricePerUnit > offer.pricePerUnit ? q.pricePerUnit - offer.pricePerUnit : offer.pricePerUnit - q.pricePerUnit;
     if (moved * 10_000n > BigInt(this.o.requoteBps) * offer.pricePerUnit)
       await this.#change(service, "update", next, `${why} (listed ${offer.pricePerUnit})`);
   }
@@ -132,7 +133,10 @@ export class Quoter {
       { bidding: false },
     );
     if (!verdict.allowed) {
-      this.#logger.warn({ event: "offer-refused", service: service.name, kind, reason: verdict.reason }, verdict.message);
+      this.#logger.warn(
+        { event: "offer-refused", service: service.name, kind, reason: verdict.reason },
+        verdict.message,
+      );
       return;
     }
     // A new key per change: the chain's state is read again before each, so a change re-sent after a crash is
@@ -150,7 +154,10 @@ export class Quoter {
   }
 
   report(): ServiceReport[] {
-    return marketMakerReport(this.o.memory, this.o.services.map((s) => s.name));
+    return marketMakerReport(
+      this.o.memory,
+      this.o.services.map((s) => s.name),
+    );
   }
 }
 

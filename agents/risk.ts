@@ -187,7 +187,7 @@ export class RiskManager {
    * the limits (scaled by the rate, the value limit capped by the constitution).
    */
   async assess(workload: WorkloadView): Promise<Assessment> {
-    const { limits, memory } = this.options;
+    const { limits } = this.options;
     const client = workload.client.toLowerCase();
     const rate = this.disputeRate(client);
     const record = this.client(client);

@@ -7,7 +7,9 @@
  *   every 200 ms, so about half of that is in every figure.
  * - Throughput: a burst of workloads posted back to back; decisions per second of the agent (from the first post
  *   to its last bid: reads, strategy, safety layer, memory, bid mined), one agent.
- * - Growth: the agent's heap and its store file over the burst, per workload, scaled to 1,000 workloads.
+ * - Growth: the process's heap over the burst, and the agent's whole store file after its write-ahead log is
+ *   checkpointed at close, over all the workloads, each per workload and scaled to 1,000 workloads. The store holds each bid's transaction (signed, before it is
+ *   broadcast), its bid row and the follower's checkpoint.
  * It prints figures with the load average (the machine may be shared); it asserts nothing.
  *
  *   npx hardhat run scripts/bench/agent-chain.ts     (AGENT_BENCH_WORKLOADS=N for the burst; default 100)
@@ -37,7 +39,10 @@ const agent = await startAgent(devnet, "bench", config);
 const store = (config as { store: { path: string } }).store.path;
 const storeSize = () =>
   ["", "-wal"].reduce((n, s) => n + (statSync(store + s, { throwIfNoEntry: false })?.size ?? 0), 0);
-const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
 
 try {
   const latencies: number[] = [];
@@ -56,21 +61,23 @@ try {
 
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
-  const store0 = storeSize();
   const t0 = performance.now();
   const ids: bigint[] = [];
-  for (let i = 0; i < BURST; i++) ids.push((await post(devnet, [], { op: "stats", data: [i] }, { units: 1n })).workloadId);
+  for (let i = 0; i < BURST; i++)
+    ids.push((await post(devnet, [], { op: "stats", data: [i] }, { units: 1n })).workloadId);
   for (const id of ids) await agent.line("bid", id, 600_000);
   const seconds = (performance.now() - t0) / 1000;
   global.gc?.();
   const heap = process.memoryUsage().heapUsed - heap0;
-  const grown = storeSize() - store0;
+  await agent.close(); // its last connection checkpoints the write-ahead log into the file
+  const grown = storeSize();
+  const handled = SEQUENTIAL + BURST;
   console.log(
     `burst of ${BURST} workloads: ${(BURST / seconds).toFixed(1)} decisions (bids mined) per second, one agent ` +
       `(posting included; load ${load()})`,
   );
   console.log(
-    `growth per 1,000 workloads: store ${((grown * 1000) / BURST / 1024).toFixed(0)} KiB, heap ${((heap * 1000) / BURST / 1024 / 1024).toFixed(1)} MiB ` +
+    `growth per 1,000 workloads: store ${((grown * 1000) / handled / 1024).toFixed(0)} KiB (the whole file over ${handled} workloads), heap ${((heap * 1000) / BURST / 1024 / 1024).toFixed(1)} MiB ` +
       `(chain and agent in one process; heap ${global.gc === undefined ? "without" : "after"} a forced GC)`,
   );
   console.log(`(store: ${path.basename(store)}; load ${load()})`);

@@ -76,8 +76,11 @@ export class InProcessAgent {
     );
   }
 
+  /** Stops the agent (once). */
   async close(): Promise<void> {
-    await this.running?.close();
+    const running = this.running;
+    this.running = undefined;
+    await running?.close();
   }
 }
 
@@ -177,7 +180,11 @@ export async function post(
     const res = await fetch(`${agent.url}/v1/workloads/input`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ workloadId: String(workloadId), input, blind: `0x${blind.toString(16).padStart(62, "0")}` }),
+      body: JSON.stringify({
+        workloadId: String(workloadId),
+        input,
+        blind: `0x${blind.toString(16).padStart(62, "0")}`,
+      }),
     });
     if (res.status !== 200) throw new Error(`${agent.name}: input of ${workloadId} refused: ${await res.text()}`);
   }

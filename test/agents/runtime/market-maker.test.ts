@@ -36,7 +36,9 @@ describe("market maker", function () {
       const half = mm.quote({ ...base, load: 4n });
       const full = mm.quote({ ...base, load: 8n });
       const pending = mm.quote({ ...base, load: 0n, pending: 8n });
-      expect([idle.spreadBps, half.spreadBps, full.spreadBps, pending.spreadBps]).to.deep.equal([500, 2750, 5000, 2750]);
+      expect([idle.spreadBps, half.spreadBps, full.spreadBps, pending.spreadBps]).to.deep.equal([
+        500, 2750, 5000, 2750,
+      ]);
       expect(idle.pricePerUnit).to.equal((AITBC * 10_500n) / 10_000n);
       expect(full.pricePerUnit).to.equal((AITBC * 15_000n) / 10_000n);
     });
@@ -45,7 +47,7 @@ describe("market maker", function () {
       const q = mm.quote({ ...base, load: 0n, competitorPrices: [AITBC / 10n, AITBC / 10n, 3n * AITBC] });
       expect(q.mid).to.equal(AITBC / 10n);
       expect(q.pricePerUnit).to.equal(q.floor);
-      expect(q.floor).to.equal((AITBC / 5n) * 10_500n / 10_000n + 1n);
+      expect(q.floor).to.equal(((AITBC / 5n) * 10_500n) / 10_000n + 1n);
     });
 
     it("refuses bad parameters by name", function () {
@@ -96,7 +98,7 @@ describe("market maker", function () {
     const listedPrice = async () => (await devnet.protocol.marketplace.getServiceStatus(serviceId)).pricePerUnit;
     /** The next offer change after line `after` whose price passes `test`. */
     const offerChange = (event: string, test: (price: bigint) => boolean, after: number) =>
-      agent.waitFor((l) => l.event === event && test(BigInt(String(l.price))), `${event}`, 60_000, after);
+      agent.waitFor((l) => l.event === event && test(BigInt(String(l.price))), event, 60_000, after);
 
     it("keeps its offer at its quote: wider with load and inventory, narrower when idle; bids follow", async function () {
       // Idle: mid 1 AITBC (no other provider) + 500 bps.

@@ -80,7 +80,7 @@ describe("safety layer: a reckless strategy and a guardian freeze", function () 
     const refused = await post(devnet, [agent], { op: "stats", data: [4] });
     const line = await agent.line("bid-refused", refused.workloadId);
     expect(line.reason).to.equal("breaker-losses");
-    expect(String(line.msg)).to.match(/up to \d+ more on open work: over 1000000000000000000/);
+    expect(line.msg).to.match(/up to \d+ more on open work: over 1000000000000000000/);
     expect(await devnet.protocol.marketplace.getBids(refused.workloadId)).to.have.length(0);
     expect(strategy.decisions, "the strategy still wanted to bid").to.equal(4);
 
