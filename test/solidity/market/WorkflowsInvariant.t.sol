@@ -217,7 +217,8 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
                 budget: budget,
                 listingId: listingId,
                 keeper: address(0),
-                maxListingFee: type(uint256).max
+                maxListingFee: type(uint256).max,
+                maxKeeperFee: 0
             });
     }
 
@@ -407,7 +408,7 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
         uint256 balanceBefore = token.balanceOf(e.client);
         uint256[] memory credits = _creditSnapshot();
         vm.prank(ghostKeeper[id]);
-        try workflows.completeExecution(id, keccak256(abi.encode("result", id))) {
+        try workflows.completeExecution(id, keccak256(abi.encode("result", id)), 0) {
             uint256 credited = _creditGain(credits, owner);
             if (credited != e.listingFee) ghostWrongCredit = true;
             ghostOwnerCredits += credited;
