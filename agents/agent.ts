@@ -17,6 +17,7 @@ import { startClient } from "./roles/client.js";
 import type { RoleContext, RunningAgent } from "./roles/context.js";
 import { startProvider } from "./roles/provider.js";
 import { startValidator } from "./roles/validator.js";
+import type { Strategy } from "./strategy.js";
 
 export type { RunningAgent } from "./roles/context.js";
 
@@ -30,6 +31,8 @@ export async function runAgent(options: {
   configFile?: string;
   env: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** A strategy object instead of the configured one (one written in code: docs/agents.md); provider role. */
+  strategy?: Strategy;
 }): Promise<RunningAgent> {
   const root = options.logger ?? createLogger("aitbc-agent");
   const logger = root.child({ module: "agent" });
@@ -58,7 +61,11 @@ export async function runAgent(options: {
   };
   try {
     const ctx = { config, root, logger, chain, client, account, wallet, store, memory, shared, closers, closeAll };
-    return await ROLES[config.role]({ ...ctx, env: options.env });
+    return await ROLES[config.role]({
+      ...ctx,
+      env: options.env,
+      ...(options.strategy === undefined ? {} : { strategy: options.strategy }),
+    });
   } catch (error) {
     await closeAll();
     throw error;

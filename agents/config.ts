@@ -104,6 +104,20 @@ export const strategySchema = z.discriminatedUnion("kind", [
     seed: z.number().int().min(0).optional(),
     learning: z.boolean().default(true),
   }),
+  z
+    .strictObject({
+      kind: z.literal("market-maker"),
+      /** Spread over the market's mid when idle and when full (basis points). */
+      minSpreadBps: z.number().int().min(0).max(10_000).default(500),
+      maxSpreadBps: z.number().int().min(0).max(100_000).default(5_000),
+      /** How much units bid and not yet decided count next to awarded load (0..1). */
+      inventoryWeight: z.number().min(0).max(1).default(0.5),
+      /** Update the standing offer when the quote moved this far from its listed price (basis points). */
+      requoteBps: z.number().int().min(0).max(10_000).default(200),
+      /** How often the standing offers are checked (ms). */
+      quoteIntervalMs: positiveInt.default(5_000),
+    })
+    .refine((s) => s.maxSpreadBps >= s.minSpreadBps, { path: ["maxSpreadBps"], message: "must be ≥ minSpreadBps" }),
 ]);
 export type StrategyConfig = z.output<typeof strategySchema>;
 
@@ -152,6 +166,36 @@ const agentSchemaBase = z.strictObject({
     })
     .prefault({}),
   memory: z.strictObject({ maxExperiences: positiveInt.default(10_000) }).prefault({}),
+  /** The risk manager (agents/risk.ts): counterparty scores from the chain, exposure limits per client. */
+  risk: z
+    .strictObject({
+      maxClientDisputeRate: z.number().min(0).max(1).default(0.25),
+      maxUnitsPerClient: positiveInt.default(32).transform(BigInt),
+      /** AITBC; capped by the agent's constitution (maxDailyVolume). */
+      maxValuePerClient: tokenAmount.refine((v) => v > 0n, "must be above 0").default(1000n * 10n ** 18n),
+      /** First block of the marketplace's history to score from. */
+      fromBlock: z.number().int().min(0).default(0),
+    })
+    .optional(),
+  /** The analysis agent (agents/analyst.ts): proposes fee changes from the market's figures through the governor. */
+  analyst: z
+    .strictObject({
+      intervalSeconds: positiveInt.default(3_600),
+      windowBlocks: positiveInt.default(50_000),
+      minWorkloads: positiveInt.default(20),
+      maxUnservedShare: z.number().min(0).max(1).default(0.3),
+      lowUnservedShare: z.number().min(0).max(1).default(0.05),
+      minBidsPerWorkload: z.number().min(0).default(3),
+      stepBps: z.number().int().min(1).max(1_000).default(25),
+      minFeeBps: z.number().int().min(0).max(1_000).default(0),
+      maxFeeBps: z.number().int().min(0).max(1_000).default(300),
+    })
+    .refine((a) => a.minFeeBps <= a.maxFeeBps, { path: ["maxFeeBps"], message: "must be ≥ minFeeBps" })
+    .refine((a) => a.lowUnservedShare <= a.maxUnservedShare, {
+      path: ["lowUnservedShare"],
+      message: "must be ≤ maxUnservedShare",
+    })
+    .optional(),
   follower: z
     .strictObject({
       pollIntervalMs: positiveInt.default(1_000),

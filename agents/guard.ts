@@ -24,9 +24,10 @@ export class SafetyLayer {
     this.#logger = logger.child({ module: "guard" });
   }
 
-  async check(action: ProposedAction, options: { bidding: boolean }): Promise<Verdict> {
+  /** `atRisk`: for a bid, what the agent could lose at worst on its open work with this bid (breakers.ts). */
+  async check(action: ProposedAction, options: { bidding: boolean; atRisk?: bigint }): Promise<Verdict> {
     if (options.bidding) {
-      const trip = this.breakers.check();
+      const trip = this.breakers.check(options.atRisk);
       if (trip !== undefined) {
         const message = `${action.label}: refused (breaker ${trip.breaker}): ${trip.message}`;
         this.#logger.warn({ event: "breaker-open", label: action.label, breaker: trip.breaker }, message);

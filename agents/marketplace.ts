@@ -38,6 +38,9 @@ export interface WorkloadRequest {
   inputHash: Hex;
 }
 
+/** IServiceMarketplace.ServiceOffer, as getServiceStatus returns it. */
+export type Offer = Awaited<ReturnType<Marketplace["offer"]>>;
+
 /** IServiceMarketplace.WorkloadStatus. */
 export const WORKLOAD_STATUS = {
   None: 0,
@@ -102,6 +105,47 @@ export class Marketplace {
       abi: marketplaceAbi,
       functionName: "getServiceStatus",
       args: [serviceId],
+    });
+  }
+
+  /** Whether `serviceId` is listed (a delisted offer takes no bids or awards). */
+  async listed(serviceId: Hex): Promise<boolean> {
+    const [, listed] = await this.client.readContract({
+      address: this.address,
+      abi: marketplaceAbi,
+      functionName: "serviceOwner",
+      args: [serviceId],
+    });
+    return listed;
+  }
+
+  /**
+   * Lists again (a delisted offer), updates, or delists one of the agent's offers. `key` names the change (the
+   * sender sends one transaction per key); the offer's load is the marketplace's (the value passed is ignored).
+   */
+  changeOffer(key: string, change: { kind: "list" | "update"; offer: Offer } | { kind: "delist"; serviceId: Hex }) {
+    if (change.kind === "delist")
+      return this.sender.send({
+        key,
+        address: this.address,
+        abi: marketplaceAbi,
+        functionName: "delistService",
+        args: [change.serviceId],
+      });
+    if (change.kind === "list")
+      return this.sender.send({
+        key,
+        address: this.address,
+        abi: marketplaceAbi,
+        functionName: "listService",
+        args: [change.offer],
+      });
+    return this.sender.send({
+      key,
+      address: this.address,
+      abi: marketplaceAbi,
+      functionName: "updateService",
+      args: [change.offer.serviceId, change.offer],
     });
   }
 

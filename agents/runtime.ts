@@ -29,10 +29,12 @@ import type { Store } from "../keepers/common/store.js";
 import { TxRevertedError } from "../keepers/common/txs.js";
 import type { Backend } from "../keepers/provider/backends/index.js";
 import { canonicalJson, valueHashHex, type Json } from "../protocol/values.js";
+import { openLossExposure } from "./breakers.js";
 import type { SafetyLayer } from "./guard.js";
 import type { Marketplace } from "./marketplace.js";
 import { WORKLOAD_STATUS } from "./marketplace.js";
 import type { AgentMemory, BidRow, Evidence, ExperienceKind } from "./memory.js";
+import type { RiskManager } from "./risk.js";
 import type { CompetitorOffer, MarketState, Strategy } from "./strategy.js";
 
 /** ActionTypes.sol. */
@@ -64,6 +66,8 @@ export interface RuntimeOptions {
   logger: Logger;
   /** How long a backend may run one workload (ms). */
   runTimeoutMs?: number;
+  /** The risk manager (risk.ts): declines work from risky clients or past the exposure limits. */
+  risk?: RiskManager;
 }
 
 type Args = Record<string, unknown>;
@@ -172,19 +176,25 @@ export class AgentRuntime {
       skip("bidding closed");
       return;
     }
+    const workload = {
+      workloadId,
+      round: w.round,
+      client: w.client,
+      serviceType: w.serviceType,
+      modelHash: w.modelHash,
+      units: w.units,
+      maxPricePerUnit: w.maxPricePerUnit,
+      bidDeadline: w.bidDeadline,
+    };
+    const risk = await this.#o.risk?.assess(workload);
+    if (risk?.ok === false) {
+      this.#logger.warn({ event: "risk-declined", workloadId, client: w.client, reason: risk.reason }, risk.reason);
+      return;
+    }
     const offer = await market.offer(service.serviceId);
     const free = offer.maxCapacity - offer.currentLoad - memory.committedUnits(service.name);
     const state: MarketState = {
-      workload: {
-        workloadId,
-        round: w.round,
-        client: w.client,
-        serviceType: w.serviceType,
-        modelHash: w.modelHash,
-        units: w.units,
-        maxPricePerUnit: w.maxPricePerUnit,
-        bidDeadline: w.bidDeadline,
-      },
+      workload,
       service: {
         serviceId: service.serviceId,
         name: service.name,
@@ -195,7 +205,13 @@ export class AgentRuntime {
       feeBps: await market.feeBps(),
     };
     const reputation = this.#o.catalog.offers().find((o) => o.agentId === this.#o.agentId)?.reputation ?? 0;
-    const action = strategy.decide(state, { agentId: this.#o.agentId, reputation, freeUnits: free < 0n ? 0n : free });
+    const action = strategy.decide(state, {
+      agentId: this.#o.agentId,
+      reputation,
+      freeUnits: free < 0n ? 0n : free,
+      capacity: offer.maxCapacity,
+      load: offer.currentLoad,
+    });
     if (action.kind === "skip") {
       skip(action.reason);
       return;
@@ -205,6 +221,7 @@ export class AgentRuntime {
       return;
     }
     const context: Json = {
+      client: w.client,
       units: String(w.units),
       maxPricePerUnit: String(w.maxPricePerUnit),
       competitors: state.competitors.map((c) => ({ agentId: String(c.agentId), price: String(c.pricePerUnit) })),
@@ -224,9 +241,14 @@ export class AgentRuntime {
       state: "sent",
       executionDeadline: 0n,
     };
+    const atRisk = openLossExposure(
+      [...memory.bidsIn("sent", "won", "submitted"), row],
+      (name) => this.#o.services.find((s) => s.name === name)?.costPerUnit ?? 0n,
+      state.feeBps,
+    );
     const verdict = await guard.check(
       { actionType: ACTION.BID, value: 0n, gasEstimate: GAS.bid, label: `bid:${workloadId}` },
-      { bidding: true },
+      { bidding: true, atRisk },
     );
     if (!verdict.allowed) {
       this.#logger.warn({ event: "bid-refused", workloadId, reason: verdict.reason }, verdict.message);

@@ -8,6 +8,7 @@
  * |                                    |            | blind) is the workload's inputHash on chain (else 400 `input`)  |
  * | `GET /v1/workloads/result?id=N`    | its client | the output, for a signature of resultMessage(...) by the client |
  * | `GET /healthz`                     | anyone     | ok, agent, memory size                                          |
+ * | `GET /v1/agent/report`             | anyone     | the market maker's spread and fill rate, the risk limits        |
  *
  * and the routes of agents/a2a/ (`routes`): the A2A agent card and JSON-RPC endpoint, the ERC-8004 registration
  * file.
@@ -56,6 +57,8 @@ export async function startAgentServer(options: {
   agent: () => { address: Hex; agentId: bigint };
   /** More routes (agents/a2a/). */
   routes?: Record<string, Handler>;
+  /** What `GET /v1/agent/report` answers (figures from memory and the chain). */
+  report?: () => Json;
   logger: Logger;
 }): Promise<AgentServer> {
   const { market, memory } = options;
@@ -125,6 +128,9 @@ export async function startAgentServer(options: {
         const output = memory.work(workloadId)?.output;
         if (output === undefined) throw new HttpError(404, "no-result", `workload ${workloadId}: no result yet`);
         sendJson(res, 200, { workloadId, output, resultHash: w.resultHash });
+      },
+      "GET /v1/agent/report": (_req, res) => {
+        sendJson(res, 200, options.report?.() ?? {});
       },
       "GET /healthz": (_req, res) => {
         const { address, agentId } = options.agent();

@@ -50,6 +50,9 @@ export interface OwnState {
   reputation: number;
   /** Units the service can still take (its capacity minus load and minus units bid and not yet decided). */
   freeUnits: bigint;
+  /** The offer's capacity and its load (units of awarded, unfinished work) on chain, when the runtime read them. */
+  capacity?: bigint;
+  load?: bigint;
 }
 
 /**

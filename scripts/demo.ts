@@ -68,8 +68,17 @@ try {
   const inputs = JSON.parse(readFileSync(path.join(ROOT, "examples/iris-report.inputs.json"), "utf8")) as Json;
   console.log(`inputs ${JSON.stringify(inputs)}, posted to the keeper with a fresh secret blind`);
 
-  say("5. The client requests an execution naming the keeper (5 AITBC budget); the keeper runs it on the providers");
-  const executionId = await devnet.requestExecution(workflowId, inputs, keeperUrl, 5n * 10n ** 18n);
+  say(
+    "5. The client requests an execution naming the keeper (5 AITBC budget, a keeper fee of up to 0.1 AITBC); the keeper runs it on the providers",
+  );
+  const executionId = await devnet.requestExecution(
+    workflowId,
+    inputs,
+    keeperUrl,
+    5n * 10n ** 18n,
+    ROLES.keeper.address,
+    10n ** 17n,
+  );
   const runStart = Date.now();
   const final = await devnet.waitForExecution(executionId, {
     keeperUrl,
@@ -106,14 +115,22 @@ try {
     `resultHash ${execution.resultHash} = hash of that result under the execution's blind (proven), receipt ${execution.receipt}`,
   );
 
-  say("7. Settle: the providers claim the step costs the execution paid them");
+  say("7. Settle: the providers claim the step costs the execution paid them, the keeper its fee");
   for (const [i, role] of ROLES.providers.slice(0, 3).entries()) {
     const provider = await ethers.getSigner(role.agent.address);
     const credits = await protocol.workflows.creditsOf(role.agent.address);
     if (credits > 0n) await (await protocol.workflows.connect(provider).claimCredits()).wait();
     console.log(`provider ${i}: claimed ${aitbc(credits)}`);
   }
-  console.log(`client refunded ${aitbc(execution.budget - execution.spent)} of its ${aitbc(execution.budget)} budget`);
+  const keeperSigner = await ethers.getSigner(ROLES.keeper.address);
+  const [paid] = await protocol.workflows.queryFilter(protocol.workflows.filters.KeeperPaid(executionId));
+  const keeperFee = paid?.args.fee ?? 0n;
+  if ((await protocol.workflows.creditsOf(ROLES.keeper.address)) > 0n)
+    await (await protocol.workflows.connect(keeperSigner).claimCredits()).wait();
+  console.log(`keeper: paid ${aitbc(keeperFee)} from the budget (the client accepted up to 0.1 AITBC), claimed`);
+  console.log(
+    `client refunded ${aitbc(execution.budget - execution.spent - keeperFee)} of its ${aitbc(execution.budget)} budget`,
+  );
 
   say("8. Mint: the attestor signs compute receipts for the recorded work; AITBC is minted against them");
   const attestor = await ethers.getSigner(ROLES.attestor.address);

@@ -368,7 +368,7 @@ await expectBlocked("recording step 2 before its dependencies", async () =>
   (await workflows.connect(keeper).recordSteps(executionId, [lastStep])).wait(),
 );
 await (await workflows.connect(keeper).recordSteps(executionId, records)).wait();
-await (await workflows.connect(keeper).completeExecution(executionId, ethers.id("iris report"))).wait();
+await (await workflows.connect(keeper).completeExecution(executionId, ethers.id("iris report"), 0n)).wait();
 console.log("keeper: claimed, recorded 3 signed step results in one batch, completed");
 await run(["workflow", "show"], { execution: String(executionId) });
 
@@ -553,7 +553,9 @@ await expectBlocked("recording the proven steps without the inference proof", as
 const recordGas = await gasOf(
   workflows.connect(keeper).recordProvenSteps(zkExecutionId, zkRecords, chunk.transcript, inferences),
 );
-await (await workflows.connect(keeper).completeExecution(zkExecutionId, fieldToBytes32(transcript.resultHash))).wait();
+await (
+  await workflows.connect(keeper).completeExecution(zkExecutionId, fieldToBytes32(transcript.resultHash), 0n)
+).wait();
 console.log(
   `keeper: workflow proof in ${chunk.millis.toFixed(0)} ms; 3 records, the workflow proof and the inference proof ` +
     `verified on chain in one transaction (${recordGas} gas); completed with the proven result`,

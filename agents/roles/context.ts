@@ -14,6 +14,10 @@ import type { Store } from "../../keepers/common/store.js";
 import { TxSender } from "../../keepers/common/txs.js";
 import type { SharedResources } from "../../keepers/provider/backends/index.js";
 import type { AgentComms } from "../a2a/index.js";
+import type { MarketAnalyst } from "../analyst.js";
+import type { Quoter } from "../quoter.js";
+import type { RiskManager } from "../risk.js";
+import type { Strategy } from "../strategy.js";
 import { marketplaceAbi } from "../../protocol/abi.js";
 import { CircuitBreakers } from "../breakers.js";
 import type { AgentConfig } from "../config.js";
@@ -38,6 +42,8 @@ export interface RoleContext {
   closers: (() => Promise<void> | void)[];
   closeAll: () => Promise<void>;
   env: NodeJS.ProcessEnv;
+  /** A strategy object instead of the configured one (tests, benches, docs/agents.md); the provider role's. */
+  strategy?: Strategy;
 }
 
 /** What `aitbc agent` runs, whatever its role. */
@@ -48,6 +54,10 @@ export interface RunningAgent {
   agentId: bigint;
   /** A2A (agents/a2a/): the endpoint's service, and `peers` to ask other agents (quotes); the provider role's. */
   comms?: AgentComms;
+  /** The market maker's offer management (strategy `market-maker`), the risk manager, the analysis agent. */
+  quoter?: Quoter;
+  risk?: RiskManager;
+  analyst?: MarketAnalyst;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,12 @@ import { createBackend, serviceModelHash } from "../../keepers/provider/backends
 import type { ServiceConfig } from "../../keepers/provider/config.js";
 import { createComms } from "../a2a/index.js";
 import { REGISTRATION_PATH } from "../a2a/registration-file.js";
+import { ACTION_TYPES } from "../../protocol/actions.js";
+import { MarketAnalyst } from "../analyst.js";
 import { providerPart } from "../config.js";
+import { LIST_SERVICE, Quoter } from "../quoter.js";
+import { RiskManager } from "../risk.js";
+import { MarketMakerStrategy } from "../strategies/market-maker.js";
 import { ACTION, AgentRuntime, type AgentService } from "../runtime.js";
 import { startAgentServer } from "../server.js";
 import { createStrategy } from "../strategies/index.js";
@@ -34,6 +39,8 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
   const { sender, market } = marketplaceFor(ctx);
   let agentId = 0n;
   let url = "";
+  let quoter: Quoter | undefined;
+  let risk: RiskManager | undefined;
   // A2A (agent card, signed quotes) and the ERC-8004 registration file, on the same API.
   const comms = createComms({
     client,
@@ -66,6 +73,17 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
     memory,
     agent: () => ({ address: account.address, agentId }),
     routes: comms.routes,
+    report: () => ({
+      marketMaking: quoter?.report() ?? null,
+      risk:
+        config.risk === undefined
+          ? null
+          : {
+              maxClientDisputeRate: config.risk.maxClientDisputeRate,
+              maxUnitsPerClient: String(config.risk.maxUnitsPerClient),
+              maxValuePerClient: String(config.risk.maxValuePerClient),
+            },
+    }),
     logger: root,
   });
   url = server.url;
@@ -103,12 +121,26 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
     ACTION.BID,
     ACTION.SUBMIT_RESULT,
     ACTION.UPKEEP,
+    LIST_SERVICE,
     ...(subcontracts ? [POST_WORKLOAD] : []),
+    ...(config.analyst === undefined ? [] : [ACTION_TYPES.govern]),
   ]);
   const catalog = new ProviderCatalog(client, addresses, root, BigInt(config.follower.startBlock ?? 0));
   await catalog.refresh();
 
-  const strategy = createStrategy(strategyConfig);
+  const strategy = ctx.strategy ?? createStrategy(strategyConfig);
+  // The risk manager scores the marketplace's history first, then follows it with the runtime.
+  if (config.risk !== undefined) {
+    risk = new RiskManager({
+      client,
+      marketplace: addresses.marketplace,
+      constitution: addresses.constitution,
+      agent: account.address,
+      memory,
+      limits: config.risk,
+    });
+    await risk.backfill(BigInt(config.risk.fromBlock), await client.getBlockNumber());
+  }
   const runtime = new AgentRuntime({
     agentId,
     address: account.address,
@@ -143,17 +175,79 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
     market,
     catalog,
     logger: root,
+    ...(risk === undefined ? {} : { risk }),
   });
+  if (strategy instanceof MarketMakerStrategy && strategyConfig.kind === "market-maker")
+    quoter = new Quoter({
+      strategy,
+      services: services.map(({ config: s, service }) => ({
+        name: s.name,
+        serviceId: serviceIdOf(account.address, s.name),
+        model: serviceModelHash(service),
+        listedPrice: s.price,
+        costPerUnit: s.costPerUnit,
+      })),
+      market,
+      catalog,
+      memory,
+      guard,
+      agentId: () => agentId,
+      requoteBps: strategyConfig.requoteBps,
+      logger: root,
+    });
+  const analyst =
+    config.analyst === undefined
+      ? undefined
+      : new MarketAnalyst({
+          client,
+          marketplace: addresses.marketplace,
+          governor: addresses.governor,
+          sender,
+          store: ctx.store,
+          guard,
+          rule: config.analyst,
+          windowBlocks: BigInt(config.analyst.windowBlocks),
+          logger: root,
+        });
 
   // Events, then the work loop and the catalog's refresh.
-  await followMarketplace(ctx, sender, runtime);
+  await followMarketplace(ctx, sender, {
+    onLogs: async (logs) => {
+      risk?.observe(logs);
+      await runtime.onLogs(logs);
+    },
+    tick: () => runtime.tick(),
+  });
   const refresh = setInterval(() => {
     catalog.refresh().catch((error: unknown) => {
       logger.warn({ err: errorMessage(error) }, "catalog refresh failed");
     });
   }, 30_000);
-  closers.push(() => {
+  const onQuoteError = (error: unknown) => {
+    logger.error({ event: "quote-failed", err: errorMessage(error) }, "offer pass failed; retried next pass");
+  };
+  const offers = quoter;
+  const quoting =
+    offers === undefined || strategyConfig.kind !== "market-maker"
+      ? undefined
+      : setInterval(() => {
+          offers.tick().catch(onQuoteError);
+        }, strategyConfig.quoteIntervalMs);
+  const onAnalysisError = (error: unknown) => {
+    logger.error({ event: "analysis-failed", err: errorMessage(error) }, "market analysis failed; retried next time");
+  };
+  const analysing =
+    analyst === undefined || config.analyst === undefined
+      ? undefined
+      : setInterval(() => {
+          analyst.run().catch(onAnalysisError);
+        }, config.analyst.intervalSeconds * 1000);
+  // Runs before the follower's closer (closers run in reverse): the last offer pass, then the follower stops.
+  closers.push(async () => {
+    if (analysing !== undefined) clearInterval(analysing);
     clearInterval(refresh);
+    if (quoting !== undefined) clearInterval(quoting);
+    await quoter?.tick().catch(onQuoteError);
   });
   logger.info(
     {
@@ -166,5 +260,15 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
     },
     "agent ready",
   );
-  return { role: "provider", url: server.url, address: account.address, agentId, comms, close: ctx.closeAll };
+  return {
+    role: "provider",
+    url: server.url,
+    address: account.address,
+    agentId,
+    comms,
+    ...(quoter === undefined ? {} : { quoter }),
+    ...(risk === undefined ? {} : { risk }),
+    ...(analyst === undefined ? {} : { analyst }),
+    close: ctx.closeAll,
+  };
 }

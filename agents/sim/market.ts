@@ -64,7 +64,6 @@ const FEE_PER_REPUTATION_POINT = 10n ** 16n;
 export function runMarket(scenario: MarketScenario, entrants: readonly Entrant[]): MarketResult {
   if (new Set(entrants.map((e) => e.name)).size !== entrants.length) throw new Error("runMarket: duplicate names");
   const random = new Random(scenario.seed);
-  const serviceType = keccak256(toHex(scenario.serviceName));
   const state = entrants.map((entrant, i) => ({
     entrant,
     agentId: BigInt(i + 1),
@@ -81,26 +80,7 @@ export function runMarket(scenario: MarketScenario, entrants: readonly Entrant[]
     const online = state.filter(() => random.next() < scenario.participation);
     const bids: { who: (typeof state)[number]; price: bigint; decision: BidOutcome["decision"] }[] = [];
     for (const who of random.shuffle(online)) {
-      const market: MarketState = {
-        workload: {
-          workloadId: BigInt(n),
-          round: 0,
-          client: `0x${"cc".repeat(20)}`,
-          serviceType,
-          modelHash: zeroHash,
-          units,
-          maxPricePerUnit: scenario.maxPricePerUnit,
-          bidDeadline: BigInt(n * 600),
-        },
-        service: {
-          serviceId: keccak256(toHex(`${who.entrant.name}/${scenario.serviceName}`)),
-          name: scenario.serviceName,
-          listedPrice: scenario.maxPricePerUnit,
-          costPerUnit: scenario.costPerUnit,
-        },
-        competitors: [],
-        feeBps: scenario.feeBps,
-      };
+      const market = marketStateOf(scenario, { workloadId: BigInt(n), units, provider: who.entrant.name });
       const action = who.entrant.strategy.decide(market, {
         agentId: who.agentId,
         reputation: who.reputation,
@@ -154,5 +134,36 @@ export function runMarket(scenario: MarketScenario, entrants: readonly Entrant[]
     entrants: Object.fromEntries(state.map((s) => [s.entrant.name, s.result])),
     awarded,
     cancelled,
+  };
+}
+
+/**
+ * What a provider named `provider` sees of workload `workloadId` in `scenario` (the state its strategy decides on):
+ * the one MarketState literal of the simulations, the bench and the tests.
+ */
+export function marketStateOf(
+  scenario: Pick<MarketScenario, "maxPricePerUnit" | "costPerUnit" | "feeBps" | "serviceName">,
+  options: { workloadId?: bigint; units?: bigint; provider?: string } = {},
+): MarketState {
+  const workloadId = options.workloadId ?? 1n;
+  return {
+    workload: {
+      workloadId,
+      round: 0,
+      client: `0x${"cc".repeat(20)}`,
+      serviceType: keccak256(toHex(scenario.serviceName)),
+      modelHash: zeroHash,
+      units: options.units ?? 2n,
+      maxPricePerUnit: scenario.maxPricePerUnit,
+      bidDeadline: workloadId * 600n,
+    },
+    service: {
+      serviceId: keccak256(toHex(`${options.provider ?? "provider"}/${scenario.serviceName}`)),
+      name: scenario.serviceName,
+      listedPrice: scenario.maxPricePerUnit,
+      costPerUnit: scenario.costPerUnit,
+    },
+    competitors: [],
+    feeBps: scenario.feeBps,
   };
 }

@@ -7,6 +7,7 @@ import { randomInt } from "node:crypto";
 import type { Strategy } from "../strategy.js";
 import type { StrategyConfig } from "../config.js";
 import { FixedPriceStrategy } from "./fixed-price.js";
+import { MarketMakerStrategy } from "./market-maker.js";
 import { ThompsonPriceStrategy } from "./thompson-price.js";
 
 export function createStrategy(config: StrategyConfig): Strategy {
@@ -19,5 +20,7 @@ export function createStrategy(config: StrategyConfig): Strategy {
         seed: config.seed ?? randomInt(2 ** 31),
         learning: config.learning,
       });
+    case "market-maker":
+      return new MarketMakerStrategy(config);
   }
 }

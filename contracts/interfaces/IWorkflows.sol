@@ -88,7 +88,8 @@ interface IWorkflows {
     /// @notice What a client asks for. `keeper` is the only agent that may claim the execution (the zero address
     /// lets any active agent claim it): at the basic verification level the keeper chooses providers and costs,
     /// so the client must trust it with the budget. `maxListingFee` caps the listing's execution price, which
-    /// its owner may change at any time.
+    /// its owner may change at any time. `maxKeeperFee` (at most the budget) is the most the keeper may take from
+    /// the budget as its fee when it completes the execution ({completeExecution}); 0: the keeper works unpaid.
     struct ExecutionRequest {
         uint256 workflowId;
         bytes32 inputsHash;
@@ -96,6 +97,7 @@ interface IWorkflows {
         uint256 listingId;
         address keeper;
         uint256 maxListingFee;
+        uint256 maxKeeperFee;
     }
 
     /// @notice Seed 003's AgentExecution. `receipt` is the running commitment over the step records:
@@ -122,6 +124,7 @@ interface IWorkflows {
         address keeper;
         uint64 lastActiveAt;
         bytes32 outputsRoot;
+        uint128 maxKeeperFee;
     }
 
     /// @notice A workflow chunk proof (circuits/src/workflow.circom) with the two public values the chain does not
@@ -195,6 +198,12 @@ interface IWorkflows {
 
     /// @notice An execution's budget is zero or above the workflow's `maxBudget`.
     error WorkflowsInvalidBudget(uint256 budget, uint256 maxBudget);
+
+    /// @notice A request's `maxKeeperFee` is above its budget (the fee comes out of the budget).
+    error WorkflowsInvalidKeeperFee(uint256 maxKeeperFee, uint256 budget);
+
+    /// @notice The keeper asked for a fee above what the client accepted in its request.
+    error WorkflowsKeeperFeeAboveMax(uint256 executionId, uint256 fee, uint256 maxKeeperFee);
 
     /// @notice No execution has id `executionId`.
     error WorkflowsUnknownExecution(uint256 executionId);
@@ -357,9 +366,13 @@ interface IWorkflows {
         uint256 cost
     );
 
+    /// @notice The keeper that completed an execution was credited `fee` from its budget (emitted before
+    /// ExecutionCompleted, only for a fee above 0).
+    event KeeperPaid(uint256 indexed executionId, address indexed keeper, uint256 fee);
+
     /// @notice An execution completed.
     /// @param receipt The final commitment over its step records (see {Execution}).
-    /// @param refund The unspent budget, sent back to the client.
+    /// @param refund The unspent budget (less the keeper's fee), sent back to the client.
     event ExecutionCompleted(
         uint256 indexed executionId,
         bytes32 resultHash,
@@ -439,10 +452,11 @@ interface IWorkflows {
         InferenceProof[] calldata inferences
     ) external;
 
-    /// @notice The keeper completes an execution whose every step is recorded: the unspent budget goes back to
-    /// the client and the listing's price to the workflow's owner. A proven execution's result must be the
-    /// proven one.
-    function completeExecution(uint256 executionId, bytes32 resultHash) external;
+    /// @notice The keeper completes an execution whose every step is recorded: `keeperFee` (at most the request's
+    /// `maxKeeperFee`, and what the steps left of the budget) is credited to the keeper ({claimCredits}), the rest
+    /// of the unspent budget goes back to the client and the listing's price to the workflow's owner. A proven
+    /// execution's result must be the proven one.
+    function completeExecution(uint256 executionId, bytes32 resultHash, uint256 keeperFee) external;
 
     /// @notice The keeper gives up: the execution fails and the unspent budget goes back to the client.
     function failExecution(uint256 executionId, bytes32 reasonHash) external;

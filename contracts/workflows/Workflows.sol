@@ -156,6 +156,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
             revert WorkflowsNotFieldElement("inputsHash", request.inputsHash);
         }
         if (budget == 0 || budget > wf.maxBudget) revert WorkflowsInvalidBudget(budget, wf.maxBudget);
+        if (request.maxKeeperFee > budget) revert WorkflowsInvalidKeeperFee(request.maxKeeperFee, budget);
         uint256 fee = _listingFee(request, wf);
 
         executionId = ++_executionCount;
@@ -171,6 +172,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         e.listingId = uint64(request.listingId);
         e.listingFee = uint128(fee); // a listing's executionPrice is a uint128
         e.keeper = request.keeper;
+        if (request.maxKeeperFee != 0) e.maxKeeperFee = uint128(request.maxKeeperFee); // <= budget
         _totalHeld += budget + fee;
         emit ExecutionRequested(
             executionId,
@@ -263,7 +265,11 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
     }
 
     /// @inheritdoc IWorkflows
-    function completeExecution(uint256 executionId, bytes32 resultHash) external whenNotStopped nonReentrant {
+    function completeExecution(
+        uint256 executionId,
+        bytes32 resultHash,
+        uint256 keeperFee
+    ) external whenNotStopped nonReentrant {
         uint256 gasStart = gasleft();
         Execution storage e = _execution(executionId);
         _requireKeeperRunning(executionId, e);
@@ -274,11 +280,19 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
             revert WorkflowsResultMismatch(executionId, e.resultHash, resultHash);
         }
 
+        if (keeperFee > e.maxKeeperFee) revert WorkflowsKeeperFeeAboveMax(executionId, keeperFee, e.maxKeeperFee);
+        if (e.spent + keeperFee > e.budget) revert WorkflowsBudgetExceeded(executionId, e.spent + keeperFee, e.budget);
+
         e.status = ExecutionStatus.Completed;
         e.finishedAt = uint64(block.timestamp);
         e.resultHash = resultHash;
-        uint256 refund = e.budget - e.spent;
+        uint256 refund = e.budget - e.spent - keeperFee;
         uint256 fee = e.listingFee;
+        if (keeperFee != 0) {
+            // The fee stays held, as the keeper's credit (claimed with claimCredits, like a provider's).
+            _credits[msg.sender] += keeperFee;
+            emit KeeperPaid(executionId, msg.sender, keeperFee);
+        }
         _totalHeld -= refund; // the fee stays held, as the owner's credit
         if (e.listingId != 0) {
             _countListedExecution(e.listingId);

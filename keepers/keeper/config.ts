@@ -85,6 +85,11 @@ export const keeperConfigSchema = z
         quarantineMs: z.number().int().min(0).default(600_000),
         recordBatch: z.number().int().min(1).max(256).default(16),
         claimOpen: z.boolean().default(true),
+        /**
+         * The keeper's fee per completed execution (AITBC), taken from the execution's budget: it gets at most what
+         * the client accepted in its request (maxKeeperFee) and what the steps left of the budget.
+         */
+        keeperFee: tokenAmount.prefault("0"),
       })
       .prefault({}),
     safety: z

@@ -67,6 +67,8 @@ export interface ExecutionManagerOptions {
   recordBatch: number;
   /** Claim executions that name no keeper (open to any agent). */
   claimOpen: boolean;
+  /** The fee it asks per completed execution (wei; keeperFeeFor bounds it). */
+  keeperFee?: bigint;
   /** The keeper's encryption keys: the stored inputs and answers are sealed to them. */
   keys: EncryptionKeys;
   /** The Workflows EIP-712 domain (the sealing contexts' chain and deployment). */
@@ -75,6 +77,19 @@ export interface ExecutionManagerOptions {
 
 /** A stored step: its answer as stored, the output sealed to the keeper (what recording needs). */
 type StoredStep = Omit<StepResult, "answer"> & { answer: ParsedStepResponse };
+
+/**
+ * The keeper's fee for completing `execution`: what it asks, at most what the client accepted (maxKeeperFee) and
+ * what the recorded steps left of the budget (Workflows.completeExecution refuses more).
+ */
+export function keeperFeeFor(
+  asked: bigint,
+  execution: { maxKeeperFee: bigint; budget: bigint; spent: bigint },
+): bigint {
+  const left = execution.budget - execution.spent;
+  const cap = execution.maxKeeperFee < left ? execution.maxKeeperFee : left;
+  return asked < cap ? asked : cap;
+}
 
 export class ExecutionManager {
   readonly #plans = new Map<bigint, Promise<WorkflowPlan>>();
@@ -308,9 +323,11 @@ export class ExecutionManager {
         ? await this.#recordBasic(executionId, plan, outcome.results)
         : await this.#recordProven(executionId, plan, row, blind, outcome.results);
     this.o.store.setExecutionState(executionId, "completing");
+    const fee = keeperFeeFor(this.o.keeperFee ?? 0n, await this.#chainExecution(executionId));
     await this.#act(`complete:${executionId}`, RUN_WORKFLOW, 0n, GAS.complete, "completeExecution", [
       executionId,
       resultHash,
+      fee,
     ]);
     this.#finish(row, "done", null);
   }

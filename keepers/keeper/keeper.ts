@@ -156,6 +156,7 @@ export async function startKeeper(
     fromBlock: BigInt(config.follower.startBlock),
     recordBatch: config.orchestrator.recordBatch,
     claimOpen: config.orchestrator.claimOpen,
+    keeperFee: config.orchestrator.keeperFee,
     keys,
     domain,
   });

@@ -16,7 +16,7 @@ import path from "node:path";
 import { AgentMemory } from "../../agents/memory.js";
 import { ARMS, COMPETITORS, runSeed, scenario, spread, TIGHT, type SeedFigures } from "../../agents/sim/experiment.js";
 import { ThompsonPriceStrategy } from "../../agents/strategies/thompson-price.js";
-import type { MarketState } from "../../agents/strategy.js";
+import { marketStateOf } from "../../agents/sim/market.js";
 
 const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
 const WORKLOADS = 200;
@@ -45,26 +45,7 @@ function report(title: string, competitors: readonly number[]): void {
 function decisionsPerSecond(): void {
   const strategy = new ThompsonPriceStrategy({ arms: ARMS, seed: 1 });
   const market = scenario(1);
-  const state: MarketState = {
-    workload: {
-      workloadId: 1n,
-      round: 0,
-      client: `0x${"cc".repeat(20)}`,
-      serviceType: `0x${"00".repeat(32)}`,
-      modelHash: `0x${"00".repeat(32)}`,
-      units: 2n,
-      maxPricePerUnit: market.maxPricePerUnit,
-      bidDeadline: 0n,
-    },
-    service: {
-      serviceId: `0x${"00".repeat(32)}`,
-      name: market.serviceName,
-      listedPrice: market.maxPricePerUnit,
-      costPerUnit: market.costPerUnit,
-    },
-    competitors: [],
-    feeBps: market.feeBps,
-  };
+  const state = marketStateOf(market);
   const own = { agentId: 1n, reputation: 500, freeUnits: 10n };
   const n = 20_000;
   const t0 = performance.now();

@@ -247,6 +247,7 @@ async function workflowRun(steps: number, label = ""): Promise<void> {
       listingId: 0n,
       keeper: keeper.address,
       maxListingFee: 0n,
+      maxKeeperFee: 0n,
     }),
   );
   const executionId = (await workflows.queryFilter(workflows.filters.ExecutionRequested())).length;
@@ -265,7 +266,7 @@ async function workflowRun(steps: number, label = ""): Promise<void> {
     records.push({ ...r, provider: provider.address, signature: await signStepResult(provider, workflows, r) });
   }
   const record = await gasOf(workflows.connect(keeper).recordSteps(executionId, records));
-  const complete = await gasOf(workflows.connect(keeper).completeExecution(executionId, ethers.id("final")));
+  const complete = await gasOf(workflows.connect(keeper).completeExecution(executionId, ethers.id("final"), 0n));
   const n = BigInt(steps);
   if (label !== "") {
     // A repeat run: the providers' credit slots exist now (steady state); report the step records only.

@@ -374,6 +374,7 @@ async function requestAll(
       listingId: 0n,
       keeper: ROLES.keeper.address,
       maxListingFee: 0n,
+      maxKeeperFee: 0n,
     });
     sent.push({ tx, at: Date.now() });
   }
@@ -784,6 +785,7 @@ async function claimedExecutions(devnet: Devnet, workflowId: bigint, count: numb
         listingId: 0n,
         keeper: ROLES.keeper.address,
         maxListingFee: 0n,
+        maxKeeperFee: 0n,
       }),
     );
   const ids: bigint[] = [];

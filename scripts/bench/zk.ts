@@ -185,6 +185,7 @@ async function runWorkflow(
       listingId: 0n,
       keeper: keeper.address,
       maxListingFee: 0n,
+      maxKeeperFee: 0n,
     })
   ).wait();
   const executionId = BigInt((await workflows.queryFilter(workflows.filters.ExecutionRequested())).length);
@@ -218,7 +219,7 @@ async function runWorkflow(
   }
   await prover.close();
   const complete = await (
-    await workflows.connect(keeper).completeExecution(executionId, fieldToBytes32(transcript.resultHash))
+    await workflows.connect(keeper).completeExecution(executionId, fieldToBytes32(transcript.resultHash), 0n)
   ).wait();
   return { recordGas, completeGas: complete?.gasUsed ?? 0n, proveMs };
 }

@@ -361,6 +361,8 @@ export class Devnet {
       database: { path: path.join(this.dir, "keeper.db") },
       follower: { pollIntervalMs: 200 },
       jobs: { sweep: "*/2 * * * * *", providers: "*/5 * * * * *" },
+      // The keeper asks 0.1 AITBC per completed execution; it gets it only where the client accepted a fee.
+      orchestrator: { keeperFee: "0.1" },
       ...overrides,
     };
   }
@@ -420,7 +422,8 @@ export class Devnet {
 
   /**
    * The client posts `inputs` to the keeper (signed) and requests an execution naming it (`keeper` address),
-   * escrowing `budget` AITBC (the client is funded and approves on first use). Returns the execution id.
+   * escrowing `budget` AITBC (the client is funded and approves on first use), of which the keeper may take up to
+   * `maxKeeperFee` as its fee. Returns the execution id.
    */
   async requestExecution(
     workflowId: bigint,
@@ -428,6 +431,7 @@ export class Devnet {
     keeperUrl: string,
     budget = 5n * 10n ** 18n,
     keeper: string = ROLES.keeper.address,
+    maxKeeperFee = 0n,
   ): Promise<bigint> {
     const { token, workflows } = this.protocol;
     if ((await token.balanceOf(ROLES.client.address)) < budget) await this.fundClient(1000n + budget / 10n ** 18n);
@@ -443,7 +447,7 @@ export class Devnet {
     const receipt = await (
       await workflows
         .connect(client)
-        .requestExecution({ workflowId, inputsHash, budget, listingId: 0n, keeper, maxListingFee: 0n })
+        .requestExecution({ workflowId, inputsHash, budget, listingId: 0n, keeper, maxListingFee: 0n, maxKeeperFee })
     ).wait();
     const event = receipt?.logs
       .map((l) => workflows.interface.parseLog(l))

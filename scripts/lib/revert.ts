@@ -49,6 +49,7 @@ const AMOUNTS = new Set([
   "spent",
   "fee",
   "maxListingFee",
+  "maxKeeperFee",
   "pricePerUnit",
   "maxPricePerUnit",
   "newStake",

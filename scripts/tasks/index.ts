@@ -463,6 +463,11 @@ export const tasks = [
       ...noDefault,
     })
     .addOption({ name: "maxFee", description: "Max listing price in AITBC (default: the price now)", ...noDefault })
+    .addOption({
+      name: "keeperFee",
+      description: "Most the keeper may take from the budget as its fee, AITBC (default 0)",
+      ...noDefault,
+    })
     .setAction(cliAction(() => import("./workflow/request.js")))
     .build(),
   task(["workflow", "executions"], "List executions, newest first (optionally an account's, as client or keeper)")
@@ -525,6 +530,11 @@ export const tasks = [
       ...noDefault,
     })
     .addOption({ name: "maxFee", description: "Max listing price in AITBC (default: the price now)", ...noDefault })
+    .addOption({
+      name: "keeperFee",
+      description: "Most the keeper may take from the budget as its fee, AITBC (default 0)",
+      ...noDefault,
+    })
     .addOption({ name: "timeout", description: "Seconds to follow before giving up (default 600)", ...noDefault })
     .setAction(cliAction(() => import("./workflow/run.js")))
     .build(),

@@ -353,6 +353,43 @@ describe("daemons end to end (real processes)", function () {
     );
   });
 
+  it("is paid its fee from the budget, never more than the client accepted (the keeper asks 0.1 AITBC)", async function () {
+    const { workflows } = devnet.protocol;
+    const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
+    const keeperAddress = String((await keeper.ready()).address);
+    const credits0 = await workflows.creditsOf(keeperAddress);
+    // The client accepts 0.05: the keeper takes 0.05, not the 0.1 it asks.
+    const capped = await devnet.requestExecution(
+      workflowId,
+      { values: [2, 4] },
+      keeperUrl,
+      10n ** 18n,
+      keeperAddress,
+      5n * 10n ** 16n,
+    );
+    // The client accepts 0.5: the keeper takes what it asks.
+    const asked = await devnet.requestExecution(
+      workflowId,
+      { values: [3, 5] },
+      keeperUrl,
+      10n ** 18n,
+      keeperAddress,
+      5n * 10n ** 17n,
+    );
+    for (const id of [capped, asked]) expect((await devnet.waitForExecution(id)).status).to.equal("completed");
+    const fees = [];
+    for (const id of [capped, asked]) {
+      const [paid] = await workflows.queryFilter(workflows.filters.KeeperPaid(id));
+      const [done] = await workflows.queryFilter(workflows.filters.ExecutionCompleted(id));
+      const e = await workflows.getExecution(id);
+      expect(paid?.args.keeper).to.equal(keeperAddress);
+      expect(done?.args.refund, "the client gets the rest").to.equal(e.budget - e.spent - (paid?.args.fee ?? 0n));
+      fees.push(paid?.args.fee);
+    }
+    expect(fees).to.deep.equal([5n * 10n ** 16n, 10n ** 17n]);
+    expect((await workflows.creditsOf(keeperAddress)) - credits0).to.equal(15n * 10n ** 16n);
+  });
+
   // Last: it moves the chain's clock past the voting delay (a day) and replaces the keeper.
   it("votes on proposals by its governance policy, with the rule as the reason (keeper restarted with governance on)", async function () {
     const { governor, registry } = devnet.protocol;

@@ -94,7 +94,7 @@ export function executionRequest(
   inputsHash: string,
   budget: bigint,
   listingId = 0n,
-  overrides: { keeper?: string; maxListingFee?: bigint } = {},
+  overrides: { keeper?: string; maxListingFee?: bigint; maxKeeperFee?: bigint } = {},
 ): IWorkflows.ExecutionRequestStruct {
   return {
     workflowId,
@@ -103,6 +103,7 @@ export function executionRequest(
     listingId,
     keeper: overrides.keeper ?? ZeroAddress,
     maxListingFee: overrides.maxListingFee ?? MaxUint256,
+    maxKeeperFee: overrides.maxKeeperFee ?? 0n,
   };
 }
 
@@ -447,7 +448,7 @@ export async function runDiamond(f: Base, client: Signer, listingId = 0n, budget
   await f.workflows.connect(f.keeper).claimExecution(executionId);
   const records: StepRecord[] = [];
   for (const batch of diamondWork(f)) records.push(...(await record(f, executionId, batch)));
-  await f.workflows.connect(f.keeper).completeExecution(executionId, RESULT);
+  await f.workflows.connect(f.keeper).completeExecution(executionId, RESULT, 0n);
   return { executionId, records };
 }
 

@@ -122,14 +122,38 @@ describe("operator tasks", function () {
         }),
       ).to.be.rejectedWith("WorkflowsInvalidBudget(budget=6.0 AITBC, maxBudget=5.0 AITBC)");
       expect(await f.token.allowance(f.client.address, workflows)).to.equal(0n);
-      await run(["workflow", "request"], {
+      // A keeper fee above the budget is refused before anything is approved; a bad amount is named.
+      await expect(
+        run(["workflow", "request"], {
+          from: f.index(f.client),
+          workflow: "1",
+          inputs: "x",
+          budget: "3",
+          listing: "1",
+          keeperFee: "4",
+        }),
+      ).to.be.rejectedWith("WorkflowsInvalidKeeperFee(maxKeeperFee=4.0 AITBC, budget=3.0 AITBC)");
+      expect(await f.token.allowance(f.client.address, workflows)).to.equal(0n);
+      await expect(
+        run(["workflow", "request"], {
+          from: f.index(f.client),
+          workflow: "1",
+          inputs: "x",
+          budget: "3",
+          listing: "1",
+          keeperFee: "lots",
+        }),
+      ).to.be.rejectedWith(/^--keeper-fee: "lots" is not a number of AITBC/);
+      const executionId = (await run(["workflow", "request"], {
         from: f.index(f.client),
         workflow: "1",
         inputs: "x",
         budget: "3",
         listing: "1",
-      });
+        keeperFee: "0.5",
+      })) as bigint;
       expect(await f.token.allowance(f.client.address, workflows)).to.equal(0n);
+      expect((await f.workflows.getExecution(executionId)).maxKeeperFee).to.equal(AITBC / 2n);
       await run(["workflow", "subscribe"], { from: f.index(f.client), listing: "1" });
       expect(await f.token.allowance(f.client.address, workflows)).to.equal(0n);
       await expect(

@@ -83,7 +83,8 @@ contract KeyRotationTest is ProtocolFixture, ProtocolActors {
                 budget: 10 * AITBC,
                 listingId: 0,
                 keeper: address(0),
-                maxListingFee: 0
+                maxListingFee: 0,
+                maxKeeperFee: 0
             })
         );
         vm.prank(keeper);
@@ -97,7 +98,7 @@ contract KeyRotationTest is ProtocolFixture, ProtocolActors {
         records[0] = _stepRecord(workflows, providerKey, executionId, 0, cost);
         vm.startPrank(keeper);
         workflows.recordSteps(executionId, records);
-        workflows.completeExecution(executionId, keccak256("result"));
+        workflows.completeExecution(executionId, keccak256("result"), 0);
         vm.stopPrank();
     }
 
@@ -266,7 +267,8 @@ contract KeyRotationTest is ProtocolFixture, ProtocolActors {
                 budget: 10 * AITBC,
                 listingId: 0,
                 keeper: address(0),
-                maxListingFee: 0
+                maxListingFee: 0,
+                maxKeeperFee: 0
             })
         );
         vm.prank(oldKey);
@@ -288,7 +290,7 @@ contract KeyRotationTest is ProtocolFixture, ProtocolActors {
 
         vm.startPrank(newKey);
         workflows.recordSteps(executionId, records);
-        workflows.completeExecution(executionId, keccak256("result"));
+        workflows.completeExecution(executionId, keccak256("result"), 0);
         vm.stopPrank();
         assertEq(
             uint256(workflows.getExecution(executionId).status),

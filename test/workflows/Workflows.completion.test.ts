@@ -53,7 +53,7 @@ describe("Workflows: completion", function () {
       for (const batch of diamondWork(f)) records.push(...(await record(f, 1n, batch)));
       const spent = sum(records.map((r) => r.cost));
       const receipt = receiptChain(receiptSeed(1n, 1n, INPUTS), records);
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(1n, RESULT, receipt, spent, BUDGET - spent);
       const e = await f.workflows.getExecution(1n);
@@ -100,14 +100,14 @@ describe("Workflows: completion", function () {
 
     it("reverts WorkflowsStepsMissing with the mask of the unrecorded steps", async function () {
       const f = await loadRunning();
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepsMissing")
         .withArgs(1n, allSteps(4));
       await record(f, 1n, [
         [0, f.p1, 1n],
         [1, f.p1, 1n],
       ]);
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepsMissing")
         .withArgs(1n, mask(2, 3));
     });
@@ -118,29 +118,29 @@ describe("Workflows: completion", function () {
       const expiresAt = (await f.workflows.getExecution(1n)).startedAt + MAX_TIME;
       const snapshot = await networkHelpers.takeSnapshot();
       await time.setNextBlockTimestamp(expiresAt);
-      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT, GAS);
+      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n, GAS);
       expect((await f.workflows.getExecution(1n)).finishedAt).to.equal(expiresAt);
       await snapshot.restore();
       await time.setNextBlockTimestamp(expiresAt + 1n);
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, GAS))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n, GAS))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsExpired")
         .withArgs(1n, expiresAt);
     });
 
     it("reverts WorkflowsNotKeeper for others and WorkflowsWrongStatus when not Running", async function () {
       const f = await loadPending();
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
         .withArgs(1n, EXECUTION.pending);
       await f.workflows.connect(f.keeper).claimExecution(1n);
       for (const batch of diamondWork(f)) await record(f, 1n, batch);
       for (const s of [f.keeper2, f.owner, f.p1]) {
-        await expect(f.workflows.connect(s).completeExecution(1n, RESULT))
+        await expect(f.workflows.connect(s).completeExecution(1n, RESULT, 0n))
           .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
           .withArgs(1n, s.address);
       }
-      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n);
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
         .withArgs(1n, EXECUTION.completed);
       await expect(f.workflows.connect(f.keeper).failExecution(1n, REASON))
@@ -173,7 +173,7 @@ describe("Workflows: completion", function () {
       await f.workflows.connect(f.p2).claimCredits();
       expect(await f.workflows.totalHeld()).to.equal(0n);
       await expectHeld(f);
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsWrongStatus")
         .withArgs(1n, EXECUTION.failed);
     });
@@ -247,7 +247,7 @@ describe("Workflows: completion", function () {
       await record(f, 1n, [[0, f.p1, 1n]]);
       const expiresAt = (await f.workflows.getExecution(1n)).startedAt + MAX_EXECUTION_TIME;
       await time.setNextBlockTimestamp(expiresAt);
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, GAS))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n, GAS))
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(1n, RESULT, anyValue, 1n, BUDGET - 1n);
       await time.setNextBlockTimestamp((await f.workflows.getExecution(2n)).startedAt + MAX_EXECUTION_TIME + 1n);

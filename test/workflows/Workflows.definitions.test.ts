@@ -286,7 +286,7 @@ describe("Workflows: definitions", function () {
         [0, f.p1, 3n],
         [2, f.p3, 4n],
       ]);
-      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
+      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n);
       expect((await f.workflows.getExecution(1n)).status).to.equal(EXECUTION.completed);
     });
 

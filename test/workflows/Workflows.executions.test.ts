@@ -212,7 +212,7 @@ describe("Workflows: executions", function () {
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsNotKeeper")
         .withArgs(1n, f.keeper.address);
       for (const batch of diamondWork(f)) await record(f, 1n, batch, f.keeper2);
-      await expect(f.workflows.connect(f.keeper2).completeExecution(1n, RESULT)).to.emit(
+      await expect(f.workflows.connect(f.keeper2).completeExecution(1n, RESULT, 0n)).to.emit(
         f.workflows,
         "ExecutionCompleted",
       );
@@ -285,7 +285,7 @@ describe("Workflows: executions", function () {
       const records: StepRecord[] = [];
       for (const batch of diamondWork(f)) records.push(...(await record(f, 2n, batch)));
       const spent = sum(records.map((r) => r.cost));
-      await expect(f.workflows.connect(f.keeper).completeExecution(2n, RESULT))
+      await expect(f.workflows.connect(f.keeper).completeExecution(2n, RESULT, 0n))
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(2n, RESULT, anyValue, spent, BUDGET - spent);
       await expectBooks(f, b, {
@@ -352,7 +352,7 @@ describe("Workflows: executions", function () {
       expect((await f.workflows.getExecutionStatus(1n)).stepsDone).to.equal(3n);
       await record(f, 1n, third);
       await time.increase(60);
-      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT);
+      await f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n);
       const finishedAt = BigInt(await time.latest());
       expect([...(await f.workflows.getExecutionStatus(1n))]).to.deep.equal([
         EXECUTION.completed,

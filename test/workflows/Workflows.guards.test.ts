@@ -157,7 +157,7 @@ const STOPPABLE: Array<[string, Setup]> = [
         .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
       await w(f).connect(f.keeper).claimExecution(1n);
       for (const batch of diamondWork(f)) await record(f, 1n, batch);
-      return () => w(f).connect(f.keeper).completeExecution(1n, RESULT);
+      return () => w(f).connect(f.keeper).completeExecution(1n, RESULT, 0n);
     },
   ],
   [
@@ -305,7 +305,7 @@ describe("Workflows: guards", function () {
       {
         fn: "completeExecution",
         setup: loadRunning,
-        call: (f, id) => f.workflows.connect(f.keeper).completeExecution(id, RESULT),
+        call: (f, id) => f.workflows.connect(f.keeper).completeExecution(id, RESULT, 0n),
       },
       {
         fn: "failExecution",

@@ -181,7 +181,7 @@ describe("Workflows: listings", function () {
       const records: StepRecord[] = [];
       for (const batch of diamondWork(f)) records.push(...(await record(f, 1n, batch)));
       const spent = sum(records.map((r) => r.cost));
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(1n, RESULT, receiptChain(receiptSeed(1n, 1n, INPUTS), records), spent, BUDGET - spent);
       expect((await f.workflows.getListing(1n)).totalExecutions).to.equal(1n);

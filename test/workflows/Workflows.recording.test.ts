@@ -240,7 +240,7 @@ describe("Workflows: recording", function () {
         [2, f.p2, 10n * AITBC],
         [3, f.p3, 0n],
       ]);
-      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+      await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(1n, RESULT, anyValue, BUDGET, 0n);
       await expectBooks(f, b, {
@@ -350,7 +350,7 @@ describe("Workflows: recording", function () {
         }
         expect(all.length).to.equal(count);
         const spent = sum(all.map((r) => r.cost));
-        await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT))
+        await expect(f.workflows.connect(f.keeper).completeExecution(1n, RESULT, 0n))
           .to.emit(f.workflows, "ExecutionCompleted")
           .withArgs(1n, RESULT, receiptChain(receiptSeed(1n, 2n, INPUTS), all), spent, budget - spent);
         const e = await f.workflows.getExecution(1n);

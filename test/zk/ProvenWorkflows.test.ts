@@ -412,7 +412,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       expect(e.stepsDone).to.equal(32n);
       expect(e.doneMask).to.equal(allSteps(32));
       expect(e.status).to.equal(EXECUTION.running);
-      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, result))
+      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, result, 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsStepsMissing")
         .withArgs(executionId, allSteps(40) - allSteps(32));
 
@@ -429,14 +429,14 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       expect(await f.workflows.creditsOf(f.p2.address)).to.equal(20n * COST);
 
       const wrong = fieldToBytes32(OTHER.resultHash);
-      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, wrong))
+      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, wrong, 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsResultMismatch")
         .withArgs(executionId, result, wrong);
-      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, ZeroHash))
+      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, ZeroHash, 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsResultMismatch")
         .withArgs(executionId, result, ZeroHash);
       const ownerBefore = await f.token.balanceOf(f.owner.address);
-      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, result))
+      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, result, 0n))
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(executionId, result, e.receipt, 40n * COST, BUDGET - 40n * COST);
       e = await f.workflows.getExecution(executionId);
@@ -738,10 +738,10 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
         .withArgs(executionId, 0n, 2n, fieldToBytes32(zk.outputsRoot));
       const result = fieldToBytes32(REPORT);
       expect((await f.workflows.getExecution(executionId)).resultHash).to.equal(result);
-      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, fieldToBytes32(iris.outputHash)))
+      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, fieldToBytes32(iris.outputHash), 0n))
         .to.be.revertedWithCustomError(f.workflows, "WorkflowsResultMismatch")
         .withArgs(executionId, result, fieldToBytes32(iris.outputHash));
-      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, result))
+      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, result, 0n))
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(executionId, result, anyValue, 2n * COST, BUDGET - 2n * COST);
       expect(sum([await f.workflows.creditsOf(f.p1.address), await f.workflows.creditsOf(f.p2.address)])).to.equal(
@@ -770,7 +770,7 @@ describe("Workflows at the Full and Zk levels (on chain, real proofs)", function
       )
         .to.emit(f.workflows, "TranscriptChunkProven")
         .withArgs(executionId, 0n, 3n, fieldToBytes32(loaded.outputsRoot));
-      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, fieldToBytes32(REPORT)))
+      await expect(f.workflows.connect(f.keeper).completeExecution(executionId, fieldToBytes32(REPORT), 0n))
         .to.emit(f.workflows, "ExecutionCompleted")
         .withArgs(executionId, fieldToBytes32(REPORT), anyValue, 3n * COST, BUDGET - 3n * COST);
     });

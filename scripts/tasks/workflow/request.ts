@@ -15,6 +15,7 @@ interface Args {
   listing: string;
   keeper: string;
   maxFee: string;
+  keeperFee: string;
 }
 
 /** Requests an execution of a workflow and escrows its budget (plus the listing's price). */
@@ -29,6 +30,9 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
     const price = listingId === 0n ? 0n : (await workflows.getListing(listingId)).executionPrice;
     // By default accept the price seen now; an owner raising it before this lands makes the request revert.
     const maxListingFee = args.maxFee === "" ? price : parseTokenAmount("maxFee", args.maxFee, { allowZero: true });
+    // The most the keeper may take from the budget as its fee when it completes (0: none).
+    const maxKeeperFee =
+      args.keeperFee === "" ? 0n : parseTokenAmount("keeperFee", args.keeperFee, { allowZero: true });
     // Simulated before the approval of exactly budget + fee: a request Workflows refuses approves nothing.
     const call = await workflows.requestExecution.populateTransaction({
       workflowId,
@@ -37,6 +41,7 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
       listingId,
       keeper,
       maxListingFee,
+      maxKeeperFee,
     });
     const address = await workflows.getAddress();
     const receipt = await sendWithExactApproval(
@@ -47,7 +52,8 @@ export default async function request(args: Args, hre: HardhatRuntimeEnvironment
       budget + price,
       "requestExecution",
       call,
-      () => workflows.requestExecution({ workflowId, inputsHash, budget, listingId, keeper, maxListingFee }),
+      () =>
+        workflows.requestExecution({ workflowId, inputsHash, budget, listingId, keeper, maxListingFee, maxKeeperFee }),
       confirm,
     );
     const event = receipt.logs

@@ -21,6 +21,7 @@ interface Args {
   listing: string;
   keeper: string;
   maxFee: string;
+  keeperFee: string;
   timeout: string;
 }
 

@@ -6,11 +6,11 @@
  */
 import { expect } from "chai";
 
-import { runMarket } from "../../../agents/sim/market.js";
+import { marketStateOf, runMarket } from "../../../agents/sim/market.js";
 import { ARMS, COMPETITORS, runSeed, scenario, spread, TIGHT } from "../../../agents/sim/experiment.js";
 import { FixedPriceStrategy } from "../../../agents/strategies/fixed-price.js";
 import { ThompsonPriceStrategy } from "../../../agents/strategies/thompson-price.js";
-import { AITBC, fromAitbc, type MarketState } from "../../../agents/strategy.js";
+import { fromAitbc } from "../../../agents/strategy.js";
 
 const SEEDS = [1, 2, 3, 4, 5];
 
@@ -63,26 +63,7 @@ describe("agents: learning provider in a controlled market", function () {
     resumed.restore(saved);
     expect(resumed.statsOf("iris-inference")).to.deep.equal(learner.statsOf("iris-inference"));
     const fresh = new ThompsonPriceStrategy({ arms: ARMS, seed: 9 });
-    const market: MarketState = {
-      workload: {
-        workloadId: 1n,
-        round: 0,
-        client: `0x${"cc".repeat(20)}`,
-        serviceType: `0x${"00".repeat(32)}`,
-        modelHash: `0x${"00".repeat(32)}`,
-        units: 2n,
-        maxPricePerUnit: 3n * AITBC,
-        bidDeadline: 0n,
-      },
-      service: {
-        serviceId: `0x${"00".repeat(32)}`,
-        name: "iris-inference",
-        listedPrice: AITBC,
-        costPerUnit: AITBC / 2n,
-      },
-      competitors: [],
-      feeBps: 100,
-    };
+    const market = marketStateOf(scenario(2));
     const own = { agentId: 1n, reputation: 500, freeUnits: 10n };
     const prices = (s: ThompsonPriceStrategy) =>
       Array.from({ length: 30 }, () => {

@@ -100,6 +100,7 @@ describe("keepers: the keeper's API and its authentication (real keeper and prov
         listingId,
         keeper: ROLES.keeper.address,
         maxListingFee: 0n,
+        maxKeeperFee: 0n,
       })
     ).wait();
     const event = receipt?.logs

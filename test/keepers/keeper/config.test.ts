@@ -28,6 +28,7 @@ const DEFAULTS: KeeperConfig = {
     defaultStepTimeoutMs: 60_000,
     quarantineMs: 600_000,
     recordBatch: 16,
+    keeperFee: 0n,
     claimOpen: true,
   },
   safety: { maxActionsPerHour: 1500, valueFactor: 10, baselineActions: 10, expectedActionTypes: [9, 10] },
@@ -76,6 +77,7 @@ describe("keepers: loadKeeperConfig", function () {
       endpoint: "",
     });
     expect(config.server.port).to.equal(8700);
+    expect(config.orchestrator.keeperFee, "the keeper's fee, as wei").to.equal(AITBC / 10n);
     const custom = loadKeeperConfig(
       file({
         ...MINIMAL,

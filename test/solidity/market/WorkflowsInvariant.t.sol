@@ -47,6 +47,7 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
     uint256 public ghostStepCosts; // sum of the costs of recorded steps (from the records sent)
     uint256 public ghostStepCredits; // credits granted to step providers (measured)
     uint256 public ghostOwnerCredits; // credits granted to workflow owners: listing fees and subscriptions
+    uint256 public ghostKeeperFees; // credits granted to keepers: their fees at completion
     uint256 public ghostRefunds; // paid back to clients (measured)
     uint256 public ghostClaimed; // credits paid out (measured)
     uint256 public ghostDonated; // sent straight to Workflows, outside its own transfers
@@ -61,6 +62,7 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
     bool public ghostWrongRefund; // a refund or payout differed from the expected amount
     bool public ghostWrongKeeper; // an execution was claimed by someone other than the keeper its client named
     bool public ghostFeeAboveMax; // a request was charged a listing fee above its maxListingFee
+    bool public ghostKeeperFeeAboveMax; // a keeper took more than the client accepted or the budget had left
     bool public ghostWrongFee; // a listing fee differed from the price (0 while subscribed)
     bool public ghostLateRecord; // steps were recorded after the execution's max execution time
     bool public ghostFreeSubscription; // a listing without a subscription price sold one
@@ -108,6 +110,7 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
                 0
             );
             keepers.push(agent);
+            creditors.push(agent); // keepers hold their fees as credits
         }
     }
 
@@ -134,9 +137,14 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
 
     /// @dev The credit gained by `a` since `before`; any other creditor's change is flagged.
     function _creditGain(uint256[] memory before, address a) internal returns (uint256 gain) {
+        return _creditGain(before, a, a);
+    }
+
+    /// @dev The credit gained by `a` and `b` together since `before`; any other creditor's change is flagged.
+    function _creditGain(uint256[] memory before, address a, address b) internal returns (uint256 gain) {
         for (uint256 i = 0; i < creditors.length; ++i) {
             uint256 c = workflows.creditsOf(creditors[i]);
-            if (creditors[i] == a && c >= before[i]) gain = c - before[i];
+            if ((creditors[i] == a || creditors[i] == b) && c >= before[i]) gain += c - before[i];
             else if (c != before[i]) ghostWrongCredit = true;
         }
     }
@@ -217,7 +225,8 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
                 budget: budget,
                 listingId: listingId,
                 keeper: address(0),
-                maxListingFee: type(uint256).max
+                maxListingFee: type(uint256).max,
+                maxKeeperFee: 0
             });
     }
 
@@ -262,6 +271,8 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
         if (mode == 1) req.maxListingFee = fee;
         else if (mode == 2) req.maxListingFee = fee == 0 ? 0 : fee - 1;
         else if (mode == 3) req.maxListingFee = bound(capSeed >> 8, 0, 60 * AITBC);
+        // A keeper fee of up to the budget, or none; now and then above it (refused).
+        if ((keeperSeed & (1 << 16)) != 0) req.maxKeeperFee = bound(keeperSeed >> 17, 0, req.budget + 1);
         uint256 balanceBefore = token.balanceOf(client);
         vm.prank(client);
         try workflows.requestExecution(req) returns (uint256 id) {
@@ -277,7 +288,11 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
             ghostNamedKeeper[id] = req.keeper;
             _ok("request");
         } catch {
-            _failed(fee > req.maxListingFee ? "requestFeeAboveMax" : "request");
+            _failed(
+                fee > req.maxListingFee
+                    ? "requestFeeAboveMax"
+                    : (req.maxKeeperFee > req.budget ? "requestKeeperFeeAboveBudget" : "request")
+            );
         }
     }
 
@@ -406,12 +421,16 @@ contract WorkflowsHandler is HandlerBase, ProtocolActors {
         address owner = workflows.getWorkflow(e.workflowId).owner;
         uint256 balanceBefore = token.balanceOf(e.client);
         uint256[] memory credits = _creditSnapshot();
+        // The keeper's fee: mostly within what the client accepted, now and then one above it.
+        uint256 fee = bound(seed >> 8, 0, uint256(e.maxKeeperFee) + 1);
         vm.prank(ghostKeeper[id]);
-        try workflows.completeExecution(id, keccak256(abi.encode("result", id))) {
-            uint256 credited = _creditGain(credits, owner);
-            if (credited != e.listingFee) ghostWrongCredit = true;
-            ghostOwnerCredits += credited;
-            _refunded(id, e, token.balanceOf(e.client) - balanceBefore, e.budget - ghostSpent[id]);
+        try workflows.completeExecution(id, keccak256(abi.encode("result", id)), fee) {
+            if (fee > e.maxKeeperFee || ghostSpent[id] + fee > e.budget) ghostKeeperFeeAboveMax = true;
+            uint256 credited = _creditGain(credits, owner, ghostKeeper[id]);
+            if (credited != e.listingFee + fee) ghostWrongCredit = true;
+            ghostOwnerCredits += e.listingFee;
+            ghostKeeperFees += fee;
+            _refunded(id, e, token.balanceOf(e.client) - balanceBefore, e.budget - ghostSpent[id] - fee);
             ghostStatus[id] = IWorkflows.ExecutionStatus.Completed;
             _ok("complete");
         } catch {
@@ -610,12 +629,20 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         (uint256 held, ) = _openHeld();
         assertEq(
             handler.ghostDeposits(),
-            handler.ghostStepCredits() + handler.ghostOwnerCredits() + handler.ghostRefunds() + held,
-            "deposits == step credits + owner credits + refunds + held by open executions"
+            handler.ghostStepCredits() +
+                handler.ghostOwnerCredits() +
+                handler.ghostKeeperFees() +
+                handler.ghostRefunds() +
+                held,
+            "deposits == step credits + owner credits + keeper fees + refunds + held by open executions"
         );
         assertEq(
             workflows.totalHeld(),
-            held + handler.ghostStepCredits() + handler.ghostOwnerCredits() - handler.ghostClaimed(),
+            held +
+                handler.ghostStepCredits() +
+                handler.ghostOwnerCredits() +
+                handler.ghostKeeperFees() -
+                handler.ghostClaimed(),
             "totalHeld == held + credits granted - credits claimed"
         );
     }
@@ -636,11 +663,37 @@ contract WorkflowsInvariantTest is ProtocolFixture, InvariantTargets {
         }
     }
 
+    function invariant_keeperFeesWithinWhatClientsAccepted() public view {
+        assertFalse(
+            handler.ghostKeeperFeeAboveMax(),
+            "a keeper took more than its client accepted or than the budget had left"
+        );
+    }
+
     function invariant_listingTermsHold() public view {
         assertFalse(handler.ghostFeeAboveMax(), "a listing fee above the request's maxListingFee was charged");
         assertFalse(handler.ghostWrongFee(), "a listing fee differed from the price (0 while subscribed)");
         assertFalse(handler.ghostFreeSubscription(), "a listing without a subscription price sold one");
         assertFalse(handler.ghostLateRecord(), "steps were recorded after the max execution time");
+    }
+
+    /// @dev The keeper fee path, deterministically: a request accepting 5 AITBC, a keeper asking 5 AITBC + 1 wei
+    /// (refused), then 2 AITBC (credited to it, the rest refunded); the books still balance.
+    function test_keeperFee_paidWithinWhatTheClientAccepted() public {
+        handler.defineWorkflow(0, 3, 0);
+        handler.request(0, 0, 300 * AITBC, false, ((5 * AITBC) << 17) | (1 << 16), 0); // any keeper, fee up to 5
+        assertEq(workflows.getExecution(1).maxKeeperFee, 5 * AITBC, "the fee the client accepted");
+        handler.claim(0, 0, false);
+        handler.record(0, 3, 1, false);
+        handler.complete((5 * AITBC + 1) << 8);
+        assertEq(handler.reverted("complete"), 1, "a fee above what the client accepted is refused");
+        handler.complete((2 * AITBC) << 8);
+        assertEq(handler.succeeded("complete"), 1, "completed");
+        assertEq(handler.ghostKeeperFees(), 2 * AITBC, "the keeper's fee");
+        assertEq(workflows.creditsOf(handler.ghostKeeper(1)), 2 * AITBC, "credited to the keeper");
+        invariant_keeperFeesWithinWhatClientsAccepted();
+        invariant_depositsEqualCreditsRefundsAndHeld();
+        invariant_balanceEqualsTotalHeld();
     }
 
     /// @dev Guards against a vacuous invariant: one deterministic pass through every path the handler drives.
