@@ -3,7 +3,9 @@
  * sandbox of the repository (test/helpers/docs.ts), against a separate `hardhat node` process with chain id 11155111
  * (Sepolia's: not a local chain to the tasks, Ignition and the daemons, so plain keys, time moves and development
  * verifier keys are refused there as on a real network). Blocks are mined every second, as a real chain makes them,
- * so the governance periods pass in wall-clock time; the rehearsal's periods are 5 s, 30 s and 5 s.
+ * so the governance periods pass in wall-clock time; the rehearsal's periods are 10 s, 60 s and 10 s (a minute to
+ * vote: on a loaded machine each `npx hardhat` command takes 15 to 20 s, and a 30 s period closed before the
+ * walkthrough's `gov vote`).
  *
  * What the test supplies, as a reader does: the RPC URL, the keystores' password, the deployer's funded key (Hardhat's
  * account 0), the native coin for the other keys (sent from account 1, as a reader sends it from a wallet), the
@@ -106,9 +108,9 @@ describe("the operators' walkthrough (docs/operators.md) on a hardhat node proce
       AITBC_KEYSTORE_PASSWORD: PASSWORD,
       AITBC_IMPORT_KEY: devAccount(0).privateKey,
       HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "1",
-      REHEARSAL_VOTING_DELAY: "5",
-      REHEARSAL_VOTING_PERIOD: "30",
-      REHEARSAL_TIMELOCK_DELAY: "5",
+      REHEARSAL_VOTING_DELAY: "10",
+      REHEARSAL_VOTING_PERIOD: "60",
+      REHEARSAL_TIMELOCK_DELAY: "10",
       PROVIDER_PORT: String(await freePort()),
       KEEPER_PORT: String(await freePort()),
     });
