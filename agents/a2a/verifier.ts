@@ -121,7 +121,8 @@ export class MessageVerifier {
     const signer = typedDataSigner(envelopeTypedData(this.options.domain, envelope, hash), envelope.signature);
     if (signer === undefined) throw new A2ARefusal("signature", "malformed");
     let identity = await this.#identity(envelope.from, false);
-    if (identity.key?.toLowerCase() !== signer.toLowerCase()) identity = await this.#identity(envelope.from, true); // a rotated key: read the chain again
+    // A signer that is not the cached key may be a rotated one: read the chain again (rate-limited per agent).
+    if (identity.key?.toLowerCase() !== signer.toLowerCase()) identity = await this.#identity(envelope.from, true);
     if (identity.key === undefined) throw new A2ARefusal("from", `agent ${envelope.from} is not registered`);
     if (identity.key.toLowerCase() !== signer.toLowerCase())
       throw new A2ARefusal("signature", `signed by ${signer}, not agent ${envelope.from}'s key ${identity.key}`);

@@ -7,9 +7,10 @@
  *    these are), for its units, service type, model and execution deadline;
  * 2. a signed quote for those units is asked of the subcontractor over A2A (agents/a2a/), and refused unless the
  *    spread pays: what the agent earns (its price × units, less the protocol fee) must exceed the quote's total;
- * 3. a nested workload (the subcontractor's service type, the same model, the same input under a fresh blind, the quoted price as its
- *    ceiling) is posted on the marketplace (the safety layer first: POST_WORKLOAD), the subcontractor's bid at or
- *    under the quote awarded once bidding closes, the input handed to its API (checked there against the chain);
+ * 3. a nested workload (the subcontractor's service type, the same model, the same input under a fresh blind, the
+ *    quoted price as its ceiling, an execution deadline a minute before the original's) is posted on the
+ *    marketplace (the safety layer first: POST_WORKLOAD), the subcontractor's bid at or under the quote awarded once
+ *    bidding closes, the input handed to its API (checked there against the chain);
  * 4. its result is fetched (signed as the nested workload's client), checked against the result hash the
  *    subcontractor signed on chain and against the service's output shape, and accepted (the subcontractor is paid);
  * 5. the output goes back to the runtime, which submits it for the original workload under its client's blind.
@@ -37,6 +38,10 @@ import { resultMessage } from "../server.js";
 /** ActionTypes.POST_WORKLOAD. */
 export const POST_WORKLOAD = 4;
 const POST_GAS = 400_000n;
+/** Seconds between the nested workload's execution deadline and the original's. */
+const DELIVERY_MARGIN_SECONDS = 60n;
+/** The least execution time the nested workload gets after its bidding. */
+const MIN_EXECUTION_SECONDS = 30n;
 
 export interface Subcontractor {
   /** The subcontractor's base URL (its A2A card and API). */
@@ -126,13 +131,17 @@ export class SubcontractingBackend implements Backend {
     // From the later of the chain's last block and the clock: the post's own block may come seconds after the last.
     const clock = BigInt(Math.floor(Date.now() / 1000));
     const bidDeadline = (clock > now ? clock : now) + BigInt(this.o.biddingSeconds ?? 4);
+    // The subcontractor's deadline comes before ours, leaving the time to check and submit its result.
+    const executionDeadline = original.executionDeadline - DELIVERY_MARGIN_SECONDS;
+    if (executionDeadline <= bidDeadline + MIN_EXECUTION_SECONDS)
+      throw new Error(`arbitrageur: workload ${bid.workloadId}'s deadline leaves too little time to subcontract`);
     const { workloadId, outcome } = await market.post(`subcontract:${bid.workloadId}:${bid.round}`, {
       serviceType: keccak256(stringToBytes(subcontractor.service)),
       modelHash: original.modelHash,
       units: bid.units,
       maxPricePerUnit: quote.pricePerUnit,
       bidDeadline,
-      executionDeadline: original.executionDeadline,
+      executionDeadline,
       verification: 0,
       reopenOnTimeout: false,
       inputHash: valueHashHex(input, blind),
