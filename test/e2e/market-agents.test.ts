@@ -13,6 +13,7 @@
  * Then the validator declines a dispute it cannot check (a data workload it has no backend for), and says why.
  */
 import { randomBytes } from "node:crypto";
+import { DatabaseSync } from "node:sqlite";
 
 import { expect } from "chai";
 import { id as hashText, MaxUint256, parseEther } from "ethers";
@@ -248,6 +249,17 @@ describe("agent market end to end: client, providers, validator (real processes)
       "declined",
     );
     expect(declined.reason).to.equal("cannot-check");
+    // The reason is recorded in its memory too, with the dispute's chain log as its source.
+    const db = new DatabaseSync(`${devnet.dir}/validator.db`, { readOnly: true });
+    try {
+      const row = db
+        .prepare("SELECT figures, source FROM experiences WHERE kind = 'declined' AND workload_id = ?")
+        .get(String(workloadId));
+      expect(JSON.parse(String(row?.figures))).to.deep.equal({ reason: "cannot-check" });
+      expect(String(row?.source)).to.match(/^chain:0x/);
+    } finally {
+      db.close();
+    }
     expect((await marketplace.getWorkload(workloadId)).status).to.equal(4n); // still Disputed: nobody ruled
   });
 });
