@@ -13,6 +13,7 @@
  * Then the validator declines a dispute it cannot check (a data workload it has no backend for), and says why.
  */
 import { randomBytes } from "node:crypto";
+import { DatabaseSync } from "node:sqlite";
 
 import { expect } from "chai";
 import { id as hashText, MaxUint256, parseEther } from "ethers";
@@ -196,18 +197,20 @@ describe("agent market end to end: client, providers, validator (real processes)
     );
   });
 
-  it("the validator declines a dispute it cannot check (no backend for the service) and says why", async function () {
+  /**
+   * A plain account (not an agent: no endpoint, no evidence) posts a workload for `service`; the honest provider
+   * bids and delivers; the account disputes the result. Returns the validator's `declined` line.
+   */
+  async function disputeAsPlainAccount(service: string, input: Json): Promise<{ workloadId: bigint; line: LogLine }> {
     const { marketplace } = devnet.protocol;
-    // A plain account (not an agent) posts a data workload; the honest provider delivers; the account disputes it.
     const poster = ROLES.treasury;
     await devnet.fund(poster.address, 10n);
     const signer = await devnet.connection.ethers.getSigner(poster.address);
     await (await devnet.protocol.token.connect(signer).approve(await marketplace.getAddress(), MaxUint256)).wait();
-    const input: Json = { op: "stats", data: [1, 2, 3] };
     const blind = BigInt(`0x${randomBytes(31).toString("hex")}`);
     const now = BigInt((await devnet.connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
     const request = {
-      serviceType: hashText("json-stats"),
+      serviceType: hashText(service),
       modelHash: "0x" + "0".repeat(64),
       units: 1n,
       maxPricePerUnit: parseEther("1"),
@@ -221,7 +224,8 @@ describe("agent market end to end: client, providers, validator (real processes)
     const workloadId = await market.postWorkload.staticCall(request);
     await (await market.postWorkload(request)).wait();
     const honest = agents.honest;
-    await honest.waitFor((l) => l.event === "bid" && String(l.workloadId) === String(workloadId), 30_000, "bid");
+    const about = (event: string) => (l: LogLine) => l.event === event && String(l.workloadId) === String(workloadId);
+    await honest.waitFor(about("bid"), 30_000, "bid");
     const url = String((await honest.ready()).url);
     const res = await fetch(`${url}/v1/workloads/input`, {
       method: "POST",
@@ -236,18 +240,34 @@ describe("agent market end to end: client, providers, validator (real processes)
     const bids = await marketplace.getBids(workloadId);
     const index = bids.findIndex((b) => b.providerId === ids.honest);
     await (await market.award(workloadId, index, ids.honest ?? 0n)).wait();
-    await honest.waitFor(
-      (l) => l.event === "submitted" && String(l.workloadId) === String(workloadId),
-      30_000,
-      "submit",
-    );
-    await (await market.reject(workloadId, hashText("no evidence anywhere"))).wait();
-    const declined = await agents.validator.waitFor(
-      (l) => l.event === "declined" && String(l.workloadId) === String(workloadId),
-      30_000,
-      "declined",
-    );
-    expect(declined.reason).to.equal("cannot-check");
+    await honest.waitFor(about("submitted"), 30_000, "submit");
+    await (await market.reject(workloadId, hashText("evidence nobody serves"))).wait();
+    const line = await agents.validator.waitFor(about("declined"), 30_000, "declined");
     expect((await marketplace.getWorkload(workloadId)).status).to.equal(4n); // still Disputed: nobody ruled
+    return { workloadId, line };
+  }
+
+  it("the validator declines a dispute it cannot check (no backend for the service) and records why", async function () {
+    const { workloadId, line } = await disputeAsPlainAccount("json-stats", { op: "stats", data: [1, 2, 3] });
+    expect(line.reason).to.equal("cannot-check");
+    // The reason is recorded in its memory too, with the dispute's chain log as its source.
+    const db = new DatabaseSync(`${devnet.dir}/validator.db`, { readOnly: true });
+    try {
+      const row = db
+        .prepare("SELECT figures, source FROM experiences WHERE kind = 'declined' AND workload_id = ?")
+        .get(String(workloadId));
+      expect(JSON.parse(String(row?.figures))).to.deep.equal({ reason: "cannot-check" });
+      expect(String(row?.source)).to.match(/^chain:0x/);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("the validator declines a dispute whose client serves no evidence, though it could re-execute the work", async function () {
+    const { line } = await disputeAsPlainAccount("iris-inference", {
+      kind: "iris-features",
+      features: [50, 34, 15, 2],
+    });
+    expect(line.reason).to.equal("no-evidence");
   });
 });
