@@ -20,12 +20,9 @@
  */
 import { createServer } from "node:http";
 
-import { ensureAgent } from "../../keepers/common/registration.js";
-import { loadEncryptionKeys } from "../../keepers/common/encryption.js";
 import type { FollowedLog } from "../../keepers/common/follower.js";
 import { closeServer, errorMessage, HttpError, listen, router, sendJson } from "../../keepers/common/http.js";
 import { TxRevertedError, type TxSender } from "../../keepers/common/txs.js";
-import { AGENT_TYPES } from "../../protocol/enums.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
 import { registryAbi } from "../../protocol/abi.js";
 import type { ClientConfig } from "../config.js";
@@ -33,7 +30,14 @@ import type { SafetyLayer } from "../guard.js";
 import { WORKLOAD_STATUS, type Marketplace, type Workload } from "../marketplace.js";
 import type { Evidence } from "../memory.js";
 import { resultMessage } from "../server.js";
-import { followMarketplace, marketplaceFor, safetyLayerFor, type RoleContext, type RunningAgent } from "./context.js";
+import {
+  followMarketplace,
+  marketplaceFor,
+  registerAgent,
+  safetyLayerFor,
+  type RoleContext,
+  type RunningAgent,
+} from "./context.js";
 import {
   agentEndpoint,
   blindHex,
@@ -51,7 +55,7 @@ const GAS = { post: 300_000n, award: 200_000n, accept: 250_000n, reject: 100_000
 const FINISHED = new Set<number>([WORKLOAD_STATUS.Settled, WORKLOAD_STATUS.Refunded, WORKLOAD_STATUS.Cancelled]);
 
 export async function startClient(ctx: RoleContext): Promise<RunningAgent> {
-  const { config, root, logger, chain, account, closers } = ctx;
+  const { config, logger, chain, account, closers } = ctx;
   const goal = config.client;
   if (goal === undefined) throw new Error('role "client": no client section');
   const reference = referenceBackend(goal.service, goal.backend, ctx.shared, ctx.env);
@@ -83,22 +87,8 @@ export async function startClient(ctx: RoleContext): Promise<RunningAgent> {
   const url = await listen(server, config.server.host, config.server.port);
   closers.push(() => closeServer(server));
 
-  const keys = await loadEncryptionKeys(config.encryption.keyFile ?? `${config.store.path}.encryption-key`, logger);
-  const { agentId } = await ensureAgent({
-    chain,
-    wallet: ctx.wallet,
-    logger: root,
-    operator: config.agent.operator,
-    // The registry has no client type: a client registers as a service provider without offers.
-    agentType: AGENT_TYPES.indexOf("service-provider"),
-    endpoint: config.agent.endpoint ?? url,
-    metadataURI: config.agent.metadataURI,
-    version: config.agent.version,
-    capabilities: [],
-    expectedDailyVolume: config.agent.expectedDailyVolume,
-    stake: config.agent.stake,
-    encryptionKey: keys.publicKey,
-  });
+  // The registry has no client type: a client registers as a service provider without offers.
+  const agentId = await registerAgent(ctx, "service-provider", url);
   await sender.start();
   await market.approveEscrow(chain.addresses.token);
   work.guard = safetyLayerFor(ctx, [POST_WORKLOAD]);

@@ -6,9 +6,11 @@
 import type { LocalAccount } from "viem";
 
 import type { connectChain, walletFor } from "../../keepers/common/chain.js";
+import { loadEncryptionKeys } from "../../keepers/common/encryption.js";
 import { EventFollower, type FollowedLog } from "../../keepers/common/follower.js";
 import { errorMessage } from "../../keepers/common/http.js";
 import type { Logger } from "../../keepers/common/log.js";
+import { ensureAgent } from "../../keepers/common/registration.js";
 import { SafetyMonitor } from "../../keepers/common/safety.js";
 import type { Store } from "../../keepers/common/store.js";
 import { TxSender } from "../../keepers/common/txs.js";
@@ -19,6 +21,7 @@ import type { Quoter } from "../quoter.js";
 import type { RiskManager } from "../risk.js";
 import type { Strategy } from "../strategy.js";
 import { marketplaceAbi } from "../../protocol/abi.js";
+import { AGENT_TYPES } from "../../protocol/enums.js";
 import { CircuitBreakers } from "../breakers.js";
 import type { AgentConfig } from "../config.js";
 import { SafetyLayer } from "../guard.js";
@@ -70,6 +73,35 @@ export function marketplaceFor(ctx: RoleContext): { sender: TxSender; market: Ma
     logger: ctx.root,
   });
   return { sender, market: new Marketplace(ctx.client, ctx.chain.addresses.marketplace, sender, ctx.account) };
+}
+
+/**
+ * Registers an agent without offers (the client, the validator): its record with `agentType`, the stake and the
+ * volume of its config, its encryption key; `endpoint` is its listening API unless the config names another.
+ * (Registration sends through the wallet directly: start the sender after it.)
+ */
+export async function registerAgent(
+  ctx: RoleContext,
+  agentType: (typeof AGENT_TYPES)[number],
+  endpoint: string,
+): Promise<bigint> {
+  const { config, logger } = ctx;
+  const keys = await loadEncryptionKeys(config.encryption.keyFile ?? `${config.store.path}.encryption-key`, logger);
+  const { agentId } = await ensureAgent({
+    chain: ctx.chain,
+    wallet: ctx.wallet,
+    logger: ctx.root,
+    operator: config.agent.operator,
+    agentType: AGENT_TYPES.indexOf(agentType),
+    endpoint: config.agent.endpoint ?? endpoint,
+    metadataURI: config.agent.metadataURI,
+    version: config.agent.version,
+    capabilities: [],
+    expectedDailyVolume: config.agent.expectedDailyVolume,
+    stake: config.agent.stake,
+    encryptionKey: keys.publicKey,
+  });
+  return agentId;
 }
 
 /** The safety layer for a role whose usual actions are `expectedActionTypes` (ActionTypes.sol). */

@@ -15,20 +15,24 @@
  */
 import type { Hex } from "viem";
 
-import { loadEncryptionKeys } from "../../keepers/common/encryption.js";
 import type { FollowedLog } from "../../keepers/common/follower.js";
 import { errorMessage } from "../../keepers/common/http.js";
-import { ensureAgent } from "../../keepers/common/registration.js";
 import { TxRevertedError } from "../../keepers/common/txs.js";
 import { marketplaceAbi, registryAbi } from "../../protocol/abi.js";
-import { AGENT_TYPES } from "../../protocol/enums.js";
 import { parseBlind, valueHashHex, type Json } from "../../protocol/values.js";
 import type { ValidatorConfig } from "../config.js";
 import type { SafetyLayer } from "../guard.js";
 import { WORKLOAD_STATUS, type Marketplace, type Workload } from "../marketplace.js";
 import type { Evidence } from "../memory.js";
 import { startAgentServer } from "../server.js";
-import { followMarketplace, marketplaceFor, safetyLayerFor, type RoleContext, type RunningAgent } from "./context.js";
+import {
+  followMarketplace,
+  marketplaceFor,
+  registerAgent,
+  safetyLayerFor,
+  type RoleContext,
+  type RunningAgent,
+} from "./context.js";
 import { agentEndpoint, evidenceHash, referenceBackend, referenceResult, type DisputeEvidence } from "./work.js";
 
 /** ActionTypes.RESOLVE_DISPUTE. */
@@ -53,21 +57,7 @@ export async function startValidator(ctx: RoleContext): Promise<RunningAgent> {
     logger: root,
   });
   closers.push(() => server.close());
-  const keys = await loadEncryptionKeys(config.encryption.keyFile ?? `${config.store.path}.encryption-key`, logger);
-  ({ agentId } = await ensureAgent({
-    chain,
-    wallet: ctx.wallet,
-    logger: root,
-    operator: config.agent.operator,
-    agentType: AGENT_TYPES.indexOf("validator"),
-    endpoint: config.agent.endpoint ?? server.url,
-    metadataURI: config.agent.metadataURI,
-    version: config.agent.version,
-    capabilities: [],
-    expectedDailyVolume: config.agent.expectedDailyVolume,
-    stake: config.agent.stake,
-    encryptionKey: keys.publicKey,
-  }));
+  agentId = await registerAgent(ctx, "validator", server.url);
   await sender.start();
   const resolver = await market.isValidatorRole(account.address);
   if (!resolver)

@@ -15,29 +15,29 @@ import { pino } from "pino";
 import { runAgent, type RunningAgent } from "../../agents/agent.js";
 import type { Strategy } from "../../agents/strategy.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
-import { ROLES, type Account, type Devnet, type LogLine } from "./devnet.js";
+import { LogLines, ROLES, type Account, type Devnet, type LogLine } from "./devnet.js";
 
 export const SERVICE = "json-stats";
 
 export class InProcessAgent {
-  readonly lines: LogLine[] = [];
-  readonly #waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  readonly #log: LogLines;
   running: RunningAgent | undefined;
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    this.#log = new LogLines(name);
+  }
+
+  get lines(): LogLine[] {
+    return this.#log.lines;
+  }
 
   readonly logger = pino(
     { level: "info" },
     {
       write: (text: string) => {
         const line = JSON.parse(text) as LogLine;
-        this.lines.push(line);
         if (process.env.AITBC_ECHO === "1") console.log(`  [${this.name}] ${line.msg}`);
-        for (const w of this.#waiters)
-          if (w.test(line)) {
-            this.#waiters.delete(w);
-            w.resolve(line);
-          }
+        this.#log.push(line);
       },
     },
   );
@@ -48,23 +48,8 @@ export class InProcessAgent {
   }
 
   /** The first line matching `test` from line `after` on (past or future). */
-  async waitFor(test: (l: LogLine) => boolean, what: string, timeoutMs = 60_000, after = 0): Promise<LogLine> {
-    const seen = this.lines.slice(after).find(test);
-    if (seen) return seen;
-    return new Promise<LogLine>((resolve, reject) => {
-      const waiter = {
-        test,
-        resolve: (l: LogLine) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#waiters.add(waiter);
-    });
+  waitFor(test: (l: LogLine) => boolean, what: string, timeoutMs = 60_000, after = 0): Promise<LogLine> {
+    return this.#log.waitFor(test, what, { timeoutMs, after });
   }
 
   /** The line of `event` about `workloadId`. */

@@ -140,11 +140,62 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** Parsed JSON log lines as they come, and waiting for one (a Daemon's, an in-process agent's). */
+export class LogLines {
+  readonly lines: LogLine[] = [];
+  readonly #waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+
+  constructor(readonly name: string) {}
+
+  push(line: LogLine): void {
+    this.lines.push(line);
+    for (const w of this.#waiters)
+      if (w.test(line)) {
+        this.#waiters.delete(w);
+        w.resolve(line);
+      }
+  }
+
+  /**
+   * The first line matching `test` from line `after` on (past or future); rejects on timeout, or when `ended`
+   * resolves first (with why: "exited (code 1, ...)"). `detail` is added to the error (a process's stderr).
+   */
+  waitFor(
+    test: (l: LogLine) => boolean,
+    what: string,
+    options: { timeoutMs?: number; after?: number; ended?: Promise<string>; detail?: () => string } = {},
+  ): Promise<LogLine> {
+    const seen = this.lines.slice(options.after ?? 0).find(test);
+    if (seen) return Promise.resolve(seen);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const detail = () => (options.detail === undefined ? "" : `\n${options.detail()}`);
+    return new Promise<LogLine>((resolve, reject) => {
+      const waiter = {
+        test,
+        resolve: (l: LogLine) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms${detail()}`));
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+      void options.ended?.then((why) => {
+        if (!this.#waiters.has(waiter)) return;
+        this.#waiters.delete(waiter);
+        clearTimeout(timer);
+        reject(new Error(`${this.name} ${why} before ${what}${detail()}`));
+      });
+    });
+  }
+}
+
 /** A daemon child process with its parsed JSON log lines. */
 export class Daemon {
-  readonly lines: LogLine[] = [];
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
-  readonly #waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  readonly #log: LogLines;
   stderr = "";
 
   constructor(
@@ -153,6 +204,7 @@ export class Daemon {
     log: WriteStream,
     echo: boolean,
   ) {
+    this.#log = new LogLines(name);
     this.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         resolve({ code, signal });
@@ -167,19 +219,18 @@ export class Daemon {
         } catch {
           return;
         }
-        this.lines.push(line);
         if (echo) console.log(`  [${name}] ${line.msg}${line.event ? ` (${line.event})` : ""}`);
-        for (const w of this.#waiters)
-          if (w.test(line)) {
-            this.#waiters.delete(w);
-            w.resolve(line);
-          }
+        this.#log.push(line);
       });
     }
     child.stderr?.on("data", (d: Buffer) => {
       this.stderr += d.toString();
       log.write(d);
     });
+  }
+
+  get lines(): LogLine[] {
+    return this.#log.lines;
   }
 
   get pid(): number {
@@ -191,27 +242,11 @@ export class Daemon {
    * on timeout.
    */
   async waitFor(test: (l: LogLine) => boolean, timeoutMs = 60_000, what = "log line", after = 0): Promise<LogLine> {
-    const seen = this.lines.slice(after).find(test);
-    if (seen) return seen;
-    return new Promise<LogLine>((resolve, reject) => {
-      const waiter = {
-        test,
-        resolve: (l: LogLine) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms\n${this.stderr}`));
-      }, timeoutMs);
-      this.#waiters.add(waiter);
-      void this.exited.then(({ code, signal }) => {
-        if (!this.#waiters.has(waiter)) return;
-        this.#waiters.delete(waiter);
-        clearTimeout(timer);
-        reject(new Error(`${this.name} exited (code ${code}, signal ${signal}) before ${what}\n${this.stderr}`));
-      });
+    return this.#log.waitFor(test, what, {
+      timeoutMs,
+      after,
+      ended: this.exited.then(({ code, signal }) => `exited (code ${code}, signal ${signal})`),
+      detail: () => this.stderr,
     });
   }
 
