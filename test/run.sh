@@ -16,12 +16,19 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 HARDHAT=node_modules/.bin/hardhat
-WAITING=(test/e2e/*.test.ts test/docs/readme.test.ts)
+WAITING=(test/docs/readme.test.ts)
+# test/e2e/, less the keeper under load: its provider-choice test ("a stopped provider ... is no longer chosen")
+# failed twice when it ran alongside the other groups (the first execution went to another provider than the cheap
+# one; the cause is not found yet, docs/status.md), so it runs alone once both groups are done.
+ALONE=(test/e2e/keeper-load.test.ts)
+for file in test/e2e/*.test.ts; do
+  [[ " ${ALONE[*]} " == *" $file "* ]] || WAITING+=("$file")
+done
 # Every other file of test/ that `hardhat test mocha` would load (it loads every .js and .ts file under test/).
 OTHERS=()
 while IFS= read -r file; do OTHERS+=("$file"); done < <(
   find test -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.js' -o -name '*.mjs' -o -name '*.cjs' \) |
-    LC_ALL=C sort | grep -vxF -f <(printf '%s\n' "${WAITING[@]}")
+    LC_ALL=C sort | grep -vxF -f <(printf '%s\n' "${WAITING[@]}" "${ALONE[@]}")
 )
 
 waiting_log=$(mktemp "${TMPDIR:-/tmp}/aitbc-test-waiting.XXXXXX")
@@ -62,6 +69,8 @@ else
 fi
 cat "$waiting_log"
 rm -f "$waiting_log"
+
+step "mocha: ${ALONE[*]}, alone" "$HARDHAT" test mocha --no-compile "${ALONE[@]}"
 
 echo
 echo "=== test/run.sh: $((SECONDS - started)) s"
