@@ -2,12 +2,12 @@
 # `npm test` after `hardhat build`: lint, the circuits' artifact check, the Solidity tests, the TypeScript tests and
 # the gas snapshot check, with the TypeScript tests in two mocha processes at once.
 #
-# The files that mostly WAIT on other processes (a `hardhat node`, daemons, `npx hardhat` commands, block times:
-# test/e2e/ and the README walkthrough) run in a second `hardhat test mocha` process, started first and running
-# while this shell runs the CPU-bound steps one after another (lint, zk check, Solidity tests, the other mocha
-# files, the gas check). The two groups share no port (every test that listens takes a free one), no data folder
-# (each takes a temporary one) and no chain (the second group's tests start their own chains; the first group's use
-# the in-process network of their own process).
+# The files that mostly WAIT on other processes (a `hardhat node`, daemons, `npx hardhat` commands, block times,
+# a browser: test/e2e/, the README walkthrough, the simulation report's browser test) run in a second `hardhat test
+# mocha` process, started first and running while this shell runs the CPU-bound steps one after another (lint, zk
+# check, Solidity tests, the other mocha files, the gas check). The two groups share no port (every test that
+# listens takes a free one), no data folder (each takes a temporary one) and no chain (the second group's tests start
+# their own chains; the first group's use the in-process network of their own process).
 #
 # Every step runs even when one before it fails, so one run shows every failure; the waiting group's output is
 # printed whole when it ends (it is written to a file meanwhile, named below), then a summary of the steps. The
@@ -16,7 +16,8 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 HARDHAT=node_modules/.bin/hardhat
-WAITING=(test/docs/readme.test.ts)
+# test/sim/report-browser.test.ts waits on Chromium (and, on a machine without it, on apt-get installing it).
+WAITING=(test/docs/readme.test.ts test/sim/report-browser.test.ts)
 # test/e2e/, less the keeper under load: its provider-choice test ("a stopped provider ... is no longer chosen")
 # failed twice when it ran alongside the other groups (the first execution went to another provider than the cheap
 # one; the cause is not found yet, docs/status.md), so it runs alone once both groups are done.
