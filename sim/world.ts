@@ -51,6 +51,7 @@ export class World {
   /** What agents report of note (an attacker's move and how the chain answered), for the run's event log. */
   readonly notes: string[] = [];
   #receiptNonce = 0;
+  readonly #agentIds = new Map<string, bigint>();
 
   constructor(
     readonly chain: SimChain,
@@ -145,13 +146,22 @@ export class World {
     let total = 0n;
     for (const address of addresses) {
       total += await this.p.token.balanceOf(address);
-      const agentId = await this.p.registry.agentIdOf(address);
+      const agentId = await this.agentIdOf(address);
       if (agentId !== 0n) {
         const view = await this.p.registry.getAgent(agentId);
         total += view.stake + view.pendingWithdrawal;
       }
     }
     return total;
+  }
+
+  /** The agent id of `address` (0: none), cached once known: the simulation rotates no key, so an id stays. */
+  async agentIdOf(address: string): Promise<bigint> {
+    const known = this.#agentIds.get(address);
+    if (known !== undefined) return known;
+    const agentId = await this.p.registry.agentIdOf(address);
+    if (agentId !== 0n) this.#agentIds.set(address, agentId);
+    return agentId;
   }
 
   /** Gas cost of `addresses`' transactions so far at the scenario's gas price, in AITBC wei. */

@@ -106,13 +106,14 @@ export class ProviderAgent implements SimAgent {
   /** Bids on today's workloads its services match, as the strategy decides. */
   async bid(world: World, workloads: readonly DayWorkload[], competitors: CompetitorBook): Promise<void> {
     if (!this.bidding || world.offline.has(this.name)) return;
-    const { marketplace, registry } = world.p;
-    const feeBps = Number(await marketplace.protocolFeeBps());
-    const reputation = Number(await registry.reputationOf(this.agentId));
+    const { marketplace } = world.p;
+    // The day's snapshot of the chain (bids change no offer, reputation or fee until the awards).
+    const { feeBps } = competitors;
+    const reputation = competitors.reputationOf(this.agentId);
     for (const w of workloads) {
       const serviceId = this.offers.get(w.service);
       if (serviceId === undefined || this.bids.has(w.workloadId)) continue;
-      const offer = await marketplace.getServiceStatus(serviceId);
+      const offer = competitors.offer(serviceId);
       const pending = [...this.bids.values()].filter((b) => b.service === w.service).reduce((s, b) => s + b.units, 0n);
       const free = offer.maxCapacity - offer.currentLoad - pending;
       const action = this.options.strategy.decide(
@@ -217,16 +218,33 @@ export class ProviderAgent implements SimAgent {
   }
 }
 
-/** The listed offers per service (the chain's catalog, read once a day), for the strategies' competitor view. */
+/**
+ * The chain's catalog as the bidding phase sees it, read once a day before the bids (after the day's posts and the
+ * attackers' moves): the protocol fee, every provider's reputation and listed offers (price, capacity, load). Bids
+ * change none of these (capacity is taken at the award), so one read a day serves every bid: the strategies'
+ * competitor view and each provider's own offer and reputation.
+ */
 export class CompetitorBook {
   #byService = new Map<string, (CompetitorOffer & { agentId: bigint })[]>();
+  #offers = new Map<string, { pricePerUnit: bigint; maxCapacity: bigint; currentLoad: bigint }>();
+  #reputations = new Map<bigint, number>();
+  feeBps = 0;
 
   async refresh(world: World, providers: readonly ProviderAgent[]): Promise<void> {
     this.#byService.clear();
+    this.#offers.clear();
+    this.#reputations.clear();
+    this.feeBps = Number(await world.p.marketplace.protocolFeeBps());
     for (const p of providers) {
       const reputation = Number(await world.p.registry.reputationOf(p.agentId));
+      this.#reputations.set(p.agentId, reputation);
       for (const [service, serviceId] of p.offers) {
         const offer = await world.p.marketplace.getServiceStatus(serviceId);
+        this.#offers.set(serviceId, {
+          pricePerUnit: offer.pricePerUnit,
+          maxCapacity: offer.maxCapacity,
+          currentLoad: offer.currentLoad,
+        });
         const list = this.#byService.get(service) ?? [];
         list.push({ agentId: p.agentId, pricePerUnit: offer.pricePerUnit, reputation });
         this.#byService.set(service, list);
@@ -236,5 +254,18 @@ export class CompetitorBook {
 
   of(service: string, except: bigint): CompetitorOffer[] {
     return (this.#byService.get(service) ?? []).filter((o) => o.agentId !== except);
+  }
+
+  /** Listed offer `serviceId` as read at the refresh. */
+  offer(serviceId: string): { pricePerUnit: bigint; maxCapacity: bigint; currentLoad: bigint } {
+    const offer = this.#offers.get(serviceId);
+    if (offer === undefined) throw new Error(`offer ${serviceId} is not in the day's book`);
+    return offer;
+  }
+
+  reputationOf(agentId: bigint): number {
+    const reputation = this.#reputations.get(agentId);
+    if (reputation === undefined) throw new Error(`agent ${agentId} is not in the day's book`);
+    return reputation;
   }
 }
