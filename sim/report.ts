@@ -165,6 +165,15 @@ transactions in ${result.perf.seconds.toFixed(1)} s.</p>
 ${verdicts === "" ? "" : `<h2>Verdicts</h2><ul>${verdicts}</ul>`}
 <h2>Charts</h2>
 ${svgs}
+<h2>P&amp;L by group</h2>
+<table><tr><th>group</th><th>kind</th><th>agents</th><th>mean P&amp;L (AITBC)</th></tr>
+${groupPnl(result)
+  .map(
+    (g) =>
+      `<tr><td>${escape(g.group)}</td><td>${escape(g.kind)}</td><td>${g.agents}</td><td>${g.mean.toFixed(3)}</td></tr>`,
+  )
+  .join("\n")}
+</table>
 <h2>Agents</h2>
 <table><tr><th>agent</th><th>kind</th><th>role</th><th>wealth change</th><th>gas</th><th>compute</th><th>P&amp;L (AITBC)</th></tr>
 ${agents}
@@ -175,7 +184,28 @@ ${agents}
 `;
 }
 
-/** The terminal summary: totals, the agents by P&L, verdicts, invariants, speed. */
+/**
+ * P&L by scenario group (agents of one entry: one strategy, or one attack), best mean first: how the strategies
+ * fared against each other (learning against fixed and rule-based ones).
+ */
+export function groupPnl(result: RunResult): { group: string; kind: string; agents: number; mean: number }[] {
+  const byGroup = new Map<string, { kind: string; pnl: number[] }>();
+  for (const a of result.agents) {
+    const g = byGroup.get(a.group) ?? { kind: a.kind, pnl: [] };
+    g.pnl.push(a.pnl);
+    byGroup.set(a.group, g);
+  }
+  return [...byGroup]
+    .map(([group, g]) => ({
+      group,
+      kind: g.kind,
+      agents: g.pnl.length,
+      mean: g.pnl.reduce((s, x) => s + x, 0) / g.pnl.length,
+    }))
+    .sort((a, b) => b.mean - a.mean);
+}
+
+/** The terminal summary: totals, P&L by group and by agent, verdicts, invariants, speed. */
 export function summary(result: RunResult): string {
   const sum = (key: string) => result.series.reduce((s, r) => s + (r[key] ?? 0), 0);
   const last = result.series.at(-1) ?? {};
@@ -185,6 +215,10 @@ export function summary(result: RunResult): string {
       `failures ${sum("failures")}, disputes ${sum("disputes")}, slashed ${sum("slashed").toFixed(2)} AITBC`,
     `  token supply ${(last.tokenSupply ?? 0).toFixed(2)} AITBC, treasury ${(last.treasury ?? 0).toFixed(2)} AITBC, ` +
       `reputation Gini ${(last.reputationGini ?? 0).toFixed(3)}, voting Nakamoto ${last.votingNakamoto ?? 0}`,
+    "  P&L by group (AITBC, mean per agent):",
+    ...groupPnl(result).map(
+      (g) => `    ${g.group.padEnd(22)} ${g.kind.padEnd(13)} ${g.mean.toFixed(3).padStart(12)}  (${g.agents} agents)`,
+    ),
     "  P&L (AITBC):",
     ...[...result.agents]
       .sort((a, b) => b.pnl - a.pnl)

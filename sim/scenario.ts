@@ -48,7 +48,7 @@ const providerSchema = z.strictObject({
   stake: tokenAmount.default(1_500n * 10n ** 18n),
   /** Expected daily volume declared at registration, AITBC (sets the bond). */
   dailyVolume: tokenAmount.default(1_000n * 10n ** 18n),
-  /** The real runtime strategy (agents/config.ts's strategy schema: fixed-price, thompson-price). */
+  /** The real runtime strategy (agents/config.ts's strategy schema: fixed-price, thompson-price, market-maker). */
   strategy: strategySchema,
   /** Chance that an awarded workload is delivered (else it times out and is slashed). */
   reliability: fraction.default(1),

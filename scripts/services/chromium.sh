@@ -31,7 +31,9 @@ else
 fi
 started=$SECONDS
 echo "chromium.sh: installing Debian's chromium (apt-get update && apt-get install -y chromium)" >&2
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+# Another apt-get on the machine holds dpkg's lock for a while: wait for it rather than fail.
+apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
+"${as_root[@]}" "${apt[@]}" update -qq >&2
+"${as_root[@]}" "${apt[@]}" install -y -qq --no-install-recommends chromium >&2
 echo "chromium.sh: installed in $((SECONDS - started)) s" >&2
 command -v chromium

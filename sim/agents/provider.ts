@@ -137,7 +137,14 @@ export class ProviderAgent implements SimAgent {
           competitors: competitors.of(w.service, this.agentId),
           feeBps,
         },
-        { agentId: this.agentId, reputation, freeUnits: free > 0n ? free : 0n },
+        {
+          agentId: this.agentId,
+          reputation,
+          freeUnits: free > 0n ? free : 0n,
+          // The market maker's utilization (awarded load and pending bids over capacity) reads these.
+          capacity: offer.maxCapacity,
+          load: offer.currentLoad,
+        },
       );
       if (action.kind !== "bid" || action.pricePerUnit <= 0n || action.pricePerUnit > w.maxPricePerUnit) continue;
       const r = await world.chain.send(this.wallet.address, () =>
