@@ -93,7 +93,7 @@ export class SimChain {
   clock = GENESIS;
   /** Gas used per sender address (lower case). */
   readonly gasBySender = new Map<string, bigint>();
-  /** Transactions sent (mined, reverted or not) and reverted ones refused at estimation. */
+  /** Transactions sent, and those of them that reverted (mined as failed, their revert returned). */
   txCount = 0;
   failedTx = 0;
 
