@@ -9,13 +9,13 @@
  * sender (for the P&L at the scenario's gas price).
  *
  * Speed: the simulation's accounts are impersonated on the in-process node, and their wallets ({SimWallet}) hand
- * each transaction to the node as it is (`eth_sendTransaction` with a fixed gas limit), so a transaction costs
- * three requests (timestamp, send, receipt) instead of ethers' nine or so (nonce, fee data, gas estimate, network,
- * a signature computed in JavaScript, the raw send, the receipt polls). A transaction that reverts is mined as a
- * failed one (the node reports its revert data) where ethers' gas estimate refused it before: the token state is
- * the same either way (a failed transaction changes nothing but its sender's ether and nonce, which no figure
- * reads), and gas is booked for successful transactions only, as before. The wallets still sign off chain what the
- * protocol verifies (work results, compute receipts) with their keys.
+ * each transaction to the node as it is (`eth_sendTransaction` with a fixed gas limit), so a transaction costs four
+ * requests (the timestamp, the send, the transaction, its receipt), where ethers also asked for the nonce, the fee
+ * data and a gas estimate, computed a signature in JavaScript and polled for the receipt. A transaction that
+ * reverts is mined as a failed one (the node reports its revert data) where ethers' gas estimate refused it before:
+ * the token state is the same either way (a failed transaction changes nothing but its sender's ether and nonce,
+ * which no figure reads), and gas is booked for successful transactions only, as before. The wallets still sign
+ * off chain what the protocol verifies (work results, compute receipts) with their keys.
  */
 import type { ContractTransactionResponse, TransactionReceipt, TransactionRequest, TransactionResponse } from "ethers";
 import { id, resolveAddress, Wallet } from "ethers";
@@ -46,7 +46,7 @@ export interface Roles {
 export interface TxResult {
   ok: boolean;
   receipt?: TransactionReceipt;
-  /** The revert, decoded by the protocol's ABIs: `ErrorName(arg=value, ...)` (scripts/lib/protocol.ts describeError). */
+  /** The revert, decoded by the protocol's ABIs: `ErrorName(arg=value, ...)` (describeError, scripts/lib). */
   error?: string;
 }
 
