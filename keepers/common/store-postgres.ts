@@ -144,7 +144,10 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   tryLease(name: string): boolean {
-    return this.get("SELECT pg_try_advisory_lock(hashtext(?)) AS held", [`aitbc-lease:${name}`])?.held === true;
+    const row = this.get("SELECT CASE WHEN pg_try_advisory_lock(hashtext(?)) THEN 1 ELSE 0 END AS held", [
+      `aitbc-lease:${name}`,
+    ]);
+    return row?.held === 1;
   }
 
   onLost(listener: (reason: string) => void): void {
@@ -176,10 +179,7 @@ export class PostgresDatabase implements SqlDatabase {
     }
     const received = receiveMessageOnPort(this.#port) as { message: Reply } | undefined;
     if (!received) throw new Error("postgres: the worker raised its flag without an answer");
-    if (received.message.error !== undefined) {
-      // The connection may have gone while this call waited: report it as lost, as the worker does.
-      throw new Error(`postgres: ${received.message.error}`);
-    }
+    if (received.message.error !== undefined) throw new Error(`postgres: ${received.message.error}`);
     return received.message;
   }
 

@@ -178,7 +178,11 @@ export class Store {
 
   /** Remembers the hash of a block the follower processed (to detect that a reorg orphaned it). */
   saveBlockHash(block: bigint, hash: Hex): void {
-    this.#run("INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash", Number(block), hash);
+    this.#run(
+      "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+      Number(block),
+      hash,
+    );
   }
 
   blockHash(block: bigint): Hex | undefined {
@@ -205,7 +209,11 @@ export class Store {
   /** Stores inputs by their hash, signed by `signer` (one body per hash, any number of signers). */
   putInputs(hash: Hex, inputs: Json, signer: Hex): void {
     this.transaction(() => {
-      this.#run("INSERT INTO inputs (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING", hash.toLowerCase(), JSON.stringify(inputs));
+      this.#run(
+        "INSERT INTO inputs (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        hash.toLowerCase(),
+        JSON.stringify(inputs),
+      );
       this.#run(
         "INSERT INTO input_signers (hash, signer, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         hash.toLowerCase(),
@@ -586,7 +594,12 @@ export class Store {
 
   /** Upkeep the keeper owes the protocol at `dueAt` (ms): expiring an execution, finalizing a workload. */
   addDuty(kind: string, id: bigint, dueAt: number): void {
-    this.#run("INSERT INTO duties (kind, id, due_at) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET due_at = excluded.due_at", kind, id.toString(), dueAt);
+    this.#run(
+      "INSERT INTO duties (kind, id, due_at) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET due_at = excluded.due_at",
+      kind,
+      id.toString(),
+      dueAt,
+    );
   }
 
   dueDuties(now: number): { kind: string; id: bigint; dueAt: number }[] {
@@ -657,7 +670,6 @@ function toTx(r: SqlRow): TxRow {
     updatedAt: r.updated_at as number,
   };
 }
-
 
 /**
  * The migrations, in order: version n of the schema is the first n applied. Each is written per dialect (SQLite's
