@@ -177,10 +177,11 @@ export class PostgresDatabase implements SqlDatabase {
       this.#markLost(`no answer within ${STATEMENT_WAIT_MS} ms`);
       throw new Error(`postgres: no answer within ${STATEMENT_WAIT_MS} ms to ${request.sql ?? "close"}`);
     }
-    const received = receiveMessageOnPort(this.#port) as { message: Reply } | undefined;
+    const received = receiveMessageOnPort(this.#port);
     if (!received) throw new Error("postgres: the worker raised its flag without an answer");
-    if (received.message.error !== undefined) throw new Error(`postgres: ${received.message.error}`);
-    return received.message;
+    const reply = received.message as Reply;
+    if (reply.error !== undefined) throw new Error(`postgres: ${reply.error}`);
+    return reply;
   }
 
   /** `?` placeholders as PostgreSQL's `$1`, `$2`, ... (the store's SQL has no `?` inside literals). */
