@@ -1,15 +1,13 @@
 /**
  * The SQL database under the keeper's store (store.ts), one interface with two implementations chosen by the
- * location: a file path (or ":memory:") opens SQLite (store-sqlite.ts, the embedded default), a `postgres://` or
- * `postgresql://` URL opens PostgreSQL (store-postgres.ts, for keeper replicas sharing one database).
+ * location (store.ts openSqlDatabase): a file path (or ":memory:") opens SQLite (store-sqlite.ts, the embedded
+ * default), a `postgres://` or `postgresql://` URL opens PostgreSQL (store-postgres.ts, for keeper replicas sharing
+ * one database).
  *
  * Every call is synchronous, as node:sqlite's are: the store's callers (the follower, the sender, the executions)
  * rely on a write being durable when the call returns, before they act on chain. Statements use `?` placeholders;
  * the PostgreSQL implementation numbers them.
  */
-import { PostgresDatabase } from "./store-postgres.js";
-import { SqliteDatabase } from "./store-sqlite.js";
-
 export type SqlValue = string | number | null;
 export type SqlRow = Record<string, SqlValue>;
 
@@ -53,9 +51,4 @@ export function databaseLabel(location: string): string {
   } catch {
     return "postgres://(unparsable URL)";
   }
-}
-
-/** Opens the database at `location` (see the header). */
-export function openSqlDatabase(location: string): SqlDatabase {
-  return isPostgresUrl(location) ? new PostgresDatabase(location) : new SqliteDatabase(location);
 }

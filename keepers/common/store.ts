@@ -12,7 +12,9 @@
  */
 import type { Hex } from "viem";
 import type { Json } from "../../protocol/values.js";
-import { openSqlDatabase, type SqlDatabase, type SqlRow, type SqlValue } from "./store-sql.js";
+import { PostgresDatabase } from "./store-postgres.js";
+import { isPostgresUrl, type SqlDatabase, type SqlRow, type SqlValue } from "./store-sql.js";
+import { SqliteDatabase } from "./store-sqlite.js";
 
 type SQLInputValue = SqlValue;
 
@@ -748,6 +750,11 @@ CREATE TABLE IF NOT EXISTS duties (kind TEXT NOT NULL, id TEXT NOT NULL, due_at 
 `,
   },
 ];
+
+/** Opens the database at `location`: PostgreSQL for a postgres:// URL, else SQLite (a file or ":memory:"). */
+function openSqlDatabase(location: string): SqlDatabase {
+  return isPostgresUrl(location) ? new PostgresDatabase(location) : new SqliteDatabase(location);
+}
 
 /** Creates or migrates the schema (one process at a time: SqlDatabase.migrating). */
 function migrate(db: SqlDatabase): void {

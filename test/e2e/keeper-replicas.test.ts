@@ -3,9 +3,10 @@
  * postgres.ts): the store's behaviour on PostgreSQL (the same as on SQLite, test/helpers/store-behaviour.ts), the
  * keeper lease (one holder; freed when its holder goes; a holder that loses its connection hears of it and can write
  * nothing more), two keeper processes on one database with the lease holder killed (kill -9) mid-executions and the
- * standby finishing them, and the kill -9 trials of test/e2e/daemons.test.ts on PostgreSQL. Every execution is
- * checked on chain: each step recorded once, one claim and one completion each, no reverted transaction, and the
- * keeper's transactions on chain are exactly those of its intent log.
+ * standby finishing them, the kill -9 trials of test/e2e/daemons.test.ts on PostgreSQL, and a running keeper whose
+ * connection is cut exiting. Every execution is checked on chain: each step recorded once, one claim and one
+ * completion each, no reverted transaction, and the keeper's transactions on chain are exactly those of its intent
+ * log.
  */
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -162,6 +163,24 @@ describe("keeper replicas on PostgreSQL", function () {
         devnet.startKeeper(config, "keeper-pg"),
       ));
       expect(keeperUrl).to.match(/^http/);
+    });
+
+    it("a holder whose database connection is cut logs that it lost the lease and exits at once", async function () {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ pid: number }>(
+          "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = " +
+            "(SELECT oid FROM pg_database WHERE datname = current_database())",
+        );
+        expect(rows, "the running keeper holds the lease").to.have.length(1);
+        await admin.query("SELECT pg_terminate_backend($1)", [rows[0]?.pid]);
+      } finally {
+        await admin.end();
+      }
+      const line = await keeper.waitFor((l) => l.event === "keeper-lease-lost", 30_000, "lease-lost line");
+      expect(String(line.reason)).to.match(/connection/);
+      expect((await keeper.exited).code).to.equal(1);
     });
   });
 });
