@@ -22,6 +22,7 @@ import { connectChain, shortMessage, type ChainContext, type ChainOptions } from
 import { ConfigError } from "./config.js";
 import type { Logger } from "./log.js";
 import { Store } from "./store.js";
+import { databaseLabel } from "./store-sql.js";
 
 /** A start-up check failed: the operator has to fix something (the message says what). */
 export class StartupError extends ConfigError {
@@ -134,10 +135,11 @@ const CHAIN_FLAG = "chain";
  * another chain (another id, another genesis block: a reset local chain, or another deployment) is refused with
  * the fix. A new database is stamped with the chain.
  */
-export async function openDatabase(file: string, chain: ChainContext, field = "database.path"): Promise<Store> {
+export async function openDatabase(location: string, chain: ChainContext, field = "database.path"): Promise<Store> {
+  const file = databaseLabel(location); // a URL's password is not shown
   let store: Store;
   try {
-    store = new Store(file);
+    store = new Store(location);
   } catch (error) {
     throw new StartupError(`${field}: cannot open ${file} as a database (${shortMessage(error)})`);
   }

@@ -1,19 +1,22 @@
 /**
- * The keeper's state in SQLite (node:sqlite): follower checkpoints and the block hashes it acted on, client
+ * The keeper's state in a SQL database (store-sql.ts: SQLite by default, PostgreSQL for replicas): follower checkpoints and the block hashes it acted on, client
  * inputs (content-addressed by their hash, with every client that signed them), the clients' grants to read
  * their results and their revocations of them (kept: a revoked grant posted again stays void), executions and their steps (every provider answer, with the
  * output, is stored before anything is submitted: a restart never loses a step), the transactions sent (the
  * signed raw transaction is stored before it is broadcast: a restart re-sends the same nonce, never a second
  * transaction), slashing reports, alerts and the agent's action log for the safety monitor.
  *
- * Writes are synchronous and each statement is atomic; `transaction()` groups several.
+ * Writes are synchronous and each statement is atomic; `transaction()` groups several. The SQL is written once for
+ * both databases (upserts with ON CONFLICT, no SQLite-only functions); only the schema's column types differ. The
+ * store creates and migrates its schema on open (MIGRATIONS, the version kept in `schema_version`).
  */
 import type { Hex } from "viem";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-
 import type { Json } from "../../protocol/values.js";
+import { PostgresDatabase } from "./store-postgres.js";
+import { isPostgresUrl, type SqlDatabase, type SqlRow, type SqlValue } from "./store-sql.js";
+import { SqliteDatabase } from "./store-sqlite.js";
+
+type SQLInputValue = SqlValue;
 
 export type ExecutionState = "waiting-inputs" | "claimed" | "running" | "recording" | "completing" | "done" | "failed";
 
@@ -110,30 +113,54 @@ export interface ActionRow {
 }
 
 export class Store {
-  readonly #db: DatabaseSync;
+  readonly #db: SqlDatabase;
 
-  constructor(file: string) {
-    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.#db = new DatabaseSync(file);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
-    this.#db.exec(SCHEMA);
+  /** Opens (creating and migrating) the store at `location`: a SQLite file, ":memory:", or a postgres:// URL. */
+  constructor(location: string) {
+    this.#db = openSqlDatabase(location);
+    try {
+      migrate(this.#db);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+  }
+
+  /** "sqlite" or "postgres". */
+  get dialect(): SqlDatabase["dialect"] {
+    return this.#db.dialect;
   }
 
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 
-  /** Runs `fn` in one SQLite transaction (rolled back if it throws). */
+  /** Runs `fn` in one transaction (rolled back if it throws). */
   transaction<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
+    this.#db.exec(this.#db.dialect === "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN");
     try {
       const result = fn();
       this.#db.exec("COMMIT");
       return result;
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      if (this.#db.isOpen) this.#db.exec("ROLLBACK");
       throw error;
     }
+  }
+
+  // ---------------------------------------------------------------- leases (keeper replicas)
+
+  /**
+   * Tries to take the lease `name` (e.g. "keeper": the right to act for the keeper agent): true if this process
+   * holds it now. Held until `close()` or the process dies, when another replica can take it (store-sql.ts).
+   */
+  tryLease(name: string): boolean {
+    return this.#db.tryLease(name);
+  }
+
+  /** `listener` hears once that the database (and any lease held through it) was lost. */
+  onLost(listener: (reason: string) => void): void {
+    this.#db.onLost(listener);
   }
 
   // ---------------------------------------------------------------- follower checkpoints and block hashes
@@ -153,7 +180,11 @@ export class Store {
 
   /** Remembers the hash of a block the follower processed (to detect that a reorg orphaned it). */
   saveBlockHash(block: bigint, hash: Hex): void {
-    this.#run("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)", Number(block), hash);
+    this.#run(
+      "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+      Number(block),
+      hash,
+    );
   }
 
   blockHash(block: bigint): Hex | undefined {
@@ -180,9 +211,13 @@ export class Store {
   /** Stores inputs by their hash, signed by `signer` (one body per hash, any number of signers). */
   putInputs(hash: Hex, inputs: Json, signer: Hex): void {
     this.transaction(() => {
-      this.#run("INSERT OR IGNORE INTO inputs (hash, body) VALUES (?, ?)", hash.toLowerCase(), JSON.stringify(inputs));
       this.#run(
-        "INSERT OR IGNORE INTO input_signers (hash, signer, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO inputs (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        hash.toLowerCase(),
+        JSON.stringify(inputs),
+      );
+      this.#run(
+        "INSERT INTO input_signers (hash, signer, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         hash.toLowerCase(),
         signer.toLowerCase(),
         Date.now(),
@@ -222,8 +257,8 @@ export class Store {
         `INSERT INTO read_grants (execution_id, reader, signer, issued_at, expiry, signature, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(execution_id, reader, signer, issued_at) DO UPDATE SET
-           signature = CASE WHEN excluded.expiry > expiry THEN excluded.signature ELSE signature END,
-           expiry = MAX(expiry, excluded.expiry)`,
+           signature = CASE WHEN excluded.expiry > read_grants.expiry THEN excluded.signature ELSE read_grants.signature END,
+           expiry = CASE WHEN excluded.expiry > read_grants.expiry THEN excluded.expiry ELSE read_grants.expiry END`,
         grant.executionId.toString(),
         grant.reader.toLowerCase(),
         grant.signer.toLowerCase(),
@@ -273,8 +308,10 @@ export class Store {
         `INSERT INTO read_revocations (execution_id, reader, signer, through, signature, created_at)
          VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(execution_id, reader, signer) DO UPDATE SET
-           signature = CASE WHEN excluded.through > through THEN excluded.signature ELSE signature END,
-           through = MAX(through, excluded.through)`,
+           signature = CASE WHEN excluded.through > read_revocations.through THEN excluded.signature
+             ELSE read_revocations.signature END,
+           through = CASE WHEN excluded.through > read_revocations.through THEN excluded.through
+             ELSE read_revocations.through END`,
         id,
         reader,
         signer,
@@ -311,8 +348,8 @@ export class Store {
   addExecution(row: Omit<ExecutionRow, "createdAt" | "updatedAt" | "reason">): ExecutionRow {
     const now = Date.now();
     this.#run(
-      `INSERT OR IGNORE INTO executions (execution_id, workflow_id, level, inputs_hash, state, reason, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`,
+      `INSERT INTO executions (execution_id, workflow_id, level, inputs_hash, state, reason, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING`,
       row.executionId.toString(),
       row.workflowId.toString(),
       row.level,
@@ -458,10 +495,13 @@ export class Store {
    * and fees yields the same bytes, hence the same hash. Returns false if no retired transaction has that hash.
    */
   reviveTx(hash: Hex, key: string): boolean {
-    const result = this.#db
-      .prepare("UPDATE txs SET key = ?, state = 'signed', updated_at = ? WHERE hash = ? AND state = 'dropped'")
-      .run(key, Date.now(), hash);
-    return Number(result.changes) > 0;
+    return (
+      this.#db.run("UPDATE txs SET key = ?, state = 'signed', updated_at = ? WHERE hash = ? AND state = 'dropped'", [
+        key,
+        Date.now(),
+        hash,
+      ]) > 0
+    );
   }
 
   /** The highest nonce of the stored transactions in these states, if any. */
@@ -474,7 +514,7 @@ export class Store {
   /** Transactions recorded as mined or reverted in block `block` or later (what a reorg from it may orphan), by nonce. */
   txsMinedFrom(block: bigint): TxRow[] {
     return this.#all(
-      "SELECT * FROM txs WHERE state IN ('mined', 'reverted') AND CAST(block_number AS INTEGER) >= ? ORDER BY nonce",
+      "SELECT * FROM txs WHERE state IN ('mined', 'reverted') AND CAST(block_number AS BIGINT) >= ? ORDER BY nonce",
       Number(block),
     ).map(toTx);
   }
@@ -556,7 +596,12 @@ export class Store {
 
   /** Upkeep the keeper owes the protocol at `dueAt` (ms): expiring an execution, finalizing a workload. */
   addDuty(kind: string, id: bigint, dueAt: number): void {
-    this.#run("INSERT OR REPLACE INTO duties (kind, id, due_at) VALUES (?, ?, ?)", kind, id.toString(), dueAt);
+    this.#run(
+      "INSERT INTO duties (kind, id, due_at) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET due_at = excluded.due_at",
+      kind,
+      id.toString(),
+      dueAt,
+    );
   }
 
   dueDuties(now: number): { kind: string; id: bigint; dueAt: number }[] {
@@ -578,25 +623,30 @@ export class Store {
 
   setFlag(name: string, value: string | undefined): void {
     if (value === undefined) this.#run("DELETE FROM flags WHERE name = ?", name);
-    else this.#run("INSERT OR REPLACE INTO flags (name, value) VALUES (?, ?)", name, value);
+    else
+      this.#run(
+        "INSERT INTO flags (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        name,
+        value,
+      );
   }
 
   // ---------------------------------------------------------------- internals
 
   #run(sql: string, ...params: SQLInputValue[]): void {
-    this.#db.prepare(sql).run(...params);
+    this.#db.run(sql, params);
   }
 
-  #get(sql: string, ...params: SQLInputValue[]): Record<string, SQLInputValue> | undefined {
-    return this.#db.prepare(sql).get(...params);
+  #get(sql: string, ...params: SQLInputValue[]): SqlRow | undefined {
+    return this.#db.get(sql, params);
   }
 
-  #all(sql: string, ...params: SQLInputValue[]): Record<string, SQLInputValue>[] {
-    return this.#db.prepare(sql).all(...params);
+  #all(sql: string, ...params: SQLInputValue[]): SqlRow[] {
+    return this.#db.all(sql, params);
   }
 }
 
-function toExecution(r: Record<string, SQLInputValue>): ExecutionRow {
+function toExecution(r: SqlRow): ExecutionRow {
   return {
     executionId: BigInt(r.execution_id as string),
     workflowId: BigInt(r.workflow_id as string),
@@ -609,7 +659,7 @@ function toExecution(r: Record<string, SQLInputValue>): ExecutionRow {
   };
 }
 
-function toTx(r: Record<string, SQLInputValue>): TxRow {
+function toTx(r: SqlRow): TxRow {
   return {
     key: r.key as string,
     hash: r.hash as Hex,
@@ -623,7 +673,14 @@ function toTx(r: Record<string, SQLInputValue>): TxRow {
   };
 }
 
-const SCHEMA = `
+/**
+ * The migrations, in order: version n of the schema is the first n applied. Each is written per dialect (SQLite's
+ * INTEGER holds 64 bits, PostgreSQL's does not: times in ms are BIGINT there). Version 1 is the schema the keeper
+ * had before versions were kept, with IF NOT EXISTS throughout, so an older SQLite database migrates to it as is.
+ */
+const MIGRATIONS: readonly Record<SqlDatabase["dialect"], string>[] = [
+  {
+    sqlite: `
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, block TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inputs (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -656,4 +713,61 @@ CREATE TABLE IF NOT EXISTS actions (action_type INTEGER NOT NULL, value TEXT NOT
 CREATE INDEX IF NOT EXISTS actions_at ON actions (at);
 CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS duties (kind TEXT NOT NULL, id TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (kind, id));
-`;
+`,
+    postgres: `
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, block TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (number BIGINT PRIMARY KEY, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inputs (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS input_signers (
+  hash TEXT NOT NULL, signer TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (hash, signer));
+CREATE TABLE IF NOT EXISTS read_grants (
+  execution_id TEXT NOT NULL, reader TEXT NOT NULL, signer TEXT NOT NULL, issued_at BIGINT NOT NULL,
+  expiry BIGINT NOT NULL, signature TEXT NOT NULL, created_at BIGINT NOT NULL,
+  PRIMARY KEY (execution_id, reader, signer, issued_at));
+CREATE TABLE IF NOT EXISTS read_revocations (
+  execution_id TEXT NOT NULL, reader TEXT NOT NULL, signer TEXT NOT NULL, through BIGINT NOT NULL,
+  signature TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (execution_id, reader, signer));
+CREATE TABLE IF NOT EXISTS executions (
+  execution_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, level BIGINT NOT NULL, inputs_hash TEXT NOT NULL,
+  state TEXT NOT NULL, reason TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS steps (
+  execution_id TEXT NOT NULL, step BIGINT NOT NULL, state TEXT NOT NULL, attempts BIGINT NOT NULL,
+  provider TEXT, result TEXT NOT NULL, provider_ms BIGINT NOT NULL, total_ms BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL, PRIMARY KEY (execution_id, step));
+CREATE TABLE IF NOT EXISTS txs (
+  key TEXT NOT NULL UNIQUE, hash TEXT PRIMARY KEY, nonce BIGINT NOT NULL, raw TEXT NOT NULL, state TEXT NOT NULL,
+  block_number TEXT, gas_used TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS reports (
+  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, provider TEXT NOT NULL, execution_id TEXT NOT NULL, step BIGINT NOT NULL,
+  reason TEXT NOT NULL, evidence TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, rule TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL,
+  created_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS actions (action_type BIGINT NOT NULL, value TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS actions_at ON actions (at);
+CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duties (kind TEXT NOT NULL, id TEXT NOT NULL, due_at BIGINT NOT NULL, PRIMARY KEY (kind, id));
+`,
+  },
+];
+
+/** Opens the database at `location`: PostgreSQL for a postgres:// URL, else SQLite (a file or ":memory:"). */
+function openSqlDatabase(location: string): SqlDatabase {
+  return isPostgresUrl(location) ? new PostgresDatabase(location) : new SqliteDatabase(location);
+}
+
+/** Creates or migrates the schema (one process at a time: SqlDatabase.migrating). */
+function migrate(db: SqlDatabase): void {
+  db.migrating(() => {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    const version = Number(db.get("SELECT MAX(version) AS v FROM schema_version", [])?.v ?? 0);
+    if (version > MIGRATIONS.length)
+      throw new Error(
+        `the database's schema is at version ${version}, newer than this keeper's ${MIGRATIONS.length}: run a newer keeper`,
+      );
+    MIGRATIONS.slice(version).forEach((migration, i) => {
+      db.exec(migration[db.dialect]);
+      db.run("INSERT INTO schema_version (version) VALUES (?)", [version + i + 1]);
+    });
+  });
+}

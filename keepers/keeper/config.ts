@@ -20,6 +20,7 @@ import {
   type EnvBinding,
 } from "../common/config.js";
 import { keySourceFields, keySourceRule } from "../common/keys.js";
+import { isPostgresUrl } from "../common/store-sql.js";
 import { policyDefault, policyRules } from "./policy.js";
 
 /** The keeper's governance voter (keepers/keeper/voter.ts): the policy it votes by. */
@@ -63,8 +64,29 @@ export const keeperConfigSchema = z
         })
         .optional(),
     }),
-    /** The keeper's SQLite database: default `<dataDir>/keeper.db`. */
-    database: z.strictObject({ path: z.string().min(1).optional() }).prefault({}),
+    /**
+     * The keeper's database: a SQLite file (`path`, default `<dataDir>/keeper.db`), or a PostgreSQL server (`url`,
+     * `postgres://user:password@host:port/db`) that replicas of the keeper share. A replica acts only while it holds
+     * the keeper's lease; the others wait as standbys and check every `leasePollMs` (keeper/lease.ts).
+     */
+    database: z
+      .strictObject({
+        path: z
+          .string()
+          .min(1)
+          .refine((p) => !isPostgresUrl(p), "a PostgreSQL URL goes in database.url, not database.path")
+          .optional(),
+        url: z
+          .string()
+          .refine(isPostgresUrl, "expected a postgres:// or postgresql:// URL (a SQLite file goes in database.path)")
+          .optional(),
+        leasePollMs: z.number().int().min(100).max(60_000).default(1000),
+      })
+      .refine((d) => d.path === undefined || d.url === undefined, {
+        message: "set database.path (SQLite) or database.url (PostgreSQL), not both",
+        path: ["url"],
+      })
+      .prefault({}),
     /**
      * The keeper's X25519 key (protocol/sealed.ts): a seed file created on first start, default next to the database
      * (`<database>.encryption-key`); its public key is published on chain (AgentRegistry.setEncryptionKey).
@@ -137,6 +159,7 @@ export const KEEPER_ENV: Record<string, EnvBinding> = {
   AITBC_RPC_URLS: { path: ["rpc", "urls"], parse: list },
   AITBC_ADDRESSES: { path: ["addressesFile"] },
   AITBC_KEEPER_DB: { path: ["database", "path"] },
+  AITBC_KEEPER_DATABASE_URL: { path: ["database", "url"] },
   AITBC_KEEPER_DATA_DIR: { path: ["dataDir"] },
   AITBC_KEEPER_ENCRYPTION_KEY_FILE: { path: ["encryption", "keyFile"] },
   AITBC_KEEPER_PORT: { path: ["server", "port"], parse: number },
@@ -144,14 +167,21 @@ export const KEEPER_ENV: Record<string, EnvBinding> = {
   AITBC_CONFIRMATIONS: { path: ["follower", "confirmations"], parse: number },
 };
 
-/** The keeper's database file: `database.path`, or `<dataDir>/keeper.db` (`dataDir` resolved by common/startup.ts). */
+/**
+ * The keeper's database: `database.url`, `database.path`, or `<dataDir>/keeper.db` (`dataDir` resolved by
+ * common/startup.ts).
+ */
 export function keeperDatabase(config: Pick<KeeperConfig, "database">, dataDir: string): string {
-  return config.database.path ?? path.join(dataDir, "keeper.db");
+  return config.database.url ?? config.database.path ?? path.join(dataDir, "keeper.db");
 }
 
-/** The keeper's encryption key file: `encryption.keyFile`, or `<database>.encryption-key`. */
-export function keeperKeyFile(config: Pick<KeeperConfig, "encryption">, database: string): string {
-  return config.encryption.keyFile ?? `${database}.encryption-key`;
+/**
+ * The keeper's encryption key file: `encryption.keyFile`, or `<database>.encryption-key` next to a SQLite database,
+ * `<dataDir>/keeper.encryption-key` with PostgreSQL (replicas must be given the same file: the key is on chain).
+ */
+export function keeperKeyFile(config: Pick<KeeperConfig, "encryption">, database: string, dataDir: string): string {
+  if (config.encryption.keyFile !== undefined) return config.encryption.keyFile;
+  return isPostgresUrl(database) ? path.join(dataDir, "keeper.encryption-key") : `${database}.encryption-key`;
 }
 
 export function loadKeeperConfig(file: string | undefined, env: NodeJS.ProcessEnv): KeeperConfig {

@@ -11,6 +11,7 @@
  *   api.ts: /healthz, /metrics, POST /v1/inputs, POST /v1/grants, GET /v1/executions?id=, GET /v1/reports,
  *           POST /v1/safe-mode/clear; auth.ts: who signed a request and what they may do
  *   reports.ts: slash reports;  identity.ts: the keeper's own agent
+ *   lease.ts: replicas on one PostgreSQL database; only the lease holder acts, a standby takes over on its death
  *
  * Every part names itself in the logs (a child logger `{ module }` made from the root logger passed to it).
  */
@@ -29,6 +30,7 @@ import { createLogger, type Logger } from "../common/log.js";
 import { clearSafeModeIn, SafetyMonitor } from "../common/safety.js";
 import { checkGasFunds, checkPortFree, connectChecked, dataDirOf, openDatabase } from "../common/startup.js";
 import type { Store } from "../common/store.js";
+import { databaseLabel } from "../common/store-sql.js";
 import { TxSender } from "../common/txs.js";
 import { startKeeperApi } from "./api.js";
 import { ApiAuth } from "./auth.js";
@@ -37,6 +39,7 @@ import { StepDispatcher } from "./dispatcher.js";
 import { followedContracts, routeEvents } from "./events.js";
 import { ExecutionManager } from "./executions.js";
 import { keeperAgentId } from "./identity.js";
+import { takeKeeperLease } from "./lease.js";
 import { KeeperMetrics } from "./metrics.js";
 import { Orchestrator } from "./orchestrator.js";
 import { slashReporter } from "./reports.js";
@@ -92,8 +95,23 @@ export async function startKeeper(
   const account = privateKeyToAccount(key);
   const wallet = walletFor(chain, account);
   await checkPortFree(config.server.host, config.server.port, "server.port");
-  const database = keeperDatabase(config, dataDirOf("keeper", chain.chain.id, config.dataDir, env));
-  const store = await openDatabase(database, chain);
+  const dataDir = dataDirOf("keeper", chain.chain.id, config.dataDir, env);
+  const database = keeperDatabase(config, dataDir);
+  const store = await openDatabase(
+    database,
+    chain,
+    config.database.url === undefined ? "database.path" : "database.url",
+  );
+  // Replicas on one PostgreSQL database: nothing below runs until this one holds the keeper's lease (lease.ts).
+  await takeKeeperLease({
+    store,
+    logger,
+    pollMs: config.database.leasePollMs,
+    lost: (reason) => {
+      log.fatal({ event: "keeper-lease-lost", reason }, "lost the database connection and the keeper lease: exiting");
+      process.exit(1);
+    },
+  });
   if (options.clearSafeMode === true) {
     // Also restarts the rate rule's window (safety.ts): the actions that tripped it do not trip it again at once.
     const was = clearSafeModeIn(store, "the operator (--clear-safe-mode)");
@@ -105,7 +123,7 @@ export async function startKeeper(
   await checkGasFunds(chain, account.address, START_GAS, "agent");
   const metrics = new KeeperMetrics();
   // Inputs, step payloads and results are sealed (protocol/sealed.ts); the public key goes on chain with the agent.
-  const keys = await loadEncryptionKeys(keeperKeyFile(config, database), log);
+  const keys = await loadEncryptionKeys(keeperKeyFile(config, database, dataDir), log);
   // Registration (first start only) sends through the wallet directly, so it goes before the sender reads the nonce.
   const agentId = await keeperAgentId({ chain, wallet, agent: config.agent, encryptionKey: keys.publicKey, logger });
   const governance = config.governance?.enabled === true ? config.governance : undefined;
@@ -230,7 +248,7 @@ export async function startKeeper(
       url: api.url,
       address: account.address,
       agentId: agentId.toString(),
-      database,
+      database: databaseLabel(database),
       encryptionKey: keys.publicKey,
       governance: voter ? { rules: governance?.rules.length, default: governance?.default } : false,
     },

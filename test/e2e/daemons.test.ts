@@ -14,6 +14,12 @@ import { id as hashText, parseEther, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import { parseBlind, valueHashHex, type Json } from "../../protocol/values.js";
+import {
+  keeperTransactions as chainKeeperTransactions,
+  killNineTrials,
+  laneWorkflow,
+  stepRecords as chainStepRecords,
+} from "../helpers/keeper-trials.js";
 import { oneStepWorkflow } from "../helpers/keepers.js";
 import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
 import { devAccount, ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../../scripts/lib/devnet.js";
@@ -24,32 +30,6 @@ const HARDHAT = path.join(ROOT, "node_modules/hardhat/dist/src/cli.js");
 const run = promisify(execFile);
 const IRIS_REPORT = JSON.parse(readFileSync(path.join(ROOT, "examples/iris-report.workflow.json"), "utf8")) as Json;
 const FLOWER: Json = { cm: [6.3, 3.3, 6.0, 2.5] };
-
-/** A basic workflow of `count` data steps: five parallel lanes, then a join (fan-in 5). */
-function laneWorkflow(count: number, overrides: Record<string, unknown> = {}): Json {
-  const steps = Array.from({ length: count }, (_, i) => {
-    const deps = i === count - 1 ? [1, 2, 3, 4, 5].map((k) => i - k).filter((d) => d >= 0) : i < 5 ? [] : [i - 5];
-    const data = deps.length === 0 ? ["$in.seed", i] : deps.map((d) => `$s${d}.max`).concat([String(i)]);
-    return {
-      id: `s${i}`,
-      type: "data-processing",
-      model: "aitbc.data.v1",
-      dependsOn: deps.map((d) => `s${d}`),
-      input: { op: "stats", data },
-      timeout: 20,
-      maxRetries: 2,
-      retryBackoff: 1,
-    };
-  });
-  return {
-    name: `lanes-${count}`,
-    maxExecutionTime: "1h",
-    maxBudget: "100",
-    verification: "basic",
-    steps,
-    ...overrides,
-  };
-}
 
 describe("daemons end to end (real processes)", function () {
   this.timeout(600_000);
@@ -68,12 +48,8 @@ describe("daemons end to end (real processes)", function () {
     await devnet.stop();
   });
 
-  async function stepRecords(executionId: bigint) {
-    const logs = await devnet.protocol.workflows.queryFilter(
-      devnet.protocol.workflows.filters.StepRecorded(executionId),
-    );
-    return logs.map((l) => ({ step: Number(l.args.step), provider: l.args.provider }));
-  }
+  const stepRecords = (executionId: bigint) => chainStepRecords(devnet, executionId);
+  const keeperTransactions = (fromBlock: number) => chainKeeperTransactions(devnet, fromBlock);
 
   /**
    * Waits until the keeper's catalog, as its latest "catalog refreshed" line shows, lists the data service of the
@@ -97,26 +73,6 @@ describe("daemons end to end (real processes)", function () {
       20_000,
       what,
     );
-  }
-
-  /** Every transaction the keeper sent since `fromBlock`, with its status and function. */
-  async function keeperTransactions(fromBlock: number) {
-    const { ethers } = devnet.connection;
-    const out: { status: number; method: string; args: string }[] = [];
-    for (let n = fromBlock; n <= (await ethers.provider.getBlockNumber()); n++) {
-      const block = await ethers.provider.getBlock(n, true);
-      for (const tx of block?.prefetchedTransactions ?? []) {
-        if (tx.from.toLowerCase() !== ROLES.keeper.address.toLowerCase()) continue;
-        const receipt = await ethers.provider.getTransactionReceipt(tx.hash);
-        const parsed = devnet.protocol.workflows.interface.parseTransaction({ data: tx.data });
-        out.push({
-          status: receipt?.status ?? -1,
-          method: parsed?.name ?? tx.data.slice(0, 10),
-          args: String(parsed?.args[0] ?? ""),
-        });
-      }
-    }
-    return out;
   }
 
   it("runs the demo workflow: five steps, a parallel branch, a proven inference, verified on chain", async function () {
@@ -228,34 +184,9 @@ describe("daemons end to end (real processes)", function () {
   });
 
   it("completes every execution after kill -9 at random points (10 trials, 20-step workflows): no step lost, nothing sent twice", async function () {
-    const fromBlock = await devnet.connection.ethers.provider.getBlockNumber();
-    const workflowId = await devnet.defineWorkflow(laneWorkflow(20, { name: "crash-20" }));
-    const executions: bigint[] = [];
-    let seed = 12_345;
-    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-    for (let trial = 0; trial < 10; trial++) {
-      executions.push(await devnet.requestExecution(workflowId, { seed: 100 + trial }, keeperUrl));
-      await new Promise((r) => setTimeout(r, Math.floor(random() * 1500)));
-      await keeper.kill9();
-      keeper = await devnet.startKeeper({}, "keeper");
-      keeperUrl = String((await keeper.ready()).url);
-    }
-    for (const executionId of executions) {
-      expect((await devnet.waitForExecution(executionId)).status, `execution ${executionId}`).to.equal("completed");
-      const steps = (await stepRecords(executionId)).map((r) => r.step);
-      expect(steps, `execution ${executionId} steps`).to.have.length(20);
-      expect(new Set(steps).size).to.equal(20);
-    }
-    const txs = await keeperTransactions(fromBlock + 1);
-    expect(
-      txs.filter((t) => t.status !== 1),
-      "reverted keeper transactions",
-    ).to.deep.equal([]);
-    for (const method of ["claimExecution", "completeExecution"]) {
-      const ids = txs.filter((t) => t.method === method).map((t) => t.args);
-      expect(ids, method).to.have.length(executions.length);
-      expect(new Set(ids).size, `${method} once per execution`).to.equal(executions.length);
-    }
+    ({ keeper, url: keeperUrl } = await killNineTrials(devnet, { keeper, url: keeperUrl }, () =>
+      devnet.startKeeper({}, "keeper"),
+    ));
   });
 
   it("runs a workflow with the `workflow run` task (a hardhat process on the `custom` network), progress shown live", async function () {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { ConfigError } from "../../../keepers/common/config.js";
-import { loadKeeperConfig, type KeeperConfig } from "../../../keepers/keeper/config.js";
+import { keeperDatabase, keeperKeyFile, loadKeeperConfig, type KeeperConfig } from "../../../keepers/keeper/config.js";
 
 const KEY: `0x${string}` = `0x${"11".repeat(32)}`;
 const OTHER_KEY: `0x${string}` = `0x${"22".repeat(32)}`;
@@ -20,7 +20,7 @@ const MINIMAL = { rpc: { urls: ["http://127.0.0.1:8545"] }, agent: { privateKey:
 const DEFAULTS: KeeperConfig = {
   rpc: { urls: ["http://127.0.0.1:8545"], pollingIntervalMs: 500, timeoutMs: 10_000, connectAttempts: 6 },
   agent: { privateKey: KEY },
-  database: {},
+  database: { leasePollMs: 1000 },
   encryption: {},
   follower: { startBlock: 0, confirmations: 0, batchBlocks: 2000, pollIntervalMs: 1000 },
   orchestrator: {
@@ -171,7 +171,7 @@ describe("keepers: loadKeeperConfig", function () {
       rpc: { ...DEFAULTS.rpc, urls: ["http://a:1", "ws://b:2"] },
       addressesFile: "addresses.json",
       agent: { privateKey: OTHER_KEY },
-      database: { path: "/var/lib/aitbc/keeper.db" },
+      database: { path: "/var/lib/aitbc/keeper.db", leasePollMs: 1000 },
       follower: { ...DEFAULTS.follower, confirmations: 12 },
       server: { ...DEFAULTS.server, port: 8701 },
     });
@@ -185,6 +185,28 @@ describe("keepers: loadKeeperConfig", function () {
     });
     expect(config).to.deep.equal(DEFAULTS);
     expect(() => loadKeeperConfig(undefined, {})).to.throw(ConfigError, /^invalid configuration:\n {2}rpc: /);
+  });
+
+  it("takes a PostgreSQL database by URL (file or AITBC_KEEPER_DATABASE_URL), and names a misplaced one", function () {
+    const url = "postgres://keeper:secret@db.internal:5432/aitbc";
+    const fromFile = loadKeeperConfig(file({ ...MINIMAL, database: { url, leasePollMs: 250 } }), {});
+    expect(fromFile.database).to.deep.equal({ url, leasePollMs: 250 });
+    expect(keeperDatabase(fromFile, "/data")).to.equal(url);
+    expect(keeperKeyFile(fromFile, url, "/data"), "not next to a URL").to.equal("/data/keeper.encryption-key");
+    const fromEnv = loadKeeperConfig(file(MINIMAL), { AITBC_KEEPER_DATABASE_URL: url });
+    expect(fromEnv.database.url).to.equal(url);
+    expect(keeperKeyFile(DEFAULTS, "/data/keeper.db", "/data")).to.equal("/data/keeper.db.encryption-key");
+
+    expect(problems({ ...MINIMAL, database: { path: url } })).to.include(
+      "database.path: a PostgreSQL URL goes in database.url, not database.path",
+    );
+    expect(problems({ ...MINIMAL, database: { url: "/var/lib/keeper.db" } })).to.include(
+      "database.url: expected a postgres:// or postgresql:// URL (a SQLite file goes in database.path)",
+    );
+    expect(problems({ ...MINIMAL, database: { path: "/k.db", url } })).to.include(
+      "database.url: set database.path (SQLite) or database.url (PostgreSQL), not both",
+    );
+    expect(problems({ ...MINIMAL, database: { leasePollMs: 5 } })).to.include("database.leasePollMs");
   });
 
   it("names the variable a bad value came from", function () {
