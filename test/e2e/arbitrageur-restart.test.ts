@@ -122,7 +122,7 @@ describe("arbitrageur: kill -9 mid-subcontract and restart (real processes)", fu
     const nestedId = BigInt(String(posted.nested));
     await arbitrageur.kill9();
     arbitrageur = devnet.spawn("agent-arbitrageur-2", "agent", arbConfig);
-    await arbitrageur.ready();
+    const restartedUrl = String((await arbitrageur.ready()).url); // a new port
 
     // It finishes the subcontract and submits for the original workload; a failed run is a failed test at once.
     const end = Date.now() + 300_000;
@@ -144,7 +144,9 @@ describe("arbitrageur: kill -9 mid-subcontract and restart (real processes)", fu
       message: resultMessage(31337, (await marketplace.getAddress()) as `0x${string}`, workloadId),
     });
     const got = (await (
-      await fetch(`${arbUrl}/v1/workloads/result?id=${workloadId}`, { headers: { "x-aitbc-signature": signature } })
+      await fetch(`${restartedUrl}/v1/workloads/result?id=${workloadId}`, {
+        headers: { "x-aitbc-signature": signature },
+      })
     ).json()) as { output: Json };
     expect(valueHashHex(got.output, blind)).to.equal(w.resultHash);
     const reference = irisInfer(loadIrisModel(), quantizeFeatures(SETOSA_CM));
