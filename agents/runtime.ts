@@ -205,7 +205,7 @@ export class AgentRuntime {
       feeBps: await market.feeBps(),
     };
     const reputation = this.#o.catalog.offers().find((o) => o.agentId === this.#o.agentId)?.reputation ?? 0;
-    const action = strategy.decide(state, {
+    const action = await strategy.decide(state, {
       agentId: this.#o.agentId,
       reputation,
       freeUnits: free < 0n ? 0n : free,

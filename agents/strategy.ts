@@ -78,7 +78,8 @@ export interface BidOutcome {
 export interface Strategy {
   /** A name for logs and memory ("fixed-price", "thompson-price"). */
   readonly name: string;
-  decide(market: MarketState, own: OwnState): Action;
+  /** Synchronous, or a promise (a policy asking a model); the controlled market (agents/sim/) takes synchronous ones. */
+  decide(market: MarketState, own: OwnState): Action | Promise<Action>;
   /** The chain decided one of this strategy's bids. */
   learn?(outcome: BidOutcome): void;
   /** Learned state to persist (JSON); undefined: nothing to persist. */

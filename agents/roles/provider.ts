@@ -128,7 +128,7 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
   const catalog = new ProviderCatalog(client, addresses, root, BigInt(config.follower.startBlock ?? 0));
   await catalog.refresh();
 
-  const strategy = ctx.strategy ?? createStrategy(strategyConfig);
+  const strategy = ctx.strategy ?? createStrategy(strategyConfig, ctx.env);
   // The risk manager scores the marketplace's history first, then follows it with the runtime.
   if (config.risk !== undefined) {
     risk = new RiskManager({

@@ -8,9 +8,10 @@ import type { Strategy } from "../strategy.js";
 import type { StrategyConfig } from "../config.js";
 import { FixedPriceStrategy } from "./fixed-price.js";
 import { MarketMakerStrategy } from "./market-maker.js";
+import { ModelPolicyStrategy } from "./model-policy.js";
 import { ThompsonPriceStrategy } from "./thompson-price.js";
 
-export function createStrategy(config: StrategyConfig): Strategy {
+export function createStrategy(config: StrategyConfig, env: NodeJS.ProcessEnv = process.env): Strategy {
   switch (config.kind) {
     case "fixed-price":
       return new FixedPriceStrategy(config.price);
@@ -22,5 +23,7 @@ export function createStrategy(config: StrategyConfig): Strategy {
       });
     case "market-maker":
       return new MarketMakerStrategy(config);
+    case "model-policy":
+      return new ModelPolicyStrategy(config, env);
   }
 }

@@ -21,6 +21,7 @@ import {
   disputed,
   freeze,
   loadMarket,
+  type Market,
   now,
   offer,
   type Posted,
@@ -51,7 +52,7 @@ const URI = "https://validator.example/rulings/1.json";
 const EVIDENCE = id("the validator's evidence");
 
 /** The registry as an ERC-8004 client sees it: the reference ABI at AITBC's address, signed by `signer`. */
-async function asReference(f: Posted, signer = f.validator) {
+async function asReference(f: Market, signer = f.validator) {
   return new Contract(await f.validation.getAddress(), REFERENCE.validation, signer);
 }
 
