@@ -35,7 +35,7 @@ import type { Marketplace } from "./marketplace.js";
 import { WORKLOAD_STATUS } from "./marketplace.js";
 import type { AgentMemory, BidRow, Evidence, ExperienceKind } from "./memory.js";
 import type { RiskManager } from "./risk.js";
-import type { CompetitorOffer, MarketState, Strategy } from "./strategy.js";
+import type { CompetitorOffer, MarketState, AgentStrategy } from "./strategy.js";
 
 /** ActionTypes.sol. */
 export const ACTION = { BID: 5, SUBMIT_RESULT: 6, UPKEEP: 10 } as const;
@@ -57,7 +57,7 @@ export interface RuntimeOptions {
   agentId: bigint;
   address: Hex;
   services: readonly AgentService[];
-  strategy: Strategy;
+  strategy: AgentStrategy;
   memory: AgentMemory;
   store: Store;
   guard: SafetyLayer;

@@ -78,8 +78,7 @@ export interface BidOutcome {
 export interface Strategy {
   /** A name for logs and memory ("fixed-price", "thompson-price"). */
   readonly name: string;
-  /** Synchronous, or a promise (a policy asking a model); the controlled market (agents/sim/) takes synchronous ones. */
-  decide(market: MarketState, own: OwnState): Action | Promise<Action>;
+  decide(market: MarketState, own: OwnState): Action;
   /** The chain decided one of this strategy's bids. */
   learn?(outcome: BidOutcome): void;
   /** Learned state to persist (JSON); undefined: nothing to persist. */
@@ -87,6 +86,17 @@ export interface Strategy {
   /** Gives back what `state()` returned before a restart. */
   restore?(state: Json): void;
 }
+
+/**
+ * A strategy whose decision takes a round trip (a policy asking a model, agents/strategies/model-policy.ts): the
+ * runtime awaits it; the controlled market (agents/sim/) and the simulation take synchronous strategies only.
+ */
+export interface AsyncStrategy extends Omit<Strategy, "decide"> {
+  decide(market: MarketState, own: OwnState): Promise<Action>;
+}
+
+/** What the runtime runs. */
+export type AgentStrategy = Strategy | AsyncStrategy;
 
 /** 1 AITBC in wei. */
 export const AITBC = 10n ** 18n;

@@ -86,8 +86,6 @@ export function runMarket(scenario: MarketScenario, entrants: readonly Entrant[]
         reputation: who.reputation,
         freeUnits: units,
       });
-      if (action instanceof Promise)
-        throw new Error(`runMarket: ${who.entrant.name}'s strategy decides asynchronously`);
       if (action.kind !== "bid" || action.pricePerUnit > scenario.maxPricePerUnit || action.pricePerUnit === 0n)
         continue;
       who.result.bids += 1;

@@ -4,14 +4,15 @@
  */
 import { randomInt } from "node:crypto";
 
-import type { Strategy } from "../strategy.js";
+import type { AgentStrategy, Strategy } from "../strategy.js";
 import type { StrategyConfig } from "../config.js";
 import { FixedPriceStrategy } from "./fixed-price.js";
 import { MarketMakerStrategy } from "./market-maker.js";
 import { ModelPolicyStrategy } from "./model-policy.js";
 import { ThompsonPriceStrategy } from "./thompson-price.js";
 
-export function createStrategy(config: StrategyConfig, env: NodeJS.ProcessEnv = process.env): Strategy {
+/** The synchronous strategies (what the controlled market and the simulation run). */
+export function createStrategy(config: StrategyConfig): Strategy {
   switch (config.kind) {
     case "fixed-price":
       return new FixedPriceStrategy(config.price);
@@ -24,6 +25,13 @@ export function createStrategy(config: StrategyConfig, env: NodeJS.ProcessEnv = 
     case "market-maker":
       return new MarketMakerStrategy(config);
     case "model-policy":
-      return new ModelPolicyStrategy(config, env);
+      throw new Error(
+        "strategy.kind: model-policy decides asynchronously; only an agent runs it (createAgentStrategy)",
+      );
   }
+}
+
+/** What an agent runs: any strategy, the model policy included. */
+export function createAgentStrategy(config: StrategyConfig, env: NodeJS.ProcessEnv): AgentStrategy {
+  return config.kind === "model-policy" ? new ModelPolicyStrategy(config, env) : createStrategy(config);
 }

@@ -18,7 +18,7 @@ import { formatUnits, parseUnits } from "viem";
 import { createOpenAiBackend } from "../../keepers/provider/backends/openai.js";
 import type { Backend } from "../../keepers/provider/backends/types.js";
 import type { Json } from "../../protocol/values.js";
-import type { Action, MarketState, OwnState, Strategy } from "../strategy.js";
+import type { Action, AsyncStrategy, MarketState, OwnState } from "../strategy.js";
 
 export interface ModelPolicyOptions {
   /** The OpenAI-compatible server's base URL (`/v1/chat/completions` is appended). */
@@ -50,7 +50,7 @@ export const SYSTEM_PROMPT =
   "amounts in AITBC per unit. Answer with one JSON object and nothing else: " +
   '{"action":"bid","pricePerUnit":"<decimal AITBC>","reason":"<why>"} or {"action":"skip","reason":"<why>"}.';
 
-export class ModelPolicyStrategy implements Strategy {
+export class ModelPolicyStrategy implements AsyncStrategy {
   readonly name = "model-policy";
   readonly #backend: Backend;
   readonly #refusals: Refusal[] = [];

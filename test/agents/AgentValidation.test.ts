@@ -30,6 +30,7 @@ import {
   send,
   signResult,
   submitted,
+  type Tx,
   VERIFICATION,
   WORKLOAD_ID,
   workloadRequest,
@@ -96,7 +97,8 @@ describe("AgentValidation (ERC-8004 validation registry backed by the marketplac
         .withArgs(f.validator.address, AGENT2_ID, URI, requestHash);
       // The event is the reference's, topic for topic.
       const receipt = await (await request).wait();
-      const log = receipt!.logs.map((l) => REFERENCE_INTERFACE.parseLog(l)).find((l) => l !== null);
+      if (receipt === null) throw new Error("no receipt");
+      const log = receipt.logs.map((l) => REFERENCE_INTERFACE.parseLog(l)).find((l) => l !== null);
       expect(log?.name).to.equal("ValidationRequest");
       expect(await f.validation.subjectOf(requestHash)).to.deep.equal([SUBJECT.dispute, WORKLOAD_ID, 0n]);
 
@@ -136,7 +138,7 @@ describe("AgentValidation (ERC-8004 validation registry backed by the marketplac
       await expect(reference.getFunction("validationResponse")(requestHash, 100, URI, EVIDENCE, DISPUTE_TAG))
         .to.be.revertedWithCustomError(f.validation, "AgentValidationResponseMismatch")
         .withArgs(requestHash, 0n, 100n);
-      await send(reference.getFunction("validationResponse")(requestHash, 0, URI, EVIDENCE, DISPUTE_TAG));
+      await send(reference.getFunction("validationResponse")(requestHash, 0, URI, EVIDENCE, DISPUTE_TAG) as Tx);
       expect(await f.validation.getSummary(AGENT2_ID, [], "")).to.deep.equal([1n, 0n]);
     });
 
@@ -330,7 +332,7 @@ describe("AgentValidation (ERC-8004 validation registry backed by the marketplac
         .to.be.revertedWithCustomError(f.validation, "AgentValidationResponseMismatch")
         .withArgs(requestHash, 100n, 99n);
       const reference = await asReference(f);
-      await send(reference.getFunction("validationResponse")(requestHash, 100, URI, leaf, ZK_TAG));
+      await send(reference.getFunction("validationResponse")(requestHash, 100, URI, leaf, ZK_TAG) as Tx);
       expect(await reference.getFunction("getSummary")(AGENT2_ID, [f.validator.address], ZK_TAG)).to.deep.equal([
         1n,
         100n,

@@ -84,7 +84,7 @@ describe("arbitrageur: kill -9 mid-subcontract and restart (real processes)", fu
     const arbBefore = await token.balanceOf(arbAddress);
 
     // The client's workload for the arbitrageur's service: 2 units at most 2.5 AITBC a unit.
-    const offer = await marketplace.getServiceStatus(serviceIdOf(arbAddress as `0x${string}`, "iris-express"));
+    const offer = await marketplace.getServiceStatus(serviceIdOf(arbAddress, "iris-express"));
     const blind = BigInt(`0x${randomBytes(31).toString("hex")}`);
     const input: Json = setosa();
     const latest = BigInt((await devnet.connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0);

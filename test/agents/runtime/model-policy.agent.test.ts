@@ -50,7 +50,8 @@ describe("model policy in a running agent (devnet, OpenAI-compatible test server
     const [onChain] = await devnet.protocol.marketplace.getBids(job.workloadId);
     expect(onChain?.pricePerUnit).to.equal(parseEther("0.9"));
     const asked = upstream.received.at(-1)?.body.messages as { content: string }[];
-    expect(JSON.parse(asked[1]?.content ?? "").workload.id).to.equal(String(job.workloadId));
+    const prompt = JSON.parse(asked[1]?.content ?? "{}") as { workload?: { id?: string } };
+    expect(prompt.workload?.id).to.equal(String(job.workloadId));
   });
 
   it("refuses a proposal over limits.maxPricePerUnit and garbage: the reason logged, no bid on chain", async function () {
