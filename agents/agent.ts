@@ -17,7 +17,7 @@ import { startClient } from "./roles/client.js";
 import type { RoleContext, RunningAgent } from "./roles/context.js";
 import { startProvider } from "./roles/provider.js";
 import { startValidator } from "./roles/validator.js";
-import type { Strategy } from "./strategy.js";
+import type { AgentStrategy } from "./strategy.js";
 
 export type { RunningAgent } from "./roles/context.js";
 
@@ -32,7 +32,7 @@ export async function runAgent(options: {
   env: NodeJS.ProcessEnv;
   logger?: Logger;
   /** A strategy object instead of the configured one (one written in code: docs/agents.md); provider role. */
-  strategy?: Strategy;
+  strategy?: AgentStrategy;
 }): Promise<RunningAgent> {
   const root = options.logger ?? createLogger("aitbc-agent");
   const logger = root.child({ module: "agent" });

@@ -118,6 +118,22 @@ export const strategySchema = z.discriminatedUnion("kind", [
       quoteIntervalMs: positiveInt.default(5_000),
     })
     .refine((s) => s.maxSpreadBps >= s.minSpreadBps, { path: ["maxSpreadBps"], message: "must be ≥ minSpreadBps" }),
+  z.strictObject({
+    kind: z.literal("model-policy"),
+    /** An OpenAI-compatible server's base URL, and the model it serves. */
+    url: httpUrl,
+    model: z.string().min(1),
+    /** The environment variable holding its API key, if it wants one. */
+    apiKeyEnv: z.string().min(1).optional(),
+    timeoutMs: positiveInt.default(10_000),
+    /** The rule layer's limits on what the model proposes. */
+    limits: z
+      .strictObject({
+        minMarginBps: z.number().int().min(0).max(100_000).default(0),
+        maxPricePerUnit: tokenAmount.optional(),
+      })
+      .prefault({}),
+  }),
 ]);
 export type StrategyConfig = z.output<typeof strategySchema>;
 

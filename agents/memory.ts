@@ -264,6 +264,28 @@ export class AgentMemory {
       .prepare("UPDATE work SET output = ? WHERE workload_id = ?")
       .run(JSON.stringify(output), workloadId.toString());
   }
+
+  // ---------------------------------------------------------------- subcontracts (the arbitrageur)
+
+  /**
+   * The arbitrageur's plan for subcontracting `workloadId`'s `round`: the blind its nested workload's input is
+   * committed under, and the quote it is priced by. Stored (synchronously, durably) before the nested workload is
+   * posted, so a restart posts, hands over and checks under the same blind: a fresh one would not match the
+   * inputHash already on chain, and the work would end in a slash.
+   */
+  putSubcontract(workloadId: bigint, round: number, plan: { blind: bigint; quote: Json }): void {
+    this.#db
+      .prepare("INSERT OR IGNORE INTO subcontracts (workload_id, round, blind, quote) VALUES (?, ?, ?, ?)")
+      .run(workloadId.toString(), round, plan.blind.toString(), JSON.stringify(plan.quote));
+  }
+
+  subcontract(workloadId: bigint, round: number): { blind: bigint; quote: Json } | undefined {
+    const row = this.#db
+      .prepare("SELECT blind, quote FROM subcontracts WHERE workload_id = ? AND round = ?")
+      .get(workloadId.toString(), round);
+    if (row === undefined) return undefined;
+    return { blind: BigInt(row.blind as string), quote: JSON.parse(row.quote as string) as Json };
+  }
 }
 
 function toExperience(r: Record<string, SQLInputValue>): Experience {
@@ -311,4 +333,7 @@ CREATE TABLE IF NOT EXISTS bids (
 CREATE TABLE IF NOT EXISTS strategy_state (strategy TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS work (
   workload_id TEXT PRIMARY KEY, input TEXT NOT NULL, blind TEXT NOT NULL, output TEXT);
+CREATE TABLE IF NOT EXISTS subcontracts (
+  workload_id TEXT NOT NULL, round INTEGER NOT NULL, blind TEXT NOT NULL, quote TEXT NOT NULL,
+  PRIMARY KEY (workload_id, round));
 `;

@@ -35,7 +35,7 @@ import type { Marketplace } from "./marketplace.js";
 import { WORKLOAD_STATUS } from "./marketplace.js";
 import type { AgentMemory, BidRow, Evidence, ExperienceKind } from "./memory.js";
 import type { RiskManager } from "./risk.js";
-import type { CompetitorOffer, MarketState, Strategy } from "./strategy.js";
+import type { CompetitorOffer, MarketState, AgentStrategy } from "./strategy.js";
 
 /** ActionTypes.sol. */
 export const ACTION = { BID: 5, SUBMIT_RESULT: 6, UPKEEP: 10 } as const;
@@ -57,7 +57,7 @@ export interface RuntimeOptions {
   agentId: bigint;
   address: Hex;
   services: readonly AgentService[];
-  strategy: Strategy;
+  strategy: AgentStrategy;
   memory: AgentMemory;
   store: Store;
   guard: SafetyLayer;
@@ -205,7 +205,7 @@ export class AgentRuntime {
       feeBps: await market.feeBps(),
     };
     const reputation = this.#o.catalog.offers().find((o) => o.agentId === this.#o.agentId)?.reputation ?? 0;
-    const action = strategy.decide(state, {
+    const action = await strategy.decide(state, {
       agentId: this.#o.agentId,
       reputation,
       freeUnits: free < 0n ? 0n : free,

@@ -87,6 +87,17 @@ export interface Strategy {
   restore?(state: Json): void;
 }
 
+/**
+ * A strategy whose decision takes a round trip (a policy asking a model, agents/strategies/model-policy.ts): the
+ * runtime awaits it; the controlled market (agents/sim/) and the simulation take synchronous strategies only.
+ */
+export interface AsyncStrategy extends Omit<Strategy, "decide"> {
+  decide(market: MarketState, own: OwnState): Promise<Action>;
+}
+
+/** What the runtime runs. */
+export type AgentStrategy = Strategy | AsyncStrategy;
+
 /** 1 AITBC in wei. */
 export const AITBC = 10n ** 18n;
 

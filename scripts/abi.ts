@@ -17,6 +17,7 @@ const CONTRACTS: Record<string, string> = {
   registryAbi: "agents/AgentRegistry.sol/AgentRegistry",
   identityAbi: "identity/AgentIdentity.sol/AgentIdentity",
   reputationAbi: "identity/AgentReputation.sol/AgentReputation",
+  validationAbi: "identity/AgentValidation.sol/AgentValidation",
   constitutionAbi: "agents/AgentConstitution.sol/AgentConstitution",
   humanOverrideAbi: "safety/HumanOverride.sol/HumanOverride",
   marketplaceAbi: "market/ServiceMarketplace.sol/ServiceMarketplace",

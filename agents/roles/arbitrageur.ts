@@ -15,6 +15,12 @@
  *    subcontractor signed on chain and against the service's output shape, and accepted (the subcontractor is paid);
  * 5. the output goes back to the runtime, which submits it for the original workload under its client's blind.
  *
+ * A crash anywhere in this is survived: the nested workload's blind and the quote are stored in the agent's store
+ * (memory.putSubcontract) before the nested workload is posted, and every transaction goes out under an
+ * idempotency key, so the restarted agent carries on with the same nested workload under the same blind (a fresh
+ * blind would not match the inputHash on chain: the subcontractor would refuse the input, and the original
+ * workload would end in a slash). `test/e2e/arbitrageur-restart.test.ts` kills it with SIGKILL mid-subcontract.
+ *
  * What the verification level shows: at basic verification the result's correctness rests on the subcontractor's
  * signed, staked submission (it can be disputed and slashed) and the client's own challenge window, as for any
  * provider; the arbitrageur passes on exactly what was signed. Profit = the original payment − the nested
@@ -67,6 +73,22 @@ export interface ArbitrageOptions {
   pollMs?: number;
 }
 
+/** What the arbitrageur keeps of a quote (in its store, as JSON). */
+interface StoredQuote {
+  pricePerUnit: bigint;
+  total: bigint;
+  signed: Json;
+}
+
+function toStored(q: StoredQuote): Json {
+  return { pricePerUnit: q.pricePerUnit.toString(), total: q.total.toString(), signed: q.signed };
+}
+
+function fromStored(json: Json): StoredQuote {
+  const q = json as { pricePerUnit: string; total: string; signed: Json };
+  return { pricePerUnit: BigInt(q.pricePerUnit), total: BigInt(q.total), signed: q.signed };
+}
+
 export class SubcontractingBackend implements Backend {
   readonly name: string;
   readonly kind: Backend["kind"];
@@ -101,24 +123,39 @@ export class SubcontractingBackend implements Backend {
     if (bid === undefined) throw new Error("arbitrageur: no awarded workload has this input");
     const original = await market.workload(bid.workloadId);
 
-    // 2. A signed quote, and the spread.
-    const quote = await this.o.peers.quote(
-      subcontractor.url,
-      subcontractor.agentId,
-      subcontractor.service,
-      Number(bid.units),
-    );
-    if (quote.modelHash.toLowerCase() !== original.modelHash.toLowerCase())
-      throw new Error(`arbitrageur: the subcontractor's model ${quote.modelHash} is not the workload's`);
+    // 2. A signed quote, and the spread; or, after a restart, the plan stored before the nested workload was posted.
     const feeBps = BigInt(await market.feeBps());
     const earned = (bid.pricePerUnit * bid.units * (10_000n - feeBps)) / 10_000n;
-    if (earned <= quote.total)
-      throw new Error(`arbitrageur: no spread: earns ${earned}, the subcontractor quotes ${quote.total}`);
     const now = await market.now();
-    if (quote.validUntil <= now) throw new Error("arbitrageur: the quote expired");
+    const stored = memory.subcontract(bid.workloadId, bid.round);
+    let quote: StoredQuote;
+    let blind: bigint;
+    if (stored !== undefined) {
+      ({ blind } = stored);
+      quote = fromStored(stored.quote);
+      this.#logger.info(
+        { event: "subcontract-resumed", workloadId: bid.workloadId },
+        `workload ${bid.workloadId}: resuming its subcontract under the stored blind`,
+      );
+    } else {
+      const fresh = await this.o.peers.quote(
+        subcontractor.url,
+        subcontractor.agentId,
+        subcontractor.service,
+        Number(bid.units),
+      );
+      if (fresh.modelHash.toLowerCase() !== original.modelHash.toLowerCase())
+        throw new Error(`arbitrageur: the subcontractor's model ${fresh.modelHash} is not the workload's`);
+      if (earned <= fresh.total)
+        throw new Error(`arbitrageur: no spread: earns ${earned}, the subcontractor quotes ${fresh.total}`);
+      if (fresh.validUntil <= now) throw new Error("arbitrageur: the quote expired");
+      quote = { pricePerUnit: fresh.pricePerUnit, total: fresh.total, signed: fresh.signed };
+      blind = bytesToBigInt(randomBytes(31)); // 31 bytes: below the field's modulus
+      // Stored (durably) before the post: a restart posts, hands over and checks under this same blind.
+      memory.putSubcontract(bid.workloadId, bid.round, { blind, quote: toStored(quote) });
+    }
 
-    // 3. The nested workload.
-    const blind = bytesToBigInt(randomBytes(31)); // 31 bytes: below the field's modulus
+    // 3. The nested workload (the same one after a restart: the post's idempotency key).
     const verdict = await this.o.guard.check(
       { actionType: POST_WORKLOAD, value: quote.total, gasEstimate: POST_GAS, label: `subcontract:${bid.workloadId}` },
       { bidding: false },
@@ -133,7 +170,8 @@ export class SubcontractingBackend implements Backend {
     const bidDeadline = (clock > now ? clock : now) + BigInt(this.o.biddingSeconds ?? 4);
     // The subcontractor's deadline comes before ours, leaving the time to check and submit its result.
     const executionDeadline = original.executionDeadline - DELIVERY_MARGIN_SECONDS;
-    if (executionDeadline <= bidDeadline + MIN_EXECUTION_SECONDS)
+    // (After a restart the nested workload is most likely posted already, with the deadlines it was posted with.)
+    if (stored === undefined && executionDeadline <= bidDeadline + MIN_EXECUTION_SECONDS)
       throw new Error(`arbitrageur: workload ${bid.workloadId}'s deadline leaves too little time to subcontract`);
     const { workloadId, outcome } = await market.post(`subcontract:${bid.workloadId}:${bid.round}`, {
       serviceType: keccak256(stringToBytes(subcontractor.service)),
@@ -153,14 +191,19 @@ export class SubcontractingBackend implements Backend {
       `workload ${bid.workloadId} subcontracted as ${workloadId} to agent ${subcontractor.agentId}`,
     );
 
-    // Award the subcontractor's bid once bidding closes.
-    const bidIndex = await this.#waitFor(ctx.signal, async () => {
-      const bids = await market.bids(workloadId);
-      const i = bids.findIndex((b) => b.providerId === subcontractor.agentId && b.pricePerUnit <= quote.pricePerUnit);
-      return i >= 0 && BigInt(Math.floor(Date.now() / 1000)) > bidDeadline ? i : undefined;
-    });
-    const nested = await market.workload(workloadId);
-    await market.award(workloadId, nested.round, bidIndex, subcontractor.agentId);
+    // Award the subcontractor's bid once bidding closes (by the nested workload's own deadline on chain: after a
+    // restart the post above is the one made before it); awarded before a crash, it is not awarded again.
+    let nested = await market.workload(workloadId);
+    if (nested.status === WORKLOAD_STATUS.Open) {
+      const closesAt = nested.bidDeadline;
+      const bidIndex = await this.#waitFor(ctx.signal, async () => {
+        const bids = await market.bids(workloadId);
+        const i = bids.findIndex((b) => b.providerId === subcontractor.agentId && b.pricePerUnit <= quote.pricePerUnit);
+        return i >= 0 && BigInt(Math.floor(Date.now() / 1000)) > closesAt ? i : undefined;
+      });
+      nested = await market.workload(workloadId);
+      await market.award(workloadId, nested.round, bidIndex, subcontractor.agentId);
+    }
     const put = await fetch(`${subcontractor.url}/v1/workloads/input`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -172,7 +215,7 @@ export class SubcontractingBackend implements Backend {
     // 4. Its result, checked against what it signed on chain, then accepted.
     const submitted = await this.#waitFor(ctx.signal, async () => {
       const w = await market.workload(workloadId);
-      return w.status === WORKLOAD_STATUS.Submitted ? w : undefined;
+      return w.status === WORKLOAD_STATUS.Submitted || w.status === WORKLOAD_STATUS.Settled ? w : undefined;
     });
     const signature = await this.o.account.signMessage({
       message: resultMessage(this.o.chainId, market.address, workloadId),
@@ -186,7 +229,7 @@ export class SubcontractingBackend implements Backend {
     if (valueHashHex(output, blind).toLowerCase() !== submitted.resultHash.toLowerCase())
       throw new Error("arbitrageur: the result served is not the one signed on chain");
     if (isIrisFeatures(input)) irisPredictionOf(output); // the shape of an iris prediction, or it throws
-    await market.accept(workloadId, submitted.round);
+    if (submitted.status === WORKLOAD_STATUS.Submitted) await market.accept(workloadId, submitted.round);
     this.#logger.info(
       {
         event: "subcontracted",

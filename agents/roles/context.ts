@@ -19,7 +19,7 @@ import type { AgentComms } from "../a2a/index.js";
 import type { MarketAnalyst } from "../analyst.js";
 import type { Quoter } from "../quoter.js";
 import type { RiskManager } from "../risk.js";
-import type { Strategy } from "../strategy.js";
+import type { AgentStrategy } from "../strategy.js";
 import { marketplaceAbi } from "../../protocol/abi.js";
 import { AGENT_TYPES } from "../../protocol/enums.js";
 import { CircuitBreakers } from "../breakers.js";
@@ -46,7 +46,7 @@ export interface RoleContext {
   closeAll: () => Promise<void>;
   env: NodeJS.ProcessEnv;
   /** A strategy object instead of the configured one (tests, benches, docs/agents.md); the provider role's. */
-  strategy?: Strategy;
+  strategy?: AgentStrategy;
 }
 
 /** What `aitbc agent` runs, whatever its role. */

@@ -20,7 +20,7 @@ import { RiskManager } from "../risk.js";
 import { MarketMakerStrategy } from "../strategies/market-maker.js";
 import { ACTION, AgentRuntime, type AgentService } from "../runtime.js";
 import { startAgentServer } from "../server.js";
-import { createStrategy } from "../strategies/index.js";
+import { createAgentStrategy } from "../strategies/index.js";
 import { POST_WORKLOAD, SubcontractingBackend } from "./arbitrageur.js";
 import { followMarketplace, marketplaceFor, safetyLayerFor, type RoleContext, type RunningAgent } from "./context.js";
 
@@ -128,7 +128,7 @@ export async function startProvider(ctx: RoleContext): Promise<RunningAgent> {
   const catalog = new ProviderCatalog(client, addresses, root, BigInt(config.follower.startBlock ?? 0));
   await catalog.refresh();
 
-  const strategy = ctx.strategy ?? createStrategy(strategyConfig);
+  const strategy = ctx.strategy ?? createAgentStrategy(strategyConfig, ctx.env);
   // The risk manager scores the marketplace's history first, then follows it with the runtime.
   if (config.risk !== undefined) {
     risk = new RiskManager({

@@ -12,13 +12,18 @@
  * Then it recomputes the answer on the backend: the provider wins when the hash of the answer under the blind is the
  * resultHash it submitted, else the client wins (refund and slash: the contract's rule). The ruling goes through the
  * safety layer and is charged to its constitution (RESOLVE_DISPUTE) on chain; a `ruled` experience records it.
+ *
+ * Each ruling is also posted to the ERC-8004 validation registry (contracts/identity/AgentValidation.sol): a
+ * validation request while the workload is still Disputed, then, once ruled, the response (100: the provider's
+ * result upheld, 0: the client's rejection upheld; responseHash: the re-executed result's hash), which the registry
+ * takes only because the marketplace's state backs it. A failure there is logged and does not hold up the ruling.
  */
 import type { Hex } from "viem";
 
 import type { FollowedLog } from "../../keepers/common/follower.js";
 import { errorMessage } from "../../keepers/common/http.js";
-import { TxRevertedError } from "../../keepers/common/txs.js";
-import { marketplaceAbi, registryAbi } from "../../protocol/abi.js";
+import { TxRevertedError, type TxSender } from "../../keepers/common/txs.js";
+import { marketplaceAbi, registryAbi, validationAbi } from "../../protocol/abi.js";
 import { parseBlind, valueHashHex, type Json } from "../../protocol/values.js";
 import type { ValidatorConfig } from "../config.js";
 import type { SafetyLayer } from "../guard.js";
@@ -40,6 +45,9 @@ const RESOLVE_DISPUTE = 7;
 const GAS_RESOLVE = 300_000n;
 /** The store's duty kind of a dispute taken and not yet decided. */
 const DUTY = "resolve";
+/** IAgentValidation.Subject.Dispute, and the registry's tag for it. */
+const DISPUTE_SUBJECT = 1;
+const DISPUTE_TAG = "aitbc.dispute";
 
 export async function startValidator(ctx: RoleContext): Promise<RunningAgent> {
   const { config, root, logger, chain, account, memory, closers } = ctx;
@@ -65,7 +73,7 @@ export async function startValidator(ctx: RoleContext): Promise<RunningAgent> {
       { event: "not-a-resolver", address: account.address },
       "no VALIDATOR_ROLE on the marketplace yet: it declines every dispute until an admin grants it",
     );
-  const disputes = new Disputes(ctx, section, market, agentId, safetyLayerFor(ctx, [RESOLVE_DISPUTE]));
+  const disputes = new Disputes(ctx, section, market, sender, agentId, safetyLayerFor(ctx, [RESOLVE_DISPUTE]));
   await disputes.recover();
   await followMarketplace(ctx, sender, disputes);
   logger.info(
@@ -103,6 +111,7 @@ class Disputes {
     private readonly ctx: RoleContext,
     private readonly section: ValidatorConfig,
     private readonly market: Marketplace,
+    private readonly sender: TxSender,
     private readonly agentId: bigint,
     private readonly guard: SafetyLayer,
   ) {
@@ -193,7 +202,7 @@ class Disputes {
         "no configured service re-executes this workload (service type or model unknown)",
       );
     // 3. The client's evidence, as committed on chain.
-    const evidence = await this.#evidence(workloadId, w, dispute.reasonHash);
+    const { evidence, url: evidenceUrl } = await this.#evidence(workloadId, w, dispute.reasonHash);
     let blind: bigint;
     try {
       blind = parseBlind(evidence.blind, "evidence.blind");
@@ -218,9 +227,12 @@ class Disputes {
     const action = { actionType: RESOLVE_DISPUTE, value: 0n, gasEstimate: GAS_RESOLVE, label: `resolve:${workloadId}` };
     const verdict = await this.guard.check(action, { bidding: false });
     if (!verdict.allowed) throw new Decline(`safety-${verdict.reason}`, verdict.message, false);
+    const requestHash = await this.#requestValidation(workloadId, w.round, evidenceUrl);
     const outcome = await this.market.resolve(workloadId, providerWins);
     if (outcome.fresh) this.guard.record(action);
     this.#forget(workloadId);
+    if (requestHash !== undefined)
+      await this.#respondValidation(workloadId, requestHash, providerWins, evidenceUrl, expected.resultHash);
     const reason = providerWins
       ? "the re-executed result is the one the provider submitted"
       : "the re-executed result differs from the one the provider submitted";
@@ -243,7 +255,65 @@ class Disputes {
     );
   }
 
-  async #evidence(workloadId: bigint, w: Workload, reasonHash: Hex): Promise<DisputeEvidence> {
+  /** Asks the validation registry (while the workload is Disputed); the request's hash, or undefined on failure. */
+  async #requestValidation(workloadId: bigint, round: number, requestURI: string): Promise<Hex | undefined> {
+    const address = this.ctx.chain.addresses.validation;
+    try {
+      await this.sender.send({
+        key: `validation-request:${workloadId}:${round}`,
+        address,
+        abi: validationAbi,
+        functionName: "requestDisputeValidation",
+        args: [workloadId, requestURI],
+      });
+      return await this.ctx.client.readContract({
+        address,
+        abi: validationAbi,
+        functionName: "requestHashOf",
+        args: [this.ctx.account.address, DISPUTE_SUBJECT, workloadId, round],
+      });
+    } catch (error) {
+      this.#logger.warn(
+        { event: "validation-failed", workloadId, step: "request", err: errorMessage(error) },
+        `workload ${workloadId}: the validation request failed; ruling without it`,
+      );
+      return undefined;
+    }
+  }
+
+  /** Posts the ruling as the request's ERC-8004 validation response. */
+  async #respondValidation(
+    workloadId: bigint,
+    requestHash: Hex,
+    providerWins: boolean,
+    responseURI: string,
+    responseHash: Hex,
+  ): Promise<void> {
+    try {
+      const outcome = await this.sender.send({
+        key: `validation-response:${requestHash}`,
+        address: this.ctx.chain.addresses.validation,
+        abi: validationAbi,
+        functionName: "validationResponse",
+        args: [requestHash, providerWins ? 100 : 0, responseURI, responseHash, DISPUTE_TAG],
+      });
+      this.#logger.info(
+        { event: "validation-posted", workloadId, requestHash, response: providerWins ? 100 : 0, tx: outcome.hash },
+        `workload ${workloadId}: ruling posted to the ERC-8004 validation registry`,
+      );
+    } catch (error) {
+      this.#logger.warn(
+        { event: "validation-failed", workloadId, step: "response", err: errorMessage(error) },
+        `workload ${workloadId}: the validation response failed`,
+      );
+    }
+  }
+
+  async #evidence(
+    workloadId: bigint,
+    w: Workload,
+    reasonHash: Hex,
+  ): Promise<{ evidence: DisputeEvidence; url: string }> {
     const clientId = await this.ctx.client.readContract({
       address: this.ctx.chain.addresses.registry,
       abi: registryAbi,
@@ -252,9 +322,10 @@ class Disputes {
     });
     const endpoint = clientId === 0n ? "" : await agentEndpoint(this.ctx.chain, clientId);
     if (endpoint === "") throw new Decline("no-evidence", "the client has no registered endpoint to serve evidence");
+    const url = `${endpoint}/v1/disputes/evidence?id=${workloadId}`;
     let body: unknown;
     try {
-      const res = await fetch(`${endpoint}/v1/disputes/evidence?id=${workloadId}`, {
+      const res = await fetch(url, {
         signal: AbortSignal.timeout(5_000),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -271,7 +342,7 @@ class Disputes {
     }
     if (hash?.toLowerCase() !== reasonHash.toLowerCase())
       throw new Decline("bad-evidence", "the served evidence is not the one the client committed to (reasonHash)");
-    return evidence;
+    return { evidence, url };
   }
 
   #forget(workloadId: bigint): void {

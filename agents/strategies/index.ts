@@ -4,12 +4,14 @@
  */
 import { randomInt } from "node:crypto";
 
-import type { Strategy } from "../strategy.js";
+import type { AgentStrategy, Strategy } from "../strategy.js";
 import type { StrategyConfig } from "../config.js";
 import { FixedPriceStrategy } from "./fixed-price.js";
 import { MarketMakerStrategy } from "./market-maker.js";
+import { ModelPolicyStrategy } from "./model-policy.js";
 import { ThompsonPriceStrategy } from "./thompson-price.js";
 
+/** The synchronous strategies (what the controlled market and the simulation run). */
 export function createStrategy(config: StrategyConfig): Strategy {
   switch (config.kind) {
     case "fixed-price":
@@ -22,5 +24,14 @@ export function createStrategy(config: StrategyConfig): Strategy {
       });
     case "market-maker":
       return new MarketMakerStrategy(config);
+    case "model-policy":
+      throw new Error(
+        "strategy.kind: model-policy decides asynchronously; only an agent runs it (createAgentStrategy)",
+      );
   }
+}
+
+/** What an agent runs: any strategy, the model policy included. */
+export function createAgentStrategy(config: StrategyConfig, env: NodeJS.ProcessEnv): AgentStrategy {
+  return config.kind === "model-policy" ? new ModelPolicyStrategy(config, env) : createStrategy(config);
 }

@@ -104,3 +104,71 @@ interface IERC8004Reputation {
     function getClients(uint256 agentId) external view returns (address[] memory);
     function getVersion() external pure returns (string memory);
 }
+
+/// @title IERC8004Validation
+/// @notice The validation registry of ERC-8004 (reference version 2.0.0, erc-8004/erc-8004-contracts
+/// `ValidationRegistryUpgradeable.sol`): an agent's work is submitted for validation to a validator
+/// (`validationRequest`), the validator answers 0 to 100 (`validationResponse`), and readers query one request or a
+/// summary over the validators they trust. The signatures and events are the reference's.
+interface IERC8004Validation {
+    event ValidationRequest(
+        address indexed validatorAddress,
+        uint256 indexed agentId,
+        string requestURI,
+        bytes32 indexed requestHash
+    );
+    event ValidationResponse(
+        address indexed validatorAddress,
+        uint256 indexed agentId,
+        bytes32 indexed requestHash,
+        uint8 response,
+        string responseURI,
+        bytes32 responseHash,
+        string tag
+    );
+
+    function getIdentityRegistry() external view returns (address);
+
+    /// @notice Asks `validatorAddress` to validate `agentId`'s work identified by `requestHash`.
+    function validationRequest(
+        address validatorAddress,
+        uint256 agentId,
+        string calldata requestURI,
+        bytes32 requestHash
+    ) external;
+
+    /// @notice The request's validator answers: `response` from 0 (failed) to 100 (passed).
+    function validationResponse(
+        bytes32 requestHash,
+        uint8 response,
+        string calldata responseURI,
+        bytes32 responseHash,
+        string calldata tag
+    ) external;
+
+    function getValidationStatus(
+        bytes32 requestHash
+    )
+        external
+        view
+        returns (
+            address validatorAddress,
+            uint256 agentId,
+            uint8 response,
+            bytes32 responseHash,
+            string memory tag,
+            uint256 lastUpdate
+        );
+
+    /// @notice Count and average response of the agent's answered requests, filtered by validators (none: all)
+    /// and tag (empty: any).
+    function getSummary(
+        uint256 agentId,
+        address[] calldata validatorAddresses,
+        string calldata tag
+    ) external view returns (uint64 count, uint8 avgResponse);
+
+    function getAgentValidations(uint256 agentId) external view returns (bytes32[] memory);
+    function getValidatorRequests(address validatorAddress) external view returns (bytes32[] memory);
+    function getVersion() external pure returns (string memory);
+}

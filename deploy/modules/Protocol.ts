@@ -64,5 +64,9 @@ export default buildModule("AITBCProtocol", (m) => {
   m.call(registry, "grantRole", [obligationRole, marketplace], { id: "registry_obligation_marketplace" });
   m.call(registry, "grantRole", [obligationRole, workflows], { id: "registry_obligation_workflows" });
 
-  return { ...core, ...governance, marketplace, workflows };
+  // ERC-8004 validation responses backed by the marketplace's state (contracts/identity/AgentValidation.sol): it
+  // only reads the marketplace and the registry, and holds no role.
+  const validation = m.contract("AgentValidation", [marketplace, registry, core.identity]);
+
+  return { ...core, ...governance, marketplace, workflows, validation };
 });

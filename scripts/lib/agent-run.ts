@@ -13,7 +13,7 @@ import { id as hashText, MaxUint256, parseEther, ZeroHash } from "ethers";
 import { pino } from "pino";
 
 import { runAgent, type RunningAgent } from "../../agents/agent.js";
-import type { Strategy } from "../../agents/strategy.js";
+import type { AgentStrategy } from "../../agents/strategy.js";
 import { valueHashHex, type Json } from "../../protocol/values.js";
 import { LogLines, ROLES, type Account, type Devnet, type LogLine } from "./devnet.js";
 
@@ -94,7 +94,7 @@ export async function startAgent(
   devnet: Devnet,
   name: string,
   config: object,
-  strategy?: Strategy,
+  strategy?: AgentStrategy,
 ): Promise<InProcessAgent> {
   const agent = new InProcessAgent(name);
   const file = path.join(devnet.dir, `${name}.json`);

@@ -25,6 +25,7 @@ import type {
   AgentConstitution,
   AgentIdentity,
   AgentReputation,
+  AgentValidation,
   AgentVotes,
   AITBCGovernor,
   AgentRegistry,
@@ -48,6 +49,7 @@ export interface Protocol {
   humanOverride: HumanOverride;
   marketplace: ServiceMarketplace;
   workflows: Workflows;
+  validation: AgentValidation;
   receiptMinter: ReceiptMinter;
   receiptVerifier: ReceiptVerifier;
   workflowVerifier: WorkflowVerifier;
@@ -111,6 +113,7 @@ export async function protocolAt(
     humanOverride: await ethers.getContractAt("HumanOverride", await at(addresses.humanOverride), signer),
     marketplace: await ethers.getContractAt("ServiceMarketplace", await at(addresses.marketplace), signer),
     workflows: await ethers.getContractAt("Workflows", await at(addresses.workflows), signer),
+    validation: await ethers.getContractAt("AgentValidation", await at(addresses.validation), signer),
     receiptMinter: await ethers.getContractAt("ReceiptMinter", await at(addresses.receiptMinter), signer),
     receiptVerifier: await ethers.getContractAt("ReceiptVerifier", await at(addresses.receiptVerifier), signer),
     workflowVerifier: await ethers.getContractAt("WorkflowVerifier", await at(addresses.workflowVerifier), signer),
@@ -204,6 +207,7 @@ export function describeError(error: unknown, protocol: Protocol): string {
       protocol.humanOverride.interface,
       protocol.marketplace.interface,
       protocol.workflows.interface,
+      protocol.validation.interface,
       protocol.receiptMinter.interface,
       protocol.agentVotes.interface,
       protocol.governor.interface,

@@ -7,9 +7,10 @@
  *   config sets `testAdversary: "corrupt-output"`, so it delivers wrong answers on purpose;
  * - a validator agent resolves each dispute by re-executing the work on the client's committed evidence.
  * Asserted on chain: every workload ends settled or refunded; every dispute is the adversary's, ruled against it by
- * the validator (DisputeResolved, providerWins false), which slashed it; the client got each disputed escrow back
- * whole and paid exactly the settled ones (the contract's rules); the honest provider was paid for its work; every
- * agent's actions were charged to its constitution (the client's posts as daily volume, to the wei).
+ * the validator (DisputeResolved, providerWins false), which slashed it, and posted to the ERC-8004 validation
+ * registry (response 0); the client got each disputed escrow back whole and paid exactly the settled ones (the
+ * contract's rules); the honest provider was paid for its work; every agent's actions were charged to its
+ * constitution (the client's posts as daily volume, to the wei).
  * Then the validator declines a dispute it cannot check (a data workload it has no backend for), and says why.
  */
 import { randomBytes } from "node:crypto";
@@ -167,6 +168,16 @@ describe("agent market end to end: client, providers, validator (real processes)
     // which the validator's log shows it recomputed.
     const ruled = agents.validator.lines.filter((l) => l.event === "ruled");
     expect(ruled).to.have.length(resolved.length);
+    // Each ruling is posted to the ERC-8004 validation registry (AgentValidation), which took it because the
+    // marketplace's state backs it: response 0 (the rejection upheld) about the adversary, by this validator.
+    const { validation } = devnet.protocol;
+    const summary = () => validation.getSummary(ids.adversary ?? 0n, [VALIDATOR.agent.address], "aitbc.dispute");
+    for (let end = Date.now() + 60_000; (await summary())[0] < BigInt(resolved.length);) {
+      if (Date.now() > end) throw new Error("timed out waiting for the validator's validation responses");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(await summary()).to.deep.equal([BigInt(resolved.length), 0n]);
+    expect(await validation.getValidatorRequests(VALIDATOR.agent.address)).to.have.length(resolved.length);
 
     // Money, by the contract's rules: a disputed workload's escrow back whole, a settled one paid at the bid price.
     const settled = await events("WorkloadSettled");

@@ -19,7 +19,8 @@ export class Upstream {
   readonly received: Received[] = [];
   /** Requests whose client hung up before the answer. */
   aborted = 0;
-  behavior: { delayMs?: number; status?: number; malformed?: boolean } = {};
+  /** `content`: the chat answer's text, in place of the echo (e.g. a model's proposed action). */
+  behavior: { delayMs?: number; status?: number; malformed?: boolean; content?: string } = {};
   url = "";
   readonly #server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -35,7 +36,10 @@ export class Upstream {
         const { status = 200, malformed = false } = this.behavior;
         if (status !== 200) res.writeHead(status).end(JSON.stringify({ error: { message: "model overloaded" } }));
         else if (malformed) res.writeHead(200).end("{not json");
-        else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer(req.url, body)));
+        else
+          res
+            .writeHead(200, { "content-type": "application/json" })
+            .end(JSON.stringify(answer(req.url, body, this.behavior.content)));
       }, this.behavior.delayMs ?? 0);
     });
   });
@@ -51,7 +55,7 @@ export class Upstream {
   }
 }
 
-function answer(route: string | undefined, body: { [key: string]: Json }): Json {
+function answer(route: string | undefined, body: { [key: string]: Json }, content?: string): Json {
   if (route === "/v1/chat/completions") {
     const messages = body.messages as { role: string; content: string }[];
     const last = messages[messages.length - 1]?.content ?? "";
@@ -60,7 +64,9 @@ function answer(route: string | undefined, body: { [key: string]: Json }): Json 
       object: "chat.completion",
       created: 1,
       model: body.model ?? null,
-      choices: [{ index: 0, message: { role: "assistant", content: `echo: ${last}` }, finish_reason: "stop" }],
+      choices: [
+        { index: 0, message: { role: "assistant", content: content ?? `echo: ${last}` }, finish_reason: "stop" },
+      ],
       usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
     };
   }
