@@ -10,14 +10,12 @@
  *
  * Below them, viem helpers for what the daemons sign and check: the StepResult, and the StepRequest.
  */
-import * as secp256k1 from "tiny-secp256k1";
 import {
   bytesToHex,
   domainSeparator,
   hashTypedData,
   hexToBytes,
   isAddress,
-  keccak256,
   stringToHex,
   type Account,
   type PublicClient,
@@ -27,6 +25,7 @@ import {
 import { publicKeyToAddress } from "viem/accounts";
 
 import { workflowsAbi } from "./abi.js";
+import { keccak256, secp256k1 } from "./primitives.js";
 
 export const COMPUTE_RECEIPT_TYPES = {
   ComputeReceipt: [
@@ -271,13 +270,9 @@ export function digestSignerKey(
   signature: `0x${string}`,
 ): { address: `0x${string}`; publicKey: Uint8Array } | undefined {
   if (!isCanonicalSignature(signature)) return undefined;
-  try {
-    const rs = hexToBytes(`0x${signature.slice(2, 130)}`);
-    const publicKey = secp256k1.recover(hexToBytes(digest), rs, signature.endsWith("1b") ? 0 : 1, false);
-    return publicKey === null ? undefined : { address: publicKeyToAddress(bytesToHex(publicKey)), publicKey };
-  } catch {
-    return undefined; // r or s out of range
-  }
+  const rs = hexToBytes(`0x${signature.slice(2, 130)}`);
+  const publicKey = secp256k1.recover(hexToBytes(digest), rs, signature.endsWith("1b") ? 0 : 1);
+  return publicKey === undefined ? undefined : { address: publicKeyToAddress(bytesToHex(publicKey)), publicKey };
 }
 
 /**
@@ -290,11 +285,7 @@ export function digestSignerKey(
  */
 export function digestSignedBy(digest: `0x${string}`, signature: `0x${string}`, publicKey: Uint8Array): boolean {
   if (!isCanonicalSignature(signature)) return false;
-  try {
-    return secp256k1.verify(hexToBytes(digest), publicKey, hexToBytes(`0x${signature.slice(2, 130)}`), true);
-  } catch {
-    return false; // r or s out of range
-  }
+  return secp256k1.verify(hexToBytes(digest), publicKey, hexToBytes(`0x${signature.slice(2, 130)}`));
 }
 
 // ---------------------------------------------------------------- the EIP-712 digest, its constants computed once
