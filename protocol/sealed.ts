@@ -86,14 +86,26 @@ const toBuffer = (bytes: Uint8Array): ArrayBuffer =>
  * T(i) = HMAC(PRK, T(i-1) | info | i) (RFC 5869 2.3). @hpke/core's key schedule asks for its three secrets (exporter
  * secret, key, base nonce) with three Extract-and-Expand calls over the same (salt, IKM): the PRK of the last call is
  * kept, so that the key schedule takes one Extract and three Expands (one HMAC each) where three hkdfSync calls took
- * three of each. Expand alone (key derivation from a seed only) stays the library's WebCrypto one.
+ * three of each; and base mode's psk_id_hash, the Extract of a constant, is taken once. Expand alone (key derivation
+ * from a seed only) stays the library's WebCrypto one.
  */
 class NodeHkdfSha256 extends HkdfSha256Native {
   /** The last Extract-and-Expand's salt, IKM and PRK (one entry; each seal or open replaces it). */
   #last: { salt: Buffer; ikm: Buffer; prk: Buffer } | undefined;
+  /** The key schedule's psk_id_hash in base mode, LabeledExtract("", "psk_id_hash", ""): the same for every message. */
+  #pskIdHash: { ikm: Buffer; prk: Buffer } | undefined;
 
   override extract(salt: ArrayBufferLike | ArrayBufferView, ikm: ArrayBufferLike | ArrayBufferView) {
-    return Promise.resolve(toBuffer(createHmac("sha256", toBytes(salt)).update(toBytes(ikm)).digest()));
+    const saltBytes = toBytes(salt);
+    const ikmBytes = toBytes(ikm);
+    if (saltBytes.byteLength === 0) {
+      if (this.#pskIdHash === undefined) {
+        const constant = Buffer.from(this.buildLabeledIkm(LABEL_PSK_ID_HASH, new Uint8Array(0)));
+        this.#pskIdHash = { ikm: constant, prk: createHmac("sha256", saltBytes).update(constant).digest() };
+      }
+      if (this.#pskIdHash.ikm.equals(ikmBytes)) return Promise.resolve(toBuffer(this.#pskIdHash.prk));
+    }
+    return Promise.resolve(toBuffer(createHmac("sha256", saltBytes).update(ikmBytes).digest()));
   }
 
   override extractAndExpand(
@@ -102,20 +114,26 @@ class NodeHkdfSha256 extends HkdfSha256Native {
     info: ArrayBufferLike | ArrayBufferView,
     len: number,
   ) {
-    const saltBytes = Buffer.from(toBytes(salt));
-    const ikmBytes = Buffer.from(toBytes(ikm));
+    const saltBytes = toBytes(salt);
+    const ikmBytes = toBytes(ikm);
     let last = this.#last;
     if (last === undefined || !last.salt.equals(saltBytes) || !last.ikm.equals(ikmBytes)) {
-      last = { salt: saltBytes, ikm: ikmBytes, prk: createHmac("sha256", saltBytes).update(ikmBytes).digest() };
+      const prk = createHmac("sha256", saltBytes).update(ikmBytes).digest();
+      last = { salt: Buffer.from(saltBytes), ikm: Buffer.from(ikmBytes), prk };
       this.#last = last;
     }
     return Promise.resolve(toBuffer(hkdfExpand(last.prk, toBytes(info), len)));
   }
 }
 
+/** "psk_id_hash" (RFC 9180 5.1). */
+const LABEL_PSK_ID_HASH = new TextEncoder().encode("psk_id_hash");
+
 /** HKDF-Expand (RFC 5869 2.3) with HMAC-SHA256: `len` bytes (at most 255 blocks of 32). */
 function hkdfExpand(prk: Buffer, info: Uint8Array, len: number): Buffer {
   if (len > 255 * 32) throw new Error(`HKDF-Expand: ${len} bytes asked, at most ${255 * 32}`);
+  // HPKE asks for 32 bytes at most (a key, a nonce, a secret): one block.
+  if (len <= 32) return createHmac("sha256", prk).update(info).update(ONE).digest().subarray(0, len);
   const blocks: Buffer[] = [];
   let previous = Buffer.alloc(0);
   for (let i = 1; blocks.length * 32 < len; i++) {
@@ -124,6 +142,7 @@ function hkdfExpand(prk: Buffer, info: Uint8Array, len: number): Buffer {
   }
   return Buffer.concat(blocks).subarray(0, len);
 }
+const ONE = Uint8Array.of(1);
 
 const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 

@@ -117,8 +117,14 @@ export type StepRequest = Omit<WireStepRequest, "sealedInput" | "replyKey"> & {
 /** A step request as the provider runs it: checked, its input and blind opened (the blind checked, as blindToHex). */
 export type ParsedStepRequest = Omit<z.output<typeof stepRequestSchema>, "sealedInput"> & { input: Json; blind: Hex };
 
-/** What a request's `sealedInput` holds: the input and the blind (checked after opening, see openStepRequest). */
-const stepInputSchema = z.strictObject({ input: json, blind: z.unknown().optional() });
+/**
+ * What a request's `sealedInput` holds: the input and the blind (checked after opening, see openStepRequest). The
+ * input is whatever JSON.parse gave (protocol/sealed.ts open), JSON by construction: it is not walked again here.
+ */
+const stepInputSchema = z.strictObject({
+  input: z.custom<Json>((value) => value !== undefined, "missing"),
+  blind: z.unknown().optional(),
+});
 
 const g1 = z.tuple([uintString, uintString]);
 export const groth16Schema = z.strictObject({ a: g1, b: z.tuple([g1, g1]), c: g1 });
@@ -305,7 +311,8 @@ export async function openStepResponse(
   answer: ParsedStepResponse,
 ): Promise<OpenedStepResponse> {
   const context = stepSealContext(domain, "step-output", answer.executionId, answer.step);
-  return { ...answer, output: json.parse(await open(keys, answer.sealedOutput, context)) };
+  // open() gives what JSON.parse gave: JSON by construction.
+  return { ...answer, output: (await open(keys, answer.sealedOutput, context)) as Json };
 }
 
 /** An opened answer as the keeper stores it: the output stays sealed to the keeper. */

@@ -191,7 +191,7 @@ describe("keepers: typed-data signers (signatures.ts)", function () {
   it("keccak256 is viem's, over bytes and hex of any length, and refuses what is not hex bytes", function () {
     for (let length = 0; length < 600; length += 7) {
       const data = crypto.getRandomValues(new Uint8Array(length));
-      const hex = `0x${Buffer.from(data).toString("hex")}` as Hex;
+      const hex: Hex = `0x${Buffer.from(data).toString("hex")}`;
       expect(keccak256(data), `${length} bytes`).to.equal(viemKeccak256(data));
       expect(keccak256(hex), `${length} bytes as hex`).to.equal(viemKeccak256(hex));
     }
