@@ -196,10 +196,10 @@ export function stepResultSigner(
  * - `nonce`: 32 random bytes, so that a provider admits each signed request once;
  * - `expiry`: unix seconds, after which the request is refused.
  *
- * Signed and recovered with libsecp256k1 (tiny-secp256k1, WebAssembly) over viem's EIP-712 digest, because every
- * step pays for both: the keeper's signature and the provider's whole check take 0.22 + 0.40 ms of CPU, against
- * 0.47 + 1.8 ms with viem's pure-JS curve (scripts/bench/keeper.ts section 4, 2 cores). Both sign by RFC 6979, so
- * the signature is the one viem would make.
+ * Signed and recovered with libsecp256k1 (protocol/primitives.ts: the native binding, else its WebAssembly build)
+ * over viem's EIP-712 digest, because every step pays for both: natively about 0.05 ms each to sign and to verify,
+ * three to five times less than in WebAssembly and thirty times less than viem's pure-JS curve
+ * (`npm run bench:auth` 4b). Both sign by RFC 6979, so the signature is the one viem would make.
  */
 export const STEP_REQUEST_TYPES = {
   StepRequest: [
@@ -255,8 +255,8 @@ export function stepRequestSigner(
 }
 
 /**
- * The address that signed the 32-byte `digest` (an EIP-712 hash), recovered by libsecp256k1 (tiny-secp256k1,
- * WebAssembly: about 0.3 ms of CPU where viem's pure-JS curve takes 2-3 ms), or undefined when the signature is
+ * The address that signed the 32-byte `digest` (an EIP-712 hash), recovered by libsecp256k1 (protocol/primitives.ts:
+ * about 0.05 ms of CPU natively where viem's pure-JS curve takes 2-3 ms), or undefined when the signature is
  * malformed or not canonical (65 bytes, v 27 or 28, low s: what the contracts accept). The one recovery the daemons
  * use for signatures anyone can make them check (keepers/common/signatures.ts for any typed data).
  */
