@@ -10,14 +10,12 @@
  *
  * Below them, viem helpers for what the daemons sign and check: the StepResult, and the StepRequest.
  */
-import * as secp256k1 from "tiny-secp256k1";
 import {
   bytesToHex,
   domainSeparator,
   hashTypedData,
   hexToBytes,
   isAddress,
-  keccak256,
   stringToHex,
   type Account,
   type PublicClient,
@@ -27,6 +25,7 @@ import {
 import { publicKeyToAddress } from "viem/accounts";
 
 import { workflowsAbi } from "./abi.js";
+import { keccak256, secp256k1 } from "./primitives.js";
 
 export const COMPUTE_RECEIPT_TYPES = {
   ComputeReceipt: [
@@ -197,10 +196,10 @@ export function stepResultSigner(
  * - `nonce`: 32 random bytes, so that a provider admits each signed request once;
  * - `expiry`: unix seconds, after which the request is refused.
  *
- * Signed and recovered with libsecp256k1 (tiny-secp256k1, WebAssembly) over viem's EIP-712 digest, because every
- * step pays for both: the keeper's signature and the provider's whole check take 0.22 + 0.40 ms of CPU, against
- * 0.47 + 1.8 ms with viem's pure-JS curve (scripts/bench/keeper.ts section 4, 2 cores). Both sign by RFC 6979, so
- * the signature is the one viem would make.
+ * Signed and recovered with libsecp256k1 (protocol/primitives.ts: the native binding, else its WebAssembly build)
+ * over viem's EIP-712 digest, because every step pays for both: natively about 0.05 ms each to sign and to verify,
+ * three to five times less than in WebAssembly and thirty times less than viem's pure-JS curve
+ * (`npm run bench:auth` 4b). Both sign by RFC 6979, so the signature is the one viem would make.
  */
 export const STEP_REQUEST_TYPES = {
   StepRequest: [
@@ -256,8 +255,8 @@ export function stepRequestSigner(
 }
 
 /**
- * The address that signed the 32-byte `digest` (an EIP-712 hash), recovered by libsecp256k1 (tiny-secp256k1,
- * WebAssembly: about 0.3 ms of CPU where viem's pure-JS curve takes 2-3 ms), or undefined when the signature is
+ * The address that signed the 32-byte `digest` (an EIP-712 hash), recovered by libsecp256k1 (protocol/primitives.ts:
+ * about 0.05 ms of CPU natively where viem's pure-JS curve takes 2-3 ms), or undefined when the signature is
  * malformed or not canonical (65 bytes, v 27 or 28, low s: what the contracts accept). The one recovery the daemons
  * use for signatures anyone can make them check (keepers/common/signatures.ts for any typed data).
  */
@@ -271,13 +270,9 @@ export function digestSignerKey(
   signature: `0x${string}`,
 ): { address: `0x${string}`; publicKey: Uint8Array } | undefined {
   if (!isCanonicalSignature(signature)) return undefined;
-  try {
-    const rs = hexToBytes(`0x${signature.slice(2, 130)}`);
-    const publicKey = secp256k1.recover(hexToBytes(digest), rs, signature.endsWith("1b") ? 0 : 1, false);
-    return publicKey === null ? undefined : { address: publicKeyToAddress(bytesToHex(publicKey)), publicKey };
-  } catch {
-    return undefined; // r or s out of range
-  }
+  const rs = hexToBytes(`0x${signature.slice(2, 130)}`);
+  const publicKey = secp256k1.recover(hexToBytes(digest), rs, signature.endsWith("1b") ? 0 : 1);
+  return publicKey === undefined ? undefined : { address: publicKeyToAddress(bytesToHex(publicKey)), publicKey };
 }
 
 /**
@@ -290,11 +285,7 @@ export function digestSignerKey(
  */
 export function digestSignedBy(digest: `0x${string}`, signature: `0x${string}`, publicKey: Uint8Array): boolean {
   if (!isCanonicalSignature(signature)) return false;
-  try {
-    return secp256k1.verify(hexToBytes(digest), publicKey, hexToBytes(`0x${signature.slice(2, 130)}`), true);
-  } catch {
-    return false; // r or s out of range
-  }
+  return secp256k1.verify(hexToBytes(digest), publicKey, hexToBytes(`0x${signature.slice(2, 130)}`));
 }
 
 // ---------------------------------------------------------------- the EIP-712 digest, its constants computed once

@@ -29,7 +29,6 @@ import {
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
-  hkdfSync,
   type JsonWebKey,
   type KeyObject,
   type webcrypto,
@@ -58,8 +57,8 @@ import { z } from "zod";
 // schedule, nonces, the single-shot API) stays the library's. Each adapter is one OpenSSL call:
 //  - X25519: generateKeyPairSync, diffieHellman (OpenSSL refuses an all-zero shared secret, the low-order check RFC
 //    9180 7.1.4 asks for), key import and export by JWK;
-//  - HKDF-SHA256: hkdfSync for Extract-and-Expand (the KEM's shared secret and the key schedule's key, nonce and
-//    exporter secret), HMAC-SHA256 for Extract alone (RFC 5869 2.2 defines it as HMAC(salt, IKM));
+//  - HKDF-SHA256: HMAC-SHA256 (createHmac) for Extract and Expand as RFC 5869 defines them, the key schedule's PRK
+//    taken once for its three secrets (see NodeHkdfSha256);
 //  - AES-128-GCM: createCipheriv / createDecipheriv, the tag appended (the WebCrypto layout).
 // The ciphertexts are byte for byte those of @hpke/core's WebCrypto classes (test/protocol/sealed.test.ts seals with
 // one and opens with the other, and checks RFC 9180's test vector).
@@ -81,11 +80,32 @@ const toBytes = (data: ArrayBufferLike | ArrayBufferView): Uint8Array =>
 const toBuffer = (bytes: Uint8Array): ArrayBuffer =>
   bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
-/** HKDF-SHA256 (KdfId 0x0001); Expand alone (key derivation from a seed only) stays the library's WebCrypto one. */
+/**
+ * HKDF-SHA256 (KdfId 0x0001) on OpenSSL's HMAC-SHA256: Extract is HMAC(salt, IKM) (RFC 5869 2.2; an empty salt is
+ * HashLen zero bytes, and HMAC pads its key with zeros, so the two are the same) and Expand's blocks are
+ * T(i) = HMAC(PRK, T(i-1) | info | i) (RFC 5869 2.3). @hpke/core's key schedule asks for its three secrets (exporter
+ * secret, key, base nonce) with three Extract-and-Expand calls over the same (salt, IKM): the PRK of the last call is
+ * kept, so that the key schedule takes one Extract and three Expands (one HMAC each) where three hkdfSync calls took
+ * three of each; and base mode's psk_id_hash, the Extract of a constant, is taken once. Expand alone (key derivation
+ * from a seed only) stays the library's WebCrypto one.
+ */
 class NodeHkdfSha256 extends HkdfSha256Native {
+  /** The last Extract-and-Expand's salt, IKM and PRK (one entry; each seal or open replaces it). */
+  #last: { salt: Buffer; ikm: Buffer; prk: Buffer } | undefined;
+  /** The key schedule's psk_id_hash in base mode, LabeledExtract("", "psk_id_hash", ""): the same for every message. */
+  #pskIdHash: { ikm: Buffer; prk: Buffer } | undefined;
+
   override extract(salt: ArrayBufferLike | ArrayBufferView, ikm: ArrayBufferLike | ArrayBufferView) {
-    // An empty salt is HashLen zero bytes (RFC 5869 2.2): HMAC pads its key with zeros, so the two are the same.
-    return Promise.resolve(toBuffer(createHmac("sha256", toBytes(salt)).update(toBytes(ikm)).digest()));
+    const saltBytes = toBytes(salt);
+    const ikmBytes = toBytes(ikm);
+    if (saltBytes.byteLength === 0) {
+      if (this.#pskIdHash === undefined) {
+        const constant = Buffer.from(this.buildLabeledIkm(LABEL_PSK_ID_HASH, new Uint8Array(0)));
+        this.#pskIdHash = { ikm: constant, prk: createHmac("sha256", saltBytes).update(constant).digest() };
+      }
+      if (this.#pskIdHash.ikm.equals(ikmBytes)) return Promise.resolve(toBuffer(this.#pskIdHash.prk));
+    }
+    return Promise.resolve(toBuffer(createHmac("sha256", saltBytes).update(ikmBytes).digest()));
   }
 
   override extractAndExpand(
@@ -94,9 +114,35 @@ class NodeHkdfSha256 extends HkdfSha256Native {
     info: ArrayBufferLike | ArrayBufferView,
     len: number,
   ) {
-    return Promise.resolve(hkdfSync("sha256", toBytes(ikm), toBytes(salt), toBytes(info), len));
+    const saltBytes = toBytes(salt);
+    const ikmBytes = toBytes(ikm);
+    let last = this.#last;
+    if (last === undefined || !last.salt.equals(saltBytes) || !last.ikm.equals(ikmBytes)) {
+      const prk = createHmac("sha256", saltBytes).update(ikmBytes).digest();
+      last = { salt: Buffer.from(saltBytes), ikm: Buffer.from(ikmBytes), prk };
+      this.#last = last;
+    }
+    return Promise.resolve(toBuffer(hkdfExpand(last.prk, toBytes(info), len)));
   }
 }
+
+/** "psk_id_hash" (RFC 9180 5.1). */
+const LABEL_PSK_ID_HASH = new TextEncoder().encode("psk_id_hash");
+
+/** HKDF-Expand (RFC 5869 2.3) with HMAC-SHA256: `len` bytes (at most 255 blocks of 32). */
+function hkdfExpand(prk: Buffer, info: Uint8Array, len: number): Buffer {
+  if (len > 255 * 32) throw new Error(`HKDF-Expand: ${len} bytes asked, at most ${255 * 32}`);
+  // HPKE asks for 32 bytes at most (a key, a nonce, a secret): one block.
+  if (len <= 32) return createHmac("sha256", prk).update(info).update(ONE).digest().subarray(0, len);
+  const blocks: Buffer[] = [];
+  let previous = Buffer.alloc(0);
+  for (let i = 1; blocks.length * 32 < len; i++) {
+    previous = createHmac("sha256", prk).update(previous).update(info).update(Uint8Array.of(i)).digest();
+    blocks.push(previous);
+  }
+  return Buffer.concat(blocks).subarray(0, len);
+}
+const ONE = Uint8Array.of(1);
 
 const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 
@@ -113,6 +159,18 @@ function x25519PrivateKey(raw: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: "der", type: "pkcs8" });
 }
 
+/** Public keys' 32 bytes by key object: a recipient's key is serialized by every seal to it and open with it. */
+const publicKeyBytes = new WeakMap<KeyObject, ArrayBuffer>();
+
+function publicBytes(key: KeyObject): ArrayBuffer {
+  let bytes = publicKeyBytes.get(key);
+  if (bytes === undefined) {
+    bytes = jwkBytes(key, "x");
+    publicKeyBytes.set(key, bytes);
+  }
+  return bytes.slice(0);
+}
+
 function jwkBytes(key: KeyObject, part: "x" | "d"): ArrayBuffer {
   const value = key.export({ format: "jwk" })[part];
   if (value === undefined) throw new Error(`not an X25519 ${part === "d" ? "private" : "public"} key`);
@@ -124,7 +182,7 @@ class NodeX25519 implements DhkemPrimitives {
   constructor(private readonly kdf: HkdfSha256Native) {}
 
   serializePublicKey(key: Key) {
-    return Promise.resolve(jwkBytes(keyObject(key), "x"));
+    return Promise.resolve(publicBytes(keyObject(key)));
   }
 
   deserializePublicKey(key: ArrayBufferLike | ArrayBufferView) {
@@ -294,16 +352,15 @@ export function newEncryptionSeed(): Hex {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-/** Recipients' public keys as imported, by hex (a keeper seals to a few providers and readers, over and over). */
+/** Recipients' public keys as imported, by their hex as given (a keeper seals to a few providers and readers, over and over). */
 const publicKeys = new Map<string, Promise<Key>>();
 
 function publicKeyOf(key: Hex): Promise<Key> {
-  const hex = encryptionKeySchema.parse(key);
-  let imported = publicKeys.get(hex);
+  let imported = publicKeys.get(key);
   if (imported === undefined) {
-    imported = suite.kem.deserializePublicKey(hexToBytes(hex)) as Promise<Key>;
+    imported = suite.kem.deserializePublicKey(hexToBytes(encryptionKeySchema.parse(key))) as Promise<Key>;
     if (publicKeys.size >= 1024) publicKeys.clear();
-    publicKeys.set(hex, imported);
+    publicKeys.set(key, imported);
   }
   return imported;
 }

@@ -34,13 +34,14 @@
  * key, authenticated by the keeper's signature over the body) for ("step-output", same subject). The hashes and the
  * signatures are over the plaintext values as before; the body hash covers the ciphertext.
  */
-import { bytesToHex, keccak256, stringToBytes, toHex, type Hex, type TypedDataDomain } from "viem";
+import { bytesToHex, toHex, type Hex, type TypedDataDomain } from "viem";
 import { z } from "zod";
 
 import { blindToHex, fieldElement, fieldToBytes32 } from "../circuits/lib/field.js";
 import type { SolidityProof } from "../circuits/lib/prover.js";
 import { stepLeaf } from "../circuits/lib/workflow.js";
 import { signStepRequest, type StepRequestMessage } from "./eip712.js";
+import { keccak256 } from "./primitives.js";
 import {
   encryptionKeySchema,
   open,
@@ -116,8 +117,14 @@ export type StepRequest = Omit<WireStepRequest, "sealedInput" | "replyKey"> & {
 /** A step request as the provider runs it: checked, its input and blind opened (the blind checked, as blindToHex). */
 export type ParsedStepRequest = Omit<z.output<typeof stepRequestSchema>, "sealedInput"> & { input: Json; blind: Hex };
 
-/** What a request's `sealedInput` holds: the input and the blind (checked after opening, see openStepRequest). */
-const stepInputSchema = z.strictObject({ input: json, blind: z.unknown().optional() });
+/**
+ * What a request's `sealedInput` holds: the input and the blind (checked after opening, see openStepRequest). The
+ * input is whatever JSON.parse gave (protocol/sealed.ts open), JSON by construction: it is not walked again here.
+ */
+const stepInputSchema = z.strictObject({
+  input: z.custom<Json>((value) => value !== undefined, "missing"),
+  blind: z.unknown().optional(),
+});
 
 const g1 = z.tuple([uintString, uintString]);
 export const groth16Schema = z.strictObject({ a: g1, b: z.tuple([g1, g1]), c: g1 });
@@ -214,6 +221,14 @@ export function stepSealContext(
 }
 
 /**
+ * The StepRequest's `bodyHash`: keccak256 of the body's exact bytes (the JSON text as the keeper sends it and as the
+ * provider reads it off the wire), by protocol/primitives.ts's WebAssembly Keccak.
+ */
+export function stepBodyHash(body: string | Uint8Array): Hex {
+  return keccak256(typeof body === "string" ? Buffer.from(body, "utf8") : body);
+}
+
+/**
  * A step request as the keeper sends it: the body (the request's JSON, the input sealed to `seal.provider`, the
  * reply key `seal.reply`) and the headers carrying the keeper's StepRequest signature over it. `expiry` defaults to
  * now + STEP_REQUEST_VALIDITY_SECONDS, `nonce` to 32 random bytes. The signed inputHash is the request's own
@@ -234,7 +249,7 @@ export async function signedStepRequest(
     executionId: BigInt(request.executionId),
     step: request.step,
     inputHash,
-    bodyHash: keccak256(stringToBytes(body)),
+    bodyHash: stepBodyHash(body),
     nonce: options.nonce ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
     expiry: options.expiry ?? BigInt(Math.floor(Date.now() / 1000) + STEP_REQUEST_VALIDITY_SECONDS),
   };
@@ -296,7 +311,8 @@ export async function openStepResponse(
   answer: ParsedStepResponse,
 ): Promise<OpenedStepResponse> {
   const context = stepSealContext(domain, "step-output", answer.executionId, answer.step);
-  return { ...answer, output: json.parse(await open(keys, answer.sealedOutput, context)) };
+  // open() gives what JSON.parse gave: JSON by construction.
+  return { ...answer, output: (await open(keys, answer.sealedOutput, context)) as Json };
 }
 
 /** An opened answer as the keeper stores it: the output stays sealed to the keeper. */

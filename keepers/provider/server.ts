@@ -36,7 +36,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 
-import { keccak256, type LocalAccount, type TypedDataDomain, type Hex } from "viem";
+import { type LocalAccount, type TypedDataDomain, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import { FIELD_MODULUS, fieldToBytes32 } from "../../circuits/lib/field.js";
@@ -57,6 +57,7 @@ import type { Logger } from "../common/log.js";
 import {
   openStepRequest,
   recordInputHash,
+  stepBodyHash,
   stepRequestSchema,
   stepSealContext,
   transcriptLeaf,
@@ -214,7 +215,7 @@ export async function createProviderServer(options: ProviderServerOptions): Prom
       const credentials = auth.credentials(req.headers);
       const body = await readBody(req, limits.maxBodyBytes);
       const parsed = parseStep(parseJsonBody(body));
-      const keeper = await auth.authorize(credentials, parsed, keccak256(body));
+      const keeper = await auth.authorize(credentials, parsed, stepBodyHash(body));
       // Opened only now: a request that is not the keeper's never makes the node use its key.
       const request = await openStep(keys, domain, parsed);
       const inputHash = auth.checkInput(credentials, request);

@@ -2,10 +2,11 @@
  * protocol/sealed.ts: HPKE (RFC 9180) from @hpke/core with node:crypto's X25519, HKDF and AES-GCM plugged in. The
  * suite must be HPKE, byte for byte: RFC 9180's test vector A.1.1 (base mode, DHKEM(X25519, HKDF-SHA256),
  * HKDF-SHA256, AES-128-GCM), and in both directions against @hpke/core's own WebCrypto classes, which sealed
- * everything before; a key file's seed derives the same key pair as before. Then what must fail: another key,
- * another context, an altered ciphertext, a low-order public key.
+ * everything before; a key file's seed derives the same key pair as before; its HKDF (HMAC-SHA256 Extract and Expand,
+ * the key schedule's PRK taken once) gives OpenSSL's hkdfSync bytes. Then what must fail: another key, another
+ * context, an altered ciphertext, a low-order public key.
  */
-import type { webcrypto } from "node:crypto";
+import { hkdfSync, type webcrypto } from "node:crypto";
 
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
 import { expect } from "chai";
@@ -94,6 +95,38 @@ describe("sealed payloads: HPKE from @hpke/core over node:crypto (protocol/seale
     );
     const back = { enc: bytesToHex(new Uint8Array(enc)), ct: Buffer.from(ct).toString("base64") };
     expect(await open(keys, back, context)).to.deep.equal(value);
+  });
+
+  it("takes HKDF-SHA256 as OpenSSL's hkdfSync does, whether its last Extract is reused or not", async function () {
+    const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+    const ours = (salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, len: number) =>
+      suite.kdf.extractAndExpand(salt, ikm, info, len).then((b) => hex(b));
+    const openssl = (salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, len: number) =>
+      Buffer.from(hkdfSync("sha256", ikm, salt, info, len)).toString("hex");
+    for (let i = 0; i < 40; i++) {
+      // HPKE's lengths (32, 16, 12), and others up to several blocks; an empty salt (HashLen zeros) every few.
+      const salt = i % 4 === 0 ? new Uint8Array(0) : random(32);
+      const ikm = random(1 + (i % 90));
+      // The key schedule's pattern: three secrets from one (salt, IKM), then a new pair.
+      for (const len of [32, 16, 12, 1 + ((i * 37) % 200)]) {
+        const info = random(i % 70);
+        expect(await ours(salt, ikm, info, len), `${i} ${len}`).to.equal(openssl(salt, ikm, info, len));
+      }
+      // Same IKM under another salt, and the same salt with another IKM: no stale PRK.
+      const info = random(8);
+      const salt2 = random(32);
+      expect(await ours(salt2, ikm, info, 32)).to.equal(openssl(salt2, ikm, info, 32));
+      const ikm2 = Uint8Array.from(ikm, (b, k) => (k === 0 ? b ^ 1 : b));
+      expect(await ours(salt2, ikm2, info, 32)).to.equal(openssl(salt2, ikm2, info, 32));
+    }
+    // RFC 5869 test case 3 (SHA-256, no salt, no info): its PRK, and its 42-byte OKM (two blocks).
+    const ikm = bytes("0b".repeat(22));
+    expect(hex(await suite.kdf.extract(new Uint8Array(0), ikm))).to.equal(
+      "19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04",
+    );
+    expect(await ours(new Uint8Array(0), ikm, new Uint8Array(0), 42)).to.equal(
+      "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+    );
   });
 
   it("does not open under another key, another context, or altered; refuses a low-order public key", async function () {

@@ -1,9 +1,18 @@
 /**
  * keepers/common/signatures.ts: the recovery by libsecp256k1 (protocol/eip712.ts digestSigner) gives viem's answer
- * for every typed-data signature and refuses malformed and non-canonical (high-s) ones.
+ * for every typed-data signature and refuses malformed and non-canonical (high-s) ones. protocol/primitives.ts: the
+ * native libsecp256k1 and its WebAssembly build give the same answers (signatures, recoveries, verifications, and
+ * refusals), and its keccak256 is viem's.
  */
 import { expect } from "chai";
-import { getAddress, hashTypedData, recoverTypedDataAddress, type Hex } from "viem";
+import {
+  getAddress,
+  hashTypedData,
+  hexToBytes,
+  keccak256 as viemKeccak256,
+  recoverTypedDataAddress,
+  type Hex,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import {
@@ -18,6 +27,7 @@ import {
   typedDataDigest,
   WORK_RESULT_TYPES,
 } from "../../../protocol/eip712.js";
+import { keccak256, nativeCurve, secp256k1, wasmCurve } from "../../../protocol/primitives.js";
 import { typedDataSigner } from "../../../keepers/common/signatures.js";
 import { DOMAIN } from "../../helpers/keepers.js";
 
@@ -129,5 +139,62 @@ describe("keepers: typed-data signers (signatures.ts)", function () {
         `viem: ${what}`,
       ).to.throw();
     }
+  });
+
+  it("signs, recovers and verifies with the native libsecp256k1 as with its WebAssembly build", function () {
+    // This platform (linux x64, the CI's) has the prebuilt binding: a silent fallback would only be slower.
+    expect(nativeCurve, "the secp256k1 package's native binding loads").to.not.equal(undefined);
+    expect(secp256k1).to.equal(nativeCurve);
+    const native = nativeCurve ?? wasmCurve;
+    const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const word = (x: bigint) => Buffer.from(x.toString(16).padStart(64, "0"), "hex");
+    for (let i = 0; i < 50; i++) {
+      const key = hexToBytes(generatePrivateKey());
+      const digest = random(32);
+      const mine = native.signRecoverable(digest, key);
+      const theirs = wasmCurve.signRecoverable(digest, key);
+      expect(Buffer.from(mine.signature).toString("hex"), `signature ${i}`).to.equal(
+        Buffer.from(theirs.signature).toString("hex"),
+      );
+      expect(mine.recoveryId).to.equal(theirs.recoveryId);
+      const id = mine.recoveryId as 0 | 1;
+      const publicKey = native.recover(digest, mine.signature, id);
+      expect(publicKey && Buffer.from(publicKey).toString("hex")).to.equal(
+        Buffer.from(wasmCurve.recover(digest, mine.signature, id) ?? []).toString("hex"),
+      );
+      expect(native.verify(digest, publicKey ?? new Uint8Array(65), mine.signature)).to.equal(true);
+      expect(wasmCurve.verify(digest, publicKey ?? new Uint8Array(65), mine.signature)).to.equal(true);
+      // Another digest, the high-s copy, r or s out of range, zero: the same answer from both, never a throw.
+      const other = random(32);
+      const s = BigInt(`0x${Buffer.from(mine.signature.subarray(32)).toString("hex")}`);
+      const highS = Buffer.concat([mine.signature.subarray(0, 32), word(n - s)]);
+      const outOfRange = Buffer.concat([word(n + 1n), mine.signature.subarray(32)]);
+      const zero = new Uint8Array(64);
+      for (const [what, signature, d] of [
+        ["another digest", mine.signature, other],
+        ["high s", highS, digest],
+        ["r >= n", outOfRange, digest],
+        ["zero", zero, digest],
+      ] as const) {
+        const pk = publicKey ?? new Uint8Array(65);
+        expect(native.verify(d, pk, signature), `verify ${what}`).to.equal(wasmCurve.verify(d, pk, signature));
+        const a = native.recover(d, signature, id);
+        const b = wasmCurve.recover(d, signature, id);
+        expect(a && Buffer.from(a).toString("hex"), `recover ${what}`).to.equal(b && Buffer.from(b).toString("hex"));
+      }
+      expect(native.verify(digest, publicKey ?? new Uint8Array(65), highS), "high s refused").to.equal(false);
+      expect(native.verify(digest, random(65), mine.signature), "not a public key").to.equal(false);
+    }
+  });
+
+  it("keccak256 is viem's, over bytes and hex of any length, and refuses what is not hex bytes", function () {
+    for (let length = 0; length < 600; length += 7) {
+      const data = crypto.getRandomValues(new Uint8Array(length));
+      const hex: Hex = `0x${Buffer.from(data).toString("hex")}`;
+      expect(keccak256(data), `${length} bytes`).to.equal(viemKeccak256(data));
+      expect(keccak256(hex), `${length} bytes as hex`).to.equal(viemKeccak256(hex));
+    }
+    for (const bad of ["0x1", "0xzz", "12", "0x12 "]) expect(() => keccak256(bad as Hex), bad).to.throw(/not hex/);
   });
 });
