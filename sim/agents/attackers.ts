@@ -291,7 +291,7 @@ export function flashStakeAttacker(spec: Extract<AttackerSpec, { kind: "flash-st
       const { registry, governor, agentVotes } = world.p;
       if (!staked) {
         // A proposal was made today (the engine's governance step runs first): stake before its snapshot.
-        const logs = await governor.queryFilter(governor.filters.ProposalCreated(), -50);
+        const logs = await governor.queryFilter(governor.filters.ProposalCreated(), 0);
         const fresh = logs.some((l) => BigInt(l.args.voteStart) > world.chain.clock);
         if (!fresh) return;
         const r = await world.chain.send(staker.wallet.address, () =>
@@ -306,7 +306,7 @@ export function flashStakeAttacker(spec: Extract<AttackerSpec, { kind: "flash-st
       }
       if (unstaked) return;
       // Once it has voted, out again at once.
-      const logs = await governor.queryFilter(governor.filters.VoteCast(staker.wallet.address), -5_000);
+      const logs = await governor.queryFilter(governor.filters.VoteCast(staker.wallet.address), 0);
       if (logs.length === 0) return;
       const r = await world.chain.send(staker.wallet.address, () =>
         registry.connect(staker.wallet).requestUnstake(staker.agentId, spec.flashStake),
