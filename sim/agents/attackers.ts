@@ -292,15 +292,16 @@ export function flashStakeAttacker(spec: Extract<AttackerSpec, { kind: "flash-st
       if (!staked) {
         // A proposal was made today (the engine's governance step runs first): stake before its snapshot.
         const logs = await governor.queryFilter(governor.filters.ProposalCreated(), 0);
-        const fresh = logs.some((l) => BigInt(l.args.voteStart) > world.chain.clock);
+        const fresh = logs.some((l) => l.args.voteStart > world.chain.clock);
         if (!fresh) return;
         const r = await world.chain.send(staker.wallet.address, () =>
           registry.connect(staker.wallet).stake(spec.flashStake),
         );
         staked = r.ok;
+        const power = Number(await agentVotes.getVotes(staker.wallet.address)) / 1e18;
         world.notes.push(
           `day ${world.day}: ${spec.name} stakes ${Number(spec.flashStake) / 1e18} AITBC before the vote's snapshot: ` +
-            `${r.ok ? `power now ${Number(await agentVotes.getVotes(staker.wallet.address)) / 1e18}` : `refused (${r.error})`}`,
+            (r.ok ? `power now ${power}` : `refused (${r.error})`),
         );
         return;
       }
