@@ -200,8 +200,9 @@ await run(["override", "resume"], { from: from(guardian) });
 step("10. Where the agent stands");
 await run(["agent", "show"], { agent: agent.address });
 
-/** An attestor signs a compute receipt for `who`'s work, and the client submits it: `units` AITBC minted. */
-async function pay(who: HardhatEthersSigner, units: string, work: string): Promise<void> {
+/** An attestor signs a compute receipt for `who`'s work, and the client submits it: `amount` AITBC minted. */
+async function pay(who: HardhatEthersSigner, amount: string, work: string): Promise<void> {
+  const units = String((BigInt(amount) * 10n ** 18n) / (await protocol.token.rewardRate()));
   const file = path.join(path.dirname(addressesFile), `work-${who.address}-${units}.json`);
   await run(["receipt", "sign"], {
     from: from(attestor),
@@ -218,6 +219,10 @@ async function pay(who: HardhatEthersSigner, units: string, work: string): Promi
 }
 
 step("11. The marketplace: two provider agents list Iris inference, a client posts a workload with escrow");
+// A marketplace receipt rewards only the units its protocol fee backs (units × rate <= fee: wash work never pays),
+// so the admin (later governance) sets the reward rate to the fee's scale: 0.001 AITBC a unit.
+await (await protocol.token.connect(deployer).setRewardRate(10n ** 15n)).wait();
+console.log("reward rate now 0.001 AITBC a unit: a receipt mints at most the protocol fee its settlement took");
 const [provider1, provider2, keeper] = [account(7), account(8), account(9)];
 /** Registers `who` (operator: the demo's operator), funds it with an attested receipt, stakes its bond. */
 async function onboard(who: HardhatEthersSigner, type: string, units: string): Promise<void> {

@@ -106,15 +106,30 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const baseline = await runOnce(scenario, { ...options, withoutAttackers: true, log: undefined });
   const honest = (r: RunResult) => r.agents.filter((a) => a.role === "honest").reduce((s, a) => s + a.pnl, 0);
   const harm = honest(baseline) - honest(result);
+  // With a proposal in the scenario, what became of it with the attackers and without them (a capture shows here,
+  // whatever it cost).
+  const governance = scenario.events.some((e) => e.kind === "proposal")
+    ? `; proposals with the attack: ${proposalOutcomes(result.events)}, without: ${proposalOutcomes(baseline.events)}`
+    : "";
   result.verdicts = scenario.attackers.map((spec) => {
     const profit = result.agents.filter((a) => a.group === spec.name).reduce((s, a) => s + a.pnl, 0);
     const held = profit < 0 ? "the protocol held" : "THE ATTACK PAID";
     const line =
       `verdict ${spec.name} (${spec.kind}): attacker profit ${profit.toFixed(3)} AITBC (${held}); ` +
-      `harm to honest agents ${harm.toFixed(3)} AITBC`;
+      `harm to honest agents ${harm.toFixed(3)} AITBC${governance}`;
     return { attack: spec.name, kind: spec.kind, attackerProfit: profit, honestHarm: harm, line };
   });
   return result;
+}
+
+/** Each proposal's last state in a run's event log: "made" (still voting), defeated, passed (queued), executed. */
+function proposalOutcomes(events: readonly string[]): string {
+  const last = new Map<string, string>();
+  for (const line of events) {
+    const m = /(proposal "[^"]*") (made|passed|executed|defeated|cancelled|expired)/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined) last.set(m[1], m[2]);
+  }
+  return last.size === 0 ? "none made" : [...last].map(([label, state]) => `${label} ${state}`).join(", ");
 }
 
 async function runOnce(scenario: Scenario, options: RunOptions): Promise<RunResult> {
@@ -465,7 +480,8 @@ async function mintReceipts(world: World, workloadIds: readonly bigint[], byAgen
   for (const workloadId of workloadIds) {
     const data = await marketplace.receiptOf(workloadId);
     const provider = byAgentId.get((await marketplace.getWorkload(workloadId)).providerId);
-    if (provider === undefined) continue;
+    // A receipt rewards the units its protocol fee backs (units × rate <= fee): a small fee backs none.
+    if (provider === undefined || data.units === 0n) continue;
     const receipt = {
       receiptId: data.receiptId,
       provider: data.provider,

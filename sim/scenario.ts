@@ -112,7 +112,47 @@ const exitDodgeSchema = z.strictObject({
   day: day.default(1),
 });
 
-const attackerSchema = z.discriminatedUnion("kind", [sybilSchema, selfDealSchema, exitDodgeSchema]);
+const collusionSchema = z.strictObject({
+  kind: z.literal("collusion"),
+  name: z.string().min(1).default("colluders"),
+  service: z.string().min(1),
+  /** Workloads a day the colluding client posts and awards to its partner. */
+  perDay: positiveInt.default(4),
+  units: positiveInt.default(10),
+  /** The client's ceiling, AITBC per unit: the partner bids it (above the market) and is awarded it. */
+  ceiling: tokenAmount,
+});
+
+const flashStakeSchema = z.strictObject({
+  kind: z.literal("flash-stake"),
+  name: z.string().min(1).default("flash-staker"),
+  service: z.string().min(1),
+  /** AITBC held from the start and staked the day a proposal appears (before its snapshot), unstaked after voting. */
+  flashStake: tokenAmount,
+  /** How it votes on the proposal. */
+  stance: z.enum(["for", "against", "abstain"]).default("for"),
+});
+
+const spamSchema = z.strictObject({
+  kind: z.literal("spam"),
+  name: z.string().min(1).default("spammer"),
+  service: z.string().min(1),
+  /** Workloads a day posted to draw bids, each cancelled before the award. */
+  perDay: positiveInt.default(20),
+  units: positiveInt.default(2),
+  /** Their ceiling, AITBC per unit: attractive, so providers bid. */
+  ceiling: tokenAmount,
+  startDay: day.default(0),
+});
+
+const attackerSchema = z.discriminatedUnion("kind", [
+  sybilSchema,
+  selfDealSchema,
+  exitDodgeSchema,
+  collusionSchema,
+  flashStakeSchema,
+  spamSchema,
+]);
 export type AttackerSpec = z.output<typeof attackerSchema>;
 
 const eventSchema = z.discriminatedUnion("kind", [

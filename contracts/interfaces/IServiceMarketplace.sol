@@ -92,7 +92,10 @@ interface IServiceMarketplace {
     }
 
     /// @notice The compute receipt of a settled workload: the fields of AIToken's `ComputeReceipt` except the
-    /// deadline, which the attestor chooses when it signs.
+    /// deadline, which the attestor chooses when it signs. `units` are the units the receipt rewards: the work's
+    /// units, but no more than the settlement's protocol fee pays at the token's reward rate of that moment
+    /// (units × rewardRate <= fee; 0 when the fee is below one unit's reward: nothing to mint). The work's own units
+    /// are in `workHash`. So no receipt mints more than its payer paid the treasury, and wash work does not pay.
     struct ReceiptData {
         bytes32 receiptId;
         address provider;
@@ -301,7 +304,7 @@ interface IServiceMarketplace {
     );
 
     /// @notice The compute receipt of a settled workload ({receiptOf}), which AIToken mints from once an attestor signs
-    /// it.
+    /// it. `units` are the units its fee backs (see {ReceiptData}).
     event ComputeReceiptIssued(
         bytes32 indexed receiptId,
         uint256 indexed workloadId,

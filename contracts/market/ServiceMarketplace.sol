@@ -12,6 +12,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 import {IAgentConstitution} from "../interfaces/IAgentConstitution.sol";
 import {IAgentRegistry} from "../interfaces/IAgentRegistry.sol";
+import {IAIToken} from "../interfaces/IAIToken.sol";
 import {IHumanOverride} from "../interfaces/IHumanOverride.sol";
 import {IServiceMarketplace} from "../interfaces/IServiceMarketplace.sol";
 import {Groth16Proof, IInferenceVerifier} from "../interfaces/IZkVerifiers.sol";
@@ -87,6 +88,9 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
     mapping(uint256 workloadId => Workload workload) private _workloads;
     mapping(uint256 workloadId => mapping(uint32 round => Bid[] bids)) private _bids;
     mapping(uint256 workloadId => mapping(uint32 round => mapping(uint256 agentId => bool placed))) private _hasBid;
+    /// @dev A settled workload's receipt units: the units its protocol fee backs at the reward rate of its settlement
+    /// (see {_rewardUnits}). Written at settlement when non-zero, so receiptOf returns what ComputeReceiptIssued said.
+    mapping(uint256 workloadId => uint256 units) private _receiptUnits;
 
     constructor(
         address admin,
@@ -540,6 +544,8 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         uint256 providerId = w.providerId;
         _removeLoad(w.serviceId, w.units);
         address provider = _registry.agentAddress(providerId);
+        uint256 receiptUnits = _rewardUnits(w.units, fee);
+        if (receiptUnits != 0) _receiptUnits[workloadId] = receiptUnits;
 
         ReceiptData memory receipt = _receiptOf(workloadId, w, provider);
         emit WorkloadSettled(workloadId, providerId, toProvider, fee, refund);
@@ -548,7 +554,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
             workloadId,
             provider,
             w.client,
-            w.units,
+            receipt.units,
             receipt.workHash,
             receipt.resultHash
         );
@@ -586,8 +592,19 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
         return points >= uint256(REPUTATION_REWARD) ? REPUTATION_REWARD : int256(points);
     }
 
+    /// @dev The units a settlement's receipt rewards: the work's units, but no more than its protocol fee pays the
+    /// reward of at the token's current rate (units × rate <= fee, rounded down). Whoever mints the receipt (an
+    /// attestor's signature, or the private notes an attestor commits from {receiptOf}) is paid units × rate, so a
+    /// receipt never creates more AITBC than its payer irrecoverably paid the treasury: a client and a provider of
+    /// one owner who wash work through the marketplace lose the fee and gain at most as much. Without the bound the
+    /// reward, units × rate, is paid for units anyone can claim at any price (1 wei a unit and no fee).
+    function _rewardUnits(uint256 units, uint256 fee) private view returns (uint256) {
+        uint256 backed = fee / IAIToken(address(_token)).rewardRate(); // the token's rate is never zero
+        return backed < units ? backed : units;
+    }
+
     /// @dev The compute receipt of a settled workload: its id binds this marketplace and the workload; its work
-    /// hash commits to what was asked (service type, model, units) and by whom.
+    /// hash commits to what was asked (service type, model, units) and by whom; its units are those the fee backs.
     function _receiptOf(
         uint256 workloadId,
         Workload storage w,
@@ -598,7 +615,7 @@ contract ServiceMarketplace is AccessControl, ReentrancyGuard, EIP712, ServiceOf
                 receiptId: keccak256(abi.encode(address(this), workloadId)),
                 provider: provider,
                 client: w.client,
-                units: w.units,
+                units: _receiptUnits[workloadId],
                 workHash: keccak256(abi.encode(workloadId, w.client, w.serviceType, w.modelHash, w.units)),
                 resultHash: w.resultHash
             });

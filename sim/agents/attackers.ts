@@ -9,6 +9,16 @@
  *   provider on chain). Once farmed, the provider bids on honest work at its price, reputation weighting its bids.
  * - exit-dodge: wins work, asks to unstake everything at once, never delivers, and tries to withdraw before the
  *   timeout's slash lands.
+ * - collusion: a client and a provider in league. The client posts work, awards it to its partner at the full
+ *   ceiling over cheaper honest bids, and accepts the partner's result unchecked (no compute behind it): the pair
+ *   moves receipts and reputation to the partner, which never competes for honest work.
+ * - flash-stake: governance capture by stake. A provider at the minimum stake holds a large balance; the day a
+ *   proposal appears it stakes it (before the vote's snapshot, a day later), votes, and asks to unstake it at once.
+ * - spam: posts workloads at an attractive ceiling to draw providers' bids (their gas and their constitutions' daily
+ *   actions) and cancels each before the award: nothing is ever bought.
+ *
+ * Governance capture by bought reputation is the self-dealing attacker voting (its stance) in a scenario with a
+ * proposal: reputation is what the fee buys, and voting power grows with it (attack-governance-reputation.json).
  */
 import { id } from "ethers";
 
@@ -181,6 +191,173 @@ export function exitDodgeAttacker(spec: Extract<AttackerSpec, { kind: "exit-dodg
   };
 }
 
+export function collusionAttacker(spec: Extract<AttackerSpec, { kind: "collusion" }>): Attacker {
+  const partner = new ProviderAgent({
+    name: `${spec.name}-provider`,
+    group: spec.name,
+    role: "attacker",
+    services: [spec.service],
+    capacity: 1_000,
+    stake: 2_000n * 10n ** 18n,
+    dailyVolume: 1_000n * 10n ** 18n,
+    strategy: new FixedPriceStrategy(spec.ceiling),
+    reliability: 1,
+    stance: "for",
+  });
+  partner.bidding = false; // it takes only its partner's work
+  const client = new ClientAgent({
+    name: `${spec.name}-client`,
+    group: spec.name,
+    role: "attacker",
+    budget: 50_000n * 10n ** 18n,
+    rejectRate: 0,
+  });
+  let own: DayWorkload[] = [];
+  return {
+    spec,
+    members: [partner, client],
+    async act(world) {
+      own = [];
+      for (let i = 0; i < spec.perDay; i++) {
+        const w = await client.post(world, spec.service, BigInt(spec.units), spec.ceiling);
+        if (w === undefined) continue;
+        w.awardedBy = client.name;
+        partner.shamWork.add(w.workloadId); // the partner runs nothing; the client accepts whatever it submits
+        own.push(w);
+        world.posted.push(w); // public: honest providers bid on it, and lose to the partner's dearer bid
+        const serviceId = partner.offers.get(spec.service) as string;
+        const r = await world.chain.send(partner.wallet.address, () =>
+          world.p.marketplace
+            .connect(partner.wallet)
+            .bid(w.workloadId, serviceId, spec.ceiling, id(`${partner.name}:${w.workloadId}`)),
+        );
+        if (r.ok)
+          partner.bids.set(w.workloadId, {
+            service: spec.service,
+            units: w.units,
+            pricePerUnit: spec.ceiling,
+            decision: null,
+          });
+      }
+    },
+    async awardOwn(world) {
+      for (const w of own) {
+        const bids = await world.p.marketplace.getBids(w.workloadId);
+        const index = bids.findIndex((b) => b.providerId === partner.agentId);
+        if (index < 0) continue;
+        await world.chain.send(client.wallet.address, () =>
+          world.p.marketplace.connect(client.wallet).award(w.workloadId, index, partner.agentId),
+        );
+      }
+    },
+  };
+}
+
+class FlashStaker extends ProviderAgent {
+  override readonly kind = "flash-stake";
+  constructor(
+    readonly spec: Extract<AttackerSpec, { kind: "flash-stake" }>,
+    minStake: bigint,
+  ) {
+    super({
+      name: spec.name,
+      group: spec.name,
+      role: "attacker",
+      services: [spec.service],
+      capacity: 1_000,
+      stake: minStake + 200n * 10n ** 18n,
+      dailyVolume: 1_000n * 10n ** 18n,
+      strategy: new FixedPriceStrategy(10n ** 18n),
+      reliability: 1,
+      stance: spec.stance,
+    });
+    this.bidding = false;
+  }
+
+  override async setup(world: World): Promise<void> {
+    await super.setup(world);
+    await world.grant(this.wallet, this.spec.flashStake / 10n ** 18n, this.name); // held, not staked, until the proposal
+  }
+}
+
+export function flashStakeAttacker(spec: Extract<AttackerSpec, { kind: "flash-stake" }>, minStake: bigint): Attacker {
+  const staker = new FlashStaker(spec, minStake);
+  let staked = false;
+  let unstaked = false;
+  return {
+    spec,
+    members: [staker],
+    async act(world) {
+      const { registry, governor, agentVotes } = world.p;
+      if (!staked) {
+        // A proposal was made today (the engine's governance step runs first): stake before its snapshot.
+        const logs = await governor.queryFilter(governor.filters.ProposalCreated(), 0);
+        const fresh = logs.some((l) => l.args.voteStart > world.chain.clock);
+        if (!fresh) return;
+        const r = await world.chain.send(staker.wallet.address, () =>
+          registry.connect(staker.wallet).stake(spec.flashStake),
+        );
+        staked = r.ok;
+        const power = Number(await agentVotes.getVotes(staker.wallet.address)) / 1e18;
+        world.notes.push(
+          `day ${world.day}: ${spec.name} stakes ${Number(spec.flashStake) / 1e18} AITBC before the vote's snapshot: ` +
+            (r.ok ? `power now ${power}` : `refused (${r.error})`),
+        );
+        return;
+      }
+      if (unstaked) return;
+      // Once it has voted, out again at once.
+      const logs = await governor.queryFilter(governor.filters.VoteCast(staker.wallet.address), 0);
+      if (logs.length === 0) return;
+      const r = await world.chain.send(staker.wallet.address, () =>
+        registry.connect(staker.wallet).requestUnstake(staker.agentId, spec.flashStake),
+      );
+      unstaked = r.ok;
+      world.notes.push(
+        `day ${world.day}: ${spec.name} voted with ${Number(logs[0]?.args.weight ?? 0n) / 1e18} votes and asks to ` +
+          `unstake the ${Number(spec.flashStake) / 1e18} AITBC: ${r.ok ? "accepted (unbonding)" : `refused (${r.error})`}`,
+      );
+    },
+  };
+}
+
+export function spamAttacker(spec: Extract<AttackerSpec, { kind: "spam" }>): Attacker {
+  const client = new ClientAgent({
+    name: `${spec.name}-client`,
+    group: spec.name,
+    role: "attacker",
+    budget: 50_000n * 10n ** 18n,
+    rejectRate: 0,
+  });
+  let own: DayWorkload[] = [];
+  return {
+    spec,
+    members: [client],
+    async act(world, day) {
+      own = [];
+      if (day < spec.startDay) return;
+      for (let i = 0; i < spec.perDay; i++) {
+        const w = await client.post(world, spec.service, BigInt(spec.units), spec.ceiling);
+        if (w === undefined) continue;
+        w.awardedBy = client.name; // the keeper leaves it alone: it is cancelled before the award
+        own.push(w);
+        world.posted.push(w);
+      }
+    },
+    async awardOwn(world) {
+      // After the bids, before any award: cancel everything (the escrow comes back; the bids were for nothing).
+      for (const w of own) {
+        await world.chain.send(client.wallet.address, () =>
+          world.p.marketplace.connect(client.wallet).cancelWorkload(w.workloadId),
+        );
+        client.mine.delete(w.workloadId);
+      }
+      if (own.length > 0)
+        world.notes.push(`day ${world.day}: ${spec.name} cancels ${own.length} workload(s) after the bids`);
+    },
+  };
+}
+
 export function createAttacker(spec: AttackerSpec, minStake: bigint): Attacker {
   switch (spec.kind) {
     case "sybil":
@@ -189,5 +366,11 @@ export function createAttacker(spec: AttackerSpec, minStake: bigint): Attacker {
       return selfDealingAttacker(spec);
     case "exit-dodge":
       return exitDodgeAttacker(spec);
+    case "collusion":
+      return collusionAttacker(spec);
+    case "flash-stake":
+      return flashStakeAttacker(spec, minStake);
+    case "spam":
+      return spamAttacker(spec);
   }
 }

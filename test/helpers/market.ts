@@ -215,18 +215,31 @@ export interface ReceiptData {
   resultHash: string;
 }
 
-/** The receipt the marketplace should issue for a settled workload, computed independently of the contract. */
+/**
+ * The units a settlement's receipt rewards: the work's units, but no more than its protocol fee pays at the reward
+ * rate (units × rate <= fee, rounded down), so a receipt never mints more than its payer paid the treasury.
+ */
+export function receiptUnitsOf(units: bigint, fee: bigint, rewardRate: bigint): bigint {
+  const backed = fee / rewardRate;
+  return backed < units ? backed : units;
+}
+
+/**
+ * The receipt the marketplace should issue for a settled workload, computed independently of the contract; its
+ * units are those the settlement's fee backs (receiptUnitsOf).
+ */
 export function expectedReceipt(
   marketplace: string,
   work: ReceiptWork,
   provider: string,
   resultHash: string,
+  receiptUnits: bigint,
 ): ReceiptData {
   return {
     receiptId: receiptIdOf(marketplace, work.workloadId),
     provider,
     client: work.client,
-    units: work.units,
+    units: receiptUnits,
     workHash: workHashOf(work),
     resultHash,
   };
@@ -495,8 +508,11 @@ export interface Settlement {
   resultHash?: string;
 }
 
-/** The compute receipt `s` should issue, computed here from the marketplace address and the workload's terms. */
-function receiptFor(f: Market, s: Settlement): ReceiptData {
+/**
+ * The compute receipt `s` should issue, computed here from the marketplace address, the workload's terms and the
+ * settlement's fee at the token's reward rate.
+ */
+async function receiptFor(f: Market, s: Settlement, fee: bigint): Promise<ReceiptData> {
   return expectedReceipt(
     f.market,
     {
@@ -508,6 +524,7 @@ function receiptFor(f: Market, s: Settlement): ReceiptData {
     },
     s.provider.address,
     s.resultHash ?? RESULT,
+    receiptUnitsOf(s.units, fee, await f.token.rewardRate()),
   );
 }
 
@@ -534,7 +551,7 @@ export async function expectSettles(
   const supplyBefore = await token.totalSupply();
   const { fee, net, refund } = split(s.units, s.maxPrice, s.price, await marketplace.protocolFeeBps());
   const escrow = s.units * s.maxPrice;
-  const receipt = receiptFor(f, s);
+  const receipt = await receiptFor(f, s, fee);
   const oldCoordinatorKey = toBeHex(s.workloadId, 32);
   const statusBefore = await statusOf(f, s.workloadId);
   await expect(marketplace.receiptOf(s.workloadId))

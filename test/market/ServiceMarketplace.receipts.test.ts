@@ -45,6 +45,12 @@ import {
 
 const { ethers } = await network.getOrCreate();
 
+/**
+ * A reward rate at which the fixture settlement's fee (1 % of 10 units at 6 AITBC: 0.6 AITBC) backs all 10 units
+ * (0.01 AITBC of reward): a receipt's units are those its fee backs, units × rate <= fee.
+ */
+const BACKED_RATE = REWARD_RATE / 1_000n;
+
 describe("ServiceMarketplace: compute receipts", function () {
   describe("compute receipts", function () {
     it("receiptOf reverts MarketplaceWrongStatus unless settled (open, awarded, submitted, disputed, refunded, cancelled)", async function () {
@@ -77,6 +83,7 @@ describe("ServiceMarketplace: compute receipts", function () {
     it("the attestor signs an AIToken ComputeReceipt built from receiptOf (plus a deadline): it mints once, to the provider", async function () {
       const f = await submitted();
       const { marketplace, token, attestor, agent2, client, outsider } = f;
+      await send(token.connect(f.deployer).setRewardRate(BACKED_RATE));
       const { receipt: issued } = await expectSettles(
         f,
         () => marketplace.connect(client).accept(WORKLOAD_ID),
@@ -96,7 +103,8 @@ describe("ServiceMarketplace: compute receipts", function () {
       const { receipt, signature } = await attestReceipt(attestor, token, data, deadline);
       expect(ethers.recoverAddress(await token.hashReceipt(receipt), signature)).to.equal(attestor.address);
 
-      const reward = UNITS * REWARD_RATE;
+      expect(data.units).to.equal(UNITS);
+      const reward = UNITS * BACKED_RATE;
       const supplyBefore = await token.totalSupply();
       const providerBefore = await token.balanceOf(agent2.address);
       // Anyone may submit an attested receipt; the reward goes to the receipt's provider.
@@ -126,6 +134,7 @@ describe("ServiceMarketplace: compute receipts", function () {
     it("the parties cannot attest their own receipt: a provider- or client-signed (or tampered) receipt reverts AITokenSignerNotAttestor", async function () {
       const f = await submitted();
       const { marketplace, token, attestor, agent2, client } = f;
+      await send(token.connect(f.deployer).setRewardRate(BACKED_RATE));
       const { receipt: data } = await expectSettles(
         f,
         () => marketplace.connect(client).accept(WORKLOAD_ID),
@@ -189,7 +198,7 @@ describe("ServiceMarketplace: compute receipts", function () {
       expect(receiptIdOf(f.outsider.address, 1n)).to.not.equal(first.receiptId);
     });
 
-    it("self-dealing: a workload at 1 wei per unit with 1e9 units settles without minting anything", async function () {
+    it("self-dealing: a workload at 1 wei per unit with 1e9 units settles without minting anything, and its receipt rewards no unit", async function () {
       const f = await loadMarket();
       const { marketplace, token, client, agent2 } = f;
       const units = 1_000_000_000n;
@@ -214,7 +223,8 @@ describe("ServiceMarketplace: compute receipts", function () {
         price: 1n,
       });
       expect(await token.totalSupply()).to.equal(supplyBefore);
-      expect(receipt.units).to.equal(units);
+      // Its 1e7 wei of fee backs no unit's reward (1 AITBC): the receipt has nothing for an attestor to mint.
+      expect(receipt.units).to.equal(0n);
       expect(await token.isReceiptMinted(receipt.receiptId)).to.equal(false);
       // 1e9 wei paid: 1e7 wei of fee, the rest to the provider, nothing back.
       expect(split(units, 1n, 1n)).to.deep.equal({

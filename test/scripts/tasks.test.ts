@@ -53,6 +53,12 @@ async function registerAndFund(f: Fixture, units: string) {
   await pay(f, f.agent, units);
 }
 
+/**
+ * A reward rate at the protocol fee's scale: a marketplace receipt rewards only the units its fee backs
+ * (units × rate <= fee), and the 1 % fee on 100 units at 0.1 AITBC (0.1 AITBC) backs all 100 at 0.001 AITBC a unit.
+ */
+const RATE_AT_FEE_SCALE = 10n ** 15n;
+
 describe("Hardhat tasks", function () {
   let f: Fixture;
   beforeEach(async function () {
@@ -556,6 +562,7 @@ describe("marketplace and workflow tasks", function () {
     await provider(f.agent, "iris-a");
     await provider(f.agent2, "iris-b");
     await fundClient("100");
+    await (await f.token.connect(f.deployer).setRewardRate(RATE_AT_FEE_SCALE)).wait(); // after the funding receipts
     const workloadId = await post();
     expect(workloadId).to.equal(1n);
     await run(["market", "bid"], {
@@ -595,12 +602,13 @@ describe("marketplace and workflow tasks", function () {
     expect(w.status).to.equal(5n); // Settled
     // payment 10 AITBC less the 1% fee; the compute receipt is issued, not minted
     expect((await f.token.balanceOf(f.agent2.address)) - before).to.equal((99n * AITBC) / 10n);
-    // an attestor signs the marketplace's receipt; it mints 100 units x 1 AITBC to the provider, once
+    // an attestor signs the marketplace's receipt; it mints 100 units x 0.001 AITBC to the provider, once (the
+    // receipt's units are those its 0.1 AITBC fee backs at the rate: all 100)
     const out = path.join(dir, "workload-1.json");
     await run(["receipt", "sign"], { from: f.index(f.attestor), workload: "1", validFor: "1h", out });
     expect(readSignedReceipt(out).receipt.receiptId).to.equal((await f.marketplace.receiptOf(1n)).receiptId);
     await run(["receipt", "mint"], { from: "", files: out });
-    expect((await f.token.balanceOf(f.agent2.address)) - before).to.equal((99n * AITBC) / 10n + 100n * AITBC);
+    expect((await f.token.balanceOf(f.agent2.address)) - before).to.equal((99n * AITBC) / 10n + AITBC / 10n);
     await expect(run(["receipt", "mint"], { from: "", files: out })).to.be.rejectedWith(/AITokenReceiptAlreadyMinted/);
     const text = (await run(["market", "show"], { workload: "1" })) as string;
     expect(text).to.contain("workload #1 (round 0): settled");
@@ -614,6 +622,7 @@ describe("marketplace and workflow tasks", function () {
     this.timeout(120_000);
     await provider(f.agent, "iris-a");
     await fundClient("100");
+    await (await f.token.connect(f.deployer).setRewardRate(RATE_AT_FEE_SCALE)).wait(); // after the funding receipts
     /** A workload of 100 units, bid, awarded, submitted and accepted: settled. */
     async function settled(): Promise<string> {
       const id = String(await post());
@@ -682,7 +691,7 @@ describe("marketplace and workflow tasks", function () {
     const before = await Promise.all(payees.map((a) => f.token.balanceOf(a)));
     await run(["receipt", "mint-private"], { from: "", file, to: payees.join(","), denomination: "" });
     const after = await Promise.all(payees.map((a) => f.token.balanceOf(a)));
-    expect(after.map((b, i) => b - (before[i] ?? 0n))).to.deep.equal([4n * AITBC, 32n * AITBC, 64n * AITBC]);
+    expect(after.map((b, i) => b - (before[i] ?? 0n))).to.deep.equal([4n, 32n, 64n].map((n) => n * RATE_AT_FEE_SCALE));
     // every note is spent: nothing is minted twice
     const supply = await f.token.totalSupply();
     await run(["receipt", "mint-private"], { from: "", file, to: payees.join(","), denomination: "" });

@@ -18,6 +18,7 @@ import { loadScenario } from "../../sim/scenario.js";
 
 const SMOKE = "sim/scenarios/smoke.json";
 const DODGE = "sim/scenarios/attack-exit-dodge.json";
+const SELF_DEALING = "sim/scenarios/attack-self-dealing.json";
 
 describe("sim: economy simulation on the real contracts", function () {
   this.timeout(600_000);
@@ -87,6 +88,21 @@ describe("sim: economy simulation on the real contracts", function () {
     expect(verdict.attackerProfit).to.be.lessThan(0);
     expect(verdict.line).to.match(
       /^verdict dodger \(exit-dodge\): attacker profit -\d+\.\d{3} AITBC \(the protocol held\)/,
+    );
+  });
+
+  it("self-dealing: wash work mints no more than its fee, so the farmer ends poorer (it paid +197 AITBC before)", async function () {
+    const scenario = loadScenario(SELF_DEALING);
+    const result = await runScenario(scenario, { seed: 1, days: 2 });
+    const [verdict] = result.verdicts;
+    if (verdict === undefined) throw new Error("no verdict");
+    // Nothing is minted after the genesis grants: every settlement's fee (1 % of at most 24 AITBC) is below one
+    // unit's reward (1 AITBC), so no receipt has a unit to mint.
+    const supplies = result.series.map((r) => r.tokenSupply);
+    expect(new Set(supplies).size).to.equal(1);
+    expect(verdict.attackerProfit).to.be.lessThan(0);
+    expect(verdict.line).to.match(
+      /^verdict farmer \(self-dealing\): attacker profit -\d+\.\d{3} AITBC \(the protocol held\)/,
     );
   });
 });

@@ -51,6 +51,9 @@ interface Settled {
 /** Six workloads settled (alternating providers), their receipts in the attestor's tree, its root published. */
 async function settledFixture(): Promise<Settled> {
   const f = await buildEconomics(connection);
+  // A receipt's units are those its fee backs (units × rate <= fee): at 2 AITBC a unit the 1 % fee is 0.02 AITBC a
+  // unit, so a rate of 0.001 AITBC keeps every receipt at its work's units.
+  await (await f.token.connect(f.deployer).setRewardRate(10n ** 15n)).wait();
   const openings = new Map<string, PrivateReceipt>();
   const tree = new ReceiptTree();
   for (const [i, units] of UNITS.entries()) {

@@ -64,6 +64,12 @@ export default async function publishRoot(args: Args, hre: HardhatRuntimeEnviron
       if (await token.isReceiptMinted(r.receiptId)) {
         throw new ArgumentError("workloads", `workload ${id}'s receipt was minted with its signature already`);
       }
+      if (r.units === 0n) {
+        throw new ArgumentError(
+          "workloads",
+          `workload ${id}'s receipt rewards no unit: its fee is below one unit's reward`,
+        );
+      }
       receipts.push({
         workload: id,
         receipt: {

@@ -1,7 +1,7 @@
 import { hexlify, randomBytes } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { parseAddress, parseHash, parseDuration, parseInteger, required } from "../../lib/args.js";
+import { ArgumentError, parseAddress, parseHash, parseDuration, parseInteger, required } from "../../lib/args.js";
 import { writeSignedReceipt } from "../../lib/receipt-file.js";
 import { receiptDomain, signReceipt, type ComputeReceipt } from "../../lib/receipts.js";
 import { runTask } from "../context.js";
@@ -30,7 +30,15 @@ export default async function sign(args: Args, hre: HardhatRuntimeEnvironment): 
     const deadline = now + parseDuration("validFor", args.validFor);
     let receipt: ComputeReceipt;
     if (args.workload !== "") {
-      const r = await protocol.marketplace.receiptOf(parseInteger("workload", args.workload, { min: 1n }));
+      const workload = parseInteger("workload", args.workload, { min: 1n });
+      const r = await protocol.marketplace.receiptOf(workload);
+      // A marketplace receipt rewards the units its protocol fee backs (units × rate <= fee): maybe none.
+      if (r.units === 0n) {
+        throw new ArgumentError(
+          "workload",
+          `workload ${workload}'s receipt rewards no unit: its fee is below one unit's reward`,
+        );
+      }
       receipt = {
         receiptId: r.receiptId,
         provider: r.provider,

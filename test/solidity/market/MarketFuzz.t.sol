@@ -171,7 +171,7 @@ contract MarketplaceFuzzTest is ProtocolFixture, ProtocolActors {
         IServiceMarketplace.ReceiptData memory receipt = marketplace.receiptOf(id);
         assertEq(receipt.provider, provider, "receipt: provider");
         assertEq(receipt.client, client, "receipt: client");
-        assertEq(receipt.units, units, "receipt: units");
+        _assertFeeBacked(receipt.units, units, fee);
         assertEq(receipt.resultHash, resultHash, "receipt: result");
         assertEq(marketplace.totalEscrowed(), 0, "totalEscrowed");
         assertEq(
@@ -238,5 +238,12 @@ contract MarketplaceFuzzTest is ProtocolFixture, ProtocolActors {
         vm.prank(client);
         vm.expectRevert(abi.encodeWithSelector(IServiceMarketplace.MarketplaceInvalidRequest.selector, "units"));
         marketplace.postWorkload(_request(units, 1, 1 days, 2 days, false));
+    }
+
+    /// @dev A settled receipt rewards only the units its fee backs (units × rate <= fee, rounded down).
+    function _assertFeeBacked(uint256 receiptUnits, uint256 units, uint256 fee) private view {
+        uint256 backed = fee / token.rewardRate();
+        assertEq(receiptUnits, backed < units ? backed : units, "receipt: units the fee backs");
+        assertLe(receiptUnits * token.rewardRate(), fee, "receipt: reward <= fee");
     }
 }
