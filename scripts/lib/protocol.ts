@@ -35,6 +35,7 @@ import type {
   ReceiptVerifier,
   ServiceMarketplace,
   AITBCTimelock,
+  WorkflowLedger,
   WorkflowVerifier,
   Workflows,
 } from "../../typechain-types/index.js";
@@ -48,6 +49,7 @@ export interface Protocol {
   humanOverride: HumanOverride;
   marketplace: ServiceMarketplace;
   workflows: Workflows;
+  ledger: WorkflowLedger;
   receiptMinter: ReceiptMinter;
   receiptVerifier: ReceiptVerifier;
   workflowVerifier: WorkflowVerifier;
@@ -111,6 +113,7 @@ export async function protocolAt(
     humanOverride: await ethers.getContractAt("HumanOverride", await at(addresses.humanOverride), signer),
     marketplace: await ethers.getContractAt("ServiceMarketplace", await at(addresses.marketplace), signer),
     workflows: await ethers.getContractAt("Workflows", await at(addresses.workflows), signer),
+    ledger: await ethers.getContractAt("WorkflowLedger", await at(addresses.ledger), signer),
     receiptMinter: await ethers.getContractAt("ReceiptMinter", await at(addresses.receiptMinter), signer),
     receiptVerifier: await ethers.getContractAt("ReceiptVerifier", await at(addresses.receiptVerifier), signer),
     workflowVerifier: await ethers.getContractAt("WorkflowVerifier", await at(addresses.workflowVerifier), signer),
