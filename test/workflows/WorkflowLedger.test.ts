@@ -6,7 +6,7 @@
  * in the window, a late challenge, a claim above what the execution spent) are here too.
  */
 import { expect } from "chai";
-import { MaxUint256, toBeHex, ZeroHash } from "ethers";
+import { MaxUint256, toBeHex, ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
 import { fieldToBytes32 } from "../../circuits/lib/field.js";
@@ -119,6 +119,45 @@ describe("WorkflowLedger", function () {
       await expect(f.ledger.connect(f.deployer).bind(await f.workflows.getAddress())).to.be.revertedWithCustomError(
         f.ledger,
         "WorkflowLedgerAlreadyBound",
+      );
+    });
+
+    it("refuses a zero address or amount at deployment, a zero bond and an empty claim", async function () {
+      const f = await loadLedger();
+      const { ethers } = await network.getOrCreate();
+      const args: [string, string, string, string, string, bigint, bigint, bigint] = [
+        await f.token.getAddress(),
+        await f.registry.getAddress(),
+        await f.humanOverride.getAddress(),
+        await f.constitution.getAddress(),
+        await f.inferenceVerifier.getAddress(),
+        WINDOW,
+        KEEPER_BOND,
+        CHALLENGE_BOND,
+      ];
+      for (let i = 0; i < args.length; ++i) {
+        const bad: unknown[] = [...args];
+        bad[i] = i < 5 ? ZeroAddress : 0n;
+        await expect(ethers.deployContract("WorkflowLedger", bad)).to.be.revertedWithCustomError(
+          f.ledger,
+          i < 5 ? "WorkflowLedgerZeroAddress" : "WorkflowLedgerZeroAmount",
+        );
+      }
+      await expect(f.ledger.connect(f.operator).depositBond(f.keeper.address, 0n)).to.be.revertedWithCustomError(
+        f.ledger,
+        "WorkflowLedgerZeroAmount",
+      );
+      await expect(f.ledger.connect(f.operator).depositBond(ZeroAddress, 1n)).to.be.revertedWithCustomError(
+        f.ledger,
+        "WorkflowLedgerZeroAddress",
+      );
+      await expect(f.ledger.claim(f.p1.address, [])).to.be.revertedWithCustomError(
+        f.ledger,
+        "WorkflowLedgerEmptyClaim",
+      );
+      await expect(f.ledger.connect(f.keeper).withdrawBond(0n)).to.be.revertedWithCustomError(
+        f.ledger,
+        "WorkflowLedgerZeroAmount",
       );
     });
 
