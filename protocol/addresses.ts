@@ -17,6 +17,7 @@ export const FUTURE_IDS = {
   humanOverride: "AITBCCore#HumanOverride",
   marketplace: "AITBCProtocol#ServiceMarketplace",
   workflows: "AITBCProtocol#Workflows",
+  ledger: "AITBCProtocol#WorkflowLedger",
   validation: "AITBCProtocol#AgentValidation",
   receiptMinter: "AITBCZk#ReceiptMinter",
   receiptVerifier: "AITBCZk#ReceiptVerifier",

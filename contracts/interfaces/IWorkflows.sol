@@ -327,6 +327,13 @@ interface IWorkflows {
     /// @notice A proven execution completes only with its `proven` result, not `given`.
     error WorkflowsResultMismatch(uint256 executionId, bytes32 proven, bytes32 given);
 
+    /// @notice Only the WorkflowLedger settles an execution whose records are committed by a root.
+    error WorkflowsNotLedger(address caller);
+
+    /// @notice A basic execution with step records stored on chain ({recordSteps}) completes with
+    /// {completeExecution}, not with a committed root.
+    error WorkflowsStepsRecorded(uint256 executionId);
+
     /// @notice A workflow was defined.
     /// @param specHash keccak256 of the ABI-encoded {WorkflowSpec}; the spec itself is in the transaction's calldata.
     /// @param steps Its number of steps.
@@ -457,6 +464,22 @@ interface IWorkflows {
     /// of the unspent budget goes back to the client and the listing's price to the workflow's owner. A proven
     /// execution's result must be the proven one.
     function completeExecution(uint256 executionId, bytes32 resultHash, uint256 keeperFee) external;
+
+    /// @notice The WorkflowLedger completes basic execution `executionId` of `keeper` whose step records are
+    /// committed by `root` (its receipt) instead of stored: every step counts as done, `spent` (at most the budget,
+    /// with `keeperFee`) moves to the ledger, which pays the providers on claims that prove their records; the
+    /// rest settles as {completeExecution}. Only for an execution with no record stored on chain.
+    function settleCommitted(
+        uint256 executionId,
+        address keeper,
+        uint256 spent,
+        bytes32 root,
+        bytes32 resultHash,
+        uint256 keeperFee
+    ) external;
+
+    /// @notice The WorkflowLedger this contract settles committed executions with.
+    function ledger() external view returns (address);
 
     /// @notice The keeper gives up: the execution fails and the unspent budget goes back to the client.
     function failExecution(uint256 executionId, bytes32 reasonHash) external;

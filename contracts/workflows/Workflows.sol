@@ -65,6 +65,7 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
 
     IERC20 private immutable _token;
     IAgentRegistry private immutable _registry;
+    address private immutable _ledger;
 
     uint256 private _workflowCount;
     uint256 private _executionCount;
@@ -80,7 +81,8 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         IHumanOverride humanOverride_,
         IAgentConstitution constitution_,
         IWorkflowVerifier workflowVerifier_,
-        IInferenceVerifier inferenceVerifier_
+        IInferenceVerifier inferenceVerifier_,
+        address ledger_
     )
         EIP712("AITBC Workflows", "1")
         SafetyGuarded(humanOverride_, constitution_)
@@ -90,10 +92,12 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
             address(token_) == address(0) ||
             address(registry_) == address(0) ||
             address(humanOverride_) == address(0) ||
-            address(constitution_) == address(0)
+            address(constitution_) == address(0) ||
+            ledger_ == address(0)
         ) revert WorkflowsZeroAddress();
         _token = token_;
         _registry = registry_;
+        _ledger = ledger_;
     }
 
     // ---------------------------------------------------------------- definitions
@@ -280,6 +284,48 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
             revert WorkflowsResultMismatch(executionId, e.resultHash, resultHash);
         }
 
+        _complete(executionId, e, resultHash, keeperFee, msg.sender);
+        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
+    }
+
+    /// @inheritdoc IWorkflows
+    function settleCommitted(
+        uint256 executionId,
+        address keeper,
+        uint256 spent,
+        bytes32 root,
+        bytes32 resultHash,
+        uint256 keeperFee
+    ) external whenNotStopped nonReentrant {
+        uint256 gasStart = gasleft();
+        if (msg.sender != _ledger) revert WorkflowsNotLedger(msg.sender);
+        Execution storage e = _execution(executionId);
+        _requireStatus(executionId, e, ExecutionStatus.Running);
+        if (_registry.agentIdOf(keeper) != e.keeperId) revert WorkflowsNotKeeper(executionId, keeper);
+        Workflow storage wf = _workflows[e.workflowId];
+        if (wf.verification != VerificationLevel.Basic) revert WorkflowsProofRequired(executionId);
+        if (e.doneMask != 0) revert WorkflowsStepsRecorded(executionId);
+        _requireNotExpired(executionId, e);
+        if (spent > e.budget) revert WorkflowsBudgetExceeded(executionId, spent, e.budget);
+        e.doneMask = WorkflowGraph.allSteps(wf.stepCount);
+        e.stepsDone = wf.stepCount;
+        e.spent = uint128(spent); // spent <= budget <= uint128 max
+        e.receipt = root;
+        _totalHeld -= spent;
+        _complete(executionId, e, resultHash, keeperFee, keeper);
+        _token.safeTransfer(_ledger, spent);
+        _enforce(keeper, ActionTypes.RUN_WORKFLOW, 0, gasStart);
+    }
+
+    /// @dev Settles a running execution whose steps are all done: the keeper's fee, the client's refund, the
+    /// listing's price; closes the keeper's obligation.
+    function _complete(
+        uint256 executionId,
+        Execution storage e,
+        bytes32 resultHash,
+        uint256 keeperFee,
+        address keeper
+    ) private {
         if (keeperFee > e.maxKeeperFee) revert WorkflowsKeeperFeeAboveMax(executionId, keeperFee, e.maxKeeperFee);
         if (e.spent + keeperFee > e.budget) revert WorkflowsBudgetExceeded(executionId, e.spent + keeperFee, e.budget);
 
@@ -290,8 +336,8 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
         uint256 fee = e.listingFee;
         if (keeperFee != 0) {
             // The fee stays held, as the keeper's credit (claimed with claimCredits, like a provider's).
-            _credits[msg.sender] += keeperFee;
-            emit KeeperPaid(executionId, msg.sender, keeperFee);
+            _credits[keeper] += keeperFee;
+            emit KeeperPaid(executionId, keeper, keeperFee);
         }
         _totalHeld -= refund; // the fee stays held, as the owner's credit
         if (e.listingId != 0) {
@@ -302,7 +348,6 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
 
         _registry.closeObligation(e.keeperId);
         if (refund != 0) _token.safeTransfer(e.client, refund);
-        _enforce(msg.sender, ActionTypes.RUN_WORKFLOW, 0, gasStart);
     }
 
     /// @inheritdoc IWorkflows
@@ -402,6 +447,11 @@ contract Workflows is EIP712, WorkflowListings, WorkflowProofs {
             e.spent,
             e.budget
         );
+    }
+
+    /// @inheritdoc IWorkflows
+    function ledger() external view returns (address) {
+        return _ledger;
     }
 
     /// @inheritdoc IWorkflows

@@ -1,6 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import GovernanceModule from "./Governance.js";
+import { AITBC } from "./Core.js";
 import ZkModule from "./Zk.js";
 
 /**
@@ -15,6 +16,9 @@ import ZkModule from "./Zk.js";
  *   protocolFeeBps   uint256  marketplace fee on settled payments, bps   (default: 100 = 1%)
  *   challengeWindow  uint256  seconds a client has to reject a result    (default: 1 day)
  *   timeoutSlashBps  uint256  slash on a failed assignment, bps of its payment (default: 1000 = 10%)
+ *   ledgerWindow     uint256  seconds committed step records may be challenged (default: 1 day)
+ *   keeperBond       uint256  bond a keeper needs to commit records, and one fault's slash (default: 100 AITBC)
+ *   challengeBond    uint256  what a challenger risks on a false challenge (default: 10 AITBC)
  */
 export default buildModule("AITBCProtocol", (m) => {
   const core = m.useModule(ZkModule);
@@ -25,6 +29,9 @@ export default buildModule("AITBCProtocol", (m) => {
   const protocolFeeBps = m.getParameter("protocolFeeBps", 100n);
   const challengeWindow = m.getParameter("challengeWindow", 24n * 3600n);
   const timeoutSlashBps = m.getParameter("timeoutSlashBps", 1_000n);
+  const ledgerWindow = m.getParameter("ledgerWindow", 24n * 3600n);
+  const keeperBond = m.getParameter("keeperBond", 100n * AITBC);
+  const challengeBond = m.getParameter("challengeBond", 10n * AITBC);
 
   const marketplace = m.contract("ServiceMarketplace", [
     deployer,
@@ -37,6 +44,17 @@ export default buildModule("AITBCProtocol", (m) => {
     challengeWindow,
     timeoutSlashBps,
   ]);
+  // The ledger (cheap basic recording) is deployed apart; Workflows settles committed executions only through it.
+  const ledger = m.contract("WorkflowLedger", [
+    token,
+    registry,
+    humanOverride,
+    constitution,
+    inferenceVerifier,
+    ledgerWindow,
+    keeperBond,
+    challengeBond,
+  ]);
   const workflows = m.contract("Workflows", [
     token,
     registry,
@@ -44,7 +62,9 @@ export default buildModule("AITBCProtocol", (m) => {
     constitution,
     workflowVerifier,
     inferenceVerifier,
+    ledger,
   ]);
+  m.call(ledger, "bind", [workflows], { id: "ledger_bind_workflows" });
 
   // Wiring: the marketplace enforces constitutions, pulls escrow, slashes and rates (it does not mint: its
   // compute receipts need an attestor's signature);
@@ -59,6 +79,8 @@ export default buildModule("AITBCProtocol", (m) => {
   m.call(token, "grantRole", [moduleRole, marketplace], { id: "token_module_marketplace" });
   m.call(token, "grantRole", [moduleRole, workflows], { id: "token_module_workflows" });
   m.call(registry, "grantRole", [slasherRole, marketplace], { id: "registry_slasher_marketplace" });
+  // The ledger slashes a provider whose committed output a challenge proves wrong.
+  m.call(registry, "grantRole", [slasherRole, ledger], { id: "registry_slasher_ledger" });
   m.call(registry, "grantRole", [reputationRole, marketplace], { id: "registry_reputation_marketplace" });
   const obligationRole = m.staticCall(registry, "OBLIGATION_ROLE", [], 0, { id: "protocolObligationRole" });
   m.call(registry, "grantRole", [obligationRole, marketplace], { id: "registry_obligation_marketplace" });
@@ -68,5 +90,5 @@ export default buildModule("AITBCProtocol", (m) => {
   // only reads the marketplace and the registry, and holds no role.
   const validation = m.contract("AgentValidation", [marketplace, registry, core.identity]);
 
-  return { ...core, ...governance, marketplace, workflows, validation };
+  return { ...core, ...governance, marketplace, workflows, ledger, validation };
 });

@@ -16,6 +16,7 @@ import { mintAitbc, registerAgent, registerAndStake } from "../lib/onboarding.js
 import { AITBC, deployProtocol } from "../lib/deploy.js";
 import { signStepResult, signWorkResult } from "../lib/eip712.js";
 import { receiptDomain, signReceipt, type ComputeReceipt } from "../lib/receipts.js";
+import { RecordTree, toLeaf, type LedgerRecord } from "../../protocol/merkle.js";
 
 const SNAPSHOT = path.join(import.meta.dirname, "../../snapshots/gas.json");
 
@@ -355,6 +356,95 @@ rows.push({
 rows.push({
   name: "rotateKey (registry, constitution, votes)",
   gas: await gasOf(registry.connect(operator).rotateKey(await registry.agentIdOf(v1.address), "0x" + "5e".repeat(20))),
+});
+
+// ---------------------------------------------------------------- workflow ledger (cheap basic recording)
+// After everything else, so that it moves no other figure. Executions of the 50-step bench workflow (workflow 3)
+// whose records the keeper commits (WorkflowLedger) instead of storing: one root for one execution, then one root
+// over ten; each of the five providers then claims its steps of the ten executions in one claim (a provider that
+// claims every ten executions: the claim cadence the all-in figure amortises).
+const { ledger } = core;
+await mintAitbc(core, operator.address, 200n);
+await token.connect(operator).approve(await ledger.getAddress(), ethers.MaxUint256);
+await ledger.connect(operator).depositBond(keeper.address, 100n * AITBC);
+const LEDGER_STEPS = 50;
+async function ledgerExecution(): Promise<{ executionId: bigint; records: LedgerRecord[]; gas: bigint }> {
+  const request = await gasOf(
+    workflows.connect(client).requestExecution({
+      workflowId: 3n,
+      inputsHash: ethers.id("inputs"),
+      budget: 1_000n * AITBC,
+      listingId: 0n,
+      keeper: keeper.address,
+      maxListingFee: 0n,
+      maxKeeperFee: 0n,
+    }),
+  );
+  const executionId = BigInt((await workflows.queryFilter(workflows.filters.ExecutionRequested())).length);
+  const claim = await gasOf(workflows.connect(keeper).claimExecution(executionId));
+  const records: LedgerRecord[] = [];
+  for (let i = 0; i < LEDGER_STEPS; i++) {
+    const provider = stepProviders[i % 5];
+    if (!provider) throw new Error("provider");
+    const r = {
+      executionId,
+      step: i,
+      inputHash: ethers.id(`in-${i}`),
+      outputHash: ethers.id(`out-${i}`),
+      cost: AITBC / 100n,
+    };
+    const signature = (await signStepResult(provider, workflows, r)) as `0x${string}`;
+    records.push({
+      ...r,
+      inputHash: r.inputHash as `0x${string}`,
+      outputHash: r.outputHash as `0x${string}`,
+      provider: provider.address as `0x${string}`,
+      signature,
+    });
+  }
+  return { executionId, records, gas: request + claim };
+}
+const settle = (e: { executionId: bigint; records: LedgerRecord[] }) => ({
+  executionId: e.executionId,
+  spent: e.records.reduce((t, r) => t + r.cost, 0n),
+  resultHash: ethers.id("final"),
+  keeperFee: 0n,
+});
+const solo = await ledgerExecution();
+const soloTree = new RecordTree(solo.records);
+const commitOne = await gasOf(ledger.connect(keeper).commit([settle(solo)], soloTree.root));
+rows.push({ name: "ledger 50 steps: request + claimExecution", gas: solo.gas });
+rows.push({ name: "ledger 50 steps: commit (one execution)", gas: commitOne });
+const ten: Awaited<ReturnType<typeof ledgerExecution>>[] = [];
+for (let k = 0; k < 10; k++) ten.push(await ledgerExecution());
+const tenTree = new RecordTree(ten.flatMap((e) => e.records));
+const commitTen = await gasOf(ledger.connect(keeper).commit(ten.map(settle), tenTree.root));
+rows.push({ name: "ledger 50 steps: commit (10 executions, one root)", gas: commitTen });
+await connection.networkHelpers.time.increase((await ledger.challengeWindow()) + 1n);
+const claimGas = async (tree: RecordTree, commitmentId: bigint, provider: string) => {
+  const mp = tree.multiProof(tree.positionsOf(provider as `0x${string}`));
+  return gasOf(
+    ledger
+      .connect(outsider)
+      .claim(provider, [{ commitmentId, leaves: mp.leaves.map(toLeaf), proof: mp.proof, proofFlags: mp.proofFlags }]),
+  );
+};
+let claimsOne = 0n;
+for (const p of stepProviders) claimsOne += await claimGas(soloTree, 1n, p.address);
+let claimsTen = 0n;
+for (const p of stepProviders) claimsTen += await claimGas(tenTree, 2n, p.address);
+rows.push({ name: "ledger 50 steps: provider claims (5 x 10 steps, 1 execution)", gas: claimsOne });
+rows.push({ name: "ledger: provider claim of 100 steps (10 executions)", gas: claimsTen / 5n });
+rows.push({ name: "ledger: provider claim per step (100 steps)", gas: claimsTen / 500n });
+const steps50 = BigInt(LEDGER_STEPS);
+rows.push({
+  name: "ledger 50 steps: all-in per step (1 root/execution)",
+  gas: (solo.gas + commitOne + claimsOne) / steps50,
+});
+rows.push({
+  name: "ledger 50 steps: all-in per step (10 per root, claims/10)",
+  // The issue's target is 5,000 (not met: see docs/status.md); not a bench target, so the snapshot check holds.
+  gas: (ten.reduce((t, e) => t + e.gas, 0n) + commitTen + claimsTen) / (10n * steps50),
 });
 
 // ---------------------------------------------------------------- report

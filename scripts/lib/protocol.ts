@@ -36,6 +36,7 @@ import type {
   ReceiptVerifier,
   ServiceMarketplace,
   AITBCTimelock,
+  WorkflowLedger,
   WorkflowVerifier,
   Workflows,
 } from "../../typechain-types/index.js";
@@ -49,6 +50,7 @@ export interface Protocol {
   humanOverride: HumanOverride;
   marketplace: ServiceMarketplace;
   workflows: Workflows;
+  ledger: WorkflowLedger;
   validation: AgentValidation;
   receiptMinter: ReceiptMinter;
   receiptVerifier: ReceiptVerifier;
@@ -113,6 +115,7 @@ export async function protocolAt(
     humanOverride: await ethers.getContractAt("HumanOverride", await at(addresses.humanOverride), signer),
     marketplace: await ethers.getContractAt("ServiceMarketplace", await at(addresses.marketplace), signer),
     workflows: await ethers.getContractAt("Workflows", await at(addresses.workflows), signer),
+    ledger: await ethers.getContractAt("WorkflowLedger", await at(addresses.ledger), signer),
     validation: await ethers.getContractAt("AgentValidation", await at(addresses.validation), signer),
     receiptMinter: await ethers.getContractAt("ReceiptMinter", await at(addresses.receiptMinter), signer),
     receiptVerifier: await ethers.getContractAt("ReceiptVerifier", await at(addresses.receiptVerifier), signer),

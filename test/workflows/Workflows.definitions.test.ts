@@ -66,6 +66,7 @@ describe("Workflows: definitions", function () {
         await f.constitution.getAddress(),
         await f.workflowVerifier.getAddress(),
         await f.inferenceVerifier.getAddress(),
+        await f.ledger.getAddress(),
       ];
       for (let i = 0; i < args.length; ++i) {
         const bad = [...args];

@@ -47,6 +47,7 @@ const CONTRACTS = [
   ["HumanOverride", "humanOverride"],
   ["ServiceMarketplace", "marketplace"],
   ["Workflows", "workflows"],
+  ["WorkflowLedger", "ledger"],
   ["ReceiptMinter", "receiptMinter"],
   ["AgentVotes", "agentVotes"],
   ["AITBCGovernor", "governor"],

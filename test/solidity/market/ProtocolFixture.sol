@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IServiceMarketplace} from "../../../contracts/interfaces/IServiceMarketplace.sol";
 import {IWorkflows} from "../../../contracts/interfaces/IWorkflows.sol";
 import {ServiceMarketplace} from "../../../contracts/market/ServiceMarketplace.sol";
+import {WorkflowLedger} from "../../../contracts/workflows/WorkflowLedger.sol";
 import {Workflows} from "../../../contracts/workflows/Workflows.sol";
 import {InferenceVerifier} from "../../../contracts/zk/verifiers/InferenceVerifier.sol";
 import {WorkflowVerifier} from "../../../contracts/zk/verifiers/WorkflowVerifier.sol";
@@ -21,9 +22,13 @@ abstract contract ProtocolFixture is CoreFixture {
     uint256 internal constant FEE_BPS = 100;
     uint256 internal constant CHALLENGE_WINDOW = 1 days;
     uint256 internal constant TIMEOUT_SLASH_BPS = 1_000;
+    uint256 internal constant LEDGER_WINDOW = 1 days;
+    uint256 internal constant KEEPER_BOND = 100 * AITBC;
+    uint256 internal constant CHALLENGE_BOND = 10 * AITBC;
 
     ServiceMarketplace internal marketplace;
     Workflows internal workflows;
+    WorkflowLedger internal ledger;
 
     function _deployProtocol() internal {
         _deployCore();
@@ -40,14 +45,26 @@ abstract contract ProtocolFixture is CoreFixture {
             CHALLENGE_WINDOW,
             TIMEOUT_SLASH_BPS
         );
+        ledger = new WorkflowLedger(
+            IERC20(address(token)),
+            registry,
+            humanOverride,
+            constitution,
+            inferenceVerifier,
+            LEDGER_WINDOW,
+            KEEPER_BOND,
+            CHALLENGE_BOND
+        );
         workflows = new Workflows(
             IERC20(address(token)),
             registry,
             humanOverride,
             constitution,
             workflowVerifier,
-            inferenceVerifier
+            inferenceVerifier,
+            address(ledger)
         );
+        ledger.bind(workflows);
 
         // Wiring, as in Protocol.ts.
         constitution.grantRole(constitution.ENFORCER_ROLE(), address(marketplace));
@@ -55,12 +72,14 @@ abstract contract ProtocolFixture is CoreFixture {
         token.grantRole(token.MODULE_ROLE(), address(marketplace));
         token.grantRole(token.MODULE_ROLE(), address(workflows));
         registry.grantRole(registry.SLASHER_ROLE(), address(marketplace));
+        registry.grantRole(registry.SLASHER_ROLE(), address(ledger));
         registry.grantRole(registry.REPUTATION_ROLE(), address(marketplace));
         registry.grantRole(registry.OBLIGATION_ROLE(), address(marketplace));
         registry.grantRole(registry.OBLIGATION_ROLE(), address(workflows));
 
         vm.label(address(marketplace), "ServiceMarketplace");
         vm.label(address(workflows), "Workflows");
+        vm.label(address(ledger), "WorkflowLedger");
     }
 }
 
