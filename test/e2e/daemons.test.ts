@@ -14,9 +14,8 @@ import { id as hashText, parseEther, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import { parseBlind, valueHashHex, type Json } from "../../protocol/values.js";
-import { oneStepWorkflow } from "../helpers/keepers.js";
-import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
-import { devAccount, ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../../scripts/lib/devnet.js";
+import { keeperSeesOffer, oneStepWorkflow } from "../helpers/keepers.js";
+import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../scripts/lib/devnet.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const HARDHAT = path.join(ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -75,30 +74,6 @@ describe("daemons end to end (real processes)", function () {
     return logs.map((l) => ({ step: Number(l.args.step), provider: l.args.provider }));
   }
 
-  /**
-   * Waits until the keeper's catalog, as its latest "catalog refreshed" line shows, lists the data service of the
-   * provider node `node` at its live endpoint and at `price`. (A started provider registers, then sets its price;
-   * a restarted one listens on a new port: an earlier refresh may show the old price or endpoint.)
-   */
-  async function keeperOffers(node: Daemon, price: string, what: string): Promise<void> {
-    const { address, url } = (await node.ready()) as LogLine & { address: string; url: string };
-    const wei = parseEther(price).toString();
-    const refreshed = (l: LogLine) => l.msg === "catalog refreshed";
-    await keeper.waitFor(
-      (l) =>
-        l === keeper.lines.findLast(refreshed) &&
-        (l.offers as { provider: string; endpoint: string; model: string; price: string }[]).some(
-          (o) =>
-            o.provider.toLowerCase() === address.toLowerCase() &&
-            o.endpoint === url &&
-            o.model === DATA_MODEL &&
-            o.price === wei,
-        ),
-      20_000,
-      what,
-    );
-  }
-
   /** Every transaction the keeper sent since `fromBlock`, with its status and function. */
   async function keeperTransactions(fromBlock: number) {
     const { ethers } = devnet.connection;
@@ -151,7 +126,7 @@ describe("daemons end to end (real processes)", function () {
   it("retries a step elsewhere when its provider is killed mid-step", async function () {
     const slow = await devnet.startProvider(3, { price: "0.01", chaos: { extraDelayMs: 5000 } });
     const slowAddress = ROLES.providers[3]?.agent.address;
-    await keeperOffers(slow, "0.01", "the keeper seeing provider 3");
+    await keeperSeesOffer(keeper, slow, "0.01", "the keeper seeing provider 3");
     const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
     const executionId = await devnet.requestExecution(workflowId, { values: [1, 2, 3] }, keeperUrl);
     await slow.waitFor((l) => l.event === "step-started", 30_000, "the step reaching provider 3");
@@ -168,7 +143,7 @@ describe("daemons end to end (real processes)", function () {
     it(`rejects and reports a provider whose ${fault === "tamperOutputRate" ? "output is tampered" : "signature is bad"}, and completes elsewhere`, async function () {
       const faulty = await devnet.startProvider(index, { price: "0.01", chaos: { [fault]: 1 } });
       const address = ROLES.providers[index]?.agent.address.toLowerCase();
-      await keeperOffers(faulty, "0.01", "the keeper seeing the faulty provider");
+      await keeperSeesOffer(keeper, faulty, "0.01", "the keeper seeing the faulty provider");
       const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
       const executionId = await devnet.requestExecution(workflowId, { values: [4, 5, index] }, keeperUrl);
       expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
@@ -185,7 +160,7 @@ describe("daemons end to end (real processes)", function () {
 
   it("times a slow provider out and retries elsewhere; fails cleanly when the budget cannot pay a step", async function () {
     const slow = await devnet.startProvider(5, { price: "0.01", chaos: { extraDelayMs: 8000 } });
-    await keeperOffers(slow, "0.01", "the keeper seeing the slow provider");
+    await keeperSeesOffer(keeper, slow, "0.01", "the keeper seeing the slow provider");
     const workflowId = await devnet.defineWorkflow(oneStepWorkflow(1, 0));
     const executionId = await devnet.requestExecution(workflowId, { values: [9, 9] }, keeperUrl);
     expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
