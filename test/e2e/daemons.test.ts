@@ -319,6 +319,30 @@ describe("daemons end to end (real processes)", function () {
     expect(`${failed?.stdout}${failed?.stderr}`).to.not.match(/spread|mean/);
   });
 
+  it("a negative --amount on the real command line reaches the task through Hardhat's own parser and is refused, naming the flag", async function () {
+    const before = await devnet.protocol.token.balanceOf(ROLES.client.address);
+    const failed = await run(
+      process.execPath,
+      [HARDHAT, "token", "transfer", "--network", "custom", "--to", ROLES.keeper.address, "--amount", "-1"],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          AITBC_RPC_URL: devnet.url,
+          AITBC_PRIVATE_KEY: ROLES.client.privateKey,
+          AITBC_ADDRESSES: devnet.addressesFile,
+        },
+      },
+    ).then(
+      () => expect.fail("the transfer succeeded"),
+      (error: unknown) => error as { code: number; stderr: string },
+    );
+    // With or without a stack trace (CI shows them), the message is the task's, not the parser's.
+    expect(failed.code).to.equal(1);
+    expect(failed.stderr).to.include('--amount: "-1" is not a number of AITBC');
+    expect(await devnet.protocol.token.balanceOf(ROLES.client.address)).to.equal(before);
+  });
+
   it("claims and completes an open request (no keeper named)", async function () {
     const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
     const open = await devnet.requestExecution(workflowId, { values: [8, 6] }, keeperUrl, 10n ** 18n, ZeroAddress);
