@@ -92,7 +92,15 @@ describe("zk ceremony tasks on the command line (a test circuit, in a sandbox)",
       /^product: ceremony started in .*: contribution 0 is product_0000\.zkey, \d+ constraints, powers of tau .*pot8_test\.ptau \(DEVELOPMENT: the keys will be development keys\)\./m,
     );
 
-    const alice = await ceremony("contribute", "--circuit", "product", "--name", "alice", "--entropy", "alice's dice");
+    const alice = await ceremony(
+      "contribute",
+      "--circuit",
+      "product",
+      "--name",
+      "alice",
+      "--entropy",
+      "alice's dice: 4 1 6 3 6 2 5 5",
+    );
     expect(alice).to.match(/^product: contribution #1 by alice written to .*product_0001\.zkey/m);
     const aliceHash = /^Publish your contribution hash: (\S+)$/m.exec(alice)?.[1];
     expect(aliceHash, alice).to.be.a("string");
