@@ -27,6 +27,7 @@ import { promisify } from "node:util";
 
 import { expect } from "chai";
 
+import { releaseCurve } from "../../circuits/lib/prover.js";
 import { blake2b, makePtau, PRODUCT, PRODUCT_SOURCE } from "../helpers/ceremony.js";
 import { readerEnv, ROOT } from "../helpers/docs.js";
 
@@ -82,8 +83,10 @@ describe("zk ceremony tasks on the command line (a test circuit, in a sandbox)",
     dir = path.join(base, "ceremony");
   });
 
-  after(function () {
+  after(async function () {
     rmSync(base, { recursive: true, force: true });
+    // makePtau ran snarkjs here: its curve's worker threads would keep the mocha process alive after the run.
+    await releaseCurve();
   });
 
   it("init, two contributions, verify and seal: the sealed key, verifier and transcript are installed in the sandbox", async function () {
