@@ -105,6 +105,13 @@ export const keeperConfigSchema = z
         concurrencyPerExecution: z.number().int().min(1).max(64).default(4),
         defaultStepTimeoutMs: z.number().int().min(100).default(60_000),
         quarantineMs: z.number().int().min(0).default(600_000),
+        /**
+         * A provider that cannot be reached (connection refused, reset, a 5xx) or does not answer in time comes after
+         * every other candidate for this long (ms), doubled on each further failure in a row up to
+         * `providerMaxBackoffMs`; then the next attempt on it probes it (health.ts).
+         */
+        providerBackoffMs: z.number().int().min(0).default(10_000),
+        providerMaxBackoffMs: z.number().int().min(0).default(600_000),
         recordBatch: z.number().int().min(1).max(256).default(16),
         claimOpen: z.boolean().default(true),
         /**

@@ -38,6 +38,7 @@ import { keeperDatabase, keeperKeyFile, loadKeeperConfig, type KeeperConfig } fr
 import { StepDispatcher } from "./dispatcher.js";
 import { followedContracts, routeEvents } from "./events.js";
 import { ExecutionManager } from "./executions.js";
+import { ProviderHealth } from "./health.js";
 import { keeperAgentId } from "./identity.js";
 import { takeKeeperLease } from "./lease.js";
 import { KeeperMetrics } from "./metrics.js";
@@ -157,6 +158,11 @@ export async function startKeeper(
     concurrency: config.orchestrator.concurrencyPerExecution,
     defaultStepTimeoutMs: config.orchestrator.defaultStepTimeoutMs,
     quarantineMs: config.orchestrator.quarantineMs,
+    health: new ProviderHealth({
+      baseMs: config.orchestrator.providerBackoffMs,
+      maxMs: config.orchestrator.providerMaxBackoffMs,
+      logger,
+    }),
     onInvalid: slashReporter({ store, metrics, logger, keys, domain }),
   });
   const executions = new ExecutionManager({

@@ -13,6 +13,11 @@
  * provider fault (unreachable, busy, too slow, an answer that does not check out) moves the step to a provider not
  * tried yet for free; a retry is used when every candidate has been tried or the provider refused the request
  * itself.
+ *
+ * A provider that cannot be reached or does not answer in time is also marked unavailable for a back-off
+ * (health.ts): until it ends, the provider comes after every other candidate, so the next steps go elsewhere; the
+ * next attempt on it after the back-off is the probe. A provider killed with SIGKILL stays listed on chain; this is
+ * what keeps the keeper from trying it first on every step.
  */
 import type { Hex } from "viem";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -25,6 +30,7 @@ import { ZERO_HASH, type OpenedStepResponse, type StepRequest } from "../../prot
 import { valueHash, valueHashHex, type Json } from "../../protocol/values.js";
 import type { ProviderCatalog, ProviderOffer } from "../common/catalog.js";
 import { AttemptError, type StepDispatcher } from "./dispatcher.js";
+import type { ProviderHealth } from "./health.js";
 import type { KeeperMetrics } from "./metrics.js";
 import { applyMapping, type StepPlan, type WorkflowPlan } from "./workflow.js";
 
@@ -71,6 +77,8 @@ export interface OrchestratorOptions {
   defaultStepTimeoutMs: number;
   /** How long a provider whose answer did not check out is left out. */
   quarantineMs: number;
+  /** The providers held unavailable after a failure to reach them (health.ts). */
+  health: ProviderHealth;
 }
 
 /** The step cannot be done: the run stops and the execution fails with this reason. */
@@ -80,9 +88,11 @@ class StepFailure extends DefinitiveError {
 
 export class Orchestrator {
   readonly #logger: Logger;
+  readonly #health: ProviderHealth;
 
   constructor(private readonly options: OrchestratorOptions) {
     this.#logger = options.logger.child({ module: "orchestrator" });
+    this.#health = options.health;
   }
 
   async run(job: ExecutionJob): Promise<RunOutcome> {
@@ -168,7 +178,8 @@ export class Orchestrator {
       if (job.signal?.aborted) throw new StepFailure(`step ${step.index}: keeper shutting down`);
       const left = job.deadline - Date.now();
       if (left <= 0) throw new StepFailure(`step ${step.index}: the execution's max time has passed (${lastError})`);
-      const all = this.options.catalog.candidates(step.stepType, step.model);
+      // The catalog's order, with the providers held unavailable last (health.ts).
+      const all = this.#health.order(this.options.catalog.candidates(step.stepType, step.model));
       if (all.length === 0)
         throw new StepFailure(`step ${step.index}: no active provider offers ${step.stepType} for model ${step.model}`);
       const fresh = all.filter((o) => !tried.has(o.address));
@@ -208,6 +219,7 @@ export class Orchestrator {
             this.options.catalog.release(offer.address);
           });
         budget.settle(offer.price, BigInt(answer.record.cost));
+        this.#health.answered(offer.address);
         const providerMillis = Date.now() - t0;
         this.options.metrics?.step("done");
         this.options.metrics?.stepDuration("provider", providerMillis / 1000);
@@ -227,6 +239,8 @@ export class Orchestrator {
         const error = caught instanceof AttemptError ? caught : new AttemptError("unavailable", shortMessage(caught));
         lastError = `${offer.endpoint}: ${error.message}`;
         this.options.catalog.noteFailure(offer.address);
+        // A keeper shutting down cancels its attempts: that says nothing about the provider.
+        if (job.signal?.aborted !== true) this.#health.failed(offer.address, offer.endpoint, error.kind, error.message);
         this.options.metrics?.providerFailure(error.kind);
         this.options.metrics?.step(error.kind === "invalid" ? "rejected" : "retried");
         this.#logger.warn(

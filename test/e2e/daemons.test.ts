@@ -20,9 +20,8 @@ import {
   laneWorkflow,
   stepRecords as chainStepRecords,
 } from "../helpers/keeper-trials.js";
-import { oneStepWorkflow } from "../helpers/keepers.js";
-import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
-import { devAccount, ROLES, startDevnet, type Daemon, type Devnet, type LogLine } from "../../scripts/lib/devnet.js";
+import { keeperSeesOffer, oneStepWorkflow } from "../helpers/keepers.js";
+import { devAccount, ROLES, startDevnet, type Daemon, type Devnet } from "../../scripts/lib/devnet.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const HARDHAT = path.join(ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -51,28 +50,6 @@ describe("daemons end to end (real processes)", function () {
   const stepRecords = (executionId: bigint) => chainStepRecords(devnet, executionId);
   const keeperTransactions = (fromBlock: number) => chainKeeperTransactions(devnet, fromBlock);
 
-  /**
-   * Waits until the keeper's catalog, as its latest "catalog refreshed" line shows, lists the data service of the
-   * provider node `node` at its live endpoint and at `price`. (A started provider registers, then sets its price;
-   * a restarted one listens on a new port: an earlier refresh may show the old price or endpoint.)
-   */
-  async function keeperOffers(node: Daemon, price: string, what: string): Promise<void> {
-    const { address, url } = (await node.ready()) as LogLine & { address: string; url: string };
-    const wei = parseEther(price).toString();
-    const refreshed = (l: LogLine) => l.msg === "catalog refreshed";
-    await keeper.waitFor(
-      (l) =>
-        l === keeper.lines.findLast(refreshed) &&
-        (l.offers as { provider: string; endpoint: string; model: string; price: string }[]).some(
-          (o) =>
-            o.provider.toLowerCase() === address.toLowerCase() &&
-            o.endpoint === url &&
-            o.model === DATA_MODEL &&
-            o.price === wei,
-        ),
-      20_000,
-      what,
-    );
   }
 
   it("runs the demo workflow: five steps, a parallel branch, a proven inference, verified on chain", async function () {
@@ -107,7 +84,7 @@ describe("daemons end to end (real processes)", function () {
   it("retries a step elsewhere when its provider is killed mid-step", async function () {
     const slow = await devnet.startProvider(3, { price: "0.01", chaos: { extraDelayMs: 5000 } });
     const slowAddress = ROLES.providers[3]?.agent.address;
-    await keeperOffers(slow, "0.01", "the keeper seeing provider 3");
+    await keeperSeesOffer(keeper, slow, "0.01", "the keeper seeing provider 3");
     const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
     const executionId = await devnet.requestExecution(workflowId, { values: [1, 2, 3] }, keeperUrl);
     await slow.waitFor((l) => l.event === "step-started", 30_000, "the step reaching provider 3");
@@ -124,7 +101,7 @@ describe("daemons end to end (real processes)", function () {
     it(`rejects and reports a provider whose ${fault === "tamperOutputRate" ? "output is tampered" : "signature is bad"}, and completes elsewhere`, async function () {
       const faulty = await devnet.startProvider(index, { price: "0.01", chaos: { [fault]: 1 } });
       const address = ROLES.providers[index]?.agent.address.toLowerCase();
-      await keeperOffers(faulty, "0.01", "the keeper seeing the faulty provider");
+      await keeperSeesOffer(keeper, faulty, "0.01", "the keeper seeing the faulty provider");
       const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
       const executionId = await devnet.requestExecution(workflowId, { values: [4, 5, index] }, keeperUrl);
       expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
@@ -141,7 +118,7 @@ describe("daemons end to end (real processes)", function () {
 
   it("times a slow provider out and retries elsewhere; fails cleanly when the budget cannot pay a step", async function () {
     const slow = await devnet.startProvider(5, { price: "0.01", chaos: { extraDelayMs: 8000 } });
-    await keeperOffers(slow, "0.01", "the keeper seeing the slow provider");
+    await keeperSeesOffer(keeper, slow, "0.01", "the keeper seeing the slow provider");
     const workflowId = await devnet.defineWorkflow(oneStepWorkflow(1, 0));
     const executionId = await devnet.requestExecution(workflowId, { values: [9, 9] }, keeperUrl);
     expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
@@ -273,6 +250,30 @@ describe("daemons end to end (real processes)", function () {
       `result: ${outsider.address} is not authorised to read execution #${executionId}`,
     );
     expect(`${failed?.stdout}${failed?.stderr}`).to.not.match(/spread|mean/);
+  });
+
+  it("a negative --amount on the real command line reaches the task through Hardhat's own parser and is refused, naming the flag", async function () {
+    const before = await devnet.protocol.token.balanceOf(ROLES.client.address);
+    const failed = await run(
+      process.execPath,
+      [HARDHAT, "token", "transfer", "--network", "custom", "--to", ROLES.keeper.address, "--amount", "-1"],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          AITBC_RPC_URL: devnet.url,
+          AITBC_PRIVATE_KEY: ROLES.client.privateKey,
+          AITBC_ADDRESSES: devnet.addressesFile,
+        },
+      },
+    ).then(
+      () => expect.fail("the transfer succeeded"),
+      (error: unknown) => error as { code: number; stderr: string },
+    );
+    // With or without a stack trace (CI shows them), the message is the task's, not the parser's.
+    expect(failed.code).to.equal(1);
+    expect(failed.stderr).to.include('--amount: "-1" is not a number of AITBC');
+    expect(await devnet.protocol.token.balanceOf(ROLES.client.address)).to.equal(before);
   });
 
   it("claims and completes an open request (no keeper named)", async function () {

@@ -24,7 +24,7 @@ export const PRODUCT: CircuitSpec = {
   description: "knowledge of two factors of c (test circuit)",
 };
 
-const PRODUCT_SOURCE = `pragma circom 2.1.0;
+export const PRODUCT_SOURCE = `pragma circom 2.1.0;
 
 // Test circuit for the trusted-setup tests: knowledge of a and b with a * b = c (c public).
 template TestProduct() {

@@ -1,7 +1,8 @@
 /**
  * Shared by the daemons' tests (test/keepers/): a provider agent with its operator, a fixed Workflows domain, a
  * flower, an in-process chain for viem clients, and the provider node's model hash, log capture and step request
- * (signed and posted by keeper-chain.ts).
+ * (signed and posted by keeper-chain.ts); for the end-to-end tests (test/e2e/), a keeper process's catalog seen
+ * through its log.
  */
 import { network } from "hardhat";
 import { pino, type Logger } from "pino";
@@ -10,6 +11,7 @@ import {
   createWalletClient,
   custom,
   defineChain,
+  parseUnits,
   type Address,
   type Hex,
   type TypedDataDomain,
@@ -17,6 +19,8 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 
 import { quantizeFeatures } from "../../circuits/lib/iris.js";
+import { DATA_MODEL } from "../../keepers/provider/backends/data.js";
+import type { Daemon, LogLine } from "../../scripts/lib/devnet.js";
 import { serviceModelHash } from "../../keepers/provider/backends/index.js";
 import type { StepRequest } from "../../protocol/steps.js";
 import type { Json } from "../../protocol/values.js";
@@ -149,4 +153,35 @@ export function oneStepWorkflow(timeout = 20, maxRetries = 1): Json {
       },
     ],
   };
+}
+
+/**
+ * Waits until the keeper process `keeper`'s catalog, as its latest "catalog refreshed" line shows, lists the data
+ * service of the provider node `node` at its live endpoint and at `price` (AITBC). A started provider lists its
+ * inference offer, then its data offer, in two transactions, and the keeper may refresh between them; a restarted
+ * one listens on a new port: an earlier refresh may show the offer missing, the old price or the old endpoint.
+ */
+export async function keeperSeesOffer(
+  keeper: Daemon,
+  node: Daemon,
+  price: string,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const { address, url } = (await node.ready()) as LogLine & { address: string; url: string };
+  const wei = parseUnits(price, 18).toString();
+  const refreshed = (l: LogLine) => l.msg === "catalog refreshed";
+  await keeper.waitFor(
+    (l) =>
+      l === keeper.lines.findLast(refreshed) &&
+      (l.offers as { provider: string; endpoint: string; model: string; price: string }[]).some(
+        (o) =>
+          o.provider.toLowerCase() === address.toLowerCase() &&
+          o.endpoint === url &&
+          o.model === DATA_MODEL &&
+          o.price === wei,
+      ),
+    timeoutMs,
+    what,
+  );
 }

@@ -27,6 +27,8 @@ const DEFAULTS: KeeperConfig = {
     concurrencyPerExecution: 4,
     defaultStepTimeoutMs: 60_000,
     quarantineMs: 600_000,
+    providerBackoffMs: 10_000,
+    providerMaxBackoffMs: 600_000,
     recordBatch: 16,
     keeperFee: 0n,
     claimOpen: true,

@@ -13,6 +13,7 @@ import type { OpenedStepResponse, StepRequest } from "../../../protocol/steps.js
 import { valueHashHex, type Json } from "../../../protocol/values.js";
 import type { ProviderOffer } from "../../../keepers/common/catalog.js";
 import { AttemptError } from "../../../keepers/keeper/dispatcher.js";
+import { ProviderHealth } from "../../../keepers/keeper/health.js";
 import {
   Orchestrator,
   type ExecutionJob,
@@ -200,6 +201,7 @@ function harness(
     concurrency: 4,
     defaultStepTimeoutMs: 2000,
     quarantineMs: 60_000,
+    health: new ProviderHealth({ baseMs: 60_000, maxMs: 600_000, logger: pino({ level: "silent" }) }),
     ...options,
   });
   return {
@@ -449,6 +451,28 @@ describe("keepers: Orchestrator", function () {
       expect(h.catalog.failures).to.deep.equal(["a"]);
       expect(outcome.results.get(0)).to.deep.include({ provider: offer("b").address, attempts: 2 });
       expect(outcome.results.get(0)?.answer.output).to.equal("from b");
+    });
+
+    it("tries a provider that could not be reached after the others for the next steps, and first again once it answers", async function () {
+      // One ProviderHealth across the runs, as in the keeper (one per process); a 60 s back-off.
+      const health = new ProviderHealth({ baseMs: 60_000, maxMs: 600_000, logger: pino({ level: "silent" }) });
+      let down = true;
+      const script: Script = (_r, p) =>
+        p === "a" && down ? { error: failure("unavailable", "cannot reach http://a (ECONNREFUSED)") } : {};
+      const first = harness(planOf([[], [0], [1]], { maxRetries: 0 }), script, [offer("a"), offer("b")], { health });
+      expect((await first.run()).ok).to.equal(true);
+      // Step 0 found it down and moved on for free; steps 1 and 2 did not try it.
+      expect(calls(first).map((c) => c.provider)).to.deep.equal(["a", "b", "b", "b"]);
+      const next = harness(planOf([[]]), script, [offer("a"), offer("b")], { health });
+      expect((await next.run()).ok).to.equal(true);
+      expect(calls(next).map((c) => c.provider)).to.deep.equal(["b"]);
+      // A lone candidate is still tried while marked; its answer clears the mark: "a" is first again.
+      down = false;
+      const lone = harness(planOf([[]]), script, [offer("a")], { health });
+      expect((await lone.run()).ok).to.equal(true);
+      const after = harness(planOf([[]]), script, [offer("a"), offer("b")], { health });
+      expect((await after.run()).ok).to.equal(true);
+      expect(calls(after).map((c) => c.provider)).to.deep.equal(["a"]);
     });
 
     for (const kind of ["busy", "timeout", "invalid"] as const) {
