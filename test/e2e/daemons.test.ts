@@ -50,8 +50,6 @@ describe("daemons end to end (real processes)", function () {
   const stepRecords = (executionId: bigint) => chainStepRecords(devnet, executionId);
   const keeperTransactions = (fromBlock: number) => chainKeeperTransactions(devnet, fromBlock);
 
-  }
-
   it("runs the demo workflow: five steps, a parallel branch, a proven inference, verified on chain", async function () {
     const workflowId = await devnet.defineWorkflow(IRIS_REPORT);
     const executionId = await devnet.requestExecution(workflowId, FLOWER, keeperUrl);
