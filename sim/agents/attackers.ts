@@ -72,57 +72,55 @@ export function sybilAttacker(spec: Extract<AttackerSpec, { kind: "sybil" }>, mi
   };
 }
 
-export function selfDealingAttacker(spec: Extract<AttackerSpec, { kind: "self-dealing" }>): Attacker {
+/**
+ * One owner's client and provider, unrelated on chain (self-dealing, collusion): the client posts `perDay` workloads
+ * at `price` a unit that the provider bids `price` on, off its strategy; `awardOwn` then gives each to the provider.
+ * The workloads are public: honest providers see them and may bid too.
+ */
+function ownedPair(name: string, service: string, strategyPrice: bigint) {
   const provider = new ProviderAgent({
-    name: `${spec.name}-provider`,
-    group: spec.name,
+    name: `${name}-provider`,
+    group: name,
     role: "attacker",
-    services: [spec.service],
+    services: [service],
     capacity: 1_000,
     stake: 2_000n * 10n ** 18n,
     dailyVolume: 1_000n * 10n ** 18n,
-    strategy: new FixedPriceStrategy(spec.price),
+    strategy: new FixedPriceStrategy(strategyPrice),
     reliability: 1,
     stance: "for",
   });
   const client = new ClientAgent({
-    name: `${spec.name}-client`,
-    group: spec.name,
+    name: `${name}-client`,
+    group: name,
     role: "attacker",
     budget: 50_000n * 10n ** 18n,
     rejectRate: 0,
   });
   let own: DayWorkload[] = [];
   return {
-    spec,
-    members: [provider, client],
-    async act(world, day) {
+    provider,
+    client,
+    /** The day's own workloads: posted, marked sham (nothing to compute: the result is whatever the pair says), bid on. */
+    async post(world: World, perDay: number, units: number, price: bigint): Promise<void> {
       own = [];
-      for (let i = 0; i < spec.perDay; i++) {
-        const w = await client.post(world, spec.service, BigInt(spec.units), spec.farmPrice);
+      for (let i = 0; i < perDay; i++) {
+        const w = await client.post(world, service, BigInt(units), price);
         if (w === undefined) continue;
         w.awardedBy = client.name;
-        provider.shamWork.add(w.workloadId); // nothing to compute: the result is whatever the attacker says
+        provider.shamWork.add(w.workloadId);
         own.push(w);
-        world.posted.push(w); // public: honest providers see and may bid on it too
-        // Its provider bids the full ceiling on its own work, off the strategy (the point is the fee paid).
-        const serviceId = provider.offers.get(spec.service) as string;
+        world.posted.push(w);
+        const serviceId = provider.offers.get(service) as string;
         const r = await world.chain.send(provider.wallet.address, () =>
           world.p.marketplace
             .connect(provider.wallet)
-            .bid(w.workloadId, serviceId, spec.farmPrice, id(`${provider.name}:${w.workloadId}`)),
+            .bid(w.workloadId, serviceId, price, id(`${provider.name}:${w.workloadId}`)),
         );
-        if (r.ok)
-          provider.bids.set(w.workloadId, {
-            service: spec.service,
-            units: w.units,
-            pricePerUnit: spec.farmPrice,
-            decision: null,
-          });
+        if (r.ok) provider.bids.set(w.workloadId, { service, units: w.units, pricePerUnit: price, decision: null });
       }
-      provider.bidding = day >= spec.farmDays;
     },
-    async awardOwn(world) {
+    async awardOwn(world: World): Promise<void> {
       for (const w of own) {
         const bids = await world.p.marketplace.getBids(w.workloadId);
         const index = bids.findIndex((b) => b.providerId === provider.agentId);
@@ -132,6 +130,20 @@ export function selfDealingAttacker(spec: Extract<AttackerSpec, { kind: "self-de
         );
       }
     },
+  };
+}
+
+export function selfDealingAttacker(spec: Extract<AttackerSpec, { kind: "self-dealing" }>): Attacker {
+  // Its provider bids the full ceiling on its own work (the point is the fee paid), then its strategy's price.
+  const pair = ownedPair(spec.name, spec.service, spec.price);
+  return {
+    spec,
+    members: [pair.provider, pair.client],
+    async act(world, day) {
+      await pair.post(world, spec.perDay, spec.units, spec.farmPrice);
+      pair.provider.bidding = day >= spec.farmDays;
+    },
+    awardOwn: (world) => pair.awardOwn(world),
   };
 }
 
@@ -192,64 +204,14 @@ export function exitDodgeAttacker(spec: Extract<AttackerSpec, { kind: "exit-dodg
 }
 
 export function collusionAttacker(spec: Extract<AttackerSpec, { kind: "collusion" }>): Attacker {
-  const partner = new ProviderAgent({
-    name: `${spec.name}-provider`,
-    group: spec.name,
-    role: "attacker",
-    services: [spec.service],
-    capacity: 1_000,
-    stake: 2_000n * 10n ** 18n,
-    dailyVolume: 1_000n * 10n ** 18n,
-    strategy: new FixedPriceStrategy(spec.ceiling),
-    reliability: 1,
-    stance: "for",
-  });
-  partner.bidding = false; // it takes only its partner's work
-  const client = new ClientAgent({
-    name: `${spec.name}-client`,
-    group: spec.name,
-    role: "attacker",
-    budget: 50_000n * 10n ** 18n,
-    rejectRate: 0,
-  });
-  let own: DayWorkload[] = [];
+  // The client awards its partner at its ceiling over cheaper honest bids and accepts whatever it submits.
+  const pair = ownedPair(spec.name, spec.service, spec.ceiling);
+  pair.provider.bidding = false; // it takes only its partner's work
   return {
     spec,
-    members: [partner, client],
-    async act(world) {
-      own = [];
-      for (let i = 0; i < spec.perDay; i++) {
-        const w = await client.post(world, spec.service, BigInt(spec.units), spec.ceiling);
-        if (w === undefined) continue;
-        w.awardedBy = client.name;
-        partner.shamWork.add(w.workloadId); // the partner runs nothing; the client accepts whatever it submits
-        own.push(w);
-        world.posted.push(w); // public: honest providers bid on it, and lose to the partner's dearer bid
-        const serviceId = partner.offers.get(spec.service) as string;
-        const r = await world.chain.send(partner.wallet.address, () =>
-          world.p.marketplace
-            .connect(partner.wallet)
-            .bid(w.workloadId, serviceId, spec.ceiling, id(`${partner.name}:${w.workloadId}`)),
-        );
-        if (r.ok)
-          partner.bids.set(w.workloadId, {
-            service: spec.service,
-            units: w.units,
-            pricePerUnit: spec.ceiling,
-            decision: null,
-          });
-      }
-    },
-    async awardOwn(world) {
-      for (const w of own) {
-        const bids = await world.p.marketplace.getBids(w.workloadId);
-        const index = bids.findIndex((b) => b.providerId === partner.agentId);
-        if (index < 0) continue;
-        await world.chain.send(client.wallet.address, () =>
-          world.p.marketplace.connect(client.wallet).award(w.workloadId, index, partner.agentId),
-        );
-      }
-    },
+    members: [pair.provider, pair.client],
+    act: (world) => pair.post(world, spec.perDay, spec.units, spec.ceiling),
+    awardOwn: (world) => pair.awardOwn(world),
   };
 }
 
