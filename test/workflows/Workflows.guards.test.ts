@@ -54,8 +54,20 @@ import {
   VERIFICATION,
 } from "../helpers/workflows.js";
 
-const { networkHelpers } = await network.getOrCreate();
+const { networkHelpers, ethers } = await network.getOrCreate();
 const { time } = networkHelpers;
+
+/** The WorkflowLedger's own account: settleCommitted answers only the ledger, before it reads anything else. */
+async function asLedger(f: Base) {
+  const address = await f.ledger.getAddress();
+  await networkHelpers.impersonateAccount(address);
+  await networkHelpers.setBalance(address, AITBC);
+  return ethers.getSigner(address);
+}
+
+/** A committed settlement of execution `id` by `keeper`, nothing spent. */
+const settle = async (f: Base, id: bigint) =>
+  f.workflows.connect(await asLedger(f)).settleCommitted(id, f.keeper.address, 0n, ZeroHash, RESULT, 0n);
 
 /** A transcript proof of nothing: the unknown id is checked before any proof is. */
 const NO_TRANSCRIPT: IWorkflows.TranscriptProofStruct = {
@@ -104,6 +116,16 @@ const STOPPABLE: Array<[string, Setup]> = [
         .connect(f.owner)
         .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
       return () => w(f).connect(f.keeper).claimExecution(1n);
+    },
+  ],
+  [
+    "settleCommitted",
+    async (f) => {
+      await w(f)
+        .connect(f.owner)
+        .requestExecution(executionRequest(1n, INPUTS, BUDGET, 0n));
+      await w(f).connect(f.keeper).claimExecution(1n);
+      return () => settle(f, 1n);
     },
   ],
   [
@@ -313,6 +335,7 @@ describe("Workflows: guards", function () {
         call: (f, id) => f.workflows.connect(f.keeper).failExecution(id, REASON),
       },
       { fn: "expireExecution", setup: loadRunning, call: (f, id) => f.workflows.connect(f.keeper).expireExecution(id) },
+      { fn: "settleCommitted", setup: loadRunning, call: settle },
       { fn: "rateExecution", setup: loadPending, call: (f, id) => f.workflows.connect(f.owner).rateExecution(id, 5) },
     ];
 
