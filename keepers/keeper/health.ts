@@ -29,6 +29,8 @@ export interface HealthOptions {
 }
 
 interface Mark {
+  /** The endpoint that could not be reached. */
+  endpoint: string;
   /** Failures in a row. */
   failures: number;
   /** ms since the epoch until which the provider comes last. */
@@ -49,10 +51,11 @@ export class ProviderHealth {
   failed(provider: Hex, endpoint: string, kind: FailureKind, reason: string): void {
     if (!DOWN.has(kind)) return;
     const key = provider.toLowerCase();
-    const failures = (this.#marks.get(key)?.failures ?? 0) + 1;
+    const before = this.#marks.get(key);
+    const failures = (before?.endpoint === endpoint ? before.failures : 0) + 1;
     const backoffMs = Math.min(this.options.maxMs, this.options.baseMs * 2 ** (failures - 1));
     const until = this.#now() + backoffMs;
-    this.#marks.set(key, { failures, until });
+    this.#marks.set(key, { endpoint, failures, until });
     this.#logger.warn(
       { provider, endpoint, kind, failures, backoffMs, until: new Date(until).toISOString(), reason },
       "provider marked unavailable",
@@ -68,14 +71,32 @@ export class ProviderHealth {
     this.#logger.info({ provider, failures: mark.failures }, "provider available again");
   }
 
-  /** Whether `provider` is within a back-off now. */
-  isDown(provider: Hex): boolean {
-    return (this.#marks.get(provider.toLowerCase())?.until ?? 0) > this.#now();
+  /**
+   * Whether `provider` is within a back-off now: at `endpoint` when given. A provider listed at another endpoint than
+   * the one that failed is a restarted node (it registered its new address on chain): not down.
+   */
+  isDown(provider: Hex, endpoint?: string): boolean {
+    const mark = this.#marks.get(provider.toLowerCase());
+    return mark !== undefined && (endpoint === undefined || mark.endpoint === endpoint) && mark.until > this.#now();
   }
 
-  /** `offers` with the providers within a back-off moved after the others; each group keeps its order. */
-  order<T extends { address: Hex }>(offers: readonly T[]): T[] {
-    const up = offers.filter((o) => !this.isDown(o.address));
-    return up.length === offers.length ? [...offers] : [...up, ...offers.filter((o) => this.isDown(o.address))];
+  /**
+   * `offers` with the providers within a back-off moved after the others; each group keeps its order. A mark whose
+   * provider is now listed at another endpoint is cleared (the node came back elsewhere).
+   */
+  order<T extends { address: Hex; endpoint: string }>(offers: readonly T[]): T[] {
+    for (const o of offers) {
+      const key = o.address.toLowerCase();
+      const mark = this.#marks.get(key);
+      if (mark === undefined || mark.endpoint === o.endpoint) continue;
+      this.#marks.delete(key);
+      this.#logger.info(
+        { provider: o.address, failures: mark.failures, endpoint: o.endpoint, was: mark.endpoint },
+        "provider available again",
+      );
+    }
+    const down = (o: T) => this.isDown(o.address, o.endpoint);
+    const up = offers.filter((o) => !down(o));
+    return up.length === offers.length ? [...offers] : [...up, ...offers.filter(down)];
   }
 }

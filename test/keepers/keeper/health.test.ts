@@ -29,7 +29,11 @@ function health(baseMs = 10_000, maxMs = 60_000) {
   return { h, clock, lines };
 }
 
-const offers = [{ address: A }, { address: B }, { address: C }];
+const offers = [
+  { address: A, endpoint: "http://a" },
+  { address: B, endpoint: "http://b" },
+  { address: C, endpoint: "http://c" },
+];
 const order = (h: ProviderHealth) => h.order(offers).map((o) => o.address);
 
 describe("keepers: ProviderHealth", function () {
@@ -49,7 +53,7 @@ describe("keepers: ProviderHealth", function () {
     expect(order(h)).to.deep.equal([B, C, A]);
     h.failed(C, "http://c", "timeout", "slow");
     expect(order(h)).to.deep.equal([B, A, C]);
-    expect(h.order([{ address: A }]).map((o) => o.address)).to.deep.equal([A]);
+    expect(h.order([{ address: A, endpoint: "http://a" }]).map((o) => o.address)).to.deep.equal([A]);
   });
 
   it("ends the mark after the back-off (the next attempt probes), doubling it per failure in a row up to the cap", function () {
@@ -103,5 +107,21 @@ describe("keepers: ProviderHealth", function () {
     const { h } = health();
     h.failed(A.toUpperCase().replace("0X", "0x") as Hex, "http://a", "unavailable", "down");
     expect(h.isDown(A)).to.equal(true);
+  });
+
+  it("clears a mark when the provider is listed at another endpoint (a restarted node), and counts failures per endpoint", function () {
+    const { h, lines } = health();
+    h.failed(A, "http://a", "unavailable", "cannot reach http://a (ECONNREFUSED)");
+    h.failed(A, "http://a", "unavailable", "cannot reach http://a (ECONNREFUSED)");
+    expect(h.isDown(A, "http://a")).to.equal(true);
+    expect(h.isDown(A, "http://a2")).to.equal(false);
+    const moved = [{ address: A, endpoint: "http://a2" }, ...offers.slice(1)];
+    expect(h.order(moved).map((o) => o.address)).to.deep.equal([A, B, C]);
+    expect(h.isDown(A)).to.equal(false);
+    expect(lines.some((l) => l.msg === "provider available again" && l.was === "http://a")).to.equal(true);
+    h.failed(A, "http://a2", "unavailable", "cannot reach http://a2 (ECONNREFUSED)");
+    expect(lines.filter((l) => l.msg === "provider marked unavailable").map((l) => l.failures)).to.deep.equal([
+      1, 2, 1,
+    ]);
   });
 });
