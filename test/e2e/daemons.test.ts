@@ -79,6 +79,19 @@ describe("daemons end to end (real processes)", function () {
     expect(new Set(steps).size).to.equal(50);
   });
 
+  it("retries a step elsewhere when its provider is killed mid-step", async function () {
+    const slow = await devnet.startProvider(3, { price: "0.01", chaos: { extraDelayMs: 5000 } });
+    const slowAddress = ROLES.providers[3]?.agent.address;
+    await keeperSeesOffer(keeper, slow, "0.01", "the keeper seeing provider 3");
+    const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
+    const executionId = await devnet.requestExecution(workflowId, { values: [1, 2, 3] }, keeperUrl);
+    await slow.waitFor((l) => l.event === "step-started", 30_000, "the step reaching provider 3");
+    await slow.kill9();
+    expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
+    const [record] = await stepRecords(executionId);
+    expect(record?.provider.toLowerCase()).to.not.equal(slowAddress?.toLowerCase());
+  });
+
   for (const [index, fault, pattern] of [
     [4, "tamperOutputRate", /outputHash is not the hash of the output/],
     [3, "badSignatureRate", /signature recovers to/],
@@ -100,21 +113,6 @@ describe("daemons end to end (real processes)", function () {
       await faulty.stop();
     });
   }
-
-  // After the faulty-provider tests: it kills provider 3, which the keeper then holds unavailable for its back-off
-  // (keepers/keeper/health.ts), and the bad-signature test above starts provider 3 again.
-  it("retries a step elsewhere when its provider is killed mid-step", async function () {
-    const slow = await devnet.startProvider(3, { price: "0.01", chaos: { extraDelayMs: 5000 } });
-    const slowAddress = ROLES.providers[3]?.agent.address;
-    await keeperSeesOffer(keeper, slow, "0.01", "the keeper seeing provider 3");
-    const workflowId = await devnet.defineWorkflow(oneStepWorkflow());
-    const executionId = await devnet.requestExecution(workflowId, { values: [1, 2, 3] }, keeperUrl);
-    await slow.waitFor((l) => l.event === "step-started", 30_000, "the step reaching provider 3");
-    await slow.kill9();
-    expect((await devnet.waitForExecution(executionId)).status).to.equal("completed");
-    const [record] = await stepRecords(executionId);
-    expect(record?.provider.toLowerCase()).to.not.equal(slowAddress?.toLowerCase());
-  });
 
   it("times a slow provider out and retries elsewhere; fails cleanly when the budget cannot pay a step", async function () {
     const slow = await devnet.startProvider(5, { price: "0.01", chaos: { extraDelayMs: 8000 } });
